@@ -1,0 +1,8 @@
+#include "bindings.hpp"
+
+namespace tfpose_py {
+
+// Filled in with the op's core implementation.
+void bind_connector(py::module_& /*m*/) {}
+
+}  // namespace tfpose_py

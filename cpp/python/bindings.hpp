@@ -1,0 +1,30 @@
+// Helpers shared by the pybind11 binding files (one file per op, bind_<op>.cc).
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+#include <vector>
+
+#include "tfpose/common.hpp"
+
+namespace tfpose_py {
+
+namespace py = pybind11;
+// C-contiguous float32 input; numpy converts other float dtypes, the wrappers reject the rest.
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+// Checks rank and returns the shape, or throws tfpose::InvalidArgument naming what came.
+std::vector<int64_t> checked_shape(const FloatArray& a, int rank, const std::string& what,
+                                   const std::string& layout);
+
+void bind_common(py::module_& m);
+void bind_maximum(py::module_& m);
+void bind_resize_and_merge(py::module_& m);
+void bind_nms(py::module_& m);
+void bind_pose_model(py::module_& m);
+void bind_connector(py::module_& m);
+void bind_pipeline(py::module_& m);
+
+}  // namespace tfpose_py

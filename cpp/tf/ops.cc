@@ -1,0 +1,224 @@
+// Every tfpose op's registration, documentation and shape function, in one place. Kernels live in
+// one file per op (*_kernel.cc). Op names carry the "Tfpose" prefix so that "Op type not registered"
+// in a process that did not `import tfpose` names the package to import.
+#include "tensorflow/core/framework/common_shape_fns.h"
+#include "tensorflow/core/framework/op.h"
+#include "tensorflow/core/framework/shape_inference.h"
+
+namespace tfpose_tf {
+
+using ::tensorflow::Status;
+using ::tensorflow::shape_inference::DimensionHandle;
+using ::tensorflow::shape_inference::InferenceContext;
+using ::tensorflow::shape_inference::ShapeHandle;
+
+namespace {
+
+// Output H/W of resize-and-merge: the constant target_size if given (> 0), else 8x scale 0.
+Status TargetDims(InferenceContext* c, int target_input, ShapeHandle first, DimensionHandle* h,
+                  DimensionHandle* w) {
+  ShapeHandle ts;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(target_input), 1, &ts));
+  DimensionHandle two;
+  TF_RETURN_IF_ERROR(c->WithValue(c->Dim(ts, 0), 2, &two));
+  const ::tensorflow::Tensor* t = c->input_tensor(target_input);
+  *h = c->UnknownDim();
+  *w = c->UnknownDim();
+  if (t != nullptr && t->NumElements() == 2) {
+    auto v = t->flat<int32_t>();
+    if (v(0) > 0 && v(1) > 0) {
+      *h = c->MakeDim(v(0));
+      *w = c->MakeDim(v(1));
+      return ::tensorflow::OkStatus();
+    }
+  }
+  if (t != nullptr) {
+    TF_RETURN_IF_ERROR(c->Multiply(c->Dim(first, 1), 8, h));
+    TF_RETURN_IF_ERROR(c->Multiply(c->Dim(first, 2), 8, w));
+  }
+  return ::tensorflow::OkStatus();
+}
+
+// All S net outputs are [N, h_i, w_i, C] with the same N and C.
+Status MergeScales(InferenceContext* c, int num_scales, ShapeHandle* first) {
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 4, first));
+  for (int i = 1; i < num_scales; ++i) {
+    ShapeHandle s;
+    TF_RETURN_IF_ERROR(c->WithRank(c->input(i), 4, &s));
+    DimensionHandle d;
+    TF_RETURN_IF_ERROR(c->Merge(c->Dim(*first, 0), c->Dim(s, 0), &d));
+    TF_RETURN_IF_ERROR(c->Merge(c->Dim(*first, 3), c->Dim(s, 3), &d));
+  }
+  return ::tensorflow::OkStatus();
+}
+
+// People outputs: keypoints [N, M, P, 3], scores [N, M], num_people [N]; M is data-dependent.
+void PeopleOutputs(InferenceContext* c, DimensionHandle n) {
+  c->set_output(0, c->MakeShape({n, c->UnknownDim(), c->UnknownDim(), c->MakeDim(3)}));
+  c->set_output(1, c->MakeShape({n, c->UnknownDim()}));
+  c->set_output(2, c->MakeShape({n}));
+}
+
+}  // namespace
+
+REGISTER_OP("TfposeResizeAndMerge")
+    .Input("net_outputs: S * float")
+    .Input("scale_ratios: double")
+    .Input("target_size: int32")
+    .Attr("S: int >= 1")
+    .Attr("openpose_build: {'cpu', 'cuda'} = 'cpu'")
+    .Output("maps: float")
+    .SetShapeFn([](InferenceContext* c) {
+      int s;
+      TF_RETURN_IF_ERROR(c->GetAttr("S", &s));
+      ShapeHandle first;
+      TF_RETURN_IF_ERROR(MergeScales(c, s, &first));
+      ShapeHandle ratios;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(s), 1, &ratios));
+      DimensionHandle h, w;
+      TF_RETURN_IF_ERROR(TargetDims(c, s + 1, first, &h, &w));
+      c->set_output(0, c->MakeShape({c->Dim(first, 0), h, w, c->Dim(first, 3)}));
+      return ::tensorflow::OkStatus();
+    })
+    .Doc(R"doc(
+OpenPose's resize-and-merge: brings the network output of every scale to the target size and
+averages over scales (spec section 4).
+
+net_outputs: S tensors [N, h_i, w_i, C] float32, scale 0 first.
+scale_ratios: [S] float64, scaleInputToNet of each scale (only ratios to scale 0 matter; used by
+  openpose_build="cuda").
+target_size: [2] int32 (H, W); zeros mean 8x the size of scale 0.
+openpose_build: "cpu" = OpenCV bicubic (a=-0.75), every scale stretched over the whole target;
+  "cuda" = Catmull-Rom (a=-0.5) with OpenPose's clamping, scales aligned by their ratios.
+maps: [N, H, W, C] float32.
+)doc");
+
+REGISTER_OP("TfposeNms")
+    .Input("heatmaps: float")
+    .Input("offset: float")
+    .Attr("threshold: float = 0.05")
+    .Attr("max_peaks: int = 127")
+    .Attr("openpose_build: {'cpu', 'cuda'} = 'cpu'")
+    .Output("peaks: float")
+    .Output("counts: int32")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle in;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 4, &in));
+      ShapeHandle off;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 1, &off));
+      int k;
+      TF_RETURN_IF_ERROR(c->GetAttr("max_peaks", &k));
+      c->set_output(0, c->MakeShape({c->Dim(in, 0), c->Dim(in, 3), c->MakeDim(k), c->MakeDim(3)}));
+      c->set_output(1, c->MakeShape({c->Dim(in, 0), c->Dim(in, 3)}));
+      return ::tensorflow::OkStatus();
+    })
+    .Doc(R"doc(
+OpenPose's non-maximum suppression over part heatmaps (spec section 5).
+
+heatmaps: [N, H, W, P] float32 (only the part channels).
+offset: [2] float32 (x, y) added to every refined peak (OpenPose's nmsOffset).
+threshold: a peak's value must exceed it; in [0, 1].
+max_peaks: K, peaks kept per part in raster order.
+openpose_build: "cpu" (ring rule with >= at the borders) or "cuda" (strict, no border peaks).
+peaks: [N, P, K, 3] float32 (x, y, score), 7x7 positive-weight centroid + offset; unused rows 0.
+counts: [N, P] int32, number of valid rows of peaks.
+)doc");
+
+REGISTER_OP("TfposeMaximum")
+    .Input("heatmaps: float")
+    .Output("maxima: float")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle in;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 4, &in));
+      c->set_output(0, c->MakeShape({c->Dim(in, 0), c->Dim(in, 3), c->MakeDim(3)}));
+      return ::tensorflow::OkStatus();
+    })
+    .Doc(R"doc(
+Global maximum of every channel (OpenPose's maximum, spec section 6).
+
+heatmaps: [N, H, W, C] float32.
+maxima: [N, C, 3] float32 (x, y, value); ties go to the first in raster order; NaNs are skipped.
+)doc");
+
+REGISTER_OP("TfposeConnect")
+    .Input("maps: float")
+    .Input("peaks: float")
+    .Input("counts: int32")
+    .Input("scale: float")
+    .Attr("model: string = 'COCO_18'")
+    .Attr("openpose_build: {'cpu', 'cuda'} = 'cpu'")
+    .Attr("nms_threshold: float = -1")
+    .Attr("inter_min_above_threshold: float = -1")
+    .Attr("inter_threshold: float = -1")
+    .Attr("min_subset_cnt: int = -1")
+    .Attr("min_subset_score: float = -1")
+    .Output("keypoints: float")
+    .Output("scores: float")
+    .Output("num_people: int32")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle maps, peaks, counts;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 4, &maps));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 4, &peaks));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(2), 2, &counts));
+      TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(3), 1, &counts));
+      DimensionHandle n;
+      TF_RETURN_IF_ERROR(c->Merge(c->Dim(maps, 0), c->Dim(peaks, 0), &n));
+      PeopleOutputs(c, n);
+      return ::tensorflow::OkStatus();
+    })
+    .Doc(R"doc(
+OpenPose's body-part connector: groups peaks into people with part affinity fields (spec section 7).
+
+maps: [N, H, W, C] float32, all channels of the resized network output (parts, background, PAFs).
+peaks: [N, P, K, 3] float32 and counts: [N, P] int32, as produced by TfposeNms.
+scale: scalar or [N] float32, multiplies x and y of every keypoint (OpenPose's scaleNetToOutput).
+model: "COCO_18", "BODY_25", "MPI_15" or "MPI_15_4".
+openpose_build: "cpu" (per-limb assembly) or "cuda" (global greedy assembly).
+Thresholds < 0 take the model's OpenPose default.
+keypoints: [N, M, P, 3] float32 (x, y, score), missing parts (0, 0, 0); M = most people in the batch.
+scores: [N, M] float32; num_people: [N] int32.
+)doc");
+
+REGISTER_OP("TfposeNetOutputToPeople")
+    .Input("net_outputs: S * float")
+    .Input("scale_ratios: double")
+    .Input("net_input_size: int32")
+    .Input("image_size: int32")
+    .Attr("S: int >= 1")
+    .Attr("model: string = 'COCO_18'")
+    .Attr("openpose_build: {'cpu', 'cuda'} = 'cpu'")
+    .Attr("nms_threshold: float = -1")
+    .Attr("max_peaks: int = 127")
+    .Attr("inter_min_above_threshold: float = -1")
+    .Attr("inter_threshold: float = -1")
+    .Attr("min_subset_cnt: int = -1")
+    .Attr("min_subset_score: float = -1")
+    .Attr("fast: bool = true")
+    .Output("keypoints: float")
+    .Output("scores: float")
+    .Output("num_people: int32")
+    .SetShapeFn([](InferenceContext* c) {
+      int s;
+      TF_RETURN_IF_ERROR(c->GetAttr("S", &s));
+      ShapeHandle first;
+      TF_RETURN_IF_ERROR(MergeScales(c, s, &first));
+      ShapeHandle v;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(s), 1, &v));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(s + 1), 1, &v));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(s + 2), 1, &v));
+      PeopleOutputs(c, c->Dim(first, 0));
+      return ::tensorflow::OkStatus();
+    })
+    .Doc(R"doc(
+The whole tail of OpenPose's forward pass (spec sections 3-7): resize-and-merge, NMS with OpenPose's
+offset, connector, keypoints in original-image pixels.
+
+net_outputs: S tensors [N, h_i, w_i, C] float32; scale_ratios: [S] float64 (see TfposeResizeAndMerge).
+net_input_size: [2] int32 (H, W) of scale 0's network input; zeros mean 8x the blob size.
+image_size: [2] int32 (H, W) of the original image; zeros mean the net input size.
+fast: evaluate the interpolation only where a peak or a PAF sample needs it (same people as the
+  dense chain); false runs the dense chain.
+keypoints: [N, M, P, 3], scores: [N, M], num_people: [N] (see TfposeConnect).
+)doc");
+
+}  // namespace tfpose_tf

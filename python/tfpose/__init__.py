@@ -1,0 +1,41 @@
+"""tfpose: OpenPose's multi-person pose post-processing as C++ TensorFlow ops.
+
+Importing this package does not import TensorFlow. TensorFlow is imported on first use of
+``tfpose.ops`` (the op wrappers), ``tfpose.Estimator``/``tfpose.estimate`` and
+``tfpose.export_saved_model``. ``tfpose.numpy_ops`` and ``tfpose.models`` run the same C++ core on
+numpy arrays without TensorFlow.
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# name -> (module, attribute or None for the module itself)
+_LAZY = {
+    "ops": ("tfpose.ops", None),
+    "numpy_ops": ("tfpose.numpy_ops", None),
+    "models": ("tfpose.models", None),
+    "Estimator": ("tfpose.estimator", "Estimator"),
+    "Person": ("tfpose.estimator", "Person"),
+    "estimate": ("tfpose.estimator", "estimate"),
+    "export_saved_model": ("tfpose.export", "export_saved_model"),
+    "draw": ("tfpose.draw", "draw"),
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str):
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'tfpose' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

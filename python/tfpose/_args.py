@@ -1,0 +1,94 @@
+"""Argument checks shared by the TensorFlow wrappers (ops.py) and the numpy entry points
+(numpy_ops.py), so both reject the same inputs with the same messages. No TensorFlow here."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+OPENPOSE_BUILDS = ("cpu", "cuda")
+# Peaks per part: OpenPose keeps 127. The output is [N, P, K, 3] float32, so an absurd K would
+# allocate gigabytes before finding a single peak; 4096 is far beyond any real heatmap's peaks.
+MAX_PEAKS_LIMIT = 4096
+THRESHOLD_NAMES = (
+    "nms_threshold",
+    "inter_min_above_threshold",
+    "inter_threshold",
+    "min_subset_cnt",
+    "min_subset_score",
+)
+
+
+def check_openpose_build(value: Any) -> str:
+    if value not in OPENPOSE_BUILDS:
+        raise ValueError(f"openpose_build: expected 'cpu' or 'cuda', got {value!r}")
+    return value
+
+
+def check_threshold(value: Any, name: str = "threshold") -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected a number in [0, 1], got {value!r}") from None
+    if not (0.0 <= v <= 1.0):  # also rejects NaN
+        raise ValueError(f"{name}: expected a number in [0, 1], got {v}")
+    return v
+
+
+def check_max_peaks(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int,)) and not hasattr(value, "__index__"):
+        raise TypeError(f"max_peaks: expected an int in [1, {MAX_PEAKS_LIMIT}], got {value!r}")
+    v = int(value)
+    if not (1 <= v <= MAX_PEAKS_LIMIT):
+        raise ValueError(f"max_peaks: expected an int in [1, {MAX_PEAKS_LIMIT}], got {v}")
+    return v
+
+
+def check_pair(value: Any, name: str, kind: type, what: str) -> tuple:
+    """A pair like target_size (H, W) or offset (x, y): two finite numbers of the given kind."""
+    try:
+        items = list(value)
+    except TypeError:
+        raise TypeError(f"{name}: expected a pair {what}, got {value!r}") from None
+    if len(items) != 2:
+        raise ValueError(f"{name}: expected a pair {what}, got {len(items)} values {value!r}")
+    out = []
+    for v in items:
+        f = float(v)
+        if not math.isfinite(f):
+            raise ValueError(f"{name}: expected finite values {what}, got {value!r}")
+        if kind is int:
+            if f != int(f):
+                raise ValueError(f"{name}: expected integers {what}, got {value!r}")
+            f = int(f)
+        out.append(f)
+    return tuple(out)
+
+
+def check_size(value: Any, name: str) -> tuple[int, int]:
+    h, w = check_pair(value, name, int, "(H, W)")
+    if h <= 0 or w <= 0:
+        raise ValueError(f"{name}: expected positive (H, W), got ({h}, {w})")
+    return h, w
+
+
+def check_thresholds(thresholds: dict) -> dict:
+    """Keyword thresholds of connect / net_output_to_people; None means the model's default."""
+    unknown = sorted(set(thresholds) - set(THRESHOLD_NAMES))
+    if unknown:
+        raise TypeError(f"unknown threshold(s) {unknown}; expected some of {list(THRESHOLD_NAMES)}")
+    out = {}
+    for name, value in thresholds.items():
+        if value is None:
+            continue
+        if name == "min_subset_cnt":
+            if isinstance(value, bool) or int(value) != value or int(value) < 0:
+                raise ValueError(f"min_subset_cnt: expected a non-negative int, got {value!r}")
+            out[name] = int(value)
+        elif name == "min_subset_score":
+            v = float(value)
+            if not math.isfinite(v) or v < 0:
+                raise ValueError(f"min_subset_score: expected a finite number >= 0, got {value!r}")
+            out[name] = v
+        else:
+            out[name] = check_threshold(value, name)
+    return out

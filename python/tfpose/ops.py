@@ -1,0 +1,167 @@
+"""TensorFlow wrappers of tfpose's C++ ops.
+
+Each function accepts numpy arrays or tensors, runs eagerly, inside ``tf.function`` (unknown
+dimensions included), in ``tf.data`` maps and in SavedModels. Importing this module imports
+TensorFlow and loads the op library after checking it matches the running TensorFlow.
+
+Shapes use N batch, H/W map height/width, C channels, P parts, K peaks per part, M people, S scales.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from tfpose import _args
+from tfpose._loader import load_op_library
+
+_lib = load_op_library()
+
+__all__ = ["resize_and_merge", "nms", "maximum", "connect", "net_output_to_people", "op_library"]
+
+
+def op_library():
+    """The module returned by ``tf.load_op_library`` (raw generated op functions)."""
+    return _lib
+
+
+def _float_tensor(x, name: str) -> tf.Tensor:
+    """float32 tensor from a numpy array or tensor; other float dtypes are cast, the rest rejected."""
+    if isinstance(x, (tf.Tensor, tf.Variable)) or tf.is_tensor(x):
+        t = tf.convert_to_tensor(x)
+    else:
+        a = np.asarray(x)
+        if a.dtype == object:
+            raise TypeError(f"{name}: expected a float array, got an object array")
+        t = tf.convert_to_tensor(a)
+    if not t.dtype.is_floating:
+        raise TypeError(f"{name}: expected a float32 tensor, got dtype {t.dtype.name}")
+    if t.dtype != tf.float32:
+        t = tf.cast(t, tf.float32)
+    if t.shape.rank is not None and t.shape.rank != 4:
+        raise ValueError(f"{name}: expected rank 4 [N, H, W, C], got shape {t.shape}")
+    return t
+
+
+def _scale_list(net_outputs, name: str = "net_outputs") -> list:
+    if isinstance(net_outputs, (list, tuple)):
+        if not net_outputs:
+            raise ValueError(f"{name}: expected at least one scale, got an empty list")
+        return [_float_tensor(x, f"{name}[{i}]") for i, x in enumerate(net_outputs)]
+    return [_float_tensor(net_outputs, name)]
+
+
+def _ratios(scale_ratios, num_scales: int, openpose_build: str) -> tf.Tensor:
+    if scale_ratios is None:
+        if num_scales > 1 and openpose_build == "cuda":
+            raise ValueError(
+                "scale_ratios: openpose_build='cuda' aligns the scales by their ratios, so it needs "
+                f"one ratio per scale ({num_scales}), got None"
+            )
+        return tf.ones([num_scales], tf.float64)
+    if tf.is_tensor(scale_ratios):
+        return tf.cast(scale_ratios, tf.float64)
+    r = np.asarray(scale_ratios, dtype=np.float64).reshape(-1)
+    if r.size != num_scales:
+        raise ValueError(f"scale_ratios: expected {num_scales} values (one per scale), got {r.size}")
+    if not np.all(np.isfinite(r)) or np.any(r <= 0):
+        raise ValueError(f"scale_ratios: expected finite positive values, got {r.tolist()}")
+    return tf.constant(r, tf.float64)
+
+
+def _size_tensor(size, name: str) -> tf.Tensor:
+    if size is None:
+        return tf.zeros([2], tf.int32)
+    if tf.is_tensor(size):
+        return tf.cast(size, tf.int32)
+    return tf.constant(_args.check_size(size, name), tf.int32)
+
+
+def resize_and_merge(net_outputs, scale_ratios=None, target_size=None, openpose_build="cpu"):
+    """OpenPose's resize-and-merge (spec §4).
+
+    net_outputs: Tensor [N, h, w, C] or list of S such tensors (scale 0 first).
+    scale_ratios: S numbers, scaleInputToNet of each scale (only ratios to scale 0 matter; needed by
+        openpose_build="cuda" with several scales, ignored by "cpu" which stretches every scale).
+    target_size: (H, W); default 8x the size of scale 0.
+    Returns maps [N, H, W, C] float32, averaged over scales.
+    """
+    _args.check_openpose_build(openpose_build)
+    scales = _scale_list(net_outputs)
+    return _lib.tfpose_resize_and_merge(
+        net_outputs=scales,
+        scale_ratios=_ratios(scale_ratios, len(scales), openpose_build),
+        target_size=_size_tensor(target_size, "target_size"),
+        openpose_build=openpose_build,
+    )
+
+
+def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_build="cpu"):
+    """OpenPose's non-maximum suppression (spec §5).
+
+    heatmaps: [N, H, W, P] part heatmaps (pass only the part channels).
+    threshold: in [0, 1]; a peak's value must exceed it. max_peaks: K, kept per part in raster order.
+    offset: (x, y) added to each refined peak (OpenPose's nmsOffset).
+    Returns (peaks [N, P, K, 3] float32 (x, y, score), counts [N, P] int32).
+    """
+    _args.check_openpose_build(openpose_build)
+    threshold = _args.check_threshold(threshold)
+    max_peaks = _args.check_max_peaks(max_peaks)
+    off = tf.cast(offset, tf.float32) if tf.is_tensor(offset) else tf.constant(
+        _args.check_pair(offset, "offset", float, "(x, y)"), tf.float32)
+    return tuple(_lib.tfpose_nms(
+        heatmaps=_float_tensor(heatmaps, "heatmaps"), offset=off, threshold=threshold,
+        max_peaks=max_peaks, openpose_build=openpose_build))
+
+
+def maximum(heatmaps):
+    """Global maximum per channel (spec §6): heatmaps [N, H, W, C] -> [N, C, 3] (x, y, value);
+    ties go to the first in raster order, NaNs are skipped."""
+    return _lib.tfpose_maximum(heatmaps=_float_tensor(heatmaps, "heatmaps"))
+
+
+def _threshold_attrs(thresholds: dict) -> dict:
+    given = _args.check_thresholds(thresholds)
+    return {name: given.get(name, -1) for name in _args.THRESHOLD_NAMES}
+
+
+def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu", **thresholds):
+    """OpenPose's body-part connector (spec §7).
+
+    maps: [N, H, W, C] all channels of the resized output (parts, background, PAFs).
+    peaks [N, P, K, 3], counts [N, P]: from :func:`nms`.
+    scale: scalar or [N], multiplies keypoint x and y (OpenPose's scaleNetToOutput).
+    thresholds: nms_threshold, inter_min_above_threshold, inter_threshold, min_subset_cnt,
+        min_subset_score; defaults are OpenPose's for the model.
+    Returns (keypoints [N, M, P, 3], scores [N, M], num_people [N]); M = most people in the batch.
+    """
+    _args.check_openpose_build(openpose_build)
+    return tuple(_lib.tfpose_connect(
+        maps=_float_tensor(maps, "maps"),
+        peaks=tf.convert_to_tensor(peaks, tf.float32),
+        counts=tf.convert_to_tensor(counts, tf.int32),
+        scale=tf.convert_to_tensor(scale, tf.float32),
+        model=model, openpose_build=openpose_build, **_threshold_attrs(thresholds)))
+
+
+def net_output_to_people(net_outputs, scale_ratios=None, net_input_size=None, image_size=None,
+                         model="COCO_18", openpose_build="cpu", max_peaks=127, fast=True,
+                         **thresholds):
+    """The tail of OpenPose's forward pass (spec §3-7): resize, NMS with OpenPose's offset, connect.
+
+    net_outputs: [N, h, w, C] or a list of S of them; scale_ratios as in :func:`resize_and_merge`.
+    net_input_size: (H, W) of scale 0's network input (default 8x the blob).
+    image_size: (H, W) of the original image (default: the net input size).
+    fast: skip the dense full-resolution maps (same people as the dense chain).
+    Returns (keypoints [N, M, P, 3] in original-image pixels, scores [N, M], num_people [N]).
+    """
+    _args.check_openpose_build(openpose_build)
+    scales = _scale_list(net_outputs)
+    return tuple(_lib.tfpose_net_output_to_people(
+        net_outputs=scales,
+        scale_ratios=_ratios(scale_ratios, len(scales), openpose_build),
+        net_input_size=_size_tensor(net_input_size, "net_input_size"),
+        image_size=_size_tensor(image_size, "image_size"),
+        model=model, openpose_build=openpose_build, max_peaks=_args.check_max_peaks(max_peaks),
+        fast=bool(fast), **_threshold_attrs(thresholds)))
