@@ -1,0 +1,29 @@
+// OpenPose's non-maximum suppression (spec §5): peaks per part in raster order, refined by the 7x7
+// positive-weight centroid, shifted by an offset.
+#pragma once
+
+#include <cstdint>
+
+#include "tfpose/common.hpp"
+
+namespace tfpose {
+
+struct NmsParams {
+  float threshold = 0.05f;     // in [0, 1]
+  int64_t max_peaks = 127;     // K >= 1
+  float offset_x = 0.f, offset_y = 0.f;
+  OpenposeBuild build = OpenposeBuild::kCpu;
+};
+
+constexpr int64_t kMaxPeaksLimit = 4096;  // see python/tfpose/_args.py
+
+// heatmaps: [N, H, W, P] float32. peaks: [N, P, K, 3] (x, y, score), rows past the count zeroed.
+// counts: [N, P]. NaN never forms a peak (every comparison with NaN is false).
+void nms(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t p, const NmsParams& params,
+         float* peaks, int32_t* counts, const ParallelFor& pf = serial_for);
+
+// Throws InvalidArgument for threshold outside [0, 1] (or NaN), K outside [1, kMaxPeaksLimit],
+// non-finite offsets or H, W, P < 1.
+void check_nms_args(int64_t n, int64_t h, int64_t w, int64_t p, const NmsParams& params);
+
+}  // namespace tfpose
