@@ -35,4 +35,5 @@ PYBIND11_MODULE(_core, m) {
   tfpose_py::bind_pose_model(m);
   tfpose_py::bind_connector(m);
   tfpose_py::bind_pipeline(m);
+  tfpose_py::bind_cuda(m);
 }
