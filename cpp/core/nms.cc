@@ -9,6 +9,10 @@
 
 #include "tfpose/detail/peak.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace tfpose {
 
 namespace {
@@ -25,14 +29,47 @@ struct Found {
   float xys[3];
 };
 
-// Values are compared a chunk at a time so the (vectorised) "anything above the threshold?" scan
-// skips the vast majority of a heatmap, which lies far below it, without a branch per value.
+// The scan looks at a row a chunk of 16 values (all parts of consecutive pixels) at a time and first
+// builds a bit mask of candidates: values above the threshold and >= their left and right
+// neighbours (the same part, +-P values away, so these are contiguous loads). Both builds' peak tests
+// imply this (a NaN fails it, as it fails them), so only the few candidates of smooth maps, which
+// lie far below the threshold almost everywhere, reach the exact per-pixel test.
 constexpr int64_t kChunk = 16;
 
-inline bool any_above(const float* v, float threshold) {
-  int any = 0;
-  for (int64_t i = 0; i < kChunk; ++i) any |= v[i] > threshold;
-  return any != 0;
+// Bit j set iff v[j] is a candidate; the caller guarantees v[-p] and v[15 + p] are readable.
+inline uint32_t candidates(const float* v, int64_t p, float threshold) {
+#if defined(__SSE2__)
+  // GCC does not vectorise this by itself. Ordered compares are false for NaN, as in the scalar test.
+  const __m128 t = _mm_set1_ps(threshold);
+  __m128 above[4];
+  for (int q = 0; q < 4; ++q) above[q] = _mm_cmpgt_ps(_mm_loadu_ps(v + 4 * q), t);
+  const __m128 any = _mm_or_ps(_mm_or_ps(above[0], above[1]), _mm_or_ps(above[2], above[3]));
+  if (_mm_movemask_ps(any) == 0) return 0;  // the usual case, decided without a branch per value
+  uint32_t mask = 0;
+  for (int q = 0; q < 4; ++q) {
+    const float* c = v + 4 * q;
+    const __m128 cv = _mm_loadu_ps(c);
+    __m128 m = _mm_and_ps(above[q], _mm_cmpge_ps(cv, _mm_loadu_ps(c - p)));
+    m = _mm_and_ps(m, _mm_cmpge_ps(cv, _mm_loadu_ps(c + p)));
+    mask |= static_cast<uint32_t>(_mm_movemask_ps(m)) << (4 * q);
+  }
+  return mask;
+#else
+  uint32_t mask = 0;
+  for (int j = 0; j < kChunk; ++j)
+    mask |= static_cast<uint32_t>(v[j] > threshold && v[j] >= v[j - p] && v[j] >= v[j + p]) << j;
+  return mask;
+#endif
+}
+
+inline int ctz32(uint32_t m) {
+#if defined(__GNUC__)
+  return __builtin_ctz(m);
+#else
+  int j = 0;
+  while (!(m & 1u)) m >>= 1, ++j;
+  return j;
+#endif
 }
 
 }  // namespace
@@ -80,24 +117,35 @@ void nms(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t p, cons
       std::vector<Found>& out = found[static_cast<size_t>(unit)];
       std::fill(band_count.begin(), band_count.end(), int64_t{0});
       const int64_t y_end = std::min(h, (band + 1) * rows_per_band);
+      // The exact test of value i of row y (element i = x * P + c).
+      auto consider = [&](int64_t y, const float* row, int64_t i) {
+        if (!(row[i] > threshold)) return;
+        const int64_t x = i / p, c = i % p;
+        if (band_count[static_cast<size_t>(c)] >= k) return;
+        const float* plane = base + c;
+        if (!detail::is_peak(cuda_rule, plane, x, y, w, h, sx, sy, threshold)) return;
+        Found f;
+        f.part = static_cast<int32_t>(c);
+        detail::refine_peak(plane, x, y, w, h, sx, sy, params.offset_x, params.offset_y, f.xys);
+        out.push_back(f);
+        ++band_count[static_cast<size_t>(c)];
+      };
       for (int64_t y = band * rows_per_band; y < y_end; ++y) {
         const float* row = base + y * sy;
-        for (int64_t i0 = 0; i0 < sy; i0 += kChunk) {
-          const int64_t i1 = std::min(sy, i0 + kChunk);
-          if (i1 - i0 == kChunk && !any_above(row + i0, threshold)) continue;
-          for (int64_t i = i0; i < i1; ++i) {
-            if (!(row[i] > threshold)) continue;
-            const int64_t x = i / p, c = i % p;
-            if (band_count[static_cast<size_t>(c)] >= k) continue;
-            const float* plane = base + c;
-            if (!detail::is_peak(cuda_rule, plane, x, y, w, h, sx, sy, threshold)) continue;
-            Found f;
-            f.part = static_cast<int32_t>(c);
-            detail::refine_peak(plane, x, y, w, h, sx, sy, params.offset_x, params.offset_y, f.xys);
-            out.push_back(f);
-            ++band_count[static_cast<size_t>(c)];
+        // Elements of the first and last pixel of the row lack a left or right neighbour: they,
+        // and a row shorter than a chunk plus two pixels, take the plain test.
+        int64_t i = 0;
+        for (; i < std::min(sy, p); ++i) consider(y, row, i);
+        const int64_t simd_end = sy - p - kChunk;
+        for (; i <= simd_end; i += kChunk) {
+          uint32_t mask = candidates(row + i, p, threshold);
+          while (mask) {
+            const int j = ctz32(mask);
+            mask &= mask - 1;
+            consider(y, row, i + j);
           }
         }
+        for (; i < sy; ++i) consider(y, row, i);
       }
     }
   });
