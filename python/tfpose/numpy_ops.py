@@ -43,7 +43,9 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_bui
     threshold = _args.check_threshold(threshold)
     max_peaks = _args.check_max_peaks(max_peaks)
     ox, oy = _args.check_pair(offset, "offset", float, "(x, y)")
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
-        raise ValueError(f"threads: expected an int >= 0 (0 = all cores), got {threads!r}")
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+        raise TypeError(f"threads: expected an int >= 0 (0 = all cores), got {threads!r}")
+    if threads < 0:
+        raise ValueError(f"threads: expected an int >= 0 (0 = all cores), got {threads}")
     return _core.nms(_float_array(heatmaps, "heatmaps"), threshold, max_peaks, ox, oy,
-                     openpose_build, threads)
+                     openpose_build, int(threads))
