@@ -9,7 +9,7 @@ import numpy as np
 
 from tfpose import _args, _core
 
-__all__ = ["maximum"]
+__all__ = ["maximum", "nms"]
 
 
 def _float_array(x, name: str, rank: int = 4) -> np.ndarray:
@@ -25,3 +25,27 @@ def maximum(heatmaps, threads: int = 0) -> np.ndarray:
     """heatmaps [N, H, W, C] -> [N, C, 3] (x, y, value) of each channel's maximum; ties go to the
     first in raster order, NaNs are skipped (an all-NaN channel gives (0, 0, nan))."""
     return _core.maximum(_float_array(heatmaps, "heatmaps"), threads)
+
+
+def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_build="cpu",
+        threads: int = 0):
+    """OpenPose's non-maximum suppression (spec §5), as :func:`tfpose.ops.nms`.
+
+    heatmaps: [N, H, W, P] part heatmaps (pass only the part channels).
+    threshold: in [0, 1]; a peak's value must exceed it. max_peaks: K, kept per part in raster order.
+    offset: (x, y) added to each refined peak (OpenPose's nmsOffset).
+    openpose_build: "cpu" (ring rule with >= near the border) or "cuda" (strict, no border peaks).
+    threads: worker threads, 0 = all cores.
+    Returns (peaks [N, P, K, 3] float32 (x, y, score), counts [N, P] int32); rows past a part's count
+    are 0. NaN is never a peak; an +Inf peak is reported at its integer position with score +Inf.
+    """
+    _args.check_openpose_build(openpose_build)
+    threshold = _args.check_threshold(threshold)
+    max_peaks = _args.check_max_peaks(max_peaks)
+    ox, oy = _args.check_pair(offset, "offset", float, "(x, y)")
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+        raise TypeError(f"threads: expected an int >= 0 (0 = all cores), got {threads!r}")
+    if threads < 0:
+        raise ValueError(f"threads: expected an int >= 0 (0 = all cores), got {threads}")
+    return _core.nms(_float_array(heatmaps, "heatmaps"), threshold, max_peaks, ox, oy,
+                     openpose_build, int(threads))

@@ -1,0 +1,111 @@
+// Per-pixel NMS math (spec §5) shared by the CPU core and the CUDA kernels: the peak test of both
+// OpenPose builds and the 7x7 positive-weight centroid. Everything works on one channel plane given
+// as a pointer to its pixel (0, 0) plus strides, so NHWC maps are read in place: for [N, H, W, P],
+// plane = map + n*H*W*P + p, sx = P (next pixel in a row), sy = W*P (next row).
+#pragma once
+
+#include <cstdint>
+
+#include "tfpose/detail/hd.hpp"
+
+namespace tfpose {
+namespace detail {
+
+// IEEE float32 operations without contraction: nvcc fuses a*b+c into an FMA by default, which would
+// make the GPU centroid differ from the CPU one (and from OpenPose's CPU build) in the last bits.
+#if defined(__CUDA_ARCH__)
+TFPOSE_HD float mul_rn(float a, float b) { return __fmul_rn(a, b); }
+TFPOSE_HD float add_rn(float a, float b) { return __fadd_rn(a, b); }
+TFPOSE_HD float div_rn(float a, float b) { return __fdiv_rn(a, b); }
+#else
+TFPOSE_HD float mul_rn(float a, float b) { return a * b; }
+TFPOSE_HD float add_rn(float a, float b) { return a + b; }
+TFPOSE_HD float div_rn(float a, float b) { return a / b; }
+#endif
+
+// False for NaN and +-Inf; written as a comparison so it needs no <cmath> on either side.
+TFPOSE_HD bool finite_f(float v) { return v >= -3.402823466e+38f && v <= 3.402823466e+38f; }
+
+// v strictly greater than all 8 neighbours; the caller guarantees all 8 lie inside the map.
+// Any NaN neighbour makes a comparison false, so it suppresses the peak.
+TFPOSE_HD bool greater_than_all_8(const float* c, float v, int64_t sx, int64_t sy) {
+  const float* up = c - sy;
+  const float* dn = c + sy;
+  return v > up[-sx] && v > up[0] && v > up[sx] && v > c[-sx] && v > c[sx] && v > dn[-sx] &&
+         v > dn[0] && v > dn[sx];
+}
+
+// CUDA build (nmsGpu, spec §5.2): strict interior peaks only, border pixels never.
+TFPOSE_HD bool is_peak_cuda(const float* plane, int64_t x, int64_t y, int64_t w, int64_t h,
+                            int64_t sx, int64_t sy, float threshold) {
+  if (x < 1 || y < 1 || x > w - 2 || y > h - 2) return false;
+  const float* c = plane + y * sy + x * sx;
+  const float v = *c;
+  return v > threshold && greater_than_all_8(c, v, sx, sy);
+}
+
+// CPU build (nmsCpu, spec §5.1). Strict test for 2 <= x <= W-3 and 2 <= y <= H-3; on the "ring"
+// lines x in {1, W-2} or y in {1, H-2} (also where they cross the outer border) the test is >=
+// against the neighbours, with a neighbour outside the map replaced by the threshold; every other
+// pixel (the outer border off the ring lines) is never a peak.
+TFPOSE_HD bool is_peak_cpu(const float* plane, int64_t x, int64_t y, int64_t w, int64_t h,
+                           int64_t sx, int64_t sy, float threshold) {
+  const float* c = plane + y * sy + x * sx;
+  const float v = *c;
+  if (!(v > threshold)) return false;
+  if (x >= 2 && y >= 2 && x <= w - 3 && y <= h - 3) return greater_than_all_8(c, v, sx, sy);
+  if (!(x == 1 || x == w - 2 || y == 1 || y == h - 2)) return false;
+  for (int64_t dy = -1; dy <= 1; ++dy) {
+    const int64_t yy = y + dy;
+    for (int64_t dx = -1; dx <= 1; ++dx) {
+      const int64_t xx = x + dx;
+      if ((dx == 0 && dy == 0)) continue;
+      // Out-of-map neighbours stand for the threshold, and v > threshold already holds, so they
+      // can never reject the pixel: skipping them is the same test.
+      if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+      if (!(v >= plane[yy * sy + xx * sx])) return false;
+    }
+  }
+  return true;
+}
+
+TFPOSE_HD bool is_peak(bool cuda_rule, const float* plane, int64_t x, int64_t y, int64_t w,
+                       int64_t h, int64_t sx, int64_t sy, float threshold) {
+  return cuda_rule ? is_peak_cuda(plane, x, y, w, h, sx, sy, threshold)
+                   : is_peak_cpu(plane, x, y, w, h, sx, sy, threshold);
+}
+
+// Writes (x̂ + offset_x, ŷ + offset_y, v) for the peak at integer (x, y): the centroid of the 7x7
+// window clipped to the map, weighted by the values > 0, accumulated in float32 in OpenPose's order
+// (rows outer, columns inner), and v the un-refined value at (x, y).
+// A peak has v > threshold >= 0, so the weights never sum to 0. Where the centroid is not finite
+// (an +Inf value in the window, or float32 overflow of the sums) OpenPose would report NaN/Inf; tfpose
+// reports the integer position instead, so coordinates are always finite.
+TFPOSE_HD void refine_peak(const float* plane, int64_t x, int64_t y, int64_t w, int64_t h,
+                           int64_t sx, int64_t sy, float offset_x, float offset_y, float* out) {
+  float x_acc = 0.f, y_acc = 0.f, s_acc = 0.f;
+  const int64_t y0 = y - 3 < 0 ? 0 : y - 3, y1 = y + 3 > h - 1 ? h - 1 : y + 3;
+  const int64_t x0 = x - 3 < 0 ? 0 : x - 3, x1 = x + 3 > w - 1 ? w - 1 : x + 3;
+  for (int64_t yy = y0; yy <= y1; ++yy) {
+    const float* row = plane + yy * sy;
+    for (int64_t xx = x0; xx <= x1; ++xx) {
+      const float s = row[xx * sx];
+      if (s > 0.f) {
+        x_acc = add_rn(x_acc, mul_rn(static_cast<float>(xx), s));
+        y_acc = add_rn(y_acc, mul_rn(static_cast<float>(yy), s));
+        s_acc = add_rn(s_acc, s);
+      }
+    }
+  }
+  float cx = div_rn(x_acc, s_acc), cy = div_rn(y_acc, s_acc);
+  if (!finite_f(cx) || !finite_f(cy)) {
+    cx = static_cast<float>(x);
+    cy = static_cast<float>(y);
+  }
+  out[0] = add_rn(cx, offset_x);
+  out[1] = add_rn(cy, offset_y);
+  out[2] = plane[y * sy + x * sx];
+}
+
+}  // namespace detail
+}  // namespace tfpose
