@@ -155,7 +155,9 @@ def test_bad_images(est):
     with pytest.raises(ValueError, match="at most"):
         est.estimate(np.broadcast_to(np.zeros((1, 1, 3), np.uint8), (40000, 30000, 3)))
     with pytest.raises(ValueError, match="below 16"):
-        est.estimate(np.zeros((3, 10000, 3), np.uint8))
+        est.estimate(np.zeros((10000, 3, 3), np.uint8))  # net width from the aspect ratio: 0
+    with pytest.raises(ValueError, match="scaleNetToOutput"):
+        est.estimate(np.zeros((3, 10000, 3), np.uint8))  # scaled height rounds to 0 rows
     with pytest.raises(ValueError, match="scale factor"):
         est.estimate(np.zeros((1, 1, 3), np.uint8))
 

@@ -148,7 +148,9 @@ def net_to_output(net_wh, image_wh) -> tuple[float, float]:
     nx, ny = pir(s1 * wi), pir(s1 * hi)
     scale = np.float32(min(_ratio(wi - 1, nx - 1), _ratio(hi - 1, ny - 1)))
     if not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"image size {wi}x{hi}: expected a finite scaleNetToOutput, got {scale}")
+        raise ValueError(
+            f"image size {wi}x{hi}: expected a finite positive scaleNetToOutput, got {scale} "
+            f"(the image scaled to the net is {nx}x{ny} pixels: too thin)")
     offset = np.float32(0.5 / float(scale))
     return float(scale), float(offset)
 
