@@ -30,7 +30,9 @@ def _pir(v):
 def _safe_div(num, den):
     num = tf.cast(num, tf.float64)
     den = tf.cast(den, tf.float64)
-    return tf.where(tf.equal(den, 0.0), tf.constant(float("inf"), tf.float64), num / tf.where(tf.equal(den, 0.0), 1.0, den))
+    zero = tf.equal(den, 0.0)
+    return tf.where(zero, tf.fill(tf.shape(den), tf.constant(float("inf"), tf.float64)),
+                    num / tf.where(zero, tf.ones_like(den), den))
 
 
 def tf_sizing(image_h, image_w, net_resolution=(-1, 368), scale_number=1, scale_gap=0.25, dynamic=1.0):
@@ -99,10 +101,10 @@ def _taps(n_out, n_in, scale):
     cubic = tf.stack([w0, w1, w2, w3], axis=-1)
     zero = tf.zeros_like(t)
     linear = tf.stack([zero, 1.0 - t, t, zero], axis=-1)
-    w = tf.where(scale > 1.0, cubic, linear)
+    w = tf.where(tf.broadcast_to(scale > 1.0, tf.shape(cubic)), cubic, linear)
     idx = tf.cast(i0, tf.int32)[:, None] + tf.constant([-1, 0, 1, 2], tf.int32)[None, :]
     inside = (idx >= 0) & (idx < n_in)
-    w = tf.where(inside, w, 0.0)  # constant border 0
+    w = tf.where(inside, w, tf.zeros_like(w))  # constant border 0
     return tf.clip_by_value(idx, 0, tf.maximum(n_in - 1, 0)), w
 
 
