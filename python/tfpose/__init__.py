@@ -20,6 +20,9 @@ _LAZY = {
     "Person": ("tfpose.estimator", "Person"),
     "estimate": ("tfpose.estimator", "estimate"),
     "export_saved_model": ("tfpose.export", "export_saved_model"),
+    "load_saved_model": ("tfpose.export", "load_saved_model"),
+    "sizing": ("tfpose.sizing", None),
+    "io": ("tfpose.io", None),
     "draw": ("tfpose.draw", "draw"),
 }
 

@@ -1,0 +1,103 @@
+"""COCO keypoint AP of the tfpose pipeline on shared/data/coco_mini/val2017 (pycocotools).
+
+    python benchmarks/coco_eval.py --model ../shared/data/models/tfpose_mobilenet_thin_graph_opt.pb \
+        --scale-number 1 2 --out benchmarks/coco_eval.md
+
+Conventions: COCO_18 parts are mapped to COCO's 17 keypoints (the neck is dropped); each detected
+person becomes one result with visibility 1 for found parts (0 and x=y=0 for missing ones) and
+OpenPose's person score as the result score. OpenPose's keypoints use the "+0.5" convention (the
+centre of pixel i is i + 0.5, spec §3); COCO's annotations are continuous coordinates of the same
+kind, so keypoints are written unshifted; the table also gives AP with x, y - 0.5 to show the effect.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+COCO18_TO_COCO17 = [0, 15, 14, 17, 16, 5, 2, 6, 3, 7, 4, 11, 8, 12, 9, 13, 10]
+
+
+def to_coco_results(image_id: int, people, shift: float) -> list[dict]:
+    out = []
+    for p in people:
+        kp = p.keypoints[COCO18_TO_COCO17]
+        flat = []
+        for x, y, c in kp:
+            if c > 0:
+                flat += [float(x) + shift, float(y) + shift, 1]
+            else:
+                flat += [0.0, 0.0, 0]
+        out.append({"image_id": image_id, "category_id": 1, "keypoints": flat, "score": float(p.score)})
+    return out
+
+
+def evaluate(coco_gt, results, img_ids) -> dict:
+    from pycocotools.cocoeval import COCOeval
+
+    if not results:
+        return {"AP": 0.0, "AP50": 0.0, "AP75": 0.0}
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_dt = coco_gt.loadRes(results)
+        ev = COCOeval(coco_gt, coco_dt, "keypoints")
+        ev.params.imgIds = img_ids
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return {"AP": ev.stats[0], "AP50": ev.stats[1], "AP75": ev.stats[2]}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=str(SHARED / "data/models/tfpose_mobilenet_thin_graph_opt.pb"))
+    ap.add_argument("--data", default=str(SHARED / "data/coco_mini"))
+    ap.add_argument("--scale-number", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--openpose-build", default="cpu")
+    ap.add_argument("--out", help="also write the table (markdown) to this file")
+    args = ap.parse_args(argv)
+    from pycocotools.coco import COCO
+
+    import tfpose
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO(str(Path(args.data) / "annotations/person_keypoints_val2017.json"))
+    img_ids = sorted(coco_gt.getImgIds())
+    rows = []
+    for sn in args.scale_number:
+        est = tfpose.Estimator(args.model, scale_number=sn, openpose_build=args.openpose_build)
+        est.estimate(np.zeros((368, 368, 3), np.uint8))  # trace once outside the timing
+        people_by_id, seconds = {}, 0.0
+        for img_id in img_ids:
+            info = coco_gt.loadImgs(img_id)[0]
+            img = cv2.imread(str(Path(args.data) / "val2017" / info["file_name"]))
+            t = time.perf_counter()
+            people_by_id[img_id] = est.estimate(img)
+            seconds += time.perf_counter() - t
+        for shift in (0.0, -0.5):
+            res = [r for i in img_ids for r in to_coco_results(i, people_by_id[i], shift)]
+            m = evaluate(coco_gt, res, img_ids)
+            rows.append((sn, shift, m, 1000 * seconds / len(img_ids)))
+    model = Path(args.model).name
+    lines = [f"COCO keypoint AP on coco_mini val2017 ({len(img_ids)} images), model {model}, "
+             f"openpose_build={args.openpose_build}, net_resolution -1x368", "",
+             "| scales | x,y shift | AP | AP50 | AP75 | ms/image (whole pipeline) |", "|---|---|---|---|---|---|"]
+    for sn, shift, m, ms in rows:
+        lines.append(f"| {sn} | {shift:+.1f} | {m['AP']:.3f} | {m['AP50']:.3f} | {m['AP75']:.3f} | {ms:.1f} |")
+    table = "\n".join(lines)
+    print(table)
+    if args.out:
+        Path(args.out).write_text(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Export the whole image-to-people pipeline as a SavedModel.
+
+Signature ``serving_default``: ``images`` uint8 [N, H, W, 3] BGR (one size per call) ->
+``keypoints`` float32 [N, M, P, 3], ``scores`` float32 [N, M], ``num_people`` int32 [N].
+Sizing, placement (:mod:`tfpose.placement`), the network and tfpose's post-processing ops are all in
+the graph. The graph contains tfpose's custom ops (``Tfpose*``), so a process must ``import tfpose``
+and load the op library before ``tf.saved_model.load``: use :func:`load_saved_model`.
+"""
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+
+__all__ = ["export_saved_model", "load_saved_model"]
+
+
+def export_saved_model(model, export_dir, **estimator_options) -> str:
+    """Write a SavedModel of ``tfpose.Estimator(model, **estimator_options)`` to ``export_dir``.
+
+    model: frozen GraphDef (.pb), SavedModel directory or Estimator. Returns export_dir.
+    """
+    from tfpose.estimator import Estimator
+
+    est = model if isinstance(model, Estimator) else Estimator(model, **estimator_options)
+    module = tf.Module()
+    module.serve = tf.function(
+        lambda images: dict(zip(("keypoints", "scores", "num_people"), est.people_graph(images))),
+        input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
+    export_dir = os.fspath(export_dir)
+    tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve})
+    return export_dir
+
+
+def _graph_op_types(path: str) -> set:
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    sm = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        sm.ParseFromString(f.read())
+    types = set()
+    for mg in sm.meta_graphs:
+        types.update(n.op for n in mg.graph_def.node)
+        for fn in mg.graph_def.library.function:
+            types.update(n.op for n in fn.node_def)
+    return types
+
+
+def required_tfpose_ops(path) -> list[str]:
+    """Names of tfpose's custom ops used by the SavedModel at ``path``."""
+    return sorted(t for t in _graph_op_types(os.fspath(path)) if t.startswith("Tfpose"))
+
+
+def load_saved_model(path):
+    """``tf.saved_model.load`` after loading tfpose's op library (which registers the ``Tfpose*`` ops).
+
+    Raises a clear error when the op library cannot be loaded, listing the tfpose ops the model needs.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(os.path.join(path, "saved_model.pb")):
+        raise FileNotFoundError(f"SavedModel {path!r}: expected a directory containing saved_model.pb")
+    needed = required_tfpose_ops(path)
+    if needed:
+        try:
+            import tfpose.ops  # noqa: F401  (registers the ops with TensorFlow)
+        except ImportError as exc:
+            raise ImportError(
+                f"SavedModel {path!r} uses tfpose's custom ops {needed}, but tfpose's op library could "
+                f"not be loaded: {exc}") from exc
+    return tf.saved_model.load(path)

