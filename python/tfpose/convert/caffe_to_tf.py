@@ -448,39 +448,117 @@ def build_forward(image, plan: Plan, get_weights, progress=None):
 # ----------------------------------------------------------------------------------------------
 
 
-def _save_frozen(plan: Plan, model: CaffeModel, path: str, tick) -> None:
+def _tf_shapes(pl: PlannedLayer) -> list[tuple[int, ...]]:
+    return [(s[2], s[3], s[1], s[0]) if n == "weights" else s for n, s in zip(pl.blob_names, pl.blob_shapes)]
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | 0x80 if n else b)
+        if not n:
+            return bytes(out)
+
+
+class _Progress:
+    """One tqdm bar per phase of a conversion (or nothing when disabled)."""
+
+    def __init__(self, enabled: bool, fmt: str):
+        self.enabled = enabled
+        self.fmt = fmt
+        self.bar = None
+
+    def phase(self, desc: str, total: int):
+        """Starts a phase; returns a callable that advances it by one step (no-op past total)."""
+        self.close()
+        if not self.enabled:
+            return lambda: None
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc=f"{self.fmt}: {desc}", unit="layer")
+        bar = self.bar
+
+        def tick():
+            # A tf.function may be traced more than once; count each layer once.
+            if bar.n < bar.total:
+                bar.update(1)
+
+        return tick
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _save_frozen(plan: Plan, model: CaffeModel, path: str, progress: _Progress) -> None:
+    """Writes a frozen GraphDef, streaming the weights into the file one layer at a time.
+
+    The graph is built with a placeholder standing for every weight, so it stays small. The file
+    is then that GraphDef without those placeholders, followed by one Const node per weight under
+    the same name: a GraphDef is a list of nodes (field 1), and protobuf merges repeated fields
+    written one after another. The whole model is never held in memory twice.
+    """
     import tensorflow as tf
 
     graph = tf.Graph()
+    slots: list[tuple[str, PlannedLayer]] = []
     with graph.as_default():
         image = tf.compat.v1.placeholder(tf.float32, [None, None, None, 3], name="image")
 
-        def constants(pl):
-            # One layer's arrays live only until TensorFlow has copied them into the graph.
-            return [tf.constant(a, name=n) for a, n in zip(tf_weights(pl, model), pl.blob_names)]
+        def placeholders(pl):
+            tensors = [tf.compat.v1.placeholder(tf.float32, shape, name=name)
+                       for shape, name in zip(_tf_shapes(pl), pl.blob_names)]
+            slots.append(([t.op.name for t in tensors], pl))
+            return tensors
 
-        out = build_forward(image, plan, constants, tick)
+        out = build_forward(image, plan, placeholders, progress.phase("building graph", len(plan.layers)))
         tf.identity(out, name=plan.output_name)
-    data = graph.as_graph_def().SerializeToString()
+    graph_def = graph.as_graph_def()
     del graph
+    weight_names = {n for names, _ in slots for n in names}
+    field_node = _varint(1 << 3 | 2)
     with open(path, "wb") as f:
-        f.write(data)
+        for node in graph_def.node:
+            if node.name not in weight_names:
+                data = node.SerializeToString()
+                f.write(field_node + _varint(len(data)) + data)
+        for field_number, part in ((4, graph_def.versions), (2, graph_def.library)):
+            data = part.SerializeToString()
+            if data:
+                f.write(_varint(field_number << 3 | 2) + _varint(len(data)) + data)
+        tick = progress.phase("writing weights", len(slots))
+        for names, pl in slots:
+            for name, array in zip(names, tf_weights(pl, model)):
+                node = tf.compat.v1.NodeDef(name=name, op="Const")
+                node.attr["dtype"].type = tf.float32.as_datatype_enum
+                node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(array))
+                del array
+                data = node.SerializeToString()
+                del node
+                f.write(field_node + _varint(len(data)) + data)
+            tick()
 
 
-def _save_saved_model(plan: Plan, model: CaffeModel, path: str, tick) -> None:
+def _save_saved_model(plan: Plan, model: CaffeModel, path: str, progress: _Progress) -> None:
     import tensorflow as tf
 
     class CaffeNet(tf.Module):
         def __init__(self):
             super().__init__(name="caffe_net")
             self.weights = {}
+            tick = progress.phase("loading weights", sum(1 for pl in plan.layers if pl.blob_shapes))
             for pl in plan.layers:
                 if pl.blob_shapes:
+                    tick()
                     self.weights[pl.layer.name] = [
                         tf.Variable(a, trainable=False, name=f"{_tf_name(pl.layer.name)}_{n}")
                         for a, n in zip(tf_weights(pl, model), pl.blob_names)]
 
     net = CaffeNet()
+    tick = progress.phase("building graph", len(plan.layers))
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32, name="image")])
     def serve(image):
@@ -488,7 +566,9 @@ def _save_saved_model(plan: Plan, model: CaffeModel, path: str, tick) -> None:
         return {plan.output_name: tf.identity(out, name=plan.output_name)}
 
     net.serve = serve
-    tf.saved_model.save(net, path, signatures={"serving_default": serve.get_concrete_function()})
+    signature = serve.get_concrete_function()
+    progress.close()
+    tf.saved_model.save(net, path, signatures={"serving_default": signature})
 
 
 def _infer_format(output: str, format: str | None) -> str:
@@ -532,27 +612,20 @@ def convert(prototxt: str | os.PathLike, caffemodel: str | os.PathLike, output: 
 
     with read_caffemodel(caffemodel) as model:
         unused = check_weights(plan, model)
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(plan.layers), desc=f"converting to {fmt}", unit="layer")
-        tick = bar.update if bar is not None else None
+        bars = _Progress(progress, fmt)
         base = os.path.basename(output.rstrip(os.sep)) or "model"
         tmp = tempfile.mkdtemp(prefix=f".{base}.", suffix=".tmp", dir=parent)
         try:
             if fmt == "frozen":
                 staged = os.path.join(tmp, "graph.pb")
-                _save_frozen(plan, model, staged, tick)
+                _save_frozen(plan, model, staged, bars)
             else:
                 staged = os.path.join(tmp, "saved_model")
-                _save_saved_model(plan, model, staged, tick)
-            if bar is not None:
-                bar.close()
+                _save_saved_model(plan, model, staged, bars)
+            bars.close()
             _move_into_place(staged, output, overwrite)
         finally:
-            if bar is not None:
-                bar.close()
+            bars.close()
             shutil.rmtree(tmp, ignore_errors=True)
         size = model.size
 
