@@ -6,7 +6,6 @@ cv2.dnn.readNetFromCaffe (OpenCV 4.x; removed in OpenCV 5) is the independent re
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tracemalloc

@@ -573,7 +573,7 @@ def _save_saved_model(plan: Plan, model: CaffeModel, path: str, progress: _Progr
 
 def _infer_format(output: str, format: str | None) -> str:
     if format is None:
-        return "frozen" if output.lower().endswith((".pb", ".pbtxt")) and not os.path.isdir(output) else "saved_model"
+        return "frozen" if output.lower().endswith(".pb") and not os.path.isdir(output) else "saved_model"
     if format not in ("saved_model", "frozen"):
         raise ValueError(f"format: expected 'saved_model' or 'frozen', got {format!r}")
     return format
