@@ -9,6 +9,11 @@
 
 #include "tfpose/detail/interp.hpp"
 
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#define TFPOSE_HAVE_MXCSR 1
+#endif
+
 namespace tfpose {
 
 namespace {
@@ -145,6 +150,29 @@ void run_copy(Combine mode, const float* src, int64_t n, float k, float* out) {
 // Horizontally interpolated source rows of one scale, kept while output rows still need them. The
 // four taps of an output row are distinct rows within a window of four consecutive ones and move
 // monotonically down the image, so row r can live in slot r mod 4 without evicting a live row.
+// TensorFlow runs kernels with denormals flushed to zero (FTZ/DAZ), numpy callers and OpenCV do not,
+// and CUDA keeps them by default. Tiny map values (e.g. 1e-40 near a zero background) would then
+// differ by caller; the core fixes the mode to IEEE (no flushing) while it computes, then restores.
+class ScopedKeepDenormals {
+ public:
+  ScopedKeepDenormals() {
+#ifdef TFPOSE_HAVE_MXCSR
+    saved_ = _mm_getcsr();
+    _mm_setcsr(saved_ & ~(0x8000u | 0x0040u));  // clear FTZ and DAZ
+#endif
+  }
+  ~ScopedKeepDenormals() {
+#ifdef TFPOSE_HAVE_MXCSR
+    _mm_setcsr(saved_);
+#endif
+  }
+  ScopedKeepDenormals(const ScopedKeepDenormals&) = delete;
+  ScopedKeepDenormals& operator=(const ScopedKeepDenormals&) = delete;
+
+ private:
+  unsigned int saved_ = 0;
+};
+
 struct RowCache {
   std::vector<float> buf;  // [4, W, C]
   int64_t tag[4] = {-1, -1, -1, -1};
@@ -219,6 +247,7 @@ void resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c
                        (src_rows / std::max<int64_t>(blocks, 1) + 3) * row * 8;
 
   pf(n * blocks, cost, [&](int64_t begin, int64_t end) {
+    ScopedKeepDenormals keep_denormals;
     std::vector<RowCache> caches(num_scales);
     for (size_t s = 0; s < num_scales; ++s)
       if (!plans[s].copy) caches[s].buf.resize(static_cast<size_t>(4 * row));
