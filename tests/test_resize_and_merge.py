@@ -325,6 +325,7 @@ RAW_BAD = [  # straight to the kernel (unknown static shapes, so only the kernel
     ([z(1, 0, 5, 3)], [1.0], [0, 0], "cpu", "h >= 1"),
     ([z(1, 4, 5, 3)], [1.0], [30, 40], "cuda", "8x"),
     ([z(1, 4, 4, 3)] * 9, [1.0] * 9, [0, 0], "cuda", "at most 8"),
+    ([z(1, 4, 4, 3)] * 2, [1e-30, 1e30], [0, 0], "cuda", "sampling factors"),  # float32 overflow
 ]
 
 

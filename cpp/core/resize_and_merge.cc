@@ -195,14 +195,6 @@ void check_resize_and_merge_args(const std::vector<ScaleMaps>& scales, int64_t n
     if (!std::isfinite(m.ratio) || m.ratio <= 0)
       throw InvalidArgument(expected_got("resize_and_merge: scale_ratios[" + std::to_string(s) + "]",
                                          "a finite positive number", std::to_string(m.ratio)));
-    // The CUDA build computes the ratio of ratios in float: it must stay a positive finite float.
-    if (build == OpenposeBuild::kCuda) {
-      const float rel = static_cast<float>(m.ratio) / static_cast<float>(scales[0].ratio);
-      if (!std::isfinite(rel) || !(rel > 0))
-        throw InvalidArgument(expected_got("resize_and_merge: scale_ratios[" + std::to_string(s) +
-                                               "] / scale_ratios[0] in float32",
-                                           "a finite positive number", std::to_string(rel)));
-    }
   }
   if (H < 1 || W < 1 || H > kMaxSide || W > kMaxSide)
     throw InvalidArgument(expected_got("resize_and_merge: target_size", "(H >= 1, W >= 1)",
@@ -212,7 +204,23 @@ void check_resize_and_merge_args(const std::vector<ScaleMaps>& scales, int64_t n
     throw InvalidArgument(expected_got("resize_and_merge: number of scales with openpose_build=\"cuda\"",
                                        "at most " + std::to_string(kMaxCudaScales),
                                        std::to_string(scales.size())));
-  if (scales.size() == 1) {
+  if (scales.size() > 1) {
+    // The merge factors are float32 (as in OpenPose); absurd ratios must not turn them into 0 or Inf,
+    // whose source coordinates could not be turned into tap indices.
+    for (size_t s = 0; s < scales.size(); ++s) {
+      const float r0 = static_cast<float>(scales[0].ratio), ri = static_cast<float>(scales[s].ratio);
+      const float fx = detail::openpose_cuda_merge_factor(W, scales[0].w, ri, r0);
+      const float fy = detail::openpose_cuda_merge_factor(H, scales[0].h, ri, r0);
+      const float lo = 1.f / 1073741824.f;  // 2^-30: |source coordinate| stays below 2^61
+      if (!(std::isfinite(fx) && std::isfinite(fy) && fx > lo && fy > lo))
+        throw InvalidArgument(expected_got(
+            "resize_and_merge: sampling factors of scale " + std::to_string(s) +
+                " (target / scale-0 size) / (scale_ratios[" + std::to_string(s) + "] / scale_ratios[0])",
+            "finite and > 2^-30 in float32", "(" + std::to_string(fy) + ", " + std::to_string(fx) + ")"));
+    }
+    return;
+  }
+  {
     const ScaleMaps& m = scales[0];
     const bool same = m.h == H && m.w == W;
     if (!same && (H / m.h != 8 || W / m.w != 8))

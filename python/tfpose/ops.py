@@ -74,7 +74,10 @@ def resize_and_merge(net_outputs, scale_ratios=None, target_size=None, openpose_
     scale_ratios: S numbers, scaleInputToNet of each scale (only ratios to scale 0 matter; needed by
         openpose_build="cuda" with several scales, ignored by "cpu" which stretches every scale).
     target_size: (H, W); default 8x the size of scale 0.
-    Returns maps [N, H, W, C] float32, averaged over scales.
+    openpose_build: "cpu" = OpenCV bicubic (a = -0.75); "cuda" = Catmull-Rom (a = -0.5) with
+        OpenPose's clamping, single scale only 8x (or same size), at most 8 scales aligned by ratio.
+    Returns maps [N, H, W, C] float32, averaged over scales. NaN/Inf inputs spread (as NaN or +-Inf)
+    to every output pixel whose 4x4 taps read them.
     """
     _args.check_openpose_build(openpose_build)
     scales = _scale_list(net_outputs)
