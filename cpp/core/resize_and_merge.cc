@@ -243,8 +243,9 @@ void resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c
                                                : static_cast<float>(num_scales);
   const int64_t row = W * c;
 
-  // Work unit = (image, block of output rows). Larger blocks recompute fewer source rows at block
-  // edges (three per block and scale); smaller ones balance better. Aim for >= 16 units per call.
+  // Work unit = (image, block of output rows). A shard's consecutive units of one image share the
+  // cached source rows, so only a shard's first block recomputes up to three of them per scale; the
+  // block size just sets the scheduling granularity. Aim for >= 16 units per call.
   int64_t rows_per_block = 64;
   while (rows_per_block > 8 && n * ((H + rows_per_block - 1) / rows_per_block) < 16) rows_per_block /= 2;
   const int64_t blocks = (H + rows_per_block - 1) / rows_per_block;
