@@ -71,6 +71,28 @@ def check_size(value: Any, name: str) -> tuple[int, int]:
     return h, w
 
 
+def check_scale_ratios(scale_ratios: Any, num_scales: int, openpose_build: str) -> tuple:
+    """scaleInputToNet of each of the S scales: S finite positive numbers. None means all 1, which
+    only "cpu" (it ignores the ratios) or a single scale can take."""
+    if scale_ratios is None:
+        if num_scales > 1 and openpose_build == "cuda":
+            raise ValueError(
+                "scale_ratios: openpose_build='cuda' aligns the scales by their ratios, so it needs "
+                f"one ratio per scale ({num_scales}), got None"
+            )
+        return (1.0,) * num_scales
+    try:
+        values = [float(v) for v in (list(scale_ratios) if hasattr(scale_ratios, "__iter__")
+                                     else [scale_ratios])]
+    except (TypeError, ValueError):
+        raise TypeError(f"scale_ratios: expected {num_scales} numbers, got {scale_ratios!r}") from None
+    if len(values) != num_scales:
+        raise ValueError(f"scale_ratios: expected {num_scales} values (one per scale), got {len(values)}")
+    if not all(math.isfinite(v) and v > 0 for v in values):
+        raise ValueError(f"scale_ratios: expected finite positive values, got {values}")
+    return tuple(values)
+
+
 def check_thresholds(thresholds: dict) -> dict:
     """Keyword thresholds of connect / net_output_to_people; None means the model's default."""
     unknown = sorted(set(thresholds) - set(THRESHOLD_NAMES))
@@ -92,3 +114,12 @@ def check_thresholds(thresholds: dict) -> dict:
         else:
             out[name] = check_threshold(value, name)
     return out
+
+
+def check_threads(value: Any) -> int:
+    """Worker threads of a numpy entry point: an int >= 0, 0 = all cores."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"threads: expected an int >= 0 (0 = all cores), got {value!r}")
+    if int(value) < 0:
+        raise ValueError(f"threads: expected an int >= 0 (0 = all cores), got {int(value)}")
+    return int(value)

@@ -53,21 +53,10 @@ def _scale_list(net_outputs, name: str = "net_outputs") -> list:
 
 
 def _ratios(scale_ratios, num_scales: int, openpose_build: str) -> tf.Tensor:
-    if scale_ratios is None:
-        if num_scales > 1 and openpose_build == "cuda":
-            raise ValueError(
-                "scale_ratios: openpose_build='cuda' aligns the scales by their ratios, so it needs "
-                f"one ratio per scale ({num_scales}), got None"
-            )
-        return tf.ones([num_scales], tf.float64)
     if tf.is_tensor(scale_ratios):
+        # Checked by the kernel (count, finite, positive) once the values exist.
         return tf.cast(scale_ratios, tf.float64)
-    r = np.asarray(scale_ratios, dtype=np.float64).reshape(-1)
-    if r.size != num_scales:
-        raise ValueError(f"scale_ratios: expected {num_scales} values (one per scale), got {r.size}")
-    if not np.all(np.isfinite(r)) or np.any(r <= 0):
-        raise ValueError(f"scale_ratios: expected finite positive values, got {r.tolist()}")
-    return tf.constant(r, tf.float64)
+    return tf.constant(_args.check_scale_ratios(scale_ratios, num_scales, openpose_build), tf.float64)
 
 
 def _size_tensor(size, name: str) -> tf.Tensor:
@@ -85,7 +74,10 @@ def resize_and_merge(net_outputs, scale_ratios=None, target_size=None, openpose_
     scale_ratios: S numbers, scaleInputToNet of each scale (only ratios to scale 0 matter; needed by
         openpose_build="cuda" with several scales, ignored by "cpu" which stretches every scale).
     target_size: (H, W); default 8x the size of scale 0.
-    Returns maps [N, H, W, C] float32, averaged over scales.
+    openpose_build: "cpu" = OpenCV bicubic (a = -0.75); "cuda" = Catmull-Rom (a = -0.5) with
+        OpenPose's clamping, single scale only 8x (or same size), at most 8 scales aligned by ratio.
+    Returns maps [N, H, W, C] float32, averaged over scales. NaN/Inf inputs spread (as NaN or +-Inf)
+    to every output pixel whose 4x4 taps read them.
     """
     _args.check_openpose_build(openpose_build)
     scales = _scale_list(net_outputs)

@@ -1,0 +1,302 @@
+#include "tfpose/resize_and_merge.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "tfpose/detail/interp.hpp"
+
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#define TFPOSE_HAVE_MXCSR 1
+#endif
+
+namespace tfpose {
+
+namespace {
+
+using detail::CubicTaps;
+
+constexpr int64_t kMaxCudaScales = 8;  // OpenPose's merging kernel takes at most 8 source pointers
+constexpr int64_t kMaxSide = std::numeric_limits<int32_t>::max();  // tap indices are int32
+
+// How one scale reaches the target: either a plain copy (same size, as cv::resize and OpenPose's
+// CUDA build both do it) or per-column and per-row taps computed once per call.
+struct ScalePlan {
+  const float* data = nullptr;
+  int64_t h = 0, w = 0;
+  bool copy = false;
+  std::vector<CubicTaps> xtaps;  // [W]
+  std::vector<CubicTaps> ytaps;  // [H]
+};
+
+std::vector<ScalePlan> make_plans(const std::vector<ScaleMaps>& scales, int64_t H, int64_t W,
+                                  OpenposeBuild build) {
+  std::vector<ScalePlan> plans(scales.size());
+  const bool single = scales.size() == 1;
+  for (size_t s = 0; s < scales.size(); ++s) {
+    ScalePlan& p = plans[s];
+    p.data = scales[s].data;
+    p.h = scales[s].h;
+    p.w = scales[s].w;
+    // Same size: cv::resize copies; OpenPose's CUDA build copies a single 1x scale. Merged CUDA
+    // scales are always interpolated (t = 0, so equal values, but NaN/Inf neighbours would spread).
+    p.copy = p.h == H && p.w == W && (build == OpenposeBuild::kCpu || single);
+    if (p.copy) continue;
+    p.xtaps.resize(static_cast<size_t>(W));
+    p.ytaps.resize(static_cast<size_t>(H));
+    if (build == OpenposeBuild::kCpu) {
+      const double sx = detail::opencv_axis_scale(p.w, W), sy = detail::opencv_axis_scale(p.h, H);
+      for (int64_t x = 0; x < W; ++x) p.xtaps[x] = detail::opencv_cubic_taps(x, sx, p.w);
+      for (int64_t y = 0; y < H; ++y) p.ytaps[y] = detail::opencv_cubic_taps(y, sy, p.h);
+    } else {
+      float fx, fy;
+      if (single) {
+        fx = fy = detail::openpose_cuda_single_factor(p.h, H);
+      } else {
+        // OpenPose's CUDA build holds the ratios in float.
+        const float r0 = static_cast<float>(scales[0].ratio), ri = static_cast<float>(scales[s].ratio);
+        fx = detail::openpose_cuda_merge_factor(W, scales[0].w, ri, r0);
+        fy = detail::openpose_cuda_merge_factor(H, scales[0].h, ri, r0);
+      }
+      for (int64_t x = 0; x < W; ++x)
+        p.xtaps[x] = detail::openpose_cuda_taps(detail::openpose_cuda_coord(x, fx), p.w);
+      for (int64_t y = 0; y < H; ++y)
+        p.ytaps[y] = detail::openpose_cuda_taps(detail::openpose_cuda_coord(y, fy), p.h);
+    }
+  }
+  return plans;
+}
+
+// The two hot loops run over C contiguous channels (horizontal) or a whole W*C row (vertical); AVX2
+// clones are picked at load time where the CPU has it. No FMA clone: contracting a*b+c would round
+// differently from the SSE2 path and from OpenCV, and every machine must give the same answer.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__CUDACC__)
+#define TFPOSE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TFPOSE_CLONES
+#endif
+
+// One source row [w, C] -> one horizontally interpolated row [W, C].
+TFPOSE_CLONES void horizontal_pass(const float* __restrict src, const CubicTaps* taps, int64_t W, int64_t C,
+                                   float* __restrict dst) {
+  for (int64_t x = 0; x < W; ++x) {
+    const CubicTaps& t = taps[x];
+    const float w[4] = {t.w[0], t.w[1], t.w[2], t.w[3]};
+    const float* __restrict a0 = src + t.idx[0] * C;
+    const float* __restrict a1 = src + t.idx[1] * C;
+    const float* __restrict a2 = src + t.idx[2] * C;
+    const float* __restrict a3 = src + t.idx[3] * C;
+    float* __restrict o = dst + x * C;
+    for (int64_t c = 0; c < C; ++c) o[c] = detail::cubic_sum(a0[c], a1[c], a2[c], a3[c], w);
+  }
+}
+
+// How a scale's value v enters the output o: the first scale assigns, later ones add, the last one
+// also applies the average (OpenCV's cpu path multiplies by 1/S in float, OpenPose's CUDA kernel
+// divides by S), in the order both OpenPose builds accumulate: ((v_0 + v_1) + v_2) ...
+enum class Combine { kAssign, kAdd, kAddThenScale, kAddThenDivide };
+
+template <Combine mode>
+inline void combine(float* __restrict o, float v, float k) {
+  if (mode == Combine::kAssign) *o = v;
+  if (mode == Combine::kAdd) *o += v;
+  if (mode == Combine::kAddThenScale) *o = (*o + v) * k;
+  if (mode == Combine::kAddThenDivide) *o = (*o + v) / k;
+}
+
+template <Combine mode>
+TFPOSE_CLONES void vertical_pass(const float* __restrict r0, const float* __restrict r1,
+                                 const float* __restrict r2, const float* __restrict r3, const float wt[4],
+                                 int64_t n, float k, float* __restrict out) {
+  const float w[4] = {wt[0], wt[1], wt[2], wt[3]};
+  for (int64_t j = 0; j < n; ++j) combine<mode>(out + j, detail::cubic_sum(r0[j], r1[j], r2[j], r3[j], w), k);
+}
+
+template <Combine mode>
+TFPOSE_CLONES void copy_pass(const float* __restrict src, int64_t n, float k, float* __restrict out) {
+  for (int64_t j = 0; j < n; ++j) combine<mode>(out + j, src[j], k);
+}
+
+Combine combine_mode(size_t s, size_t num_scales, OpenposeBuild build) {
+  if (s == 0) return Combine::kAssign;  // also the only scale: no averaging at all
+  if (s + 1 < num_scales) return Combine::kAdd;
+  return build == OpenposeBuild::kCpu ? Combine::kAddThenScale : Combine::kAddThenDivide;
+}
+
+void run_vertical(Combine mode, const float* const rows[4], const float w[4], int64_t n, float k, float* out) {
+  switch (mode) {
+    case Combine::kAssign: return vertical_pass<Combine::kAssign>(rows[0], rows[1], rows[2], rows[3], w, n, k, out);
+    case Combine::kAdd: return vertical_pass<Combine::kAdd>(rows[0], rows[1], rows[2], rows[3], w, n, k, out);
+    case Combine::kAddThenScale:
+      return vertical_pass<Combine::kAddThenScale>(rows[0], rows[1], rows[2], rows[3], w, n, k, out);
+    case Combine::kAddThenDivide:
+      return vertical_pass<Combine::kAddThenDivide>(rows[0], rows[1], rows[2], rows[3], w, n, k, out);
+  }
+}
+
+void run_copy(Combine mode, const float* src, int64_t n, float k, float* out) {
+  switch (mode) {
+    case Combine::kAssign: return copy_pass<Combine::kAssign>(src, n, k, out);
+    case Combine::kAdd: return copy_pass<Combine::kAdd>(src, n, k, out);
+    case Combine::kAddThenScale: return copy_pass<Combine::kAddThenScale>(src, n, k, out);
+    case Combine::kAddThenDivide: return copy_pass<Combine::kAddThenDivide>(src, n, k, out);
+  }
+}
+
+// Horizontally interpolated source rows of one scale, kept while output rows still need them. The
+// four taps of an output row are distinct rows within a window of four consecutive ones and move
+// monotonically down the image, so row r can live in slot r mod 4 without evicting a live row.
+// TensorFlow runs kernels with denormals flushed to zero (FTZ/DAZ), numpy callers and OpenCV do not,
+// and CUDA keeps them by default. Tiny map values (e.g. 1e-40 near a zero background) would then
+// differ by caller; the core fixes the mode to IEEE (no flushing) while it computes, then restores.
+class ScopedKeepDenormals {
+ public:
+  ScopedKeepDenormals() {
+#ifdef TFPOSE_HAVE_MXCSR
+    saved_ = _mm_getcsr();
+    _mm_setcsr(saved_ & ~(0x8000u | 0x0040u));  // clear FTZ and DAZ
+#endif
+  }
+  ~ScopedKeepDenormals() {
+#ifdef TFPOSE_HAVE_MXCSR
+    _mm_setcsr(saved_);
+#endif
+  }
+  ScopedKeepDenormals(const ScopedKeepDenormals&) = delete;
+  ScopedKeepDenormals& operator=(const ScopedKeepDenormals&) = delete;
+
+ private:
+  unsigned int saved_ = 0;
+};
+
+struct RowCache {
+  std::vector<float> buf;  // [4, W, C]
+  int64_t tag[4] = {-1, -1, -1, -1};
+};
+
+}  // namespace
+
+void check_resize_and_merge_args(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H,
+                                 int64_t W, OpenposeBuild build) {
+  if (scales.empty())
+    throw InvalidArgument(expected_got("resize_and_merge: net_outputs", "at least one scale", "none"));
+  if (n < 0 || c < 1)
+    throw InvalidArgument(expected_got("resize_and_merge: batch and channels", "N >= 0, C >= 1",
+                                       "N = " + std::to_string(n) + ", C = " + std::to_string(c)));
+  for (size_t s = 0; s < scales.size(); ++s) {
+    const ScaleMaps& m = scales[s];
+    const std::string what = "resize_and_merge: net_outputs[" + std::to_string(s) + "] shape";
+    if (m.h < 1 || m.w < 1 || m.h > kMaxSide || m.w > kMaxSide)
+      throw InvalidArgument(expected_got(what, "[N, h >= 1, w >= 1, C]", shape_str({n, m.h, m.w, c})));
+    if (!std::isfinite(m.ratio) || m.ratio <= 0)
+      throw InvalidArgument(expected_got("resize_and_merge: scale_ratios[" + std::to_string(s) + "]",
+                                         "a finite positive number", std::to_string(m.ratio)));
+  }
+  if (H < 1 || W < 1 || H > kMaxSide || W > kMaxSide)
+    throw InvalidArgument(expected_got("resize_and_merge: target_size", "(H >= 1, W >= 1)",
+                                       "(" + std::to_string(H) + ", " + std::to_string(W) + ")"));
+  if (build != OpenposeBuild::kCuda) return;
+  if (static_cast<int64_t>(scales.size()) > kMaxCudaScales)
+    throw InvalidArgument(expected_got("resize_and_merge: number of scales with openpose_build=\"cuda\"",
+                                       "at most " + std::to_string(kMaxCudaScales),
+                                       std::to_string(scales.size())));
+  if (scales.size() > 1) {
+    // The merge factors are float32 (as in OpenPose); absurd ratios must not turn them into 0 or Inf,
+    // whose source coordinates could not be turned into tap indices.
+    for (size_t s = 0; s < scales.size(); ++s) {
+      const float r0 = static_cast<float>(scales[0].ratio), ri = static_cast<float>(scales[s].ratio);
+      const float fx = detail::openpose_cuda_merge_factor(W, scales[0].w, ri, r0);
+      const float fy = detail::openpose_cuda_merge_factor(H, scales[0].h, ri, r0);
+      const float lo = 1.f / 1073741824.f;  // 2^-30: |source coordinate| stays below 2^61
+      if (!(std::isfinite(fx) && std::isfinite(fy) && fx > lo && fy > lo))
+        throw InvalidArgument(expected_got(
+            "resize_and_merge: sampling factors of scale " + std::to_string(s) +
+                " (target / scale-0 size) / (scale_ratios[" + std::to_string(s) + "] / scale_ratios[0])",
+            "finite and > 2^-30 in float32", "(" + std::to_string(fy) + ", " + std::to_string(fx) + ")"));
+    }
+    return;
+  }
+  {
+    const ScaleMaps& m = scales[0];
+    const bool same = m.h == H && m.w == W;
+    if (!same && (H / m.h != 8 || W / m.w != 8))
+      throw InvalidArgument(expected_got(
+          "resize_and_merge: target_size with openpose_build=\"cuda\" and one scale",
+          "8x the net output (H / h == W / w == 8 in integer division) or the same size, as "
+          "OpenPose's CUDA build requires; net output (h, w) = (" +
+              std::to_string(m.h) + ", " + std::to_string(m.w) + ")",
+          "(" + std::to_string(H) + ", " + std::to_string(W) + ")"));
+  }
+}
+
+void resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
+                      OpenposeBuild build, float* out, const ParallelFor& pf) {
+  check_resize_and_merge_args(scales, n, c, H, W, build);
+  if (n == 0) return;
+  const std::vector<ScalePlan> plans = make_plans(scales, H, W, build);
+  const size_t num_scales = plans.size();
+  const float k = build == OpenposeBuild::kCpu ? static_cast<float>(1.0 / static_cast<double>(num_scales))
+                                               : static_cast<float>(num_scales);
+  const int64_t row = W * c;
+
+  // Work unit = (image, block of output rows). A shard's consecutive units of one image share the
+  // cached source rows, so only a shard's first block recomputes up to three of them per scale; the
+  // block size just sets the scheduling granularity. Aim for >= 16 units per call.
+  int64_t rows_per_block = 64;
+  while (rows_per_block > 8 && n * ((H + rows_per_block - 1) / rows_per_block) < 16) rows_per_block /= 2;
+  const int64_t blocks = (H + rows_per_block - 1) / rows_per_block;
+  int64_t src_rows = 0;
+  for (const ScalePlan& p : plans) src_rows += p.copy ? 0 : p.h;
+  // Per unit: 8 flops per output value and scale, plus the horizontal passes of its source rows.
+  const int64_t cost = rows_per_block * row * 8 * static_cast<int64_t>(num_scales) +
+                       (src_rows / std::max<int64_t>(blocks, 1) + 3) * row * 8;
+
+  pf(n * blocks, cost, [&](int64_t begin, int64_t end) {
+    ScopedKeepDenormals keep_denormals;
+    std::vector<RowCache> caches(num_scales);
+    for (size_t s = 0; s < num_scales; ++s)
+      if (!plans[s].copy) caches[s].buf.resize(static_cast<size_t>(4 * row));
+    int64_t cached_image = -1;
+    for (int64_t unit = begin; unit < end; ++unit) {
+      const int64_t img = unit / blocks;
+      const int64_t y0 = (unit % blocks) * rows_per_block, y1 = std::min(H, y0 + rows_per_block);
+      // Consecutive blocks of one image keep the cached rows; another image invalidates them.
+      if (img != cached_image) {
+        for (RowCache& rc : caches) std::fill(rc.tag, rc.tag + 4, int64_t{-1});
+        cached_image = img;
+      }
+      for (int64_t y = y0; y < y1; ++y) {
+        float* o = out + (img * H + y) * row;
+        for (size_t s = 0; s < num_scales; ++s) {
+          const ScalePlan& p = plans[s];
+          const Combine mode = combine_mode(s, num_scales, build);
+          const float* image = p.data + img * p.h * p.w * c;
+          if (p.copy) {
+            run_copy(mode, image + y * row, row, k, o);
+            continue;
+          }
+          const CubicTaps& ty = p.ytaps[static_cast<size_t>(y)];
+          RowCache& rc = caches[s];
+          const float* rows[4];
+          for (int j = 0; j < 4; ++j) {
+            const int64_t r = ty.idx[j];
+            const int slot = static_cast<int>(r & 3);
+            float* dst = rc.buf.data() + slot * row;
+            if (rc.tag[slot] != r) {
+              horizontal_pass(image + r * p.w * c, p.xtaps.data(), W, c, dst);
+              rc.tag[slot] = r;
+            }
+            rows[j] = dst;
+          }
+          run_vertical(mode, rows, ty.w, row, k, o);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace tfpose
