@@ -1,0 +1,367 @@
+#include "tfpose/fast_path.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "tfpose/detail/denormals.hpp"
+#include "tfpose/detail/interp.hpp"
+#include "tfpose/detail/paf_score.hpp"
+#include "tfpose/detail/peak.hpp"
+
+namespace tfpose {
+
+namespace {
+
+using detail::CubicTaps;
+using detail::ResizePlan;
+
+// Output tiles whose bound exceeds the threshold are evaluated exactly. 16 x 16 at the usual 8x
+// upsampling spans two source pixels: small enough that a blob's tail does not drag in much
+// background, large enough that the 3-pixel margin (peak test + 7x7 centroid) costs < 2x.
+constexpr int64_t kTile = 16;
+constexpr int64_t kMargin = 3;
+
+// Inclusive range of source indices that target indices [d0, d1) read along one axis.
+struct Range {
+  int64_t lo, hi;
+};
+
+Range tap_range(const ResizePlan& p, bool x_axis, int64_t d0, int64_t d1) {
+  if (p.copy) return {d0, d1 - 1};
+  const std::vector<CubicTaps>& taps = x_axis ? p.xtaps : p.ytaps;
+  Range r{std::numeric_limits<int64_t>::max(), -1};
+  for (int64_t d = d0; d < d1; ++d) {
+    for (int j = 0; j < 4; ++j) {
+      r.lo = std::min<int64_t>(r.lo, taps[static_cast<size_t>(d)].idx[j]);
+      r.hi = std::max<int64_t>(r.hi, taps[static_cast<size_t>(d)].idx[j]);
+    }
+  }
+  return r;
+}
+
+// Largest sums of the positive and of the |negative| weights of one axis over all its target indices.
+void axis_weight_sums(const std::vector<CubicTaps>& taps, double* pos, double* neg) {
+  *pos = 0.0;
+  *neg = 0.0;
+  for (const CubicTaps& t : taps) {
+    double p = 0.0, q = 0.0;
+    for (int j = 0; j < 4; ++j) (t.w[j] > 0.f ? p : q) += std::fabs(static_cast<double>(t.w[j]));
+    *pos = std::max(*pos, p);
+    *neg = std::max(*neg, q);
+  }
+}
+
+// What every (image, part) unit of fast_nms shares.
+struct NmsSetup {
+  std::vector<ResizePlan> plans;
+  int64_t tiles_x = 0, tiles_y = 0;
+  std::vector<std::vector<Range>> tile_cols, tile_rows;  // [S][tiles_x], [S][tiles_y]: taps of a tile
+  // A 2-D weight w_x * w_y is positive iff both factors have the same sign, so over all pixels the
+  // positive weights sum to at most Px Py + Nx Ny and the |negative| ones to Px Ny + Nx Py.
+  std::vector<double> spos, sneg;  // [S]
+};
+
+NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t W, OpenposeBuild build) {
+  NmsSetup st;
+  st.plans = detail::make_resize_plans(scales, H, W, build);
+  st.tiles_x = (W + kTile - 1) / kTile;
+  st.tiles_y = (H + kTile - 1) / kTile;
+  const size_t S = st.plans.size();
+  st.tile_cols.resize(S);
+  st.tile_rows.resize(S);
+  st.spos.resize(S);
+  st.sneg.resize(S);
+  for (size_t s = 0; s < S; ++s) {
+    const ResizePlan& p = st.plans[s];
+    for (int64_t t = 0; t < st.tiles_x; ++t)
+      st.tile_cols[s].push_back(tap_range(p, true, t * kTile, std::min(W, (t + 1) * kTile)));
+    for (int64_t t = 0; t < st.tiles_y; ++t)
+      st.tile_rows[s].push_back(tap_range(p, false, t * kTile, std::min(H, (t + 1) * kTile)));
+    if (p.copy) {
+      st.spos[s] = 1.0;
+      st.sneg[s] = 0.0;
+      continue;
+    }
+    double px, nx, py, ny;
+    axis_weight_sums(p.xtaps, &px, &nx);
+    axis_weight_sums(p.ytaps, &py, &ny);
+    st.spos[s] = px * py + nx * ny;
+    st.sneg[s] = px * ny + nx * py;
+  }
+  return st;
+}
+
+// A peak found in one tile, before the tiles of a part are put into raster order.
+struct TilePeak {
+  int64_t pos;  // y * W + x
+  float xys[3];
+};
+
+// Per-thread scratch of fast_nms; sizes depend only on the call, so it is reused across units.
+struct NmsScratch {
+  std::vector<double> bound, mag;        // [tiles_y * tiles_x]
+  std::vector<float> colmax, colmin;     // [h_s * tiles_x]
+  std::vector<float> win, hrows;         // window values, horizontally interpolated source rows
+  std::vector<TilePeak> found;
+};
+
+// Upper bound of every tile's merged values of one channel (scratch.bound) plus the magnitude that
+// float rounding can add to it (scratch.mag). A tile with a NaN or +-Inf tap gets an infinite bound.
+void tile_bounds(const NmsSetup& st, int64_t img, int64_t c, int64_t channel, NmsScratch& sc) {
+  const int64_t tx_n = st.tiles_x, ty_n = st.tiles_y;
+  sc.bound.assign(static_cast<size_t>(tx_n * ty_n), 0.0);
+  sc.mag.assign(static_cast<size_t>(tx_n * ty_n), 0.0);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (size_t s = 0; s < st.plans.size(); ++s) {
+    const ResizePlan& p = st.plans[s];
+    const float* src = p.data + img * p.h * p.w * c + channel;
+    // Max and min of each source row over each tile column's taps.
+    sc.colmax.resize(static_cast<size_t>(p.h * tx_n));
+    sc.colmin.resize(static_cast<size_t>(p.h * tx_n));
+    for (int64_t r = 0; r < p.h; ++r) {
+      const float* row = src + r * p.w * c;
+      for (int64_t t = 0; t < tx_n; ++t) {
+        const Range cr = st.tile_cols[s][static_cast<size_t>(t)];
+        float mx = -inf, mn = inf;
+        for (int64_t x = cr.lo; x <= cr.hi; ++x) {
+          const float v = row[x * c];
+          if (v != v) {  // NaN: the tile must be evaluated exactly
+            mx = inf;
+            mn = -inf;
+            break;
+          }
+          mx = v > mx ? v : mx;
+          mn = v < mn ? v : mn;
+        }
+        sc.colmax[static_cast<size_t>(r * tx_n + t)] = mx;
+        sc.colmin[static_cast<size_t>(r * tx_n + t)] = mn;
+      }
+    }
+    const double spos = st.spos[s], sneg = st.sneg[s];
+    for (int64_t ty = 0; ty < ty_n; ++ty) {
+      const Range rr = st.tile_rows[s][static_cast<size_t>(ty)];
+      for (int64_t tx = 0; tx < tx_n; ++tx) {
+        float mx = -inf, mn = inf;
+        for (int64_t r = rr.lo; r <= rr.hi; ++r) {
+          mx = std::max(mx, sc.colmax[static_cast<size_t>(r * tx_n + tx)]);
+          mn = std::min(mn, sc.colmin[static_cast<size_t>(r * tx_n + tx)]);
+        }
+        const double M = mx, m = mn;
+        // Zero weight sums contribute nothing, even against an infinite tap (no 0 * Inf).
+        double b = 0.0;
+        if (spos > 0.0 && M > 0.0) b += spos * M;
+        if (sneg > 0.0 && m < 0.0) b += sneg * -m;
+        const size_t i = static_cast<size_t>(ty * tx_n + tx);
+        sc.bound[i] += b;
+        sc.mag[i] += (spos + sneg) * std::max(std::fabs(M), std::fabs(m));
+      }
+    }
+  }
+}
+
+// Exact merged values of channel `channel` over the window [wx0, wx1) x [wy0, wy1) into sc.win
+// (row-major, width wx1 - wx0): per scale the horizontal pass of the source rows the window reads,
+// then the vertical pass and merge_step, the dense resize's operations in its order.
+void eval_window(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t channel, int64_t wx0,
+                 int64_t wx1, int64_t wy0, int64_t wy1, NmsScratch& sc) {
+  const int64_t ww = wx1 - wx0, wh = wy1 - wy0;
+  const int64_t S = static_cast<int64_t>(st.plans.size());
+  const float k = detail::merge_constant(S, cuda);
+  sc.win.resize(static_cast<size_t>(ww * wh));
+  float* win = sc.win.data();
+  for (int64_t s = 0; s < S; ++s) {
+    const ResizePlan& p = st.plans[static_cast<size_t>(s)];
+    const detail::MergeStep mode = detail::merge_step_of(s, S, cuda);
+    const float* src = p.data + img * p.h * p.w * c + channel;
+    const int64_t rs = p.w * c;
+    if (p.copy) {
+      for (int64_t y = wy0; y < wy1; ++y)
+        for (int64_t x = wx0; x < wx1; ++x) {
+          float& o = win[(y - wy0) * ww + (x - wx0)];
+          o = detail::merge_step(mode, o, src[y * rs + x * c], k);
+        }
+      continue;
+    }
+    const Range rr = tap_range(p, false, wy0, wy1);
+    sc.hrows.resize(static_cast<size_t>((rr.hi - rr.lo + 1) * ww));
+    float* hr = sc.hrows.data();
+    for (int64_t r = rr.lo; r <= rr.hi; ++r)
+      for (int64_t x = wx0; x < wx1; ++x)
+        hr[(r - rr.lo) * ww + (x - wx0)] = detail::cubic_row(src + r * rs, c, p.xtaps[static_cast<size_t>(x)]);
+    for (int64_t y = wy0; y < wy1; ++y) {
+      const CubicTaps& ty = p.ytaps[static_cast<size_t>(y)];
+      const float* r0 = hr + (ty.idx[0] - rr.lo) * ww;
+      const float* r1 = hr + (ty.idx[1] - rr.lo) * ww;
+      const float* r2 = hr + (ty.idx[2] - rr.lo) * ww;
+      const float* r3 = hr + (ty.idx[3] - rr.lo) * ww;
+      float* o = win + (y - wy0) * ww;
+      for (int64_t j = 0; j < ww; ++j)
+        o[j] = detail::merge_step(mode, o[j], detail::cubic_sum(r0[j], r1[j], r2[j], r3[j], ty.w), k);
+    }
+  }
+}
+
+void check_fast_nms_args(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
+                         OpenposeBuild build, int64_t p, const NmsParams& params) {
+  check_resize_and_merge_args(scales, n, c, H, W, build);
+  if (p < 1 || p > c)
+    throw InvalidArgument(expected_got("fast_nms: part channels", "1 <= P <= C = " + std::to_string(c),
+                                       std::to_string(p)));
+  check_nms_args(n, H, W, p, params);
+}
+
+}  // namespace
+
+void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
+              OpenposeBuild build, int64_t p, const NmsParams& params, float* peaks, int32_t* counts,
+              const ParallelFor& pf) {
+  check_fast_nms_args(scales, n, c, H, W, build, p, params);
+  const int64_t K = params.max_peaks;
+  std::memset(peaks, 0, sizeof(float) * static_cast<size_t>(n * p * K * 3));
+  std::memset(counts, 0, sizeof(int32_t) * static_cast<size_t>(n * p));
+  if (n == 0) return;
+  const NmsSetup st = make_nms_setup(scales, H, W, build);
+  const bool cuda_src = build == OpenposeBuild::kCuda;
+  const bool cuda_rule = params.build == OpenposeBuild::kCuda;
+  const float threshold = params.threshold;
+  int64_t src_pixels = 0;
+  for (const ResizePlan& pl : st.plans) src_pixels += pl.h * pl.w;
+
+  // Unit = (image, part): bounds over its tiles, exact values where needed, its first K peaks.
+  pf(n * p, src_pixels * 30 + st.tiles_x * st.tiles_y * 200, [&](int64_t begin, int64_t end) {
+    detail::ScopedKeepDenormals keep_denormals;
+    NmsScratch sc;
+    for (int64_t unit = begin; unit < end; ++unit) {
+      const int64_t img = unit / p, part = unit % p;
+      tile_bounds(st, img, c, part, sc);
+      sc.found.clear();
+      const double inv_s = 1.0 / static_cast<double>(st.plans.size());
+      for (int64_t ty = 0; ty < st.tiles_y; ++ty) {
+        for (int64_t tx = 0; tx < st.tiles_x; ++tx) {
+          const size_t i = static_cast<size_t>(ty * st.tiles_x + tx);
+          // Averaging bounds the averaged value; the slack covers float32 rounding of the taps'
+          // weighted sums (a few ulp of sum |w t| <= mag) and of denormal products. NaN: evaluate.
+          const double b = sc.bound[i] * inv_s + 1e-5 * sc.mag[i] * inv_s + 1e-37;
+          if (b <= static_cast<double>(threshold)) continue;
+          const int64_t x0 = tx * kTile, x1 = std::min(W, x0 + kTile);
+          const int64_t y0 = ty * kTile, y1 = std::min(H, y0 + kTile);
+          const int64_t wx0 = std::max<int64_t>(0, x0 - kMargin), wx1 = std::min(W, x1 + kMargin);
+          const int64_t wy0 = std::max<int64_t>(0, y0 - kMargin), wy1 = std::min(H, y1 + kMargin);
+          eval_window(st, cuda_src, img, c, part, wx0, wx1, wy0, wy1, sc);
+          const int64_t ww = wx1 - wx0;
+          // The window as a plane in map coordinates, so the dense NMS's peak test and centroid run
+          // unchanged with global x, y, W, H (border rules): they read at most 3 pixels around a
+          // tile pixel, clipped to the map, which the window holds. (The base pointer itself may lie
+          // before the buffer; only in-window addresses are formed from it.)
+          const float* plane = sc.win.data() - (wy0 * ww + wx0);
+          for (int64_t y = y0; y < y1; ++y) {
+            for (int64_t x = x0; x < x1; ++x) {
+              if (!(sc.win[static_cast<size_t>((y - wy0) * ww + (x - wx0))] > threshold)) continue;
+              if (!detail::is_peak(cuda_rule, plane, x, y, W, H, 1, ww, threshold)) continue;
+              TilePeak f;
+              f.pos = y * W + x;
+              detail::refine_peak(plane, x, y, W, H, 1, ww, params.offset_x, params.offset_y, f.xys);
+              sc.found.push_back(f);
+            }
+          }
+        }
+      }
+      // Tiles were visited tile by tile; NMS keeps the first K in raster order of the whole map.
+      std::sort(sc.found.begin(), sc.found.end(),
+                [](const TilePeak& a, const TilePeak& b) { return a.pos < b.pos; });
+      const int64_t cnt = std::min<int64_t>(K, static_cast<int64_t>(sc.found.size()));
+      float* out = peaks + unit * K * 3;
+      for (int64_t j = 0; j < cnt; ++j) std::memcpy(out + j * 3, sc.found[static_cast<size_t>(j)].xys, 3 * sizeof(float));
+      counts[unit] = static_cast<int32_t>(cnt);
+    }
+  });
+}
+
+std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H,
+                                 int64_t W, OpenposeBuild build, const float* peaks, const int32_t* counts,
+                                 int64_t k, float scale, const PoseModel& model, const ConnectThresholds& th,
+                                 const ParallelFor& pf) {
+  check_resize_and_merge_args(scales, n, c, H, W, build);
+  check_connect_shapes(n, H, W, c, n, model.num_parts(), k, n, model.num_parts(), 1, model);
+  if (!std::isfinite(scale) || !(scale > 0.f))
+    throw InvalidArgument(expected_got("connect: scale[0]", "a finite number > 0", std::to_string(scale)));
+  const int64_t P = model.num_parts(), L = model.num_limbs();
+  check_connect_peaks(peaks, counts, n, P, k);
+  if (n == 0) return {};
+  const std::vector<ResizePlan> plans = detail::make_resize_plans(scales, H, W, build);
+  const int64_t S = static_cast<int64_t>(plans.size());
+  const bool cuda = build == OpenposeBuild::kCuda;
+  const detail::PafScoreParams ps = paf_score_params(th, build, W, H);
+
+  // Pair scores of every (image, limb), computed in parallel; the assembly then only reads them.
+  // table[img * L + l] is [counts[A], counts[B]] row-major.
+  std::vector<std::vector<float>> table(static_cast<size_t>(n * L));
+  int64_t max_pairs = 1;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t l = 0; l < L; ++l)
+      max_pairs = std::max<int64_t>(max_pairs, int64_t{counts[i * P + model.pairs[l][0]]} *
+                                                   counts[i * P + model.pairs[l][1]]);
+  pf(n * L, max_pairs * 25 * 2 * S * 40, [&](int64_t begin, int64_t end) {
+    detail::ScopedKeepDenormals keep_denormals;
+    std::vector<detail::ScaleView> vx(static_cast<size_t>(S)), vy(static_cast<size_t>(S));
+    for (int64_t unit = begin; unit < end; ++unit) {
+      const int64_t img = unit / L, l = unit % L;
+      const int A = model.pairs[l][0], B = model.pairs[l][1];
+      const int na = counts[img * P + A], nb = counts[img * P + B];
+      std::vector<float>& t = table[static_cast<size_t>(unit)];
+      t.resize(static_cast<size_t>(na) * static_cast<size_t>(nb));
+      if (t.empty()) continue;
+      for (int64_t s = 0; s < S; ++s) {
+        const ResizePlan& pl = plans[static_cast<size_t>(s)];
+        const float* image = pl.data + img * pl.h * pl.w * c;
+        const detail::ScaleView base{image, pl.w * c, c, pl.copy, pl.xtaps.data(), pl.ytaps.data()};
+        vx[static_cast<size_t>(s)] = base;
+        vy[static_cast<size_t>(s)] = base;
+        vx[static_cast<size_t>(s)].data = image + model.paf_channel(static_cast<int>(l), 0);
+        vy[static_cast<size_t>(s)].data = image + model.paf_channel(static_cast<int>(l), 1);
+      }
+      auto sampler = [&](int px, int py, float* ox, float* oy) {
+        *ox = detail::merged_pixel(vx.data(), S, cuda, px, py);
+        *oy = detail::merged_pixel(vy.data(), S, cuda, px, py);
+      };
+      const float* pk = peaks + img * P * k * 3;
+      for (int ia = 0; ia < na; ++ia) {
+        const float* pa = pk + (A * k + ia) * 3;
+        for (int ib = 0; ib < nb; ++ib) {
+          const float* pb = pk + (B * k + ib) * 3;
+          t[static_cast<size_t>(ia * nb + ib)] = detail::paf_line_score(
+              pa[0], pa[1], pb[0], pb[1], static_cast<int>(W), static_cast<int>(H), ps, sampler);
+        }
+      }
+    }
+  });
+
+  std::vector<People> out(static_cast<size_t>(n));
+  std::mutex err_mu;
+  std::exception_ptr err;
+  pf(n, 200000, [&](int64_t b, int64_t e) {
+    try {
+      for (int64_t i = b; i < e; ++i) {
+        const int32_t* cnt = counts + i * P;
+        auto score = [&](int l, int ia, int ib) {
+          const int nb = cnt[model.pairs[l][1]];
+          return table[static_cast<size_t>(i * L + l)][static_cast<size_t>(ia * nb + ib)];
+        };
+        out[static_cast<size_t>(i)] = assemble_people(model, th, build, peaks + i * P * k * 3, cnt, k, scale, score);
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(err_mu);
+      if (!err) err = std::current_exception();
+    }
+  });
+  if (err) std::rethrow_exception(err);
+  return out;
+}
+
+}  // namespace tfpose
