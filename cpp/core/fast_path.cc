@@ -5,6 +5,7 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -21,11 +22,12 @@ namespace {
 using detail::CubicTaps;
 using detail::ResizePlan;
 
-// Output tiles whose bound exceeds the threshold are evaluated exactly. 16 x 16 at the usual 8x
-// upsampling spans two source pixels: small enough that a blob's tail does not drag in much
-// background, large enough that the 3-pixel margin (peak test + 7x7 centroid) costs < 2x.
-constexpr int64_t kTile = 16;
-constexpr int64_t kMargin = 3;
+// Output tiles whose bound exceeds the threshold are evaluated exactly. 8 x 8 is one source pixel at
+// the usual 8x upsampling, so a blob's tail drags in little background; it must be >= kMargin so
+// that a tile's margin lies within its neighbour tiles.
+constexpr int64_t kTile = 8;
+constexpr int64_t kMargin = 3;  // the peak test reads 1 pixel around, the 7x7 centroid 3
+static_assert(kTile >= kMargin, "a tile's margin must fit in its neighbours");
 
 // Inclusive range of source indices that target indices [d0, d1) read along one axis.
 struct Range {
@@ -97,18 +99,15 @@ NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t
   return st;
 }
 
-// A peak found in one tile, before the tiles of a part are put into raster order.
-struct TilePeak {
-  int64_t pos;  // y * W + x
-  float xys[3];
-};
-
-// Per-thread scratch of fast_nms; sizes depend only on the call, so it is reused across units.
+// Per-thread scratch of fast_nms; reused across the thread's units.
 struct NmsScratch {
-  std::vector<double> bound, mag;        // [tiles_y * tiles_x]
-  std::vector<float> colmax, colmin;     // [h_s * tiles_x]
-  std::vector<float> win, hrows;         // window values, horizontally interpolated source rows
-  std::vector<TilePeak> found;
+  std::vector<double> bound, mag;     // [tiles_y * tiles_x]
+  std::vector<float> colmax, colmin;  // [h_s * tiles_x]
+  std::vector<char> flag;             // [tiles_y * tiles_x]: bound above the threshold
+  std::vector<float> hrows;           // horizontally interpolated source rows of one band run
+  // [H * W] exact merged values of the unit's channel; only the pixels of evaluated runs are ever
+  // written or read, so it is left uninitialised (untouched pages cost nothing).
+  std::unique_ptr<float[]> plane;
 };
 
 // Upper bound of every tile's merged values of one channel (scratch.bound) plus the magnitude that
@@ -165,44 +164,57 @@ void tile_bounds(const NmsSetup& st, int64_t img, int64_t c, int64_t channel, Nm
   }
 }
 
-// Exact merged values of channel `channel` over the window [wx0, wx1) x [wy0, wy1) into sc.win
-// (row-major, width wx1 - wx0): per scale the horizontal pass of the source rows the window reads,
-// then the vertical pass and merge_step, the dense resize's operations in its order.
-void eval_window(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t channel, int64_t wx0,
-                 int64_t wx1, int64_t wy0, int64_t wy1, NmsScratch& sc) {
-  const int64_t ww = wx1 - wx0, wh = wy1 - wy0;
+template <detail::MergeStep mode>
+void vertical_run(const float* r0, const float* r1, const float* r2, const float* r3, const float w[4], int64_t n,
+                  float k, float* __restrict o) {
+  for (int64_t j = 0; j < n; ++j) o[j] = detail::merge_step(mode, o[j], detail::cubic_sum(r0[j], r1[j], r2[j], r3[j], w), k);
+}
+
+void vertical_run(detail::MergeStep mode, const float* r0, const float* r1, const float* r2, const float* r3,
+                  const float w[4], int64_t n, float k, float* o) {
+  using M = detail::MergeStep;
+  switch (mode) {
+    case M::kAssign: return vertical_run<M::kAssign>(r0, r1, r2, r3, w, n, k, o);
+    case M::kAdd: return vertical_run<M::kAdd>(r0, r1, r2, r3, w, n, k, o);
+    case M::kAddThenScale: return vertical_run<M::kAddThenScale>(r0, r1, r2, r3, w, n, k, o);
+    case M::kAddThenDivide: return vertical_run<M::kAddThenDivide>(r0, r1, r2, r3, w, n, k, o);
+  }
+}
+
+// Exact merged values of channel `channel` over rows [y0, y1) x columns [x0, x1) into plane ([H, W]):
+// per scale the horizontal pass of the source rows these rows read, then the vertical pass and
+// merge_step, the dense resize's operations in its order (bit-identical values).
+void eval_run(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t channel, int64_t W, int64_t x0,
+              int64_t x1, int64_t y0, int64_t y1, NmsScratch& sc) {
+  const int64_t n = x1 - x0;
   const int64_t S = static_cast<int64_t>(st.plans.size());
   const float k = detail::merge_constant(S, cuda);
-  sc.win.resize(static_cast<size_t>(ww * wh));
-  float* win = sc.win.data();
+  float* plane = sc.plane.get();
   for (int64_t s = 0; s < S; ++s) {
     const ResizePlan& p = st.plans[static_cast<size_t>(s)];
     const detail::MergeStep mode = detail::merge_step_of(s, S, cuda);
     const float* src = p.data + img * p.h * p.w * c + channel;
     const int64_t rs = p.w * c;
     if (p.copy) {
-      for (int64_t y = wy0; y < wy1; ++y)
-        for (int64_t x = wx0; x < wx1; ++x) {
-          float& o = win[(y - wy0) * ww + (x - wx0)];
+      for (int64_t y = y0; y < y1; ++y)
+        for (int64_t x = x0; x < x1; ++x) {
+          float& o = plane[y * W + x];
           o = detail::merge_step(mode, o, src[y * rs + x * c], k);
         }
       continue;
     }
-    const Range rr = tap_range(p, false, wy0, wy1);
-    sc.hrows.resize(static_cast<size_t>((rr.hi - rr.lo + 1) * ww));
+    const Range rr = tap_range(p, false, y0, y1);
+    sc.hrows.resize(static_cast<size_t>((rr.hi - rr.lo + 1) * n));
     float* hr = sc.hrows.data();
-    for (int64_t r = rr.lo; r <= rr.hi; ++r)
-      for (int64_t x = wx0; x < wx1; ++x)
-        hr[(r - rr.lo) * ww + (x - wx0)] = detail::cubic_row(src + r * rs, c, p.xtaps[static_cast<size_t>(x)]);
-    for (int64_t y = wy0; y < wy1; ++y) {
+    for (int64_t r = rr.lo; r <= rr.hi; ++r) {
+      const float* row = src + r * rs;
+      float* h = hr + (r - rr.lo) * n;
+      for (int64_t x = x0; x < x1; ++x) h[x - x0] = detail::cubic_row(row, c, p.xtaps[static_cast<size_t>(x)]);
+    }
+    for (int64_t y = y0; y < y1; ++y) {
       const CubicTaps& ty = p.ytaps[static_cast<size_t>(y)];
-      const float* r0 = hr + (ty.idx[0] - rr.lo) * ww;
-      const float* r1 = hr + (ty.idx[1] - rr.lo) * ww;
-      const float* r2 = hr + (ty.idx[2] - rr.lo) * ww;
-      const float* r3 = hr + (ty.idx[3] - rr.lo) * ww;
-      float* o = win + (y - wy0) * ww;
-      for (int64_t j = 0; j < ww; ++j)
-        o[j] = detail::merge_step(mode, o[j], detail::cubic_sum(r0[j], r1[j], r2[j], r3[j], ty.w), k);
+      vertical_run(mode, hr + (ty.idx[0] - rr.lo) * n, hr + (ty.idx[1] - rr.lo) * n, hr + (ty.idx[2] - rr.lo) * n,
+                   hr + (ty.idx[3] - rr.lo) * n, ty.w, n, k, plane + y * W + x0);
     }
   }
 }
@@ -234,50 +246,70 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   for (const ResizePlan& pl : st.plans) src_pixels += pl.h * pl.w;
 
   // Unit = (image, part): bounds over its tiles, exact values where needed, its first K peaks.
-  pf(n * p, src_pixels * 30 + st.tiles_x * st.tiles_y * 200, [&](int64_t begin, int64_t end) {
+  pf(n * p, src_pixels * 30 + st.tiles_x * st.tiles_y * 100, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
     NmsScratch sc;
+    sc.plane.reset(new float[static_cast<size_t>(H * W)]);
+    const int64_t TX = st.tiles_x, TY = st.tiles_y;
+    const double inv_s = 1.0 / static_cast<double>(st.plans.size());
     for (int64_t unit = begin; unit < end; ++unit) {
       const int64_t img = unit / p, part = unit % p;
       tile_bounds(st, img, c, part, sc);
-      sc.found.clear();
-      const double inv_s = 1.0 / static_cast<double>(st.plans.size());
-      for (int64_t ty = 0; ty < st.tiles_y; ++ty) {
-        for (int64_t tx = 0; tx < st.tiles_x; ++tx) {
-          const size_t i = static_cast<size_t>(ty * st.tiles_x + tx);
-          // Averaging bounds the averaged value; the slack covers float32 rounding of the taps'
-          // weighted sums (a few ulp of sum |w t| <= mag) and of denormal products. NaN: evaluate.
-          const double b = sc.bound[i] * inv_s + 1e-5 * sc.mag[i] * inv_s + 1e-37;
-          if (b <= static_cast<double>(threshold)) continue;
-          const int64_t x0 = tx * kTile, x1 = std::min(W, x0 + kTile);
-          const int64_t y0 = ty * kTile, y1 = std::min(H, y0 + kTile);
-          const int64_t wx0 = std::max<int64_t>(0, x0 - kMargin), wx1 = std::min(W, x1 + kMargin);
-          const int64_t wy0 = std::max<int64_t>(0, y0 - kMargin), wy1 = std::min(H, y1 + kMargin);
-          eval_window(st, cuda_src, img, c, part, wx0, wx1, wy0, wy1, sc);
-          const int64_t ww = wx1 - wx0;
-          // The window as a plane in map coordinates, so the dense NMS's peak test and centroid run
-          // unchanged with global x, y, W, H (border rules): they read at most 3 pixels around a
-          // tile pixel, clipped to the map, which the window holds. (The base pointer itself may lie
-          // before the buffer; only in-window addresses are formed from it.)
-          const float* plane = sc.win.data() - (wy0 * ww + wx0);
-          for (int64_t y = y0; y < y1; ++y) {
-            for (int64_t x = x0; x < x1; ++x) {
-              if (!(sc.win[static_cast<size_t>((y - wy0) * ww + (x - wx0))] > threshold)) continue;
-              if (!detail::is_peak(cuda_rule, plane, x, y, W, H, 1, ww, threshold)) continue;
-              TilePeak f;
-              f.pos = y * W + x;
-              detail::refine_peak(plane, x, y, W, H, 1, ww, params.offset_x, params.offset_y, f.xys);
-              sc.found.push_back(f);
+      sc.flag.assign(static_cast<size_t>(TX * TY), 0);
+      for (size_t i = 0; i < sc.flag.size(); ++i) {
+        // Averaging bounds the averaged value; the slack covers float32 rounding of the taps'
+        // weighted sums (a few ulp of sum |w t| <= mag) and of denormal products. NaN: evaluate.
+        const double b = sc.bound[i] * inv_s + 1e-5 * sc.mag[i] * inv_s + 1e-37;
+        sc.flag[i] = !(b <= static_cast<double>(threshold));
+      }
+      // Band ty (tile row) is evaluated over the columns of the tiles flagged in bands ty - 1 .. ty + 1,
+      // widened by the margin: then every pixel a flagged tile's peak test and centroid read is exact.
+      auto eval_band = [&](int64_t ty) {
+        const int64_t y0 = ty * kTile, y1 = std::min(H, y0 + kTile);
+        int64_t tx = 0;
+        auto need = [&](int64_t t) {
+          for (int64_t b = std::max<int64_t>(0, ty - 1); b <= std::min(TY - 1, ty + 1); ++b)
+            if (sc.flag[static_cast<size_t>(b * TX + t)]) return true;
+          return false;
+        };
+        while (tx < TX) {
+          if (!need(tx)) {
+            ++tx;
+            continue;
+          }
+          int64_t t1 = tx + 1;
+          while (t1 < TX && need(t1)) ++t1;
+          const int64_t x0 = std::max<int64_t>(0, tx * kTile - kMargin);
+          const int64_t x1 = std::min(W, t1 * kTile + kMargin);
+          eval_run(st, cuda_src, img, c, part, W, x0, x1, y0, y1, sc);
+          tx = t1;
+        }
+      };
+      const float* plane = sc.plane.get();
+      float* out = peaks + unit * K * 3;
+      int64_t cnt = 0;
+      int64_t evaluated = 0;  // bands [0, evaluated) hold their exact values
+      for (int64_t ty = 0; ty < TY && cnt < K; ++ty) {
+        bool any = false;
+        for (int64_t tx = 0; tx < TX; ++tx) any = any || sc.flag[static_cast<size_t>(ty * TX + tx)];
+        if (!any) continue;
+        for (int64_t b = std::max(evaluated, ty - 1); b <= std::min(TY - 1, ty + 1); ++b) eval_band(b);
+        evaluated = std::max(evaluated, std::min(TY, ty + 2));
+        // Raster order within the band: rows outer, then the flagged tiles left to right.
+        const int64_t y0 = ty * kTile, y1 = std::min(H, y0 + kTile);
+        for (int64_t y = y0; y < y1 && cnt < K; ++y) {
+          for (int64_t tx = 0; tx < TX && cnt < K; ++tx) {
+            if (!sc.flag[static_cast<size_t>(ty * TX + tx)]) continue;
+            const int64_t x1 = std::min(W, (tx + 1) * kTile);
+            for (int64_t x = tx * kTile; x < x1; ++x) {
+              if (!(plane[y * W + x] > threshold)) continue;
+              if (!detail::is_peak(cuda_rule, plane, x, y, W, H, 1, W, threshold)) continue;
+              detail::refine_peak(plane, x, y, W, H, 1, W, params.offset_x, params.offset_y, out + cnt * 3);
+              if (++cnt == K) break;
             }
           }
         }
       }
-      // Tiles were visited tile by tile; NMS keeps the first K in raster order of the whole map.
-      std::sort(sc.found.begin(), sc.found.end(),
-                [](const TilePeak& a, const TilePeak& b) { return a.pos < b.pos; });
-      const int64_t cnt = std::min<int64_t>(K, static_cast<int64_t>(sc.found.size()));
-      float* out = peaks + unit * K * 3;
-      for (int64_t j = 0; j < cnt; ++j) std::memcpy(out + j * 3, sc.found[static_cast<size_t>(j)].xys, 3 * sizeof(float));
       counts[unit] = static_cast<int32_t>(cnt);
     }
   });

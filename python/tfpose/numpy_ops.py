@@ -117,7 +117,7 @@ def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu
         np.ascontiguousarray(c, dtype=np.int32), np.ascontiguousarray(s, dtype=np.float32),
         _model_name(model), openpose_build,
         th["nms_threshold"], th["inter_min_above_threshold"], th["inter_threshold"],
-        th["min_subset_cnt"], th["min_subset_score"], bool(fast), _args.check_threads(threads))
+        th["min_subset_cnt"], th["min_subset_score"], _args.check_threads(threads))
 
 
 def output_scaling(net_input_size, image_size=None):
