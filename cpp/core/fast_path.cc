@@ -47,26 +47,48 @@ Range tap_range(const ResizePlan& p, bool x_axis, int64_t d0, int64_t d1) {
   return r;
 }
 
-// Largest sums of the positive and of the |negative| weights of one axis over all its target indices.
-void axis_weight_sums(const std::vector<CubicTaps>& taps, double* pos, double* neg) {
-  *pos = 0.0;
-  *neg = 0.0;
-  for (const CubicTaps& t : taps) {
-    double p = 0.0, q = 0.0;
-    for (int j = 0; j < 4; ++j) (t.w[j] > 0.f ? p : q) += std::fabs(static_cast<double>(t.w[j]));
-    *pos = std::max(*pos, p);
-    *neg = std::max(*neg, q);
+// Along one axis, for the target indices of one tile: the source indices they read ([lo, hi]) and,
+// per source index i, the largest positive and |negative| weight that any of the tile's target
+// indices gives it (taps clamped onto the same index summed per sign). Then for every value v of the
+// tile, v = sum_i w_i t_i <= sum_i pos_i max(t_i, 0) + neg_i max(-t_i, 0).
+struct TileWeights {
+  Range r;
+  std::vector<double> pos, neg;  // [hi - lo + 1]
+};
+
+TileWeights tile_weights(const ResizePlan& p, bool x_axis, int64_t d0, int64_t d1) {
+  TileWeights tw;
+  tw.r = tap_range(p, x_axis, d0, d1);
+  const size_t len = static_cast<size_t>(tw.r.hi - tw.r.lo + 1);
+  tw.pos.assign(len, 0.0);
+  tw.neg.assign(len, 0.0);
+  if (p.copy) {
+    std::fill(tw.pos.begin(), tw.pos.end(), 1.0);
+    return tw;
   }
+  const std::vector<CubicTaps>& taps = x_axis ? p.xtaps : p.ytaps;
+  std::vector<double> ps(len), ns(len);
+  for (int64_t d = d0; d < d1; ++d) {
+    std::fill(ps.begin(), ps.end(), 0.0);
+    std::fill(ns.begin(), ns.end(), 0.0);
+    const CubicTaps& t = taps[static_cast<size_t>(d)];
+    for (int j = 0; j < 4; ++j) {
+      const size_t i = static_cast<size_t>(t.idx[j] - tw.r.lo);
+      (t.w[j] > 0.f ? ps[i] : ns[i]) += std::fabs(static_cast<double>(t.w[j]));
+    }
+    for (size_t i = 0; i < len; ++i) {
+      tw.pos[i] = std::max(tw.pos[i], ps[i]);
+      tw.neg[i] = std::max(tw.neg[i], ns[i]);
+    }
+  }
+  return tw;
 }
 
 // What every (image, part) unit of fast_nms shares.
 struct NmsSetup {
   std::vector<ResizePlan> plans;
   int64_t tiles_x = 0, tiles_y = 0;
-  std::vector<std::vector<Range>> tile_cols, tile_rows;  // [S][tiles_x], [S][tiles_y]: taps of a tile
-  // A 2-D weight w_x * w_y is positive iff both factors have the same sign, so over all pixels the
-  // positive weights sum to at most Px Py + Nx Ny and the |negative| ones to Px Ny + Nx Py.
-  std::vector<double> spos, sneg;  // [S]
+  std::vector<std::vector<TileWeights>> tile_cols, tile_rows;  // [S][tiles_x], [S][tiles_y]
 };
 
 NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t W, OpenposeBuild build) {
@@ -77,24 +99,12 @@ NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t
   const size_t S = st.plans.size();
   st.tile_cols.resize(S);
   st.tile_rows.resize(S);
-  st.spos.resize(S);
-  st.sneg.resize(S);
   for (size_t s = 0; s < S; ++s) {
     const ResizePlan& p = st.plans[s];
     for (int64_t t = 0; t < st.tiles_x; ++t)
-      st.tile_cols[s].push_back(tap_range(p, true, t * kTile, std::min(W, (t + 1) * kTile)));
+      st.tile_cols[s].push_back(tile_weights(p, true, t * kTile, std::min(W, (t + 1) * kTile)));
     for (int64_t t = 0; t < st.tiles_y; ++t)
-      st.tile_rows[s].push_back(tap_range(p, false, t * kTile, std::min(H, (t + 1) * kTile)));
-    if (p.copy) {
-      st.spos[s] = 1.0;
-      st.sneg[s] = 0.0;
-      continue;
-    }
-    double px, nx, py, ny;
-    axis_weight_sums(p.xtaps, &px, &nx);
-    axis_weight_sums(p.ytaps, &py, &ny);
-    st.spos[s] = px * py + nx * ny;
-    st.sneg[s] = px * ny + nx * py;
+      st.tile_rows[s].push_back(tile_weights(p, false, t * kTile, std::min(H, (t + 1) * kTile)));
   }
   return st;
 }
@@ -110,55 +120,55 @@ struct NmsScratch {
   std::unique_ptr<float[]> plane;
 };
 
-// Upper bound of every tile's merged values of one channel (scratch.bound) plus the magnitude that
-// float rounding can add to it (scratch.mag). A tile with a NaN or +-Inf tap gets an infinite bound.
+// Upper bound of every tile's merged values of one channel (sc.bound) plus sum |w t| over its taps
+// (sc.mag), the scale of float rounding, both summed over scales. Separable: first per source row and
+// tile column the bounds hpos >= h and hneg >= -h of every horizontally interpolated value h, then the
+// vertical weights over them. A NaN or infinite tap makes the bound infinite (or NaN): evaluated.
 void tile_bounds(const NmsSetup& st, int64_t img, int64_t c, int64_t channel, NmsScratch& sc) {
   const int64_t tx_n = st.tiles_x, ty_n = st.tiles_y;
   sc.bound.assign(static_cast<size_t>(tx_n * ty_n), 0.0);
   sc.mag.assign(static_cast<size_t>(tx_n * ty_n), 0.0);
-  const float inf = std::numeric_limits<float>::infinity();
+  const double inf = std::numeric_limits<double>::infinity();
+  // Terms with a zero weight are skipped, so an infinite tap never makes 0 * Inf.
+  auto acc = [](double w, double t) { return w > 0.0 && t > 0.0 ? w * t : 0.0; };
   for (size_t s = 0; s < st.plans.size(); ++s) {
     const ResizePlan& p = st.plans[s];
     const float* src = p.data + img * p.h * p.w * c + channel;
-    // Max and min of each source row over each tile column's taps.
-    sc.colmax.resize(static_cast<size_t>(p.h * tx_n));
-    sc.colmin.resize(static_cast<size_t>(p.h * tx_n));
+    sc.colmax.resize(static_cast<size_t>(p.h * tx_n));  // hpos
+    sc.colmin.resize(static_cast<size_t>(p.h * tx_n));  // hneg
     for (int64_t r = 0; r < p.h; ++r) {
       const float* row = src + r * p.w * c;
       for (int64_t t = 0; t < tx_n; ++t) {
-        const Range cr = st.tile_cols[s][static_cast<size_t>(t)];
-        float mx = -inf, mn = inf;
-        for (int64_t x = cr.lo; x <= cr.hi; ++x) {
-          const float v = row[x * c];
-          if (v != v) {  // NaN: the tile must be evaluated exactly
-            mx = inf;
-            mn = -inf;
+        const TileWeights& tw = st.tile_cols[s][static_cast<size_t>(t)];
+        double hp = 0.0, hn = 0.0;
+        for (int64_t x = tw.r.lo; x <= tw.r.hi; ++x) {
+          const double v = row[x * c];
+          if (v != v) {
+            hp = hn = inf;
             break;
           }
-          mx = v > mx ? v : mx;
-          mn = v < mn ? v : mn;
+          const size_t i = static_cast<size_t>(x - tw.r.lo);
+          hp += acc(tw.pos[i], v) + acc(tw.neg[i], -v);
+          hn += acc(tw.neg[i], v) + acc(tw.pos[i], -v);
         }
-        sc.colmax[static_cast<size_t>(r * tx_n + t)] = mx;
-        sc.colmin[static_cast<size_t>(r * tx_n + t)] = mn;
+        sc.colmax[static_cast<size_t>(r * tx_n + t)] = static_cast<float>(hp);
+        sc.colmin[static_cast<size_t>(r * tx_n + t)] = static_cast<float>(hn);
       }
     }
-    const double spos = st.spos[s], sneg = st.sneg[s];
     for (int64_t ty = 0; ty < ty_n; ++ty) {
-      const Range rr = st.tile_rows[s][static_cast<size_t>(ty)];
+      const TileWeights& tw = st.tile_rows[s][static_cast<size_t>(ty)];
       for (int64_t tx = 0; tx < tx_n; ++tx) {
-        float mx = -inf, mn = inf;
-        for (int64_t r = rr.lo; r <= rr.hi; ++r) {
-          mx = std::max(mx, sc.colmax[static_cast<size_t>(r * tx_n + tx)]);
-          mn = std::min(mn, sc.colmin[static_cast<size_t>(r * tx_n + tx)]);
+        double b = 0.0, m = 0.0;
+        for (int64_t r = tw.r.lo; r <= tw.r.hi; ++r) {
+          const size_t i = static_cast<size_t>(r - tw.r.lo);
+          const double hp = sc.colmax[static_cast<size_t>(r * tx_n + tx)];
+          const double hn = sc.colmin[static_cast<size_t>(r * tx_n + tx)];
+          b += acc(tw.pos[i], hp) + acc(tw.neg[i], hn);
+          m += acc(tw.pos[i] + tw.neg[i], hp + hn);
         }
-        const double M = mx, m = mn;
-        // Zero weight sums contribute nothing, even against an infinite tap (no 0 * Inf).
-        double b = 0.0;
-        if (spos > 0.0 && M > 0.0) b += spos * M;
-        if (sneg > 0.0 && m < 0.0) b += sneg * -m;
         const size_t i = static_cast<size_t>(ty * tx_n + tx);
         sc.bound[i] += b;
-        sc.mag[i] += (spos + sneg) * std::max(std::fabs(M), std::fabs(m));
+        sc.mag[i] += m;
       }
     }
   }
