@@ -329,18 +329,7 @@ void check_connect_shapes(int64_t n, int64_t h, int64_t w, int64_t c, int64_t pe
                                        std::to_string(num_scale) + " values"));
 }
 
-std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, int64_t c,
-                            const float* peaks, const int32_t* counts, int64_t p, int64_t k,
-                            const float* scale, int64_t num_scale, const PoseModel& model,
-                            const ConnectParams& params, const ParallelFor& pf) {
-  check_connect_shapes(n, h, w, c, n, p, k, n, p, num_scale, model);
-  const ConnectThresholds th = resolve_thresholds(model, params);
-  for (int64_t i = 0; i < num_scale; ++i) {
-    if (!std::isfinite(scale[i]) || !(scale[i] > 0.f))
-      throw InvalidArgument(expected_got("connect: scale[" + std::to_string(i) + "]",
-                                         "a finite number > 0", num(scale[i])));
-  }
-  // Everything the workers read is validated here: a worker thread must never throw.
+void check_connect_peaks(const float* peaks, const int32_t* counts, int64_t n, int64_t p, int64_t k) {
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t part = 0; part < p; ++part) {
       const int32_t cnt = counts[i * p + part];
@@ -358,10 +347,27 @@ std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, 
       }
     }
   }
+}
 
-  const detail::PafScoreParams ps{th.inter_threshold, th.inter_min_above_threshold,
-                                  detail::close_score(th.nms_threshold), detail::close_distance(w, h),
-                                  params.build == OpenposeBuild::kCuda ? -1.f : 0.f};
+detail::PafScoreParams paf_score_params(const ConnectThresholds& th, OpenposeBuild build, int64_t w, int64_t h) {
+  return detail::PafScoreParams{th.inter_threshold, th.inter_min_above_threshold, detail::close_score(th.nms_threshold),
+                                detail::close_distance(w, h), build == OpenposeBuild::kCuda ? -1.f : 0.f};
+}
+
+std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, int64_t c,
+                            const float* peaks, const int32_t* counts, int64_t p, int64_t k,
+                            const float* scale, int64_t num_scale, const PoseModel& model,
+                            const ConnectParams& params, const ParallelFor& pf) {
+  check_connect_shapes(n, h, w, c, n, p, k, n, p, num_scale, model);
+  const ConnectThresholds th = resolve_thresholds(model, params);
+  for (int64_t i = 0; i < num_scale; ++i) {
+    if (!std::isfinite(scale[i]) || !(scale[i] > 0.f))
+      throw InvalidArgument(expected_got("connect: scale[" + std::to_string(i) + "]",
+                                         "a finite number > 0", num(scale[i])));
+  }
+  // Everything the workers read is validated here: a worker thread must never throw.
+  check_connect_peaks(peaks, counts, n, p, k);
+  const detail::PafScoreParams ps = paf_score_params(th, params.build, w, h);
   std::vector<People> out(static_cast<size_t>(n));
   std::mutex err_mu;
   std::exception_ptr err;

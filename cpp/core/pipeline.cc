@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "tfpose/fast_path.hpp"
 #include "tfpose/nms.hpp"
 
 namespace tfpose {
@@ -79,6 +80,15 @@ std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, i
   nms_params.build = build;
   check_nms_args(n, H, W, P, nms_params);
   if (n == 0) return {};
+  const int64_t K = params.max_peaks;
+
+  if (params.fast) {
+    std::vector<float> peaks(static_cast<size_t>(n * P * K * 3));
+    std::vector<int32_t> counts(static_cast<size_t>(n * P));
+    fast_nms(scales, n, c, H, W, build, P, nms_params, peaks.data(), counts.data(), pf);
+    return fast_connect(scales, n, c, H, W, build, peaks.data(), counts.data(), K, sc.scale_net_to_output, model,
+                        th, pf);
+  }
 
   std::vector<float> maps(static_cast<size_t>(n * H * W * c));
   resize_and_merge(scales, n, c, H, W, build, maps.data(), pf);
@@ -89,7 +99,6 @@ std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, i
     for (int64_t i = b; i < e; ++i)
       std::copy(maps.begin() + i * c, maps.begin() + i * c + P, parts.begin() + i * P);
   });
-  const int64_t K = params.max_peaks;
   std::vector<float> peaks(static_cast<size_t>(n * P * K * 3));
   std::vector<int32_t> counts(static_cast<size_t>(n * P));
   nms(parts.data(), n, H, W, P, nms_params, peaks.data(), counts.data(), pf);

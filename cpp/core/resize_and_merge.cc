@@ -7,69 +7,20 @@
 #include <string>
 #include <vector>
 
+#include "tfpose/detail/denormals.hpp"
 #include "tfpose/detail/interp.hpp"
 
-#if defined(__SSE__) || defined(__x86_64__)
-#include <xmmintrin.h>
-#define TFPOSE_HAVE_MXCSR 1
-#endif
 
 namespace tfpose {
 
 namespace {
 
 using detail::CubicTaps;
+using detail::ScopedKeepDenormals;
+using ScalePlan = detail::ResizePlan;
 
 constexpr int64_t kMaxCudaScales = 8;  // OpenPose's merging kernel takes at most 8 source pointers
 constexpr int64_t kMaxSide = std::numeric_limits<int32_t>::max();  // tap indices are int32
-
-// How one scale reaches the target: either a plain copy (same size, as cv::resize and OpenPose's
-// CUDA build both do it) or per-column and per-row taps computed once per call.
-struct ScalePlan {
-  const float* data = nullptr;
-  int64_t h = 0, w = 0;
-  bool copy = false;
-  std::vector<CubicTaps> xtaps;  // [W]
-  std::vector<CubicTaps> ytaps;  // [H]
-};
-
-std::vector<ScalePlan> make_plans(const std::vector<ScaleMaps>& scales, int64_t H, int64_t W,
-                                  OpenposeBuild build) {
-  std::vector<ScalePlan> plans(scales.size());
-  const bool single = scales.size() == 1;
-  for (size_t s = 0; s < scales.size(); ++s) {
-    ScalePlan& p = plans[s];
-    p.data = scales[s].data;
-    p.h = scales[s].h;
-    p.w = scales[s].w;
-    // Same size: cv::resize copies; OpenPose's CUDA build copies a single 1x scale. Merged CUDA
-    // scales are always interpolated (t = 0, so equal values, but NaN/Inf neighbours would spread).
-    p.copy = p.h == H && p.w == W && (build == OpenposeBuild::kCpu || single);
-    if (p.copy) continue;
-    p.xtaps.resize(static_cast<size_t>(W));
-    p.ytaps.resize(static_cast<size_t>(H));
-    if (build == OpenposeBuild::kCpu) {
-      const double sx = detail::opencv_axis_scale(p.w, W), sy = detail::opencv_axis_scale(p.h, H);
-      for (int64_t x = 0; x < W; ++x) p.xtaps[x] = detail::opencv_cubic_taps(x, sx, p.w);
-      for (int64_t y = 0; y < H; ++y) p.ytaps[y] = detail::opencv_cubic_taps(y, sy, p.h);
-    } else {
-      float fx, fy;
-      if (single) {
-        fx = fy = detail::openpose_cuda_single_factor(p.h, H);
-      } else {
-        // OpenPose's CUDA build holds the ratios in float.
-        const float r0 = static_cast<float>(scales[0].ratio), ri = static_cast<float>(scales[s].ratio);
-        fx = detail::openpose_cuda_merge_factor(W, scales[0].w, ri, r0);
-        fy = detail::openpose_cuda_merge_factor(H, scales[0].h, ri, r0);
-      }
-      for (int64_t x = 0; x < W; ++x)
-        p.xtaps[x] = detail::openpose_cuda_taps(detail::openpose_cuda_coord(x, fx), p.w);
-      for (int64_t y = 0; y < H; ++y)
-        p.ytaps[y] = detail::openpose_cuda_taps(detail::openpose_cuda_coord(y, fy), p.h);
-    }
-  }
-  return plans;
-}
 
 // The two hot loops run over C contiguous channels (horizontal) or a whole W*C row (vertical); AVX2
 // clones are picked at load time where the CPU has it. No FMA clone: contracting a*b+c would round
@@ -95,17 +46,13 @@ TFPOSE_CLONES void horizontal_pass(const float* __restrict src, const CubicTaps*
   }
 }
 
-// How a scale's value v enters the output o: the first scale assigns, later ones add, the last one
-// also applies the average (OpenCV's cpu path multiplies by 1/S in float, OpenPose's CUDA kernel
-// divides by S), in the order both OpenPose builds accumulate: ((v_0 + v_1) + v_2) ...
-enum class Combine { kAssign, kAdd, kAddThenScale, kAddThenDivide };
+// The dense passes apply detail::merge_step per value, with the mode as a compile-time constant so
+// the loops vectorise; the per-pixel evaluator (detail::merged_pixel) applies the same function.
+using Combine = detail::MergeStep;
 
 template <Combine mode>
 inline void combine(float* __restrict o, float v, float k) {
-  if (mode == Combine::kAssign) *o = v;
-  if (mode == Combine::kAdd) *o += v;
-  if (mode == Combine::kAddThenScale) *o = (*o + v) * k;
-  if (mode == Combine::kAddThenDivide) *o = (*o + v) / k;
+  *o = detail::merge_step(mode, *o, v, k);
 }
 
 template <Combine mode>
@@ -122,9 +69,8 @@ TFPOSE_CLONES void copy_pass(const float* __restrict src, int64_t n, float k, fl
 }
 
 Combine combine_mode(size_t s, size_t num_scales, OpenposeBuild build) {
-  if (s == 0) return Combine::kAssign;  // also the only scale: no averaging at all
-  if (s + 1 < num_scales) return Combine::kAdd;
-  return build == OpenposeBuild::kCpu ? Combine::kAddThenScale : Combine::kAddThenDivide;
+  return detail::merge_step_of(static_cast<int64_t>(s), static_cast<int64_t>(num_scales),
+                               build == OpenposeBuild::kCuda);
 }
 
 void run_vertical(Combine mode, const float* const rows[4], const float w[4], int64_t n, float k, float* out) {
@@ -150,29 +96,6 @@ void run_copy(Combine mode, const float* src, int64_t n, float k, float* out) {
 // Horizontally interpolated source rows of one scale, kept while output rows still need them. The
 // four taps of an output row are distinct rows within a window of four consecutive ones and move
 // monotonically down the image, so row r can live in slot r mod 4 without evicting a live row.
-// TensorFlow runs kernels with denormals flushed to zero (FTZ/DAZ), numpy callers and OpenCV do not,
-// and CUDA keeps them by default. Tiny map values (e.g. 1e-40 near a zero background) would then
-// differ by caller; the core fixes the mode to IEEE (no flushing) while it computes, then restores.
-class ScopedKeepDenormals {
- public:
-  ScopedKeepDenormals() {
-#ifdef TFPOSE_HAVE_MXCSR
-    saved_ = _mm_getcsr();
-    _mm_setcsr(saved_ & ~(0x8000u | 0x0040u));  // clear FTZ and DAZ
-#endif
-  }
-  ~ScopedKeepDenormals() {
-#ifdef TFPOSE_HAVE_MXCSR
-    _mm_setcsr(saved_);
-#endif
-  }
-  ScopedKeepDenormals(const ScopedKeepDenormals&) = delete;
-  ScopedKeepDenormals& operator=(const ScopedKeepDenormals&) = delete;
-
- private:
-  unsigned int saved_ = 0;
-};
-
 struct RowCache {
   std::vector<float> buf;  // [4, W, C]
   int64_t tag[4] = {-1, -1, -1, -1};
@@ -237,10 +160,9 @@ void resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c
                       OpenposeBuild build, float* out, const ParallelFor& pf) {
   check_resize_and_merge_args(scales, n, c, H, W, build);
   if (n == 0) return;
-  const std::vector<ScalePlan> plans = make_plans(scales, H, W, build);
+  const std::vector<ScalePlan> plans = detail::make_resize_plans(scales, H, W, build);
   const size_t num_scales = plans.size();
-  const float k = build == OpenposeBuild::kCpu ? static_cast<float>(1.0 / static_cast<double>(num_scales))
-                                               : static_cast<float>(num_scales);
+  const float k = detail::merge_constant(static_cast<int64_t>(num_scales), build == OpenposeBuild::kCuda);
   const int64_t row = W * c;
 
   // Work unit = (image, block of output rows). A shard's consecutive units of one image share the
@@ -298,5 +220,48 @@ void resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c
     }
   });
 }
+
+namespace detail {
+
+std::vector<ResizePlan> make_resize_plans(const std::vector<ScaleMaps>& scales, int64_t H, int64_t W,
+                                  OpenposeBuild build) {
+  std::vector<ResizePlan> plans(scales.size());
+  const bool single = scales.size() == 1;
+  for (size_t s = 0; s < scales.size(); ++s) {
+    ResizePlan& p = plans[s];
+    p.data = scales[s].data;
+    p.h = scales[s].h;
+    p.w = scales[s].w;
+    // Same size: cv::resize copies; OpenPose's CUDA build copies a single 1x scale. Merged CUDA
+    // scales are always interpolated (t = 0, so equal values, but NaN/Inf neighbours would spread).
+    p.copy = p.h == H && p.w == W && (build == OpenposeBuild::kCpu || single);
+    if (p.copy) continue;
+    p.xtaps.resize(static_cast<size_t>(W));
+    p.ytaps.resize(static_cast<size_t>(H));
+    if (build == OpenposeBuild::kCpu) {
+      const double sx = detail::opencv_axis_scale(p.w, W), sy = detail::opencv_axis_scale(p.h, H);
+      for (int64_t x = 0; x < W; ++x) p.xtaps[x] = detail::opencv_cubic_taps(x, sx, p.w);
+      for (int64_t y = 0; y < H; ++y) p.ytaps[y] = detail::opencv_cubic_taps(y, sy, p.h);
+    } else {
+      float fx, fy;
+      if (single) {
+        fx = fy = detail::openpose_cuda_single_factor(p.h, H);
+      } else {
+        // OpenPose's CUDA build holds the ratios in float.
+        const float r0 = static_cast<float>(scales[0].ratio), ri = static_cast<float>(scales[s].ratio);
+        fx = detail::openpose_cuda_merge_factor(W, scales[0].w, ri, r0);
+        fy = detail::openpose_cuda_merge_factor(H, scales[0].h, ri, r0);
+      }
+      for (int64_t x = 0; x < W; ++x)
+        p.xtaps[x] = detail::openpose_cuda_taps(detail::openpose_cuda_coord(x, fx), p.w);
+      for (int64_t y = 0; y < H; ++y)
+        p.ytaps[y] = detail::openpose_cuda_taps(detail::openpose_cuda_coord(y, fy), p.h);
+    }
+  }
+  return plans;
+}
+
+
+}  // namespace detail
 
 }  // namespace tfpose

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "tfpose/fast_path.hpp"
 #include "tfpose/pipeline.hpp"
 
 namespace tfpose_py {
@@ -29,12 +30,13 @@ void bind_pipeline(py::module_& m) {
       [](const std::vector<FloatArray>& net_outputs, const std::vector<double>& scale_ratios,
          std::array<int64_t, 2> net_input_hw, std::array<int64_t, 2> image_hw, const std::string& model,
          const std::string& build, int64_t max_peaks, float nms_threshold, float inter_min_above_threshold,
-         float inter_threshold, int min_subset_cnt, float min_subset_score, int threads) {
+         float inter_threshold, int min_subset_cnt, float min_subset_score, bool fast, int threads) {
         const tfpose::PoseModel& pm = tfpose::get_pose_model(model);
         tfpose::PipelineParams params;
         params.connect = connect_params(build, nms_threshold, inter_min_above_threshold, inter_threshold,
                                         min_subset_cnt, min_subset_score);
         params.max_peaks = max_peaks;
+        params.fast = fast;
         if (net_outputs.empty())
           throw tfpose::InvalidArgument("net_outputs: expected at least one scale, got an empty list");
         if (scale_ratios.size() != net_outputs.size())
@@ -66,9 +68,63 @@ void bind_pipeline(py::module_& m) {
       py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("net_input_hw"), py::arg("image_hw"),
       py::arg("model"), py::arg("openpose_build"), py::arg("max_peaks"), py::arg("nms_threshold"),
       py::arg("inter_min_above_threshold"), py::arg("inter_threshold"), py::arg("min_subset_cnt"),
-      py::arg("min_subset_score"), py::arg("threads") = 0,
+      py::arg("min_subset_score"), py::arg("fast") = true, py::arg("threads") = 0,
       "S net outputs [N,h,w,C] -> (keypoints [N,M,P,3] in image pixels, scores [N,M], num_people [N]); "
-      "sizes (0, 0) take the defaults, thresholds < 0 the model's.");
+      "sizes (0, 0) take the defaults, thresholds < 0 the model's; fast: skip the dense maps (same people).");
+  m.def(
+      "fast_peaks",
+      [](const std::vector<FloatArray>& net_outputs, const std::vector<double>& scale_ratios,
+         std::array<int64_t, 2> target_hw, const std::string& openpose_build, int64_t parts, float threshold,
+         int64_t max_peaks, float offset_x, float offset_y, int threads) {
+        const tfpose::OpenposeBuild build = tfpose::parse_openpose_build(openpose_build);
+        if (net_outputs.empty())
+          throw tfpose::InvalidArgument("net_outputs: expected at least one scale, got an empty list");
+        if (scale_ratios.size() != net_outputs.size())
+          throw tfpose::InvalidArgument(tfpose::expected_got("scale_ratios", std::to_string(net_outputs.size()) +
+                                                                                 " values (one per scale)",
+                                                             std::to_string(scale_ratios.size())));
+        std::vector<tfpose::ScaleMaps> scales;
+        int64_t n = 0, c = 0;
+        for (size_t i = 0; i < net_outputs.size(); ++i) {
+          auto s = checked_shape(net_outputs[i], 4, "net_outputs[" + std::to_string(i) + "]", "[N, h, w, C]");
+          if (i == 0) {
+            n = s[0];
+            c = s[3];
+          } else if (s[0] != n || s[3] != c) {
+            throw tfpose::InvalidArgument(tfpose::expected_got(
+                "net_outputs[" + std::to_string(i) + "] shape", "N = " + std::to_string(n) + " and C = " +
+                    std::to_string(c) + " as net_outputs[0]", tfpose::shape_str({s[0], s[1], s[2], s[3]})));
+          }
+          scales.push_back({net_outputs[i].data(), s[1], s[2], scale_ratios[i]});
+        }
+        int64_t H = target_hw[0], W = target_hw[1];
+        if (H == 0 && W == 0) {
+          H = 8 * scales[0].h;
+          W = 8 * scales[0].w;
+        }
+        tfpose::NmsParams params;
+        params.threshold = threshold;
+        params.max_peaks = max_peaks;
+        params.offset_x = offset_x;
+        params.offset_y = offset_y;
+        params.build = build;
+        tfpose::check_resize_and_merge_args(scales, n, c, H, W, build);
+        tfpose::check_nms_args(n, H, W, parts, params);
+        py::array_t<float> peaks({n, parts, params.max_peaks, int64_t{3}});
+        py::array_t<int32_t> counts({n, parts});
+        float* pk = peaks.mutable_data();
+        int32_t* cn = counts.mutable_data();
+        {
+          py::gil_scoped_release release;
+          tfpose::fast_nms(scales, n, c, H, W, build, parts, params, pk, cn, tfpose::thread_parallel_for(threads));
+        }
+        return py::make_tuple(peaks, counts);
+      },
+      py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("target_hw"), py::arg("openpose_build"),
+      py::arg("parts"), py::arg("threshold"), py::arg("max_peaks"), py::arg("offset_x"), py::arg("offset_y"),
+      py::arg("threads") = 0,
+      "Fast NMS (no dense map): equals nms(resize_and_merge(net_outputs, ...)[..., :parts], ...) bit for bit. "
+      "-> (peaks [N,P,K,3] float32, counts [N,P] int32).");
 }
 
 }  // namespace tfpose_py

@@ -11,7 +11,7 @@ namespace tfpose_tf {
 
 using namespace ::tensorflow;  // NOLINT(build/namespaces): kernel files are TF-only glue
 
-// Dense chain only for now: the attribute `fast` is accepted and ignored (both give the same people).
+// `fast` picks the sparse evaluation (tfpose/fast_path.hpp) or the dense chain: same people.
 class NetOutputToPeopleOp : public OpKernel {
  public:
   explicit NetOutputToPeopleOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
@@ -23,6 +23,7 @@ class NetOutputToPeopleOp : public OpKernel {
                 errors::InvalidArgument("TfposeNetOutputToPeople: max_peaks: expected an int in [1, ",
                                         tfpose::kMaxPeaksLimit, "], got ", max_peaks));
     params_.max_peaks = max_peaks;
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("fast", &params_.fast));
   }
 
   void Compute(OpKernelContext* ctx) override {

@@ -138,8 +138,8 @@ def net_output_to_people(net_outputs, scale_ratios=None, net_input_size=None, im
         (scaleInputToNet of each scale; needed by openpose_build="cuda" with several scales).
     net_input_size: (H, W) of scale 0's network input (default 8x the blob).
     image_size: (H, W) of the original image (default: the net input size).
-    fast: accepted for signature parity with :func:`tfpose.ops.net_output_to_people`; the numpy
-        entry always runs the dense chain (same people).
+    fast: True evaluates the interpolated maps only where a peak or a PAF sample needs them (no
+        [N, H, W, C] maps in memory); False runs the dense chain. Both give the same people, bit for bit.
     Returns (keypoints [N, M, P, 3] in original-image pixels, scores [N, M], num_people [N]).
     """
     _args.check_openpose_build(openpose_build)
@@ -152,4 +152,4 @@ def net_output_to_people(net_outputs, scale_ratios=None, net_input_size=None, im
     return _core.net_output_to_people(
         scales, ratios, net, img, _model_name(model), openpose_build, max_peaks,
         th["nms_threshold"], th["inter_min_above_threshold"], th["inter_threshold"],
-        th["min_subset_cnt"], th["min_subset_score"], _args.check_threads(threads))
+        th["min_subset_cnt"], th["min_subset_score"], bool(fast), _args.check_threads(threads))

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tfpose/common.hpp"
+#include "tfpose/detail/paf_score.hpp"
 #include "tfpose/pose_model.hpp"
 
 namespace tfpose {
@@ -66,6 +67,13 @@ std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, 
 void check_connect_shapes(int64_t n, int64_t h, int64_t w, int64_t c, int64_t peaks_n, int64_t p,
                           int64_t k, int64_t counts_n, int64_t counts_p, int64_t num_scale,
                           const PoseModel& model);
+
+// Throws InvalidArgument unless every count is in [0, K] and the first counts rows of peaks
+// [N, P, K, 3] are finite (an +Inf map value makes an +Inf peak score: the connector refuses it).
+void check_connect_peaks(const float* peaks, const int32_t* counts, int64_t n, int64_t p, int64_t k);
+
+// The PAF line-score thresholds of the resolved thresholds for a W x H field.
+detail::PafScoreParams paf_score_params(const ConnectThresholds& th, OpenposeBuild build, int64_t w, int64_t h);
 
 // M = the most people of any image (0 for an empty batch).
 int64_t max_people(const std::vector<People>& people);

@@ -26,12 +26,16 @@ OutputScaling output_scaling(int64_t net_h, int64_t net_w, int64_t image_h, int6
 struct PipelineParams {
   ConnectParams connect;  // model thresholds; connect.build also selects resize and NMS semantics
   int64_t max_peaks = 127;
+  // true: fast_path.hpp (maps evaluated only where peaks and PAF samples need them); false: the dense
+  // maps [N, H, W, C]. Both return the same people, bit for bit.
+  bool fast = true;
 };
 
 // scales: S network outputs [N, h_i, w_i, C] (C = model.num_channels()). net_h/net_w: scale 0's
 // network input size, 0 and 0 = 8x its blob; image_h/image_w: original image size, 0 and 0 = the
-// net input size. Maps are resized to 8x scale 0's blob (OpenPose's target), peaks found with
-// NMS threshold = the connector's nms_threshold; returns N people lists in original-image pixels.
+// net input size. Maps are resized to 8x scale 0's blob (OpenPose's target; with params.fast only
+// evaluated where needed), peaks found with NMS threshold = the connector's nms_threshold; returns N
+// people lists in original-image pixels.
 std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c,
                                          int64_t net_h, int64_t net_w, int64_t image_h, int64_t image_w,
                                          const PoseModel& model, const PipelineParams& params,

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tfpose/common.hpp"
+#include "tfpose/detail/interp.hpp"
 
 namespace tfpose {
 
@@ -36,5 +37,24 @@ void resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c
 // (H / h == W / w == 8 in integer division), as OpenPose's CUDA build requires.
 void check_resize_and_merge_args(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H,
                                  int64_t W, OpenposeBuild build);
+
+namespace detail {
+
+// How one scale reaches the target: either a plain copy (same size, as cv::resize and OpenPose's
+// CUDA build both do it) or per-column and per-row taps. Shared by the dense resize and the fast
+// path's per-pixel evaluation, so both read the same taps. Arguments must have passed
+// check_resize_and_merge_args.
+struct ResizePlan {
+  const float* data = nullptr;
+  int64_t h = 0, w = 0;
+  bool copy = false;
+  std::vector<CubicTaps> xtaps;  // [W], empty for a copy
+  std::vector<CubicTaps> ytaps;  // [H], empty for a copy
+};
+
+std::vector<ResizePlan> make_resize_plans(const std::vector<ScaleMaps>& scales, int64_t H, int64_t W,
+                                          OpenposeBuild build);
+
+}  // namespace detail
 
 }  // namespace tfpose

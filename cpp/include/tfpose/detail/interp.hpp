@@ -109,5 +109,74 @@ TFPOSE_HD float cubic_sum(float v0, float v1, float v2, float v3, const float w[
   return v0 * w[0] + v1 * w[1] + v2 * w[2] + v3 * w[3];
 }
 
+// How scale s of S enters a merged output value o (spec §4): the first scale assigns, later ones
+// add, the last one also applies the average (OpenCV's cpu path multiplies by k = 1/S in float,
+// OpenPose's CUDA kernel divides by k = S), in the order both builds accumulate: ((v_0 + v_1) + v_2)...
+// The dense resize and the per-pixel evaluator both go through merge_step, so they round alike.
+enum class MergeStep { kAssign, kAdd, kAddThenScale, kAddThenDivide };
+
+TFPOSE_HD MergeStep merge_step_of(int64_t s, int64_t num_scales, bool cuda_build) {
+  if (s == 0) return MergeStep::kAssign;  // also the only scale: no averaging at all
+  if (s + 1 < num_scales) return MergeStep::kAdd;
+  return cuda_build ? MergeStep::kAddThenDivide : MergeStep::kAddThenScale;
+}
+
+TFPOSE_HD float merge_step(MergeStep mode, float o, float v, float k) {
+  switch (mode) {
+    case MergeStep::kAssign: return v;
+    case MergeStep::kAdd: return o + v;
+    case MergeStep::kAddThenScale: return (o + v) * k;
+    case MergeStep::kAddThenDivide: return (o + v) / k;
+  }
+  return v;
+}
+
+// The merge constant k of merge_step for S scales.
+TFPOSE_HD float merge_constant(int64_t num_scales, bool cuda_build) {
+  return cuda_build ? static_cast<float>(num_scales) : static_cast<float>(1.0 / static_cast<double>(num_scales));
+}
+
+// Horizontal pass at one target column: the four taps of a source row (col_stride apart).
+TFPOSE_HD float cubic_row(const float* row, int64_t col_stride, const CubicTaps& tx) {
+  return cubic_sum(row[tx.idx[0] * col_stride], row[tx.idx[1] * col_stride], row[tx.idx[2] * col_stride],
+                   row[tx.idx[3] * col_stride], tx.w);
+}
+
+// One resized value of one scale at the target pixel whose taps are (tx, ty): the vertical pass over
+// four horizontally interpolated rows, exactly the dense resize's order of operations (horizontal
+// first, then vertical), so a value evaluated here equals the dense map's bit for bit.
+// plane: the channel's source pixel (0, 0); row_stride, col_stride: elements to the next row / pixel.
+TFPOSE_HD float bicubic_pixel(const float* plane, int64_t row_stride, int64_t col_stride, const CubicTaps& tx,
+                              const CubicTaps& ty) {
+  return cubic_sum(cubic_row(plane + ty.idx[0] * row_stride, col_stride, tx),
+                   cubic_row(plane + ty.idx[1] * row_stride, col_stride, tx),
+                   cubic_row(plane + ty.idx[2] * row_stride, col_stride, tx),
+                   cubic_row(plane + ty.idx[3] * row_stride, col_stride, tx), ty.w);
+}
+
+// One scale of a merged map as the per-pixel evaluator sees it: data points at the channel's source
+// pixel (0, 0) of one image; copy scales (same size as the target) are read in place, the others
+// through their per-column and per-row taps ([W] and [H], as the dense resize computes them).
+struct ScaleView {
+  const float* data;
+  int64_t row_stride, col_stride;
+  bool copy;
+  const CubicTaps* xtaps;
+  const CubicTaps* ytaps;
+};
+
+// The merged value at target pixel (x, y) over num_scales views: bit-identical to resize_and_merge.
+TFPOSE_HD float merged_pixel(const ScaleView* views, int64_t num_scales, bool cuda_build, int64_t x, int64_t y) {
+  const float k = merge_constant(num_scales, cuda_build);
+  float o = 0.f;
+  for (int64_t s = 0; s < num_scales; ++s) {
+    const ScaleView& v = views[s];
+    const float val = v.copy ? v.data[y * v.row_stride + x * v.col_stride]
+                             : bicubic_pixel(v.data, v.row_stride, v.col_stride, v.xtaps[x], v.ytaps[y]);
+    o = merge_step(merge_step_of(s, num_scales, cuda_build), o, val, k);
+  }
+  return o;
+}
+
 }  // namespace detail
 }  // namespace tfpose

@@ -1,0 +1,34 @@
+// The fast path of net_output_to_people (issue 5): the same peaks and people as the dense chain
+// resize-and-merge -> NMS -> connect, bit for bit, without ever building the [N, H, W, C] maps.
+// Interpolated values are evaluated only where a peak may lie (tiles whose bicubic bound exceeds the
+// NMS threshold, plus the 3-pixel margin the peak test and the 7x7 centroid read) and at the PAF
+// samples the connector takes, with the dense resize's taps and order of operations.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tfpose/common.hpp"
+#include "tfpose/connector.hpp"
+#include "tfpose/nms.hpp"
+#include "tfpose/pose_model.hpp"
+#include "tfpose/resize_and_merge.hpp"
+
+namespace tfpose {
+
+// Equals nms(resize_and_merge(scales, n, c, H, W, build)[..., :p], params) bit for bit (peaks
+// [N, P, K, 3], counts [N, P], as nms writes them), reading channels [0, p) of the S scales
+// [N, h_i, w_i, C]. params.build should equal build (the pipeline passes one build to both).
+// Validates like the two dense ops (InvalidArgument); 1 <= p <= c.
+void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
+              OpenposeBuild build, int64_t p, const NmsParams& params, float* peaks, int32_t* counts,
+              const ParallelFor& pf = serial_for);
+
+// Equals connect(resize_and_merge(scales, ...), n, H, W, c, peaks, counts, ...) with a single scale
+// factor, sampling the PAF channels per pixel. Validates peaks and counts like connect.
+std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H,
+                                 int64_t W, OpenposeBuild build, const float* peaks, const int32_t* counts,
+                                 int64_t k, float scale, const PoseModel& model, const ConnectThresholds& th,
+                                 const ParallelFor& pf = serial_for);
+
+}  // namespace tfpose

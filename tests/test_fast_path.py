@@ -1,0 +1,229 @@
+"""Fast path of net_output_to_people (issue 5): the same people as the dense chain, bit for bit.
+
+The fast path never builds the [N, H, W, C] maps: it bounds the bicubic values per output tile,
+evaluates exact values only where a peak may lie and at the connector's PAF samples. Every test here
+compares with the dense chain (resize_and_merge -> nms -> connect) by exact equality, never a
+tolerance: golden cases of both builds (multi-scale included), randomised maps built to make the
+tile bounds tight (thresholds at values present in the maps, plateaus, tiny and odd sizes, 1-3
+scales, NaN/Inf), the NMS stage alone (`_core.fast_peaks`), and the TF op against the numpy entry.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import GOLDEN_CASES, load_golden
+from tfpose import _core, numpy_ops
+
+
+def _same(a, b):
+    """Exact equality of two (keypoints, scores, num_people) results (NaN never appears in them)."""
+    return all(x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def _both(net_outputs, **kw):
+    """(fast, dense) results; a path that raises ValueError gives its message instead."""
+    out = []
+    for fast in (True, False):
+        try:
+            out.append(numpy_ops.net_output_to_people(net_outputs, fast=fast, **kw))
+        except ValueError as e:
+            out.append(str(e))
+    return out
+
+
+def _assert_fast_equals_dense(net_outputs, **kw):
+    fast, dense = _both(net_outputs, **kw)
+    if isinstance(fast, str) or isinstance(dense, str):
+        assert fast == dense, f"fast {fast!r} vs dense {dense!r}"
+        return None
+    assert _same(fast, dense), f"fast {fast[2]} people vs dense {dense[2]}"
+    return fast
+
+
+@pytest.mark.parametrize("build", ["cpu", "cuda"])
+@pytest.mark.parametrize("case", GOLDEN_CASES)
+def test_golden_fast_equals_dense(case, build):
+    g = load_golden(case)
+    meta = g["meta"]
+    w, h = meta["net_input_wh"]
+    got = _assert_fast_equals_dense(
+        g["net_outputs"], scale_ratios=meta["scale_ratios"], net_input_size=(h, w),
+        image_size=meta["image_hw"], model=meta["model"], openpose_build=build)
+    assert got is not None
+    if f"keypoints_{build}" in g:  # golden people of that build, where the case has them
+        assert got[2].tolist() == [len(g[f"keypoints_{build}"])]
+
+
+# ---------------------------------------------------------------- random maps
+
+def _blobs(rng, n, h, w, c, count, plateau=False):
+    """[n, h, w, c] smooth maps: Gaussian blobs of random height (0..1.2) and width on a faint,
+    slightly negative-to-positive background; plateau=True quantises them into flat steps."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = rng.normal(0, 0.01, (n, h, w, c)).astype(np.float32)
+    for i in range(n):
+        for ch in range(c):
+            for _ in range(rng.integers(0, count + 1)):
+                cy, cx = rng.uniform(-1, h), rng.uniform(-1, w)
+                s = rng.uniform(0.4, 2.5)
+                out[i, :, :, ch] += rng.uniform(0, 1.2) * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * s * s))
+    if plateau:
+        out = np.round(out * 8) / 8
+    return out.astype(np.float32)
+
+
+def _coco_maps(rng, n, h, w, count=3, plateau=False):
+    """COCO_18 layout [n, h, w, 57]: 18 part blobs, background, 38 PAF channels in [-1, 1]."""
+    parts = _blobs(rng, n, h, w, 18, count, plateau)
+    pafs = np.tanh(_blobs(rng, n, h, w, 38, 2) * rng.choice([-3.0, 3.0], size=(1, 1, 1, 38)))
+    bg = np.zeros((n, h, w, 1), np.float32)
+    return np.concatenate([parts, bg, pafs.astype(np.float32)], axis=3)
+
+
+def _scales(rng, base, count, n=1, blob_count=3, plateau=False):
+    h, w = base
+    outs, ratios = [], [1.0]
+    outs.append(_coco_maps(rng, n, h, w, blob_count, plateau))
+    for _ in range(count - 1):
+        r = float(rng.uniform(0.4, 1.3))
+        outs.append(_coco_maps(rng, n, max(1, int(round(h * r))), max(1, int(round(w * r))), blob_count, plateau))
+        ratios.append(r)
+    return outs, ratios
+
+
+def _value_threshold(rng, maps):
+    """A threshold equal to a value present in the part channels (in [0.01, 1]): tight bounds."""
+    v = maps[..., :18].ravel()
+    v = v[(v > 0.01) & (v < 1.0)]
+    return float(rng.choice(v)) if v.size else 0.05
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_chain_fast_equals_dense(seed):
+    rng = np.random.default_rng(seed)
+    num_scales = [1, 1, 2, 3][seed % 4]
+    h, w = int(rng.integers(3, 14)), int(rng.integers(3, 17))
+    outs, ratios = _scales(rng, (h, w), num_scales, n=int(rng.integers(1, 3)), plateau=seed % 3 == 0)
+    for build in ("cpu", "cuda"):
+        th = _value_threshold(rng, outs[0])
+        _assert_fast_equals_dense(outs, scale_ratios=ratios, openpose_build=build, nms_threshold=th,
+                                  inter_threshold=float(rng.uniform(0, 0.2)),
+                                  image_size=(int(rng.integers(2, 300)), int(rng.integers(2, 300))),
+                                  max_peaks=int(rng.choice([1, 3, 127])), min_subset_cnt=int(rng.integers(1, 4)),
+                                  min_subset_score=float(rng.uniform(0, 0.3)))
+
+
+@pytest.mark.parametrize("hw", [(1, 1), (2, 2), (1, 5), (3, 1), (2, 7)])
+def test_tiny_maps(hw):
+    rng = np.random.default_rng(sum(hw))
+    x = _coco_maps(rng, 2, *hw, count=2)
+    for build in ("cpu", "cuda"):
+        for th in (0.0, 0.02, _value_threshold(rng, x)):
+            _assert_fast_equals_dense(x, openpose_build=build, nms_threshold=th)
+
+
+def test_nan_inf_inputs_fast_equals_dense_or_both_raise():
+    rng = np.random.default_rng(7)
+    for trial in range(12):
+        x = _coco_maps(rng, 1, 9, 11)
+        k = int(rng.integers(1, 6))
+        idx = (0, rng.integers(0, 9, k), rng.integers(0, 11, k), rng.integers(0, 57, k))
+        x[idx] = rng.choice([np.nan, np.inf, -np.inf], size=k)
+        for build in ("cpu", "cuda"):
+            _assert_fast_equals_dense(x, openpose_build=build, nms_threshold=0.05)
+
+
+def test_batch_equals_per_image():
+    rng = np.random.default_rng(3)
+    x = _coco_maps(rng, 3, 10, 13)
+    got = _assert_fast_equals_dense(x, nms_threshold=0.08)
+    for i in range(3):
+        one = numpy_ops.net_output_to_people(x[i:i + 1], nms_threshold=0.08)
+        m = one[2][0]
+        assert got[2][i] == m
+        assert np.array_equal(got[0][i, :m], one[0][0, :m]) and np.array_equal(got[1][i, :m], one[1][0, :m])
+
+
+def test_threads_do_not_change_the_result():
+    rng = np.random.default_rng(4)
+    x = _coco_maps(rng, 2, 12, 15)
+    ref = numpy_ops.net_output_to_people(x, threads=1)
+    for t in (2, 3):
+        assert _same(numpy_ops.net_output_to_people(x, threads=t), ref)
+
+
+# ---------------------------------------------------------------- NMS stage alone
+
+def _dense_peaks(outs, ratios, build, parts, th, k, off):
+    maps = numpy_ops.resize_and_merge(outs, ratios, openpose_build=build)
+    return numpy_ops.nms(np.ascontiguousarray(maps[..., :parts]), th, k, off, build)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fast_peaks_equal_dense_nms(seed):
+    rng = np.random.default_rng(100 + seed)
+    num_scales = 1 + seed % 3
+    h, w = int(rng.integers(1, 16)), int(rng.integers(1, 16))
+    outs, ratios = _scales(rng, (h, w), num_scales, n=2, blob_count=4, plateau=seed % 4 == 1)
+    builds = ["cpu", "cuda"]
+    for build in builds:
+        values = np.unique(outs[0][..., :18])
+        values = values[(values >= 0) & (values <= 1)]
+        ths = [0.0, 1.0, 0.05] + [float(v) for v in rng.choice(values, 6)] if values.size else [0.0, 0.05]
+        for th in ths:
+            k = int(rng.choice([1, 2, 5, 127]))
+            off = (float(rng.uniform(-1, 1)), float(rng.uniform(-1, 1)))
+            pk, cnt = _core.fast_peaks(outs, ratios, (0, 0), build, 18, th, k, off[0], off[1], 2)
+            dpk, dcnt = _dense_peaks(outs, ratios, build, 18, th, k, off)
+            assert np.array_equal(cnt, dcnt), (build, th)
+            assert np.array_equal(pk, dpk, equal_nan=True), (build, th)
+
+
+def test_fast_peaks_nan_inf_and_explicit_target():
+    rng = np.random.default_rng(9)
+    for trial in range(6):
+        x = _blobs(rng, 1, 7, 9, 4, 3)
+        x[0, rng.integers(0, 7), rng.integers(0, 9), rng.integers(0, 4)] = rng.choice([np.nan, np.inf, -np.inf])
+        target = (int(rng.integers(1, 40)), int(rng.integers(1, 40)))  # cpu build: any target size
+        pk, cnt = _core.fast_peaks([x], [1.0], target, "cpu", 3, 0.1, 20, 0.5, 0.5, 1)
+        maps = numpy_ops.resize_and_merge(x, target_size=target)
+        dpk, dcnt = numpy_ops.nms(np.ascontiguousarray(maps[..., :3]), 0.1, 20, (0.5, 0.5), "cpu")
+        assert np.array_equal(cnt, dcnt) and np.array_equal(pk, dpk)
+
+
+def test_fast_peaks_errors():
+    x = np.zeros((1, 4, 5, 3), np.float32)
+    with pytest.raises(ValueError, match="part channels: expected 1 <= P <= C = 3, got 4"):
+        _core.fast_peaks([x], [1.0], (0, 0), "cpu", 4, 0.1, 5, 0.0, 0.0, 1)
+    with pytest.raises(ValueError, match="threshold"):
+        _core.fast_peaks([x], [1.0], (0, 0), "cpu", 3, 1.5, 5, 0.0, 0.0, 1)
+    with pytest.raises(ValueError, match="scale_ratios"):
+        _core.fast_peaks([x], [1.0, 2.0], (0, 0), "cpu", 3, 0.1, 5, 0.0, 0.0, 1)
+    with pytest.raises(ValueError, match="8x the net output"):
+        _core.fast_peaks([x], [1.0], (30, 40), "cuda", 3, 0.1, 5, 0.0, 0.0, 1)
+
+
+# ---------------------------------------------------------------- TF op
+
+def test_tf_op_fast_equals_numpy():
+    tf = pytest.importorskip("tensorflow")
+    from tfpose import ops as tf_ops
+
+    rng = np.random.default_rng(11)
+    outs, ratios = _scales(rng, (9, 12), 2, n=2)
+    for build in ("cpu", "cuda"):
+        for fast in (True, False):
+            want = numpy_ops.net_output_to_people(outs, ratios, image_size=(100, 140), openpose_build=build,
+                                                  nms_threshold=0.07, fast=fast)
+            got = tf_ops.net_output_to_people([tf.constant(o) for o in outs], scale_ratios=ratios,
+                                              image_size=(100, 140), openpose_build=build, nms_threshold=0.07,
+                                              fast=fast)
+            assert _same(tuple(np.asarray(t) for t in got), want)
+    g = load_golden("real_golf_thin_3scales")
+    meta = g["meta"]
+    w, h = meta["net_input_wh"]
+    kw = dict(scale_ratios=meta["scale_ratios"], net_input_size=(h, w), image_size=meta["image_hw"],
+              openpose_build="cuda")
+    got = tf_ops.net_output_to_people(g["net_outputs"], fast=True, **kw)
+    assert _same(tuple(np.asarray(t) for t in got), numpy_ops.net_output_to_people(g["net_outputs"], fast=False, **kw))
