@@ -39,14 +39,20 @@ def _match(ours, ref_kp, ref_sc, tol_px, tol_score):
 
 
 @pytest.mark.parametrize("case_name", ["real_p1_mnv2s", "real_apink2_mnv2s"])
-def test_golden_people(est, case_name):
+def test_golden_people_from_the_image(est, case_name):
+    """Image -> people against OpenPose's people for the same image and network.
+
+    Not an exact-parity test: the golden net output was stored as float16 and ours differs from it
+    by up to ~1e-3 (test_network.py). On such a difference a peak can move to the neighbouring
+    net-input pixel where two are nearly equal (p1 is upscaled 1.59x, so its maps are smooth), i.e.
+    by at most one net-input pixel = scale_net_to_output image pixels. Exact parity on identical net
+    outputs is tested in test_pipeline.py / test_connector.py.
+    """
     case = load_golden(case_name)
     img = cv2.imread(str(SHARED / case["meta"]["source_image"].removeprefix("shared/")))
     people = est.estimate(img)
-    # The golden net output is stored as float16 and our network output differs from it by <= 1e-3
-    # (test_network.py), so peaks move by a few thousandths of a pixel; exact parity on identical
-    # net outputs is the ops' test (test_pipeline / test_connector).
-    _match(people, case["keypoints_cpu"], case["scores_cpu"], tol_px=0.05, tol_score=1e-3)
+    one_net_pixel = max(1.0, case["meta"]["scale_net_to_output"])
+    _match(people, case["keypoints_cpu"], case["scores_cpu"], tol_px=one_net_pixel, tol_score=1e-3)
 
 
 def test_pipeline_equals_ops_on_its_own_net_output(est):

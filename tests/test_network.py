@@ -107,3 +107,23 @@ def test_saved_model_network(net, tmp_path):
     assert loaded.channels == 57
     x = tf.random.uniform([1, 64, 80, 3], 0, 255, seed=3)
     np.testing.assert_allclose(loaded(x).numpy(), net(x).numpy(), atol=1e-5)
+
+
+def test_batch_statistics_graph_runs_each_image_alone(net):
+    """mobilenet_v2_small normalises with the statistics of its input batch (FusedBatchNorm,
+    is_training=True): batched, each image must still get its own output."""
+    thin = network.load_network(DATA / "models" / "tfpose_mobilenet_thin_graph_opt.pb")
+    assert net.per_image and not thin.per_image
+    rng = np.random.default_rng(0)
+    a, b = (tf.constant(rng.uniform(0, 255, (1, 64, 80, 3)).astype(np.float32)) for _ in range(2))
+    alone = net(a).numpy()
+    batched = net(tf.concat([a, b], 0)).numpy()
+    np.testing.assert_allclose(batched[:1], alone, atol=1e-4)
+    # Without the per-image rule the batch statistics would mix the two images:
+    raw = net._run(tf.concat([a, b], 0)).numpy()
+    assert np.abs(raw[:1] - alone).max() > 1e-3
+
+
+def test_output_name_found_for_converted_caffe_names():
+    assert network.OUTPUT_CANDIDATES[0] == network.DEFAULT_OUTPUT
+    assert {"concat_stage7:0", "net_output:0"} <= set(network.OUTPUT_CANDIDATES)

@@ -19,15 +19,19 @@ import tensorflow as tf
 
 __all__ = ["Network", "load_network", "NORMALIZATIONS", "POSE_MODEL_CHANNELS"]
 
-# (P parts, L pairs) of each body model (spec §1): C = P + 1 + 2L.
-_POSE_MODEL_SIZES = {"COCO_18": (18, 19), "BODY_25": (25, 26), "MPI_15": (15, 14), "MPI_15_4": (15, 14)}
-POSE_MODEL_CHANNELS = {name: p + 1 + 2 * l for name, (p, l) in _POSE_MODEL_SIZES.items()}
+from tfpose import models as _models
+
+# C = P + 1 + 2L of each body model, from the one C++ table (spec §1).
+POSE_MODEL_CHANNELS = {name: _models.get(name).num_channels for name in _models.names()}
 # "none": the graph expects raw BGR 0..255 (tf-pose-estimation graphs); "caffe": OpenPose's Caffe
 # models expect value/256 - 0.5 (spec §2.2), so black padding becomes -0.5 as in OpenPose.
 NORMALIZATIONS = ("none", "caffe")
 
 DEFAULT_INPUT = "image:0"
 DEFAULT_OUTPUT = "Openpose/concat_stage7:0"
+# Output names tried in order when none is given: tf-pose-estimation graphs, then graphs converted
+# from OpenPose's Caffe models by `tfpose convert` (COCO/MPI, BODY_25).
+OUTPUT_CANDIDATES = (DEFAULT_OUTPUT, "concat_stage7:0", "net_output:0")
 
 
 def check_pose_model(pose_model: str) -> str:
@@ -43,6 +47,9 @@ class Network:
     fn: callable on a float32 tensor [N, H, W, 3] (already normalised) -> [N, H/8, W/8, C].
     normalization: "none" or "caffe" (applied by :meth:`__call__` to BGR 0..255 input).
     channels: C if known from the graph, else None.
+    per_image: the graph mixes images of a batch (batch normalisation in training mode computes
+        its statistics over the batch, as in tf-pose-estimation's mobilenet_v2 graphs), so each image
+        runs alone; otherwise a batch runs in one call.
     """
 
     fn: object
@@ -50,12 +57,21 @@ class Network:
     pose_model: str
     channels: int | None
     source: str
+    per_image: bool = False
 
     def __call__(self, images_bgr: tf.Tensor) -> tf.Tensor:
         """images_bgr: float32 [N, H, W, 3] BGR 0..255 -> net output [N, H/8, W/8, C] float32."""
         x = images_bgr
         if self.normalization == "caffe":
             x = x / 256.0 - 0.5
+        if self.per_image:
+            # One image at a time, still inside the caller's graph: a batch must give each image
+            # the output it gets alone (the batch statistics would otherwise mix images).
+            return tf.map_fn(lambda im: self._run(im[None])[0], x,
+                             fn_output_signature=tf.TensorSpec([None, None, self.channels], tf.float32))
+        return self._run(x)
+
+    def _run(self, x: tf.Tensor) -> tf.Tensor:
         out = self.fn(x)
         if isinstance(out, dict):  # SavedModel signatures return a dict
             out = next(iter(out.values())) if len(out) == 1 else out[sorted(out)[0]]
@@ -93,10 +109,17 @@ def _tensor_name(name: str) -> str:
     return name if ":" in name else name + ":0"
 
 
-def _frozen_graph_fn(path: str, input_name: str, output_name: str):
+def _uses_batch_statistics(graph_def) -> bool:
+    """True when a batch-norm node normalises with the statistics of its input batch."""
+    return any(n.op.startswith("FusedBatchNorm") and n.attr["is_training"].b for n in graph_def.node)
+
+
+def _frozen_graph_fn(path: str, input_name: str, output_name: str | None):
     graph_def = _load_graph_def(path)
-    input_name, output_name = _tensor_name(input_name), _tensor_name(output_name)
     names = {n.name for n in graph_def.node}
+    if output_name is None:
+        output_name = next((c for c in OUTPUT_CANDIDATES if c.split(":")[0] in names), DEFAULT_OUTPUT)
+    input_name, output_name = _tensor_name(input_name), _tensor_name(output_name)
     missing = [t for t in (input_name, output_name) if t.split(":")[0] not in names]
     if missing:
         ins, outs = _candidate_names(graph_def)
@@ -111,7 +134,7 @@ def _frozen_graph_fn(path: str, input_name: str, output_name: str):
 
     fn = tf.compat.v1.wrap_function(_import, [tf.TensorSpec([None, None, None, 3], tf.float32)])
     channels = fn.outputs[0].shape[-1]
-    return fn, (int(channels) if channels is not None else None)
+    return fn, (int(channels) if channels is not None else None), _uses_batch_statistics(graph_def)
 
 
 def _saved_model_fn(path: str, signature: str, output_name: str | None):
@@ -139,9 +162,9 @@ def _saved_model_fn(path: str, signature: str, output_name: str | None):
         ch = outputs[key].shape[-1] if key is not None else None
         # keep the loaded object alive as long as the function
         fn._tfpose_keep = loaded  # type: ignore[attr-defined]
-        return fn, (int(ch) if ch is not None else None)
+        return fn, (int(ch) if ch is not None else None), False
     if callable(loaded):
-        return loaded, None
+        return loaded, None, False
     raise ValueError(
         f"model {path!r}: SavedModel has no signature {signature!r} (has {sorted(sigs)}) and is not callable")
 
@@ -154,8 +177,9 @@ def load_network(model, pose_model: str = "COCO_18", normalization: str = "none"
     pose_model: "COCO_18" (default), "BODY_25", "MPI_15", "MPI_15_4": the channel count C of the
         output is checked against it when the graph declares it (else at the first run).
     normalization: "none" (raw BGR 0..255, tf-pose-estimation graphs) or "caffe" (x/256 - 0.5).
-    input_name/output_name: tensor names in a frozen graph (default ``image:0`` and
-        ``Openpose/concat_stage7:0``); output_name selects a SavedModel signature output.
+    input_name/output_name: tensor names in a frozen graph (default ``image:0``; the output
+        defaults to the first of OUTPUT_CANDIDATES in the graph); output_name selects a SavedModel
+        signature output.
     """
     if isinstance(model, Network):
         return model
@@ -170,10 +194,11 @@ def load_network(model, pose_model: str = "COCO_18", normalization: str = "none"
         if not (os.path.exists(os.path.join(path, "saved_model.pb"))
                 or os.path.exists(os.path.join(path, "saved_model.pbtxt"))):
             raise ValueError(f"model {path!r}: a directory, but expected a SavedModel (no saved_model.pb in it)")
-        fn, channels = _saved_model_fn(path, signature, output_name)
+        fn, channels, per_image = _saved_model_fn(path, signature, output_name)
     else:
-        fn, channels = _frozen_graph_fn(path, input_name, output_name or DEFAULT_OUTPUT)
-    net = Network(fn=fn, normalization=normalization, pose_model=pose_model, channels=channels, source=path)
+        fn, channels, per_image = _frozen_graph_fn(path, input_name, output_name)
+    net = Network(fn=fn, normalization=normalization, pose_model=pose_model, channels=channels, source=path,
+                  per_image=per_image)
     check_channels(net, channels)
     return net
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from tfpose import _args, _core
 
-__all__ = ["maximum", "nms", "resize_and_merge"]
+__all__ = ["maximum", "nms", "resize_and_merge", "connect", "output_scaling", "net_output_to_people"]
 
 
 def _float_array(x, name: str, rank: int = 4) -> np.ndarray:
@@ -19,6 +19,15 @@ def _float_array(x, name: str, rank: int = 4) -> np.ndarray:
     if a.ndim != rank:
         raise ValueError(f"{name}: expected rank {rank}, got shape {a.shape}")
     return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def _scale_list(net_outputs) -> list:
+    """One array or a list of S arrays [N, h_i, w_i, C] -> list of float32 C-contiguous arrays."""
+    if isinstance(net_outputs, (list, tuple)):
+        if not net_outputs:
+            raise ValueError("net_outputs: expected at least one scale, got an empty list")
+        return [_float_array(x, f"net_outputs[{i}]") for i, x in enumerate(net_outputs)]
+    return [_float_array(net_outputs, "net_outputs")]
 
 
 def maximum(heatmaps, threads: int = 0) -> np.ndarray:
@@ -62,12 +71,85 @@ def resize_and_merge(net_outputs, scale_ratios=None, target_size=None, openpose_
     to every output pixel whose 4x4 taps read them.
     """
     _args.check_openpose_build(openpose_build)
-    if isinstance(net_outputs, (list, tuple)):
-        if not net_outputs:
-            raise ValueError("net_outputs: expected at least one scale, got an empty list")
-        scales = [_float_array(x, f"net_outputs[{i}]") for i, x in enumerate(net_outputs)]
-    else:
-        scales = [_float_array(net_outputs, "net_outputs")]
+    scales = _scale_list(net_outputs)
     ratios = _args.check_scale_ratios(scale_ratios, len(scales), openpose_build)
     target = (0, 0) if target_size is None else _args.check_size(target_size, "target_size")
     return _core.resize_and_merge(scales, list(ratios), target, openpose_build, _args.check_threads(threads))
+
+
+def _thresholds(thresholds: dict) -> dict:
+    given = _args.check_thresholds(thresholds)
+    return {name: given.get(name, -1) for name in _args.THRESHOLD_NAMES}
+
+
+def _model_name(model) -> str:
+    if not isinstance(model, str):
+        raise TypeError(f"model: expected a model name (str), got {model!r}")
+    return model
+
+
+def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu", threads: int = 0,
+            **thresholds):
+    """OpenPose's body-part connector (spec §7) on numpy arrays.
+
+    maps: [N, H, W, C] all channels of the resized output (parts, background, PAFs).
+    peaks [N, P, K, 3] (x, y, score), counts [N, P] integers: as returned by :func:`nms`.
+    scale: scalar or [N], multiplies keypoint x and y (OpenPose's scaleNetToOutput).
+    openpose_build: "cpu" (per-limb assembly) or "cuda" (global greedy assembly).
+    thresholds: nms_threshold, inter_min_above_threshold, inter_threshold, min_subset_cnt,
+        min_subset_score; None or absent = OpenPose's default for the model.
+    A NaN PAF sample counts as failing the per-sample threshold; non-finite peaks are an error.
+    Returns (keypoints [N, M, P, 3], scores [N, M], num_people [N] int32); M = most people in the
+    batch, rows past num_people are zero; people are in OpenPose's order.
+    """
+    _args.check_openpose_build(openpose_build)
+    th = _thresholds(thresholds)
+    c = np.asarray(counts)
+    if not np.issubdtype(c.dtype, np.integer):
+        raise TypeError(f"counts: expected an integer array [N, P], got dtype {c.dtype}")
+    if c.size and (c.min() < np.iinfo(np.int32).min or c.max() > np.iinfo(np.int32).max):
+        raise ValueError(f"counts: expected values in [0, K], got {c.min()}..{c.max()}")
+    s = np.asarray(scale)
+    if not (np.issubdtype(s.dtype, np.floating) or np.issubdtype(s.dtype, np.integer)) or s.dtype == bool:
+        raise TypeError(f"scale: expected a number or a float array [N], got dtype {s.dtype}")
+    return _core.connect(
+        _float_array(maps, "maps"), _float_array(peaks, "peaks"),
+        np.ascontiguousarray(c, dtype=np.int32), np.ascontiguousarray(s, dtype=np.float32),
+        _model_name(model), openpose_build,
+        th["nms_threshold"], th["inter_min_above_threshold"], th["inter_threshold"],
+        th["min_subset_cnt"], th["min_subset_score"], _args.check_threads(threads))
+
+
+def output_scaling(net_input_size, image_size=None):
+    """OpenPose's size bookkeeping (spec §3): (scale_net_to_output, nms_offset) for a net input
+    (H, W) and an original image (H, W) (default: the net input size). Keypoint = (peak +
+    nms_offset) * scale_net_to_output, in original-image pixels with OpenPose's +0.5 convention."""
+    net = _args.check_size(net_input_size, "net_input_size")
+    img = net if image_size is None else _args.check_size(image_size, "image_size")
+    return _core.output_scaling(net, img)
+
+
+def net_output_to_people(net_outputs, scale_ratios=None, net_input_size=None, image_size=None,
+                         model="COCO_18", openpose_build="cpu", max_peaks=127, fast=True,
+                         threads: int = 0, **thresholds):
+    """The tail of OpenPose's forward pass (spec §3-7): resize, NMS with OpenPose's offset, connect.
+
+    net_outputs: [N, h, w, C] or a list of S of them (scale 0 first); scale_ratios: S numbers
+        (scaleInputToNet of each scale; needed by openpose_build="cuda" with several scales).
+    net_input_size: (H, W) of scale 0's network input (default 8x the blob).
+    image_size: (H, W) of the original image (default: the net input size).
+    fast: accepted for signature parity with :func:`tfpose.ops.net_output_to_people`; the numpy
+        entry always runs the dense chain (same people).
+    Returns (keypoints [N, M, P, 3] in original-image pixels, scores [N, M], num_people [N]).
+    """
+    _args.check_openpose_build(openpose_build)
+    max_peaks = _args.check_max_peaks(max_peaks)
+    th = _thresholds(thresholds)
+    scales = _scale_list(net_outputs)
+    ratios = list(_args.check_scale_ratios(scale_ratios, len(scales), openpose_build))
+    net = (0, 0) if net_input_size is None else _args.check_size(net_input_size, "net_input_size")
+    img = (0, 0) if image_size is None else _args.check_size(image_size, "image_size")
+    return _core.net_output_to_people(
+        scales, ratios, net, img, _model_name(model), openpose_build, max_peaks,
+        th["nms_threshold"], th["inter_min_above_threshold"], th["inter_threshold"],
+        th["min_subset_cnt"], th["min_subset_score"], _args.check_threads(threads))

@@ -126,7 +126,10 @@ def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu
     scale: scalar or [N], multiplies keypoint x and y (OpenPose's scaleNetToOutput).
     thresholds: nms_threshold, inter_min_above_threshold, inter_threshold, min_subset_cnt,
         min_subset_score; defaults are OpenPose's for the model.
-    Returns (keypoints [N, M, P, 3], scores [N, M], num_people [N]); M = most people in the batch.
+    A NaN PAF sample fails the per-sample threshold test; peaks outside the map are allowed (PAF
+    samples are clamped into it, as in OpenPose); non-finite peaks or scale are an error.
+    Returns (keypoints [N, M, P, 3], scores [N, M], num_people [N]); M = most people in the batch,
+    rows past num_people are zero; people are in OpenPose's order (creation order).
     """
     _args.check_openpose_build(openpose_build)
     return tuple(_lib.tfpose_connect(

@@ -1,0 +1,101 @@
+#include "tfpose/pipeline.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "tfpose/nms.hpp"
+
+namespace tfpose {
+
+namespace {
+
+// pir on the double products of the size bookkeeping.
+int64_t pir_double(double v) { return static_cast<int64_t>(v + 0.5); }
+
+// (0, 0) means "use the default"; anything else must be a real size.
+void resolve_size(const char* what, int64_t* h, int64_t* w, int64_t default_h, int64_t default_w) {
+  if (*h == 0 && *w == 0) {
+    *h = default_h;
+    *w = default_w;
+    return;
+  }
+  if (*h < 2 || *w < 2)
+    throw InvalidArgument(expected_got(what, "(H, W) both >= 2, or (0, 0) for the default",
+                                       "(" + std::to_string(*h) + ", " + std::to_string(*w) + ")"));
+}
+
+}  // namespace
+
+OutputScaling output_scaling(int64_t net_h, int64_t net_w, int64_t image_h, int64_t image_w) {
+  auto size_str = [](int64_t h, int64_t w) { return "(" + std::to_string(h) + ", " + std::to_string(w) + ")"; };
+  if (net_h < 2 || net_w < 2)
+    throw InvalidArgument(expected_got("net_input_size", "(H, W) both >= 2", size_str(net_h, net_w)));
+  if (image_h < 2 || image_w < 2)
+    throw InvalidArgument(expected_got("image_size", "(H, W) both >= 2", size_str(image_h, image_w)));
+  // Image -> net input, mapping first and last pixels onto each other ("-1" terms).
+  const double s_in = std::min(static_cast<double>(net_w - 1) / static_cast<double>(image_w - 1),
+                               static_cast<double>(net_h - 1) / static_cast<double>(image_h - 1));
+  const int64_t content_w = pir_double(s_in * static_cast<double>(image_w));
+  const int64_t content_h = pir_double(s_in * static_cast<double>(image_h));
+  if (content_w < 2 || content_h < 2)
+    throw InvalidArgument(expected_got(
+        "image_size " + size_str(image_h, image_w) + " for net input " + size_str(net_h, net_w),
+        "an image covering at least 2 net pixels along each axis",
+        "content " + size_str(content_h, content_w)));
+  OutputScaling s;
+  s.scale_net_to_output =
+      static_cast<float>(std::min(static_cast<double>(image_w - 1) / static_cast<double>(content_w - 1),
+                                  static_cast<double>(image_h - 1) / static_cast<double>(content_h - 1)));
+  s.nms_offset = static_cast<float>(0.5 / static_cast<double>(s.scale_net_to_output));
+  return s;
+}
+
+std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c,
+                                         int64_t net_h, int64_t net_w, int64_t image_h, int64_t image_w,
+                                         const PoseModel& model, const PipelineParams& params,
+                                         const ParallelFor& pf) {
+  if (scales.empty())
+    throw InvalidArgument(expected_got("net_output_to_people: net_outputs", "at least one scale", "none"));
+  if (c != model.num_channels())
+    throw InvalidArgument(expected_got(
+        "net_output_to_people: net_outputs channels for model " + model.name,
+        std::to_string(model.num_channels()) + " (" + std::to_string(model.num_parts()) +
+            " parts + background + " + std::to_string(2 * model.num_limbs()) + " PAF channels)",
+        std::to_string(c)));
+  const ConnectThresholds th = resolve_thresholds(model, params.connect);
+  // OpenPose resizes to 8x the blob of scale 0 (its net stride), whatever the net input size was.
+  const int64_t H = 8 * scales[0].h, W = 8 * scales[0].w;
+  resolve_size("net_input_size", &net_h, &net_w, H, W);
+  resolve_size("image_size", &image_h, &image_w, net_h, net_w);
+  const OutputScaling sc = output_scaling(net_h, net_w, image_h, image_w);
+  const OpenposeBuild build = params.connect.build;
+  check_resize_and_merge_args(scales, n, c, H, W, build);
+  const int64_t P = model.num_parts();
+  NmsParams nms_params;
+  nms_params.threshold = th.nms_threshold;
+  nms_params.max_peaks = params.max_peaks;
+  nms_params.offset_x = nms_params.offset_y = sc.nms_offset;
+  nms_params.build = build;
+  check_nms_args(n, H, W, P, nms_params);
+  if (n == 0) return {};
+
+  std::vector<float> maps(static_cast<size_t>(n * H * W * c));
+  resize_and_merge(scales, n, c, H, W, build, maps.data(), pf);
+  // NMS takes [N, H, W, P]: the part channels, without background and PAFs.
+  std::vector<float> parts(static_cast<size_t>(n * H * W * P));
+  const int64_t pixels = n * H * W;
+  pf(pixels, P * 2, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      std::copy(maps.begin() + i * c, maps.begin() + i * c + P, parts.begin() + i * P);
+  });
+  const int64_t K = params.max_peaks;
+  std::vector<float> peaks(static_cast<size_t>(n * P * K * 3));
+  std::vector<int32_t> counts(static_cast<size_t>(n * P));
+  nms(parts.data(), n, H, W, P, nms_params, peaks.data(), counts.data(), pf);
+  parts = std::vector<float>();
+  return connect(maps.data(), n, H, W, c, peaks.data(), counts.data(), P, K, &sc.scale_net_to_output, 1,
+                 model, params.connect, pf);
+}
+
+}  // namespace tfpose

@@ -1,0 +1,40 @@
+// The tail of OpenPose's forward pass (spec §3-7) as one dense chain: resize-and-merge of every scale
+// to 8x scale 0, NMS on the part channels with OpenPose's nmsOffset, connector with scaleNetToOutput.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tfpose/common.hpp"
+#include "tfpose/connector.hpp"
+#include "tfpose/pose_model.hpp"
+#include "tfpose/resize_and_merge.hpp"
+
+namespace tfpose {
+
+// OpenPose's size bookkeeping (spec §3), in double like OpenPose, results stored as float.
+struct OutputScaling {
+  float scale_net_to_output;  // keypoint = (peak + nms_offset) * scale_net_to_output
+  float nms_offset;           // 0.5 / scale_net_to_output, added to x and y of every peak
+};
+
+// net_h, net_w: scale 0's network input size; image_h, image_w: the original image. All must be
+// >= 2 (OpenPose's "-1" ratios divide by size - 1); throws InvalidArgument otherwise, or when the
+// image is so elongated that it covers fewer than 2 net pixels along one axis.
+OutputScaling output_scaling(int64_t net_h, int64_t net_w, int64_t image_h, int64_t image_w);
+
+struct PipelineParams {
+  ConnectParams connect;  // model thresholds; connect.build also selects resize and NMS semantics
+  int64_t max_peaks = 127;
+};
+
+// scales: S network outputs [N, h_i, w_i, C] (C = model.num_channels()). net_h/net_w: scale 0's
+// network input size, 0 and 0 = 8x its blob; image_h/image_w: original image size, 0 and 0 = the
+// net input size. Maps are resized to 8x scale 0's blob (OpenPose's target), peaks found with
+// NMS threshold = the connector's nms_threshold; returns N people lists in original-image pixels.
+std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c,
+                                         int64_t net_h, int64_t net_w, int64_t image_h, int64_t image_w,
+                                         const PoseModel& model, const PipelineParams& params,
+                                         const ParallelFor& pf = serial_for);
+
+}  // namespace tfpose
