@@ -1,4 +1,5 @@
 #include "tfpose/connector.hpp"
+#include "tfpose/paf_scores.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -359,9 +360,7 @@ std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, 
     }
   }
 
-  const detail::PafScoreParams ps{th.inter_threshold, th.inter_min_above_threshold,
-                                  detail::close_score(th.nms_threshold), detail::close_distance(w, h),
-                                  params.build == OpenposeBuild::kCuda ? -1.f : 0.f};
+  const detail::PafScoreParams ps = paf_score_params(th, params.build, h, w);
   std::vector<People> out(static_cast<size_t>(n));
   std::mutex err_mu;
   std::exception_ptr err;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tfpose/nms.hpp"
+#include "tfpose/paf_scores.hpp"
 #include "tfpose/resize_and_merge.hpp"
 
 namespace tfpose {
@@ -40,6 +41,14 @@ int resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c,
 // counts [N, P] int32; the same peaks in the same (raster) order as the CPU core.
 int nms(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t p, const NmsParams& params, float* peaks,
         int32_t* counts, Stream stream);
+
+// paf_scores.hpp (paf_score_table) on the device: maps [N, H, W, C], peaks [N, P, K, 3], counts [N, P]
+// -> out [N, L, K, K]; at most kMaxPafLimbs limbs (the table is a kernel parameter), more returns
+// cudaErrorInvalidValue. Callers run check_paf_score_args first.
+constexpr int kMaxPafLimbs = 64;
+int paf_scores(const float* maps, int64_t n, int64_t h, int64_t w, int64_t c, const float* peaks,
+               const int32_t* counts, int64_t p, int64_t k, const std::vector<PafLimb>& limbs,
+               const detail::PafScoreParams& params, float* out, Stream stream);
 
 }  // namespace cuda
 }  // namespace tfpose
