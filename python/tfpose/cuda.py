@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from tfpose import _args, _core
 
-__all__ = ["CudaUnavailableError", "available", "maximum", "nms", "resize_and_merge"]
+__all__ = ["CudaUnavailableError", "available", "maximum", "nms", "paf_scores", "resize_and_merge"]
 
 
 class CudaUnavailableError(RuntimeError):
@@ -144,4 +144,42 @@ def resize_and_merge(net_outputs, scale_ratios=None, target_size=None, openpose_
     n, c = int(scales[0].shape[0]), int(scales[0].shape[3])
     out = lib.empty((n, h, w, c), "float32")
     _core.cuda_resize_and_merge(scales, list(ratios), out, openpose_build, lib.stream(stream))
+    return out
+
+
+def paf_scores(maps, peaks, counts, model="COCO_18", openpose_build="cuda", nms_threshold=None,
+               inter_min_above_threshold=None, inter_threshold=None, stream=None):
+    """The connector's PAF pair scores on the GPU (spec 7.3 step 1), as OpenPose's CUDA build computes
+    them before assembling people on the host.
+
+    maps: [N, H, W, C] all channels; peaks [N, P, K, 3] (x, y, score) and counts [N, P] int32 as
+    returned by :func:`nms` (same library and device). Thresholds: None = the model's default.
+    openpose_build: the fail score of a pair that does not pass, 0 ("cpu") or -1 ("cuda").
+    Returns [N, L, K, K] float32: entry [n, l, i, j] scores the i-th peak of limb l's part A with the
+    j-th of its part B; -1 where i or j is past its part's count. Equals ``tfpose._core.paf_scores``.
+    Peak values are not checked (they stay on the device); counts outside [0, K] are clamped.
+    """
+    _check_build()
+    _args.check_openpose_build(openpose_build)
+    if not isinstance(model, str):
+        raise TypeError(f"model: expected a model name (str), got {model!r}")
+    th = _args.check_thresholds({k: v for k, v in (("nms_threshold", nms_threshold),
+                                                   ("inter_min_above_threshold", inter_min_above_threshold),
+                                                   ("inter_threshold", inter_threshold)) if v is not None})
+    lib = _Lib(maps)
+    m = lib.float32(maps, "maps", 4)
+    pk = lib.float32(peaks, "peaks", 4)
+    if type(counts).__module__.split(".")[0] != lib.name:
+        raise TypeError(f"counts: expected a {lib.name} array like maps, got {type(counts).__name__}")
+    if lib.name == "cupy":
+        with lib.device:
+            cn = lib.xp.ascontiguousarray(counts, dtype=lib.xp.int32)
+    else:
+        cn = counts.to(lib.xp.int32).contiguous()
+    n, k = int(m.shape[0]), int(pk.shape[2])
+    num_limbs = len(_core.pose_model(model)["pairs"])
+    out = lib.empty((n, num_limbs, k, k), "float32")
+    _core.cuda_paf_scores(m, pk, cn, model, openpose_build, th.get("nms_threshold", -1.0),
+                          th.get("inter_min_above_threshold", -1.0), th.get("inter_threshold", -1.0), out,
+                          lib.stream(stream))
     return out
