@@ -1,4 +1,5 @@
 #include "tfpose/connector.hpp"
+#include "tfpose/paf_scores.hpp"
 
 #include <algorithm>
 #include <cmath>

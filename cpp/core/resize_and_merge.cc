@@ -226,37 +226,21 @@ namespace detail {
 std::vector<ResizePlan> make_resize_plans(const std::vector<ScaleMaps>& scales, int64_t H, int64_t W,
                                   OpenposeBuild build) {
   std::vector<ResizePlan> plans(scales.size());
-  const bool single = scales.size() == 1;
   for (size_t s = 0; s < scales.size(); ++s) {
     ResizePlan& p = plans[s];
     p.data = scales[s].data;
     p.h = scales[s].h;
     p.w = scales[s].w;
-    // Same size: cv::resize copies; OpenPose's CUDA build copies a single 1x scale. Merged CUDA
-    // scales are always interpolated (t = 0, so equal values, but NaN/Inf neighbours would spread).
-    p.copy = p.h == H && p.w == W && (build == OpenposeBuild::kCpu || single);
+    // The same sampling the CUDA kernel computes per element (detail::scale_sampling, axis_taps).
+    const detail::ScaleSampling smp =
+        detail::scale_sampling(p.h, p.w, scales[s].ratio, scales[0].h, scales[0].w, scales[0].ratio,
+                               static_cast<int64_t>(scales.size()), H, W, build == OpenposeBuild::kCuda);
+    p.copy = smp.copy;
     if (p.copy) continue;
     p.xtaps.resize(static_cast<size_t>(W));
     p.ytaps.resize(static_cast<size_t>(H));
-    if (build == OpenposeBuild::kCpu) {
-      const double sx = detail::opencv_axis_scale(p.w, W), sy = detail::opencv_axis_scale(p.h, H);
-      for (int64_t x = 0; x < W; ++x) p.xtaps[x] = detail::opencv_cubic_taps(x, sx, p.w);
-      for (int64_t y = 0; y < H; ++y) p.ytaps[y] = detail::opencv_cubic_taps(y, sy, p.h);
-    } else {
-      float fx, fy;
-      if (single) {
-        fx = fy = detail::openpose_cuda_single_factor(p.h, H);
-      } else {
-        // OpenPose's CUDA build holds the ratios in float.
-        const float r0 = static_cast<float>(scales[0].ratio), ri = static_cast<float>(scales[s].ratio);
-        fx = detail::openpose_cuda_merge_factor(W, scales[0].w, ri, r0);
-        fy = detail::openpose_cuda_merge_factor(H, scales[0].h, ri, r0);
-      }
-      for (int64_t x = 0; x < W; ++x)
-        p.xtaps[x] = detail::openpose_cuda_taps(detail::openpose_cuda_coord(x, fx), p.w);
-      for (int64_t y = 0; y < H; ++y)
-        p.ytaps[y] = detail::openpose_cuda_taps(detail::openpose_cuda_coord(y, fy), p.h);
-    }
+    for (int64_t x = 0; x < W; ++x) p.xtaps[x] = detail::axis_taps(smp.x, x, p.w);
+    for (int64_t y = 0; y < H; ++y) p.ytaps[y] = detail::axis_taps(smp.y, y, p.h);
   }
   return plans;
 }

@@ -4,11 +4,78 @@
 // `stream` (0 = the legacy default stream) and not synchronised.
 #include "bindings.hpp"
 
+
+#include "tfpose/connector.hpp"
+#include "tfpose/paf_scores.hpp"
+#include "tfpose/pose_model.hpp"
+
+namespace tfpose_py {
+namespace {
+
+tfpose::ConnectThresholds paf_thresholds(const tfpose::PoseModel& pm, float nms_threshold,
+                                         float inter_min_above_threshold, float inter_threshold) {
+  tfpose::ConnectParams params;
+  params.nms_threshold = nms_threshold;
+  params.inter_min_above_threshold = inter_min_above_threshold;
+  params.inter_threshold = inter_threshold;
+  return tfpose::resolve_thresholds(pm, params);
+}
+
+// The CPU pair-score table: the reference the CUDA pair-score kernel is tested against, available in
+// every build.
+void bind_paf_scores_cpu(py::module_& m) {
+  m.def(
+      "paf_scores",
+      [](const FloatArray& maps, const FloatArray& peaks, const py::array_t<int32_t, py::array::c_style>& counts,
+         const std::string& model, const std::string& openpose_build, float nms_threshold,
+         float inter_min_above_threshold, float inter_threshold, int threads) {
+        const tfpose::PoseModel& pm = tfpose::get_pose_model(model);
+        const tfpose::OpenposeBuild build = tfpose::parse_openpose_build(openpose_build);
+        auto ms = checked_shape(maps, 4, "paf_scores: maps", "[N, H, W, C]");
+        auto ps = checked_shape(peaks, 4, "paf_scores: peaks", "[N, P, K, 3]");
+        if (counts.ndim() != 2)
+          throw tfpose::InvalidArgument(tfpose::expected_got("paf_scores: counts", "rank 2 [N, P]",
+                                                             "rank " + std::to_string(counts.ndim())));
+        tfpose::check_connect_shapes(ms[0], ms[1], ms[2], ms[3], ps[0], ps[1], ps[2], counts.shape(0),
+                                     counts.shape(1), 1, pm);
+        const auto limbs = tfpose::paf_limbs(pm);
+        const auto params = tfpose::paf_score_params(
+            paf_thresholds(pm, nms_threshold, inter_min_above_threshold, inter_threshold), build, ms[2], ms[1]);  // (W, H)
+        const int64_t L = static_cast<int64_t>(limbs.size());
+        py::array_t<float> out({ms[0], L, ps[2], ps[2]});
+        const float* mp = maps.data();
+        const float* pk = peaks.data();
+        const int32_t* cn = counts.data();
+        float* o = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          tfpose::paf_score_table(mp, ms[0], ms[1], ms[2], ms[3], pk, cn, ps[1], ps[2], limbs, params, o,
+                                  tfpose::thread_parallel_for(threads));
+        }
+        return out;
+      },
+      py::arg("maps"), py::arg("peaks"), py::arg("counts"), py::arg("model") = "COCO_18",
+      py::arg("openpose_build") = "cuda", py::arg("nms_threshold") = -1.f,
+      py::arg("inter_min_above_threshold") = -1.f, py::arg("inter_threshold") = -1.f, py::arg("threads") = 0,
+      "maps [N,H,W,C], peaks [N,P,K,3], counts [N,P] int32 -> [N,L,K,K] PAF pair scores (spec 7.3 step 1; "
+      "-1 past the counts; a failing pair scores 0 for 'cpu', -1 for 'cuda'). Negative thresholds = model "
+      "defaults.");
+}
+
+}  // namespace
+}  // namespace tfpose_py
+
 #ifdef TFPOSE_WITH_CUDA
 #include <pybind11/stl.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "tfpose/cuda_launch.hpp"
 #include "tfpose/maximum.hpp"
+#include "tfpose/nms.hpp"
+#include "tfpose/resize_and_merge.hpp"
 
 namespace tfpose_py {
 namespace {
@@ -16,6 +83,7 @@ namespace {
 struct DeviceArray {
   void* ptr = nullptr;
   std::vector<int64_t> shape;
+  int device = -1;  // -1: empty array (no memory to check)
 };
 
 std::string shape_text(const std::vector<int64_t>& s) {
@@ -24,13 +92,24 @@ std::string shape_text(const std::vector<int64_t>& s) {
   return out + "]";
 }
 
-// Reads a C-contiguous device array of the given typestr ("<f4", "<i4") and rank.
-DeviceArray device_array(const py::object& obj, const char* what, const char* typestr, int rank,
+int64_t elements(const std::vector<int64_t>& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+void check_launch(int code, const char* what) {
+  if (code != 0) throw std::runtime_error(std::string(what) + ": CUDA error: " + tfpose::cuda::error_string(code));
+}
+
+// Reads a C-contiguous device array of the given typestr ("<f4", "<i4") and rank, and checks that
+// its memory is device (or managed) memory: a host pointer handed to a kernel would crash it.
+DeviceArray device_array(const py::object& obj, const std::string& what, const char* typestr, int rank,
                          bool writable) {
   if (!py::hasattr(obj, "__cuda_array_interface__"))
     throw tfpose::InvalidArgument(tfpose::expected_got(
         what, "a CUDA device array (__cuda_array_interface__, e.g. cupy.ndarray or a torch CUDA tensor)",
-        std::string(py::str(obj.get_type().attr("__name__")))));
+        std::string(py::str(py::type::of(obj).attr("__name__")))));
   py::dict d = obj.attr("__cuda_array_interface__");
   DeviceArray a;
   for (auto v : d["shape"].cast<py::tuple>()) a.shape.push_back(v.cast<int64_t>());
@@ -47,31 +126,76 @@ DeviceArray device_array(const py::object& obj, const char* what, const char* ty
       expect *= a.shape[i];
     }
   }
+  if (d.contains("mask") && !d["mask"].is_none())
+    throw tfpose::InvalidArgument(tfpose::expected_got(what, "an unmasked array", "a masked one"));
   auto data = d["data"].cast<py::tuple>();
   a.ptr = reinterpret_cast<void*>(data[0].cast<uintptr_t>());
   if (writable && data[1].cast<bool>())
     throw tfpose::InvalidArgument(tfpose::expected_got(what, "a writable array", "a read-only one"));
+  if (elements(a.shape) > 0) {
+    check_launch(tfpose::cuda::pointer_device(a.ptr, &a.device), what.c_str());
+    if (a.device < 0)
+      throw tfpose::InvalidArgument(tfpose::expected_got(what, "device memory", "host memory"));
+  }
   return a;
 }
 
-void check_launch(int code, const char* what) {
-  if (code != 0) throw std::runtime_error(std::string(what) + ": CUDA error: " + tfpose::cuda::error_string(code));
+void check_shape(const DeviceArray& a, const std::vector<int64_t>& expected, const std::string& what) {
+  if (a.shape != expected)
+    throw tfpose::InvalidArgument(tfpose::expected_got(what + " shape", shape_text(expected), shape_text(a.shape)));
 }
+
+// All arrays of one call on one device; the launch then runs with that device current (and the
+// caller's device restored), as a kernel launched on another device could not read them.
+class DeviceGuard {
+ public:
+  explicit DeviceGuard(const std::vector<const DeviceArray*>& arrays) {
+    for (const DeviceArray* a : arrays) {
+      if (a->device < 0) continue;
+      if (device_ < 0) device_ = a->device;
+      if (a->device != device_)
+        throw tfpose::InvalidArgument(tfpose::expected_got("device arrays", "all on one GPU",
+                                                           "GPUs " + std::to_string(device_) + " and " +
+                                                               std::to_string(a->device)));
+    }
+    if (device_ < 0) return;
+    check_launch(tfpose::cuda::get_device(&saved_), "cudaGetDevice");
+    if (saved_ != device_) check_launch(tfpose::cuda::set_device(device_), "cudaSetDevice");
+  }
+  ~DeviceGuard() {
+    if (device_ >= 0 && saved_ != device_) tfpose::cuda::set_device(saved_);
+  }
+  DeviceGuard(const DeviceGuard&) = delete;
+  DeviceGuard& operator=(const DeviceGuard&) = delete;
+
+ private:
+  int device_ = -1;
+  int saved_ = -1;
+};
 
 }  // namespace
 
 void bind_cuda(py::module_& m) {
+  bind_paf_scores_cpu(m);
   m.attr("has_cuda") = true;
+  m.def(
+      "cuda_device_count",
+      [] {
+        int count = 0;
+        tfpose::cuda::device_count(&count);
+        return count;
+      },
+      "Number of CUDA devices the static CUDA runtime of this module sees (0 without driver or GPU).");
+
   m.def(
       "cuda_maximum",
       [](const py::object& heatmaps, const py::object& out, uintptr_t stream) {
         auto in = device_array(heatmaps, "cuda_maximum: heatmaps", "<f4", 4, false);
         auto o = device_array(out, "cuda_maximum: out", "<f4", 3, true);
         const auto& s = in.shape;
-        if (o.shape != std::vector<int64_t>{s[0], s[3], 3})
-          throw tfpose::InvalidArgument(tfpose::expected_got("cuda_maximum: out shape",
-                                                             shape_text({s[0], s[3], 3}), shape_text(o.shape)));
+        check_shape(o, {s[0], s[3], 3}, "cuda_maximum: out");
         tfpose::check_maximum_args(s[0], s[1], s[2], s[3]);
+        DeviceGuard guard({&in, &o});
         py::gil_scoped_release release;
         check_launch(tfpose::cuda::maximum(static_cast<const float*>(in.ptr), s[0], s[1], s[2], s[3],
                                            static_cast<float*>(o.ptr), reinterpret_cast<void*>(stream)),
@@ -79,11 +203,131 @@ void bind_cuda(py::module_& m) {
       },
       py::arg("heatmaps"), py::arg("out"), py::arg("stream") = 0,
       "heatmaps [N,H,W,C] float32 device array -> out [N,C,3] (caller-allocated device array).");
+
+  m.def(
+      "cuda_resize_and_merge",
+      [](const std::vector<py::object>& net_outputs, const std::vector<double>& ratios, const py::object& out,
+         const std::string& openpose_build, uintptr_t stream) {
+        const tfpose::OpenposeBuild build = tfpose::parse_openpose_build(openpose_build);
+        if (net_outputs.empty())
+          throw tfpose::InvalidArgument(
+              tfpose::expected_got("cuda_resize_and_merge: net_outputs", "at least one scale", "none"));
+        const size_t num_scales = net_outputs.size();
+        if (ratios.size() != num_scales)
+          throw tfpose::InvalidArgument(tfpose::expected_got(
+              "cuda_resize_and_merge: scale_ratios", std::to_string(num_scales) + " values (one per scale)",
+              std::to_string(ratios.size())));
+        std::vector<DeviceArray> ins;
+        std::vector<tfpose::ScaleMaps> scales(num_scales);
+        for (size_t i = 0; i < num_scales; ++i) {
+          const std::string what = "cuda_resize_and_merge: net_outputs[" + std::to_string(i) + "]";
+          ins.push_back(device_array(net_outputs[i], what, "<f4", 4, false));
+          const auto& s = ins.back().shape;
+          if (i > 0 && (s[0] != ins[0].shape[0] || s[3] != ins[0].shape[3]))
+            throw tfpose::InvalidArgument(tfpose::expected_got(
+                what + " shape",
+                "N = " + std::to_string(ins[0].shape[0]) + " and C = " + std::to_string(ins[0].shape[3]) +
+                    " like net_outputs[0]",
+                shape_text(s)));
+          scales[i] = {static_cast<const float*>(ins.back().ptr), s[1], s[2], ratios[i]};
+        }
+        const int64_t n = ins[0].shape[0], c = ins[0].shape[3];
+        auto o = device_array(out, "cuda_resize_and_merge: out", "<f4", 4, true);
+        if (o.shape[0] != n || o.shape[3] != c)
+          throw tfpose::InvalidArgument(tfpose::expected_got(
+              "cuda_resize_and_merge: out shape",
+              "[" + std::to_string(n) + ", H, W, " + std::to_string(c) + "]", shape_text(o.shape)));
+        const int64_t H = o.shape[1], W = o.shape[2];
+        tfpose::check_resize_and_merge_args(scales, n, c, H, W, build);
+        std::vector<const DeviceArray*> all{&o};
+        for (const DeviceArray& a : ins) all.push_back(&a);
+        DeviceGuard guard(all);
+        py::gil_scoped_release release;
+        check_launch(tfpose::cuda::resize_and_merge(scales, n, c, H, W, build, static_cast<float*>(o.ptr),
+                                                    reinterpret_cast<void*>(stream)),
+                     "cuda_resize_and_merge");
+      },
+      py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("out"), py::arg("openpose_build") = "cpu",
+      py::arg("stream") = 0,
+      "net_outputs: list of S float32 device arrays [N, h_i, w_i, C]; scale_ratios: S floats; out: "
+      "caller-allocated float32 device array [N, H, W, C] (its H, W are the target size).");
+
+  m.def(
+      "cuda_nms",
+      [](const py::object& heatmaps, float threshold, int64_t max_peaks, float offset_x, float offset_y,
+         const std::string& openpose_build, const py::object& peaks, const py::object& counts, uintptr_t stream) {
+        auto in = device_array(heatmaps, "cuda_nms: heatmaps", "<f4", 4, false);
+        tfpose::NmsParams params;
+        params.threshold = threshold;
+        params.max_peaks = max_peaks;
+        params.offset_x = offset_x;
+        params.offset_y = offset_y;
+        params.build = tfpose::parse_openpose_build(openpose_build);
+        const auto& s = in.shape;
+        tfpose::check_nms_args(s[0], s[1], s[2], s[3], params);
+        auto pk = device_array(peaks, "cuda_nms: peaks", "<f4", 4, true);
+        auto cn = device_array(counts, "cuda_nms: counts", "<i4", 2, true);
+        check_shape(pk, {s[0], s[3], max_peaks, 3}, "cuda_nms: peaks");
+        check_shape(cn, {s[0], s[3]}, "cuda_nms: counts");
+        DeviceGuard guard({&in, &pk, &cn});
+        py::gil_scoped_release release;
+        check_launch(tfpose::cuda::nms(static_cast<const float*>(in.ptr), s[0], s[1], s[2], s[3], params,
+                                       static_cast<float*>(pk.ptr), static_cast<int32_t*>(cn.ptr),
+                                       reinterpret_cast<void*>(stream)),
+                     "cuda_nms");
+      },
+      py::arg("heatmaps"), py::arg("threshold"), py::arg("max_peaks"), py::arg("offset_x"), py::arg("offset_y"),
+      py::arg("openpose_build"), py::arg("peaks"), py::arg("counts"), py::arg("stream") = 0,
+      "heatmaps [N,H,W,P] float32 device array -> peaks [N,P,K,3] float32 and counts [N,P] int32 "
+      "(caller-allocated device arrays).");
+
+  m.def(
+      "cuda_paf_scores",
+      [](const py::object& maps, const py::object& peaks, const py::object& counts, const std::string& model,
+         const std::string& openpose_build, float nms_threshold, float inter_min_above_threshold,
+         float inter_threshold, const py::object& out, uintptr_t stream) {
+        const tfpose::PoseModel& pm = tfpose::get_pose_model(model);
+        const tfpose::OpenposeBuild build = tfpose::parse_openpose_build(openpose_build);
+        auto mp = device_array(maps, "cuda_paf_scores: maps", "<f4", 4, false);
+        auto pk = device_array(peaks, "cuda_paf_scores: peaks", "<f4", 4, false);
+        auto cn = device_array(counts, "cuda_paf_scores: counts", "<i4", 2, false);
+        auto o = device_array(out, "cuda_paf_scores: out", "<f4", 4, true);
+        const auto& ms = mp.shape;
+        const auto& ps = pk.shape;
+        tfpose::check_connect_shapes(ms[0], ms[1], ms[2], ms[3], ps[0], ps[1], ps[2], cn.shape[0], cn.shape[1], 1,
+                                     pm);
+        const auto limbs = tfpose::paf_limbs(pm);
+        if (limbs.size() > static_cast<size_t>(tfpose::cuda::kMaxPafLimbs))
+          throw tfpose::InvalidArgument(tfpose::expected_got("cuda_paf_scores: limbs of model " + model,
+                                                             "at most " + std::to_string(tfpose::cuda::kMaxPafLimbs),
+                                                             std::to_string(limbs.size())));
+        tfpose::check_paf_score_args(ms[0], ms[1], ms[2], ms[3], ps[1], ps[2], limbs);
+        const int64_t L = static_cast<int64_t>(limbs.size());
+        check_shape(o, {ms[0], L, ps[2], ps[2]}, "cuda_paf_scores: out");
+        const auto params = tfpose::paf_score_params(
+            paf_thresholds(pm, nms_threshold, inter_min_above_threshold, inter_threshold), build, ms[2], ms[1]);  // (W, H)
+        DeviceGuard guard({&mp, &pk, &cn, &o});
+        py::gil_scoped_release release;
+        check_launch(tfpose::cuda::paf_scores(static_cast<const float*>(mp.ptr), ms[0], ms[1], ms[2], ms[3],
+                                              static_cast<const float*>(pk.ptr), static_cast<const int32_t*>(cn.ptr),
+                                              ps[1], ps[2], limbs, params, static_cast<float*>(o.ptr),
+                                              reinterpret_cast<void*>(stream)),
+                     "cuda_paf_scores");
+      },
+      py::arg("maps"), py::arg("peaks"), py::arg("counts"), py::arg("model"), py::arg("openpose_build"),
+      py::arg("nms_threshold"), py::arg("inter_min_above_threshold"), py::arg("inter_threshold"), py::arg("out"),
+      py::arg("stream") = 0,
+      "maps [N,H,W,C], peaks [N,P,K,3] float32, counts [N,P] int32 device arrays -> out [N,L,K,K] float32 "
+      "(caller-allocated) PAF pair scores, as paf_scores. Peak values are not validated (device memory); "
+      "counts outside [0, K] are clamped.");
 }
 
 }  // namespace tfpose_py
 #else
 namespace tfpose_py {
-void bind_cuda(py::module_& m) { m.attr("has_cuda") = false; }
+void bind_cuda(py::module_& m) {
+  bind_paf_scores_cpu(m);
+  m.attr("has_cuda") = false;
+}
 }  // namespace tfpose_py
 #endif

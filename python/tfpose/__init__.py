@@ -3,7 +3,8 @@
 Importing this package does not import TensorFlow. TensorFlow is imported on first use of
 ``tfpose.ops`` (the op wrappers), ``tfpose.Estimator``/``tfpose.estimate`` and
 ``tfpose.export_saved_model``. ``tfpose.numpy_ops`` and ``tfpose.models`` run the same C++ core on
-numpy arrays without TensorFlow.
+numpy arrays without TensorFlow; ``tfpose.cuda`` runs the CUDA kernels on CuPy/PyTorch GPU arrays
+(builds with CUDA kernels only).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "ops": ("tfpose.ops", None),
     "numpy_ops": ("tfpose.numpy_ops", None),
+    "cuda": ("tfpose.cuda", None),
     "models": ("tfpose.models", None),
     "Estimator": ("tfpose.estimator", "Estimator"),
     "Person": ("tfpose.estimator", "Person"),

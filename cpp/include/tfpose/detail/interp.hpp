@@ -103,6 +103,48 @@ TFPOSE_HD float openpose_cuda_merge_factor(int64_t n_dst, int64_t n_src0, float 
   return (static_cast<float>(n_dst) / static_cast<float>(n_src0)) / (ratio_i / ratio_0);
 }
 
+// How one scale is sampled along one axis: OpenCV's (double) scale for the "cpu" build, OpenPose's
+// float factor for the "cuda" build. Built once per call on the host, read per element by the CPU
+// plans and by the CUDA kernel alike.
+struct AxisSampling {
+  bool cuda;
+  double scale;  // "cpu": opencv_axis_scale(n_src, n_dst)
+  float factor;  // "cuda": openpose_cuda_single_factor or openpose_cuda_merge_factor
+};
+
+TFPOSE_HD CubicTaps axis_taps(const AxisSampling& a, int64_t d, int64_t n_src) {
+  return a.cuda ? openpose_cuda_taps(openpose_cuda_coord(d, a.factor), n_src) : opencv_cubic_taps(d, a.scale, n_src);
+}
+
+// Sampling of scale s (h_s x w_s, ratio r_s) of num_scales onto the target H x W; scale 0 is h_0 x w_0
+// with ratio r_0. copy: the scale is copied, not interpolated (cv::resize copies a same-size image;
+// OpenPose's CUDA build copies only a single same-size scale: merged CUDA scales are always
+// interpolated, t = 0 gives equal values but NaN/Inf neighbours would spread).
+struct ScaleSampling {
+  bool copy;
+  AxisSampling x, y;
+};
+
+TFPOSE_HD ScaleSampling scale_sampling(int64_t h_s, int64_t w_s, double r_s, int64_t h_0, int64_t w_0, double r_0,
+                                       int64_t num_scales, int64_t H, int64_t W, bool cuda) {
+  ScaleSampling out;
+  out.copy = h_s == H && w_s == W && (!cuda || num_scales == 1);
+  out.x = {cuda, 0.0, 0.f};
+  out.y = {cuda, 0.0, 0.f};
+  if (!cuda) {
+    out.x.scale = opencv_axis_scale(w_s, W);
+    out.y.scale = opencv_axis_scale(h_s, H);
+  } else if (num_scales == 1) {
+    out.x.factor = out.y.factor = openpose_cuda_single_factor(h_s, H);
+  } else {
+    // OpenPose's CUDA build holds the ratios in float.
+    const float r0 = static_cast<float>(r_0), ri = static_cast<float>(r_s);
+    out.x.factor = openpose_cuda_merge_factor(W, w_0, ri, r0);
+    out.y.factor = openpose_cuda_merge_factor(H, h_0, ri, r0);
+  }
+  return out;
+}
+
 // Weighted sum of four taps in a fixed order (left to right), shared by every pass so that all
 // callers round identically. NaN or Inf in any tap propagates (0 * Inf is NaN).
 TFPOSE_HD float cubic_sum(float v0, float v1, float v2, float v3, const float w[4]) {
