@@ -168,7 +168,43 @@ struct PooledPlane {
 struct BoundScratch {
   std::vector<float> hpos, hneg;  // [rows, tiles_x, P] per scale, concatenated
   std::vector<float> bsum, msum;  // [tiles_x, P]
+  std::vector<float> apos, aneg;  // [w, P]: max(t, 0), max(-t, 0) of one source row
 };
+
+// The bound loops run over P contiguous channels; AVX2 clones where the CPU has it (no FMA: not
+// needed for a bound, and the clones then round exactly like the default).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__CUDACC__)
+#define TFPOSE_BOUND_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TFPOSE_BOUND_CLONES
+#endif
+
+// hp = sum_i pos_i ap_i + neg_i an_i and hn = sum_i neg_i ap_i + pos_i an_i over len source
+// pixels (ap, an: [len, P]), per channel.
+TFPOSE_BOUND_CLONES void row_tile_sums(const float* __restrict ap, const float* __restrict an,
+                                       const float* pos, const float* neg, int64_t len, int64_t P,
+                                       float* __restrict hp, float* __restrict hn) {
+  for (int64_t ch = 0; ch < P; ++ch) hp[ch] = hn[ch] = 0.f;
+  for (int64_t i = 0; i < len; ++i) {
+    const float wp = pos[i], wn = neg[i];
+    const float* __restrict a = ap + i * P;
+    const float* __restrict b = an + i * P;
+    for (int64_t ch = 0; ch < P; ++ch) {
+      hp[ch] += wp * a[ch] + wn * b[ch];
+      hn[ch] += wn * a[ch] + wp * b[ch];
+    }
+  }
+}
+
+// bs += wp hp + wn hn, ms += (wp + wn)(hp + hn) over n values.
+TFPOSE_BOUND_CLONES void column_sums(const float* __restrict hp, const float* __restrict hn, float wp, float wn,
+                                     int64_t n, float* __restrict bs, float* __restrict ms) {
+  const float wm = wp + wn;
+  for (int64_t i = 0; i < n; ++i) {
+    bs[i] += wp * hp[i] + wn * hn[i];
+    ms[i] += wm * (hp[i] + hn[i]);
+  }
+}
 
 void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int64_t ty0, int64_t ty1,
                       float threshold, BoundScratch& sc, char* cand /* [P][tiles_y * tiles_x] */) {
@@ -193,25 +229,28 @@ void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int
   for (size_t s = 0; s < S; ++s) {
     const ResizePlan& p = st.plans[s];
     const float* src = p.data + img * p.h * p.w * c;
+    sc.apos.resize(static_cast<size_t>(p.w * P));
+    sc.aneg.resize(static_cast<size_t>(p.w * P));
     for (int64_t r = rlo[s]; r <= rhi[s]; ++r) {
       const float* row = src + r * p.w * c;
+      // max(t, 0) (plus t * 0: NaN for a NaN or infinite t, so that it reaches the bound) and
+      // max(-t, 0) of every source value of the row, once; the tiles' sums then only multiply-add.
+      for (int64_t x = 0; x < p.w; ++x) {
+        const float* __restrict v = row + x * c;
+        float* __restrict ap = sc.apos.data() + x * P;
+        float* __restrict an = sc.aneg.data() + x * P;
+        for (int64_t ch = 0; ch < P; ++ch) {
+          const float a = v[ch];
+          ap[ch] = (a > 0.f ? a : 0.f) + a * 0.f;
+          an[ch] = -a > 0.f ? -a : 0.f;
+        }
+      }
       float* hp_row = sc.hpos.data() + off[s] + (r - rlo[s]) * TX * P;
       float* hn_row = sc.hneg.data() + off[s] + (r - rlo[s]) * TX * P;
       for (int64_t t = 0; t < TX; ++t) {
         const TileWeights& tw = st.tile_cols[s][static_cast<size_t>(t)];
-        float* __restrict hp = hp_row + t * P;
-        float* __restrict hn = hn_row + t * P;
-        for (int64_t ch = 0; ch < P; ++ch) hp[ch] = hn[ch] = 0.f;
-        for (int64_t x = tw.r.lo; x <= tw.r.hi; ++x) {
-          const float* __restrict v = row + x * c;
-          const float wp = tw.pos[static_cast<size_t>(x - tw.r.lo)], wn = tw.neg[static_cast<size_t>(x - tw.r.lo)];
-          for (int64_t ch = 0; ch < P; ++ch) {
-            const float a = v[ch];
-            const float ap = a > 0.f ? a : 0.f, an = -a > 0.f ? -a : 0.f;
-            hp[ch] += wp * ap + wn * an + a * 0.f;
-            hn[ch] += wn * ap + wp * an;
-          }
-        }
+        row_tile_sums(sc.apos.data() + tw.r.lo * P, sc.aneg.data() + tw.r.lo * P, tw.pos.data(), tw.neg.data(),
+                      tw.r.hi - tw.r.lo + 1, P, hp_row + t * P, hn_row + t * P);
       }
     }
   }
@@ -223,15 +262,8 @@ void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int
       const TileWeights& tw = st.tile_rows[s][static_cast<size_t>(ty)];
       for (int64_t r = tw.r.lo; r <= tw.r.hi; ++r) {
         const float wp = tw.pos[static_cast<size_t>(r - tw.r.lo)], wn = tw.neg[static_cast<size_t>(r - tw.r.lo)];
-        const float wm = wp + wn;
-        const float* __restrict hp = sc.hpos.data() + off[s] + (r - rlo[s]) * TX * P;
-        const float* __restrict hn = sc.hneg.data() + off[s] + (r - rlo[s]) * TX * P;
-        float* __restrict bs = sc.bsum.data();
-        float* __restrict ms = sc.msum.data();
-        for (int64_t i = 0; i < TX * P; ++i) {
-          bs[i] += wp * hp[i] + wn * hn[i];
-          ms[i] += wm * (hp[i] + hn[i]);
-        }
+        column_sums(sc.hpos.data() + off[s] + (r - rlo[s]) * TX * P, sc.hneg.data() + off[s] + (r - rlo[s]) * TX * P,
+                    wp, wn, TX * P, sc.bsum.data(), sc.msum.data());
       }
     }
     for (int64_t t = 0; t < TX; ++t) {
@@ -350,12 +382,18 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
 
   // Stage 1, all parts of an image at once: the tiles whose bound may exceed the threshold.
   // A few chunks of tile rows per image, so that one image is shared among threads.
-  std::vector<char> flags(static_cast<size_t>(n * p * T));
+  // Scratch lives on in each thread (thread_local): fresh allocations per call would cost a page fault
+  // per page, more than the bound itself on a COCO frame.
+  // (The workers must reach the caller's vector through a plain reference: the name of a thread_local
+  // denotes each thread's own object.)
+  thread_local std::vector<char> flags_of_thread;
+  std::vector<char>& flags = flags_of_thread;
+  flags.assign(static_cast<size_t>(n * p * T), 0);
   const int64_t chunk_rows = std::max<int64_t>(1, (TY + 3) / 4);
   const int64_t chunks = (TY + chunk_rows - 1) / chunk_rows;
   pf(n * chunks, src_pixels * p * 40 / chunks + 1, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
-    BoundScratch sc;
+    thread_local BoundScratch sc;
     for (int64_t unit = begin; unit < end; ++unit) {
       const int64_t img = unit / chunks, ty0 = (unit % chunks) * chunk_rows;
       bound_candidates(st, img, c, p, ty0, std::min(TY, ty0 + chunk_rows), threshold, sc,
@@ -369,7 +407,7 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   for (char f : flags) num_flagged += f;
   pf(n * p, (num_flagged / (n * p) + 1) * kTile * kTile * 30, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
-    NmsScratch sc;
+    thread_local NmsScratch sc;
     PooledPlane pooled(static_cast<size_t>(H * W));
     float* plane = pooled.data.get();
     for (int64_t unit = begin; unit < end; ++unit) {
