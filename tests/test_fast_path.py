@@ -227,3 +227,19 @@ def test_tf_op_fast_equals_numpy():
               openpose_build="cuda")
     got = tf_ops.net_output_to_people(g["net_outputs"], fast=True, **kw)
     assert _same(tuple(np.asarray(t) for t in got), numpy_ops.net_output_to_people(g["net_outputs"], fast=False, **kw))
+
+
+@pytest.mark.parametrize("build", ["cpu", "cuda"])
+def test_fast_peaks_coco_sized_map_equal_dense_nms(build):
+    """A COCO-sized blob (46 x 82, several tile-row chunks per image in the bound stage, thousands of
+    tiles), thresholds from 0 to 0.3, a NaN and an Inf in the middle of the map: same peaks as dense."""
+    rng = np.random.default_rng(21)
+    x = _coco_maps(rng, 1, 46, 82, count=6)
+    x[0, 20, 40, 3] = np.nan
+    x[0, 30, 10, 7] = np.inf
+    x[0, 5, 70, 11] = -np.inf
+    for th in (0.0, 0.05, 0.3):
+        pk, cnt = _core.fast_peaks([x], [1.0], (0, 0), build, 18, th, 127, 0.5, 0.5, 2)
+        dpk, dcnt = _dense_peaks([x], [1.0], build, 18, th, 127, (0.5, 0.5))
+        assert np.array_equal(cnt, dcnt), th
+        assert np.array_equal(pk, dpk, equal_nan=True), th

@@ -1,6 +1,7 @@
 #include "tfpose/fast_path.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -8,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tfpose/detail/denormals.hpp"
@@ -53,38 +55,42 @@ Range tap_range(const ResizePlan& p, bool x_axis, int64_t d0, int64_t d1) {
 // tile, v = sum_i w_i t_i <= sum_i pos_i max(t_i, 0) + neg_i max(-t_i, 0).
 struct TileWeights {
   Range r;
-  std::vector<double> pos, neg;  // [hi - lo + 1]
+  std::vector<float> pos, neg;  // [hi - lo + 1], rounded up from the double maxima
 };
 
 TileWeights tile_weights(const ResizePlan& p, bool x_axis, int64_t d0, int64_t d1) {
   TileWeights tw;
   tw.r = tap_range(p, x_axis, d0, d1);
   const size_t len = static_cast<size_t>(tw.r.hi - tw.r.lo + 1);
-  tw.pos.assign(len, 0.0);
-  tw.neg.assign(len, 0.0);
+  std::vector<double> pos(len, 0.0), neg(len, 0.0);
   if (p.copy) {
-    std::fill(tw.pos.begin(), tw.pos.end(), 1.0);
-    return tw;
+    std::fill(pos.begin(), pos.end(), 1.0);
+  } else {
+    const std::vector<CubicTaps>& taps = x_axis ? p.xtaps : p.ytaps;
+    std::vector<double> ps(len), ns(len);
+    for (int64_t d = d0; d < d1; ++d) {
+      std::fill(ps.begin(), ps.end(), 0.0);
+      std::fill(ns.begin(), ns.end(), 0.0);
+      const CubicTaps& t = taps[static_cast<size_t>(d)];
+      for (int j = 0; j < 4; ++j) {
+        const size_t i = static_cast<size_t>(t.idx[j] - tw.r.lo);
+        (t.w[j] > 0.f ? ps[i] : ns[i]) += std::fabs(static_cast<double>(t.w[j]));
+      }
+      for (size_t i = 0; i < len; ++i) {
+        pos[i] = std::max(pos[i], ps[i]);
+        neg[i] = std::max(neg[i], ns[i]);
+      }
+    }
   }
-  const std::vector<CubicTaps>& taps = x_axis ? p.xtaps : p.ytaps;
-  std::vector<double> ps(len), ns(len);
-  for (int64_t d = d0; d < d1; ++d) {
-    std::fill(ps.begin(), ps.end(), 0.0);
-    std::fill(ns.begin(), ns.end(), 0.0);
-    const CubicTaps& t = taps[static_cast<size_t>(d)];
-    for (int j = 0; j < 4; ++j) {
-      const size_t i = static_cast<size_t>(t.idx[j] - tw.r.lo);
-      (t.w[j] > 0.f ? ps[i] : ns[i]) += std::fabs(static_cast<double>(t.w[j]));
-    }
-    for (size_t i = 0; i < len; ++i) {
-      tw.pos[i] = std::max(tw.pos[i], ps[i]);
-      tw.neg[i] = std::max(tw.neg[i], ns[i]);
-    }
+  // A relative 1e-6 above the double weights: the nearest float cannot lie below them.
+  for (size_t i = 0; i < len; ++i) {
+    tw.pos.push_back(static_cast<float>(pos[i] * (1.0 + 1e-6)));
+    tw.neg.push_back(static_cast<float>(neg[i] * (1.0 + 1e-6)));
   }
   return tw;
 }
 
-// What every (image, part) unit of fast_nms shares.
+// What every unit of fast_nms shares, built once per call.
 struct NmsSetup {
   std::vector<ResizePlan> plans;
   int64_t tiles_x = 0, tiles_y = 0;
@@ -109,70 +115,177 @@ NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t
   return st;
 }
 
-// Per-thread scratch of fast_nms; reused across the thread's units.
-struct NmsScratch {
-  std::vector<double> bound, mag;     // [tiles_y * tiles_x]
-  std::vector<float> colmax, colmin;  // [h_s * tiles_x]
-  std::vector<char> flag;             // [tiles_y * tiles_x]: bound above the threshold
-  std::vector<float> hrows;           // horizontally interpolated source rows of one band run
-  // [H * W] exact merged values of the unit's channel; only the pixels of evaluated runs are ever
-  // written or read, so it is left uninitialised (untouched pages cost nothing).
-  std::unique_ptr<float[]> plane;
-};
-
-// Upper bound of every tile's merged values of one channel (sc.bound) plus sum |w t| over its taps
-// (sc.mag), the scale of float rounding, both summed over scales. Separable: first per source row and
-// tile column the bounds hpos >= h and hneg >= -h of every horizontally interpolated value h, then the
-// vertical weights over them. A NaN or infinite tap makes the bound infinite (or NaN): evaluated.
-void tile_bounds(const NmsSetup& st, int64_t img, int64_t c, int64_t channel, NmsScratch& sc) {
-  const int64_t tx_n = st.tiles_x, ty_n = st.tiles_y;
-  sc.bound.assign(static_cast<size_t>(tx_n * ty_n), 0.0);
-  sc.mag.assign(static_cast<size_t>(tx_n * ty_n), 0.0);
-  const double inf = std::numeric_limits<double>::infinity();
-  // Terms with a zero weight are skipped, so an infinite tap never makes 0 * Inf.
-  auto acc = [](double w, double t) { return w > 0.0 && t > 0.0 ? w * t : 0.0; };
-  for (size_t s = 0; s < st.plans.size(); ++s) {
-    const ResizePlan& p = st.plans[s];
-    const float* src = p.data + img * p.h * p.w * c + channel;
-    sc.colmax.resize(static_cast<size_t>(p.h * tx_n));  // hpos
-    sc.colmin.resize(static_cast<size_t>(p.h * tx_n));  // hneg
-    for (int64_t r = 0; r < p.h; ++r) {
-      const float* row = src + r * p.w * c;
-      for (int64_t t = 0; t < tx_n; ++t) {
-        const TileWeights& tw = st.tile_cols[s][static_cast<size_t>(t)];
-        double hp = 0.0, hn = 0.0;
-        for (int64_t x = tw.r.lo; x <= tw.r.hi; ++x) {
-          const double v = row[x * c];
-          if (v != v) {
-            hp = hn = inf;
-            break;
-          }
-          const size_t i = static_cast<size_t>(x - tw.r.lo);
-          hp += acc(tw.pos[i], v) + acc(tw.neg[i], -v);
-          hn += acc(tw.neg[i], v) + acc(tw.pos[i], -v);
-        }
-        sc.colmax[static_cast<size_t>(r * tx_n + t)] = static_cast<float>(hp);
-        sc.colmin[static_cast<size_t>(r * tx_n + t)] = static_cast<float>(hn);
+// HxW planes of exact values, kept between calls: a fresh one per call and worker would cost page
+// faults for every page the evaluated tiles touch. Only the pixels of evaluated runs are ever read,
+// so a plane is never cleared.
+class PlanePool {
+ public:
+  std::unique_ptr<float[]> get(size_t size, size_t* cap) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < free_.size(); ++i) {
+      if (free_[i].second >= size) {
+        std::unique_ptr<float[]> out = std::move(free_[i].first);
+        *cap = free_[i].second;
+        free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+        return out;
       }
     }
-    for (int64_t ty = 0; ty < ty_n; ++ty) {
-      const TileWeights& tw = st.tile_rows[s][static_cast<size_t>(ty)];
-      for (int64_t tx = 0; tx < tx_n; ++tx) {
-        double b = 0.0, m = 0.0;
-        for (int64_t r = tw.r.lo; r <= tw.r.hi; ++r) {
-          const size_t i = static_cast<size_t>(r - tw.r.lo);
-          const double hp = sc.colmax[static_cast<size_t>(r * tx_n + tx)];
-          const double hn = sc.colmin[static_cast<size_t>(r * tx_n + tx)];
-          b += acc(tw.pos[i], hp) + acc(tw.neg[i], hn);
-          m += acc(tw.pos[i] + tw.neg[i], hp + hn);
+    *cap = size;
+    return std::unique_ptr<float[]>(new float[size]);
+  }
+  void put(std::unique_ptr<float[]> plane, size_t cap) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.size() < kKeep) free_.emplace_back(std::move(plane), cap);
+  }
+
+ private:
+  static constexpr size_t kKeep = 4;
+  std::mutex mu_;
+  std::vector<std::pair<std::unique_ptr<float[]>, size_t>> free_;
+};
+
+PlanePool& plane_pool() {
+  static PlanePool* pool = new PlanePool();  // never destroyed: workers may outlive static teardown
+  return *pool;
+}
+
+struct PooledPlane {
+  explicit PooledPlane(size_t size) : data(plane_pool().get(size, &cap)) {}
+  ~PooledPlane() { plane_pool().put(std::move(data), cap); }
+  PooledPlane(const PooledPlane&) = delete;
+  PooledPlane& operator=(const PooledPlane&) = delete;
+  size_t cap = 0;
+  std::unique_ptr<float[]> data;
+};
+
+// Stage 1, all part channels of one image at once (they are contiguous in NHWC, so every loop below
+// vectorises over channels): per tile and part, the separable bound sum_s B_s / S of the tile's
+// merged values, B_s = sum_r posy_r hpos_r + negy_r hneg_r over the tile's source rows r, where
+// hpos_r = sum_x posx_x max(t, 0) + negx_x max(-t, 0) >= every horizontally interpolated value of
+// row r in the tile's columns, hneg_r likewise >= their negation (TileWeights). cand = whether that
+// bound plus the rounding slack may exceed the threshold. Any NaN or Inf tap makes the tile a
+// candidate (t * 0 is then NaN and is added in). Work unit: a chunk of tile rows [ty0, ty1).
+struct BoundScratch {
+  std::vector<float> hpos, hneg;  // [rows, tiles_x, P] per scale, concatenated
+  std::vector<float> bsum, msum;  // [tiles_x, P]
+  std::vector<float> apos, aneg;  // [w, P]: max(t, 0), max(-t, 0) of one source row
+};
+
+// The bound loops run over P contiguous channels; AVX2 clones where the CPU has it (no FMA: not
+// needed for a bound, and the clones then round exactly like the default).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__CUDACC__)
+#define TFPOSE_BOUND_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TFPOSE_BOUND_CLONES
+#endif
+
+// hp = sum_i pos_i ap_i + neg_i an_i and hn = sum_i neg_i ap_i + pos_i an_i over len source
+// pixels (ap, an: [len, P]), per channel.
+TFPOSE_BOUND_CLONES void row_tile_sums(const float* __restrict ap, const float* __restrict an,
+                                       const float* pos, const float* neg, int64_t len, int64_t P,
+                                       float* __restrict hp, float* __restrict hn) {
+  for (int64_t ch = 0; ch < P; ++ch) hp[ch] = hn[ch] = 0.f;
+  for (int64_t i = 0; i < len; ++i) {
+    const float wp = pos[i], wn = neg[i];
+    const float* __restrict a = ap + i * P;
+    const float* __restrict b = an + i * P;
+    for (int64_t ch = 0; ch < P; ++ch) {
+      hp[ch] += wp * a[ch] + wn * b[ch];
+      hn[ch] += wn * a[ch] + wp * b[ch];
+    }
+  }
+}
+
+// bs += wp hp + wn hn, ms += (wp + wn)(hp + hn) over n values.
+TFPOSE_BOUND_CLONES void column_sums(const float* __restrict hp, const float* __restrict hn, float wp, float wn,
+                                     int64_t n, float* __restrict bs, float* __restrict ms) {
+  const float wm = wp + wn;
+  for (int64_t i = 0; i < n; ++i) {
+    bs[i] += wp * hp[i] + wn * hn[i];
+    ms[i] += wm * (hp[i] + hn[i]);
+  }
+}
+
+void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int64_t ty0, int64_t ty1,
+                      float threshold, BoundScratch& sc, char* cand /* [P][tiles_y * tiles_x] */) {
+  const int64_t TX = st.tiles_x, T = st.tiles_x * st.tiles_y;
+  const size_t S = st.plans.size();
+  std::vector<int64_t> rlo(S), rhi(S), off(S);
+  size_t total = 0;
+  for (size_t s = 0; s < S; ++s) {
+    rlo[s] = st.tile_rows[s][static_cast<size_t>(ty0)].r.lo;
+    rhi[s] = rlo[s];
+    for (int64_t ty = ty0; ty < ty1; ++ty) {
+      rlo[s] = std::min(rlo[s], st.tile_rows[s][static_cast<size_t>(ty)].r.lo);
+      rhi[s] = std::max(rhi[s], st.tile_rows[s][static_cast<size_t>(ty)].r.hi);
+    }
+    off[s] = static_cast<int64_t>(total);
+    total += static_cast<size_t>((rhi[s] - rlo[s] + 1) * TX * P);
+  }
+  sc.hpos.resize(total);
+  sc.hneg.resize(total);
+  sc.bsum.resize(static_cast<size_t>(TX * P));
+  sc.msum.resize(static_cast<size_t>(TX * P));
+  for (size_t s = 0; s < S; ++s) {
+    const ResizePlan& p = st.plans[s];
+    const float* src = p.data + img * p.h * p.w * c;
+    sc.apos.resize(static_cast<size_t>(p.w * P));
+    sc.aneg.resize(static_cast<size_t>(p.w * P));
+    for (int64_t r = rlo[s]; r <= rhi[s]; ++r) {
+      const float* row = src + r * p.w * c;
+      // max(t, 0) (plus t * 0: NaN for a NaN or infinite t, so that it reaches the bound) and
+      // max(-t, 0) of every source value of the row, once; the tiles' sums then only multiply-add.
+      for (int64_t x = 0; x < p.w; ++x) {
+        const float* __restrict v = row + x * c;
+        float* __restrict ap = sc.apos.data() + x * P;
+        float* __restrict an = sc.aneg.data() + x * P;
+        for (int64_t ch = 0; ch < P; ++ch) {
+          const float a = v[ch];
+          ap[ch] = (a > 0.f ? a : 0.f) + a * 0.f;
+          an[ch] = -a > 0.f ? -a : 0.f;
         }
-        const size_t i = static_cast<size_t>(ty * tx_n + tx);
-        sc.bound[i] += b;
-        sc.mag[i] += m;
+      }
+      float* hp_row = sc.hpos.data() + off[s] + (r - rlo[s]) * TX * P;
+      float* hn_row = sc.hneg.data() + off[s] + (r - rlo[s]) * TX * P;
+      for (int64_t t = 0; t < TX; ++t) {
+        const TileWeights& tw = st.tile_cols[s][static_cast<size_t>(t)];
+        row_tile_sums(sc.apos.data() + tw.r.lo * P, sc.aneg.data() + tw.r.lo * P, tw.pos.data(), tw.neg.data(),
+                      tw.r.hi - tw.r.lo + 1, P, hp_row + t * P, hn_row + t * P);
+      }
+    }
+  }
+  const float inv_s = static_cast<float>(1.0 / static_cast<double>(S));
+  for (int64_t ty = ty0; ty < ty1; ++ty) {
+    std::fill(sc.bsum.begin(), sc.bsum.end(), 0.f);
+    std::fill(sc.msum.begin(), sc.msum.end(), 0.f);
+    for (size_t s = 0; s < S; ++s) {
+      const TileWeights& tw = st.tile_rows[s][static_cast<size_t>(ty)];
+      for (int64_t r = tw.r.lo; r <= tw.r.hi; ++r) {
+        const float wp = tw.pos[static_cast<size_t>(r - tw.r.lo)], wn = tw.neg[static_cast<size_t>(r - tw.r.lo)];
+        column_sums(sc.hpos.data() + off[s] + (r - rlo[s]) * TX * P, sc.hneg.data() + off[s] + (r - rlo[s]) * TX * P,
+                    wp, wn, TX * P, sc.bsum.data(), sc.msum.data());
+      }
+    }
+    for (int64_t t = 0; t < TX; ++t) {
+      for (int64_t ch = 0; ch < P; ++ch) {
+        // Averaging bounds the averaged value. The slack covers the exact evaluation's float32 rounding
+        // (a few ulp of sum |w t| <= mag; 1e-5 mag) plus this float arithmetic's own (sums of
+        // non-negative terms, weights rounded up: far below another 1e-5 mag); 1e-37 denormal
+        // products. NaN: candidate.
+        const float bnd = sc.bsum[static_cast<size_t>(t * P + ch)] * inv_s +
+                          2e-5f * sc.msum[static_cast<size_t>(t * P + ch)] * inv_s + 1e-37f;
+        cand[ch * T + ty * TX + t] = !(bnd <= threshold);
       }
     }
   }
 }
+
+struct NmsScratch {
+  std::vector<float> hrows;  // [source rows of a band, W]: horizontally interpolated values
+  std::vector<float> srow;   // [w]: one source row of the channel, gathered contiguously
+  std::vector<std::array<int64_t, 2>> cols;      // column runs [x0, x1) of the band's union
+  std::vector<std::array<int64_t, 4>> pieces;    // (y0, y1, x0, x1) that need exact values
+};
 
 template <detail::MergeStep mode>
 void vertical_run(const float* r0, const float* r1, const float* r2, const float* r3, const float w[4], int64_t n,
@@ -191,40 +304,51 @@ void vertical_run(detail::MergeStep mode, const float* r0, const float* r1, cons
   }
 }
 
-// Exact merged values of channel `channel` over rows [y0, y1) x columns [x0, x1) into plane ([H, W]):
-// per scale the horizontal pass of the source rows these rows read, then the vertical pass and
-// merge_step, the dense resize's operations in its order (bit-identical values).
-void eval_run(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t channel, int64_t W, int64_t x0,
-              int64_t x1, int64_t y0, int64_t y1, NmsScratch& sc) {
-  const int64_t n = x1 - x0;
+// Exact merged values of channel `channel` over the pieces (y0, y1, x0, x1) of one band of rows
+// [by0, by1) into plane ([H, W]); sc.cols holds column runs covering every piece's columns. Per
+// scale: the horizontal pass of the source rows the band reads over those runs (shared by all
+// pieces), then the vertical pass and merge_step per piece: the dense resize's operations in its
+// order, so the values are bit-identical to it.
+void eval_band(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t channel, int64_t W, int64_t by0,
+               int64_t by1, float* plane, NmsScratch& sc) {
   const int64_t S = static_cast<int64_t>(st.plans.size());
   const float k = detail::merge_constant(S, cuda);
-  float* plane = sc.plane.get();
   for (int64_t s = 0; s < S; ++s) {
     const ResizePlan& p = st.plans[static_cast<size_t>(s)];
     const detail::MergeStep mode = detail::merge_step_of(s, S, cuda);
     const float* src = p.data + img * p.h * p.w * c + channel;
     const int64_t rs = p.w * c;
     if (p.copy) {
-      for (int64_t y = y0; y < y1; ++y)
-        for (int64_t x = x0; x < x1; ++x) {
-          float& o = plane[y * W + x];
-          o = detail::merge_step(mode, o, src[y * rs + x * c], k);
-        }
+      for (const auto& q : sc.pieces)
+        for (int64_t y = q[0]; y < q[1]; ++y)
+          for (int64_t x = q[2]; x < q[3]; ++x) {
+            float& o = plane[y * W + x];
+            o = detail::merge_step(mode, o, src[y * rs + x * c], k);
+          }
       continue;
     }
-    const Range rr = tap_range(p, false, y0, y1);
-    sc.hrows.resize(static_cast<size_t>((rr.hi - rr.lo + 1) * n));
-    float* hr = sc.hrows.data();
+    const Range rr = tap_range(p, false, by0, by1);
+    sc.hrows.resize(static_cast<size_t>((rr.hi - rr.lo + 1) * W));
+    sc.srow.resize(static_cast<size_t>(p.w));
+    // Source columns the runs read: gathered once per row, then the taps read contiguous memory.
+    const Range xr = tap_range(p, true, sc.cols.front()[0], sc.cols.back()[1]);
+    float* g = sc.srow.data();
     for (int64_t r = rr.lo; r <= rr.hi; ++r) {
       const float* row = src + r * rs;
-      float* h = hr + (r - rr.lo) * n;
-      for (int64_t x = x0; x < x1; ++x) h[x - x0] = detail::cubic_row(row, c, p.xtaps[static_cast<size_t>(x)]);
+      for (int64_t x = xr.lo; x <= xr.hi; ++x) g[x] = row[x * c];
+      float* h = sc.hrows.data() + (r - rr.lo) * W;
+      for (const auto& run : sc.cols)
+        for (int64_t x = run[0]; x < run[1]; ++x) h[x] = detail::cubic_row(g, 1, p.xtaps[static_cast<size_t>(x)]);
     }
-    for (int64_t y = y0; y < y1; ++y) {
-      const CubicTaps& ty = p.ytaps[static_cast<size_t>(y)];
-      vertical_run(mode, hr + (ty.idx[0] - rr.lo) * n, hr + (ty.idx[1] - rr.lo) * n, hr + (ty.idx[2] - rr.lo) * n,
-                   hr + (ty.idx[3] - rr.lo) * n, ty.w, n, k, plane + y * W + x0);
+    const float* hr = sc.hrows.data();
+    for (const auto& q : sc.pieces) {
+      const int64_t x0 = q[2], n = q[3] - q[2];
+      for (int64_t y = q[0]; y < q[1]; ++y) {
+        const CubicTaps& ty = p.ytaps[static_cast<size_t>(y)];
+        vertical_run(mode, hr + (ty.idx[0] - rr.lo) * W + x0, hr + (ty.idx[1] - rr.lo) * W + x0,
+                     hr + (ty.idx[2] - rr.lo) * W + x0, hr + (ty.idx[3] - rr.lo) * W + x0, ty.w, n, k,
+                     plane + y * W + x0);
+      }
     }
   }
 }
@@ -252,36 +376,52 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   const bool cuda_src = build == OpenposeBuild::kCuda;
   const bool cuda_rule = params.build == OpenposeBuild::kCuda;
   const float threshold = params.threshold;
+  const int64_t TX = st.tiles_x, TY = st.tiles_y, T = TX * TY;
   int64_t src_pixels = 0;
   for (const ResizePlan& pl : st.plans) src_pixels += pl.h * pl.w;
 
-  // Unit = (image, part): bounds over its tiles, exact values where needed, its first K peaks.
-  pf(n * p, src_pixels * 30 + st.tiles_x * st.tiles_y * 100, [&](int64_t begin, int64_t end) {
+  // Stage 1, all parts of an image at once: the tiles whose bound may exceed the threshold.
+  // A few chunks of tile rows per image, so that one image is shared among threads.
+  // Scratch lives on in each thread (thread_local): fresh allocations per call would cost a page fault
+  // per page, more than the bound itself on a COCO frame.
+  // (The workers must reach the caller's vector through a plain reference: the name of a thread_local
+  // denotes each thread's own object.)
+  thread_local std::vector<char> flags_of_thread;
+  std::vector<char>& flags = flags_of_thread;
+  flags.assign(static_cast<size_t>(n * p * T), 0);
+  const int64_t chunk_rows = std::max<int64_t>(1, (TY + 3) / 4);
+  const int64_t chunks = (TY + chunk_rows - 1) / chunk_rows;
+  pf(n * chunks, src_pixels * p * 40 / chunks + 1, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
-    NmsScratch sc;
-    sc.plane.reset(new float[static_cast<size_t>(H * W)]);
-    const int64_t TX = st.tiles_x, TY = st.tiles_y;
-    const double inv_s = 1.0 / static_cast<double>(st.plans.size());
+    thread_local BoundScratch sc;
+    for (int64_t unit = begin; unit < end; ++unit) {
+      const int64_t img = unit / chunks, ty0 = (unit % chunks) * chunk_rows;
+      bound_candidates(st, img, c, p, ty0, std::min(TY, ty0 + chunk_rows), threshold, sc,
+                       flags.data() + img * p * T);
+    }
+  });
+
+  // Stage 2, unit = (image, part): exact values where the flagged tiles need them, then the unit's
+  // first K peaks.
+  int64_t num_flagged = 0;
+  for (char f : flags) num_flagged += f;
+  pf(n * p, (num_flagged / (n * p) + 1) * kTile * kTile * 30, [&](int64_t begin, int64_t end) {
+    detail::ScopedKeepDenormals keep_denormals;
+    thread_local NmsScratch sc;
+    PooledPlane pooled(static_cast<size_t>(H * W));
+    float* plane = pooled.data.get();
     for (int64_t unit = begin; unit < end; ++unit) {
       const int64_t img = unit / p, part = unit % p;
-      tile_bounds(st, img, c, part, sc);
-      sc.flag.assign(static_cast<size_t>(TX * TY), 0);
-      for (size_t i = 0; i < sc.flag.size(); ++i) {
-        // Averaging bounds the averaged value; the slack covers float32 rounding of the taps'
-        // weighted sums (a few ulp of sum |w t| <= mag) and of denormal products. NaN: evaluate.
-        const double b = sc.bound[i] * inv_s + 1e-5 * sc.mag[i] * inv_s + 1e-37;
-        sc.flag[i] = !(b <= static_cast<double>(threshold));
-      }
-      // Band ty (tile row) is evaluated over the columns of the tiles flagged in bands ty - 1 .. ty + 1,
-      // widened by the margin: then every pixel a flagged tile's peak test and centroid read is exact.
-      auto eval_band = [&](int64_t ty) {
-        const int64_t y0 = ty * kTile, y1 = std::min(H, y0 + kTile);
+      const char* flag = flags.data() + unit * T;
+      auto flagged = [&](int64_t ty, int64_t tx) { return ty >= 0 && ty < TY && flag[ty * TX + tx] != 0; };
+      bool any = false;
+      for (int64_t i = 0; i < T && !any; ++i) any = flag[i] != 0;
+      if (!any) continue;
+      // Exact values of every pixel a flagged tile's peak test and centroid read: the tile plus a
+      // kMargin ring. Row y of band ty needs the columns (+- kMargin) of the flagged tiles of band ty,
+      // of band ty - 1 in its first kMargin rows and of band ty + 1 in its last kMargin rows.
+      auto add_runs = [&](auto need, auto emit) {
         int64_t tx = 0;
-        auto need = [&](int64_t t) {
-          for (int64_t b = std::max<int64_t>(0, ty - 1); b <= std::min(TY - 1, ty + 1); ++b)
-            if (sc.flag[static_cast<size_t>(b * TX + t)]) return true;
-          return false;
-        };
         while (tx < TX) {
           if (!need(tx)) {
             ++tx;
@@ -289,32 +429,52 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
           }
           int64_t t1 = tx + 1;
           while (t1 < TX && need(t1)) ++t1;
-          const int64_t x0 = std::max<int64_t>(0, tx * kTile - kMargin);
-          const int64_t x1 = std::min(W, t1 * kTile + kMargin);
-          eval_run(st, cuda_src, img, c, part, W, x0, x1, y0, y1, sc);
+          emit(std::max<int64_t>(0, tx * kTile - kMargin), std::min(W, t1 * kTile + kMargin));
           tx = t1;
         }
       };
-      const float* plane = sc.plane.get();
+      for (int64_t ty = 0; ty < TY; ++ty) {
+        const int64_t y0 = ty * kTile, y1 = std::min(H, y0 + kTile);
+        sc.cols.clear();
+        sc.pieces.clear();
+        add_runs([&](int64_t t) { return flagged(ty - 1, t) || flagged(ty, t) || flagged(ty + 1, t); },
+                 [&](int64_t x0, int64_t x1) {
+                   if (!sc.cols.empty() && x0 <= sc.cols.back()[1])
+                     sc.cols.back()[1] = x1;
+                   else
+                     sc.cols.push_back({x0, x1});
+                 });
+        if (sc.cols.empty()) continue;
+        int64_t y = y0;
+        while (y < y1) {
+          const bool top = y - y0 < kMargin, bottom = y0 + kTile - y <= kMargin;
+          int64_t ye = y + 1;
+          while (ye < y1 && (ye - y0 < kMargin) == top && (y0 + kTile - ye <= kMargin) == bottom) ++ye;
+          add_runs(
+              [&](int64_t t) {
+                return flagged(ty, t) || (top && flagged(ty - 1, t)) || (bottom && flagged(ty + 1, t));
+              },
+              [&](int64_t x0, int64_t x1) { sc.pieces.push_back({y, ye, x0, x1}); });
+          y = ye;
+        }
+        if (!sc.pieces.empty()) eval_band(st, cuda_src, img, c, part, W, y0, y1, plane, sc);
+      }
       float* out = peaks + unit * K * 3;
       int64_t cnt = 0;
-      int64_t evaluated = 0;  // bands [0, evaluated) hold their exact values
+      // Raster order: bands top to bottom, within a band rows outer, then the flagged tiles left to right.
       for (int64_t ty = 0; ty < TY && cnt < K; ++ty) {
-        bool any = false;
-        for (int64_t tx = 0; tx < TX; ++tx) any = any || sc.flag[static_cast<size_t>(ty * TX + tx)];
-        if (!any) continue;
-        for (int64_t b = std::max(evaluated, ty - 1); b <= std::min(TY - 1, ty + 1); ++b) eval_band(b);
-        evaluated = std::max(evaluated, std::min(TY, ty + 2));
-        // Raster order within the band: rows outer, then the flagged tiles left to right.
         const int64_t y0 = ty * kTile, y1 = std::min(H, y0 + kTile);
-        for (int64_t y = y0; y < y1 && cnt < K; ++y) {
+        bool band_any = false;
+        for (int64_t tx = 0; tx < TX; ++tx) band_any = band_any || flagged(ty, tx);
+        if (!band_any) continue;
+        for (int64_t yy = y0; yy < y1 && cnt < K; ++yy) {
           for (int64_t tx = 0; tx < TX && cnt < K; ++tx) {
-            if (!sc.flag[static_cast<size_t>(ty * TX + tx)]) continue;
+            if (!flagged(ty, tx)) continue;
             const int64_t x1 = std::min(W, (tx + 1) * kTile);
             for (int64_t x = tx * kTile; x < x1; ++x) {
-              if (!(plane[y * W + x] > threshold)) continue;
-              if (!detail::is_peak(cuda_rule, plane, x, y, W, H, 1, W, threshold)) continue;
-              detail::refine_peak(plane, x, y, W, H, 1, W, params.offset_x, params.offset_y, out + cnt * 3);
+              if (!(plane[yy * W + x] > threshold)) continue;
+              if (!detail::is_peak(cuda_rule, plane, x, yy, W, H, 1, W, threshold)) continue;
+              detail::refine_peak(plane, x, yy, W, H, 1, W, params.offset_x, params.offset_y, out + cnt * 3);
               if (++cnt == K) break;
             }
           }
