@@ -112,11 +112,11 @@ class Timer:
         self.target_s = 0.3 if quick else 1.0
         self.rmin, self.rmax = (2, 3) if quick else (3, 15)
 
-    def __call__(self, fn, rmax=None) -> float:
+    def __call__(self, fn) -> float:
         t0 = time.perf_counter()
         fn()
         first = time.perf_counter() - t0
-        reps = int(min(rmax or self.rmax, max(self.rmin, self.target_s / max(first, 1e-6))))
+        reps = int(min(self.rmax, max(self.rmin, self.target_s / max(first, 1e-6))))
         return C.median_ms(fn, repeats=reps, warmup=0)
 
 
@@ -223,7 +223,6 @@ def make_tf_native(tf, num_scales, target_hw):
 def worker(args) -> None:
     """Times every chain for one core count; writes a list of records to args.out."""
     t = args.threads
-    os.environ["OMP_NUM_THREADS"] = str(t)
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(t)
@@ -243,8 +242,9 @@ def worker(args) -> None:
 
     def log(rec):
         records.append(rec)
-        extra = " ".join(f"{k}={v}" for k, v in rec.items() if k not in ("ms",))
-        print(f"  [{t} core{'s' if t > 1 else ''}] {extra}: {rec['ms']:.2f} ms", flush=True)
+        what = " ".join(f"{k}={rec[k]}" for k in ("table", "batch", "scales", "label", "chain", "stage")
+                        if rec.get(k) is not None)
+        print(f"  [{t} core{'s' if t > 1 else ''}] {what}: {rec['ms']:.2f} ms", flush=True)
 
     def run_config(kind, scales, batch, image_hw, net_hw, ratios, full=True, label=None):
         """Times the chains on one input set. kind: 'real' | 'people' | 'area'."""
@@ -263,8 +263,8 @@ def worker(args) -> None:
         info = dict(peaks=float(counts.sum()) / N, people=float(fn.sum()) / N, same=same,
                     map_mb=maps.nbytes / 2**20, out_hw=list(target))
 
-        def rec(chain, stage, fn_, rmax=None):
-            log(dict(base, chain=chain, stage=stage, ms=timer(fn_, rmax), **info))
+        def rec(chain, stage, fn_):
+            log(dict(base, chain=chain, stage=stage, ms=timer(fn_), **info))
 
         rec("fast", "total", lambda: numpy_ops.net_output_to_people(scales, fast=True, **kw))
         rec("dense", "total", lambda: numpy_ops.net_output_to_people(scales, fast=False, **kw))
@@ -285,6 +285,7 @@ def worker(args) -> None:
         rec("opencv", "nms", oc["nms"])
         oc["prepare_connect"]()
         rec("opencv", "connect", oc["connect"])
+        found = {"fast": info["people"], "opencv": float(oc["connect"]()[2].sum()) / N}
         del oc
 
         native = make_tf_native(tf, len(scales), target)
@@ -297,6 +298,8 @@ def worker(args) -> None:
             return numpy_ops.connect(m, *pk, scale=scale_out, threads=t)
 
         rec("tf_native", "total", tf_native_chain)
+        found["tf_native"] = float(tf_native_chain()[2].sum()) / N
+        records.append(dict(base, chain="found", stage="people", ms=0.0, found=found))
 
     real = [inputs[f"scale{i}"] for i in range(3)]
     batches = [1, 8] if args.quick else [1, 8, 32]
@@ -385,9 +388,11 @@ def _loadavg() -> str:
         return "n/a"
 
 
-def _sub(argv, tmp, name) -> object:
+def _sub(argv, tmp, name, threads=1) -> object:
     out = Path(tmp) / f"{name}.json"
-    subprocess.run([sys.executable, __file__, *argv, "--out", str(out)], check=True)
+    # numpy/BLAS pools are sized at import, so the core count goes in through the environment.
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    subprocess.run([sys.executable, __file__, *argv, "--out", str(out)], check=True, env=env)
     return json.loads(out.read_text())
 
 
@@ -413,11 +418,14 @@ def build_tables(recs, mem, quick, load_before, load_after, wall_s) -> str:
     configs = []
     for r in real:
         key = (r["cores"], r["batch"], r["scales"])
-        if key not in configs and r["chain"] != "numpy_ref":
+        if key not in configs and r["chain"] not in ("numpy_ref", "found"):
             configs.append(key)
     # Chain totals: opencv and numpy_ref are sums of their stage medians.
-    rows = []
+    rows, found = [], []
     for cores, b, s in configs:
+        fr = pick(recs, table="real", cores=cores, batch=b, scales=s, chain="found")
+        if fr:
+            found.append(f"{cores}/{b}/{s}: " + ", ".join(f"{v:g}" for v in fr[0]["found"].values()))
         sel = dict(table="real", cores=cores, batch=b, scales=s)
         f = ms_of(recs, chain="fast", stage="total", **sel)
         info = pick(recs, chain="fast", **sel)[0]
@@ -478,6 +486,11 @@ def build_tables(recs, mem, quick, load_before, load_after, wall_s) -> str:
             grow = (m["grow_kb"] - base["grow_kb"]) / 1024
             row += [f"{grow:.1f}", f"{grow / dense_mb * 100:.0f}%"]
         mem_rows.append(row)
+    # A build whose fast=True still runs the dense chain shows the same peak memory for both.
+    same_mem = all(mem[("fast", b)]["grow_kb"] >= 0.9 * mem[("dense", b)]["grow_kb"] for b in {k[1] for k in mem})
+    dense_note = ("\n\n**In this build `fast=True` still ran the dense chain** (its peak memory equals "
+                  "the dense chain's), so every ratio to the fast path only shows the other chains "
+                  "against tfpose's dense chain." if same_mem else "")
     mem_t = C.markdown_table(["batch", "dense maps N·H·W·C·4 (MB)", "dense chain peak growth (MB)",
                               "of maps", "fast path peak growth (MB)", "of maps"], mem_rows)
 
@@ -509,9 +522,19 @@ Chains:
 Cells are median ms per call (whole batch); in brackets, **speed-up = chain / fast path**, measured
 in the same run. "fast = dense people": the fast and dense chains returned the same people.
 Cores: each core count runs in its own process (TF intra/inter-op threads, `threads=` of the numpy
-entries and `cv2.setNumThreads` all set to it).
+entries, `cv2.setNumThreads` and OMP/OpenBLAS threads all set to it).
+
+Reading the dense rows: "dense tfpose" is one C++ call and costs more than the sum of its stages
+in the per-stage split (separate numpy calls). The difference is kernel time spent faulting in the
+C++ chain's fresh `std::vector` buffers page by page (this kernel's transparent huge pages are
+`madvise`-only; numpy madvises its large arrays, the C++ core does not): with
+`NUMPY_MADVISE_HUGEPAGE=0` the stage-by-stage chain costs as much system time as the single call
+(about 30 ms per 656x368 image here).
 """
-    body = (intro + "\n" + main_t
+    found_line = ("People per image found by the fast, OpenPose-CPU-equiv. and TF-native chains "
+                  "(cores/batch/scales: counts): " + "; ".join(found) + ".\n\n")
+    body = (intro + "\n" + found_line + "Regenerate with `python benchmarks/bench_pipeline.py` (about 5 minutes here; `--quick` "
+            "for a one-minute smoke run).\n\n" + main_t + dense_note
             + "\n\n### Per-stage split (median ms per call)\n\n" + split_t
             + "\n\n### Cost vs number of people (synthetic, 1 core, 656x368 maps)\n\n"
             "Synthetic net outputs (`benchmarks/synthetic.py`): k people on an 82x46 net-output grid. "
@@ -559,7 +582,7 @@ def main() -> None:
         recs = []
         for t in cores:
             print(f"worker: {t} core(s)", flush=True)
-            recs += _sub(["--worker", "--threads", str(t), *common], tmp, f"w{t}")
+            recs += _sub(["--worker", "--threads", str(t), *common], tmp, f"w{t}", t)
         print("peak memory (fresh process per chain)", flush=True)
         mem = {}
         for b in ([1] if args.quick else [1, 8]):
