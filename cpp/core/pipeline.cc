@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "tfpose/detail/big_buffer.hpp"
 #include "tfpose/fast_path.hpp"
 #include "tfpose/nms.hpp"
 
@@ -90,19 +91,20 @@ std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, i
                         th, pf);
   }
 
-  std::vector<float> maps(static_cast<size_t>(n * H * W * c));
+  detail::BigBuffer<float> maps(static_cast<size_t>(n * H * W * c));
   resize_and_merge(scales, n, c, H, W, build, maps.data(), pf);
   // NMS takes [N, H, W, P]: the part channels, without background and PAFs.
-  std::vector<float> parts(static_cast<size_t>(n * H * W * P));
+  detail::BigBuffer<float> parts(static_cast<size_t>(n * H * W * P));
   const int64_t pixels = n * H * W;
+  const float* m = maps.data();
+  float* pt = parts.data();
   pf(pixels, P * 2, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i)
-      std::copy(maps.begin() + i * c, maps.begin() + i * c + P, parts.begin() + i * P);
+    for (int64_t i = b; i < e; ++i) std::copy(m + i * c, m + i * c + P, pt + i * P);
   });
   std::vector<float> peaks(static_cast<size_t>(n * P * K * 3));
   std::vector<int32_t> counts(static_cast<size_t>(n * P));
   nms(parts.data(), n, H, W, P, nms_params, peaks.data(), counts.data(), pf);
-  parts = std::vector<float>();
+  parts.release();
   return connect(maps.data(), n, H, W, c, peaks.data(), counts.data(), P, K, &sc.scale_net_to_output, 1,
                  model, params.connect, pf);
 }
