@@ -70,3 +70,12 @@ def test_bad_input_numpy(bad, err):
 
 def test_empty_batch():
     assert numpy_ops.maximum(np.zeros((0, 3, 3, 2), np.float32)).shape == (0, 2, 3)
+
+
+def test_all_minus_inf_channel_reports_its_first_pixel():
+    x = np.full((1, 3, 4, 2), -np.inf, np.float32)
+    x[0, :, :, 1] = np.nan
+    x[0, 2, 3, 1] = -np.inf
+    out = numpy_ops.maximum(x)[0]
+    assert out[0].tolist() == [0.0, 0.0, -np.inf]
+    assert out[1].tolist() == [3.0, 2.0, -np.inf]
