@@ -4,6 +4,9 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <limits>
 #include <memory>
@@ -90,11 +93,47 @@ TileWeights tile_weights(const ResizePlan& p, bool x_axis, int64_t d0, int64_t d
   return tw;
 }
 
+// Blocks of kBlock x kBlock tiles get a coarse bound first (block_bounds); only blocks that may
+// exceed the threshold get the per-tile bound and everything after it, so that empty area costs
+// little more than reading the source maps once.
+constexpr int64_t kBlock = 32 / kTile;
+
+// Largest sum of positive and of |negative| tap weights that any target index of one axis gives
+// (taps clamped onto the same index counted separately: each term is bounded on its own).
+struct AxisWeightSums {
+  double pos = 0.0, neg = 0.0;
+};
+
+AxisWeightSums axis_weight_sums(const ResizePlan& p, bool x_axis) {
+  AxisWeightSums a;
+  if (p.copy) {
+    a.pos = 1.0;
+    return a;
+  }
+  for (const CubicTaps& t : x_axis ? p.xtaps : p.ytaps) {
+    double ps = 0.0, ns = 0.0;
+    for (int j = 0; j < 4; ++j) (t.w[j] > 0.f ? ps : ns) += std::fabs(static_cast<double>(t.w[j]));
+    a.pos = std::max(a.pos, ps);
+    a.neg = std::max(a.neg, ns);
+  }
+  return a;
+}
+
+// Per scale, what the coarse bound multiplies the window maxima with: every value v of that scale
+// is sum_ij wy_i wx_j t_ij <= wpos max(t, 0) + wneg max(-t, 0) over the taps' window, where wpos =
+// PyPx + NyNx and wneg = PyNx + NyPx; wmag = (Py + Ny)(Px + Nx) bounds sum |w| for the rounding slack.
+struct CoarseWeights {
+  float wpos, wneg, wmag;
+};
+
 // What every unit of fast_nms shares, built once per call.
 struct NmsSetup {
   std::vector<ResizePlan> plans;
   int64_t tiles_x = 0, tiles_y = 0;
+  int64_t blocks_x = 0, blocks_y = 0;
   std::vector<std::vector<TileWeights>> tile_cols, tile_rows;  // [S][tiles_x], [S][tiles_y]
+  std::vector<std::vector<Range>> block_cols, block_rows;      // [S][blocks_x], [S][blocks_y]: source windows
+  std::vector<CoarseWeights> coarse;                           // [S]
 };
 
 NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t W, OpenposeBuild build) {
@@ -112,7 +151,92 @@ NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t
     for (int64_t t = 0; t < st.tiles_y; ++t)
       st.tile_rows[s].push_back(tile_weights(p, false, t * kTile, std::min(H, (t + 1) * kTile)));
   }
+  const int64_t bpx = kBlock * kTile;
+  st.blocks_x = (W + bpx - 1) / bpx;
+  st.blocks_y = (H + bpx - 1) / bpx;
+  st.block_cols.resize(S);
+  st.block_rows.resize(S);
+  for (size_t s = 0; s < S; ++s) {
+    const ResizePlan& p = st.plans[s];
+    for (int64_t b = 0; b < st.blocks_x; ++b)
+      st.block_cols[s].push_back(tap_range(p, true, b * bpx, std::min(W, (b + 1) * bpx)));
+    for (int64_t b = 0; b < st.blocks_y; ++b)
+      st.block_rows[s].push_back(tap_range(p, false, b * bpx, std::min(H, (b + 1) * bpx)));
+    const AxisWeightSums ax = axis_weight_sums(p, true), ay = axis_weight_sums(p, false);
+    // A relative 1e-6 above the double products: the float cannot lie below them.
+    const double up = 1.0 + 1e-6;
+    st.coarse.push_back({static_cast<float>((ay.pos * ax.pos + ay.neg * ax.neg) * up),
+                         static_cast<float>((ay.pos * ax.neg + ay.neg * ax.pos) * up),
+                         static_cast<float>((ay.pos + ay.neg) * (ax.pos + ax.neg) * up)});
+  }
   return st;
+}
+
+// Max that keeps a NaN once one came in (a > m and a < m are both false for NaN a or m).
+inline float nan_max(float m, float a) { return (a > m || a != a) ? a : m; }
+
+struct BlockScratch {
+  std::vector<float> hpos, hneg;  // [source rows, blocks_x, P]: row maxima over each block's columns
+  std::vector<float> bnd, mag;    // [blocks_x, P]
+};
+
+// Coarse pass of one image: active[by * blocks_x + bx] = whether any part channel of block (by, bx)
+// may exceed the threshold, by the bound sum_s (wpos_s Mpos_s + wneg_s Mneg_s) / S, Mpos_s / Mneg_s
+// the largest max(t, 0) / max(-t, 0) over the scale's source window of the block (separable sliding
+// maxima), plus the same rounding slack as the tile bound, doubled. A NaN or Inf in the window makes
+// the block active (max(t, 0) + t * 0 is then NaN and nan_max keeps it).
+void block_bounds(const NmsSetup& st, int64_t img, int64_t c, int64_t P, float threshold, BlockScratch& sc,
+                  char* active) {
+  const int64_t BX = st.blocks_x, BY = st.blocks_y;
+  const size_t S = st.plans.size();
+  const float inv_s = static_cast<float>(1.0 / static_cast<double>(S));
+  std::vector<float> total(static_cast<size_t>(BY * BX * P), 0.f), slack(static_cast<size_t>(BY * BX * P), 0.f);
+  for (size_t s = 0; s < S; ++s) {
+    const ResizePlan& p = st.plans[s];
+    const CoarseWeights cw = st.coarse[s];
+    const float* src = p.data + img * p.h * p.w * c;
+    sc.hpos.assign(static_cast<size_t>(p.h * BX * P), 0.f);
+    sc.hneg.assign(static_cast<size_t>(p.h * BX * P), 0.f);
+    for (int64_t r = 0; r < p.h; ++r) {
+      for (int64_t bx = 0; bx < BX; ++bx) {
+        const Range xr = st.block_cols[s][static_cast<size_t>(bx)];
+        float* __restrict hp = sc.hpos.data() + (r * BX + bx) * P;
+        float* __restrict hn = sc.hneg.data() + (r * BX + bx) * P;
+        for (int64_t x = xr.lo; x <= xr.hi; ++x) {
+          const float* __restrict v = src + (r * p.w + x) * c;
+          for (int64_t ch = 0; ch < P; ++ch) {
+            const float a = v[ch];
+            hp[ch] = nan_max(hp[ch], (a > 0.f ? a : 0.f) + a * 0.f);
+            hn[ch] = -a > hn[ch] ? -a : hn[ch];
+          }
+        }
+      }
+    }
+    for (int64_t by = 0; by < BY; ++by) {
+      const Range yr = st.block_rows[s][static_cast<size_t>(by)];
+      for (int64_t i = 0; i < BX * P; ++i) {
+        float mp = 0.f, mn = 0.f;
+        for (int64_t r = yr.lo; r <= yr.hi; ++r) {
+          mp = nan_max(mp, sc.hpos[static_cast<size_t>(r * BX * P + i)]);
+          mn = std::max(mn, sc.hneg[static_cast<size_t>(r * BX * P + i)]);
+        }
+        const size_t o = static_cast<size_t>(by * BX * P + i);
+        total[o] += cw.wpos * mp + cw.wneg * mn;
+        slack[o] += cw.wmag * (mp > mn ? mp : mn) + mp * 0.f;
+      }
+    }
+  }
+  for (int64_t b = 0; b < BY * BX; ++b) {
+    bool any = false;
+    for (int64_t ch = 0; ch < P; ++ch) {
+      const size_t o = static_cast<size_t>(b * P + ch);
+      // Slack: see bound_candidates (2e-5 there); this bound's own float sums are of a few
+      // non-negative terms, well inside the doubled allowance.
+      const float bnd = total[o] * inv_s + 4e-5f * slack[o] * inv_s + 1e-37f;
+      any = any || !(bnd <= threshold);
+    }
+    active[b] = any;
+  }
 }
 
 // HxW planes of exact values, kept between calls: a fresh one per call and worker would cost page
@@ -206,8 +330,10 @@ TFPOSE_BOUND_CLONES void column_sums(const float* __restrict hp, const float* __
   }
 }
 
+// Only the tile columns within runs ([t0, t1) in tiles) are bounded; the others keep cand = 0.
 void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int64_t ty0, int64_t ty1,
-                      float threshold, BoundScratch& sc, char* cand /* [P][tiles_y * tiles_x] */) {
+                      float threshold, const std::vector<std::array<int64_t, 2>>& runs, BoundScratch& sc,
+                      char* cand /* [P][tiles_y * tiles_x] */) {
   const int64_t TX = st.tiles_x, T = st.tiles_x * st.tiles_y;
   const size_t S = st.plans.size();
   std::vector<int64_t> rlo(S), rhi(S), off(S);
@@ -247,7 +373,8 @@ void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int
       }
       float* hp_row = sc.hpos.data() + off[s] + (r - rlo[s]) * TX * P;
       float* hn_row = sc.hneg.data() + off[s] + (r - rlo[s]) * TX * P;
-      for (int64_t t = 0; t < TX; ++t) {
+      for (const auto& run : runs)
+      for (int64_t t = run[0]; t < run[1]; ++t) {
         const TileWeights& tw = st.tile_cols[s][static_cast<size_t>(t)];
         row_tile_sums(sc.apos.data() + tw.r.lo * P, sc.aneg.data() + tw.r.lo * P, tw.pos.data(), tw.neg.data(),
                       tw.r.hi - tw.r.lo + 1, P, hp_row + t * P, hn_row + t * P);
@@ -262,11 +389,15 @@ void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int
       const TileWeights& tw = st.tile_rows[s][static_cast<size_t>(ty)];
       for (int64_t r = tw.r.lo; r <= tw.r.hi; ++r) {
         const float wp = tw.pos[static_cast<size_t>(r - tw.r.lo)], wn = tw.neg[static_cast<size_t>(r - tw.r.lo)];
-        column_sums(sc.hpos.data() + off[s] + (r - rlo[s]) * TX * P, sc.hneg.data() + off[s] + (r - rlo[s]) * TX * P,
-                    wp, wn, TX * P, sc.bsum.data(), sc.msum.data());
+        for (const auto& run : runs) {
+          const int64_t o = off[s] + (r - rlo[s]) * TX * P + run[0] * P;
+          column_sums(sc.hpos.data() + o, sc.hneg.data() + o, wp, wn, (run[1] - run[0]) * P,
+                      sc.bsum.data() + run[0] * P, sc.msum.data() + run[0] * P);
+        }
       }
     }
-    for (int64_t t = 0; t < TX; ++t) {
+    for (const auto& run : runs)
+    for (int64_t t = run[0]; t < run[1]; ++t) {
       for (int64_t ch = 0; ch < P; ++ch) {
         // Averaging bounds the averaged value. The slack covers the exact evaluation's float32 rounding
         // (a few ulp of sum |w t| <= mag; 1e-5 mag) plus this float arithmetic's own (sums of
@@ -372,7 +503,11 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   std::memset(peaks, 0, sizeof(float) * static_cast<size_t>(n * p * K * 3));
   std::memset(counts, 0, sizeof(int32_t) * static_cast<size_t>(n * p));
   if (n == 0) return;
+  auto T0 = std::chrono::steady_clock::now();
+  auto ms = [&]{ return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - T0).count(); };
+  const bool dbg = std::getenv("TFPOSE_DBG") != nullptr;
   const NmsSetup st = make_nms_setup(scales, H, W, build);
+  if (dbg) fprintf(stderr, "setup %.3f\n", ms());
   const bool cuda_src = build == OpenposeBuild::kCuda;
   const bool cuda_rule = params.build == OpenposeBuild::kCuda;
   const float threshold = params.threshold;
@@ -389,22 +524,51 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   thread_local std::vector<char> flags_of_thread;
   std::vector<char>& flags = flags_of_thread;
   flags.assign(static_cast<size_t>(n * p * T), 0);
-  const int64_t chunk_rows = std::max<int64_t>(1, (TY + 3) / 4);
-  const int64_t chunks = (TY + chunk_rows - 1) / chunk_rows;
-  pf(n * chunks, src_pixels * p * 40 / chunks + 1, [&](int64_t begin, int64_t end) {
+  const int64_t BX = st.blocks_x, BY = st.blocks_y;
+  thread_local std::vector<char> active_of_thread;
+  std::vector<char>& active = active_of_thread;
+  active.assign(static_cast<size_t>(n * BY * BX), 0);
+  // Stage 0: the coarse block bound, per image.
+  pf(n, src_pixels * p * 6 + 1, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
-    thread_local BoundScratch sc;
-    for (int64_t unit = begin; unit < end; ++unit) {
-      const int64_t img = unit / chunks, ty0 = (unit % chunks) * chunk_rows;
-      bound_candidates(st, img, c, p, ty0, std::min(TY, ty0 + chunk_rows), threshold, sc,
-                       flags.data() + img * p * T);
-    }
+    thread_local BlockScratch sc;
+    for (int64_t img = begin; img < end; ++img)
+      block_bounds(st, img, c, p, threshold, sc, active.data() + img * BY * BX);
   });
+  // Stage 1 on the active blocks only, unit = (image, block row).
+  int64_t num_active = 0;
+  for (char a : active) num_active += a;
+  if (dbg) fprintf(stderr, "blocks %.3f active %ld/%ld\n", ms(), (long)num_active, (long)active.size());
+  if (num_active > 0) {
+    pf(n * BY, src_pixels * p * 40 / BY * num_active / (n * BY * BX) + 1, [&](int64_t begin, int64_t end) {
+      detail::ScopedKeepDenormals keep_denormals;
+      thread_local BoundScratch sc;
+      std::vector<std::array<int64_t, 2>> runs;
+      for (int64_t unit = begin; unit < end; ++unit) {
+        const int64_t img = unit / BY, by = unit % BY;
+        const char* act = active.data() + unit * BX;
+        runs.clear();
+        for (int64_t bx = 0; bx < BX; ++bx) {
+          if (!act[bx]) continue;
+          const int64_t t0 = bx * kBlock, t1 = std::min(TX, t0 + kBlock);
+          if (!runs.empty() && runs.back()[1] == t0)
+            runs.back()[1] = t1;
+          else
+            runs.push_back({t0, t1});
+        }
+        if (runs.empty()) continue;
+        const int64_t ty0 = by * kBlock;
+        bound_candidates(st, img, c, p, ty0, std::min(TY, ty0 + kBlock), threshold, runs, sc,
+                         flags.data() + img * p * T);
+      }
+    });
+  }
 
   // Stage 2, unit = (image, part): exact values where the flagged tiles need them, then the unit's
   // first K peaks.
   int64_t num_flagged = 0;
   for (char f : flags) num_flagged += f;
+  if (dbg) fprintf(stderr, "tiles %.3f flagged %ld/%ld\n", ms(), (long)num_flagged, (long)flags.size());
   pf(n * p, (num_flagged / (n * p) + 1) * kTile * kTile * 30, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
     thread_local NmsScratch sc;
@@ -483,6 +647,7 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
       counts[unit] = static_cast<int32_t>(cnt);
     }
   });
+  if (dbg) fprintf(stderr, "exact %.3f\n", ms());
 }
 
 std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H,
@@ -537,7 +702,7 @@ std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n
         const float* pa = pk + (A * k + ia) * 3;
         for (int ib = 0; ib < nb; ++ib) {
           const float* pb = pk + (B * k + ib) * 3;
-          t[static_cast<size_t>(ia * nb + ib)] = detail::paf_line_score(
+          t[static_cast<size_t>(ia * nb + ib)] = detail::paf_line_score<true>(
               pa[0], pa[1], pb[0], pb[1], static_cast<int>(W), static_cast<int>(H), ps, sampler);
         }
       }
