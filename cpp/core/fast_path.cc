@@ -126,6 +126,13 @@ struct CoarseWeights {
   float wpos, wneg, wmag;
 };
 
+// The horizontal taps of one scale as separate arrays (idx[k][x], w[k][x]), so that the horizontal
+// pass vectorises (gathers) over target columns.
+struct SoaTaps {
+  std::vector<int32_t> idx[4];
+  std::vector<float> w[4];
+};
+
 // What every unit of fast_nms shares, built once per call.
 struct NmsSetup {
   std::vector<ResizePlan> plans;
@@ -134,6 +141,7 @@ struct NmsSetup {
   std::vector<std::vector<TileWeights>> tile_cols, tile_rows;  // [S][tiles_x], [S][tiles_y]
   std::vector<std::vector<Range>> block_cols, block_rows;      // [S][blocks_x], [S][blocks_y]: source windows
   std::vector<CoarseWeights> coarse;                           // [S]
+  std::vector<SoaTaps> soa_x;                                  // [S], empty for copies
 };
 
 NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t W, OpenposeBuild build) {
@@ -162,6 +170,13 @@ NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t
       st.block_cols[s].push_back(tap_range(p, true, b * bpx, std::min(W, (b + 1) * bpx)));
     for (int64_t b = 0; b < st.blocks_y; ++b)
       st.block_rows[s].push_back(tap_range(p, false, b * bpx, std::min(H, (b + 1) * bpx)));
+    SoaTaps soa;
+    for (const CubicTaps& t : p.xtaps)
+      for (int k = 0; k < 4; ++k) {
+        soa.idx[k].push_back(t.idx[k]);
+        soa.w[k].push_back(t.w[k]);
+      }
+    st.soa_x.push_back(std::move(soa));
     const AxisWeightSums ax = axis_weight_sums(p, true), ay = axis_weight_sums(p, false);
     // A relative 1e-6 above the double products: the float cannot lie below them.
     const double up = 1.0 + 1e-6;
@@ -411,11 +426,31 @@ void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int
   }
 }
 
+// h[x] = cubic_sum of g's four taps at x for x in [x0, x1): cubic_row's operations in its order.
+TFPOSE_BOUND_CLONES void horizontal_run(const float* __restrict g, const SoaTaps& t, int64_t x0, int64_t x1,
+                                        float* __restrict h) {
+  const int32_t *__restrict i0 = t.idx[0].data(), *__restrict i1 = t.idx[1].data(), *__restrict i2 = t.idx[2].data(),
+                              *__restrict i3 = t.idx[3].data();
+  const float *__restrict w0 = t.w[0].data(), *__restrict w1 = t.w[1].data(), *__restrict w2 = t.w[2].data(),
+                            *__restrict w3 = t.w[3].data();
+  for (int64_t x = x0; x < x1; ++x) h[x] = g[i0[x]] * w0[x] + g[i1[x]] * w1[x] + g[i2[x]] * w2[x] + g[i3[x]] * w3[x];
+}
+
+// m[x - ia] = 1 where row[x] > threshold and row[x] >= row[x - 1], row[x + 1], else 0 (ia >= 1,
+// ib <= W - 1).
+TFPOSE_BOUND_CLONES void candidate_mask(const float* __restrict row, int64_t ia, int64_t ib, float threshold,
+                                        uint8_t* __restrict m) {
+  for (int64_t x = ia; x < ib; ++x) {
+    const float v = row[x];
+    m[x - ia] = static_cast<uint8_t>((v > threshold) & (v >= row[x - 1]) & (v >= row[x + 1]));
+  }
+}
+
 struct NmsScratch {
   std::vector<float> hrows;  // [source rows of a band, W]: horizontally interpolated values
-  std::vector<float> srow;   // [w]: one source row of the channel, gathered contiguously
   std::vector<std::array<int64_t, 2>> cols;      // column runs [x0, x1) of the band's union
   std::vector<std::array<int64_t, 4>> pieces;    // (y0, y1, x0, x1) that need exact values
+  std::vector<int64_t> xs;                       // peak candidates of one row run
 };
 
 template <detail::MergeStep mode>
@@ -440,16 +475,17 @@ void vertical_run(detail::MergeStep mode, const float* r0, const float* r1, cons
 // scale: the horizontal pass of the source rows the band reads over those runs (shared by all
 // pieces), then the vertical pass and merge_step per piece: the dense resize's operations in its
 // order, so the values are bit-identical to it.
+// planar[s]: the channel's [h, w] plane of interpolated scale s (see fast_nms), unused for copies.
 void eval_band(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t channel, int64_t W, int64_t by0,
-               int64_t by1, float* plane, NmsScratch& sc) {
+               int64_t by1, const float* const* planar, float* plane, NmsScratch& sc) {
   const int64_t S = static_cast<int64_t>(st.plans.size());
   const float k = detail::merge_constant(S, cuda);
   for (int64_t s = 0; s < S; ++s) {
     const ResizePlan& p = st.plans[static_cast<size_t>(s)];
     const detail::MergeStep mode = detail::merge_step_of(s, S, cuda);
-    const float* src = p.data + img * p.h * p.w * c + channel;
-    const int64_t rs = p.w * c;
     if (p.copy) {
+      const float* src = p.data + img * p.h * p.w * c + channel;
+      const int64_t rs = p.w * c;
       for (const auto& q : sc.pieces)
         for (int64_t y = q[0]; y < q[1]; ++y)
           for (int64_t x = q[2]; x < q[3]; ++x) {
@@ -460,16 +496,10 @@ void eval_band(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t ch
     }
     const Range rr = tap_range(p, false, by0, by1);
     sc.hrows.resize(static_cast<size_t>((rr.hi - rr.lo + 1) * W));
-    sc.srow.resize(static_cast<size_t>(p.w));
-    // Source columns the runs read: gathered once per row, then the taps read contiguous memory.
-    const Range xr = tap_range(p, true, sc.cols.front()[0], sc.cols.back()[1]);
-    float* g = sc.srow.data();
     for (int64_t r = rr.lo; r <= rr.hi; ++r) {
-      const float* row = src + r * rs;
-      for (int64_t x = xr.lo; x <= xr.hi; ++x) g[x] = row[x * c];
+      const float* g = planar[s] + r * p.w;
       float* h = sc.hrows.data() + (r - rr.lo) * W;
-      for (const auto& run : sc.cols)
-        for (int64_t x = run[0]; x < run[1]; ++x) h[x] = detail::cubic_row(g, 1, p.xtaps[static_cast<size_t>(x)]);
+      for (const auto& run : sc.cols) horizontal_run(g, st.soa_x[static_cast<size_t>(s)], run[0], run[1], h);
     }
     const float* hr = sc.hrows.data();
     for (const auto& q : sc.pieces) {
@@ -528,12 +558,34 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   thread_local std::vector<char> active_of_thread;
   std::vector<char>& active = active_of_thread;
   active.assign(static_cast<size_t>(n * BY * BX), 0);
+  thread_local std::vector<float> planar_of_thread;
+  std::vector<float>& planar = planar_of_thread;
+  std::vector<int64_t> planar_off(st.plans.size(), 0);
+  {
+    int64_t total = 0;
+    for (size_t s = 0; s < st.plans.size(); ++s) {
+      planar_off[s] = total;
+      if (!st.plans[s].copy) total += n * p * st.plans[s].h * st.plans[s].w;
+    }
+    planar.resize(static_cast<size_t>(total));
+  }
   // Stage 0: the coarse block bound, per image.
   pf(n, src_pixels * p * 6 + 1, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
     thread_local BlockScratch sc;
-    for (int64_t img = begin; img < end; ++img)
+    for (int64_t img = begin; img < end; ++img) {
       block_bounds(st, img, c, p, threshold, sc, active.data() + img * BY * BX);
+      // The part channels of the interpolated scales, planar ([N, P, h, w]): the exact evaluation
+      // then reads each channel's source rows contiguously instead of one value per cache line.
+      for (size_t s = 0; s < st.plans.size(); ++s) {
+        const ResizePlan& pl = st.plans[s];
+        if (pl.copy) continue;
+        const float* src = pl.data + img * pl.h * pl.w * c;
+        float* dst = planar.data() + planar_off[s] + img * p * pl.h * pl.w;
+        for (int64_t i = 0; i < pl.h * pl.w; ++i)
+          for (int64_t ch = 0; ch < p; ++ch) dst[ch * pl.h * pl.w + i] = src[i * c + ch];
+      }
+    }
   });
   // Stage 1 on the active blocks only, unit = (image, block row).
   int64_t num_active = 0;
@@ -572,15 +624,32 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   pf(n * p, (num_flagged / (n * p) + 1) * kTile * kTile * 30, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
     thread_local NmsScratch sc;
+    std::vector<char> row_any;
+    std::vector<uint8_t> mask;
     PooledPlane pooled(static_cast<size_t>(H * W));
     float* plane = pooled.data.get();
     for (int64_t unit = begin; unit < end; ++unit) {
       const int64_t img = unit / p, part = unit % p;
       const char* flag = flags.data() + unit * T;
       auto flagged = [&](int64_t ty, int64_t tx) { return ty >= 0 && ty < TY && flag[ty * TX + tx] != 0; };
+      // row_any[ty + 1]: whether band ty has a flagged tile (padded by one empty band each side), so
+      // that bands far from any flagged tile cost one test.
+      row_any.assign(static_cast<size_t>(TY + 2), 0);
       bool any = false;
-      for (int64_t i = 0; i < T && !any; ++i) any = flag[i] != 0;
+      for (int64_t ty = 0; ty < TY; ++ty) {
+        for (int64_t tx = 0; tx < TX; ++tx) {
+          if (flag[ty * TX + tx]) {
+            row_any[static_cast<size_t>(ty + 1)] = 1;
+            any = true;
+            break;
+          }
+        }
+      }
       if (!any) continue;
+      std::vector<const float*> planar_src(st.plans.size(), nullptr);
+      for (size_t s = 0; s < st.plans.size(); ++s)
+        if (!st.plans[s].copy)
+          planar_src[s] = planar.data() + planar_off[s] + (img * p + part) * st.plans[s].h * st.plans[s].w;
       // Exact values of every pixel a flagged tile's peak test and centroid read: the tile plus a
       // kMargin ring. Row y of band ty needs the columns (+- kMargin) of the flagged tiles of band ty,
       // of band ty - 1 in its first kMargin rows and of band ty + 1 in its last kMargin rows.
@@ -598,6 +667,9 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
         }
       };
       for (int64_t ty = 0; ty < TY; ++ty) {
+        if (!row_any[static_cast<size_t>(ty)] && !row_any[static_cast<size_t>(ty + 1)] &&
+            !row_any[static_cast<size_t>(ty + 2)])
+          continue;
         const int64_t y0 = ty * kTile, y1 = std::min(H, y0 + kTile);
         sc.cols.clear();
         sc.pieces.clear();
@@ -621,22 +693,52 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
               [&](int64_t x0, int64_t x1) { sc.pieces.push_back({y, ye, x0, x1}); });
           y = ye;
         }
-        if (!sc.pieces.empty()) eval_band(st, cuda_src, img, c, part, W, y0, y1, plane, sc);
+        if (!sc.pieces.empty()) eval_band(st, cuda_src, img, c, part, W, y0, y1, planar_src.data(), plane, sc);
       }
       float* out = peaks + unit * K * 3;
       int64_t cnt = 0;
       // Raster order: bands top to bottom, within a band rows outer, then the flagged tiles left to right.
       for (int64_t ty = 0; ty < TY && cnt < K; ++ty) {
         const int64_t y0 = ty * kTile, y1 = std::min(H, y0 + kTile);
-        bool band_any = false;
-        for (int64_t tx = 0; tx < TX; ++tx) band_any = band_any || flagged(ty, tx);
-        if (!band_any) continue;
+        if (!row_any[static_cast<size_t>(ty + 1)]) continue;
+        // Runs of adjacent flagged tiles, in pixels: the same pixels in the same order as tile by tile.
+        sc.cols.clear();
+        for (int64_t tx = 0; tx < TX; ++tx) {
+          if (!flagged(ty, tx)) continue;
+          const int64_t x1 = std::min(W, (tx + 1) * kTile);
+          if (!sc.cols.empty() && sc.cols.back()[1] == tx * kTile)
+            sc.cols.back()[1] = x1;
+          else
+            sc.cols.push_back({tx * kTile, x1});
+        }
         for (int64_t yy = y0; yy < y1 && cnt < K; ++yy) {
-          for (int64_t tx = 0; tx < TX && cnt < K; ++tx) {
-            if (!flagged(ty, tx)) continue;
-            const int64_t x1 = std::min(W, (tx + 1) * kTile);
-            for (int64_t x = tx * kTile; x < x1; ++x) {
-              if (!(plane[yy * W + x] > threshold)) continue;
+          for (size_t ri = 0; ri < sc.cols.size() && cnt < K; ++ri) {
+            const float* row = plane + yy * W;
+            const int64_t xa = sc.cols[ri][0], xb = sc.cols[ri][1];
+            // Candidates in x order, branch-free: v > threshold and v >= both in-map row neighbours,
+            // which every peak of either rule satisfies (a NaN fails it and is_peak alike); the
+            // neighbours lie in the evaluated margin. is_peak then decides.
+            sc.xs.clear();
+            if (xa == 0) sc.xs.push_back(0);
+            const int64_t ia = std::max<int64_t>(xa, 1), ib = std::min<int64_t>(xb, W - 1);
+            if (ib > ia) {
+              const int64_t len = ib - ia;
+              mask.resize(static_cast<size_t>(len + 8));
+              candidate_mask(row, ia, ib, threshold, mask.data());
+              std::memset(mask.data() + len, 0, 8);
+              // Eight mask bytes at a time: most words of a run are all zero.
+              for (int64_t i = 0; i < len; i += 8) {
+                uint64_t word;
+                std::memcpy(&word, mask.data() + i, 8);
+                while (word != 0) {
+                  const int bit = __builtin_ctzll(word);
+                  sc.xs.push_back(ia + i + bit / 8);
+                  word &= word - 1;
+                }
+              }
+            }
+            if (xb == W && W > 1) sc.xs.push_back(W - 1);
+            for (const int64_t x : sc.xs) {
               if (!detail::is_peak(cuda_rule, plane, x, yy, W, H, 1, W, threshold)) continue;
               detail::refine_peak(plane, x, yy, W, H, 1, W, params.offset_x, params.offset_y, out + cnt * 3);
               if (++cnt == K) break;
