@@ -4,9 +4,6 @@
 #include <array>
 #include <cmath>
 #include <cstring>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <limits>
 #include <memory>
@@ -533,11 +530,7 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   std::memset(peaks, 0, sizeof(float) * static_cast<size_t>(n * p * K * 3));
   std::memset(counts, 0, sizeof(int32_t) * static_cast<size_t>(n * p));
   if (n == 0) return;
-  auto T0 = std::chrono::steady_clock::now();
-  auto ms = [&]{ return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - T0).count(); };
-  const bool dbg = std::getenv("TFPOSE_DBG") != nullptr;
   const NmsSetup st = make_nms_setup(scales, H, W, build);
-  if (dbg) fprintf(stderr, "setup %.3f\n", ms());
   const bool cuda_src = build == OpenposeBuild::kCuda;
   const bool cuda_rule = params.build == OpenposeBuild::kCuda;
   const float threshold = params.threshold;
@@ -545,8 +538,8 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   int64_t src_pixels = 0;
   for (const ResizePlan& pl : st.plans) src_pixels += pl.h * pl.w;
 
-  // Stage 1, all parts of an image at once: the tiles whose bound may exceed the threshold.
-  // A few chunks of tile rows per image, so that one image is shared among threads.
+  // Stage 0 (per image: which blocks may exceed the threshold at all) and stage 1 (per image and
+  // block row, all parts at once, the active blocks only: which tiles may).
   // Scratch lives on in each thread (thread_local): fresh allocations per call would cost a page fault
   // per page, more than the bound itself on a COCO frame.
   // (The workers must reach the caller's vector through a plain reference: the name of a thread_local
@@ -590,7 +583,6 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   // Stage 1 on the active blocks only, unit = (image, block row).
   int64_t num_active = 0;
   for (char a : active) num_active += a;
-  if (dbg) fprintf(stderr, "blocks %.3f active %ld/%ld\n", ms(), (long)num_active, (long)active.size());
   if (num_active > 0) {
     pf(n * BY, src_pixels * p * 40 / BY * num_active / (n * BY * BX) + 1, [&](int64_t begin, int64_t end) {
       detail::ScopedKeepDenormals keep_denormals;
@@ -620,7 +612,6 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   // first K peaks.
   int64_t num_flagged = 0;
   for (char f : flags) num_flagged += f;
-  if (dbg) fprintf(stderr, "tiles %.3f flagged %ld/%ld\n", ms(), (long)num_flagged, (long)flags.size());
   pf(n * p, (num_flagged / (n * p) + 1) * kTile * kTile * 30, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
     thread_local NmsScratch sc;
@@ -749,7 +740,6 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
       counts[unit] = static_cast<int32_t>(cnt);
     }
   });
-  if (dbg) fprintf(stderr, "exact %.3f\n", ms());
 }
 
 std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H,
