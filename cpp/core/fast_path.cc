@@ -570,13 +570,27 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
       block_bounds(st, img, c, p, threshold, sc, active.data() + img * BY * BX);
       // The part channels of the interpolated scales, planar ([N, P, h, w]): the exact evaluation
       // then reads each channel's source rows contiguously instead of one value per cache line.
+      // Only the source rows of active block rows and their neighbours (the exact values reach
+      // kMargin pixels past a flagged tile, never past the neighbouring block row): the rest is
+      // never read, so empty area costs no copy.
+      const char* act = active.data() + img * BY * BX;
       for (size_t s = 0; s < st.plans.size(); ++s) {
         const ResizePlan& pl = st.plans[s];
         if (pl.copy) continue;
         const float* src = pl.data + img * pl.h * pl.w * c;
         float* dst = planar.data() + planar_off[s] + img * p * pl.h * pl.w;
-        for (int64_t i = 0; i < pl.h * pl.w; ++i)
-          for (int64_t ch = 0; ch < p; ++ch) dst[ch * pl.h * pl.w + i] = src[i * c + ch];
+        int64_t next_row = 0;  // rows below it are copied already
+        for (int64_t by = 0; by < BY; ++by) {
+          bool near = false;
+          for (int64_t b = std::max<int64_t>(0, by - 1); b <= std::min(BY - 1, by + 1) && !near; ++b)
+            for (int64_t bx = 0; bx < BX && !near; ++bx) near = act[b * BX + bx] != 0;
+          if (!near) continue;
+          const Range yr = st.block_rows[s][static_cast<size_t>(by)];
+          for (int64_t r = std::max(next_row, yr.lo); r <= yr.hi; ++r)
+            for (int64_t x = 0; x < pl.w; ++x)
+              for (int64_t ch = 0; ch < p; ++ch) dst[(ch * pl.h + r) * pl.w + x] = src[(r * pl.w + x) * c + ch];
+          next_row = std::max(next_row, yr.hi + 1);
+        }
       }
     }
   });
