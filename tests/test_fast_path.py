@@ -243,3 +243,121 @@ def test_fast_peaks_coco_sized_map_equal_dense_nms(build):
         dpk, dcnt = _dense_peaks([x], [1.0], build, 18, th, 127, (0.5, 0.5))
         assert np.array_equal(cnt, dcnt), th
         assert np.array_equal(pk, dpk, equal_nan=True), th
+
+
+# ---------------------------------------------------------------- coarse block bound, empty area
+
+def _padded(rng, n, h, w, big_h, big_w, background=0.0):
+    """COCO maps of h x w blobs at a random place in a big_h x big_w map filled with `background`
+    (part channels) and zeros (PAFs): most blocks of the coarse bound are then empty."""
+    x = np.zeros((n, big_h, big_w, 57), np.float32)
+    x[..., :18] = background
+    y0, x0 = int(rng.integers(0, big_h - h + 1)), int(rng.integers(0, big_w - w + 1))
+    x[:, y0:y0 + h, x0:x0 + w] = _coco_maps(rng, n, h, w, count=3)
+    return x
+
+
+@pytest.mark.parametrize("build", ["cpu", "cuda"])
+def test_big_empty_area_fast_equals_dense(build):
+    """Blobs in a corner of a map that is mostly empty (zero or slightly negative background, so the
+    coarse bound's negative weights count): most blocks are skipped before the tile bound, the
+    people and the peaks stay the dense chain's, thresholds 0 and 1 included."""
+    rng = np.random.default_rng(31)
+    for trial, background in enumerate((0.0, -0.02, 0.004)):
+        x = _padded(rng, 1 + trial % 2, 10, 14, 30, 44, background)
+        for th in (0.0, 0.05, 1.0, _value_threshold(rng, x)):
+            _assert_fast_equals_dense(x, openpose_build=build, nms_threshold=th, image_size=(200, 300))
+            pk, cnt = _core.fast_peaks([x], [1.0], (0, 0), build, 18, th, 127, 0.5, 0.5, 2)
+            dpk, dcnt = _dense_peaks([x], [1.0], build, 18, th, 127, (0.5, 0.5))
+            assert np.array_equal(cnt, dcnt) and np.array_equal(pk, dpk), (background, th)
+
+
+def test_big_empty_area_two_scales_and_nan_far_from_the_blobs():
+    """Two scales whose source windows per block differ, and a NaN / Inf alone in an empty block:
+    the coarse bound must keep that block (the dense chain's NaN handling decides there)."""
+    rng = np.random.default_rng(32)
+    for trial in range(4):
+        big = _padded(rng, 1, 9, 12, 28, 40)
+        small = _padded(rng, 1, 6, 8, 17, 24)
+        if trial % 2:
+            big[0, int(rng.integers(0, 28)), int(rng.integers(0, 40)), int(rng.integers(0, 18))] = \
+                rng.choice([np.nan, np.inf, -np.inf])
+        for build in ("cpu", "cuda"):
+            for th in (0.0, 0.05, 1.0):
+                _assert_fast_equals_dense([big, small], scale_ratios=[1.0, 0.6], openpose_build=build,
+                                          nms_threshold=th)
+                pk, cnt = _core.fast_peaks([big, small], [1.0, 0.6], (0, 0), build, 18, th, 127, 0.5, 0.5, 1)
+                dpk, dcnt = _dense_peaks([big, small], [1.0, 0.6], build, 18, th, 127, (0.5, 0.5))
+                assert np.array_equal(cnt, dcnt), (trial, build, th)
+                assert np.array_equal(pk, dpk, equal_nan=True), (trial, build, th)
+
+
+@pytest.mark.parametrize("fill", [0.0, -1e-3, 1e-3, 0.05, 1.0])
+def test_all_empty_or_constant_frames(fill):
+    """Constant part maps (no blob anywhere; a constant equal to the threshold or above it has no
+    strict peak but sits exactly on the bounds), thresholds 0, 0.05 and 1: fast == dense."""
+    x = np.zeros((2, 20, 30, 57), np.float32)
+    x[..., :18] = fill
+    for build in ("cpu", "cuda"):
+        for th in (0.0, 0.05, 1.0):
+            _assert_fast_equals_dense(x, openpose_build=build, nms_threshold=th)
+            pk, cnt = _core.fast_peaks([x], [1.0], (0, 0), build, 18, th, 127, 0.5, 0.5, 2)
+            dpk, dcnt = _dense_peaks([x], [1.0], build, 18, th, 127, (0.5, 0.5))
+            assert np.array_equal(cnt, dcnt) and np.array_equal(pk, dpk), (build, th)
+
+
+# ---------------------------------------------------------------- connector early exit
+
+@pytest.mark.parametrize("min_above", [0.0, 0.3, 0.8, 0.95, 1.0, 2.0])
+def test_pairs_that_fail_early_fast_equals_dense(min_above):
+    """Many blobs per part and random PAFs: most pairs fail, and the fast path stops sampling them once
+    the count rule can no longer pass (never for min_above = 0, at once for min_above >= 1). Scores of
+    the pairs that pass, the close-keypoint fallback and the fail score must stay the dense chain's."""
+    rng = np.random.default_rng(41 + int(min_above * 10))
+    x = _coco_maps(rng, 2, 12, 16, count=4)
+    for build in ("cpu", "cuda"):
+        for inter in (0.0, 0.05, 0.5):
+            _assert_fast_equals_dense(x, openpose_build=build, nms_threshold=0.05, inter_threshold=inter,
+                                      inter_min_above_threshold=min_above, min_subset_cnt=1,
+                                      min_subset_score=0.0)
+
+
+def test_close_keypoint_fallback_after_early_exit():
+    """Every part's blob at (almost) the same place and zero PAFs: every pair fails its count rule
+    early, and pairs closer than the close distance take the fallback score (spec 7.1.5), the others
+    the fail score; the people then come from the fallback alone."""
+    rng = np.random.default_rng(43)
+    h, w = 12, 16
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    x = np.zeros((1, h, w, 57), np.float32)
+    for person in range(3):
+        cy, cx = rng.uniform(2, h - 2), rng.uniform(2, w - 2)
+        for ch in range(18):
+            dy, dx = rng.uniform(-0.15, 0.15, 2)
+            x[0, :, :, ch] += 0.8 * np.exp(-((yy - cy - dy) ** 2 + (xx - cx - dx) ** 2) / 2.0)
+    for build in ("cpu", "cuda"):
+        for min_above in (0.8, 0.95):
+            got = _assert_fast_equals_dense(x, openpose_build=build, nms_threshold=0.05,
+                                            inter_min_above_threshold=min_above, min_subset_cnt=1,
+                                            min_subset_score=0.0, image_size=(500, 700))
+            assert got is not None
+
+
+# ---------------------------------------------------------------- worker pool
+
+def test_concurrent_callers_share_the_worker_pool():
+    """Several Python threads call the numpy entry at once (the GIL is released, the persistent pool
+    is shared): every result equals the serial one."""
+    import concurrent.futures
+
+    rng = np.random.default_rng(51)
+    inputs = [_coco_maps(rng, 2, 14, 18) for _ in range(6)]
+    want = [numpy_ops.net_output_to_people(x, threads=1) for x in inputs]
+    dense_want = [numpy_ops.net_output_to_people(x, fast=False, threads=1) for x in inputs[:2]]
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        futs = [ex.submit(numpy_ops.net_output_to_people, x, threads=2) for x in inputs * 3]
+        dense = [ex.submit(numpy_ops.net_output_to_people, x, fast=False, threads=3) for x in inputs[:2]]
+        for i, f in enumerate(futs):
+            assert _same(f.result(), want[i % len(inputs)]), i
+        for i, f in enumerate(dense):
+            assert _same(f.result(), dense_want[i]), i

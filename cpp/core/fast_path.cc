@@ -90,11 +90,55 @@ TileWeights tile_weights(const ResizePlan& p, bool x_axis, int64_t d0, int64_t d
   return tw;
 }
 
+// Blocks of kBlock x kBlock tiles get a coarse bound first (block_bounds); only blocks that may
+// exceed the threshold get the per-tile bound and everything after it, so that empty area costs
+// little more than reading the source maps once.
+constexpr int64_t kBlock = 32 / kTile;
+
+// Largest sum of positive and of |negative| tap weights that any target index of one axis gives
+// (taps clamped onto the same index counted separately: each term is bounded on its own).
+struct AxisWeightSums {
+  double pos = 0.0, neg = 0.0;
+};
+
+AxisWeightSums axis_weight_sums(const ResizePlan& p, bool x_axis) {
+  AxisWeightSums a;
+  if (p.copy) {
+    a.pos = 1.0;
+    return a;
+  }
+  for (const CubicTaps& t : x_axis ? p.xtaps : p.ytaps) {
+    double ps = 0.0, ns = 0.0;
+    for (int j = 0; j < 4; ++j) (t.w[j] > 0.f ? ps : ns) += std::fabs(static_cast<double>(t.w[j]));
+    a.pos = std::max(a.pos, ps);
+    a.neg = std::max(a.neg, ns);
+  }
+  return a;
+}
+
+// Per scale, what the coarse bound multiplies the window maxima with: every value v of that scale
+// is sum_ij wy_i wx_j t_ij <= wpos max(t, 0) + wneg max(-t, 0) over the taps' window, where wpos =
+// PyPx + NyNx and wneg = PyNx + NyPx; wmag = (Py + Ny)(Px + Nx) bounds sum |w| for the rounding slack.
+struct CoarseWeights {
+  float wpos, wneg, wmag;
+};
+
+// The horizontal taps of one scale as separate arrays (idx[k][x], w[k][x]), so that the horizontal
+// pass vectorises (gathers) over target columns.
+struct SoaTaps {
+  std::vector<int32_t> idx[4];
+  std::vector<float> w[4];
+};
+
 // What every unit of fast_nms shares, built once per call.
 struct NmsSetup {
   std::vector<ResizePlan> plans;
   int64_t tiles_x = 0, tiles_y = 0;
+  int64_t blocks_x = 0, blocks_y = 0;
   std::vector<std::vector<TileWeights>> tile_cols, tile_rows;  // [S][tiles_x], [S][tiles_y]
+  std::vector<std::vector<Range>> block_cols, block_rows;      // [S][blocks_x], [S][blocks_y]: source windows
+  std::vector<CoarseWeights> coarse;                           // [S]
+  std::vector<SoaTaps> soa_x;                                  // [S], empty for copies
 };
 
 NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t W, OpenposeBuild build) {
@@ -112,7 +156,99 @@ NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t
     for (int64_t t = 0; t < st.tiles_y; ++t)
       st.tile_rows[s].push_back(tile_weights(p, false, t * kTile, std::min(H, (t + 1) * kTile)));
   }
+  const int64_t bpx = kBlock * kTile;
+  st.blocks_x = (W + bpx - 1) / bpx;
+  st.blocks_y = (H + bpx - 1) / bpx;
+  st.block_cols.resize(S);
+  st.block_rows.resize(S);
+  for (size_t s = 0; s < S; ++s) {
+    const ResizePlan& p = st.plans[s];
+    for (int64_t b = 0; b < st.blocks_x; ++b)
+      st.block_cols[s].push_back(tap_range(p, true, b * bpx, std::min(W, (b + 1) * bpx)));
+    for (int64_t b = 0; b < st.blocks_y; ++b)
+      st.block_rows[s].push_back(tap_range(p, false, b * bpx, std::min(H, (b + 1) * bpx)));
+    SoaTaps soa;
+    for (const CubicTaps& t : p.xtaps)
+      for (int k = 0; k < 4; ++k) {
+        soa.idx[k].push_back(t.idx[k]);
+        soa.w[k].push_back(t.w[k]);
+      }
+    st.soa_x.push_back(std::move(soa));
+    const AxisWeightSums ax = axis_weight_sums(p, true), ay = axis_weight_sums(p, false);
+    // A relative 1e-6 above the double products: the float cannot lie below them.
+    const double up = 1.0 + 1e-6;
+    st.coarse.push_back({static_cast<float>((ay.pos * ax.pos + ay.neg * ax.neg) * up),
+                         static_cast<float>((ay.pos * ax.neg + ay.neg * ax.pos) * up),
+                         static_cast<float>((ay.pos + ay.neg) * (ax.pos + ax.neg) * up)});
+  }
   return st;
+}
+
+// Max that keeps a NaN once one came in (a > m and a < m are both false for NaN a or m).
+inline float nan_max(float m, float a) { return (a > m || a != a) ? a : m; }
+
+struct BlockScratch {
+  std::vector<float> hpos, hneg;  // [source rows, blocks_x, P]: row maxima over each block's columns
+  std::vector<float> bnd, mag;    // [blocks_x, P]
+};
+
+// Coarse pass of one image: active[by * blocks_x + bx] = whether any part channel of block (by, bx)
+// may exceed the threshold, by the bound sum_s (wpos_s Mpos_s + wneg_s Mneg_s) / S, Mpos_s / Mneg_s
+// the largest max(t, 0) / max(-t, 0) over the scale's source window of the block (separable sliding
+// maxima), plus the same rounding slack as the tile bound, doubled. A NaN or Inf in the window makes
+// the block active (max(t, 0) + t * 0 is then NaN and nan_max keeps it).
+void block_bounds(const NmsSetup& st, int64_t img, int64_t c, int64_t P, float threshold, BlockScratch& sc,
+                  char* active) {
+  const int64_t BX = st.blocks_x, BY = st.blocks_y;
+  const size_t S = st.plans.size();
+  const float inv_s = static_cast<float>(1.0 / static_cast<double>(S));
+  std::vector<float> total(static_cast<size_t>(BY * BX * P), 0.f), slack(static_cast<size_t>(BY * BX * P), 0.f);
+  for (size_t s = 0; s < S; ++s) {
+    const ResizePlan& p = st.plans[s];
+    const CoarseWeights cw = st.coarse[s];
+    const float* src = p.data + img * p.h * p.w * c;
+    sc.hpos.assign(static_cast<size_t>(p.h * BX * P), 0.f);
+    sc.hneg.assign(static_cast<size_t>(p.h * BX * P), 0.f);
+    for (int64_t r = 0; r < p.h; ++r) {
+      for (int64_t bx = 0; bx < BX; ++bx) {
+        const Range xr = st.block_cols[s][static_cast<size_t>(bx)];
+        float* __restrict hp = sc.hpos.data() + (r * BX + bx) * P;
+        float* __restrict hn = sc.hneg.data() + (r * BX + bx) * P;
+        for (int64_t x = xr.lo; x <= xr.hi; ++x) {
+          const float* __restrict v = src + (r * p.w + x) * c;
+          for (int64_t ch = 0; ch < P; ++ch) {
+            const float a = v[ch];
+            hp[ch] = nan_max(hp[ch], (a > 0.f ? a : 0.f) + a * 0.f);
+            hn[ch] = -a > hn[ch] ? -a : hn[ch];
+          }
+        }
+      }
+    }
+    for (int64_t by = 0; by < BY; ++by) {
+      const Range yr = st.block_rows[s][static_cast<size_t>(by)];
+      for (int64_t i = 0; i < BX * P; ++i) {
+        float mp = 0.f, mn = 0.f;
+        for (int64_t r = yr.lo; r <= yr.hi; ++r) {
+          mp = nan_max(mp, sc.hpos[static_cast<size_t>(r * BX * P + i)]);
+          mn = std::max(mn, sc.hneg[static_cast<size_t>(r * BX * P + i)]);
+        }
+        const size_t o = static_cast<size_t>(by * BX * P + i);
+        total[o] += cw.wpos * mp + cw.wneg * mn;
+        slack[o] += cw.wmag * (mp > mn ? mp : mn) + mp * 0.f;
+      }
+    }
+  }
+  for (int64_t b = 0; b < BY * BX; ++b) {
+    bool any = false;
+    for (int64_t ch = 0; ch < P; ++ch) {
+      const size_t o = static_cast<size_t>(b * P + ch);
+      // Slack: see bound_candidates (2e-5 there); this bound's own float sums are of a few
+      // non-negative terms, well inside the doubled allowance.
+      const float bnd = total[o] * inv_s + 4e-5f * slack[o] * inv_s + 1e-37f;
+      any = any || !(bnd <= threshold);
+    }
+    active[b] = any;
+  }
 }
 
 // HxW planes of exact values, kept between calls: a fresh one per call and worker would cost page
@@ -206,8 +342,10 @@ TFPOSE_BOUND_CLONES void column_sums(const float* __restrict hp, const float* __
   }
 }
 
+// Only the tile columns within runs ([t0, t1) in tiles) are bounded; the others keep cand = 0.
 void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int64_t ty0, int64_t ty1,
-                      float threshold, BoundScratch& sc, char* cand /* [P][tiles_y * tiles_x] */) {
+                      float threshold, const std::vector<std::array<int64_t, 2>>& runs, BoundScratch& sc,
+                      char* cand /* [P][tiles_y * tiles_x] */) {
   const int64_t TX = st.tiles_x, T = st.tiles_x * st.tiles_y;
   const size_t S = st.plans.size();
   std::vector<int64_t> rlo(S), rhi(S), off(S);
@@ -247,7 +385,8 @@ void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int
       }
       float* hp_row = sc.hpos.data() + off[s] + (r - rlo[s]) * TX * P;
       float* hn_row = sc.hneg.data() + off[s] + (r - rlo[s]) * TX * P;
-      for (int64_t t = 0; t < TX; ++t) {
+      for (const auto& run : runs)
+      for (int64_t t = run[0]; t < run[1]; ++t) {
         const TileWeights& tw = st.tile_cols[s][static_cast<size_t>(t)];
         row_tile_sums(sc.apos.data() + tw.r.lo * P, sc.aneg.data() + tw.r.lo * P, tw.pos.data(), tw.neg.data(),
                       tw.r.hi - tw.r.lo + 1, P, hp_row + t * P, hn_row + t * P);
@@ -262,11 +401,15 @@ void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int
       const TileWeights& tw = st.tile_rows[s][static_cast<size_t>(ty)];
       for (int64_t r = tw.r.lo; r <= tw.r.hi; ++r) {
         const float wp = tw.pos[static_cast<size_t>(r - tw.r.lo)], wn = tw.neg[static_cast<size_t>(r - tw.r.lo)];
-        column_sums(sc.hpos.data() + off[s] + (r - rlo[s]) * TX * P, sc.hneg.data() + off[s] + (r - rlo[s]) * TX * P,
-                    wp, wn, TX * P, sc.bsum.data(), sc.msum.data());
+        for (const auto& run : runs) {
+          const int64_t o = off[s] + (r - rlo[s]) * TX * P + run[0] * P;
+          column_sums(sc.hpos.data() + o, sc.hneg.data() + o, wp, wn, (run[1] - run[0]) * P,
+                      sc.bsum.data() + run[0] * P, sc.msum.data() + run[0] * P);
+        }
       }
     }
-    for (int64_t t = 0; t < TX; ++t) {
+    for (const auto& run : runs)
+    for (int64_t t = run[0]; t < run[1]; ++t) {
       for (int64_t ch = 0; ch < P; ++ch) {
         // Averaging bounds the averaged value. The slack covers the exact evaluation's float32 rounding
         // (a few ulp of sum |w t| <= mag; 1e-5 mag) plus this float arithmetic's own (sums of
@@ -280,11 +423,31 @@ void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int
   }
 }
 
+// h[x] = cubic_sum of g's four taps at x for x in [x0, x1): cubic_row's operations in its order.
+TFPOSE_BOUND_CLONES void horizontal_run(const float* __restrict g, const SoaTaps& t, int64_t x0, int64_t x1,
+                                        float* __restrict h) {
+  const int32_t *__restrict i0 = t.idx[0].data(), *__restrict i1 = t.idx[1].data(), *__restrict i2 = t.idx[2].data(),
+                              *__restrict i3 = t.idx[3].data();
+  const float *__restrict w0 = t.w[0].data(), *__restrict w1 = t.w[1].data(), *__restrict w2 = t.w[2].data(),
+                            *__restrict w3 = t.w[3].data();
+  for (int64_t x = x0; x < x1; ++x) h[x] = g[i0[x]] * w0[x] + g[i1[x]] * w1[x] + g[i2[x]] * w2[x] + g[i3[x]] * w3[x];
+}
+
+// m[x - ia] = 1 where row[x] > threshold and row[x] >= row[x - 1], row[x + 1], else 0 (ia >= 1,
+// ib <= W - 1).
+TFPOSE_BOUND_CLONES void candidate_mask(const float* __restrict row, int64_t ia, int64_t ib, float threshold,
+                                        uint8_t* __restrict m) {
+  for (int64_t x = ia; x < ib; ++x) {
+    const float v = row[x];
+    m[x - ia] = static_cast<uint8_t>((v > threshold) & (v >= row[x - 1]) & (v >= row[x + 1]));
+  }
+}
+
 struct NmsScratch {
   std::vector<float> hrows;  // [source rows of a band, W]: horizontally interpolated values
-  std::vector<float> srow;   // [w]: one source row of the channel, gathered contiguously
   std::vector<std::array<int64_t, 2>> cols;      // column runs [x0, x1) of the band's union
   std::vector<std::array<int64_t, 4>> pieces;    // (y0, y1, x0, x1) that need exact values
+  std::vector<int64_t> xs;                       // peak candidates of one row run
 };
 
 template <detail::MergeStep mode>
@@ -309,16 +472,17 @@ void vertical_run(detail::MergeStep mode, const float* r0, const float* r1, cons
 // scale: the horizontal pass of the source rows the band reads over those runs (shared by all
 // pieces), then the vertical pass and merge_step per piece: the dense resize's operations in its
 // order, so the values are bit-identical to it.
+// planar[s]: the channel's [h, w] plane of interpolated scale s (see fast_nms), unused for copies.
 void eval_band(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t channel, int64_t W, int64_t by0,
-               int64_t by1, float* plane, NmsScratch& sc) {
+               int64_t by1, const float* const* planar, float* plane, NmsScratch& sc) {
   const int64_t S = static_cast<int64_t>(st.plans.size());
   const float k = detail::merge_constant(S, cuda);
   for (int64_t s = 0; s < S; ++s) {
     const ResizePlan& p = st.plans[static_cast<size_t>(s)];
     const detail::MergeStep mode = detail::merge_step_of(s, S, cuda);
-    const float* src = p.data + img * p.h * p.w * c + channel;
-    const int64_t rs = p.w * c;
     if (p.copy) {
+      const float* src = p.data + img * p.h * p.w * c + channel;
+      const int64_t rs = p.w * c;
       for (const auto& q : sc.pieces)
         for (int64_t y = q[0]; y < q[1]; ++y)
           for (int64_t x = q[2]; x < q[3]; ++x) {
@@ -329,16 +493,10 @@ void eval_band(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t ch
     }
     const Range rr = tap_range(p, false, by0, by1);
     sc.hrows.resize(static_cast<size_t>((rr.hi - rr.lo + 1) * W));
-    sc.srow.resize(static_cast<size_t>(p.w));
-    // Source columns the runs read: gathered once per row, then the taps read contiguous memory.
-    const Range xr = tap_range(p, true, sc.cols.front()[0], sc.cols.back()[1]);
-    float* g = sc.srow.data();
     for (int64_t r = rr.lo; r <= rr.hi; ++r) {
-      const float* row = src + r * rs;
-      for (int64_t x = xr.lo; x <= xr.hi; ++x) g[x] = row[x * c];
+      const float* g = planar[s] + r * p.w;
       float* h = sc.hrows.data() + (r - rr.lo) * W;
-      for (const auto& run : sc.cols)
-        for (int64_t x = run[0]; x < run[1]; ++x) h[x] = detail::cubic_row(g, 1, p.xtaps[static_cast<size_t>(x)]);
+      for (const auto& run : sc.cols) horizontal_run(g, st.soa_x[static_cast<size_t>(s)], run[0], run[1], h);
     }
     const float* hr = sc.hrows.data();
     for (const auto& q : sc.pieces) {
@@ -380,8 +538,8 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   int64_t src_pixels = 0;
   for (const ResizePlan& pl : st.plans) src_pixels += pl.h * pl.w;
 
-  // Stage 1, all parts of an image at once: the tiles whose bound may exceed the threshold.
-  // A few chunks of tile rows per image, so that one image is shared among threads.
+  // Stage 0 (per image: which blocks may exceed the threshold at all) and stage 1 (per image and
+  // block row, all parts at once, the active blocks only: which tiles may).
   // Scratch lives on in each thread (thread_local): fresh allocations per call would cost a page fault
   // per page, more than the bound itself on a COCO frame.
   // (The workers must reach the caller's vector through a plain reference: the name of a thread_local
@@ -389,17 +547,80 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   thread_local std::vector<char> flags_of_thread;
   std::vector<char>& flags = flags_of_thread;
   flags.assign(static_cast<size_t>(n * p * T), 0);
-  const int64_t chunk_rows = std::max<int64_t>(1, (TY + 3) / 4);
-  const int64_t chunks = (TY + chunk_rows - 1) / chunk_rows;
-  pf(n * chunks, src_pixels * p * 40 / chunks + 1, [&](int64_t begin, int64_t end) {
+  const int64_t BX = st.blocks_x, BY = st.blocks_y;
+  thread_local std::vector<char> active_of_thread;
+  std::vector<char>& active = active_of_thread;
+  active.assign(static_cast<size_t>(n * BY * BX), 0);
+  thread_local std::vector<float> planar_of_thread;
+  std::vector<float>& planar = planar_of_thread;
+  std::vector<int64_t> planar_off(st.plans.size(), 0);
+  {
+    int64_t total = 0;
+    for (size_t s = 0; s < st.plans.size(); ++s) {
+      planar_off[s] = total;
+      if (!st.plans[s].copy) total += n * p * st.plans[s].h * st.plans[s].w;
+    }
+    planar.resize(static_cast<size_t>(total));
+  }
+  // Stage 0: the coarse block bound, per image.
+  pf(n, src_pixels * p * 6 + 1, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
-    thread_local BoundScratch sc;
-    for (int64_t unit = begin; unit < end; ++unit) {
-      const int64_t img = unit / chunks, ty0 = (unit % chunks) * chunk_rows;
-      bound_candidates(st, img, c, p, ty0, std::min(TY, ty0 + chunk_rows), threshold, sc,
-                       flags.data() + img * p * T);
+    thread_local BlockScratch sc;
+    for (int64_t img = begin; img < end; ++img) {
+      block_bounds(st, img, c, p, threshold, sc, active.data() + img * BY * BX);
+      // The part channels of the interpolated scales, planar ([N, P, h, w]): the exact evaluation
+      // then reads each channel's source rows contiguously instead of one value per cache line.
+      // Only the source rows of active block rows and their neighbours (the exact values reach
+      // kMargin pixels past a flagged tile, never past the neighbouring block row): the rest is
+      // never read, so empty area costs no copy.
+      const char* act = active.data() + img * BY * BX;
+      for (size_t s = 0; s < st.plans.size(); ++s) {
+        const ResizePlan& pl = st.plans[s];
+        if (pl.copy) continue;
+        const float* src = pl.data + img * pl.h * pl.w * c;
+        float* dst = planar.data() + planar_off[s] + img * p * pl.h * pl.w;
+        int64_t next_row = 0;  // rows below it are copied already
+        for (int64_t by = 0; by < BY; ++by) {
+          bool near = false;
+          for (int64_t b = std::max<int64_t>(0, by - 1); b <= std::min(BY - 1, by + 1) && !near; ++b)
+            for (int64_t bx = 0; bx < BX && !near; ++bx) near = act[b * BX + bx] != 0;
+          if (!near) continue;
+          const Range yr = st.block_rows[s][static_cast<size_t>(by)];
+          for (int64_t r = std::max(next_row, yr.lo); r <= yr.hi; ++r)
+            for (int64_t x = 0; x < pl.w; ++x)
+              for (int64_t ch = 0; ch < p; ++ch) dst[(ch * pl.h + r) * pl.w + x] = src[(r * pl.w + x) * c + ch];
+          next_row = std::max(next_row, yr.hi + 1);
+        }
+      }
     }
   });
+  // Stage 1 on the active blocks only, unit = (image, block row).
+  int64_t num_active = 0;
+  for (char a : active) num_active += a;
+  if (num_active > 0) {
+    pf(n * BY, src_pixels * p * 40 / BY * num_active / (n * BY * BX) + 1, [&](int64_t begin, int64_t end) {
+      detail::ScopedKeepDenormals keep_denormals;
+      thread_local BoundScratch sc;
+      std::vector<std::array<int64_t, 2>> runs;
+      for (int64_t unit = begin; unit < end; ++unit) {
+        const int64_t img = unit / BY, by = unit % BY;
+        const char* act = active.data() + unit * BX;
+        runs.clear();
+        for (int64_t bx = 0; bx < BX; ++bx) {
+          if (!act[bx]) continue;
+          const int64_t t0 = bx * kBlock, t1 = std::min(TX, t0 + kBlock);
+          if (!runs.empty() && runs.back()[1] == t0)
+            runs.back()[1] = t1;
+          else
+            runs.push_back({t0, t1});
+        }
+        if (runs.empty()) continue;
+        const int64_t ty0 = by * kBlock;
+        bound_candidates(st, img, c, p, ty0, std::min(TY, ty0 + kBlock), threshold, runs, sc,
+                         flags.data() + img * p * T);
+      }
+    });
+  }
 
   // Stage 2, unit = (image, part): exact values where the flagged tiles need them, then the unit's
   // first K peaks.
@@ -408,15 +629,32 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   pf(n * p, (num_flagged / (n * p) + 1) * kTile * kTile * 30, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
     thread_local NmsScratch sc;
+    std::vector<char> row_any;
+    std::vector<uint8_t> mask;
     PooledPlane pooled(static_cast<size_t>(H * W));
     float* plane = pooled.data.get();
     for (int64_t unit = begin; unit < end; ++unit) {
       const int64_t img = unit / p, part = unit % p;
       const char* flag = flags.data() + unit * T;
       auto flagged = [&](int64_t ty, int64_t tx) { return ty >= 0 && ty < TY && flag[ty * TX + tx] != 0; };
+      // row_any[ty + 1]: whether band ty has a flagged tile (padded by one empty band each side), so
+      // that bands far from any flagged tile cost one test.
+      row_any.assign(static_cast<size_t>(TY + 2), 0);
       bool any = false;
-      for (int64_t i = 0; i < T && !any; ++i) any = flag[i] != 0;
+      for (int64_t ty = 0; ty < TY; ++ty) {
+        for (int64_t tx = 0; tx < TX; ++tx) {
+          if (flag[ty * TX + tx]) {
+            row_any[static_cast<size_t>(ty + 1)] = 1;
+            any = true;
+            break;
+          }
+        }
+      }
       if (!any) continue;
+      std::vector<const float*> planar_src(st.plans.size(), nullptr);
+      for (size_t s = 0; s < st.plans.size(); ++s)
+        if (!st.plans[s].copy)
+          planar_src[s] = planar.data() + planar_off[s] + (img * p + part) * st.plans[s].h * st.plans[s].w;
       // Exact values of every pixel a flagged tile's peak test and centroid read: the tile plus a
       // kMargin ring. Row y of band ty needs the columns (+- kMargin) of the flagged tiles of band ty,
       // of band ty - 1 in its first kMargin rows and of band ty + 1 in its last kMargin rows.
@@ -434,6 +672,9 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
         }
       };
       for (int64_t ty = 0; ty < TY; ++ty) {
+        if (!row_any[static_cast<size_t>(ty)] && !row_any[static_cast<size_t>(ty + 1)] &&
+            !row_any[static_cast<size_t>(ty + 2)])
+          continue;
         const int64_t y0 = ty * kTile, y1 = std::min(H, y0 + kTile);
         sc.cols.clear();
         sc.pieces.clear();
@@ -457,22 +698,52 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
               [&](int64_t x0, int64_t x1) { sc.pieces.push_back({y, ye, x0, x1}); });
           y = ye;
         }
-        if (!sc.pieces.empty()) eval_band(st, cuda_src, img, c, part, W, y0, y1, plane, sc);
+        if (!sc.pieces.empty()) eval_band(st, cuda_src, img, c, part, W, y0, y1, planar_src.data(), plane, sc);
       }
       float* out = peaks + unit * K * 3;
       int64_t cnt = 0;
       // Raster order: bands top to bottom, within a band rows outer, then the flagged tiles left to right.
       for (int64_t ty = 0; ty < TY && cnt < K; ++ty) {
         const int64_t y0 = ty * kTile, y1 = std::min(H, y0 + kTile);
-        bool band_any = false;
-        for (int64_t tx = 0; tx < TX; ++tx) band_any = band_any || flagged(ty, tx);
-        if (!band_any) continue;
+        if (!row_any[static_cast<size_t>(ty + 1)]) continue;
+        // Runs of adjacent flagged tiles, in pixels: the same pixels in the same order as tile by tile.
+        sc.cols.clear();
+        for (int64_t tx = 0; tx < TX; ++tx) {
+          if (!flagged(ty, tx)) continue;
+          const int64_t x1 = std::min(W, (tx + 1) * kTile);
+          if (!sc.cols.empty() && sc.cols.back()[1] == tx * kTile)
+            sc.cols.back()[1] = x1;
+          else
+            sc.cols.push_back({tx * kTile, x1});
+        }
         for (int64_t yy = y0; yy < y1 && cnt < K; ++yy) {
-          for (int64_t tx = 0; tx < TX && cnt < K; ++tx) {
-            if (!flagged(ty, tx)) continue;
-            const int64_t x1 = std::min(W, (tx + 1) * kTile);
-            for (int64_t x = tx * kTile; x < x1; ++x) {
-              if (!(plane[yy * W + x] > threshold)) continue;
+          for (size_t ri = 0; ri < sc.cols.size() && cnt < K; ++ri) {
+            const float* row = plane + yy * W;
+            const int64_t xa = sc.cols[ri][0], xb = sc.cols[ri][1];
+            // Candidates in x order, branch-free: v > threshold and v >= both in-map row neighbours,
+            // which every peak of either rule satisfies (a NaN fails it and is_peak alike); the
+            // neighbours lie in the evaluated margin. is_peak then decides.
+            sc.xs.clear();
+            if (xa == 0) sc.xs.push_back(0);
+            const int64_t ia = std::max<int64_t>(xa, 1), ib = std::min<int64_t>(xb, W - 1);
+            if (ib > ia) {
+              const int64_t len = ib - ia;
+              mask.resize(static_cast<size_t>(len + 8));
+              candidate_mask(row, ia, ib, threshold, mask.data());
+              std::memset(mask.data() + len, 0, 8);
+              // Eight mask bytes at a time: most words of a run are all zero.
+              for (int64_t i = 0; i < len; i += 8) {
+                uint64_t word;
+                std::memcpy(&word, mask.data() + i, 8);
+                while (word != 0) {
+                  const int bit = __builtin_ctzll(word);
+                  sc.xs.push_back(ia + i + bit / 8);
+                  word &= word - 1;
+                }
+              }
+            }
+            if (xb == W && W > 1) sc.xs.push_back(W - 1);
+            for (const int64_t x : sc.xs) {
               if (!detail::is_peak(cuda_rule, plane, x, yy, W, H, 1, W, threshold)) continue;
               detail::refine_peak(plane, x, yy, W, H, 1, W, params.offset_x, params.offset_y, out + cnt * 3);
               if (++cnt == K) break;
@@ -537,7 +808,7 @@ std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n
         const float* pa = pk + (A * k + ia) * 3;
         for (int ib = 0; ib < nb; ++ib) {
           const float* pb = pk + (B * k + ib) * 3;
-          t[static_cast<size_t>(ia * nb + ib)] = detail::paf_line_score(
+          t[static_cast<size_t>(ia * nb + ib)] = detail::paf_line_score<true>(
               pa[0], pa[1], pb[0], pb[1], static_cast<int>(W), static_cast<int>(H), ps, sampler);
         }
       }

@@ -33,8 +33,10 @@ using ParallelFor = std::function<void(int64_t n, int64_t cost_per_unit, const R
 // Runs fn(0, n) on the calling thread.
 void serial_for(int64_t n, int64_t cost_per_unit, const RangeFn& fn);
 
-// A ParallelFor over std::threads (at most `threads`, 0 = hardware concurrency), used where no
-// framework pool exists (the numpy entry points). Small jobs run on the calling thread.
+// A ParallelFor over a process-wide pool of persistent std::threads (at most `threads` take part, the
+// calling thread included; 0 = hardware concurrency), used where no framework pool exists (the numpy
+// entry points). Small jobs, and calls made from inside a task of this pool, run on the calling
+// thread. Safe to call from several threads at once; a task's exception is rethrown to the caller.
 ParallelFor thread_parallel_for(int threads = 0);
 
 // Builds "what: expected E, got G" messages consistently.

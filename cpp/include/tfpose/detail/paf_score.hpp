@@ -46,12 +46,24 @@ TFPOSE_HD float close_score(float nms_threshold) {
   return static_cast<float>(static_cast<double>(nms_threshold) + 1e-6);
 }
 
+// Smallest passing-sample count c in [0, n] with float(c) / float(n) > min_above (the pair's count
+// rule), n + 1 if none. float(c) / float(n) never decreases with c, so fewer than this many passing
+// samples can never pass the rule.
+TFPOSE_HD int paf_min_passing(int n, float min_above) {
+  for (int c = 0; c <= n; ++c)
+    if (static_cast<float>(c) / static_cast<float>(n) > min_above) return c;
+  return n + 1;
+}
+
 // Score of the line from a = (ax, ay) to b = (bx, by) (peak coordinates, NMS offset included) over a
 // W x H field. sample(px, py, &vx, &vy) returns the PAF's x and y components at integer pixel (px, py).
 // A NaN PAF sample fails the per-sample test (every comparison with NaN is false). Returns 0 for
 // coincident points, the mean of the passing samples if enough pass, else the close-keypoint
 // fallback or params.fail_score.
-template <typename Sampler>
+// kEarlyExit: stop sampling once the samples left cannot lift the count to paf_min_passing (the
+// result is then the fallback whatever they hold, so it is the same float); for callers whose
+// samples are expensive (the fast path's per-pixel bicubic evaluation).
+template <bool kEarlyExit = false, typename Sampler>
 TFPOSE_HD float paf_line_score(float ax, float ay, float bx, float by, int w, int h,
                                const PafScoreParams& params, const Sampler& sample) {
   const float dx = bx - ax;
@@ -65,7 +77,9 @@ TFPOSE_HD float paf_line_score(float ax, float ay, float bx, float by, int w, in
   const float step_y = dy / static_cast<float>(n);
   float sum = 0.f;
   unsigned count = 0;
+  const int need = kEarlyExit ? paf_min_passing(n, params.inter_min_above_threshold) : 0;
   for (int m = 0; m < n; ++m) {
+    if (kEarlyExit && static_cast<int>(count) + (n - m) < need) break;
     const int px = clamped_pir(ax + static_cast<float>(m) * step_x, w);
     const int py = clamped_pir(ay + static_cast<float>(m) * step_y, h);
     float vx, vy;
