@@ -72,6 +72,12 @@ def main() -> None:
     # Resize: the baseline first, then tfpose, ratio = cv2 / tfpose.
     op = f"resize {w}x{h}x{c} -> {W}x{H}"
     base = add(op, "cv2.resize INTER_CUBIC per channel, 1 thread", cv2_resize)
+    # OpenPose's CPU build links the distribution's OpenCV, built without Intel's IPP; the PyPI wheel
+    # routes INTER_CUBIC through IPP, so both are shown.
+    cv2.ipp.setUseIPP(False)
+    add(op, "same, IPP off (as Debian's OpenCV under OpenPose)", cv2_resize, base)
+    cv2.ipp.setUseIPP(True)
+    add(op, "memory floor: np.empty + fill of the output", lambda: np.empty((1, H, W, c), np.float32).fill(1.0), base)
     add(op, "tfpose numpy entry, 1 thread", lambda: numpy_ops.resize_and_merge(net, threads=1), base)
     add(op, "tfpose numpy entry, 2 threads", lambda: numpy_ops.resize_and_merge(net, threads=2), base)
     add(op, "tfpose TF op (eager, intra-op pool)", lambda: tfops.resize_and_merge(net_t).numpy(), base)
