@@ -80,9 +80,15 @@ def prepare_inputs(path: Path, quick: bool) -> dict:
     for k in people:
         arrays[f"people{k}"] = synthetic.render(k)[0]
     areas = [1, 2] if quick else [1, 1.5, 2]
+    five = synthetic.render(5)[0]
     for a in areas:
+        # The same 5 people at the same size in the top-left corner, the rest empty: the candidate
+        # peaks stay, only the area grows (background channel 1 where no part is, as rendered).
         g = (int(round(46 * a)), int(round(82 * a)))
-        arrays[f"area{a}"] = synthetic.render(5, g, people_grid_hw=(46, 82))[0]
+        big = np.zeros((1, g[0], g[1], five.shape[-1]), np.float32)
+        big[..., 18] = 1.0
+        big[:, :46, :82] = five
+        arrays[f"area{a}"] = big
     np.savez(path, **arrays)
     meta = {"image_hw": list(sz.image_hw), "net_input_hw": list(sz.net_input_hw),
             "scale_ratios": list(sz.scale_ratios), "net_wh": [list(x) for x in sz.net_wh],
@@ -524,12 +530,9 @@ in the same run. "fast = dense people": the fast and dense chains returned the s
 Cores: each core count runs in its own process (TF intra/inter-op threads, `threads=` of the numpy
 entries, `cv2.setNumThreads` and OMP/OpenBLAS threads all set to it).
 
-Reading the dense rows: "dense tfpose" is one C++ call and costs more than the sum of its stages
-in the per-stage split (separate numpy calls). The difference is kernel time spent faulting in the
-C++ chain's fresh `std::vector` buffers page by page (this kernel's transparent huge pages are
-`madvise`-only; numpy madvises its large arrays, the C++ core does not): with
-`NUMPY_MADVISE_HUGEPAGE=0` the stage-by-stage chain costs as much system time as the single call
-(about 30 ms per 656x368 image here).
+Reading the dense rows: "dense tfpose" is one C++ call; its full-resolution maps live in
+uninitialised, huge-page-advised buffers (zero-filled `std::vector`s faulted in 4 KiB at a time cost
+about 30 ms per 656x368 image here), so it costs about the sum of its stages in the split below.
 """
     found_line = ("People per image found by the fast, OpenPose-CPU-equiv. and TF-native chains "
                   "(cores/batch/scales: counts): " + "; ".join(found) + ".\n\n")
@@ -542,8 +545,9 @@ C++ chain's fresh `std::vector` buffers page by page (this kernel's transparent 
             "refinement and the connector, and the fast path should follow them.\n\n"
             + sweep("people", "people")
             + "\n\n### Cost vs map area (synthetic, 1 core, the same 5 people)\n\n"
-            "The same 5 people drawn on net-output grids of 1x, 2.25x and 4x the area (maps up to "
-            "1312x736): the candidate peaks stay the same while the dense maps grow with the area.\n\n"
+            "The same 5 people (same size, top-left) on net-output grids of 1x, 2.25x and 4x the "
+            "area, the rest empty (maps up to 1312x736): the candidate peaks stay the same while the "
+            "dense maps grow with the area.\n\n"
             + sweep("area", "area factor (per side)")
             + "\n\n### Peak memory (1 core, 1 scale)\n\n"
             "Growth of the peak RSS (VmHWM, reset just before the call) over one call of "
