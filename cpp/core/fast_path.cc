@@ -443,8 +443,16 @@ TFPOSE_BOUND_CLONES void candidate_mask(const float* __restrict row, int64_t ia,
   }
 }
 
+// Horizontal values are cached per source row in chunks of kChunk target columns: the bands of
+// one unit share most of their source rows (a source row feeds ~4 bands at 8x upsampling), so each
+// chunk's horizontal pass runs once per unit instead of once per band.
+constexpr int64_t kChunk = 8;
+
 struct NmsScratch {
-  std::vector<float> hrows;  // [source rows of a band, W]: horizontally interpolated values
+  std::vector<float> hcache;          // per interpolated scale [h, W]: horizontally interpolated values
+  std::vector<int64_t> hcache_off;    // [S]: offset of scale s in hcache and (/ W * chunks) in stamp
+  std::vector<uint32_t> stamp;        // per scale [h, chunks]: == gen where the chunk is computed
+  uint32_t gen = 0;                   // one per unit, so that stale chunks need no clearing
   std::vector<std::array<int64_t, 2>> cols;      // column runs [x0, x1) of the band's union
   std::vector<std::array<int64_t, 4>> pieces;    // (y0, y1, x0, x1) that need exact values
   std::vector<int64_t> xs;                       // peak candidates of one row run
@@ -492,13 +500,30 @@ void eval_band(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t ch
       continue;
     }
     const Range rr = tap_range(p, false, by0, by1);
-    sc.hrows.resize(static_cast<size_t>((rr.hi - rr.lo + 1) * W));
+    const int64_t chunks = (W + kChunk - 1) / kChunk;
+    float* hbase = sc.hcache.data() + sc.hcache_off[static_cast<size_t>(s)];
+    uint32_t* sbase = sc.stamp.data() + sc.hcache_off[static_cast<size_t>(s)] / W * chunks;
     for (int64_t r = rr.lo; r <= rr.hi; ++r) {
       const float* g = planar[s] + r * p.w;
-      float* h = sc.hrows.data() + (r - rr.lo) * W;
-      for (const auto& run : sc.cols) horizontal_run(g, st.soa_x[static_cast<size_t>(s)], run[0], run[1], h);
+      float* h = hbase + r * W;
+      uint32_t* stamp = sbase + r * chunks;
+      for (const auto& run : sc.cols) {
+        // Maximal spans of chunks not yet computed for this row, each in one horizontal_run.
+        int64_t k0 = run[0] / kChunk;
+        const int64_t k1 = (run[1] + kChunk - 1) / kChunk;
+        while (k0 < k1) {
+          if (stamp[k0] == sc.gen) {
+            ++k0;
+            continue;
+          }
+          int64_t ke = k0;
+          while (ke < k1 && stamp[ke] != sc.gen) stamp[ke++] = sc.gen;
+          horizontal_run(g, st.soa_x[static_cast<size_t>(s)], k0 * kChunk, std::min(W, ke * kChunk), h);
+          k0 = ke;
+        }
+      }
     }
-    const float* hr = sc.hrows.data();
+    const float* hr = hbase + rr.lo * W;  // the vertical taps below index it from rr.lo
     for (const auto& q : sc.pieces) {
       const int64_t x0 = q[2], n = q[3] - q[2];
       for (int64_t y = q[0]; y < q[1]; ++y) {
@@ -633,9 +658,23 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
     std::vector<uint8_t> mask;
     PooledPlane pooled(static_cast<size_t>(H * W));
     float* plane = pooled.data.get();
+    {
+      const int64_t chunks = (W + kChunk - 1) / kChunk;
+      int64_t total = 0;
+      sc.hcache_off.assign(st.plans.size(), 0);
+      for (size_t s = 0; s < st.plans.size(); ++s) {
+        sc.hcache_off[s] = total;
+        if (!st.plans[s].copy) total += st.plans[s].h * W;
+      }
+      if (sc.hcache.size() < static_cast<size_t>(total)) sc.hcache.resize(static_cast<size_t>(total));
+      // A fresh stamp array (the shape may differ from the previous call's); gen restarts with it.
+      sc.stamp.assign(static_cast<size_t>(total / W * chunks), 0);
+      sc.gen = 0;
+    }
     for (int64_t unit = begin; unit < end; ++unit) {
       const int64_t img = unit / p, part = unit % p;
       const char* flag = flags.data() + unit * T;
+      ++sc.gen;  // the horizontal cache holds another unit's channel
       auto flagged = [&](int64_t ty, int64_t tx) { return ty >= 0 && ty < TY && flag[ty * TX + tx] != 0; };
       // row_any[ty + 1]: whether band ty has a flagged tile (padded by one empty band each side), so
       // that bands far from any flagged tile cost one test.
