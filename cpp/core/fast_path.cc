@@ -458,20 +458,31 @@ struct NmsScratch {
   std::vector<int64_t> xs;                       // peak candidates of one row run
 };
 
-template <detail::MergeStep mode>
-void vertical_run(const float* r0, const float* r1, const float* r2, const float* r3, const float w[4], int64_t n,
-                  float k, float* __restrict o) {
-  for (int64_t j = 0; j < n; ++j) o[j] = detail::merge_step(mode, o[j], detail::cubic_sum(r0[j], r1[j], r2[j], r3[j], w), k);
-}
+// o[j] = merge_step(mode, o[j], cubic_sum of the four rows at j) for j < n. One cloned function per
+// mode (target_clones does not take templates); the AVX2 clone has no FMA, so it rounds exactly like
+// the default one and the dense resize.
+#define TFPOSE_VERTICAL_RUN(name, mode)                                                                     \
+  TFPOSE_BOUND_CLONES void name(const float* __restrict r0, const float* __restrict r1,                    \
+                                const float* __restrict r2, const float* __restrict r3, const float* wp,   \
+                                int64_t n, float k, float* __restrict o) {                                 \
+    const float w[4] = {wp[0], wp[1], wp[2], wp[3]};                                                      \
+    for (int64_t j = 0; j < n; ++j)                                                                        \
+      o[j] = detail::merge_step(mode, o[j], detail::cubic_sum(r0[j], r1[j], r2[j], r3[j], w), k);          \
+  }
+TFPOSE_VERTICAL_RUN(vertical_assign, detail::MergeStep::kAssign)
+TFPOSE_VERTICAL_RUN(vertical_add, detail::MergeStep::kAdd)
+TFPOSE_VERTICAL_RUN(vertical_add_scale, detail::MergeStep::kAddThenScale)
+TFPOSE_VERTICAL_RUN(vertical_add_divide, detail::MergeStep::kAddThenDivide)
+#undef TFPOSE_VERTICAL_RUN
 
 void vertical_run(detail::MergeStep mode, const float* r0, const float* r1, const float* r2, const float* r3,
                   const float w[4], int64_t n, float k, float* o) {
   using M = detail::MergeStep;
   switch (mode) {
-    case M::kAssign: return vertical_run<M::kAssign>(r0, r1, r2, r3, w, n, k, o);
-    case M::kAdd: return vertical_run<M::kAdd>(r0, r1, r2, r3, w, n, k, o);
-    case M::kAddThenScale: return vertical_run<M::kAddThenScale>(r0, r1, r2, r3, w, n, k, o);
-    case M::kAddThenDivide: return vertical_run<M::kAddThenDivide>(r0, r1, r2, r3, w, n, k, o);
+    case M::kAssign: return vertical_assign(r0, r1, r2, r3, w, n, k, o);
+    case M::kAdd: return vertical_add(r0, r1, r2, r3, w, n, k, o);
+    case M::kAddThenScale: return vertical_add_scale(r0, r1, r2, r3, w, n, k, o);
+    case M::kAddThenDivide: return vertical_add_divide(r0, r1, r2, r3, w, n, k, o);
   }
 }
 
@@ -533,6 +544,44 @@ void eval_band(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t ch
                      plane + y * W + x0);
       }
     }
+  }
+}
+
+// Whether any of the n bytes at f is nonzero; eight at a time, flag rows being mostly zero.
+inline bool any_nonzero(const char* f, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, f + i, 8);
+    if (w != 0) return true;
+  }
+  for (; i < n; ++i)
+    if (f[i]) return true;
+  return false;
+}
+
+// emit(t0, t1) for every maximal run [t0, t1) of nonzero bytes among f[0, n), left to right;
+// zero bytes are skipped eight at a time.
+template <typename Emit>
+void for_runs(const char* f, int64_t n, Emit emit) {
+  int64_t t = 0;
+  while (t < n) {
+    if (t + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, f + t, 8);
+      if (w == 0) {
+        t += 8;
+        continue;
+      }
+      t += __builtin_ctzll(w) / 8;  // little-endian: the lowest set byte is the first nonzero one
+    } else if (!f[t]) {
+      ++t;
+      continue;
+    }
+    int64_t t1 = t + 1;
+    while (t1 < n && f[t1]) ++t1;
+    emit(t, t1);
+    t = t1;
   }
 }
 
@@ -653,8 +702,12 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   for (char f : flags) num_flagged += f;
   pf(n * p, (num_flagged / (n * p) + 1) * kTile * kTile * 30, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
-    thread_local NmsScratch sc;
+    thread_local NmsScratch sc_of_thread;
+    NmsScratch& sc = sc_of_thread;  // one TLS lookup, not one per use in the loops below
     std::vector<char> row_any;
+    const std::vector<char> zeros(static_cast<size_t>(TX), 0);
+    std::array<std::vector<char>, 4> need;
+    for (auto& v : need) v.resize(static_cast<size_t>(TX));
     std::vector<uint8_t> mask;
     PooledPlane pooled(static_cast<size_t>(H * W));
     float* plane = pooled.data.get();
@@ -675,19 +728,14 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
       const int64_t img = unit / p, part = unit % p;
       const char* flag = flags.data() + unit * T;
       ++sc.gen;  // the horizontal cache holds another unit's channel
-      auto flagged = [&](int64_t ty, int64_t tx) { return ty >= 0 && ty < TY && flag[ty * TX + tx] != 0; };
       // row_any[ty + 1]: whether band ty has a flagged tile (padded by one empty band each side), so
       // that bands far from any flagged tile cost one test.
       row_any.assign(static_cast<size_t>(TY + 2), 0);
       bool any = false;
       for (int64_t ty = 0; ty < TY; ++ty) {
-        for (int64_t tx = 0; tx < TX; ++tx) {
-          if (flag[ty * TX + tx]) {
-            row_any[static_cast<size_t>(ty + 1)] = 1;
-            any = true;
-            break;
-          }
-        }
+        const bool a = any_nonzero(flag + ty * TX, TX);
+        row_any[static_cast<size_t>(ty + 1)] = a;
+        any = any || a;
       }
       if (!any) continue;
       std::vector<const float*> planar_src(st.plans.size(), nullptr);
@@ -697,44 +745,39 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
       // Exact values of every pixel a flagged tile's peak test and centroid read: the tile plus a
       // kMargin ring. Row y of band ty needs the columns (+- kMargin) of the flagged tiles of band ty,
       // of band ty - 1 in its first kMargin rows and of band ty + 1 in its last kMargin rows.
-      auto add_runs = [&](auto need, auto emit) {
-        int64_t tx = 0;
-        while (tx < TX) {
-          if (!need(tx)) {
-            ++tx;
-            continue;
-          }
-          int64_t t1 = tx + 1;
-          while (t1 < TX && need(t1)) ++t1;
-          emit(std::max<int64_t>(0, tx * kTile - kMargin), std::min(W, t1 * kTile + kMargin));
-          tx = t1;
-        }
-      };
+      // need[0..3][tx]: flagged in band ty, or in ty - 1 (bit 0 of the index), or in ty + 1 (bit 1).
       for (int64_t ty = 0; ty < TY; ++ty) {
         if (!row_any[static_cast<size_t>(ty)] && !row_any[static_cast<size_t>(ty + 1)] &&
             !row_any[static_cast<size_t>(ty + 2)])
           continue;
         const int64_t y0 = ty * kTile, y1 = std::min(H, y0 + kTile);
+        const char* fm = flag + ty * TX;
+        const char* fu = row_any[static_cast<size_t>(ty)] ? fm - TX : zeros.data();
+        const char* fd = row_any[static_cast<size_t>(ty + 2)] ? fm + TX : zeros.data();
+        for (int64_t t = 0; t < TX; ++t) {
+          need[0][static_cast<size_t>(t)] = fm[t];
+          need[1][static_cast<size_t>(t)] = static_cast<char>(fm[t] | fu[t]);
+          need[2][static_cast<size_t>(t)] = static_cast<char>(fm[t] | fd[t]);
+          need[3][static_cast<size_t>(t)] = static_cast<char>(fm[t] | fu[t] | fd[t]);
+        }
         sc.cols.clear();
         sc.pieces.clear();
-        add_runs([&](int64_t t) { return flagged(ty - 1, t) || flagged(ty, t) || flagged(ty + 1, t); },
-                 [&](int64_t x0, int64_t x1) {
-                   if (!sc.cols.empty() && x0 <= sc.cols.back()[1])
-                     sc.cols.back()[1] = x1;
-                   else
-                     sc.cols.push_back({x0, x1});
-                 });
+        for_runs(need[3].data(), TX, [&](int64_t t0, int64_t t1) {
+          const int64_t x0 = std::max<int64_t>(0, t0 * kTile - kMargin), x1 = std::min(W, t1 * kTile + kMargin);
+          if (!sc.cols.empty() && x0 <= sc.cols.back()[1])
+            sc.cols.back()[1] = x1;
+          else
+            sc.cols.push_back({x0, x1});
+        });
         if (sc.cols.empty()) continue;
         int64_t y = y0;
         while (y < y1) {
           const bool top = y - y0 < kMargin, bottom = y0 + kTile - y <= kMargin;
           int64_t ye = y + 1;
           while (ye < y1 && (ye - y0 < kMargin) == top && (y0 + kTile - ye <= kMargin) == bottom) ++ye;
-          add_runs(
-              [&](int64_t t) {
-                return flagged(ty, t) || (top && flagged(ty - 1, t)) || (bottom && flagged(ty + 1, t));
-              },
-              [&](int64_t x0, int64_t x1) { sc.pieces.push_back({y, ye, x0, x1}); });
+          for_runs(need[(top ? 1 : 0) | (bottom ? 2 : 0)].data(), TX, [&](int64_t t0, int64_t t1) {
+            sc.pieces.push_back({y, ye, std::max<int64_t>(0, t0 * kTile - kMargin), std::min(W, t1 * kTile + kMargin)});
+          });
           y = ye;
         }
         if (!sc.pieces.empty()) eval_band(st, cuda_src, img, c, part, W, y0, y1, planar_src.data(), plane, sc);
@@ -747,14 +790,8 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
         if (!row_any[static_cast<size_t>(ty + 1)]) continue;
         // Runs of adjacent flagged tiles, in pixels: the same pixels in the same order as tile by tile.
         sc.cols.clear();
-        for (int64_t tx = 0; tx < TX; ++tx) {
-          if (!flagged(ty, tx)) continue;
-          const int64_t x1 = std::min(W, (tx + 1) * kTile);
-          if (!sc.cols.empty() && sc.cols.back()[1] == tx * kTile)
-            sc.cols.back()[1] = x1;
-          else
-            sc.cols.push_back({tx * kTile, x1});
-        }
+        for_runs(flag + ty * TX, TX,
+                 [&](int64_t t0, int64_t t1) { sc.cols.push_back({t0 * kTile, std::min(W, t1 * kTile)}); });
         for (int64_t yy = y0; yy < y1 && cnt < K; ++yy) {
           for (size_t ri = 0; ri < sc.cols.size() && cnt < K; ++ri) {
             const float* row = plane + yy * W;
