@@ -443,18 +443,17 @@ TFPOSE_BOUND_CLONES void candidate_mask(const float* __restrict row, int64_t ia,
   }
 }
 
-// Horizontal values are cached per source row in chunks of kChunk target columns: the bands of
-// one unit share most of their source rows (a source row feeds ~4 bands at 8x upsampling), so each
-// chunk's horizontal pass runs once per unit instead of once per band.
+// The horizontal pass runs once per unit over the union of what its bands need, per source row in
+// chunks of kChunk target columns: the bands of a unit share most of their source rows (a source
+// row feeds ~4 bands at 8x upsampling).
 constexpr int64_t kChunk = 8;
 
 struct NmsScratch {
   std::vector<float> hcache;          // per interpolated scale [h, W]: horizontally interpolated values
-  std::vector<int64_t> hcache_off;    // [S]: offset of scale s in hcache and (/ W * chunks) in stamp
-  std::vector<uint32_t> stamp;        // per scale [h, chunks]: == gen where the chunk is computed
-  uint32_t gen = 0;                   // one per unit, so that stale chunks need no clearing
+  std::vector<int64_t> hcache_off;    // [S]: offset of scale s in hcache (and / W * chunks in need)
+  std::vector<char> need;             // per interpolated scale [h, chunks]: chunk needed by some band
   std::vector<std::array<int64_t, 2>> cols;      // column runs [x0, x1) of the band's union
-  std::vector<std::array<int64_t, 4>> pieces;    // (y0, y1, x0, x1) that need exact values
+  std::vector<std::array<int64_t, 4>> pieces;    // (y0, y1, x0, x1) of the unit that need exact values
   std::vector<int64_t> xs;                       // peak candidates of one row run
 };
 
@@ -483,67 +482,6 @@ void vertical_run(detail::MergeStep mode, const float* r0, const float* r1, cons
     case M::kAdd: return vertical_add(r0, r1, r2, r3, w, n, k, o);
     case M::kAddThenScale: return vertical_add_scale(r0, r1, r2, r3, w, n, k, o);
     case M::kAddThenDivide: return vertical_add_divide(r0, r1, r2, r3, w, n, k, o);
-  }
-}
-
-// Exact merged values of channel `channel` over the pieces (y0, y1, x0, x1) of one band of rows
-// [by0, by1) into plane ([H, W]); sc.cols holds column runs covering every piece's columns. Per
-// scale: the horizontal pass of the source rows the band reads over those runs (shared by all
-// pieces), then the vertical pass and merge_step per piece: the dense resize's operations in its
-// order, so the values are bit-identical to it.
-// planar[s]: the channel's [h, w] plane of interpolated scale s (see fast_nms), unused for copies.
-void eval_band(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t channel, int64_t W, int64_t by0,
-               int64_t by1, const float* const* planar, float* plane, NmsScratch& sc) {
-  const int64_t S = static_cast<int64_t>(st.plans.size());
-  const float k = detail::merge_constant(S, cuda);
-  for (int64_t s = 0; s < S; ++s) {
-    const ResizePlan& p = st.plans[static_cast<size_t>(s)];
-    const detail::MergeStep mode = detail::merge_step_of(s, S, cuda);
-    if (p.copy) {
-      const float* src = p.data + img * p.h * p.w * c + channel;
-      const int64_t rs = p.w * c;
-      for (const auto& q : sc.pieces)
-        for (int64_t y = q[0]; y < q[1]; ++y)
-          for (int64_t x = q[2]; x < q[3]; ++x) {
-            float& o = plane[y * W + x];
-            o = detail::merge_step(mode, o, src[y * rs + x * c], k);
-          }
-      continue;
-    }
-    const Range rr = tap_range(p, false, by0, by1);
-    const int64_t chunks = (W + kChunk - 1) / kChunk;
-    float* hbase = sc.hcache.data() + sc.hcache_off[static_cast<size_t>(s)];
-    uint32_t* sbase = sc.stamp.data() + sc.hcache_off[static_cast<size_t>(s)] / W * chunks;
-    for (int64_t r = rr.lo; r <= rr.hi; ++r) {
-      const float* g = planar[s] + r * p.w;
-      float* h = hbase + r * W;
-      uint32_t* stamp = sbase + r * chunks;
-      for (const auto& run : sc.cols) {
-        // Maximal spans of chunks not yet computed for this row, each in one horizontal_run.
-        int64_t k0 = run[0] / kChunk;
-        const int64_t k1 = (run[1] + kChunk - 1) / kChunk;
-        while (k0 < k1) {
-          if (stamp[k0] == sc.gen) {
-            ++k0;
-            continue;
-          }
-          int64_t ke = k0;
-          while (ke < k1 && stamp[ke] != sc.gen) stamp[ke++] = sc.gen;
-          horizontal_run(g, st.soa_x[static_cast<size_t>(s)], k0 * kChunk, std::min(W, ke * kChunk), h);
-          k0 = ke;
-        }
-      }
-    }
-    const float* hr = hbase + rr.lo * W;  // the vertical taps below index it from rr.lo
-    for (const auto& q : sc.pieces) {
-      const int64_t x0 = q[2], n = q[3] - q[2];
-      for (int64_t y = q[0]; y < q[1]; ++y) {
-        const CubicTaps& ty = p.ytaps[static_cast<size_t>(y)];
-        vertical_run(mode, hr + (ty.idx[0] - rr.lo) * W + x0, hr + (ty.idx[1] - rr.lo) * W + x0,
-                     hr + (ty.idx[2] - rr.lo) * W + x0, hr + (ty.idx[3] - rr.lo) * W + x0, ty.w, n, k,
-                     plane + y * W + x0);
-      }
-    }
   }
 }
 
@@ -582,6 +520,64 @@ void for_runs(const char* f, int64_t n, Emit emit) {
     while (t1 < n && f[t1]) ++t1;
     emit(t, t1);
     t = t1;
+  }
+}
+
+// Marks the chunks of the source rows that band [by0, by1) reads over the column runs sc.cols.
+void mark_band(const NmsSetup& st, int64_t W, int64_t by0, int64_t by1, NmsScratch& sc) {
+  const int64_t chunks = (W + kChunk - 1) / kChunk;
+  for (size_t s = 0; s < st.plans.size(); ++s) {
+    const ResizePlan& p = st.plans[s];
+    if (p.copy) continue;
+    const Range rr = tap_range(p, false, by0, by1);
+    char* base = sc.need.data() + sc.hcache_off[s] / W * chunks;
+    for (int64_t r = rr.lo; r <= rr.hi; ++r)
+      for (const auto& run : sc.cols) {
+        const int64_t k0 = run[0] / kChunk, k1 = (run[1] + kChunk - 1) / kChunk;
+        std::memset(base + r * chunks + k0, 1, static_cast<size_t>(k1 - k0));
+      }
+  }
+}
+
+// Exact merged values of channel `channel` over the unit's pieces (y0, y1, x0, x1) into plane
+// ([H, W]); sc.need marks the horizontal values they read. Per scale: the horizontal pass of the
+// marked chunks, then the vertical pass and merge_step per piece: the dense resize's operations in
+// its order (scales in order per pixel; the pieces are disjoint), so the values are bit-identical.
+// planar[s]: the channel's [h, w] plane of interpolated scale s (see fast_nms), unused for copies.
+void eval_unit(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t channel, int64_t W,
+               const float* const* planar, float* plane, NmsScratch& sc) {
+  const int64_t S = static_cast<int64_t>(st.plans.size());
+  const float k = detail::merge_constant(S, cuda);
+  const int64_t chunks = (W + kChunk - 1) / kChunk;
+  for (int64_t s = 0; s < S; ++s) {
+    const ResizePlan& p = st.plans[static_cast<size_t>(s)];
+    const detail::MergeStep mode = detail::merge_step_of(s, S, cuda);
+    if (p.copy) {
+      const float* src = p.data + img * p.h * p.w * c + channel;
+      const int64_t rs = p.w * c;
+      for (const auto& q : sc.pieces)
+        for (int64_t y = q[0]; y < q[1]; ++y)
+          for (int64_t x = q[2]; x < q[3]; ++x) {
+            float& o = plane[y * W + x];
+            o = detail::merge_step(mode, o, src[y * rs + x * c], k);
+          }
+      continue;
+    }
+    float* hr = sc.hcache.data() + sc.hcache_off[static_cast<size_t>(s)];
+    const char* need = sc.need.data() + sc.hcache_off[static_cast<size_t>(s)] / W * chunks;
+    for (int64_t r = 0; r < p.h; ++r)
+      for_runs(need + r * chunks, chunks, [&](int64_t k0, int64_t k1) {
+        horizontal_run(planar[s] + r * p.w, st.soa_x[static_cast<size_t>(s)], k0 * kChunk,
+                       std::min(W, k1 * kChunk), hr + r * W);
+      });
+    for (const auto& q : sc.pieces) {
+      const int64_t x0 = q[2], n = q[3] - q[2];
+      for (int64_t y = q[0]; y < q[1]; ++y) {
+        const CubicTaps& ty = p.ytaps[static_cast<size_t>(y)];
+        vertical_run(mode, hr + ty.idx[0] * W + x0, hr + ty.idx[1] * W + x0, hr + ty.idx[2] * W + x0,
+                     hr + ty.idx[3] * W + x0, ty.w, n, k, plane + y * W + x0);
+      }
+    }
   }
 }
 
@@ -720,14 +716,11 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
         if (!st.plans[s].copy) total += st.plans[s].h * W;
       }
       if (sc.hcache.size() < static_cast<size_t>(total)) sc.hcache.resize(static_cast<size_t>(total));
-      // A fresh stamp array (the shape may differ from the previous call's); gen restarts with it.
-      sc.stamp.assign(static_cast<size_t>(total / W * chunks), 0);
-      sc.gen = 0;
+      sc.need.resize(static_cast<size_t>(total / W * chunks));
     }
     for (int64_t unit = begin; unit < end; ++unit) {
       const int64_t img = unit / p, part = unit % p;
       const char* flag = flags.data() + unit * T;
-      ++sc.gen;  // the horizontal cache holds another unit's channel
       // row_any[ty + 1]: whether band ty has a flagged tile (padded by one empty band each side), so
       // that bands far from any flagged tile cost one test.
       row_any.assign(static_cast<size_t>(TY + 2), 0);
@@ -738,6 +731,8 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
         any = any || a;
       }
       if (!any) continue;
+      std::fill(sc.need.begin(), sc.need.end(), 0);
+      sc.pieces.clear();
       std::vector<const float*> planar_src(st.plans.size(), nullptr);
       for (size_t s = 0; s < st.plans.size(); ++s)
         if (!st.plans[s].copy)
@@ -761,7 +756,6 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
           need[3][static_cast<size_t>(t)] = static_cast<char>(fm[t] | fu[t] | fd[t]);
         }
         sc.cols.clear();
-        sc.pieces.clear();
         for_runs(need[3].data(), TX, [&](int64_t t0, int64_t t1) {
           const int64_t x0 = std::max<int64_t>(0, t0 * kTile - kMargin), x1 = std::min(W, t1 * kTile + kMargin);
           if (!sc.cols.empty() && x0 <= sc.cols.back()[1])
@@ -780,8 +774,9 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
           });
           y = ye;
         }
-        if (!sc.pieces.empty()) eval_band(st, cuda_src, img, c, part, W, y0, y1, planar_src.data(), plane, sc);
+        mark_band(st, W, y0, y1, sc);
       }
+      eval_unit(st, cuda_src, img, c, part, W, planar_src.data(), plane, sc);
       float* out = peaks + unit * K * 3;
       int64_t cnt = 0;
       // Raster order: bands top to bottom, within a band rows outer, then the flagged tiles left to right.
