@@ -130,9 +130,12 @@ struct SoaTaps {
   std::vector<float> w[4];
 };
 
-// What every unit of fast_nms shares, built once per call.
-struct NmsSetup {
-  std::vector<ResizePlan> plans;
+// What every unit of fast_nms shares that depends only on the shapes and taps: built once and
+// cached across calls (keyed by the taps themselves), since building it costs about as much as
+// bounding an empty frame.
+struct NmsGeom {
+  int64_t H = 0, W = 0;
+  std::vector<ResizePlan> key;  // the plans it was built from, data pointers cleared
   int64_t tiles_x = 0, tiles_y = 0;
   int64_t blocks_x = 0, blocks_y = 0;
   std::vector<std::vector<TileWeights>> tile_cols, tile_rows;  // [S][tiles_x], [S][tiles_y]
@@ -141,16 +144,41 @@ struct NmsSetup {
   std::vector<SoaTaps> soa_x;                                  // [S], empty for copies
 };
 
-NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t W, OpenposeBuild build) {
-  NmsSetup st;
-  st.plans = detail::make_resize_plans(scales, H, W, build);
+// What every unit of fast_nms shares, per call.
+struct NmsSetup {
+  std::vector<ResizePlan> plans;
+  std::shared_ptr<const NmsGeom> g;
+};
+
+bool same_taps(const std::vector<CubicTaps>& a, const std::vector<CubicTaps>& b) {
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(CubicTaps)) == 0);
+}
+
+bool geom_matches(const NmsGeom& g, const std::vector<ResizePlan>& plans, int64_t H, int64_t W) {
+  if (g.H != H || g.W != W || g.key.size() != plans.size()) return false;
+  for (size_t s = 0; s < plans.size(); ++s) {
+    const ResizePlan &a = g.key[s], &b = plans[s];
+    if (a.h != b.h || a.w != b.w || a.copy != b.copy || !same_taps(a.xtaps, b.xtaps) || !same_taps(a.ytaps, b.ytaps))
+      return false;
+  }
+  return true;
+}
+
+std::shared_ptr<const NmsGeom> make_nms_geom(const std::vector<ResizePlan>& plans, int64_t H, int64_t W) {
+  auto gp = std::make_shared<NmsGeom>();
+  NmsGeom& st = *gp;
+  st.H = H;
+  st.W = W;
+  st.key = plans;
+  for (ResizePlan& k : st.key) k.data = nullptr;
   st.tiles_x = (W + kTile - 1) / kTile;
   st.tiles_y = (H + kTile - 1) / kTile;
-  const size_t S = st.plans.size();
+  const size_t S = plans.size();
   st.tile_cols.resize(S);
   st.tile_rows.resize(S);
   for (size_t s = 0; s < S; ++s) {
-    const ResizePlan& p = st.plans[s];
+    const ResizePlan& p = plans[s];
     for (int64_t t = 0; t < st.tiles_x; ++t)
       st.tile_cols[s].push_back(tile_weights(p, true, t * kTile, std::min(W, (t + 1) * kTile)));
     for (int64_t t = 0; t < st.tiles_y; ++t)
@@ -162,7 +190,7 @@ NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t
   st.block_cols.resize(S);
   st.block_rows.resize(S);
   for (size_t s = 0; s < S; ++s) {
-    const ResizePlan& p = st.plans[s];
+    const ResizePlan& p = plans[s];
     for (int64_t b = 0; b < st.blocks_x; ++b)
       st.block_cols[s].push_back(tap_range(p, true, b * bpx, std::min(W, (b + 1) * bpx)));
     for (int64_t b = 0; b < st.blocks_y; ++b)
@@ -180,6 +208,23 @@ NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t
     st.coarse.push_back({static_cast<float>((ay.pos * ax.pos + ay.neg * ax.neg) * up),
                          static_cast<float>((ay.pos * ax.neg + ay.neg * ax.pos) * up),
                          static_cast<float>((ay.pos + ay.neg) * (ax.pos + ax.neg) * up)});
+  }
+  return gp;
+}
+
+NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t W, OpenposeBuild build) {
+  NmsSetup st;
+  st.plans = detail::make_resize_plans(scales, H, W, build);
+  static std::mutex* mu = new std::mutex();  // never destroyed: workers may outlive static teardown
+  static std::shared_ptr<const NmsGeom>* cached = new std::shared_ptr<const NmsGeom>();
+  {
+    std::lock_guard<std::mutex> lock(*mu);
+    if (*cached && geom_matches(**cached, st.plans, H, W)) st.g = *cached;
+  }
+  if (!st.g) {
+    st.g = make_nms_geom(st.plans, H, W);
+    std::lock_guard<std::mutex> lock(*mu);
+    *cached = st.g;
   }
   return st;
 }
@@ -199,19 +244,19 @@ struct BlockScratch {
 // the block active (max(t, 0) + t * 0 is then NaN and nan_max keeps it).
 void block_bounds(const NmsSetup& st, int64_t img, int64_t c, int64_t P, float threshold, BlockScratch& sc,
                   char* active) {
-  const int64_t BX = st.blocks_x, BY = st.blocks_y;
+  const int64_t BX = st.g->blocks_x, BY = st.g->blocks_y;
   const size_t S = st.plans.size();
   const float inv_s = static_cast<float>(1.0 / static_cast<double>(S));
   std::vector<float> total(static_cast<size_t>(BY * BX * P), 0.f), slack(static_cast<size_t>(BY * BX * P), 0.f);
   for (size_t s = 0; s < S; ++s) {
     const ResizePlan& p = st.plans[s];
-    const CoarseWeights cw = st.coarse[s];
+    const CoarseWeights cw = st.g->coarse[s];
     const float* src = p.data + img * p.h * p.w * c;
     sc.hpos.assign(static_cast<size_t>(p.h * BX * P), 0.f);
     sc.hneg.assign(static_cast<size_t>(p.h * BX * P), 0.f);
     for (int64_t r = 0; r < p.h; ++r) {
       for (int64_t bx = 0; bx < BX; ++bx) {
-        const Range xr = st.block_cols[s][static_cast<size_t>(bx)];
+        const Range xr = st.g->block_cols[s][static_cast<size_t>(bx)];
         float* __restrict hp = sc.hpos.data() + (r * BX + bx) * P;
         float* __restrict hn = sc.hneg.data() + (r * BX + bx) * P;
         for (int64_t x = xr.lo; x <= xr.hi; ++x) {
@@ -225,7 +270,7 @@ void block_bounds(const NmsSetup& st, int64_t img, int64_t c, int64_t P, float t
       }
     }
     for (int64_t by = 0; by < BY; ++by) {
-      const Range yr = st.block_rows[s][static_cast<size_t>(by)];
+      const Range yr = st.g->block_rows[s][static_cast<size_t>(by)];
       for (int64_t i = 0; i < BX * P; ++i) {
         float mp = 0.f, mn = 0.f;
         for (int64_t r = yr.lo; r <= yr.hi; ++r) {
@@ -346,16 +391,16 @@ TFPOSE_BOUND_CLONES void column_sums(const float* __restrict hp, const float* __
 void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int64_t ty0, int64_t ty1,
                       float threshold, const std::vector<std::array<int64_t, 2>>& runs, BoundScratch& sc,
                       char* cand /* [P][tiles_y * tiles_x] */) {
-  const int64_t TX = st.tiles_x, T = st.tiles_x * st.tiles_y;
+  const int64_t TX = st.g->tiles_x, T = st.g->tiles_x * st.g->tiles_y;
   const size_t S = st.plans.size();
   std::vector<int64_t> rlo(S), rhi(S), off(S);
   size_t total = 0;
   for (size_t s = 0; s < S; ++s) {
-    rlo[s] = st.tile_rows[s][static_cast<size_t>(ty0)].r.lo;
+    rlo[s] = st.g->tile_rows[s][static_cast<size_t>(ty0)].r.lo;
     rhi[s] = rlo[s];
     for (int64_t ty = ty0; ty < ty1; ++ty) {
-      rlo[s] = std::min(rlo[s], st.tile_rows[s][static_cast<size_t>(ty)].r.lo);
-      rhi[s] = std::max(rhi[s], st.tile_rows[s][static_cast<size_t>(ty)].r.hi);
+      rlo[s] = std::min(rlo[s], st.g->tile_rows[s][static_cast<size_t>(ty)].r.lo);
+      rhi[s] = std::max(rhi[s], st.g->tile_rows[s][static_cast<size_t>(ty)].r.hi);
     }
     off[s] = static_cast<int64_t>(total);
     total += static_cast<size_t>((rhi[s] - rlo[s] + 1) * TX * P);
@@ -387,7 +432,7 @@ void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int
       float* hn_row = sc.hneg.data() + off[s] + (r - rlo[s]) * TX * P;
       for (const auto& run : runs)
       for (int64_t t = run[0]; t < run[1]; ++t) {
-        const TileWeights& tw = st.tile_cols[s][static_cast<size_t>(t)];
+        const TileWeights& tw = st.g->tile_cols[s][static_cast<size_t>(t)];
         row_tile_sums(sc.apos.data() + tw.r.lo * P, sc.aneg.data() + tw.r.lo * P, tw.pos.data(), tw.neg.data(),
                       tw.r.hi - tw.r.lo + 1, P, hp_row + t * P, hn_row + t * P);
       }
@@ -398,7 +443,7 @@ void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int
     std::fill(sc.bsum.begin(), sc.bsum.end(), 0.f);
     std::fill(sc.msum.begin(), sc.msum.end(), 0.f);
     for (size_t s = 0; s < S; ++s) {
-      const TileWeights& tw = st.tile_rows[s][static_cast<size_t>(ty)];
+      const TileWeights& tw = st.g->tile_rows[s][static_cast<size_t>(ty)];
       for (int64_t r = tw.r.lo; r <= tw.r.hi; ++r) {
         const float wp = tw.pos[static_cast<size_t>(r - tw.r.lo)], wn = tw.neg[static_cast<size_t>(r - tw.r.lo)];
         for (const auto& run : runs) {
@@ -567,7 +612,7 @@ void eval_unit(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t ch
     const char* need = sc.need.data() + sc.hcache_off[static_cast<size_t>(s)] / W * chunks;
     for (int64_t r = 0; r < p.h; ++r)
       for_runs(need + r * chunks, chunks, [&](int64_t k0, int64_t k1) {
-        horizontal_run(planar[s] + r * p.w, st.soa_x[static_cast<size_t>(s)], k0 * kChunk,
+        horizontal_run(planar[s] + r * p.w, st.g->soa_x[static_cast<size_t>(s)], k0 * kChunk,
                        std::min(W, k1 * kChunk), hr + r * W);
       });
     for (const auto& q : sc.pieces) {
@@ -604,7 +649,7 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   const bool cuda_src = build == OpenposeBuild::kCuda;
   const bool cuda_rule = params.build == OpenposeBuild::kCuda;
   const float threshold = params.threshold;
-  const int64_t TX = st.tiles_x, TY = st.tiles_y, T = TX * TY;
+  const int64_t TX = st.g->tiles_x, TY = st.g->tiles_y, T = TX * TY;
   int64_t src_pixels = 0;
   for (const ResizePlan& pl : st.plans) src_pixels += pl.h * pl.w;
 
@@ -617,7 +662,7 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   thread_local std::vector<char> flags_of_thread;
   std::vector<char>& flags = flags_of_thread;
   flags.assign(static_cast<size_t>(n * p * T), 0);
-  const int64_t BX = st.blocks_x, BY = st.blocks_y;
+  const int64_t BX = st.g->blocks_x, BY = st.g->blocks_y;
   thread_local std::vector<char> active_of_thread;
   std::vector<char>& active = active_of_thread;
   active.assign(static_cast<size_t>(n * BY * BX), 0);
@@ -655,7 +700,7 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
           for (int64_t b = std::max<int64_t>(0, by - 1); b <= std::min(BY - 1, by + 1) && !near; ++b)
             for (int64_t bx = 0; bx < BX && !near; ++bx) near = act[b * BX + bx] != 0;
           if (!near) continue;
-          const Range yr = st.block_rows[s][static_cast<size_t>(by)];
+          const Range yr = st.g->block_rows[s][static_cast<size_t>(by)];
           for (int64_t r = std::max(next_row, yr.lo); r <= yr.hi; ++r)
             for (int64_t x = 0; x < pl.w; ++x)
               for (int64_t ch = 0; ch < p; ++ch) dst[(ch * pl.h + r) * pl.w + x] = src[(r * pl.w + x) * c + ch];
@@ -695,7 +740,16 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   // Stage 2, unit = (image, part): exact values where the flagged tiles need them, then the unit's
   // first K peaks.
   int64_t num_flagged = 0;
-  for (char f : flags) num_flagged += f;
+  {
+    // Flags are 0 or 1, so the popcount of eight of them is their sum.
+    size_t i = 0;
+    for (; i + 8 <= flags.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, flags.data() + i, 8);
+      num_flagged += __builtin_popcountll(w);
+    }
+    for (; i < flags.size(); ++i) num_flagged += flags[i];
+  }
   pf(n * p, (num_flagged / (n * p) + 1) * kTile * kTile * 30, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
     thread_local NmsScratch sc_of_thread;
