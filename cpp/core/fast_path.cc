@@ -237,12 +237,20 @@ struct BlockScratch {
   std::vector<float> bnd, mag;    // [blocks_x, P]
 };
 
+// The bound loops run over P contiguous channels; AVX2 clones where the CPU has it (no FMA: not
+// needed for a bound, and the clones then round exactly like the default).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__CUDACC__)
+#define TFPOSE_BOUND_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TFPOSE_BOUND_CLONES
+#endif
+
 // Coarse pass of one image: active[by * blocks_x + bx] = whether any part channel of block (by, bx)
 // may exceed the threshold, by the bound sum_s (wpos_s Mpos_s + wneg_s Mneg_s) / S, Mpos_s / Mneg_s
 // the largest max(t, 0) / max(-t, 0) over the scale's source window of the block (separable sliding
 // maxima), plus the same rounding slack as the tile bound, doubled. A NaN or Inf in the window makes
 // the block active (max(t, 0) + t * 0 is then NaN and nan_max keeps it).
-void block_bounds(const NmsSetup& st, int64_t img, int64_t c, int64_t P, float threshold, BlockScratch& sc,
+TFPOSE_BOUND_CLONES void block_bounds(const NmsSetup& st, int64_t img, int64_t c, int64_t P, float threshold, BlockScratch& sc,
                   char* active) {
   const int64_t BX = st.g->blocks_x, BY = st.g->blocks_y;
   const size_t S = st.plans.size();
@@ -352,14 +360,6 @@ struct BoundScratch {
   std::vector<float> apos, aneg;  // [w, P]: max(t, 0), max(-t, 0) of one source row
 };
 
-// The bound loops run over P contiguous channels; AVX2 clones where the CPU has it (no FMA: not
-// needed for a bound, and the clones then round exactly like the default).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__CUDACC__)
-#define TFPOSE_BOUND_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TFPOSE_BOUND_CLONES
-#endif
-
 // hp = sum_i pos_i ap_i + neg_i an_i and hn = sum_i neg_i ap_i + pos_i an_i over len source
 // pixels (ap, an: [len, P]), per channel.
 TFPOSE_BOUND_CLONES void row_tile_sums(const float* __restrict ap, const float* __restrict an,
@@ -388,7 +388,7 @@ TFPOSE_BOUND_CLONES void column_sums(const float* __restrict hp, const float* __
 }
 
 // Only the tile columns within runs ([t0, t1) in tiles) are bounded; the others keep cand = 0.
-void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int64_t ty0, int64_t ty1,
+TFPOSE_BOUND_CLONES void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int64_t ty0, int64_t ty1,
                       float threshold, const std::vector<std::array<int64_t, 2>>& runs, BoundScratch& sc,
                       char* cand /* [P][tiles_y * tiles_x] */) {
   const int64_t TX = st.g->tiles_x, T = st.g->tiles_x * st.g->tiles_y;
