@@ -124,10 +124,15 @@ struct CoarseWeights {
 };
 
 // The horizontal taps of one scale as separate arrays (idx[k][x], w[k][x]), so that the horizontal
-// pass vectorises (gathers) over target columns.
+// pass vectorises over target columns. When upsampling, consecutive columns share their four source
+// indices (8 at the usual 8x): group_end[x] = end of x's run of columns with the same indices, and
+// the pass then broadcasts four source values per run instead of gathering four per column
+// (gathers are slow on many x86 cores). use_groups: runs average >= 2 columns.
 struct SoaTaps {
   std::vector<int32_t> idx[4];
   std::vector<float> w[4];
+  std::vector<int32_t> group_end;
+  bool use_groups = false;
 };
 
 // What every unit of fast_nms shares that depends only on the shapes and taps: built once and
@@ -201,6 +206,17 @@ std::shared_ptr<const NmsGeom> make_nms_geom(const std::vector<ResizePlan>& plan
         soa.idx[k].push_back(t.idx[k]);
         soa.w[k].push_back(t.w[k]);
       }
+    const int64_t nx = static_cast<int64_t>(p.xtaps.size());
+    soa.group_end.resize(static_cast<size_t>(nx));
+    int64_t groups = 0;
+    for (int64_t x = nx - 1; x >= 0; --x) {
+      const bool same_as_next = x + 1 < nx && std::memcmp(p.xtaps[static_cast<size_t>(x)].idx,
+                                                          p.xtaps[static_cast<size_t>(x + 1)].idx, sizeof(int32_t) * 4) == 0;
+      soa.group_end[static_cast<size_t>(x)] =
+          same_as_next ? soa.group_end[static_cast<size_t>(x + 1)] : static_cast<int32_t>(x + 1);
+      groups += !same_as_next;
+    }
+    soa.use_groups = nx >= 2 * groups;
     st.soa_x.push_back(std::move(soa));
     const AxisWeightSums ax = axis_weight_sums(p, true), ay = axis_weight_sums(p, false);
     // A relative 1e-6 above the double products: the float cannot lie below them.
@@ -475,7 +491,18 @@ TFPOSE_BOUND_CLONES void horizontal_run(const float* __restrict g, const SoaTaps
                               *__restrict i3 = t.idx[3].data();
   const float *__restrict w0 = t.w[0].data(), *__restrict w1 = t.w[1].data(), *__restrict w2 = t.w[2].data(),
                             *__restrict w3 = t.w[3].data();
-  for (int64_t x = x0; x < x1; ++x) h[x] = g[i0[x]] * w0[x] + g[i1[x]] * w1[x] + g[i2[x]] * w2[x] + g[i3[x]] * w3[x];
+  if (!t.use_groups) {
+    for (int64_t x = x0; x < x1; ++x) h[x] = g[i0[x]] * w0[x] + g[i1[x]] * w1[x] + g[i2[x]] * w2[x] + g[i3[x]] * w3[x];
+    return;
+  }
+  // The same products and sums per column, in the same order; only the loads are shared.
+  const int32_t* __restrict ge = t.group_end.data();
+  for (int64_t x = x0; x < x1;) {
+    const int64_t e = std::min<int64_t>(x1, ge[x]);
+    const float a = g[i0[x]], b = g[i1[x]], c = g[i2[x]], d = g[i3[x]];
+    for (int64_t j = x; j < e; ++j) h[j] = a * w0[j] + b * w1[j] + c * w2[j] + d * w3[j];
+    x = e;
+  }
 }
 
 // m[x - ia] = 1 where row[x] > threshold and row[x] >= row[x - 1], row[x + 1], else 0 (ia >= 1,
@@ -741,12 +768,12 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   // first K peaks.
   int64_t num_flagged = 0;
   {
-    // Flags are 0 or 1, so the popcount of eight of them is their sum.
+    // Flags are 0 or 1: the top byte of w * 0x0101..01 is the sum of w's eight bytes (<= 8).
     size_t i = 0;
     for (; i + 8 <= flags.size(); i += 8) {
       uint64_t w;
       std::memcpy(&w, flags.data() + i, 8);
-      num_flagged += __builtin_popcountll(w);
+      num_flagged += static_cast<int64_t>((w * 0x0101010101010101ull) >> 56);  // byte sum
     }
     for (; i < flags.size(); ++i) num_flagged += flags[i];
   }
