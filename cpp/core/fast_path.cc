@@ -250,7 +250,9 @@ inline float nan_max(float m, float a) { return (a > m || a != a) ? a : m; }
 
 struct BlockScratch {
   std::vector<float> hpos, hneg;  // [source rows, blocks_x, P]: row maxima over each block's columns
-  std::vector<float> bnd, mag;    // [blocks_x, P]
+  std::vector<float> apos, aneg;  // [w, P]: max(t, 0) + t * 0 and max(-t, 0) of one source row
+  std::vector<float> mpos, mneg;  // [blocks_x, P]: column maxima of one block row
+  std::vector<float> total, slack;  // [blocks_y, blocks_x, P]
 };
 
 // The bound loops run over P contiguous channels; AVX2 clones where the CPU has it (no FMA: not
@@ -271,39 +273,64 @@ TFPOSE_BOUND_CLONES void block_bounds(const NmsSetup& st, int64_t img, int64_t c
   const int64_t BX = st.g->blocks_x, BY = st.g->blocks_y;
   const size_t S = st.plans.size();
   const float inv_s = static_cast<float>(1.0 / static_cast<double>(S));
-  std::vector<float> total(static_cast<size_t>(BY * BX * P), 0.f), slack(static_cast<size_t>(BY * BX * P), 0.f);
+  sc.total.assign(static_cast<size_t>(BY * BX * P), 0.f);
+  sc.slack.assign(static_cast<size_t>(BY * BX * P), 0.f);
+  float* __restrict total = sc.total.data();
+  float* __restrict slack = sc.slack.data();
+  const int64_t BP = BX * P;
   for (size_t s = 0; s < S; ++s) {
     const ResizePlan& p = st.plans[s];
     const CoarseWeights cw = st.g->coarse[s];
     const float* src = p.data + img * p.h * p.w * c;
-    sc.hpos.assign(static_cast<size_t>(p.h * BX * P), 0.f);
-    sc.hneg.assign(static_cast<size_t>(p.h * BX * P), 0.f);
+    sc.hpos.assign(static_cast<size_t>(p.h * BP), 0.f);
+    sc.hneg.assign(static_cast<size_t>(p.h * BP), 0.f);
+    sc.apos.resize(static_cast<size_t>(p.w * P));
+    sc.aneg.resize(static_cast<size_t>(p.w * P));
     for (int64_t r = 0; r < p.h; ++r) {
+      // Once per source value (the block windows overlap): max(t, 0), NaN for a NaN or infinite t.
+      float* __restrict ap = sc.apos.data();
+      float* __restrict an = sc.aneg.data();
+      for (int64_t x = 0; x < p.w; ++x) {
+        const float* __restrict v = src + (r * p.w + x) * c;
+        for (int64_t ch = 0; ch < P; ++ch) {
+          const float a = v[ch];
+          ap[x * P + ch] = (a > 0.f ? a : 0.f) + a * 0.f;
+          an[x * P + ch] = -a > 0.f ? -a : 0.f;
+        }
+      }
       for (int64_t bx = 0; bx < BX; ++bx) {
         const Range xr = st.g->block_cols[s][static_cast<size_t>(bx)];
         float* __restrict hp = sc.hpos.data() + (r * BX + bx) * P;
         float* __restrict hn = sc.hneg.data() + (r * BX + bx) * P;
-        for (int64_t x = xr.lo; x <= xr.hi; ++x) {
-          const float* __restrict v = src + (r * p.w + x) * c;
+        for (int64_t x = xr.lo; x <= xr.hi; ++x)
           for (int64_t ch = 0; ch < P; ++ch) {
-            const float a = v[ch];
-            hp[ch] = nan_max(hp[ch], (a > 0.f ? a : 0.f) + a * 0.f);
-            hn[ch] = -a > hn[ch] ? -a : hn[ch];
+            hp[ch] = nan_max(hp[ch], ap[x * P + ch]);
+            hn[ch] = std::max(hn[ch], an[x * P + ch]);
           }
-        }
       }
     }
+    sc.mpos.resize(static_cast<size_t>(BP));
+    sc.mneg.resize(static_cast<size_t>(BP));
+    float* __restrict mp = sc.mpos.data();
+    float* __restrict mn = sc.mneg.data();
     for (int64_t by = 0; by < BY; ++by) {
       const Range yr = st.g->block_rows[s][static_cast<size_t>(by)];
-      for (int64_t i = 0; i < BX * P; ++i) {
-        float mp = 0.f, mn = 0.f;
-        for (int64_t r = yr.lo; r <= yr.hi; ++r) {
-          mp = nan_max(mp, sc.hpos[static_cast<size_t>(r * BX * P + i)]);
-          mn = std::max(mn, sc.hneg[static_cast<size_t>(r * BX * P + i)]);
+      std::fill(mp, mp + BP, 0.f);
+      std::fill(mn, mn + BP, 0.f);
+      // Rows outer, so that the maxima vectorise over blocks and channels.
+      for (int64_t r = yr.lo; r <= yr.hi; ++r) {
+        const float* __restrict hp = sc.hpos.data() + r * BP;
+        const float* __restrict hn = sc.hneg.data() + r * BP;
+        for (int64_t i = 0; i < BP; ++i) {
+          mp[i] = nan_max(mp[i], hp[i]);
+          mn[i] = std::max(mn[i], hn[i]);
         }
-        const size_t o = static_cast<size_t>(by * BX * P + i);
-        total[o] += cw.wpos * mp + cw.wneg * mn;
-        slack[o] += cw.wmag * (mp > mn ? mp : mn) + mp * 0.f;
+      }
+      float* __restrict tot = total + by * BP;
+      float* __restrict sl = slack + by * BP;
+      for (int64_t i = 0; i < BP; ++i) {
+        tot[i] += cw.wpos * mp[i] + cw.wneg * mn[i];
+        sl[i] += cw.wmag * (mp[i] > mn[i] ? mp[i] : mn[i]) + mp[i] * 0.f;
       }
     }
   }
