@@ -615,8 +615,21 @@ void for_runs(const char* f, int64_t n, Emit emit) {
       ++t;
       continue;
     }
+    // The run's end: the first zero byte, eight at a time (the bytes are 0 or 1, so ~w & 0x01..01
+    // marks the zero ones).
     int64_t t1 = t + 1;
-    while (t1 < n && f[t1]) ++t1;
+    while (t1 + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, f + t1, 8);
+      const uint64_t zeros = ~w & 0x0101010101010101ull;
+      if (zeros != 0) {
+        t1 += __builtin_ctzll(zeros) / 8;
+        break;
+      }
+      t1 += 8;
+    }
+    if (t1 + 8 > n)
+      while (t1 < n && f[t1]) ++t1;
     emit(t, t1);
     t = t1;
   }
@@ -848,7 +861,7 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
       // Exact values of every pixel a flagged tile's peak test and centroid read: the tile plus a
       // kMargin ring. Row y of band ty needs the columns (+- kMargin) of the flagged tiles of band ty,
       // of band ty - 1 in its first kMargin rows and of band ty + 1 in its last kMargin rows.
-      // need[0..3][tx]: flagged in band ty, or in ty - 1 (bit 0 of the index), or in ty + 1 (bit 1).
+      // need[i][tx]: flagged in band ty, or in ty - 1 (bit 0 of i), or in ty + 1 (bit 1); i = 0 is fm.
       for (int64_t ty = 0; ty < TY; ++ty) {
         if (!row_any[static_cast<size_t>(ty)] && !row_any[static_cast<size_t>(ty + 1)] &&
             !row_any[static_cast<size_t>(ty + 2)])
@@ -857,11 +870,15 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
         const char* fm = flag + ty * TX;
         const char* fu = row_any[static_cast<size_t>(ty)] ? fm - TX : zeros.data();
         const char* fd = row_any[static_cast<size_t>(ty + 2)] ? fm + TX : zeros.data();
-        for (int64_t t = 0; t < TX; ++t) {
-          need[0][static_cast<size_t>(t)] = fm[t];
-          need[1][static_cast<size_t>(t)] = static_cast<char>(fm[t] | fu[t]);
-          need[2][static_cast<size_t>(t)] = static_cast<char>(fm[t] | fd[t]);
-          need[3][static_cast<size_t>(t)] = static_cast<char>(fm[t] | fu[t] | fd[t]);
+        {
+          char* __restrict n1 = need[1].data();
+          char* __restrict n2 = need[2].data();
+          char* __restrict n3 = need[3].data();
+          for (int64_t t = 0; t < TX; ++t) {
+            n1[t] = static_cast<char>(fm[t] | fu[t]);
+            n2[t] = static_cast<char>(fm[t] | fd[t]);
+            n3[t] = static_cast<char>(fm[t] | fu[t] | fd[t]);
+          }
         }
         sc.cols.clear();
         for_runs(need[3].data(), TX, [&](int64_t t0, int64_t t1) {
@@ -877,7 +894,8 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
           const bool top = y - y0 < kMargin, bottom = y0 + kTile - y <= kMargin;
           int64_t ye = y + 1;
           while (ye < y1 && (ye - y0 < kMargin) == top && (y0 + kTile - ye <= kMargin) == bottom) ++ye;
-          for_runs(need[(top ? 1 : 0) | (bottom ? 2 : 0)].data(), TX, [&](int64_t t0, int64_t t1) {
+          const int which = (top ? 1 : 0) | (bottom ? 2 : 0);
+          for_runs(which == 0 ? fm : need[static_cast<size_t>(which)].data(), TX, [&](int64_t t0, int64_t t1) {
             sc.pieces.push_back({y, ye, std::max<int64_t>(0, t0 * kTile - kMargin), std::min(W, t1 * kTile + kMargin)});
           });
           y = ye;
