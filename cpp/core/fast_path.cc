@@ -363,7 +363,9 @@ class PlanePool {
       }
     }
     *cap = size;
-    return std::unique_ptr<float[]>(new float[size]);
+    // Touched once here: otherwise its pages fault in over many calls, as units (a different part
+    // of the plane each) land on different workers and planes from call to call.
+    return std::unique_ptr<float[]>(new float[size]());
   }
   void put(std::unique_ptr<float[]> plane, size_t cap) {
     std::lock_guard<std::mutex> lock(mu_);
