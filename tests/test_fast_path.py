@@ -361,3 +361,50 @@ def test_concurrent_callers_share_the_worker_pool():
             assert _same(f.result(), want[i % len(inputs)]), i
         for i, f in enumerate(dense):
             assert _same(f.result(), dense_want[i]), i
+
+
+# ---------------------------------------------------------------- shape cache, horizontal pass
+
+def test_setup_cache_alternating_shapes_builds_and_ratios():
+    """The shape-only setup is cached across calls: calls that alternate between map sizes, builds,
+    target sizes and scale ratios (same shapes, other taps) must each match the dense chain."""
+    rng = np.random.default_rng(61)
+    a = _blobs(rng, 1, 9, 13, 5, 4)
+    b = _blobs(rng, 1, 11, 7, 5, 4)
+    small = _blobs(rng, 1, 5, 8, 5, 3)
+    configs = [
+        ([a], [1.0], (0, 0), "cpu"),
+        ([b], [1.0], (0, 0), "cpu"),
+        ([a], [1.0], (0, 0), "cuda"),
+        ([a], [1.0], (40, 50), "cpu"),
+        ([a, small], [1.0, 0.6], (0, 0), "cuda"),
+        ([a, small], [1.0, 0.5], (0, 0), "cuda"),  # same shapes as the previous one, other taps
+        ([a, small], [1.0, 0.6], (0, 0), "cpu"),
+    ]
+    for _ in range(2):
+        for outs, ratios, target, build in configs:
+            pk, cnt = _core.fast_peaks(outs, ratios, target, build, 5, 0.1, 30, 0.5, 0.5, 1)
+            kw = dict(target_size=target) if target != (0, 0) else {}
+            maps = numpy_ops.resize_and_merge(outs, ratios, openpose_build=build, **kw)
+            dpk, dcnt = numpy_ops.nms(np.ascontiguousarray(maps[..., :5]), 0.1, 30, (0.5, 0.5), build)
+            assert np.array_equal(cnt, dcnt), (ratios, target, build)
+            assert np.array_equal(pk, dpk), (ratios, target, build)
+
+
+@pytest.mark.parametrize("factor", [0.7, 1.3, 2.0, 2.5, 5.5, 8.0, 13.0])
+def test_horizontal_pass_at_any_upsampling(factor):
+    """The horizontal pass shares the four source values of each run of columns with equal taps
+    when upsampling by >= 2 (runs of ~factor columns) and gathers per column otherwise: both must
+    give the dense resize's values bit for bit, including where a run is cut by a tile edge."""
+    rng = np.random.default_rng(int(factor * 10))
+    x = _blobs(rng, 1, 6, 9, 4, 4)
+    target = (max(1, int(round(6 * factor))), max(1, int(round(9 * factor))))
+    maps = numpy_ops.resize_and_merge(x, target_size=target)
+    values = maps[..., :4].ravel()
+    values = values[(values > 0.01) & (values < 1.0)]
+    for th in [0.0, 0.05] + [float(v) for v in rng.choice(values, 3)]:
+        pk, cnt = _core.fast_peaks([x], [1.0], target, "cpu", 4, th, 60, 0.5, 0.5, 1)
+        dpk, dcnt = numpy_ops.nms(np.ascontiguousarray(maps[..., :4]), th, 60, (0.5, 0.5), "cpu")
+        assert np.array_equal(cnt, dcnt), th
+        assert np.array_equal(pk, dpk), th
+        assert th > 0.0 or dcnt.sum() > 0  # the case has peaks to find
