@@ -970,6 +970,9 @@ std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n
   const int64_t S = static_cast<int64_t>(plans.size());
   const bool cuda = build == OpenposeBuild::kCuda;
   const detail::PafScoreParams ps = paf_score_params(th, build, W, H);
+  // paf_num_samples is at most 25.
+  std::array<int, 26> min_passing{};
+  for (int m = 1; m <= 25; ++m) min_passing[static_cast<size_t>(m)] = detail::paf_min_passing(m, ps.inter_min_above_threshold);
 
   // Pair scores of every (image, limb), computed in parallel; the assembly then only reads them.
   // table[img * L + l] is [counts[A], counts[B]] row-major.
@@ -1008,7 +1011,7 @@ std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n
         for (int ib = 0; ib < nb; ++ib) {
           const float* pb = pk + (B * k + ib) * 3;
           t[static_cast<size_t>(ia * nb + ib)] = detail::paf_line_score<true>(
-              pa[0], pa[1], pb[0], pb[1], static_cast<int>(W), static_cast<int>(H), ps, sampler);
+              pa[0], pa[1], pb[0], pb[1], static_cast<int>(W), static_cast<int>(H), ps, sampler, min_passing.data());
         }
       }
     }
