@@ -251,6 +251,7 @@ inline float nan_max(float m, float a) { return (a > m || a != a) ? a : m; }
 struct BlockScratch {
   std::vector<float> hpos, hneg;  // [source rows, blocks_x, P]: row maxima over each block's columns
   std::vector<float> apos, aneg;  // [w, P]: max(t, 0) + t * 0 and max(-t, 0) of one source row
+  std::vector<float> a2pos, a2neg, a4pos, a4neg;  // [w, P]: their maxima over columns x..x+1, x..x+3
   std::vector<float> mpos, mneg;  // [blocks_x, P]: column maxima of one block row
   std::vector<float> total, slack;  // [blocks_y, blocks_x, P]
 };
@@ -286,6 +287,7 @@ TFPOSE_BOUND_CLONES void block_bounds(const NmsSetup& st, int64_t img, int64_t c
     sc.hneg.assign(static_cast<size_t>(p.h * BP), 0.f);
     sc.apos.resize(static_cast<size_t>(p.w * P));
     sc.aneg.resize(static_cast<size_t>(p.w * P));
+    for (auto* v : {&sc.a2pos, &sc.a2neg, &sc.a4pos, &sc.a4neg}) v->resize(static_cast<size_t>(p.w * P));
     for (int64_t r = 0; r < p.h; ++r) {
       // Once per source value (the block windows overlap): max(t, 0), NaN for a NaN or infinite t.
       float* __restrict ap = sc.apos.data();
@@ -298,10 +300,37 @@ TFPOSE_BOUND_CLONES void block_bounds(const NmsSetup& st, int64_t img, int64_t c
           an[x * P + ch] = -a > 0.f ? -a : 0.f;
         }
       }
+      // Maxima over 4 consecutive columns (two overlapping ones cover any window of 4..8 columns,
+      // the usual 8x block window): flat loops over columns and channels.
+      const int64_t n4 = p.w >= 4 ? (p.w - 3) * P : 0;
+      if (n4 > 0) {
+        float* __restrict a2p = sc.a2pos.data();
+        float* __restrict a2n = sc.a2neg.data();
+        float* __restrict a4p = sc.a4pos.data();
+        float* __restrict a4n = sc.a4neg.data();
+        for (int64_t i = 0; i < n4 + 2 * P; ++i) {
+          a2p[i] = nan_max(ap[i], ap[i + P]);
+          a2n[i] = std::max(an[i], an[i + P]);
+        }
+        for (int64_t i = 0; i < n4; ++i) {
+          a4p[i] = nan_max(a2p[i], a2p[i + 2 * P]);
+          a4n[i] = std::max(a2n[i], a2n[i + 2 * P]);
+        }
+      }
       for (int64_t bx = 0; bx < BX; ++bx) {
         const Range xr = st.g->block_cols[s][static_cast<size_t>(bx)];
         float* __restrict hp = sc.hpos.data() + (r * BX + bx) * P;
         float* __restrict hn = sc.hneg.data() + (r * BX + bx) * P;
+        const int64_t len = xr.hi - xr.lo + 1;
+        if (n4 > 0 && len >= 4 && len <= 8) {
+          const float *__restrict p0 = sc.a4pos.data() + xr.lo * P, *__restrict p1 = sc.a4pos.data() + (xr.hi - 3) * P;
+          const float *__restrict n0 = sc.a4neg.data() + xr.lo * P, *__restrict n1 = sc.a4neg.data() + (xr.hi - 3) * P;
+          for (int64_t ch = 0; ch < P; ++ch) {
+            hp[ch] = nan_max(p0[ch], p1[ch]);
+            hn[ch] = std::max(n0[ch], n1[ch]);
+          }
+          continue;
+        }
         for (int64_t x = xr.lo; x <= xr.hi; ++x)
           for (int64_t ch = 0; ch < P; ++ch) {
             hp[ch] = nan_max(hp[ch], ap[x * P + ch]);
