@@ -37,26 +37,8 @@ void bind_pipeline(py::module_& m) {
                                         min_subset_cnt, min_subset_score);
         params.max_peaks = max_peaks;
         params.fast = fast;
-        if (net_outputs.empty())
-          throw tfpose::InvalidArgument("net_outputs: expected at least one scale, got an empty list");
-        if (scale_ratios.size() != net_outputs.size())
-          throw tfpose::InvalidArgument(tfpose::expected_got("scale_ratios", std::to_string(net_outputs.size()) +
-                                                                                 " values (one per scale)",
-                                                             std::to_string(scale_ratios.size())));
-        std::vector<tfpose::ScaleMaps> scales;
         int64_t n = 0, c = 0;
-        for (size_t i = 0; i < net_outputs.size(); ++i) {
-          auto s = checked_shape(net_outputs[i], 4, "net_outputs[" + std::to_string(i) + "]", "[N, h, w, C]");
-          if (i == 0) {
-            n = s[0];
-            c = s[3];
-          } else if (s[0] != n || s[3] != c) {
-            throw tfpose::InvalidArgument(tfpose::expected_got(
-                "net_outputs[" + std::to_string(i) + "] shape", "N = " + std::to_string(n) + " and C = " +
-                    std::to_string(c) + " as net_outputs[0]", tfpose::shape_str({s[0], s[1], s[2], s[3]})));
-          }
-          scales.push_back({net_outputs[i].data(), s[1], s[2], scale_ratios[i]});
-        }
+        const std::vector<tfpose::ScaleMaps> scales = scale_maps(net_outputs, scale_ratios, "net_output_to_people", &n, &c);
         std::vector<tfpose::People> people;
         {
           py::gil_scoped_release release;
@@ -77,26 +59,8 @@ void bind_pipeline(py::module_& m) {
          std::array<int64_t, 2> target_hw, const std::string& openpose_build, int64_t parts, float threshold,
          int64_t max_peaks, float offset_x, float offset_y, int threads) {
         const tfpose::OpenposeBuild build = tfpose::parse_openpose_build(openpose_build);
-        if (net_outputs.empty())
-          throw tfpose::InvalidArgument("net_outputs: expected at least one scale, got an empty list");
-        if (scale_ratios.size() != net_outputs.size())
-          throw tfpose::InvalidArgument(tfpose::expected_got("scale_ratios", std::to_string(net_outputs.size()) +
-                                                                                 " values (one per scale)",
-                                                             std::to_string(scale_ratios.size())));
-        std::vector<tfpose::ScaleMaps> scales;
         int64_t n = 0, c = 0;
-        for (size_t i = 0; i < net_outputs.size(); ++i) {
-          auto s = checked_shape(net_outputs[i], 4, "net_outputs[" + std::to_string(i) + "]", "[N, h, w, C]");
-          if (i == 0) {
-            n = s[0];
-            c = s[3];
-          } else if (s[0] != n || s[3] != c) {
-            throw tfpose::InvalidArgument(tfpose::expected_got(
-                "net_outputs[" + std::to_string(i) + "] shape", "N = " + std::to_string(n) + " and C = " +
-                    std::to_string(c) + " as net_outputs[0]", tfpose::shape_str({s[0], s[1], s[2], s[3]})));
-          }
-          scales.push_back({net_outputs[i].data(), s[1], s[2], scale_ratios[i]});
-        }
+        const std::vector<tfpose::ScaleMaps> scales = scale_maps(net_outputs, scale_ratios, "fast_peaks", &n, &c);
         int64_t H = target_hw[0], W = target_hw[1];
         if (H == 0 && W == 0) {
           H = 8 * scales[0].h;

@@ -20,6 +20,32 @@ std::vector<int64_t> checked_shape(const FloatArray& a, int rank, const std::str
   return shape;
 }
 
+std::vector<tfpose::ScaleMaps> scale_maps(const std::vector<FloatArray>& net_outputs,
+                                          const std::vector<double>& ratios, const std::string& op,
+                                          int64_t* n, int64_t* c) {
+  if (net_outputs.empty())
+    throw tfpose::InvalidArgument(tfpose::expected_got(op + ": net_outputs", "at least one scale", "none"));
+  const size_t num_scales = net_outputs.size();
+  if (ratios.size() != num_scales)
+    throw tfpose::InvalidArgument(tfpose::expected_got(
+        op + ": scale_ratios", std::to_string(num_scales) + " values (one per scale)", std::to_string(ratios.size())));
+  std::vector<tfpose::ScaleMaps> scales(num_scales);
+  for (size_t i = 0; i < num_scales; ++i) {
+    const std::string what = op + ": net_outputs[" + std::to_string(i) + "]";
+    auto s = checked_shape(net_outputs[i], 4, what, "[N, h, w, C]");
+    if (i == 0) {
+      *n = s[0];
+      *c = s[3];
+    } else if (s[0] != *n || s[3] != *c) {
+      throw tfpose::InvalidArgument(tfpose::expected_got(
+          what + " shape", "N = " + std::to_string(*n) + " and C = " + std::to_string(*c) + " like net_outputs[0]",
+          tfpose::shape_str({s[0], s[1], s[2], s[3]})));
+    }
+    scales[i] = {net_outputs[i].data(), s[1], s[2], ratios[i]};
+  }
+  return scales;
+}
+
 void bind_common(py::module_& m) {
   py::register_exception<tfpose::InvalidArgument>(m, "InvalidArgument", PyExc_ValueError);
 }
