@@ -16,54 +16,41 @@ void maximum(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t c, 
              const ParallelFor& pf) {
   check_maximum_args(n, h, w, c);
   const int64_t plane = h * w;
-  // One unit = one image. The scan keeps, per channel, the first pixel holding a value strictly
-  // greater than every earlier one: that is the first maximum in raster order, and NaN (false in
-  // every comparison) is never taken. Written branch-free over the C contiguous channels of a pixel
-  // so it vectorises; a channel that never beat -inf (all NaN or all -inf) is resolved afterwards.
+  // One unit = one image, two passes over its NHWC plane. Pass 1: each channel's maximum, NaN
+  // skipped (a comparison with NaN is false), written branch-free over the C contiguous channels so
+  // it vectorises. Pass 2: the first pixel in raster order holding that value (the tie rule), which
+  // stops as soon as every channel has been found. A channel without a number stays unfound.
   pf(n, plane * c * 2, [&](int64_t b, int64_t e) {
     std::vector<float> best(static_cast<size_t>(c));
-    std::vector<float> where(static_cast<size_t>(c));  // pixel index as float: exact below 2^24
-    const bool exact_index = plane <= (int64_t{1} << 24);
+    std::vector<int64_t> where(static_cast<size_t>(c));
     for (int64_t i = b; i < e; ++i) {
       const float* img = heatmaps + i * plane * c;
       std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
-      std::fill(where.begin(), where.end(), -1.f);
       float* __restrict bv = best.data();
-      float* __restrict wv = where.data();
-      if (exact_index) {
-        for (int64_t p = 0; p < plane; ++p) {
-          const float* __restrict px = img + p * c;
-          const float fp = static_cast<float>(p);
-          for (int64_t ch = 0; ch < c; ++ch) {
-            const bool take = px[ch] > bv[ch];
-            bv[ch] = take ? px[ch] : bv[ch];
-            wv[ch] = take ? fp : wv[ch];
+      for (int64_t p = 0; p < plane; ++p) {
+        const float* __restrict px = img + p * c;
+        for (int64_t ch = 0; ch < c; ++ch) bv[ch] = px[ch] > bv[ch] ? px[ch] : bv[ch];
+      }
+      std::fill(where.begin(), where.end(), int64_t{-1});
+      int64_t missing = c;
+      for (int64_t p = 0; p < plane && missing > 0; ++p) {
+        const float* px = img + p * c;
+        for (int64_t ch = 0; ch < c; ++ch) {
+          if (where[ch] < 0 && px[ch] == bv[ch]) {
+            where[ch] = p;
+            --missing;
           }
         }
       }
       float* o = out + i * c * 3;
       for (int64_t ch = 0; ch < c; ++ch) {
-        int64_t at = static_cast<int64_t>(wv[ch]);
-        if (!exact_index || at < 0) {
-          // Slow path: huge planes, or no value above -inf (first non-NaN wins, i.e. the first -inf).
-          at = -1;
-          float top = -std::numeric_limits<float>::infinity();
-          for (int64_t p = 0; p < plane; ++p) {
-            const float v = img[p * c + ch];
-            if (v > top || (at < 0 && v == top)) {
-              top = v;
-              at = p;
-            }
-          }
-          bv[ch] = top;
-        }
-        if (at < 0) {  // every value NaN
+        if (where[ch] < 0) {  // every value NaN
           o[ch * 3 + 0] = 0.f;
           o[ch * 3 + 1] = 0.f;
           o[ch * 3 + 2] = std::numeric_limits<float>::quiet_NaN();
         } else {
-          o[ch * 3 + 0] = static_cast<float>(at % w);
-          o[ch * 3 + 1] = static_cast<float>(at / w);
+          o[ch * 3 + 0] = static_cast<float>(where[ch] % w);
+          o[ch * 3 + 1] = static_cast<float>(where[ch] / w);
           o[ch * 3 + 2] = bv[ch];
         }
       }
