@@ -257,12 +257,8 @@ void bind_cuda(py::module_& m) {
       [](const py::object& heatmaps, float threshold, int64_t max_peaks, float offset_x, float offset_y,
          const std::string& openpose_build, const py::object& peaks, const py::object& counts, uintptr_t stream) {
         auto in = device_array(heatmaps, "cuda_nms: heatmaps", "<f4", 4, false);
-        tfpose::NmsParams params;
-        params.threshold = threshold;
-        params.max_peaks = max_peaks;
-        params.offset_x = offset_x;
-        params.offset_y = offset_y;
-        params.build = tfpose::parse_openpose_build(openpose_build);
+        const tfpose::NmsParams params =
+            nms_params(threshold, max_peaks, offset_x, offset_y, tfpose::parse_openpose_build(openpose_build));
         const auto& s = in.shape;
         tfpose::check_nms_args(s[0], s[1], s[2], s[3], params);
         auto pk = device_array(peaks, "cuda_nms: peaks", "<f4", 4, true);

@@ -9,12 +9,8 @@ void bind_nms(py::module_& m) {
       [](const FloatArray& heatmaps, float threshold, int64_t max_peaks, float offset_x, float offset_y,
          const std::string& openpose_build, int threads) {
         auto s = checked_shape(heatmaps, 4, "nms: heatmaps", "[N, H, W, P]");
-        tfpose::NmsParams params;
-        params.threshold = threshold;
-        params.max_peaks = max_peaks;
-        params.offset_x = offset_x;
-        params.offset_y = offset_y;
-        params.build = tfpose::parse_openpose_build(openpose_build);
+        const tfpose::NmsParams params =
+            nms_params(threshold, max_peaks, offset_x, offset_y, tfpose::parse_openpose_build(openpose_build));
         tfpose::check_nms_args(s[0], s[1], s[2], s[3], params);
         py::array_t<float> peaks({s[0], s[3], params.max_peaks, int64_t{3}});
         py::array_t<int32_t> counts({s[0], s[3]});

@@ -66,12 +66,7 @@ void bind_pipeline(py::module_& m) {
           H = 8 * scales[0].h;
           W = 8 * scales[0].w;
         }
-        tfpose::NmsParams params;
-        params.threshold = threshold;
-        params.max_peaks = max_peaks;
-        params.offset_x = offset_x;
-        params.offset_y = offset_y;
-        params.build = build;
+        const tfpose::NmsParams params = nms_params(threshold, max_peaks, offset_x, offset_y, build);
         tfpose::check_resize_and_merge_args(scales, n, c, H, W, build);
         tfpose::check_nms_args(n, H, W, parts, params);
         py::array_t<float> peaks({n, parts, params.max_peaks, int64_t{3}});

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tfpose/common.hpp"
+#include "tfpose/nms.hpp"
 #include "tfpose/resize_and_merge.hpp"
 
 namespace tfpose_py {
@@ -25,6 +26,10 @@ std::vector<int64_t> checked_shape(const FloatArray& a, int rank, const std::str
 std::vector<tfpose::ScaleMaps> scale_maps(const std::vector<FloatArray>& net_outputs,
                                           const std::vector<double>& ratios, const std::string& op,
                                           int64_t* n, int64_t* c);
+
+// NMS parameters as every binding receives them (checked by the core's check_nms_args).
+tfpose::NmsParams nms_params(float threshold, int64_t max_peaks, float offset_x, float offset_y,
+                             tfpose::OpenposeBuild build);
 
 void bind_common(py::module_& m);
 void bind_maximum(py::module_& m);

@@ -46,6 +46,17 @@ std::vector<tfpose::ScaleMaps> scale_maps(const std::vector<FloatArray>& net_out
   return scales;
 }
 
+tfpose::NmsParams nms_params(float threshold, int64_t max_peaks, float offset_x, float offset_y,
+                             tfpose::OpenposeBuild build) {
+  tfpose::NmsParams params;
+  params.threshold = threshold;
+  params.max_peaks = max_peaks;
+  params.offset_x = offset_x;
+  params.offset_y = offset_y;
+  params.build = build;
+  return params;
+}
+
 void bind_common(py::module_& m) {
   py::register_exception<tfpose::InvalidArgument>(m, "InvalidArgument", PyExc_ValueError);
 }
