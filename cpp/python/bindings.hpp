@@ -39,5 +39,6 @@ void bind_pose_model(py::module_& m);
 void bind_connector(py::module_& m);
 void bind_pipeline(py::module_& m);
 void bind_cuda(py::module_& m);
+void bind_hand_face(py::module_& m);
 
 }  // namespace tfpose_py

@@ -73,4 +73,5 @@ PYBIND11_MODULE(_core, m) {
   tfpose_py::bind_connector(m);
   tfpose_py::bind_pipeline(m);
   tfpose_py::bind_cuda(m);
+  tfpose_py::bind_hand_face(m);
 }

@@ -160,3 +160,38 @@ def net_output_to_people(net_outputs, scale_ratios=None, net_input_size=None, im
         image_size=_size_tensor(image_size, "image_size"),
         model=model, openpose_build=openpose_build, max_peaks=_args.check_max_peaks(max_peaks),
         fast=bool(fast), **_threshold_attrs(thresholds)))
+
+
+__all__ += ["hand_boxes", "face_boxes", "topdown_decode"]
+
+
+def _keypoints_tensor(keypoints) -> tf.Tensor:
+    t = tf.convert_to_tensor(keypoints)
+    if t.dtype == tf.bool or not (t.dtype.is_floating or t.dtype.is_integer):
+        raise TypeError(f"keypoints: expected a float32 tensor [..., P, 3], got dtype {t.dtype.name}")
+    if t.shape.rank is not None and (t.shape.rank < 2 or t.shape[-1] not in (None, 3)):
+        raise ValueError(f"keypoints: expected shape [..., P, 3], got {t.shape}")
+    return tf.cast(t, tf.float32)
+
+
+def hand_boxes(keypoints, pose_model="COCO_18"):
+    """OpenPose's hand boxes, as :func:`tfpose.numpy_ops.hand_boxes`: keypoints [..., P, 3] (batch
+    first, e.g. [N, M, P, 3]) -> [..., 2, 4] float32 (left, right; x, y, width, height)."""
+    return _lib.tfpose_hand_boxes(keypoints=_keypoints_tensor(keypoints),
+                                  model=_args.check_pose_model_name(pose_model))
+
+
+def face_boxes(keypoints, pose_model="COCO_18"):
+    """OpenPose's face boxes, as :func:`tfpose.numpy_ops.face_boxes`: keypoints [..., P, 3] ->
+    [..., 4] float32 (x, y, width, height)."""
+    return _lib.tfpose_face_boxes(keypoints=_keypoints_tensor(keypoints),
+                                  model=_args.check_pose_model_name(pose_model))
+
+
+def topdown_decode(heatmaps, transforms=None, refinement="none", dark_kernel=11):
+    """Top-down decoding, as :func:`tfpose.numpy_ops.topdown_decode`: heatmaps [N, H, W, C],
+    transforms None or [N, 2, 3] (float64) -> [N, C, 3] float32 (x, y, score)."""
+    _args.check_refinement(refinement)
+    m = tf.zeros([0, 2, 3], tf.float64) if transforms is None else tf.cast(transforms, tf.float64)
+    return _lib.tfpose_top_down_decode(heatmaps=_float_tensor(heatmaps, "heatmaps"), transforms=m,
+                                       refinement=refinement, dark_kernel=_args.check_dark_kernel(dark_kernel))
