@@ -44,6 +44,34 @@ def _estimator_args(p: argparse.ArgumentParser) -> None:
                         "default), caffe = x/256 - 0.5 (OpenPose Caffe models)")
 
 
+def _hand_face_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("hands and face (OpenPose's, found from the body; the networks are not bundled)")
+    g.add_argument("--hand", action="store_true", help="also find each person's hands (needs --hand-model)")
+    g.add_argument("--hand-model", metavar="PATH",
+                   help="OpenPose's hand network converted with `tfpose convert` (frozen .pb or SavedModel)")
+    g.add_argument("--face", action="store_true", help="also find each person's face (needs --face-model)")
+    g.add_argument("--face-model", metavar="PATH",
+                   help="OpenPose's face network converted with `tfpose convert` (frozen .pb or SavedModel)")
+    g.add_argument("--hand-scale-number", type=int, default=1, metavar="n",
+                   help="hand scales to run, the best mean score kept (default: %(default)s; OpenPose's best: 6)")
+    g.add_argument("--hand-scale-range", type=float, default=0.4, metavar="r",
+                   help="hand scales span 1 - r/2 .. 1 + r/2 (default: %(default)s)")
+
+
+def _hand_face_options(args) -> dict:
+    """--hand/--face with their models -> Estimator options; ValueError for a missing model."""
+    out = dict(hand_scale_number=args.hand_scale_number, hand_scale_range=args.hand_scale_range)
+    for part in ("hand", "face"):
+        on, path = getattr(args, part), getattr(args, f"{part}_model")
+        if on and not path:
+            raise ValueError(f"--{part}: expected --{part}-model PATH too (OpenPose's {part} network, "
+                             "converted with `tfpose convert`); no such network is bundled")
+        if path and not on:
+            raise ValueError(f"--{part}-model given without --{part}: add --{part} to run it")
+        out[f"{part}_model"] = path if on else None
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tfpose", description=_DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -61,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--model", required=True, metavar="PATH",
                      help="frozen TensorFlow graph (.pb) or SavedModel directory")
     _estimator_args(est)
+    _hand_face_args(est)
     est.add_argument("--write-json", metavar="DIR",
                      help="write OpenPose JSON (v1.3) per image/frame: <name>_keypoints.json")
     est.add_argument("--write-images", metavar="DIR", help="write drawings as <name>_rendered.png")
@@ -75,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("model", metavar="MODEL", help="frozen TensorFlow graph (.pb) or SavedModel directory")
     exp.add_argument("export_dir", metavar="DIR", help="output SavedModel directory")
     _estimator_args(exp)
+    _hand_face_args(exp)
 
     try:
         from tfpose.convert import cli as convert_cli
@@ -88,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _options(args) -> dict:
     return dict(pose_model=args.pose_model, net_resolution=args.net_resolution, scale_number=args.scale_number,
-                scale_gap=args.scale_gap, openpose_build=args.openpose_build, normalization=args.normalization)
+                scale_gap=args.scale_gap, openpose_build=args.openpose_build, normalization=args.normalization,
+                **_hand_face_options(args))
 
 
 class _Source:

@@ -33,19 +33,26 @@ class Person:
     keypoints: float32 numpy [P, 3] (x, y, score) in original-image pixels with OpenPose's +0.5
         convention (the centre of pixel i is i + 0.5); a missing part is (0, 0, 0).
     score: OpenPose's person score (sum of part and limb scores / (P + L)).
+    hand_left, hand_right: float32 [21, 3], face: float32 [70, 3] (x, y, score) when the estimator
+        runs hands / face (else None), in original-image pixels with OpenPose's hand/face convention
+        (no +0.5: the centre of pixel i is i, half a pixel below the body's); all zeros when that
+        hand or face was not found (spec hand/face §4.8-4.10).
     """
 
-    __slots__ = ("keypoints", "score")
+    __slots__ = ("keypoints", "score", "hand_left", "hand_right", "face")
 
-    def __init__(self, keypoints: np.ndarray, score: float):
+    def __init__(self, keypoints: np.ndarray, score: float, hand_left=None, hand_right=None, face=None):
         self.keypoints = np.asarray(keypoints, dtype=np.float32)
         self.score = float(score)
+        as_kp = lambda a: None if a is None else np.asarray(a, dtype=np.float32)  # noqa: E731
+        self.hand_left, self.hand_right, self.face = as_kp(hand_left), as_kp(hand_right), as_kp(face)
 
     def to_openpose(self) -> dict:
-        """One entry of OpenPose JSON v1.3's ``people`` list (pose only; face/hands/3D empty)."""
+        """One entry of OpenPose JSON v1.3's ``people`` list (pose, and face/hands when present;
+        3D empty)."""
         from tfpose.io import person_dict
 
-        return person_dict(self.keypoints)
+        return person_dict(self.keypoints, face=self.face, hand_left=self.hand_left, hand_right=self.hand_right)
 
     def __repr__(self) -> str:
         return f"Person(parts={int((self.keypoints[:, 2] > 0).sum())}/{len(self.keypoints)}, score={self.score:.3f})"
@@ -91,13 +98,20 @@ class Estimator:
     max_peaks, fast and thresholds (nms_threshold, inter_min_above_threshold, inter_threshold,
         min_subset_cnt, min_subset_score): passed to ``tfpose.ops.net_output_to_people``.
     batch_size: most images per graph call in :meth:`estimate_batch`.
+    hand_model, face_model: OpenPose's hand / face network (a frozen .pb from ``tfpose convert``, a
+        SavedModel, a Network or a TF callable [B, 368, 368, 3] -> [B, 46, 46, 22 / 71]); given, the
+        graph also finds each person's hands / face from the body (see :mod:`tfpose.whole_body`) and
+        every Person carries ``hand_left``, ``hand_right`` / ``face``.
+    hand_scale_number, hand_scale_range: OpenPose's multi-scale hands (1 and 0.4 by default).
+    hand_face_normalization: input scaling of the hand and face networks ("caffe" for OpenPose's).
     """
 
     def __init__(self, model, pose_model: str = "COCO_18", net_resolution=(-1, 368), scale_number: int = 1,
                  scale_gap: float = 0.25, openpose_build: str = "cpu", *, net_resolution_dynamic: float = 1.0,
                  normalization: str = "none", input_name: str = _network.DEFAULT_INPUT,
                  output_name: str | None = None, max_peaks: int = 127, fast: bool = True,
-                 batch_size: int = 8, **thresholds):
+                 batch_size: int = 8, hand_model=None, face_model=None, hand_scale_number: int = 1,
+                 hand_scale_range: float = 0.4, hand_face_normalization: str = "caffe", **thresholds):
         from tfpose import _args
 
         _args.check_openpose_build(openpose_build)
@@ -119,21 +133,43 @@ class Estimator:
         self.batch_size = int(batch_size)
         self.network = _network.load_network(model, pose_model=pose_model, normalization=normalization,
                                              input_name=input_name, output_name=output_name)
+        self._init_hand_face(hand_model, face_model, hand_scale_number, hand_scale_range, hand_face_normalization)
         self._function = tf.function(
             self.people_graph, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
         self._trace_lock = threading.Lock()
         self._traced = False
+
+    def _init_hand_face(self, hand_model, face_model, hand_scale_number, hand_scale_range, normalization):
+        from tfpose import models, whole_body
+
+        whole_body.hand_scales(hand_scale_number, hand_scale_range)  # checks both
+        self.hand_scale_number = int(hand_scale_number)
+        self.hand_scale_range = float(hand_scale_range)
+        self.hand_face_normalization = normalization
+        self.hand_model, self.face_model = hand_model, face_model
+        hand = None if hand_model is None else whole_body.load_part_network(hand_model, models.hand(), normalization)
+        face = None if face_model is None else whole_body.load_part_network(face_model, models.face(), normalization)
+        self._hand_face = None if hand is None and face is None else whole_body.HandFace(
+            hand, face, self.pose_model, self.openpose_build, self.hand_scale_number, self.hand_scale_range)
+        # names of people_graph's outputs, in order
+        self.output_names = ("keypoints", "scores", "num_people") + (
+            ("hand_left", "hand_right") if hand is not None else ()) + (("face",) if face is not None else ())
 
     # options that export_saved_model passes on (all of __init__ but the model)
     def options(self) -> dict:
         return dict(pose_model=self.pose_model, net_resolution=self.net_resolution,
                     scale_number=self.scale_number, scale_gap=self.scale_gap,
                     openpose_build=self.openpose_build, net_resolution_dynamic=self.net_resolution_dynamic,
-                    max_peaks=self.max_peaks, fast=self.fast, **self.thresholds)
+                    max_peaks=self.max_peaks, fast=self.fast, hand_model=self.hand_model,
+                    face_model=self.face_model, hand_scale_number=self.hand_scale_number,
+                    hand_scale_range=self.hand_scale_range, hand_face_normalization=self.hand_face_normalization,
+                    **self.thresholds)
 
     def people_graph(self, images):
         """Graph of the whole pipeline: images uint8 [N, H, W, 3] BGR (one size) ->
-        (keypoints [N, M, P, 3] float32, scores [N, M] float32, num_people [N] int32)."""
+        (keypoints [N, M, P, 3] float32, scores [N, M] float32, num_people [N] int32), followed, when
+        hands / face are on, by hand_left, hand_right [N, M, 21, 3] / face [N, M, 70, 3] float32
+        (names in ``output_names``)."""
         from tfpose import ops
 
         shape = tf.shape(images)
@@ -154,8 +190,12 @@ class Estimator:
             outs, scale_ratios=ratios, net_input_size=sizes[0], image_size=tf.stack([h, w]),
             model=self.pose_model, openpose_build=self.openpose_build, max_peaks=self.max_peaks,
             fast=self.fast, **self.thresholds)
-        return (tf.identity(keypoints, name="keypoints"), tf.identity(scores, name="scores"),
-                tf.identity(num_people, name="num_people"))
+        outputs = (tf.identity(keypoints, name="keypoints"), tf.identity(scores, name="scores"),
+                   tf.identity(num_people, name="num_people"))
+        if self._hand_face is not None:
+            extra = self._hand_face(images, keypoints)
+            outputs += tuple(tf.identity(extra[k], name=k) for k in self.output_names[3:])
+        return outputs
 
     def _run(self, batch: np.ndarray):
         if not self._traced:
@@ -167,9 +207,10 @@ class Estimator:
             out = self._function(batch)
         return tuple(t.numpy() for t in out)
 
-    @staticmethod
-    def _people(keypoints, scores, num_people) -> list[list[Person]]:
-        return [[Person(keypoints[i, m], scores[i, m]) for m in range(int(num_people[i]))]
+    def _people(self, keypoints, scores, num_people, *extra) -> list[list[Person]]:
+        named = dict(zip(self.output_names[3:], extra))
+        return [[Person(keypoints[i, m], scores[i, m], **{k: v[i, m] for k, v in named.items()})
+                 for m in range(int(num_people[i]))]
                 for i in range(len(num_people))]
 
     def _check_sizing(self, image: np.ndarray) -> None:
@@ -185,7 +226,8 @@ class Estimator:
 
     def estimate_arrays(self, images: np.ndarray):
         """Raw batched output for images uint8 [N, H, W, 3] of one size:
-        (keypoints [N, M, P, 3], scores [N, M], num_people [N]) as numpy arrays."""
+        (keypoints [N, M, P, 3], scores [N, M], num_people [N]) as numpy arrays, then the hand / face
+        arrays when on (see ``output_names``)."""
         images = np.asarray(images)
         if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
             raise ValueError(f"images: expected uint8 [N, H, W, 3], got {images.dtype} {images.shape}")

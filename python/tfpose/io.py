@@ -21,14 +21,25 @@ _EMPTY_FIELDS = ("face_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keyp
                  "pose_keypoints_3d", "face_keypoints_3d", "hand_left_keypoints_3d", "hand_right_keypoints_3d")
 
 
-def person_dict(keypoints) -> dict:
-    """keypoints [P, 3] (x, y, score) -> one ``people`` entry with OpenPose v1.3's fields."""
+def person_dict(keypoints, face=None, hand_left=None, hand_right=None) -> dict:
+    """keypoints [P, 3] (x, y, score) -> one ``people`` entry with OpenPose v1.3's fields.
+
+    face [70, 3], hand_left / hand_right [21, 3]: filled into ``face_keypoints_2d`` /
+    ``hand_*_keypoints_2d`` when given (a hand or face that was not found is all zeros, as OpenPose
+    writes it); None leaves the field ``[]`` (the feature is off)."""
     k = np.asarray(keypoints, dtype=np.float32)
     if k.ndim != 2 or k.shape[1] != 3:
         raise ValueError(f"keypoints: expected shape [P, 3], got {k.shape}")
     d = {"person_id": [-1], "pose_keypoints_2d": [float(v) for v in k.reshape(-1)]}
     for field in _EMPTY_FIELDS:
         d[field] = []
+    for field, value, rows in (("face_keypoints_2d", face, 70), ("hand_left_keypoints_2d", hand_left, 21),
+                               ("hand_right_keypoints_2d", hand_right, 21)):
+        if value is not None:
+            a = np.asarray(value, dtype=np.float32)
+            if a.shape != (rows, 3):
+                raise ValueError(f"{field[:-3]}: expected shape [{rows}, 3], got {a.shape}")
+            d[field] = [float(v) for v in a.reshape(-1)]
     return d
 
 
@@ -36,9 +47,15 @@ def _keypoints_of(person):
     return person.keypoints if hasattr(person, "keypoints") else person
 
 
+def _person_entry(person) -> dict:
+    extras = {k: getattr(person, k, None) for k in ("face", "hand_left", "hand_right")}
+    return person_dict(_keypoints_of(person), **extras)
+
+
 def people_json(people: Iterable) -> dict:
-    """people: Person objects or [P, 3] arrays -> the whole v1.3 document as a dict."""
-    return {"version": JSON_VERSION, "people": [person_dict(_keypoints_of(p)) for p in people]}
+    """people: Person objects or [P, 3] arrays -> the whole v1.3 document as a dict (hands and face
+    from the Person objects that carry them)."""
+    return {"version": JSON_VERSION, "people": [_person_entry(p) for p in people]}
 
 
 def _fmt(v: float) -> str:

@@ -134,3 +134,26 @@ def topdown_decode_ref(heatmaps, transforms=None, refinement="none", dark_kernel
                 fx, fy = a[0, 0] * fx + a[0, 1] * fy + a[0, 2], a[1, 0] * fx + a[1, 1] * fy + a[1, 2]
             out[i, ch] = (fx, fy, m[y, x])
     return out
+
+
+def crop_ref(image, matrix, n):
+    """Float bilinear sample of a uint8 image [H, W, 3] at matrix . (j, i, 1) for the n x n crop pixels,
+    OpenCV's convention (pixel centres at integers), taps outside the image read 0, rounded to the
+    nearest integer: what cv2.warpAffine(INTER_LINEAR | WARP_INVERSE_MAP, BORDER_CONSTANT 0) computes
+    up to its fixed-point arithmetic."""
+    img = np.asarray(image, np.float64)
+    h, w = img.shape[:2]
+    m = np.asarray(matrix, np.float64)
+    jj, ii = np.meshgrid(np.arange(n), np.arange(n))
+    x = m[0, 0] * jj + m[0, 1] * ii + m[0, 2]
+    y = m[1, 0] * jj + m[1, 1] * ii + m[1, 2]
+    x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
+    fx, fy = x - x0, y - y0
+    out = np.zeros((n, n, 3))
+    for dy, wy in ((0, 1 - fy), (1, fy)):
+        for dx, wx in ((0, 1 - fx), (1, fx)):
+            yy, xx = y0 + dy, x0 + dx
+            ok = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+            px = img[np.clip(yy, 0, h - 1), np.clip(xx, 0, w - 1)]
+            out += np.where(ok[..., None], px * (wy * wx)[..., None], 0.0)
+    return np.clip(np.round(out), 0, 255)
