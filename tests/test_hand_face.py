@@ -116,12 +116,12 @@ def test_openpose_sign_language_sample_maps_to_whole_crop_pixels():
 
 @pytest.mark.parametrize("model", MODELS)
 def test_boxes_match_reference_on_random_people(model):
-    rng = np.random.default_rng(hash(model) % 1000)
+    rng = np.random.default_rng(100 + MODELS.index(model))
     p = models.get(model).num_parts
     k = np.zeros((6, 5, p, 3), np.float32)
     k[..., :2] = rng.uniform(-50, 700, k[..., :2].shape)
     # scores on both sides of both thresholds (0.03 hands, 0.25 face), some parts missing
-    k[..., 2] = rng.choice([0.0, 0.02, 0.03, 0.031, 0.2, 0.25, 0.26, 0.9], size=k[..., 2].shape)
+    k[..., 2] = rng.choice([0.0, 0.02, 0.03, 0.031, 0.2, 0.25, 0.26, 0.9, 0.9, 0.9], size=k[..., 2].shape)
     hands = numpy_ops.hand_boxes(k, model)
     faces = numpy_ops.face_boxes(k, model)
     assert hands.shape == (6, 5, 2, 4) and faces.shape == (6, 5, 4)
@@ -198,3 +198,48 @@ def test_bad_input():
         ops.face_boxes(k[:, :2], "BODY_25")
     with pytest.raises(tf.errors.InvalidArgumentError, match="BODY_25"):
         ops.face_boxes(k, "NOPE")
+
+
+def test_crop_affine_matches_reference_and_tf():
+    rng = np.random.default_rng(5)
+    images = rng.integers(0, 256, (2, 37, 53, 3), dtype=np.uint8)
+    m = np.array([[[-0.4, 0, 30.3], [0, 0.4, 10.7]],      # mirrored, axis-aligned
+                  [[0.3, 0.1, -20], [0.05, 0.5, 5]],      # general affine, partly outside
+                  [[1, 0, -500], [0, 1, -500]],           # wholly outside: black
+                  [[np.nan, 0, 0], [0, 1, 0]]])           # non-finite: black
+    index = [1, 0, 1, 0]
+    got = numpy_ops.crop_affine(images, index, m, (20, 30))
+    assert got.shape == (4, 20, 30, 3) and got.dtype == np.float32
+    for k in range(3):
+        np.testing.assert_array_equal(got[k], _crop_ref_rect(images[index[k]], m[k], 20, 30))
+    assert not got[2].any() and not got[3].any()
+    tf = pytest.importorskip("tensorflow")
+    from tfpose import ops
+
+    np.testing.assert_array_equal(ops.crop_affine(images, index, m, (20, 30)).numpy(), got)
+    assert ops.crop_affine(images, np.zeros(0, np.int32), np.zeros((0, 2, 3)), (5, 5)).shape == (0, 5, 5, 3)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"image_index\[1\].*\[0, 2\).*got 2"):
+        ops.crop_affine(images, [0, 2], m[:2], (4, 4))
+    with pytest.raises(TypeError, match="uint8"):
+        ops.crop_affine(images.astype(np.float32), [0], m[:1], (4, 4))
+
+
+def _crop_ref_rect(image, matrix, h, w):
+    from reference.hand_face_ref import crop_ref
+
+    return crop_ref(image, matrix, max(h, w))[:h, :w]
+
+
+def test_crop_affine_bad_input():
+    images = np.zeros((1, 4, 4, 3), np.uint8)
+    m = np.zeros((1, 2, 3))
+    with pytest.raises(ValueError, match=r"image_index\[0\].*got 1"):
+        numpy_ops.crop_affine(images, [1], m, (2, 2))
+    with pytest.raises(ValueError, match=r"\[B\] and \[B, 2, 3\]"):
+        numpy_ops.crop_affine(images, [0, 0], m, (2, 2))
+    with pytest.raises(ValueError, match="uint8"):
+        numpy_ops.crop_affine(images.astype(np.float32), [0], m, (2, 2))
+    with pytest.raises(ValueError, match="size"):
+        numpy_ops.crop_affine(images, [0], m, (0, 2))
+    with pytest.raises(TypeError, match="image_index"):
+        numpy_ops.crop_affine(images, [0.5], m, (2, 2))

@@ -298,4 +298,39 @@ dark_kernel: odd Gaussian size of "dark".
 keypoints: [N, C, 3] float32 (x, y, score = the channel's maximum).
 )doc");
 
+REGISTER_OP("TfposeCropAffine")
+    .Input("images: uint8")
+    .Input("image_index: int32")
+    .Input("transforms: double")
+    .Input("size: int32")
+    .Output("crops: float")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle images, index, m, size;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 4, &images));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 1, &index));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(2), 3, &m));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(3), 1, &size));
+      DimensionHandle b;
+      TF_RETURN_IF_ERROR(c->Merge(c->Dim(index, 0), c->Dim(m, 0), &b));
+      DimensionHandle oh = c->UnknownDim(), ow = c->UnknownDim();
+      const ::tensorflow::Tensor* t = c->input_tensor(3);
+      if (t != nullptr && t->NumElements() == 2) {
+        oh = c->MakeDim(t->flat<int32_t>()(0));
+        ow = c->MakeDim(t->flat<int32_t>()(1));
+      }
+      c->set_output(0, c->MakeShape({b, oh, ow, c->Dim(images, 3)}));
+      return ::tensorflow::OkStatus();
+    })
+    .Doc(R"doc(
+Affine crops with OpenCV's warpAffine rule (INTER_LINEAR | WARP_INVERSE_MAP, BORDER_CONSTANT 0),
+computed in floating point: the crops OpenPose feeds its hand and face networks (hand/face spec
+section 4.3).
+
+images: [N, H, W, C] uint8; image_index: [B] int32, the image of each crop.
+transforms: [B, 2, 3] float64: crop pixel (j, i) samples the image at (a j + b i + c, d j + e i + f),
+  pixel centres at integer coordinates; taps outside the image read 0.
+size: [2] int32 (H, W) of the crops.
+crops: [B, H, W, C] float32, bilinear samples rounded to the nearest integer (0..255).
+)doc");
+
 }  // namespace tfpose_tf

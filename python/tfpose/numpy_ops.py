@@ -217,3 +217,29 @@ def topdown_decode(heatmaps, transforms=None, refinement="none", dark_kernel=11,
         m = np.ascontiguousarray(m, dtype=np.float64)
     return _core.topdown_decode(_float_array(heatmaps, "heatmaps"), m, refinement, dark_kernel,
                                 _args.check_threads(threads))
+
+
+__all__ += ["crop_affine"]
+
+
+def crop_affine(images, image_index, transforms, size, threads: int = 0) -> np.ndarray:
+    """Affine crops with OpenCV's warpAffine rule (INTER_LINEAR | WARP_INVERSE_MAP, BORDER_CONSTANT 0)
+    computed in float: the crops OpenPose feeds its hand and face networks (hand/face spec §4.3).
+
+    images: uint8 [N, H, W, C]; image_index: [B] ints in [0, N), the image of each crop.
+    transforms: [B, 2, 3] float64; crop pixel (j, i) (column, row) samples the image at
+        (a j + b i + c, d j + e i + f); pixel centres at integer coordinates, taps outside read 0.
+    size: (H, W) of the crops.
+    Returns float32 [B, H, W, C]: bilinear samples rounded to the nearest integer (ties to even).
+    OpenCV 4.x computes the same warp in fixed point (1/32-pixel positions), so it can differ by a few
+    grey levels on steep edges.
+    """
+    im = np.asarray(images)
+    if im.dtype != np.uint8 or im.ndim != 4:
+        raise ValueError(f"images: expected uint8 [N, H, W, C], got {im.dtype} {im.shape}")
+    idx = np.asarray(image_index)
+    if not np.issubdtype(idx.dtype, np.integer):
+        raise TypeError(f"image_index: expected integers [B], got dtype {idx.dtype}")
+    oh, ow = _args.check_size(size, "size")
+    return _core.crop_affine(np.ascontiguousarray(im), np.ascontiguousarray(idx, np.int32),
+                             np.ascontiguousarray(transforms, np.float64), oh, ow, _args.check_threads(threads))

@@ -195,3 +195,17 @@ def topdown_decode(heatmaps, transforms=None, refinement="none", dark_kernel=11)
     m = tf.zeros([0, 2, 3], tf.float64) if transforms is None else tf.cast(transforms, tf.float64)
     return _lib.tfpose_top_down_decode(heatmaps=_float_tensor(heatmaps, "heatmaps"), transforms=m,
                                        refinement=refinement, dark_kernel=_args.check_dark_kernel(dark_kernel))
+
+
+__all__ += ["crop_affine"]
+
+
+def crop_affine(images, image_index, transforms, size):
+    """Affine crops, as :func:`tfpose.numpy_ops.crop_affine`: images uint8 [N, H, W, C], image_index
+    [B] int32, transforms [B, 2, 3] float64, size (H, W) -> float32 [B, H, W, C] (0..255)."""
+    images = tf.convert_to_tensor(images)
+    if images.dtype != tf.uint8:
+        raise TypeError(f"images: expected uint8 [N, H, W, C], got dtype {images.dtype.name}")
+    size_t = tf.cast(size, tf.int32) if tf.is_tensor(size) else tf.constant(_args.check_size(size, "size"), tf.int32)
+    return _lib.tfpose_crop_affine(images=images, image_index=tf.cast(image_index, tf.int32),
+                                   transforms=tf.cast(transforms, tf.float64), size=size_t)

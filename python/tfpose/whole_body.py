@@ -107,37 +107,12 @@ def crop_transforms(boxes, mirrored, n: int, hand: bool):
 
 
 def crop(images, image_index, transforms, n: int):
-    """Bilinear crops of uint8 BGR images [N, H, W, 3]: crop b of size n x n samples image
-    image_index[b] at transforms[b] . (j, i, 1) (axis-aligned matrices, as built by
-    :func:`crop_transforms`), pixel centres at integer coordinates, taps outside the image read 0
-    (OpenCV's warpAffine INTER_LINEAR | WARP_INVERSE_MAP, BORDER_CONSTANT 0, computed in float and
-    rounded to the nearest grey level). Returns float32 [B, n, n, 3] with values 0..255."""
-    shape = tf.shape(images)
-    h, w = tf.cast(shape[1], tf.int64), tf.cast(shape[2], tf.int64)
-    grid = tf.range(n, dtype=tf.float64)
-    xs = transforms[:, 0, 0:1] * grid[None] + transforms[:, 0, 2:3]  # [B, n]
-    ys = transforms[:, 1, 1:2] * grid[None] + transforms[:, 1, 2:3]
+    """n x n crops of uint8 BGR images [N, H, W, 3] for boxes of image image_index [B] under
+    transforms [B, 2, 3] (from :func:`crop_transforms`): :func:`tfpose.ops.crop_affine`, OpenCV's
+    warpAffine rule in float. Returns float32 [B, n, n, 3] with values 0..255."""
+    from tfpose import ops
 
-    def taps(v, size):
-        v0 = tf.floor(v)
-        f = tf.cast(v - v0, tf.float32)
-        i0 = tf.cast(v0, tf.int64)
-        out = []
-        for i, wt in ((i0, 1.0 - f), (i0 + 1, f)):
-            inside = (i >= 0) & (i < size)
-            out.append((tf.clip_by_value(i, 0, size - 1), tf.where(inside, wt, 0.0)))
-        return out
-
-    flat = tf.reshape(images, [-1, 3])
-    base = tf.cast(image_index, tf.int64)[:, None, None] * h
-    total = None
-    for yi, wy in taps(ys, h):
-        for xi, wx in taps(xs, w):
-            idx = (base + yi[:, :, None]) * w + xi[:, None, :]  # [B, n(rows), n(cols)]
-            px = tf.cast(tf.gather(flat, idx), tf.float32)
-            term = px * (wy[:, :, None] * wx[:, None, :])[..., None]
-            total = term if total is None else total + term
-    return tf.clip_by_value(tf.round(total), 0.0, 255.0)
+    return ops.crop_affine(images, image_index, transforms, (n, n))
 
 
 class HandFace:
