@@ -7,7 +7,8 @@ OpenPose's sizing (-1x368), COCO_18. The hand and face networks are stand-ins th
 with hands + face on and off is what tfpose adds: boxes, crops, 8x resize, maximum, map back.
 Per-stage rows time each step alone on one crop's worth of data; the OpenPose-CPU-equiv. rows do it
 the way OpenPose's CPU build does (cv2.warpAffine per crop, cv2.resize INTER_CUBIC per channel into a
-preallocated blob, cv2.minMaxLoc per channel, the mapping in Python). Medians over repeats.
+preallocated blob, cv2.minMaxLoc per channel, the mapping in Python). Everything runs on one thread
+(TF intra- and inter-op pools of 1, cv2.setNumThreads(1)). Medians over repeats.
 
     python benchmarks/bench_hand_face.py [--repeats 15] [--no-write]
 """
@@ -30,6 +31,10 @@ def main() -> None:
     import cv2
     import tensorflow as tf
 
+    # One thread everywhere: OpenCV's baseline runs on one, and on a shared 2-core machine TF's pool
+    # would mostly measure scheduling.
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
     import tfpose
     from tfpose import models, numpy_ops, ops, whole_body
 
@@ -123,7 +128,8 @@ def main() -> None:
         f"add **{added:.0f} ms per frame = {per_person:.1f} ms per person = {per_crop:.1f} ms per crop** beyond "
         "their networks (boxes, crops, resize, maximum, mapping; OpenPose's trained hand/face networks at "
         "368x368 cost far more than that on a CPU).\n\n"
-        "One hand crop stage by stage, tfpose's in-graph ops vs OpenPose's CPU way with OpenCV (1 thread):\n\n"
+        "One hand crop stage by stage, tfpose's in-graph ops vs OpenPose's CPU way with OpenCV (one thread "
+        "each):\n\n"
         + C.markdown_table(["stage", "tfpose ms", "OpenPose-CPU-equiv. ms", "ratio"], rows))
     print(body_md)
     if not args.no_write:

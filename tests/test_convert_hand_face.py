@@ -57,3 +57,44 @@ def test_converted_networks_load_as_hand_and_face(small, tmp_path):
         assert out.shape == (1, 8, 8, table().num_channels)
     with pytest.raises(ValueError, match="expected 71 output channels.*got 22"):
         whole_body.load_part_network(tmp_path / "hand.pb", models.face())
+
+
+def test_cli_runs_converted_hand_and_face_networks(small, tmp_path):
+    """`tfpose estimate --hand --face` with converted (random-weight) OpenPose hand and face networks
+    writes OpenPose JSON v1.3 with 63 / 63 / 210 numbers per person and keypoints inside each box."""
+    pytest.importorskip("tensorflow")
+    import json
+
+    import cv2
+
+    from conftest import DATA
+    from tfpose import cli, numpy_ops
+
+    for part in PARTS:
+        proto, model = small[part]
+        convert(proto, model, tmp_path / f"{part}.pb", progress=False)
+    img = cv2.imread(str(DATA / "images" / "tf_pose_estimation" / "p2.jpg"))  # two people, hands and faces in view
+    cv2.imwrite(str(tmp_path / "p2.png"), img)
+    body = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
+    rc = cli.main(["estimate", str(tmp_path / "p2.png"), "--model", str(body), "--hand", "--hand-model",
+                   str(tmp_path / "hand.pb"), "--face", "--face-model", str(tmp_path / "face.pb"),
+                   "--write-json", str(tmp_path / "out"), "--write-images", str(tmp_path / "img"), "--no-progress"])
+    assert rc == 0
+    doc = json.loads((tmp_path / "out" / "p2_keypoints.json").read_text())
+    assert len(doc["people"]) >= 2
+    filled = 0
+    for p in doc["people"]:
+        assert (len(p["hand_left_keypoints_2d"]), len(p["hand_right_keypoints_2d"]), len(p["face_keypoints_2d"])) \
+            == (63, 63, 210)
+        pose = np.asarray(p["pose_keypoints_2d"], np.float32).reshape(18, 3)
+        boxes = list(numpy_ops.hand_boxes(pose, "COCO_18")) + [numpy_ops.face_boxes(pose, "COCO_18")]
+        for key, box in zip(("hand_left_keypoints_2d", "hand_right_keypoints_2d", "face_keypoints_2d"), boxes):
+            kp = np.asarray(p[key]).reshape(-1, 3)
+            if box[2] <= 40:
+                continue
+            x, y, w, _ = box
+            assert (kp[:, 0] >= x - 1e-3).all() and (kp[:, 0] <= x + w).all()
+            assert (kp[:, 1] >= y - 1e-3).all() and (kp[:, 1] <= y + w).all()
+            filled += 1
+    assert filled >= 3
+    assert (tmp_path / "img" / "p2_rendered.png").exists()
