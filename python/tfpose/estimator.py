@@ -143,6 +143,9 @@ class Estimator:
         from tfpose import models, whole_body
 
         whole_body.hand_scales(hand_scale_number, hand_scale_range)  # checks both
+        if normalization not in _network.NORMALIZATIONS:
+            raise ValueError(f"hand_face_normalization: expected one of {_network.NORMALIZATIONS}, "
+                             f"got {normalization!r}")
         self.hand_scale_number = int(hand_scale_number)
         self.hand_scale_range = float(hand_scale_range)
         self.hand_face_normalization = normalization
