@@ -49,7 +49,9 @@ x_png), then _2, _3... in input order (command-line order, files of a folder sor
 def _estimator_args(p: argparse.ArgumentParser, pose_model_default=None) -> None:
     from tfpose import models
 
-    p.add_argument("--pose-model", default=pose_model_default, choices=models.names(),
+    # No argparse "choices" for options that tfpose.options checks: the message is then the same as
+    # from the Python API.
+    p.add_argument("--pose-model", default=pose_model_default, metavar="{" + ",".join(models.names()) + "}",
                    help="body model of the network's output layout (default: read off the network's "
                         "output channels: 57 COCO_18, 78 BODY_25, 44 MPI_15)")
     p.add_argument("--net-resolution", default="-1x368", metavar="WxH",
@@ -59,9 +61,9 @@ def _estimator_args(p: argparse.ArgumentParser, pose_model_default=None) -> None
                    help="number of scales to run and average (default: %(default)s)")
     p.add_argument("--scale-gap", type=float, default=0.25,
                    help="scale s runs at 1 - s*gap of the net resolution (default: %(default)s)")
-    p.add_argument("--openpose-build", default="cpu", choices=["cpu", "cuda"],
+    p.add_argument("--openpose-build", default="cpu", metavar="{cpu,cuda}",
                    help="whose post-processing to reproduce: OpenPose's CPU build (default) or its CUDA build")
-    p.add_argument("--normalization", default="none", choices=["none", "caffe"],
+    p.add_argument("--normalization", default="none", metavar="{none,caffe}",
                    help="input scaling the network expects: none = BGR 0..255 (tf-pose-estimation graphs, "
                         "default), caffe = x/256 - 0.5 (OpenPose Caffe models)")
 
@@ -91,7 +93,7 @@ def _output_args(p: argparse.ArgumentParser) -> None:
                    help="write the part heatmaps, background and PAFs at the network input resolution: "
                         "<name>_pose_heatmaps.png (channels side by side, OpenPose's 0..255 scaling) and "
                         "<name>_pose_heatmaps.npy (float32 [H, W, C], raw values)")
-    g.add_argument("--keypoint-scale", type=int, default=0, choices=sorted(_io.KEYPOINT_SCALES),
+    g.add_argument("--keypoint-scale", type=int, default=0, metavar="{0,1,2,3,4}",
                    help="coordinates written to JSON: 0 = image pixels (default), 1 = network input pixels, "
                         "2 = output resolution (= 0 here), 3 = [0, 1], 4 = [-1, 1] (OpenPose's --keypoint_scale)")
     g.add_argument("--number-people-max", type=int, default=-1, metavar="N",

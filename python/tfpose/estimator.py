@@ -25,6 +25,9 @@ __all__ = ["Estimator", "Person", "Details", "estimate", "as_bgr"]
 # OpenPose caps its input at what cv::Mat/imread accept (2^30 pixels); larger arrays are refused
 # before any allocation in the graph.
 MAX_PIXELS = 1 << 30
+# The graph and estimate_arrays refuse an empty batch with these words (a network may fail on
+# N = 0 with an unrelated message, e.g. a depthwise convolution's filter depth).
+MSG_EMPTY_BATCH = "images: expected at least one image (N >= 1)"
 
 
 class Person:
@@ -169,6 +172,9 @@ class Estimator:
         """Network outputs of every scale for images uint8 [N, H, W, 3] -> (list of S [N, h, w, C],
         sizes, ratios, (H, W))."""
         shape = tf.shape(images)
+        check = tf.debugging.assert_positive(shape[0], message=MSG_EMPTY_BATCH)
+        with tf.control_dependencies([check]):
+            images = tf.identity(images)
         h, w = shape[1], shape[2]
         sizes, ratios = placement.tf_sizing(h, w, self.net_resolution, self.scale_number, self.scale_gap,
                                             self.net_resolution_dynamic)
@@ -283,7 +289,7 @@ class Estimator:
         if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
             raise ValueError(f"images: expected uint8 [N, H, W, 3], got {images.dtype} {images.shape}")
         if len(images) == 0:
-            raise ValueError(f"images: expected at least one image (N >= 1), got an empty batch {images.shape}")
+            raise ValueError(f"{MSG_EMPTY_BATCH}, got an empty batch {images.shape}")
         self._check_sizing(images[0])
         return self._run(np.ascontiguousarray(images))
 

@@ -30,6 +30,7 @@ __all__ = [
     "MSG_NET_SIZE",
     "MSG_SCALE_FACTOR",
     "MSG_IMAGE_SIZE",
+    "MSG_CONTENT",
 ]
 
 STRIDE = 8  # all body models' net output is 1/8 of the net input
@@ -39,6 +40,7 @@ MIN_NET_SIDE = 16
 MSG_NET_SIZE = f"expected a network input of at least {MIN_NET_SIDE} pixels per side at every scale"
 MSG_SCALE_FACTOR = "expected a finite positive scale factor (images need at least 2 pixels along one side)"
 MSG_IMAGE_SIZE = "expected positive (H, W)"
+MSG_CONTENT = "expected an image covering at least 2 net pixels along each axis"
 
 
 def pir(v: float) -> int:
@@ -172,6 +174,9 @@ def net_to_output(net_wh, image_wh) -> tuple[float, float]:
         raise ValueError(
             f"image size {wi}x{hi}: expected a finite positive scaleNetToOutput, got {scale} "
             f"(the image scaled to the net is {nx}x{ny} pixels: too thin)")
+    if nx < 2 or ny < 2:  # the rule and words of the C++ pipeline (cpp/core/pipeline.cc output_scaling)
+        raise ValueError(f"image_size ({hi}, {wi}) for net input ({net_wh[1]}, {net_wh[0]}): {MSG_CONTENT}, "
+                         f"got content ({ny}, {nx})")
     offset = np.float32(0.5 / float(scale))
     return float(scale), float(offset)
 
