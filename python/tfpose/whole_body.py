@@ -26,7 +26,11 @@ import tensorflow as tf
 from tfpose import models as _models
 from tfpose import network as _network
 
-__all__ = ["load_part_network", "hand_scales", "crop_transforms", "crop", "HandFace"]
+__all__ = ["load_part_network", "hand_scales", "crop_transforms", "crop", "HandFace", "ESTIMATOR_OPTIONS"]
+
+# The Estimator's options for hands and face (checked by the Estimator itself, not by
+# tfpose.options.check_estimator_options, which covers the body).
+ESTIMATOR_OPTIONS = ("hand_model", "face_model", "hand_scale_number", "hand_scale_range", "hand_face_normalization")
 
 
 def load_part_network(model, keypoint_set, normalization: str = "caffe", input_name: str = _network.DEFAULT_INPUT,
