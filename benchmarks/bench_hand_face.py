@@ -77,11 +77,14 @@ def main() -> None:
     heat_t = tf.constant(heat)
     maps_t = ops.resize_and_merge(heat_t)
 
-    crop_f = tf.function(lambda: whole_body.crop(images, tf.zeros([1], tf.int32), t, n))
-    resize_f = tf.function(lambda: ops.resize_and_merge(heat_t))
-    decode_f = tf.function(lambda: ops.topdown_decode(maps_t, t))
-
+    # The stages through the numpy entries: the same C++ core as the graph's TF ops, called
+    # synchronously on this thread like OpenCV (a TF call hands work to executor threads, which on a
+    # loaded machine measures the scheduler more than the op).
     m = t[0].numpy()
+    maps = maps_t.numpy()
+    crop_f = lambda: numpy_ops.crop_affine(batch, [0], m[None], (n, n), threads=1)  # noqa: E731
+    resize_f = lambda: numpy_ops.resize_and_merge(heat, threads=1)  # noqa: E731
+    decode_f = lambda: numpy_ops.topdown_decode(maps, m[None], threads=1)  # noqa: E731
     heat_chw = np.ascontiguousarray(heat[0].transpose(2, 0, 1))
     blob = np.empty((21, n, n), np.float32)
     cv2.setNumThreads(1)
@@ -128,8 +131,8 @@ def main() -> None:
         f"add **{added:.0f} ms per frame = {per_person:.1f} ms per person = {per_crop:.1f} ms per crop** beyond "
         "their networks (boxes, crops, resize, maximum, mapping; OpenPose's trained hand/face networks at "
         "368x368 cost far more than that on a CPU).\n\n"
-        "One hand crop stage by stage, tfpose's in-graph ops vs OpenPose's CPU way with OpenCV (one thread "
-        "each):\n\n"
+        "One hand crop stage by stage: tfpose's C++ core (through `tfpose.numpy_ops`, the same code as the "
+        "graph's ops) vs OpenPose's CPU way with OpenCV, one thread each:\n\n"
         + C.markdown_table(["stage", "tfpose ms", "OpenPose-CPU-equiv. ms", "ratio"], rows))
     print(body_md)
     if not args.no_write:
