@@ -328,3 +328,22 @@ def test_cli_options(tmp_path, images):
                                           "--hand-scale-number", "6", "--hand-scale-range", "0.4"])
     opts = cli._options(args)
     assert (opts["hand_model"], opts["face_model"], opts["hand_scale_number"]) == ("h.pb", None, 6)
+
+
+def test_number_people_max_and_keypoint_scale_carry_hands_and_face(est, images):
+    """The kept person keeps its own hands and face, scaled like its body (OpenPose's keypointScaler
+    scales all arrays alike; tfpose.io.scale_keypoints is tested on its own in test_io.py)."""
+    from tfpose import io as tio
+
+    full = est.estimate(images[0])
+    top = tfpose.Estimator(MNV2S, hand_model=standin(HAND_POS, 22), face_model=standin(FACE_POS, 71),
+                           number_people_max=1, keypoint_scale=3)
+    (one,) = top.estimate(images[0])
+    h, w = images[0].shape[:2]
+    scale = lambda k: tio.scale_keypoints(k, 3, (w, h))  # noqa: E731
+    match = [p for p in full if np.array_equal(scale(p.keypoints), one.keypoints)]
+    assert len(match) == 1
+    for name in ("hand_left", "hand_right", "face"):
+        ref, got = getattr(match[0], name), getattr(one, name)
+        np.testing.assert_array_equal(got, scale(ref))
+        assert got[:, :2].max() <= 1.0 + 1e-6 and (got[ref[:, 2] > 0, 0] != ref[ref[:, 2] > 0, 0]).all()
