@@ -148,8 +148,15 @@ class HandFace:
                     f"({table.num_keypoints} keypoints + background)")
         with tf.control_dependencies([check]):
             heat = tf.identity(heat[..., :table.num_keypoints])  # the background is never used
-        maps = ops.resize_and_merge(heat, openpose_build=self.openpose_build)
-        return ops.topdown_decode(maps, transforms)
+
+        def one(args):
+            # One crop at a time: its N x N x K maps (11 MB for a hand, 38 MB for a face at 368) exist
+            # only for a few crops at once, however many people the batch holds.
+            maps = ops.resize_and_merge(args[0][None], openpose_build=self.openpose_build)
+            return ops.topdown_decode(maps, args[1][None])[0]
+
+        return tf.map_fn(one, (heat, transforms), parallel_iterations=4,
+                         fn_output_signature=tf.TensorSpec([table.num_keypoints, 3], tf.float32))
 
     def _run(self, net, table, images, boxes, mirrored_of, scales, hand: bool):
         """boxes [R, 4] (R = N * M * sides, row-major) -> [R, K, 3]."""
