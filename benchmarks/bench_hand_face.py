@@ -130,8 +130,8 @@ def main() -> None:
         f"of one thread): body only "
         f"{t_body:.0f} ms, body + hands + face with zero-cost stand-in networks {t_whole:.0f} ms, so hands and face "
         f"add **{added:.0f} ms per frame = {per_person:.1f} ms per person = {per_crop:.1f} ms per crop** beyond "
-        "their networks (boxes, crops, resize, maximum, mapping; OpenPose's trained hand/face networks at "
-        "368x368 cost far more than that on a CPU).\n\n"
+        "their networks (boxes, crops, resize, maximum, mapping; the hand and face "
+        "networks' own time is not included).\n\n"
         "One hand crop stage by stage: tfpose's C++ core (through `tfpose.numpy_ops`, the same code as the "
         "graph's ops) vs OpenPose's CPU way with OpenCV, one thread each:\n\n"
         + C.markdown_table(["stage", "tfpose ms", "OpenPose-CPU-equiv. ms", "ratio"], rows))
