@@ -16,11 +16,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-SHARED = Path(os.environ.get("TFPOSE_SHARED", REPO.parent / "shared")).resolve()
+# The numpy references and the data-location rule live with the tests; benchmarks reuse them.
+sys.path.insert(0, str(REPO / "tests"))
+from data_paths import locate_shared  # noqa: E402
+
+SHARED = locate_shared()
 DATA = SHARED / "data"
 MODELS = DATA / "models"
-# The numpy references live with the tests; benchmarks time them as baselines.
-sys.path.insert(0, str(REPO / "tests"))
 
 
 def median_ms(fn, repeats: int = 15, warmup: int = 2, min_time: float = 0.0) -> float:

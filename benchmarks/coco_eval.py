@@ -23,8 +23,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from _common import SHARED  # noqa: E402  (the one data-location rule)
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 COCO18_TO_COCO17 = [0, 15, 14, 17, 16, 5, 2, 6, 3, 7, 4, 11, 8, 12, 9, 13, 10]
 
 
