@@ -4,6 +4,7 @@ tfpose), cpp/cuda/prepare_gpu_data.py (the folder carried to a GPU machine), the
 be checked on a GPU machine (cpp/cuda/README.md)."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -17,7 +18,9 @@ from conftest import REPO, SHARED
 
 SCRIPT = REPO / "cpp" / "cuda" / "gpu_check.sh"
 PREPARE = REPO / "cpp" / "cuda" / "prepare_gpu_data.py"
-STEPS = ["env", "data", "build", "import", "tests", "memcheck", "racecheck", "synccheck", "initcheck", "bench"]
+STEPS = ["env", "data", "build", "import", "tests", "memcheck", "racecheck", "synccheck", "initcheck", "bench",
+         "frame"]
+FRAME_GPU = REPO / "cpp" / "cuda" / "frame_gpu.py"
 needs_golden = pytest.mark.skipif(not (SHARED / "golden" / "index.json").exists(),
                                   reason=f"no golden data at {SHARED}")
 
@@ -63,7 +66,8 @@ def test_cpu_run_passes_with_gpu_steps_skipped(cpu_run):
     n_cases = len(json.loads((SHARED / "golden" / "index.json").read_text()))
     assert states["data"][1] == f"{n_cases} golden cases from {SHARED}"
     assert states["bench"][1] == "no GPU: CPU part only"
-    assert summary.rstrip().splitlines()[-1].startswith("result: 5 passed, 0 failed, 5 skipped")
+    assert states["frame"][0] == "SKIP"
+    assert summary.rstrip().splitlines()[-1].startswith("result: 5 passed, 0 failed, 6 skipped")
     assert len(summary.splitlines()) <= 25  # one screen
     # Every step that ran left its log; the GPU tests say why they skipped.
     for step in ("env", "data", "import", "tests", "bench"):
@@ -217,3 +221,42 @@ def test_bench_from_json_renders_and_refuses_cpu_only_readme(tmp_path):
     r = subprocess.run([sys.executable, str(bench), "--from-json", str(j), "--readme"], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and "no GPU column" in r.stderr
+
+
+def test_frame_gpu_skips_with_the_reason(tmp_path):
+    r = subprocess.run([sys.executable, str(FRAME_GPU), "--data", str(tmp_path)], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 77 and r.stdout.strip().splitlines()[-1] == (
+        f"SKIP: no {tmp_path / 'mobilenet_thin.onnx'} (python cpp/cuda/prepare_gpu_data.py --onnx, then carry gpu_data)")
+    (tmp_path / "mobilenet_thin.onnx").write_bytes(b"")
+    r = subprocess.run([sys.executable, str(FRAME_GPU), "--data", str(tmp_path)], capture_output=True, text=True,
+                       timeout=120)
+    from tfpose import _core
+
+    if not _core.has_cuda or _core.cuda_device_count() == 0:
+        assert r.returncode == 77 and "needs a tfpose build with CUDA kernels and a visible GPU" in r.stdout
+
+
+@needs_golden
+@pytest.mark.skipif(importlib.util.find_spec("tf2onnx") is None or importlib.util.find_spec("onnxruntime") is None,
+                    reason="needs tf2onnx and onnxruntime (./install.sh --test installs them)")
+def test_prepare_onnx_frame_matches_tensorflow(tmp_path):
+    """The ONNX network carried to the GPU gives TensorFlow's output on a real frame (checked with
+    ONNX Runtime's CPU provider; the tolerance is frame_gpu's own)."""
+    out = tmp_path / "gpu_data"
+    r = prepare("--shared", SHARED, "--out", out, "--onnx")
+    assert r.returncode == 0, r.stderr[-3000:]
+    meta = json.loads((out / "frame" / "meta.json").read_text())
+    assert meta["onnxruntime_cpu_max_abs_diff"] <= 1e-4
+    import numpy as np
+    import onnxruntime as ort
+
+    frame = np.load(out / "frame" / "net_input.npy")
+    assert frame.shape == (1, 368, 656, 3) and frame.dtype == np.uint8
+    sess = ort.InferenceSession(str(out / "frame" / "mobilenet_thin.onnx"), providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"image:0": frame.astype(np.float32)})[0]
+    want = np.load(out / "frame" / "tf_output.npy")
+    assert got.shape == want.shape == (1, 46, 82, 57)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
+    manifest = json.loads((out / "MANIFEST.json").read_text())
+    assert "frame/mobilenet_thin.onnx" in manifest["files"] and manifest["bytes"] < 32 * 2**20

@@ -21,6 +21,8 @@
 #              run in parallel with `tests`
 #   bench      benchmarks/bench_gpu.py (batch 1/8/32, 1-3 scales, CPU core and naive GPU baseline);
 #              without a GPU, its CPU part only (--cpu-only, small)
+#   frame      optional: cpp/cuda/frame_gpu.py, the network by ONNX Runtime's CUDA provider feeding
+#              tfpose.cuda on device arrays (needs gpu_data/frame from prepare_gpu_data.py --onnx)
 # Then a one-screen summary (also OUTDIR/summary.txt). Exit status 0 when no step failed (skipped
 # steps allowed), 1 otherwise.
 #   --no-build     use the tfpose that $PYTHON already imports (a quick run without nvcc)
@@ -30,7 +32,7 @@
 # TFPOSE_GPU_CHECK_BUDGET, TFPOSE_SHARED, CUDA_HOME.
 set -uo pipefail
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
 OUT="" NO_BUILD=0 REQUIRE_GPU=0
 for arg in "$@"; do
   case "$arg" in
@@ -359,7 +361,13 @@ do_bench() {
     if ((REQUIRE_GPU)); then echo 1 > "$ST/bench.gpu"; echo "SKIP: GPU timings skipped ($(cat "$NOTE"))"; exit 77; fi
   fi
 }
-export -f do_env do_data do_build do_import do_tests do_sanitize do_bench passed
+do_frame() {
+  PYTHONPATH="$(pypath)" "$PY" cpp/cuda/frame_gpu.py --json "$OUT/frame_gpu.json"
+  local rc=$?
+  grep -h "ms per frame" "$OUT/frame.log" | sed 's/^frame_gpu: //' > "$NOTE"
+  exit "$rc"
+}
+export -f do_env do_data do_build do_import do_tests do_sanitize do_bench do_frame passed
 
 # ------------------------------------------------------------------------------- the run
 echo "gpu_check: logs in $OUT; budget ${BUDGET}s; python $PY"
@@ -384,6 +392,7 @@ if needs synccheck import data; then step synccheck "$(lim 120)" do_sanitize syn
 if needs initcheck import data; then step initcheck "$(lim 120)" do_sanitize initcheck "$INIT_K" & fi
 wait
 if needs bench import; then step bench "$(lim 120)" do_bench; fi
+if needs frame import; then step frame "$(lim 50)" do_frame; fi
 
 # ------------------------------------------------------------------------------- summary
 np=0 nf=0 ns=0
@@ -391,7 +400,7 @@ np=0 nf=0 ns=0
   echo "================ tfpose GPU check: $(date -u '+%Y-%m-%d %H:%M UTC'), $((SECONDS - T0)) s ================"
   echo "machine: $(cat "$ST/machine" 2> /dev/null || echo unknown)"
   printf '%-10s %-5s %5s  %s\n' step state secs note
-  for s in env data build import tests memcheck racecheck synccheck initcheck bench; do
+  for s in env data build import tests memcheck racecheck synccheck initcheck bench frame; do
     IFS=$'\t' read -r state secs note < "$ST/$s.status" || { state=SKIP secs=0 note="did not run"; }
     case "$state" in PASS) np=$((np + 1)) ;; FAIL) nf=$((nf + 1)) ;; *) ns=$((ns + 1)) ;; esac
     printf '%-10s %-5s %5s  %s\n' "$s" "$state" "$secs" "${note:0:110}"
@@ -407,7 +416,10 @@ print("bit-identity per op (identical/compared, max |gpu-cpu|): " + "; ".join(
     f"{op} {v['bit_identical']}/{v['comparisons']} {v['max_abs_diff']:.2g}" for op, v in sorted(eq.items())))
 EOF
   fi
-  if [[ -f "$OUT/bench_gpu.md" ]]; then grep -E "^\| (op|whole)" "$OUT/bench_gpu.md" | head -n 12; fi
+  if [[ -f "$OUT/bench_gpu.md" ]]; then  # the whole-frame rows of the real input at one scale
+    grep -E "^\| input \|" "$OUT/bench_gpu.md"
+    grep -E "^\| real \| whole \| [0-9]+ \| 1 \|" "$OUT/bench_gpu.md" | head -n 4
+  fi
   echo "result: $np passed, $nf failed, $ns skipped; logs: $OUT/<step>.log"
 } > "$OUT/summary.txt"
 cat "$OUT/summary.txt"

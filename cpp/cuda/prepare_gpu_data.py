@@ -11,10 +11,17 @@ no network. ``cpp/cuda/gpu_check.sh`` there needs:
   interpreter runs, and of its dependencies, copied into ``gpu_data/pylib/`` (gpu_check.sh puts the
   folder on PYTHONPATH only when the machine's own Python cannot import pytest).
 
+* with ``--onnx`` (optional; needs TensorFlow, OpenCV and tf2onnx here, onnxruntime to check):
+  ``gpu_data/frame/``: mobilenet_thin (``shared/data/models/tfpose_mobilenet_thin_graph_opt.pb``)
+  converted to ONNX by tf2onnx, one real net input (frame 60 of OpenPose's sample video at 656x368,
+  uint8 BGR) and TensorFlow's output for it, so that ``cpp/cuda/frame_gpu.py`` can run the network
+  with ONNX Runtime's CUDA provider and feed ``tfpose.cuda`` on device arrays there (no TensorFlow).
+  The conversion is checked here: ONNX Runtime (CPU) against TensorFlow on that frame.
+
 ``gpu_data/MANIFEST.json`` records the sha256 and size of each file; ``--verify`` checks a folder
 against it (gpu_check.sh runs that first). Usage::
 
-    python cpp/cuda/prepare_gpu_data.py [--shared DIR] [--out DIR]   # default ../shared, ./gpu_data
+    python cpp/cuda/prepare_gpu_data.py [--shared DIR] [--out DIR] [--onnx]   # default ../shared, ./gpu_data
     python cpp/cuda/prepare_gpu_data.py --verify [--out DIR]
 
 Exit status 0 on success, 1 with a message naming the missing or altered file otherwise.
@@ -107,6 +114,56 @@ def copy_pytest(out: Path) -> tuple[list[Path], dict[str, str]]:
     return copied, versions
 
 
+ONNX_MODEL = "tfpose_mobilenet_thin_graph_opt.pb"
+# The ONNX file must give TensorFlow's output on the real frame to this (absolute; maps are 0..~1).
+ONNX_TOLERANCE = 1e-4
+
+
+def make_frame(shared: Path, out: Path) -> list[Path]:
+    """gpu_data/frame/: the ONNX model, one real net input and TensorFlow's output for it."""
+    import os
+    import subprocess
+
+    dst = out / "frame"
+    dst.mkdir(parents=True)
+    graph = shared / "data" / "models" / ONNX_MODEL
+    onnx_path = dst / "mobilenet_thin.onnx"
+    cmd = [sys.executable, "-m", "tf2onnx.convert", "--graphdef", str(graph), "--inputs", "image:0",
+           "--outputs", "Openpose/concat_stage7:0", "--opset", "17", "--output", str(onnx_path)]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    if r.returncode != 0 or not onnx_path.is_file():
+        raise SystemExit(f"prepare_gpu_data: tf2onnx failed on {graph} (pip install tf2onnx):\n{r.stderr[-2000:]}")
+    os.environ.setdefault("TFPOSE_SHARED", str(shared))
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from _common import real_frame_input, real_frame_output
+
+    frame = 60
+    canvas, image_hw = real_frame_input(frame)
+    tf_out, _ = real_frame_output(frame=frame)
+    import numpy as np
+    np.save(dst / "net_input.npy", canvas[None])
+    np.save(dst / "tf_output.npy", tf_out)
+    meta = dict(model=ONNX_MODEL, frame=f"images/openpose_media/video.avi frame {frame}", image_hw=list(image_hw),
+                input="image:0 [1, 368, 656, 3] float32 (uint8 BGR stored)", output="Openpose/concat_stage7:0",
+                tolerance=ONNX_TOLERANCE)
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        meta["onnxruntime_cpu_max_abs_diff"] = None
+        print("prepare_gpu_data: onnxruntime not installed here: the ONNX file is not checked against TensorFlow")
+    else:
+        sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+        got = sess.run(None, {"image:0": canvas[None].astype(np.float32)})[0]
+        diff = float(np.abs(got - tf_out).max())
+        if got.shape != tf_out.shape or not diff <= ONNX_TOLERANCE:
+            raise SystemExit(f"prepare_gpu_data: the ONNX model differs from TensorFlow: shape {got.shape} vs "
+                             f"{tf_out.shape}, max |diff| {diff:.3g} > {ONNX_TOLERANCE}")
+        meta["onnxruntime_cpu_max_abs_diff"] = diff
+        print(f"prepare_gpu_data: ONNX Runtime (CPU) vs TensorFlow on the frame: max |diff| {diff:.2g}")
+    (dst / "meta.json").write_text(json.dumps(meta, indent=1))
+    return sorted(p for p in dst.iterdir() if p.is_file())
+
+
 def verify(out: Path) -> int:
     manifest = out / "MANIFEST.json"
     if not manifest.is_file():
@@ -139,6 +196,7 @@ def main(argv=None) -> int:
     ap.add_argument("--shared", type=Path, help="shared data folder (default: $TFPOSE_SHARED or ../shared)")
     ap.add_argument("--out", type=Path, default=CARRIED, help=f"output folder (default {CARRIED})")
     ap.add_argument("--verify", action="store_true", help="check --out against its MANIFEST.json")
+    ap.add_argument("--onnx", action="store_true", help="also the ONNX network and a real frame (gpu_data/frame)")
     args = ap.parse_args(argv)
     out = args.out.resolve()
     if args.verify:
@@ -157,6 +215,8 @@ def main(argv=None) -> int:
         files = copy_golden(shared, tmp)
         lib_files, versions = copy_pytest(tmp)
         files += lib_files
+        if args.onnx:
+            files += make_frame(shared, tmp)
         entries = {str(p.relative_to(tmp)): (sha256(p), p.stat().st_size) for p in sorted(files)}
         total = sum(size for _, size in entries.values())
         (tmp / "MANIFEST.json").write_text(json.dumps(
