@@ -129,6 +129,9 @@ def test_usage_errors(tmp_path):
                       ([str(tmp_path), str(tmp_path)], "expected one OUTDIR")):
         r = subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=30)
         assert r.returncode == 2 and msg in r.stderr, (args, r.stderr)
+    for budget in ("abc", "30"):
+        r = run_check(tmp_path, TFPOSE_GPU_CHECK_BUDGET=budget)
+        assert r.returncode == 2 and f"expected whole seconds >= 60, got '{budget}'" in r.stderr
 
 
 # ------------------------------------------------------------------------------- prepare_gpu_data

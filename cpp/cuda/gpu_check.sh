@@ -63,6 +63,9 @@ if [[ -z "$PY" ]]; then echo "gpu_check: no Python found (set PYTHON)" >&2; exit
 cd "$(dirname "$0")/../.." || exit 2
 REPO="$PWD"
 BUDGET="${TFPOSE_GPU_CHECK_BUDGET:-450}"
+if ! [[ "$BUDGET" =~ ^[0-9]+$ ]] || ((BUDGET < 60)); then
+  echo "gpu_check: TFPOSE_GPU_CHECK_BUDGET: expected whole seconds >= 60, got '$BUDGET'" >&2; exit 2
+fi
 lim() { echo $(($1 * BUDGET / 450)); }  # step limits are set for the 450 s budget and scale with it
 BUILD="$REPO/build/gpu-check"
 STAGE="$BUILD/stage"
