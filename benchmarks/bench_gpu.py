@@ -228,9 +228,9 @@ def run(args):
                     c = cpu_time(lambda: numpy_ops.resize_and_merge(nets, ratios, (H, W), build))
                     nv = gpu_time(lambda: lib.naive_resize(d_nets, H, W)) if build == "cpu" else None
                     row(kind, f"resize_and_merge[{build}]", n, s, g, c, nv, f"{H}x{W}")
-                maps = numpy_ops.resize_and_merge(nets, ratios, (H, W), "cuda")
-                d_maps = lib.up(maps) if lib else None
-                if s == args.scales[0]:
+                if s == args.scales[0]:  # the per-op rows after the resize: once per batch
+                    maps = numpy_ops.resize_and_merge(nets, ratios, (H, W), "cuda")
+                    d_maps = lib.up(maps) if lib else None
                     heat = np.ascontiguousarray(maps[..., :P])
                     d_heat = lib.up(heat) if lib else None
                     for build in ("cpu", "cuda"):
