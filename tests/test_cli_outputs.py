@@ -176,3 +176,14 @@ def test_negative_values_as_openpose_writes_them():
     args = cli.build_parser().parse_args(cli._join_negative_values(
         ["estimate", "x.jpg", "--net-resolution", "-1x656", "--number-people-max", "-1"]))
     assert args.net_resolution == "-1x656" and args.number_people_max == -1
+
+
+def test_export_command_defaults_and_checks(tmp_path, capsys):
+    args = cli.build_parser().parse_args(["export", "outdir"])
+    assert args.model is None and args.export_dir == "outdir"  # the bundled model
+    rc = cli.main(["export", str(tmp_path / "sm"), "--scale-number", "0"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "scale_number: expected an int >= 1, got 0" in err and not (tmp_path / "sm").exists()
+    (tmp_path / "file").write_text("x")
+    rc = cli.main(["export", "/nonexistent.pb", str(tmp_path / "file")])
+    assert rc == 2 and "a file is in the way" in capsys.readouterr().err
