@@ -187,3 +187,13 @@ def test_export_command_defaults_and_checks(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     rc = cli.main(["export", "/nonexistent.pb", str(tmp_path / "file")])
     assert rc == 2 and "a file is in the way" in capsys.readouterr().err
+
+
+def test_a_write_that_fails_mid_run_stops_with_a_message(tmp_path, capsys, monkeypatch):
+    # OpenCV reports a failed write (disk full, folder removed) by returning False: never ignored
+    monkeypatch.setattr(cv2, "imwrite", lambda *a, **k: False)
+    rc = cli.main(["estimate", str(IMAGES / "p1.jpg"), "--model", MNV2S, "--write-images", str(tmp_path / "img"),
+                   "--no-progress"])
+    cap = capsys.readouterr()
+    assert rc == 2 and "cannot write an output" in cap.err and "p1_rendered.png" in cap.err
+    assert "Traceback" not in cap.err and "0 frames" in cap.out
