@@ -69,6 +69,8 @@ def _estimator_args(p: argparse.ArgumentParser, pose_model_default=None) -> None
 
 
 def _hand_face_args(p: argparse.ArgumentParser) -> None:
+    from tfpose import models
+
     g = p.add_argument_group("hands and face (OpenPose's, found from the body; the networks are not bundled)")
     g.add_argument("--hand", action="store_true", help="also find each person's hands (needs --hand-model)")
     g.add_argument("--hand-model", metavar="PATH",
@@ -76,9 +78,9 @@ def _hand_face_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--face", action="store_true", help="also find each person's face (needs --face-model)")
     g.add_argument("--face-model", metavar="PATH",
                    help="OpenPose's face network converted with `tfpose convert` (frozen .pb or SavedModel)")
-    g.add_argument("--hand-scale-number", type=int, default=1, metavar="n",
+    g.add_argument("--hand-scale-number", type=int, default=models.HAND_SCALE_NUMBER_DEFAULT, metavar="n",
                    help="hand scales to run, the best mean score kept (default: %(default)s; OpenPose's best: 6)")
-    g.add_argument("--hand-scale-range", type=float, default=0.4, metavar="r",
+    g.add_argument("--hand-scale-range", type=float, default=models.HAND_SCALE_RANGE_DEFAULT, metavar="r",
                    help="hand scales span 1 - r/2 .. 1 + r/2 (default: %(default)s)")
 
 

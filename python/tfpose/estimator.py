@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import tensorflow as tf
 
+from tfpose import models as _models
 from tfpose import network as _network
 from tfpose import placement, sizing
 
@@ -129,7 +130,8 @@ class Estimator:
         graph also finds each person's hands / face from the body (see :mod:`tfpose.whole_body`) and
         every Person carries ``hand_left``, ``hand_right`` / ``face`` (keypoint_scale and
         number_people_max apply to them as to the body, as in OpenPose).
-    hand_scale_number, hand_scale_range: OpenPose's multi-scale hands (1 and 0.4 by default).
+    hand_scale_number, hand_scale_range: OpenPose's multi-scale hands (OpenPose's defaults 1 and 0.4,
+        tfpose.models.HAND_SCALE_*_DEFAULT).
     hand_face_normalization: input scaling of the hand and face networks ("caffe" for OpenPose's).
 
     Every option is checked here, before the model loads, by :func:`tfpose.options.check_estimator_options`
@@ -142,7 +144,8 @@ class Estimator:
                  normalization: str = "none", input_name: str = _network.DEFAULT_INPUT,
                  output_name: str | None = None, max_peaks: int = 127, fast: bool = True,
                  batch_size: int = 8, keypoint_scale: int = 0, number_people_max: int = -1,
-                 hand_model=None, face_model=None, hand_scale_number: int = 1, hand_scale_range: float = 0.4,
+                 hand_model=None, face_model=None, hand_scale_number: int = _models.HAND_SCALE_NUMBER_DEFAULT,
+                 hand_scale_range: float = _models.HAND_SCALE_RANGE_DEFAULT,
                  hand_face_normalization: str = "caffe", **thresholds):
         from tfpose import options as _options
         from tfpose import whole_body

@@ -98,7 +98,11 @@ def names() -> list:
     return list(_core.pose_model_names())
 
 
-__all__ += ["KeypointSet", "hand", "face"]
+__all__ += ["KeypointSet", "hand", "face", "HAND_SCALE_NUMBER_DEFAULT", "HAND_SCALE_RANGE_DEFAULT"]
+
+# OpenPose's --hand_scale_number and --hand_scale_range defaults (C++ table, hand_face.hpp).
+HAND_SCALE_NUMBER_DEFAULT = int(_core.HAND_SCALE_NUMBER_DEFAULT)
+HAND_SCALE_RANGE_DEFAULT = round(float(_core.HAND_SCALE_RANGE_DEFAULT), 6)  # a float32 in C++: 0.4
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,8 @@ class HandFace:
     """
 
     def __init__(self, hand_net, face_net, pose_model: str, openpose_build: str = "cpu",
-                 hand_scale_number: int = 1, hand_scale_range: float = 0.4):
+                 hand_scale_number: int = _models.HAND_SCALE_NUMBER_DEFAULT,
+                 hand_scale_range: float = _models.HAND_SCALE_RANGE_DEFAULT):
         self.hand_net, self.face_net = hand_net, face_net
         self.pose_model = pose_model
         self.openpose_build = openpose_build
