@@ -254,7 +254,7 @@ void check_threshold_value(const char* name, float v, bool upper_one) {
 
 }  // namespace
 
-ConnectThresholds resolve_thresholds(const PoseModel& model, const ConnectParams& params) {
+ConnectThresholds resolve_thresholds(const PoseModel& model, const ConnectThresholds& params) {
   check_threshold_value("nms_threshold", params.nms_threshold, true);
   check_threshold_value("inter_min_above_threshold", params.inter_min_above_threshold, true);
   check_threshold_value("inter_threshold", params.inter_threshold, true);
@@ -358,9 +358,9 @@ detail::PafScoreParams paf_score_params(const ConnectThresholds& th, OpenposeBui
 std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, int64_t c,
                             const float* peaks, const int32_t* counts, int64_t p, int64_t k,
                             const float* scale, int64_t num_scale, const PoseModel& model,
-                            const ConnectParams& params, const ParallelFor& pf) {
+                            const ConnectThresholds& thresholds, OpenposeBuild build, const ParallelFor& pf) {
   check_connect_shapes(n, h, w, c, n, p, k, n, p, num_scale, model);
-  const ConnectThresholds th = resolve_thresholds(model, params);
+  const ConnectThresholds th = resolve_thresholds(model, thresholds);
   for (int64_t i = 0; i < num_scale; ++i) {
     if (!std::isfinite(scale[i]) || !(scale[i] > 0.f))
       throw InvalidArgument(expected_got("connect: scale[" + std::to_string(i) + "]",
@@ -368,7 +368,7 @@ std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, 
   }
   // Everything the workers read is validated here: a worker thread must never throw.
   check_connect_peaks(peaks, counts, n, p, k);
-  const detail::PafScoreParams ps = paf_score_params(th, params.build, w, h);
+  const detail::PafScoreParams ps = paf_score_params(th, build, w, h);
   std::vector<People> out(static_cast<size_t>(n));
   std::mutex err_mu;
   std::exception_ptr err;
@@ -385,7 +385,7 @@ std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, 
           return detail::paf_line_score(pa[0], pa[1], pb[0], pb[1], static_cast<int>(w), static_cast<int>(h),
                                         ps, sampler);
         };
-        out[static_cast<size_t>(i)] = assemble_people(model, th, params.build, pk, counts + i * p, k,
+        out[static_cast<size_t>(i)] = assemble_people(model, th, build, pk, counts + i * p, k,
                                                       scale[num_scale == 1 ? 0 : i], score);
       }
     } catch (...) {

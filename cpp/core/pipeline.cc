@@ -65,13 +65,14 @@ std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, i
         std::to_string(model.num_channels()) + " (" + std::to_string(model.num_parts()) +
             " parts + background + " + std::to_string(2 * model.num_limbs()) + " PAF channels)",
         std::to_string(c)));
-  const ConnectThresholds th = resolve_thresholds(model, params.connect);
+  const ConnectThresholds th = resolve_thresholds(model, params.thresholds);
   // OpenPose resizes to 8x the blob of scale 0 (its net stride), whatever the net input size was.
-  const int64_t H = 8 * scales[0].h, W = 8 * scales[0].w;
+  int64_t H = 0, W = 0;
+  resolve_target_size(scales, &H, &W);
   resolve_size("net_input_size", &net_h, &net_w, H, W);
   resolve_size("image_size", &image_h, &image_w, net_h, net_w);
   const OutputScaling sc = output_scaling(net_h, net_w, image_h, image_w);
-  const OpenposeBuild build = params.connect.build;
+  const OpenposeBuild build = params.build;
   check_resize_and_merge_args(scales, n, c, H, W, build);
   const int64_t P = model.num_parts();
   NmsParams nms_params;
@@ -86,7 +87,7 @@ std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, i
   if (params.fast) {
     std::vector<float> peaks(static_cast<size_t>(n * P * K * 3));
     std::vector<int32_t> counts(static_cast<size_t>(n * P));
-    fast_nms(scales, n, c, H, W, build, P, nms_params, peaks.data(), counts.data(), pf);
+    fast_nms(scales, n, c, H, W, P, nms_params, peaks.data(), counts.data(), pf);
     return fast_connect(scales, n, c, H, W, build, peaks.data(), counts.data(), K, sc.scale_net_to_output, model,
                         th, pf);
   }
@@ -106,7 +107,7 @@ std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, i
   nms(parts.data(), n, H, W, P, nms_params, peaks.data(), counts.data(), pf);
   parts.release();
   return connect(maps.data(), n, H, W, c, peaks.data(), counts.data(), P, K, &sc.scale_net_to_output, 1,
-                 model, params.connect, pf);
+                 model, params.thresholds, build, pf);
 }
 
 }  // namespace tfpose

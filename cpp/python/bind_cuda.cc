@@ -4,68 +4,10 @@
 // `stream` (0 = the legacy default stream) and not synchronised.
 #include "bindings.hpp"
 
-
+#ifdef TFPOSE_WITH_CUDA
 #include "tfpose/connector.hpp"
 #include "tfpose/paf_scores.hpp"
 #include "tfpose/pose_model.hpp"
-
-namespace tfpose_py {
-namespace {
-
-tfpose::ConnectThresholds paf_thresholds(const tfpose::PoseModel& pm, float nms_threshold,
-                                         float inter_min_above_threshold, float inter_threshold) {
-  tfpose::ConnectParams params;
-  params.nms_threshold = nms_threshold;
-  params.inter_min_above_threshold = inter_min_above_threshold;
-  params.inter_threshold = inter_threshold;
-  return tfpose::resolve_thresholds(pm, params);
-}
-
-// The CPU pair-score table: the reference the CUDA pair-score kernel is tested against, available in
-// every build.
-void bind_paf_scores_cpu(py::module_& m) {
-  m.def(
-      "paf_scores",
-      [](const FloatArray& maps, const FloatArray& peaks, const py::array_t<int32_t, py::array::c_style>& counts,
-         const std::string& model, const std::string& openpose_build, float nms_threshold,
-         float inter_min_above_threshold, float inter_threshold, int threads) {
-        const tfpose::PoseModel& pm = tfpose::get_pose_model(model);
-        const tfpose::OpenposeBuild build = tfpose::parse_openpose_build(openpose_build);
-        auto ms = checked_shape(maps, 4, "paf_scores: maps", "[N, H, W, C]");
-        auto ps = checked_shape(peaks, 4, "paf_scores: peaks", "[N, P, K, 3]");
-        if (counts.ndim() != 2)
-          throw tfpose::InvalidArgument(tfpose::expected_got("paf_scores: counts", "rank 2 [N, P]",
-                                                             "rank " + std::to_string(counts.ndim())));
-        tfpose::check_connect_shapes(ms[0], ms[1], ms[2], ms[3], ps[0], ps[1], ps[2], counts.shape(0),
-                                     counts.shape(1), 1, pm);
-        const auto limbs = tfpose::paf_limbs(pm);
-        const auto params = tfpose::paf_score_params(
-            paf_thresholds(pm, nms_threshold, inter_min_above_threshold, inter_threshold), build, ms[2], ms[1]);  // (W, H)
-        const int64_t L = static_cast<int64_t>(limbs.size());
-        py::array_t<float> out({ms[0], L, ps[2], ps[2]});
-        const float* mp = maps.data();
-        const float* pk = peaks.data();
-        const int32_t* cn = counts.data();
-        float* o = out.mutable_data();
-        {
-          py::gil_scoped_release release;
-          tfpose::paf_score_table(mp, ms[0], ms[1], ms[2], ms[3], pk, cn, ps[1], ps[2], limbs, params, o,
-                                  tfpose::thread_parallel_for(threads));
-        }
-        return out;
-      },
-      py::arg("maps"), py::arg("peaks"), py::arg("counts"), py::arg("model") = "COCO_18",
-      py::arg("openpose_build") = "cuda", py::arg("nms_threshold") = -1.f,
-      py::arg("inter_min_above_threshold") = -1.f, py::arg("inter_threshold") = -1.f, py::arg("threads") = 0,
-      "maps [N,H,W,C], peaks [N,P,K,3], counts [N,P] int32 -> [N,L,K,K] PAF pair scores (spec 7.3 step 1; "
-      "-1 past the counts; a failing pair scores 0 for 'cpu', -1 for 'cuda'). Negative thresholds = model "
-      "defaults.");
-}
-
-}  // namespace
-}  // namespace tfpose_py
-
-#ifdef TFPOSE_WITH_CUDA
 #include <pybind11/stl.h>
 
 #include <string>
@@ -176,7 +118,6 @@ class DeviceGuard {
 }  // namespace
 
 void bind_cuda(py::module_& m) {
-  bind_paf_scores_cpu(m);
   m.attr("has_cuda") = true;
   m.def(
       "cuda_device_count",
@@ -280,8 +221,8 @@ void bind_cuda(py::module_& m) {
   m.def(
       "cuda_paf_scores",
       [](const py::object& maps, const py::object& peaks, const py::object& counts, const std::string& model,
-         const std::string& openpose_build, float nms_threshold, float inter_min_above_threshold,
-         float inter_threshold, const py::object& out, uintptr_t stream) {
+         const std::string& openpose_build, const tfpose::ConnectThresholds& thresholds, const py::object& out,
+         uintptr_t stream) {
         const tfpose::PoseModel& pm = tfpose::get_pose_model(model);
         const tfpose::OpenposeBuild build = tfpose::parse_openpose_build(openpose_build);
         auto mp = device_array(maps, "cuda_paf_scores: maps", "<f4", 4, false);
@@ -301,7 +242,7 @@ void bind_cuda(py::module_& m) {
         const int64_t L = static_cast<int64_t>(limbs.size());
         check_shape(o, {ms[0], L, ps[2], ps[2]}, "cuda_paf_scores: out");
         const auto params = tfpose::paf_score_params(
-            paf_thresholds(pm, nms_threshold, inter_min_above_threshold, inter_threshold), build, ms[2], ms[1]);  // (W, H)
+            tfpose::resolve_thresholds(pm, thresholds), build, ms[2], ms[1]);  // (W, H)
         DeviceGuard guard({&mp, &pk, &cn, &o});
         py::gil_scoped_release release;
         check_launch(tfpose::cuda::paf_scores(static_cast<const float*>(mp.ptr), ms[0], ms[1], ms[2], ms[3],
@@ -311,8 +252,7 @@ void bind_cuda(py::module_& m) {
                      "cuda_paf_scores");
       },
       py::arg("maps"), py::arg("peaks"), py::arg("counts"), py::arg("model"), py::arg("openpose_build"),
-      py::arg("nms_threshold"), py::arg("inter_min_above_threshold"), py::arg("inter_threshold"), py::arg("out"),
-      py::arg("stream") = 0,
+      py::arg("thresholds"), py::arg("out"), py::arg("stream") = 0,
       "maps [N,H,W,C], peaks [N,P,K,3] float32, counts [N,P] int32 device arrays -> out [N,L,K,K] float32 "
       "(caller-allocated) PAF pair scores, as paf_scores. Peak values are not validated (device memory); "
       "counts outside [0, K] are clamped.");
@@ -322,7 +262,6 @@ void bind_cuda(py::module_& m) {
 #else
 namespace tfpose_py {
 void bind_cuda(py::module_& m) {
-  bind_paf_scores_cpu(m);
   m.attr("has_cuda") = false;
 }
 }  // namespace tfpose_py

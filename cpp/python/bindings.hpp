@@ -38,6 +38,7 @@ void bind_nms(py::module_& m);
 void bind_pose_model(py::module_& m);
 void bind_connector(py::module_& m);
 void bind_pipeline(py::module_& m);
+void bind_paf_scores(py::module_& m);
 void bind_cuda(py::module_& m);
 
 }  // namespace tfpose_py

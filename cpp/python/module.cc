@@ -59,6 +59,10 @@ tfpose::NmsParams nms_params(float threshold, int64_t max_peaks, float offset_x,
 
 void bind_common(py::module_& m) {
   py::register_exception<tfpose::InvalidArgument>(m, "InvalidArgument", PyExc_ValueError);
+  // Limits and names the Python argument checks (tfpose/_args.py) read instead of restating.
+  m.attr("MAX_PEAKS_LIMIT") = tfpose::kMaxPeaksLimit;
+  m.attr("OPENPOSE_BUILDS") = py::make_tuple(tfpose::openpose_build_name(tfpose::OpenposeBuild::kCpu),
+                                             tfpose::openpose_build_name(tfpose::OpenposeBuild::kCuda));
 }
 
 }  // namespace tfpose_py
@@ -72,5 +76,6 @@ PYBIND11_MODULE(_core, m) {
   tfpose_py::bind_pose_model(m);
   tfpose_py::bind_connector(m);
   tfpose_py::bind_pipeline(m);
+  tfpose_py::bind_paf_scores(m);
   tfpose_py::bind_cuda(m);
 }

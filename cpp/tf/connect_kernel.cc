@@ -12,7 +12,7 @@ namespace tfpose_tf {
 using namespace ::tensorflow;  // NOLINT(build/namespaces): kernel files are TF-only glue
 
 Status ReadConnectAttrs(OpKernelConstruction* ctx, const tfpose::PoseModel** model,
-                        tfpose::ConnectParams* params) {
+                        tfpose::ConnectThresholds* params, tfpose::OpenposeBuild* build_out) {
   std::string name, build;
   TF_RETURN_IF_ERROR(ctx->GetAttr("model", &name));
   TF_RETURN_IF_ERROR(ctx->GetAttr("openpose_build", &build));
@@ -23,7 +23,7 @@ Status ReadConnectAttrs(OpKernelConstruction* ctx, const tfpose::PoseModel** mod
   TF_RETURN_IF_ERROR(ctx->GetAttr("min_subset_score", &params->min_subset_score));
   try {
     *model = &tfpose::get_pose_model(name);
-    params->build = tfpose::parse_openpose_build(build);
+    *build_out = tfpose::parse_openpose_build(build);
     tfpose::resolve_thresholds(**model, *params);
   } catch (const tfpose::InvalidArgument& e) {
     return errors::InvalidArgument(e.what());
@@ -45,7 +45,7 @@ void WritePeopleOutputs(OpKernelContext* ctx, const std::vector<tfpose::People>&
 class ConnectOp : public OpKernel {
  public:
   explicit ConnectOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
-    OP_REQUIRES_OK(ctx, ReadConnectAttrs(ctx, &model_, &params_));
+    OP_REQUIRES_OK(ctx, ReadConnectAttrs(ctx, &model_, &thresholds_, &build_));
   }
 
   void Compute(OpKernelContext* ctx) override {
@@ -72,14 +72,15 @@ class ConnectOp : public OpKernel {
                                    counts.dim_size(1), scale.NumElements(), *model_);
       std::vector<tfpose::People> people = tfpose::connect(
           maps.flat<float>().data(), n, h, w, c, peaks.flat<float>().data(), counts.flat<int32_t>().data(), p,
-          k, scale.flat<float>().data(), scale.NumElements(), *model_, params_, PoolFor(ctx));
+          k, scale.flat<float>().data(), scale.NumElements(), *model_, thresholds_, build_, PoolFor(ctx));
       WritePeopleOutputs(ctx, people, n, p);
     });
   }
 
  private:
   const tfpose::PoseModel* model_ = nullptr;
-  tfpose::ConnectParams params_;
+  tfpose::ConnectThresholds thresholds_;
+  tfpose::OpenposeBuild build_ = tfpose::OpenposeBuild::kCpu;
 };
 
 REGISTER_KERNEL_BUILDER(Name("TfposeConnect").Device(DEVICE_CPU), ConnectOp);

@@ -4,6 +4,7 @@
 #include "tensorflow/core/framework/common_shape_fns.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/shape_inference.h"
+#include "tfpose/resize_and_merge.hpp"
 
 namespace tfpose_tf {
 
@@ -33,8 +34,8 @@ Status TargetDims(InferenceContext* c, int target_input, ShapeHandle first, Dime
     }
   }
   if (t != nullptr) {
-    TF_RETURN_IF_ERROR(c->Multiply(c->Dim(first, 1), 8, h));
-    TF_RETURN_IF_ERROR(c->Multiply(c->Dim(first, 2), 8, w));
+    TF_RETURN_IF_ERROR(c->Multiply(c->Dim(first, 1), tfpose::kNetStride, h));
+    TF_RETURN_IF_ERROR(c->Multiply(c->Dim(first, 2), tfpose::kNetStride, w));
   }
   return ::tensorflow::OkStatus();
 }

@@ -16,7 +16,7 @@ class NetOutputToPeopleOp : public OpKernel {
  public:
   explicit NetOutputToPeopleOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
     OP_REQUIRES_OK(ctx, ctx->GetAttr("S", &num_scales_));
-    OP_REQUIRES_OK(ctx, ReadConnectAttrs(ctx, &model_, &params_.connect));
+    OP_REQUIRES_OK(ctx, ReadConnectAttrs(ctx, &model_, &params_.thresholds, &params_.build));
     int max_peaks = 0;
     OP_REQUIRES_OK(ctx, ctx->GetAttr("max_peaks", &max_peaks));
     OP_REQUIRES(ctx, max_peaks >= 1 && max_peaks <= tfpose::kMaxPeaksLimit,

@@ -58,9 +58,8 @@ class ResizeAndMergeOpBase : public OpKernel {
                                         "shape ", target.shape().DebugString()));
     const auto tv = target.flat<int32_t>();
     int64_t H = tv(0), W = tv(1);
-    if (H == 0 && W == 0) {  // documented default: 8x the size of scale 0
-      H = 8 * first.dim_size(1);
-      W = 8 * first.dim_size(2);
+    if (H == 0 && W == 0) {
+      tfpose::resolve_target_size(first.dim_size(1), first.dim_size(2), &H, &W);
     } else {
       OP_REQUIRES(ctx, H > 0 && W > 0,
                   errors::InvalidArgument("TfposeResizeAndMerge: target_size must be positive (H, W) or (0, 0) "

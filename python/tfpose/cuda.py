@@ -179,7 +179,6 @@ def paf_scores(maps, peaks, counts, model="COCO_18", openpose_build="cuda", nms_
     n, k = int(m.shape[0]), int(pk.shape[2])
     num_limbs = len(_core.pose_model(model)["pairs"])
     out = lib.empty((n, num_limbs, k, k), "float32")
-    _core.cuda_paf_scores(m, pk, cn, model, openpose_build, th.get("nms_threshold", -1.0),
-                          th.get("inter_min_above_threshold", -1.0), th.get("inter_threshold", -1.0), out,
-                          lib.stream(stream))
+    _core.cuda_paf_scores(m, pk, cn, model, openpose_build, _core.ConnectThresholds(**_args.threshold_values(th)),
+                          out, lib.stream(stream))
     return out

@@ -77,9 +77,8 @@ def resize_and_merge(net_outputs, scale_ratios=None, target_size=None, openpose_
     return _core.resize_and_merge(scales, list(ratios), target, openpose_build, _args.check_threads(threads))
 
 
-def _thresholds(thresholds: dict) -> dict:
-    given = _args.check_thresholds(thresholds)
-    return {name: given.get(name, -1) for name in _args.THRESHOLD_NAMES}
+def _thresholds(thresholds: dict):
+    return _core.ConnectThresholds(**_args.threshold_values(thresholds))
 
 
 def _model_name(model) -> str:
@@ -115,9 +114,7 @@ def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu
     return _core.connect(
         _float_array(maps, "maps"), _float_array(peaks, "peaks"),
         np.ascontiguousarray(c, dtype=np.int32), np.ascontiguousarray(s, dtype=np.float32),
-        _model_name(model), openpose_build,
-        th["nms_threshold"], th["inter_min_above_threshold"], th["inter_threshold"],
-        th["min_subset_cnt"], th["min_subset_score"], _args.check_threads(threads))
+        _model_name(model), openpose_build, th, _args.check_threads(threads))
 
 
 def output_scaling(net_input_size, image_size=None):
@@ -150,6 +147,5 @@ def net_output_to_people(net_outputs, scale_ratios=None, net_input_size=None, im
     net = (0, 0) if net_input_size is None else _args.check_size(net_input_size, "net_input_size")
     img = (0, 0) if image_size is None else _args.check_size(image_size, "image_size")
     return _core.net_output_to_people(
-        scales, ratios, net, img, _model_name(model), openpose_build, max_peaks,
-        th["nms_threshold"], th["inter_min_above_threshold"], th["inter_threshold"],
-        th["min_subset_cnt"], th["min_subset_score"], bool(fast), _args.check_threads(threads))
+        scales, ratios, net, img, _model_name(model), openpose_build, max_peaks, th, bool(fast),
+        _args.check_threads(threads))

@@ -113,11 +113,6 @@ def maximum(heatmaps):
     return _lib.tfpose_maximum(heatmaps=_float_tensor(heatmaps, "heatmaps"))
 
 
-def _threshold_attrs(thresholds: dict) -> dict:
-    given = _args.check_thresholds(thresholds)
-    return {name: given.get(name, -1) for name in _args.THRESHOLD_NAMES}
-
-
 def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu", **thresholds):
     """OpenPose's body-part connector (spec §7).
 
@@ -137,7 +132,7 @@ def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu
         peaks=tf.convert_to_tensor(peaks, tf.float32),
         counts=tf.convert_to_tensor(counts, tf.int32),
         scale=tf.convert_to_tensor(scale, tf.float32),
-        model=model, openpose_build=openpose_build, **_threshold_attrs(thresholds)))
+        model=model, openpose_build=openpose_build, **_args.threshold_values(thresholds)))
 
 
 def net_output_to_people(net_outputs, scale_ratios=None, net_input_size=None, image_size=None,
@@ -159,4 +154,4 @@ def net_output_to_people(net_outputs, scale_ratios=None, net_input_size=None, im
         net_input_size=_size_tensor(net_input_size, "net_input_size"),
         image_size=_size_tensor(image_size, "image_size"),
         model=model, openpose_build=openpose_build, max_peaks=_args.check_max_peaks(max_peaks),
-        fast=bool(fast), **_threshold_attrs(thresholds)))
+        fast=bool(fast), **_args.threshold_values(thresholds)))

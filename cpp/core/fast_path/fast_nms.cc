@@ -280,10 +280,10 @@ void exact_stage(const Call& k, float* peaks, int32_t* counts, const ParallelFor
 }  // namespace
 }  // namespace fast_path
 
-void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
-              OpenposeBuild build, int64_t p, const NmsParams& params, float* peaks, int32_t* counts,
-              const ParallelFor& pf) {
+void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W, int64_t p,
+              const NmsParams& params, float* peaks, int32_t* counts, const ParallelFor& pf) {
   using namespace fast_path;
+  const OpenposeBuild build = params.build;
   check_fast_nms_args(scales, n, c, H, W, build, p, params);
   const int64_t K = params.max_peaks;
   std::memset(peaks, 0, sizeof(float) * static_cast<size_t>(n * p * K * 3));

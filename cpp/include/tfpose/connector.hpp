@@ -12,28 +12,27 @@
 
 namespace tfpose {
 
-// Op attributes; a negative value means the model's OpenPose default (spec §1.4).
-struct ConnectParams {
+// The connector's thresholds (OpenPose's names, spec §1.4), the one parameters type of the connector,
+// the pipeline and the pair-score tables. As given by a caller a negative value means the model's
+// OpenPose default; resolve_thresholds returns them with every default applied. The OpenPose build
+// is not a threshold: it is passed beside them (the pipeline owns it, see PipelineParams).
+struct ConnectThresholds {
   float nms_threshold = -1.f;
   float inter_min_above_threshold = -1.f;
   float inter_threshold = -1.f;
   int min_subset_cnt = -1;
   float min_subset_score = -1.f;
-  OpenposeBuild build = OpenposeBuild::kCpu;
 };
 
-// Thresholds after defaults were applied.
-struct ConnectThresholds {
-  float nms_threshold;
-  float inter_min_above_threshold;
-  float inter_threshold;
-  int min_subset_cnt;
-  float min_subset_score;
-};
+// The field names of ConnectThresholds, in order: the TF op attributes, the Python keywords and the
+// binding's ConnectThresholds use these names (python/tfpose/_args.py reads them from the core).
+constexpr const char* kThresholdNames[] = {"nms_threshold", "inter_min_above_threshold", "inter_threshold",
+                                           "min_subset_cnt", "min_subset_score"};
 
-// Applies the model defaults; throws InvalidArgument for NaN, for nms_threshold,
-// inter_min_above_threshold or inter_threshold above 1, or a non-finite min_subset_score.
-ConnectThresholds resolve_thresholds(const PoseModel& model, const ConnectParams& params);
+// Applies the model defaults to the negative values; throws InvalidArgument for NaN, for
+// nms_threshold, inter_min_above_threshold or inter_threshold above 1, or a non-finite
+// min_subset_score.
+ConnectThresholds resolve_thresholds(const PoseModel& model, const ConnectThresholds& given);
 
 // The people of one image, in OpenPose's order (creation order of the groups).
 struct People {
@@ -61,7 +60,8 @@ People assemble_people(const PoseModel& model, const ConnectThresholds& th, Open
 std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, int64_t c,
                             const float* peaks, const int32_t* counts, int64_t p, int64_t k,
                             const float* scale, int64_t num_scale, const PoseModel& model,
-                            const ConnectParams& params, const ParallelFor& pf = serial_for);
+                            const ConnectThresholds& thresholds, OpenposeBuild build,
+                            const ParallelFor& pf = serial_for);
 
 // Shape checks that need no data (used by the kernels before allocating anything).
 void check_connect_shapes(int64_t n, int64_t h, int64_t w, int64_t c, int64_t peaks_n, int64_t p,

@@ -15,7 +15,10 @@ struct NmsParams {
   OpenposeBuild build = OpenposeBuild::kCpu;
 };
 
-constexpr int64_t kMaxPeaksLimit = 4096;  // see python/tfpose/_args.py
+// Peaks per part: OpenPose keeps 127. The output is [N, P, K, 3] float32, so an absurd K would
+// allocate gigabytes before finding a single peak; 4096 is far beyond any real heatmap's peaks.
+// Exported as tfpose._core.MAX_PEAKS_LIMIT, which python/tfpose/_args.py checks against.
+constexpr int64_t kMaxPeaksLimit = 4096;
 
 // heatmaps: [N, H, W, P] float32. peaks: [N, P, K, 3] (x, y, score), rows past the count zeroed.
 // counts: [N, P] = min(peaks found, K); the first K in raster order (y outer, x inner) are kept.

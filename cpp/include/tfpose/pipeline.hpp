@@ -24,7 +24,10 @@ struct OutputScaling {
 OutputScaling output_scaling(int64_t net_h, int64_t net_w, int64_t image_h, int64_t image_w);
 
 struct PipelineParams {
-  ConnectParams connect;  // model thresholds; connect.build also selects resize and NMS semantics
+  // The one OpenPose build option of the chain: it selects the resize arithmetic, the NMS peak rule
+  // and the connector's assembly alike (OpenPose cannot mix them either).
+  OpenposeBuild build = OpenposeBuild::kCpu;
+  ConnectThresholds thresholds;  // negative: the model's default
   int64_t max_peaks = 127;
   // true: fast_path.hpp (maps evaluated only where peaks and PAF samples need them); false: the dense
   // maps [N, H, W, C]. Both return the same people, bit for bit.
