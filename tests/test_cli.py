@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA
+from helpers import DATA
 from tfpose import cli
 
 MNV2S = str(DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb")

@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_CASES, REPO, load_golden
+from helpers import GOLDEN_CASES, REPO, load_golden, match_people
 from reference.connector_ref import connect_cpu_ref, paf_score
 from tfpose import models, numpy_ops
 
@@ -47,21 +47,6 @@ def golden_inputs(case):
         _GOLDEN_CACHE.clear()  # keep one case's maps in memory at a time
         _GOLDEN_CACHE[case] = (g, cpu_resized_maps(g), *golden_peaks(g))
     return _GOLDEN_CACHE[case]
-
-
-def match_people(got_kp, got_sc, exp_kp, exp_sc, atol_xy=1e-3, atol_s=1e-4):
-    """Matches people as sets (by keypoints); returns got index for each expected person."""
-    assert got_kp.shape == exp_kp.shape, f"people: expected {exp_kp.shape}, got {got_kp.shape}"
-    free = list(range(len(got_kp)))
-    order = []
-    for e in range(len(exp_kp)):
-        hit = [g for g in free if np.allclose(got_kp[g, :, :2], exp_kp[e, :, :2], atol=atol_xy, rtol=0)
-               and np.allclose(got_kp[g, :, 2], exp_kp[e, :, 2], atol=atol_s, rtol=0)]
-        assert hit, f"expected person {e} not found:\n{exp_kp[e]}"
-        free.remove(hit[0])
-        np.testing.assert_allclose(got_sc[hit[0]], exp_sc[e], atol=atol_s, rtol=0)
-        order.append(hit[0])
-    return order
 
 
 # COCO_18 skeleton in units of person height, centred on the hips (x right, y down).
@@ -166,7 +151,7 @@ def test_golden_cpu_matches_reference(case):
 
 
 def test_tf_op_equals_numpy_on_golden():
-    tf_ops = pytest.importorskip("tfpose.ops")
+    from tfpose import ops as tf_ops
     for case in ["real_coco000395_thin", "syn_body25_two"]:
         g, maps, peaks, counts = golden_inputs(case)
         for build in ("cpu", "cuda"):
@@ -513,8 +498,8 @@ def test_random_paf_scores_match_reference():
 
 # ----------------------------------------------------------------------------- TensorFlow
 def test_tf_function_unknown_sizes():
-    tf = pytest.importorskip("tensorflow")
-    tf_ops = pytest.importorskip("tfpose.ops")
+    import tensorflow as tf
+    from tfpose import ops as tf_ops
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, None, 57], tf.float32),
                                   tf.TensorSpec([None, 18, None, 3], tf.float32),
@@ -549,8 +534,8 @@ def _saved_model_script(path, with_import):
 
 
 def test_saved_model_roundtrip(tmp_path):
-    tf = pytest.importorskip("tensorflow")
-    tf_ops = pytest.importorskip("tfpose.ops")
+    import tensorflow as tf
+    from tfpose import ops as tf_ops
     g, maps, peaks, counts = golden_inputs("syn_coco_three_people")
     scale = g["meta"]["scale_net_to_output"]
 
@@ -619,8 +604,8 @@ def test_errors_numpy(name, args, kw, msg):
 
 @pytest.mark.parametrize("name, args, kw, msg", BAD, ids=[b[0] for b in BAD])
 def test_errors_tf(name, args, kw, msg):
-    tf = pytest.importorskip("tensorflow")
-    tf_ops = pytest.importorskip("tfpose.ops")
+    import tensorflow as tf
+    from tfpose import ops as tf_ops
     with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match=msg):
         tf_ops.connect(*args, **kw)
 
@@ -638,7 +623,7 @@ def test_bad_attributes(kw, err, msg):
     m, p, c = _valid()
     with pytest.raises(err, match=msg):
         numpy_ops.connect(m, p, c, **kw)
-    tf_ops = pytest.importorskip("tfpose.ops")
+    from tfpose import ops as tf_ops
     with pytest.raises(err, match=msg):
         tf_ops.connect(m, p, c, **kw)
 
@@ -655,8 +640,8 @@ def test_bad_dtypes():
 
 def test_raw_op_rejects_bad_attrs_in_kernel():
     """The kernel validates attributes itself (graphs built without the Python wrapper)."""
-    tf = pytest.importorskip("tensorflow")
-    tf_ops = pytest.importorskip("tfpose.ops")
+    import tensorflow as tf
+    from tfpose import ops as tf_ops
     m, p, c = _valid()
     lib = tf_ops.op_library()
     with pytest.raises(tf.errors.InvalidArgumentError, match="model: expected one of"):

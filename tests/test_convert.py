@@ -20,7 +20,7 @@ from caffe_writer import (
     shrink_prototxt,
     write_caffemodel,
 )
-from conftest import DATA
+from helpers import DATA
 from tfpose.convert import ConversionError, convert, parse_prototxt, read_caffemodel
 from tfpose.convert.caffe_proto import parse_prototxt_text, parse_text
 
@@ -37,7 +37,7 @@ RTOL = 1e-4  # max |tf - opencv| / max |opencv|
 
 
 def _cv2_caffe():
-    cv2 = pytest.importorskip("cv2")
+    import cv2
     if not hasattr(cv2.dnn, "readNetFromCaffe"):
         pytest.skip(f"OpenCV {cv2.__version__} has no cv2.dnn.readNetFromCaffe (removed in OpenCV 5); "
                     "the parity tests need OpenCV 4.10-4.x")
@@ -117,6 +117,7 @@ def test_frozen_matches_opencv(arch, small, tmp_path):
         assert rel_err(got, ref) < RTOL, (arch, shape)
 
 
+@pytest.mark.slow
 def test_saved_model_matches_opencv(small, tmp_path):
     import tensorflow as tf
 
@@ -211,6 +212,7 @@ def test_legacy_unpacked_matches_opencv(small, tmp_path):
     assert rel_err(got, opencv_forward(proto, model, images)) < RTOL
 
 
+@pytest.mark.slow
 def test_v1_layers_caffemodel_gives_same_graph(small, tmp_path):
     proto, model = small["mpi_4_stages"]
     v1 = write_caffemodel(tmp_path / "v1.caffemodel", random_layers(proto, seed=3), v1=True)
@@ -222,6 +224,7 @@ def test_v1_layers_caffemodel_gives_same_graph(small, tmp_path):
                                   FrozenGraph(tmp_path / "v2.pb", "concat_stage7")(images))
 
 
+@pytest.mark.slow
 def test_full_coco_matches_opencv_with_bounded_memory(tmp_path):
     """The full-width COCO network (52 M parameters, ~200 MB caffemodel) once, at a small input.
 

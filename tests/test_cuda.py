@@ -16,7 +16,7 @@ import zlib
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_CASES, load_golden
+from helpers import GOLDEN_CASES, load_golden
 from tfpose import _core, numpy_ops
 
 

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA, SHARED, load_golden
+from helpers import DATA, SHARED, load_golden
 import tfpose
 from tfpose import estimator as E
 
@@ -102,6 +102,7 @@ def test_threads_match_serial(est):
             assert sa == sb
 
 
+@pytest.mark.slow
 def test_no_retracing_and_flat_memory():
     est = tfpose.Estimator(MNV2S, net_resolution="-1x64")
     rng = np.random.default_rng(0)
@@ -128,10 +129,19 @@ def test_person_and_openpose_dict(est):
     assert "Person(" in repr(p)
 
 
-def test_estimate_function_caches(est):
+def test_estimate_function_caches(est, monkeypatch):
+    monkeypatch.setattr(E, "_DEFAULT_ESTIMATORS", type(E._DEFAULT_ESTIMATORS)())
+    monkeypatch.setattr(E, "MAX_CACHED_ESTIMATORS", 1)
     a = tfpose.estimate(_img("p1.jpg"), model=MNV2S)
+    (first,) = E._DEFAULT_ESTIMATORS.values()
     b = tfpose.estimate(_img("p1.jpg"), model=MNV2S)
-    assert len(a) == len(b) and len(E._DEFAULT_ESTIMATORS) >= 1
+    # The second call reuses the first call's estimator (same object, nothing added).
+    assert len(E._DEFAULT_ESTIMATORS) == 1 and next(iter(E._DEFAULT_ESTIMATORS.values())) is first
+    assert len(a) == len(b)
+    # Other options make another estimator, which evicts the least recently used one (bounded).
+    tfpose.estimate(_img("p1.jpg"), model=MNV2S, batch_size=2)
+    (second,) = E._DEFAULT_ESTIMATORS.values()
+    assert second is not first and second.batch_size == 2
 
 
 def test_gray_and_bgra_rules(est):

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA
+from helpers import DATA
 import tfpose
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
@@ -29,6 +29,7 @@ def _run(code: str, *args) -> subprocess.CompletedProcess:
                           env=env, timeout=300)
 
 
+@pytest.mark.slow
 def test_fresh_process_same_people(exported, tmp_path):
     out = tmp_path / "out.npz"
     code = (
@@ -49,6 +50,7 @@ def test_fresh_process_same_people(exported, tmp_path):
         assert float(r["scores"][0, i]) == p.score
 
 
+@pytest.mark.slow
 def test_plain_load_without_tfpose_names_the_op(exported):
     proc = _run("import sys, tensorflow as tf\ntf.saved_model.load(sys.argv[1])\n", exported)
     assert proc.returncode != 0

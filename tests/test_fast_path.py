@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_CASES, load_golden
+from helpers import GOLDEN_CASES, load_golden
 from tfpose import _core, numpy_ops
 
 
@@ -207,7 +207,7 @@ def test_fast_peaks_errors():
 # ---------------------------------------------------------------- TF op
 
 def test_tf_op_fast_equals_numpy():
-    tf = pytest.importorskip("tensorflow")
+    import tensorflow as tf
     from tfpose import ops as tf_ops
 
     rng = np.random.default_rng(11)

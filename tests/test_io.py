@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import DATA
+from helpers import DATA
 from tfpose import io
 
 SIGN = DATA / "openpose_outputs" / "sign_language_sample"

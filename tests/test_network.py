@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import DATA, SHARED, load_golden
+from helpers import DATA, SHARED, load_golden
 from tfpose import network, placement, sizing
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"

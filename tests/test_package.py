@@ -72,6 +72,7 @@ def test_ops_in_tf_function_with_unknown_sizes_and_tf_data():
     np.testing.assert_array_equal(got, mx.numpy())
 
 
+@pytest.mark.slow
 def test_saved_model_loads_in_fresh_process_only_after_import_tfpose(tmp_path):
     import tensorflow as tf
     import tfpose.ops as ops

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_CASES, load_golden
+from helpers import GOLDEN_CASES, load_golden, match_people
 from tfpose import _core, numpy_ops
-from test_connector import match_people
 
 
 @pytest.mark.parametrize("case", GOLDEN_CASES)
@@ -41,14 +40,9 @@ def test_output_scaling_defaults_and_errors():
 def _run(g, build="cpu", **kw):
     meta = g["meta"]
     w, h = meta["net_input_wh"]
-    try:
-        return numpy_ops.net_output_to_people(
-            g["net_outputs"], scale_ratios=meta["scale_ratios"], net_input_size=(h, w),
-            image_size=meta["image_hw"], model=meta["model"], openpose_build=build, **kw)
-    except ValueError as e:
-        if "TEMP stand-in" in str(e):
-            pytest.skip("needs the real resize_and_merge (TEMP stand-in in this branch)")
-        raise
+    return numpy_ops.net_output_to_people(
+        g["net_outputs"], scale_ratios=meta["scale_ratios"], net_input_size=(h, w),
+        image_size=meta["image_hw"], model=meta["model"], openpose_build=build, **kw)
 
 
 @pytest.mark.parametrize("case", GOLDEN_CASES)
@@ -77,7 +71,7 @@ def test_batch_defaults_and_tf_equals_numpy():
     meta = g["meta"]
     kp1, _, _ = numpy_ops.net_output_to_people(net, image_size=meta["image_hw"])
     np.testing.assert_allclose(kp1[0], g["keypoints_cpu"], atol=1e-3)
-    tf_ops = pytest.importorskip("tfpose.ops")
+    from tfpose import ops as tf_ops
     got = tf_ops.net_output_to_people(batch, fast=False)
     for a, b in zip(got, (kp, sc, num)):
         np.testing.assert_array_equal(a.numpy(), b)
@@ -103,15 +97,15 @@ def test_errors(kw, msg):
     x = np.zeros((1, 10, 12, 57), np.float32)
     with pytest.raises(ValueError, match=msg):
         numpy_ops.net_output_to_people(x, **kw)
-    tf = pytest.importorskip("tensorflow")
-    tf_ops = pytest.importorskip("tfpose.ops")
+    import tensorflow as tf
+    from tfpose import ops as tf_ops
     with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match=msg):
         tf_ops.net_output_to_people(x, **kw)
 
 
 def test_raw_op_size_errors():
-    tf = pytest.importorskip("tensorflow")
-    tf_ops = pytest.importorskip("tfpose.ops")
+    import tensorflow as tf
+    from tfpose import ops as tf_ops
     lib = tf_ops.op_library()
     x = np.zeros((1, 10, 12, 57), np.float32)
     with pytest.raises(tf.errors.InvalidArgumentError, match="image_size"):

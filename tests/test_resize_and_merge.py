@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_CASES, load_golden
+from helpers import GOLDEN_CASES, load_golden
 from reference.resize_ref import resize_and_merge_ref
 from tfpose import numpy_ops
 
@@ -15,7 +15,9 @@ GOLDEN_KEY = {"cpu": "heat_sample_cpu", "cuda": "heat_sample_gpu_emul"}
 
 @pytest.fixture(scope="module")
 def tf_ops():
-    return pytest.importorskip("tfpose.ops")
+    from tfpose import ops
+
+    return ops
 
 
 @pytest.fixture
@@ -23,7 +25,7 @@ def cv2_no_ipp():
     """cv2 with IPP off. OpenPose's CPU build (and the golden data) used a Debian OpenCV without IPP;
     the opencv-python wheels route INTER_CUBIC through IPP for images of 4+ pixels per side, whose
     cubic weights differ by up to ~6e-7 for non-8x ratios (identical at 8x)."""
-    cv2 = pytest.importorskip("cv2")
+    import cv2
     old = cv2.ipp.useIPP()
     cv2.ipp.setUseIPP(False)
     yield cv2
@@ -86,7 +88,7 @@ def test_cpu_build_equals_cv2_resize(h, w, H, W, cv2_no_ipp):
 
 
 def test_cpu_build_close_to_cv2_with_ipp():
-    cv2 = pytest.importorskip("cv2")
+    import cv2
     x = np.random.default_rng(3).uniform(-1, 1, (1, 11, 13, 4)).astype(np.float32)
     got = numpy_ops.resize_and_merge(x, target_size=(30, 17))
     np.testing.assert_allclose(got, cv2_resize_nhwc(cv2, x, 30, 17), rtol=0, atol=1e-5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import golden_index
+from helpers import golden_index
 from tfpose import sizing
 
 # spec §2.1 worked examples: image (W, H) -> (net (W, H), scaleInputToNet)

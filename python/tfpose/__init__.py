@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one source of the version (pyproject.toml reads it)
 
 # name -> (module, attribute or None for the module itself)
 _LAZY = {

@@ -28,7 +28,9 @@ examples:
 
 
 def _estimator_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--pose-model", default="COCO_18", choices=["COCO_18", "BODY_25", "MPI_15", "MPI_15_4"],
+    from tfpose import _args, models  # the C++ core's tables, no TensorFlow
+
+    p.add_argument("--pose-model", default="COCO_18", choices=models.names(),
                    help="body model of the network's output layout (default: %(default)s)")
     p.add_argument("--net-resolution", default="-1x368", metavar="WxH",
                    help="network input size, multiples of 16; -1 = from the image's aspect ratio "
@@ -37,7 +39,7 @@ def _estimator_args(p: argparse.ArgumentParser) -> None:
                    help="number of scales to run and average (default: %(default)s)")
     p.add_argument("--scale-gap", type=float, default=0.25,
                    help="scale s runs at 1 - s*gap of the net resolution (default: %(default)s)")
-    p.add_argument("--openpose-build", default="cpu", choices=["cpu", "cuda"],
+    p.add_argument("--openpose-build", default="cpu", choices=list(_args.OPENPOSE_BUILDS),
                    help="whose post-processing to reproduce: OpenPose's CPU build (default) or its CUDA build")
     p.add_argument("--normalization", default="none", choices=["none", "caffe"],
                    help="input scaling the network expects: none = BGR 0..255 (tf-pose-estimation graphs, "

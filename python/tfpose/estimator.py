@@ -12,6 +12,7 @@ replicated to BGR; HxWx4 BGRA drops alpha. Anything else raises.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -211,16 +212,24 @@ class Estimator:
         return results
 
 
-_DEFAULT_ESTIMATORS: dict = {}
+# tfpose.estimate's estimators, least recently used first: each holds a loaded network and its
+# compiled graphs, so only the few most recent (model, options) are kept.
+MAX_CACHED_ESTIMATORS = 4
+_DEFAULT_ESTIMATORS: OrderedDict = OrderedDict()
 _DEFAULT_LOCK = threading.Lock()
 
 
 def estimate(image, model, **options) -> list[Person]:
-    """One-call estimation: ``Estimator(model, **options).estimate(image)``; the estimator is cached
-    per (model, options) so repeated calls do not reload the network."""
+    """One-call estimation: ``Estimator(model, **options).estimate(image)``. The estimator is cached
+    per (model, options), the MAX_CACHED_ESTIMATORS most recently used ones, so repeated calls do not
+    reload the network."""
     key = (str(model), tuple(sorted((k, repr(v)) for k, v in options.items())))
     with _DEFAULT_LOCK:
         est = _DEFAULT_ESTIMATORS.get(key)
         if est is None:
             est = _DEFAULT_ESTIMATORS[key] = Estimator(model, **options)
+            while len(_DEFAULT_ESTIMATORS) > MAX_CACHED_ESTIMATORS:
+                _DEFAULT_ESTIMATORS.popitem(last=False)
+        else:
+            _DEFAULT_ESTIMATORS.move_to_end(key)
     return est.estimate(image)
