@@ -1,4 +1,4 @@
-"""Fast path of net_output_to_people (issue 5): the same people as the dense chain, bit for bit.
+"""Fast path of net_output_to_people: the same people as the dense chain, bit for bit.
 
 The fast path never builds the [N, H, W, C] maps: it bounds the bicubic values per output tile,
 evaluates exact values only where a peak may lie and at the connector's PAF samples. Every test here

@@ -7,20 +7,13 @@
 
 namespace tfpose_py {
 
-namespace {
-py::tuple people_arrays(const std::vector<tfpose::People>& people, int64_t n, int64_t p) {
+py::tuple people_to_arrays(const std::vector<tfpose::People>& people, int64_t n, int64_t p) {
   const int64_t m = tfpose::max_people(people);
   py::array_t<float> kp({n, m, p, int64_t{3}});
   py::array_t<float> scores({n, m});
   py::array_t<int32_t> num({n});
   tfpose::pack_people(people, p, m, kp.mutable_data(), scores.mutable_data(), num.mutable_data());
   return py::make_tuple(kp, scores, num);
-}
-}  // namespace
-
-// Shared with bind_pipeline.cc.
-py::tuple people_to_arrays(const std::vector<tfpose::People>& people, int64_t n, int64_t p) {
-  return people_arrays(people, n, p);
 }
 
 void bind_connector(py::module_& m) {
@@ -70,7 +63,7 @@ void bind_connector(py::module_& m) {
                                    ps[2], scale.data(), scale.size(), pm, thresholds, build,
                                    tfpose::thread_parallel_for(threads));
         }
-        return people_arrays(people, ms[0], ps[1]);
+        return people_to_arrays(people, ms[0], ps[1]);
       },
       py::arg("maps"), py::arg("peaks"), py::arg("counts"), py::arg("scale"), py::arg("model"),
       py::arg("openpose_build"), py::arg("thresholds") = tfpose::ConnectThresholds(), py::arg("threads") = 0,

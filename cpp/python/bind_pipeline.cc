@@ -9,8 +9,6 @@
 
 namespace tfpose_py {
 
-py::tuple people_to_arrays(const std::vector<tfpose::People>& people, int64_t n, int64_t p);
-
 void bind_pipeline(py::module_& m) {
   m.def(
       "output_scaling",

@@ -9,6 +9,7 @@
 
 #include "tfpose/common.hpp"
 #include "tfpose/nms.hpp"
+#include "tfpose/people.hpp"
 #include "tfpose/resize_and_merge.hpp"
 
 namespace tfpose_py {
@@ -30,6 +31,10 @@ std::vector<tfpose::ScaleMaps> scale_maps(const std::vector<FloatArray>& net_out
 // NMS parameters as every binding receives them (checked by the core's check_nms_args).
 tfpose::NmsParams nms_params(float threshold, int64_t max_peaks, float offset_x, float offset_y,
                              tfpose::OpenposeBuild build);
+
+// People of N images -> (keypoints [N, M, P, 3], scores [N, M], num_people [N]) numpy arrays
+// (tfpose::pack_people; defined in bind_connector.cc).
+py::tuple people_to_arrays(const std::vector<tfpose::People>& people, int64_t n, int64_t p);
 
 void bind_common(py::module_& m);
 void bind_maximum(py::module_& m);

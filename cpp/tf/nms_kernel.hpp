@@ -9,7 +9,14 @@
 
 namespace tfpose_tf {
 
-using namespace ::tensorflow;  // NOLINT(build/namespaces): kernel files are TF-only glue
+// The TF names the kernels use, declared one by one (a header must not pull in all of ::tensorflow).
+using ::tensorflow::OpInputList;
+using ::tensorflow::OpKernel;
+using ::tensorflow::OpKernelConstruction;
+using ::tensorflow::OpKernelContext;
+using ::tensorflow::Tensor;
+using ::tensorflow::TensorShape;
+namespace errors = ::tensorflow::errors;
 
 // Attribute and argument checks shared by the CPU and GPU kernels; Run computes on the kernel's
 // device (heatmaps, peaks and counts live there; offset is a host input).
@@ -54,7 +61,7 @@ class NmsOpBase : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({n, p, params.max_peaks, 3}), &peaks));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({n, p}), &counts));
     Run(ctx, in.flat<float>().data(), n, h, w, p, params, peaks->flat<float>().data(),
-        counts->flat<int32>().data());
+        counts->flat<int32_t>().data());
   }
 
  protected:

@@ -12,7 +12,14 @@
 
 namespace tfpose_tf {
 
-using namespace ::tensorflow;  // NOLINT(build/namespaces): kernel files are TF-only glue
+// The TF names the kernels use, declared one by one (a header must not pull in all of ::tensorflow).
+using ::tensorflow::OpInputList;
+using ::tensorflow::OpKernel;
+using ::tensorflow::OpKernelConstruction;
+using ::tensorflow::OpKernelContext;
+using ::tensorflow::Tensor;
+using ::tensorflow::TensorShape;
+namespace errors = ::tensorflow::errors;
 
 // Argument parsing and validation shared by the CPU and GPU kernels; Run computes on the device the
 // kernel is registered for (net output data are device pointers there, ratios and target on the host).

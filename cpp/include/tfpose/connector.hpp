@@ -8,6 +8,7 @@
 
 #include "tfpose/common.hpp"
 #include "tfpose/detail/paf_score.hpp"
+#include "tfpose/people.hpp"
 #include "tfpose/pose_model.hpp"
 
 namespace tfpose {
@@ -33,13 +34,6 @@ constexpr const char* kThresholdNames[] = {"nms_threshold", "inter_min_above_thr
 // nms_threshold, inter_min_above_threshold or inter_threshold above 1, or a non-finite
 // min_subset_score.
 ConnectThresholds resolve_thresholds(const PoseModel& model, const ConnectThresholds& given);
-
-// The people of one image, in OpenPose's order (creation order of the groups).
-struct People {
-  int64_t count = 0;             // M_i
-  std::vector<float> keypoints;  // [M_i, P, 3] (x * scale, y * scale, score); missing part (0, 0, 0)
-  std::vector<float> scores;     // [M_i] person score S / (P + L)
-};
 
 // score(k, ia, ib): PAF score (spec 7.1) of the ia-th peak of limb k's part A with the ib-th peak of
 // its part B (0-based); > 1e-6 means connectable. Lets dense maps, sparse interpolation or a GPU
@@ -74,13 +68,5 @@ void check_connect_peaks(const float* peaks, const int32_t* counts, int64_t n, i
 
 // The PAF line-score thresholds of the resolved thresholds for a W x H field.
 detail::PafScoreParams paf_score_params(const ConnectThresholds& th, OpenposeBuild build, int64_t w, int64_t h);
-
-// M = the most people of any image (0 for an empty batch).
-int64_t max_people(const std::vector<People>& people);
-
-// Writes the padded batch: keypoints [N, M, P, 3], scores [N, M] (padding zero), num_people [N].
-// m must be >= max_people(people).
-void pack_people(const std::vector<People>& people, int64_t p, int64_t m, float* keypoints,
-                 float* scores, int32_t* num_people);
 
 }  // namespace tfpose
