@@ -170,7 +170,9 @@ def main():
     def row(op, batch, scales, gpu_us, cpu_us=None, naive_us=None, note=""):
         r = dict(op=op, batch=batch, scales=scales, gpu_us=gpu_us, cpu_us=cpu_us, naive_gpu_us=naive_us, note=note)
         rows.append(r)
-        f = lambda v: "-" if v is None else f"{v:,.0f}"
+        def f(v):
+            return "-" if v is None else f"{v:,.0f}"
+
         speed = "" if cpu_us is None else f"  cpu/gpu {cpu_us / gpu_us:.1f}x"
         print(f"{op:<26} N={batch:<3} S={scales}  gpu {f(gpu_us):>10} us  cpu {f(cpu_us):>12} us  "
               f"naive {f(naive_us):>10} us{speed} {note}", flush=True)

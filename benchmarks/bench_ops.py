@@ -28,9 +28,10 @@ def main() -> None:
 
     import tfpose.ops as tfops
     from tfpose import numpy_ops
-    from reference.resize_ref import resize_and_merge_ref
-    from reference.nms_ref import nms_ref
+
     from reference.maximum_ref import maximum_ref
+    from reference.nms_ref import nms_ref
+    from reference.resize_ref import resize_and_merge_ref
 
     net, _ = C.real_frame_output()
     _, h, w, c = net.shape

@@ -275,8 +275,9 @@ def worker(args) -> None:
         rec("fast", "total", lambda: numpy_ops.net_output_to_people(scales, fast=True, **kw))
         rec("dense", "total", lambda: numpy_ops.net_output_to_people(scales, fast=False, **kw))
         rec("dense", "resize", lambda: numpy_ops.resize_and_merge(scales, ratios, threads=t))
-        rec("dense", "nms", lambda: numpy_ops.nms(maps[..., :P], offset=(offset, offset), threads=t))
-        rec("dense", "connect", lambda: numpy_ops.connect(maps, peaks, counts, scale=scale_out, threads=t))
+        # maps is deleted below, after these calls: ruff cannot see that the lambdas run first.
+        rec("dense", "nms", lambda: numpy_ops.nms(maps[..., :P], offset=(offset, offset), threads=t))  # noqa: F821
+        rec("dense", "connect", lambda: numpy_ops.connect(maps, peaks, counts, scale=scale_out, threads=t))  # noqa: F821
         del maps
         if not full:
             return
@@ -334,11 +335,11 @@ def worker(args) -> None:
 
 
 def ref_chain(net, image_hw, net_hw, records, log):
+    from tfpose import models, numpy_ops
+
     from reference.connector_ref import connect_cpu_ref
     from reference.nms_ref import nms_ref
     from reference.resize_ref import resize_and_merge_ref
-
-    from tfpose import models, numpy_ops
 
     m = models.get("COCO_18")
     scale_out, offset = numpy_ops.output_scaling(net_hw, image_hw)

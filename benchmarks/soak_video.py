@@ -29,6 +29,7 @@ def main() -> None:
     args = ap.parse_args()
 
     import cv2
+
     import tfpose
 
     est = tfpose.Estimator(args.model)

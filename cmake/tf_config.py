@@ -26,7 +26,9 @@ def main() -> int:
     lib = tf.sysconfig.get_lib()
     cflags = [f for f in tf.sysconfig.get_compile_flags() if not f.startswith("-I")]
     lflags = tf.sysconfig.get_link_flags()
-    q = lambda s: s.replace("\\", "/")
+    def q(s):
+        return s.replace("\\", "/")
+
     print("set(TF_FOUND TRUE)")
     print(f'set(TF_VERSION "{tf.__version__}")')
     print(f'set(TF_GIT_VERSION "{tf.__git_version__}")')

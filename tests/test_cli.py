@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import cv2
-import numpy as np
 import pytest
 
-from helpers import DATA
 from tfpose import cli
+
+from helpers import DATA
 
 MNV2S = str(DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb")
 IMAGES = DATA / "images" / "tf_pose_estimation"

@@ -9,9 +9,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from helpers import GOLDEN_CASES, REPO, load_golden, match_people
-from reference.connector_ref import connect_cpu_ref, paf_score
 from tfpose import models, numpy_ops
+
+from helpers import GOLDEN_CASES, load_golden, match_people
+from reference.connector_ref import connect_cpu_ref, paf_score
 
 BUILDS = [("cpu", "keypoints_cpu", "scores_cpu"), ("cuda", "keypoints_gpu_path", "scores_gpu_path")]
 
@@ -499,6 +500,7 @@ def test_random_paf_scores_match_reference():
 # ----------------------------------------------------------------------------- TensorFlow
 def test_tf_function_unknown_sizes():
     import tensorflow as tf
+
     from tfpose import ops as tf_ops
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, None, 57], tf.float32),
@@ -535,6 +537,7 @@ def _saved_model_script(path, with_import):
 
 def test_saved_model_roundtrip(tmp_path):
     import tensorflow as tf
+
     from tfpose import ops as tf_ops
     g, maps, peaks, counts = golden_inputs("syn_coco_three_people")
     scale = g["meta"]["scale_net_to_output"]
@@ -605,6 +608,7 @@ def test_errors_numpy(name, args, kw, msg):
 @pytest.mark.parametrize("name, args, kw, msg", BAD, ids=[b[0] for b in BAD])
 def test_errors_tf(name, args, kw, msg):
     import tensorflow as tf
+
     from tfpose import ops as tf_ops
     with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match=msg):
         tf_ops.connect(*args, **kw)
@@ -641,6 +645,7 @@ def test_bad_dtypes():
 def test_raw_op_rejects_bad_attrs_in_kernel():
     """The kernel validates attributes itself (graphs built without the Python wrapper)."""
     import tensorflow as tf
+
     from tfpose import ops as tf_ops
     m, p, c = _valid()
     lib = tf_ops.op_library()

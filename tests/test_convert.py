@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tfpose.convert import ConversionError, convert, parse_prototxt, read_caffemodel
+from tfpose.convert.caffe_proto import parse_prototxt_text, parse_text
+
 from caffe_writer import (
     layer_shapes,
     random_layers,
@@ -21,8 +24,6 @@ from caffe_writer import (
     write_caffemodel,
 )
 from helpers import DATA
-from tfpose.convert import ConversionError, convert, parse_prototxt, read_caffemodel
-from tfpose.convert.caffe_proto import parse_prototxt_text, parse_text
 
 PROTOTXT = DATA / "openpose_prototxt"
 ARCHS = {

@@ -16,9 +16,9 @@ import zlib
 import numpy as np
 import pytest
 
-from helpers import GOLDEN_CASES, load_golden
 from tfpose import _core, numpy_ops
 
+from helpers import GOLDEN_CASES, load_golden
 
 # ------------------------------------------------------------------------------- always run
 

@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-from helpers import DATA, SHARED, load_golden
 import tfpose
 from tfpose import estimator as E
+
+from helpers import DATA, SHARED, load_golden
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 IMAGES = DATA / "images" / "tf_pose_estimation"
@@ -56,7 +57,6 @@ def test_golden_people_from_the_image(est, case_name):
 
 
 def test_pipeline_equals_ops_on_its_own_net_output(est):
-    import tensorflow as tf
     from tfpose import ops, placement
 
     img = _img("apink2.jpg")

@@ -9,8 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from helpers import DATA
 import tfpose
+
+from helpers import DATA
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 IMG = DATA / "images" / "tf_pose_estimation" / "apink2.jpg"

@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import GOLDEN_CASES, load_golden
 from tfpose import _core, numpy_ops
+
+from helpers import GOLDEN_CASES, load_golden
 
 
 def _same(a, b):
@@ -208,6 +209,7 @@ def test_fast_peaks_errors():
 
 def test_tf_op_fast_equals_numpy():
     import tensorflow as tf
+
     from tfpose import ops as tf_ops
 
     rng = np.random.default_rng(11)

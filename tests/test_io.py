@@ -6,8 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from helpers import DATA
 from tfpose import io
+
+from helpers import DATA
 
 SIGN = DATA / "openpose_outputs" / "sign_language_sample"
 COCO_EX = DATA / "openpose_outputs" / "coco_val2014_examples"

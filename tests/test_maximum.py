@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from helpers import GOLDEN_CASES, load_golden
 from tfpose import numpy_ops
+
+from helpers import GOLDEN_CASES, load_golden
 from reference.maximum_ref import maximum_ref
 
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import DATA, SHARED, load_golden
 from tfpose import network, placement, sizing
+
+from helpers import DATA, SHARED, load_golden
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 

@@ -5,9 +5,10 @@ import functools
 import numpy as np
 import pytest
 
+from tfpose import numpy_ops
+
 from helpers import GOLDEN_CASES, load_golden
 from reference.nms_ref import nms_ref
-from tfpose import numpy_ops
 
 # Golden key -> (OpenPose build, whether the meta nms_offset is applied). The README: peaks_cpu uses
 # nms_offset, peaks_cpu_offset0 none; peaks_gpu_emul (the CUDA build's NMS on the CPU-resized map)

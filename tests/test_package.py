@@ -31,6 +31,7 @@ def test_import_and_numpy_entry_points_do_not_import_tensorflow():
 
 def test_build_info_matches_running_tensorflow():
     import tensorflow as tf
+
     from tfpose import _build_info
 
     assert _build_info.HAS_TF_OPS
@@ -54,6 +55,7 @@ def test_missing_op_library_is_an_import_error(monkeypatch):
 
 def test_ops_in_tf_function_with_unknown_sizes_and_tf_data():
     import tensorflow as tf
+
     import tfpose.ops as ops
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.float32)])
@@ -75,6 +77,7 @@ def test_ops_in_tf_function_with_unknown_sizes_and_tf_data():
 @pytest.mark.slow
 def test_saved_model_loads_in_fresh_process_only_after_import_tfpose(tmp_path):
     import tensorflow as tf
+
     import tfpose.ops as ops
 
     class M(tf.Module):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import GOLDEN_CASES, load_golden, match_people
 from tfpose import _core, numpy_ops
+
+from helpers import GOLDEN_CASES, load_golden, match_people
 
 
 @pytest.mark.parametrize("case", GOLDEN_CASES)
@@ -98,6 +99,7 @@ def test_errors(kw, msg):
     with pytest.raises(ValueError, match=msg):
         numpy_ops.net_output_to_people(x, **kw)
     import tensorflow as tf
+
     from tfpose import ops as tf_ops
     with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match=msg):
         tf_ops.net_output_to_people(x, **kw)
@@ -105,6 +107,7 @@ def test_errors(kw, msg):
 
 def test_raw_op_size_errors():
     import tensorflow as tf
+
     from tfpose import ops as tf_ops
     lib = tf_ops.op_library()
     x = np.zeros((1, 10, 12, 57), np.float32)

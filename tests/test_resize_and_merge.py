@@ -6,9 +6,10 @@ import sys
 import numpy as np
 import pytest
 
+from tfpose import numpy_ops
+
 from helpers import GOLDEN_CASES, load_golden
 from reference.resize_ref import resize_and_merge_ref
-from tfpose import numpy_ops
 
 GOLDEN_KEY = {"cpu": "heat_sample_cpu", "cuda": "heat_sample_gpu_emul"}
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import golden_index
 from tfpose import sizing
+
+from helpers import golden_index
 
 # spec §2.1 worked examples: image (W, H) -> (net (W, H), scaleInputToNet)
 SPEC_21 = [

@@ -8,8 +8,6 @@ Shapes use N batch, H/W map height/width, C channels, P parts, K peaks per part,
 """
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 import tensorflow as tf
 
