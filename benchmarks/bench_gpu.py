@@ -22,6 +22,7 @@ Usage (on a machine with a GPU, tfpose built with CUDA, and CuPy or PyTorch):
         [--cpu-max-batch 8] [--json out.json]
 Exits with status 2 and a message when no GPU (or no CUDA build, or no array library) is available.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,11 +48,13 @@ def pick_lib(requested):
     from tfpose import _core
 
     if not getattr(_core, "has_cuda", False):
-        die("tfpose was built without CUDA kernels (tfpose._core.has_cuda is False); "
-            "rebuild with nvcc and -DTFPOSE_CUDA=ON (cpp/cuda/README.md). Nothing timed.")
+        die(
+            "tfpose was built without CUDA kernels (tfpose._core.has_cuda is False); "
+            "rebuild with nvcc and -DTFPOSE_CUDA=ON (cpp/cuda/README.md). Nothing timed."
+        )
     if _core.cuda_device_count() == 0:
         die("no CUDA GPU visible (tfpose._core.cuda_device_count() == 0). Nothing timed.")
-    for name in ([requested] if requested else ["torch", "cupy"]):
+    for name in [requested] if requested else ["torch", "cupy"]:
         if importlib.util.find_spec(name) is None:
             continue
         if name == "torch":
@@ -170,23 +173,33 @@ def main():
     def row(op, batch, scales, gpu_us, cpu_us=None, naive_us=None, note=""):
         r = dict(op=op, batch=batch, scales=scales, gpu_us=gpu_us, cpu_us=cpu_us, naive_gpu_us=naive_us, note=note)
         rows.append(r)
+
         def f(v):
             return "-" if v is None else f"{v:,.0f}"
 
         speed = "" if cpu_us is None else f"  cpu/gpu {cpu_us / gpu_us:.1f}x"
-        print(f"{op:<26} N={batch:<3} S={scales}  gpu {f(gpu_us):>10} us  cpu {f(cpu_us):>12} us  "
-              f"naive {f(naive_us):>10} us{speed} {note}", flush=True)
+        print(
+            f"{op:<26} N={batch:<3} S={scales}  gpu {f(gpu_us):>10} us  cpu {f(cpu_us):>12} us  "
+            f"naive {f(naive_us):>10} us{speed} {note}",
+            flush=True,
+        )
 
     for n in args.batches:
         do_cpu = n <= args.cpu_max_batch
         for s in args.scales:
-            nets = [rng.random((n, max(1, round(NET_HW[0] * r)), max(1, round(NET_HW[1] * r)), C), dtype=np.float32)
-                    for r in RATIOS[:s]]
+            nets = [
+                rng.random((n, max(1, round(NET_HW[0] * r)), max(1, round(NET_HW[1] * r)), C), dtype=np.float32)
+                for r in RATIOS[:s]
+            ]
             ratios = list(RATIOS[:s])
             d_nets = [lib.up(x) for x in nets]
             for build in ("cpu", "cuda"):
                 g = lib.time_us(lambda: tc.resize_and_merge(d_nets, ratios, (H, W), build), args.reps)
-                c = cpu_ms(lambda: numpy_ops.resize_and_merge(nets, ratios, (H, W), build), args.cpu_reps) if do_cpu else None
+                c = (
+                    cpu_ms(lambda: numpy_ops.resize_and_merge(nets, ratios, (H, W), build), args.cpu_reps)
+                    if do_cpu
+                    else None
+                )
                 nv = lib.time_us(lambda: lib.naive_resize(d_nets, H, W), args.reps) if build == "cpu" else None
                 row(f"resize_and_merge[{build}]", n, s, g, c, nv)
             maps = numpy_ops.resize_and_merge(nets, ratios, (H, W), "cpu")
@@ -224,8 +237,15 @@ def main():
             g = lib.time_us(gpu_whole, args.reps)
             c = cpu_ms(lambda: numpy_ops.net_output_to_people(nets, ratios, (H, W)), args.cpu_reps) if do_cpu else None
             nv = lib.time_us(naive_whole, args.reps)
-            row("whole (gpu: no assembly)", n, s, g, c, nv,
-                note="gpu/naive include D2H copies; cpu includes the host assembly")
+            row(
+                "whole (gpu: no assembly)",
+                n,
+                s,
+                g,
+                c,
+                nv,
+                note="gpu/naive include D2H copies; cpu includes the host assembly",
+            )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(lib=lib.name, rows=rows), f, indent=1)

@@ -1,4 +1,5 @@
 """Fixtures and the report header; quiet TensorFlow logs. Shared test code lives in helpers.py."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """Code shared by the test modules (imported as ``helpers``; pytest puts tests/ on sys.path):
 paths to ../shared (read-only data), the golden cases, and matching of people as sets."""
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,12 @@ def match_people(got_kp, got_sc, exp_kp, exp_sc, atol_xy=1e-3, atol_s=1e-4):
     free = list(range(len(got_kp)))
     order = []
     for e in range(len(exp_kp)):
-        hit = [g for g in free if np.allclose(got_kp[g, :, :2], exp_kp[e, :, :2], atol=atol_xy, rtol=0)
-               and np.allclose(got_kp[g, :, 2], exp_kp[e, :, 2], atol=atol_s, rtol=0)]
+        hit = [
+            g
+            for g in free
+            if np.allclose(got_kp[g, :, :2], exp_kp[e, :, :2], atol=atol_xy, rtol=0)
+            and np.allclose(got_kp[g, :, 2], exp_kp[e, :, 2], atol=atol_s, rtol=0)
+        ]
         assert hit, f"expected person {e} not found:\n{exp_kp[e]}"
         free.remove(hit[0])
         np.testing.assert_allclose(got_sc[hit[0]], exp_sc[e], atol=atol_s, rtol=0)

@@ -1,4 +1,5 @@
 """The image-to-people pipeline: golden people, batching, threads, retracing, bad images."""
+
 from __future__ import annotations
 
 import resource
@@ -31,10 +32,14 @@ def _match(ours, ref_kp, ref_sc, tol_px, tol_score):
     assert len(ours) == len(ref_kp)
     used = set()
     for kp, sc in zip(ref_kp, ref_sc):
-        found = [i for i, p in enumerate(ours) if i not in used
-                 and np.all((p.keypoints[:, 2] > 0) == (kp[:, 2] > 0))
-                 and np.abs(p.keypoints[:, :2] - kp[:, :2]).max() <= tol_px
-                 and abs(p.score - sc) <= tol_score]
+        found = [
+            i
+            for i, p in enumerate(ours)
+            if i not in used
+            and np.all((p.keypoints[:, 2] > 0) == (kp[:, 2] > 0))
+            and np.abs(p.keypoints[:, :2] - kp[:, :2]).max() <= tol_px
+            and abs(p.score - sc) <= tol_score
+        ]
         assert found, f"no person of ours matches reference person with score {sc}"
         used.add(found[0])
 

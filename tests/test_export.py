@@ -1,4 +1,5 @@
 """SavedModel export: loads in a fresh process after importing tfpose, same people as the Estimator."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,9 @@ def exported(tmp_path_factory):
 
 def _run(code: str, *args) -> subprocess.CompletedProcess:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 @pytest.mark.slow

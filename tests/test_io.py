@@ -1,4 +1,5 @@
 """OpenPose JSON v1.3 writer and file naming, checked against real OpenPose output files."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """OpenPose's input sizing (spec §2.1, §3): worked examples and the golden cases' metadata."""
+
 from __future__ import annotations
 
 import numpy as np

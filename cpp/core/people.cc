@@ -10,8 +10,8 @@ int64_t max_people(const std::vector<People>& people) {
   return m;
 }
 
-void pack_people(const std::vector<People>& people, int64_t p, int64_t m, float* keypoints,
-                 float* scores, int32_t* num_people) {
+void pack_people(const std::vector<People>& people, int64_t p, int64_t m, float* keypoints, float* scores,
+                 int32_t* num_people) {
   const int64_t n = static_cast<int64_t>(people.size());
   std::fill(keypoints, keypoints + n * m * p * 3, 0.f);
   std::fill(scores, scores + n * m, 0.f);

@@ -38,8 +38,7 @@ struct ScaleBatch {
 
 // The scale's resized value at (y, x, ch): detail::bicubic_pixel, the per-pixel form of the CPU
 // core's horizontal-then-vertical passes with the same operands in the same order.
-__device__ __forceinline__ float sample(const DevScale& sc, int64_t img, int64_t y, int64_t x, int64_t ch,
-                                        int64_t c) {
+__device__ __forceinline__ float sample(const DevScale& sc, int64_t img, int64_t y, int64_t x, int64_t ch, int64_t c) {
   const float* image = sc.data + img * sc.h * sc.w * c;
   if (sc.sampling.copy) return image[(y * sc.w + x) * c + ch];
   return detail::bicubic_pixel(image + ch, sc.w * c, c, detail::axis_taps(sc.sampling.x, x, sc.w),
@@ -87,8 +86,8 @@ int resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c,
       b.s[j].data = m.data;
       b.s[j].h = m.h;
       b.s[j].w = m.w;
-      b.s[j].sampling = detail::scale_sampling(m.h, m.w, m.ratio, scales[0].h, scales[0].w, scales[0].ratio,
-                                               num_scales, H, W, cuda);
+      b.s[j].sampling =
+          detail::scale_sampling(m.h, m.w, m.ratio, scales[0].h, scales[0].w, scales[0].ratio, num_scales, H, W, cuda);
     }
     resize_and_merge_kernel<<<blocks, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(b, total, H, W, c, out);
     const cudaError_t err = cudaGetLastError();

@@ -22,12 +22,13 @@ void bind_connector(py::module_& m) {
   m.attr("THRESHOLD_NAMES") = names;
   py::class_<tfpose::ConnectThresholds>(m, "ConnectThresholds",
                                         "The connector's thresholds (OpenPose's names); negative = the model's "
-                                        "default. Fields: " "nms_threshold, inter_min_above_threshold, "
+                                        "default. Fields: "
+                                        "nms_threshold, inter_min_above_threshold, "
                                         "inter_threshold, min_subset_cnt, min_subset_score.")
-      .def(py::init([](float nms_threshold, float inter_min_above_threshold, float inter_threshold,
-                       int min_subset_cnt, float min_subset_score) {
-             return tfpose::ConnectThresholds{nms_threshold, inter_min_above_threshold, inter_threshold,
-                                              min_subset_cnt, min_subset_score};
+      .def(py::init([](float nms_threshold, float inter_min_above_threshold, float inter_threshold, int min_subset_cnt,
+                       float min_subset_score) {
+             return tfpose::ConnectThresholds{nms_threshold, inter_min_above_threshold, inter_threshold, min_subset_cnt,
+                                              min_subset_score};
            }),
            py::kw_only(), py::arg("nms_threshold") = -1.f, py::arg("inter_min_above_threshold") = -1.f,
            py::arg("inter_threshold") = -1.f, py::arg("min_subset_cnt") = -1, py::arg("min_subset_score") = -1.f)
@@ -46,22 +47,22 @@ void bind_connector(py::module_& m) {
         auto ms = checked_shape(maps, 4, "connect: maps", "[N, H, W, C]");
         auto ps = checked_shape(peaks, 4, "connect: peaks", "[N, P, K, 3]");
         if (ps[3] != 3)
-          throw tfpose::InvalidArgument(tfpose::expected_got("connect: peaks last dimension", "3 (x, y, score)",
-                                                             std::to_string(ps[3])));
+          throw tfpose::InvalidArgument(
+              tfpose::expected_got("connect: peaks last dimension", "3 (x, y, score)", std::to_string(ps[3])));
         if (counts.ndim() != 2)
-          throw tfpose::InvalidArgument(tfpose::expected_got("connect: counts", "rank 2 [N, P]",
-                                                             "rank " + std::to_string(counts.ndim())));
+          throw tfpose::InvalidArgument(
+              tfpose::expected_got("connect: counts", "rank 2 [N, P]", "rank " + std::to_string(counts.ndim())));
         if (scale.ndim() > 1)
-          throw tfpose::InvalidArgument(tfpose::expected_got("connect: scale", "a scalar or [N]",
-                                                             "rank " + std::to_string(scale.ndim())));
-        tfpose::check_connect_shapes(ms[0], ms[1], ms[2], ms[3], ps[0], ps[1], ps[2], counts.shape(0),
-                                     counts.shape(1), scale.size(), pm);
+          throw tfpose::InvalidArgument(
+              tfpose::expected_got("connect: scale", "a scalar or [N]", "rank " + std::to_string(scale.ndim())));
+        tfpose::check_connect_shapes(ms[0], ms[1], ms[2], ms[3], ps[0], ps[1], ps[2], counts.shape(0), counts.shape(1),
+                                     scale.size(), pm);
         std::vector<tfpose::People> people;
         {
           py::gil_scoped_release release;
-          people = tfpose::connect(maps.data(), ms[0], ms[1], ms[2], ms[3], peaks.data(), counts.data(), ps[1],
-                                   ps[2], scale.data(), scale.size(), pm, thresholds, build,
-                                   tfpose::thread_parallel_for(threads));
+          people =
+              tfpose::connect(maps.data(), ms[0], ms[1], ms[2], ms[3], peaks.data(), counts.data(), ps[1], ps[2],
+                              scale.data(), scale.size(), pm, thresholds, build, tfpose::thread_parallel_for(threads));
         }
         return people_to_arrays(people, ms[0], ps[1]);
       },

@@ -5,10 +5,10 @@
 #include "bindings.hpp"
 
 #ifdef TFPOSE_WITH_CUDA
+#include <pybind11/stl.h>
 #include "tfpose/connector.hpp"
 #include "tfpose/paf_scores.hpp"
 #include "tfpose/pose_model.hpp"
-#include <pybind11/stl.h>
 
 #include <string>
 #include <utility>
@@ -46,8 +46,7 @@ void check_launch(int code, const char* what) {
 
 // Reads a C-contiguous device array of the given typestr ("<f4", "<i4") and rank, and checks that
 // its memory is device (or managed) memory: a host pointer handed to a kernel would crash it.
-DeviceArray device_array(const py::object& obj, const std::string& what, const char* typestr, int rank,
-                         bool writable) {
+DeviceArray device_array(const py::object& obj, const std::string& what, const char* typestr, int rank, bool writable) {
   if (!py::hasattr(obj, "__cuda_array_interface__"))
     throw tfpose::InvalidArgument(tfpose::expected_got(
         what, "a CUDA device array (__cuda_array_interface__, e.g. cupy.ndarray or a torch CUDA tensor)",
@@ -76,8 +75,7 @@ DeviceArray device_array(const py::object& obj, const std::string& what, const c
     throw tfpose::InvalidArgument(tfpose::expected_got(what, "a writable array", "a read-only one"));
   if (elements(a.shape) > 0) {
     check_launch(tfpose::cuda::pointer_device(a.ptr, &a.device), what.c_str());
-    if (a.device < 0)
-      throw tfpose::InvalidArgument(tfpose::expected_got(what, "device memory", "host memory"));
+    if (a.device < 0) throw tfpose::InvalidArgument(tfpose::expected_got(what, "device memory", "host memory"));
   }
   return a;
 }
@@ -96,9 +94,9 @@ class DeviceGuard {
       if (a->device < 0) continue;
       if (device_ < 0) device_ = a->device;
       if (a->device != device_)
-        throw tfpose::InvalidArgument(tfpose::expected_got("device arrays", "all on one GPU",
-                                                           "GPUs " + std::to_string(device_) + " and " +
-                                                               std::to_string(a->device)));
+        throw tfpose::InvalidArgument(
+            tfpose::expected_got("device arrays", "all on one GPU",
+                                 "GPUs " + std::to_string(device_) + " and " + std::to_string(a->device)));
     }
     if (device_ < 0) return;
     check_launch(tfpose::cuda::get_device(&saved_), "cudaGetDevice");
@@ -155,9 +153,9 @@ void bind_cuda(py::module_& m) {
               tfpose::expected_got("cuda_resize_and_merge: net_outputs", "at least one scale", "none"));
         const size_t num_scales = net_outputs.size();
         if (ratios.size() != num_scales)
-          throw tfpose::InvalidArgument(tfpose::expected_got(
-              "cuda_resize_and_merge: scale_ratios", std::to_string(num_scales) + " values (one per scale)",
-              std::to_string(ratios.size())));
+          throw tfpose::InvalidArgument(tfpose::expected_got("cuda_resize_and_merge: scale_ratios",
+                                                             std::to_string(num_scales) + " values (one per scale)",
+                                                             std::to_string(ratios.size())));
         std::vector<DeviceArray> ins;
         std::vector<tfpose::ScaleMaps> scales(num_scales);
         for (size_t i = 0; i < num_scales; ++i) {
@@ -165,19 +163,19 @@ void bind_cuda(py::module_& m) {
           ins.push_back(device_array(net_outputs[i], what, "<f4", 4, false));
           const auto& s = ins.back().shape;
           if (i > 0 && (s[0] != ins[0].shape[0] || s[3] != ins[0].shape[3]))
-            throw tfpose::InvalidArgument(tfpose::expected_got(
-                what + " shape",
-                "N = " + std::to_string(ins[0].shape[0]) + " and C = " + std::to_string(ins[0].shape[3]) +
-                    " like net_outputs[0]",
-                shape_text(s)));
+            throw tfpose::InvalidArgument(tfpose::expected_got(what + " shape",
+                                                               "N = " + std::to_string(ins[0].shape[0]) +
+                                                                   " and C = " + std::to_string(ins[0].shape[3]) +
+                                                                   " like net_outputs[0]",
+                                                               shape_text(s)));
           scales[i] = {static_cast<const float*>(ins.back().ptr), s[1], s[2], ratios[i]};
         }
         const int64_t n = ins[0].shape[0], c = ins[0].shape[3];
         auto o = device_array(out, "cuda_resize_and_merge: out", "<f4", 4, true);
         if (o.shape[0] != n || o.shape[3] != c)
           throw tfpose::InvalidArgument(tfpose::expected_got(
-              "cuda_resize_and_merge: out shape",
-              "[" + std::to_string(n) + ", H, W, " + std::to_string(c) + "]", shape_text(o.shape)));
+              "cuda_resize_and_merge: out shape", "[" + std::to_string(n) + ", H, W, " + std::to_string(c) + "]",
+              shape_text(o.shape)));
         const int64_t H = o.shape[1], W = o.shape[2];
         tfpose::check_resize_and_merge_args(scales, n, c, H, W, build);
         std::vector<const DeviceArray*> all{&o};
@@ -231,8 +229,7 @@ void bind_cuda(py::module_& m) {
         auto o = device_array(out, "cuda_paf_scores: out", "<f4", 4, true);
         const auto& ms = mp.shape;
         const auto& ps = pk.shape;
-        tfpose::check_connect_shapes(ms[0], ms[1], ms[2], ms[3], ps[0], ps[1], ps[2], cn.shape[0], cn.shape[1], 1,
-                                     pm);
+        tfpose::check_connect_shapes(ms[0], ms[1], ms[2], ms[3], ps[0], ps[1], ps[2], cn.shape[0], cn.shape[1], 1, pm);
         const auto limbs = tfpose::paf_limbs(pm);
         if (limbs.size() > static_cast<size_t>(tfpose::cuda::kMaxPafLimbs))
           throw tfpose::InvalidArgument(tfpose::expected_got("cuda_paf_scores: limbs of model " + model,
@@ -241,15 +238,15 @@ void bind_cuda(py::module_& m) {
         tfpose::check_paf_score_args(ms[0], ms[1], ms[2], ms[3], ps[1], ps[2], limbs);
         const int64_t L = static_cast<int64_t>(limbs.size());
         check_shape(o, {ms[0], L, ps[2], ps[2]}, "cuda_paf_scores: out");
-        const auto params = tfpose::paf_score_params(
-            tfpose::resolve_thresholds(pm, thresholds), build, ms[2], ms[1]);  // (W, H)
+        const auto params =
+            tfpose::paf_score_params(tfpose::resolve_thresholds(pm, thresholds), build, ms[2], ms[1]);  // (W, H)
         DeviceGuard guard({&mp, &pk, &cn, &o});
         py::gil_scoped_release release;
-        check_launch(tfpose::cuda::paf_scores(static_cast<const float*>(mp.ptr), ms[0], ms[1], ms[2], ms[3],
-                                              static_cast<const float*>(pk.ptr), static_cast<const int32_t*>(cn.ptr),
-                                              ps[1], ps[2], limbs, params, static_cast<float*>(o.ptr),
-                                              reinterpret_cast<void*>(stream)),
-                     "cuda_paf_scores");
+        check_launch(
+            tfpose::cuda::paf_scores(static_cast<const float*>(mp.ptr), ms[0], ms[1], ms[2], ms[3],
+                                     static_cast<const float*>(pk.ptr), static_cast<const int32_t*>(cn.ptr), ps[1],
+                                     ps[2], limbs, params, static_cast<float*>(o.ptr), reinterpret_cast<void*>(stream)),
+            "cuda_paf_scores");
       },
       py::arg("maps"), py::arg("peaks"), py::arg("counts"), py::arg("model"), py::arg("openpose_build"),
       py::arg("thresholds"), py::arg("out"), py::arg("stream") = 0,

@@ -22,13 +22,13 @@ void bind_paf_scores(py::module_& m) {
         auto ms = checked_shape(maps, 4, "paf_scores: maps", "[N, H, W, C]");
         auto ps = checked_shape(peaks, 4, "paf_scores: peaks", "[N, P, K, 3]");
         if (counts.ndim() != 2)
-          throw tfpose::InvalidArgument(tfpose::expected_got("paf_scores: counts", "rank 2 [N, P]",
-                                                             "rank " + std::to_string(counts.ndim())));
-        tfpose::check_connect_shapes(ms[0], ms[1], ms[2], ms[3], ps[0], ps[1], ps[2], counts.shape(0),
-                                     counts.shape(1), 1, pm);
+          throw tfpose::InvalidArgument(
+              tfpose::expected_got("paf_scores: counts", "rank 2 [N, P]", "rank " + std::to_string(counts.ndim())));
+        tfpose::check_connect_shapes(ms[0], ms[1], ms[2], ms[3], ps[0], ps[1], ps[2], counts.shape(0), counts.shape(1),
+                                     1, pm);
         const auto limbs = tfpose::paf_limbs(pm);
-        const auto params = tfpose::paf_score_params(
-            tfpose::resolve_thresholds(pm, thresholds), build, ms[2], ms[1]);  // (W, H)
+        const auto params =
+            tfpose::paf_score_params(tfpose::resolve_thresholds(pm, thresholds), build, ms[2], ms[1]);  // (W, H)
         const int64_t L = static_cast<int64_t>(limbs.size());
         py::array_t<float> out({ms[0], L, ps[2], ps[2]});
         const float* mp = maps.data();
@@ -50,4 +50,3 @@ void bind_paf_scores(py::module_& m) {
 }
 
 }  // namespace tfpose_py
-

@@ -24,8 +24,8 @@ void bind_pipeline(py::module_& m) {
       "net_output_to_people",
       [](const std::vector<FloatArray>& net_outputs, const std::vector<double>& scale_ratios,
          std::array<int64_t, 2> net_input_hw, std::array<int64_t, 2> image_hw, const std::string& model,
-         const std::string& openpose_build, int64_t max_peaks, const tfpose::ConnectThresholds& thresholds,
-         bool fast, int threads) {
+         const std::string& openpose_build, int64_t max_peaks, const tfpose::ConnectThresholds& thresholds, bool fast,
+         int threads) {
         const tfpose::PoseModel& pm = tfpose::get_pose_model(model);
         tfpose::PipelineParams params;
         params.build = tfpose::parse_openpose_build(openpose_build);
@@ -33,7 +33,8 @@ void bind_pipeline(py::module_& m) {
         params.max_peaks = max_peaks;
         params.fast = fast;
         int64_t n = 0, c = 0;
-        const std::vector<tfpose::ScaleMaps> scales = scale_maps(net_outputs, scale_ratios, "net_output_to_people", &n, &c);
+        const std::vector<tfpose::ScaleMaps> scales =
+            scale_maps(net_outputs, scale_ratios, "net_output_to_people", &n, &c);
         std::vector<tfpose::People> people;
         {
           py::gil_scoped_release release;
@@ -42,9 +43,9 @@ void bind_pipeline(py::module_& m) {
         }
         return people_to_arrays(people, n, pm.num_parts());
       },
-      py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("net_input_hw"), py::arg("image_hw"),
-      py::arg("model"), py::arg("openpose_build"), py::arg("max_peaks"),
-      py::arg("thresholds") = tfpose::ConnectThresholds(), py::arg("fast") = true, py::arg("threads") = 0,
+      py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("net_input_hw"), py::arg("image_hw"), py::arg("model"),
+      py::arg("openpose_build"), py::arg("max_peaks"), py::arg("thresholds") = tfpose::ConnectThresholds(),
+      py::arg("fast") = true, py::arg("threads") = 0,
       "S net outputs [N,h,w,C] -> (keypoints [N,M,P,3] in image pixels, scores [N,M], num_people [N]); "
       "sizes (0, 0) take the defaults, thresholds (ConnectThresholds) < 0 the model's; fast: skip the dense "
       "maps (same people).");

@@ -6,23 +6,20 @@
 
 namespace tfpose_py {
 
-std::vector<int64_t> checked_shape(const FloatArray& a, int rank, const std::string& what,
-                                   const std::string& layout) {
+std::vector<int64_t> checked_shape(const FloatArray& a, int rank, const std::string& what, const std::string& layout) {
   std::vector<int64_t> shape(a.shape(), a.shape() + a.ndim());
   if (a.ndim() != rank) {
     std::ostringstream got;
     got << "rank " << a.ndim() << " shape [";
     for (size_t i = 0; i < shape.size(); ++i) got << (i ? ", " : "") << shape[i];
     got << "]";
-    throw tfpose::InvalidArgument(
-        tfpose::expected_got(what, "rank " + std::to_string(rank) + " " + layout, got.str()));
+    throw tfpose::InvalidArgument(tfpose::expected_got(what, "rank " + std::to_string(rank) + " " + layout, got.str()));
   }
   return shape;
 }
 
-std::vector<tfpose::ScaleMaps> scale_maps(const std::vector<FloatArray>& net_outputs,
-                                          const std::vector<double>& ratios, const std::string& op,
-                                          int64_t* n, int64_t* c) {
+std::vector<tfpose::ScaleMaps> scale_maps(const std::vector<FloatArray>& net_outputs, const std::vector<double>& ratios,
+                                          const std::string& op, int64_t* n, int64_t* c) {
   if (net_outputs.empty())
     throw tfpose::InvalidArgument(tfpose::expected_got(op + ": net_outputs", "at least one scale", "none"));
   const size_t num_scales = net_outputs.size();

@@ -18,8 +18,8 @@ class MaximumOpBase : public ::tensorflow::OpKernel {
   void Compute(::tensorflow::OpKernelContext* ctx) override {
     const ::tensorflow::Tensor& in = ctx->input(0);
     OP_REQUIRES(ctx, in.dims() == 4,
-                ::tensorflow::errors::InvalidArgument(
-                    "TfposeMaximum: heatmaps must be rank 4 [N, H, W, C], got shape ", in.shape().DebugString()));
+                ::tensorflow::errors::InvalidArgument("TfposeMaximum: heatmaps must be rank 4 [N, H, W, C], got shape ",
+                                                      in.shape().DebugString()));
     const int64_t n = in.dim_size(0), h = in.dim_size(1), w = in.dim_size(2), c = in.dim_size(3);
     RunGuarded(ctx, "TfposeMaximum", [&] { tfpose::check_maximum_args(n, h, w, c); });
     if (!ctx->status().ok()) return;

@@ -16,8 +16,7 @@ using ::tensorflow::shape_inference::ShapeHandle;
 namespace {
 
 // Output H/W of resize-and-merge: the constant target_size if given (> 0), else 8x scale 0.
-Status TargetDims(InferenceContext* c, int target_input, ShapeHandle first, DimensionHandle* h,
-                  DimensionHandle* w) {
+Status TargetDims(InferenceContext* c, int target_input, ShapeHandle first, DimensionHandle* h, DimensionHandle* w) {
   ShapeHandle ts;
   TF_RETURN_IF_ERROR(c->WithRank(c->input(target_input), 1, &ts));
   DimensionHandle two;

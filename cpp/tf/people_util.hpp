@@ -14,7 +14,7 @@ namespace tfpose_tf {
                                       tfpose::ConnectThresholds* thresholds, tfpose::OpenposeBuild* build);
 
 // Allocates keypoints [N, M, P, 3], scores [N, M], num_people [N] (M = most people) and fills them.
-void WritePeopleOutputs(::tensorflow::OpKernelContext* ctx, const std::vector<tfpose::People>& people,
-                        int64_t n, int64_t p);
+void WritePeopleOutputs(::tensorflow::OpKernelContext* ctx, const std::vector<tfpose::People>& people, int64_t n,
+                        int64_t p);
 
 }  // namespace tfpose_tf

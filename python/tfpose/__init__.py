@@ -6,6 +6,7 @@ Importing this package does not import TensorFlow. TensorFlow is imported on fir
 numpy arrays without TensorFlow; ``tfpose.cuda`` runs the CUDA kernels on CuPy/PyTorch GPU arrays
 (builds with CUDA kernels only).
 """
+
 from __future__ import annotations
 
 import importlib

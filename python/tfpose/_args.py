@@ -1,5 +1,6 @@
 """Argument checks shared by the TensorFlow wrappers (ops.py) and the numpy entry points
 (numpy_ops.py), so both reject the same inputs with the same messages. No TensorFlow here."""
+
 from __future__ import annotations
 
 import math
@@ -77,8 +78,7 @@ def check_scale_ratios(scale_ratios: Any, num_scales: int, openpose_build: str) 
             )
         return (1.0,) * num_scales
     try:
-        values = [float(v) for v in (list(scale_ratios) if hasattr(scale_ratios, "__iter__")
-                                     else [scale_ratios])]
+        values = [float(v) for v in (list(scale_ratios) if hasattr(scale_ratios, "__iter__") else [scale_ratios])]
     except (TypeError, ValueError):
         raise TypeError(f"scale_ratios: expected {num_scales} numbers, got {scale_ratios!r}") from None
     if len(values) != num_scales:

@@ -42,25 +42,22 @@ using PairScoreFn = std::function<float(int k, int ia, int ib)>;
 
 // Assembly, filter and output of one image (spec 7.2/7.3, 7.4, 7.5).
 // peaks: [P, K, 3] (x, y, score) with NMS offset; counts: [P], each in [0, K].
-People assemble_people(const PoseModel& model, const ConnectThresholds& th, OpenposeBuild build,
-                       const float* peaks, const int32_t* counts, int64_t k, float scale,
-                       const PairScoreFn& score);
+People assemble_people(const PoseModel& model, const ConnectThresholds& th, OpenposeBuild build, const float* peaks,
+                       const int32_t* counts, int64_t k, float scale, const PairScoreFn& score);
 
 // The connector on dense maps for a batch.
 // maps: [N, H, W, C] float32 NHWC, C = model.num_channels() (only the PAF channels are read).
 // peaks: [N, P, K, 3]; counts: [N, P]. scale: num_scale (1 or N) values multiplying keypoint x and y.
 // Validates everything (InvalidArgument naming expected and actual) before computing; out gets N
 // entries. Peaks outside the map are allowed: PAF samples are clamped into it, as in OpenPose.
-std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, int64_t c,
-                            const float* peaks, const int32_t* counts, int64_t p, int64_t k,
-                            const float* scale, int64_t num_scale, const PoseModel& model,
-                            const ConnectThresholds& thresholds, OpenposeBuild build,
+std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, int64_t c, const float* peaks,
+                            const int32_t* counts, int64_t p, int64_t k, const float* scale, int64_t num_scale,
+                            const PoseModel& model, const ConnectThresholds& thresholds, OpenposeBuild build,
                             const ParallelFor& pf = serial_for);
 
 // Shape checks that need no data (used by the kernels before allocating anything).
-void check_connect_shapes(int64_t n, int64_t h, int64_t w, int64_t c, int64_t peaks_n, int64_t p,
-                          int64_t k, int64_t counts_n, int64_t counts_p, int64_t num_scale,
-                          const PoseModel& model);
+void check_connect_shapes(int64_t n, int64_t h, int64_t w, int64_t c, int64_t peaks_n, int64_t p, int64_t k,
+                          int64_t counts_n, int64_t counts_p, int64_t num_scale, const PoseModel& model);
 
 // Throws InvalidArgument unless every count is in [0, K] and the first counts rows of peaks
 // [N, P, K, 3] are finite (an +Inf map value makes an +Inf peak score: the connector refuses it).

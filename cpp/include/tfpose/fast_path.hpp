@@ -38,9 +38,9 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
 
 // Equals connect(resize_and_merge(scales, ...), n, H, W, c, peaks, counts, ...) with a single scale
 // factor, sampling the PAF channels per pixel. Validates peaks and counts like connect.
-std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H,
-                                 int64_t W, OpenposeBuild build, const float* peaks, const int32_t* counts,
-                                 int64_t k, float scale, const PoseModel& model, const ConnectThresholds& th,
+std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
+                                 OpenposeBuild build, const float* peaks, const int32_t* counts, int64_t k, float scale,
+                                 const PoseModel& model, const ConnectThresholds& th,
                                  const ParallelFor& pf = serial_for);
 
 }  // namespace tfpose

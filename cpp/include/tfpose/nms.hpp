@@ -9,8 +9,8 @@
 namespace tfpose {
 
 struct NmsParams {
-  float threshold = 0.05f;     // in [0, 1]
-  int64_t max_peaks = 127;     // K >= 1
+  float threshold = 0.05f;  // in [0, 1]
+  int64_t max_peaks = 127;  // K >= 1
   float offset_x = 0.f, offset_y = 0.f;
   OpenposeBuild build = OpenposeBuild::kCpu;
 };
@@ -27,8 +27,8 @@ constexpr int64_t kMaxPeaksLimit = 4096;
 // peak with score +Inf; where the centroid would be non-finite (+Inf in the 7x7 window, or float32
 // overflow of the weight sums) the peak is reported at its integer position (+ offset), so peak
 // coordinates are always finite. -Inf is never a peak and never blocks one.
-void nms(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t p, const NmsParams& params,
-         float* peaks, int32_t* counts, const ParallelFor& pf = serial_for);
+void nms(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t p, const NmsParams& params, float* peaks,
+         int32_t* counts, const ParallelFor& pf = serial_for);
 
 // Throws InvalidArgument for threshold outside [0, 1] (or NaN), K outside [1, kMaxPeaksLimit],
 // non-finite offsets or H, W, P < 1.

@@ -19,7 +19,7 @@ int64_t max_people(const std::vector<People>& people);
 
 // Writes the padded batch: keypoints [N, M, P, 3], scores [N, M] (padding zero), num_people [N].
 // m must be >= max_people(people).
-void pack_people(const std::vector<People>& people, int64_t p, int64_t m, float* keypoints,
-                 float* scores, int32_t* num_people);
+void pack_people(const std::vector<People>& people, int64_t p, int64_t m, float* keypoints, float* scores,
+                 int32_t* num_people);
 
 }  // namespace tfpose

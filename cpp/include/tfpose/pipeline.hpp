@@ -39,9 +39,8 @@ struct PipelineParams {
 // net input size. Maps are resized to 8x scale 0's blob (OpenPose's target; with params.fast only
 // evaluated where needed), peaks found with NMS threshold = the connector's nms_threshold; returns N
 // people lists in original-image pixels.
-std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c,
-                                         int64_t net_h, int64_t net_w, int64_t image_h, int64_t image_w,
-                                         const PoseModel& model, const PipelineParams& params,
-                                         const ParallelFor& pf = serial_for);
+std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t net_h,
+                                         int64_t net_w, int64_t image_h, int64_t image_w, const PoseModel& model,
+                                         const PipelineParams& params, const ParallelFor& pf = serial_for);
 
 }  // namespace tfpose

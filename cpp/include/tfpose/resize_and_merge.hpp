@@ -50,8 +50,8 @@ inline void resolve_target_size(const std::vector<ScaleMaps>& scales, int64_t* H
 // non-finite or non-positive ratios, target < 1, sides above 2^31 - 1, more than 8 scales for
 // "cuda", or a "cuda" single scale whose target is neither the same size nor 8x the input
 // (H / h == W / w == 8 in integer division), as OpenPose's CUDA build requires.
-void check_resize_and_merge_args(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H,
-                                 int64_t W, OpenposeBuild build);
+void check_resize_and_merge_args(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
+                                 OpenposeBuild build);
 
 namespace detail {
 
