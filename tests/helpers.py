@@ -4,14 +4,14 @@ paths to ../shared (read-only data), the golden cases, and matching of people as
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-# Tests and benchmarks read data from ../shared beside the checkout (never copied into the repo).
-SHARED = Path(os.environ.get("TFPOSE_SHARED", REPO.parent / "shared")).resolve()
+from data_paths import locate_shared
+
+# Tests and benchmarks read data from ../shared beside the checkout (never copied into the repo),
+# or from gpu_data/ on a machine that got a copy of the repository without it (data_paths.py).
+SHARED = locate_shared()
 GOLDEN = SHARED / "golden"
 DATA = SHARED / "data"
 

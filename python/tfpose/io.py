@@ -29,6 +29,7 @@ __all__ = [
     "JSON_VERSION",
     "person_dict",
     "people_json",
+    "part_candidates_dict",
     "write_json",
     "read_json",
     "json_name",
