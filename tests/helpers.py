@@ -7,7 +7,9 @@ import json
 
 import numpy as np
 
-from data_paths import locate_shared
+from data_paths import REPO, locate_shared
+
+__all__ = ["REPO", "SHARED", "GOLDEN", "DATA", "GOLDEN_CASES", "golden_index", "load_golden", "match_people"]
 
 # Tests and benchmarks read data from ../shared beside the checkout (never copied into the repo),
 # or from gpu_data/ on a machine that got a copy of the repository without it (data_paths.py).
