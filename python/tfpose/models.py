@@ -6,6 +6,7 @@ The connector, drawing and JSON output all use this one table. No TensorFlow her
 >>> m.num_parts, m.num_channels, m.paf_channels[0]
 (18, 57, (31, 32))
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -140,11 +141,19 @@ class KeypointSet:
 def _keypoint_set(name: str) -> KeypointSet:
     d = _core.keypoint_set(name)
     return KeypointSet(
-        name=d["name"], num_keypoints=int(d["num_keypoints"]), num_channels=int(d["num_channels"]),
-        net_resolution=int(d["net_resolution"]), box_threshold=float(d["box_threshold"]),
-        min_side=float(d["min_side"]), min_area=float(d["min_area"]),
-        render_threshold=float(d["render_threshold"]), circle_ratio=float(d["circle_ratio"]),
-        line_ratio=float(d["line_ratio"]), render_pairs=_tuples(d["render_pairs"]), colors=_tuples(d["colors"]))
+        name=d["name"],
+        num_keypoints=int(d["num_keypoints"]),
+        num_channels=int(d["num_channels"]),
+        net_resolution=int(d["net_resolution"]),
+        box_threshold=float(d["box_threshold"]),
+        min_side=float(d["min_side"]),
+        min_area=float(d["min_area"]),
+        render_threshold=float(d["render_threshold"]),
+        circle_ratio=float(d["circle_ratio"]),
+        line_ratio=float(d["line_ratio"]),
+        render_pairs=_tuples(d["render_pairs"]),
+        colors=_tuples(d["colors"]),
+    )
 
 
 def hand() -> KeypointSet:
