@@ -12,6 +12,7 @@ preallocated blob, cv2.minMaxLoc per channel, the mapping in Python). Everything
 
     python benchmarks/bench_hand_face.py [--repeats 15] [--no-write]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,14 +65,16 @@ def main() -> None:
     t_body2 = C.median_ms(lambda: body.estimate_arrays(batch), repeats=r)
     t_body = min(t_body, t_body2)
     crops_n = n_hands + n_faces
-    print(f"{len(people)} people, {n_hands} hands, {n_faces} faces; body {t_body:.1f} ms, "
-          f"body + hands + face {t_whole:.1f} ms", flush=True)
+    print(
+        f"{len(people)} people, {n_hands} hands, {n_faces} faces; body {t_body:.1f} ms, "
+        f"body + hands + face {t_whole:.1f} ms",
+        flush=True,
+    )
 
     # one hand crop, stage by stage: tfpose (TF ops as the graph runs them) vs OpenPose's CPU way
     box = hb[0, 1] if hb[0, 1, 2] > 0 else hb[np.nonzero(hb[..., 2])][0]
     boxes = tf.constant(box[None])
     mirrored = tf.constant([False])
-    images = tf.constant(batch)
     t = whole_body.crop_transforms(boxes, mirrored, n, True)
     heat = np.random.default_rng(0).uniform(0, 1, (1, n // 8, n // 8, 21)).astype(np.float32)
     heat_t = tf.constant(heat)
@@ -90,8 +93,9 @@ def main() -> None:
     cv2.setNumThreads(1)
 
     def cv2_crop():
-        c = cv2.warpAffine(img, m, (n, n), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        c = cv2.warpAffine(
+            img, m, (n, n), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        )
         return c.astype(np.float32) / 256.0 - 0.5
 
     def cv2_resize():
@@ -106,9 +110,11 @@ def main() -> None:
         return out
 
     rows = []
-    stages = [("crop 368x368 (bilinear, black border)", crop_f, cv2_crop),
-              ("resize 46x46x21 -> 368x368 (bicubic)", resize_f, cv2_resize),
-              ("maximum + map back, 21 channels", decode_f, cv2_max_map)]
+    stages = [
+        ("crop 368x368 (bilinear, black border)", crop_f, cv2_crop),
+        ("resize 46x46x21 -> 368x368 (bicubic)", resize_f, cv2_resize),
+        ("maximum + map back, 21 channels", decode_f, cv2_max_map),
+    ]
     tot_tf = tot_cv = 0.0
     for name, ours, base in stages:
         b = C.median_ms(base, repeats=r)
@@ -134,11 +140,14 @@ def main() -> None:
         "networks' own time is not included).\n\n"
         "One hand crop stage by stage: tfpose's C++ core (through `tfpose.numpy_ops`, the same code as the "
         "graph's ops) vs OpenPose's CPU way with OpenCV, one thread each:\n\n"
-        + C.markdown_table(["stage", "tfpose ms", "OpenPose-CPU-equiv. ms", "ratio"], rows))
+        + C.markdown_table(["stage", "tfpose ms", "OpenPose-CPU-equiv. ms", "ratio"], rows)
+    )
     print(body_md)
     if not args.no_write:
-        C.write_section("bench_hand_face", "## Hands and face: cost beyond the networks (`benchmarks/bench_hand_face.py`)\n\n"
-                        + body_md)
+        C.write_section(
+            "bench_hand_face",
+            "## Hands and face: cost beyond the networks (`benchmarks/bench_hand_face.py`)\n\n" + body_md,
+        )
 
 
 if __name__ == "__main__":

@@ -2,15 +2,17 @@
 converted with random weights match OpenCV's Caffe importer, as the body networks do in
 test_convert.py (same helpers; reduced widths, output channels kept), and the converted graphs load as
 hand / face networks of the estimator."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from caffe_writer import random_layers, shrink_prototxt, write_caffemodel
 from test_convert import PROTOTXT, RTOL, SIZES, FrozenGraph, _cv2_caffe, _images, opencv_forward, rel_err
+
 from tfpose import models
 from tfpose.convert import convert
+
+from caffe_writer import random_layers, shrink_prototxt, write_caffemodel
 
 PARTS = {"hand": ("hand_pose_deploy.prototxt", models.hand), "face": ("face_pose_deploy.prototxt", models.face)}
 
@@ -67,8 +69,9 @@ def test_cli_runs_converted_hand_and_face_networks(small, tmp_path):
 
     import cv2
 
-    from conftest import DATA
     from tfpose import cli, numpy_ops
+
+    from helpers import DATA
 
     for part in PARTS:
         proto, model = small[part]
@@ -76,16 +79,35 @@ def test_cli_runs_converted_hand_and_face_networks(small, tmp_path):
     img = cv2.imread(str(DATA / "images" / "tf_pose_estimation" / "p2.jpg"))  # two people, hands and faces in view
     cv2.imwrite(str(tmp_path / "p2.png"), img)
     body = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
-    rc = cli.main(["estimate", str(tmp_path / "p2.png"), "--model", str(body), "--hand", "--hand-model",
-                   str(tmp_path / "hand.pb"), "--face", "--face-model", str(tmp_path / "face.pb"),
-                   "--write-json", str(tmp_path / "out"), "--write-images", str(tmp_path / "img"), "--no-progress"])
+    rc = cli.main(
+        [
+            "estimate",
+            str(tmp_path / "p2.png"),
+            "--model",
+            str(body),
+            "--hand",
+            "--hand-model",
+            str(tmp_path / "hand.pb"),
+            "--face",
+            "--face-model",
+            str(tmp_path / "face.pb"),
+            "--write-json",
+            str(tmp_path / "out"),
+            "--write-images",
+            str(tmp_path / "img"),
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     doc = json.loads((tmp_path / "out" / "p2_keypoints.json").read_text())
     assert len(doc["people"]) >= 2
     filled = 0
     for p in doc["people"]:
-        assert (len(p["hand_left_keypoints_2d"]), len(p["hand_right_keypoints_2d"]), len(p["face_keypoints_2d"])) \
-            == (63, 63, 210)
+        assert (len(p["hand_left_keypoints_2d"]), len(p["hand_right_keypoints_2d"]), len(p["face_keypoints_2d"])) == (
+            63,
+            63,
+            210,
+        )
         pose = np.asarray(p["pose_keypoints_2d"], np.float32).reshape(18, 3)
         boxes = list(numpy_ops.hand_boxes(pose, "COCO_18")) + [numpy_ops.face_boxes(pose, "COCO_18")]
         for key, box in zip(("hand_left_keypoints_2d", "hand_right_keypoints_2d", "face_keypoints_2d"), boxes):

@@ -1,6 +1,7 @@
 """Hand and face boxes from body keypoints (shared/spec/openpose-hand-face.md §2-3, §6): the spec's
 worked example, OpenPose's real BODY_25 + hand + face output, an independent numpy reference on random
 people (tests/reference/hand_face_ref.py), TF = numpy, and bad input."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,10 @@ import json
 import numpy as np
 import pytest
 
-from conftest import DATA
-from reference.hand_face_ref import face_boxes_ref, hand_boxes_ref
 from tfpose import models, numpy_ops
+
+from helpers import DATA
+from reference.hand_face_ref import face_boxes_ref, hand_boxes_ref
 
 SIGN = DATA / "openpose_outputs" / "sign_language_sample"
 MODELS = ["COCO_18", "BODY_25", "MPI_15", "MPI_15_4"]
@@ -19,9 +21,20 @@ MODELS = ["COCO_18", "BODY_25", "MPI_15", "MPI_15_4"]
 def worked_example() -> np.ndarray:
     """BODY_25 person of spec §6 (image 1280x720)."""
     k = np.zeros((25, 3), np.float32)
-    for p, v in {0: (640, 200, 0.90), 1: (640, 300, 0.85), 2: (560, 300, 0.80), 3: (540, 420, 0.75),
-                 4: (530, 520, 0.70), 5: (720, 300, 0.80), 6: (760, 400, 0.60), 7: (800, 480, 0.50),
-                 15: (620, 185, 0.88), 16: (660, 185, 0.87), 17: (600, 195, 0.70), 18: (680, 195, 0.20)}.items():
+    for p, v in {
+        0: (640, 200, 0.90),
+        1: (640, 300, 0.85),
+        2: (560, 300, 0.80),
+        3: (540, 420, 0.75),
+        4: (530, 520, 0.70),
+        5: (720, 300, 0.80),
+        6: (760, 400, 0.60),
+        7: (800, 480, 0.50),
+        15: (620, 185, 0.88),
+        16: (660, 185, 0.87),
+        17: (600, 195, 0.70),
+        18: (680, 195, 0.20),
+    }.items():
         k[p] = v
     return k
 
@@ -53,8 +66,9 @@ def test_worked_example_variants():
     prof = k.copy()
     prof[15, 2] = prof[17, 2] = 0.10
     prof[18, 2] = 0.60
-    np.testing.assert_allclose(numpy_ops.face_boxes(prof, "BODY_25"),
-                               [589.7427, 123.076035, 140.51459, 140.51459], rtol=0, atol=1e-4)
+    np.testing.assert_allclose(
+        numpy_ops.face_boxes(prof, "BODY_25"), [589.7427, 123.076035, 140.51459, 140.51459], rtol=0, atol=1e-4
+    )
     low = k.copy()
     low[7, 2] = 0.02
     hands = numpy_ops.hand_boxes(low, "BODY_25")
@@ -98,9 +112,11 @@ def test_openpose_sign_language_sample_maps_to_whole_crop_pixels():
             pose = np.asarray(person["pose_keypoints_2d"], np.float32).reshape(25, 3)
             hands = numpy_ops.hand_boxes(pose, "BODY_25")
             face = numpy_ops.face_boxes(pose, "BODY_25")
-            parts = [(person["hand_left_keypoints_2d"], hands[0], True, np.float32(hands[0][2]) / np.float32(n)),
-                     (person["hand_right_keypoints_2d"], hands[1], False, np.float32(hands[1][2]) / np.float32(n)),
-                     (person["face_keypoints_2d"], face, False, float(face[2]) / n)]
+            parts = [
+                (person["hand_left_keypoints_2d"], hands[0], True, np.float32(hands[0][2]) / np.float32(n)),
+                (person["hand_right_keypoints_2d"], hands[1], False, np.float32(hands[1][2]) / np.float32(n)),
+                (person["face_keypoints_2d"], face, False, float(face[2]) / n),
+            ]
             for flat, box, mirrored, s in parts:
                 pts = np.asarray(flat, np.float64).reshape(-1, 3)
                 if not pts.any():
@@ -134,7 +150,7 @@ def test_boxes_match_reference_on_random_people(model):
 
 def test_mpi_face_is_around_the_head():
     k = np.zeros((15, 3), np.float32)
-    k[0] = (100, 50, 0.9)   # Head
+    k[0] = (100, 50, 0.9)  # Head
     k[1] = (100, 110, 0.9)  # Neck
     np.testing.assert_allclose(numpy_ops.face_boxes(k, "MPI_15"), [100 - 39.9, 50 - 39.9, 79.8, 79.8], atol=1e-4)
     k[1, 2] = 0.25  # not strictly above
@@ -203,10 +219,14 @@ def test_bad_input():
 def test_crop_affine_matches_reference_and_tf():
     rng = np.random.default_rng(5)
     images = rng.integers(0, 256, (2, 37, 53, 3), dtype=np.uint8)
-    m = np.array([[[-0.4, 0, 30.3], [0, 0.4, 10.7]],      # mirrored, axis-aligned
-                  [[0.3, 0.1, -20], [0.05, 0.5, 5]],      # general affine, partly outside
-                  [[1, 0, -500], [0, 1, -500]],           # wholly outside: black
-                  [[np.nan, 0, 0], [0, 1, 0]]])           # non-finite: black
+    m = np.array(
+        [
+            [[-0.4, 0, 30.3], [0, 0.4, 10.7]],  # mirrored, axis-aligned
+            [[0.3, 0.1, -20], [0.05, 0.5, 5]],  # general affine, partly outside
+            [[1, 0, -500], [0, 1, -500]],  # wholly outside: black
+            [[np.nan, 0, 0], [0, 1, 0]],
+        ]
+    )  # non-finite: black
     index = [1, 0, 1, 0]
     got = numpy_ops.crop_affine(images, index, m, (20, 30))
     assert got.shape == (4, 20, 30, 3) and got.dtype == np.float32

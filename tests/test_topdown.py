@@ -1,20 +1,24 @@
 """Top-down decoding (maximum + refinement + affine): the independent numpy reference
 (tests/reference/hand_face_ref.py), known answers, the spec's back-mapping example
 (shared/spec/openpose-hand-face.md §6.4), TF = numpy, and bad input."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from reference.hand_face_ref import topdown_decode_ref
 from tfpose import numpy_ops
+
+from reference.hand_face_ref import topdown_decode_ref
 
 
 def gaussian_maps(centres, h, w, sigma=2.0):
     """[N, H, W, C] Gaussians at sub-pixel centres [N, C, 2] (x, y), pixel centres at integers."""
     centres = np.asarray(centres, np.float64)
     yy, xx = np.mgrid[0:h, 0:w]
-    d2 = (xx[None, :, :, None] - centres[:, None, None, :, 0]) ** 2 + (yy[None, :, :, None] - centres[:, None, None, :, 1]) ** 2
+    d2 = (xx[None, :, :, None] - centres[:, None, None, :, 0]) ** 2 + (
+        yy[None, :, :, None] - centres[:, None, None, :, 1]
+    ) ** 2
     return np.exp(-d2 / (2 * sigma * sigma)).astype(np.float32)
 
 
@@ -36,11 +40,14 @@ def test_refinements_move_toward_the_true_centre():
     rng = np.random.default_rng(0)
     centres = rng.uniform(8, 38, (4, 6, 2))
     maps = gaussian_maps(centres, 46, 46)
-    err = {r: np.abs(numpy_ops.topdown_decode(maps, refinement=r)[..., :2] - centres).max()
-           for r in ("none", "quarter", "dark")}
+    err = {
+        r: np.abs(numpy_ops.topdown_decode(maps, refinement=r)[..., :2] - centres).max()
+        for r in ("none", "quarter", "dark")
+    }
     assert err["none"] <= 0.5 + 1e-6
-    assert err["quarter"] <= 0.5 and np.mean(np.abs(numpy_ops.topdown_decode(maps, refinement="quarter")[..., :2] - centres)) < \
-        np.mean(np.abs(numpy_ops.topdown_decode(maps)[..., :2] - centres))
+    assert err["quarter"] <= 0.5 and np.mean(
+        np.abs(numpy_ops.topdown_decode(maps, refinement="quarter")[..., :2] - centres)
+    ) < np.mean(np.abs(numpy_ops.topdown_decode(maps)[..., :2] - centres))
     assert err["dark"] < 0.02  # DARK recovers a Gaussian's centre nearly exactly
 
 
@@ -63,9 +70,14 @@ def test_spec_back_mapping_example():
     s_r = np.float32(np.float32(164.23459) / np.float32(n))
     s_l = np.float32(np.float32(145.39944) / np.float32(n))
     x_w = float(np.float32(740.5003) + np.float32(145.39944))
-    m = np.array([[[s_r, 0, 444.5827], [0, s_r, 470.8827]],
-                  [[-s_l, 0, x_w], [0, s_l, 433.70026]],
-                  [[160 / n, 0, 560], [0, 160 / n, 137.5]]], np.float64)
+    m = np.array(
+        [
+            [[s_r, 0, 444.5827], [0, s_r, 470.8827]],
+            [[-s_l, 0, x_w], [0, s_l, 433.70026]],
+            [[160 / n, 0, 560], [0, 160 / n, 137.5]],
+        ],
+        np.float64,
+    )
     big = np.zeros((3, n, n, 1), np.float32)
     big[0, 200, 100, 0] = big[1, 200, 100, 0] = big[2, 184, 184, 0] = 1
     out = numpy_ops.topdown_decode(big, m)

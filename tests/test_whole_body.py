@@ -4,6 +4,7 @@ known exactly in image pixels from the body keypoints, OpenPose's box rules (che
 in test_hand_face.py) and the crop matrix of shared/spec/openpose-hand-face.md §4.3 — both hands
 (the left one mirrored), several people, several scales, batches. Also the crop against OpenCV's
 warpAffine, JSON, drawing, SavedModel export, CLI options and bad input."""
+
 from __future__ import annotations
 
 import cv2
@@ -13,13 +14,15 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 
 import tfpose  # noqa: E402
-from conftest import DATA  # noqa: E402
-from reference.hand_face_ref import crop_ref  # noqa: E402
 from tfpose import models, numpy_ops, whole_body  # noqa: E402
+
+from helpers import DATA  # noqa: E402
+from reference.hand_face_ref import crop_ref  # noqa: E402
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 IMAGES = DATA / "images" / "tf_pose_estimation"
 N = 368
+
 
 def _positions(count, seed):
     """Crop pixels (x, y) whose coordinates are 3 or 4 mod 8 (see :func:`standin`), away from the border."""
@@ -183,8 +186,12 @@ def test_left_hand_crop_is_mirrored(images):
                 continue
             s = box[2] / N
             # the greenest crop sample is within s/2 of the dot; the Gaussian's resize within 1 crop pixel
-            assert abs(got[0, 0] - inside[0][0]) <= 2 * s + 1e-3 and abs(got[0, 1] - inside[0][1]) <= 2 * s + 1e-3, \
-                (side, got[0], inside[0], s)
+            assert abs(got[0, 0] - inside[0][0]) <= 2 * s + 1e-3 and abs(got[0, 1] - inside[0][1]) <= 2 * s + 1e-3, (
+                side,
+                got[0],
+                inside[0],
+                s,
+            )
             found += 1
     assert found >= 2
 
@@ -193,8 +200,13 @@ def test_multi_scale_hands_keep_the_best_mean_score(images):
     """Peaks scaled by the crop's mean grey value: the kept scale is the one whose crop (made here by
     OpenCV's warpAffine) is brightest; ties keep the smaller scale."""
     amp = lambda x: tf.reduce_mean(x, axis=[1, 2, 3]) / 255.0 + 0.5  # noqa: E731
-    est = tfpose.Estimator(MNV2S, hand_model=standin(HAND_POS, 22, amp), hand_scale_number=3,
-                           hand_scale_range=0.4, hand_face_normalization="none")
+    est = tfpose.Estimator(
+        MNV2S,
+        hand_model=standin(HAND_POS, 22, amp),
+        hand_scale_number=3,
+        hand_scale_range=0.4,
+        hand_face_normalization="none",
+    )
     img = images[0]
     scales = whole_body.hand_scales(3, 0.4)
     np.testing.assert_array_equal(scales, np.float32([0.8, 1.0, 1.2]))
@@ -213,8 +225,14 @@ def test_multi_scale_hands_keep_the_best_mean_score(images):
             s = float(np.float32(b[2]) / np.float32(N))
             x0 = float(np.float32(b[0]) + np.float32(b[2])) if side == 0 else float(b[0])
             m = np.array([[-s if side == 0 else s, 0, x0], [0, s, float(b[1])]])
-            c = cv2.warpAffine(img, m, (N, N), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            c = cv2.warpAffine(
+                img,
+                m,
+                (N, N),
+                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=0,
+            )
             means.append(c.mean())
         order = np.sort(means)
         margins.append(order[-1] - order[-2])
@@ -232,8 +250,15 @@ def test_multi_scale_hands_keep_the_best_mean_score(images):
 def test_crop_matches_opencv_warp_affine(images):
     img = images[0]
     h, w = img.shape[:2]
-    boxes = np.array([[100.3, 50.7, 150.2, 150.2], [w - 60.5, -30.25, 120.5, 120.5], [-500, -500, 40, 40],
-                      [10.1, 20.2, 400.7, 400.7]], np.float32)
+    boxes = np.array(
+        [
+            [100.3, 50.7, 150.2, 150.2],
+            [w - 60.5, -30.25, 120.5, 120.5],
+            [-500, -500, 40, 40],
+            [10.1, 20.2, 400.7, 400.7],
+        ],
+        np.float32,
+    )
     mirrored = np.array([True, False, True, False])
     for hand in (True, False):
         t = whole_body.crop_transforms(boxes, mirrored, N, hand)
@@ -245,8 +270,14 @@ def test_crop_matches_opencv_warp_affine(images):
             # OpenCV 4.x quantises sample coordinates to 1/32 pixel (OpenCV 5 computes in float, as here):
             # a sample moves by up to 1/32 px, so a pixel changes by at most 255/32 grey levels on the
             # steepest edge, and by a fraction of a level on average.
-            cv = cv2.warpAffine(img, t[b].numpy(), (N, N), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(np.float32)
+            cv = cv2.warpAffine(
+                img,
+                t[b].numpy(),
+                (N, N),
+                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=0,
+            ).astype(np.float32)
             diff = np.abs(got[b] - cv)
             assert diff.max() <= 8 and diff.mean() < 0.1, (b, diff.max(), diff.mean())
     assert not got[2].any()  # wholly outside: black
@@ -324,8 +355,21 @@ def test_cli_options(tmp_path, images):
     cv2.imwrite(str(img), images[0])
     assert cli.main(["estimate", str(img), "--model", str(MNV2S), "--hand", "--no-progress"]) == 2
     assert cli.main(["estimate", str(img), "--model", str(MNV2S), "--face-model", "x.pb", "--no-progress"]) == 2
-    args = cli.build_parser().parse_args(["estimate", str(img), "--model", "m.pb", "--hand", "--hand-model", "h.pb",
-                                          "--hand-scale-number", "6", "--hand-scale-range", "0.4"])
+    args = cli.build_parser().parse_args(
+        [
+            "estimate",
+            str(img),
+            "--model",
+            "m.pb",
+            "--hand",
+            "--hand-model",
+            "h.pb",
+            "--hand-scale-number",
+            "6",
+            "--hand-scale-range",
+            "0.4",
+        ]
+    )
     opts = cli._options(args)
     assert (opts["hand_model"], opts["face_model"], opts["hand_scale_number"]) == ("h.pb", None, 6)
 
@@ -336,8 +380,9 @@ def test_number_people_max_and_keypoint_scale_carry_hands_and_face(est, images):
     from tfpose import io as tio
 
     full = est.estimate(images[0])
-    top = tfpose.Estimator(MNV2S, hand_model=standin(HAND_POS, 22), face_model=standin(FACE_POS, 71),
-                           number_people_max=1, keypoint_scale=3)
+    top = tfpose.Estimator(
+        MNV2S, hand_model=standin(HAND_POS, 22), face_model=standin(FACE_POS, 71), number_people_max=1, keypoint_scale=3
+    )
     (one,) = top.estimate(images[0])
     h, w = images[0].shape[:2]
     scale = lambda k: tio.scale_keypoints(k, 3, (w, h))  # noqa: E731

@@ -7,19 +7,17 @@
 
 namespace tfpose {
 
-void check_crop_args(int64_t n, int64_t h, int64_t w, int64_t c, const int32_t* image_index, int64_t b,
-                     int64_t out_h, int64_t out_w) {
+void check_crop_args(int64_t n, int64_t h, int64_t w, int64_t c, const int32_t* image_index, int64_t b, int64_t out_h,
+                     int64_t out_w) {
   if (n < 0 || h < 1 || w < 1 || c < 1)
-    throw InvalidArgument(expected_got("crop_affine: images shape", "[N >= 0, H >= 1, W >= 1, C >= 1]",
-                                       shape_str({n, h, w, c})));
+    throw InvalidArgument(
+        expected_got("crop_affine: images shape", "[N >= 0, H >= 1, W >= 1, C >= 1]", shape_str({n, h, w, c})));
   if (b < 0 || out_h < 1 || out_w < 1 || out_h > (1 << 16) || out_w > (1 << 16))
-    throw InvalidArgument(expected_got("crop_affine: crop size", "(H, W) in [1, 65536]",
-                                       shape_str({out_h, out_w})));
+    throw InvalidArgument(expected_got("crop_affine: crop size", "(H, W) in [1, 65536]", shape_str({out_h, out_w})));
   for (int64_t k = 0; k < b; ++k)
     if (image_index[k] < 0 || image_index[k] >= n)
       throw InvalidArgument(expected_got("crop_affine: image_index[" + std::to_string(k) + "]",
-                                         "an image in [0, " + std::to_string(n) + ")",
-                                         std::to_string(image_index[k])));
+                                         "an image in [0, " + std::to_string(n) + ")", std::to_string(image_index[k])));
 }
 
 namespace {
@@ -59,8 +57,7 @@ inline Taps taps(double v, int64_t size) {
 }  // namespace
 
 void crop_affine(const uint8_t* images, int64_t n, int64_t h, int64_t w, int64_t c, const int32_t* image_index,
-                 const double* transforms, int64_t b, int64_t out_h, int64_t out_w, float* out,
-                 const ParallelFor& pf) {
+                 const double* transforms, int64_t b, int64_t out_h, int64_t out_w, float* out, const ParallelFor& pf) {
   check_crop_args(n, h, w, c, image_index, b, out_h, out_w);
   // One unit = one crop row. Each output value is sum over the 4 taps of pixel * (wy * wx), in the order
   // (y0, x0), (y0, x1), (y1, x0), (y1, x1); taps outside the image have weight 0.

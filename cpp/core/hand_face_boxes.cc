@@ -10,11 +10,11 @@ namespace {
 
 // Box rules' constants: literals in OpenPose's handDetector.cpp / faceDetector.cpp (hf spec §2.1, §3),
 // unchanged since v1.0.0 and independent of every flag.
-constexpr float kWristExtension = 0.33f;   // hand centre: a third of the forearm beyond the wrist
-constexpr float kHandSide = 1.5f;          // side = 1.5 * max(|WE|, 0.9 * |ES|)
+constexpr float kWristExtension = 0.33f;  // hand centre: a third of the forearm beyond the wrist
+constexpr float kHandSide = 1.5f;         // side = 1.5 * max(|WE|, 0.9 * |ES|)
 constexpr float kUpperArm = 0.9f;
-constexpr float kFaceMpi = 1.33f;          // MPI: side = 1.33 * |Neck Head|
-constexpr float kFaceProfile = 0.85f;      // profile: 0.85 * (|N Y| + |N A| + |Neck N|)
+constexpr float kFaceMpi = 1.33f;      // MPI: side = 1.33 * |Neck Head|
+constexpr float kFaceProfile = 0.85f;  // profile: 0.85 * (|N Y| + |N A| + |Neck N|)
 constexpr float kFaceNeckNose = 2.f;
 constexpr float kFaceEyes = 3.f;
 constexpr float kFaceEars = 2.f;
@@ -40,11 +40,10 @@ KeypointSet make_hand() {
       prev = p;
     }
   }
-  s.colors = {{100, 100, 100}, {100, 0, 0},   {150, 0, 0},   {200, 0, 0},   {255, 0, 0},
-              {100, 100, 0},   {150, 150, 0}, {200, 200, 0}, {255, 255, 0}, {0, 100, 50},
-              {0, 150, 75},    {0, 200, 100}, {0, 255, 125}, {0, 50, 100},  {0, 75, 150},
-              {0, 100, 200},   {0, 125, 255}, {100, 0, 100}, {150, 0, 150}, {200, 0, 200},
-              {255, 0, 255}};
+  s.colors = {{100, 100, 100}, {100, 0, 0},   {150, 0, 0},   {200, 0, 0},   {255, 0, 0},   {100, 100, 0},
+              {150, 150, 0},   {200, 200, 0}, {255, 255, 0}, {0, 100, 50},  {0, 150, 75},  {0, 200, 100},
+              {0, 255, 125},   {0, 50, 100},  {0, 75, 150},  {0, 100, 200}, {0, 125, 255}, {100, 0, 100},
+              {150, 0, 150},   {200, 0, 200}, {255, 0, 255}};
   return s;
 }
 

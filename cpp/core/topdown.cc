@@ -67,9 +67,7 @@ void refine_dark(const Plane& p, int64_t x, int64_t y, float origin_max, int ker
     }
   if (!(std::isfinite(bmax) && bmax != 0.0)) return;
   const double scale = origin_max / bmax;
-  auto lg = [&](int64_t dy, int64_t dx) {
-    return std::log(std::max(blur[(y + dy) * w + (x + dx)] * scale, 1e-10));
-  };
+  auto lg = [&](int64_t dy, int64_t dx) { return std::log(std::max(blur[(y + dy) * w + (x + dx)] * scale, 1e-10)); };
   const double c0 = lg(0, 0);
   const double dx = 0.5 * (lg(0, 1) - lg(0, -1));
   const double dy = 0.5 * (lg(1, 0) - lg(-1, 0));
@@ -97,15 +95,15 @@ Refinement parse_refinement(const std::string& name) {
 
 void check_topdown_args(int64_t n, int64_t h, int64_t w, int64_t c, const TopDownParams& params) {
   if (n < 0 || h < 1 || w < 1 || c < 1)
-    throw InvalidArgument(expected_got("topdown_decode: heatmaps shape", "[N >= 0, H >= 1, W >= 1, C >= 1]",
-                                       shape_str({n, h, w, c})));
+    throw InvalidArgument(
+        expected_got("topdown_decode: heatmaps shape", "[N >= 0, H >= 1, W >= 1, C >= 1]", shape_str({n, h, w, c})));
   if (params.dark_kernel < 3 || params.dark_kernel % 2 == 0 || params.dark_kernel > 255)
-    throw InvalidArgument(expected_got("topdown_decode: dark_kernel", "an odd int in [3, 255]",
-                                       std::to_string(params.dark_kernel)));
+    throw InvalidArgument(
+        expected_got("topdown_decode: dark_kernel", "an odd int in [3, 255]", std::to_string(params.dark_kernel)));
 }
 
-void topdown_decode(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t c,
-                    const TopDownParams& params, const double* transforms, float* out, const ParallelFor& pf) {
+void topdown_decode(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t c, const TopDownParams& params,
+                    const double* transforms, float* out, const ParallelFor& pf) {
   check_topdown_args(n, h, w, c, params);
   maximum(heatmaps, n, h, w, c, out, pf);  // the integer argmax and its value: OpenPose's rule, one copy
   const int64_t cost = params.refinement == Refinement::kDark ? h * w * params.dark_kernel * 2 : 16;

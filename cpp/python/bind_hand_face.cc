@@ -113,15 +113,14 @@ void bind_hand_face(py::module_& m) {
         }
         return out;
       },
-      py::arg("heatmaps"), py::arg("transforms"), py::arg("refinement"), py::arg("dark_kernel"),
-      py::arg("threads") = 0,
+      py::arg("heatmaps"), py::arg("transforms"), py::arg("refinement"), py::arg("dark_kernel"), py::arg("threads") = 0,
       "heatmaps [N,H,W,C] float32, transforms [N,2,3] float64 or None -> [N,C,3] (x, y, score).");
   m.def(
       "crop_affine",
       [](const py::array_t<uint8_t, py::array::c_style>& images,
          const py::array_t<int32_t, py::array::c_style | py::array::forcecast>& image_index,
-         const py::array_t<double, py::array::c_style | py::array::forcecast>& transforms, int64_t out_h,
-         int64_t out_w, int threads) {
+         const py::array_t<double, py::array::c_style | py::array::forcecast>& transforms, int64_t out_h, int64_t out_w,
+         int threads) {
         if (images.ndim() != 4)
           throw tfpose::InvalidArgument(tfpose::expected_got("crop_affine: images", "rank 4 [N, H, W, C] uint8",
                                                              "rank " + std::to_string(images.ndim())));

@@ -18,13 +18,14 @@ class CropAffineOp : public OpKernel {
     OP_REQUIRES(ctx, images.dims() == 4,
                 errors::InvalidArgument("TfposeCropAffine: images must be rank 4 [N, H, W, C], got shape ",
                                         images.shape().DebugString()));
-    OP_REQUIRES(ctx, index.dims() == 1 && m.dims() == 3 && m.dim_size(0) == index.dim_size(0) &&
-                         m.dim_size(1) == 2 && m.dim_size(2) == 3,
+    OP_REQUIRES(ctx,
+                index.dims() == 1 && m.dims() == 3 && m.dim_size(0) == index.dim_size(0) && m.dim_size(1) == 2 &&
+                    m.dim_size(2) == 3,
                 errors::InvalidArgument("TfposeCropAffine: expected image_index [B] and transforms [B, 2, 3], got ",
                                         index.shape().DebugString(), " and ", m.shape().DebugString()));
-    OP_REQUIRES(ctx, size.dims() == 1 && size.NumElements() == 2,
-                errors::InvalidArgument("TfposeCropAffine: size must be [2] (H, W), got shape ",
-                                        size.shape().DebugString()));
+    OP_REQUIRES(
+        ctx, size.dims() == 1 && size.NumElements() == 2,
+        errors::InvalidArgument("TfposeCropAffine: size must be [2] (H, W), got shape ", size.shape().DebugString()));
     const int64_t n = images.dim_size(0), h = images.dim_size(1), w = images.dim_size(2), c = images.dim_size(3);
     const int64_t b = index.dim_size(0);
     const int64_t oh = size.flat<int32_t>()(0), ow = size.flat<int32_t>()(1);

@@ -75,8 +75,8 @@ class TopDownDecodeOp : public OpKernel {
                 errors::InvalidArgument("TfposeTopDownDecode: heatmaps must be rank 4 [N, H, W, C], got shape ",
                                         in.shape().DebugString()));
     const int64_t n = in.dim_size(0), h = in.dim_size(1), w = in.dim_size(2), c = in.dim_size(3);
-    OP_REQUIRES(ctx, m.dims() == 3 && (m.dim_size(0) == n || m.dim_size(0) == 0) && m.dim_size(1) == 2 &&
-                         m.dim_size(2) == 3,
+    OP_REQUIRES(ctx,
+                m.dims() == 3 && (m.dim_size(0) == n || m.dim_size(0) == 0) && m.dim_size(1) == 2 && m.dim_size(2) == 3,
                 errors::InvalidArgument("TfposeTopDownDecode: transforms must have shape [N = ", n,
                                         ", 2, 3] or [0, 2, 3], got shape ", m.shape().DebugString()));
     RunGuarded(ctx, "TfposeTopDownDecode", [&] { tfpose::check_topdown_args(n, h, w, c, params_); });
@@ -86,8 +86,7 @@ class TopDownDecodeOp : public OpKernel {
     if (n == 0) return;
     const double* mp = m.dim_size(0) == 0 ? nullptr : m.flat<double>().data();
     RunGuarded(ctx, "TfposeTopDownDecode", [&] {
-      tfpose::topdown_decode(in.flat<float>().data(), n, h, w, c, params_, mp, out->flat<float>().data(),
-                             PoolFor(ctx));
+      tfpose::topdown_decode(in.flat<float>().data(), n, h, w, c, params_, mp, out->flat<float>().data(), PoolFor(ctx));
     });
   }
 

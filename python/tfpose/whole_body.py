@@ -16,6 +16,7 @@ pixel centres at integer coordinates; the same matrix maps the heatmap maximum b
 Hand and face keypoints are therefore half a pixel below the body's +0.5 convention, exactly as
 OpenPose reports them.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,13 @@ __all__ = ["load_part_network", "hand_scales", "crop_transforms", "crop", "HandF
 ESTIMATOR_OPTIONS = ("hand_model", "face_model", "hand_scale_number", "hand_scale_range", "hand_face_normalization")
 
 
-def load_part_network(model, keypoint_set, normalization: str = "caffe", input_name: str = _network.DEFAULT_INPUT,
-                      output_name: str | None = None) -> _network.Network:
+def load_part_network(
+    model,
+    keypoint_set,
+    normalization: str = "caffe",
+    input_name: str = _network.DEFAULT_INPUT,
+    output_name: str | None = None,
+) -> _network.Network:
     """A hand or face network as a :class:`tfpose.network.Network`.
 
     model: frozen GraphDef (.pb, e.g. from ``tfpose convert`` of OpenPose's hand/face prototxt and
@@ -50,22 +56,36 @@ def load_part_network(model, keypoint_set, normalization: str = "caffe", input_n
     if isinstance(model, _network.Network):
         net = model
     elif callable(model) and not isinstance(model, (str, os.PathLike)):
-        net = _network.Network(fn=model, normalization=normalization, pose_model=keypoint_set.name,
-                               channels=None, source=f"{what} function {getattr(model, '__name__', model)!r}")
+        net = _network.Network(
+            fn=model,
+            normalization=normalization,
+            pose_model=keypoint_set.name,
+            channels=None,
+            source=f"{what} function {getattr(model, '__name__', model)!r}",
+        )
     else:
         path = os.fspath(model)
         if not os.path.exists(path):
-            raise FileNotFoundError(f"{what} model {path!r} not found: expected a frozen GraphDef (.pb) file "
-                                    "or a SavedModel directory")
+            raise FileNotFoundError(
+                f"{what} model {path!r} not found: expected a frozen GraphDef (.pb) file or a SavedModel directory"
+            )
         if os.path.isdir(path):
             fn, channels, per_image = _network._saved_model_fn(path, "serving_default", output_name)
         else:
             fn, channels, per_image = _network._frozen_graph_fn(path, input_name, output_name)
-        net = _network.Network(fn=fn, normalization=normalization, pose_model=keypoint_set.name,
-                               channels=channels, source=path, per_image=per_image)
+        net = _network.Network(
+            fn=fn,
+            normalization=normalization,
+            pose_model=keypoint_set.name,
+            channels=channels,
+            source=path,
+            per_image=per_image,
+        )
     if net.channels is not None and int(net.channels) != keypoint_set.num_channels:
-        raise ValueError(f"{what} model {net.source!r}: expected {keypoint_set.num_channels} output channels "
-                         f"({keypoint_set.num_keypoints} keypoints + background), got {int(net.channels)}")
+        raise ValueError(
+            f"{what} model {net.source!r}: expected {keypoint_set.num_channels} output channels "
+            f"({keypoint_set.num_keypoints} keypoints + background), got {int(net.channels)}"
+        )
     return net
 
 
@@ -127,9 +147,15 @@ class HandFace:
     spec §4.9.
     """
 
-    def __init__(self, hand_net, face_net, pose_model: str, openpose_build: str = "cpu",
-                 hand_scale_number: int = _models.HAND_SCALE_NUMBER_DEFAULT,
-                 hand_scale_range: float = _models.HAND_SCALE_RANGE_DEFAULT):
+    def __init__(
+        self,
+        hand_net,
+        face_net,
+        pose_model: str,
+        openpose_build: str = "cpu",
+        hand_scale_number: int = _models.HAND_SCALE_NUMBER_DEFAULT,
+        hand_scale_range: float = _models.HAND_SCALE_RANGE_DEFAULT,
+    ):
         self.hand_net, self.face_net = hand_net, face_net
         self.pose_model = pose_model
         self.openpose_build = openpose_build
@@ -144,11 +170,13 @@ class HandFace:
         crops = crop(images, image_index, transforms, n)
         heat = net(crops)
         check = tf.debugging.assert_equal(
-            tf.shape(heat)[-1], table.num_channels,
+            tf.shape(heat)[-1],
+            table.num_channels,
             message=f"{table.name.lower()} network output channels: expected {table.num_channels} "
-                    f"({table.num_keypoints} keypoints + background)")
+            f"({table.num_keypoints} keypoints + background)",
+        )
         with tf.control_dependencies([check]):
-            heat = tf.identity(heat[..., :table.num_keypoints])  # the background is never used
+            heat = tf.identity(heat[..., : table.num_keypoints])  # the background is never used
 
         def one(args):
             # One crop at a time: its N x N x K maps (11 MB for a hand, 38 MB for a face at 368) exist
@@ -156,8 +184,12 @@ class HandFace:
             maps = ops.resize_and_merge(args[0][None], openpose_build=self.openpose_build)
             return ops.topdown_decode(maps, args[1][None])[0]
 
-        return tf.map_fn(one, (heat, transforms), parallel_iterations=4,
-                         fn_output_signature=tf.TensorSpec([table.num_keypoints, 3], tf.float32))
+        return tf.map_fn(
+            one,
+            (heat, transforms),
+            parallel_iterations=4,
+            fn_output_signature=tf.TensorSpec([table.num_keypoints, 3], tf.float32),
+        )
 
     def _run(self, net, table, images, boxes, mirrored_of, scales, hand: bool):
         """boxes [R, 4] (R = N * M * sides, row-major) -> [R, K, 3]."""

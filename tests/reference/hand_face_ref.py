@@ -1,6 +1,7 @@
 """Independent numpy references for hand/face boxes (shared/spec/openpose-hand-face.md §2.1, §3) and
 top-down decoding (maximum + "none" / "quarter" / "dark" refinement + affine). Written from the spec and
 the papers, in float32 where OpenPose computes in float32; slow loops on purpose."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,11 +9,19 @@ import numpy as np
 f32 = np.float32
 
 # part indices per model: (LWrist, LElbow, LShoulder, RWrist, RElbow, RShoulder)
-ARMS = {"COCO_18": (7, 6, 5, 4, 3, 2), "BODY_25": (7, 6, 5, 4, 3, 2), "MPI_15": (7, 6, 5, 4, 3, 2),
-        "MPI_15_4": (7, 6, 5, 4, 3, 2)}
+ARMS = {
+    "COCO_18": (7, 6, 5, 4, 3, 2),
+    "BODY_25": (7, 6, 5, 4, 3, 2),
+    "MPI_15": (7, 6, 5, 4, 3, 2),
+    "MPI_15_4": (7, 6, 5, 4, 3, 2),
+}
 # (Neck, Nose, LEye, REye, LEar, REar); MPI: Head (0) for all face parts
-FACE = {"COCO_18": (1, 0, 15, 14, 17, 16), "BODY_25": (1, 0, 16, 15, 18, 17), "MPI_15": (1, 0, 0, 0, 0, 0),
-        "MPI_15_4": (1, 0, 0, 0, 0, 0)}
+FACE = {
+    "COCO_18": (1, 0, 15, 14, 17, 16),
+    "BODY_25": (1, 0, 16, 15, 18, 17),
+    "MPI_15": (1, 0, 0, 0, 0, 0),
+    "MPI_15_4": (1, 0, 0, 0, 0, 0),
+}
 
 
 def _dist(k, a, b):
@@ -106,7 +115,7 @@ def _dark(hm, x, y, kernel):
     dxy = 0.25 * (lg[y + 1, x + 1] - lg[y - 1, x + 1] - lg[y + 1, x - 1] + lg[y - 1, x - 1])
     dyy = 0.25 * (lg[y + 2, x] - 2 * lg[y, x] + lg[y - 2, x])
     hess = np.array([[dxx, dxy], [dxy, dyy]])
-    if dxx * dyy - dxy ** 2 == 0:
+    if dxx * dyy - dxy**2 == 0:
         return float(x), float(y)
     off = -np.linalg.inv(hess) @ np.array([dx, dy])
     return x + off[0], y + off[1]

@@ -19,7 +19,7 @@ void crop_affine(const uint8_t* images, int64_t n, int64_t h, int64_t w, int64_t
                  const ParallelFor& pf = serial_for);
 
 // Throws InvalidArgument unless the sizes are valid and every image_index is in [0, N).
-void check_crop_args(int64_t n, int64_t h, int64_t w, int64_t c, const int32_t* image_index, int64_t b,
-                     int64_t out_h, int64_t out_w);
+void check_crop_args(int64_t n, int64_t h, int64_t w, int64_t c, const int32_t* image_index, int64_t b, int64_t out_h,
+                     int64_t out_w);
 
 }  // namespace tfpose

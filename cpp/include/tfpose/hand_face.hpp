@@ -16,18 +16,18 @@ namespace tfpose {
 // One keypoint set found by a separate network on a square crop ("HAND" or "FACE").
 struct KeypointSet {
   std::string name;
-  int num_keypoints;        // 21 (hand) / 70 (face)
-  int num_channels;         // network output channels: keypoints + 1 background (22 / 71)
-  int net_resolution;       // N, OpenPose's default square crop and network input side (368)
-  float box_threshold;      // a body part is used for the box iff its score > this (0.03 / 0.25)
+  int num_keypoints;    // 21 (hand) / 70 (face)
+  int num_channels;     // network output channels: keypoints + 1 background (22 / 71)
+  int net_resolution;   // N, OpenPose's default square crop and network input side (368)
+  float box_threshold;  // a body part is used for the box iff its score > this (0.03 / 0.25)
   // A box is processed iff side > min_side and side * side > min_area (hf spec §4.2).
   float min_side;
   float min_area;
-  float render_threshold;   // drawn iff score > this (0.2 / 0.4)
-  float circle_ratio;       // CPU renderer: thickness = sqrt(W*H) * circle_ratio * ratio (1/50 / 1/75)
-  float line_ratio;         // line thickness = thickness * line_ratio (0.75 / 0.334)
-  std::vector<std::array<int, 2>> render_pairs;       // lines, each in the colour of its second point
-  std::vector<std::array<uint8_t, 3>> colors;         // RGB per keypoint
+  float render_threshold;  // drawn iff score > this (0.2 / 0.4)
+  float circle_ratio;      // CPU renderer: thickness = sqrt(W*H) * circle_ratio * ratio (1/50 / 1/75)
+  float line_ratio;        // line thickness = thickness * line_ratio (0.75 / 0.334)
+  std::vector<std::array<int, 2>> render_pairs;  // lines, each in the colour of its second point
+  std::vector<std::array<uint8_t, 3>> colors;    // RGB per keypoint
 };
 
 // "HAND" or "FACE"; anything else throws InvalidArgument naming these.

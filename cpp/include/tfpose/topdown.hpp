@@ -33,9 +33,8 @@ struct TopDownParams {
 // order; NaN values are skipped (an all-NaN channel gives position (0, 0) and score NaN); a refinement
 // that needs a neighbour outside the map, or meets a non-finite value, leaves that axis unrefined
 // ("quarter") or the whole point unrefined ("dark", also when its Hessian is singular).
-void topdown_decode(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t c,
-                    const TopDownParams& params, const double* transforms, float* out,
-                    const ParallelFor& pf = serial_for);
+void topdown_decode(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t c, const TopDownParams& params,
+                    const double* transforms, float* out, const ParallelFor& pf = serial_for);
 
 // Throws InvalidArgument unless the sizes describe a non-empty map and the parameters are valid.
 void check_topdown_args(int64_t n, int64_t h, int64_t w, int64_t c, const TopDownParams& params);
