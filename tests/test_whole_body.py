@@ -130,6 +130,7 @@ def est():
     return tfpose.Estimator(MNV2S, hand_model=standin(HAND_POS, 22), face_model=standin(FACE_POS, 71))
 
 
+@pytest.mark.slow
 def test_hands_and_face_exact_for_several_people_and_a_batch(est, images):
     batch = est.estimate_batch(images)
     assert len(batch[0]) >= 2, "the test image should hold several people"
@@ -196,6 +197,7 @@ def test_left_hand_crop_is_mirrored(images):
     assert found >= 2
 
 
+@pytest.mark.slow
 def test_multi_scale_hands_keep_the_best_mean_score(images):
     """Peaks scaled by the crop's mean grey value: the kept scale is the one whose crop (made here by
     OpenCV's warpAffine) is brightest; ties keep the smaller scale."""
