@@ -65,7 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write OpenPose JSON (v1.3) per image/frame: <name>_keypoints.json")
     est.add_argument("--write-images", metavar="DIR", help="write drawings as <name>_rendered.png")
     est.add_argument("--write-video", metavar="FILE", help="write all drawings to one video (.mp4 or .avi)")
-    est.add_argument("--batch-size", type=int, default=4, help="images per network call (default: %(default)s)")
+    est.add_argument("--batch-size", type=int, default=None,
+                     help="most images per network call; frames already decoded are batched, none is "
+                          "waited for (default: 1, measured fastest here: see benchmarks/README.md)")
+    est.add_argument("--precision", default="float32", choices=["float32", "bfloat16", "float16"],
+                     help="network precision: float32 (default, accurate), bfloat16 (CPUs with AVX-512 "
+                          "BF16/AMX, oneDNN mixed precision), float16 (GPU mixed precision); the "
+                          "post-processing stays float32")
     est.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     exp = sub.add_parser("export", help="export the whole pipeline as a TensorFlow SavedModel",
@@ -168,11 +174,10 @@ def _total_frames(sources) -> int | None:
 
 
 def _run_estimate(args) -> int:
-    import cv2
     from tqdm import tqdm
 
     log = lambda msg: tqdm.write(msg, file=sys.stderr)  # noqa: E731  (keeps the bar intact)
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         log(f"tfpose: --batch-size: expected an int >= 1, got {args.batch_size}")
         return 2
     sources, bad = _collect(args.inputs, log)
@@ -180,86 +185,69 @@ def _run_estimate(args) -> int:
     if not sources:
         log("tfpose: nothing to do: no readable inputs")
         return 1
+    from tfpose import precision as tprecision
     from tfpose.estimator import Estimator
 
     try:
-        est = Estimator(args.model, batch_size=args.batch_size, **_options(args))
+        tprecision.check_precision(args.precision)
+    except ValueError as exc:
+        log(f"tfpose: --precision: {exc}")
+        return 2
+    try:
+        est = Estimator(args.model, batch_size=args.batch_size, precision=args.precision, **_options(args))
     except (OSError, ValueError, TypeError) as exc:
         log(f"tfpose: cannot load the model: {exc}")
         return 2
-    from tfpose import io as tio
-
-    json_dir = Path(args.write_json) if args.write_json else None
-    img_dir = Path(args.write_images) if args.write_images else None
-    for d in (json_dir, img_dir):
-        if d is not None:
-            d.mkdir(parents=True, exist_ok=True)
-    writer = None
-    video_size = None
     show_bar = not args.no_progress and (len(sources) > 1 or any(s.kind == "video" for s in sources)
                                          or any(Path(i).is_dir() for i in args.inputs))
     bar = tqdm(total=_total_frames(sources), unit="frame", disable=not show_bar, file=sys.stderr)
-
-    def flush(batch):
-        nonlocal writer, video_size
-        if not batch:
-            return
-        try:
-            results = est.estimate_batch([b[2] for b in batch])
-        except Exception as exc:  # one bad batch: retry one by one so good frames are kept
-            if len(batch) > 1:
-                for item in batch:
-                    flush([item])
-                return
-            log(f"tfpose: skipping {batch[0][0]}: {exc}")
-            counters["bad"] += 1
-            bar.update(1)
-            return
-        for (path, frame, img, fps), people in zip(batch, results):
-            counters["frames"] += 1
-            counters["people"] += len(people)
-            if json_dir is not None:
-                tio.write_json(json_dir / tio.json_name(path, frame), people)
-            if img_dir is not None or args.write_video:
-                from tfpose.draw import draw
-
-                drawing = draw(img, people, est.pose_model)
-                if img_dir is not None:
-                    stem = path.stem if frame is None else f"{path.stem}_{frame:012d}"
-                    cv2.imwrite(str(img_dir / f"{stem}_rendered.png"), drawing)
-                if args.write_video:
-                    if writer is None:
-                        video_size = (drawing.shape[1], drawing.shape[0])
-                        fourcc = cv2.VideoWriter_fourcc(*("MJPG" if args.write_video.lower().endswith(".avi") else "mp4v"))
-                        Path(args.write_video).parent.mkdir(parents=True, exist_ok=True)
-                        writer = cv2.VideoWriter(args.write_video, fourcc, fps or 10.0, video_size)
-                    if (drawing.shape[1], drawing.shape[0]) != video_size:
-                        drawing = cv2.resize(drawing, video_size, interpolation=cv2.INTER_AREA)
-                    writer.write(drawing)
-            bar.update(1)
-
     start = time.perf_counter()
-    batch = []
-    try:
-        for item in _frames(sources, log, counters):
-            if batch and item[2].shape != batch[0][2].shape:
-                flush(batch)  # a batch holds one image size
-                batch = []
-            batch.append(item)
-            if len(batch) >= args.batch_size:
-                flush(batch)
-                batch = []
-        flush(batch)
-    finally:
-        bar.close()
-        if writer is not None:
-            writer.release()
+    status = _run_frames(args, est, _frames(sources, log, counters), counters, bar, log)
+    if status is not None:
+        return status
     elapsed = time.perf_counter() - start
     fps = counters["frames"] / elapsed if elapsed > 0 else 0.0
     failed = counters["bad"]
     print(f"tfpose: {counters['frames']} frames, {counters['people']} people, {fps:.2f} frames/s"
           + (f", {failed} input(s) failed" if failed else ""))
     return 1 if failed else 0
+
+
+def _run_frames(args, est, items, counters, bar, log) -> int | None:
+    """Decode -> graph -> write, overlapped (:mod:`tfpose.runner`). Returns an exit status when the
+    run cannot finish (output error: 2, Ctrl-C: 130), else None."""
+    from tfpose import runner
+
+    try:
+        writer = runner.OutputWriter(args.write_json, args.write_images, args.write_video, est.pose_model)
+    except OSError as exc:
+        log(f"tfpose: cannot create the output folders: {exc}")
+        return 2
+
+    def write(item, people):
+        path, frame, img, fps = item
+        writer.write(path, frame, img, fps, people)
+        counters["frames"] += 1
+        counters["people"] += len(people)
+        bar.update(1)
+
+    def on_error(item, exc):
+        log(f"tfpose: skipping {item[0]}" + (f" frame {item[1]}" if item[1] is not None else "") + f": {exc}")
+        counters["bad"] += 1
+        bar.update(1)
+
+    try:
+        runner.run_overlapped(est, items, write, on_error, batch_size=args.batch_size)
+    except runner.Interrupted as exc:
+        log(f"tfpose: {exc}, {counters['people']} people (outputs so far are complete)")
+        return 130
+    except OSError as exc:
+        log(f"tfpose: cannot write the output: {exc}")
+        return 2
+    finally:
+        bar.close()
+        writer.close()
+    return None
 
 
 def _run_export(args) -> int:

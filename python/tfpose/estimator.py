@@ -11,20 +11,26 @@ replicated to BGR; HxWx4 BGRA drops alpha. Anything else raises.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from tfpose import network as _network
 from tfpose import placement, sizing
+from tfpose import precision as _precision
 
 __all__ = ["Estimator", "Person", "estimate", "as_bgr"]
 
 # OpenPose caps its input at what cv::Mat/imread accept (2^30 pixels); larger arrays are refused
 # before any allocation in the graph.
 MAX_PIXELS = 1 << 30
+# Images per graph call when not given. Measured with benchmarks/bench_end_to_end.py on video.avi
+# (mobilenet_thin, OpenPose's sizing, 2 cores): batches of 1, 2, 4 and 8 ran within noise of each
+# other per frame, so the smallest (lowest latency, least memory) is the default.
+DEFAULT_BATCH_SIZE = 1
 
 
 class Person:
@@ -90,14 +96,19 @@ class Estimator:
     normalization, input_name, output_name: see :func:`tfpose.network.load_network`.
     max_peaks, fast and thresholds (nms_threshold, inter_min_above_threshold, inter_threshold,
         min_subset_cnt, min_subset_score): passed to ``tfpose.ops.net_output_to_people``.
-    batch_size: most images per graph call in :meth:`estimate_batch`.
+    batch_size: most images per graph call in :meth:`estimate_batch` and :meth:`stream`
+        (default DEFAULT_BATCH_SIZE, chosen by measurement: see benchmarks/README.md).
+    precision: numeric precision of the network, one of :data:`tfpose.precision.PRECISIONS`:
+        "float32" (default, the accurate one), "bfloat16" (oneDNN automatic mixed precision on a
+        CPU with AVX-512 BF16/AMX), "float16" (CUDA automatic mixed precision). Placement and
+        post-processing stay float32. ValueError where the machine cannot run it natively.
     """
 
     def __init__(self, model, pose_model: str = "COCO_18", net_resolution=(-1, 368), scale_number: int = 1,
                  scale_gap: float = 0.25, openpose_build: str = "cpu", *, net_resolution_dynamic: float = 1.0,
                  normalization: str = "none", input_name: str = _network.DEFAULT_INPUT,
                  output_name: str | None = None, max_peaks: int = 127, fast: bool = True,
-                 batch_size: int = 8, **thresholds):
+                 batch_size: int = None, precision: str = _precision.DEFAULT_PRECISION, **thresholds):
         from tfpose import _args
 
         _args.check_openpose_build(openpose_build)
@@ -106,7 +117,9 @@ class Estimator:
         self.net_resolution = sizing.parse_net_resolution(net_resolution)
         sizing.net_input_sizes((max(self.net_resolution[0], 16), max(self.net_resolution[1], 16)),
                                scale_number, scale_gap)
-        if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
+        if batch_size is None:
+            batch_size = DEFAULT_BATCH_SIZE
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size: expected an int >= 1, got {batch_size!r}")
         self.pose_model = _network.check_pose_model(pose_model)
         self.scale_number = int(scale_number)
@@ -117,6 +130,7 @@ class Estimator:
         self.fast = bool(fast)
         self.thresholds = dict(thresholds)
         self.batch_size = int(batch_size)
+        self.precision = _precision.check_precision(precision)
         self.network = _network.load_network(model, pose_model=pose_model, normalization=normalization,
                                              input_name=input_name, output_name=output_name)
         self._function = tf.function(
@@ -134,8 +148,14 @@ class Estimator:
     def people_graph(self, images):
         """Graph of the whole pipeline: images uint8 [N, H, W, 3] BGR (one size) ->
         (keypoints [N, M, P, 3] float32, scores [N, M] float32, num_people [N] int32)."""
-        from tfpose import ops
+        outs, geometry = self.network_graph(images)
+        keypoints, scores, num_people = self.post_graph(outs, geometry)
+        return (tf.identity(keypoints, name="keypoints"), tf.identity(scores, name="scores"),
+                tf.identity(num_people, name="num_people"))
 
+    def network_graph(self, images):
+        """Placement and network: images uint8 [N, H, W, 3] -> (list of S net outputs
+        [N, h_s, w_s, C] float32, geometry for :meth:`post_graph`)."""
         shape = tf.shape(images)
         h, w = shape[1], shape[2]
         sizes, ratios = placement.tf_sizing(h, w, self.net_resolution, self.scale_number, self.scale_gap,
@@ -150,22 +170,29 @@ class Estimator:
                 message=f"network output channels: pose model {self.pose_model} expects {expected}")
             with tf.control_dependencies([check]):
                 outs.append(tf.identity(out))
-        keypoints, scores, num_people = ops.net_output_to_people(
-            outs, scale_ratios=ratios, net_input_size=sizes[0], image_size=tf.stack([h, w]),
-            model=self.pose_model, openpose_build=self.openpose_build, max_peaks=self.max_peaks,
-            fast=self.fast, **self.thresholds)
-        return (tf.identity(keypoints, name="keypoints"), tf.identity(scores, name="scores"),
-                tf.identity(num_people, name="num_people"))
+        return outs, (sizes, ratios, h, w)
+
+    def post_graph(self, outs, geometry):
+        """OpenPose's post-processing (float32, ``tfpose.ops.net_output_to_people``) of
+        :meth:`network_graph`'s outputs -> (keypoints, scores, num_people) as in :meth:`people_graph`."""
+        from tfpose import ops
+
+        sizes, ratios, h, w = geometry
+        return ops.net_output_to_people(
+            [tf.cast(o, tf.float32) for o in outs], scale_ratios=ratios, net_input_size=sizes[0],
+            image_size=tf.stack([h, w]), model=self.pose_model, openpose_build=self.openpose_build,
+            max_peaks=self.max_peaks, fast=self.fast, **self.thresholds)
 
     def _run(self, batch: np.ndarray):
-        if not self._traced:
-            # tracing twice from two threads would be harmless but wasteful
-            with self._trace_lock:
+        with _precision.precision_scope(self.precision):
+            if not self._traced:
+                # tracing twice from two threads would be harmless but wasteful
+                with self._trace_lock:
+                    out = self._function(batch)
+                    self._traced = True
+            else:
                 out = self._function(batch)
-                self._traced = True
-        else:
-            out = self._function(batch)
-        return tuple(t.numpy() for t in out)
+            return tuple(t.numpy() for t in out)
 
     @staticmethod
     def _people(keypoints, scores, num_people) -> list[list[Person]]:
@@ -205,10 +232,33 @@ class Estimator:
         for idx in groups.values():
             for start in range(0, len(idx), self.batch_size):
                 chunk = idx[start:start + self.batch_size]
-                batch = np.stack([images[i] for i in chunk])
-                for i, people in zip(chunk, self._people(*self._run(batch))):
+                for i, people in zip(chunk, self._estimate_same_size([images[i] for i in chunk])):
                     results[i] = people
         return results
+
+    def _estimate_same_size(self, images: list) -> list[list[Person]]:
+        """People in validated images (as_bgr) of one size, one graph call."""
+        self._check_sizing(images[0])
+        batch = images[0][None] if len(images) == 1 else np.stack(images)
+        return self._people(*self._run(batch))
+
+    def stream(self, frames: Iterable, batch_size: int | None = None,
+               queue_size: int = None) -> Iterator[list[Person]]:
+        """People in each frame of an iterable (a video's frames, a camera, images of any sizes),
+        yielded in order as they are ready, with decoding, the graph and the caller overlapped
+        (:mod:`tfpose.stream`): frames are pulled by a background thread and batched, up to
+        ``batch_size`` (default: the estimator's) consecutive frames of one size per graph call,
+        never waiting for a batch to fill. Memory is bounded by ``queue_size`` frames per queue.
+
+        Raises at its place in the order what the iterable raised, or the error of a bad frame
+        (TypeError/ValueError as :meth:`estimate`). Closing the generator stops the threads and
+        closes ``frames`` if it has ``close()``."""
+        from tfpose import stream as _stream
+
+        kwargs = {} if queue_size is None else {"queue_size": queue_size}
+        with contextlib.closing(_stream.run_stream(self, frames, batch_size=batch_size, **kwargs)) as results:
+            for _, people in results:
+                yield people
 
 
 _DEFAULT_ESTIMATORS: dict = {}
