@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     est = sub.add_parser(
         "estimate", help="find people in images, folders of images and videos",
         description="Find people in images, folders of images and videos. Unreadable files are "
-                    "skipped with a message; the exit status is 1 if any input failed.")
+                    "skipped with a message; the exit status is 1 if any input failed. Decoding, the "
+                    "network and writing run concurrently; Ctrl-C stops reading input, finishes and "
+                    "writes the frames already decoded, closes the video (exit status 130).")
     est.add_argument("inputs", nargs="+", metavar="INPUT", help="image file, folder of images, or video file")
     est.add_argument("--model", required=True, metavar="PATH",
                      help="frozen TensorFlow graph (.pb) or SavedModel directory")
