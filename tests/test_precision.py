@@ -53,7 +53,8 @@ def test_cli_reports_a_precision_error(monkeypatch, capsys):
 
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset())
     rc = cli.main(["estimate", str(IMAGES / "p1.jpg"), "--model", str(MNV2S), "--precision", "bfloat16"])
-    assert rc == 2 and "--precision" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert rc == 2 and "precision 'bfloat16'" in err and "avx512_bf16" in err
 
 
 @pytest.mark.skipif(not HAS_BF16, reason="CPU without AVX-512 BF16 / AMX-BF16")
@@ -66,9 +67,12 @@ def test_bfloat16_changes_only_the_network_and_stays_scoped():
 
     def graph_of(est):
         def both(images):
-            outs, geometry = est.network_graph(images)
-            kp, sc, n = est.post_graph(outs, geometry)
-            canvas = placement.warp_top_left(images, geometry[1][0], geometry[0][0])
+            from tfpose import ops
+
+            outs, sizes, ratios, (h, w) = est._net_outputs(images)
+            kp, sc, n = ops.net_output_to_people(outs, scale_ratios=ratios, net_input_size=sizes[0],
+                                                 image_size=tf.stack([h, w]))
+            canvas = placement.warp_top_left(images, ratios[0], sizes[0])
             return outs[0], canvas, kp, sc, n
         return tf.function(both)
 

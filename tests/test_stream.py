@@ -158,17 +158,3 @@ def test_runner_ctrl_c_finishes_what_is_decoded_then_stops(est, frames):
     # every frame taken from the source was estimated and written, in order: none lost
     assert written == list(range(1, state["pulled"] + 1))
     assert not _threads()
-
-
-def test_output_writer_video_and_error(tmp_path, frames):
-    w = runner.OutputWriter(tmp_path / "j", tmp_path / "i", tmp_path / "o.avi")
-    for i in range(3):
-        w.write(tmp_path / "clip.avi", i, frames[i], 5.0, [])
-    w.close()
-    cap = cv2.VideoCapture(str(tmp_path / "o.avi"))
-    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
-    cap.release()
-    assert len(list((tmp_path / "j").iterdir())) == 3
-    bad = runner.OutputWriter(video_path=tmp_path / "no_such_dir_file" / "x.unknownext")
-    with pytest.raises(OSError, match="cannot open"):
-        bad.write(tmp_path / "a.jpg", None, frames[0], None, [])

@@ -95,7 +95,7 @@ def _decode(source: Iterator, image_of: Callable, out: queue.Queue, stop: thread
                 pass
 
 
-def _graph(estimator, batch_size: int, skip_errors: bool, inp: queue.Queue, out: queue.Queue,
+def _graph(estimate: Callable, batch_size: int, skip_errors: bool, inp: queue.Queue, out: queue.Queue,
            stop: threading.Event) -> None:
     pending = None  # an item taken from the queue that did not fit the current batch
 
@@ -107,7 +107,7 @@ def _graph(estimator, batch_size: int, skip_errors: bool, inp: queue.Queue, out:
 
     def run(items, images) -> bool:
         try:
-            return emit(items, estimator._estimate_same_size(images))
+            return emit(items, estimate(images))
         except Exception as exc:  # noqa: BLE001
             if len(items) > 1:  # keep the good images of a failing batch
                 return all(run([it], [im]) for it, im in zip(items, images))
@@ -154,7 +154,8 @@ def _graph(estimator, batch_size: int, skip_errors: bool, inp: queue.Queue, out:
 
 
 def run_stream(estimator, source: Iterable, *, image_of: Callable = None, batch_size: int | None = None,
-               queue_size: int = DEFAULT_QUEUE_SIZE, skip_errors: bool = False) -> Iterator[tuple]:
+               queue_size: int = DEFAULT_QUEUE_SIZE, skip_errors: bool = False,
+               estimate: Callable | None = None) -> Iterator[tuple]:
     """Run ``estimator`` over ``source`` with decoding, the graph and the consumer overlapped.
 
     source: iterable of items; ``image_of(item)`` (default: the item itself) gives an image
@@ -162,12 +163,16 @@ def run_stream(estimator, source: Iterable, *, image_of: Callable = None, batch_
     batch_size: most images per graph call (default: the estimator's ``batch_size``).
     queue_size: bound of each of the two queues (items).
     skip_errors: deliver an image's error as its result instead of raising it.
+    estimate: images (validated, one size, at most batch_size) -> one result per image; default
+        the estimator's people (``Estimator._estimate_same_size``).
     Yields (item, list[Person]) (or (item, exception) with skip_errors) in source order.
     Raises what the source or the graph raised (after the results before it), ValueError for bad
     arguments.
     """
     if image_of is None:
         image_of = _identity
+    if estimate is None:
+        estimate = estimator._estimate_same_size
     batch_size = estimator.batch_size if batch_size is None else batch_size
     for name, v in (("batch_size", batch_size), ("queue_size", queue_size)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -178,7 +183,7 @@ def run_stream(estimator, source: Iterable, *, image_of: Callable = None, batch_
     results: queue.Queue = queue.Queue(maxsize=int(queue_size))
     threads = [
         threading.Thread(target=_decode, args=(it, image_of, decoded, stop), name="tfpose-decode", daemon=True),
-        threading.Thread(target=_graph, args=(estimator, int(batch_size), skip_errors, decoded, results, stop),
+        threading.Thread(target=_graph, args=(estimate, int(batch_size), skip_errors, decoded, results, stop),
                          name="tfpose-graph", daemon=True),
     ]
     for t in threads:
