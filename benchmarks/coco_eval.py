@@ -107,7 +107,7 @@ def main(argv=None) -> int:
              "the machine.", "",
              "Reference (DESIGN.md, same images and sizing): OpenPose CPU build's own post-processing "
              "0.282 (1 scale) / 0.288 (2 scales); tf-pose-estimation's 0.253.", "",
-             "Precision is the network's (``--precision``, tfpose.precision); the post-processing is float32 "
+             "Precision is the network's (`--precision`, tfpose.precision); the post-processing is float32 "
              "in every row.", "",
              "| openpose_build | scales | precision | x,y shift | AP | AP50 | AP75 | ms/image |",
              "|---|---|---|---|---|---|---|---|"]
