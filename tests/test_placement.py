@@ -1,5 +1,6 @@
 """Placement of large images: the warp reads only the source lines its taps need, so its memory
 follows the network input; the canvas still matches OpenCV's warpAffine."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,8 +46,9 @@ def test_memory_follows_the_canvas_not_the_image():
     img = np.zeros((1, 6000, 8000, 3), np.uint8)  # 137 MB; float32 copies of it would be 549 MB
     img[:, ::7, ::5] = 200
     image_mb = img.nbytes / 2**20
-    fn = tf.function(lambda x: placement.warp_top_left(x, tf.constant(367 / 5999, tf.float64),
-                                                       tf.constant([368, 480], tf.int32)))
+    fn = tf.function(
+        lambda x: placement.warp_top_left(x, tf.constant(367 / 5999, tf.float64), tf.constant([368, 480], tf.int32))
+    )
     fn(img[:, :64, :64]).numpy()
     tensor = tf.constant(img)  # the input copy TensorFlow makes is not the placement's
     fn(tensor).numpy()

@@ -1,5 +1,6 @@
 """Network precision (tfpose.precision): validation, clear errors where the machine lacks the
 instructions, per-thread scope, and the post-processing staying float32 and exact."""
+
 from __future__ import annotations
 
 import threading
@@ -8,9 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA
 import tfpose
 from tfpose import numpy_ops, placement, precision, sizing
+
+from conftest import DATA
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 THIN = DATA / "models" / "tfpose_mobilenet_thin_graph_opt.pb"
@@ -70,10 +72,12 @@ def test_bfloat16_changes_only_the_network_and_stays_scoped():
             from tfpose import ops
 
             outs, sizes, ratios, (h, w) = est._net_outputs(images)
-            kp, sc, n = ops.net_output_to_people(outs, scale_ratios=ratios, net_input_size=sizes[0],
-                                                 image_size=tf.stack([h, w]))
+            kp, sc, n = ops.net_output_to_people(
+                outs, scale_ratios=ratios, net_input_size=sizes[0], image_size=tf.stack([h, w])
+            )
             canvas = placement.warp_top_left(images, ratios[0], sizes[0])
             return outs[0], canvas, kp, sc, n
+
         return tf.function(both)
 
     before = [p.keypoints.copy() for p in f32.estimate(img)]

@@ -1,19 +1,20 @@
 """The overlapped pipeline (tfpose.stream, Estimator.stream) and the CLI's runner (tfpose.runner):
 order, batching, equality with one-by-one estimation, errors, bounded queues, clean shutdown."""
+
 from __future__ import annotations
 
 import os
 import signal
 import threading
-import time
 
 import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA
 import tfpose
 from tfpose import runner, stream
+
+from conftest import DATA
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 IMAGES = DATA / "images" / "tf_pose_estimation"
@@ -117,8 +118,9 @@ def test_runner_writes_every_frame_in_order(est, frames, tmp_path):
     order = []
     errors = []
     items = [(tmp_path / "v.avi", i, f, 10.0) for i, f in enumerate(frames)] + [(tmp_path / "x", 99, None, None)]
-    n = runner.run_overlapped(est, items, lambda it, p: order.append((it[1], len(p))),
-                              lambda it, e: errors.append((it[1], e)), batch_size=3)
+    n = runner.run_overlapped(
+        est, items, lambda it, p: order.append((it[1], len(p))), lambda it, e: errors.append((it[1], e)), batch_size=3
+    )
     assert n == len(frames)
     assert [i for i, _ in order] == list(range(len(frames)))
     assert [len(est.estimate(f)) for f in frames] == [k for _, k in order]

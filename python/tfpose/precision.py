@@ -20,6 +20,7 @@ process. :func:`precision_scope` instead sets it in the calling thread's functio
 TensorFlow's own ``function_executor_type``), so two estimators of different precisions can share a
 process. Grappler optimises a function once per distinct config.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -69,17 +70,21 @@ def check_precision(precision: str) -> str:
             raise ValueError(
                 "precision 'bfloat16': expected a CPU with AVX-512 BF16 or AMX-BF16 instructions "
                 f"(/proc/cpuinfo flags {' or '.join(BF16_CPU_FLAGS)}); this CPU has neither, so the "
-                "network would run an emulation slower than float32. Use precision='float32'.")
+                "network would run an emulation slower than float32. Use precision='float32'."
+            )
         if not _onednn_enabled() or os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") in ("0", "false", "False"):
             raise ValueError(
                 "precision 'bfloat16': expected TensorFlow's oneDNN optimisations on (this TensorFlow "
-                "build has them off or TF_ENABLE_ONEDNN_OPTS=0); the bfloat16 rewrite needs them")
+                "build has them off or TF_ENABLE_ONEDNN_OPTS=0); the bfloat16 rewrite needs them"
+            )
     if precision == "float16":
         import tensorflow as tf
 
         if not tf.config.list_logical_devices("GPU"):
-            raise ValueError("precision 'float16': expected a visible GPU (TensorFlow's float16 mixed "
-                             "precision is a CUDA rewrite); none found. Use 'float32' or 'bfloat16' on CPU.")
+            raise ValueError(
+                "precision 'float16': expected a visible GPU (TensorFlow's float16 mixed "
+                "precision is a CUDA rewrite); none found. Use 'float32' or 'bfloat16' on CPU."
+            )
     return precision
 
 

@@ -7,6 +7,7 @@ is read (the source is closed), the frames already decoded go through the graph 
 and the caller then finishes its outputs (the video file) and reports how far the run got; no
 result the graph produced is dropped. A second Ctrl-C stops after the frame being written.
 """
+
 from __future__ import annotations
 
 import threading
@@ -19,9 +20,16 @@ class Interrupted(Exception):
     """Raised by :func:`run_overlapped` after a clean stop on KeyboardInterrupt."""
 
 
-def run_overlapped(estimator, items: Iterable, write: Callable, on_error: Callable, *,
-                   batch_size: int | None = None, queue_size: int | None = None,
-                   estimate: Callable | None = None) -> int:
+def run_overlapped(
+    estimator,
+    items: Iterable,
+    write: Callable,
+    on_error: Callable,
+    *,
+    batch_size: int | None = None,
+    queue_size: int | None = None,
+    estimate: Callable | None = None,
+) -> int:
     """Run ``estimator`` over ``items`` ((path, frame, image, fps) tuples, e.g. decoded lazily by a
     generator) with decoding, the graph and writing overlapped.
 
@@ -56,9 +64,17 @@ def run_overlapped(estimator, items: Iterable, write: Callable, on_error: Callab
 
     def consume():
         try:
-            with contextlib.closing(_stream.run_stream(estimator, source(), image_of=_image_of,
-                                                       batch_size=batch_size, skip_errors=True,
-                                                       estimate=estimate, **kwargs)) as results:
+            with contextlib.closing(
+                _stream.run_stream(
+                    estimator,
+                    source(),
+                    image_of=_image_of,
+                    batch_size=batch_size,
+                    skip_errors=True,
+                    estimate=estimate,
+                    **kwargs,
+                )
+            ) as results:
                 for item, people in results:
                     if isinstance(people, BaseException):
                         on_error(item, people)

@@ -19,6 +19,7 @@ image so its good images are kept). Closing the generator (``break``, ``Keyboard
 garbage collection) stops both threads, closes the source iterator when it has ``close()`` (a
 generator releasing its video capture, say) and returns once the threads have exited.
 """
+
 from __future__ import annotations
 
 import queue
@@ -95,8 +96,9 @@ def _decode(source: Iterator, image_of: Callable, out: queue.Queue, stop: thread
                 pass
 
 
-def _graph(estimate: Callable, batch_size: int, skip_errors: bool, inp: queue.Queue, out: queue.Queue,
-           stop: threading.Event) -> None:
+def _graph(
+    estimate: Callable, batch_size: int, skip_errors: bool, inp: queue.Queue, out: queue.Queue, stop: threading.Event
+) -> None:
     pending = None  # an item taken from the queue that did not fit the current batch
 
     def emit(items, results) -> bool:
@@ -140,8 +142,12 @@ def _graph(estimate: Callable, batch_size: int, skip_errors: bool, inp: queue.Qu
                     nxt = inp.get_nowait()
                 except queue.Empty:
                     break
-                if (nxt is _End or isinstance(nxt, _Failure) or isinstance(nxt[1], Exception)
-                        or nxt[1].shape != img.shape):
+                if (
+                    nxt is _End
+                    or isinstance(nxt, _Failure)
+                    or isinstance(nxt[1], Exception)
+                    or nxt[1].shape != img.shape
+                ):
                     pending = nxt
                     break
                 items.append(nxt[0])
@@ -153,9 +159,16 @@ def _graph(estimate: Callable, batch_size: int, skip_errors: bool, inp: queue.Qu
         _put(out, _Failure(exc), stop)
 
 
-def run_stream(estimator, source: Iterable, *, image_of: Callable = None, batch_size: int | None = None,
-               queue_size: int = DEFAULT_QUEUE_SIZE, skip_errors: bool = False,
-               estimate: Callable | None = None) -> Iterator[tuple]:
+def run_stream(
+    estimator,
+    source: Iterable,
+    *,
+    image_of: Callable = None,
+    batch_size: int | None = None,
+    queue_size: int = DEFAULT_QUEUE_SIZE,
+    skip_errors: bool = False,
+    estimate: Callable | None = None,
+) -> Iterator[tuple]:
     """Run ``estimator`` over ``source`` with decoding, the graph and the consumer overlapped.
 
     source: iterable of items; ``image_of(item)`` (default: the item itself) gives an image
@@ -183,8 +196,12 @@ def run_stream(estimator, source: Iterable, *, image_of: Callable = None, batch_
     results: queue.Queue = queue.Queue(maxsize=int(queue_size))
     threads = [
         threading.Thread(target=_decode, args=(it, image_of, decoded, stop), name="tfpose-decode", daemon=True),
-        threading.Thread(target=_graph, args=(estimate, int(batch_size), skip_errors, decoded, results, stop),
-                         name="tfpose-graph", daemon=True),
+        threading.Thread(
+            target=_graph,
+            args=(estimate, int(batch_size), skip_errors, decoded, results, stop),
+            name="tfpose-graph",
+            daemon=True,
+        ),
     ]
     for t in threads:
         t.start()
