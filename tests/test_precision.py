@@ -12,7 +12,7 @@ import pytest
 import tfpose
 from tfpose import numpy_ops, placement, precision, sizing
 
-from conftest import DATA
+from helpers import DATA
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 THIN = DATA / "models" / "tfpose_mobilenet_thin_graph_opt.pb"

@@ -14,7 +14,7 @@ import pytest
 import tfpose
 from tfpose import runner, stream
 
-from conftest import DATA
+from helpers import DATA
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 IMAGES = DATA / "images" / "tf_pose_estimation"
