@@ -235,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
         "content (any image or video the installed OpenCV reads); files inside a folder "
         "whose names start with '.' are ignored. Unreadable inputs are skipped with a message "
         "and counted; the exit status is 1 if any input or frame was skipped, 2 if the run "
-        "could not start (a bad option, an output that cannot be written).",
+        "could not start (a bad option, an output that cannot be written). Decoding, the "
+        "network and writing run concurrently; Ctrl-C stops reading input, writes the frames "
+        "already decoded and closes the outputs (exit status 130).",
     )
     est.add_argument("inputs", nargs="*", metavar="INPUT", help="image file, folder of images/videos, or video file")
     est.add_argument(
@@ -251,7 +253,21 @@ def build_parser() -> argparse.ArgumentParser:
     _estimator_args(est)
     _output_args(est)
     _hand_face_args(est)
-    est.add_argument("--batch-size", type=int, default=4, help="images per network call (default: %(default)s)")
+    est.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="most images per network call; frames already decoded are batched, none is "
+        "waited for (default: 1, measured fastest here: see benchmarks/README.md)",
+    )
+    est.add_argument(
+        "--precision",
+        default="float32",
+        metavar="P",
+        help="network precision: float32 (default, accurate), bfloat16 (CPUs with AVX-512 "
+        "BF16/AMX, oneDNN mixed precision), float16 (GPU mixed precision); the "
+        "post-processing stays float32",
+    )
     est.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     exp = sub.add_parser(
@@ -330,11 +346,13 @@ def _check_options(args) -> None:
     """Every option of ``tfpose estimate``, with the same checks and messages as the Python API."""
     import cv2
 
-    from tfpose import _args, options
+    from tfpose import _args, options, precision
+    from tfpose.estimator import DEFAULT_BATCH_SIZE
 
     try:
+        batch_size = DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size
         options.check_estimator_options(
-            batch_size=args.batch_size,
+            batch_size=batch_size,
             keypoint_scale=args.keypoint_scale,
             number_people_max=args.number_people_max,
             **_body_options(args),
@@ -344,6 +362,7 @@ def _check_options(args) -> None:
         hand_face = _hand_face_options(args)
         whole_body.hand_scales(hand_face["hand_scale_number"], hand_face["hand_scale_range"])
         _args.check_threshold(args.render_threshold, "render_threshold")
+        precision.check_precision(args.precision)
     except (ValueError, TypeError) as exc:
         raise _Stop(str(exc)) from None
     fmt = args.write_images_format.lower().lstrip(".")
@@ -764,6 +783,8 @@ class _Writers:
 def _run_estimate(args) -> int:
     from tqdm import tqdm
 
+    from tfpose import runner
+
     log = lambda msg: tqdm.write(msg, file=sys.stderr)  # noqa: E731  (keeps the bar intact)
     inputs = list(args.inputs)
     try:
@@ -787,7 +808,11 @@ def _run_estimate(args) -> int:
 
     try:
         est = Estimator(
-            args.model, batch_size=args.batch_size, number_people_max=args.number_people_max, **_options(args)
+            args.model,
+            batch_size=args.batch_size,
+            number_people_max=args.number_people_max,
+            precision=args.precision,
+            **_options(args),
         )
     except (OSError, ValueError, TypeError) as exc:
         log(f"tfpose: cannot load the model: {exc}")
@@ -807,49 +832,39 @@ def _run_estimate(args) -> int:
     def label(src, frame):
         return str(src.path) if frame is None else f"{src.path} frame {frame}"
 
-    def flush(batch):
-        if not batch:
-            return
-        try:
-            if details_wanted:
-                details = [est.estimate_details(b[2]) for b in batch]
-                results = [d.people for d in details]
-            else:
-                results = est.estimate_batch([b[2] for b in batch])
-                details = [None] * len(batch)
-        except Exception as exc:  # one bad batch: retry one by one so good frames are kept
-            if len(batch) > 1:
-                for item in batch:
-                    flush([item])
-                return
-            src, frame = batch[0][0], batch[0][1]
-            log(f"tfpose: skipping {label(src, frame)}: {exc}")
-            counters["frames_skipped" if frame is not None else "inputs_skipped"] += 1
-            bar.update(1)
-            return
-        for (src, frame, img, fps), people, det in zip(batch, results, details):
-            writers.write(src, frame, img, fps, people, det)
-            counters["frames"] += 1
-            counters["people"] += len(people)
-            bar.update(1)
+    def write(item, result):
+        src, frame, img, fps = item
+        people, det = (result.people, result) if details_wanted else (result, None)
+        writers.write(src, frame, img, fps, people, det)
+        counters["frames"] += 1
+        counters["people"] += len(people)
+        bar.update(1)
 
+    def on_error(item, exc):
+        src, frame = item[0], item[1]
+        log(f"tfpose: skipping {label(src, frame)}: {exc}")
+        counters["frames_skipped" if frame is not None else "inputs_skipped"] += 1
+        bar.update(1)
+
+    # Decoding, the graph and writing overlap (tfpose.runner); details need one graph call per image.
+    estimate = (lambda images: [est.estimate_details(im) for im in images]) if details_wanted else None
     start = time.perf_counter()
-    batch = []
     stopped = None
+    interrupted = None
     try:
-        for item in _frames(sources, log, counters):
-            if batch and item[2].shape != batch[0][2].shape:
-                flush(batch)  # a batch holds one image size
-                batch = []
-            batch.append(item)
-            if len(batch) >= args.batch_size:
-                flush(batch)
-                batch = []
-        flush(batch)
+        runner.run_overlapped(
+            est, _frames(sources, log, counters), write, on_error, batch_size=args.batch_size, estimate=estimate
+        )
     except OSError as exc:
         stopped = exc
+    except runner.Interrupted as exc:
+        interrupted = exc
     finally:
         bar.close()
+    if interrupted is not None:
+        writers.close(log)
+        log(f"tfpose: {interrupted} ({counters['people']} people); the outputs written are complete")
+        return 130
     complete = writers.close(log) if stopped is None else False
     elapsed = time.perf_counter() - start
     fps = counters["frames"] / elapsed if elapsed > 0 else 0.0

@@ -12,9 +12,10 @@ replicated to BGR; HxWx4 BGRA drops alpha. Anything else raises.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -22,12 +23,17 @@ import tensorflow as tf
 from tfpose import models as _models
 from tfpose import network as _network
 from tfpose import placement, sizing
+from tfpose import precision as _precision
 
 __all__ = ["Estimator", "Person", "Details", "estimate", "as_bgr"]
 
 # OpenPose caps its input at what cv::Mat/imread accept (2^30 pixels); larger arrays are refused
 # before any allocation in the graph.
 MAX_PIXELS = 1 << 30
+# Images per graph call when not given. Measured with benchmarks/bench_end_to_end.py on video.avi
+# (mobilenet_thin, OpenPose's sizing, 2 cores): larger batches were not faster per frame than 1, so
+# the smallest (lowest latency, least memory) is the default.
+DEFAULT_BATCH_SIZE = 1
 # The graph and estimate_arrays refuse an empty batch with these words (a network may fail on
 # N = 0 with an unrelated message, e.g. a depthwise convolution's filter depth).
 MSG_EMPTY_BATCH = "images: expected at least one image (N >= 1)"
@@ -125,7 +131,12 @@ class Estimator:
     normalization, input_name, output_name: see :func:`tfpose.network.load_network`.
     max_peaks, fast and thresholds (nms_threshold, inter_min_above_threshold, inter_threshold,
         min_subset_cnt, min_subset_score): passed to ``tfpose.ops.net_output_to_people``.
-    batch_size: most images per graph call in :meth:`estimate_batch`.
+    batch_size: most images per graph call in :meth:`estimate_batch` and :meth:`stream`
+        (default DEFAULT_BATCH_SIZE, chosen by measurement: see benchmarks/README.md).
+    precision: numeric precision of the network, one of :data:`tfpose.precision.PRECISIONS`:
+        "float32" (default, the accurate one), "bfloat16" (oneDNN automatic mixed precision on a
+        CPU with AVX-512 BF16/AMX), "float16" (CUDA automatic mixed precision). Placement and
+        post-processing stay float32. ValueError where the machine cannot run it natively.
     keypoint_scale: OpenPose's --keypoint_scale 0..4 for the returned keypoints (0: image pixels;
         see tfpose.io.KEYPOINT_SCALES). number_people_max: OpenPose's --number_people_max (-1: all;
         N: the N best by OpenPose's ranking, tfpose.io.keep_top_people).
@@ -158,7 +169,7 @@ class Estimator:
         output_name: str | None = None,
         max_peaks: int = 127,
         fast: bool = True,
-        batch_size: int = 8,
+        batch_size: int | None = None,
         keypoint_scale: int = 0,
         number_people_max: int = -1,
         hand_model=None,
@@ -166,6 +177,7 @@ class Estimator:
         hand_scale_number: int = _models.HAND_SCALE_NUMBER_DEFAULT,
         hand_scale_range: float = _models.HAND_SCALE_RANGE_DEFAULT,
         hand_face_normalization: str = "caffe",
+        precision: str = _precision.DEFAULT_PRECISION,
         **thresholds,
     ):
         from tfpose import options as _options
@@ -180,7 +192,7 @@ class Estimator:
             net_resolution_dynamic=net_resolution_dynamic,
             normalization=normalization,
             max_peaks=max_peaks,
-            batch_size=batch_size,
+            batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
             keypoint_scale=keypoint_scale,
             number_people_max=number_people_max,
             **thresholds,
@@ -201,6 +213,7 @@ class Estimator:
         self.batch_size = opts["batch_size"]
         self.keypoint_scale = opts["keypoint_scale"]
         self.number_people_max = opts["number_people_max"]
+        self.precision = _precision.check_precision(precision)
         if model is None:
             from tfpose import data
 
@@ -355,14 +368,15 @@ class Estimator:
         return (keypoints, scores, num_people, maps, peaks, counts) + extra
 
     def _call(self, function, batch: np.ndarray):
-        if not self._traced:
-            # tracing twice from two threads would be harmless but wasteful
-            with self._trace_lock:
+        with _precision.precision_scope(self.precision):
+            if not self._traced:
+                # tracing twice from two threads would be harmless but wasteful
+                with self._trace_lock:
+                    out = function(batch)
+                    self._traced = True
+            else:
                 out = function(batch)
-                self._traced = True
-        else:
-            out = function(batch)
-        return tuple(t.numpy() for t in out)
+            return tuple(t.numpy() for t in out)
 
     def _run(self, batch: np.ndarray):
         return self._call(self._function, batch)
@@ -454,6 +468,31 @@ class Estimator:
                 for i, people in zip(chunk, found):
                     results[i] = people
         return results
+
+    def _estimate_same_size(self, images: list) -> list[list[Person]]:
+        """People in validated images (as_bgr) of one size, one graph call."""
+        geometry = self._check_sizing(images[0])
+        batch = images[0][None] if len(images) == 1 else np.stack(images)
+        return self._people(*self._run(batch), geometry)
+
+    def stream(
+        self, frames: Iterable, batch_size: int | None = None, queue_size: int | None = None
+    ) -> Iterator[list[Person]]:
+        """People in each frame of an iterable (a video's frames, a camera, images of any sizes),
+        yielded in order as they are ready, with decoding, the graph and the caller overlapped
+        (:mod:`tfpose.stream`): frames are pulled by a background thread and batched, up to
+        ``batch_size`` (default: the estimator's) consecutive frames of one size per graph call,
+        never waiting for a batch to fill. Memory is bounded by ``queue_size`` frames per queue.
+
+        Raises at its place in the order what the iterable raised, or the error of a bad frame
+        (TypeError/ValueError as :meth:`estimate`). Closing the generator stops the threads and
+        closes ``frames`` if it has ``close()``."""
+        from tfpose import stream as _stream
+
+        kwargs = {} if queue_size is None else {"queue_size": queue_size}
+        with contextlib.closing(_stream.run_stream(self, frames, batch_size=batch_size, **kwargs)) as results:
+            for _, people in results:
+                yield people
 
 
 # tfpose.estimate's estimators, least recently used first: each holds a loaded network and its

@@ -9,6 +9,8 @@ Shapes use N batch, H/W map height/width, C channels, P parts, K peaks per part,
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 
@@ -51,19 +53,33 @@ def _scale_list(net_outputs, name: str = "net_outputs") -> list:
     return [_float_tensor(net_outputs, name)]
 
 
+@functools.lru_cache(maxsize=256)
+def _eager_constant(values: tuple, dtype) -> tf.Tensor:
+    return tf.constant(values, dtype)
+
+
+def _constant(values: tuple, dtype) -> tf.Tensor:
+    """tf.constant of checked Python values. Eagerly, the tensor is made once per value (building
+    a constant costs tens of microseconds, a sizeable part of an eager call); in a graph, a fresh
+    Const node (a cached eager tensor would become a captured input of the function)."""
+    if tf.executing_eagerly():
+        return _eager_constant(values, dtype)
+    return tf.constant(values, dtype)
+
+
 def _ratios(scale_ratios, num_scales: int, openpose_build: str) -> tf.Tensor:
     if tf.is_tensor(scale_ratios):
         # Checked by the kernel (count, finite, positive) once the values exist.
         return tf.cast(scale_ratios, tf.float64)
-    return tf.constant(_args.check_scale_ratios(scale_ratios, num_scales, openpose_build), tf.float64)
+    return _constant(tuple(_args.check_scale_ratios(scale_ratios, num_scales, openpose_build)), tf.float64)
 
 
 def _size_tensor(size, name: str) -> tf.Tensor:
     if size is None:
-        return tf.zeros([2], tf.int32)
+        return _constant((0, 0), tf.int32)
     if tf.is_tensor(size):
         return tf.cast(size, tf.int32)
-    return tf.constant(_args.check_size(size, name), tf.int32)
+    return _constant(tuple(_args.check_size(size, name)), tf.int32)
 
 
 def resize_and_merge(net_outputs, scale_ratios=None, target_size=None, openpose_build="cpu"):
