@@ -7,6 +7,15 @@ that says what to do.
 from __future__ import annotations
 
 import os
+import threading
+
+# Re-entrant: loading imports TensorFlow, whose import runs tfpose's post-import hook in the same
+# thread (on_tensorflow_import), which must see the load in progress and return.
+_LOCK = threading.RLock()
+_LIBRARY = None
+_LOADING = False
+# Why the post-import hook could not load the library (None: loaded, or never tried).
+HOOK_ERROR: Exception | None = None
 
 _REBUILD_HINT = (
     "Rebuild tfpose against the TensorFlow you run: "
@@ -29,7 +38,36 @@ def _find_library(name: str) -> str:
 
 
 def load_op_library():
-    """Imports TensorFlow and returns the loaded op module (``tf.load_op_library`` result)."""
+    """Imports TensorFlow and returns the loaded op module (``tf.load_op_library`` result); loads
+    once per process (later calls return the same module). Raises ImportError saying what to do."""
+    global _LIBRARY, _LOADING
+    with _LOCK:
+        if _LIBRARY is None:
+            _LOADING = True
+            try:
+                _LIBRARY = _load()
+            finally:
+                _LOADING = False
+        return _LIBRARY
+
+
+def on_tensorflow_import(_module=None) -> None:
+    """Post-import hook on ``tensorflow`` (installed by ``import tfpose``): registers tfpose's ops,
+    so that plain ``tf.saved_model.load`` reads tfpose SavedModels. Never raises (an exception here
+    would break ``import tensorflow``); a failure is kept in HOOK_ERROR and raised again, with its
+    explanation, by anything in tfpose that needs the ops."""
+    global HOOK_ERROR
+    with _LOCK:
+        if _LOADING or _LIBRARY is not None:
+            return
+        try:
+            load_op_library()
+            HOOK_ERROR = None
+        except Exception as exc:  # noqa: BLE001
+            HOOK_ERROR = exc
+
+
+def _load():
     from tfpose import _build_info
 
     if not _build_info.HAS_TF_OPS:
