@@ -506,6 +506,23 @@ def _match_counts(patterns: Sequence[str]) -> list[tuple[str, int]]:
     return counts
 
 
+_MISSING_TFPOSE = ("No module named 'tfpose'", "tfpose cannot run on this worker")
+_WORKER_HINT = (" Every worker needs tfpose, built against the worker's TensorFlow: see the README's "
+                "Apache Beam section (--setup_file, or --sdk_container_image with tfpose installed).")
+
+
+def _summarise_failure(exc: BaseException) -> str:
+    """The line of a runner's (often very long) error that says what went wrong, plus what to do
+    when the cause is a worker without a working tfpose."""
+    text = str(exc)
+    for marker in _MISSING_TFPOSE:
+        for line in text.splitlines():
+            if marker in line:
+                return line.strip() + _WORKER_HINT
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return f"{type(exc).__name__}: {lines[-1] if lines else text}"
+
+
 def main(argv=None) -> int:
     """``python -m tfpose.beam`` / ``tfpose beam``: returns the exit status (0 all done, 1 some
     inputs failed (see the dead-letter file), 2 bad arguments or model)."""
@@ -529,15 +546,22 @@ def main(argv=None) -> int:
     try:
         handler = PoseModelHandler(args.model, max_batch_size=args.batch_size, on_error="record", **options)
         if os.path.exists(args.model):
-            # Fail here, once, with the model's own error, rather than in every worker.
-            handler.load_model()
-    except (OSError, ValueError, TypeError, ImportError) as exc:
-        log(f"tfpose beam: cannot use the model: {exc}")
+            # Fail here, once, with the model's own error, rather than in every worker or image:
+            # load it and run it on one black image.
+            handler.load_model().estimate_batch([np.zeros((64, 64, 3), np.uint8)])
+    except Exception as exc:  # noqa: BLE001  (TensorFlow's errors included)
+        lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+        log(f"tfpose beam: cannot use the model {args.model!r}: {type(exc).__name__}: "
+            f"{lines[0] if lines else exc}")
         return 2
     pipeline_options = PipelineOptions(beam_args)
-    with beam.Pipeline(options=pipeline_options) as p:
-        build_pipeline(p, args.input, args.output, handler, frames_per_range=args.frames_per_range,
-                       dead_letter=args.dead_letter)
+    try:
+        with beam.Pipeline(options=pipeline_options) as p:
+            build_pipeline(p, args.input, args.output, handler, frames_per_range=args.frames_per_range,
+                           dead_letter=args.dead_letter)
+    except Exception as exc:  # noqa: BLE001  (the runner's error, summarised; its log has the rest)
+        log("tfpose beam: the pipeline failed: " + _summarise_failure(exc))
+        return 1
     result = p.result
     counts = {}
     for metric in result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))["counters"]:
