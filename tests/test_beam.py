@@ -22,6 +22,7 @@ beam = pytest.importorskip(
 import tfpose  # noqa: E402
 from tfpose import io as tio  # noqa: E402
 from tfpose.beam import InferenceError, PoseModelHandler, build_pipeline  # noqa: E402
+from tfpose.beam import _Decode, _Split  # noqa: E402
 
 MODEL = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 IMAGES = [DATA / "images" / "tf_pose_estimation" / "apink2.jpg",
@@ -252,3 +253,49 @@ def test_worker_without_tfpose_gives_a_clear_message(tmp_path):
                  "--direct_num_workers=1", "--direct_running_mode=multi_processing", env=env, timeout=300)
     assert r.returncode == 1, r.stderr[-3000:]
     assert "No module named 'tfpose'" in r.stderr and "Every worker needs tfpose" in r.stderr
+
+
+def _split_and_decode(path: Path, frames_per_range: int):
+    """The pipeline's split and decode steps run directly: (frames by index, dead-letter records)."""
+    from apache_beam.pvalue import TaggedOutput
+
+    frames, failed = {}, []
+    for unit in _Split(frames_per_range).process(str(path)):
+        if isinstance(unit, TaggedOutput):
+            failed.append(unit.value)
+            continue
+        for out in _Decode().process(unit):
+            if isinstance(out, TaggedOutput):
+                failed.append(out.value)
+            else:
+                (_, i), img = out
+                assert i not in frames
+                frames[i] = img
+    return frames, failed
+
+
+def test_video_ranges_cover_every_frame_exactly_once():
+    frames, failed = _split_and_decode(VIDEO, 37)
+    expected = _video_frames(VIDEO)
+    assert failed == [] and sorted(frames) == list(range(len(expected)))
+    for i, img in enumerate(expected):
+        np.testing.assert_array_equal(frames[i], img)
+
+
+def test_truncated_video_keeps_its_frames_and_reports_the_rest(tmp_path):
+    data = VIDEO.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: len(data) // 2])
+    frames, failed = _split_and_decode(cut, 64)
+    assert 0 < len(frames) < 205 and sorted(frames) == list(range(len(frames)))
+    full = _video_frames(VIDEO)
+    for i, img in frames.items():
+        np.testing.assert_array_equal(img, full[i])
+    # Every frame the header promised but that did not decode is in a dead-letter record.
+    assert failed, "frames lost without a dead-letter record"
+    covered = set(frames)
+    for rec in failed:
+        assert rec["input"] == str(cut) and "could not be decoded" in rec["error"]
+        start, stop = rec["frame_range"]
+        covered.update(range(start, stop if stop is not None else 205))
+    assert covered >= set(range(205))

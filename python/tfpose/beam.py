@@ -346,10 +346,13 @@ class _Decode(beam.DoFn):
                 for i, img in _read_video_range(local, start, stop):
                     n += 1
                     yield (path, i), img
-                if n == 0 and (stop is None or stop > start):
-                    yield beam.pvalue.TaggedOutput(self.FAILED, _failure(
-                        path, "no frame could be decoded" if start == 0 else "no frame could be decoded in range",
-                        frame_range=frame_range))
+                # A range before the last one must be full (its frames were counted by the video's
+                # header): a short one means frames that did not decode, never lost silently.
+                if n == 0 or (stop is not None and start + n < stop):
+                    what = ("no frame could be decoded" if start == 0 and n == 0 else
+                            f"frames from {start + n} on could not be decoded (the video is shorter than "
+                            "its header says, or damaged)")
+                    yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, what, frame_range=(start + n, stop)))
         except Exception as exc:  # noqa: BLE001
             yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, f"{type(exc).__name__}: {exc}",
                                                                  frame_range=frame_range))
