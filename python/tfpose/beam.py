@@ -182,7 +182,7 @@ class PoseModelHandler(ModelHandler):
         except ImportError as exc:
             raise ImportError(
                 f"tfpose cannot run on this worker: {exc}. Every worker needs tfpose built against its "
-                "TensorFlow: see the README's Beam section (--setup_file or a custom container)") from exc
+                "TensorFlow: see the README's Beam section (--extra_package with a tfpose wheel, or a custom container)") from exc
         if _is_tfpose_saved_model(self._model):
             if self._options:
                 raise ValueError(
@@ -460,7 +460,7 @@ Run tfpose over many images and videos with Apache Beam (RunInference), on any B
 Writes OpenPose JSON v1.3 per image/frame into --output (the names `tfpose estimate --write-json`
 uses) and the inputs that failed, one JSON line each, to --dead-letter. Arguments this command
 does not know are Beam pipeline options (--runner, --direct_num_workers,
---direct_running_mode, --setup_file, --sdk_container_image, --project, --region ...).
+--direct_running_mode, --extra_package, --sdk_container_image, --project, --region ...).
 
 examples:
   python -m tfpose.beam --input 'photos/*.jpg' --input 'clips/*.mp4' --output out/ --model graph_opt.pb
@@ -511,7 +511,7 @@ def _match_counts(patterns: Sequence[str]) -> list[tuple[str, int]]:
 
 _MISSING_TFPOSE = ("No module named 'tfpose'", "tfpose cannot run on this worker")
 _WORKER_HINT = (" Every worker needs tfpose, built against the worker's TensorFlow: see the README's "
-                "Apache Beam section (--setup_file, or --sdk_container_image with tfpose installed).")
+                "Apache Beam section (--extra_package with a tfpose wheel, or --sdk_container_image with tfpose installed).")
 
 
 def _summarise_failure(exc: BaseException) -> str:
