@@ -38,17 +38,16 @@ def _find_library(name: str) -> str:
 
 
 def load_op_library():
-    """Imports TensorFlow and returns the loaded op module (``tf.load_op_library`` result); loads
-    once per process (later calls return the same module). Raises ImportError saying what to do."""
-    global _LIBRARY, _LOADING
+    """Imports TensorFlow and returns the loaded op module (``tf.load_op_library`` result). Checks
+    the build against the running TensorFlow on every call; loads the library once per process.
+    Raises ImportError saying what to do."""
+    global _LOADING
     with _LOCK:
-        if _LIBRARY is None:
-            _LOADING = True
-            try:
-                _LIBRARY = _load()
-            finally:
-                _LOADING = False
-        return _LIBRARY
+        _LOADING = True
+        try:
+            return _load()
+        finally:
+            _LOADING = False
 
 
 def on_tensorflow_import(_module=None) -> None:
@@ -85,8 +84,11 @@ def _load():
             f"but this process imported TensorFlow {running} from {os.path.dirname(tf.__file__)}. "
             "TensorFlow has no stable C++ ABI across releases. " + _REBUILD_HINT
         )
-    path = _find_library("_tfpose_ops.so")
-    try:
-        return tf.load_op_library(path)
-    except tf.errors.NotFoundError as exc:
-        raise ImportError(f"loading {path} failed: {exc}. " + _REBUILD_HINT) from exc
+    global _LIBRARY
+    if _LIBRARY is None:  # the checks above run on every call; the library loads once
+        path = _find_library("_tfpose_ops.so")
+        try:
+            _LIBRARY = tf.load_op_library(path)
+        except tf.errors.NotFoundError as exc:
+            raise ImportError(f"loading {path} failed: {exc}. " + _REBUILD_HINT) from exc
+    return _LIBRARY
