@@ -47,7 +47,8 @@ except ImportError as _exc:  # pragma: no cover - exercised only without Beam
         f"tfpose.beam needs Apache Beam ({_exc}). Install it with: pip install 'tfpose[beam]' "
         "(or: pip install 'apache-beam==2.77.*')") from _exc
 
-__all__ = ["PoseModelHandler", "InferenceError", "build_pipeline", "main", "METRICS_NAMESPACE"]
+__all__ = ["PoseModelHandler", "InferenceError", "build_pipeline", "check_saved_model_signature", "main",
+           "METRICS_NAMESPACE"]
 
 METRICS_NAMESPACE = "tfpose"
 
