@@ -1,4 +1,5 @@
-"""Command line: ``tfpose estimate``, ``tfpose export`` (and ``tfpose convert`` when available).
+"""Command line: ``tfpose estimate``, ``tfpose export``, ``tfpose beam`` (and ``tfpose convert`` when
+available). ``tfpose beam`` hands its arguments to :func:`tfpose.beam.main`.
 
 ``tfpose estimate`` works in three steps, so that nothing is lost silently:
 
@@ -288,6 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("export_dir", metavar="DIR", help="output SavedModel directory")
     _estimator_args(exp)
     _hand_face_args(exp)
+
+    # Listed for --help; its arguments are parsed by tfpose.beam (main() hands them over unparsed).
+    sub.add_parser(
+        "beam", add_help=False, help="run over many images and videos with Apache Beam (any runner); tfpose beam --help"
+    )
 
     try:
         from tfpose.convert import cli as convert_cli
@@ -894,10 +900,22 @@ def _run_export(args) -> int:
     return 0
 
 
+def _run_beam(argv) -> int:
+    try:
+        from tfpose.beam import main as beam_main
+    except ImportError as exc:
+        print(f"tfpose: {exc}", file=sys.stderr)
+        return 2
+    return beam_main(argv)
+
+
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["beam"]:
+        return _run_beam(argv[1:])
     parser = build_parser()
-    args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
+    args = parser.parse_args(_join_negative_values(argv))
     if args.command == "estimate":
         return _run_estimate(args)
     if args.command == "export":
