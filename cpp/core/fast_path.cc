@@ -231,7 +231,7 @@ std::shared_ptr<const NmsGeom> make_nms_geom(const std::vector<ResizePlan>& plan
 NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t W, OpenposeBuild build) {
   NmsSetup st;
   st.plans = detail::make_resize_plans(scales, H, W, build);
-  static std::mutex* mu = new std::mutex();  // never destroyed: workers may outlive static teardown
+  static std::mutex* mu = detail::new_process_mutex();  // held across fork(); never destroyed
   static std::shared_ptr<const NmsGeom>* cached = new std::shared_ptr<const NmsGeom>();
   {
     std::lock_guard<std::mutex> lock(*mu);
@@ -376,34 +376,46 @@ TFPOSE_BOUND_CLONES void block_bounds(const NmsSetup& st, int64_t img, int64_t c
   }
 }
 
+// ---- Memory kept between calls (bounded: kPoolMaxBytes, kScratchKeepBytes; mutex held across fork) ----
+
 // HxW planes of exact values, kept between calls: a fresh one per call and worker would cost page
 // faults for every page the evaluated tiles touch. Only the pixels of evaluated runs are ever read,
-// so a plane is never cleared.
+// so a plane is never cleared. At most kKeep planes and kPoolMaxBytes are kept; larger ones are freed.
 class PlanePool {
  public:
   std::unique_ptr<float[]> get(size_t size, size_t* cap) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (size_t i = 0; i < free_.size(); ++i) {
-      if (free_[i].second >= size) {
-        std::unique_ptr<float[]> out = std::move(free_[i].first);
-        *cap = free_[i].second;
-        free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
-        return out;
+    {
+      std::lock_guard<std::mutex> lock(*mu_);
+      for (size_t i = 0; i < free_.size(); ++i) {
+        if (free_[i].second >= size) {
+          std::unique_ptr<float[]> out = std::move(free_[i].first);
+          *cap = free_[i].second;
+          kept_bytes_ -= *cap * sizeof(float);
+          free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+          return out;
+        }
       }
     }
     *cap = size;
-    // Touched once here: otherwise its pages fault in over many calls, as units (a different part
-    // of the plane each) land on different workers and planes from call to call.
+    // Touched once here (outside the lock): otherwise its pages fault in over many calls, as units
+    // (a different part of the plane each) land on different workers and planes from call to call.
     return std::unique_ptr<float[]>(new float[size]());
   }
   void put(std::unique_ptr<float[]> plane, size_t cap) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (free_.size() < kKeep) free_.emplace_back(std::move(plane), cap);
+    std::unique_ptr<float[]> drop;  // freed after unlocking
+    std::lock_guard<std::mutex> lock(*mu_);
+    if (free_.size() < kKeep && kept_bytes_ + cap * sizeof(float) <= kPoolMaxBytes) {
+      kept_bytes_ += cap * sizeof(float);
+      free_.emplace_back(std::move(plane), cap);
+    } else {
+      drop = std::move(plane);
+    }
   }
 
  private:
   static constexpr size_t kKeep = 4;
-  std::mutex mu_;
+  std::mutex* mu_ = detail::new_process_mutex();
+  size_t kept_bytes_ = 0;
   std::vector<std::pair<std::unique_ptr<float[]>, size_t>> free_;
 };
 
@@ -411,6 +423,17 @@ PlanePool& plane_pool() {
   static PlanePool* pool = new PlanePool();  // never destroyed: workers may outlive static teardown
   return *pool;
 }
+
+// Runs f at scope exit: trims a thread's scratch once the work that grew it is done.
+template <typename F>
+struct AtScopeExit {
+  F f;
+  ~AtScopeExit() { f(); }
+};
+template <typename F>
+AtScopeExit(F) -> AtScopeExit<F>;
+
+// ---- end of memory kept between calls ----
 
 struct PooledPlane {
   explicit PooledPlane(size_t size) : data(plane_pool().get(size, &cap)) {}
@@ -766,6 +789,7 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   active.assign(static_cast<size_t>(n * BY * BX), 0);
   thread_local std::vector<float> planar_of_thread;
   std::vector<float>& planar = planar_of_thread;
+  const AtScopeExit trim_call{[&] { detail::trim_scratch(flags, active, planar); }};
   std::vector<int64_t> planar_off(st.plans.size(), 0);
   {
     int64_t total = 0;
@@ -779,6 +803,10 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   pf(n, src_pixels * p * 6 + 1, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
     thread_local BlockScratch sc;
+    const AtScopeExit trim{[&] {
+      detail::trim_scratch(sc.hpos, sc.hneg, sc.apos, sc.aneg, sc.a2pos, sc.a2neg, sc.a4pos, sc.a4neg, sc.mpos,
+                           sc.mneg, sc.total, sc.slack);
+    }};
     for (int64_t img = begin; img < end; ++img) {
       block_bounds(st, img, c, p, threshold, sc, active.data() + img * BY * BX);
       // The part channels of the interpolated scales, planar ([N, P, h, w]): the exact evaluation
@@ -814,6 +842,7 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
     pf(n * BY, src_pixels * p * 40 / BY * num_active / (n * BY * BX) + 1, [&](int64_t begin, int64_t end) {
       detail::ScopedKeepDenormals keep_denormals;
       thread_local BoundScratch sc;
+      const AtScopeExit trim{[&] { detail::trim_scratch(sc.hpos, sc.hneg, sc.bsum, sc.msum, sc.apos, sc.aneg); }};
       std::vector<std::array<int64_t, 2>> runs;
       for (int64_t unit = begin; unit < end; ++unit) {
         const int64_t img = unit / BY, by = unit % BY;
@@ -852,6 +881,7 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
     detail::ScopedKeepDenormals keep_denormals;
     thread_local NmsScratch sc_of_thread;
     NmsScratch& sc = sc_of_thread;  // one TLS lookup, not one per use in the loops below
+    const AtScopeExit trim{[&] { detail::trim_scratch(sc.hcache, sc.need, sc.cols, sc.pieces, sc.xs); }};
     std::vector<char> row_any;
     const std::vector<char> zeros(static_cast<size_t>(TX), 0);
     std::array<std::vector<char>, 4> need;
@@ -1047,24 +1077,17 @@ std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n
   });
 
   std::vector<People> out(static_cast<size_t>(n));
-  std::mutex err_mu;
-  std::exception_ptr err;
+  // An exception in a range (allocation failure) reaches the caller through the ParallelFor's guard.
   pf(n, 200000, [&](int64_t b, int64_t e) {
-    try {
-      for (int64_t i = b; i < e; ++i) {
-        const int32_t* cnt = counts + i * P;
-        auto score = [&](int l, int ia, int ib) {
-          const int nb = cnt[model.pairs[l][1]];
-          return table[static_cast<size_t>(i * L + l)][static_cast<size_t>(ia * nb + ib)];
-        };
-        out[static_cast<size_t>(i)] = assemble_people(model, th, build, peaks + i * P * k * 3, cnt, k, scale, score);
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(err_mu);
-      if (!err) err = std::current_exception();
+    for (int64_t i = b; i < e; ++i) {
+      const int32_t* cnt = counts + i * P;
+      auto score = [&](int l, int ia, int ib) {
+        const int nb = cnt[model.pairs[l][1]];
+        return table[static_cast<size_t>(i * L + l)][static_cast<size_t>(ia * nb + ib)];
+      };
+      out[static_cast<size_t>(i)] = assemble_people(model, th, build, peaks + i * P * k * 3, cnt, k, scale, score);
     }
   });
-  if (err) std::rethrow_exception(err);
   return out;
 }
 

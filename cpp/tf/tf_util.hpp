@@ -7,23 +7,28 @@
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/util/work_sharder.h"
 #include "tfpose/common.hpp"
+#include "tfpose/detail/denormals.hpp"
 
 namespace tfpose_tf {
 
-// Runs the core's parallel loops on the kernel's intra-op thread pool.
+// Runs the core's parallel loops on the kernel's intra-op thread pool, through the core's guard:
+// IEEE denormals in every range (TF's threads flush them) and a range's exception rethrown here
+// instead of terminating the process on a pool thread.
 inline tfpose::ParallelFor PoolFor(::tensorflow::OpKernelContext* ctx) {
   auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-  return [workers](int64_t n, int64_t cost, const tfpose::RangeFn& fn) {
+  return tfpose::guarded_parallel_for([workers](int64_t n, int64_t cost, const tfpose::RangeFn& fn) {
     ::tensorflow::Shard(workers->num_threads, workers->workers, n, cost,
                         [&fn](int64_t b, int64_t e) { fn(b, e); });
-  };
+  });
 }
 
-// Calls body(); a tfpose::InvalidArgument becomes an InvalidArgument status on ctx, anything else an
-// Internal status. Exceptions never cross into TensorFlow.
+// Calls body() with IEEE denormals (as the numpy entry points compute); a tfpose::InvalidArgument
+// becomes an InvalidArgument status on ctx, anything else an Internal status. Exceptions never cross
+// into TensorFlow.
 template <typename Body>
 void RunGuarded(::tensorflow::OpKernelContext* ctx, const char* op, Body&& body) {
   try {
+    tfpose::detail::ScopedKeepDenormals keep_denormals;
     body();
   } catch (const tfpose::InvalidArgument& e) {
     ctx->CtxFailure(__FILE__, __LINE__, ::tensorflow::errors::InvalidArgument(op, ": ", e.what()));
