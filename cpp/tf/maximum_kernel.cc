@@ -16,6 +16,10 @@ class MaximumOp : public OpKernel {
                 errors::InvalidArgument("TfposeMaximum: heatmaps must be rank 4 [N, H, W, C], got shape ",
                                         in.shape().DebugString()));
     const int64_t n = in.dim_size(0), h = in.dim_size(1), w = in.dim_size(2), c = in.dim_size(3);
+    // Checked before the empty-batch shortcut: an empty batch of an invalid shape is an error, as in
+    // the numpy entry point.
+    RunGuarded(ctx, "TfposeMaximum", [&] { tfpose::check_maximum_args(n, h, w, c); });
+    if (!ctx->status().ok()) return;
     Tensor* out = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({n, c, 3}), &out));
     if (n == 0) return;
