@@ -84,14 +84,14 @@ def check_model(model: Any) -> str:
 
 
 def check_counts(counts: Any):
-    """Peak counts [N, P] given as an array (not a tensor): integers that fit int32, as a numpy array
-    (the core checks them against K)."""
+    """Peak counts [N, P] given as an array (not a tensor): integers that fit int32 (so that none can
+    wrap), as a numpy array; the core then checks each against [0, K] and names the first bad one."""
     import numpy as np
 
     c = np.asarray(counts)
     if not np.issubdtype(c.dtype, np.integer):
         raise TypeError(f"counts: expected an integer array [N, P], got dtype {c.dtype}")
-    if c.size and (c.min() < 0 or c.max() > INT32_MAX):
+    if c.size and (c.min() < -INT32_MAX - 1 or c.max() > INT32_MAX):
         raise ValueError(f"counts: expected values in [0, K], got {c.min()}..{c.max()}")
     return c
 
