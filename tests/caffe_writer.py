@@ -5,6 +5,7 @@ numbers, and works out blob shapes from the prototxt with its own small scan, so
 the converter's planning or reading cannot be mirrored here. OpenCV's Caffe importer reads the
 same files in the parity tests.
 """
+
 from __future__ import annotations
 
 import re
@@ -112,7 +113,7 @@ def _layer_blocks(text: str) -> list[str]:
             elif text[i] == "}":
                 depth -= 1
                 if depth == 0:
-                    blocks.append(text[m.end():i])
+                    blocks.append(text[m.end() : i])
                     break
     return blocks
 
@@ -166,6 +167,7 @@ def random_layers(prototxt, seed: int = 0):
 
 def shrink_prototxt(src, dst, factor: int = 8, keep_below: int = 64) -> Path:
     """Copies a prototxt with every num_output >= keep_below divided by factor (output widths kept)."""
+
     def repl(m):
         n = int(m.group(1))
         return f"num_output: {max(1, n // factor) if n >= keep_below else n}"
@@ -197,9 +199,11 @@ layer { name: "cat" type: "Concat" bottom: "pool" bottom: "pool" top: "cat" conc
 def small_net_weights(seed: int = 0):
     """(name, type, [arrays]) for SMALL_NET's parametrised layers."""
     rng = np.random.default_rng(seed)
-    return [("c1", "Convolution", [rng.standard_normal((4, 3, 3, 3)).astype(np.float32), np.zeros(4, np.float32)]),
-            ("p1", "PReLU", [np.float32([0.25])]),
-            ("c2", "Convolution", [rng.standard_normal((4, 2, 3, 1)).astype(np.float32), np.ones(4, np.float32)])]
+    return [
+        ("c1", "Convolution", [rng.standard_normal((4, 3, 3, 3)).astype(np.float32), np.zeros(4, np.float32)]),
+        ("p1", "PReLU", [np.float32([0.25])]),
+        ("c2", "Convolution", [rng.standard_normal((4, 2, 3, 1)).astype(np.float32), np.ones(4, np.float32)]),
+    ]
 
 
 def write_seed_corpus(folder, prototxts=()) -> list[Path]:
@@ -215,8 +219,13 @@ def write_seed_corpus(folder, prototxts=()) -> list[Path]:
         out[-1].write_text(Path(p).read_text())
     layers = small_net_weights()
     v1_layers = [l for l in layers if l[1] in V1_TYPE_ENUM]
-    variants = {"packed": dict(), "unpacked": dict(packed=False), "legacy": dict(legacy=True),
-                "double": dict(double=True), "double_unpacked": dict(double=True, packed=False)}
+    variants = {
+        "packed": dict(),
+        "unpacked": dict(packed=False),
+        "legacy": dict(legacy=True),
+        "double": dict(double=True),
+        "double_unpacked": dict(double=True, packed=False),
+    }
     for name, opts in variants.items():
         out.append(write_caffemodel(folder / "caffemodel" / f"{name}.caffemodel", layers, **opts))
     out.append(write_caffemodel(folder / "caffemodel" / "v1.caffemodel", v1_layers, v1=True))

@@ -204,8 +204,8 @@ class WorkerPool {
 
 ParallelFor thread_parallel_for(int threads) {
   if (threads < 0 || threads > kMaxThreads)
-    throw InvalidArgument(expected_got("threads", "0.." + std::to_string(kMaxThreads) + " (0 = all cores)",
-                                       std::to_string(threads)));
+    throw InvalidArgument(
+        expected_got("threads", "0.." + std::to_string(kMaxThreads) + " (0 = all cores)", std::to_string(threads)));
   const int hw = static_cast<int>(std::thread::hardware_concurrency());
   const int max_threads = threads > 0 ? threads : std::min(kMaxThreads, std::max(1, hw));
   return guarded_parallel_for([max_threads](int64_t n, int64_t cost_per_unit, const RangeFn& fn) {
@@ -215,17 +215,16 @@ ParallelFor thread_parallel_for(int threads) {
     const int64_t min_cost_per_thread = 20000;
     const int64_t per_unit = std::max<int64_t>(cost_per_unit, 1);
     const int64_t total = per_unit > INT64_MAX / n ? INT64_MAX : n * per_unit;
-    int64_t t = std::min<int64_t>({static_cast<int64_t>(max_threads), n,
-                                   std::max<int64_t>(1, total / min_cost_per_thread)});
+    int64_t t =
+        std::min<int64_t>({static_cast<int64_t>(max_threads), n, std::max<int64_t>(1, total / min_cost_per_thread)});
     if (t <= 1 || WorkerPool::in_task()) {
       fn(0, n);
       return;
     }
     const int64_t chunk = (n + t - 1) / t;
     const int64_t chunks = (n + chunk - 1) / chunk;
-    WorkerPool::get().run(chunks, static_cast<int>(chunks - 1), [&](int64_t i) {
-      fn(i * chunk, std::min(n, (i + 1) * chunk));
-    });
+    WorkerPool::get().run(chunks, static_cast<int>(chunks - 1),
+                          [&](int64_t i) { fn(i * chunk, std::min(n, (i + 1) * chunk)); });
   });
 }
 
