@@ -1,4 +1,5 @@
 """Shared start-up of the fuzz harnesses: import paths, and atheris' libFuzzer main loop."""
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@ or raise ConversionError; weights that pass check_weights must convert to Tensor
 
 Run: python fuzz/fuzz_caffemodel.py [libFuzzer options] CORPUS_DIR [SEED_DIR] (see fuzz/README.md).
 """
+
 from __future__ import annotations
 
 import os

@@ -7,6 +7,7 @@ Run: python fuzz/fuzz_numpy_ops.py [libFuzzer options] CORPUS_DIR [SEED_DIR] (se
 Coverage is Python-level (the C++ core is not instrumented); the sanitizer builds of tests/cpp cover
 the native side.
 """
+
 from __future__ import annotations
 
 import _harness  # noqa: F401  (paths)
@@ -60,7 +61,7 @@ def test_one_input(data: bytes) -> None:
         hh, ww = max(h, 2), max(w, 2)
         scales = [_maps(body, (1, hh, ww, 57))]
         if op == 3:
-            scales.append(_maps(body[4 * hh * ww * 57:], (1, max(2, hh // 2), max(2, ww // 2), 57)))
+            scales.append(_maps(body[4 * hh * ww * 57 :], (1, max(2, hh // 2), max(2, ww // 2), 57)))
         ratios = [1.0, 0.5][: len(scales)]
         kw = dict(scale_ratios=ratios, openpose_build=build, nms_threshold=(flags >> 1) / 127.0)
         fast = numpy_ops.net_output_to_people(scales, fast=True, **kw)

@@ -3,6 +3,7 @@ plan, or raise ConversionError; nothing else may escape, hang or grow memory.
 
 Run: python fuzz/fuzz_prototxt.py [libFuzzer options] CORPUS_DIR [SEED_DIR] (see fuzz/README.md).
 """
+
 from __future__ import annotations
 
 import _harness  # noqa: F401  (paths)

@@ -4,6 +4,7 @@ OUT_DIR/prototxt and OUT_DIR/caffemodel come from the tests' own Caffe writer (t
 a small network in every encoding the reader accepts, plus OpenPose's prototxts when ../shared is
 beside the checkout); OUT_DIR/numpy holds a few inputs of the numpy-ops harness.
 """
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ layer, the parameter, the allowed range and the value.
 Cases that used to hang run in a child process with a time and address-space limit, so that a
 regression fails the test instead of hanging the suite.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -15,10 +16,11 @@ import tracemalloc
 import numpy as np
 import pytest
 
-import caffe_writer as cw
 from tfpose.convert import ConversionError, read_caffemodel
 from tfpose.convert.caffe_proto import MAX_NESTING, parse_prototxt_text, parse_text
 from tfpose.convert.caffe_to_tf import PARAM_RANGES, plan_network
+
+import caffe_writer as cw
 
 # A hang is a test failure, not a stuck suite: generous for a loaded machine, far below "forever".
 HANG_SECONDS = 120
@@ -104,22 +106,25 @@ def test_many_short_runs_read_in_linear_time(tmp_path):
     assert large < 24 * small, f"4k runs {small:.3f} s, 32k runs {large:.3f} s"
 
 
-@pytest.mark.parametrize("content, match", [
-    # A length beyond the file.
-    (cw.key(cw.NET_LAYER, 2) + cw.varint(1 << 40), "claims 1099511627776 bytes but only 0 remain"),
-    # A varint beyond 64 bits.
-    (cw.key(cw.NET_NAME, 0) + b"\xff" * 9 + b"\x7f", "exceeds 64 bits"),
-    # A shape of more axes than Caffe allows, packed and unpacked.
-    (_layer_with_blob_body(cw.length_delimited(cw.BLOB_SHAPE, cw.length_delimited(1, b"\x01" * 40))),
-     "more than 32 packed values"),
-    (_layer_with_blob_body(cw.length_delimited(cw.BLOB_SHAPE, (cw.key(1, 0) + b"\x01") * 33)),
-     "more than 32 axes"),
-    # A dimension that is negative as Caffe's int64.
-    (_layer_with_blob_body(cw.length_delimited(cw.BLOB_SHAPE, cw.key(1, 0) + cw.varint(1 << 63))),
-     "beyond int64"),
-    # Packed float data whose length is not a multiple of 4.
-    (_layer_with_blob_body(cw.length_delimited(cw.BLOB_DATA, b"\x00" * 7)), "not a multiple of 4"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        # A length beyond the file.
+        (cw.key(cw.NET_LAYER, 2) + cw.varint(1 << 40), "claims 1099511627776 bytes but only 0 remain"),
+        # A varint beyond 64 bits.
+        (cw.key(cw.NET_NAME, 0) + b"\xff" * 9 + b"\x7f", "exceeds 64 bits"),
+        # A shape of more axes than Caffe allows, packed and unpacked.
+        (
+            _layer_with_blob_body(cw.length_delimited(cw.BLOB_SHAPE, cw.length_delimited(1, b"\x01" * 40))),
+            "more than 32 packed values",
+        ),
+        (_layer_with_blob_body(cw.length_delimited(cw.BLOB_SHAPE, (cw.key(1, 0) + b"\x01") * 33)), "more than 32 axes"),
+        # A dimension that is negative as Caffe's int64.
+        (_layer_with_blob_body(cw.length_delimited(cw.BLOB_SHAPE, cw.key(1, 0) + cw.varint(1 << 63))), "beyond int64"),
+        # Packed float data whose length is not a multiple of 4.
+        (_layer_with_blob_body(cw.length_delimited(cw.BLOB_DATA, b"\x00" * 7)), "not a multiple of 4"),
+    ],
+)
 def test_declared_sizes_checked_before_use(tmp_path, content, match):
     path = tmp_path / "bad.caffemodel"
     path.write_bytes(content)
@@ -202,25 +207,28 @@ def test_good_parameters_plan():
     assert [pl.layer.name for pl in plan.layers] == ["conv", "relu", "pool"]
 
 
-@pytest.mark.parametrize("layer, parts, param, value", [
-    ("pool", dict(pool="kernel_size: 2 stride: 0"), "pooling_param.stride", "0"),
-    ("pool", dict(pool="kernel_size: 2 stride: -1"), "pooling_param.stride", "-1"),
-    ("pool", dict(pool=f"kernel_size: 2 stride: {BIG}"), "pooling_param.stride", str(BIG)),
-    ("pool", dict(pool="kernel_size: 0"), "pooling_param.kernel_size", "0"),
-    ("pool", dict(pool=f"kernel_size: {BIG}"), "pooling_param.kernel_size", str(BIG)),
-    ("pool", dict(pool="kernel_h: 2 kernel_w: -3"), "pooling_param.kernel_size", r"\(2, -3\)"),
-    ("pool", dict(pool="kernel_size: 2 pad: -1"), "pooling_param.pad", "-1"),
-    ("conv", dict(conv=f"kernel_size: {BIG}"), "convolution_param.kernel_size", str(BIG)),
-    ("conv", dict(conv="kernel_size: 3 stride: 0"), "convolution_param.stride", "0"),
-    ("conv", dict(conv=f"kernel_size: 3 stride: {1 << 40}"), "convolution_param.stride", str(1 << 40)),
-    ("conv", dict(conv="kernel_size: 3 pad: -2"), "convolution_param.pad", "-2"),
-    ("conv", dict(conv="kernel_size: 3 pad: 100000000"), "convolution_param.pad", "100000000"),
-    ("conv", dict(conv="kernel_size: 3 dilation: 0"), "convolution_param.dilation", "0"),
-    ("conv", dict(conv="kernel_size: 3 dilation: 5000"), "convolution_param.dilation", "5000"),
-    ("relu", dict(relu="relu_param { negative_slope: nan }"), "relu_param.negative_slope", "nan"),
-    ("relu", dict(relu="relu_param { negative_slope: inf }"), "relu_param.negative_slope", "inf"),
-    ("relu", dict(relu="relu_param { negative_slope: 1e999 }"), "relu_param.negative_slope", "inf"),
-])
+@pytest.mark.parametrize(
+    "layer, parts, param, value",
+    [
+        ("pool", dict(pool="kernel_size: 2 stride: 0"), "pooling_param.stride", "0"),
+        ("pool", dict(pool="kernel_size: 2 stride: -1"), "pooling_param.stride", "-1"),
+        ("pool", dict(pool=f"kernel_size: 2 stride: {BIG}"), "pooling_param.stride", str(BIG)),
+        ("pool", dict(pool="kernel_size: 0"), "pooling_param.kernel_size", "0"),
+        ("pool", dict(pool=f"kernel_size: {BIG}"), "pooling_param.kernel_size", str(BIG)),
+        ("pool", dict(pool="kernel_h: 2 kernel_w: -3"), "pooling_param.kernel_size", r"\(2, -3\)"),
+        ("pool", dict(pool="kernel_size: 2 pad: -1"), "pooling_param.pad", "-1"),
+        ("conv", dict(conv=f"kernel_size: {BIG}"), "convolution_param.kernel_size", str(BIG)),
+        ("conv", dict(conv="kernel_size: 3 stride: 0"), "convolution_param.stride", "0"),
+        ("conv", dict(conv=f"kernel_size: 3 stride: {1 << 40}"), "convolution_param.stride", str(1 << 40)),
+        ("conv", dict(conv="kernel_size: 3 pad: -2"), "convolution_param.pad", "-2"),
+        ("conv", dict(conv="kernel_size: 3 pad: 100000000"), "convolution_param.pad", "100000000"),
+        ("conv", dict(conv="kernel_size: 3 dilation: 0"), "convolution_param.dilation", "0"),
+        ("conv", dict(conv="kernel_size: 3 dilation: 5000"), "convolution_param.dilation", "5000"),
+        ("relu", dict(relu="relu_param { negative_slope: nan }"), "relu_param.negative_slope", "nan"),
+        ("relu", dict(relu="relu_param { negative_slope: inf }"), "relu_param.negative_slope", "inf"),
+        ("relu", dict(relu="relu_param { negative_slope: 1e999 }"), "relu_param.negative_slope", "inf"),
+    ],
+)
 def test_out_of_range_parameters(layer, parts, param, value):
     with pytest.raises(ConversionError) as info:
         _plan(**parts)
@@ -235,8 +243,11 @@ def test_num_output_range():
     lo, hi = PARAM_RANGES["num_output"]
     for bad in (0, -3, hi + 1, BIG):
         text = NET.format(**GOOD).replace("num_output: 8", f"num_output: {bad}")
-        with pytest.raises(ConversionError, match=rf"layer 'conv': convolution_param.num_output out of range: "
-                                                  rf"expected {lo}..{hi}, got {bad}$"):
+        with pytest.raises(
+            ConversionError,
+            match=rf"layer 'conv': convolution_param.num_output out of range: "
+            rf"expected {lo}..{hi}, got {bad}$",
+        ):
             plan_network(parse_prototxt_text(text))
 
 

@@ -5,6 +5,7 @@ int32 and on odd arguments; fast == dense inside TensorFlow too.
 TensorFlow runs kernels with denormals flushed to zero (FTZ/DAZ); the core sets IEEE mode in every
 parallel range and kernel, so these comparisons would fail without it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +26,9 @@ def _same(a, b):
     for x, y in zip(a, b):
         x, y = np.asarray(x), np.asarray(y)
         assert x.shape == y.shape and x.dtype == y.dtype
-        assert np.array_equal(x.view(np.uint32) if x.dtype == np.float32 else x,
-                              y.view(np.uint32) if y.dtype == np.float32 else y), "results differ bit-wise"
+        assert np.array_equal(
+            x.view(np.uint32) if x.dtype == np.float32 else x, y.view(np.uint32) if y.dtype == np.float32 else y
+        ), "results differ bit-wise"
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +62,9 @@ def _thresholds(name):
     return dict(nms_threshold=0.0, inter_threshold=0.0) if name in ("denormal maps", "denormal pafs") else {}
 
 
-@pytest.mark.parametrize("which", ["denormal maps", "denormal pafs", "denormal background", "nan inf huge",
-                                   "huge pafs"])
+@pytest.mark.parametrize(
+    "which", ["denormal maps", "denormal pafs", "denormal background", "nan inf huge", "huge pafs"]
+)
 def test_pipeline_numpy_eager_function_fast_dense_agree(net, which):
     x = _variants(net)[which]
     th = _thresholds(which)

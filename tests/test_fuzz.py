@@ -2,6 +2,7 @@
 each replays its seed corpus (written by tests/caffe_writer.py) and mutates it for a few hundred
 inputs, with libFuzzer's per-input timeout and memory limit. A harness failure (an exception other
 than the allowed ones, a hang, memory growth) fails the test with libFuzzer's report."""
+
 from __future__ import annotations
 
 import subprocess
@@ -14,8 +15,11 @@ from conftest import REPO
 
 pytest.importorskip("atheris")
 
-RUNS = {"fuzz_prototxt.py": ("prototxt", 300), "fuzz_caffemodel.py": ("caffemodel", 1500),
-        "fuzz_numpy_ops.py": ("numpy", 150)}
+RUNS = {
+    "fuzz_prototxt.py": ("prototxt", 300),
+    "fuzz_caffemodel.py": ("caffemodel", 1500),
+    "fuzz_numpy_ops.py": ("numpy", 150),
+}
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +35,22 @@ def test_short_fuzz_run(harness, seeds, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     proc = subprocess.run(
-        [sys.executable, str(REPO / "fuzz" / harness), f"-runs={runs}", "-seed=1", "-timeout=30",
-         "-rss_limit_mb=2048", "-max_len=4096", f"-artifact_prefix={tmp_path}/", str(corpus), str(seeds / kind)],
-        capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            str(REPO / "fuzz" / harness),
+            f"-runs={runs}",
+            "-seed=1",
+            "-timeout=30",
+            "-rss_limit_mb=2048",
+            "-max_len=4096",
+            f"-artifact_prefix={tmp_path}/",
+            str(corpus),
+            str(seeds / kind),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     report = proc.stderr[-3000:]
     assert proc.returncode == 0, report
     assert f"Done {runs} runs" in proc.stderr, report

@@ -4,6 +4,7 @@ daemon threads, and caps on the threads and memory that callers can make the cor
 Children and exiting interpreters run as separate processes with time limits, so a deadlock or an
 abort fails the test instead of hanging the suite.
 """
+
 from __future__ import annotations
 
 import os
@@ -110,9 +111,15 @@ def test_exit_with_busy_daemon_threads(tmp_path):
     runs, parallel = 100, 4
     results = []
     for first in range(0, runs, parallel):
-        procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path / "net.npy"), f"{0.05 * (i % 4)}"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for i in range(first, min(runs, first + parallel))]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, str(script), str(tmp_path / "net.npy"), f"{0.05 * (i % 4)}"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(first, min(runs, first + parallel))
+        ]
         for p in procs:
             try:
                 _, err = p.communicate(timeout=CHILD_SECONDS)

@@ -65,9 +65,8 @@ void bind_pipeline(py::module_& m) {
         py::array_t<int32_t> counts({n, parts});
         float* pk = peaks.mutable_data();
         int32_t* cn = counts.mutable_data();
-        without_gil([&] {
-          tfpose::fast_nms(scales, n, c, H, W, parts, params, pk, cn, tfpose::thread_parallel_for(threads));
-        });
+        without_gil(
+            [&] { tfpose::fast_nms(scales, n, c, H, W, parts, params, pk, cn, tfpose::thread_parallel_for(threads)); });
         return py::make_tuple(peaks, counts);
       },
       py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("target_hw"), py::arg("openpose_build"),
