@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import load_golden
+from helpers import load_golden
 
 tf = pytest.importorskip("tensorflow")
 from tfpose import numpy_ops, ops  # noqa: E402

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import load_golden
+from helpers import load_golden
 
 # Generous for a loaded 2-core machine; a child that deadlocked never finishes.
 CHILD_SECONDS = 120

@@ -83,7 +83,7 @@ std::vector<tfpose::People> people(const std::vector<float>& maps, int64_t h, in
   const tfpose::PoseModel& model = tfpose::get_pose_model("COCO_18");
   tfpose::PipelineParams params;
   params.fast = fast;
-  params.connect.build = build;
+  params.build = build;
   const std::vector<tfpose::ScaleMaps> scales{{maps.data(), h, w, 1.0}};
   return tfpose::net_output_to_people(scales, 1, model.num_channels(), 8 * h, 8 * w, 8 * h, 8 * w, model, params, pf);
 }

@@ -245,7 +245,7 @@ def plan_network(net: NetDef, output_layer: str | None = None) -> Plan:
             group = cp.int("group", 1)
             if group <= 0 or c_in % group or num_output % group:
                 raise ConversionError(
-                    "convolution_param.group must divide the input and output channels",
+                    "group must divide the input and output channels",
                     layer=layer.name,
                     expected=f"a divisor of {c_in} and {num_output}",
                     actual=group,
