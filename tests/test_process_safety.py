@@ -28,6 +28,7 @@ def _real_net_output():
     return g["net_outputs"][0], g["meta"]
 
 
+@pytest.mark.slow
 def test_fork_during_computation_every_child_finishes():
     """1,000 forks while two threads run the fast and dense paths (worker pool, plane pool, geometry
     cache all in use); each child runs the fast path itself and must give the parent's answer."""
@@ -101,6 +102,7 @@ EXIT_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_exit_with_busy_daemon_threads(tmp_path):
     """100 interpreters exit while 6 daemon threads are inside _core calls: every one returns 0
     (it used to abort with "terminate called without an active exception")."""
