@@ -175,3 +175,58 @@ def shrink_prototxt(src, dst, factor: int = 8, keep_below: int = 64) -> Path:
     text = re.sub(r"num_output:\s*(\d+)", repl, Path(src).read_text())
     Path(dst).write_text(text)
     return Path(dst)
+
+
+# ---------------------------------------------------------------------------------------------
+# A small network with every option the converter supports (fuzzing seeds, hostile-input tests)
+# ---------------------------------------------------------------------------------------------
+
+SMALL_NET = """
+name: "small"
+layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 3 dim: 16 dim: 16 } } }
+layer { name: "c1" type: "Convolution" bottom: "data" top: "c1"
+        convolution_param { num_output: 4 kernel_size: 3 pad: 1 } }
+layer { name: "p1" type: "PReLU" bottom: "c1" top: "c1" prelu_param { channel_shared: true } }
+layer { name: "c2" type: "Convolution" bottom: "c1" top: "c2"
+        convolution_param { num_output: 4 kernel_h: 3 kernel_w: 1 pad_h: 1 pad_w: 0 stride: 2 group: 2 } }
+layer { name: "r2" type: "ReLU" bottom: "c2" top: "c2" relu_param { negative_slope: 0.1 } }
+layer { name: "pool" type: "Pooling" bottom: "c2" top: "pool"
+        pooling_param { pool: MAX kernel_size: 3 stride: 2 pad: 1 } }
+layer { name: "cat" type: "Concat" bottom: "pool" bottom: "pool" top: "cat" concat_param { axis: 1 } }
+"""
+
+
+def small_net_weights(seed: int = 0):
+    """(name, type, [arrays]) for SMALL_NET's parametrised layers."""
+    rng = np.random.default_rng(seed)
+    return [
+        ("c1", "Convolution", [rng.standard_normal((4, 3, 3, 3)).astype(np.float32), np.zeros(4, np.float32)]),
+        ("p1", "PReLU", [np.float32([0.25])]),
+        ("c2", "Convolution", [rng.standard_normal((4, 2, 3, 1)).astype(np.float32), np.ones(4, np.float32)]),
+    ]
+
+
+def write_seed_corpus(folder, prototxts=()) -> list[Path]:
+    """Fuzzing seeds: SMALL_NET's prototxt (plus the given prototxt files) and its caffemodel in
+    every encoding the reader accepts (packed, unpacked, legacy shape, double, V1 layers)."""
+    folder = Path(folder)
+    (folder / "prototxt").mkdir(parents=True, exist_ok=True)
+    (folder / "caffemodel").mkdir(parents=True, exist_ok=True)
+    out = [folder / "prototxt" / "small.prototxt"]
+    out[0].write_text(SMALL_NET)
+    for p in prototxts:
+        out.append(folder / "prototxt" / Path(p).name)
+        out[-1].write_text(Path(p).read_text())
+    layers = small_net_weights()
+    v1_layers = [l for l in layers if l[1] in V1_TYPE_ENUM]
+    variants = {
+        "packed": dict(),
+        "unpacked": dict(packed=False),
+        "legacy": dict(legacy=True),
+        "double": dict(double=True),
+        "double_unpacked": dict(double=True, packed=False),
+    }
+    for name, opts in variants.items():
+        out.append(write_caffemodel(folder / "caffemodel" / f"{name}.caffemodel", layers, **opts))
+    out.append(write_caffemodel(folder / "caffemodel" / "v1.caffemodel", v1_layers, v1=True))
+    return out

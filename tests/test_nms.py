@@ -255,16 +255,16 @@ def test_nan_never_a_peak_and_suppresses_neighbours():
 
 def test_inf():
     x = np.zeros((1, 11, 11, 2), np.float32)
-    x[0, 5, 3, 0] = np.inf  # an +Inf peak: integer position, score +Inf
-    x[0, 5, 5, 0] = 0.5  # a finite peak with +Inf in its window: integer position too
+    x[0, 5, 3, 0] = np.inf  # never a peak (tfpose's rule for non-finite values)
+    x[0, 5, 5, 0] = 0.5  # a finite peak with +Inf in its window: integer position
     x[0, 5, 5, 1] = 3e38  # float32 overflow of the weight sum: integer position
     x[0, 5, 6, 1] = 2e38
     x[0, 2, 2, 1] = -np.inf  # never above the threshold, never blocks a neighbour
     x[0, 2, 3, 1] = 0.5
     for build in ("cpu", "cuda"):
         peaks, counts = numpy_ops.nms(x, offset=(0.5, 0.25), openpose_build=build)
-        assert counts.tolist() == [[2, 2]]
-        assert peaks[0, 0, :2].tolist() == [[3.5, 5.25, np.inf], [5.5, 5.25, 0.5]]
+        assert counts.tolist() == [[1, 2]]
+        assert peaks[0, 0, :2].tolist() == [[5.5, 5.25, 0.5], [0, 0, 0]]
         assert peaks[0, 1, :2].tolist() == [[3.5, 2.25, 0.5], [5.5, 5.25, np.float32(3e38)]]
         assert np.isfinite(peaks[..., :2]).all()
         _assert_same((peaks, counts), nms_ref(x, offset=(0.5, 0.25), openpose_build=build))

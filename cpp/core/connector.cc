@@ -359,34 +359,26 @@ std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, 
       throw InvalidArgument(
           expected_got("connect: scale[" + std::to_string(i) + "]", "a finite number > 0", num(scale[i])));
   }
-  // Everything the workers read is validated here: a worker thread must never throw.
+  // Everything the workers read is validated here, on the calling thread.
   check_connect_peaks(peaks, counts, n, p, k);
   const detail::PafScoreParams ps = paf_score_params(th, build, w, h);
   std::vector<People> out(static_cast<size_t>(n));
-  std::mutex err_mu;
-  std::exception_ptr err;
+  // An exception in a range (allocation failure) reaches the caller through the ParallelFor's guard.
   pf(n, 2000000, [&](int64_t b, int64_t e) {
-    try {
-      for (int64_t i = b; i < e; ++i) {
-        const float* img = maps + i * h * w * c;
-        const float* pk = peaks + i * p * k * 3;
-        auto score = [&](int l, int ia, int ib) {
-          const float* pa = pk + (model.pairs[l][0] * k + ia) * 3;
-          const float* pb = pk + (model.pairs[l][1] * k + ib) * 3;
-          const detail::StridedPafSampler sampler{img + model.paf_channel(l, 0), img + model.paf_channel(l, 1), w * c,
-                                                  c};
-          return detail::paf_line_score(pa[0], pa[1], pb[0], pb[1], static_cast<int>(w), static_cast<int>(h), ps,
-                                        sampler);
-        };
-        out[static_cast<size_t>(i)] =
-            assemble_people(model, th, build, pk, counts + i * p, k, scale[num_scale == 1 ? 0 : i], score);
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(err_mu);
-      if (!err) err = std::current_exception();
+    for (int64_t i = b; i < e; ++i) {
+      const float* img = maps + i * h * w * c;
+      const float* pk = peaks + i * p * k * 3;
+      auto score = [&](int l, int ia, int ib) {
+        const float* pa = pk + (model.pairs[l][0] * k + ia) * 3;
+        const float* pb = pk + (model.pairs[l][1] * k + ib) * 3;
+        const detail::StridedPafSampler sampler{img + model.paf_channel(l, 0), img + model.paf_channel(l, 1), w * c, c};
+        return detail::paf_line_score(pa[0], pa[1], pb[0], pb[1], static_cast<int>(w), static_cast<int>(h), ps,
+                                      sampler);
+      };
+      out[static_cast<size_t>(i)] =
+          assemble_people(model, th, build, pk, counts + i * p, k, scale[num_scale == 1 ? 0 : i], score);
     }
   });
-  if (err) std::rethrow_exception(err);
   return out;
 }
 

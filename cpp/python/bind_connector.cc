@@ -58,12 +58,11 @@ void bind_connector(py::module_& m) {
         tfpose::check_connect_shapes(ms[0], ms[1], ms[2], ms[3], ps[0], ps[1], ps[2], counts.shape(0), counts.shape(1),
                                      scale.size(), pm);
         std::vector<tfpose::People> people;
-        {
-          py::gil_scoped_release release;
+        without_gil([&] {
           people =
               tfpose::connect(maps.data(), ms[0], ms[1], ms[2], ms[3], peaks.data(), counts.data(), ps[1], ps[2],
                               scale.data(), scale.size(), pm, thresholds, build, tfpose::thread_parallel_for(threads));
-        }
+        });
         return people_to_arrays(people, ms[0], ps[1]);
       },
       py::arg("maps"), py::arg("peaks"), py::arg("counts"), py::arg("scale"), py::arg("model"),

@@ -135,10 +135,11 @@ void bind_cuda(py::module_& m) {
         check_shape(o, {s[0], s[3], 3}, "cuda_maximum: out");
         tfpose::check_maximum_args(s[0], s[1], s[2], s[3]);
         DeviceGuard guard({&in, &o});
-        py::gil_scoped_release release;
-        check_launch(tfpose::cuda::maximum(static_cast<const float*>(in.ptr), s[0], s[1], s[2], s[3],
-                                           static_cast<float*>(o.ptr), reinterpret_cast<void*>(stream)),
-                     "cuda_maximum");
+        without_gil([&] {
+          check_launch(tfpose::cuda::maximum(static_cast<const float*>(in.ptr), s[0], s[1], s[2], s[3],
+                                             static_cast<float*>(o.ptr), reinterpret_cast<void*>(stream)),
+                       "cuda_maximum");
+        });
       },
       py::arg("heatmaps"), py::arg("out"), py::arg("stream") = 0,
       "heatmaps [N,H,W,C] float32 device array -> out [N,C,3] (caller-allocated device array).");
@@ -181,10 +182,11 @@ void bind_cuda(py::module_& m) {
         std::vector<const DeviceArray*> all{&o};
         for (const DeviceArray& a : ins) all.push_back(&a);
         DeviceGuard guard(all);
-        py::gil_scoped_release release;
-        check_launch(tfpose::cuda::resize_and_merge(scales, n, c, H, W, build, static_cast<float*>(o.ptr),
-                                                    reinterpret_cast<void*>(stream)),
-                     "cuda_resize_and_merge");
+        without_gil([&] {
+          check_launch(tfpose::cuda::resize_and_merge(scales, n, c, H, W, build, static_cast<float*>(o.ptr),
+                                                      reinterpret_cast<void*>(stream)),
+                       "cuda_resize_and_merge");
+        });
       },
       py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("out"), py::arg("openpose_build") = "cpu",
       py::arg("stream") = 0,
@@ -205,11 +207,12 @@ void bind_cuda(py::module_& m) {
         check_shape(pk, {s[0], s[3], max_peaks, 3}, "cuda_nms: peaks");
         check_shape(cn, {s[0], s[3]}, "cuda_nms: counts");
         DeviceGuard guard({&in, &pk, &cn});
-        py::gil_scoped_release release;
-        check_launch(tfpose::cuda::nms(static_cast<const float*>(in.ptr), s[0], s[1], s[2], s[3], params,
-                                       static_cast<float*>(pk.ptr), static_cast<int32_t*>(cn.ptr),
-                                       reinterpret_cast<void*>(stream)),
-                     "cuda_nms");
+        without_gil([&] {
+          check_launch(tfpose::cuda::nms(static_cast<const float*>(in.ptr), s[0], s[1], s[2], s[3], params,
+                                         static_cast<float*>(pk.ptr), static_cast<int32_t*>(cn.ptr),
+                                         reinterpret_cast<void*>(stream)),
+                       "cuda_nms");
+        });
       },
       py::arg("heatmaps"), py::arg("threshold"), py::arg("max_peaks"), py::arg("offset_x"), py::arg("offset_y"),
       py::arg("openpose_build"), py::arg("peaks"), py::arg("counts"), py::arg("stream") = 0,
@@ -241,12 +244,13 @@ void bind_cuda(py::module_& m) {
         const auto params =
             tfpose::paf_score_params(tfpose::resolve_thresholds(pm, thresholds), build, ms[2], ms[1]);  // (W, H)
         DeviceGuard guard({&mp, &pk, &cn, &o});
-        py::gil_scoped_release release;
-        check_launch(
-            tfpose::cuda::paf_scores(static_cast<const float*>(mp.ptr), ms[0], ms[1], ms[2], ms[3],
-                                     static_cast<const float*>(pk.ptr), static_cast<const int32_t*>(cn.ptr), ps[1],
-                                     ps[2], limbs, params, static_cast<float*>(o.ptr), reinterpret_cast<void*>(stream)),
-            "cuda_paf_scores");
+        without_gil([&] {
+          check_launch(tfpose::cuda::paf_scores(static_cast<const float*>(mp.ptr), ms[0], ms[1], ms[2], ms[3],
+                                                static_cast<const float*>(pk.ptr), static_cast<const int32_t*>(cn.ptr),
+                                                ps[1], ps[2], limbs, params, static_cast<float*>(o.ptr),
+                                                reinterpret_cast<void*>(stream)),
+                       "cuda_paf_scores");
+        });
       },
       py::arg("maps"), py::arg("peaks"), py::arg("counts"), py::arg("model"), py::arg("openpose_build"),
       py::arg("thresholds"), py::arg("out"), py::arg("stream") = 0,

@@ -12,10 +12,7 @@ void bind_maximum(py::module_& m) {
         py::array_t<float> out({s[0], s[3], int64_t{3}});
         const float* in = heatmaps.data();
         float* o = out.mutable_data();
-        {
-          py::gil_scoped_release release;
-          tfpose::maximum(in, s[0], s[1], s[2], s[3], o, tfpose::thread_parallel_for(threads));
-        }
+        without_gil([&] { tfpose::maximum(in, s[0], s[1], s[2], s[3], o, tfpose::thread_parallel_for(threads)); });
         return out;
       },
       py::arg("heatmaps"), py::arg("threads") = 0,

@@ -17,10 +17,8 @@ void bind_nms(py::module_& m) {
         const float* in = heatmaps.data();
         float* pk = peaks.mutable_data();
         int32_t* cn = counts.mutable_data();
-        {
-          py::gil_scoped_release release;
-          tfpose::nms(in, s[0], s[1], s[2], s[3], params, pk, cn, tfpose::thread_parallel_for(threads));
-        }
+        without_gil(
+            [&] { tfpose::nms(in, s[0], s[1], s[2], s[3], params, pk, cn, tfpose::thread_parallel_for(threads)); });
         return py::make_tuple(peaks, counts);
       },
       py::arg("heatmaps"), py::arg("threshold"), py::arg("max_peaks"), py::arg("offset_x"), py::arg("offset_y"),

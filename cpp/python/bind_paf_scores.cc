@@ -35,11 +35,10 @@ void bind_paf_scores(py::module_& m) {
         const float* pk = peaks.data();
         const int32_t* cn = counts.data();
         float* o = out.mutable_data();
-        {
-          py::gil_scoped_release release;
+        without_gil([&] {
           tfpose::paf_score_table(mp, ms[0], ms[1], ms[2], ms[3], pk, cn, ps[1], ps[2], limbs, params, o,
                                   tfpose::thread_parallel_for(threads));
-        }
+        });
         return out;
       },
       py::arg("maps"), py::arg("peaks"), py::arg("counts"), py::arg("model") = "COCO_18",

@@ -36,11 +36,10 @@ void bind_pipeline(py::module_& m) {
         const std::vector<tfpose::ScaleMaps> scales =
             scale_maps(net_outputs, scale_ratios, "net_output_to_people", &n, &c);
         std::vector<tfpose::People> people;
-        {
-          py::gil_scoped_release release;
+        without_gil([&] {
           people = tfpose::net_output_to_people(scales, n, c, net_input_hw[0], net_input_hw[1], image_hw[0],
                                                 image_hw[1], pm, params, tfpose::thread_parallel_for(threads));
-        }
+        });
         return people_to_arrays(people, n, pm.num_parts());
       },
       py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("net_input_hw"), py::arg("image_hw"), py::arg("model"),
@@ -66,10 +65,8 @@ void bind_pipeline(py::module_& m) {
         py::array_t<int32_t> counts({n, parts});
         float* pk = peaks.mutable_data();
         int32_t* cn = counts.mutable_data();
-        {
-          py::gil_scoped_release release;
-          tfpose::fast_nms(scales, n, c, H, W, parts, params, pk, cn, tfpose::thread_parallel_for(threads));
-        }
+        without_gil(
+            [&] { tfpose::fast_nms(scales, n, c, H, W, parts, params, pk, cn, tfpose::thread_parallel_for(threads)); });
         return py::make_tuple(peaks, counts);
       },
       py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("target_hw"), py::arg("openpose_build"),

@@ -22,10 +22,8 @@ void bind_resize_and_merge(py::module_& m) {
         tfpose::check_resize_and_merge_args(scales, n, c, H, W, build);
         py::array_t<float> out({n, H, W, c});
         float* o = out.mutable_data();
-        {
-          py::gil_scoped_release release;
-          tfpose::resize_and_merge(scales, n, c, H, W, build, o, tfpose::thread_parallel_for(threads));
-        }
+        without_gil(
+            [&] { tfpose::resize_and_merge(scales, n, c, H, W, build, o, tfpose::thread_parallel_for(threads)); });
         return out;
       },
       py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("target_hw"), py::arg("openpose_build") = "cpu",

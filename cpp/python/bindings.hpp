@@ -4,10 +4,12 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <exception>
 #include <string>
 #include <vector>
 
 #include "tfpose/common.hpp"
+#include "tfpose/detail/denormals.hpp"
 #include "tfpose/nms.hpp"
 #include "tfpose/people.hpp"
 #include "tfpose/resize_and_merge.hpp"
@@ -33,6 +35,29 @@ tfpose::NmsParams nms_params(float threshold, int64_t max_peaks, float offset_x,
 // People of N images -> (keypoints [N, M, P, 3], scores [N, M], num_people [N]) numpy arrays
 // (tfpose::pack_people; defined in bind_connector.cc).
 py::tuple people_to_arrays(const std::vector<tfpose::People>& people, int64_t n, int64_t p);
+
+// Takes back the GIL released by PyEval_SaveThread. While the interpreter finalises, CPython ends
+// any thread that asks for the GIL (pthread_exit, a forced unwind); this thread then parks until the
+// process exits instead of unwinding through pybind11 and Python objects without the GIL.
+void retake_gil(PyThreadState* state);
+
+// Runs body() with the GIL released, then takes it back; body's exception is rethrown after that.
+// Used instead of py::gil_scoped_release, whose destructor takes the GIL back inside a noexcept
+// function: a daemon thread still computing when Python exits then aborts the whole process
+// ("terminate called without an active exception"). Also sets IEEE denormals for the whole call.
+template <typename Body>
+void without_gil(Body&& body) {
+  std::exception_ptr err;
+  PyThreadState* state = PyEval_SaveThread();
+  try {
+    tfpose::detail::ScopedKeepDenormals keep_denormals;
+    body();
+  } catch (...) {
+    err = std::current_exception();
+  }
+  retake_gil(state);
+  if (err) std::rethrow_exception(err);
+}
 
 void bind_common(py::module_& m);
 void bind_maximum(py::module_& m);

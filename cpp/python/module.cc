@@ -2,6 +2,9 @@
 // bind_<op>.cc; compute runs with the GIL released.
 #include "bindings.hpp"
 
+#include <cxxabi.h>
+#include <unistd.h>
+
 #include <sstream>
 
 namespace tfpose_py {
@@ -54,8 +57,22 @@ tfpose::NmsParams nms_params(float threshold, int64_t max_peaks, float offset_x,
   return params;
 }
 
+void retake_gil(PyThreadState* state) {
+  try {
+    PyEval_RestoreThread(state);
+  } catch (abi::__forced_unwind&) {
+    // The interpreter is finalising and CPython is ending this thread. Rethrowing would unwind
+    // through frames that release Python objects without the GIL (and, on some paths, through
+    // noexcept ones: std::terminate). This thread has nothing left to do: it sleeps until exit.
+    for (;;) pause();
+  }
+}
+
 void bind_common(py::module_& m) {
   py::register_exception<tfpose::InvalidArgument>(m, "InvalidArgument", PyExc_ValueError);
+  m.attr("MAX_THREADS") = tfpose::kMaxThreads;
+  m.attr("POOL_IDLE_SECONDS") = tfpose::kPoolIdleSeconds;
+  m.attr("POOL_MAX_BYTES") = tfpose::kPoolMaxBytes;
   // Limits and names the Python argument checks (tfpose/_args.py) read instead of restating.
   m.attr("MAX_PEAKS_LIMIT") = tfpose::kMaxPeaksLimit;
   m.attr("OPENPOSE_BUILDS") = py::make_tuple(tfpose::openpose_build_name(tfpose::OpenposeBuild::kCpu),

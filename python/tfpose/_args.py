@@ -60,11 +60,36 @@ def check_pair(value: Any, name: str, kind: type, what: str) -> tuple:
     return tuple(out)
 
 
+# Sizes and counts cross into the ops as int32 (TensorFlow's shape tensors and attributes): a larger
+# value is an error at every entry point, never wrapped.
+INT32_MAX = 2**31 - 1
+
+
 def check_size(value: Any, name: str) -> tuple[int, int]:
     h, w = check_pair(value, name, int, "(H, W)")
-    if h <= 0 or w <= 0:
-        raise ValueError(f"{name}: expected positive (H, W), got ({h}, {w})")
+    if not (0 < h <= INT32_MAX and 0 < w <= INT32_MAX):
+        raise ValueError(f"{name}: expected positive (H, W) below 2^31, got ({h}, {w})")
     return h, w
+
+
+def check_model(model: Any) -> str:
+    """A pose model name (the names are checked by the core, which owns the table)."""
+    if not isinstance(model, str):
+        raise TypeError(f"model: expected a model name (str), got {model!r}")
+    return model
+
+
+def check_counts(counts: Any):
+    """Peak counts [N, P] given as an array (not a tensor): integers that fit int32 (so that none can
+    wrap), as a numpy array; the core then checks each against [0, K] and names the first bad one."""
+    import numpy as np
+
+    c = np.asarray(counts)
+    if not np.issubdtype(c.dtype, np.integer):
+        raise TypeError(f"counts: expected an integer array [N, P], got dtype {c.dtype}")
+    if c.size and (c.min() < -INT32_MAX - 1 or c.max() > INT32_MAX):
+        raise ValueError(f"counts: expected values in [0, K], got {c.min()}..{c.max()}")
+    return c
 
 
 def check_scale_ratios(scale_ratios: Any, num_scales: int, openpose_build: str) -> tuple:
@@ -98,8 +123,8 @@ def check_thresholds(thresholds: dict) -> dict:
         if value is None:
             continue
         if name == "min_subset_cnt":
-            if isinstance(value, bool) or int(value) != value or int(value) < 0:
-                raise ValueError(f"min_subset_cnt: expected a non-negative int, got {value!r}")
+            if isinstance(value, bool) or int(value) != value or not 0 <= int(value) <= INT32_MAX:
+                raise ValueError(f"min_subset_cnt: expected a non-negative int below 2^31, got {value!r}")
             out[name] = int(value)
         elif name == "min_subset_score":
             v = float(value)
@@ -119,11 +144,13 @@ def threshold_values(thresholds: dict) -> dict:
 
 
 def check_threads(value: Any) -> int:
-    """Worker threads of a numpy entry point: an int >= 0, 0 = all cores."""
+    """Worker threads of a numpy entry point: an int in 0..MAX_THREADS (the core's cap), 0 = all cores."""
+    from tfpose._core import MAX_THREADS
+
     if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise TypeError(f"threads: expected an int >= 0 (0 = all cores), got {value!r}")
-    if int(value) < 0:
-        raise ValueError(f"threads: expected an int >= 0 (0 = all cores), got {int(value)}")
+        raise TypeError(f"threads: expected an int in 0..{MAX_THREADS} (0 = all cores), got {value!r}")
+    if not 0 <= int(value) <= MAX_THREADS:
+        raise ValueError(f"threads: expected 0..{MAX_THREADS} (0 = all cores), got {int(value)}")
     return int(value)
 
 

@@ -46,7 +46,7 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_bui
     openpose_build: "cpu" (ring rule with >= near the border) or "cuda" (strict, no border peaks).
     threads: worker threads, 0 = all cores.
     Returns (peaks [N, P, K, 3] float32 (x, y, score), counts [N, P] int32); rows past a part's count
-    are 0. NaN is never a peak; an +Inf peak is reported at its integer position with score +Inf.
+    are 0. NaN and +-Inf are never peaks (non-finite values: see README, "Non-finite and denormal values").
     """
     _args.check_openpose_build(openpose_build)
     threshold = _args.check_threshold(threshold)
@@ -83,12 +83,6 @@ def _thresholds(thresholds: dict):
     return _core.ConnectThresholds(**_args.threshold_values(thresholds))
 
 
-def _model_name(model) -> str:
-    if not isinstance(model, str):
-        raise TypeError(f"model: expected a model name (str), got {model!r}")
-    return model
-
-
 def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu", threads: int = 0, **thresholds):
     """OpenPose's body-part connector (spec §7) on numpy arrays.
 
@@ -98,17 +92,13 @@ def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu
     openpose_build: "cpu" (per-limb assembly) or "cuda" (global greedy assembly).
     thresholds: nms_threshold, inter_min_above_threshold, inter_threshold, min_subset_cnt,
         min_subset_score; None or absent = OpenPose's default for the model.
-    A NaN PAF sample counts as failing the per-sample threshold; non-finite peaks are an error.
+    A NaN or +-Inf PAF sample counts as failing the per-sample threshold; non-finite peaks are an error.
     Returns (keypoints [N, M, P, 3], scores [N, M], num_people [N] int32); M = most people in the
     batch, rows past num_people are zero; people are in OpenPose's order.
     """
     _args.check_openpose_build(openpose_build)
     th = _thresholds(thresholds)
-    c = np.asarray(counts)
-    if not np.issubdtype(c.dtype, np.integer):
-        raise TypeError(f"counts: expected an integer array [N, P], got dtype {c.dtype}")
-    if c.size and (c.min() < np.iinfo(np.int32).min or c.max() > np.iinfo(np.int32).max):
-        raise ValueError(f"counts: expected values in [0, K], got {c.min()}..{c.max()}")
+    c = _args.check_counts(counts)
     s = np.asarray(scale)
     if not (np.issubdtype(s.dtype, np.floating) or np.issubdtype(s.dtype, np.integer)) or s.dtype == bool:
         raise TypeError(f"scale: expected a number or a float array [N], got dtype {s.dtype}")
@@ -117,7 +107,7 @@ def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu
         _float_array(peaks, "peaks"),
         np.ascontiguousarray(c, dtype=np.int32),
         np.ascontiguousarray(s, dtype=np.float32),
-        _model_name(model),
+        _args.check_model(model),
         openpose_build,
         th,
         _args.check_threads(threads),
@@ -167,7 +157,7 @@ def net_output_to_people(
         ratios,
         net,
         img,
-        _model_name(model),
+        _args.check_model(model),
         openpose_build,
         max_peaks,
         th,

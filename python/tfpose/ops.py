@@ -74,11 +74,33 @@ def _ratios(scale_ratios, num_scales: int, openpose_build: str) -> tf.Tensor:
     return _constant(tuple(_args.check_scale_ratios(scale_ratios, num_scales, openpose_build)), tf.float64)
 
 
+def _int32_tensor(x, name: str, lo: int) -> tf.Tensor:
+    """An integer tensor as int32, with a run-time check (eager and in graphs) that its values lie in
+    [lo, 2^31 - 1] when its dtype could hold others: never a silent wrap."""
+    t = tf.convert_to_tensor(x)
+    if not t.dtype.is_integer:
+        raise TypeError(f"{name}: expected an integer tensor, got dtype {t.dtype.name}")
+    if t.dtype != tf.int32:
+        wide = tf.cast(t, tf.int64) if t.dtype != tf.uint64 else t
+        with tf.control_dependencies(
+            [
+                tf.debugging.assert_greater_equal(
+                    wide, tf.constant(lo, wide.dtype), message=f"{name}: expected values >= {lo}"
+                ),
+                tf.debugging.assert_less_equal(
+                    wide, tf.constant(_args.INT32_MAX, wide.dtype), message=f"{name}: expected values below 2^31"
+                ),
+            ]
+        ):
+            t = tf.cast(t, tf.int32)
+    return t
+
+
 def _size_tensor(size, name: str) -> tf.Tensor:
     if size is None:
         return _constant((0, 0), tf.int32)
     if tf.is_tensor(size):
-        return tf.cast(size, tf.int32)
+        return _int32_tensor(size, name, 1)
     return _constant(tuple(_args.check_size(size, name)), tf.int32)
 
 
@@ -145,7 +167,7 @@ def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu
     scale: scalar or [N], multiplies keypoint x and y (OpenPose's scaleNetToOutput).
     thresholds: nms_threshold, inter_min_above_threshold, inter_threshold, min_subset_cnt,
         min_subset_score; defaults are OpenPose's for the model.
-    A NaN PAF sample fails the per-sample threshold test; peaks outside the map are allowed (PAF
+    A NaN or +-Inf PAF sample fails the per-sample threshold test; peaks outside the map are allowed (PAF
     samples are clamped into it, as in OpenPose); non-finite peaks or scale are an error.
     Returns (keypoints [N, M, P, 3], scores [N, M], num_people [N]); M = most people in the batch,
     rows past num_people are zero; people are in OpenPose's order (creation order).
@@ -155,9 +177,11 @@ def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu
         _lib.tfpose_connect(
             maps=_float_tensor(maps, "maps"),
             peaks=tf.convert_to_tensor(peaks, tf.float32),
-            counts=tf.convert_to_tensor(counts, tf.int32),
+            counts=_int32_tensor(counts, "counts", 0)
+            if tf.is_tensor(counts)
+            else tf.constant(_args.check_counts(counts), tf.int32),
             scale=tf.convert_to_tensor(scale, tf.float32),
-            model=model,
+            model=_args.check_model(model),
             openpose_build=openpose_build,
             **_args.threshold_values(thresholds),
         )
@@ -191,7 +215,7 @@ def net_output_to_people(
             scale_ratios=_ratios(scale_ratios, len(scales), openpose_build),
             net_input_size=_size_tensor(net_input_size, "net_input_size"),
             image_size=_size_tensor(image_size, "image_size"),
-            model=model,
+            model=_args.check_model(model),
             openpose_build=openpose_build,
             max_peaks=_args.check_max_peaks(max_peaks),
             fast=bool(fast),

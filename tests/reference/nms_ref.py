@@ -12,7 +12,7 @@ import numpy as np
 def _is_peak(m: np.ndarray, x: int, y: int, theta: np.float32, build: str) -> bool:
     h, w = m.shape
     v = m[y, x]
-    if not v > theta:
+    if not (v > theta and np.isfinite(v)):  # tfpose's rule: NaN and +-Inf are never peaks
         return False
     neigh = [(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dx, dy) != (0, 0)]
     if build == "cuda":

@@ -24,31 +24,42 @@ using detail::ResizePlan;
 
 // HxW planes of exact values, kept between calls: a fresh one per call and worker would cost page
 // faults for every page the evaluated tiles touch. Only the pixels of evaluated runs are ever read,
-// so a plane is never cleared.
+// so a plane is never cleared. At most kPlanePoolKeep planes and kPoolMaxBytes in all are kept (larger
+// ones are freed when returned); the mutex is held across fork().
 class PlanePool {
  public:
   std::unique_ptr<float[]> get(size_t size, size_t* cap) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (size_t i = 0; i < free_.size(); ++i) {
-      if (free_[i].second >= size) {
-        std::unique_ptr<float[]> out = std::move(free_[i].first);
-        *cap = free_[i].second;
-        free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
-        return out;
+    {
+      std::lock_guard<std::mutex> lock(*mu_);
+      for (size_t i = 0; i < free_.size(); ++i) {
+        if (free_[i].second >= size) {
+          std::unique_ptr<float[]> out = std::move(free_[i].first);
+          *cap = free_[i].second;
+          kept_bytes_ -= *cap * sizeof(float);
+          free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+          return out;
+        }
       }
     }
     *cap = size;
-    // Touched once here: otherwise its pages fault in over many calls, as units (a different part
-    // of the plane each) land on different workers and planes from call to call.
+    // Touched once here (outside the lock): otherwise its pages fault in over many calls, as units
+    // (a different part of the plane each) land on different workers and planes from call to call.
     return std::unique_ptr<float[]>(new float[size]());
   }
   void put(std::unique_ptr<float[]> plane, size_t cap) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (free_.size() < kPlanePoolKeep) free_.emplace_back(std::move(plane), cap);
+    std::unique_ptr<float[]> drop;  // freed after the lock is released
+    std::lock_guard<std::mutex> lock(*mu_);
+    if (free_.size() < kPlanePoolKeep && kept_bytes_ + cap * sizeof(float) <= kPoolMaxBytes) {
+      kept_bytes_ += cap * sizeof(float);
+      free_.emplace_back(std::move(plane), cap);
+    } else {
+      drop = std::move(plane);
+    }
   }
 
  private:
-  std::mutex mu_;
+  std::mutex* mu_ = detail::new_process_mutex();
+  size_t kept_bytes_ = 0;
   std::vector<std::pair<std::unique_ptr<float[]>, size_t>> free_;
 };
 

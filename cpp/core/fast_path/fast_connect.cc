@@ -81,24 +81,17 @@ std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n
   });
 
   std::vector<People> out(static_cast<size_t>(n));
-  std::mutex err_mu;
-  std::exception_ptr err;
+  // An exception in a range (allocation failure) reaches the caller through the ParallelFor's guard.
   pf(n, 200000, [&](int64_t b, int64_t e) {
-    try {
-      for (int64_t i = b; i < e; ++i) {
-        const int32_t* cnt = counts + i * P;
-        auto score = [&](int l, int ia, int ib) {
-          const int nb = cnt[model.pairs[l][1]];
-          return table[static_cast<size_t>(i * L + l)][static_cast<size_t>(ia * nb + ib)];
-        };
-        out[static_cast<size_t>(i)] = assemble_people(model, th, build, peaks + i * P * k * 3, cnt, k, scale, score);
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(err_mu);
-      if (!err) err = std::current_exception();
+    for (int64_t i = b; i < e; ++i) {
+      const int32_t* cnt = counts + i * P;
+      auto score = [&](int l, int ia, int ib) {
+        const int nb = cnt[model.pairs[l][1]];
+        return table[static_cast<size_t>(i * L + l)][static_cast<size_t>(ia * nb + ib)];
+      };
+      out[static_cast<size_t>(i)] = assemble_people(model, th, build, peaks + i * P * k * 3, cnt, k, scale, score);
     }
   });
-  if (err) std::rethrow_exception(err);
   return out;
 }
 

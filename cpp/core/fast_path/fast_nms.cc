@@ -89,6 +89,7 @@ void block_stage(const Call& k, const ParallelFor& pf) {
   pf(k.n, k.src_pixels * k.p * 6 + 1, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
     thread_local BlockScratch sc;
+    const AtScopeExit trim{[&] { sc.trim(); }};
     for (int64_t img = begin; img < end; ++img) {
       block_bounds(k.st, img, k.c, k.p, k.params.threshold, sc, k.active.data() + img * k.BY * k.BX);
       copy_planar(k, img);
@@ -105,6 +106,7 @@ void tile_stage(const Call& k, const ParallelFor& pf) {
   pf(k.n * k.BY, cost, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
     thread_local BoundScratch sc;
+    const AtScopeExit trim{[&] { sc.trim(); }};
     std::vector<std::array<int64_t, 2>> runs;
     for (int64_t unit = begin; unit < end; ++unit) {
       const int64_t img = unit / k.BY, by = unit % k.BY;
@@ -244,6 +246,7 @@ void exact_stage(const Call& k, float* peaks, int32_t* counts, const ParallelFor
     detail::ScopedKeepDenormals keep_denormals;
     thread_local NmsScratch sc_of_thread;
     NmsScratch& sc = sc_of_thread;  // one TLS lookup, not one per use in the loops below
+    const AtScopeExit trim{[&] { sc.trim(); }};
     UnitBuffers b;
     b.zeros.assign(static_cast<size_t>(k.TX), 0);
     for (auto& v : b.need) v.resize(static_cast<size_t>(k.TX));
@@ -297,6 +300,7 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   // per page, more than the bound itself on a COCO frame.
   thread_local std::vector<char> active_of_thread, flags_of_thread;
   thread_local std::vector<float> planar_of_thread;
+  const AtScopeExit trim{[&] { detail::trim_scratch(active_of_thread, flags_of_thread, planar_of_thread); }};
   Call k{st,
          n,
          c,

@@ -15,6 +15,7 @@
 #include <memory>
 #include <vector>
 
+#include "tfpose/common.hpp"
 #include "tfpose/detail/interp.hpp"
 #include "tfpose/resize_and_merge.hpp"
 
@@ -105,6 +106,8 @@ struct BlockScratch {
   std::vector<float> a2pos, a2neg, a4pos, a4neg;  // [w, P]: their maxima over columns x..x+1, x..x+3
   std::vector<float> mpos, mneg;                  // [blocks_x, P]: column maxima of one block row
   std::vector<float> total, slack;                // [blocks_y, blocks_x, P]
+  // Releases buffers above kScratchKeepBytes (after a call on a very large frame).
+  void trim() { detail::trim_scratch(hpos, hneg, apos, aneg, a2pos, a2neg, a4pos, a4neg, mpos, mneg, total, slack); }
 };
 
 // Stage 0 for image img: active[by * blocks_x + bx] = whether any of the P part channels of block
@@ -116,6 +119,7 @@ struct BoundScratch {
   std::vector<float> hpos, hneg;  // [rows, tiles_x, P] per scale, concatenated
   std::vector<float> bsum, msum;  // [tiles_x, P]
   std::vector<float> apos, aneg;  // [w, P]: max(t, 0), max(-t, 0) of one source row
+  void trim() { detail::trim_scratch(hpos, hneg, bsum, msum, apos, aneg); }  // as BlockScratch::trim
 };
 
 // Stage 1 for image img and tile rows [ty0, ty1): cand[ch * T + ty * tiles_x + tx] = whether tile
@@ -134,6 +138,7 @@ struct NmsScratch {
   std::vector<std::array<int64_t, 2>> cols;    // column runs [x0, x1) of the band's union
   std::vector<std::array<int64_t, 4>> pieces;  // (y0, y1, x0, x1) of the unit that need exact values
   std::vector<int64_t> xs;                     // peak candidates of one row run
+  void trim() { detail::trim_scratch(hcache, need, cols, pieces, xs); }  // as BlockScratch::trim
 };
 
 // Sizes sc.hcache, sc.hcache_off and sc.need for the interpolated scales of st at target width W.
@@ -159,6 +164,15 @@ struct PooledPlane {
   size_t cap = 0;
   std::unique_ptr<float[]> data;
 };
+
+// Runs f at scope exit: trims a thread's scratch once the stage that grew it is done.
+template <typename F>
+struct AtScopeExit {
+  F f;
+  ~AtScopeExit() { f(); }
+};
+template <typename F>
+AtScopeExit(F) -> AtScopeExit<F>;
 
 }  // namespace fast_path
 }  // namespace tfpose

@@ -168,7 +168,7 @@ NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t
   NmsSetup st;
   st.plans = detail::make_resize_plans(scales, H, W, build);
   // The geometry cache: one entry, the last geometry built (see fast_path.hpp, hidden state).
-  static std::mutex* mu = new std::mutex();  // never destroyed: workers may outlive static teardown
+  static std::mutex* mu = detail::new_process_mutex();  // held across fork(); never destroyed
   static std::shared_ptr<const NmsGeom>* cached = new std::shared_ptr<const NmsGeom>();
   {
     std::lock_guard<std::mutex> lock(*mu);

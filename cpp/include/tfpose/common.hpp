@@ -3,8 +3,10 @@
 // threads to the core without the core knowing about either.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -30,14 +32,51 @@ const char* openpose_build_name(OpenposeBuild build);
 using RangeFn = std::function<void(int64_t begin, int64_t end)>;
 using ParallelFor = std::function<void(int64_t n, int64_t cost_per_unit, const RangeFn& fn)>;
 
-// Runs fn(0, n) on the calling thread.
+// Runs fn(0, n) on the calling thread (with IEEE denormals, like every ParallelFor of the core).
 void serial_for(int64_t n, int64_t cost_per_unit, const RangeFn& fn);
 
-// A ParallelFor over a process-wide pool of persistent std::threads (at most `threads` take part, the
-// calling thread included; 0 = hardware concurrency), used where no framework pool exists (the numpy
-// entry points). Small jobs, and calls made from inside a task of this pool, run on the calling
-// thread. Safe to call from several threads at once; a task's exception is rethrown to the caller.
+// The one place where the core's parallel loops get their execution rules, whatever pool runs them
+// (TensorFlow's intra-op pool, the thread pool below): every range runs with IEEE denormal arithmetic
+// (TensorFlow's threads flush denormals to zero; numpy callers do not: one answer needs one mode), and
+// an exception thrown by a range is caught on its thread (an exception escaping a pool thread would
+// terminate the process); the first one is rethrown to the caller once every range has finished.
+ParallelFor guarded_parallel_for(ParallelFor inner);
+
+// Most threads a numpy entry point may ask for (the calling thread included).
+constexpr int kMaxThreads = 256;
+// A pool worker that finds no job for this long ends; the next job starts workers again.
+constexpr int kPoolIdleSeconds = 5;
+
+// A ParallelFor over a process-wide pool of std::threads (at most `threads` take part, the calling
+// thread included; 0 = hardware concurrency; more than kMaxThreads or fewer than 0 throws
+// InvalidArgument), used where no framework pool exists (the numpy entry points). Small jobs, and
+// calls made from inside a task of this pool, run on the calling thread. Safe to call from several
+// threads at once and after fork() in the child; see guarded_parallel_for for denormals and errors.
 ParallelFor thread_parallel_for(int threads = 0);
+
+// What the core keeps between calls, whatever the frames it saw: pooled full-resolution planes of the
+// fast path up to kPoolMaxBytes in all; a thread's scratch buffer larger than kScratchKeepBytes is
+// released at the end of the call that grew it (an ordinary frame's stay, saving page faults).
+constexpr size_t kPoolMaxBytes = size_t{32} << 20;
+constexpr size_t kScratchKeepBytes = size_t{4} << 20;
+
+namespace detail {
+// Makes a process-wide mutex safe across fork(): it is locked before every fork() (in registration
+// order) and unlocked after it in parent and child, so a child never inherits it held by a thread
+// that does not exist there. For mutexes that live for the whole process (never destroyed); lock
+// them only briefly, never while waiting for another registered mutex or for other threads.
+void hold_across_fork(std::mutex* mu);
+
+// A new mutex for process-wide state: never destroyed (threads may outlive static teardown) and held
+// across fork() (hold_across_fork).
+std::mutex* new_process_mutex();
+
+// Releases the memory of each given vector whose capacity exceeds kScratchKeepBytes.
+template <typename... Vectors>
+void trim_scratch(Vectors&... vs) {
+  ((vs.capacity() * sizeof(typename Vectors::value_type) > kScratchKeepBytes ? Vectors().swap(vs) : void()), ...);
+}
+}  // namespace detail
 
 // Builds "what: expected E, got G" messages consistently.
 std::string expected_got(const std::string& what, const std::string& expected, const std::string& got);

@@ -60,7 +60,7 @@ void check_connect_shapes(int64_t n, int64_t h, int64_t w, int64_t c, int64_t pe
                           int64_t counts_n, int64_t counts_p, int64_t num_scale, const PoseModel& model);
 
 // Throws InvalidArgument unless every count is in [0, K] and the first counts rows of peaks
-// [N, P, K, 3] are finite (an +Inf map value makes an +Inf peak score: the connector refuses it).
+// [N, P, K, 3] are finite (NMS never reports a non-finite peak; peaks given by callers are checked).
 void check_connect_peaks(const float* peaks, const int32_t* counts, int64_t n, int64_t p, int64_t k);
 
 // The PAF line-score thresholds of the resolved thresholds for a W x H field.

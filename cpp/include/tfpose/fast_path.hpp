@@ -5,17 +5,20 @@
 // samples the connector takes, with the dense resize's taps and order of operations.
 // Implementation: core/fast_path/ (fast_path_internal.hpp describes the stages).
 //
-// Hidden state kept across calls (process-wide, never freed; none of it changes a result):
+// Hidden state kept across calls (process-wide; none of it changes a result; bounded by common.hpp's
+// kPoolMaxBytes and kScratchKeepBytes; its mutexes are held across fork(), so children work):
 //   - geometry cache (core/fast_path/geometry.cc): ONE entry, the tile/block geometry of the last
 //     (scales' sizes and taps, H, W) that fast_nms saw, shared by concurrent calls through a
 //     shared_ptr and replaced when a call's taps differ. Size O(S * (H + W)) floats.
 //   - plane pool (core/fast_path/exact_eval.cc): at most kPlanePoolKeep = 4 free H x W float planes
-//     of exact values (each at most the largest H * W seen); a worker borrows one per call.
+//     of exact values and kPoolMaxBytes in all (a larger plane is freed when returned); a worker
+//     borrows one per call.
 //   - per-thread scratch (thread_local, in every thread that ran a stage): in the calling thread the
 //     tile flags [N, P, TY, TX] bytes, block flags [N, BY, BX] bytes and the planar copy of the part
 //     channels [N, P, h, w] floats per interpolated scale; in workers the bound scratch (a few
 //     [h or rows, tiles or blocks, P] float rows) and NmsScratch (per interpolated scale [h, W]
-//     floats). Each grows to the largest call the thread ran and is reused, never shrunk.
+//     floats). Each is reused across calls; a buffer above kScratchKeepBytes is released at the end
+//     of the stage that grew it.
 #pragma once
 
 #include <cstdint>

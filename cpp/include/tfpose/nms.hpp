@@ -22,11 +22,10 @@ constexpr int64_t kMaxPeaksLimit = 4096;
 
 // heatmaps: [N, H, W, P] float32. peaks: [N, P, K, 3] (x, y, score), rows past the count zeroed.
 // counts: [N, P] = min(peaks found, K); the first K in raster order (y outer, x inner) are kept.
-// Peak test and refinement: detail/peak.hpp. NaN never forms a peak (every comparison with NaN is
-// false), and a NaN neighbour suppresses one. +Inf is above any threshold, so an isolated +Inf is a
-// peak with score +Inf; where the centroid would be non-finite (+Inf in the 7x7 window, or float32
-// overflow of the weight sums) the peak is reported at its integer position (+ offset), so peak
-// coordinates are always finite. -Inf is never a peak and never blocks one.
+// Peak test and refinement: detail/peak.hpp. A NaN or +-Inf pixel is never a peak; a NaN or +Inf
+// neighbour suppresses one (every comparison with NaN is false, none exceeds +Inf); -Inf never blocks
+// one. Where the centroid would be non-finite (float32 overflow of huge finite values) the integer
+// position is reported, so coordinates and scores of peaks are always finite.
 void nms(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t p, const NmsParams& params, float* peaks,
          int32_t* counts, const ParallelFor& pf = serial_for);
 

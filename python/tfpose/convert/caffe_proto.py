@@ -62,9 +62,24 @@ class Message:
     getters convert at the point of use and name the field when the value does not fit.
     """
 
-    def __init__(self, fields: list[tuple[str, object]] | None = None, where: str = ""):
+    __slots__ = ("fields", "_parent", "_name")
+
+    def __init__(self, fields: list[tuple[str, object]] | None = None, parent: "Message | None" = None, name: str = ""):
         self.fields = fields if fields is not None else []
-        self.where = where
+        # The dotted path is built only when a message names itself in an error: storing it per
+        # message would cost O(depth^2) memory for deeply nested input.
+        self._parent = parent
+        self._name = name
+
+    @property
+    def where(self) -> str:
+        """Dotted path of this message from the root ("" for the root)."""
+        names = []
+        m = self
+        while m is not None and m._name:
+            names.append(m._name)
+            m = m._parent
+        return ".".join(reversed(names))
 
     def all(self, name: str) -> list:
         """Every value of field ``name`` in order (empty when absent)."""
@@ -82,23 +97,27 @@ class Message:
         """Sub-message ``name``, or an empty message when absent."""
         value = self.get(name)
         if value is None:
-            return Message(where=f"{self.where}.{name}")
+            return Message(parent=self, name=name)
         if not isinstance(value, Message):
             raise ConversionError(
-                f"field {self.where}.{name} should be a message {{...}}", expected="a message", actual=repr(value)
+                f"field {self._path(name)} should be a message {{...}}", expected="a message", actual=repr(value)
             )
         return value
+
+    def _path(self, name: str) -> str:
+        where = self.where
+        return f"{where}.{name}" if where else name
 
     def _scalar(self, name: str, value, kind, convert):
         if isinstance(value, Message):
             raise ConversionError(
-                f"field {self.where}.{name} should be a {kind}", expected=f"a {kind}", actual="a message"
+                f"field {self._path(name)} should be a {kind}", expected=f"a {kind}", actual="a message"
             )
         try:
             return convert(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ConversionError(
-                f"field {self.where}.{name} should be a {kind}", expected=f"a {kind}", actual=repr(str(value))
+                f"field {self._path(name)} should be a {kind}", expected=f"a {kind}", actual=repr(str(value))
             ) from None
 
     def int(self, name: str, default: int | None = None) -> int | None:
@@ -212,10 +231,18 @@ def _tokenize(text: str, source: str) -> Iterator[tuple[str, str, int]]:
         pos = m.end()
 
 
+# Deepest nesting of messages accepted in a prototxt (protobuf's own parsers stop at 100 too);
+# Caffe's network definitions nest 3 or 4 levels.
+MAX_NESTING = 100
+
+
 def parse_text(text: str, source: str = "<text>") -> Message:
-    """Parses protobuf text format into a :class:`Message` tree (no schema needed)."""
+    """Parses protobuf text format into a :class:`Message` tree (no schema needed).
+
+    Raises ConversionError for malformed text or messages nested deeper than :data:`MAX_NESTING`.
+    """
     tokens = list(_tokenize(text, source))
-    stack = [Message(where="")]
+    stack = [Message()]
     closers = []
     i = 0
     n = len(tokens)
@@ -238,7 +265,13 @@ def parse_text(text: str, source: str = "<text>") -> Message:
             raise ConversionError(f"{source}:{line}: field {name!r} has no value (file ends)")
         kind, value, line = tokens[i]
         if kind == "punct" and value in "{<":
-            child = Message(where=f"{stack[-1].where}.{name}".lstrip("."))
+            if len(stack) > MAX_NESTING:
+                raise ConversionError(
+                    f"{source}:{line}: messages nested too deeply at {name!r}",
+                    expected=f"at most {MAX_NESTING} levels",
+                    actual=f"level {len(stack)}",
+                )
+            child = Message(parent=stack[-1], name=name)
             stack[-1].fields.append((name, child))
             stack.append(child)
             closers.append("}" if value == "{" else ">")
@@ -433,6 +466,8 @@ def parse_prototxt_text(text: str, source: str = "<prototxt>") -> NetDef:
 # ----------------------------------------------------------------------------------------------
 
 _VARINT, _FIXED64, _LEN, _GROUP_START, _GROUP_END, _FIXED32 = 0, 1, 2, 3, 4, 5
+# Caffe's kMaxBlobAxes: a BlobShape with more dimensions is rejected by Caffe itself.
+MAX_BLOB_AXES = 32
 
 
 class _Corrupt(Exception):
@@ -449,6 +484,8 @@ def _varint(buf, pos: int, end: int) -> tuple[int, int]:
         pos += 1
         result |= (b & 0x7F) << shift
         if b < 0x80:
+            if result >> 64:
+                raise _Corrupt(f"varint at byte {pos} exceeds 64 bits")
             return result, pos
         shift += 7
         if shift >= 70:
@@ -488,16 +525,19 @@ def _fields(buf, start: int, end: int):
     pos = start
     while pos < end:
         field_ = _next_field(buf, pos, end)
-        pos = field_[3]
+        pos = field_[3]  # always past the key: every field consumes at least one byte
         yield field_
 
 
-def _packed_varints(buf, begin: int, end: int) -> list[int]:
+def _packed_varints(buf, begin: int, end: int, limit: int) -> list[int]:
+    """The varints packed in buf[begin:end]; _Corrupt once there are more than ``limit``."""
     out = []
     pos = begin
     while pos < end:
         value, pos = _varint(buf, pos, end)
         out.append(value)
+        if len(out) > limit:
+            raise _Corrupt(f"more than {limit} packed values at byte {begin}")
     return out
 
 
@@ -505,13 +545,25 @@ def _run_of_fixed(buf, pos: int, end: int, tag: int, size: int, dtype: str) -> n
     """The longest run of unpacked repeated fixed-size values starting at the key at ``pos``.
 
     Unpacked repeated floats are (1-byte key, 4-byte value) records back to back; viewing them as
-    a structured array avoids a Python loop over tens of millions of fields.
+    a structured array avoids a Python loop over tens of millions of fields. The run is searched
+    in windows that double in size, so that the cost is proportional to the run, not to the rest
+    of the message (many short runs would otherwise cost quadratic time). The run is empty when
+    the key at ``pos`` is not the one-byte ``tag`` (a valid but non-canonical longer key).
     """
-    count = (end - pos) // (1 + size)
-    records = np.frombuffer(buf, dtype=np.dtype([("key", "u1"), ("value", dtype)]), count=count, offset=pos)
-    mismatch = np.flatnonzero(records["key"] != tag)
-    n = int(mismatch[0]) if mismatch.size else count
-    return records["value"][:n]
+    record = np.dtype([("key", "u1"), ("value", dtype)])
+    available = (end - pos) // (1 + size)
+    n = 0
+    window = 256
+    while n < available:
+        count = min(window, available - n)
+        keys = np.frombuffer(buf, dtype=record, count=count, offset=pos + n * (1 + size))["key"]
+        mismatch = np.flatnonzero(keys != tag)
+        if mismatch.size:
+            n += int(mismatch[0])
+            break
+        n += count
+        window *= 2
+    return np.frombuffer(buf, dtype=record, count=n, offset=pos)["value"]
 
 
 @dataclass
@@ -550,9 +602,13 @@ def _parse_blob(buf, begin: int, end: int) -> Blob:
             dims: list[int] = []
             for n2, w2, v2, _ in _fields(buf, *value):
                 if n2 == 1 and w2 == _LEN:
-                    dims.extend(_packed_varints(buf, *v2))
+                    dims.extend(_packed_varints(buf, *v2, MAX_BLOB_AXES))
                 elif n2 == 1 and w2 == _VARINT:
                     dims.append(v2)
+                if len(dims) > MAX_BLOB_AXES:
+                    raise _Corrupt(f"blob shape has more than {MAX_BLOB_AXES} axes (Caffe's limit)")
+            if any(d >= 1 << 63 for d in dims):
+                raise _Corrupt(f"blob shape {dims} has a dimension beyond int64 (negative in Caffe)")
             shape = tuple(dims)
         elif number in (1, 2, 3, 4) and wire == _VARINT:
             legacy[number - 1] = value
@@ -563,8 +619,11 @@ def _parse_blob(buf, begin: int, end: int) -> Blob:
             chunks.append(np.frombuffer(buf, dtype="<f4", count=(b1 - b0) // 4, offset=b0))
         elif number == 5 and wire == _FIXED32:
             run = _run_of_fixed(buf, pos, end, 0x2D, 4, "<f4")
+            if len(run):
+                after = pos + 5 * len(run)
+            else:  # a non-canonical key: this one value only (``after`` from _next_field)
+                run = np.frombuffer(buf, dtype="<f4", count=1, offset=value)
             chunks.append(run)
-            after = pos + 5 * len(run)
         elif number == 8 and wire == _LEN:
             b0, b1 = value
             if (b1 - b0) % 8:
@@ -572,8 +631,13 @@ def _parse_blob(buf, begin: int, end: int) -> Blob:
             chunks.append(np.frombuffer(buf, dtype="<f8", count=(b1 - b0) // 8, offset=b0))
         elif number == 8 and wire == _FIXED64:
             run = _run_of_fixed(buf, pos, end, 0x41, 8, "<f8")
+            if len(run):
+                after = pos + 9 * len(run)
+            else:  # a non-canonical key, as above
+                run = np.frombuffer(buf, dtype="<f8", count=1, offset=value)
             chunks.append(run)
-            after = pos + 9 * len(run)
+        if after <= pos:  # cannot happen (every branch consumes its field); a hang if it did
+            raise _Corrupt(f"reader did not advance at byte {pos}")
         pos = after
     return _finish_blob(shape, legacy, chunks)
 
@@ -646,25 +710,24 @@ class CaffeModel:
             raise
 
     def _read(self, buf) -> None:
+        # Fields are read one at a time (not listed first): memory then grows with the layers kept,
+        # not with the number of fields in the file.
         try:
-            top = list(_fields(buf, 0, len(buf)))
+            for number, wire, value, _ in _fields(buf, 0, len(buf)):
+                # NetParameter: layer 100 (LayerParameter), layers 2 (V1LayerParameter).
+                if wire == _LEN and number in (100, 2):
+                    self._add(_parse_layer(buf, *value, v1=(number == 2)))
         except _Corrupt as exc:
             raise ConversionError(f"caffemodel {self.path!r} is corrupt or truncated: {exc}") from None
-        for number, wire, value, _ in top:
-            # NetParameter: layer 100 (LayerParameter), layers 2 (V1LayerParameter).
-            if wire != _LEN or number not in (100, 2):
-                continue
-            try:
-                layer = _parse_layer(buf, *value, v1=(number == 2))
-            except _Corrupt as exc:
-                raise ConversionError(f"caffemodel {self.path!r} is corrupt or truncated: {exc}") from None
-            if not layer.name:
-                continue
-            if layer.name not in self.layers:
-                self.order.append(layer.name)
-            self.layers[layer.name] = layer
         if not self.layers:
             raise ConversionError(f"caffemodel {self.path!r} holds no layers (is it a Caffe NetParameter?)")
+
+    def _add(self, layer: ModelLayer) -> None:
+        if not layer.name:
+            return
+        if layer.name not in self.layers:
+            self.order.append(layer.name)
+        self.layers[layer.name] = layer
 
     def close(self) -> None:
         """Releases the file mapping; blob views must not be used afterwards."""

@@ -134,6 +134,28 @@ def _spatial(params: Message, layer: str, name: str, default: int | None) -> tup
     )
 
 
+# Allowed ranges of layer parameters. Caffe itself takes any uint32, but values past these build a
+# graph that fails (int32 overflow in TensorFlow's attributes) or exhausts memory on its first run;
+# the largest in OpenPose's networks are kernel 7, stride 2, pad 3, num_output 512.
+PARAM_RANGES = {
+    "kernel": (1, 1024),
+    "stride": (1, 1024),
+    "dilation": (1, 1024),
+    "pad": (0, 1024),
+    "num_output": (1, 65536),
+}
+
+
+def _check_range(layer: str, param: str, values, kind: str) -> None:
+    """ConversionError naming layer, parameter, allowed range and value when any value lies outside
+    PARAM_RANGES[kind]."""
+    lo, hi = PARAM_RANGES[kind]
+    for v in values if isinstance(values, tuple) else (values,):
+        if v is None or not lo <= v <= hi:
+            shown = values if isinstance(values, tuple) and len(set(values)) > 1 else v
+            raise ConversionError(f"{param} out of range", layer=layer, expected=f"{lo}..{hi}", actual=shown)
+
+
 def _count(layer: LayerDef, what: str, values: list, expected: str, ok: bool) -> None:
     if not ok:
         raise ConversionError(
@@ -202,10 +224,7 @@ def plan_network(net: NetDef, output_layer: str | None = None) -> Plan:
         if layer.type == "Convolution":
             cp = p.message("convolution_param")
             num_output = cp.int("num_output")
-            if num_output is None or num_output <= 0:
-                raise ConversionError(
-                    "convolution_param.num_output must be positive", layer=layer.name, expected="> 0", actual=num_output
-                )
+            _check_range(layer.name, "convolution_param.num_output", num_output, "num_output")
             if cp.int("axis", 1) not in (1, -3):
                 raise ConversionError(
                     "only channel-axis convolution is supported",
@@ -221,6 +240,8 @@ def plan_network(net: NetDef, output_layer: str | None = None) -> Plan:
             stride = _spatial(cp, layer.name, "stride", 1)
             pad = _spatial(cp, layer.name, "pad", 0)
             dilation = _spatial(cp, layer.name, "dilation", 1)
+            for param, values in (("kernel_size", kernel), ("stride", stride), ("pad", pad), ("dilation", dilation)):
+                _check_range(layer.name, f"convolution_param.{param}", values, param.replace("_size", ""))
             group = cp.int("group", 1)
             if group <= 0 or c_in % group or num_output % group:
                 raise ConversionError(
@@ -230,18 +251,17 @@ def plan_network(net: NetDef, output_layer: str | None = None) -> Plan:
                     actual=group,
                 )
             bias = cp.bool("bias_term", True)
-            if min(kernel) <= 0 or min(stride) <= 0 or min(dilation) <= 0 or min(pad) < 0:
-                raise ConversionError(
-                    "kernel, stride and dilation must be positive and pad non-negative",
-                    layer=layer.name,
-                    actual=f"kernel {kernel}, stride {stride}, dilation {dilation}, pad {pad}",
-                )
             attrs = dict(kernel=kernel, stride=stride, pad=pad, dilation=dilation, group=group, bias=bias)
             blob_names = ["weights"] + (["bias"] if bias else [])
             blob_shapes = [(num_output, c_in // group, kernel[0], kernel[1])] + ([(num_output,)] if bias else [])
             c_out = num_output
         elif layer.type == "ReLU":
-            attrs = dict(negative_slope=p.message("relu_param").float("negative_slope", 0.0))
+            slope = p.message("relu_param").float("negative_slope", 0.0)
+            if not math.isfinite(slope):
+                raise ConversionError(
+                    "relu_param.negative_slope out of range", layer=layer.name, expected="a finite number", actual=slope
+                )
+            attrs = dict(negative_slope=slope)
         elif layer.type == "PReLU":
             shared = p.message("prelu_param").bool("channel_shared", False)
             attrs = dict(channel_shared=shared)
@@ -267,9 +287,11 @@ def plan_network(net: NetDef, output_layer: str | None = None) -> Plan:
                 )
                 stride = _spatial(pp, layer.name, "stride", 1)
                 pad = _spatial(pp, layer.name, "pad", 0)
+                for param, values in (("kernel_size", kernel), ("stride", stride), ("pad", pad)):
+                    _check_range(layer.name, f"pooling_param.{param}", values, param.replace("_size", ""))
                 if pad[0] >= kernel[0] or pad[1] >= kernel[1]:
                     raise ConversionError(
-                        "pooling pad must be smaller than the kernel",
+                        "pooling_param.pad must be smaller than the kernel",
                         layer=layer.name,
                         expected=f"< {kernel}",
                         actual=pad,

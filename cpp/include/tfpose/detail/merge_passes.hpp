@@ -13,7 +13,10 @@
 
 #include "tfpose/detail/interp.hpp"
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__CUDACC__)
+// TFPOSE_NO_CPU_CLONES: for ThreadSanitizer builds, whose instrumented ifunc resolvers would run
+// before the sanitizer's runtime is up (a crash at load); the clones round alike, so results do not change.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__CUDACC__) && \
+    !defined(TFPOSE_NO_CPU_CLONES)
 #define TFPOSE_CPU_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define TFPOSE_CPU_CLONES

@@ -57,7 +57,8 @@ TFPOSE_HD int paf_min_passing(int n, float min_above) {
 
 // Score of the line from a = (ax, ay) to b = (bx, by) (peak coordinates, NMS offset included) over a
 // W x H field. sample(px, py, &vx, &vy) returns the PAF's x and y components at integer pixel (px, py).
-// A NaN PAF sample fails the per-sample test (every comparison with NaN is false). Returns 0 for
+// A NaN or +-Inf PAF sample fails the per-sample test; the score is finite for finite PAFs of any
+// size (see the overflow note below). Returns 0 for
 // coincident points, the mean of the passing samples if enough pass, else the close-keypoint
 // fallback or params.fail_score.
 // kEarlyExit: stop sampling once the samples left cannot lift the count to paf_min_passing (the
@@ -78,6 +79,7 @@ TFPOSE_HD float paf_line_score(float ax, float ay, float bx, float by, int w, in
   const float step_x = dx / static_cast<float>(n);
   const float step_y = dy / static_cast<float>(n);
   float sum = 0.f;
+  double wide_sum = 0.0;
   unsigned count = 0;
   const int need = !kEarlyExit              ? 0
                    : min_passing != nullptr ? min_passing[n]
@@ -94,13 +96,19 @@ TFPOSE_HD float paf_line_score(float ax, float ay, float bx, float by, int w, in
 #else
     const float e = ux * vx + uy * vy;
 #endif
-    if (e > params.inter_threshold) {
+    // A non-finite sample (NaN or +-Inf PAF value) fails like one below the threshold.
+    if (e > params.inter_threshold && e <= 3.402823466e+38f) {
       sum += e;
+      wide_sum += static_cast<double>(e);
       ++count;
     }
   }
-  if (static_cast<float>(count) / static_cast<float>(n) > params.inter_min_above_threshold)
-    return sum / static_cast<float>(count);
+  if (static_cast<float>(count) / static_cast<float>(n) > params.inter_min_above_threshold) {
+    // The float sum (OpenPose's arithmetic) can overflow for huge finite PAF values; their mean
+    // cannot, so it is then taken from the double sum.
+    return sum <= 3.402823466e+38f ? sum / static_cast<float>(count)
+                                   : static_cast<float>(wide_sum / static_cast<double>(count));
+  }
   if (norm < params.close_distance) return params.close_score;
   return params.fail_score;
 }

@@ -54,7 +54,7 @@ TFPOSE_HD bool is_peak_cuda(const float* plane, int64_t x, int64_t y, int64_t w,
   if (x < 1 || y < 1 || x > w - 2 || y > h - 2) return false;
   const float* c = plane + y * sy + x * sx;
   const float v = *c;
-  return v > threshold && greater_than_all_8(c, v, sx, sy);
+  return v > threshold && finite_f(v) && greater_than_all_8(c, v, sx, sy);
 }
 
 // CPU build (nmsCpu, spec §5.1). Strict test for 2 <= x <= W-3 and 2 <= y <= H-3; on the "ring"
@@ -65,7 +65,7 @@ TFPOSE_HD bool is_peak_cpu(const float* plane, int64_t x, int64_t y, int64_t w, 
                            float threshold) {
   const float* c = plane + y * sy + x * sx;
   const float v = *c;
-  if (!(v > threshold)) return false;
+  if (!(v > threshold) || !finite_f(v)) return false;
   if (x >= 2 && y >= 2 && x <= w - 3 && y <= h - 3) return greater_than_all_8(c, v, sx, sy);
   if (!(x == 1 || x == w - 2 || y == 1 || y == h - 2)) return false;
   for (int64_t dy = -1; dy <= 1; ++dy) {
@@ -82,6 +82,8 @@ TFPOSE_HD bool is_peak_cpu(const float* plane, int64_t x, int64_t y, int64_t w, 
   return true;
 }
 
+// Both rules: a NaN or +-Inf pixel is never a peak (tfpose's rule for non-finite maps, the same on
+// every device and entry point; OpenPose would report +Inf peaks and then NaN keypoints).
 TFPOSE_HD bool is_peak(bool cuda_rule, const float* plane, int64_t x, int64_t y, int64_t w, int64_t h, int64_t sx,
                        int64_t sy, float threshold) {
   return cuda_rule ? is_peak_cuda(plane, x, y, w, h, sx, sy, threshold)

@@ -1,0 +1,57 @@
+"""Short bounded runs of the fuzz harnesses in fuzz/ (the long runs are documented in fuzz/README.md):
+each replays its seed corpus (written by tests/caffe_writer.py) and mutates it for a few hundred
+inputs, with libFuzzer's per-input timeout and memory limit. A harness failure (an exception other
+than the allowed ones, a hang, memory growth) fails the test with libFuzzer's report."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import REPO
+
+pytest.importorskip("atheris")
+
+RUNS = {
+    "fuzz_prototxt.py": ("prototxt", 300),
+    "fuzz_caffemodel.py": ("caffemodel", 1500),
+    "fuzz_numpy_ops.py": ("numpy", 150),
+}
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("seeds")
+    subprocess.run([sys.executable, str(REPO / "fuzz" / "make_seeds.py"), str(folder)], check=True)
+    return folder
+
+
+@pytest.mark.parametrize("harness", sorted(RUNS))
+def test_short_fuzz_run(harness, seeds, tmp_path):
+    kind, runs = RUNS[harness]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "fuzz" / harness),
+            f"-runs={runs}",
+            "-seed=1",
+            "-timeout=30",
+            "-rss_limit_mb=2048",
+            "-max_len=4096",
+            f"-artifact_prefix={tmp_path}/",
+            str(corpus),
+            str(seeds / kind),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    report = proc.stderr[-3000:]
+    assert proc.returncode == 0, report
+    assert f"Done {runs} runs" in proc.stderr, report
+    assert not list(Path(tmp_path).glob("crash-*")) and not list(Path(tmp_path).glob("timeout-*"))
