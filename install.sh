@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs tfpose into ./.venv (or $TFPOSE_VENV): TensorFlow 2.21 (CPU), OpenCV (headless), the build
-# tools, then builds tfpose's C++ ops against that TensorFlow. Usage: ./install.sh [--test]
+# Installs tfpose into ./.venv (or $TFPOSE_VENV): TensorFlow 2.21 (CPU), OpenCV (headless), SciPy
+# (person tracking's assignment), the build tools, then builds tfpose's C++ ops against that
+# TensorFlow. Usage: ./install.sh [--test]
 # (--test adds pytest and pycocotools). Idempotent: rerun it after changing the C++ code.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,7 +14,7 @@ extra=()
 [ "${1:-}" = "--test" ] && extra=(pytest pycocotools)
 # The op library must be compiled against the TensorFlow it will load into, so TensorFlow and the
 # build tools come first and the build runs without isolation (see shared build recipe).
-"$py" -m pip install -q "tensorflow-cpu==2.21.*" "opencv-python-headless>=4.10,<5" tqdm \
+"$py" -m pip install -q "tensorflow-cpu==2.21.*" "opencv-python-headless>=4.10,<5" tqdm "scipy>=1.10" \
     "scikit-build-core>=0.10" "pybind11>=2.13" ninja "${extra[@]}"
 "$py" -m pip install -q --no-build-isolation --force-reinstall --no-deps .
 echo "tfpose installed in $venv: run $venv/bin/tfpose --help"

@@ -26,6 +26,9 @@ _LAZY = {
     "sizing": ("tfpose.sizing", None),
     "io": ("tfpose.io", None),
     "draw": ("tfpose.draw", "draw"),
+    "PoseTracker": ("tfpose.tracking", "PoseTracker"),
+    "tracking": ("tfpose.tracking", None),
+    "sources": ("tfpose.sources", None),
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

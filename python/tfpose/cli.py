@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = ["main", "build_parser"]
 
@@ -23,6 +24,9 @@ examples:
   tfpose estimate photo.jpg --model graph_opt.pb --write-json out/
   tfpose estimate photos/ --model graph_opt.pb --write-images drawn/
   tfpose estimate clip.mp4 --model graph_opt.pb --write-json out/ --write-video clip_pose.mp4
+  tfpose estimate clip.mp4 --model graph_opt.pb --tracking --smooth --write-video ids.mp4
+  tfpose estimate --camera 0 --model graph_opt.pb --tracking --write-json out/   (Ctrl-C stops)
+  tfpose estimate rtsp://192.168.1.10:554/stream --model graph_opt.pb --write-json out/
   tfpose export graph_opt.pb exported_model/
 """
 
@@ -44,6 +48,28 @@ def _estimator_args(p: argparse.ArgumentParser) -> None:
                         "default), caffe = x/256 - 0.5 (OpenPose Caffe models)")
 
 
+def _video_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "video, live sources and tracking",
+        "Cameras and streams are read until they end or Ctrl-C; everything received is then written "
+        "and the summary says why reading stopped. --frame-* select frames of each video, camera and "
+        "stream as OpenPose's --frame_first/--frame_step/--frame_last do (0-based, inclusive; output "
+        "names keep the source's frame numbers); single images are not affected.")
+    g.add_argument("--camera", type=int, metavar="N", help="read camera N (e.g. 0) as a live source")
+    g.add_argument("--frame-first", type=int, default=0, metavar="N", help="first frame to process (default: 0)")
+    g.add_argument("--frame-step", type=int, default=1, metavar="N",
+                   help="process every N-th frame from --frame-first (default: 1)")
+    g.add_argument("--frame-last", type=int, default=-1, metavar="N",
+                   help="last frame to process, inclusive; -1 = to the end (default: -1)")
+    g.add_argument("--stream-timeout", type=float, default=10.0, metavar="S",
+                   help="seconds to wait for a stream to open and for each of its frames (default: %(default)s)")
+    g.add_argument("--tracking", action="store_true",
+                   help="give each person an id kept across frames (JSON person_id; drawings coloured "
+                        "by id with the id written); each input restarts the tracks, ids are never reused")
+    g.add_argument("--smooth", action="store_true",
+                   help="One-Euro filter on each tracked person's keypoints (implies --tracking)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tfpose", description=_DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -57,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
         "estimate", help="find people in images, folders of images and videos",
         description="Find people in images, folders of images and videos. Unreadable files are "
                     "skipped with a message; the exit status is 1 if any input failed.")
-    est.add_argument("inputs", nargs="+", metavar="INPUT", help="image file, folder of images, or video file")
+    est.add_argument("inputs", nargs="*", metavar="INPUT",
+                     help="image file, folder of images, video file, or stream URL (rtsp://, http://, tcp://, ...)")
     est.add_argument("--model", required=True, metavar="PATH",
                      help="frozen TensorFlow graph (.pb) or SavedModel directory")
     _estimator_args(est)
@@ -67,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--write-video", metavar="FILE", help="write all drawings to one video (.mp4 or .avi)")
     est.add_argument("--batch-size", type=int, default=4, help="images per network call (default: %(default)s)")
     est.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _video_args(est)
 
     exp = sub.add_parser("export", help="export the whole pipeline as a TensorFlow SavedModel",
                          description="Export network + OpenPose post-processing as one SavedModel "
@@ -92,35 +120,62 @@ def _options(args) -> dict:
 
 
 class _Source:
-    """One unit of input: an image file or a video (frames)."""
+    """One unit of input: an image file, a video, a stream URL or a camera index. seq: the input
+    argument it came from (tracks restart with each)."""
 
-    def __init__(self, path: Path, kind: str):
-        self.path, self.kind = path, kind
+    def __init__(self, path, kind: str, seq: int = 0):
+        self.path, self.kind, self.seq = path, kind, seq
 
 
-def _collect(inputs, log) -> tuple[list[_Source], int]:
+class _Item(NamedTuple):
+    path: Path          # names the outputs (stem)
+    frame: int | None   # frame number in a video/stream, None for an image
+    img: object
+    fps: float | None
+    seq: int
+    stamp: float | None  # seconds, for the One-Euro filter
+    live: bool
+
+
+def _collect(inputs, log, camera=None) -> tuple[list[_Source], int]:
+    from tfpose.sources import is_stream_url
+
     sources, bad = [], 0
-    for name in inputs:
+    for seq, name in enumerate(inputs):
         path = Path(name)
-        if path.is_dir():
+        if is_stream_url(name):
+            sources.append(_Source(name, "stream", seq))
+        elif path.is_dir():
             files = sorted(f for f in path.iterdir() if f.is_file())
             found = [f for f in files if f.suffix.lower() in IMAGE_EXTS | VIDEO_EXTS]
             if not found:
                 log(f"tfpose: skipping folder {path}: no image or video files in it")
                 bad += 1
             for f in found:
-                sources.append(_Source(f, "video" if f.suffix.lower() in VIDEO_EXTS else "image"))
+                sources.append(_Source(f, "video" if f.suffix.lower() in VIDEO_EXTS else "image", seq))
         elif path.is_file():
-            sources.append(_Source(path, "video" if path.suffix.lower() in VIDEO_EXTS else "image"))
+            sources.append(_Source(path, "video" if path.suffix.lower() in VIDEO_EXTS else "image", seq))
         else:
             log(f"tfpose: skipping {path}: no such file or folder")
             bad += 1
+    if camera is not None:
+        sources.append(_Source(camera, "camera", len(inputs)))
     return sources, bad
 
 
-def _frames(sources, log, counters):
-    """Yields (name, frame index or None, BGR image, fps or None); unreadable files are reported."""
+def _video_source(src, args):
+    from tfpose.sources import VideoSource
+
+    return VideoSource(src.path, frame_first=args.frame_first, frame_step=args.frame_step,
+                       frame_last=args.frame_last, timeout=args.stream_timeout)
+
+
+def _frames(sources, args, log, counters):
+    """Yields an _Item per frame in order; unreadable files and sources that cannot be opened are
+    reported and counted; why each video, camera or stream stopped goes to counters["ended"]."""
     import cv2
+
+    from tfpose.sources import SourceError
 
     for src in sources:
         if src.kind == "image":
@@ -129,41 +184,37 @@ def _frames(sources, log, counters):
                 log(f"tfpose: skipping {src.path}: not a readable image")
                 counters["bad"] += 1
                 continue
-            yield src.path, None, img, None
-        else:
-            cap = cv2.VideoCapture(str(src.path))
-            if not cap.isOpened():
-                log(f"tfpose: skipping {src.path}: not a readable video")
-                counters["bad"] += 1
-                continue
-            fps = cap.get(cv2.CAP_PROP_FPS) or None
-            i = 0
-            try:
-                while True:
-                    ok, img = cap.read()
-                    if not ok:
-                        break
-                    yield src.path, i, img, fps
-                    i += 1
-            finally:
-                cap.release()
-            if i == 0:
-                log(f"tfpose: skipping {src.path}: no frame could be decoded")
-                counters["bad"] += 1
+            yield _Item(src.path, None, img, None, src.seq, None, False)
+            continue
+        video = _video_source(src, args)
+        n = 0
+        try:
+            for f in video:
+                n += 1
+                yield _Item(Path(video.name) if video.live else src.path, f.index, f.image, f.fps, src.seq,
+                            f.timestamp, video.live)
+        except SourceError as exc:
+            log(f"tfpose: {'skipping ' if not video.live else ''}{exc}")
+            counters["bad"] += 1
+            continue
+        finally:
+            if video.live and video.opened:
+                counters["ended"].append(f"{video.describe()}: {video.end_reason or 'stopped'} after {n} frames")
+        if video.frames_read == 0:
+            log(f"tfpose: skipping {src.path}: no frame could be decoded")
+            counters["bad"] += 1
 
 
-def _total_frames(sources) -> int | None:
-    import cv2
-
+def _total_frames(sources, args) -> int | None:
     total = 0
     for src in sources:
         if src.kind == "image":
             total += 1
-        else:
-            cap = cv2.VideoCapture(str(src.path))
-            n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
-            cap.release()
-            total += max(n, 0)
+            continue
+        n = _video_source(src, args).frame_count()
+        if n is None:
+            return None  # live or unknown length: a bar without a total
+        total += n
     return total
 
 
@@ -175,8 +226,22 @@ def _run_estimate(args) -> int:
     if args.batch_size < 1:
         log(f"tfpose: --batch-size: expected an int >= 1, got {args.batch_size}")
         return 2
-    sources, bad = _collect(args.inputs, log)
-    counters = {"bad": bad, "frames": 0, "people": 0}
+    if not args.inputs and args.camera is None:
+        log("tfpose: estimate: expected at least one INPUT or --camera N")
+        return 2
+    from tfpose.sources import check_frame_range
+
+    try:
+        check_frame_range(args.frame_first, args.frame_step, args.frame_last)
+        if args.camera is not None and args.camera < 0:
+            raise ValueError(f"camera: expected an index >= 0, got {args.camera}")
+        if not args.stream_timeout > 0:
+            raise ValueError(f"stream_timeout: expected seconds > 0, got {args.stream_timeout}")
+    except ValueError as exc:
+        log(f"tfpose: --{str(exc).replace('_', '-', 1)}")
+        return 2
+    sources, bad = _collect(args.inputs, log, args.camera)
+    counters = {"bad": bad, "frames": 0, "people": 0, "ended": []}
     if not sources:
         log("tfpose: nothing to do: no readable inputs")
         return 1
@@ -189,6 +254,13 @@ def _run_estimate(args) -> int:
         return 2
     from tfpose import io as tio
 
+    tracker = None
+    if args.tracking or args.smooth:
+        from tfpose.tracking import PoseTracker
+
+        tracker = PoseTracker(est.pose_model, smooth=args.smooth)
+    track_seq = [None]
+
     json_dir = Path(args.write_json) if args.write_json else None
     img_dir = Path(args.write_images) if args.write_images else None
     for d in (json_dir, img_dir):
@@ -196,26 +268,37 @@ def _run_estimate(args) -> int:
             d.mkdir(parents=True, exist_ok=True)
     writer = None
     video_size = None
-    show_bar = not args.no_progress and (len(sources) > 1 or any(s.kind == "video" for s in sources)
+    show_bar = not args.no_progress and (len(sources) > 1 or any(s.kind != "image" for s in sources)
                                          or any(Path(i).is_dir() for i in args.inputs))
-    bar = tqdm(total=_total_frames(sources), unit="frame", disable=not show_bar, file=sys.stderr)
+    bar = tqdm(total=_total_frames(sources, args), unit="frame", disable=not show_bar, file=sys.stderr)
 
     def flush(batch):
+        """Runs and writes a batch; each item leaves the list once written, so after a Ctrl-C the
+        list holds exactly the received frames still to write."""
         nonlocal writer, video_size
         if not batch:
             return
         try:
-            results = est.estimate_batch([b[2] for b in batch])
+            results = est.estimate_batch([b.img for b in batch])
         except Exception as exc:  # one bad batch: retry one by one so good frames are kept
             if len(batch) > 1:
-                for item in batch:
-                    flush([item])
+                while batch:
+                    flush([batch[0]])
+                    batch.pop(0)
                 return
-            log(f"tfpose: skipping {batch[0][0]}: {exc}")
+            where = batch[0].path if batch[0].frame is None else f"{batch[0].path} frame {batch[0].frame}"
+            log(f"tfpose: skipping {where}: {exc}")
             counters["bad"] += 1
             bar.update(1)
+            batch.pop(0)
             return
-        for (path, frame, img, fps), people in zip(batch, results):
+        for people in results:
+            path, frame, img, fps, seq, stamp, _ = batch[0]
+            if tracker is not None:
+                if seq != track_seq[0]:
+                    tracker.reset()
+                    track_seq[0] = seq
+                tracker.update(people, timestamp=stamp, image_size=img.shape[:2])
             counters["frames"] += 1
             counters["people"] += len(people)
             if json_dir is not None:
@@ -223,7 +306,7 @@ def _run_estimate(args) -> int:
             if img_dir is not None or args.write_video:
                 from tfpose.draw import draw
 
-                drawing = draw(img, people, est.pose_model)
+                drawing = draw(img, people, est.pose_model, color_by_id=tracker is not None)
                 if img_dir is not None:
                     stem = path.stem if frame is None else f"{path.stem}_{frame:012d}"
                     cv2.imwrite(str(img_dir / f"{stem}_rendered.png"), drawing)
@@ -237,18 +320,23 @@ def _run_estimate(args) -> int:
                         drawing = cv2.resize(drawing, video_size, interpolation=cv2.INTER_AREA)
                     writer.write(drawing)
             bar.update(1)
+            batch.pop(0)
 
     start = time.perf_counter()
     batch = []
+    interrupted = False
     try:
-        for item in _frames(sources, log, counters):
-            if batch and item[2].shape != batch[0][2].shape:
-                flush(batch)  # a batch holds one image size
-                batch = []
-            batch.append(item)
-            if len(batch) >= args.batch_size:
-                flush(batch)
-                batch = []
+        try:
+            for item in _frames(sources, args, log, counters):
+                if batch and item.img.shape != batch[0].img.shape:
+                    flush(batch)  # a batch holds one image size
+                batch.append(item)
+                # live frames are processed as they come: waiting to fill a batch would add latency
+                if len(batch) >= args.batch_size or item.live:
+                    flush(batch)
+        except KeyboardInterrupt:
+            interrupted = True
+            log("tfpose: interrupted (Ctrl-C): writing the frames already received")
         flush(batch)
     finally:
         bar.close()
@@ -258,7 +346,12 @@ def _run_estimate(args) -> int:
     fps = counters["frames"] / elapsed if elapsed > 0 else 0.0
     failed = counters["bad"]
     print(f"tfpose: {counters['frames']} frames, {counters['people']} people, {fps:.2f} frames/s"
-          + (f", {failed} input(s) failed" if failed else ""))
+          + (f", {tracker.next_id} person ids" if tracker is not None else "")
+          + (f", {failed} input(s) failed" if failed else "")
+          + "".join(f"; {e}" for e in counters["ended"])
+          + ("; stopped by Ctrl-C" if interrupted else ""))
+    if interrupted:
+        return 130
     return 1 if failed else 0
 
 

@@ -33,22 +33,27 @@ class Person:
     keypoints: float32 numpy [P, 3] (x, y, score) in original-image pixels with OpenPose's +0.5
         convention (the centre of pixel i is i + 0.5); a missing part is (0, 0, 0).
     score: OpenPose's person score (sum of part and limb scores / (P + L)).
+    person_id: the person's id across video frames, set by :class:`tfpose.PoseTracker`; -1 when
+        untracked (OpenPose's JSON value for "no id").
     """
 
-    __slots__ = ("keypoints", "score")
+    __slots__ = ("keypoints", "score", "person_id")
 
-    def __init__(self, keypoints: np.ndarray, score: float):
+    def __init__(self, keypoints: np.ndarray, score: float, person_id: int = -1):
         self.keypoints = np.asarray(keypoints, dtype=np.float32)
         self.score = float(score)
+        self.person_id = int(person_id)
 
     def to_openpose(self) -> dict:
         """One entry of OpenPose JSON v1.3's ``people`` list (pose only; face/hands/3D empty)."""
         from tfpose.io import person_dict
 
-        return person_dict(self.keypoints)
+        return person_dict(self.keypoints, self.person_id)
 
     def __repr__(self) -> str:
-        return f"Person(parts={int((self.keypoints[:, 2] > 0).sum())}/{len(self.keypoints)}, score={self.score:.3f})"
+        pid = "" if self.person_id < 0 else f"id={self.person_id}, "
+        return (f"Person({pid}parts={int((self.keypoints[:, 2] > 0).sum())}/{len(self.keypoints)}, "
+                f"score={self.score:.3f})")
 
 
 def as_bgr(image) -> np.ndarray:

@@ -1,6 +1,6 @@
 """OpenPose JSON output (format version 1.3, as written by ``--write_json``) and OpenPose's file names.
 
-A file is ``{"version": 1.3, "people": [{"person_id": [-1], "pose_keypoints_2d": [x0, y0, c0, x1, ...],
+A file is ``{"version": 1.3, "people": [{"person_id": [-1 or the tracker's id], "pose_keypoints_2d": [x0, y0, c0, x1, ...],
 "face_keypoints_2d": [], "hand_left_keypoints_2d": [], "hand_right_keypoints_2d": [],
 "pose_keypoints_3d": [], "face_keypoints_3d": [], "hand_left_keypoints_3d": [],
 "hand_right_keypoints_3d": []}, ...]}``. No TensorFlow here.
@@ -21,12 +21,13 @@ _EMPTY_FIELDS = ("face_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keyp
                  "pose_keypoints_3d", "face_keypoints_3d", "hand_left_keypoints_3d", "hand_right_keypoints_3d")
 
 
-def person_dict(keypoints) -> dict:
-    """keypoints [P, 3] (x, y, score) -> one ``people`` entry with OpenPose v1.3's fields."""
+def person_dict(keypoints, person_id: int = -1) -> dict:
+    """keypoints [P, 3] (x, y, score) -> one ``people`` entry with OpenPose v1.3's fields;
+    person_id: the tracker's id, -1 = untracked (OpenPose writes ``[-1]`` without tracking)."""
     k = np.asarray(keypoints, dtype=np.float32)
     if k.ndim != 2 or k.shape[1] != 3:
         raise ValueError(f"keypoints: expected shape [P, 3], got {k.shape}")
-    d = {"person_id": [-1], "pose_keypoints_2d": [float(v) for v in k.reshape(-1)]}
+    d = {"person_id": [int(person_id)], "pose_keypoints_2d": [float(v) for v in k.reshape(-1)]}
     for field in _EMPTY_FIELDS:
         d[field] = []
     return d
@@ -38,7 +39,8 @@ def _keypoints_of(person):
 
 def people_json(people: Iterable) -> dict:
     """people: Person objects or [P, 3] arrays -> the whole v1.3 document as a dict."""
-    return {"version": JSON_VERSION, "people": [person_dict(_keypoints_of(p)) for p in people]}
+    return {"version": JSON_VERSION,
+            "people": [person_dict(_keypoints_of(p), getattr(p, "person_id", -1)) for p in people]}
 
 
 def _fmt(v: float) -> str:
