@@ -94,6 +94,8 @@ def test_cli_refuses_a_stream_it_cannot_open(capsys):
     cap = capsys.readouterr()
     assert rc == 1
     assert cap.err.count("cannot open stream") == 1 and url in cap.err
+    rc = cli.main(["estimate", "--camera", "99", "--model", MNV2S, "--no-progress"])
+    assert rc == 1 and "cannot open camera 99: no such camera or it is busy" in capsys.readouterr().err
     rc = cli.main(["estimate", str(VIDEO), "--model", MNV2S, "--frame-step", "0"])
     assert rc == 2 and "--frame-step: expected an int >= 1, got 0" in capsys.readouterr().err
     rc = cli.main(["estimate", "--model", MNV2S])

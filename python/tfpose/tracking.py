@@ -19,7 +19,6 @@ has score 0.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
@@ -90,12 +89,38 @@ def oks(a_xy, a_visible, b_xy, b_visible, sigmas, area=None, min_common: int = 1
     if area is None:
         area = np.maximum(_box_area(a_xy, a_visible)[:, None], _box_area(b_xy, b_visible)[None, :])
     k2 = (2.0 * np.asarray(sigmas, np.float64)) ** 2
-    d2 = ((a_xy[:, None] - b_xy[None]) ** 2).sum(-1)  # [A, B, P]
+    # x and y apart: a reduction over an axis of length 2 costs more than the arithmetic
+    d2 = (a_xy[:, None, :, 0] - b_xy[None, :, :, 0]) ** 2 + (a_xy[:, None, :, 1] - b_xy[None, :, :, 1]) ** 2
     common = a_visible[:, None] & b_visible[None]
-    e = np.exp(-d2 / (2.0 * np.asarray(area, np.float64)[..., None] * k2))
+    # exp(-50) ~ 2e-22 is 0 for any sum here; capping spares exp's slow underflow path
+    e = np.exp(-np.minimum(d2 / (2.0 * np.asarray(area, np.float64)[..., None] * k2), 50.0))
     n = common.sum(-1)
     s = np.where(common, e, 0.0).sum(-1)
     return np.where(n >= max(int(min_common), 1), s / np.maximum(n, 1), 0.0)
+
+
+def _alpha(cutoff, te):
+    """Smoothing factor of an exponential filter with this cutoff (Hz) at sampling period te (s)
+    (Casiez et al. 2012, eq. 4); arrays broadcast."""
+    tau = 1.0 / (2.0 * np.pi * cutoff)
+    return 1.0 / (1.0 + tau / te)
+
+
+def _one_euro_step(x, x_prev, dx_prev, te, min_cutoff, beta, d_cutoff):
+    """One step of the One-Euro filter on arrays: returns (filtered x, filtered derivative)."""
+    dx = (x - x_prev) / te
+    dx_hat = dx_prev + _alpha(d_cutoff, te) * (dx - dx_prev)
+    cutoff = min_cutoff + beta * np.abs(dx_hat)
+    return x_prev + _alpha(cutoff, te) * (x - x_prev), dx_hat
+
+
+def _check_filter_args(min_cutoff, beta, d_cutoff) -> tuple:
+    for name, v in (("min_cutoff", min_cutoff), ("beta", beta), ("d_cutoff", d_cutoff)):
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
+            raise ValueError(f"{name}: expected a finite number >= 0, got {v!r}")
+    if min_cutoff <= 0 or d_cutoff <= 0:
+        raise ValueError(f"min_cutoff and d_cutoff: expected > 0 Hz, got {min_cutoff}, {d_cutoff}")
+    return float(min_cutoff), float(beta), float(d_cutoff)
 
 
 class OneEuroFilter:
@@ -112,19 +137,8 @@ class OneEuroFilter:
     """
 
     def __init__(self, min_cutoff: float = 1.0, beta: float = 0.05, d_cutoff: float = 1.0):
-        for name, v in (("min_cutoff", min_cutoff), ("beta", beta), ("d_cutoff", d_cutoff)):
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
-                raise ValueError(f"{name}: expected a finite number >= 0, got {v!r}")
-        if min_cutoff <= 0 or d_cutoff <= 0:
-            raise ValueError(f"min_cutoff and d_cutoff: expected > 0 Hz, got {min_cutoff}, {d_cutoff}")
-        self.min_cutoff, self.beta, self.d_cutoff = float(min_cutoff), float(beta), float(d_cutoff)
+        self.min_cutoff, self.beta, self.d_cutoff = _check_filter_args(min_cutoff, beta, d_cutoff)
         self._x = self._dx = self._t = self._has = None
-
-    @staticmethod
-    def _alpha(cutoff, te):
-        # smoothing factor of an exponential filter with this cutoff at sampling period te (paper, eq. 4)
-        tau = 1.0 / (2.0 * math.pi * cutoff)
-        return 1.0 / (1.0 + tau / te)
 
     def filter(self, x, t: float, mask=None) -> np.ndarray:
         """x: float array; t: seconds, increasing; mask: bool array of x's shape (default all).
@@ -135,32 +149,15 @@ class OneEuroFilter:
             self._x, self._dx = x.copy(), np.zeros_like(x)
             self._has = np.zeros(x.shape, bool)
             self._t = np.full(x.shape, -np.inf)
-        fresh = mask & ~self._has
         old = mask & self._has
-        out = x.copy()
-        if old.any():
-            te = np.maximum(t - self._t[old], 1e-6)
-            xo = x[old]
-            dx = (xo - self._x[old]) / te
-            dx_hat = self._dx[old] + self._alpha(self.d_cutoff, te) * (dx - self._dx[old])
-            cutoff = self.min_cutoff + self.beta * np.abs(dx_hat)
-            x_hat = self._x[old] + self._alpha(cutoff, te) * (xo - self._x[old])
-            out[old] = x_hat
-            self._x[old], self._dx[old] = x_hat, dx_hat
-        self._x[fresh], self._dx[fresh] = x[fresh], 0.0
-        self._t[mask] = t
+        te = np.where(old, np.maximum(t - self._t, 1e-6), 1.0)
+        x_hat, dx_hat = _one_euro_step(x, self._x, self._dx, te, self.min_cutoff, self.beta, self.d_cutoff)
+        out = np.where(old, x_hat, x)
+        self._x = np.where(mask, out, self._x)
+        self._dx = np.where(old, dx_hat, 0.0)
+        self._t = np.where(mask, t, self._t)
         self._has = mask.copy()
         return out
-
-
-@dataclass
-class _Track:
-    track_id: int
-    xy: np.ndarray          # [P, 2] last position of each part (pixels)
-    seen: np.ndarray        # [P] frame number each part was last seen (-1 never)
-    frame: int              # last frame the person was matched
-    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # pixels per frame
-    smoother: OneEuroFilter | None = None
 
 
 class PoseTracker:
@@ -223,13 +220,10 @@ class PoseTracker:
         self.fps = float(fps)
         self.smooth = bool(smooth)
         self.cascade = bool(cascade)
-        self._filter_args = (min_cutoff, beta, d_cutoff)
-        OneEuroFilter(*self._filter_args)  # checks the parameters now, not at the first frame
-        self._tracks: list[_Track] = []
+        self._filter_args = _check_filter_args(min_cutoff, beta, d_cutoff)
         self._next_id = 0
         self._frame = -1
-        self._time = None
-        self._image_size = None
+        self.reset()
 
     @property
     def next_id(self) -> int:
@@ -239,34 +233,48 @@ class PoseTracker:
     @property
     def active_ids(self) -> list[int]:
         """Ids of the tracks currently remembered (matched now or lost for at most max_lost_frames)."""
-        return [t.track_id for t in self._tracks]
+        return [int(i) for i in self._ids]
 
     def reset(self) -> None:
         """Forget every track (a new video, a cut). Ids keep counting: none is ever reused."""
-        self._tracks = []
+        P = self.num_parts
+        # Track state, one row per track (T tracks): id; last position of each part [T, P, 2] and
+        # the frame it was seen [T, P] (-1 never); last frame matched [T]; velocity [T, 2] in
+        # pixels per frame; One-Euro state per coordinate (filtered value, derivative, time, valid).
+        self._ids = np.zeros(0, np.int64)
+        self._xy = np.zeros((0, P, 2))
+        self._seen = np.zeros((0, P), np.int64)
+        self._last = np.zeros(0, np.int64)
+        self._vel = np.zeros((0, 2))
+        self._fx = np.zeros((0, P, 2))
+        self._fdx = np.zeros((0, P, 2))
+        self._ft = np.zeros((0, P))
+        self._fhas = np.zeros((0, P), bool)
         self._time = None
         self._image_size = None
 
+    _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_fx", "_fdx", "_ft", "_fhas")
+
     def _check(self, people) -> np.ndarray:
-        kps = []
-        for i, p in enumerate(people):
-            k = np.asarray(getattr(p, "keypoints", p), dtype=np.float64)
-            if k.shape != (self.num_parts, 3):
+        shapes = [np.shape(getattr(p, "keypoints", p)) for p in people]
+        for i, shape in enumerate(shapes):
+            if tuple(shape) != (self.num_parts, 3):
                 raise ValueError(
                     f"people[{i}].keypoints: expected shape [{self.num_parts}, 3] for pose model "
-                    f"{self.pose_model}, got {tuple(k.shape)} (people from another pose model?)")
-            if not np.isfinite(k[k[:, 2] > 0]).all() or not np.isfinite(k[:, 2]).all():
-                raise ValueError(f"people[{i}].keypoints: expected finite values, got {k.tolist()}")
-            kps.append(k)
-        return np.stack(kps) if kps else np.zeros((0, self.num_parts, 3))
+                    f"{self.pose_model}, got {tuple(shape)} (people from another pose model?)")
+        if not people:
+            return np.zeros((0, self.num_parts, 3))
+        kps = np.array([getattr(p, "keypoints", p) for p in people], dtype=np.float64)
+        found = kps[:, :, 2] > 0
+        bad = ~np.isfinite(kps[:, :, 2]) | (found & ~np.isfinite(kps[:, :, :2]).all(-1))
+        if bad.any():
+            i = int(np.flatnonzero(bad.any(1))[0])
+            raise ValueError(f"people[{i}].keypoints: expected finite values, got {kps[i].tolist()}")
+        return kps
 
     def _predicted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Tracks' predicted part positions [T, P, 2], usable parts [T, P], frames lost [T]."""
-        f = self._frame
-        xy = np.stack([t.xy for t in self._tracks])
-        seen = np.stack([t.seen for t in self._tracks])
-        vel = np.stack([t.velocity for t in self._tracks])
-        last = np.array([t.frame for t in self._tracks])
+        f, xy, seen, vel, last = self._frame, self._xy, self._seen, self._vel, self._last
         # a part counts if it was seen at most max_part_age frames before the track's last match:
         # a lost track is matched on the whole pose it last had
         usable = (seen >= 0) & (last[:, None] - seen <= self.max_part_age)
@@ -323,60 +331,96 @@ class PoseTracker:
             if self._image_size is not None and image_size != self._image_size:
                 self.reset()
             self._image_size = image_size
-        self._frame += 1
         if timestamp is None:
-            timestamp = self._frame / self.fps
+            timestamp = (self._frame + 1) / self.fps
         timestamp = float(timestamp)
         if not math.isfinite(timestamp) or (self._time is not None and timestamp < self._time):
             raise ValueError(f"timestamp: expected finite seconds, never decreasing, got {timestamp} "
                              f"after {self._time}")
+        self._frame += 1
         self._time = timestamp
+        f = self._frame
         visible = kps[:, :, 2] > 0
-        pairs = []
-        if self._tracks and len(people):
+        xy = kps[:, :, :2]
+        n = len(people)
+        rows, cols = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if len(self._ids) and n:
             pred, usable, lost = self._predicted()
-            area = np.maximum(_box_area(pred, usable)[:, None], _box_area(kps[:, :, :2], visible)[None, :])
+            area = np.maximum(_box_area(pred, usable)[:, None], _box_area(xy, visible)[None, :])
             area = area * (1.0 + self.lost_scale_growth * np.maximum(lost - 1, 0))[:, None]
-            sim = oks(pred, usable, kps[:, :, :2], visible, self.sigmas, area=area)
+            sim = oks(pred, usable, xy, visible, self.sigmas, area=area)
+            pairs = []
             if self.cascade:
                 # tracks matched more recently choose first (DeepSORT's matching cascade)
-                free = np.arange(len(people))
+                free = np.ones(n, bool)
                 for level in np.unique(lost):
-                    rows = np.flatnonzero(lost == level)
-                    got = self._assign(sim[np.ix_(rows, free)]) if len(free) else []
-                    pairs += [(rows[r], free[c]) for r, c in got]
-                    free = np.setdiff1d(free, [free[c] for _, c in got])
+                    cand = np.flatnonzero(free)
+                    if not len(cand):
+                        break
+                    level_rows = np.flatnonzero(lost == level)
+                    got = self._assign(sim[np.ix_(level_rows, cand)])
+                    pairs += [(level_rows[r], cand[c]) for r, c in got]
+                    free[[cand[c] for _, c in got]] = False
             else:
                 pairs = self._assign(sim)
-        matched = {}
-        for r, c in pairs:
-            matched[c] = self._tracks[r]
-        for c in range(len(people)):
-            track = matched.get(c)
-            vis = visible[c]
-            xy = kps[c, :, :2]
-            if track is None:
-                track = _Track(self._next_id, np.zeros((self.num_parts, 2)), np.full(self.num_parts, -1), self._frame)
-                self._next_id += 1
-                self._tracks.append(track)
-            else:
-                both = vis & (track.seen >= 0)
-                if both.any():
-                    gap = np.maximum(self._frame - track.seen[both], 1)[:, None]
-                    step = np.median((xy[both] - track.xy[both]) / gap, axis=0)
-                    track.velocity = 0.5 * (track.velocity + step)
-            track.xy[vis] = xy[vis]
-            track.seen[vis] = self._frame
-            track.frame = self._frame
-            person = people[c]
-            person.person_id = track.track_id
-            if self.smooth:
-                if track.smoother is None:
-                    track.smoother = OneEuroFilter(*self._filter_args)
-                mask = np.repeat(vis[:, None], 2, axis=1)
-                out = track.smoother.filter(xy, timestamp, mask)
-                k = np.array(person.keypoints, dtype=np.float32, copy=True)
-                k[vis, :2] = out[vis]
-                person.keypoints = k
-        self._tracks = [t for t in self._tracks if self._frame - t.frame <= self.max_lost_frames]
+            if pairs:
+                rows, cols = (np.array(v, np.int64) for v in zip(*pairs))
+        if len(rows):
+            # velocity: median displacement per frame of the parts seen before and now, averaged
+            # with the previous velocity
+            both = visible[cols] & (self._seen[rows] >= 0)
+            gap = np.maximum(f - self._seen[rows], 1)[..., None]
+            moved = np.where(both[..., None], (xy[cols] - self._xy[rows]) / gap, np.nan)
+            count = both.sum(1)
+            has = count > 0
+            if has.any():
+                # median over each row's parts (NaN sort last; numpy's nanmedian is far slower)
+                srt = np.sort(moved[has], axis=1)
+                k = count[has]
+                i = np.arange(len(k))
+                step = 0.5 * (srt[i, (k - 1) // 2] + srt[i, k // 2])
+                self._vel[rows[has]] = 0.5 * (self._vel[rows[has]] + step)
+        unmatched = np.ones(n, bool)
+        unmatched[cols] = False
+        new = np.flatnonzero(unmatched)
+        if len(new):
+            T, k, P = len(self._ids), len(new), self.num_parts
+            grow = {"_ids": np.arange(self._next_id, self._next_id + k), "_xy": np.zeros((k, P, 2)),
+                    "_seen": np.full((k, P), -1), "_last": np.full(k, f), "_vel": np.zeros((k, 2)),
+                    "_fx": np.zeros((k, P, 2)), "_fdx": np.zeros((k, P, 2)), "_ft": np.zeros((k, P)),
+                    "_fhas": np.zeros((k, P), bool)}
+            for name in self._STATE:
+                setattr(self, name, np.concatenate([getattr(self, name), grow[name].astype(getattr(self, name).dtype)]))
+            self._next_id += k
+            rows = np.concatenate([rows, np.arange(T, T + k)])
+            cols = np.concatenate([cols, new])
+        vis = visible[cols]
+        self._xy[rows] = np.where(vis[..., None], xy[cols], self._xy[rows])
+        self._seen[rows] = np.where(vis, f, self._seen[rows])
+        self._last[rows] = f
+        for r, c in zip(rows, cols):
+            people[c].person_id = int(self._ids[r])
+        if self.smooth and len(rows):
+            self._smooth(people, xy, rows, cols, vis, timestamp)
+        keep = f - self._last <= self.max_lost_frames
+        if not keep.all():
+            for name in self._STATE:
+                setattr(self, name, getattr(self, name)[keep])
         return people
+
+    def _smooth(self, people, xy, rows, cols, vis, t) -> None:
+        """One-Euro step on the matched people's found keypoints; a part not found now keeps no
+        state (it restarts when found again); keypoints outside ``vis`` are left as they are."""
+        old = (self._fhas[rows] & vis)[..., None]
+        x = xy[cols]
+        te = np.where(old, np.maximum(t - self._ft[rows], 1e-6)[..., None], 1.0)
+        x_hat, dx_hat = _one_euro_step(x, self._fx[rows], self._fdx[rows], te, *self._filter_args)
+        out = np.where(old, x_hat, x)
+        self._fx[rows] = np.where(vis[..., None], out, self._fx[rows])
+        self._fdx[rows] = np.where(old, dx_hat, 0.0)
+        self._ft[rows] = np.where(vis, t, self._ft[rows])
+        self._fhas[rows] = vis
+        for j, c in enumerate(cols):
+            k = np.array(people[c].keypoints, dtype=np.float32, copy=True)
+            k[vis[j], :2] = out[j][vis[j]]
+            people[c].keypoints = k
