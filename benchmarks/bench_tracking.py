@@ -1,8 +1,10 @@
 """Cost of person tracking (tfpose.PoseTracker) and One-Euro smoothing per frame, for 1 to 40 people,
-against the post-processing of one real frame measured in the same run.
+against the post-processing of a frame with as many people, measured in the same run.
 
-  post-processing   tfpose.numpy_ops.net_output_to_people(fast=True) on mobilenet_thin's output of
-                    a 1280x720 frame of OpenPose's sample video (656x368 net input, 1 thread)
+  post-processing   tfpose.numpy_ops.net_output_to_people(fast=True, 1 thread) on mobilenet_thin's
+                    output of a 1280x720 frame of OpenPose's sample video (656x368 net input), and
+                    on synthetic net outputs of the same size with k people (benchmarks/synthetic.py,
+                    as in bench_pipeline.py's people table)
   tracker           PoseTracker.update per frame: optimal (scipy linear_sum_assignment) and greedy
                     assignment, and optimal + smoothing (One-Euro filter on every keypoint)
 
@@ -77,26 +79,31 @@ def main() -> None:
     keypoints, _, num = numpy_ops.net_output_to_people(out, fast=True, **kw)
     base = keypoints[0, : int(num[0])]
     post_ms = _common.median_ms(lambda: numpy_ops.net_output_to_people(out, fast=True, **kw), repeats=50)
+    import synthetic
+
     n_frames = 60 if args.quick else 220
     rows = []
     for n in PEOPLE:
+        synth = synthetic.render(n)[0]
+        post_n = _common.median_ms(lambda: numpy_ops.net_output_to_people(synth, fast=True, **kw), repeats=50)
         frames = sequence(base, n, n_frames)
         opt, ids_opt = time_tracker(frames)
         greedy, ids_greedy = time_tracker(frames, assignment="greedy")
         smooth, _ = time_tracker(frames, smooth=True)
-        rows.append([n, opt, greedy, smooth, smooth / post_ms, f"{ids_opt} / {ids_greedy}"])
-        print(f"{n:3d} people: optimal {opt:.3f} ms, greedy {greedy:.3f} ms, optimal+smooth {smooth:.3f} ms "
-              f"({100 * smooth / post_ms:.0f}% of post-processing {post_ms:.3f} ms); ids {ids_opt}/{ids_greedy}",
-              flush=True)
+        rows.append([n, post_n, opt, greedy, smooth, smooth / post_n, smooth / post_ms, f"{ids_opt} / {ids_greedy}"])
+        print(f"{n:3d} people: post-processing {post_n:.3f} ms; optimal {opt:.3f} ms, greedy {greedy:.3f} ms, "
+              f"optimal+smooth {smooth:.3f} ms; ids {ids_opt}/{ids_greedy}", flush=True)
     load = os.getloadavg()
     body = (f"`python benchmarks/bench_tracking.py` — {_common.machine_line()}; load average "
             f"{load[0]:.1f} during the run. Post-processing of the same real frame (fast path, 1 thread, "
-            f"{len(base)} people found), measured in this run: **{post_ms:.3f} ms**. Tracker times are "
+            f"{len(base)} people found), measured in this run: **{post_ms:.3f} ms**; *post-processing, k "
+            f"people*: the same on a synthetic net output of that size with k people. Tracker times are "
             f"medians per frame over {n_frames - 20} frames; every person is visible in every frame, so "
             f"the ids column (optimal / greedy) equals the people count when no identity was lost.\n\n"
             + _common.markdown_table(
-                ["people / frame", "tracking, optimal (ms)", "tracking, greedy (ms)", "optimal + One-Euro (ms)",
-                 "optimal + One-Euro / post-processing", "ids given"], rows))
+                ["people / frame", "post-processing, k people (ms)", "tracking, optimal (ms)",
+                 "tracking, greedy (ms)", "optimal + One-Euro (ms)", "(optimal + One-Euro) / post-processing",
+                 "... / real frame's post-processing", "ids given"], rows))
     print(body)
     if not args.quick:
         _common.write_section("bench_tracking", "## Tracking and smoothing (bench_tracking.py)\n\n" + body)
