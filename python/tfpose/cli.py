@@ -369,6 +369,10 @@ def _run_export(args) -> int:
 
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # A source that cannot be opened is reported once, by tfpose; OpenCV's and FFmpeg's own lines
+    # about it come back with OPENCV_LOG_LEVEL=INFO / OPENCV_FFMPEG_LOGLEVEL=32.
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "estimate":
