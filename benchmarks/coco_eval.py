@@ -4,9 +4,10 @@
 
 Writes its table into benchmarks/README.md (section "coco_eval").
 
-Conventions: COCO_18 parts are mapped to COCO's 17 keypoints (the neck is dropped); each detected
-person becomes one result with visibility 1 for found parts (0 and x=y=0 for missing ones) and
-OpenPose's person score as the result score. OpenPose's keypoints use the "+0.5" convention (the
+Conventions: ``tfpose.io.coco_results`` (the same writer as ``tfpose estimate --write-coco-json``):
+COCO_18 parts are mapped to COCO's 17 keypoints (the neck is dropped); each detected person becomes
+one result with visibility 1 for found parts (0 and x=y=0 for missing ones) and OpenPose's person
+score as the result score. OpenPose's keypoints use the "+0.5" convention (the
 centre of pixel i is i + 0.5, spec §3); COCO's annotations are continuous coordinates of the same
 kind, so keypoints are written unshifted; the table also gives AP with x, y - 0.5 to show the effect.
 """
@@ -25,21 +26,14 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-COCO18_TO_COCO17 = [0, 15, 14, 17, 16, 5, 2, 6, 3, 7, 4, 11, 8, 12, 9, 13, 10]
+# shift -> pixel convention of tfpose.io.coco_results (the one owner of the COCO_18 -> COCO-17 order)
+_CONVENTION = {0.0: "openpose", -0.5: "coco"}
 
 
 def to_coco_results(image_id: int, people, shift: float) -> list[dict]:
-    out = []
-    for p in people:
-        kp = p.keypoints[COCO18_TO_COCO17]
-        flat = []
-        for x, y, c in kp:
-            if c > 0:
-                flat += [float(x) + shift, float(y) + shift, 1]
-            else:
-                flat += [0.0, 0.0, 0]
-        out.append({"image_id": image_id, "category_id": 1, "keypoints": flat, "score": float(p.score)})
-    return out
+    from tfpose import io as tio
+
+    return tio.coco_results(image_id, people, "COCO_18", _CONVENTION[shift])
 
 
 def evaluate(coco_gt, results, img_ids) -> dict:

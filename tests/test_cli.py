@@ -24,7 +24,7 @@ def folder(tmp_path):
     shutil.copy(IMAGES / "p1.jpg", d / "a.jpg")
     shutil.copy(IMAGES / "apink2.jpg", d / "b.jpg")
     (d / "broken.jpg").write_text("not an image")
-    (d / "notes.txt").write_text("ignored: not an image extension")
+    (d / "notes.txt").write_text("not an image either: reported too")
     return d
 
 
@@ -39,12 +39,12 @@ def test_folder_with_a_bad_file(folder, tmp_path, capsys):
     out = tmp_path / "json"
     rc = cli.main(["estimate", str(folder), "--model", MNV2S, "--write-json", str(out), "--no-progress"])
     cap = capsys.readouterr()
-    assert rc == 1  # one bad input
-    assert "broken.jpg" in cap.err and "not a readable image" in cap.err
+    assert rc == 1  # two bad inputs: each named with its reason, counted in the summary
+    assert "broken.jpg: " in cap.err and "notes.txt: " in cap.err and "not an image or video" in cap.err
     assert sorted(p.name for p in out.iterdir()) == ["a_keypoints.json", "b_keypoints.json"]
     doc = json.loads((out / "b_keypoints.json").read_text())
     assert doc["version"] == 1.3 and len(doc["people"]) > 0
-    assert "2 frames" in cap.out and "frames/s" in cap.out and "1 input(s) failed" in cap.out
+    assert "2 frames" in cap.out and "frames/s" in cap.out and "2 input(s) skipped" in cap.out
 
 
 def test_video_json_images_and_video(tmp_path, capsys):

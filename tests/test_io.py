@@ -49,10 +49,21 @@ def test_reads_real_v10_and_v13_files():
     assert all(p["pose"].shape == (25, 3) for p in new["people"])
 
 
-def test_nonfinite_written_as_zero(tmp_path):
-    kp = np.array([[np.nan, np.inf, 0.5]], np.float32)
+def test_nonfinite_keypoint_is_written_as_missing_not_as_a_confident_point(tmp_path):
+    # a NaN/Inf anywhere in (x, y, score) makes the whole keypoint missing (0, 0, 0): never a point
+    # at the origin with its score kept; finite neighbours are untouched
+    kp = np.array([[np.nan, 5.0, 0.5], [3.0, np.inf, 0.7], [1.0, 2.0, np.nan], [4.0, 6.0, 0.25]], np.float32)
     doc = json.loads(io.write_json(tmp_path / "n.json", [kp]).read_text())
-    assert doc["people"][0]["pose_keypoints_2d"] == [0, 0, 0.5]
+    assert doc["people"][0]["pose_keypoints_2d"] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 6, 0.25]
+    assert io.person_dict(kp)["pose_keypoints_2d"][:3] == [0.0, 0.0, 0.0]
+    coco = io.coco_results(1, [np.concatenate([kp, np.tile([[10.0, 20.0, 0.9]], (14, 1))]).astype(np.float32)])
+    order = io.coco_keypoint_order("COCO_18")
+    got = np.array(coco[0]["keypoints"]).reshape(17, 3)
+    for j, part in enumerate(order):
+        if part < 3:
+            assert list(got[j]) == [0, 0, 0]
+    cands = io.part_candidates_dict([np.array([[np.nan, 1, 0.9], [2, 3, 0.8]], np.float32)])
+    assert cands == {"0": [2.0, 3.0, pytest.approx(0.8)]}
 
 
 def test_names_match_openpose():

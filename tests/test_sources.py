@@ -97,13 +97,13 @@ def test_cli_refuses_a_stream_it_cannot_open(capsys):
              and "absl::InitializeLog" not in ln]  # TensorFlow's start-up notes
     assert lines == [f"tfpose: cannot open stream {url}: no answer within 2 s, or not a stream OpenCV's "
                      "FFmpeg can read"], lines  # one line: OpenCV's and FFmpeg's own are silenced
-    assert "0 frames" in out.stdout and "1 input(s) failed" in out.stdout
+    assert "0 frames" in out.stdout and "1 input(s) skipped" in out.stdout
     rc = cli.main(["estimate", "--camera", "99", "--model", MNV2S, "--no-progress"])
     assert rc == 1 and "cannot open camera 99: no such camera or it is busy" in capsys.readouterr().err
     rc = cli.main(["estimate", str(VIDEO), "--model", MNV2S, "--frame-step", "0"])
-    assert rc == 2 and "--frame-step: expected an int >= 1, got 0" in capsys.readouterr().err
+    assert rc == 2 and "frame_step: expected an int >= 1, got 0" in capsys.readouterr().err
     rc = cli.main(["estimate", "--model", MNV2S])
-    assert rc == 2 and "expected at least one INPUT or --camera" in capsys.readouterr().err
+    assert rc == 2 and "no input: expected images, folders, videos or stream URLs" in capsys.readouterr().err
 
 
 def _listening(port: int) -> bool:

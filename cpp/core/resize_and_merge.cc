@@ -9,7 +9,7 @@
 
 #include "tfpose/detail/denormals.hpp"
 #include "tfpose/detail/interp.hpp"
-
+#include "tfpose/detail/merge_passes.hpp"
 
 namespace tfpose {
 
@@ -21,77 +21,6 @@ using ScalePlan = detail::ResizePlan;
 
 constexpr int64_t kMaxCudaScales = 8;  // OpenPose's merging kernel takes at most 8 source pointers
 constexpr int64_t kMaxSide = std::numeric_limits<int32_t>::max();  // tap indices are int32
-
-// The two hot loops run over C contiguous channels (horizontal) or a whole W*C row (vertical); AVX2
-// clones are picked at load time where the CPU has it. No FMA clone: contracting a*b+c would round
-// differently from the SSE2 path and from OpenCV, and every machine must give the same answer.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__CUDACC__)
-#define TFPOSE_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TFPOSE_CLONES
-#endif
-
-// One source row [w, C] -> one horizontally interpolated row [W, C].
-TFPOSE_CLONES void horizontal_pass(const float* __restrict src, const CubicTaps* taps, int64_t W, int64_t C,
-                                   float* __restrict dst) {
-  for (int64_t x = 0; x < W; ++x) {
-    const CubicTaps& t = taps[x];
-    const float w[4] = {t.w[0], t.w[1], t.w[2], t.w[3]};
-    const float* __restrict a0 = src + t.idx[0] * C;
-    const float* __restrict a1 = src + t.idx[1] * C;
-    const float* __restrict a2 = src + t.idx[2] * C;
-    const float* __restrict a3 = src + t.idx[3] * C;
-    float* __restrict o = dst + x * C;
-    for (int64_t c = 0; c < C; ++c) o[c] = detail::cubic_sum(a0[c], a1[c], a2[c], a3[c], w);
-  }
-}
-
-// The dense passes apply detail::merge_step per value, with the mode as a compile-time constant so
-// the loops vectorise; the per-pixel evaluator (detail::merged_pixel) applies the same function.
-using Combine = detail::MergeStep;
-
-template <Combine mode>
-inline void combine(float* __restrict o, float v, float k) {
-  *o = detail::merge_step(mode, *o, v, k);
-}
-
-template <Combine mode>
-TFPOSE_CLONES void vertical_pass(const float* __restrict r0, const float* __restrict r1,
-                                 const float* __restrict r2, const float* __restrict r3, const float wt[4],
-                                 int64_t n, float k, float* __restrict out) {
-  const float w[4] = {wt[0], wt[1], wt[2], wt[3]};
-  for (int64_t j = 0; j < n; ++j) combine<mode>(out + j, detail::cubic_sum(r0[j], r1[j], r2[j], r3[j], w), k);
-}
-
-template <Combine mode>
-TFPOSE_CLONES void copy_pass(const float* __restrict src, int64_t n, float k, float* __restrict out) {
-  for (int64_t j = 0; j < n; ++j) combine<mode>(out + j, src[j], k);
-}
-
-Combine combine_mode(size_t s, size_t num_scales, OpenposeBuild build) {
-  return detail::merge_step_of(static_cast<int64_t>(s), static_cast<int64_t>(num_scales),
-                               build == OpenposeBuild::kCuda);
-}
-
-void run_vertical(Combine mode, const float* const rows[4], const float w[4], int64_t n, float k, float* out) {
-  switch (mode) {
-    case Combine::kAssign: return vertical_pass<Combine::kAssign>(rows[0], rows[1], rows[2], rows[3], w, n, k, out);
-    case Combine::kAdd: return vertical_pass<Combine::kAdd>(rows[0], rows[1], rows[2], rows[3], w, n, k, out);
-    case Combine::kAddThenScale:
-      return vertical_pass<Combine::kAddThenScale>(rows[0], rows[1], rows[2], rows[3], w, n, k, out);
-    case Combine::kAddThenDivide:
-      return vertical_pass<Combine::kAddThenDivide>(rows[0], rows[1], rows[2], rows[3], w, n, k, out);
-  }
-}
-
-void run_copy(Combine mode, const float* src, int64_t n, float k, float* out) {
-  switch (mode) {
-    case Combine::kAssign: return copy_pass<Combine::kAssign>(src, n, k, out);
-    case Combine::kAdd: return copy_pass<Combine::kAdd>(src, n, k, out);
-    case Combine::kAddThenScale: return copy_pass<Combine::kAddThenScale>(src, n, k, out);
-    case Combine::kAddThenDivide: return copy_pass<Combine::kAddThenDivide>(src, n, k, out);
-  }
-}
 
 // Horizontally interpolated source rows of one scale, kept while output rows still need them. The
 // four taps of an output row are distinct rows within a window of four consecutive ones and move
@@ -162,7 +91,8 @@ void resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c
   if (n == 0) return;
   const std::vector<ScalePlan> plans = detail::make_resize_plans(scales, H, W, build);
   const size_t num_scales = plans.size();
-  const float k = detail::merge_constant(static_cast<int64_t>(num_scales), build == OpenposeBuild::kCuda);
+  const bool cuda = build == OpenposeBuild::kCuda;
+  const float k = detail::merge_constant(static_cast<int64_t>(num_scales), cuda);
   const int64_t row = W * c;
 
   // Work unit = (image, block of output rows). A shard's consecutive units of one image share the
@@ -195,10 +125,11 @@ void resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c
         float* o = out + (img * H + y) * row;
         for (size_t s = 0; s < num_scales; ++s) {
           const ScalePlan& p = plans[s];
-          const Combine mode = combine_mode(s, num_scales, build);
+          const detail::MergeStep mode =
+              detail::merge_step_of(static_cast<int64_t>(s), static_cast<int64_t>(num_scales), cuda);
           const float* image = p.data + img * p.h * p.w * c;
           if (p.copy) {
-            run_copy(mode, image + y * row, row, k, o);
+            detail::copy_merge_pass(mode, image + y * row, row, k, o);
             continue;
           }
           const CubicTaps& ty = p.ytaps[static_cast<size_t>(y)];
@@ -209,12 +140,12 @@ void resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c
             const int slot = static_cast<int>(r & 3);
             float* dst = rc.buf.data() + slot * row;
             if (rc.tag[slot] != r) {
-              horizontal_pass(image + r * p.w * c, p.xtaps.data(), W, c, dst);
+              detail::horizontal_pass(image + r * p.w * c, p.xtaps.data(), W, c, dst);
               rc.tag[slot] = r;
             }
             rows[j] = dst;
           }
-          run_vertical(mode, rows, ty.w, row, k, o);
+          detail::vertical_merge_pass(mode, rows[0], rows[1], rows[2], rows[3], ty.w, row, k, o);
         }
       }
     }

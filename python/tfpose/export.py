@@ -18,10 +18,25 @@ __all__ = ["export_saved_model", "load_saved_model"]
 def export_saved_model(model, export_dir, **estimator_options) -> str:
     """Write a SavedModel of ``tfpose.Estimator(model, **estimator_options)`` to ``export_dir``.
 
-    model: frozen GraphDef (.pb), SavedModel directory or Estimator. Returns export_dir.
+    model: frozen GraphDef (.pb), SavedModel directory, Estimator, or None for the bundled default
+    model. The options are checked first, by the same function as the Estimator and the CLI
+    (:func:`tfpose.options.check_estimator_options`); keypoint_scale and number_people_max act on the
+    Python side only, so anything but their defaults (0, -1) is a ValueError here. export_dir must
+    not be an existing file (NotADirectoryError). Returns export_dir.
     """
     from tfpose.estimator import Estimator
+    from tfpose.options import check_estimator_options
 
+    if not isinstance(model, Estimator):
+        opts = check_estimator_options(**{k: v for k, v in estimator_options.items()
+                                          if k not in ("fast", "input_name", "output_name")})
+        if opts["keypoint_scale"] != 0 or opts["number_people_max"] != -1:
+            raise ValueError("keypoint_scale / number_people_max: the SavedModel returns keypoints in image "
+                             "pixels and every person; expected 0 and -1, got "
+                             f"{opts['keypoint_scale']} and {opts['number_people_max']}")
+    if os.path.isfile(os.fspath(export_dir)):
+        raise NotADirectoryError(f"export_dir {os.fspath(export_dir)!r}: expected a folder for the SavedModel, "
+                                 "but a file is in the way")
     est = model if isinstance(model, Estimator) else Estimator(model, **estimator_options)
     module = tf.Module()
     module.serve = tf.function(

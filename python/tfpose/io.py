@@ -1,32 +1,59 @@
-"""OpenPose JSON output (format version 1.3, as written by ``--write_json``) and OpenPose's file names.
+"""OpenPose's output formats and options, and the one rule for output file names. No TensorFlow here.
 
-A file is ``{"version": 1.3, "people": [{"person_id": [-1 or the tracker's id], "pose_keypoints_2d": [x0, y0, c0, x1, ...],
-"face_keypoints_2d": [], "hand_left_keypoints_2d": [], "hand_right_keypoints_2d": [],
-"pose_keypoints_3d": [], "face_keypoints_3d": [], "hand_left_keypoints_3d": [],
-"hand_right_keypoints_3d": []}, ...]}``. No TensorFlow here.
+* OpenPose JSON (format version 1.3, as written by ``--write_json``): ``{"version": 1.3, "people":
+  [{"person_id": [-1 or the tracker's id], "pose_keypoints_2d": [x0, y0, c0, x1, ...], "face_keypoints_2d": [],
+  "hand_left_keypoints_2d": [], "hand_right_keypoints_2d": [], "pose_keypoints_3d": [],
+  "face_keypoints_3d": [], "hand_left_keypoints_3d": [], "hand_right_keypoints_3d": []}, ...]}``,
+  plus ``"part_candidates"`` with ``--part_candidates`` (OpenPose's doc/02_output.md).
+* COCO results JSON (OpenPose's ``--write_coco_json``, filestream/cocoJsonSaver.cpp).
+* ``--keypoint_scale`` (core/keypointScaler.cpp) and ``--number_people_max`` (core/keepTopNPeople.cpp).
+* Output names (:func:`output_stems`, :func:`output_file_name`): OpenPose's ``<stem>_keypoints.json``,
+  made distinct when several inputs would share a name.
+
+A keypoint is (x, y, score) in original-image pixels with OpenPose's +0.5 convention (the centre of
+pixel i is at i + 0.5) unless a keypoint scale says otherwise; a missing part is (0, 0, 0).
 """
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["JSON_VERSION", "person_dict", "people_json", "write_json", "read_json", "json_name"]
+__all__ = ["JSON_VERSION", "person_dict", "people_json", "write_json", "read_json", "json_name",
+           "clean_keypoints", "output_stems", "output_file_name", "frame_stem",
+           "COCO_KEYPOINT_NAMES", "COCO_PIXEL_CONVENTIONS", "coco_keypoint_order", "coco_image_id",
+           "coco_results", "write_coco_json", "KEYPOINT_SCALES", "scale_keypoints", "keep_top_people"]
 
 JSON_VERSION = 1.3
 _EMPTY_FIELDS = ("face_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keypoints_2d",
                  "pose_keypoints_3d", "face_keypoints_3d", "hand_left_keypoints_3d", "hand_right_keypoints_3d")
 
 
+def clean_keypoints(keypoints) -> np.ndarray:
+    """keypoints [..., 3] (x, y, score) -> float32 copy in which every keypoint holding a non-finite
+    value (NaN or +-Inf in x, y or score) is (0, 0, 0), i.e. missing: a point whose position is
+    unknown must never be written or drawn with a confident score. Raises ValueError for a last
+    dimension other than 3."""
+    k = np.array(keypoints, dtype=np.float32)
+    if k.ndim < 1 or k.shape[-1] != 3:
+        raise ValueError(f"keypoints: expected shape [..., 3] (x, y, score), got {k.shape}")
+    k[~np.isfinite(k).all(axis=-1)] = 0.0
+    return k
+
+
 def person_dict(keypoints, person_id: int = -1) -> dict:
     """keypoints [P, 3] (x, y, score) -> one ``people`` entry with OpenPose v1.3's fields;
-    person_id: the tracker's id, -1 = untracked (OpenPose writes ``[-1]`` without tracking)."""
+    person_id: the tracker's id, -1 = untracked (OpenPose writes ``[-1]`` without tracking).
+    Non-finite keypoints are written as missing (0, 0, 0), see :func:`clean_keypoints`."""
     k = np.asarray(keypoints, dtype=np.float32)
     if k.ndim != 2 or k.shape[1] != 3:
         raise ValueError(f"keypoints: expected shape [P, 3], got {k.shape}")
+    k = clean_keypoints(k)
     d = {"person_id": [int(person_id)], "pose_keypoints_2d": [float(v) for v in k.reshape(-1)]}
     for field in _EMPTY_FIELDS:
         d[field] = []
@@ -37,19 +64,39 @@ def _keypoints_of(person):
     return person.keypoints if hasattr(person, "keypoints") else person
 
 
-def people_json(people: Iterable) -> dict:
-    """people: Person objects or [P, 3] arrays -> the whole v1.3 document as a dict."""
-    return {"version": JSON_VERSION,
-            "people": [person_dict(_keypoints_of(p), getattr(p, "person_id", -1)) for p in people]}
+def part_candidates_dict(candidates: Sequence) -> dict:
+    """OpenPose's ``part_candidates`` entry: P arrays [K_p, 3] (x, y, score) -> {"0": [x, y, score,
+    ...], "1": [...], ...}, one key per body part in the pose model's part order (OpenPose's
+    doc/02_output.md). Non-finite candidates are dropped (a candidate is a detection, not a slot)."""
+    out = {}
+    for p, c in enumerate(candidates):
+        c = np.asarray(c, dtype=np.float32).reshape(-1, 3)
+        c = c[np.isfinite(c).all(axis=1)]
+        out[str(p)] = [float(v) for v in c.reshape(-1)]
+    return out
+
+
+def people_json(people: Iterable, part_candidates: Sequence | None = None) -> dict:
+    """people: Person objects or [P, 3] arrays -> the whole v1.3 document as a dict.
+    part_candidates: optional P arrays [K_p, 3] (see :func:`part_candidates_dict`), written as
+    OpenPose's top-level ``"part_candidates": [{...}]``."""
+    doc = {"version": JSON_VERSION,
+           "people": [person_dict(_keypoints_of(p), getattr(p, "person_id", -1)) for p in people]}
+    if part_candidates is not None:
+        doc["part_candidates"] = [part_candidates_dict(part_candidates)]
+    return doc
 
 
 def _fmt(v: float) -> str:
-    # OpenPose prints with 6 significant digits (std::ostream default); keep that precision but
-    # write valid JSON (no nan/inf: OpenPose never emits them; map to 0 like a missing part).
+    # OpenPose prints with 6 significant digits (std::ostream default). person_dict has already
+    # turned non-finite keypoints into missing ones; "0" only keeps the document valid JSON.
     if not np.isfinite(v):
         return "0"
-    s = f"{v:.6g}"
-    return s
+    return f"{v:.6g}"
+
+
+def _numbers(values) -> str:
+    return "[" + ",".join(_fmt(v) for v in values) + "]"
 
 
 def dumps(doc: dict) -> str:
@@ -58,20 +105,36 @@ def dumps(doc: dict) -> str:
     for p in doc["people"]:
         fields = [f'"person_id":[{",".join(str(int(i)) for i in p["person_id"])}]']
         for key in ("pose_keypoints_2d",) + _EMPTY_FIELDS:
-            fields.append(f'"{key}":[{",".join(_fmt(v) for v in p.get(key, []))}]')
+            fields.append(f'"{key}":{_numbers(p.get(key, []))}')
         people.append("{" + ",".join(fields) + "}")
-    return '{"version":' + str(doc.get("version", JSON_VERSION)) + ',"people":[' + ",".join(people) + "]}"
+    out = '{"version":' + str(doc.get("version", JSON_VERSION)) + ',"people":[' + ",".join(people) + "]"
+    if "part_candidates" in doc:
+        entries = ["{" + ",".join(f'"{k}":{_numbers(v)}' for k, v in c.items()) + "}"
+                   for c in doc["part_candidates"]]
+        out += ',"part_candidates":[' + ",".join(entries) + "]"
+    return out + "}"
 
 
-def write_json(path, people: Iterable) -> Path:
-    """Write people (Person objects or [P, 3] arrays) to ``path`` as OpenPose JSON v1.3; returns the path.
-    The file is written to a temporary name and renamed, so a reader never sees half a file."""
+def _write_atomically(path: Path, text: str) -> Path:
+    # A temporary name and a rename: a reader never sees half a file, and a failed write leaves no
+    # truncated file behind.
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(dumps(people_json(people)) + "\n")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
+
+
+def write_json(path, people: Iterable, part_candidates: Sequence | None = None) -> Path:
+    """Write people (Person objects or [P, 3] arrays) to ``path`` as OpenPose JSON v1.3; returns the
+    path. part_candidates: see :func:`people_json`. A missing folder is created; OSError when the
+    file cannot be written (the CLI checks its output folders before any work)."""
+    return _write_atomically(Path(path), dumps(people_json(people, part_candidates)) + "\n")
 
 
 def read_json(path) -> dict:
@@ -85,11 +148,260 @@ def read_json(path) -> dict:
 
 
 def json_name(source, frame: int | None = None) -> str:
-    """OpenPose's output name: ``<image stem>_keypoints.json`` for an image,
-    ``<video stem>_<frame as 12 digits>_keypoints.json`` for a video frame."""
-    stem = Path(source).stem
+    """OpenPose's output name for one input on its own: ``<image stem>_keypoints.json`` for an image,
+    ``<video stem>_<frame as 12 digits>_keypoints.json`` for a video frame. With several inputs use
+    :func:`output_stems` first (same-stem inputs get distinct names)."""
+    return output_file_name(Path(source).stem, frame, "keypoints", "json")
+
+
+# ---------------------------------------------------------------------------------------------
+# Output names: the one rule, used by every writer of per-image/per-frame files (CLI, Beam).
+
+_FRAME_DIGITS = 12  # OpenPose's frame-number width in video output names
+_FRAME_SUFFIX = re.compile(r"^(.*)_\d{%d}$" % _FRAME_DIGITS, re.S)
+
+
+def frame_stem(stem: str, frame: int | None) -> str:
+    """``stem`` for an image (frame None), ``<stem>_<frame as 12 digits>`` for frame ``frame`` of a
+    video (OpenPose's naming). Raises ValueError for a negative frame."""
     if frame is None:
-        return f"{stem}_keypoints.json"
-    if frame < 0:
-        raise ValueError(f"frame: expected a non-negative index, got {frame}")
-    return f"{stem}_{int(frame):012d}_keypoints.json"
+        return stem
+    if isinstance(frame, bool) or int(frame) != frame or frame < 0:
+        raise ValueError(f"frame: expected a non-negative index, got {frame!r}")
+    return f"{stem}_{int(frame):0{_FRAME_DIGITS}d}"
+
+
+def output_file_name(stem: str, frame: int | None = None, kind: str = "keypoints", ext: str = "json") -> str:
+    """``<stem>[_<frame, 12 digits>]_<kind>.<ext>``: OpenPose's file names, e.g.
+    ``x_keypoints.json``, ``x_rendered.png``, ``video_000000000003_pose_heatmaps.png``.
+    stem: from :func:`output_stems` (or a file stem for a single input)."""
+    return f"{frame_stem(stem, frame)}_{kind}.{ext}"
+
+
+def output_stems(inputs: Sequence, is_video: Sequence[bool] | None = None) -> list[str]:
+    """One output stem per input, in input order, distinct for every set of inputs.
+
+    inputs: paths (str or os.PathLike) in processing order (the CLI: command-line order, the files
+        of a folder sorted by name); is_video: one bool per input (default all False: images).
+
+    Rule (documented in the README):
+
+    1. The stem is the file name without its last extension, as in OpenPose (``photos/x.jpg`` -> ``x``).
+       A video's frames are named ``<stem>_<frame as 12 digits>``.
+    2. Inputs clash when their stems are equal ignoring case (case-insensitive file systems would
+       merge them), or when an image's stem is ``<a video's stem>_<12 digits>`` (it would be named
+       like that video's frame). Every clashing input gets its extension added: ``x.jpg`` ->
+       ``x_jpg``, ``x.png`` -> ``x_png``, ``video.avi`` -> ``video_avi``.
+    3. Inputs whose names are still not distinct (``a/x.jpg`` and ``b/x.jpg``) keep the first
+       name for the first of them in input order and get ``_2``, ``_3``, ... in input order after
+       it, skipping any name another input already has.
+
+    Inputs that clash with nothing keep OpenPose's own names, so single inputs and ordinary folders
+    are named exactly as OpenPose names them. Returns a list of str (no folder, no extension).
+    """
+    paths = [Path(p) for p in inputs]
+    videos = [False] * len(paths) if is_video is None else [bool(v) for v in is_video]
+    if len(videos) != len(paths):
+        raise ValueError(f"is_video: expected {len(paths)} values (one per input), got {len(videos)}")
+    stems = [p.stem for p in paths]
+    # rule 2: clashes among the plain stems
+    by_stem: dict[str, list[int]] = {}
+    for i, s in enumerate(stems):
+        by_stem.setdefault(s.casefold(), []).append(i)
+    video_stems = {s.casefold() for s, v in zip(stems, videos) if v}
+    clashing = set()
+    for i, s in enumerate(stems):
+        if len(by_stem[s.casefold()]) > 1:
+            clashing.add(i)
+        m = None if videos[i] else _FRAME_SUFFIX.match(s)
+        if m is not None and m.group(1).casefold() in video_stems:
+            clashing.add(i)
+            clashing.update(j for j in by_stem[m.group(1).casefold()] if videos[j])
+    first = [s + "_" + paths[i].suffix[1:] if i in clashing and paths[i].suffix[1:] else s
+             for i, s in enumerate(stems)]
+    # rule 3: number what is still equal, never taking a name that another input owns
+    owned = {}
+    for i, s in enumerate(first):
+        owned.setdefault(s.casefold(), i)
+    taken_images: set[str] = set()   # casefolded names given to images
+    taken_videos: set[str] = set()   # casefolded names given to videos
+    image_prefixes: set[str] = set()  # casefolded X of image names "X_<12 digits>"
+
+    def free(name: str, video: bool, i: int) -> bool:
+        key = name.casefold()
+        if key in taken_images or key in taken_videos or owned.get(key, i) != i:
+            return False
+        if video:
+            return key not in image_prefixes
+        m = _FRAME_SUFFIX.match(key)
+        return m is None or m.group(1) not in taken_videos
+
+    result = []
+    for i, name in enumerate(first):
+        candidate, n = name, 1
+        while not free(candidate, videos[i], i):
+            n += 1
+            candidate = f"{name}_{n}"
+        key = candidate.casefold()
+        (taken_videos if videos[i] else taken_images).add(key)
+        m = None if videos[i] else _FRAME_SUFFIX.match(key)
+        if m is not None:
+            image_prefixes.add(m.group(1))
+        result.append(candidate)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# COCO results JSON (OpenPose's --write_coco_json)
+
+# COCO's 17 person keypoints in COCO's order (person_keypoints annotations, "keypoints" field).
+COCO_KEYPOINT_NAMES = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
+                       "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+                       "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
+# OpenPose's part name of each COCO keypoint (the pose-model tables name parts like OpenPose).
+_OPENPOSE_NAME = {"nose": "Nose"}
+for _side, _s in (("left", "L"), ("right", "R")):
+    for _part in ("eye", "ear", "shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
+        _OPENPOSE_NAME[f"{_side}_{_part}"] = _s + _part.capitalize()
+
+# "openpose": keypoints as OpenPose writes them (+0.5 convention, the centre of pixel i is i + 0.5).
+# "coco": x - 0.5, y - 0.5 (the centre of pixel i is i), the convention under which COCO's own
+# annotations score best (benchmarks/coco_eval.py: AP 0.290 against 0.282 on coco_mini).
+COCO_PIXEL_CONVENTIONS = {"openpose": 0.0, "coco": -0.5}
+
+
+def coco_keypoint_order(pose_model="COCO_18") -> tuple[int, ...]:
+    """Index in ``pose_model``'s part order of each of COCO's 17 keypoints, found by part name from
+    the pose-model table (COCO_18: (0, 15, 14, 17, 16, 5, 2, 6, 3, 7, 4, 11, 8, 12, 9, 13, 10), as
+    in OpenPose's cocoJsonSaver.cpp; BODY_25 likewise). Raises ValueError for a model without all 17
+    (MPI_15, MPI_15_4 have no eyes or ears)."""
+    from tfpose import models
+
+    table = models.get(pose_model) if isinstance(pose_model, str) else pose_model
+    missing = [n for n in COCO_KEYPOINT_NAMES if _OPENPOSE_NAME[n] not in table.part_names]
+    if missing:
+        raise ValueError(f"pose model {table.name}: expected all of COCO's 17 keypoints for COCO JSON, "
+                         f"but it has no {', '.join(_OPENPOSE_NAME[n] for n in missing)}")
+    return tuple(table.part_names.index(_OPENPOSE_NAME[n]) for n in COCO_KEYPOINT_NAMES)
+
+
+_TRAILING_DIGITS = re.compile(r"(\d+)$")
+
+
+def coco_image_id(source, frame: int | None = None) -> int:
+    """COCO ``image_id`` of an input: the number its file name ends with (COCO's file names:
+    ``000000000139.jpg`` -> 139; OpenPose's getLastNumber rule), or the frame index for a video
+    frame. Raises ValueError for an image name that does not end with a number."""
+    if frame is not None:
+        return int(frame)
+    stem = Path(source).stem
+    m = _TRAILING_DIGITS.search(stem)
+    if m is None:
+        raise ValueError(f"{source}: --write-coco-json takes the COCO image_id from the number a file name "
+                         f"ends with (e.g. 000000000139.jpg), but {Path(source).name!r} has none")
+    return int(m.group(1))
+
+
+def coco_results(image_id: int, people: Iterable, pose_model="COCO_18", pixel_convention: str = "openpose") -> list[dict]:
+    """People of one image as COCO keypoint results (OpenPose's --write_coco_json, cocoJsonSaver.cpp):
+    ``{"image_id", "category_id": 1, "keypoints": [x, y, v] * 17 in COCO's order, "score"}``, with
+    v = 1 for a found keypoint (score > 0) and 0, 0, 0 for a missing one; score = OpenPose's person
+    score. People with none of the 17 keypoints are left out (as OpenPose does).
+
+    pixel_convention: "openpose" (default, what OpenPose writes: +0.5 convention) or "coco"
+    (x - 0.5, y - 0.5), see COCO_PIXEL_CONVENTIONS. Keypoints in image pixels (keypoint scale 0).
+    """
+    if pixel_convention not in COCO_PIXEL_CONVENTIONS:
+        raise ValueError(f"pixel_convention: expected one of {sorted(COCO_PIXEL_CONVENTIONS)}, got {pixel_convention!r}")
+    shift = COCO_PIXEL_CONVENTIONS[pixel_convention]
+    order = list(coco_keypoint_order(pose_model))
+    out = []
+    for p in people:
+        kp = clean_keypoints(_keypoints_of(p))[order]
+        if not (kp[:, 2] > 0).any():
+            continue
+        flat = []
+        for x, y, c in kp:
+            flat += [float(x) + shift, float(y) + shift, 1] if c > 0 else [0.0, 0.0, 0]
+        score = float(getattr(p, "score", kp[:, 2].mean()))
+        out.append({"image_id": int(image_id), "category_id": 1, "keypoints": flat,
+                    "score": score if math.isfinite(score) else 0.0})
+    return out
+
+
+def write_coco_json(path, results: Iterable[dict]) -> Path:
+    """Write COCO results (a list of :func:`coco_results` entries) to ``path`` as one JSON array."""
+    return _write_atomically(Path(path), json.dumps(list(results)) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# --keypoint_scale and --number_people_max
+
+# OpenPose's --keypoint_scale values (flags.hpp; core/keypointScaler.cpp).
+KEYPOINT_SCALES = {
+    0: "original image pixels (OpenPose's +0.5 convention)",
+    1: "pixels of the network input of scale 0 (set by net_resolution)",
+    2: "output resolution (tfpose draws at the input resolution, so the same as 0)",
+    3: "[0, 1]: x / (W - 1), y / (H - 1) of the image",
+    4: "[-1, 1]: 2x / (W - 1) - 1, 2y / (H - 1) - 1 of the image",
+}
+
+
+def scale_keypoints(keypoints, keypoint_scale: int, image_wh, scale_net_to_output: float = 1.0) -> np.ndarray:
+    """OpenPose's ``--keypoint_scale`` (keypointScaler.cpp) on keypoints [..., 3] in image pixels.
+
+    keypoint_scale: 0..4, see KEYPOINT_SCALES. image_wh: (W, H) of the original image.
+    scale_net_to_output: OpenPose's scaleNetToOutput (``tfpose.sizing.net_to_output``), used by 1.
+    x and y of found keypoints change; scores and missing parts (0, 0, 0) stay as they are
+    (OpenPose would move a missing part's 0, 0 too; the score 0 is what marks it). float32 result.
+    """
+    k = clean_keypoints(keypoints)
+    if keypoint_scale == 0 or keypoint_scale == 2:
+        return k
+    w, h = (float(v) for v in image_wh)
+    f32 = np.float32
+    if keypoint_scale == 1:
+        sx = sy = f32(1.0 / scale_net_to_output)
+        ox = oy = f32(0)
+    elif keypoint_scale in (3, 4):
+        span = 1.0 if keypoint_scale == 3 else 2.0
+        # A 1-pixel side has no extent to normalise by; OpenPose would divide by zero.
+        sx = f32(span / (w - 1.0)) if w > 1 else f32(0)
+        sy = f32(span / (h - 1.0)) if h > 1 else f32(0)
+        ox = oy = f32(0 if keypoint_scale == 3 else -1)
+    else:
+        raise ValueError(f"keypoint_scale: expected one of {sorted(KEYPOINT_SCALES)}, got {keypoint_scale!r}")
+    found = k[..., 2] > 0
+    k[..., 0] = np.where(found, k[..., 0] * sx + ox, k[..., 0])
+    k[..., 1] = np.where(found, k[..., 1] * sy + oy, k[..., 1])
+    return k
+
+
+def keep_top_people(keypoints, scores, number_people_max: int) -> np.ndarray:
+    """OpenPose's ``--number_people_max`` (core/keepTopNPeople.cpp): indices of the people to keep,
+    in their original order.
+
+    keypoints [M, P, 3] (image pixels), scores [M]. number_people_max <= 0 keeps everyone. Otherwise
+    each person is ranked by score * sqrt(area of the box around its keypoints with score > 0.05);
+    the people above the N-th largest value are kept, then those equal to it in order until N.
+    """
+    m = len(scores)
+    if number_people_max <= 0 or m <= number_people_max:
+        return np.arange(m)
+    k = clean_keypoints(keypoints).reshape(m, -1, 3)
+    final = np.empty(m, np.float32)
+    for i in range(m):
+        v = k[i][k[i, :, 2] > 0.05]
+        area = (float(v[:, 0].max() - v[:, 0].min()) * float(v[:, 1].max() - v[:, 1].min())) if len(v) else 0.0
+        final[i] = np.float32(scores[i]) * np.float32(math.sqrt(area))
+    threshold = np.sort(final)[::-1][number_people_max - 1]
+    above = int((final > threshold).sum())
+    keep, on_threshold = [], 0
+    for i in range(m):
+        if final[i] > threshold:
+            keep.append(i)
+        elif final[i] == threshold:
+            on_threshold += 1
+            if on_threshold <= number_people_max - above:
+                keep.append(i)
+    return np.asarray(keep, dtype=np.int64)

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-__all__ = ["Network", "load_network", "NORMALIZATIONS", "POSE_MODEL_CHANNELS"]
+__all__ = ["Network", "load_network", "NORMALIZATIONS", "POSE_MODEL_CHANNELS", "infer_pose_model"]
 
 from tfpose import models as _models
+from tfpose.options import NORMALIZATIONS
 
 # C = P + 1 + 2L of each body model, from the one C++ table (spec §1).
 POSE_MODEL_CHANNELS = {name: _models.get(name).num_channels for name in _models.names()}
-# "none": the graph expects raw BGR 0..255 (tf-pose-estimation graphs); "caffe": OpenPose's Caffe
-# models expect value/256 - 0.5 (spec §2.2), so black padding becomes -0.5 as in OpenPose.
-NORMALIZATIONS = ("none", "caffe")
+# Models that are only taken when asked for: MPI_15_4 shares MPI_15's 44 channels.
+_ONLY_WHEN_ASKED = ("MPI_15_4",)
 
 DEFAULT_INPUT = "image:0"
 DEFAULT_OUTPUT = "Openpose/concat_stage7:0"
@@ -35,9 +35,22 @@ OUTPUT_CANDIDATES = (DEFAULT_OUTPUT, "concat_stage7:0", "net_output:0")
 
 
 def check_pose_model(pose_model: str) -> str:
-    if pose_model not in POSE_MODEL_CHANNELS:
-        raise ValueError(f"pose_model: expected one of {sorted(POSE_MODEL_CHANNELS)}, got {pose_model!r}")
-    return pose_model
+    from tfpose.options import check_pose_model as _check
+
+    return _check(pose_model, allow_none=False)
+
+
+def infer_pose_model(channels, source: str = "network") -> str:
+    """The pose model of a network with ``channels`` output channels: 57 -> COCO_18, 78 -> BODY_25,
+    44 -> MPI_15 (MPI_15_4 has 44 too and is only used when asked for). Raises ValueError naming the
+    count and the known ones otherwise (or when the count is unknown)."""
+    fits = [m for m, c in POSE_MODEL_CHANNELS.items() if channels is not None and c == int(channels)
+            and m not in _ONLY_WHEN_ASKED]
+    if len(fits) == 1:
+        return fits[0]
+    known = ", ".join(f"{c} {m}" for m, c in POSE_MODEL_CHANNELS.items() if m not in _ONLY_WHEN_ASKED)
+    raise ValueError(f"model {source!r}: cannot tell the pose model from {channels} output channels; expected "
+                     f"one of {known} (MPI_15_4 only when asked), or pass pose_model= / --pose-model")
 
 
 @dataclass
@@ -169,13 +182,14 @@ def _saved_model_fn(path: str, signature: str, output_name: str | None):
         f"model {path!r}: SavedModel has no signature {signature!r} (has {sorted(sigs)}) and is not callable")
 
 
-def load_network(model, pose_model: str = "COCO_18", normalization: str = "none",
+def load_network(model, pose_model: str | None = None, normalization: str = "none",
                  input_name: str = DEFAULT_INPUT, output_name: str | None = None,
                  signature: str = "serving_default") -> Network:
     """Load ``model`` (path to a frozen ``.pb`` or a SavedModel directory, or a :class:`Network`).
 
-    pose_model: "COCO_18" (default), "BODY_25", "MPI_15", "MPI_15_4": the channel count C of the
-        output is checked against it when the graph declares it (else at the first run).
+    pose_model: "COCO_18", "BODY_25", "MPI_15", "MPI_15_4", or None (default): read off the output
+        channel count (:func:`infer_pose_model`). A given model's channel count C is checked against
+        the graph when the graph declares it (else at the first run).
     normalization: "none" (raw BGR 0..255, tf-pose-estimation graphs) or "caffe" (x/256 - 0.5).
     input_name/output_name: tensor names in a frozen graph (default ``image:0``; the output
         defaults to the first of OUTPUT_CANDIDATES in the graph); output_name selects a SavedModel
@@ -183,7 +197,8 @@ def load_network(model, pose_model: str = "COCO_18", normalization: str = "none"
     """
     if isinstance(model, Network):
         return model
-    check_pose_model(pose_model)
+    if pose_model is not None:
+        check_pose_model(pose_model)
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization: expected one of {NORMALIZATIONS}, got {normalization!r}")
     path = os.fspath(model)
@@ -197,6 +212,11 @@ def load_network(model, pose_model: str = "COCO_18", normalization: str = "none"
         fn, channels, per_image = _saved_model_fn(path, signature, output_name)
     else:
         fn, channels, per_image = _frozen_graph_fn(path, input_name, output_name)
+    if pose_model is None:
+        if channels is None:  # a SavedModel that does not declare its output: run it once, small
+            probe = Network(fn=fn, normalization=normalization, pose_model="COCO_18", channels=None, source=path)
+            channels = int(probe._run(tf.zeros([1, 32, 32, 3], tf.float32)).shape[-1])
+        pose_model = infer_pose_model(channels, path)
     net = Network(fn=fn, normalization=normalization, pose_model=pose_model, channels=channels, source=path,
                   per_image=per_image)
     check_channels(net, channels)

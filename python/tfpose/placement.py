@@ -43,12 +43,10 @@ def tf_sizing(image_h, image_w, net_resolution=(-1, 368), scale_number=1, scale_
     (scaleInputToNet). Raises InvalidArgumentError in the graph for an empty image.
     """
     wr, hr = _sizing.parse_net_resolution(net_resolution)
-    # validate the scale list once in Python with a dummy base size (same rules)
-    _sizing.net_input_sizes((max(wr, 16), max(hr, 16)), scale_number, scale_gap)
+    _sizing.check_scale_settings((wr, hr), scale_number, scale_gap)  # same rules as in Python
     hi = tf.convert_to_tensor(image_h, tf.int32)
     wi = tf.convert_to_tensor(image_w, tf.int32)
-    check = tf.debugging.assert_positive(
-        tf.stack([hi, wi]), message="image size: expected positive (H, W)")
+    check = tf.debugging.assert_positive(tf.stack([hi, wi]), message=f"image size: {_sizing.MSG_IMAGE_SIZE}")
     with tf.control_dependencies([check]):
         hi = tf.identity(hi)
     f32 = tf.float32
@@ -65,8 +63,7 @@ def tf_sizing(image_h, image_w, net_resolution=(-1, 368), scale_number=1, scale_
     else:
         wr_t, hr_t = tf.constant(wr, tf.int32), tf.constant(hr, tf.int32)
     check = tf.debugging.assert_greater_equal(
-        tf.minimum(wr_t, hr_t), 16,
-        message="image aspect ratio: expected a computed net resolution of at least 16 pixels per side")
+        tf.minimum(wr_t, hr_t), _sizing.MIN_NET_SIDE, message=f"image size: {_sizing.MSG_NET_SIZE}")
     with tf.control_dependencies([check]):
         wr_t = tf.identity(wr_t)
     sizes, ratios = [], []
@@ -74,13 +71,18 @@ def tf_sizing(image_h, image_w, net_resolution=(-1, 368), scale_number=1, scale_
         f = 1.0 - s * float(scale_gap)
         wn = tf.clip_by_value((_pir(tf.cast(wr_t, tf.float64) * f) // 16) * 16, 1, wr_t)
         hn = tf.clip_by_value((_pir(tf.cast(hr_t, tf.float64) * f) // 16) * 16, 1, hr_t)
+        if s > 0:  # a smaller scale of a thin image can round a side below the minimum
+            check = tf.debugging.assert_greater_equal(
+                tf.minimum(wn, hn), _sizing.MIN_NET_SIDE, message=f"image size: {_sizing.MSG_NET_SIZE}")
+            with tf.control_dependencies([check]):
+                wn = tf.identity(wn)
         r = tf.minimum(_safe_div(wn - 1, wi - 1), _safe_div(hn - 1, hi - 1))
         sizes.append(tf.stack([hn, wn]))
         ratios.append(r)
     ratios = tf.stack(ratios)
     check = tf.debugging.assert_equal(
         tf.reduce_all(tf.math.is_finite(ratios) & (ratios > 0)), True,
-        message="image size: expected a finite positive scale factor (at least 2 pixels along one side)")
+        message=f"image size: {_sizing.MSG_SCALE_FACTOR}")
     with tf.control_dependencies([check]):
         ratios = tf.identity(ratios)
     return sizes, ratios

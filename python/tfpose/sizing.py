@@ -25,9 +25,22 @@ __all__ = [
     "net_to_output",
     "Sizing",
     "compute_sizing",
+    "check_scale_settings",
+    "MIN_NET_SIDE",
+    "MSG_NET_SIZE",
+    "MSG_SCALE_FACTOR",
+    "MSG_IMAGE_SIZE",
+    "MSG_CONTENT",
 ]
 
 STRIDE = 8  # all body models' net output is 1/8 of the net input
+# The rules an image or a setting can break, worded once: the Python checks and the graph's own
+# checks (placement.tf_sizing) use the same text, so a SavedModel and the Estimator say the same.
+MIN_NET_SIDE = 16
+MSG_NET_SIZE = f"expected a network input of at least {MIN_NET_SIDE} pixels per side at every scale"
+MSG_SCALE_FACTOR = "expected a finite positive scale factor (images need at least 2 pixels along one side)"
+MSG_IMAGE_SIZE = "expected positive (H, W)"
+MSG_CONTENT = "expected an image covering at least 2 net pixels along each axis"
 
 
 def pir(v: float) -> int:
@@ -70,7 +83,7 @@ def parse_net_resolution(value) -> tuple[int, int]:
 def _check_image_size(image_wh) -> tuple[int, int]:
     w, h = (int(v) for v in image_wh)
     if w <= 0 or h <= 0:
-        raise ValueError(f"image size: expected positive (W, H), got ({w}, {h})")
+        raise ValueError(f"image size: {MSG_IMAGE_SIZE}, got (H, W) = ({h}, {w})")
     return w, h
 
 
@@ -93,10 +106,9 @@ def net_resolution_for_image(net_resolution, image_wh, dynamic: float = 1.0) -> 
         v = min(f32(wr) * f32(dynamic) * f32(9) / f32(16), by_ratio) if dynamic > 0 else by_ratio
         hr = 16 * pir(f32(1.0 / 16) * f32(v))
     # A very thin image can round the computed side down to 0; OpenPose would then fail in the net.
-    if wr < 16 or hr < 16:
-        raise ValueError(
-            f"image size {wi}x{hi}: the computed net resolution {wr}x{hr} is below 16 pixels; "
-            "expected an image whose aspect ratio leaves at least 16 pixels on each side")
+    if wr < MIN_NET_SIDE or hr < MIN_NET_SIDE:
+        raise ValueError(f"image size {wi}x{hi}: {MSG_NET_SIZE}, got a net resolution of {wr}x{hr} "
+                         f"(below {MIN_NET_SIDE} pixels: the image is too thin for these settings)")
     return wr, hr
 
 
@@ -118,8 +130,21 @@ def net_input_sizes(base_wh, scale_number: int = 1, scale_gap: float = 0.25) -> 
                 f"1 - s*gap in [0, 1], got {f} for scale {s}")
         w = min(max((pir(wr * f) // 16) * 16, 1), wr)
         h = min(max((pir(hr * f) // 16) * 16, 1), hr)
+        if w < MIN_NET_SIDE or h < MIN_NET_SIDE:
+            raise ValueError(
+                f"scale_number {scale_number} with scale_gap {gap} at net resolution {wr}x{hr}: "
+                f"{MSG_NET_SIZE}, got {w}x{h} at scale {s} (factor {f:g})")
         sizes.append((w, h))
     return sizes
+
+
+def check_scale_settings(net_resolution, scale_number: int = 1, scale_gap: float = 0.25) -> None:
+    """The rules of :func:`net_input_sizes` that do not depend on the image: scale_number, scale_gap,
+    and every scale of the net resolution's fixed sides at least MIN_NET_SIDE pixels (a side of -1
+    comes from the image and is checked per image). Raises ValueError like net_input_sizes."""
+    wr, hr = parse_net_resolution(net_resolution)
+    unknown = 1 << 20  # stands for a side computed from the image, so that only fixed sides count
+    net_input_sizes((wr if wr > 0 else unknown, hr if hr > 0 else unknown), scale_number, scale_gap)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -132,9 +157,7 @@ def scale_input_to_net(net_wh, image_wh) -> float:
     wi, hi = _check_image_size(image_wh)
     s = min(_ratio(net_wh[0] - 1, wi - 1), _ratio(net_wh[1] - 1, hi - 1))
     if not math.isfinite(s) or s <= 0:
-        raise ValueError(
-            f"image size {wi}x{hi} with net size {net_wh[0]}x{net_wh[1]}: expected a finite positive "
-            f"scale factor, got {s} (images need at least 2 pixels along one side)")
+        raise ValueError(f"image size {wi}x{hi} with net size {net_wh[0]}x{net_wh[1]}: {MSG_SCALE_FACTOR}, got {s}")
     return s
 
 
@@ -151,6 +174,9 @@ def net_to_output(net_wh, image_wh) -> tuple[float, float]:
         raise ValueError(
             f"image size {wi}x{hi}: expected a finite positive scaleNetToOutput, got {scale} "
             f"(the image scaled to the net is {nx}x{ny} pixels: too thin)")
+    if nx < 2 or ny < 2:  # the rule and words of the C++ pipeline (cpp/core/pipeline.cc output_scaling)
+        raise ValueError(f"image_size ({hi}, {wi}) for net input ({net_wh[1]}, {net_wh[0]}): {MSG_CONTENT}, "
+                         f"got content ({ny}, {nx})")
     offset = np.float32(0.5 / float(scale))
     return float(scale), float(offset)
 

@@ -89,6 +89,7 @@ class VideoSource:
         self.frames_read = 0
         self.opened = False
         self.end_reason: str | None = None
+        self._announced = None
 
     def describe(self) -> str:
         return {"camera": f"camera {self.spec}", "stream": f"stream {self.spec}"}.get(self.kind, str(self.spec))
@@ -117,6 +118,8 @@ class VideoSource:
 
         cap = self._open()
         self.opened = True
+        count = cap.get(cv2.CAP_PROP_FRAME_COUNT) if self.kind == "video" else 0
+        self._announced = int(count) if count and np.isfinite(count) and count > 0 else None
         fps = cap.get(cv2.CAP_PROP_FPS)
         fps = float(fps) if fps and np.isfinite(fps) and 0 < fps < 1000 else None
         start = time.monotonic()
@@ -142,6 +145,11 @@ class VideoSource:
                 yield Frame(index, image, stamp, fps)
         finally:
             cap.release()
+
+    def announced_frames(self) -> int | None:
+        """The frame count a video file's container announced when opened (an estimate for some
+        formats), None for live sources or when unknown."""
+        return self._announced
 
     def frame_count(self) -> int | None:
         """Frames that will be yielded, for a progress bar: known for video files only."""

