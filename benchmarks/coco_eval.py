@@ -24,8 +24,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from _common import SHARED  # noqa: E402  (the one data-location rule)
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 # shift -> pixel convention of tfpose.io.coco_results (the one owner of the COCO_18 -> COCO-17 order)
 _CONVENTION = {0.0: "openpose", -0.5: "coco"}
 

@@ -10,9 +10,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-# Tests and benchmarks read data from ../shared beside the checkout (never copied into the repo).
-SHARED = Path(os.environ.get("TFPOSE_SHARED", REPO.parent / "shared")).resolve()
+from data_paths import REPO, locate_shared
+
+# Tests and benchmarks read data from ../shared beside the checkout (never copied into the repo),
+# or from gpu_data/ on a machine that got a copy of the repository without it (data_paths.py).
+SHARED = locate_shared()
 GOLDEN = SHARED / "golden"
 DATA = SHARED / "data"
 

@@ -30,7 +30,7 @@ def _video(path, frames=2):
 @pytest.fixture()
 def mixed(tmp_path):
     """a/x.jpg, a/x.png, b/x.jpg; c/clip.avi (2 frames), c/clip_000000000000.jpg (named like its first
-    frame), c/photo.dat (PNG bytes), c/notes.jpg (text), c/.hidden (ignored)."""
+    frame), c/photo.dat (PNG bytes), c/movie.bin (a 1-frame AVI), c/notes.jpg (text), c/.hidden (ignored)."""
     for d in "abc":
         (tmp_path / d).mkdir()
     p1 = cv2.imread(str(IMAGES / "p1.jpg"))
@@ -40,6 +40,8 @@ def mixed(tmp_path):
     _video(tmp_path / "c" / "clip.avi")
     shutil.copy(IMAGES / "p1.jpg", tmp_path / "c" / "clip_000000000000.jpg")
     (tmp_path / "c" / "photo.dat").write_bytes(cv2.imencode(".png", p1)[1].tobytes())
+    _video(tmp_path / "movie.avi", frames=1)
+    (tmp_path / "movie.avi").rename(tmp_path / "c" / "movie.bin")  # an AVI whatever its name
     (tmp_path / "c" / "notes.jpg").write_text("text, not a JPEG")
     (tmp_path / "c" / ".hidden").write_text("ignored")
     return tmp_path
@@ -53,9 +55,9 @@ def test_same_stem_inputs_and_content_recognition(mixed, capsys):
     cap = capsys.readouterr()
     assert rc == 1, cap.err  # notes.jpg is skipped, named and counted
     assert "notes.jpg: " in cap.err and ".hidden" not in cap.err and "Traceback" not in cap.err
-    assert "7 frames" in cap.out and "1 input(s) skipped" in cap.out
+    assert "8 frames" in cap.out and "1 input(s) skipped" in cap.out
     stems = ["x_jpg", "x_png", "x_jpg_2", "clip_avi_000000000000", "clip_avi_000000000001",
-             "clip_000000000000_jpg", "photo"]
+             "clip_000000000000_jpg", "photo", "movie_000000000000"]
     assert sorted(p.name for p in (out / "json").iterdir()) == sorted(f"{s}_keypoints.json" for s in stems)
     assert sorted(p.name for p in (out / "img").iterdir()) == sorted(f"{s}_rendered.jpg" for s in stems)
     for s in stems:
@@ -176,3 +178,24 @@ def test_negative_values_as_openpose_writes_them():
     args = cli.build_parser().parse_args(cli._join_negative_values(
         ["estimate", "x.jpg", "--net-resolution", "-1x656", "--number-people-max", "-1"]))
     assert args.net_resolution == "-1x656" and args.number_people_max == -1
+
+
+def test_export_command_defaults_and_checks(tmp_path, capsys):
+    args = cli.build_parser().parse_args(["export", "outdir"])
+    assert args.model is None and args.export_dir == "outdir"  # the bundled model
+    rc = cli.main(["export", str(tmp_path / "sm"), "--scale-number", "0"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "scale_number: expected an int >= 1, got 0" in err and not (tmp_path / "sm").exists()
+    (tmp_path / "file").write_text("x")
+    rc = cli.main(["export", "/nonexistent.pb", str(tmp_path / "file")])
+    assert rc == 2 and "a file is in the way" in capsys.readouterr().err
+
+
+def test_a_write_that_fails_mid_run_stops_with_a_message(tmp_path, capsys, monkeypatch):
+    # OpenCV reports a failed write (disk full, folder removed) by returning False: never ignored
+    monkeypatch.setattr(cv2, "imwrite", lambda *a, **k: False)
+    rc = cli.main(["estimate", str(IMAGES / "p1.jpg"), "--model", MNV2S, "--write-images", str(tmp_path / "img"),
+                   "--no-progress"])
+    cap = capsys.readouterr()
+    assert rc == 2 and "cannot write an output" in cap.err and "p1_rendered.png" in cap.err
+    assert "Traceback" not in cap.err and "0 frames" in cap.out

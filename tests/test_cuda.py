@@ -5,22 +5,34 @@ kernels, a visible GPU and CuPy or PyTorch, and is skipped with the reason other
 
 Tolerances (golden README): coordinates 1e-3, values 1e-5. The kernels are designed to be
 bit-identical to the CPU core (same detail/ functions, no FMA contraction), so a failure here is a
-real difference, never noise.
+real difference, never noise. Whether bit-identity holds is recorded per op for every GPU-vs-CPU
+comparison and written as JSON to ``$TFPOSE_CUDA_EQUALITY_REPORT`` when that is set.
+
+``$TFPOSE_TEST_ARRAY_LIB`` (cupy or torch) restricts the GPU tests to one array library (the
+compute-sanitizer runs of cpp/cuda/gpu_check.sh use it).
 """
 from __future__ import annotations
 
 import functools
 import importlib
+import json
+import os
 import zlib
 
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_CASES, load_golden
+from conftest import GOLDEN, GOLDEN_CASES, load_golden
 from tfpose import _core, numpy_ops
 
 
 # ------------------------------------------------------------------------------- always run
+
+
+def test_golden_cases_present():
+    """Without golden cases every golden GPU test would vanish from the run instead of failing."""
+    assert GOLDEN_CASES, (f"no golden cases at {GOLDEN} (expected index.json and the .npz files): "
+                          "set TFPOSE_SHARED, or carry gpu_data/ made by cpp/cuda/prepare_gpu_data.py")
 
 
 def test_cpu_only_build_raises_clear_error():
@@ -82,7 +94,12 @@ gpu = pytest.mark.skipif(_REASON is not None, reason=str(_REASON))
 
 def _libs():
     out = []
+    wanted = os.environ.get("TFPOSE_TEST_ARRAY_LIB")
+    if wanted not in (None, "", "cupy", "torch"):
+        raise ValueError(f"TFPOSE_TEST_ARRAY_LIB: expected cupy or torch, got {wanted!r}")
     for name in ("cupy", "torch"):
+        if wanted and name != wanted:
+            continue
         if importlib.util.find_spec(name) is None:
             continue
         if name == "torch":
@@ -129,18 +146,62 @@ def tcuda():
     return tfpose.cuda
 
 
-def assert_values(got, want):
-    """Values within 1e-5 absolute; NaN and +-Inf at the same places."""
+# op -> [GPU-vs-CPU comparisons, of which bit-identical, largest |difference| at finite places]
+_EQUALITY: dict[str, list] = {}
+
+
+def _record(op, got, want):
+    got, want = np.ascontiguousarray(got), np.ascontiguousarray(want)
+    if got.shape != want.shape or got.dtype != want.dtype:
+        return  # the assertion that follows names the mismatch
+    e = _EQUALITY.setdefault(op, [0, 0, 0.0])
+    e[0] += 1
+    e[1] += got.tobytes() == want.tobytes()
+    if got.dtype.kind == "f":
+        fin = np.isfinite(got) & np.isfinite(want)
+        diff = np.abs(got[fin].astype(np.float64) - want[fin])
+    else:
+        diff = np.abs(got.astype(np.int64) - want.astype(np.int64))
+    if diff.size:
+        e[2] = max(e[2], float(diff.max()))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _equality_report():
+    yield
+    path = os.environ.get("TFPOSE_CUDA_EQUALITY_REPORT")
+    if path and _EQUALITY:
+        report = {op: dict(comparisons=n, bit_identical=b, max_abs_diff=d) for op, (n, b, d) in _EQUALITY.items()}
+        with open(path, "w") as f:
+            json.dump(report, f, indent=1)
+
+
+def assert_values(got, want, op):
+    """Values within 1e-5 absolute; NaN, +Inf and -Inf at the same places."""
+    _record(op, got, want)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
-    np.testing.assert_array_equal(np.isinf(got) & (got > 0), np.isinf(want) & (want > 0))
+    np.testing.assert_array_equal(np.isposinf(got), np.isposinf(want))
+    np.testing.assert_array_equal(np.isneginf(got), np.isneginf(want))
     fin = np.isfinite(want)
     np.testing.assert_allclose(got[fin], want[fin], rtol=0, atol=1e-5)
 
 
 def assert_peaks(got_peaks, got_counts, want_peaks, want_counts):
+    _record("nms counts", got_counts, want_counts)
     np.testing.assert_array_equal(got_counts, want_counts)
+    _record("nms coordinates", got_peaks[..., :2], want_peaks[..., :2])
     np.testing.assert_allclose(got_peaks[..., :2], want_peaks[..., :2], rtol=0, atol=1e-3)
-    assert_values(got_peaks[..., 2], want_peaks[..., 2])
+    assert_values(got_peaks[..., 2], want_peaks[..., 2], "nms scores")
+
+
+def assert_equal(got, want, op):
+    _record(op, got, want)
+    np.testing.assert_array_equal(got, want)
+
+
+def assert_scores(got, want):
+    _record("paf_scores", got, want)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
 
 
 @functools.lru_cache(maxsize=4)
@@ -161,7 +222,7 @@ def test_golden_resize_and_merge(case, build, dev):
     want = numpy_ops.resize_and_merge(g["net_outputs"], ratios, (H, W), openpose_build=build)
     got = dev.down(tcuda().resize_and_merge([dev.up(x) for x in g["net_outputs"]], ratios, (H, W), build))
     assert got.shape == want.shape and got.dtype == np.float32
-    assert_values(got, want)
+    assert_values(got, want, "resize_and_merge")
     idx = g["heat_sample_index"]
     np.testing.assert_allclose(got[0][idx[:, 1], idx[:, 2], idx[:, 0]], g[GOLDEN_RESIZE_KEY[build]],
                                rtol=0, atol=1e-5)
@@ -197,7 +258,7 @@ def test_golden_nms_and_maximum(case, key, dev):
         np.testing.assert_allclose(pk[0, part, :c, 2], golden[part, 1:c + 1, 2], rtol=0, atol=1e-5)
     if key == "peaks_cpu":
         got_max = dev.down(tcuda().maximum(d_heat))
-        np.testing.assert_array_equal(got_max, numpy_ops.maximum(heat))
+        assert_equal(got_max, numpy_ops.maximum(heat), "maximum")
         np.testing.assert_allclose(got_max[0], g["maximum_cpu"], rtol=0, atol=1e-5)
 
 
@@ -215,7 +276,7 @@ def test_golden_paf_scores(case, build, dev):
     want = _core.paf_scores(maps, peaks, counts, meta["model"], build)
     got = dev.down(tcuda().paf_scores(dev.up(maps), dev.up(peaks), dev.up(counts), meta["model"], build))
     assert got.shape == want.shape
-    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
+    assert_scores(got, want)
 
 
 def _random_maps(rng, shape, kind):
@@ -246,7 +307,7 @@ def test_random_nms_and_maximum(shape, kind, build, dev):
         want_pk, want_cn = numpy_ops.nms(heat, **kw)
         pk, cn = tcuda().nms(dev.up(heat), **kw)
         assert_peaks(dev.down(pk), dev.down(cn), want_pk, want_cn)
-    np.testing.assert_array_equal(dev.down(tcuda().maximum(dev.up(heat))), numpy_ops.maximum(heat))
+    assert_equal(dev.down(tcuda().maximum(dev.up(heat))), numpy_ops.maximum(heat), "maximum")
 
 
 RESIZE_CASES = [  # scales [(h, w, ratio)], target (H, W), builds
@@ -272,7 +333,7 @@ def test_random_resize_and_merge(case, kind, dev):
     for build in builds:
         want = numpy_ops.resize_and_merge(nets, ratios, target, build)
         got = dev.down(tcuda().resize_and_merge([dev.up(x) for x in nets], ratios, target, build))
-        assert_values(got, want)
+        assert_values(got, want, "resize_and_merge")
 
 
 @gpu
@@ -284,18 +345,18 @@ def test_big_batch(dev):
     for build in ("cpu", "cuda"):
         want = numpy_ops.resize_and_merge(net, [1.0], None, build)
         got = tcuda().resize_and_merge(d_net, [1.0], None, build)
-        assert_values(dev.down(got), want)
+        assert_values(dev.down(got), want, "resize_and_merge")
         heat_np = np.ascontiguousarray(want[..., :18])
         heat = dev.up(heat_np)
         want_pk, want_cn = numpy_ops.nms(heat_np, 0.3, 16, (0.5, 0.5), build)
         pk, cn = tcuda().nms(heat, 0.3, 16, (0.5, 0.5), build)
         assert_peaks(dev.down(pk), dev.down(cn), want_pk, want_cn)
-        np.testing.assert_array_equal(dev.down(tcuda().maximum(heat)), numpy_ops.maximum(heat_np))
+        assert_equal(dev.down(tcuda().maximum(heat)), numpy_ops.maximum(heat_np), "maximum")
         pk_np = dev.down(pk)
         cn_np = dev.down(cn)
         want_s = _core.paf_scores(want, pk_np, cn_np, "COCO_18", build)
         got_s = tcuda().paf_scores(dev.up(want), pk, cn, "COCO_18", build)
-        np.testing.assert_allclose(dev.down(got_s), want_s, rtol=0, atol=1e-5)
+        assert_scores(dev.down(got_s), want_s)
 
 
 @gpu

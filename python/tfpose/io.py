@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["JSON_VERSION", "person_dict", "people_json", "write_json", "read_json", "json_name",
+__all__ = ["JSON_VERSION", "person_dict", "people_json", "part_candidates_dict", "write_json", "read_json", "json_name",
            "clean_keypoints", "output_stems", "output_file_name", "frame_stem",
            "COCO_KEYPOINT_NAMES", "COCO_PIXEL_CONVENTIONS", "coco_keypoint_order", "coco_image_id",
            "coco_results", "write_coco_json", "KEYPOINT_SCALES", "scale_keypoints", "keep_top_people"]
