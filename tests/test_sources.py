@@ -185,5 +185,5 @@ def test_live_stream_server_killed_midway(tmp_path):
 def test_live_stream_ctrl_c(tmp_path):
     rc, stdout, stderr, files, url = _run_live(tmp_path, lambda server, cli: cli.send_signal(signal.SIGINT))
     assert rc == 130, stderr
-    assert "stopped by Ctrl-C" in stdout and "interrupted (Ctrl-C)" in stderr
+    assert "stopped by Ctrl-C" in stdout and "tfpose: interrupted" in stderr
     _check_outputs(stdout, files)
