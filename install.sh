@@ -2,7 +2,8 @@
 # Installs tfpose into ./.venv (or $TFPOSE_VENV): TensorFlow 2.21 (CPU), OpenCV (headless), SciPy
 # (person tracking's assignment), the build tools, then builds tfpose's C++ ops against that
 # TensorFlow. Usage: ./install.sh [--test]
-# (--test adds pytest, pycocotools, tf2onnx and onnxruntime). Idempotent: rerun it after changing the C++ code.
+# (--test adds pytest, pycocotools, tf2onnx, onnxruntime and the linters ruff and clang-format).
+# Idempotent: rerun it after changing the C++ code.
 set -euo pipefail
 cd "$(dirname "$0")"
 venv="${TFPOSE_VENV:-.venv}"
@@ -12,7 +13,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 "$py" -m pip install -q --upgrade pip
 extra=()
 # tf2onnx + onnxruntime: the ONNX network that cpp/cuda/prepare_gpu_data.py --onnx carries to a GPU machine.
-[ "${1:-}" = "--test" ] && extra=(pytest pycocotools "tf2onnx>=1.17" "onnxruntime>=1.18")
+# The linters are pinned: a formatter's output changes between versions (.ci/lint checks it).
+[ "${1:-}" = "--test" ] && extra=(pytest pycocotools "tf2onnx>=1.17" "onnxruntime>=1.18" "ruff==0.17.*" "clang-format==23.1.*")
 # The op library must be compiled against the TensorFlow it will load into, so TensorFlow and the
 # build tools come first and the build runs without isolation (see shared build recipe).
 "$py" -m pip install -q "tensorflow-cpu==2.21.*" "opencv-python-headless>=4.10,<5" tqdm "scipy>=1.10" \

@@ -1,5 +1,6 @@
 """Shared helpers of the benchmark scripts: inputs from ../shared, median timing, Markdown tables
 written into benchmarks/README.md between markers (so each script regenerates its own table)."""
+
 from __future__ import annotations
 
 import os

@@ -34,6 +34,7 @@ Usage:
 Without --cpu-only or --from-json, exits with status 2 and a message when no GPU (or no CUDA build,
 or no array library) is available.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,11 +64,13 @@ def pick_lib(requested):
     from tfpose import _core
 
     if not getattr(_core, "has_cuda", False):
-        die("tfpose was built without CUDA kernels (tfpose._core.has_cuda is False); "
-            "rebuild with nvcc and -DTFPOSE_CUDA=ON (cpp/cuda/README.md). Nothing timed.")
+        die(
+            "tfpose was built without CUDA kernels (tfpose._core.has_cuda is False); "
+            "rebuild with nvcc and -DTFPOSE_CUDA=ON (cpp/cuda/README.md). Nothing timed."
+        )
     if _core.cuda_device_count() == 0:
         die("no CUDA GPU visible (tfpose._core.cuda_device_count() == 0). Nothing timed.")
-    for name in ([requested] if requested else ["torch", "cupy"]):
+    for name in [requested] if requested else ["torch", "cupy"]:
         if importlib.util.find_spec(name) is None:
             continue
         if name == "torch":
@@ -172,12 +175,16 @@ def load_real():
     """The real case's net outputs [1, h_i, w_i, 57] and scale ratios, from the golden data."""
     path = SHARED / "golden" / f"{REAL_CASE}.npz"
     if not path.is_file():
-        die(f"--inputs real: expected {path} (../shared, $TFPOSE_SHARED, or gpu_data/ made by "
-            "python cpp/cuda/prepare_gpu_data.py); use --inputs random without it")
+        die(
+            f"--inputs real: expected {path} (../shared, $TFPOSE_SHARED, or gpu_data/ made by "
+            "python cpp/cuda/prepare_gpu_data.py); use --inputs random without it"
+        )
     with np.load(path) as z:
         meta = json.loads(str(z["meta_json"]))
-        nets = [np.ascontiguousarray(z[f"net_output_{i}"].astype(np.float32).transpose(1, 2, 0))[None]
-                for i in range(len(meta["scale_ratios"]))]
+        nets = [
+            np.ascontiguousarray(z[f"net_output_{i}"].astype(np.float32).transpose(1, 2, 0))[None]
+            for i in range(len(meta["scale_ratios"]))
+        ]
     return nets, list(meta["scale_ratios"])
 
 
@@ -188,8 +195,12 @@ def make_inputs(kind, n, s, rng, real):
         nets, ratios = [np.repeat(x, n, axis=0) for x in nets[:s]], ratios[:s]
     else:
         ratios = list(RANDOM_RATIOS[:s])
-        nets = [rng.random((n, max(1, round(RANDOM_NET_HW[0] * r)), max(1, round(RANDOM_NET_HW[1] * r)), 57),
-                           dtype=np.float32) for r in ratios]
+        nets = [
+            rng.random(
+                (n, max(1, round(RANDOM_NET_HW[0] * r)), max(1, round(RANDOM_NET_HW[1] * r)), 57), dtype=np.float32
+            )
+            for r in ratios
+        ]
     return nets, ratios, (8 * nets[0].shape[1], 8 * nets[0].shape[2])
 
 
@@ -210,10 +221,16 @@ def run(args):
     def row(inp, op, batch, scales, gpu=None, cpu=None, naive=None, note=""):
         r = dict(input=inp, op=op, batch=batch, scales=scales, gpu_us=gpu, cpu_us=cpu, naive_gpu_us=naive, note=note)
         rows.append(r)
-        f = lambda v: "-" if v is None else f"{v:,.0f}"
+
+        def f(v):
+            return "-" if v is None else f"{v:,.0f}"
+
         speed = "" if cpu is None or gpu is None else f"  cpu/gpu {cpu / gpu:.1f}x"
-        print(f"{inp:<6} {op:<22} N={batch:<3} S={scales}  gpu {f(gpu):>9} us  cpu {f(cpu):>11} us  "
-              f"naive {f(naive):>9} us{speed} {note}", flush=True)
+        print(
+            f"{inp:<6} {op:<22} N={batch:<3} S={scales}  gpu {f(gpu):>9} us  cpu {f(cpu):>11} us  "
+            f"naive {f(naive):>9} us{speed} {note}",
+            flush=True,
+        )
 
     gpu_time = (lambda fn: None) if lib is None else (lambda fn: lib.time_us(fn, args.reps))
     for kind in args.inputs:
@@ -266,13 +283,20 @@ def run(args):
                 c = cpu_time(lambda: numpy_ops.net_output_to_people(nets, ratios, (H, W), openpose_build="cuda"))
                 nv = gpu_time(naive_whole)
                 row(kind, "whole", n, s, g, c, nv)
-    return dict(device=device, lib=lib.name if lib else None, cpu=machine_line(),
-                date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
-                reps=args.reps, cpu_reps=args.cpu_reps, rows=rows)
+    return dict(
+        device=device,
+        lib=lib.name if lib else None,
+        cpu=machine_line(),
+        date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
+        reps=args.reps,
+        cpu_reps=args.cpu_reps,
+        rows=rows,
+    )
 
 
 def render(result) -> str:
     """Markdown: a heading, what was measured on which device, and the table."""
+
     def fmt(v):
         return "-" if v is None else round(v)
 
@@ -280,17 +304,36 @@ def render(result) -> str:
     for r in result["rows"]:
         speed = "-" if r["cpu_us"] is None or r["gpu_us"] is None else f"{r['cpu_us'] / r['gpu_us']:.1f}"
         naive = "-" if r["naive_gpu_us"] is None or r["gpu_us"] is None else f"{r['naive_gpu_us'] / r['gpu_us']:.1f}"
-        rows.append([r["input"], r["op"], r["batch"], r["scales"], fmt(r["gpu_us"]), fmt(r["cpu_us"]),
-                     fmt(r["naive_gpu_us"]), speed, naive, r["note"]])
-    head = (f"## CUDA kernels (`benchmarks/bench_gpu.py`)\n\n"
-            f"GPU: **{result['device']}** (array library {result['lib'] or '-'}); CPU: {result['cpu']}; "
-            f"{result['date']}. Microseconds per call for the whole batch, medians of {result['reps']} GPU "
-            f"runs (CUDA events) and {result['cpu_reps']} CPU runs; CPU timings only up to the batch shown. "
-            "Inputs and baselines: the docstring of bench_gpu.py. whole = resize + NMS + pair scores on the "
-            "GPU with results copied to the host, against the whole CPU chain including the assembly of "
-            "people (which the GPU path leaves to the host).\n\n")
-    return head + markdown_table(["input", "op", "N", "scales", "gpu us", "cpu us", "naive gpu us", "cpu/gpu",
-                                  "naive/gpu", "note"], rows) + "\n"
+        rows.append(
+            [
+                r["input"],
+                r["op"],
+                r["batch"],
+                r["scales"],
+                fmt(r["gpu_us"]),
+                fmt(r["cpu_us"]),
+                fmt(r["naive_gpu_us"]),
+                speed,
+                naive,
+                r["note"],
+            ]
+        )
+    head = (
+        f"## CUDA kernels (`benchmarks/bench_gpu.py`)\n\n"
+        f"GPU: **{result['device']}** (array library {result['lib'] or '-'}); CPU: {result['cpu']}; "
+        f"{result['date']}. Microseconds per call for the whole batch, medians of {result['reps']} GPU "
+        f"runs (CUDA events) and {result['cpu_reps']} CPU runs; CPU timings only up to the batch shown. "
+        "Inputs and baselines: the docstring of bench_gpu.py. whole = resize + NMS + pair scores on the "
+        "GPU with results copied to the host, against the whole CPU chain including the assembly of "
+        "people (which the GPU path leaves to the host).\n\n"
+    )
+    return (
+        head
+        + markdown_table(
+            ["input", "op", "N", "scales", "gpu us", "cpu us", "naive gpu us", "cpu/gpu", "naive/gpu", "note"], rows
+        )
+        + "\n"
+    )
 
 
 def main():

@@ -8,6 +8,7 @@ baseline / tfpose in the same run. Regenerates its table in benchmarks/README.md
 
     python benchmarks/bench_ops.py [--repeats 15] [--no-write]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,9 +29,10 @@ def main() -> None:
 
     import tfpose.ops as tfops
     from tfpose import numpy_ops
-    from reference.resize_ref import resize_and_merge_ref
-    from reference.nms_ref import nms_ref
+
     from reference.maximum_ref import maximum_ref
+    from reference.nms_ref import nms_ref
+    from reference.resize_ref import resize_and_merge_ref
 
     net, _ = C.real_frame_output()
     _, h, w, c = net.shape
@@ -86,7 +88,12 @@ def main() -> None:
     add(op, "memory floor: np.empty + fill of the output", lambda: np.empty((1, H, W, c), np.float32).fill(1.0), base)
     add(op, "tfpose numpy entry, 1 thread", lambda: numpy_ops.resize_and_merge(net, threads=1), base)
     add(op, "tfpose numpy entry, 2 threads", lambda: numpy_ops.resize_and_merge(net, threads=2), base)
-    add(op, "tfpose TF op (eager, intra-op pool; includes the .numpy() copy of 55 MB)", lambda: tfops.resize_and_merge(net_t).numpy(), base)
+    add(
+        op,
+        "tfpose TF op (eager, intra-op pool; includes the .numpy() copy of 55 MB)",
+        lambda: tfops.resize_and_merge(net_t).numpy(),
+        base,
+    )
     add(op, "numpy reference", lambda: resize_and_merge_ref([net]), base, reps=3)
 
     op = f"NMS {W}x{H}x{P}"

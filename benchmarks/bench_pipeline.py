@@ -20,6 +20,7 @@ Regenerates its section of benchmarks/README.md.
 
     python benchmarks/bench_pipeline.py [--quick] [--cores 1,2] [--no-write]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,8 @@ MAX_PEAKS = 127
 
 # ----------------------------------------------------------------------------- inputs (driver)
 
-def real_outputs_at_scales(scale_number: int = 3, frame: int = 60,
-                           model: str = "tfpose_mobilenet_thin_graph_opt.pb"):
+
+def real_outputs_at_scales(scale_number: int = 3, frame: int = 60, model: str = "tfpose_mobilenet_thin_graph_opt.pb"):
     """mobilenet_thin on frame ``frame`` of video.avi at each of OpenPose's scale sizes (-1x368,
     gap 0.25, top-left placement with scaleInputToNet). Returns (list of S [1, h_s, w_s, 57],
     tfpose.sizing.Sizing)."""
@@ -90,9 +91,14 @@ def prepare_inputs(path: Path, quick: bool) -> dict:
         big[:, :46, :82] = five
         arrays[f"area{a}"] = big
     np.savez(path, **arrays)
-    meta = {"image_hw": list(sz.image_hw), "net_input_hw": list(sz.net_input_hw),
-            "scale_ratios": list(sz.scale_ratios), "net_wh": [list(x) for x in sz.net_wh],
-            "people": people, "areas": areas}
+    meta = {
+        "image_hw": list(sz.image_hw),
+        "net_input_hw": list(sz.net_input_hw),
+        "scale_ratios": list(sz.scale_ratios),
+        "net_wh": [list(x) for x in sz.net_wh],
+        "people": people,
+        "areas": areas,
+    }
     path.with_suffix(".json").write_text(json.dumps(meta))
     return meta
 
@@ -109,6 +115,7 @@ def batch_of(x: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- chains (worker)
+
 
 class Timer:
     """median_ms with a repeat count chosen from one warm-up call, so that every measurement costs
@@ -198,8 +205,12 @@ def make_opencv_chain(scales, target_hw, offset, scale_out, threads):
                 ns.append(np.full(y.size, n)), ps.append(np.full(y.size, p))
                 ys.append(y), xs.append(x), vs.append(m[y, x])
         pad = np.pad(maps[:, :P], ((0, 0), (0, 0), (3, 3), (3, 3)))
-        state["peaks"] = pack_peaks(*(np.concatenate(a) for a in (ns, ps, ys, xs, vs)), N, offset,
-                                    refine=lambda n, p, y, x: refine_7x7(pad, n, p, y, x))
+        state["peaks"] = pack_peaks(
+            *(np.concatenate(a) for a in (ns, ps, ys, xs, vs)),
+            N,
+            offset,
+            refine=lambda n, p, y, x: refine_7x7(pad, n, p, y, x),
+        )
         return state["peaks"]
 
     def connect():
@@ -248,8 +259,9 @@ def worker(args) -> None:
 
     def log(rec):
         records.append(rec)
-        what = " ".join(f"{k}={rec[k]}" for k in ("table", "batch", "scales", "label", "chain", "stage")
-                        if rec.get(k) is not None)
+        what = " ".join(
+            f"{k}={rec[k]}" for k in ("table", "batch", "scales", "label", "chain", "stage") if rec.get(k) is not None
+        )
         print(f"  [{t} core{'s' if t > 1 else ''}] {what}: {rec['ms']:.2f} ms", flush=True)
 
     def run_config(kind, scales, batch, image_hw, net_hw, ratios, full=True, label=None):
@@ -266,8 +278,13 @@ def worker(args) -> None:
         fk, fs, fn = numpy_ops.net_output_to_people(scales, fast=True, **kw)
         dk, ds, dn = numpy_ops.net_output_to_people(scales, fast=False, **kw)
         same = bool(np.array_equal(fn, dn) and np.allclose(fk, dk, atol=1e-3) and np.allclose(fs, ds, atol=1e-4))
-        info = dict(peaks=float(counts.sum()) / N, people=float(fn.sum()) / N, same=same,
-                    map_mb=maps.nbytes / 2**20, out_hw=list(target))
+        info = dict(
+            peaks=float(counts.sum()) / N,
+            people=float(fn.sum()) / N,
+            same=same,
+            map_mb=maps.nbytes / 2**20,
+            out_hw=list(target),
+        )
 
         def rec(chain, stage, fn_):
             log(dict(base, chain=chain, stage=stage, ms=timer(fn_), **info))
@@ -275,8 +292,9 @@ def worker(args) -> None:
         rec("fast", "total", lambda: numpy_ops.net_output_to_people(scales, fast=True, **kw))
         rec("dense", "total", lambda: numpy_ops.net_output_to_people(scales, fast=False, **kw))
         rec("dense", "resize", lambda: numpy_ops.resize_and_merge(scales, ratios, threads=t))
-        rec("dense", "nms", lambda: numpy_ops.nms(maps[..., :P], offset=(offset, offset), threads=t))
-        rec("dense", "connect", lambda: numpy_ops.connect(maps, peaks, counts, scale=scale_out, threads=t))
+        # maps is deleted below, after these calls: ruff cannot see that the lambdas run first.
+        rec("dense", "nms", lambda: numpy_ops.nms(maps[..., :P], offset=(offset, offset), threads=t))  # noqa: F821
+        rec("dense", "connect", lambda: numpy_ops.connect(maps, peaks, counts, scale=scale_out, threads=t))  # noqa: F821
         del maps
         if not full:
             return
@@ -323,22 +341,38 @@ def worker(args) -> None:
         print("[1 core] synthetic people sweep", flush=True)
         for k in meta["people"]:
             x = inputs[f"people{k}"]
-            run_config("people", [x], 1, (8 * x.shape[1], 8 * x.shape[2]), (8 * x.shape[1], 8 * x.shape[2]),
-                       [1.0], full=False, label=k)
+            run_config(
+                "people",
+                [x],
+                1,
+                (8 * x.shape[1], 8 * x.shape[2]),
+                (8 * x.shape[1], 8 * x.shape[2]),
+                [1.0],
+                full=False,
+                label=k,
+            )
         print("[1 core] synthetic area sweep (5 people)", flush=True)
         for a in meta["areas"]:
             x = inputs[f"area{a}"]
-            run_config("area", [x], 1, (8 * x.shape[1], 8 * x.shape[2]), (8 * x.shape[1], 8 * x.shape[2]),
-                       [1.0], full=False, label=a)
+            run_config(
+                "area",
+                [x],
+                1,
+                (8 * x.shape[1], 8 * x.shape[2]),
+                (8 * x.shape[1], 8 * x.shape[2]),
+                [1.0],
+                full=False,
+                label=a,
+            )
     Path(args.out).write_text(json.dumps(records))
 
 
 def ref_chain(net, image_hw, net_hw, records, log):
+    from tfpose import models, numpy_ops
+
     from reference.connector_ref import connect_cpu_ref
     from reference.nms_ref import nms_ref
     from reference.resize_ref import resize_and_merge_ref
-
-    from tfpose import models, numpy_ops
 
     m = models.get("COCO_18")
     scale_out, offset = numpy_ops.output_scaling(net_hw, image_hw)
@@ -361,6 +395,7 @@ def ref_chain(net, image_hw, net_hw, records, log):
 
 # ----------------------------------------------------------------------------- memory
 
+
 def _status_kb(field: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -376,8 +411,12 @@ def memory_worker(args) -> None:
 
     x = batch_of(np.load(args.inputs)["scale0"], args.batch)
     meta = json.loads(Path(args.inputs).with_suffix(".json").read_text())
-    kw = dict(scale_ratios=meta["scale_ratios"][:1], net_input_size=meta["net_input_hw"],
-              image_size=meta["image_hw"], threads=1)
+    kw = dict(
+        scale_ratios=meta["scale_ratios"][:1],
+        net_input_size=meta["net_input_hw"],
+        image_size=meta["image_hw"],
+        threads=1,
+    )
     Path("/proc/self/clear_refs").write_text("5")
     rss0 = _status_kb("VmRSS")
     if args.mode != "baseline":
@@ -386,6 +425,7 @@ def memory_worker(args) -> None:
 
 
 # ----------------------------------------------------------------------------- driver
+
 
 def _loadavg() -> str:
     try:
@@ -443,16 +483,43 @@ def build_tables(recs, mem, quick, load_before, load_after, wall_s) -> str:
         nat = ms_of(recs, chain="tf_native", stage="total", **sel)
         ref = [ms_of(recs, chain="numpy_ref", stage=st, **sel) for st in ("resize", "nms", "connect")]
         ref_t = sum(ref) if None not in ref else None
-        rows.append([cores, b, s, f"{info['peaks']:.0f}", f"{info['people']:.0f}",
-                     "yes" if info["same"] else "**no**", fmt_ms(f), fmt_ms(f / b),
-                     f"{fmt_ms(dense)} ({ratio(dense, f)})", f"{fmt_ms(eager)} ({ratio(eager, f)})",
-                     f"{fmt_ms(tfn)} ({ratio(tfn, f)})", f"{fmt_ms(ocv_t)} ({ratio(ocv_t, f)})",
-                     f"{fmt_ms(nat)} ({ratio(nat, f)})",
-                     "" if ref_t is None else f"{fmt_ms(ref_t)} ({ratio(ref_t, f)})"])
+        rows.append(
+            [
+                cores,
+                b,
+                s,
+                f"{info['peaks']:.0f}",
+                f"{info['people']:.0f}",
+                "yes" if info["same"] else "**no**",
+                fmt_ms(f),
+                fmt_ms(f / b),
+                f"{fmt_ms(dense)} ({ratio(dense, f)})",
+                f"{fmt_ms(eager)} ({ratio(eager, f)})",
+                f"{fmt_ms(tfn)} ({ratio(tfn, f)})",
+                f"{fmt_ms(ocv_t)} ({ratio(ocv_t, f)})",
+                f"{fmt_ms(nat)} ({ratio(nat, f)})",
+                "" if ref_t is None else f"{fmt_ms(ref_t)} ({ratio(ref_t, f)})",
+            ]
+        )
     main_t = C.markdown_table(
-        ["cores", "batch", "scales", "peaks/img", "people/img", "fast = dense people", "fast ms",
-         "fast ms/img", "dense tfpose", "TF op eager", "TF op tf.function", "OpenPose-CPU-equiv.",
-         "TF-native", "numpy ref"], rows)
+        [
+            "cores",
+            "batch",
+            "scales",
+            "peaks/img",
+            "people/img",
+            "fast = dense people",
+            "fast ms",
+            "fast ms/img",
+            "dense tfpose",
+            "TF op eager",
+            "TF op tf.function",
+            "OpenPose-CPU-equiv.",
+            "TF-native",
+            "numpy ref",
+        ],
+        rows,
+    )
 
     split = []
     for cores, b, s in configs:
@@ -464,8 +531,19 @@ def build_tables(recs, mem, quick, load_before, load_after, wall_s) -> str:
     if None not in ref:
         split.append([1, 1, "1 (numpy ref)", *map(fmt_ms, ref), "", "", ""])
     split_t = C.markdown_table(
-        ["cores", "batch", "scales", "dense resize", "dense NMS", "dense connect",
-         "OpenPose-eq. resize", "OpenPose-eq. NMS", "OpenPose-eq. connect"], split)
+        [
+            "cores",
+            "batch",
+            "scales",
+            "dense resize",
+            "dense NMS",
+            "dense connect",
+            "OpenPose-eq. resize",
+            "OpenPose-eq. NMS",
+            "OpenPose-eq. connect",
+        ],
+        split,
+    )
 
     def sweep(table, label_name):
         out = []
@@ -475,12 +553,35 @@ def build_tables(recs, mem, quick, load_before, load_after, wall_s) -> str:
             d = ms_of(recs, chain="dense", stage="total", **sel)
             st = [ms_of(recs, chain="dense", stage=s, **sel) for s in ("resize", "nms", "connect")]
             h, w = r["out_hw"]
-            out.append([r["label"], f"{w}x{h}", f"{r['map_mb']:.0f}", f"{r['peaks']:.0f}", f"{r['people']:.0f}",
-                        "yes" if r["same"] else "**no**", fmt_ms(f), f"{fmt_ms(d)} ({ratio(d, f)})",
-                        *map(fmt_ms, st)])
+            out.append(
+                [
+                    r["label"],
+                    f"{w}x{h}",
+                    f"{r['map_mb']:.0f}",
+                    f"{r['peaks']:.0f}",
+                    f"{r['people']:.0f}",
+                    "yes" if r["same"] else "**no**",
+                    fmt_ms(f),
+                    f"{fmt_ms(d)} ({ratio(d, f)})",
+                    *map(fmt_ms, st),
+                ]
+            )
         return C.markdown_table(
-            [label_name, "maps WxH", "dense maps MB", "peaks", "people found", "fast = dense people",
-             "fast ms", "dense ms (ratio)", "dense resize", "dense NMS", "dense connect"], out)
+            [
+                label_name,
+                "maps WxH",
+                "dense maps MB",
+                "peaks",
+                "people found",
+                "fast = dense people",
+                "fast ms",
+                "dense ms (ratio)",
+                "dense resize",
+                "dense NMS",
+                "dense connect",
+            ],
+            out,
+        )
 
     mem_rows = []
     for b in sorted({k[1] for k in mem}):
@@ -494,11 +595,24 @@ def build_tables(recs, mem, quick, load_before, load_after, wall_s) -> str:
         mem_rows.append(row)
     # A build whose fast=True still runs the dense chain shows the same peak memory for both.
     same_mem = all(mem[("fast", b)]["grow_kb"] >= 0.9 * mem[("dense", b)]["grow_kb"] for b in {k[1] for k in mem})
-    dense_note = ("\n\n**In this build `fast=True` still ran the dense chain** (its peak memory equals "
-                  "the dense chain's), so every ratio to the fast path only shows the other chains "
-                  "against tfpose's dense chain." if same_mem else "")
-    mem_t = C.markdown_table(["batch", "dense maps N·H·W·C·4 (MB)", "dense chain peak growth (MB)",
-                              "of maps", "fast path peak growth (MB)", "of maps"], mem_rows)
+    dense_note = (
+        "\n\n**In this build `fast=True` still ran the dense chain** (its peak memory equals "
+        "the dense chain's), so every ratio to the fast path only shows the other chains "
+        "against tfpose's dense chain."
+        if same_mem
+        else ""
+    )
+    mem_t = C.markdown_table(
+        [
+            "batch",
+            "dense maps N·H·W·C·4 (MB)",
+            "dense chain peak growth (MB)",
+            "of maps",
+            "fast path peak growth (MB)",
+            "of maps",
+        ],
+        mem_rows,
+    )
 
     intro = f"""## Post-processing chains (`benchmarks/bench_pipeline.py`)
 
@@ -534,26 +648,36 @@ Reading the dense rows: "dense tfpose" is one C++ call; its full-resolution maps
 uninitialised, huge-page-advised buffers (zero-filled `std::vector`s faulted in 4 KiB at a time cost
 about 30 ms per 656x368 image here), so it costs about the sum of its stages in the split below.
 """
-    found_line = ("People per image found by the fast, OpenPose-CPU-equiv. and TF-native chains "
-                  "(cores/batch/scales: counts): " + "; ".join(found) + ".\n\n")
-    body = (intro + "\n" + found_line + "Regenerate with `python benchmarks/bench_pipeline.py` (about 5 minutes here; `--quick` "
-            "for a one-minute smoke run).\n\n" + main_t + dense_note
-            + "\n\n### Per-stage split (median ms per call)\n\n" + split_t
-            + "\n\n### Cost vs number of people (synthetic, 1 core, 656x368 maps)\n\n"
-            "Synthetic net outputs (`benchmarks/synthetic.py`): k people on an 82x46 net-output grid. "
-            "The dense chain's resize costs the same whatever k; the candidate peaks drive NMS "
-            "refinement and the connector, and the fast path should follow them.\n\n"
-            + sweep("people", "people")
-            + "\n\n### Cost vs map area (synthetic, 1 core, the same 5 people)\n\n"
-            "The same 5 people (same size, top-left) on net-output grids of 1x, 2.25x and 4x the "
-            "area, the rest empty (maps up to 1312x736): the candidate peaks stay the same while the "
-            "dense maps grow with the area.\n\n"
-            + sweep("area", "area factor (per side)")
-            + "\n\n### Peak memory (1 core, 1 scale)\n\n"
-            "Growth of the peak RSS (VmHWM, reset just before the call) over one call of "
-            "`net_output_to_people` in a fresh process, minus the same figure for a process that loads "
-            "the same inputs and calls nothing; C++ allocations included. The dense maps' size "
-            "N·368·656·57·4 bytes is given for reference.\n\n" + mem_t)
+    found_line = (
+        "People per image found by the fast, OpenPose-CPU-equiv. and TF-native chains "
+        "(cores/batch/scales: counts): " + "; ".join(found) + ".\n\n"
+    )
+    body = (
+        intro
+        + "\n"
+        + found_line
+        + "Regenerate with `python benchmarks/bench_pipeline.py` (about 5 minutes here; `--quick` "
+        "for a one-minute smoke run).\n\n"
+        + main_t
+        + dense_note
+        + "\n\n### Per-stage split (median ms per call)\n\n"
+        + split_t
+        + "\n\n### Cost vs number of people (synthetic, 1 core, 656x368 maps)\n\n"
+        "Synthetic net outputs (`benchmarks/synthetic.py`): k people on an 82x46 net-output grid. "
+        "The dense chain's resize costs the same whatever k; the candidate peaks drive NMS "
+        "refinement and the connector, and the fast path should follow them.\n\n"
+        + sweep("people", "people")
+        + "\n\n### Cost vs map area (synthetic, 1 core, the same 5 people)\n\n"
+        "The same 5 people (same size, top-left) on net-output grids of 1x, 2.25x and 4x the "
+        "area, the rest empty (maps up to 1312x736): the candidate peaks stay the same while the "
+        "dense maps grow with the area.\n\n"
+        + sweep("area", "area factor (per side)")
+        + "\n\n### Peak memory (1 core, 1 scale)\n\n"
+        "Growth of the peak RSS (VmHWM, reset just before the call) over one call of "
+        "`net_output_to_people` in a fresh process, minus the same figure for a process that loads "
+        "the same inputs and calls nothing; C++ allocations included. The dense maps' size "
+        "N·368·656·57·4 bytes is given for reference.\n\n" + mem_t
+    )
     return body
 
 
@@ -589,10 +713,11 @@ def main() -> None:
             recs += _sub(["--worker", "--threads", str(t), *common], tmp, f"w{t}", t)
         print("peak memory (fresh process per chain)", flush=True)
         mem = {}
-        for b in ([1] if args.quick else [1, 8]):
+        for b in [1] if args.quick else [1, 8]:
             for mode in ("baseline", "dense", "fast"):
-                mem[(mode, b)] = _sub(["--memory-worker", "--mode", mode, "--batch", str(b), *common],
-                                      tmp, f"m{mode}{b}")
+                mem[(mode, b)] = _sub(
+                    ["--memory-worker", "--mode", mode, "--batch", str(b), *common], tmp, f"m{mode}{b}"
+                )
     body = build_tables(recs, mem, args.quick, load_before, _loadavg(), time.time() - t0)
     print(body)
     if not args.no_write:

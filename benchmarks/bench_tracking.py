@@ -14,6 +14,7 @@ so every frame matches every person. Medians over 200 frames after 20 warm-up fr
 
 Usage: python benchmarks/bench_tracking.py [--quick]   (writes its table into benchmarks/README.md)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,9 @@ def sequence(base: np.ndarray, n: int, frames: int, seed: int = 0):
         vis = pick[i, :, 2] > 0
         pick[i, vis, :2] -= pick[i, vis, :2].mean(0)
     cols = int(np.ceil(np.sqrt(n * 16 / 9)))
-    start = np.array([[(i % cols + 0.5) * 1280 / cols, (i // cols + 0.5) * 720 / max(1, int(np.ceil(n / cols)))]
-                      for i in range(n)])
+    start = np.array(
+        [[(i % cols + 0.5) * 1280 / cols, (i // cols + 0.5) * 720 / max(1, int(np.ceil(n / cols)))] for i in range(n)]
+    )
     vel = rng.normal(0, 3, (n, 2))
     out = []
     for t in range(frames):
@@ -91,19 +93,33 @@ def main() -> None:
         greedy, ids_greedy = time_tracker(frames, assignment="greedy")
         smooth, _ = time_tracker(frames, smooth=True)
         rows.append([n, post_n, opt, greedy, smooth, smooth / post_n, smooth / post_ms, f"{ids_opt} / {ids_greedy}"])
-        print(f"{n:3d} people: post-processing {post_n:.3f} ms; optimal {opt:.3f} ms, greedy {greedy:.3f} ms, "
-              f"optimal+smooth {smooth:.3f} ms; ids {ids_opt}/{ids_greedy}", flush=True)
+        print(
+            f"{n:3d} people: post-processing {post_n:.3f} ms; optimal {opt:.3f} ms, greedy {greedy:.3f} ms, "
+            f"optimal+smooth {smooth:.3f} ms; ids {ids_opt}/{ids_greedy}",
+            flush=True,
+        )
     load = os.getloadavg()
-    body = (f"`python benchmarks/bench_tracking.py` — {_common.machine_line()}; load average "
-            f"{load[0]:.1f} during the run. Post-processing of the same real frame (fast path, 1 thread, "
-            f"{len(base)} people found), measured in this run: **{post_ms:.3f} ms**; *post-processing, k "
-            f"people*: the same on a synthetic net output of that size with k people. Tracker times are "
-            f"medians per frame over {n_frames - 20} frames; every person is visible in every frame, so "
-            f"the ids column (optimal / greedy) equals the people count when no identity was lost.\n\n"
-            + _common.markdown_table(
-                ["people / frame", "post-processing, k people (ms)", "tracking, optimal (ms)",
-                 "tracking, greedy (ms)", "optimal + One-Euro (ms)", "(optimal + One-Euro) / post-processing",
-                 "... / real frame's post-processing", "ids given"], rows))
+    body = (
+        f"`python benchmarks/bench_tracking.py` — {_common.machine_line()}; load average "
+        f"{load[0]:.1f} during the run. Post-processing of the same real frame (fast path, 1 thread, "
+        f"{len(base)} people found), measured in this run: **{post_ms:.3f} ms**; *post-processing, k "
+        f"people*: the same on a synthetic net output of that size with k people. Tracker times are "
+        f"medians per frame over {n_frames - 20} frames; every person is visible in every frame, so "
+        f"the ids column (optimal / greedy) equals the people count when no identity was lost.\n\n"
+        + _common.markdown_table(
+            [
+                "people / frame",
+                "post-processing, k people (ms)",
+                "tracking, optimal (ms)",
+                "tracking, greedy (ms)",
+                "optimal + One-Euro (ms)",
+                "(optimal + One-Euro) / post-processing",
+                "... / real frame's post-processing",
+                "ids given",
+            ],
+            rows,
+        )
+    )
     print(body)
     if not args.quick:
         _common.write_section("bench_tracking", "## Tracking and smoothing (bench_tracking.py)\n\n" + body)

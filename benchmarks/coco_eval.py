@@ -11,12 +11,12 @@ score as the result score. OpenPose's keypoints use the "+0.5" convention (the
 centre of pixel i is i + 0.5, spec §3); COCO's annotations are continuous coordinates of the same
 kind, so keypoints are written unshifted; the table also gives AP with x, y - 0.5 to show the effect.
 """
+
 from __future__ import annotations
 
 import argparse
 import contextlib
 import io
-import json
 import sys
 import time
 from pathlib import Path
@@ -86,18 +86,26 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(REPO / "benchmarks"))
     import _common
 
-    lines = ["## COCO keypoint accuracy (`benchmarks/coco_eval.py`)", "",
-             f"coco_mini val2017 ({len(img_ids)} images, pycocotools OKS AP), model {model}, OpenPose's "
-             "sizing (net_resolution -1x368, top-left placement), scale gap 0.25. Keypoints are written as "
-             "OpenPose reports them (shift +0.0, the +0.5 pixel convention of spec §3); the -0.5 rows show "
-             "the same detections shifted to COCO's pixel-centre convention. ms/image is the whole "
-             f"pipeline (network included) on {_common.machine_line()}, measured while other jobs shared "
-             "the machine.", "",
-             "Reference (DESIGN.md, same images and sizing): OpenPose CPU build's own post-processing "
-             "0.282 (1 scale) / 0.288 (2 scales); tf-pose-estimation's 0.253.", "",
-             "| openpose_build | scales | x,y shift | AP | AP50 | AP75 | ms/image |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "## COCO keypoint accuracy (`benchmarks/coco_eval.py`)",
+        "",
+        f"coco_mini val2017 ({len(img_ids)} images, pycocotools OKS AP), model {model}, OpenPose's "
+        "sizing (net_resolution -1x368, top-left placement), scale gap 0.25. Keypoints are written as "
+        "OpenPose reports them (shift +0.0, the +0.5 pixel convention of spec §3); the -0.5 rows show "
+        "the same detections shifted to COCO's pixel-centre convention. ms/image is the whole "
+        f"pipeline (network included) on {_common.machine_line()}, measured while other jobs shared "
+        "the machine.",
+        "",
+        "Reference (DESIGN.md, same images and sizing): OpenPose CPU build's own post-processing "
+        "0.282 (1 scale) / 0.288 (2 scales); tf-pose-estimation's 0.253.",
+        "",
+        "| openpose_build | scales | x,y shift | AP | AP50 | AP75 | ms/image |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for build, sn, shift, m, ms in rows:
-        lines.append(f"| {build} | {sn} | {shift:+.1f} | {m['AP']:.3f} | {m['AP50']:.3f} | {m['AP75']:.3f} | {ms:.0f} |")
+        lines.append(
+            f"| {build} | {sn} | {shift:+.1f} | {m['AP']:.3f} | {m['AP50']:.3f} | {m['AP75']:.3f} | {ms:.0f} |"
+        )
     table = "\n".join(lines)
     print(table)
     if not args.no_write:

@@ -3,6 +3,7 @@
 
     python benchmarks/soak_video.py [--frames 500] [--model PATH] [--no-write]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,6 +30,7 @@ def main() -> None:
     args = ap.parse_args()
 
     import cv2
+
     import tfpose
 
     est = tfpose.Estimator(args.model)
@@ -41,15 +43,23 @@ def main() -> None:
             ok, frame = cap.read()
         people += len(est.estimate(frame))
         if i == 1 or i % 100 == 0:
-            rows.append([i, round(rss_mb(), 1), round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                         est._function.experimental_get_tracing_count()])
+            rows.append(
+                [
+                    i,
+                    round(rss_mb(), 1),
+                    round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                    est._function.experimental_get_tracing_count(),
+                ]
+            )
             print(rows[-1], flush=True)
     cap.release()
     fps = args.frames / (time.perf_counter() - t0)
-    body = ("## Memory over a long video (`benchmarks/soak_video.py`)\n\n"
-            f"{args.frames} frames of `video.avi` (1280x720, looped), mobilenet_thin, one Estimator; "
-            f"{people} people found, {fps:.1f} frames/s on {C.machine_line()} (shared with other jobs).\n\n"
-            + C.markdown_table(["frames done", "RSS MB", "peak RSS MB", "graph traces"], rows))
+    body = (
+        "## Memory over a long video (`benchmarks/soak_video.py`)\n\n"
+        f"{args.frames} frames of `video.avi` (1280x720, looped), mobilenet_thin, one Estimator; "
+        f"{people} people found, {fps:.1f} frames/s on {C.machine_line()} (shared with other jobs).\n\n"
+        + C.markdown_table(["frames done", "RSS MB", "peak RSS MB", "graph traces"], rows)
+    )
     print(body)
     if not args.no_write:
         C.write_section("soak_video", body)

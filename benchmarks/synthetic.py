@@ -9,6 +9,7 @@ and the connector should find exactly ``num_people`` people.
 Used by benchmarks/bench_pipeline.py to sweep the number of candidate peaks (1..40 people) and the
 map area (the same people drawn on a larger grid) independently; usable by tests as well.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,26 +18,29 @@ import numpy as np
 
 # Standing person facing the camera, (x, y) in units of the person's height, origin at the top
 # centre; the person's right side is on the image's left. COCO_18 part order (spec §1.1).
-_COCO_TEMPLATE = np.array([
-    (0.00, 0.08),   # Nose
-    (0.00, 0.20),   # Neck
-    (-0.12, 0.20),  # RShoulder
-    (-0.16, 0.35),  # RElbow
-    (-0.18, 0.48),  # RWrist
-    (0.12, 0.20),   # LShoulder
-    (0.16, 0.35),   # LElbow
-    (0.18, 0.48),   # LWrist
-    (-0.08, 0.52),  # RHip
-    (-0.09, 0.74),  # RKnee
-    (-0.10, 0.95),  # RAnkle
-    (0.08, 0.52),   # LHip
-    (0.09, 0.74),   # LKnee
-    (0.10, 0.95),   # LAnkle
-    (-0.03, 0.05),  # REye
-    (0.03, 0.05),   # LEye
-    (-0.06, 0.07),  # REar
-    (0.06, 0.07),   # LEar
-], np.float64)
+_COCO_TEMPLATE = np.array(
+    [
+        (0.00, 0.08),  # Nose
+        (0.00, 0.20),  # Neck
+        (-0.12, 0.20),  # RShoulder
+        (-0.16, 0.35),  # RElbow
+        (-0.18, 0.48),  # RWrist
+        (0.12, 0.20),  # LShoulder
+        (0.16, 0.35),  # LElbow
+        (0.18, 0.48),  # LWrist
+        (-0.08, 0.52),  # RHip
+        (-0.09, 0.74),  # RKnee
+        (-0.10, 0.95),  # RAnkle
+        (0.08, 0.52),  # LHip
+        (0.09, 0.74),  # LKnee
+        (0.10, 0.95),  # LAnkle
+        (-0.03, 0.05),  # REye
+        (0.03, 0.05),  # LEye
+        (-0.06, 0.07),  # REar
+        (0.06, 0.07),  # LEar
+    ],
+    np.float64,
+)
 _PERSON_ASPECT = 0.45  # width / height of the template's bounding box, with some margin
 
 
@@ -53,8 +57,15 @@ def layout(num_people: int, grid_hw=(46, 82)):
     return best
 
 
-def render(num_people: int, grid_hw=(46, 82), seed: int = 0, sigma: float = 1.0, paf_width: float = 1.0,
-           peak: float = 0.9, people_grid_hw=None):
+def render(
+    num_people: int,
+    grid_hw=(46, 82),
+    seed: int = 0,
+    sigma: float = 1.0,
+    paf_width: float = 1.0,
+    peak: float = 0.9,
+    people_grid_hw=None,
+):
     """Draws ``num_people`` COCO_18 people on an h x w net-output grid.
 
     grid_hw: (h, w) of the net output (the maps are 8x that after resize-and-merge).

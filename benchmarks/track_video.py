@@ -12,6 +12,7 @@ are there, and identity switches where the identities are known.
 
 Usage: python benchmarks/track_video.py [--drawings DIR]   (writes its tables into benchmarks/README.md)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,11 @@ def video_report(est, drawings: Path | None) -> str:
     people = est.estimate_batch([f.image for f in frames])
     net_s = time.perf_counter() - t0
     rows = []
-    for label, kw in (("tfpose, optimal", {}), ("tfpose, greedy", {"assignment": "greedy"}),
-                      ("frame-to-frame greedy, no memory", FRAME_TO_FRAME)):
+    for label, kw in (
+        ("tfpose, optimal", {}),
+        ("tfpose, greedy", {"assignment": "greedy"}),
+        ("frame-to-frame greedy, no memory", FRAME_TO_FRAME),
+    ):
         tracker = PoseTracker("COCO_18", fps=frames[0].fps or 25.0, **kw)
         life = {}
         counts = []
@@ -59,15 +63,34 @@ def video_report(est, drawings: Path | None) -> str:
                 cv2.imwrite(str(drawings / f"video_{f.index:03d}.png"), draw(f.image, ps, "COCO_18", color_by_id=True))
         spans = sorted((len(v) for v in life.values()), reverse=True)
         long_ids = sum(1 for s in spans if s >= 20)
-        rows.append([label, tracker.next_id, long_ids, int(np.median(counts)), max(counts),
-                     f"{sum(spans[:max(counts)])} / {sum(counts)}"])
-    body = (f"`python benchmarks/track_video.py` — OpenPose's `video.avi` ({len(frames)} frames, 1280x720), "
-            f"mobilenet_thin at `-1x368` ({1000 * net_s / len(frames):.0f} ms per frame for network + "
-            f"post-processing on this loaded machine). *people / frame*: people found per frame (median, max); "
-            f"*ids ≥ 20 frames*: ids that last at least 20 frames; *detections in the longest ids*: detections "
-            f"carried by the (max people per frame) longest-lived ids, out of all detections.\n\n"
-            + _common.markdown_table(["tracker", "ids given", "ids ≥ 20 frames", "people / frame (median)",
-                                      "people / frame (max)", "detections in the longest ids"], rows))
+        rows.append(
+            [
+                label,
+                tracker.next_id,
+                long_ids,
+                int(np.median(counts)),
+                max(counts),
+                f"{sum(spans[: max(counts)])} / {sum(counts)}",
+            ]
+        )
+    body = (
+        f"`python benchmarks/track_video.py` — OpenPose's `video.avi` ({len(frames)} frames, 1280x720), "
+        f"mobilenet_thin at `-1x368` ({1000 * net_s / len(frames):.0f} ms per frame for network + "
+        f"post-processing on this loaded machine). *people / frame*: people found per frame (median, max); "
+        f"*ids ≥ 20 frames*: ids that last at least 20 frames; *detections in the longest ids*: detections "
+        f"carried by the (max people per frame) longest-lived ids, out of all detections.\n\n"
+        + _common.markdown_table(
+            [
+                "tracker",
+                "ids given",
+                "ids ≥ 20 frames",
+                "people / frame (median)",
+                "people / frame (max)",
+                "detections in the longest ids",
+            ],
+            rows,
+        )
+    )
     return body
 
 
@@ -94,11 +117,23 @@ def synthetic_report(est) -> str:
         rows.append(row)
         print(row, flush=True)
     desc = "\n".join(f"* *{sc.name}*: {sc.description}." for sc in sv.scenarios())
-    return ("Identity switches on the synthetic scenarios of `tests/synthetic_video.py` (people cut out of "
-            "real photographs moving over a real 640x360 background; mobilenet_thin):\n\n" + desc + "\n\n"
-            + _common.markdown_table(["scenario", "frames", "switches: tfpose optimal", "switches: tfpose greedy",
-                                      "switches: frame-to-frame greedy, no memory",
-                                      "person-frames found / drawn"], rows))
+    return (
+        "Identity switches on the synthetic scenarios of `tests/synthetic_video.py` (people cut out of "
+        "real photographs moving over a real 640x360 background; mobilenet_thin):\n\n"
+        + desc
+        + "\n\n"
+        + _common.markdown_table(
+            [
+                "scenario",
+                "frames",
+                "switches: tfpose optimal",
+                "switches: tfpose greedy",
+                "switches: frame-to-frame greedy, no memory",
+                "person-frames found / drawn",
+            ],
+            rows,
+        )
+    )
 
 
 def main() -> None:
@@ -115,8 +150,14 @@ def main() -> None:
     print(video)
     load = os.getloadavg()[0]
     if not args.no_write:
-        _common.write_section("track_video", "## Person ids on video (track_video.py)\n\n" + video + "\n\n" + synth
-                              + f"\n\nMachine: {_common.machine_line()}, load average {load:.1f}.")
+        _common.write_section(
+            "track_video",
+            "## Person ids on video (track_video.py)\n\n"
+            + video
+            + "\n\n"
+            + synth
+            + f"\n\nMachine: {_common.machine_line()}, load average {load:.1f}.",
+        )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 Writes nothing when TensorFlow is not importable; CMake then builds without the op library.
 """
+
 import sys
 
 
@@ -26,7 +27,10 @@ def main() -> int:
     lib = tf.sysconfig.get_lib()
     cflags = [f for f in tf.sysconfig.get_compile_flags() if not f.startswith("-I")]
     lflags = tf.sysconfig.get_link_flags()
-    q = lambda s: s.replace("\\", "/")
+
+    def q(s):
+        return s.replace("\\", "/")
+
     print("set(TF_FOUND TRUE)")
     print(f'set(TF_VERSION "{tf.__version__}")')
     print(f'set(TF_GIT_VERSION "{tf.__git_version__}")')
@@ -35,7 +39,7 @@ def main() -> int:
     print(f'set(TF_LIB_DIR "{q(lib)}")')
     print(f'set(TF_CFLAGS "{";".join(cflags)}")')
     print(f'set(TF_LFLAGS "{";".join(lflags)}")')
-    print(f'set(TF_IS_CUDA_BUILD {"TRUE" if info.get("is_cuda_build") else "FALSE"})')
+    print(f"set(TF_IS_CUDA_BUILD {'TRUE' if info.get('is_cuda_build') else 'FALSE'})")
     print(f'set(TF_CUDA_VERSION "{info.get("cuda_version", "")}")')
     return 0
 

@@ -5,6 +5,7 @@ numbers, and works out blob shapes from the prototxt with its own small scan, so
 the converter's planning or reading cannot be mirrored here. OpenCV's Caffe importer reads the
 same files in the parity tests.
 """
+
 from __future__ import annotations
 
 import re
@@ -112,7 +113,7 @@ def _layer_blocks(text: str) -> list[str]:
             elif text[i] == "}":
                 depth -= 1
                 if depth == 0:
-                    blocks.append(text[m.end():i])
+                    blocks.append(text[m.end() : i])
                     break
     return blocks
 
@@ -166,6 +167,7 @@ def random_layers(prototxt, seed: int = 0):
 
 def shrink_prototxt(src, dst, factor: int = 8, keep_below: int = 64) -> Path:
     """Copies a prototxt with every num_output >= keep_below divided by factor (output widths kept)."""
+
     def repl(m):
         n = int(m.group(1))
         return f"num_output: {max(1, n // factor) if n >= keep_below else n}"

@@ -1,46 +1,15 @@
-"""Shared fixtures: paths to ../shared (read-only data), golden cases, and quiet TensorFlow logs."""
+"""Fixtures and the report header; quiet TensorFlow logs. Shared test code lives in helpers.py."""
+
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np
 import pytest
 
-from data_paths import REPO, locate_shared
-
-# Tests and benchmarks read data from ../shared beside the checkout (never copied into the repo),
-# or from gpu_data/ on a machine that got a copy of the repository without it (data_paths.py).
-SHARED = locate_shared()
-GOLDEN = SHARED / "golden"
-DATA = SHARED / "data"
-
-
-def golden_index() -> list[dict]:
-    path = GOLDEN / "index.json"
-    if not path.exists():
-        return []
-    return json.loads(path.read_text())
-
-
-GOLDEN_CASES = [c["case"] for c in golden_index()]
-
-
-def load_golden(case: str) -> dict:
-    """A golden case with net outputs transposed to NHWC float32 and meta parsed."""
-    with np.load(GOLDEN / f"{case}.npz") as z:
-        d = {k: z[k] for k in z.files}
-    d["meta"] = json.loads(str(d.pop("meta_json")))
-    i = 0
-    outs = []
-    while f"net_output_{i}" in d:
-        outs.append(np.ascontiguousarray(d.pop(f"net_output_{i}").astype(np.float32).transpose(1, 2, 0))[None])
-        i += 1
-    d["net_outputs"] = outs  # list of [1, h_i, w_i, C]
-    return d
+from helpers import SHARED
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ The data is ``../shared`` beside the checkout (read-only, never copied into the 
 machine gets a copy of the repository without ``../shared``; for it, ``cpp/cuda/prepare_gpu_data.py``
 copies the golden cases into the git-ignored ``gpu_data/`` folder, which travels with the copy.
 """
+
 from __future__ import annotations
 
 import os

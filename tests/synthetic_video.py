@@ -14,6 +14,7 @@ Identity scoring (MOT-style): each detected person is given to the sprite whose 
 least ``MATCH_OKS``; an identity switch is a sprite's tracker id differing from the id it had the
 last time it was found. Used by tests/test_tracking_video.py and benchmarks/track_video.py.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from conftest import DATA
+from helpers import DATA
 
 IMAGES = DATA / "images" / "tf_pose_estimation"
 FRAME_HW = (360, 640)
@@ -46,8 +47,11 @@ def background() -> np.ndarray:
 
 def sprites() -> dict:
     """Name -> BGR crop around one person, SPRITE_H pixels high."""
-    crops = {"player": _load("p1.jpg"), "golfer": _load("golf.jpg", (197, 197, 590, 951)),
-             "dancer": _load("apink1.jpg", (128, 18, 347, 712))}
+    crops = {
+        "player": _load("p1.jpg"),
+        "golfer": _load("golf.jpg", (197, 197, 590, 951)),
+        "dancer": _load("apink1.jpg", (128, 18, 347, 712)),
+    }
     out = {}
     for k, c in crops.items():
         w = int(round(c.shape[1] * SPRITE_H / c.shape[0]))
@@ -67,7 +71,7 @@ def paste(canvas: np.ndarray, img: np.ndarray, x: int, y: int) -> None:
     H, W = canvas.shape[:2]
     x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
     if x0 < x1 and y0 < y1:
-        canvas[y0:y1, x0:x1] = img[y0 - y:y1 - y, x0 - x:x1 - x]
+        canvas[y0:y1, x0:x1] = img[y0 - y : y1 - y, x0 - x : x1 - x]
 
 
 @dataclass
@@ -86,31 +90,51 @@ class Scenario:
 def scenarios() -> list:
     y = FRAME_HW[0] - SPRITE_H - 20
     return [
-        Scenario("crossing", 44, {"dancer": lambda t: (60 + 6 * t, y - 25), "player": lambda t: (420 - 6 * t, y)},
-                 description="two people walk across each other at 6 px/frame each (about 1.3 m/s at 25 fps "
-                             "for a 1.7 m person 200 px high); the one behind is hidden for several frames"),
-        Scenario("fast crossing", 24,
-                 {"dancer": lambda t: (40 + 13 * t, y - 25), "player": lambda t: (440 - 13 * t, y)},
-                 description="the same crossing at 13 px/frame each (a run)"),
-        Scenario("three people", 44,
-                 {"golfer": lambda t: (250, y - 40), "dancer": lambda t: (40 + 7 * t, y - 20),
-                  "player": lambda t: (460 - 7 * t, y)},
-                 description="one person stands still while two others walk past in front of them"),
-        Scenario("pillar", 40, {"dancer": lambda t: (30 + 8 * t, y)}, pillar_x=250,
-                 description="a person walks behind a 130-pixel pillar at 8 px/frame (fully hidden for a "
-                             "few frames)"),
-        Scenario("leave and re-enter", 44,
-                 {"golfer": lambda t: (400 + 12 * t, y) if t < 20 else None if t < 28 else (628 - 12 * (t - 28), y)},
-                 description="a person walks out of the right edge at 12 px/frame and, after 8 frames away, walks back in where they left"),
+        Scenario(
+            "crossing",
+            44,
+            {"dancer": lambda t: (60 + 6 * t, y - 25), "player": lambda t: (420 - 6 * t, y)},
+            description="two people walk across each other at 6 px/frame each (about 1.3 m/s at 25 fps "
+            "for a 1.7 m person 200 px high); the one behind is hidden for several frames",
+        ),
+        Scenario(
+            "fast crossing",
+            24,
+            {"dancer": lambda t: (40 + 13 * t, y - 25), "player": lambda t: (440 - 13 * t, y)},
+            description="the same crossing at 13 px/frame each (a run)",
+        ),
+        Scenario(
+            "three people",
+            44,
+            {
+                "golfer": lambda t: (250, y - 40),
+                "dancer": lambda t: (40 + 7 * t, y - 20),
+                "player": lambda t: (460 - 7 * t, y),
+            },
+            description="one person stands still while two others walk past in front of them",
+        ),
+        Scenario(
+            "pillar",
+            40,
+            {"dancer": lambda t: (30 + 8 * t, y)},
+            pillar_x=250,
+            description="a person walks behind a 130-pixel pillar at 8 px/frame (fully hidden for a few frames)",
+        ),
+        Scenario(
+            "leave and re-enter",
+            44,
+            {"golfer": lambda t: (400 + 12 * t, y) if t < 20 else None if t < 28 else (628 - 12 * (t - 28), y)},
+            description="a person walks out of the right edge at 12 px/frame and, after 8 frames away, walks back in where they left",
+        ),
     ]
 
 
 @dataclass
 class Scene:
     background: np.ndarray
-    sprites: dict      # name -> BGR [SPRITE_H, w, 3]
-    masks: dict        # name -> float32 [SPRITE_H, w, 1] in 0..1 (the person's silhouette)
-    refs: dict         # name -> keypoints [P, 3] relative to the sprite's top-left corner
+    sprites: dict  # name -> BGR [SPRITE_H, w, 3]
+    masks: dict  # name -> float32 [SPRITE_H, w, 1] in 0..1 (the person's silhouette)
+    refs: dict  # name -> keypoints [P, 3] relative to the sprite's top-left corner
 
 
 def silhouette(shape, keypoints) -> np.ndarray:
@@ -150,8 +174,8 @@ def paste_masked(canvas: np.ndarray, img: np.ndarray, mask: np.ndarray, x: int, 
     H, W = canvas.shape[:2]
     x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
     if x0 < x1 and y0 < y1:
-        a = mask[y0 - y:y1 - y, x0 - x:x1 - x]
-        src = img[y0 - y:y1 - y, x0 - x:x1 - x].astype(np.float32)
+        a = mask[y0 - y : y1 - y, x0 - x : x1 - x]
+        src = img[y0 - y : y1 - y, x0 - x : x1 - x].astype(np.float32)
         dst = canvas[y0:y1, x0:x1].astype(np.float32)
         canvas[y0:y1, x0:x1] = np.round(a * src + (1 - a) * dst).astype(np.uint8)
 
@@ -212,7 +236,9 @@ def identity_switches(tracked: list, where: list, refs: dict, sigmas: np.ndarray
             vis = exp[i, :, 2] > 0
             exp[i, vis, :2] += pos[n]
         h, w = FRAME_HW
-        inside = (exp[:, :, 2] > 0) & (exp[:, :, 0] >= 0) & (exp[:, :, 0] < w) & (exp[:, :, 1] >= 0) & (exp[:, :, 1] < h)
+        inside = (
+            (exp[:, :, 2] > 0) & (exp[:, :, 0] >= 0) & (exp[:, :, 0] < w) & (exp[:, :, 1] >= 0) & (exp[:, :, 1] < h)
+        )
         det = np.stack([p.keypoints for p in people])
         dvis = det[:, :, 2] > 0
         sim = oks(exp[:, :, :2], inside, det[:, :, :2], dvis, sigmas)
@@ -232,6 +258,10 @@ def identity_switches(tracked: list, where: list, refs: dict, sigmas: np.ndarray
             last[n] = pid
             ids_of.setdefault(n, set()).add(pid)
             who_had.setdefault(pid, set()).add(n)
-    return {"switches": switches, "found": found, "visible": visible,
-            "ids_per_person": {k: sorted(v) for k, v in ids_of.items()},
-            "people_per_id": {k: sorted(v) for k, v in who_had.items()}}
+    return {
+        "switches": switches,
+        "found": found,
+        "visible": visible,
+        "ids_per_person": {k: sorted(v) for k, v in ids_of.items()},
+        "people_per_id": {k: sorted(v) for k, v in who_had.items()},
+    }

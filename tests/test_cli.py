@@ -1,4 +1,5 @@
 """The ``tfpose`` command line (run in-process through cli.main, and --help as a console script)."""
+
 from __future__ import annotations
 
 import json
@@ -7,11 +8,11 @@ import subprocess
 import sys
 
 import cv2
-import numpy as np
 import pytest
 
-from conftest import DATA
 from tfpose import cli
+
+from helpers import DATA
 
 MNV2S = str(DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb")
 IMAGES = DATA / "images" / "tf_pose_estimation"
@@ -54,9 +55,22 @@ def test_video_json_images_and_video(tmp_path, capsys):
     for _ in range(3):
         w.write(src)
     w.release()
-    rc = cli.main(["estimate", str(video), "--model", MNV2S, "--write-json", str(tmp_path / "j"),
-                   "--write-images", str(tmp_path / "i"), "--write-video", str(tmp_path / "o.avi"),
-                   "--batch-size", "2"])
+    rc = cli.main(
+        [
+            "estimate",
+            str(video),
+            "--model",
+            MNV2S,
+            "--write-json",
+            str(tmp_path / "j"),
+            "--write-images",
+            str(tmp_path / "i"),
+            "--write-video",
+            str(tmp_path / "o.avi"),
+            "--batch-size",
+            "2",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     names = sorted(p.name for p in (tmp_path / "j").iterdir())
     assert names == [f"clip_{i:012d}_keypoints.json" for i in range(3)]

@@ -1,5 +1,6 @@
 """``tfpose estimate`` never loses a result: distinct output names, outputs checked before any model
 work, inputs recognised by content, OpenPose's output options end to end, and the bundled model."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA
 from tfpose import cli, sizing
+
+from helpers import DATA
 
 MNV2S = str(DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb")
 IMAGES = DATA / "images" / "tf_pose_estimation"
@@ -49,15 +51,39 @@ def mixed(tmp_path):
 
 def test_same_stem_inputs_and_content_recognition(mixed, capsys):
     out = mixed / "out"
-    rc = cli.main(["estimate", str(mixed / "a"), str(mixed / "b"), str(mixed / "c"), "--model", MNV2S,
-                   "--write-json", str(out / "json"), "--write-images", str(out / "img"),
-                   "--write-images-format", "jpg", "--no-progress", "--batch-size", "2"])
+    rc = cli.main(
+        [
+            "estimate",
+            str(mixed / "a"),
+            str(mixed / "b"),
+            str(mixed / "c"),
+            "--model",
+            MNV2S,
+            "--write-json",
+            str(out / "json"),
+            "--write-images",
+            str(out / "img"),
+            "--write-images-format",
+            "jpg",
+            "--no-progress",
+            "--batch-size",
+            "2",
+        ]
+    )
     cap = capsys.readouterr()
     assert rc == 1, cap.err  # notes.jpg is skipped, named and counted
     assert "notes.jpg: " in cap.err and ".hidden" not in cap.err and "Traceback" not in cap.err
     assert "8 frames" in cap.out and "1 input(s) skipped" in cap.out
-    stems = ["x_jpg", "x_png", "x_jpg_2", "clip_avi_000000000000", "clip_avi_000000000001",
-             "clip_000000000000_jpg", "photo", "movie_000000000000"]
+    stems = [
+        "x_jpg",
+        "x_png",
+        "x_jpg_2",
+        "clip_avi_000000000000",
+        "clip_avi_000000000001",
+        "clip_000000000000_jpg",
+        "photo",
+        "movie_000000000000",
+    ]
     assert sorted(p.name for p in (out / "json").iterdir()) == sorted(f"{s}_keypoints.json" for s in stems)
     assert sorted(p.name for p in (out / "img").iterdir()) == sorted(f"{s}_rendered.jpg" for s in stems)
     for s in stems:
@@ -85,8 +111,11 @@ def test_unwritable_outputs_stop_before_any_work(tmp_path, capsys):
     (tmp_path / "dir").mkdir()
     _stopped(["--write-video", str(tmp_path / "dir")], capsys, "a folder is in the way")
     _stopped(["--write-video", str(IMAGES / "p1.jpg")], capsys, "one of the inputs")
-    _stopped(["--write-video", str(tmp_path / "v.avi"), "--write-coco-json", str(tmp_path / "v.avi")], capsys,
-             "two different files")
+    _stopped(
+        ["--write-video", str(tmp_path / "v.avi"), "--write-coco-json", str(tmp_path / "v.avi")],
+        capsys,
+        "two different files",
+    )
     if os.geteuid() != 0:  # root writes into read-only folders; /proc above covers that path then
         ro = tmp_path / "ro"
         ro.mkdir()
@@ -105,8 +134,16 @@ def test_bad_options_stop_before_any_work(tmp_path, capsys):
     _stopped(["--write-images-format", "nope"], capsys, "--write-images-format")
     _stopped(["--part-candidates"], capsys, "expected --write-json too")
     shutil.copy(IMAGES / "p1.jpg", tmp_path / "photo.jpg")
-    rc = cli.main(["estimate", str(tmp_path / "photo.jpg"), "--model", "/nonexistent.pb",
-                   "--write-coco-json", str(tmp_path / "c.json")])
+    rc = cli.main(
+        [
+            "estimate",
+            str(tmp_path / "photo.jpg"),
+            "--model",
+            "/nonexistent.pb",
+            "--write-coco-json",
+            str(tmp_path / "c.json"),
+        ]
+    )
     assert rc == 2 and "'photo.jpg' has none" in capsys.readouterr().err  # no COCO image_id in the name
     _stopped(["--write-coco-json", str(tmp_path / "c.json"), "--pose-model", "MPI_15"], capsys, "MPI_15")
     _stopped(["--render-threshold", "1.5"], capsys, "render_threshold")
@@ -127,11 +164,33 @@ def test_bundled_model_sample_and_openpose_outputs(tmp_path, capsys):
     out = tmp_path / "out"
     # no --model: the bundled mobilenet_thin; "-1x320" written as OpenPose spells it
     shutil.copy(IMAGES / "p1.jpg", tmp_path / "000000000785.jpg")
-    rc = cli.main(["estimate", str(coco_img), str(tmp_path / "000000000785.jpg"), "--net-resolution", "-1x320",
-                   "--write-json", str(out / "json"), "--part-candidates", "--keypoint-scale", "3",
-                   "--number-people-max", "2", "--write-heatmaps", str(out / "heat"),
-                   "--write-coco-json", str(out / "coco.json"), "--coco-pixel-convention", "coco",
-                   "--write-images", str(out / "img"), "--render-style", "controlnet", "--no-progress"])
+    rc = cli.main(
+        [
+            "estimate",
+            str(coco_img),
+            str(tmp_path / "000000000785.jpg"),
+            "--net-resolution",
+            "-1x320",
+            "--write-json",
+            str(out / "json"),
+            "--part-candidates",
+            "--keypoint-scale",
+            "3",
+            "--number-people-max",
+            "2",
+            "--write-heatmaps",
+            str(out / "heat"),
+            "--write-coco-json",
+            str(out / "coco.json"),
+            "--coco-pixel-convention",
+            "coco",
+            "--write-images",
+            str(out / "img"),
+            "--render-style",
+            "controlnet",
+            "--no-progress",
+        ]
+    )
     cap = capsys.readouterr()
     assert rc == 0, cap.err
     doc = json.loads((out / "json" / "000000000139_keypoints.json").read_text())
@@ -169,14 +228,25 @@ def test_bundled_model_sample_and_openpose_outputs(tmp_path, capsys):
 def test_python_m_tfpose_and_newcomer_help():
     r = subprocess.run([sys.executable, "-m", "tfpose", "estimate", "--help"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    for word in ("--sample", "--write-coco-json", "--keypoint-scale", "--number-people-max", "--part-candidates",
-                 "--write-heatmaps", "--render-style", "controlnet", "--write-images-format", "x_jpg"):
+    for word in (
+        "--sample",
+        "--write-coco-json",
+        "--keypoint-scale",
+        "--number-people-max",
+        "--part-candidates",
+        "--write-heatmaps",
+        "--render-style",
+        "controlnet",
+        "--write-images-format",
+        "x_jpg",
+    ):
         assert word in r.stdout, word
 
 
 def test_negative_values_as_openpose_writes_them():
-    args = cli.build_parser().parse_args(cli._join_negative_values(
-        ["estimate", "x.jpg", "--net-resolution", "-1x656", "--number-people-max", "-1"]))
+    args = cli.build_parser().parse_args(
+        cli._join_negative_values(["estimate", "x.jpg", "--net-resolution", "-1x656", "--number-people-max", "-1"])
+    )
     assert args.net_resolution == "-1x656" and args.number_people_max == -1
 
 
@@ -194,8 +264,9 @@ def test_export_command_defaults_and_checks(tmp_path, capsys):
 def test_a_write_that_fails_mid_run_stops_with_a_message(tmp_path, capsys, monkeypatch):
     # OpenCV reports a failed write (disk full, folder removed) by returning False: never ignored
     monkeypatch.setattr(cv2, "imwrite", lambda *a, **k: False)
-    rc = cli.main(["estimate", str(IMAGES / "p1.jpg"), "--model", MNV2S, "--write-images", str(tmp_path / "img"),
-                   "--no-progress"])
+    rc = cli.main(
+        ["estimate", str(IMAGES / "p1.jpg"), "--model", MNV2S, "--write-images", str(tmp_path / "img"), "--no-progress"]
+    )
     cap = capsys.readouterr()
     assert rc == 2 and "cannot write an output" in cap.err and "p1_rendered.png" in cap.err
     assert "Traceback" not in cap.err and "0 frames" in cap.out

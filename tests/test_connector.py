@@ -1,5 +1,6 @@
 """Body-part connector: golden parity (CPU and CUDA builds), OpenPose's person order, synthetic
 crowds and corner cases, the numpy reference, TF op == numpy entry, graphs/SavedModels, errors."""
+
 from __future__ import annotations
 
 import subprocess
@@ -9,9 +10,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_CASES, REPO, load_golden
-from reference.connector_ref import connect_cpu_ref, paf_score
 from tfpose import models, numpy_ops
+
+from helpers import GOLDEN_CASES, load_golden, match_people
+from reference.connector_ref import connect_cpu_ref, paf_score
 
 BUILDS = [("cpu", "keypoints_cpu", "scores_cpu"), ("cuda", "keypoints_gpu_path", "scores_gpu_path")]
 
@@ -25,8 +27,9 @@ def cpu_resized_maps(g) -> np.ndarray:
     _, H, W = (int(v) for v in g["heat_shape"])
     acc = None
     for net in g["net_outputs"]:
-        r = np.stack([cv2.resize(net[0][..., c], (W, H), interpolation=cv2.INTER_CUBIC)
-                      for c in range(net.shape[-1])], axis=-1)
+        r = np.stack(
+            [cv2.resize(net[0][..., c], (W, H), interpolation=cv2.INTER_CUBIC) for c in range(net.shape[-1])], axis=-1
+        )
         acc = r if acc is None else acc + r
     if len(g["net_outputs"]) > 1:
         acc = acc / np.float32(len(g["net_outputs"]))
@@ -49,27 +52,30 @@ def golden_inputs(case):
     return _GOLDEN_CACHE[case]
 
 
-def match_people(got_kp, got_sc, exp_kp, exp_sc, atol_xy=1e-3, atol_s=1e-4):
-    """Matches people as sets (by keypoints); returns got index for each expected person."""
-    assert got_kp.shape == exp_kp.shape, f"people: expected {exp_kp.shape}, got {got_kp.shape}"
-    free = list(range(len(got_kp)))
-    order = []
-    for e in range(len(exp_kp)):
-        hit = [g for g in free if np.allclose(got_kp[g, :, :2], exp_kp[e, :, :2], atol=atol_xy, rtol=0)
-               and np.allclose(got_kp[g, :, 2], exp_kp[e, :, 2], atol=atol_s, rtol=0)]
-        assert hit, f"expected person {e} not found:\n{exp_kp[e]}"
-        free.remove(hit[0])
-        np.testing.assert_allclose(got_sc[hit[0]], exp_sc[e], atol=atol_s, rtol=0)
-        order.append(hit[0])
-    return order
-
-
 # COCO_18 skeleton in units of person height, centred on the hips (x right, y down).
-COCO_SKELETON = np.array([
-    (0.0, -0.42), (0.0, -0.30), (-0.13, -0.30), (-0.17, -0.12), (-0.19, 0.05), (0.13, -0.30),
-    (0.17, -0.12), (0.19, 0.05), (-0.08, 0.05), (-0.09, 0.27), (-0.09, 0.48), (0.08, 0.05),
-    (0.09, 0.27), (0.09, 0.48), (-0.05, -0.46), (0.05, -0.46), (-0.10, -0.44), (0.10, -0.44)],
-    np.float32)
+COCO_SKELETON = np.array(
+    [
+        (0.0, -0.42),
+        (0.0, -0.30),
+        (-0.13, -0.30),
+        (-0.17, -0.12),
+        (-0.19, 0.05),
+        (0.13, -0.30),
+        (0.17, -0.12),
+        (0.19, 0.05),
+        (-0.08, 0.05),
+        (-0.09, 0.27),
+        (-0.09, 0.48),
+        (0.08, 0.05),
+        (0.09, 0.27),
+        (0.09, 0.48),
+        (-0.05, -0.46),
+        (0.05, -0.46),
+        (-0.10, -0.44),
+        (0.10, -0.44),
+    ],
+    np.float32,
+)
 
 
 def render_scene(model, people, h, w, width=1.5, rng=None, missing=()):
@@ -112,7 +118,7 @@ def render_scene(model, people, h, w, width=1.5, rng=None, missing=()):
         l.sort(key=lambda r: (round(r[1]), r[0]))  # NMS order: raster
         counts[p] = len(l)
         if l:
-            peaks[p, :len(l)] = l
+            peaks[p, : len(l)] = l
     return maps, peaks, counts
 
 
@@ -134,8 +140,9 @@ def assert_found(kp, num, truth_people, scale=1.0, atol=1e-4):
 def test_golden(case, build, kkey, skey):
     g, maps, peaks, counts = golden_inputs(case)
     meta = g["meta"]
-    kp, sc, num = numpy_ops.connect(maps, peaks, counts, model=meta["model"],
-                                    scale=meta["scale_net_to_output"], openpose_build=build)
+    kp, sc, num = numpy_ops.connect(
+        maps, peaks, counts, model=meta["model"], scale=meta["scale_net_to_output"], openpose_build=build
+    )
     exp_kp, exp_sc = g[kkey], g[skey]
     assert num.tolist() == [len(exp_kp)]
     assert kp.shape == (1, len(exp_kp), peaks.shape[1], 3)
@@ -148,8 +155,9 @@ def test_golden_person_order_is_openposes(build, kkey, skey):
     differs = 0
     for case in GOLDEN_CASES:
         g, maps, peaks, counts = golden_inputs(case)
-        kp, sc, _ = numpy_ops.connect(maps, peaks, counts, model=g["meta"]["model"],
-                                      scale=g["meta"]["scale_net_to_output"], openpose_build=build)
+        kp, sc, _ = numpy_ops.connect(
+            maps, peaks, counts, model=g["meta"]["model"], scale=g["meta"]["scale_net_to_output"], openpose_build=build
+        )
         assert match_people(kp[0], sc[0], g[kkey], g[skey]) == list(range(len(g[kkey]))), case
         differs += len(sc[0]) > 1 and not np.all(np.diff(sc[0]) <= 0)
     assert differs > 0  # the order is not a score sort, so this test can tell
@@ -159,14 +167,14 @@ def test_golden_person_order_is_openposes(build, kkey, skey):
 def test_golden_cpu_matches_reference(case):
     g, maps, peaks, counts = golden_inputs(case)
     m = models.get(g["meta"]["model"])
-    kp, sc = connect_cpu_ref(maps[0], peaks[0], counts[0], m, g["meta"]["scale_net_to_output"],
-                             dict(m.defaults))
+    kp, sc = connect_cpu_ref(maps[0], peaks[0], counts[0], m, g["meta"]["scale_net_to_output"], dict(m.defaults))
     np.testing.assert_allclose(kp, g["keypoints_cpu"], atol=1e-3)
     np.testing.assert_allclose(sc, g["scores_cpu"], atol=1e-4)
 
 
 def test_tf_op_equals_numpy_on_golden():
-    tf_ops = pytest.importorskip("tfpose.ops")
+    from tfpose import ops as tf_ops
+
     for case in ["real_coco000395_thin", "syn_body25_two"]:
         g, maps, peaks, counts = golden_inputs(case)
         for build in ("cpu", "cuda"):
@@ -199,7 +207,7 @@ def test_crowd_batch_threads_agree():
     maps = np.stack([s[0] for s in scenes])
     peaks = np.zeros((3, 18, K, 3), np.float32)
     for i, s in enumerate(scenes):
-        peaks[i, :, :s[1].shape[1]] = s[1]
+        peaks[i, :, : s[1].shape[1]] = s[1]
     counts = np.stack([s[2] for s in scenes])
     one = numpy_ops.connect(maps, peaks, counts, threads=1)
     many = numpy_ops.connect(maps, peaks, counts, threads=3)
@@ -273,30 +281,32 @@ def test_symmetric_ties_are_deterministic(build):
     maps[..., cx] = 1.0  # a field pointing +x everywhere ...
     peaks = np.zeros((18, 2, 3), np.float32)
     counts = np.zeros(18, np.int32)
-    peaks[1, :2] = [(10.0, 20.0, 0.9), (10.0, 40.0, 0.9)]   # two necks
-    peaks[2, :2] = [(30.0, 20.0, 0.8), (30.0, 40.0, 0.8)]   # two right shoulders
+    peaks[1, :2] = [(10.0, 20.0, 0.9), (10.0, 40.0, 0.9)]  # two necks
+    peaks[2, :2] = [(30.0, 20.0, 0.8), (30.0, 40.0, 0.8)]  # two right shoulders
     counts[1] = counts[2] = 2
-    kp, sc, num = numpy_ops.connect(maps[None], peaks[None], counts[None], openpose_build=build,
-                                    min_subset_cnt=2, min_subset_score=0.1)
+    kp, sc, num = numpy_ops.connect(
+        maps[None], peaks[None], counts[None], openpose_build=build, min_subset_cnt=2, min_subset_score=0.1
+    )
     # both straight pairs score exactly 1.0 and tie; the diagonal ones score 0.707 and lose
     assert num[0] == 2
     got = {(tuple(kp[0, i, 1, :2]), tuple(kp[0, i, 2, :2])) for i in range(2)}
     assert got == {((10.0, 20.0), (30.0, 20.0)), ((10.0, 40.0), (30.0, 40.0))}
     # the larger neck index wins the tie, so its person is created first (both builds)
     assert tuple(kp[0, 0, 1, :2]) == (10.0, 40.0)
-    again = numpy_ops.connect(maps[None], peaks[None], counts[None], openpose_build=build,
-                              min_subset_cnt=2, min_subset_score=0.1)
+    again = numpy_ops.connect(
+        maps[None], peaks[None], counts[None], openpose_build=build, min_subset_cnt=2, min_subset_score=0.1
+    )
     np.testing.assert_array_equal(again[0], kp)
     # one neck, two shoulders mirrored about its row: equal scores, and the tie decides who is
     # connected: the larger shoulder index
     peaks[1, :1] = (10.0, 30.0, 0.9)
     counts[1] = 1
-    kp, sc, num = numpy_ops.connect(maps[None], peaks[None], counts[None], openpose_build=build,
-                                    min_subset_cnt=2, min_subset_score=0.1)
+    kp, sc, num = numpy_ops.connect(
+        maps[None], peaks[None], counts[None], openpose_build=build, min_subset_cnt=2, min_subset_score=0.1
+    )
     assert num[0] == 1 and tuple(kp[0, 0, 2, :2]) == (30.0, 40.0)
     if build == "cpu":
-        rk, _ = connect_cpu_ref(maps, peaks, counts, m, 1.0, dict(m.defaults, min_subset_cnt=2,
-                                                                    min_subset_score=0.1))
+        rk, _ = connect_cpu_ref(maps, peaks, counts, m, 1.0, dict(m.defaults, min_subset_cnt=2, min_subset_score=0.1))
         np.testing.assert_array_equal(kp[0], rk)
 
 
@@ -321,24 +331,29 @@ def test_nobody(build):
 @pytest.mark.parametrize("build", ["cpu", "cuda"])
 def test_batch_padding_and_per_image_scale(build):
     m = models.get("COCO_18")
-    scenes = [[coco_person(50, 60, 90)], [], [coco_person(40 + 70 * i, 60, 90) for i in range(3)],
-              [coco_person(100, 60, 90), coco_person(200, 60, 90)]]
+    scenes = [
+        [coco_person(50, 60, 90)],
+        [],
+        [coco_person(40 + 70 * i, 60, 90) for i in range(3)],
+        [coco_person(100, 60, 90), coco_person(200, 60, 90)],
+    ]
     rendered = [render_scene(m, s, 120, 260, rng=np.random.default_rng(i)) for i, s in enumerate(scenes)]
     K = max(r[1].shape[1] for r in rendered)
     maps = np.stack([r[0] for r in rendered])
     peaks = np.zeros((4, 18, K, 3), np.float32)
     for i, r in enumerate(rendered):
-        peaks[i, :, :r[1].shape[1]] = r[1]
+        peaks[i, :, : r[1].shape[1]] = r[1]
     counts = np.stack([r[2] for r in rendered])
     scales = np.array([1.0, 2.0, 0.5, 3.0], np.float32)
     kp, sc, num = numpy_ops.connect(maps, peaks, counts, scale=scales, openpose_build=build)
     assert num.tolist() == [1, 0, 3, 2] and kp.shape == (4, 3, 18, 3) and sc.shape == (4, 3)
     for i in range(4):
-        one = numpy_ops.connect(maps[i:i + 1], peaks[i:i + 1], counts[i:i + 1], scale=scales[i],
-                                openpose_build=build)
-        np.testing.assert_array_equal(kp[i, :num[i]], one[0][0])
-        np.testing.assert_array_equal(sc[i, :num[i]], one[1][0])
-        assert np.all(kp[i, num[i]:] == 0) and np.all(sc[i, num[i]:] == 0)
+        one = numpy_ops.connect(
+            maps[i : i + 1], peaks[i : i + 1], counts[i : i + 1], scale=scales[i], openpose_build=build
+        )
+        np.testing.assert_array_equal(kp[i, : num[i]], one[0][0])
+        np.testing.assert_array_equal(sc[i, : num[i]], one[1][0])
+        assert np.all(kp[i, num[i] :] == 0) and np.all(sc[i, num[i] :] == 0)
         assert_found(kp[i], num[i], scenes[i], scale=scales[i], atol=1e-3)
 
 
@@ -386,8 +401,9 @@ def test_mpi_duplicate_one_part_people():
     counts = np.zeros(15, np.int32)
     peaks[1, 0] = (20, 20, 0.9)  # a lone neck: limbs 0-1, 1-2, 1-5, 1-14 each see an empty side
     counts[1] = 1
-    got = numpy_ops.connect(maps[None], peaks[None], counts[None], model="MPI_15", min_subset_cnt=1,
-                            min_subset_score=0.0)
+    got = numpy_ops.connect(
+        maps[None], peaks[None], counts[None], model="MPI_15", min_subset_cnt=1, min_subset_score=0.0
+    )
     assert got[2][0] == 4  # four duplicates of the same neck, one per limb with an empty side
     coco = models.get("COCO_18")
     maps_c = np.zeros((40, 40, coco.num_channels), np.float32)
@@ -395,8 +411,7 @@ def test_mpi_duplicate_one_part_people():
     counts_c = np.zeros(18, np.int32)
     peaks_c[1, 0] = (20, 20, 0.9)
     counts_c[1] = 1
-    got_c = numpy_ops.connect(maps_c[None], peaks_c[None], counts_c[None], min_subset_cnt=1,
-                              min_subset_score=0.0)
+    got_c = numpy_ops.connect(maps_c[None], peaks_c[None], counts_c[None], min_subset_cnt=1, min_subset_score=0.0)
     assert got_c[2][0] == 1
 
 
@@ -433,13 +448,13 @@ def test_close_keypoint_fallback_and_nan_paf():
     peaks[2, 0] = (103, 100, 0.9)
     counts[1] = counts[2] = 1
     for build in ("cpu", "cuda"):
-        kp, sc, num = numpy_ops.connect(maps[None], peaks[None], counts[None], openpose_build=build,
-                                        min_subset_cnt=2)
+        kp, sc, num = numpy_ops.connect(maps[None], peaks[None], counts[None], openpose_build=build, min_subset_cnt=2)
         assert num[0] == 1 and np.isfinite(sc).all()
         np.testing.assert_allclose(sc[0, 0], (0.9 + 0.9 + np.float32(nms + 1e-6)) / 37, rtol=1e-6)
         peaks[2, 0] = (120, 100, 0.9)
-        assert numpy_ops.connect(maps[None], peaks[None], counts[None], openpose_build=build,
-                                 min_subset_cnt=2)[2][0] == 0
+        assert (
+            numpy_ops.connect(maps[None], peaks[None], counts[None], openpose_build=build, min_subset_cnt=2)[2][0] == 0
+        )
         peaks[2, 0] = (103, 100, 0.9)
 
 
@@ -469,18 +484,34 @@ def test_random_matches_reference(model_name):
     for _ in range(12):
         maps, peaks, counts = _random_scene(rng, m)
         th = dict(m.defaults)
-        th.update(inter_min_above_threshold=float(rng.choice([0.95, 0.5, 0.3])),
-                  inter_threshold=float(rng.choice([0.05, 0.0, 0.2])),
-                  min_subset_cnt=int(rng.integers(0, 4)), min_subset_score=float(rng.choice([0.0, 0.2, 0.4])))
+        th.update(
+            inter_min_above_threshold=float(rng.choice([0.95, 0.5, 0.3])),
+            inter_threshold=float(rng.choice([0.05, 0.0, 0.2])),
+            min_subset_cnt=int(rng.integers(0, 4)),
+            min_subset_score=float(rng.choice([0.0, 0.2, 0.4])),
+        )
         scale = float(rng.uniform(0.5, 3))
-        kp, sc, num = numpy_ops.connect(maps[None], peaks[None], counts[None], model=model_name, scale=scale,
-                                        **{k: th[k] for k in ("nms_threshold", "inter_min_above_threshold",
-                                                              "inter_threshold", "min_subset_cnt",
-                                                              "min_subset_score")})
+        kp, sc, num = numpy_ops.connect(
+            maps[None],
+            peaks[None],
+            counts[None],
+            model=model_name,
+            scale=scale,
+            **{
+                k: th[k]
+                for k in (
+                    "nms_threshold",
+                    "inter_min_above_threshold",
+                    "inter_threshold",
+                    "min_subset_cnt",
+                    "min_subset_score",
+                )
+            },
+        )
         rk, rs = connect_cpu_ref(maps, peaks, counts, m, scale, th)
         assert num[0] == len(rk)
-        np.testing.assert_allclose(kp[0, :num[0]], rk, atol=1e-4, rtol=1e-6)
-        np.testing.assert_allclose(sc[0, :num[0]], rs, atol=1e-5, rtol=1e-6)
+        np.testing.assert_allclose(kp[0, : num[0]], rk, atol=1e-4, rtol=1e-6)
+        np.testing.assert_allclose(sc[0, : num[0]], rs, atol=1e-5, rtol=1e-6)
 
 
 def test_random_paf_scores_match_reference():
@@ -502,8 +533,15 @@ def test_random_paf_scores_match_reference():
         peaks[1, 0] = (a[0], a[1], 0.5)
         peaks[2, 0] = (b[0], b[1], 0.5)
         counts[1] = counts[2] = 1
-        _, sc, num = numpy_ops.connect(maps[None], peaks[None], counts[None], inter_threshold=0.0,
-                                       inter_min_above_threshold=0.3, min_subset_cnt=2, min_subset_score=0.0)
+        _, sc, num = numpy_ops.connect(
+            maps[None],
+            peaks[None],
+            counts[None],
+            inter_threshold=0.0,
+            inter_min_above_threshold=0.3,
+            min_subset_cnt=2,
+            min_subset_score=0.0,
+        )
         if float(s_ref) > 1e-6:
             assert num[0] == 1
             np.testing.assert_allclose(sc[0, 0] * 37, 1.0 + s_ref, rtol=1e-6)
@@ -513,13 +551,18 @@ def test_random_paf_scores_match_reference():
 
 # ----------------------------------------------------------------------------- TensorFlow
 def test_tf_function_unknown_sizes():
-    tf = pytest.importorskip("tensorflow")
-    tf_ops = pytest.importorskip("tfpose.ops")
+    import tensorflow as tf
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 57], tf.float32),
-                                  tf.TensorSpec([None, 18, None, 3], tf.float32),
-                                  tf.TensorSpec([None, 18], tf.int32),
-                                  tf.TensorSpec([None], tf.float32)])
+    from tfpose import ops as tf_ops
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None, None, 57], tf.float32),
+            tf.TensorSpec([None, 18, None, 3], tf.float32),
+            tf.TensorSpec([None, 18], tf.int32),
+            tf.TensorSpec([None], tf.float32),
+        ]
+    )
     def f(maps, peaks, counts, scale):
         return tf_ops.connect(maps, peaks, counts, scale=scale)
 
@@ -549,26 +592,34 @@ def _saved_model_script(path, with_import):
 
 
 def test_saved_model_roundtrip(tmp_path):
-    tf = pytest.importorskip("tensorflow")
-    tf_ops = pytest.importorskip("tfpose.ops")
+    import tensorflow as tf
+
+    from tfpose import ops as tf_ops
+
     g, maps, peaks, counts = golden_inputs("syn_coco_three_people")
     scale = g["meta"]["scale_net_to_output"]
 
     class M(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([None, None, None, 57], tf.float32),
-                                      tf.TensorSpec([None, 18, None, 3], tf.float32),
-                                      tf.TensorSpec([None, 18], tf.int32)])
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, None, None, 57], tf.float32),
+                tf.TensorSpec([None, 18, None, 3], tf.float32),
+                tf.TensorSpec([None, 18], tf.int32),
+            ]
+        )
         def connect(self, maps, peaks, counts):
             return tf_ops.connect(maps, peaks, counts, scale=scale, openpose_build="cuda")
 
     tf.saved_model.save(M(), str(tmp_path / "sm"))
     kp, sc, _ = numpy_ops.connect(maps, peaks, counts, scale=scale, openpose_build="cuda")
     np.savez(tmp_path / "io.npz", maps=maps, peaks=peaks, counts=counts, kp=kp, sc=sc)
-    ok = subprocess.run([sys.executable, "-c", _saved_model_script(tmp_path, True)], capture_output=True,
-                        text=True, cwd=tmp_path)
+    ok = subprocess.run(
+        [sys.executable, "-c", _saved_model_script(tmp_path, True)], capture_output=True, text=True, cwd=tmp_path
+    )
     assert ok.returncode == 0 and "OK" in ok.stdout, ok.stderr[-3000:]
-    bad = subprocess.run([sys.executable, "-c", _saved_model_script(tmp_path, False)], capture_output=True,
-                         text=True, cwd=tmp_path)
+    bad = subprocess.run(
+        [sys.executable, "-c", _saved_model_script(tmp_path, False)], capture_output=True, text=True, cwd=tmp_path
+    )
     assert bad.returncode != 0 and "TfposeConnect" in bad.stderr
 
 
@@ -584,13 +635,21 @@ def _bad_inputs():
     m, p, c = _valid()
     cases = [
         ("batch", (m, p[:1], c[:1]), {}, "peaks batch size.*expected 2.*got 1"),
-        ("parts", (m, np.zeros((2, 17, 4, 3), np.float32), np.zeros((2, 17), np.int32)), {},
-         "peaks parts.*expected 18, got 17"),
+        (
+            "parts",
+            (m, np.zeros((2, 17, 4, 3), np.float32), np.zeros((2, 17), np.int32)),
+            {},
+            "peaks parts.*expected 18, got 17",
+        ),
         ("channels", (np.zeros((2, 20, 30, 56), np.float32), p, c), {}, "channels.*expected 57.*got 56"),
         ("model", (m, p, c), {"model": "BODY_25"}, "channels for model BODY_25: expected 78"),
         ("counts shape", (m, p, c[:, :17]), {}, r"counts shape: expected \[2, 18\].*got \[2, 17\]"),
-        ("counts > K", (m, p, np.where(np.arange(18) == 3, 5, 0).astype(np.int32)[None].repeat(2, 0)), {},
-         r"counts\[0, 3\]: expected a value in \[0, K = 4\], got 5"),
+        (
+            "counts > K",
+            (m, p, np.where(np.arange(18) == 3, 5, 0).astype(np.int32)[None].repeat(2, 0)),
+            {},
+            r"counts\[0, 3\]: expected a value in \[0, K = 4\], got 5",
+        ),
         ("counts < 0", (m, p, -np.ones((2, 18), np.int32)), {}, r"counts\[0, 0\]: expected a value in \[0, K"),
         ("peaks xyz", (m, np.zeros((2, 18, 4, 2), np.float32), c), {}, "peaks"),
         ("unknown model", (m, p, c), {"model": "COCO"}, "model: expected one of"),
@@ -619,26 +678,32 @@ def test_errors_numpy(name, args, kw, msg):
 
 @pytest.mark.parametrize("name, args, kw, msg", BAD, ids=[b[0] for b in BAD])
 def test_errors_tf(name, args, kw, msg):
-    tf = pytest.importorskip("tensorflow")
-    tf_ops = pytest.importorskip("tfpose.ops")
+    import tensorflow as tf
+
+    from tfpose import ops as tf_ops
+
     with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match=msg):
         tf_ops.connect(*args, **kw)
 
 
-@pytest.mark.parametrize("kw, err, msg", [
-    ({"openpose_build": "gpu"}, ValueError, "openpose_build"),
-    ({"nms_threshold": 1.5}, ValueError, "nms_threshold"),
-    ({"inter_threshold": float("nan")}, ValueError, "inter_threshold"),
-    ({"inter_min_above_threshold": 2}, ValueError, "inter_min_above_threshold"),
-    ({"min_subset_cnt": -3}, ValueError, "min_subset_cnt"),
-    ({"min_subset_score": float("inf")}, ValueError, "min_subset_score"),
-    ({"bogus": 1}, TypeError, "bogus"),
-])
+@pytest.mark.parametrize(
+    "kw, err, msg",
+    [
+        ({"openpose_build": "gpu"}, ValueError, "openpose_build"),
+        ({"nms_threshold": 1.5}, ValueError, "nms_threshold"),
+        ({"inter_threshold": float("nan")}, ValueError, "inter_threshold"),
+        ({"inter_min_above_threshold": 2}, ValueError, "inter_min_above_threshold"),
+        ({"min_subset_cnt": -3}, ValueError, "min_subset_cnt"),
+        ({"min_subset_score": float("inf")}, ValueError, "min_subset_score"),
+        ({"bogus": 1}, TypeError, "bogus"),
+    ],
+)
 def test_bad_attributes(kw, err, msg):
     m, p, c = _valid()
     with pytest.raises(err, match=msg):
         numpy_ops.connect(m, p, c, **kw)
-    tf_ops = pytest.importorskip("tfpose.ops")
+    from tfpose import ops as tf_ops
+
     with pytest.raises(err, match=msg):
         tf_ops.connect(m, p, c, **kw)
 
@@ -655,8 +720,10 @@ def test_bad_dtypes():
 
 def test_raw_op_rejects_bad_attrs_in_kernel():
     """The kernel validates attributes itself (graphs built without the Python wrapper)."""
-    tf = pytest.importorskip("tensorflow")
-    tf_ops = pytest.importorskip("tfpose.ops")
+    import tensorflow as tf
+
+    from tfpose import ops as tf_ops
+
     m, p, c = _valid()
     lib = tf_ops.op_library()
     with pytest.raises(tf.errors.InvalidArgumentError, match="model: expected one of"):

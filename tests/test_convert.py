@@ -4,6 +4,7 @@ Real OpenPose weights are not available: caffe_writer.py writes caffemodels with
 OpenPose's own prototxts (reduced widths, plus the full COCO network once). OpenCV's
 cv2.dnn.readNetFromCaffe (OpenCV 4.x; removed in OpenCV 5) is the independent reference.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -14,15 +15,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tfpose.convert import ConversionError, convert, parse_prototxt, read_caffemodel
+from tfpose.convert.caffe_proto import parse_prototxt_text, parse_text
+
 from caffe_writer import (
     layer_shapes,
     random_layers,
     shrink_prototxt,
     write_caffemodel,
 )
-from conftest import DATA
-from tfpose.convert import ConversionError, convert, parse_prototxt, read_caffemodel
-from tfpose.convert.caffe_proto import parse_prototxt_text, parse_text
+from helpers import DATA
 
 PROTOTXT = DATA / "openpose_prototxt"
 ARCHS = {
@@ -37,10 +39,13 @@ RTOL = 1e-4  # max |tf - opencv| / max |opencv|
 
 
 def _cv2_caffe():
-    cv2 = pytest.importorskip("cv2")
+    import cv2
+
     if not hasattr(cv2.dnn, "readNetFromCaffe"):
-        pytest.skip(f"OpenCV {cv2.__version__} has no cv2.dnn.readNetFromCaffe (removed in OpenCV 5); "
-                    "the parity tests need OpenCV 4.10-4.x")
+        pytest.skip(
+            f"OpenCV {cv2.__version__} has no cv2.dnn.readNetFromCaffe (removed in OpenCV 5); "
+            "the parity tests need OpenCV 4.10-4.x"
+        )
     return cv2
 
 
@@ -117,6 +122,7 @@ def test_frozen_matches_opencv(arch, small, tmp_path):
         assert rel_err(got, ref) < RTOL, (arch, shape)
 
 
+@pytest.mark.slow
 def test_saved_model_matches_opencv(small, tmp_path):
     import tensorflow as tf
 
@@ -161,9 +167,14 @@ def features_weights(seed=0):
     def r(*shape):
         return rng.standard_normal(shape).astype(np.float32) * 0.3
 
-    return [("c1", "Convolution", [r(8, 3, 3, 3), r(8)]), ("p1", "PReLU", [np.float32([0.2])]),
-            ("c2", "Convolution", [r(8, 4, 3, 5), r(8)]), ("c3", "Convolution", [r(6, 8, 3, 3)]),
-            ("c4", "Convolution", [r(6, 6, 1, 1), r(6)]), ("p4", "PReLU", [np.abs(r(6))])]
+    return [
+        ("c1", "Convolution", [r(8, 3, 3, 3), r(8)]),
+        ("p1", "PReLU", [np.float32([0.2])]),
+        ("c2", "Convolution", [r(8, 4, 3, 5), r(8)]),
+        ("c3", "Convolution", [r(6, 8, 3, 3)]),
+        ("c4", "Convolution", [r(6, 6, 1, 1), r(6)]),
+        ("p4", "PReLU", [np.abs(r(6))]),
+    ]
 
 
 @pytest.fixture()
@@ -184,8 +195,16 @@ def test_layer_options_match_opencv(features, tmp_path):
         assert rel_err(graph(images), opencv_forward(proto, model, images)) < RTOL, shape
 
 
-@pytest.mark.parametrize("opts", [dict(legacy=True), dict(packed=False), dict(legacy=True, packed=False),
-                                  dict(double=True), dict(double=True, packed=False)])
+@pytest.mark.parametrize(
+    "opts",
+    [
+        dict(legacy=True),
+        dict(packed=False),
+        dict(legacy=True, packed=False),
+        dict(double=True),
+        dict(double=True, packed=False),
+    ],
+)
 def test_blob_encodings_read_identically(features, tmp_path, opts):
     proto, _ = features
     layers = features_weights()
@@ -211,6 +230,7 @@ def test_legacy_unpacked_matches_opencv(small, tmp_path):
     assert rel_err(got, opencv_forward(proto, model, images)) < RTOL
 
 
+@pytest.mark.slow
 def test_v1_layers_caffemodel_gives_same_graph(small, tmp_path):
     proto, model = small["mpi_4_stages"]
     v1 = write_caffemodel(tmp_path / "v1.caffemodel", random_layers(proto, seed=3), v1=True)
@@ -218,10 +238,13 @@ def test_v1_layers_caffemodel_gives_same_graph(small, tmp_path):
     convert(proto, v1, tmp_path / "v1.pb", progress=False)
     convert(proto, v2, tmp_path / "v2.pb", progress=False)
     images = _images(SIZES[0])
-    np.testing.assert_array_equal(FrozenGraph(tmp_path / "v1.pb", "concat_stage7")(images),
-                                  FrozenGraph(tmp_path / "v2.pb", "concat_stage7")(images))
+    np.testing.assert_array_equal(
+        FrozenGraph(tmp_path / "v1.pb", "concat_stage7")(images),
+        FrozenGraph(tmp_path / "v2.pb", "concat_stage7")(images),
+    )
 
 
+@pytest.mark.slow
 def test_full_coco_matches_opencv_with_bounded_memory(tmp_path):
     """The full-width COCO network (52 M parameters, ~200 MB caffemodel) once, at a small input.
 
@@ -275,8 +298,13 @@ def test_unknown_layer_type(features, tmp_path):
 def test_missing_layer_in_caffemodel(features, tmp_path):
     proto, _ = features
     model = write_caffemodel(tmp_path / "m.caffemodel", [l for l in features_weights() if l[0] != "c3"])
-    err = _convert_fails(proto, model, tmp_path, r"layer 'c3': missing from the caffemodel: expected 1 blobs "
-                                                 r"\(weights \[6, 8, 3, 3\]\)")
+    err = _convert_fails(
+        proto,
+        model,
+        tmp_path,
+        r"layer 'c3': missing from the caffemodel: expected 1 blobs "
+        r"\(weights \[6, 8, 3, 3\]\)",
+    )
     assert err.layer == "c3"
 
 
@@ -284,8 +312,12 @@ def test_wrong_blob_shape(features, tmp_path):
     proto, _ = features
     layers = features_weights()
     layers[2] = ("c2", "Convolution", [np.zeros((8, 8, 3, 5), np.float32), np.zeros(8, np.float32)])
-    err = _convert_fails(proto, write_caffemodel(tmp_path / "m.caffemodel", layers), tmp_path,
-                         r"layer 'c2', blob 0 \(weights\): wrong shape: expected \[8, 4, 3, 5\], got \[8, 8, 3, 5\]")
+    err = _convert_fails(
+        proto,
+        write_caffemodel(tmp_path / "m.caffemodel", layers),
+        tmp_path,
+        r"layer 'c2', blob 0 \(weights\): wrong shape: expected \[8, 4, 3, 5\], got \[8, 8, 3, 5\]",
+    )
     assert (err.expected, err.actual) == ([8, 4, 3, 5], [8, 8, 3, 5])
 
 
@@ -293,16 +325,24 @@ def test_wrong_blob_count(features, tmp_path):
     proto, _ = features
     layers = features_weights()
     layers[0] = ("c1", "Convolution", layers[0][2][:1])  # bias missing
-    _convert_fails(proto, write_caffemodel(tmp_path / "m.caffemodel", layers), tmp_path,
-                   r"layer 'c1': wrong number of blobs in the caffemodel: expected 2 .*got 1")
+    _convert_fails(
+        proto,
+        write_caffemodel(tmp_path / "m.caffemodel", layers),
+        tmp_path,
+        r"layer 'c1': wrong number of blobs in the caffemodel: expected 2 .*got 1",
+    )
 
 
 def test_wrong_layer_type_in_caffemodel(features, tmp_path):
     proto, _ = features
     layers = features_weights()
     layers[1] = ("p1", "Scale", layers[1][2])
-    _convert_fails(proto, write_caffemodel(tmp_path / "m.caffemodel", layers), tmp_path,
-                   r"layer 'p1': has a different type in the caffemodel: expected PReLU, got Scale")
+    _convert_fails(
+        proto,
+        write_caffemodel(tmp_path / "m.caffemodel", layers),
+        tmp_path,
+        r"layer 'p1': has a different type in the caffemodel: expected PReLU, got Scale",
+    )
 
 
 def test_data_size_mismatch(features, tmp_path):
@@ -314,15 +354,25 @@ def test_data_size_mismatch(features, tmp_path):
         for name, type_, blobs in features_weights():
             if name == "c4":
                 # Shape says 6x6x1x1 but only 30 values follow.
-                body = (cw.length_delimited(cw.BLOB_DATA, np.zeros(30, "<f4").tobytes())
-                        + cw.length_delimited(cw.BLOB_SHAPE, cw.length_delimited(1, bytes([6, 6, 1, 1]))))
-                layer = (cw.length_delimited(1, name.encode()) + cw.length_delimited(2, type_.encode())
-                         + cw.length_delimited(7, body) + cw.length_delimited(7, cw.blob_bytes(blobs[1])))
+                body = cw.length_delimited(cw.BLOB_DATA, np.zeros(30, "<f4").tobytes()) + cw.length_delimited(
+                    cw.BLOB_SHAPE, cw.length_delimited(1, bytes([6, 6, 1, 1]))
+                )
+                layer = (
+                    cw.length_delimited(1, name.encode())
+                    + cw.length_delimited(2, type_.encode())
+                    + cw.length_delimited(7, body)
+                    + cw.length_delimited(7, cw.blob_bytes(blobs[1]))
+                )
                 f.write(cw.length_delimited(cw.NET_LAYER, layer))
             else:
                 f.write(cw.layer_bytes(name, type_, blobs))
-    _convert_fails(proto, path, tmp_path, r"layer 'c4', blob 0 \(weights\): data size does not match.*"
-                                          r"expected 36 values, got 30 values")
+    _convert_fails(
+        proto,
+        path,
+        tmp_path,
+        r"layer 'c4', blob 0 \(weights\): data size does not match.*"
+        r"expected 36 values, got 30 values",
+    )
 
 
 @pytest.mark.parametrize("fmt", ["frozen", "saved_model"])
@@ -334,12 +384,15 @@ def test_truncated_caffemodel(features, tmp_path, fmt):
     _convert_fails(proto, cut, tmp_path, r"corrupt or truncated.*remain \(file truncated\?\)", fmt=fmt)
 
 
-@pytest.mark.parametrize("content, match", [
-    (b"", "is empty"),
-    (b"\x0f\x00\x01", "corrupt or truncated.*wire type 7"),
-    (b"\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", "corrupt or truncated.*varint"),
-    (b'name: "not binary"\n', "holds no layers|corrupt"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"", "is empty"),
+        (b"\x0f\x00\x01", "corrupt or truncated.*wire type 7"),
+        (b"\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", "corrupt or truncated.*varint"),
+        (b'name: "not binary"\n', "holds no layers|corrupt"),
+    ],
+)
 def test_corrupt_caffemodel(features, tmp_path, content, match):
     proto, _ = features
     bad = tmp_path / "bad.caffemodel"
@@ -352,14 +405,19 @@ def test_prototxt_errors(features, tmp_path):
     cases = {
         "unbalanced.prototxt": (FEATURES + "}", "unbalanced"),
         "unclosed.prototxt": (FEATURES + "layer {", "unclosed"),
-        "dangling.prototxt": (FEATURES.replace('bottom: "pp"', 'bottom: "nowhere"'),
-                              r"layer 'c3': reads blob 'nowhere'"),
-        "badint.prototxt": (FEATURES.replace("num_output: 6 kernel_size: 1", "num_output: six kernel_size: 1"),
-                            r"num_output should be a integer: expected a integer, got 'six'"),
-        "avepool.prototxt": (FEATURES.replace("pool: MAX kernel_size: 2", "pool: AVE kernel_size: 2"),
-                             r"layer 'out_layer': only MAX pooling"),
-        "group.prototxt": (FEATURES.replace("group: 2", "group: 3"),
-                           r"layer 'c2': group must divide.*got 3"),
+        "dangling.prototxt": (
+            FEATURES.replace('bottom: "pp"', 'bottom: "nowhere"'),
+            r"layer 'c3': reads blob 'nowhere'",
+        ),
+        "badint.prototxt": (
+            FEATURES.replace("num_output: 6 kernel_size: 1", "num_output: six kernel_size: 1"),
+            r"num_output should be a integer: expected a integer, got 'six'",
+        ),
+        "avepool.prototxt": (
+            FEATURES.replace("pool: MAX kernel_size: 2", "pool: AVE kernel_size: 2"),
+            r"layer 'out_layer': only MAX pooling",
+        ),
+        "group.prototxt": (FEATURES.replace("group: 2", "group: 3"), r"layer 'c2': group must divide.*got 3"),
     }
     for name, (text, match) in cases.items():
         path = tmp_path / name
@@ -406,13 +464,13 @@ def test_existing_output_needs_overwrite(features, tmp_path):
 
 
 def test_text_format_parser():
-    msg = parse_text(r'''
+    msg = parse_text(r"""
         a: 1  # comment
         s: "x\"y\n" 'z'
         sub { v: -2.5e-1 e: MAX flag: true }
         sub: < v: 3 >
         dims: [1, 2, 3]; b: 0x10
-    ''')
+    """)
     assert msg.int("a") == 1 and msg.str("s") == 'x"y\nz' and msg.int("b") == 16
     assert [m.float("v") for m in msg.all("sub")] == [-0.25, 3.0]
     assert msg.all("sub")[0].str("e") == "MAX" and msg.all("sub")[0].bool("flag", False)
@@ -422,11 +480,11 @@ def test_text_format_parser():
 
 
 def test_prototxt_formats():
-    v1 = parse_prototxt_text('''
+    v1 = parse_prototxt_text("""
         input: "data" input_shape { dim: 1 dim: 3 dim: 8 dim: 8 }
         layers { name: "c" type: CONVOLUTION bottom: "data" top: "c" convolution_param { num_output: 2 kernel_size: 1 } }
         layers { name: "drop" type: RELU bottom: "c" top: "c" include { phase: TRAIN } }
-        layers { name: "r" type: RELU bottom: "c" top: "c" }''')
+        layers { name: "r" type: RELU bottom: "c" top: "c" }""")
     assert v1.inputs == [("data", [1, 3, 8, 8])]
     assert [(l.name, l.type) for l in v1.layers] == [("c", "Convolution"), ("r", "ReLU")]
     coco = parse_prototxt(PROTOTXT / ARCHS["coco"][0])
@@ -472,16 +530,23 @@ def test_python_m_convert_reports_errors_without_tensorflow(features, tmp_path):
     proto, model = features
     bad = tmp_path / "bad.prototxt"
     bad.write_text(FEATURES.replace('type: "Concat"', 'type: "Eltwise"'))
-    code = ("import runpy, sys; sys.argv = ['x'] + sys.argv[1:]\n"
-            "try:\n runpy.run_module('tfpose.convert', run_name='__main__')\n"
-            "except SystemExit as e:\n"
-            " assert 'tensorflow' not in sys.modules, 'TensorFlow imported before the error'\n"
-            " raise\n")
-    result = subprocess.run([sys.executable, "-c", code, str(bad), str(model), str(tmp_path / "o.pb")],
-                            capture_output=True, text=True, timeout=120)
+    code = (
+        "import runpy, sys; sys.argv = ['x'] + sys.argv[1:]\n"
+        "try:\n runpy.run_module('tfpose.convert', run_name='__main__')\n"
+        "except SystemExit as e:\n"
+        " assert 'tensorflow' not in sys.modules, 'TensorFlow imported before the error'\n"
+        " raise\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(bad), str(model), str(tmp_path / "o.pb")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1, result.stderr
     assert "layer 'cat': unsupported layer type 'Eltwise'" in result.stderr
     assert not (tmp_path / "o.pb").exists()
-    helptext = subprocess.run([sys.executable, "-m", "tfpose.convert", "--help"], capture_output=True,
-                              text=True, timeout=120)
+    helptext = subprocess.run(
+        [sys.executable, "-m", "tfpose.convert", "--help"], capture_output=True, text=True, timeout=120
+    )
     assert helptext.returncode == 0 and "PROTOTXT" in helptext.stdout.upper()

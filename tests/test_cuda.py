@@ -11,6 +11,7 @@ comparison and written as JSON to ``$TFPOSE_CUDA_EQUALITY_REPORT`` when that is 
 ``$TFPOSE_TEST_ARRAY_LIB`` (cupy or torch) restricts the GPU tests to one array library (the
 compute-sanitizer runs of cpp/cuda/gpu_check.sh use it).
 """
+
 from __future__ import annotations
 
 import functools
@@ -22,17 +23,19 @@ import zlib
 import numpy as np
 import pytest
 
-from conftest import GOLDEN, GOLDEN_CASES, load_golden
 from tfpose import _core, numpy_ops
 
+from helpers import GOLDEN, GOLDEN_CASES, load_golden
 
 # ------------------------------------------------------------------------------- always run
 
 
 def test_golden_cases_present():
     """Without golden cases every golden GPU test would vanish from the run instead of failing."""
-    assert GOLDEN_CASES, (f"no golden cases at {GOLDEN} (expected index.json and the .npz files): "
-                          "set TFPOSE_SHARED, or carry gpu_data/ made by cpp/cuda/prepare_gpu_data.py")
+    assert GOLDEN_CASES, (
+        f"no golden cases at {GOLDEN} (expected index.json and the .npz files): "
+        "set TFPOSE_SHARED, or carry gpu_data/ made by cpp/cuda/prepare_gpu_data.py"
+    )
 
 
 def test_cpu_only_build_raises_clear_error():
@@ -47,8 +50,12 @@ def test_cpu_only_build_raises_clear_error():
         return
     assert not hasattr(_core, "cuda_nms")
     assert tcuda.available() is False
-    for call in (lambda: tcuda.maximum(None), lambda: tcuda.nms(None), lambda: tcuda.resize_and_merge(None),
-                 lambda: tcuda.paf_scores(None, None, None)):
+    for call in (
+        lambda: tcuda.maximum(None),
+        lambda: tcuda.nms(None),
+        lambda: tcuda.resize_and_merge(None),
+        lambda: tcuda.paf_scores(None, None, None),
+    ):
         with pytest.raises(tcuda.CudaUnavailableError, match=r"_core.has_cuda is False"):
             call()
 
@@ -224,8 +231,7 @@ def test_golden_resize_and_merge(case, build, dev):
     assert got.shape == want.shape and got.dtype == np.float32
     assert_values(got, want, "resize_and_merge")
     idx = g["heat_sample_index"]
-    np.testing.assert_allclose(got[0][idx[:, 1], idx[:, 2], idx[:, 0]], g[GOLDEN_RESIZE_KEY[build]],
-                               rtol=0, atol=1e-5)
+    np.testing.assert_allclose(got[0][idx[:, 1], idx[:, 2], idx[:, 0]], g[GOLDEN_RESIZE_KEY[build]], rtol=0, atol=1e-5)
 
 
 GOLDEN_NMS = {"peaks_cpu": ("cpu", True), "peaks_cpu_offset0": ("cpu", False), "peaks_gpu_emul": ("cuda", True)}
@@ -243,8 +249,12 @@ def test_golden_nms_and_maximum(case, key, dev):
     heat = np.ascontiguousarray(maps[..., :p])
     build, with_offset = GOLDEN_NMS[key]
     off = meta["nms_offset"] if with_offset else 0.0
-    kw = dict(threshold=meta["defaults"]["nms_threshold"], max_peaks=meta["max_peaks"], offset=(off, off),
-              openpose_build=build)
+    kw = dict(
+        threshold=meta["defaults"]["nms_threshold"],
+        max_peaks=meta["max_peaks"],
+        offset=(off, off),
+        openpose_build=build,
+    )
     want_pk, want_cn = numpy_ops.nms(heat, **kw)
     d_heat = dev.up(heat)
     pk, cn = tcuda().nms(d_heat, **kw)
@@ -254,8 +264,8 @@ def test_golden_nms_and_maximum(case, key, dev):
     golden = g[key]
     np.testing.assert_array_equal(cn[0], golden[:, 0, 0].astype(np.int32))
     for part, c in enumerate(cn[0]):
-        np.testing.assert_allclose(pk[0, part, :c, :2], golden[part, 1:c + 1, :2], rtol=0, atol=1e-3)
-        np.testing.assert_allclose(pk[0, part, :c, 2], golden[part, 1:c + 1, 2], rtol=0, atol=1e-5)
+        np.testing.assert_allclose(pk[0, part, :c, :2], golden[part, 1 : c + 1, :2], rtol=0, atol=1e-3)
+        np.testing.assert_allclose(pk[0, part, :c, 2], golden[part, 1 : c + 1, 2], rtol=0, atol=1e-5)
     if key == "peaks_cpu":
         got_max = dev.down(tcuda().maximum(d_heat))
         assert_equal(got_max, numpy_ops.maximum(heat), "maximum")
@@ -271,8 +281,13 @@ def test_golden_paf_scores(case, build, dev):
     C, H, W = (int(v) for v in g["heat_shape"])
     p = g["peaks_cpu"].shape[0]
     maps = numpy_ops.resize_and_merge(g["net_outputs"], meta["scale_ratios"], (H, W), "cpu")
-    peaks, counts = numpy_ops.nms(np.ascontiguousarray(maps[..., :p]), meta["defaults"]["nms_threshold"],
-                                  meta["max_peaks"], (meta["nms_offset"],) * 2, "cpu")
+    peaks, counts = numpy_ops.nms(
+        np.ascontiguousarray(maps[..., :p]),
+        meta["defaults"]["nms_threshold"],
+        meta["max_peaks"],
+        (meta["nms_offset"],) * 2,
+        "cpu",
+    )
     want = _core.paf_scores(maps, peaks, counts, meta["model"], build)
     got = dev.down(tcuda().paf_scores(dev.up(maps), dev.up(peaks), dev.up(counts), meta["model"], build))
     assert got.shape == want.shape
@@ -411,8 +426,9 @@ def test_errors(dev):
     class HostBehindInterface:
         def __init__(self, a):
             self.a = a
-            self.__cuda_array_interface__ = dict(shape=a.shape, typestr="<f4", data=(a.ctypes.data, False),
-                                                 version=3, strides=None)
+            self.__cuda_array_interface__ = dict(
+                shape=a.shape, typestr="<f4", data=(a.ctypes.data, False), version=3, strides=None
+            )
 
     host = np.zeros((1, 8, 8, 3), np.float32)
     with pytest.raises(ValueError, match="expected device memory, got host memory"):

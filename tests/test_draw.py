@@ -1,19 +1,20 @@
 """OpenPose-style drawing (needs tfpose.models' pose-model table)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-models = pytest.importorskip("tfpose.models")
-from tfpose.draw import draw  # noqa: E402
+from tfpose import models
+from tfpose.draw import draw
 
 
 def test_draws_visible_parts_only():
     table = models.get("COCO_18")
     img = np.zeros((400, 400, 3), np.uint8)
     kp = np.zeros((18, 3), np.float32)
-    kp[1] = (200, 100, 0.9)   # neck
-    kp[2] = (150, 110, 0.9)   # right shoulder
+    kp[1] = (200, 100, 0.9)  # neck
+    kp[2] = (150, 110, 0.9)  # right shoulder
     kp[5] = (250, 300, 0.04)  # below the render threshold: not drawn
     out = draw(img, [kp], "COCO_18")
     assert img.max() == 0  # input untouched

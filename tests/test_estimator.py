@@ -1,4 +1,5 @@
 """The image-to-people pipeline: golden people, batching, threads, retracing, bad images."""
+
 from __future__ import annotations
 
 import resource
@@ -8,9 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA, SHARED, load_golden
 import tfpose
 from tfpose import estimator as E
+
+from helpers import DATA, SHARED, load_golden
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 IMAGES = DATA / "images" / "tf_pose_estimation"
@@ -30,10 +32,14 @@ def _match(ours, ref_kp, ref_sc, tol_px, tol_score):
     assert len(ours) == len(ref_kp)
     used = set()
     for kp, sc in zip(ref_kp, ref_sc):
-        found = [i for i, p in enumerate(ours) if i not in used
-                 and np.all((p.keypoints[:, 2] > 0) == (kp[:, 2] > 0))
-                 and np.abs(p.keypoints[:, :2] - kp[:, :2]).max() <= tol_px
-                 and abs(p.score - sc) <= tol_score]
+        found = [
+            i
+            for i, p in enumerate(ours)
+            if i not in used
+            and np.all((p.keypoints[:, 2] > 0) == (kp[:, 2] > 0))
+            and np.abs(p.keypoints[:, :2] - kp[:, :2]).max() <= tol_px
+            and abs(p.score - sc) <= tol_score
+        ]
         assert found, f"no person of ours matches reference person with score {sc}"
         used.add(found[0])
 
@@ -56,7 +62,6 @@ def test_golden_people_from_the_image(est, case_name):
 
 
 def test_pipeline_equals_ops_on_its_own_net_output(est):
-    import tensorflow as tf
     from tfpose import ops, placement
 
     img = _img("apink2.jpg")
@@ -102,6 +107,7 @@ def test_threads_match_serial(est):
             assert sa == sb
 
 
+@pytest.mark.slow
 def test_no_retracing_and_flat_memory():
     est = tfpose.Estimator(MNV2S, net_resolution="-1x64")
     rng = np.random.default_rng(0)
@@ -128,10 +134,19 @@ def test_person_and_openpose_dict(est):
     assert "Person(" in repr(p)
 
 
-def test_estimate_function_caches(est):
+def test_estimate_function_caches(est, monkeypatch):
+    monkeypatch.setattr(E, "_DEFAULT_ESTIMATORS", type(E._DEFAULT_ESTIMATORS)())
+    monkeypatch.setattr(E, "MAX_CACHED_ESTIMATORS", 1)
     a = tfpose.estimate(_img("p1.jpg"), model=MNV2S)
+    (first,) = E._DEFAULT_ESTIMATORS.values()
     b = tfpose.estimate(_img("p1.jpg"), model=MNV2S)
-    assert len(a) == len(b) and len(E._DEFAULT_ESTIMATORS) >= 1
+    # The second call reuses the first call's estimator (same object, nothing added).
+    assert len(E._DEFAULT_ESTIMATORS) == 1 and next(iter(E._DEFAULT_ESTIMATORS.values())) is first
+    assert len(a) == len(b)
+    # Other options make another estimator, which evicts the least recently used one (bounded).
+    tfpose.estimate(_img("p1.jpg"), model=MNV2S, batch_size=2)
+    (second,) = E._DEFAULT_ESTIMATORS.values()
+    assert second is not first and second.batch_size == 2
 
 
 def test_gray_and_bgra_rules(est):

@@ -1,4 +1,5 @@
 """SavedModel export: loads in a fresh process after importing tfpose, same people as the Estimator."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA
 import tfpose
+
+from helpers import DATA
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 IMG = DATA / "images" / "tf_pose_estimation" / "apink2.jpg"
@@ -25,10 +27,12 @@ def exported(tmp_path_factory):
 
 def _run(code: str, *args) -> subprocess.CompletedProcess:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
+@pytest.mark.slow
 def test_fresh_process_same_people(exported, tmp_path):
     out = tmp_path / "out.npz"
     code = (
@@ -49,6 +53,7 @@ def test_fresh_process_same_people(exported, tmp_path):
         assert float(r["scores"][0, i]) == p.score
 
 
+@pytest.mark.slow
 def test_plain_load_without_tfpose_names_the_op(exported):
     proc = _run("import sys, tensorflow as tf\ntf.saved_model.load(sys.argv[1])\n", exported)
     assert proc.returncode != 0

@@ -1,4 +1,4 @@
-"""Fast path of net_output_to_people (issue 5): the same people as the dense chain, bit for bit.
+"""Fast path of net_output_to_people: the same people as the dense chain, bit for bit.
 
 The fast path never builds the [N, H, W, C] maps: it bounds the bicubic values per output tile,
 evaluates exact values only where a peak may lie and at the connector's PAF samples. Every test here
@@ -7,13 +7,15 @@ tolerance: golden cases of both builds (multi-scale included), randomised maps b
 tile bounds tight (thresholds at values present in the maps, plateaus, tiny and odd sizes, 1-3
 scales, NaN/Inf), the NMS stage alone (`_core.fast_peaks`), and the TF op against the numpy entry.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_CASES, load_golden
 from tfpose import _core, numpy_ops
+
+from helpers import GOLDEN_CASES, load_golden
 
 
 def _same(a, b):
@@ -48,14 +50,20 @@ def test_golden_fast_equals_dense(case, build):
     meta = g["meta"]
     w, h = meta["net_input_wh"]
     got = _assert_fast_equals_dense(
-        g["net_outputs"], scale_ratios=meta["scale_ratios"], net_input_size=(h, w),
-        image_size=meta["image_hw"], model=meta["model"], openpose_build=build)
+        g["net_outputs"],
+        scale_ratios=meta["scale_ratios"],
+        net_input_size=(h, w),
+        image_size=meta["image_hw"],
+        model=meta["model"],
+        openpose_build=build,
+    )
     assert got is not None
     if f"keypoints_{build}" in g:  # golden people of that build, where the case has them
         assert got[2].tolist() == [len(g[f"keypoints_{build}"])]
 
 
 # ---------------------------------------------------------------- random maps
+
 
 def _blobs(rng, n, h, w, c, count, plateau=False):
     """[n, h, w, c] smooth maps: Gaussian blobs of random height (0..1.2) and width on a faint,
@@ -107,11 +115,17 @@ def test_random_chain_fast_equals_dense(seed):
     outs, ratios = _scales(rng, (h, w), num_scales, n=int(rng.integers(1, 3)), plateau=seed % 3 == 0)
     for build in ("cpu", "cuda"):
         th = _value_threshold(rng, outs[0])
-        _assert_fast_equals_dense(outs, scale_ratios=ratios, openpose_build=build, nms_threshold=th,
-                                  inter_threshold=float(rng.uniform(0, 0.2)),
-                                  image_size=(int(rng.integers(2, 300)), int(rng.integers(2, 300))),
-                                  max_peaks=int(rng.choice([1, 3, 127])), min_subset_cnt=int(rng.integers(1, 4)),
-                                  min_subset_score=float(rng.uniform(0, 0.3)))
+        _assert_fast_equals_dense(
+            outs,
+            scale_ratios=ratios,
+            openpose_build=build,
+            nms_threshold=th,
+            inter_threshold=float(rng.uniform(0, 0.2)),
+            image_size=(int(rng.integers(2, 300)), int(rng.integers(2, 300))),
+            max_peaks=int(rng.choice([1, 3, 127])),
+            min_subset_cnt=int(rng.integers(1, 4)),
+            min_subset_score=float(rng.uniform(0, 0.3)),
+        )
 
 
 @pytest.mark.parametrize("hw", [(1, 1), (2, 2), (1, 5), (3, 1), (2, 7)])
@@ -139,7 +153,7 @@ def test_batch_equals_per_image():
     x = _coco_maps(rng, 3, 10, 13)
     got = _assert_fast_equals_dense(x, nms_threshold=0.08)
     for i in range(3):
-        one = numpy_ops.net_output_to_people(x[i:i + 1], nms_threshold=0.08)
+        one = numpy_ops.net_output_to_people(x[i : i + 1], nms_threshold=0.08)
         m = one[2][0]
         assert got[2][i] == m
         assert np.array_equal(got[0][i, :m], one[0][0, :m]) and np.array_equal(got[1][i, :m], one[1][0, :m])
@@ -154,6 +168,7 @@ def test_threads_do_not_change_the_result():
 
 
 # ---------------------------------------------------------------- NMS stage alone
+
 
 def _dense_peaks(outs, ratios, build, parts, th, k, off):
     maps = numpy_ops.resize_and_merge(outs, ratios, openpose_build=build)
@@ -206,25 +221,34 @@ def test_fast_peaks_errors():
 
 # ---------------------------------------------------------------- TF op
 
+
 def test_tf_op_fast_equals_numpy():
-    tf = pytest.importorskip("tensorflow")
+    import tensorflow as tf
+
     from tfpose import ops as tf_ops
 
     rng = np.random.default_rng(11)
     outs, ratios = _scales(rng, (9, 12), 2, n=2)
     for build in ("cpu", "cuda"):
         for fast in (True, False):
-            want = numpy_ops.net_output_to_people(outs, ratios, image_size=(100, 140), openpose_build=build,
-                                                  nms_threshold=0.07, fast=fast)
-            got = tf_ops.net_output_to_people([tf.constant(o) for o in outs], scale_ratios=ratios,
-                                              image_size=(100, 140), openpose_build=build, nms_threshold=0.07,
-                                              fast=fast)
+            want = numpy_ops.net_output_to_people(
+                outs, ratios, image_size=(100, 140), openpose_build=build, nms_threshold=0.07, fast=fast
+            )
+            got = tf_ops.net_output_to_people(
+                [tf.constant(o) for o in outs],
+                scale_ratios=ratios,
+                image_size=(100, 140),
+                openpose_build=build,
+                nms_threshold=0.07,
+                fast=fast,
+            )
             assert _same(tuple(np.asarray(t) for t in got), want)
     g = load_golden("real_golf_thin_3scales")
     meta = g["meta"]
     w, h = meta["net_input_wh"]
-    kw = dict(scale_ratios=meta["scale_ratios"], net_input_size=(h, w), image_size=meta["image_hw"],
-              openpose_build="cuda")
+    kw = dict(
+        scale_ratios=meta["scale_ratios"], net_input_size=(h, w), image_size=meta["image_hw"], openpose_build="cuda"
+    )
     got = tf_ops.net_output_to_people(g["net_outputs"], fast=True, **kw)
     assert _same(tuple(np.asarray(t) for t in got), numpy_ops.net_output_to_people(g["net_outputs"], fast=False, **kw))
 
@@ -247,13 +271,14 @@ def test_fast_peaks_coco_sized_map_equal_dense_nms(build):
 
 # ---------------------------------------------------------------- coarse block bound, empty area
 
+
 def _padded(rng, n, h, w, big_h, big_w, background=0.0):
     """COCO maps of h x w blobs at a random place in a big_h x big_w map filled with `background`
     (part channels) and zeros (PAFs): most blocks of the coarse bound are then empty."""
     x = np.zeros((n, big_h, big_w, 57), np.float32)
     x[..., :18] = background
     y0, x0 = int(rng.integers(0, big_h - h + 1)), int(rng.integers(0, big_w - w + 1))
-    x[:, y0:y0 + h, x0:x0 + w] = _coco_maps(rng, n, h, w, count=3)
+    x[:, y0 : y0 + h, x0 : x0 + w] = _coco_maps(rng, n, h, w, count=3)
     return x
 
 
@@ -280,12 +305,12 @@ def test_big_empty_area_two_scales_and_nan_far_from_the_blobs():
         big = _padded(rng, 1, 9, 12, 28, 40)
         small = _padded(rng, 1, 6, 8, 17, 24)
         if trial % 2:
-            big[0, int(rng.integers(0, 28)), int(rng.integers(0, 40)), int(rng.integers(0, 18))] = \
-                rng.choice([np.nan, np.inf, -np.inf])
+            big[0, int(rng.integers(0, 28)), int(rng.integers(0, 40)), int(rng.integers(0, 18))] = rng.choice(
+                [np.nan, np.inf, -np.inf]
+            )
         for build in ("cpu", "cuda"):
             for th in (0.0, 0.05, 1.0):
-                _assert_fast_equals_dense([big, small], scale_ratios=[1.0, 0.6], openpose_build=build,
-                                          nms_threshold=th)
+                _assert_fast_equals_dense([big, small], scale_ratios=[1.0, 0.6], openpose_build=build, nms_threshold=th)
                 pk, cnt = _core.fast_peaks([big, small], [1.0, 0.6], (0, 0), build, 18, th, 127, 0.5, 0.5, 1)
                 dpk, dcnt = _dense_peaks([big, small], [1.0, 0.6], build, 18, th, 127, (0.5, 0.5))
                 assert np.array_equal(cnt, dcnt), (trial, build, th)
@@ -308,6 +333,7 @@ def test_all_empty_or_constant_frames(fill):
 
 # ---------------------------------------------------------------- connector early exit
 
+
 @pytest.mark.parametrize("min_above", [0.0, 0.3, 0.8, 0.95, 1.0, 2.0])
 def test_pairs_that_fail_early_fast_equals_dense(min_above):
     """Many blobs per part and random PAFs: most pairs fail, and the fast path stops sampling them once
@@ -317,9 +343,15 @@ def test_pairs_that_fail_early_fast_equals_dense(min_above):
     x = _coco_maps(rng, 2, 12, 16, count=4)
     for build in ("cpu", "cuda"):
         for inter in (0.0, 0.05, 0.5):
-            _assert_fast_equals_dense(x, openpose_build=build, nms_threshold=0.05, inter_threshold=inter,
-                                      inter_min_above_threshold=min_above, min_subset_cnt=1,
-                                      min_subset_score=0.0)
+            _assert_fast_equals_dense(
+                x,
+                openpose_build=build,
+                nms_threshold=0.05,
+                inter_threshold=inter,
+                inter_min_above_threshold=min_above,
+                min_subset_cnt=1,
+                min_subset_score=0.0,
+            )
 
 
 def test_close_keypoint_fallback_after_early_exit():
@@ -337,13 +369,20 @@ def test_close_keypoint_fallback_after_early_exit():
             x[0, :, :, ch] += 0.8 * np.exp(-((yy - cy - dy) ** 2 + (xx - cx - dx) ** 2) / 2.0)
     for build in ("cpu", "cuda"):
         for min_above in (0.8, 0.95):
-            got = _assert_fast_equals_dense(x, openpose_build=build, nms_threshold=0.05,
-                                            inter_min_above_threshold=min_above, min_subset_cnt=1,
-                                            min_subset_score=0.0, image_size=(500, 700))
+            got = _assert_fast_equals_dense(
+                x,
+                openpose_build=build,
+                nms_threshold=0.05,
+                inter_min_above_threshold=min_above,
+                min_subset_cnt=1,
+                min_subset_score=0.0,
+                image_size=(500, 700),
+            )
             assert got is not None
 
 
 # ---------------------------------------------------------------- worker pool
+
 
 def test_concurrent_callers_share_the_worker_pool():
     """Several Python threads call the numpy entry at once (the GIL is released, the persistent pool
@@ -364,6 +403,7 @@ def test_concurrent_callers_share_the_worker_pool():
 
 
 # ---------------------------------------------------------------- shape cache, horizontal pass
+
 
 def test_setup_cache_alternating_shapes_builds_and_ratios():
     """The shape-only setup is cached across calls: calls that alternate between map sizes, builds,

@@ -2,6 +2,7 @@
 tfpose), cpp/cuda/prepare_gpu_data.py (the folder carried to a GPU machine), the data-location rule
 (tests/data_paths.py) and bench_gpu.py's rendering of a GPU run. The GPU steps themselves can only
 be checked on a GPU machine (cpp/cuda/README.md)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -14,22 +15,26 @@ from pathlib import Path
 import pytest
 
 import data_paths
-from conftest import REPO, SHARED
+from helpers import REPO, SHARED
 
 SCRIPT = REPO / "cpp" / "cuda" / "gpu_check.sh"
 PREPARE = REPO / "cpp" / "cuda" / "prepare_gpu_data.py"
-STEPS = ["env", "data", "build", "import", "tests", "memcheck", "racecheck", "synccheck", "initcheck", "bench",
-         "frame"]
+STEPS = ["env", "data", "build", "import", "tests", "memcheck", "racecheck", "synccheck", "initcheck", "bench", "frame"]
 FRAME_GPU = REPO / "cpp" / "cuda" / "frame_gpu.py"
-needs_golden = pytest.mark.skipif(not (SHARED / "golden" / "index.json").exists(),
-                                  reason=f"no golden data at {SHARED}")
+needs_golden = pytest.mark.skipif(not (SHARED / "golden" / "index.json").exists(), reason=f"no golden data at {SHARED}")
 
 
 def run_check(out: Path, *args, **env) -> subprocess.CompletedProcess:
     e = dict(os.environ, PYTHON=sys.executable, **env)
     e.pop("TFPOSE_CUDA_EQUALITY_REPORT", None)
-    return subprocess.run(["bash", str(SCRIPT), str(out), *args], env=e, capture_output=True, text=True,
-                          timeout=300, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        ["bash", str(SCRIPT), str(out), *args],
+        env=e,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def summary_states(text: str) -> dict[str, tuple[str, str]]:
@@ -73,7 +78,7 @@ def test_cpu_run_passes_with_gpu_steps_skipped(cpu_run):
     for step in ("env", "data", "import", "tests", "bench"):
         assert (out / f"{step}.log").stat().st_size > 0, step
     tests_log = (out / "tests.log").read_text()
-    reason = ("built without CUDA kernels" if not _core.has_cuda else "no CUDA GPU visible")
+    reason = "built without CUDA kernels" if not _core.has_cuda else "no CUDA GPU visible"
     assert "SKIPPED" in tests_log and reason in tests_log and "failed" not in tests_log
     assert states["tests"][1].startswith("3 passed, 0 failed, ")
 
@@ -85,8 +90,15 @@ def test_cpu_run_bench_cpu_part(cpu_run):
     assert result["lib"] is None and result["device"] == "none (--cpu-only)"
     rows = result["rows"]
     assert {r["input"] for r in rows} == {"real", "random"}
-    assert {r["op"] for r in rows} == {"resize_and_merge[cpu]", "resize_and_merge[cuda]", "nms[cpu]", "nms[cuda]",
-                                       "maximum", "paf_scores", "whole"}
+    assert {r["op"] for r in rows} == {
+        "resize_and_merge[cpu]",
+        "resize_and_merge[cuda]",
+        "nms[cpu]",
+        "nms[cuda]",
+        "maximum",
+        "paf_scores",
+        "whole",
+    }
     assert all(r["gpu_us"] is None and r["naive_gpu_us"] is None and r["cpu_us"] > 0 for r in rows)
     real = [r for r in rows if r["input"] == "real" and r["op"] == "paf_scores"]
     random = [r for r in rows if r["input"] == "random" and r["op"] == "paf_scores"]
@@ -125,8 +137,11 @@ def test_require_gpu_turns_gpu_skips_into_failures(tmp_path):
 
 
 def test_usage_errors(tmp_path):
-    for args, msg in (([], "expected an output folder"), ([str(tmp_path), "--bogus"], "unknown option --bogus"),
-                      ([str(tmp_path), str(tmp_path)], "expected one OUTDIR")):
+    for args, msg in (
+        ([], "expected an output folder"),
+        ([str(tmp_path), "--bogus"], "unknown option --bogus"),
+        ([str(tmp_path), str(tmp_path)], "expected one OUTDIR"),
+    ):
         r = subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=30)
         assert r.returncode == 2 and msg in r.stderr, (args, r.stderr)
     for budget in ("abc", "30"):
@@ -138,8 +153,7 @@ def test_usage_errors(tmp_path):
 
 
 def prepare(*args):
-    return subprocess.run([sys.executable, str(PREPARE), *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, str(PREPARE), *map(str, args)], capture_output=True, text=True, timeout=120)
 
 
 @needs_golden
@@ -156,8 +170,18 @@ def test_prepare_copies_golden_and_pytest_and_verifies(tmp_path):
     assert manifest["bytes"] <= size < 32 * 2**20  # carried with the repository: 64 MiB at most in all
     assert prepare("--verify", "--out", out).returncode == 0
     # The carried pytest runs in a Python that has none on its path (-S: no site-packages).
-    r = subprocess.run([sys.executable, "-S", "-c", "import sys; sys.path.insert(0, sys.argv[1]); import pytest; "
-                        "print(pytest.__file__)", str(out / "pylib")], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); import pytest; print(pytest.__file__)",
+            str(out / "pylib"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0 and str(out / "pylib") in r.stdout, r.stderr
     # An altered or missing file is named.
     victim = out / "golden" / f"{cases[0]}.npz"
@@ -208,32 +232,48 @@ def test_locate_shared_order(tmp_path, monkeypatch):
 
 
 def test_bench_from_json_renders_and_refuses_cpu_only_readme(tmp_path):
-    gpu_run = dict(device="NVIDIA H200", lib="torch", cpu="x", date="2026-01-01", reps=20, cpu_reps=3, rows=[
-        dict(input="real", op="whole", batch=8, scales=3, gpu_us=500.0, cpu_us=20000.0, naive_gpu_us=900.0,
-             note="")])
+    gpu_run = dict(
+        device="NVIDIA H200",
+        lib="torch",
+        cpu="x",
+        date="2026-01-01",
+        reps=20,
+        cpu_reps=3,
+        rows=[
+            dict(input="real", op="whole", batch=8, scales=3, gpu_us=500.0, cpu_us=20000.0, naive_gpu_us=900.0, note="")
+        ],
+    )
     j = tmp_path / "r.json"
     j.write_text(json.dumps(gpu_run))
     md = tmp_path / "r.md"
     bench = REPO / "benchmarks" / "bench_gpu.py"
-    r = subprocess.run([sys.executable, str(bench), "--from-json", str(j), "--markdown", str(md)],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, str(bench), "--from-json", str(j), "--markdown", str(md)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     text = md.read_text()
     assert "GPU: **NVIDIA H200**" in text and "| real | whole | 8 | 3 | 500 | 20000 | 900 | 40.0 | 1.8 |" in text
     j.write_text(json.dumps(dict(gpu_run, lib=None)))
-    r = subprocess.run([sys.executable, str(bench), "--from-json", str(j), "--readme"], capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, str(bench), "--from-json", str(j), "--readme"], capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 2 and "no GPU column" in r.stderr
 
 
 def test_frame_gpu_skips_with_the_reason(tmp_path):
-    r = subprocess.run([sys.executable, str(FRAME_GPU), "--data", str(tmp_path)], capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run(
+        [sys.executable, str(FRAME_GPU), "--data", str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 77 and r.stdout.strip().splitlines()[-1] == (
-        f"SKIP: no {tmp_path / 'mobilenet_thin.onnx'} (python cpp/cuda/prepare_gpu_data.py --onnx, then carry gpu_data)")
+        f"SKIP: no {tmp_path / 'mobilenet_thin.onnx'} (python cpp/cuda/prepare_gpu_data.py --onnx, then carry gpu_data)"
+    )
     (tmp_path / "mobilenet_thin.onnx").write_bytes(b"")
-    r = subprocess.run([sys.executable, str(FRAME_GPU), "--data", str(tmp_path)], capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run(
+        [sys.executable, str(FRAME_GPU), "--data", str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
     from tfpose import _core
 
     if not _core.has_cuda or _core.cuda_device_count() == 0:
@@ -241,8 +281,10 @@ def test_frame_gpu_skips_with_the_reason(tmp_path):
 
 
 @needs_golden
-@pytest.mark.skipif(importlib.util.find_spec("tf2onnx") is None or importlib.util.find_spec("onnxruntime") is None,
-                    reason="needs tf2onnx and onnxruntime (./install.sh --test installs them)")
+@pytest.mark.skipif(
+    importlib.util.find_spec("tf2onnx") is None or importlib.util.find_spec("onnxruntime") is None,
+    reason="needs tf2onnx and onnxruntime (./install.sh --test installs them)",
+)
 def test_prepare_onnx_frame_matches_tensorflow(tmp_path):
     """The ONNX network carried to the GPU gives TensorFlow's output on a real frame (checked with
     ONNX Runtime's CPU provider; the tolerance is frame_gpu's own)."""

@@ -1,4 +1,5 @@
 """OpenPose JSON v1.3 writer and file naming, checked against real OpenPose output files."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from conftest import DATA
 from tfpose import io
+
+from helpers import DATA
 
 SIGN = DATA / "openpose_outputs" / "sign_language_sample"
 COCO_EX = DATA / "openpose_outputs" / "coco_val2014_examples"

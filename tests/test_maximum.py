@@ -1,9 +1,11 @@
 """maximum: golden parity, numpy reference, TF op == numpy entry point, edge cases and errors."""
+
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_CASES, load_golden
 from tfpose import numpy_ops
+
+from helpers import GOLDEN_CASES, load_golden
 from reference.maximum_ref import maximum_ref
 
 
@@ -18,8 +20,9 @@ def test_golden_maximum_from_cpu_resize(case):
     p = g["maximum_cpu"].shape[0]
     if len(g["net_outputs"]) == 1:
         net = g["net_outputs"][0][0]
-        heat = np.stack([cv2.resize(net[..., c], (W, H), interpolation=cv2.INTER_CUBIC)
-                         for c in range(p)], axis=-1)[None]
+        heat = np.stack([cv2.resize(net[..., c], (W, H), interpolation=cv2.INTER_CUBIC) for c in range(p)], axis=-1)[
+            None
+        ]
     else:
         heat = numpy_ops.resize_and_merge(g["net_outputs"], g["meta"]["scale_ratios"], (H, W))[..., :p]
     got = numpy_ops.maximum(heat)[0]
@@ -52,17 +55,21 @@ def test_nan_is_skipped_and_all_nan_defined():
 
 
 def test_tf_equals_numpy_entry_point():
-    tf_ops = pytest.importorskip("tfpose.ops")
+    from tfpose import ops as tf_ops
+
     x = np.random.default_rng(1).random((3, 9, 11, 5), dtype=np.float32)
     np.testing.assert_array_equal(tf_ops.maximum(x).numpy(), numpy_ops.maximum(x))
 
 
-@pytest.mark.parametrize("bad, err", [
-    (np.zeros((3, 3, 2), np.float32), ValueError),
-    (np.zeros((1, 3, 3, 2), np.int32), TypeError),
-    (np.zeros((1, 0, 3, 2), np.float32), ValueError),
-    (np.zeros((1, 3, 3, 0), np.float32), ValueError),
-])
+@pytest.mark.parametrize(
+    "bad, err",
+    [
+        (np.zeros((3, 3, 2), np.float32), ValueError),
+        (np.zeros((1, 3, 3, 2), np.int32), TypeError),
+        (np.zeros((1, 0, 3, 2), np.float32), ValueError),
+        (np.zeros((1, 3, 3, 0), np.float32), ValueError),
+    ],
+)
 def test_bad_input_numpy(bad, err):
     with pytest.raises(err, match="heatmaps"):
         numpy_ops.maximum(bad)

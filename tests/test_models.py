@@ -1,4 +1,5 @@
 """tfpose.models: the pose-model tables read from C++ (spec §1, §1.4, §7.2, §7.4)."""
+
 import subprocess
 import sys
 
@@ -11,8 +12,10 @@ def test_names():
     assert models.names() == ["BODY_25", "COCO_18", "MPI_15", "MPI_15_4"]
 
 
-@pytest.mark.parametrize("name, p, l, c", [
-    ("COCO_18", 18, 19, 57), ("BODY_25", 25, 26, 78), ("MPI_15", 15, 14, 44), ("MPI_15_4", 15, 14, 44)])
+@pytest.mark.parametrize(
+    "name, p, l, c",
+    [("COCO_18", 18, 19, 57), ("BODY_25", 25, 26, 78), ("MPI_15", 15, 14, 44), ("MPI_15_4", 15, 14, 44)],
+)
 def test_sizes(name, p, l, c):
     m = models.get(name)
     assert (m.name, m.num_parts, m.num_limbs, m.num_channels, m.background_channel) == (name, p, l, c, p)
@@ -28,11 +31,27 @@ def test_sizes(name, p, l, c):
 def test_coco_table_from_spec():
     m = models.get("COCO_18")
     # spec 1.1 table: pair, blob channels (x, y)
-    expected = [((1, 2), (31, 32)), ((1, 5), (39, 40)), ((2, 3), (33, 34)), ((3, 4), (35, 36)),
-                ((5, 6), (41, 42)), ((6, 7), (43, 44)), ((1, 8), (19, 20)), ((8, 9), (21, 22)),
-                ((9, 10), (23, 24)), ((1, 11), (25, 26)), ((11, 12), (27, 28)), ((12, 13), (29, 30)),
-                ((1, 0), (47, 48)), ((0, 14), (49, 50)), ((14, 16), (53, 54)), ((0, 15), (51, 52)),
-                ((15, 17), (55, 56)), ((2, 16), (37, 38)), ((5, 17), (45, 46))]
+    expected = [
+        ((1, 2), (31, 32)),
+        ((1, 5), (39, 40)),
+        ((2, 3), (33, 34)),
+        ((3, 4), (35, 36)),
+        ((5, 6), (41, 42)),
+        ((6, 7), (43, 44)),
+        ((1, 8), (19, 20)),
+        ((8, 9), (21, 22)),
+        ((9, 10), (23, 24)),
+        ((1, 11), (25, 26)),
+        ((11, 12), (27, 28)),
+        ((12, 13), (29, 30)),
+        ((1, 0), (47, 48)),
+        ((0, 14), (49, 50)),
+        ((14, 16), (53, 54)),
+        ((0, 15), (51, 52)),
+        ((15, 17), (55, 56)),
+        ((2, 16), (37, 38)),
+        ((5, 17), (45, 46)),
+    ]
     assert list(zip(m.pairs, m.paf_channels)) == expected
     assert m.part_names[1] == "Neck" and m.part_names[17] == "LEar"
     assert m.ear_limbs == (17, 18) and m.foot_parts == ()
@@ -50,8 +69,10 @@ def test_body25_and_mpi_tables_from_spec():
     assert mpi.ear_limbs == () and mpi.part_names[14] == "Chest"
 
 
-@pytest.mark.parametrize("name, nms, inter", [
-    ("COCO_18", 0.05, 0.05), ("BODY_25", 0.05, 0.05), ("MPI_15", 0.6, 0.01), ("MPI_15_4", 0.3, 0.01)])
+@pytest.mark.parametrize(
+    "name, nms, inter",
+    [("COCO_18", 0.05, 0.05), ("BODY_25", 0.05, 0.05), ("MPI_15", 0.6, 0.01), ("MPI_15_4", 0.3, 0.01)],
+)
 def test_defaults(name, nms, inter):
     d = models.get(name).defaults
     assert d["nms_threshold"] == pytest.approx(nms) and d["inter_threshold"] == pytest.approx(inter)

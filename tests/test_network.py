@@ -1,4 +1,5 @@
 """Network loading and OpenPose's placement, against the golden cases' real network outputs."""
+
 from __future__ import annotations
 
 import cv2
@@ -6,8 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import DATA, SHARED, load_golden
 from tfpose import network, placement, sizing
+
+from helpers import DATA, SHARED, load_golden
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 
@@ -36,8 +38,13 @@ def test_placement_and_network_reproduce_golden_net_output(net, case_name):
     np.testing.assert_allclose(out, ref, rtol=0, atol=1e-3)
     # OpenCV 4.x's fixed-point warp (1/32-pixel coordinates) moves a few pixels by some grey levels
     s = float(ratios[0])
-    cv = cv2.warpAffine(img, np.array([[s, 0, 0], [0, s, 0]]), tuple(case["meta"]["net_input_wh"]),
-                        flags=cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT)
+    cv = cv2.warpAffine(
+        img,
+        np.array([[s, 0, 0], [0, s, 0]]),
+        tuple(case["meta"]["net_input_wh"]),
+        flags=cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA,
+        borderMode=cv2.BORDER_CONSTANT,
+    )
     ours = placement.warp_top_left(img[None], ratios[0], sizes[0]).numpy()[0]
     diff = np.abs(ours - cv)
     print(case_name, "vs cv2", cv2.__version__, "max", diff.max(), "share > 1:", np.mean(diff > 1))
@@ -100,8 +107,10 @@ def test_errors(tmp_path):
 
 def test_saved_model_network(net, tmp_path):
     module = tf.Module()
-    module.f = tf.function(lambda image: {"out": net.fn(image)},
-                           input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32, name="image")])
+    module.f = tf.function(
+        lambda image: {"out": net.fn(image)},
+        input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32, name="image")],
+    )
     tf.saved_model.save(module, str(tmp_path / "sm"), signatures={"serving_default": module.f})
     loaded = network.load_network(tmp_path / "sm")
     assert loaded.channels == 57

@@ -1,23 +1,26 @@
 """nms: golden parity (both OpenPose builds, TF op and numpy entry), the numpy reference on random
 maps, the border rules of spec §5.1/§5.2, K truncation, NaN/Inf, graph/tf.data use and every error."""
+
 import functools
 
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_CASES, load_golden
-from reference.nms_ref import nms_ref
 from tfpose import numpy_ops
+
+from helpers import GOLDEN_CASES, load_golden
+from reference.nms_ref import nms_ref
 
 # Golden key -> (OpenPose build, whether the meta nms_offset is applied). The README: peaks_cpu uses
 # nms_offset, peaks_cpu_offset0 none; peaks_gpu_emul (the CUDA build's NMS on the CPU-resized map)
 # also carries nms_offset, like everything OpenPose hands to the connector.
-GOLDEN_KEYS = {"peaks_cpu": ("cpu", True), "peaks_cpu_offset0": ("cpu", False),
-               "peaks_gpu_emul": ("cuda", True)}
+GOLDEN_KEYS = {"peaks_cpu": ("cpu", True), "peaks_cpu_offset0": ("cpu", False), "peaks_gpu_emul": ("cuda", True)}
 
 
 def tf_ops():
-    return pytest.importorskip("tfpose.ops")
+    from tfpose import ops
+
+    return ops
 
 
 @functools.lru_cache(maxsize=4)
@@ -34,8 +37,7 @@ def _golden_heat(case):
         return g, np.ascontiguousarray(heat[..., :p])
     net = g["net_outputs"][0][0]
     # OpenPose's CPU resize of a single scale is exactly OpenCV's bicubic to the net-input size (§4.1).
-    heat = np.stack([cv2.resize(net[..., c], (w, h), interpolation=cv2.INTER_CUBIC) for c in range(p)],
-                    axis=-1)[None]
+    heat = np.stack([cv2.resize(net[..., c], (w, h), interpolation=cv2.INTER_CUBIC) for c in range(p)], axis=-1)[None]
     return g, np.ascontiguousarray(heat)
 
 
@@ -44,7 +46,7 @@ def _assert_golden(peaks, counts, golden):
     want_counts = golden[:, 0, 0].astype(np.int32)
     np.testing.assert_array_equal(counts, want_counts)
     for part, cnt in enumerate(want_counts):
-        got, want = peaks[part, :cnt], golden[part, 1:cnt + 1]
+        got, want = peaks[part, :cnt], golden[part, 1 : cnt + 1]
         np.testing.assert_allclose(got[:, :2], want[:, :2], rtol=0, atol=1e-3)
         np.testing.assert_allclose(got[:, 2], want[:, 2], rtol=0, atol=1e-5)
         assert not peaks[part, cnt:].any(), "rows past the count must be zero"
@@ -57,8 +59,12 @@ def test_golden(case, key):
     build, with_offset = GOLDEN_KEYS[key]
     meta = g["meta"]
     off = meta["nms_offset"] if with_offset else 0.0
-    kw = dict(threshold=meta["defaults"]["nms_threshold"], max_peaks=meta["max_peaks"],
-              offset=(off, off), openpose_build=build)
+    kw = dict(
+        threshold=meta["defaults"]["nms_threshold"],
+        max_peaks=meta["max_peaks"],
+        offset=(off, off),
+        openpose_build=build,
+    )
     peaks, counts = numpy_ops.nms(heat, **kw)
     assert peaks.shape == (1, heat.shape[-1], meta["max_peaks"], 3) and peaks.dtype == np.float32
     assert counts.shape == (1, heat.shape[-1]) and counts.dtype == np.int32
@@ -102,8 +108,17 @@ def _assert_same(got, want):
 @pytest.mark.parametrize("kind", ["uniform", "plateaus", "blobs"])
 def test_random_matches_reference(build, kind):
     rng = np.random.default_rng({"uniform": 1, "plateaus": 2, "blobs": 3}[kind])
-    shapes = [(1, 1, 1, 1), (1, 1, 7, 2), (1, 2, 2, 1), (2, 3, 3, 2), (1, 4, 5, 3), (1, 2, 9, 1),
-              (1, 9, 2, 1), (2, 17, 23, 3), (1, 31, 40, 5)]
+    shapes = [
+        (1, 1, 1, 1),
+        (1, 1, 7, 2),
+        (1, 2, 2, 1),
+        (2, 3, 3, 2),
+        (1, 4, 5, 3),
+        (1, 2, 9, 1),
+        (1, 9, 2, 1),
+        (2, 17, 23, 3),
+        (1, 31, 40, 5),
+    ]
     for shape in shapes:
         x = _random_maps(rng, shape, kind)
         for threshold, k in [(0.0, 127), (0.05, 4), (0.6, 2)]:
@@ -138,9 +153,19 @@ def _found(x, build, **kw):
     return [tuple(peaks[0, 0, i, :2].round(6)) for i in range(counts[0, 0])]
 
 
-@pytest.mark.parametrize("point, cpu_peak", [((1, 0), True), ((0, 1), True), ((0, 0), False),
-                                             ((5, 0), False), ((0, 5), False), ((8, 0), True),
-                                             ((9, 9), False), ((5, 5), True)])
+@pytest.mark.parametrize(
+    "point, cpu_peak",
+    [
+        ((1, 0), True),
+        ((0, 1), True),
+        ((0, 0), False),
+        ((5, 0), False),
+        ((0, 5), False),
+        ((8, 0), True),
+        ((9, 9), False),
+        ((5, 5), True),
+    ],
+)
 def test_isolated_pixel_border_rules(point, cpu_peak):
     # 10x10 map: the CPU build's ring lines are x, y in {1, 8}; the CUDA build never has border peaks.
     x = _single(10, 10, [point])
@@ -173,7 +198,7 @@ def test_refinement_offset_and_score():
     x = np.zeros((1, 12, 12, 1), np.float32)
     x[0, 5, 5, 0] = 1.0
     x[0, 5, 6, 0] = 0.5
-    x[0, 8, 5, 0] = 0.5   # 3 rows down: inside the 7x7 window
+    x[0, 8, 5, 0] = 0.5  # 3 rows down: inside the 7x7 window
     x[0, 5, 9, 0] = 0.25  # 4 columns right: outside it
     x[0, 4, 4, 0] = -1.0  # negative weights are ignored
     peaks, counts = numpy_ops.nms(x, threshold=0.05, offset=(0.25, 0.5))
@@ -206,8 +231,7 @@ def test_one_by_one_and_tiny_maps_have_no_peaks():
 
 def test_empty_batch():
     for build in ("cpu", "cuda"):
-        peaks, counts = numpy_ops.nms(np.zeros((0, 5, 6, 4), np.float32), max_peaks=7,
-                                      openpose_build=build)
+        peaks, counts = numpy_ops.nms(np.zeros((0, 5, 6, 4), np.float32), max_peaks=7, openpose_build=build)
         assert peaks.shape == (0, 4, 7, 3) and counts.shape == (0, 4) and counts.dtype == np.int32
         tp, tc = tf_ops().nms(np.zeros((0, 5, 6, 4), np.float32), max_peaks=7, openpose_build=build)
         assert tuple(tp.shape) == (0, 4, 7, 3) and tuple(tc.shape) == (0, 4)
@@ -215,10 +239,10 @@ def test_empty_batch():
 
 def test_nan_never_a_peak_and_suppresses_neighbours():
     x = np.zeros((1, 9, 9, 3), np.float32)
-    x[0, 4, 4, 0] = np.nan          # alone: no peak
-    x[0, 4, 4, 1] = 1.0             # a peak with a NaN neighbour: every comparison fails
+    x[0, 4, 4, 0] = np.nan  # alone: no peak
+    x[0, 4, 4, 1] = 1.0  # a peak with a NaN neighbour: every comparison fails
     x[0, 4, 5, 1] = np.nan
-    x[..., 2] = np.nan              # all NaN
+    x[..., 2] = np.nan  # all NaN
     x[0, 2, 2, 2] = 1.0
     for build in ("cpu", "cuda"):
         peaks, counts = numpy_ops.nms(x, openpose_build=build)
@@ -231,11 +255,11 @@ def test_nan_never_a_peak_and_suppresses_neighbours():
 
 def test_inf():
     x = np.zeros((1, 11, 11, 2), np.float32)
-    x[0, 5, 3, 0] = np.inf          # an +Inf peak: integer position, score +Inf
-    x[0, 5, 5, 0] = 0.5             # a finite peak with +Inf in its window: integer position too
-    x[0, 5, 5, 1] = 3e38            # float32 overflow of the weight sum: integer position
+    x[0, 5, 3, 0] = np.inf  # an +Inf peak: integer position, score +Inf
+    x[0, 5, 5, 0] = 0.5  # a finite peak with +Inf in its window: integer position too
+    x[0, 5, 5, 1] = 3e38  # float32 overflow of the weight sum: integer position
     x[0, 5, 6, 1] = 2e38
-    x[0, 2, 2, 1] = -np.inf         # never above the threshold, never blocks a neighbour
+    x[0, 2, 2, 1] = -np.inf  # never above the threshold, never blocks a neighbour
     x[0, 2, 3, 1] = 0.5
     for build in ("cpu", "cuda"):
         peaks, counts = numpy_ops.nms(x, offset=(0.5, 0.25), openpose_build=build)
@@ -244,17 +268,16 @@ def test_inf():
         assert peaks[0, 1, :2].tolist() == [[3.5, 2.25, 0.5], [5.5, 5.25, np.float32(3e38)]]
         assert np.isfinite(peaks[..., :2]).all()
         _assert_same((peaks, counts), nms_ref(x, offset=(0.5, 0.25), openpose_build=build))
-        np.testing.assert_array_equal(
-            tf_ops().nms(x, offset=(0.5, 0.25), openpose_build=build)[0].numpy(), peaks)
+        np.testing.assert_array_equal(tf_ops().nms(x, offset=(0.5, 0.25), openpose_build=build)[0].numpy(), peaks)
 
 
 def test_tf_function_unknown_dims_and_offset_tensor():
-    tf = pytest.importorskip("tensorflow")
+    import tensorflow as tf
+
     ops = tf_ops()
     x = _random_maps(np.random.default_rng(4), (2, 20, 25, 3), "blobs")
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.float32),
-                                  tf.TensorSpec([2], tf.float32)])
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.float32), tf.TensorSpec([2], tf.float32)])
     def f(h, off):
         peaks, counts = ops.nms(h, threshold=0.1, max_peaks=9, offset=off, openpose_build="cuda")
         assert peaks.shape.as_list() == [None, None, 9, 3] and counts.shape.as_list() == [None, None]
@@ -267,7 +290,8 @@ def test_tf_function_unknown_dims_and_offset_tensor():
 
 
 def test_tf_data_map():
-    tf = pytest.importorskip("tensorflow")
+    import tensorflow as tf
+
     ops = tf_ops()
     x = _random_maps(np.random.default_rng(5), (4, 16, 18, 2), "blobs")
     ds = tf.data.Dataset.from_tensor_slices(x).batch(2).map(lambda h: ops.nms(h, max_peaks=5))
@@ -281,25 +305,32 @@ def test_tf_data_map():
 OK_MAP = np.zeros((1, 4, 4, 2), np.float32)
 
 
-@pytest.mark.parametrize("kwargs, err, match", [
-    (dict(heatmaps=np.zeros((4, 4, 2), np.float32)), ValueError, "heatmaps: expected rank 4"),
-    (dict(heatmaps=np.zeros((1, 4, 4, 2), np.int32)), TypeError, "heatmaps: expected a float32"),
-    (dict(heatmaps=np.zeros((1, 0, 4, 2), np.float32)), ValueError, r"heatmaps shape: expected .*got \[1, 0, 4, 2\]"),
-    (dict(heatmaps=np.zeros((1, 4, 0, 2), np.float32)), ValueError, "heatmaps shape"),
-    (dict(heatmaps=np.zeros((1, 4, 4, 0), np.float32)), ValueError, "heatmaps shape"),
-    (dict(threshold=-0.1), ValueError, r"threshold: expected a number in \[0, 1\], got -0.1"),
-    (dict(threshold=1.5), ValueError, "threshold: expected"),
-    (dict(threshold=float("nan")), ValueError, "threshold: expected"),
-    (dict(threshold="x"), TypeError, "threshold: expected"),
-    (dict(max_peaks=0), ValueError, r"max_peaks: expected an int in \[1, 4096\], got 0"),
-    (dict(max_peaks=4097), ValueError, "max_peaks: expected"),
-    (dict(max_peaks=2.5), TypeError, "max_peaks: expected"),
-    (dict(max_peaks=True), TypeError, "max_peaks: expected"),
-    (dict(offset=(1.0, 2.0, 3.0)), ValueError, "offset: expected a pair"),
-    (dict(offset=(float("inf"), 0.0)), ValueError, "offset: expected finite"),
-    (dict(offset=1.0), TypeError, "offset: expected a pair"),
-    (dict(openpose_build="gpu"), ValueError, "openpose_build: expected 'cpu' or 'cuda', got 'gpu'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, err, match",
+    [
+        (dict(heatmaps=np.zeros((4, 4, 2), np.float32)), ValueError, "heatmaps: expected rank 4"),
+        (dict(heatmaps=np.zeros((1, 4, 4, 2), np.int32)), TypeError, "heatmaps: expected a float32"),
+        (
+            dict(heatmaps=np.zeros((1, 0, 4, 2), np.float32)),
+            ValueError,
+            r"heatmaps shape: expected .*got \[1, 0, 4, 2\]",
+        ),
+        (dict(heatmaps=np.zeros((1, 4, 0, 2), np.float32)), ValueError, "heatmaps shape"),
+        (dict(heatmaps=np.zeros((1, 4, 4, 0), np.float32)), ValueError, "heatmaps shape"),
+        (dict(threshold=-0.1), ValueError, r"threshold: expected a number in \[0, 1\], got -0.1"),
+        (dict(threshold=1.5), ValueError, "threshold: expected"),
+        (dict(threshold=float("nan")), ValueError, "threshold: expected"),
+        (dict(threshold="x"), TypeError, "threshold: expected"),
+        (dict(max_peaks=0), ValueError, r"max_peaks: expected an int in \[1, 4096\], got 0"),
+        (dict(max_peaks=4097), ValueError, "max_peaks: expected"),
+        (dict(max_peaks=2.5), TypeError, "max_peaks: expected"),
+        (dict(max_peaks=True), TypeError, "max_peaks: expected"),
+        (dict(offset=(1.0, 2.0, 3.0)), ValueError, "offset: expected a pair"),
+        (dict(offset=(float("inf"), 0.0)), ValueError, "offset: expected finite"),
+        (dict(offset=1.0), TypeError, "offset: expected a pair"),
+        (dict(openpose_build="gpu"), ValueError, "openpose_build: expected 'cpu' or 'cuda', got 'gpu'"),
+    ],
+)
 def test_bad_arguments(kwargs, err, match):
     kw = dict(heatmaps=OK_MAP)
     kw.update(kwargs)
@@ -307,7 +338,8 @@ def test_bad_arguments(kwargs, err, match):
         numpy_ops.nms(**kw)
     shape_only = "heatmaps shape" in match
     if shape_only:  # the TF wrapper leaves shapes to the kernel
-        tf = pytest.importorskip("tensorflow")
+        import tensorflow as tf
+
         with pytest.raises(tf.errors.InvalidArgumentError, match="heatmaps shape"):
             tf_ops().nms(**kw)
     else:
@@ -325,10 +357,13 @@ def test_core_rejects_what_the_python_checks_would():
     """The pybind entry validates on its own (callers may skip numpy_ops)."""
     from tfpose import _core
 
-    for args, match in [((1.5, 127, 0.0, 0.0, "cpu"), "threshold"), ((0.1, 0, 0.0, 0.0, "cpu"), "max_peaks"),
-                        ((0.1, 5000, 0.0, 0.0, "cpu"), "max_peaks"),
-                        ((0.1, 127, float("nan"), 0.0, "cpu"), "offset"),
-                        ((0.1, 127, 0.0, 0.0, "gpu"), "openpose_build")]:
+    for args, match in [
+        ((1.5, 127, 0.0, 0.0, "cpu"), "threshold"),
+        ((0.1, 0, 0.0, 0.0, "cpu"), "max_peaks"),
+        ((0.1, 5000, 0.0, 0.0, "cpu"), "max_peaks"),
+        ((0.1, 127, float("nan"), 0.0, "cpu"), "offset"),
+        ((0.1, 127, 0.0, 0.0, "gpu"), "openpose_build"),
+    ]:
         with pytest.raises(ValueError, match=match):
             _core.nms(OK_MAP, *args)
     with pytest.raises(ValueError, match="rank 4"):
@@ -337,7 +372,8 @@ def test_core_rejects_what_the_python_checks_would():
 
 def test_tf_kernel_errors():
     """The kernel's own checks, reached through the raw op (the wrapper checks attributes first)."""
-    tf = pytest.importorskip("tensorflow")
+    import tensorflow as tf
+
     raw = tf_ops().op_library().tfpose_nms
     off = tf.constant([0.0, 0.0])
     cases = [

@@ -1,6 +1,7 @@
 """Every option checked once, up front, with one rule and one message in the Estimator, the CLI and
 export_saved_model; image-size rules shared by Python and the graph; the pose model read off the
 network."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,9 +9,10 @@ import pytest
 import tensorflow as tf
 
 import tfpose
-from conftest import DATA
 from tfpose import cli, options, sizing
 from tfpose.estimator import MSG_EMPTY_BATCH
+
+from helpers import DATA
 
 MNV2S = str(DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb")
 
@@ -28,8 +30,11 @@ BAD = {
     "pose_model": ("COCO_19", "pose_model: expected one of"),
 }
 # scale settings that make a degenerate network input (a scale of 0 or a few pixels)
-DEGENERATE = [dict(scale_number=5, scale_gap=0.25), dict(scale_number=2, scale_gap=0.99, net_resolution="656x368"),
-              dict(scale_number=3, scale_gap=0.48, net_resolution="-1x32")]
+DEGENERATE = [
+    dict(scale_number=5, scale_gap=0.25),
+    dict(scale_number=2, scale_gap=0.99, net_resolution="656x368"),
+    dict(scale_number=3, scale_gap=0.48, net_resolution="-1x32"),
+]
 
 
 def _message(fn):
@@ -45,10 +50,14 @@ def test_same_rule_and_message_in_every_entry_point(name, tmp_path, capsys):
     assert words in direct
     # the Estimator checks before loading anything: a missing model file is never reached
     assert _message(lambda: tfpose.Estimator(tmp_path / "missing.pb", **{name: value})) == direct
-    assert _message(lambda: tfpose.export_saved_model(tmp_path / "missing.pb", tmp_path / "sm", **{name: value})) == direct
+    assert (
+        _message(lambda: tfpose.export_saved_model(tmp_path / "missing.pb", tmp_path / "sm", **{name: value})) == direct
+    )
     flag = {"nms_threshold": None, "max_peaks": None}.get(name, "--" + name.replace("_", "-"))
     if flag is not None:
-        rc = cli.main(["estimate", "--sample", "--model", str(tmp_path / "missing.pb"), flag, str(value), "--no-progress"])
+        rc = cli.main(
+            ["estimate", "--sample", "--model", str(tmp_path / "missing.pb"), flag, str(value), "--no-progress"]
+        )
         err = capsys.readouterr().err
         assert rc == 2 and direct in err and "Traceback" not in err
 
@@ -63,8 +72,11 @@ def test_degenerate_scales_are_refused_up_front(opts, tmp_path):
 def test_too_many_scales_for_the_cuda_build_matches_the_op():
     import tfpose.ops as ops
 
-    msg = _message(lambda: options.check_estimator_options(scale_number=options.MAX_CUDA_SCALES + 1,
-                                                           scale_gap=0.01, openpose_build="cuda"))
+    msg = _message(
+        lambda: options.check_estimator_options(
+            scale_number=options.MAX_CUDA_SCALES + 1, scale_gap=0.01, openpose_build="cuda"
+        )
+    )
     assert f"at most {options.MAX_CUDA_SCALES}" in msg
     options.check_estimator_options(scale_number=options.MAX_CUDA_SCALES, scale_gap=0.01, openpose_build="cuda")
     x = [np.zeros((1, 4, 4, 3), np.float32)] * options.MAX_CUDA_SCALES
@@ -78,11 +90,14 @@ def est():
     return tfpose.Estimator(MNV2S)
 
 
-@pytest.mark.parametrize("shape,words", [
-    ((1, 1, 3), sizing.MSG_SCALE_FACTOR),
-    ((3, 2000, 3), sizing.MSG_CONTENT),       # a 1-row content: the C++ pipeline's own rule
-    ((10000, 3, 3), sizing.MSG_NET_SIZE),     # the -1 side rounds to 0
-])
+@pytest.mark.parametrize(
+    "shape,words",
+    [
+        ((1, 1, 3), sizing.MSG_SCALE_FACTOR),
+        ((3, 2000, 3), sizing.MSG_CONTENT),  # a 1-row content: the C++ pipeline's own rule
+        ((10000, 3, 3), sizing.MSG_NET_SIZE),  # the -1 side rounds to 0
+    ],
+)
 def test_image_too_small_same_words_from_python_and_graph(est, shape, words):
     img = np.zeros(shape, np.uint8)
     with pytest.raises(ValueError) as info:

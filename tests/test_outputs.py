@@ -1,16 +1,15 @@
 """OpenPose's output options in the Python API (tfpose.io, tfpose.draw, Estimator): output names,
 COCO results JSON, --keypoint_scale, --number_people_max, part candidates, heatmaps, ControlNet-style
 drawing. Expected values are OpenPose's own tables and rules (cited per test) or worked by hand."""
+
 from __future__ import annotations
 
 import json
 
-import cv2
 import numpy as np
 import pytest
 
-from tfpose import io, models
-
+from tfpose import io
 
 # ---------------------------------------------------------------------------------------------
 # Output names
@@ -45,8 +44,14 @@ def test_image_named_like_a_video_frame_is_distinct_from_the_frame():
 
 def test_every_output_name_is_distinct_over_many_clashes():
     rng = np.random.default_rng(0)
-    names = [f"{d}/{s}.{e}" for d, s, e in zip(rng.choice(list("abc"), 300), rng.choice(["x", "X", "y", "x_jpg"], 300),
-                                               rng.choice(["jpg", "png", "JPG"], 300))]
+    names = [
+        f"{d}/{s}.{e}"
+        for d, s, e in zip(
+            rng.choice(list("abc"), 300),
+            rng.choice(["x", "X", "y", "x_jpg"], 300),
+            rng.choice(["jpg", "png", "JPG"], 300),
+        )
+    ]
     videos = list(rng.random(300) < 0.2)
     stems = io.output_stems(names, videos)
     outputs = []
@@ -77,7 +82,7 @@ def test_coco_order_matches_openpose_and_mpi_is_refused():
 
 def test_coco_results_format_and_pixel_conventions(tmp_path):
     kp = np.zeros((18, 3), np.float32)
-    kp[0] = (10.5, 20.5, 0.9)   # nose
+    kp[0] = (10.5, 20.5, 0.9)  # nose
     kp[2] = (30.25, 40.0, 0.4)  # right shoulder
     person = type("P", (), {"keypoints": kp, "score": 0.75})()
     (res,) = io.coco_results(139, [person])
@@ -116,8 +121,9 @@ def test_keypoint_scale_by_hand():
     np.testing.assert_array_equal(io.scale_keypoints(kp, 2, wh), kp)
     np.testing.assert_allclose(io.scale_keypoints(kp, 3, wh), [[0, 0, 0], [0.5, 0.5, 0.5], [1, 1, 0.9]], rtol=1e-6)
     np.testing.assert_allclose(io.scale_keypoints(kp, 4, wh), [[0, 0, 0], [0, 0, 0.5], [1, 1, 0.9]], atol=1e-6)
-    np.testing.assert_allclose(io.scale_keypoints(kp, 1, wh, scale_net_to_output=2.0),
-                               [[0, 0, 0], [25, 12.5, 0.5], [50, 25, 0.9]])
+    np.testing.assert_allclose(
+        io.scale_keypoints(kp, 1, wh, scale_net_to_output=2.0), [[0, 0, 0], [25, 12.5, 0.5], [50, 25, 0.9]]
+    )
     with pytest.raises(ValueError, match="keypoint_scale"):
         io.scale_keypoints(kp, 5, wh)
 
@@ -139,7 +145,9 @@ def test_keep_top_people_follows_openpose_ranking():
     np.testing.assert_array_equal(io.keep_top_people(kps, np.array([0.9, 0.3]), 1), [1])
     # parts at or below 0.05 do not count for the box
     low = _box_person(0, 0, 100, score=0.05)
-    np.testing.assert_array_equal(io.keep_top_people(np.stack([low, _box_person(0, 0, 3)]), np.array([1.0, 0.1]), 1), [1])
+    np.testing.assert_array_equal(
+        io.keep_top_people(np.stack([low, _box_person(0, 0, 3)]), np.array([1.0, 0.1]), 1), [1]
+    )
     np.testing.assert_array_equal(io.keep_top_people(kps, np.array([0.9, 0.3]), -1), [0, 1])
 
 
@@ -193,8 +201,10 @@ def test_tfpose_draw_stays_the_function_whatever_was_imported(tmp_path):
     import sys
 
     for first in ("import tfpose.draw", "from tfpose.draw import draw_controlnet", "import tfpose"):
-        code = (f"{first}\nimport tfpose, types\nimport tfpose.draw\n"
-                "assert isinstance(tfpose.draw, types.FunctionType) and tfpose.draw.__name__ == 'draw', tfpose.draw\n"
-                "from tfpose.draw import RENDER_THRESHOLD\nprint('ok')")
+        code = (
+            f"{first}\nimport tfpose, types\nimport tfpose.draw\n"
+            "assert isinstance(tfpose.draw, types.FunctionType) and tfpose.draw.__name__ == 'draw', tfpose.draw\n"
+            "from tfpose.draw import RENDER_THRESHOLD\nprint('ok')"
+        )
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert r.returncode == 0 and r.stdout.strip() == "ok", (first, r.stderr)

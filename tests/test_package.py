@@ -1,5 +1,6 @@
 """Package-level guarantees: no TensorFlow at import, the TF-version check of the op library, and
 the ops inside tf.function, tf.data and a SavedModel loaded in a fresh process."""
+
 import subprocess
 import sys
 import textwrap
@@ -9,8 +10,14 @@ import pytest
 
 
 def run_fresh(code: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          cwd=cwd, timeout=300, env={"TF_CPP_MIN_LOG_LEVEL": "3", **__import__("os").environ})
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", **__import__("os").environ},
+    )
 
 
 def test_import_and_numpy_entry_points_do_not_import_tensorflow():
@@ -31,6 +38,7 @@ def test_import_and_numpy_entry_points_do_not_import_tensorflow():
 
 def test_build_info_matches_running_tensorflow():
     import tensorflow as tf
+
     from tfpose import _build_info
 
     assert _build_info.HAS_TF_OPS
@@ -41,7 +49,9 @@ def test_version_mismatch_gives_one_actionable_import_error(monkeypatch):
     from tfpose import _build_info, _loader
 
     monkeypatch.setattr(_build_info, "TF_VERSION", "2.20.0")
-    with pytest.raises(ImportError, match=r"compiled against TensorFlow 2\.20\.0 .* imported TensorFlow 2\.21.*Rebuild tfpose"):
+    with pytest.raises(
+        ImportError, match=r"compiled against TensorFlow 2\.20\.0 .* imported TensorFlow 2\.21.*Rebuild tfpose"
+    ):
         _loader.load_op_library()
 
 
@@ -54,6 +64,7 @@ def test_missing_op_library_is_an_import_error(monkeypatch):
 
 def test_ops_in_tf_function_with_unknown_sizes_and_tf_data():
     import tensorflow as tf
+
     import tfpose.ops as ops
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.float32)])
@@ -72,8 +83,10 @@ def test_ops_in_tf_function_with_unknown_sizes_and_tf_data():
     np.testing.assert_array_equal(got, mx.numpy())
 
 
+@pytest.mark.slow
 def test_saved_model_loads_in_fresh_process_only_after_import_tfpose(tmp_path):
     import tensorflow as tf
+
     import tfpose.ops as ops
 
     class M(tf.Module):
@@ -90,8 +103,8 @@ def test_saved_model_loads_in_fresh_process_only_after_import_tfpose(tmp_path):
     code = f"""
         import numpy as np, tensorflow as tf
         {{imp}}
-        m = tf.saved_model.load({str(tmp_path / 'sm')!r})
-        out = m(np.load({str(tmp_path / 'x.npy')!r}))
+        m = tf.saved_model.load({str(tmp_path / "sm")!r})
+        out = m(np.load({str(tmp_path / "x.npy")!r}))
         for k, v in out.items(): np.save({str(tmp_path)!r} + "/got_" + k + ".npy", v.numpy())
     """
     r = run_fresh(code.replace("{imp}", "import tfpose.ops"))

@@ -1,13 +1,14 @@
 """Dense net_output_to_people chain (resize-and-merge -> NMS with nmsOffset -> connect) and
 OpenPose's size bookkeeping (spec §3)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_CASES, load_golden
 from tfpose import _core, numpy_ops
-from test_connector import match_people
+
+from helpers import GOLDEN_CASES, load_golden, match_people
 
 
 @pytest.mark.parametrize("case", GOLDEN_CASES)
@@ -19,10 +20,16 @@ def test_output_scaling_matches_golden_meta(case):
     assert np.float32(offset) == np.float32(meta["nms_offset"])
 
 
-@pytest.mark.parametrize("net_hw, image_hw, scale, offset", [
-    ((368, 656), (720, 1280), 1.959128, 0.255216), ((368, 656), (1080, 1920), 2.943252, 0.169880),
-    ((368, 656), (627, 1200), 1.830409, 0.273163), ((368, 352), (232, 217), 0.627717, 0.796537),
-    ((368, 496), (368, 496), 1.0, 0.5)])
+@pytest.mark.parametrize(
+    "net_hw, image_hw, scale, offset",
+    [
+        ((368, 656), (720, 1280), 1.959128, 0.255216),
+        ((368, 656), (1080, 1920), 2.943252, 0.169880),
+        ((368, 656), (627, 1200), 1.830409, 0.273163),
+        ((368, 352), (232, 217), 0.627717, 0.796537),
+        ((368, 496), (368, 496), 1.0, 0.5),
+    ],
+)
 def test_output_scaling_spec_worked_values(net_hw, image_hw, scale, offset):
     s, o = _core.output_scaling(net_hw, image_hw)
     assert s == pytest.approx(scale, abs=1e-6) and o == pytest.approx(offset, abs=1e-6)
@@ -41,14 +48,15 @@ def test_output_scaling_defaults_and_errors():
 def _run(g, build="cpu", **kw):
     meta = g["meta"]
     w, h = meta["net_input_wh"]
-    try:
-        return numpy_ops.net_output_to_people(
-            g["net_outputs"], scale_ratios=meta["scale_ratios"], net_input_size=(h, w),
-            image_size=meta["image_hw"], model=meta["model"], openpose_build=build, **kw)
-    except ValueError as e:
-        if "TEMP stand-in" in str(e):
-            pytest.skip("needs the real resize_and_merge (TEMP stand-in in this branch)")
-        raise
+    return numpy_ops.net_output_to_people(
+        g["net_outputs"],
+        scale_ratios=meta["scale_ratios"],
+        net_input_size=(h, w),
+        image_size=meta["image_hw"],
+        model=meta["model"],
+        openpose_build=build,
+        **kw,
+    )
 
 
 @pytest.mark.parametrize("case", GOLDEN_CASES)
@@ -77,7 +85,8 @@ def test_batch_defaults_and_tf_equals_numpy():
     meta = g["meta"]
     kp1, _, _ = numpy_ops.net_output_to_people(net, image_size=meta["image_hw"])
     np.testing.assert_allclose(kp1[0], g["keypoints_cpu"], atol=1e-3)
-    tf_ops = pytest.importorskip("tfpose.ops")
+    from tfpose import ops as tf_ops
+
     got = tf_ops.net_output_to_people(batch, fast=False)
     for a, b in zip(got, (kp, sc, num)):
         np.testing.assert_array_equal(a.numpy(), b)
@@ -90,33 +99,40 @@ def test_empty_batch():
     assert out[0].shape == (0, 0, 18, 3) and out[2].shape == (0,)
 
 
-@pytest.mark.parametrize("kw, msg", [
-    ({"model": "BODY_25"}, "net_outputs channels for model BODY_25: expected 78"),
-    ({"model": "XYZ"}, "model: expected one of"),
-    ({"image_size": (1, 50)}, "image_size"),
-    ({"net_input_size": (0, 50)}, "net_input_size"),
-    ({"scale_ratios": [1.0, 2.0]}, "scale_ratios"),
-    ({"max_peaks": 0}, "max_peaks"),
-    ({"nms_threshold": 3.0}, "nms_threshold"),
-])
+@pytest.mark.parametrize(
+    "kw, msg",
+    [
+        ({"model": "BODY_25"}, "net_outputs channels for model BODY_25: expected 78"),
+        ({"model": "XYZ"}, "model: expected one of"),
+        ({"image_size": (1, 50)}, "image_size"),
+        ({"net_input_size": (0, 50)}, "net_input_size"),
+        ({"scale_ratios": [1.0, 2.0]}, "scale_ratios"),
+        ({"max_peaks": 0}, "max_peaks"),
+        ({"nms_threshold": 3.0}, "nms_threshold"),
+    ],
+)
 def test_errors(kw, msg):
     x = np.zeros((1, 10, 12, 57), np.float32)
     with pytest.raises(ValueError, match=msg):
         numpy_ops.net_output_to_people(x, **kw)
-    tf = pytest.importorskip("tensorflow")
-    tf_ops = pytest.importorskip("tfpose.ops")
+    import tensorflow as tf
+
+    from tfpose import ops as tf_ops
+
     with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match=msg):
         tf_ops.net_output_to_people(x, **kw)
 
 
 def test_raw_op_size_errors():
-    tf = pytest.importorskip("tensorflow")
-    tf_ops = pytest.importorskip("tfpose.ops")
+    import tensorflow as tf
+
+    from tfpose import ops as tf_ops
+
     lib = tf_ops.op_library()
     x = np.zeros((1, 10, 12, 57), np.float32)
     with pytest.raises(tf.errors.InvalidArgumentError, match="image_size"):
-        lib.tfpose_net_output_to_people(net_outputs=[x], scale_ratios=[1.0], net_input_size=[0, 0],
-                                        image_size=[-5, 10])
+        lib.tfpose_net_output_to_people(net_outputs=[x], scale_ratios=[1.0], net_input_size=[0, 0], image_size=[-5, 10])
     with pytest.raises(tf.errors.InvalidArgumentError, match="scale_ratios: expected shape \\[1\\]"):
-        lib.tfpose_net_output_to_people(net_outputs=[x], scale_ratios=[1.0, 1.0], net_input_size=[0, 0],
-                                        image_size=[0, 0])
+        lib.tfpose_net_output_to_people(
+            net_outputs=[x], scale_ratios=[1.0, 1.0], net_input_size=[0, 0], image_size=[0, 0]
+        )

@@ -1,19 +1,19 @@
 """The README works as written: its Python code blocks run, its first command runs with the installed
 package alone (no ../shared), and the bundled files are inside the installed package."""
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import DATA, REPO
+from helpers import DATA, REPO
 
 README = (REPO / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
@@ -22,7 +22,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
 def _section(title: str) -> str:
     start = README.index(title)
     nxt = README.find("\n## ", start + len(title))
-    return README[start:nxt if nxt > 0 else None]
+    return README[start : nxt if nxt > 0 else None]
 
 
 def _env():
@@ -45,11 +45,13 @@ def test_readme_python_block_runs(index, tmp_path):
         sys.path.insert(0, str(REPO / "tests"))
         from caffe_writer import random_layers, shrink_prototxt, write_caffemodel
 
-        proto = shrink_prototxt(DATA / "openpose_prototxt" / "coco_pose_deploy_linevec.prototxt",
-                                tmp_path / "pose_deploy_linevec.prototxt")
+        proto = shrink_prototxt(
+            DATA / "openpose_prototxt" / "coco_pose_deploy_linevec.prototxt", tmp_path / "pose_deploy_linevec.prototxt"
+        )
         write_caffemodel(tmp_path / "pose_iter_440000.caffemodel", random_layers(proto))
-    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                       timeout=600, env=_env())
+    r = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600, env=_env()
+    )
     assert r.returncode == 0, f"README block {index} failed:\n{code}\n{r.stderr[-3000:]}"
 
 

@@ -1,21 +1,25 @@
 """resize_and_merge: golden parity (both OpenPose builds, TF op and numpy entry), cv2.resize
 equality, numpy reference agreement, tf.function / tf.data, NaN/Inf behaviour and every error path."""
+
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_CASES, load_golden
-from reference.resize_ref import resize_and_merge_ref
 from tfpose import numpy_ops
+
+from helpers import GOLDEN_CASES, load_golden
+from reference.resize_ref import resize_and_merge_ref
 
 GOLDEN_KEY = {"cpu": "heat_sample_cpu", "cuda": "heat_sample_gpu_emul"}
 
 
 @pytest.fixture(scope="module")
 def tf_ops():
-    return pytest.importorskip("tfpose.ops")
+    from tfpose import ops
+
+    return ops
 
 
 @pytest.fixture
@@ -23,7 +27,8 @@ def cv2_no_ipp():
     """cv2 with IPP off. OpenPose's CPU build (and the golden data) used a Debian OpenCV without IPP;
     the opencv-python wheels route INTER_CUBIC through IPP for images of 4+ pixels per side, whose
     cubic weights differ by up to ~6e-7 for non-8x ratios (identical at 8x)."""
-    cv2 = pytest.importorskip("cv2")
+    import cv2
+
     old = cv2.ipp.useIPP()
     cv2.ipp.setUseIPP(False)
     yield cv2
@@ -32,9 +37,18 @@ def cv2_no_ipp():
 
 def cv2_resize_nhwc(cv2, x, H, W):
     """OpenPose's CPU path: one cv2.resize INTER_CUBIC per image and channel."""
-    return np.stack([np.stack([cv2.resize(np.ascontiguousarray(x[i, ..., c]), (W, H),
-                                          interpolation=cv2.INTER_CUBIC)
-                               for c in range(x.shape[3])], axis=-1) for i in range(x.shape[0])])
+    return np.stack(
+        [
+            np.stack(
+                [
+                    cv2.resize(np.ascontiguousarray(x[i, ..., c]), (W, H), interpolation=cv2.INTER_CUBIC)
+                    for c in range(x.shape[3])
+                ],
+                axis=-1,
+            )
+            for i in range(x.shape[0])
+        ]
+    )
 
 
 def sample(maps, idx):
@@ -86,7 +100,8 @@ def test_cpu_build_equals_cv2_resize(h, w, H, W, cv2_no_ipp):
 
 
 def test_cpu_build_close_to_cv2_with_ipp():
-    cv2 = pytest.importorskip("cv2")
+    import cv2
+
     x = np.random.default_rng(3).uniform(-1, 1, (1, 11, 13, 4)).astype(np.float32)
     got = numpy_ops.resize_and_merge(x, target_size=(30, 17))
     np.testing.assert_allclose(got, cv2_resize_nhwc(cv2, x, 30, 17), rtol=0, atol=1e-5)
@@ -134,7 +149,7 @@ def test_batch_threads_and_single_image_agree():
         full = numpy_ops.resize_and_merge(xs, [1.0, 0.74], None, build, threads=1)
         np.testing.assert_array_equal(numpy_ops.resize_and_merge(xs, [1.0, 0.74], None, build, threads=2), full)
         for i in range(3):
-            one = numpy_ops.resize_and_merge([x[i:i + 1] for x in xs], [1.0, 0.74], None, build)
+            one = numpy_ops.resize_and_merge([x[i : i + 1] for x in xs], [1.0, 0.74], None, build)
             np.testing.assert_array_equal(one[0], full[i])
 
 
@@ -260,9 +275,11 @@ def test_tf_data_map(tf_ops):
 
 
 def test_numpy_ops_does_not_import_tensorflow():
-    code = ("import sys, numpy as np; from tfpose import numpy_ops; "
-            "numpy_ops.resize_and_merge(np.zeros((1, 2, 2, 1), np.float32)); "
-            "assert 'tensorflow' not in sys.modules")
+    code = (
+        "import sys, numpy as np; from tfpose import numpy_ops; "
+        "numpy_ops.resize_and_merge(np.zeros((1, 2, 2, 1), np.float32)); "
+        "assert 'tensorflow' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

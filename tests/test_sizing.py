@@ -1,11 +1,13 @@
 """OpenPose's input sizing (spec §2.1, §3): worked examples and the golden cases' metadata."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from conftest import golden_index
 from tfpose import sizing
+
+from helpers import golden_index
 
 # spec §2.1 worked examples: image (W, H) -> (net (W, H), scaleInputToNet)
 SPEC_21 = [

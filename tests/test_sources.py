@@ -1,6 +1,7 @@
 """Frame sources: OpenPose's frame selection on a real video file, sources that cannot be opened,
 and a live HTTP stream served by ffmpeg on 127.0.0.1 read through the CLI (server killed mid-way,
 and Ctrl-C). Every wait is bounded."""
+
 from __future__ import annotations
 
 import json
@@ -17,14 +18,18 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA
 from tfpose.sources import SourceError, VideoSource, check_frame_range, is_stream_url
+
+from helpers import DATA
 
 VIDEO = DATA / "images" / "openpose_media" / "video.avi"
 MNV2S = str(DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb")
 FFMPEG = shutil.which("ffmpeg")
-needs_ffmpeg = pytest.mark.skipif(FFMPEG is None, reason="ffmpeg not installed (Debian: apt-get install ffmpeg; "
-                                                         ".ci/run installs it): no server for the live-stream test")
+needs_ffmpeg = pytest.mark.skipif(
+    FFMPEG is None,
+    reason="ffmpeg not installed (Debian: apt-get install ffmpeg; "
+    ".ci/run installs it): no server for the live-stream test",
+)
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +62,13 @@ def test_frame_selection_as_openpose(numbered_video):
 
 
 def test_frame_range_errors():
-    for kw, msg in (({"frame_first": -1}, "frame_first"), ({"frame_step": 0}, "frame_step"),
-                    ({"frame_last": -2}, "frame_last"), ({"frame_first": 5, "frame_last": 4}, "frame_last"),
-                    ({"frame_step": 1.5}, "frame_step")):
+    for kw, msg in (
+        ({"frame_first": -1}, "frame_first"),
+        ({"frame_step": 0}, "frame_step"),
+        ({"frame_last": -2}, "frame_last"),
+        ({"frame_first": 5, "frame_last": 4}, "frame_last"),
+        ({"frame_step": 1.5}, "frame_step"),
+    ):
         with pytest.raises(ValueError, match=msg):
             check_frame_range(**kw)
 
@@ -90,13 +99,30 @@ def test_cli_refuses_a_stream_it_cannot_open(capsys):
     from tfpose import cli
 
     url = f"tcp://127.0.0.1:{_free_port()}"
-    out = subprocess.run([sys.executable, "-m", "tfpose.cli", "estimate", url, "--model", MNV2S,
-                          "--stream-timeout", "2", "--no-progress"], capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tfpose.cli",
+            "estimate",
+            url,
+            "--model",
+            MNV2S,
+            "--stream-timeout",
+            "2",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 1
-    lines = [ln for ln in out.stderr.splitlines() if ln.strip() and "oneDNN" not in ln
-             and "absl::InitializeLog" not in ln]  # TensorFlow's start-up notes
-    assert lines == [f"tfpose: cannot open stream {url}: no answer within 2 s, or not a stream OpenCV's "
-                     "FFmpeg can read"], lines  # one line: OpenCV's and FFmpeg's own are silenced
+    lines = [
+        ln for ln in out.stderr.splitlines() if ln.strip() and "oneDNN" not in ln and "absl::InitializeLog" not in ln
+    ]  # TensorFlow's start-up notes
+    assert lines == [
+        f"tfpose: cannot open stream {url}: no answer within 2 s, or not a stream OpenCV's FFmpeg can read"
+    ], lines  # one line: OpenCV's and FFmpeg's own are silenced
     assert "0 frames" in out.stdout and "1 input(s) skipped" in out.stdout
     rc = cli.main(["estimate", "--camera", "99", "--model", MNV2S, "--no-progress"])
     assert rc == 1 and "cannot open camera 99: no such camera or it is busy" in capsys.readouterr().err
@@ -123,11 +149,31 @@ def _listening(port: int) -> bool:
 def _serve(port: int) -> subprocess.Popen:
     """video.avi as a live MJPEG-over-HTTP stream at its real frame rate (ffmpeg's -re), looped so
     that it is still running whenever the test stops it."""
-    server = subprocess.Popen([FFMPEG, "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1",
-                               "-i", str(VIDEO),
-                               "-c:v", "mjpeg", "-q:v", "5", "-f", "mpjpeg", "-listen", "1",
-                               f"http://127.0.0.1:{port}/live.mjpg"],
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            FFMPEG,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-re",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(VIDEO),
+            "-c:v",
+            "mjpeg",
+            "-q:v",
+            "5",
+            "-f",
+            "mpjpeg",
+            "-listen",
+            "1",
+            f"http://127.0.0.1:{port}/live.mjpg",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 20
     while not _listening(port):
         if server.poll() is not None or time.monotonic() > deadline:
@@ -145,15 +191,35 @@ def _run_live(tmp_path, stop):
     out = tmp_path / "json"
     url = f"http://127.0.0.1:{port}/live.mjpg"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.Popen([sys.executable, "-m", "tfpose.cli", "estimate", url, "--model", MNV2S,
-                             "--net-resolution=-1x160", "--write-json", str(out), "--tracking",
-                             "--stream-timeout", "5", "--no-progress"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tfpose.cli",
+            "estimate",
+            url,
+            "--model",
+            MNV2S,
+            "--net-resolution=-1x160",
+            "--write-json",
+            str(out),
+            "--tracking",
+            "--stream-timeout",
+            "5",
+            "--no-progress",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 240
         while not (out.exists() and len(list(out.glob("*.json"))) >= 4):
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the CLI wrote no frames: {proc.poll()} {proc.stderr.read() if proc.poll() is not None else ''}")
+                pytest.fail(
+                    f"the CLI wrote no frames: {proc.poll()} {proc.stderr.read() if proc.poll() is not None else ''}"
+                )
             time.sleep(0.1)
         stop(server, proc)
         stdout, stderr = proc.communicate(timeout=120)

@@ -3,6 +3,7 @@
 References here are written independently of tfpose.tracking: COCO's sigma list in COCO's own
 keypoint order, OKS as a plain loop over the formula of the COCO keypoint evaluation, and the
 One-Euro filter as the scalar recurrence of Casiez et al. (CHI 2012)."""
+
 from __future__ import annotations
 
 import json
@@ -17,10 +18,29 @@ from tfpose.estimator import Person
 from tfpose.tracking import OneEuroFilter, PoseTracker, keypoint_sigmas, oks
 
 # cocoapi PythonAPI/pycocotools/cocoeval.py, in COCO's keypoint order
-COCO_ORDER = ["nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-              "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
-              "right_knee", "left_ankle", "right_ankle"]
-COCO_SIGMAS = np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89]) / 10.0
+COCO_ORDER = [
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+]
+COCO_SIGMAS = (
+    np.array([0.26, 0.25, 0.25, 0.35, 0.35, 0.79, 0.79, 0.72, 0.72, 0.62, 0.62, 1.07, 1.07, 0.87, 0.87, 0.89, 0.89])
+    / 10.0
+)
 
 
 def _openpose_name(coco_name: str) -> str:
@@ -44,6 +64,7 @@ def test_sigmas_follow_coco_for_every_model():
 
 def _oks_loop(a, av, b, bv, sig):
     """One pair, the COCO formula written out (area = larger keypoint box of the two)."""
+
     def box(x, v):
         p = x[v]
         return max((p[:, 0].max() - p[:, 0].min()) * (p[:, 1].max() - p[:, 1].min()), 1.0) if len(p) else 1.0
@@ -116,9 +137,29 @@ def test_one_euro_mask_never_invents_and_restarts():
 
 
 # A standing COCO_18 skeleton, 170 px tall, its neck at the origin (x right, y down).
-_SKELETON = np.array([
-    [0, -25], [0, 0], [-20, 0], [-28, 30], [-30, 58], [20, 0], [28, 30], [30, 58], [-12, 60], [-13, 105],
-    [-14, 145], [12, 60], [13, 105], [14, 145], [-5, -30], [5, -30], [-10, -27], [10, -27]], np.float64)
+_SKELETON = np.array(
+    [
+        [0, -25],
+        [0, 0],
+        [-20, 0],
+        [-28, 30],
+        [-30, 58],
+        [20, 0],
+        [28, 30],
+        [30, 58],
+        [-12, 60],
+        [-13, 105],
+        [-14, 145],
+        [12, 60],
+        [13, 105],
+        [14, 145],
+        [-5, -30],
+        [5, -30],
+        [-10, -27],
+        [10, -27],
+    ],
+    np.float64,
+)
 
 
 def person_at(x, y, parts=None, score=0.8):
@@ -248,9 +289,13 @@ def test_bad_input_is_refused_with_a_clear_error():
     tr.update([person_at(1, 1)], timestamp=2.0)
     with pytest.raises(ValueError, match="timestamp"):
         tr.update([person_at(1, 1)], timestamp=1.0)
-    for kwargs, msg in (({"assignment": "hungarian"}, "assignment"), ({"oks_threshold": 2}, "oks_threshold"),
-                        ({"max_lost_frames": -1}, "max_lost_frames"), ({"fps": 0}, "fps"),
-                        ({"beta": -1.0}, "beta")):
+    for kwargs, msg in (
+        ({"assignment": "hungarian"}, "assignment"),
+        ({"oks_threshold": 2}, "oks_threshold"),
+        ({"max_lost_frames": -1}, "max_lost_frames"),
+        ({"fps": 0}, "fps"),
+        ({"beta": -1.0}, "beta"),
+    ):
         with pytest.raises(ValueError, match=msg):
             PoseTracker("COCO_18", **kwargs)
     with pytest.raises(ValueError, match="COCO_18"):
@@ -308,5 +353,6 @@ def test_drawing_coloured_by_id_with_the_id_written():
         assert (by_id[60:120, x0:x1] == colour).all(-1).sum() > 10
     assert not np.array_equal(np.round(id_color(3)), np.round(id_color(4)))
     untracked = person_at(150, 150)
-    np.testing.assert_array_equal(draw(img, [untracked], "COCO_18", color_by_id=True),
-                                  draw(img, [untracked], "COCO_18"))
+    np.testing.assert_array_equal(
+        draw(img, [untracked], "COCO_18", color_by_id=True), draw(img, [untracked], "COCO_18")
+    )

@@ -1,5 +1,6 @@
 """Person ids on synthetic videos with known identities built from real photographs
 (tests/synthetic_video.py), through the Python API and the CLI."""
+
 from __future__ import annotations
 
 import copy
@@ -8,10 +9,11 @@ import json
 import cv2
 import numpy as np
 import pytest
-
 import synthetic_video as sv
-from conftest import DATA
+
 from tfpose.tracking import PoseTracker, keypoint_sigmas
+
+from helpers import DATA
 
 MNT = str(DATA / "models" / "tfpose_mobilenet_thin_graph_opt.pb")
 SCENARIOS = {s.name: s for s in sv.scenarios()}
@@ -68,9 +70,27 @@ def test_cli_tracking_on_a_crossing_video(detected, scene, tmp_path, capsys):
     for f in frames:
         w.write(f)
     w.release()
-    rc = cli.main(["estimate", str(video), "--model", MNT, "--tracking", "--smooth", "--frame-first", "4",
-                   "--frame-step", "3", "--frame-last", "40", "--write-json", str(tmp_path / "j"),
-                   "--write-images", str(tmp_path / "i"), "--no-progress"])
+    rc = cli.main(
+        [
+            "estimate",
+            str(video),
+            "--model",
+            MNT,
+            "--tracking",
+            "--smooth",
+            "--frame-first",
+            "4",
+            "--frame-step",
+            "3",
+            "--frame-last",
+            "40",
+            "--write-json",
+            str(tmp_path / "j"),
+            "--write-images",
+            str(tmp_path / "i"),
+            "--no-progress",
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     chosen = list(range(4, 41, 3))
@@ -82,8 +102,9 @@ def test_cli_tracking_on_a_crossing_video(detected, scene, tmp_path, capsys):
     tracked = []
     for i in chosen:
         doc = json.loads((tmp_path / "j" / f"crossing_{i:012d}_keypoints.json").read_text())
-        tracked.append([Person(np.reshape(p["pose_keypoints_2d"], (-1, 3)), 1.0, p["person_id"][0])
-                        for p in doc["people"]])
+        tracked.append(
+            [Person(np.reshape(p["pose_keypoints_2d"], (-1, 3)), 1.0, p["person_id"][0]) for p in doc["people"]]
+        )
     r = sv.identity_switches(tracked, [where[i] for i in chosen], scene.refs, keypoint_sigmas("COCO_18"))
     assert r["switches"] == 0 and r["found"] >= len(chosen), r
     assert f"{int(out.split(' person ids')[0].split()[-1])}" == str(max(p.person_id for f in tracked for p in f) + 1)
@@ -108,8 +129,20 @@ def test_cli_tracking_over_images_of_changing_size(tmp_path, capsys):
     (d / "f2.png").write_bytes(b"")  # an empty frame file
     cv2.imwrite(str(d / "f3.png"), cv2.resize(src, (src.shape[1] * 2, src.shape[0] * 2)))
     cv2.imwrite(str(d / "f4.png"), cv2.resize(src, (src.shape[1] * 2, src.shape[0] * 2)))
-    rc = cli.main(["estimate", str(d), "--model", MNT, "--tracking", "--write-json", str(tmp_path / "j"),
-                   "--no-progress", "--batch-size", "1"])
+    rc = cli.main(
+        [
+            "estimate",
+            str(d),
+            "--model",
+            MNT,
+            "--tracking",
+            "--write-json",
+            str(tmp_path / "j"),
+            "--no-progress",
+            "--batch-size",
+            "1",
+        ]
+    )
     cap = capsys.readouterr()
     assert rc == 1 and "f2.png" in cap.err  # the empty file is reported, the others are written
     ids = {}

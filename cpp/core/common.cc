@@ -84,7 +84,7 @@ class WorkerPool {
     const std::function<void(int64_t)>* task = nullptr;
     int64_t n = 0;
     std::atomic<int64_t> next{0};
-    int64_t done = 0;  // under mu
+    int64_t done = 0;        // under mu
     std::exception_ptr err;  // under mu
     std::mutex mu;
     std::condition_variable cv;
@@ -151,17 +151,16 @@ ParallelFor thread_parallel_for(int threads) {
     // thread, stay serial.
     const int64_t min_cost_per_thread = 20000;
     int64_t total = n * std::max<int64_t>(cost_per_unit, 1);
-    int64_t t = std::min<int64_t>({static_cast<int64_t>(max_threads), n,
-                                   std::max<int64_t>(1, total / min_cost_per_thread)});
+    int64_t t =
+        std::min<int64_t>({static_cast<int64_t>(max_threads), n, std::max<int64_t>(1, total / min_cost_per_thread)});
     if (t <= 1 || WorkerPool::in_task()) {
       fn(0, n);
       return;
     }
     const int64_t chunk = (n + t - 1) / t;
     const int64_t chunks = (n + chunk - 1) / chunk;
-    WorkerPool::get().run(chunks, static_cast<int>(chunks - 1), [&](int64_t i) {
-      fn(i * chunk, std::min(n, (i + 1) * chunk));
-    });
+    WorkerPool::get().run(chunks, static_cast<int>(chunks - 1),
+                          [&](int64_t i) { fn(i * chunk, std::min(n, (i + 1) * chunk)); });
   };
 }
 

@@ -32,8 +32,8 @@ std::string num(double v) {
 }
 
 // CPU build (createPeopleVector): limbs in table order, greedy one-to-one per limb (spec 7.2).
-std::vector<Person> assemble_cpu(const PoseModel& model, const float* peaks, const int32_t* counts,
-                                 int64_t k, const PairScoreFn& score) {
+std::vector<Person> assemble_cpu(const PoseModel& model, const float* peaks, const int32_t* counts, int64_t k,
+                                 const PairScoreFn& score) {
   const int P = model.num_parts();
   auto peak_score = [&](int part, int idx) { return peaks[(part * k + idx) * 3 + 2]; };
   std::vector<Person> people;
@@ -142,8 +142,8 @@ std::vector<Person> assemble_cpu(const PoseModel& model, const float* peaks, con
 
 // CUDA build (connectBodyPartsGpu's host part): every limb's pairs in one list, strongest first,
 // grown and merged greedily (spec 7.3).
-std::vector<Person> assemble_cuda(const PoseModel& model, const float* peaks, const int32_t* counts,
-                                  int64_t k, const PairScoreFn& score) {
+std::vector<Person> assemble_cuda(const PoseModel& model, const float* peaks, const int32_t* counts, int64_t k,
+                                  const PairScoreFn& score) {
   const int P = model.num_parts();
   auto peak_score = [&](int part, int idx) { return peaks[(part * k + idx) * 3 + 2]; };
   // (total, score, limb, a, b); total weighs in the peak scores so that a strong PAF between two
@@ -238,23 +238,22 @@ std::vector<size_t> filter_people(const PoseModel& model, const ConnectThreshold
       // Feet are frequent false positives; a few body parts plus feet is not a person.
       if (feet > 0 && n <= 4) continue;
     }
-    if (n >= th.min_subset_cnt && people[q].score / static_cast<float>(n) >= th.min_subset_score)
-      keep.push_back(q);
+    if (n >= th.min_subset_cnt && people[q].score / static_cast<float>(n) >= th.min_subset_score) keep.push_back(q);
   }
   return keep;
 }
 
 void check_threshold_value(const char* name, float v, bool upper_one) {
   if (std::isnan(v) || (upper_one && v > 1.f) || std::isinf(v))
-    throw InvalidArgument(expected_got(
-        name, upper_one ? "a number in [0, 1] (< 0 for the model default)"
-                        : "a finite number >= 0 (< 0 for the model default)",
-        num(v)));
+    throw InvalidArgument(expected_got(name,
+                                       upper_one ? "a number in [0, 1] (< 0 for the model default)"
+                                                 : "a finite number >= 0 (< 0 for the model default)",
+                                       num(v)));
 }
 
 }  // namespace
 
-ConnectThresholds resolve_thresholds(const PoseModel& model, const ConnectParams& params) {
+ConnectThresholds resolve_thresholds(const PoseModel& model, const ConnectThresholds& params) {
   check_threshold_value("nms_threshold", params.nms_threshold, true);
   check_threshold_value("inter_min_above_threshold", params.inter_min_above_threshold, true);
   check_threshold_value("inter_threshold", params.inter_threshold, true);
@@ -270,12 +269,10 @@ ConnectThresholds resolve_thresholds(const PoseModel& model, const ConnectParams
   return th;
 }
 
-People assemble_people(const PoseModel& model, const ConnectThresholds& th, OpenposeBuild build,
-                       const float* peaks, const int32_t* counts, int64_t k, float scale,
-                       const PairScoreFn& score) {
-  const std::vector<Person> people = build == OpenposeBuild::kCuda
-                                         ? assemble_cuda(model, peaks, counts, k, score)
-                                         : assemble_cpu(model, peaks, counts, k, score);
+People assemble_people(const PoseModel& model, const ConnectThresholds& th, OpenposeBuild build, const float* peaks,
+                       const int32_t* counts, int64_t k, float scale, const PairScoreFn& score) {
+  const std::vector<Person> people = build == OpenposeBuild::kCuda ? assemble_cuda(model, peaks, counts, k, score)
+                                                                   : assemble_cpu(model, peaks, counts, k, score);
   std::vector<size_t> keep = filter_people(model, th, people, false);
   // Nobody left: OpenPose retries without the foot rule (same thresholds otherwise).
   if (keep.empty()) keep = filter_people(model, th, people, true);
@@ -301,30 +298,28 @@ People assemble_people(const PoseModel& model, const ConnectThresholds& th, Open
   return out;
 }
 
-void check_connect_shapes(int64_t n, int64_t h, int64_t w, int64_t c, int64_t peaks_n, int64_t p,
-                          int64_t k, int64_t counts_n, int64_t counts_p, int64_t num_scale,
-                          const PoseModel& model) {
+void check_connect_shapes(int64_t n, int64_t h, int64_t w, int64_t c, int64_t peaks_n, int64_t p, int64_t k,
+                          int64_t counts_n, int64_t counts_p, int64_t num_scale, const PoseModel& model) {
   const int64_t int_max = 0x7fffffff;
   if (n < 0 || h < 1 || w < 1 || h > int_max || w > int_max)
-    throw InvalidArgument(expected_got("connect: maps shape", "[N >= 0, H >= 1, W >= 1, C]",
-                                       shape_str({n, h, w, c})));
+    throw InvalidArgument(expected_got("connect: maps shape", "[N >= 0, H >= 1, W >= 1, C]", shape_str({n, h, w, c})));
   if (c != model.num_channels())
-    throw InvalidArgument(expected_got(
-        "connect: maps channels for model " + model.name,
-        std::to_string(model.num_channels()) + " (" + std::to_string(model.num_parts()) +
-            " parts + background + " + std::to_string(2 * model.num_limbs()) + " PAF channels)",
-        std::to_string(c)));
+    throw InvalidArgument(expected_got("connect: maps channels for model " + model.name,
+                                       std::to_string(model.num_channels()) + " (" + std::to_string(model.num_parts()) +
+                                           " parts + background + " + std::to_string(2 * model.num_limbs()) +
+                                           " PAF channels)",
+                                       std::to_string(c)));
   if (peaks_n != n)
-    throw InvalidArgument(expected_got("connect: peaks batch size (dimension 0)",
-                                       std::to_string(n) + " (as maps)", std::to_string(peaks_n)));
+    throw InvalidArgument(expected_got("connect: peaks batch size (dimension 0)", std::to_string(n) + " (as maps)",
+                                       std::to_string(peaks_n)));
   if (p != model.num_parts())
     throw InvalidArgument(expected_got("connect: peaks parts (dimension 1) for model " + model.name,
                                        std::to_string(model.num_parts()), std::to_string(p)));
   if (k < 0 || k > int_max / 2)
     throw InvalidArgument(expected_got("connect: peaks K (dimension 2)", "0 <= K", std::to_string(k)));
   if (counts_n != n || counts_p != p)
-    throw InvalidArgument(expected_got("connect: counts shape", shape_str({n, p}) + " (N, P of peaks)",
-                                       shape_str({counts_n, counts_p})));
+    throw InvalidArgument(
+        expected_got("connect: counts shape", shape_str({n, p}) + " (N, P of peaks)", shape_str({counts_n, counts_p})));
   if (num_scale != 1 && num_scale != n)
     throw InvalidArgument(expected_got("connect: scale", "a scalar or " + std::to_string(n) + " values (one per image)",
                                        std::to_string(num_scale) + " values"));
@@ -335,15 +330,13 @@ void check_connect_peaks(const float* peaks, const int32_t* counts, int64_t n, i
     for (int64_t part = 0; part < p; ++part) {
       const int32_t cnt = counts[i * p + part];
       if (cnt < 0 || cnt > k)
-        throw InvalidArgument(expected_got(
-            "connect: counts[" + std::to_string(i) + ", " + std::to_string(part) + "]",
-            "a value in [0, K = " + std::to_string(k) + "]", std::to_string(cnt)));
+        throw InvalidArgument(expected_got("connect: counts[" + std::to_string(i) + ", " + std::to_string(part) + "]",
+                                           "a value in [0, K = " + std::to_string(k) + "]", std::to_string(cnt)));
       const float* pk = peaks + (i * p + part) * k * 3;
       for (int64_t r = 0; r < cnt * 3; ++r) {
         if (!std::isfinite(pk[r]))
           throw InvalidArgument(expected_got(
-              "connect: peaks[" + std::to_string(i) + ", " + std::to_string(part) + ", " +
-                  std::to_string(r / 3) + "]",
+              "connect: peaks[" + std::to_string(i) + ", " + std::to_string(part) + ", " + std::to_string(r / 3) + "]",
               "finite (x, y, score) for the first counts rows", "a non-finite value " + num(pk[r])));
       }
     }
@@ -355,20 +348,20 @@ detail::PafScoreParams paf_score_params(const ConnectThresholds& th, OpenposeBui
                                 detail::close_distance(w, h), build == OpenposeBuild::kCuda ? -1.f : 0.f};
 }
 
-std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, int64_t c,
-                            const float* peaks, const int32_t* counts, int64_t p, int64_t k,
-                            const float* scale, int64_t num_scale, const PoseModel& model,
-                            const ConnectParams& params, const ParallelFor& pf) {
+std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, int64_t c, const float* peaks,
+                            const int32_t* counts, int64_t p, int64_t k, const float* scale, int64_t num_scale,
+                            const PoseModel& model, const ConnectThresholds& thresholds, OpenposeBuild build,
+                            const ParallelFor& pf) {
   check_connect_shapes(n, h, w, c, n, p, k, n, p, num_scale, model);
-  const ConnectThresholds th = resolve_thresholds(model, params);
+  const ConnectThresholds th = resolve_thresholds(model, thresholds);
   for (int64_t i = 0; i < num_scale; ++i) {
     if (!std::isfinite(scale[i]) || !(scale[i] > 0.f))
-      throw InvalidArgument(expected_got("connect: scale[" + std::to_string(i) + "]",
-                                         "a finite number > 0", num(scale[i])));
+      throw InvalidArgument(
+          expected_got("connect: scale[" + std::to_string(i) + "]", "a finite number > 0", num(scale[i])));
   }
   // Everything the workers read is validated here: a worker thread must never throw.
   check_connect_peaks(peaks, counts, n, p, k);
-  const detail::PafScoreParams ps = paf_score_params(th, params.build, w, h);
+  const detail::PafScoreParams ps = paf_score_params(th, build, w, h);
   std::vector<People> out(static_cast<size_t>(n));
   std::mutex err_mu;
   std::exception_ptr err;
@@ -380,13 +373,13 @@ std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, 
         auto score = [&](int l, int ia, int ib) {
           const float* pa = pk + (model.pairs[l][0] * k + ia) * 3;
           const float* pb = pk + (model.pairs[l][1] * k + ib) * 3;
-          const detail::StridedPafSampler sampler{img + model.paf_channel(l, 0), img + model.paf_channel(l, 1),
-                                                  w * c, c};
-          return detail::paf_line_score(pa[0], pa[1], pb[0], pb[1], static_cast<int>(w), static_cast<int>(h),
-                                        ps, sampler);
+          const detail::StridedPafSampler sampler{img + model.paf_channel(l, 0), img + model.paf_channel(l, 1), w * c,
+                                                  c};
+          return detail::paf_line_score(pa[0], pa[1], pb[0], pb[1], static_cast<int>(w), static_cast<int>(h), ps,
+                                        sampler);
         };
-        out[static_cast<size_t>(i)] = assemble_people(model, th, params.build, pk, counts + i * p, k,
-                                                      scale[num_scale == 1 ? 0 : i], score);
+        out[static_cast<size_t>(i)] =
+            assemble_people(model, th, build, pk, counts + i * p, k, scale[num_scale == 1 ? 0 : i], score);
       }
     } catch (...) {
       std::lock_guard<std::mutex> lock(err_mu);
@@ -395,25 +388,6 @@ std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, 
   });
   if (err) std::rethrow_exception(err);
   return out;
-}
-
-int64_t max_people(const std::vector<People>& people) {
-  int64_t m = 0;
-  for (const auto& q : people) m = std::max(m, q.count);
-  return m;
-}
-
-void pack_people(const std::vector<People>& people, int64_t p, int64_t m, float* keypoints,
-                 float* scores, int32_t* num_people) {
-  const int64_t n = static_cast<int64_t>(people.size());
-  std::fill(keypoints, keypoints + n * m * p * 3, 0.f);
-  std::fill(scores, scores + n * m, 0.f);
-  for (int64_t i = 0; i < n; ++i) {
-    const People& q = people[static_cast<size_t>(i)];
-    std::copy(q.keypoints.begin(), q.keypoints.end(), keypoints + i * m * p * 3);
-    std::copy(q.scores.begin(), q.scores.end(), scores + i * m);
-    num_people[i] = static_cast<int32_t>(q.count);
-  }
 }
 
 }  // namespace tfpose

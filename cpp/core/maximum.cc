@@ -8,12 +8,11 @@ namespace tfpose {
 
 void check_maximum_args(int64_t n, int64_t h, int64_t w, int64_t c) {
   if (n < 0 || h < 1 || w < 1 || c < 1)
-    throw InvalidArgument(expected_got("maximum: heatmaps shape", "[N >= 0, H >= 1, W >= 1, C >= 1]",
-                                       shape_str({n, h, w, c})));
+    throw InvalidArgument(
+        expected_got("maximum: heatmaps shape", "[N >= 0, H >= 1, W >= 1, C >= 1]", shape_str({n, h, w, c})));
 }
 
-void maximum(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t c, float* out,
-             const ParallelFor& pf) {
+void maximum(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t c, float* out, const ParallelFor& pf) {
   check_maximum_args(n, h, w, c);
   const int64_t plane = h * w;
   // One unit = one image, two passes over its NHWC plane. Pass 1: each channel's maximum, NaN

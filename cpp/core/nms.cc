@@ -76,21 +76,20 @@ inline int ctz32(uint32_t m) {
 
 void check_nms_args(int64_t n, int64_t h, int64_t w, int64_t p, const NmsParams& params) {
   if (n < 0 || h < 1 || w < 1 || p < 1)
-    throw InvalidArgument(expected_got("nms: heatmaps shape", "[N >= 0, H >= 1, W >= 1, P >= 1]",
-                                       shape_str({n, h, w, p})));
+    throw InvalidArgument(
+        expected_got("nms: heatmaps shape", "[N >= 0, H >= 1, W >= 1, P >= 1]", shape_str({n, h, w, p})));
   if (!(params.threshold >= 0.f && params.threshold <= 1.f))  // also rejects NaN
     throw InvalidArgument(expected_got("nms: threshold", "a number in [0, 1]", num_str(params.threshold)));
   if (params.max_peaks < 1 || params.max_peaks > kMaxPeaksLimit)
-    throw InvalidArgument(expected_got("nms: max_peaks",
-                                       "an int in [1, " + std::to_string(kMaxPeaksLimit) + "]",
+    throw InvalidArgument(expected_got("nms: max_peaks", "an int in [1, " + std::to_string(kMaxPeaksLimit) + "]",
                                        std::to_string(params.max_peaks)));
   if (!std::isfinite(params.offset_x) || !std::isfinite(params.offset_y))
     throw InvalidArgument(expected_got("nms: offset", "finite (x, y)",
                                        "(" + num_str(params.offset_x) + ", " + num_str(params.offset_y) + ")"));
 }
 
-void nms(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t p, const NmsParams& params,
-         float* peaks, int32_t* counts, const ParallelFor& pf) {
+void nms(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t p, const NmsParams& params, float* peaks,
+         int32_t* counts, const ParallelFor& pf) {
   check_nms_args(n, h, w, p, params);
   const int64_t k = params.max_peaks;
   std::memset(peaks, 0, sizeof(float) * static_cast<size_t>(n * p * k * 3));

@@ -17,19 +17,19 @@ void check_paf_score_args(int64_t n, int64_t h, int64_t w, int64_t c, int64_t p,
                           const std::vector<PafLimb>& limbs) {
   const int64_t int_max = std::numeric_limits<int>::max();
   if (n < 0 || h < 1 || w < 1 || c < 1 || h > int_max || w > int_max)
-    throw InvalidArgument(expected_got("paf_scores: maps shape", "[N >= 0, 1 <= H, W < 2^31, C >= 1]",
-                                       shape_str({n, h, w, c})));
+    throw InvalidArgument(
+        expected_got("paf_scores: maps shape", "[N >= 0, 1 <= H, W < 2^31, C >= 1]", shape_str({n, h, w, c})));
   if (p < 1 || k < 1)
     throw InvalidArgument(expected_got("paf_scores: peaks shape", "[N, P >= 1, K >= 1, 3]", shape_str({n, p, k, 3})));
   for (size_t l = 0; l < limbs.size(); ++l) {
     const PafLimb& b = limbs[l];
     if (b.part_a < 0 || b.part_a >= p || b.part_b < 0 || b.part_b >= p || b.channel_x < 0 || b.channel_x >= c ||
         b.channel_y < 0 || b.channel_y >= c)
-      throw InvalidArgument(expected_got(
-          "paf_scores: limb " + std::to_string(l),
-          "parts < P = " + std::to_string(p) + " and PAF channels < C = " + std::to_string(c),
-          "parts (" + std::to_string(b.part_a) + ", " + std::to_string(b.part_b) + "), channels (" +
-              std::to_string(b.channel_x) + ", " + std::to_string(b.channel_y) + ")"));
+      throw InvalidArgument(
+          expected_got("paf_scores: limb " + std::to_string(l),
+                       "parts < P = " + std::to_string(p) + " and PAF channels < C = " + std::to_string(c),
+                       "parts (" + std::to_string(b.part_a) + ", " + std::to_string(b.part_b) + "), channels (" +
+                           std::to_string(b.channel_x) + ", " + std::to_string(b.channel_y) + ")"));
   }
 }
 

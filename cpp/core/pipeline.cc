@@ -13,7 +13,9 @@ namespace tfpose {
 namespace {
 
 // pir on the double products of the size bookkeeping.
-int64_t pir_double(double v) { return static_cast<int64_t>(v + 0.5); }
+int64_t pir_double(double v) {
+  return static_cast<int64_t>(v + 0.5);
+}
 
 // (0, 0) means "use the default"; anything else must be a real size.
 void resolve_size(const char* what, int64_t* h, int64_t* w, int64_t default_h, int64_t default_w) {
@@ -43,8 +45,7 @@ OutputScaling output_scaling(int64_t net_h, int64_t net_w, int64_t image_h, int6
   if (content_w < 2 || content_h < 2)
     throw InvalidArgument(expected_got(
         "image_size " + size_str(image_h, image_w) + " for net input " + size_str(net_h, net_w),
-        "an image covering at least 2 net pixels along each axis",
-        "content " + size_str(content_h, content_w)));
+        "an image covering at least 2 net pixels along each axis", "content " + size_str(content_h, content_w)));
   OutputScaling s;
   s.scale_net_to_output =
       static_cast<float>(std::min(static_cast<double>(image_w - 1) / static_cast<double>(content_w - 1),
@@ -53,25 +54,25 @@ OutputScaling output_scaling(int64_t net_h, int64_t net_w, int64_t image_h, int6
   return s;
 }
 
-std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c,
-                                         int64_t net_h, int64_t net_w, int64_t image_h, int64_t image_w,
-                                         const PoseModel& model, const PipelineParams& params,
-                                         const ParallelFor& pf) {
+std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t net_h,
+                                         int64_t net_w, int64_t image_h, int64_t image_w, const PoseModel& model,
+                                         const PipelineParams& params, const ParallelFor& pf) {
   if (scales.empty())
     throw InvalidArgument(expected_got("net_output_to_people: net_outputs", "at least one scale", "none"));
   if (c != model.num_channels())
-    throw InvalidArgument(expected_got(
-        "net_output_to_people: net_outputs channels for model " + model.name,
-        std::to_string(model.num_channels()) + " (" + std::to_string(model.num_parts()) +
-            " parts + background + " + std::to_string(2 * model.num_limbs()) + " PAF channels)",
-        std::to_string(c)));
-  const ConnectThresholds th = resolve_thresholds(model, params.connect);
+    throw InvalidArgument(expected_got("net_output_to_people: net_outputs channels for model " + model.name,
+                                       std::to_string(model.num_channels()) + " (" + std::to_string(model.num_parts()) +
+                                           " parts + background + " + std::to_string(2 * model.num_limbs()) +
+                                           " PAF channels)",
+                                       std::to_string(c)));
+  const ConnectThresholds th = resolve_thresholds(model, params.thresholds);
   // OpenPose resizes to 8x the blob of scale 0 (its net stride), whatever the net input size was.
-  const int64_t H = 8 * scales[0].h, W = 8 * scales[0].w;
+  int64_t H = 0, W = 0;
+  resolve_target_size(scales, &H, &W);
   resolve_size("net_input_size", &net_h, &net_w, H, W);
   resolve_size("image_size", &image_h, &image_w, net_h, net_w);
   const OutputScaling sc = output_scaling(net_h, net_w, image_h, image_w);
-  const OpenposeBuild build = params.connect.build;
+  const OpenposeBuild build = params.build;
   check_resize_and_merge_args(scales, n, c, H, W, build);
   const int64_t P = model.num_parts();
   NmsParams nms_params;
@@ -86,9 +87,9 @@ std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, i
   if (params.fast) {
     std::vector<float> peaks(static_cast<size_t>(n * P * K * 3));
     std::vector<int32_t> counts(static_cast<size_t>(n * P));
-    fast_nms(scales, n, c, H, W, build, P, nms_params, peaks.data(), counts.data(), pf);
-    return fast_connect(scales, n, c, H, W, build, peaks.data(), counts.data(), K, sc.scale_net_to_output, model,
-                        th, pf);
+    fast_nms(scales, n, c, H, W, P, nms_params, peaks.data(), counts.data(), pf);
+    return fast_connect(scales, n, c, H, W, build, peaks.data(), counts.data(), K, sc.scale_net_to_output, model, th,
+                        pf);
   }
 
   detail::BigBuffer<float> maps(static_cast<size_t>(n * H * W * c));
@@ -105,8 +106,8 @@ std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, i
   std::vector<int32_t> counts(static_cast<size_t>(n * P));
   nms(parts.data(), n, H, W, P, nms_params, peaks.data(), counts.data(), pf);
   parts.release();
-  return connect(maps.data(), n, H, W, c, peaks.data(), counts.data(), P, K, &sc.scale_net_to_output, 1,
-                 model, params.connect, pf);
+  return connect(maps.data(), n, H, W, c, peaks.data(), counts.data(), P, K, &sc.scale_net_to_output, 1, model,
+                 params.thresholds, build, pf);
 }
 
 }  // namespace tfpose

@@ -32,8 +32,8 @@ struct RowCache {
 
 }  // namespace
 
-void check_resize_and_merge_args(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H,
-                                 int64_t W, OpenposeBuild build) {
+void check_resize_and_merge_args(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
+                                 OpenposeBuild build) {
   if (scales.empty())
     throw InvalidArgument(expected_got("resize_and_merge: net_outputs", "at least one scale", "none"));
   if (n < 0 || c < 1)
@@ -54,8 +54,7 @@ void check_resize_and_merge_args(const std::vector<ScaleMaps>& scales, int64_t n
   if (build != OpenposeBuild::kCuda) return;
   if (static_cast<int64_t>(scales.size()) > kMaxCudaScales)
     throw InvalidArgument(expected_got("resize_and_merge: number of scales with openpose_build=\"cuda\"",
-                                       "at most " + std::to_string(kMaxCudaScales),
-                                       std::to_string(scales.size())));
+                                       "at most " + std::to_string(kMaxCudaScales), std::to_string(scales.size())));
   if (scales.size() > 1) {
     // The merge factors are float32 (as in OpenPose); absurd ratios must not turn them into 0 or Inf,
     // whose source coordinates could not be turned into tap indices.
@@ -65,10 +64,10 @@ void check_resize_and_merge_args(const std::vector<ScaleMaps>& scales, int64_t n
       const float fy = detail::openpose_cuda_merge_factor(H, scales[0].h, ri, r0);
       const float lo = 1.f / 1073741824.f;  // 2^-30: |source coordinate| stays below 2^61
       if (!(std::isfinite(fx) && std::isfinite(fy) && fx > lo && fy > lo))
-        throw InvalidArgument(expected_got(
-            "resize_and_merge: sampling factors of scale " + std::to_string(s) +
-                " (target / scale-0 size) / (scale_ratios[" + std::to_string(s) + "] / scale_ratios[0])",
-            "finite and > 2^-30 in float32", "(" + std::to_string(fy) + ", " + std::to_string(fx) + ")"));
+        throw InvalidArgument(
+            expected_got("resize_and_merge: sampling factors of scale " + std::to_string(s) +
+                             " (target / scale-0 size) / (scale_ratios[" + std::to_string(s) + "] / scale_ratios[0])",
+                         "finite and > 2^-30 in float32", "(" + std::to_string(fy) + ", " + std::to_string(fx) + ")"));
     }
     return;
   }
@@ -76,12 +75,12 @@ void check_resize_and_merge_args(const std::vector<ScaleMaps>& scales, int64_t n
     const ScaleMaps& m = scales[0];
     const bool same = m.h == H && m.w == W;
     if (!same && (H / m.h != 8 || W / m.w != 8))
-      throw InvalidArgument(expected_got(
-          "resize_and_merge: target_size with openpose_build=\"cuda\" and one scale",
-          "8x the net output (H / h == W / w == 8 in integer division) or the same size, as "
-          "OpenPose's CUDA build requires; net output (h, w) = (" +
-              std::to_string(m.h) + ", " + std::to_string(m.w) + ")",
-          "(" + std::to_string(H) + ", " + std::to_string(W) + ")"));
+      throw InvalidArgument(
+          expected_got("resize_and_merge: target_size with openpose_build=\"cuda\" and one scale",
+                       "8x the net output (H / h == W / w == 8 in integer division) or the same size, as "
+                       "OpenPose's CUDA build requires; net output (h, w) = (" +
+                           std::to_string(m.h) + ", " + std::to_string(m.w) + ")",
+                       "(" + std::to_string(H) + ", " + std::to_string(W) + ")"));
   }
 }
 
@@ -155,7 +154,7 @@ void resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c
 namespace detail {
 
 std::vector<ResizePlan> make_resize_plans(const std::vector<ScaleMaps>& scales, int64_t H, int64_t W,
-                                  OpenposeBuild build) {
+                                          OpenposeBuild build) {
   std::vector<ResizePlan> plans(scales.size());
   for (size_t s = 0; s < scales.size(); ++s) {
     ResizePlan& p = plans[s];
@@ -175,7 +174,6 @@ std::vector<ResizePlan> make_resize_plans(const std::vector<ScaleMaps>& scales, 
   }
   return plans;
 }
-
 
 }  // namespace detail
 

@@ -17,6 +17,7 @@ Exit status 0 when every check passes, 1 when one fails, 77 with a line "SKIP: r
 machine cannot run it (no frame data, no CUDA build or GPU, no CuPy/torch, or ONNX Runtime without
 its CUDA provider).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -97,7 +98,9 @@ def main() -> int:
         ap.error(f"--reps: expected >= 1, got {args.reps}")
 
     if not (args.data / "mobilenet_thin.onnx").is_file():
-        skip(f"no {args.data / 'mobilenet_thin.onnx'} (python cpp/cuda/prepare_gpu_data.py --onnx, then carry gpu_data)")
+        skip(
+            f"no {args.data / 'mobilenet_thin.onnx'} (python cpp/cuda/prepare_gpu_data.py --onnx, then carry gpu_data)"
+        )
     from tfpose import _core, numpy_ops
 
     if not getattr(_core, "has_cuda", False) or _core.cuda_device_count() == 0:
@@ -127,13 +130,17 @@ def main() -> int:
 
     options = {"device_id": 0, "use_tf32": 0}  # TF32 convolutions would not match TensorFlow's float32
     try:
-        sess = ort.InferenceSession(str(args.data / "mobilenet_thin.onnx"),
-                                    providers=[("CUDAExecutionProvider", options), "CPUExecutionProvider"])
+        sess = ort.InferenceSession(
+            str(args.data / "mobilenet_thin.onnx"),
+            providers=[("CUDAExecutionProvider", options), "CPUExecutionProvider"],
+        )
     except Exception as e:  # an ONNX Runtime without the use_tf32 option
         print(f"frame_gpu: CUDA provider options {options} refused ({e}); using the defaults")
         options = {"device_id": 0}
-        sess = ort.InferenceSession(str(args.data / "mobilenet_thin.onnx"),
-                                    providers=[("CUDAExecutionProvider", options), "CPUExecutionProvider"])
+        sess = ort.InferenceSession(
+            str(args.data / "mobilenet_thin.onnx"),
+            providers=[("CUDAExecutionProvider", options), "CPUExecutionProvider"],
+        )
     if sess.get_providers()[0] != "CUDAExecutionProvider":
         skip(f"ONNX Runtime did not place the model on the GPU (providers {sess.get_providers()})")
     x = dev.empty(frame.shape)
@@ -180,18 +187,32 @@ def main() -> int:
             failures.append(f"pair scores differ by {np.abs(sc - want_sc).max():.3g}")
     bit_identical = bool(np.array_equal(pk, want_pk) and np.array_equal(cn, want_cn) and np.array_equal(sc, want_sc))
     _, _, n_people = cpu_post()
-    print(f"frame_gpu: post-processing on the device output: {int(cn.sum())} peaks, {int(n_people[0])} people "
-          f"(CPU chain); GPU == CPU bit for bit: {bit_identical}")
+    print(
+        f"frame_gpu: post-processing on the device output: {int(cn.sum())} peaks, {int(n_people[0])} people "
+        f"(CPU chain); GPU == CPU bit for bit: {bit_identical}"
+    )
 
     t_net = median_ms(net, args.reps)
     t_gpu = median_ms(lambda: (net(), gpu_post()), args.reps)
     t_cpu = median_ms(lambda: (net(), cpu_post()), args.reps)
-    print(f"frame_gpu: ms per frame (median of {args.reps}): net {t_net:.2f}; net + GPU post-processing "
-          f"{t_gpu:.2f}; net + CPU post-processing {t_cpu:.2f}")
-    result = dict(device=(torch.cuda.get_device_name(0) if lib == "torch" else "cuda:0"), lib=lib,
-                  onnxruntime=ort.__version__, provider_options=options, net_max_abs_diff=diff,
-                  gpu_cpu_bit_identical=bit_identical, peaks=int(cn.sum()), people=int(n_people[0]),
-                  ms_net=t_net, ms_net_gpu_post=t_gpu, ms_net_cpu_post=t_cpu, failures=failures)
+    print(
+        f"frame_gpu: ms per frame (median of {args.reps}): net {t_net:.2f}; net + GPU post-processing "
+        f"{t_gpu:.2f}; net + CPU post-processing {t_cpu:.2f}"
+    )
+    result = dict(
+        device=(torch.cuda.get_device_name(0) if lib == "torch" else "cuda:0"),
+        lib=lib,
+        onnxruntime=ort.__version__,
+        provider_options=options,
+        net_max_abs_diff=diff,
+        gpu_cpu_bit_identical=bit_identical,
+        peaks=int(cn.sum()),
+        people=int(n_people[0]),
+        ms_net=t_net,
+        ms_net_gpu_post=t_gpu,
+        ms_net_cpu_post=t_cpu,
+        failures=failures,
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     for f in failures:

@@ -261,7 +261,8 @@ if _core.has_cuda:
         "cuda_maximum": lambda: _core.cuda_maximum(host, host),
         "cuda_nms": lambda: _core.cuda_nms(host, 0.1, 4, 0.0, 0.0, "cpu", host, host),
         "cuda_resize_and_merge": lambda: _core.cuda_resize_and_merge([host], [1.0], host, "cpu"),
-        "cuda_paf_scores": lambda: _core.cuda_paf_scores(host, host, host, "COCO_18", "cuda", -1, -1, -1, host),
+        "cuda_paf_scores": lambda: _core.cuda_paf_scores(host, host, host, "COCO_18", "cuda",
+                                                         _core.ConnectThresholds(), host),
     }
     for name, call in calls.items():
         try:

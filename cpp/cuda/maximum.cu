@@ -64,12 +64,14 @@ __global__ void maximum_kernel(const float* __restrict__ heat, long long plane, 
 
 }  // namespace
 
-const char* error_string(int code) { return cudaGetErrorString(static_cast<cudaError_t>(code)); }
+const char* error_string(int code) {
+  return cudaGetErrorString(static_cast<cudaError_t>(code));
+}
 
 int maximum(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t c, float* out, Stream stream) {
   if (n <= 0 || c <= 0) return 0;
-  maximum_kernel<<<static_cast<unsigned>(n * c), kThreads, 0, static_cast<cudaStream_t>(stream)>>>(
-      heatmaps, h * w, w, c, out);
+  maximum_kernel<<<static_cast<unsigned>(n * c), kThreads, 0, static_cast<cudaStream_t>(stream)>>>(heatmaps, h * w, w,
+                                                                                                   c, out);
   return static_cast<int>(cudaGetLastError());
 }
 

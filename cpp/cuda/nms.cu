@@ -22,8 +22,8 @@ struct NmsArgs {
   bool cuda_rule;
 };
 
-__global__ void __launch_bounds__(kThreads) nms_kernel(const float* __restrict__ heat, NmsArgs a,
-                                                       float* __restrict__ peaks, int32_t* __restrict__ counts) {
+__global__ void __launch_bounds__(kThreads)
+    nms_kernel(const float* __restrict__ heat, NmsArgs a, float* __restrict__ peaks, int32_t* __restrict__ counts) {
   const int64_t img = blockIdx.x / a.p;
   const int64_t part = blockIdx.x % a.p;
   const int64_t sx = a.p, sy = a.w * a.p, plane_size = a.h * a.w;
@@ -55,8 +55,7 @@ __global__ void __launch_bounds__(kThreads) nms_kernel(const float* __restrict__
     const int64_t before = stored;
     if (peak) {
       const int64_t rank = before + warp_offset[warp] + __popc(ballot & ((1u << lane) - 1u));
-      if (rank < a.k)
-        detail::refine_peak(plane, x, y, a.w, a.h, sx, sy, a.offset_x, a.offset_y, out + rank * 3);
+      if (rank < a.k) detail::refine_peak(plane, x, y, a.w, a.h, sx, sy, a.offset_x, a.offset_y, out + rank * 3);
     }
     __syncthreads();  // every thread has read `stored` and warp_offset before they change
     if (threadIdx.x == kThreads - 1) {
@@ -87,7 +86,7 @@ int nms(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t p, const
   a.offset_y = params.offset_y;
   a.cuda_rule = params.build == OpenposeBuild::kCuda;
   nms_kernel<<<static_cast<unsigned>(n * p), kThreads, 0, static_cast<cudaStream_t>(stream)>>>(heatmaps, a, peaks,
-                                                                                              counts);
+                                                                                               counts);
   return static_cast<int>(cudaGetLastError());
 }
 

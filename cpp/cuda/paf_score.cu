@@ -40,16 +40,16 @@ __global__ void paf_score_kernel(const float* __restrict__ maps, int64_t n, int6
     const float* pa = peaks + ((img * p + b.part_a) * k + i) * 3;
     const float* pb = peaks + ((img * p + b.part_b) * k + j) * 3;
     const detail::StridedPafSampler sampler{image + b.channel_x, image + b.channel_y, w * c, c};
-    out[t] = detail::paf_line_score(pa[0], pa[1], pb[0], pb[1], static_cast<int>(w), static_cast<int>(h), params,
-                                    sampler);
+    out[t] =
+        detail::paf_line_score(pa[0], pa[1], pb[0], pb[1], static_cast<int>(w), static_cast<int>(h), params, sampler);
   }
 }
 
 }  // namespace
 
-int paf_scores(const float* maps, int64_t n, int64_t h, int64_t w, int64_t c, const float* peaks,
-               const int32_t* counts, int64_t p, int64_t k, const std::vector<PafLimb>& limbs,
-               const detail::PafScoreParams& params, float* out, Stream stream) {
+int paf_scores(const float* maps, int64_t n, int64_t h, int64_t w, int64_t c, const float* peaks, const int32_t* counts,
+               int64_t p, int64_t k, const std::vector<PafLimb>& limbs, const detail::PafScoreParams& params,
+               float* out, Stream stream) {
   if (limbs.size() > static_cast<size_t>(kMaxPafLimbs)) return static_cast<int>(cudaErrorInvalidValue);
   const int64_t num_limbs = static_cast<int64_t>(limbs.size());
   const int64_t total = n * num_limbs * k * k;

@@ -26,6 +26,7 @@ against it (gpu_check.sh runs that first). Usage::
 
 Exit status 0 on success, 1 with a message naming the missing or altered file otherwise.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 # The GPU machine's Python (its requirement markers decide which of pytest's dependencies it needs).
-TARGET_MARKERS = {"python_version": "3.12", "python_full_version": "3.12.0", "sys_platform": "linux",
-                  "platform_system": "Linux", "os_name": "posix", "extra": ""}
+TARGET_MARKERS = {
+    "python_version": "3.12",
+    "python_full_version": "3.12.0",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "os_name": "posix",
+    "extra": "",
+}
 
 
 def sha256(path: Path) -> str:
@@ -54,8 +61,10 @@ def copy_golden(shared: Path, out: Path) -> list[Path]:
     src = shared / "golden"
     index = src / "index.json"
     if not index.is_file():
-        raise SystemExit(f"prepare_gpu_data: expected the golden index at {index}, found nothing "
-                         "(pass --shared DIR or set TFPOSE_SHARED)")
+        raise SystemExit(
+            f"prepare_gpu_data: expected the golden index at {index}, found nothing "
+            "(pass --shared DIR or set TFPOSE_SHARED)"
+        )
     cases = [c["case"] for c in json.loads(index.read_text())]
     names = ["index.json", "README.md"] + [f"{c}.npz" for c in cases]
     dst = out / "golden"
@@ -84,8 +93,10 @@ def pytest_closure() -> list[importlib.metadata.Distribution]:
         try:
             dist = importlib.metadata.distribution(name)
         except importlib.metadata.PackageNotFoundError:
-            raise SystemExit(f"prepare_gpu_data: {name} is not installed in {sys.executable} "
-                             "(run it with the test environment's Python, e.g. .venv/bin/python)") from None
+            raise SystemExit(
+                f"prepare_gpu_data: {name} is not installed in {sys.executable} "
+                "(run it with the test environment's Python, e.g. .venv/bin/python)"
+            ) from None
         out.append(dist)
         for spec in dist.requires or []:
             req = Requirement(spec)
@@ -128,8 +139,21 @@ def make_frame(shared: Path, out: Path) -> list[Path]:
     dst.mkdir(parents=True)
     graph = shared / "data" / "models" / ONNX_MODEL
     onnx_path = dst / "mobilenet_thin.onnx"
-    cmd = [sys.executable, "-m", "tf2onnx.convert", "--graphdef", str(graph), "--inputs", "image:0",
-           "--outputs", "Openpose/concat_stage7:0", "--opset", "17", "--output", str(onnx_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tf2onnx.convert",
+        "--graphdef",
+        str(graph),
+        "--inputs",
+        "image:0",
+        "--outputs",
+        "Openpose/concat_stage7:0",
+        "--opset",
+        "17",
+        "--output",
+        str(onnx_path),
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     if r.returncode != 0 or not onnx_path.is_file():
         raise SystemExit(f"prepare_gpu_data: tf2onnx failed on {graph} (pip install tf2onnx):\n{r.stderr[-2000:]}")
@@ -141,11 +165,17 @@ def make_frame(shared: Path, out: Path) -> list[Path]:
     canvas, image_hw = real_frame_input(frame)
     tf_out, _ = real_frame_output(frame=frame)
     import numpy as np
+
     np.save(dst / "net_input.npy", canvas[None])
     np.save(dst / "tf_output.npy", tf_out)
-    meta = dict(model=ONNX_MODEL, frame=f"images/openpose_media/video.avi frame {frame}", image_hw=list(image_hw),
-                input="image:0 [1, 368, 656, 3] float32 (uint8 BGR stored)", output="Openpose/concat_stage7:0",
-                tolerance=ONNX_TOLERANCE)
+    meta = dict(
+        model=ONNX_MODEL,
+        frame=f"images/openpose_media/video.avi frame {frame}",
+        image_hw=list(image_hw),
+        input="image:0 [1, 368, 656, 3] float32 (uint8 BGR stored)",
+        output="Openpose/concat_stage7:0",
+        tolerance=ONNX_TOLERANCE,
+    )
     try:
         import onnxruntime as ort
     except ImportError:
@@ -156,8 +186,10 @@ def make_frame(shared: Path, out: Path) -> list[Path]:
         got = sess.run(None, {"image:0": canvas[None].astype(np.float32)})[0]
         diff = float(np.abs(got - tf_out).max())
         if got.shape != tf_out.shape or not diff <= ONNX_TOLERANCE:
-            raise SystemExit(f"prepare_gpu_data: the ONNX model differs from TensorFlow: shape {got.shape} vs "
-                             f"{tf_out.shape}, max |diff| {diff:.3g} > {ONNX_TOLERANCE}")
+            raise SystemExit(
+                f"prepare_gpu_data: the ONNX model differs from TensorFlow: shape {got.shape} vs "
+                f"{tf_out.shape}, max |diff| {diff:.3g} > {ONNX_TOLERANCE}"
+            )
         meta["onnxruntime_cpu_max_abs_diff"] = diff
         print(f"prepare_gpu_data: ONNX Runtime (CPU) vs TensorFlow on the frame: max |diff| {diff:.2g}")
     (dst / "meta.json").write_text(json.dumps(meta, indent=1))
@@ -167,8 +199,11 @@ def make_frame(shared: Path, out: Path) -> list[Path]:
 def verify(out: Path) -> int:
     manifest = out / "MANIFEST.json"
     if not manifest.is_file():
-        print(f"prepare_gpu_data: no {manifest}; run python cpp/cuda/prepare_gpu_data.py on a machine "
-              "with ../shared and carry gpu_data/ along", file=sys.stderr)
+        print(
+            f"prepare_gpu_data: no {manifest}; run python cpp/cuda/prepare_gpu_data.py on a machine "
+            "with ../shared and carry gpu_data/ along",
+            file=sys.stderr,
+        )
         return 1
     m = json.loads(manifest.read_text())
     bad = []
@@ -179,12 +214,13 @@ def verify(out: Path) -> int:
         elif p.stat().st_size != size or sha256(p) != digest:
             bad.append(f"{rel}: altered (expected sha256 {digest[:12]}..., {size} bytes)")
     if bad:
-        print("prepare_gpu_data: gpu_data does not match its manifest:\n  " + "\n  ".join(bad[:20]),
-              file=sys.stderr)
+        print("prepare_gpu_data: gpu_data does not match its manifest:\n  " + "\n  ".join(bad[:20]), file=sys.stderr)
         return 1
     n_golden = sum(1 for rel in m["files"] if rel.startswith("golden/") and rel.endswith(".npz"))
-    print(f"prepare_gpu_data: {out} verified: {len(m['files'])} files, {n_golden} golden cases, "
-          f"{m['bytes'] / 2**20:.1f} MiB, pytest {m['pytest'].get('pytest', '?')}")
+    print(
+        f"prepare_gpu_data: {out} verified: {len(m['files'])} files, {n_golden} golden cases, "
+        f"{m['bytes'] / 2**20:.1f} MiB, pytest {m['pytest'].get('pytest', '?')}"
+    )
     return 0
 
 
@@ -219,9 +255,12 @@ def main(argv=None) -> int:
             files += make_frame(shared, tmp)
         entries = {str(p.relative_to(tmp)): (sha256(p), p.stat().st_size) for p in sorted(files)}
         total = sum(size for _, size in entries.values())
-        (tmp / "MANIFEST.json").write_text(json.dumps(
-            dict(source=str(shared), python=sys.version.split()[0], pytest=versions, bytes=total, files=entries),
-            indent=1))
+        (tmp / "MANIFEST.json").write_text(
+            json.dumps(
+                dict(source=str(shared), python=sys.version.split()[0], pytest=versions, bytes=total, files=entries),
+                indent=1,
+            )
+        )
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # never leave a half-made copy behind
         raise
@@ -229,8 +268,10 @@ def main(argv=None) -> int:
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     n_golden = sum(1 for rel in entries if rel.startswith("golden/") and rel.endswith(".npz"))
-    print(f"prepare_gpu_data: wrote {out}: {n_golden} golden cases + pytest "
-          f"{versions['pytest']} ({len(entries)} files, {total / 2**20:.1f} MiB)")
+    print(
+        f"prepare_gpu_data: wrote {out}: {n_golden} golden cases + pytest "
+        f"{versions['pytest']} ({len(entries)} files, {total / 2**20:.1f} MiB)"
+    )
     return 0
 
 

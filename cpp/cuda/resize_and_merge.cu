@@ -32,23 +32,17 @@ struct ScaleBatch {
   int count;
   int first;
   int num_scales;
-  bool cuda;  // "cuda": the last scale divides by S; "cpu": multiplies by k = 1/S rounded to float
-  float k;
+  bool cuda;  // the build, for detail::merge_step_of
+  float k;    // detail::merge_constant
 };
 
-__device__ __forceinline__ float sample(const DevScale& sc, int64_t img, int64_t y, int64_t x, int64_t ch,
-                                        int64_t c) {
+// The scale's resized value at (y, x, ch): detail::bicubic_pixel, the per-pixel form of the CPU
+// core's horizontal-then-vertical passes with the same operands in the same order.
+__device__ __forceinline__ float sample(const DevScale& sc, int64_t img, int64_t y, int64_t x, int64_t ch, int64_t c) {
   const float* image = sc.data + img * sc.h * sc.w * c;
   if (sc.sampling.copy) return image[(y * sc.w + x) * c + ch];
-  const detail::CubicTaps tx = detail::axis_taps(sc.sampling.x, x, sc.w);
-  const detail::CubicTaps ty = detail::axis_taps(sc.sampling.y, y, sc.h);
-  float rows[4];
-#pragma unroll
-  for (int j = 0; j < 4; ++j) {
-    const float* r = image + static_cast<int64_t>(ty.idx[j]) * sc.w * c + ch;
-    rows[j] = detail::cubic_sum(r[tx.idx[0] * c], r[tx.idx[1] * c], r[tx.idx[2] * c], r[tx.idx[3] * c], tx.w);
-  }
-  return detail::cubic_sum(rows[0], rows[1], rows[2], rows[3], ty.w);
+  return detail::bicubic_pixel(image + ch, sc.w * c, c, detail::axis_taps(sc.sampling.x, x, sc.w),
+                               detail::axis_taps(sc.sampling.y, y, sc.h));
 }
 
 __global__ void resize_and_merge_kernel(ScaleBatch batch, int64_t total, int64_t H, int64_t W, int64_t c,
@@ -61,15 +55,9 @@ __global__ void resize_and_merge_kernel(ScaleBatch batch, int64_t total, int64_t
     const int64_t img = i / (c * W * H);
     float acc = batch.first == 0 ? 0.f : out[i];
     for (int j = 0; j < batch.count; ++j) {
-      const float v = sample(batch.s[j], img, y, x, ch, c);
-      const int s = batch.first + j;
-      if (s == 0) {
-        acc = v;  // also the only scale: no averaging at all
-      } else if (s + 1 < batch.num_scales) {
-        acc = acc + v;
-      } else {
-        acc = batch.cuda ? (acc + v) / batch.k : (acc + v) * batch.k;
-      }
+      const int64_t s = batch.first + j;
+      acc = detail::merge_step(detail::merge_step_of(s, batch.num_scales, batch.cuda), acc,
+                               sample(batch.s[j], img, y, x, ch, c), batch.k);
     }
     out[i] = acc;
   }
@@ -83,8 +71,7 @@ int resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c,
   if (total <= 0 || scales.empty()) return 0;
   const bool cuda = build == OpenposeBuild::kCuda;
   const int num_scales = static_cast<int>(scales.size());
-  // The same k as the CPU core: 1/S computed in double and rounded once ("cpu"), S itself ("cuda").
-  const float k = cuda ? static_cast<float>(num_scales) : static_cast<float>(1.0 / static_cast<double>(num_scales));
+  const float k = detail::merge_constant(num_scales, cuda);
   const int64_t blocks64 = std::min<int64_t>((total + kThreads - 1) / kThreads, int64_t{1} << 20);
   const unsigned blocks = static_cast<unsigned>(blocks64);
   for (int first = 0; first < num_scales; first += kScalesPerLaunch) {
@@ -99,8 +86,8 @@ int resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c,
       b.s[j].data = m.data;
       b.s[j].h = m.h;
       b.s[j].w = m.w;
-      b.s[j].sampling = detail::scale_sampling(m.h, m.w, m.ratio, scales[0].h, scales[0].w, scales[0].ratio,
-                                               num_scales, H, W, cuda);
+      b.s[j].sampling =
+          detail::scale_sampling(m.h, m.w, m.ratio, scales[0].h, scales[0].w, scales[0].ratio, num_scales, H, W, cuda);
     }
     resize_and_merge_kernel<<<blocks, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(b, total, H, W, c, out);
     const cudaError_t err = cudaGetLastError();

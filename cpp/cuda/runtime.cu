@@ -24,9 +24,13 @@ int pointer_device(const void* ptr, int* device) {
   return 0;
 }
 
-int get_device(int* device) { return static_cast<int>(cudaGetDevice(device)); }
+int get_device(int* device) {
+  return static_cast<int>(cudaGetDevice(device));
+}
 
-int set_device(int device) { return static_cast<int>(cudaSetDevice(device)); }
+int set_device(int device) {
+  return static_cast<int>(cudaSetDevice(device));
+}
 
 }  // namespace cuda
 }  // namespace tfpose

@@ -9,6 +9,7 @@ torch initialises CUDA). The library is the one named by $TFPOSE_TEST_ARRAY_LIB 
 Usage: compute-sanitizer --tool memcheck python cpp/cuda/sanitize_pytest.py [pytest arguments]
 Exit status: pytest's.
 """
+
 from __future__ import annotations
 
 import os

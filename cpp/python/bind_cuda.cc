@@ -4,69 +4,11 @@
 // `stream` (0 = the legacy default stream) and not synchronised.
 #include "bindings.hpp"
 
-
+#ifdef TFPOSE_WITH_CUDA
+#include <pybind11/stl.h>
 #include "tfpose/connector.hpp"
 #include "tfpose/paf_scores.hpp"
 #include "tfpose/pose_model.hpp"
-
-namespace tfpose_py {
-namespace {
-
-tfpose::ConnectThresholds paf_thresholds(const tfpose::PoseModel& pm, float nms_threshold,
-                                         float inter_min_above_threshold, float inter_threshold) {
-  tfpose::ConnectParams params;
-  params.nms_threshold = nms_threshold;
-  params.inter_min_above_threshold = inter_min_above_threshold;
-  params.inter_threshold = inter_threshold;
-  return tfpose::resolve_thresholds(pm, params);
-}
-
-// The CPU pair-score table: the reference the CUDA pair-score kernel is tested against, available in
-// every build.
-void bind_paf_scores_cpu(py::module_& m) {
-  m.def(
-      "paf_scores",
-      [](const FloatArray& maps, const FloatArray& peaks, const py::array_t<int32_t, py::array::c_style>& counts,
-         const std::string& model, const std::string& openpose_build, float nms_threshold,
-         float inter_min_above_threshold, float inter_threshold, int threads) {
-        const tfpose::PoseModel& pm = tfpose::get_pose_model(model);
-        const tfpose::OpenposeBuild build = tfpose::parse_openpose_build(openpose_build);
-        auto ms = checked_shape(maps, 4, "paf_scores: maps", "[N, H, W, C]");
-        auto ps = checked_shape(peaks, 4, "paf_scores: peaks", "[N, P, K, 3]");
-        if (counts.ndim() != 2)
-          throw tfpose::InvalidArgument(tfpose::expected_got("paf_scores: counts", "rank 2 [N, P]",
-                                                             "rank " + std::to_string(counts.ndim())));
-        tfpose::check_connect_shapes(ms[0], ms[1], ms[2], ms[3], ps[0], ps[1], ps[2], counts.shape(0),
-                                     counts.shape(1), 1, pm);
-        const auto limbs = tfpose::paf_limbs(pm);
-        const auto params = tfpose::paf_score_params(
-            paf_thresholds(pm, nms_threshold, inter_min_above_threshold, inter_threshold), build, ms[2], ms[1]);  // (W, H)
-        const int64_t L = static_cast<int64_t>(limbs.size());
-        py::array_t<float> out({ms[0], L, ps[2], ps[2]});
-        const float* mp = maps.data();
-        const float* pk = peaks.data();
-        const int32_t* cn = counts.data();
-        float* o = out.mutable_data();
-        {
-          py::gil_scoped_release release;
-          tfpose::paf_score_table(mp, ms[0], ms[1], ms[2], ms[3], pk, cn, ps[1], ps[2], limbs, params, o,
-                                  tfpose::thread_parallel_for(threads));
-        }
-        return out;
-      },
-      py::arg("maps"), py::arg("peaks"), py::arg("counts"), py::arg("model") = "COCO_18",
-      py::arg("openpose_build") = "cuda", py::arg("nms_threshold") = -1.f,
-      py::arg("inter_min_above_threshold") = -1.f, py::arg("inter_threshold") = -1.f, py::arg("threads") = 0,
-      "maps [N,H,W,C], peaks [N,P,K,3], counts [N,P] int32 -> [N,L,K,K] PAF pair scores (spec 7.3 step 1; "
-      "-1 past the counts; a failing pair scores 0 for 'cpu', -1 for 'cuda'). Negative thresholds = model "
-      "defaults.");
-}
-
-}  // namespace
-}  // namespace tfpose_py
-
-#ifdef TFPOSE_WITH_CUDA
-#include <pybind11/stl.h>
 
 #include <string>
 #include <utility>
@@ -104,8 +46,7 @@ void check_launch(int code, const char* what) {
 
 // Reads a C-contiguous device array of the given typestr ("<f4", "<i4") and rank, and checks that
 // its memory is device (or managed) memory: a host pointer handed to a kernel would crash it.
-DeviceArray device_array(const py::object& obj, const std::string& what, const char* typestr, int rank,
-                         bool writable) {
+DeviceArray device_array(const py::object& obj, const std::string& what, const char* typestr, int rank, bool writable) {
   if (!py::hasattr(obj, "__cuda_array_interface__"))
     throw tfpose::InvalidArgument(tfpose::expected_got(
         what, "a CUDA device array (__cuda_array_interface__, e.g. cupy.ndarray or a torch CUDA tensor)",
@@ -134,8 +75,7 @@ DeviceArray device_array(const py::object& obj, const std::string& what, const c
     throw tfpose::InvalidArgument(tfpose::expected_got(what, "a writable array", "a read-only one"));
   if (elements(a.shape) > 0) {
     check_launch(tfpose::cuda::pointer_device(a.ptr, &a.device), what.c_str());
-    if (a.device < 0)
-      throw tfpose::InvalidArgument(tfpose::expected_got(what, "device memory", "host memory"));
+    if (a.device < 0) throw tfpose::InvalidArgument(tfpose::expected_got(what, "device memory", "host memory"));
   }
   return a;
 }
@@ -154,9 +94,9 @@ class DeviceGuard {
       if (a->device < 0) continue;
       if (device_ < 0) device_ = a->device;
       if (a->device != device_)
-        throw tfpose::InvalidArgument(tfpose::expected_got("device arrays", "all on one GPU",
-                                                           "GPUs " + std::to_string(device_) + " and " +
-                                                               std::to_string(a->device)));
+        throw tfpose::InvalidArgument(
+            tfpose::expected_got("device arrays", "all on one GPU",
+                                 "GPUs " + std::to_string(device_) + " and " + std::to_string(a->device)));
     }
     if (device_ < 0) return;
     check_launch(tfpose::cuda::get_device(&saved_), "cudaGetDevice");
@@ -176,7 +116,6 @@ class DeviceGuard {
 }  // namespace
 
 void bind_cuda(py::module_& m) {
-  bind_paf_scores_cpu(m);
   m.attr("has_cuda") = true;
   m.def(
       "cuda_device_count",
@@ -214,9 +153,9 @@ void bind_cuda(py::module_& m) {
               tfpose::expected_got("cuda_resize_and_merge: net_outputs", "at least one scale", "none"));
         const size_t num_scales = net_outputs.size();
         if (ratios.size() != num_scales)
-          throw tfpose::InvalidArgument(tfpose::expected_got(
-              "cuda_resize_and_merge: scale_ratios", std::to_string(num_scales) + " values (one per scale)",
-              std::to_string(ratios.size())));
+          throw tfpose::InvalidArgument(tfpose::expected_got("cuda_resize_and_merge: scale_ratios",
+                                                             std::to_string(num_scales) + " values (one per scale)",
+                                                             std::to_string(ratios.size())));
         std::vector<DeviceArray> ins;
         std::vector<tfpose::ScaleMaps> scales(num_scales);
         for (size_t i = 0; i < num_scales; ++i) {
@@ -224,19 +163,19 @@ void bind_cuda(py::module_& m) {
           ins.push_back(device_array(net_outputs[i], what, "<f4", 4, false));
           const auto& s = ins.back().shape;
           if (i > 0 && (s[0] != ins[0].shape[0] || s[3] != ins[0].shape[3]))
-            throw tfpose::InvalidArgument(tfpose::expected_got(
-                what + " shape",
-                "N = " + std::to_string(ins[0].shape[0]) + " and C = " + std::to_string(ins[0].shape[3]) +
-                    " like net_outputs[0]",
-                shape_text(s)));
+            throw tfpose::InvalidArgument(tfpose::expected_got(what + " shape",
+                                                               "N = " + std::to_string(ins[0].shape[0]) +
+                                                                   " and C = " + std::to_string(ins[0].shape[3]) +
+                                                                   " like net_outputs[0]",
+                                                               shape_text(s)));
           scales[i] = {static_cast<const float*>(ins.back().ptr), s[1], s[2], ratios[i]};
         }
         const int64_t n = ins[0].shape[0], c = ins[0].shape[3];
         auto o = device_array(out, "cuda_resize_and_merge: out", "<f4", 4, true);
         if (o.shape[0] != n || o.shape[3] != c)
           throw tfpose::InvalidArgument(tfpose::expected_got(
-              "cuda_resize_and_merge: out shape",
-              "[" + std::to_string(n) + ", H, W, " + std::to_string(c) + "]", shape_text(o.shape)));
+              "cuda_resize_and_merge: out shape", "[" + std::to_string(n) + ", H, W, " + std::to_string(c) + "]",
+              shape_text(o.shape)));
         const int64_t H = o.shape[1], W = o.shape[2];
         tfpose::check_resize_and_merge_args(scales, n, c, H, W, build);
         std::vector<const DeviceArray*> all{&o};
@@ -280,8 +219,8 @@ void bind_cuda(py::module_& m) {
   m.def(
       "cuda_paf_scores",
       [](const py::object& maps, const py::object& peaks, const py::object& counts, const std::string& model,
-         const std::string& openpose_build, float nms_threshold, float inter_min_above_threshold,
-         float inter_threshold, const py::object& out, uintptr_t stream) {
+         const std::string& openpose_build, const tfpose::ConnectThresholds& thresholds, const py::object& out,
+         uintptr_t stream) {
         const tfpose::PoseModel& pm = tfpose::get_pose_model(model);
         const tfpose::OpenposeBuild build = tfpose::parse_openpose_build(openpose_build);
         auto mp = device_array(maps, "cuda_paf_scores: maps", "<f4", 4, false);
@@ -290,8 +229,7 @@ void bind_cuda(py::module_& m) {
         auto o = device_array(out, "cuda_paf_scores: out", "<f4", 4, true);
         const auto& ms = mp.shape;
         const auto& ps = pk.shape;
-        tfpose::check_connect_shapes(ms[0], ms[1], ms[2], ms[3], ps[0], ps[1], ps[2], cn.shape[0], cn.shape[1], 1,
-                                     pm);
+        tfpose::check_connect_shapes(ms[0], ms[1], ms[2], ms[3], ps[0], ps[1], ps[2], cn.shape[0], cn.shape[1], 1, pm);
         const auto limbs = tfpose::paf_limbs(pm);
         if (limbs.size() > static_cast<size_t>(tfpose::cuda::kMaxPafLimbs))
           throw tfpose::InvalidArgument(tfpose::expected_got("cuda_paf_scores: limbs of model " + model,
@@ -300,19 +238,18 @@ void bind_cuda(py::module_& m) {
         tfpose::check_paf_score_args(ms[0], ms[1], ms[2], ms[3], ps[1], ps[2], limbs);
         const int64_t L = static_cast<int64_t>(limbs.size());
         check_shape(o, {ms[0], L, ps[2], ps[2]}, "cuda_paf_scores: out");
-        const auto params = tfpose::paf_score_params(
-            paf_thresholds(pm, nms_threshold, inter_min_above_threshold, inter_threshold), build, ms[2], ms[1]);  // (W, H)
+        const auto params =
+            tfpose::paf_score_params(tfpose::resolve_thresholds(pm, thresholds), build, ms[2], ms[1]);  // (W, H)
         DeviceGuard guard({&mp, &pk, &cn, &o});
         py::gil_scoped_release release;
-        check_launch(tfpose::cuda::paf_scores(static_cast<const float*>(mp.ptr), ms[0], ms[1], ms[2], ms[3],
-                                              static_cast<const float*>(pk.ptr), static_cast<const int32_t*>(cn.ptr),
-                                              ps[1], ps[2], limbs, params, static_cast<float*>(o.ptr),
-                                              reinterpret_cast<void*>(stream)),
-                     "cuda_paf_scores");
+        check_launch(
+            tfpose::cuda::paf_scores(static_cast<const float*>(mp.ptr), ms[0], ms[1], ms[2], ms[3],
+                                     static_cast<const float*>(pk.ptr), static_cast<const int32_t*>(cn.ptr), ps[1],
+                                     ps[2], limbs, params, static_cast<float*>(o.ptr), reinterpret_cast<void*>(stream)),
+            "cuda_paf_scores");
       },
       py::arg("maps"), py::arg("peaks"), py::arg("counts"), py::arg("model"), py::arg("openpose_build"),
-      py::arg("nms_threshold"), py::arg("inter_min_above_threshold"), py::arg("inter_threshold"), py::arg("out"),
-      py::arg("stream") = 0,
+      py::arg("thresholds"), py::arg("out"), py::arg("stream") = 0,
       "maps [N,H,W,C], peaks [N,P,K,3] float32, counts [N,P] int32 device arrays -> out [N,L,K,K] float32 "
       "(caller-allocated) PAF pair scores, as paf_scores. Peak values are not validated (device memory); "
       "counts outside [0, K] are clamped.");
@@ -322,7 +259,6 @@ void bind_cuda(py::module_& m) {
 #else
 namespace tfpose_py {
 void bind_cuda(py::module_& m) {
-  bind_paf_scores_cpu(m);
   m.attr("has_cuda") = false;
 }
 }  // namespace tfpose_py

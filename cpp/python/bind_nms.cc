@@ -23,8 +23,8 @@ void bind_nms(py::module_& m) {
         }
         return py::make_tuple(peaks, counts);
       },
-      py::arg("heatmaps"), py::arg("threshold"), py::arg("max_peaks"), py::arg("offset_x"),
-      py::arg("offset_y"), py::arg("openpose_build"), py::arg("threads") = 0,
+      py::arg("heatmaps"), py::arg("threshold"), py::arg("max_peaks"), py::arg("offset_x"), py::arg("offset_y"),
+      py::arg("openpose_build"), py::arg("threads") = 0,
       "heatmaps [N,H,W,P] float32 -> (peaks [N,P,K,3] float32 (x, y, score), counts [N,P] int32).");
 }
 

@@ -9,11 +9,6 @@
 
 namespace tfpose_py {
 
-py::tuple people_to_arrays(const std::vector<tfpose::People>& people, int64_t n, int64_t p);
-tfpose::ConnectParams connect_params(const std::string& build, float nms_threshold,
-                                     float inter_min_above_threshold, float inter_threshold, int min_subset_cnt,
-                                     float min_subset_score);
-
 void bind_pipeline(py::module_& m) {
   m.def(
       "output_scaling",
@@ -29,16 +24,17 @@ void bind_pipeline(py::module_& m) {
       "net_output_to_people",
       [](const std::vector<FloatArray>& net_outputs, const std::vector<double>& scale_ratios,
          std::array<int64_t, 2> net_input_hw, std::array<int64_t, 2> image_hw, const std::string& model,
-         const std::string& build, int64_t max_peaks, float nms_threshold, float inter_min_above_threshold,
-         float inter_threshold, int min_subset_cnt, float min_subset_score, bool fast, int threads) {
+         const std::string& openpose_build, int64_t max_peaks, const tfpose::ConnectThresholds& thresholds, bool fast,
+         int threads) {
         const tfpose::PoseModel& pm = tfpose::get_pose_model(model);
         tfpose::PipelineParams params;
-        params.connect = connect_params(build, nms_threshold, inter_min_above_threshold, inter_threshold,
-                                        min_subset_cnt, min_subset_score);
+        params.build = tfpose::parse_openpose_build(openpose_build);
+        params.thresholds = thresholds;
         params.max_peaks = max_peaks;
         params.fast = fast;
         int64_t n = 0, c = 0;
-        const std::vector<tfpose::ScaleMaps> scales = scale_maps(net_outputs, scale_ratios, "net_output_to_people", &n, &c);
+        const std::vector<tfpose::ScaleMaps> scales =
+            scale_maps(net_outputs, scale_ratios, "net_output_to_people", &n, &c);
         std::vector<tfpose::People> people;
         {
           py::gil_scoped_release release;
@@ -47,12 +43,12 @@ void bind_pipeline(py::module_& m) {
         }
         return people_to_arrays(people, n, pm.num_parts());
       },
-      py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("net_input_hw"), py::arg("image_hw"),
-      py::arg("model"), py::arg("openpose_build"), py::arg("max_peaks"), py::arg("nms_threshold"),
-      py::arg("inter_min_above_threshold"), py::arg("inter_threshold"), py::arg("min_subset_cnt"),
-      py::arg("min_subset_score"), py::arg("fast") = true, py::arg("threads") = 0,
+      py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("net_input_hw"), py::arg("image_hw"), py::arg("model"),
+      py::arg("openpose_build"), py::arg("max_peaks"), py::arg("thresholds") = tfpose::ConnectThresholds(),
+      py::arg("fast") = true, py::arg("threads") = 0,
       "S net outputs [N,h,w,C] -> (keypoints [N,M,P,3] in image pixels, scores [N,M], num_people [N]); "
-      "sizes (0, 0) take the defaults, thresholds < 0 the model's; fast: skip the dense maps (same people).");
+      "sizes (0, 0) take the defaults, thresholds (ConnectThresholds) < 0 the model's; fast: skip the dense "
+      "maps (same people).");
   m.def(
       "fast_peaks",
       [](const std::vector<FloatArray>& net_outputs, const std::vector<double>& scale_ratios,
@@ -62,10 +58,7 @@ void bind_pipeline(py::module_& m) {
         int64_t n = 0, c = 0;
         const std::vector<tfpose::ScaleMaps> scales = scale_maps(net_outputs, scale_ratios, "fast_peaks", &n, &c);
         int64_t H = target_hw[0], W = target_hw[1];
-        if (H == 0 && W == 0) {
-          H = 8 * scales[0].h;
-          W = 8 * scales[0].w;
-        }
+        tfpose::resolve_target_size(scales, &H, &W);
         const tfpose::NmsParams params = nms_params(threshold, max_peaks, offset_x, offset_y, build);
         tfpose::check_resize_and_merge_args(scales, n, c, H, W, build);
         tfpose::check_nms_args(n, H, W, parts, params);
@@ -75,7 +68,7 @@ void bind_pipeline(py::module_& m) {
         int32_t* cn = counts.mutable_data();
         {
           py::gil_scoped_release release;
-          tfpose::fast_nms(scales, n, c, H, W, build, parts, params, pk, cn, tfpose::thread_parallel_for(threads));
+          tfpose::fast_nms(scales, n, c, H, W, parts, params, pk, cn, tfpose::thread_parallel_for(threads));
         }
         return py::make_tuple(peaks, counts);
       },

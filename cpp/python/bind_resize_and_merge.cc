@@ -18,10 +18,7 @@ void bind_resize_and_merge(py::module_& m) {
         int64_t n = 0, c = 0;
         const std::vector<tfpose::ScaleMaps> scales = scale_maps(net_outputs, ratios, "resize_and_merge", &n, &c);
         int64_t H = target_hw.first, W = target_hw.second;
-        if (H == 0 && W == 0) {  // 8x the size of scale 0, as in the TF op
-          H = 8 * scales[0].h;
-          W = 8 * scales[0].w;
-        }
+        tfpose::resolve_target_size(scales, &H, &W);
         tfpose::check_resize_and_merge_args(scales, n, c, H, W, build);
         py::array_t<float> out({n, H, W, c});
         float* o = out.mutable_data();

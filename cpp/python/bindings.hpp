@@ -9,6 +9,7 @@
 
 #include "tfpose/common.hpp"
 #include "tfpose/nms.hpp"
+#include "tfpose/people.hpp"
 #include "tfpose/resize_and_merge.hpp"
 
 namespace tfpose_py {
@@ -18,18 +19,20 @@ namespace py = pybind11;
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
 // Checks rank and returns the shape, or throws tfpose::InvalidArgument naming what came.
-std::vector<int64_t> checked_shape(const FloatArray& a, int rank, const std::string& what,
-                                   const std::string& layout);
+std::vector<int64_t> checked_shape(const FloatArray& a, int rank, const std::string& what, const std::string& layout);
 
 // S host arrays [N, h_i, w_i, C] + S ratios -> the core's ScaleMaps (pointing into the arrays,
 // which must outlive them); checks count, rank and equal N and C. n, c receive N and C.
-std::vector<tfpose::ScaleMaps> scale_maps(const std::vector<FloatArray>& net_outputs,
-                                          const std::vector<double>& ratios, const std::string& op,
-                                          int64_t* n, int64_t* c);
+std::vector<tfpose::ScaleMaps> scale_maps(const std::vector<FloatArray>& net_outputs, const std::vector<double>& ratios,
+                                          const std::string& op, int64_t* n, int64_t* c);
 
 // NMS parameters as every binding receives them (checked by the core's check_nms_args).
 tfpose::NmsParams nms_params(float threshold, int64_t max_peaks, float offset_x, float offset_y,
                              tfpose::OpenposeBuild build);
+
+// People of N images -> (keypoints [N, M, P, 3], scores [N, M], num_people [N]) numpy arrays
+// (tfpose::pack_people; defined in bind_connector.cc).
+py::tuple people_to_arrays(const std::vector<tfpose::People>& people, int64_t n, int64_t p);
 
 void bind_common(py::module_& m);
 void bind_maximum(py::module_& m);
@@ -38,6 +41,7 @@ void bind_nms(py::module_& m);
 void bind_pose_model(py::module_& m);
 void bind_connector(py::module_& m);
 void bind_pipeline(py::module_& m);
+void bind_paf_scores(py::module_& m);
 void bind_cuda(py::module_& m);
 
 }  // namespace tfpose_py

@@ -6,23 +6,20 @@
 
 namespace tfpose_py {
 
-std::vector<int64_t> checked_shape(const FloatArray& a, int rank, const std::string& what,
-                                   const std::string& layout) {
+std::vector<int64_t> checked_shape(const FloatArray& a, int rank, const std::string& what, const std::string& layout) {
   std::vector<int64_t> shape(a.shape(), a.shape() + a.ndim());
   if (a.ndim() != rank) {
     std::ostringstream got;
     got << "rank " << a.ndim() << " shape [";
     for (size_t i = 0; i < shape.size(); ++i) got << (i ? ", " : "") << shape[i];
     got << "]";
-    throw tfpose::InvalidArgument(
-        tfpose::expected_got(what, "rank " + std::to_string(rank) + " " + layout, got.str()));
+    throw tfpose::InvalidArgument(tfpose::expected_got(what, "rank " + std::to_string(rank) + " " + layout, got.str()));
   }
   return shape;
 }
 
-std::vector<tfpose::ScaleMaps> scale_maps(const std::vector<FloatArray>& net_outputs,
-                                          const std::vector<double>& ratios, const std::string& op,
-                                          int64_t* n, int64_t* c) {
+std::vector<tfpose::ScaleMaps> scale_maps(const std::vector<FloatArray>& net_outputs, const std::vector<double>& ratios,
+                                          const std::string& op, int64_t* n, int64_t* c) {
   if (net_outputs.empty())
     throw tfpose::InvalidArgument(tfpose::expected_got(op + ": net_outputs", "at least one scale", "none"));
   const size_t num_scales = net_outputs.size();
@@ -59,6 +56,10 @@ tfpose::NmsParams nms_params(float threshold, int64_t max_peaks, float offset_x,
 
 void bind_common(py::module_& m) {
   py::register_exception<tfpose::InvalidArgument>(m, "InvalidArgument", PyExc_ValueError);
+  // Limits and names the Python argument checks (tfpose/_args.py) read instead of restating.
+  m.attr("MAX_PEAKS_LIMIT") = tfpose::kMaxPeaksLimit;
+  m.attr("OPENPOSE_BUILDS") = py::make_tuple(tfpose::openpose_build_name(tfpose::OpenposeBuild::kCpu),
+                                             tfpose::openpose_build_name(tfpose::OpenposeBuild::kCuda));
 }
 
 }  // namespace tfpose_py
@@ -72,5 +73,6 @@ PYBIND11_MODULE(_core, m) {
   tfpose_py::bind_pose_model(m);
   tfpose_py::bind_connector(m);
   tfpose_py::bind_pipeline(m);
+  tfpose_py::bind_paf_scores(m);
   tfpose_py::bind_cuda(m);
 }

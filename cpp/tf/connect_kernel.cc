@@ -1,8 +1,8 @@
 #include <string>
 #include <vector>
 
-#include "tensorflow/core/framework/op_kernel.h"
 #include "people_util.hpp"
+#include "tensorflow/core/framework/op_kernel.h"
 #include "tf_util.hpp"
 #include "tfpose/connector.hpp"
 #include "tfpose/pose_model.hpp"
@@ -11,8 +11,8 @@ namespace tfpose_tf {
 
 using namespace ::tensorflow;  // NOLINT(build/namespaces): kernel files are TF-only glue
 
-Status ReadConnectAttrs(OpKernelConstruction* ctx, const tfpose::PoseModel** model,
-                        tfpose::ConnectParams* params) {
+Status ReadConnectAttrs(OpKernelConstruction* ctx, const tfpose::PoseModel** model, tfpose::ConnectThresholds* params,
+                        tfpose::OpenposeBuild* build_out) {
   std::string name, build;
   TF_RETURN_IF_ERROR(ctx->GetAttr("model", &name));
   TF_RETURN_IF_ERROR(ctx->GetAttr("openpose_build", &build));
@@ -23,7 +23,7 @@ Status ReadConnectAttrs(OpKernelConstruction* ctx, const tfpose::PoseModel** mod
   TF_RETURN_IF_ERROR(ctx->GetAttr("min_subset_score", &params->min_subset_score));
   try {
     *model = &tfpose::get_pose_model(name);
-    params->build = tfpose::parse_openpose_build(build);
+    *build_out = tfpose::parse_openpose_build(build);
     tfpose::resolve_thresholds(**model, *params);
   } catch (const tfpose::InvalidArgument& e) {
     return errors::InvalidArgument(e.what());
@@ -31,8 +31,7 @@ Status ReadConnectAttrs(OpKernelConstruction* ctx, const tfpose::PoseModel** mod
   return OkStatus();
 }
 
-void WritePeopleOutputs(OpKernelContext* ctx, const std::vector<tfpose::People>& people, int64_t n,
-                        int64_t p) {
+void WritePeopleOutputs(OpKernelContext* ctx, const std::vector<tfpose::People>& people, int64_t n, int64_t p) {
   const int64_t m = tfpose::max_people(people);
   Tensor *kp = nullptr, *scores = nullptr, *num = nullptr;
   OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({n, m, p, 3}), &kp));
@@ -45,7 +44,7 @@ void WritePeopleOutputs(OpKernelContext* ctx, const std::vector<tfpose::People>&
 class ConnectOp : public OpKernel {
  public:
   explicit ConnectOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
-    OP_REQUIRES_OK(ctx, ReadConnectAttrs(ctx, &model_, &params_));
+    OP_REQUIRES_OK(ctx, ReadConnectAttrs(ctx, &model_, &thresholds_, &build_));
   }
 
   void Compute(OpKernelContext* ctx) override {
@@ -56,9 +55,9 @@ class ConnectOp : public OpKernel {
     OP_REQUIRES(ctx, maps.dims() == 4,
                 errors::InvalidArgument("TfposeConnect: maps must be rank 4 [N, H, W, C], got shape ",
                                         maps.shape().DebugString()));
-    OP_REQUIRES(ctx, peaks.dims() == 4 && peaks.dim_size(3) == 3,
-                errors::InvalidArgument("TfposeConnect: peaks must be [N, P, K, 3], got shape ",
-                                        peaks.shape().DebugString()));
+    OP_REQUIRES(
+        ctx, peaks.dims() == 4 && peaks.dim_size(3) == 3,
+        errors::InvalidArgument("TfposeConnect: peaks must be [N, P, K, 3], got shape ", peaks.shape().DebugString()));
     OP_REQUIRES(ctx, counts.dims() == 2,
                 errors::InvalidArgument("TfposeConnect: counts must be rank 2 [N, P], got shape ",
                                         counts.shape().DebugString()));
@@ -68,18 +67,19 @@ class ConnectOp : public OpKernel {
     const int64_t n = maps.dim_size(0), h = maps.dim_size(1), w = maps.dim_size(2), c = maps.dim_size(3);
     const int64_t p = peaks.dim_size(1), k = peaks.dim_size(2);
     RunGuarded(ctx, "TfposeConnect", [&] {
-      tfpose::check_connect_shapes(n, h, w, c, peaks.dim_size(0), p, k, counts.dim_size(0),
-                                   counts.dim_size(1), scale.NumElements(), *model_);
+      tfpose::check_connect_shapes(n, h, w, c, peaks.dim_size(0), p, k, counts.dim_size(0), counts.dim_size(1),
+                                   scale.NumElements(), *model_);
       std::vector<tfpose::People> people = tfpose::connect(
-          maps.flat<float>().data(), n, h, w, c, peaks.flat<float>().data(), counts.flat<int32_t>().data(), p,
-          k, scale.flat<float>().data(), scale.NumElements(), *model_, params_, PoolFor(ctx));
+          maps.flat<float>().data(), n, h, w, c, peaks.flat<float>().data(), counts.flat<int32_t>().data(), p, k,
+          scale.flat<float>().data(), scale.NumElements(), *model_, thresholds_, build_, PoolFor(ctx));
       WritePeopleOutputs(ctx, people, n, p);
     });
   }
 
  private:
   const tfpose::PoseModel* model_ = nullptr;
-  tfpose::ConnectParams params_;
+  tfpose::ConnectThresholds thresholds_;
+  tfpose::OpenposeBuild build_ = tfpose::OpenposeBuild::kCpu;
 };
 
 REGISTER_KERNEL_BUILDER(Name("TfposeConnect").Device(DEVICE_CPU), ConnectOp);

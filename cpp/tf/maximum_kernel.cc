@@ -1,30 +1,18 @@
-#include "tensorflow/core/framework/op_kernel.h"
-#include "tf_util.hpp"
-#include "tfpose/maximum.hpp"
+#include "maximum_kernel.hpp"
 
 namespace tfpose_tf {
 
-using namespace ::tensorflow;  // NOLINT(build/namespaces): kernel files are TF-only glue
-
-class MaximumOp : public OpKernel {
+class MaximumOp : public MaximumOpBase {
  public:
-  explicit MaximumOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+  using MaximumOpBase::MaximumOpBase;
 
-  void Compute(OpKernelContext* ctx) override {
-    const Tensor& in = ctx->input(0);
-    OP_REQUIRES(ctx, in.dims() == 4,
-                errors::InvalidArgument("TfposeMaximum: heatmaps must be rank 4 [N, H, W, C], got shape ",
-                                        in.shape().DebugString()));
-    const int64_t n = in.dim_size(0), h = in.dim_size(1), w = in.dim_size(2), c = in.dim_size(3);
-    Tensor* out = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({n, c, 3}), &out));
-    if (n == 0) return;
-    RunGuarded(ctx, "TfposeMaximum", [&] {
-      tfpose::maximum(in.flat<float>().data(), n, h, w, c, out->flat<float>().data(), PoolFor(ctx));
-    });
+ protected:
+  void Run(::tensorflow::OpKernelContext* ctx, const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t c,
+           float* out) override {
+    RunGuarded(ctx, "TfposeMaximum", [&] { tfpose::maximum(heatmaps, n, h, w, c, out, PoolFor(ctx)); });
   }
 };
 
-REGISTER_KERNEL_BUILDER(Name("TfposeMaximum").Device(DEVICE_CPU), MaximumOp);
+REGISTER_KERNEL_BUILDER(Name("TfposeMaximum").Device(::tensorflow::DEVICE_CPU), MaximumOp);
 
 }  // namespace tfpose_tf

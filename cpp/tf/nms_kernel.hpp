@@ -9,7 +9,14 @@
 
 namespace tfpose_tf {
 
-using namespace ::tensorflow;  // NOLINT(build/namespaces): kernel files are TF-only glue
+// The TF names the kernels use, declared one by one (a header must not pull in all of ::tensorflow).
+using ::tensorflow::OpInputList;
+using ::tensorflow::OpKernel;
+using ::tensorflow::OpKernelConstruction;
+using ::tensorflow::OpKernelContext;
+using ::tensorflow::Tensor;
+using ::tensorflow::TensorShape;
+namespace errors = ::tensorflow::errors;
 
 // Attribute and argument checks shared by the CPU and GPU kernels; Run computes on the kernel's
 // device (heatmaps, peaks and counts live there; offset is a host input).
@@ -24,11 +31,10 @@ class NmsOpBase : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->GetAttr("openpose_build", &build));
     // Attributes are checked once here, so a bad graph fails before any data flows.
     OP_REQUIRES(ctx, threshold >= 0.f && threshold <= 1.f,
-                errors::InvalidArgument("TfposeNms: threshold: expected a number in [0, 1], got ",
-                                        threshold));
+                errors::InvalidArgument("TfposeNms: threshold: expected a number in [0, 1], got ", threshold));
     OP_REQUIRES(ctx, max_peaks >= 1 && max_peaks <= tfpose::kMaxPeaksLimit,
-                errors::InvalidArgument("TfposeNms: max_peaks: expected an int in [1, ",
-                                        tfpose::kMaxPeaksLimit, "], got ", max_peaks));
+                errors::InvalidArgument("TfposeNms: max_peaks: expected an int in [1, ", tfpose::kMaxPeaksLimit,
+                                        "], got ", max_peaks));
     params_.threshold = threshold;
     params_.max_peaks = max_peaks;
     params_.build = build == "cuda" ? tfpose::OpenposeBuild::kCuda : tfpose::OpenposeBuild::kCpu;
@@ -53,8 +59,7 @@ class NmsOpBase : public OpKernel {
     Tensor* counts = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({n, p, params.max_peaks, 3}), &peaks));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({n, p}), &counts));
-    Run(ctx, in.flat<float>().data(), n, h, w, p, params, peaks->flat<float>().data(),
-        counts->flat<int32>().data());
+    Run(ctx, in.flat<float>().data(), n, h, w, p, params, peaks->flat<float>().data(), counts->flat<int32_t>().data());
   }
 
  protected:

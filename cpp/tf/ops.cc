@@ -4,6 +4,7 @@
 #include "tensorflow/core/framework/common_shape_fns.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/shape_inference.h"
+#include "tfpose/resize_and_merge.hpp"
 
 namespace tfpose_tf {
 
@@ -15,8 +16,7 @@ using ::tensorflow::shape_inference::ShapeHandle;
 namespace {
 
 // Output H/W of resize-and-merge: the constant target_size if given (> 0), else 8x scale 0.
-Status TargetDims(InferenceContext* c, int target_input, ShapeHandle first, DimensionHandle* h,
-                  DimensionHandle* w) {
+Status TargetDims(InferenceContext* c, int target_input, ShapeHandle first, DimensionHandle* h, DimensionHandle* w) {
   ShapeHandle ts;
   TF_RETURN_IF_ERROR(c->WithRank(c->input(target_input), 1, &ts));
   DimensionHandle two;
@@ -33,8 +33,8 @@ Status TargetDims(InferenceContext* c, int target_input, ShapeHandle first, Dime
     }
   }
   if (t != nullptr) {
-    TF_RETURN_IF_ERROR(c->Multiply(c->Dim(first, 1), 8, h));
-    TF_RETURN_IF_ERROR(c->Multiply(c->Dim(first, 2), 8, w));
+    TF_RETURN_IF_ERROR(c->Multiply(c->Dim(first, 1), tfpose::kNetStride, h));
+    TF_RETURN_IF_ERROR(c->Multiply(c->Dim(first, 2), tfpose::kNetStride, w));
   }
   return ::tensorflow::OkStatus();
 }

@@ -16,7 +16,7 @@ class NetOutputToPeopleOp : public OpKernel {
  public:
   explicit NetOutputToPeopleOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
     OP_REQUIRES_OK(ctx, ctx->GetAttr("S", &num_scales_));
-    OP_REQUIRES_OK(ctx, ReadConnectAttrs(ctx, &model_, &params_.connect));
+    OP_REQUIRES_OK(ctx, ReadConnectAttrs(ctx, &model_, &params_.thresholds, &params_.build));
     int max_peaks = 0;
     OP_REQUIRES_OK(ctx, ctx->GetAttr("max_peaks", &max_peaks));
     OP_REQUIRES(ctx, max_peaks >= 1 && max_peaks <= tfpose::kMaxPeaksLimit,
@@ -34,10 +34,10 @@ class NetOutputToPeopleOp : public OpKernel {
       OP_REQUIRES(ctx, t.dims() == 4,
                   errors::InvalidArgument("TfposeNetOutputToPeople: net_outputs[", i,
                                           "] must be rank 4 [N, h, w, C], got shape ", t.shape().DebugString()));
-      OP_REQUIRES(ctx, t.dim_size(0) == first.dim_size(0) && t.dim_size(3) == first.dim_size(3),
-                  errors::InvalidArgument("TfposeNetOutputToPeople: net_outputs[", i, "] shape ",
-                                          t.shape().DebugString(), ": expected N and C of net_outputs[0] ",
-                                          first.shape().DebugString()));
+      OP_REQUIRES(
+          ctx, t.dim_size(0) == first.dim_size(0) && t.dim_size(3) == first.dim_size(3),
+          errors::InvalidArgument("TfposeNetOutputToPeople: net_outputs[", i, "] shape ", t.shape().DebugString(),
+                                  ": expected N and C of net_outputs[0] ", first.shape().DebugString()));
     }
     const Tensor& ratios = ctx->input(s);
     const Tensor& net_size = ctx->input(s + 1);
@@ -60,8 +60,8 @@ class NetOutputToPeopleOp : public OpKernel {
     const auto ns = net_size.flat<int32_t>();
     const auto is = image_size.flat<int32_t>();
     RunGuarded(ctx, "TfposeNetOutputToPeople", [&] {
-      std::vector<tfpose::People> people = tfpose::net_output_to_people(
-          scales, n, c, ns(0), ns(1), is(0), is(1), *model_, params_, PoolFor(ctx));
+      std::vector<tfpose::People> people =
+          tfpose::net_output_to_people(scales, n, c, ns(0), ns(1), is(0), is(1), *model_, params_, PoolFor(ctx));
       WritePeopleOutputs(ctx, people, n, model_->num_parts());
     });
   }

@@ -2,6 +2,8 @@
 
 namespace tfpose_tf {
 
+using namespace ::tensorflow;  // NOLINT(build/namespaces): kernel files are TF-only glue
+
 class ResizeAndMergeOp : public ResizeAndMergeOpBase {
  public:
   using ResizeAndMergeOpBase::ResizeAndMergeOpBase;

@@ -12,7 +12,14 @@
 
 namespace tfpose_tf {
 
-using namespace ::tensorflow;  // NOLINT(build/namespaces): kernel files are TF-only glue
+// The TF names the kernels use, declared one by one (a header must not pull in all of ::tensorflow).
+using ::tensorflow::OpInputList;
+using ::tensorflow::OpKernel;
+using ::tensorflow::OpKernelConstruction;
+using ::tensorflow::OpKernelContext;
+using ::tensorflow::Tensor;
+using ::tensorflow::TensorShape;
+namespace errors = ::tensorflow::errors;
 
 // Argument parsing and validation shared by the CPU and GPU kernels; Run computes on the device the
 // kernel is registered for (net output data are device pointers there, ratios and target on the host).
@@ -35,7 +42,8 @@ class ResizeAndMergeOpBase : public OpKernel {
     const Tensor& first = nets[0];
     OP_REQUIRES(ctx, first.dims() == 4,
                 errors::InvalidArgument("TfposeResizeAndMerge: net_outputs[0] must be rank 4 [N, h, w, C], "
-                                        "got shape ", first.shape().DebugString()));
+                                        "got shape ",
+                                        first.shape().DebugString()));
     const int64_t n = first.dim_size(0), c = first.dim_size(3);
     for (int i = 1; i < num_scales; ++i) {
       const Tensor& t = nets[i];
@@ -44,8 +52,7 @@ class ResizeAndMergeOpBase : public OpKernel {
                                           "] must be rank 4 [N, h, w, C], got shape ", t.shape().DebugString()));
       OP_REQUIRES(ctx, t.dim_size(0) == n && t.dim_size(3) == c,
                   errors::InvalidArgument("TfposeResizeAndMerge: net_outputs[", i, "] must have N = ", n,
-                                          " and C = ", c, " like net_outputs[0], got shape ",
-                                          t.shape().DebugString()));
+                                          " and C = ", c, " like net_outputs[0], got shape ", t.shape().DebugString()));
     }
 
     const Tensor& ratios = ctx->input(num_scales);
@@ -55,16 +62,17 @@ class ResizeAndMergeOpBase : public OpKernel {
     const Tensor& target = ctx->input(num_scales + 1);
     OP_REQUIRES(ctx, target.dims() == 1 && target.dim_size(0) == 2,
                 errors::InvalidArgument("TfposeResizeAndMerge: target_size must have shape [2] (H, W), got "
-                                        "shape ", target.shape().DebugString()));
+                                        "shape ",
+                                        target.shape().DebugString()));
     const auto tv = target.flat<int32_t>();
     int64_t H = tv(0), W = tv(1);
-    if (H == 0 && W == 0) {  // documented default: 8x the size of scale 0
-      H = 8 * first.dim_size(1);
-      W = 8 * first.dim_size(2);
+    if (H == 0 && W == 0) {
+      tfpose::resolve_target_size(first.dim_size(1), first.dim_size(2), &H, &W);
     } else {
       OP_REQUIRES(ctx, H > 0 && W > 0,
                   errors::InvalidArgument("TfposeResizeAndMerge: target_size must be positive (H, W) or (0, 0) "
-                                          "for 8x scale 0, got (", H, ", ", W, ")"));
+                                          "for 8x scale 0, got (",
+                                          H, ", ", W, ")"));
     }
 
     std::vector<tfpose::ScaleMaps> scales(static_cast<size_t>(num_scales));
@@ -72,8 +80,7 @@ class ResizeAndMergeOpBase : public OpKernel {
     for (int i = 0; i < num_scales; ++i)
       scales[i] = {nets[i].flat<float>().data(), nets[i].dim_size(1), nets[i].dim_size(2), rv(i)};
 
-    RunGuarded(ctx, "TfposeResizeAndMerge",
-               [&] { tfpose::check_resize_and_merge_args(scales, n, c, H, W, build_); });
+    RunGuarded(ctx, "TfposeResizeAndMerge", [&] { tfpose::check_resize_and_merge_args(scales, n, c, H, W, build_); });
     if (!ctx->status().ok()) return;
 
     TensorShape out_shape;
@@ -86,8 +93,8 @@ class ResizeAndMergeOpBase : public OpKernel {
 
  protected:
   // scales[i].data [N, h_i, w_i, C] -> out [N, H, W, C]; arguments are already validated, N > 0.
-  virtual void Run(OpKernelContext* ctx, const std::vector<tfpose::ScaleMaps>& scales, int64_t n, int64_t c,
-                   int64_t H, int64_t W, tfpose::OpenposeBuild build, float* out) = 0;
+  virtual void Run(OpKernelContext* ctx, const std::vector<tfpose::ScaleMaps>& scales, int64_t n, int64_t c, int64_t H,
+                   int64_t W, tfpose::OpenposeBuild build, float* out) = 0;
 
  private:
   tfpose::OpenposeBuild build_ = tfpose::OpenposeBuild::kCpu;

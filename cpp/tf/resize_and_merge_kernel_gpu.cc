@@ -7,6 +7,8 @@
 
 namespace tfpose_tf {
 
+using namespace ::tensorflow;  // NOLINT(build/namespaces): kernel files are TF-only glue
+
 class ResizeAndMergeGpuOp : public ResizeAndMergeOpBase {
  public:
   using ResizeAndMergeOpBase::ResizeAndMergeOpBase;

@@ -14,8 +14,7 @@ namespace tfpose_tf {
 inline tfpose::ParallelFor PoolFor(::tensorflow::OpKernelContext* ctx) {
   auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
   return [workers](int64_t n, int64_t cost, const tfpose::RangeFn& fn) {
-    ::tensorflow::Shard(workers->num_threads, workers->workers, n, cost,
-                        [&fn](int64_t b, int64_t e) { fn(b, e); });
+    ::tensorflow::Shard(workers->num_threads, workers->workers, n, cost, [&fn](int64_t b, int64_t e) { fn(b, e); });
   };
 }
 

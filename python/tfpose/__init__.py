@@ -6,11 +6,12 @@ Importing this package does not import TensorFlow. TensorFlow is imported on fir
 numpy arrays without TensorFlow; ``tfpose.cuda`` runs the CUDA kernels on CuPy/PyTorch GPU arrays
 (builds with CUDA kernels only).
 """
+
 from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one source of the version (pyproject.toml reads it)
 
 # name -> (module, attribute or None for the module itself)
 _LAZY = {

@@ -1,4 +1,5 @@
 """``python -m tfpose``: the same command line as the ``tfpose`` script."""
+
 import sys
 
 from tfpose.cli import main

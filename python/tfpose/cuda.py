@@ -11,6 +11,7 @@ Without one, every function raises :class:`CudaUnavailableError`.
 
 Shapes use N batch, H/W map height/width, C channels, P parts, K peaks per part, S scales.
 """
+
 from __future__ import annotations
 
 from tfpose import _args, _core
@@ -26,7 +27,8 @@ def _check_build() -> None:
     if not getattr(_core, "has_cuda", False):
         raise CudaUnavailableError(
             "tfpose.cuda: this tfpose build has no CUDA kernels (tfpose._core.has_cuda is False); "
-            "rebuild with nvcc present and -DTFPOSE_CUDA=ON (see cpp/cuda/README.md)")
+            "rebuild with nvcc present and -DTFPOSE_CUDA=ON (see cpp/cuda/README.md)"
+        )
 
 
 def available() -> bool:
@@ -54,8 +56,8 @@ class _Lib:
             self.device = like.device
         else:
             raise TypeError(
-                "expected a cupy.ndarray or a torch CUDA tensor, got "
-                f"{type(like).__module__}.{type(like).__name__}")
+                f"expected a cupy.ndarray or a torch CUDA tensor, got {type(like).__module__}.{type(like).__name__}"
+            )
 
     def float32(self, x, name: str, rank: int):
         if type(x).__module__.split(".")[0] != self.name:
@@ -147,8 +149,17 @@ def resize_and_merge(net_outputs, scale_ratios=None, target_size=None, openpose_
     return out
 
 
-def paf_scores(maps, peaks, counts, model="COCO_18", openpose_build="cuda", nms_threshold=None,
-               inter_min_above_threshold=None, inter_threshold=None, stream=None):
+def paf_scores(
+    maps,
+    peaks,
+    counts,
+    model="COCO_18",
+    openpose_build="cuda",
+    nms_threshold=None,
+    inter_min_above_threshold=None,
+    inter_threshold=None,
+    stream=None,
+):
     """The connector's PAF pair scores on the GPU (spec 7.3 step 1), as OpenPose's CUDA build computes
     them before assembling people on the host.
 
@@ -163,9 +174,17 @@ def paf_scores(maps, peaks, counts, model="COCO_18", openpose_build="cuda", nms_
     _args.check_openpose_build(openpose_build)
     if not isinstance(model, str):
         raise TypeError(f"model: expected a model name (str), got {model!r}")
-    th = _args.check_thresholds({k: v for k, v in (("nms_threshold", nms_threshold),
-                                                   ("inter_min_above_threshold", inter_min_above_threshold),
-                                                   ("inter_threshold", inter_threshold)) if v is not None})
+    th = _args.check_thresholds(
+        {
+            k: v
+            for k, v in (
+                ("nms_threshold", nms_threshold),
+                ("inter_min_above_threshold", inter_min_above_threshold),
+                ("inter_threshold", inter_threshold),
+            )
+            if v is not None
+        }
+    )
     lib = _Lib(maps)
     m = lib.float32(maps, "maps", 4)
     pk = lib.float32(peaks, "peaks", 4)
@@ -179,7 +198,7 @@ def paf_scores(maps, peaks, counts, model="COCO_18", openpose_build="cuda", nms_
     n, k = int(m.shape[0]), int(pk.shape[2])
     num_limbs = len(_core.pose_model(model)["pairs"])
     out = lib.empty((n, num_limbs, k, k), "float32")
-    _core.cuda_paf_scores(m, pk, cn, model, openpose_build, th.get("nms_threshold", -1.0),
-                          th.get("inter_min_above_threshold", -1.0), th.get("inter_threshold", -1.0), out,
-                          lib.stream(stream))
+    _core.cuda_paf_scores(
+        m, pk, cn, model, openpose_build, _core.ConnectThresholds(**_args.threshold_values(th)), out, lib.stream(stream)
+    )
     return out

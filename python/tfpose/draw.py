@@ -11,6 +11,7 @@ the render threshold (OpenPose's ``--render_threshold`` 0.05). Line thickness an
 with the image area and the person's size like OpenPose's ``renderKeypointsCpu``. Colours and pairs
 come from :func:`tfpose.models.get` (the C++ pose-model table).
 """
+
 from __future__ import annotations
 
 import colorsys
@@ -52,8 +53,15 @@ def id_color(person_id: int) -> tuple:
     return (b, g, r)
 
 
-def draw(image, people, pose_model="COCO_18", render_threshold: float = RENDER_THRESHOLD,
-         copy: bool = True, style: str = "openpose", color_by_id: bool = False) -> np.ndarray:
+def draw(
+    image,
+    people,
+    pose_model="COCO_18",
+    render_threshold: float = RENDER_THRESHOLD,
+    copy: bool = True,
+    style: str = "openpose",
+    color_by_id: bool = False,
+) -> np.ndarray:
     """Draw people on a BGR uint8 image [H, W, 3]; returns the drawing (a copy unless copy=False).
 
     people: Person objects or keypoint arrays [P, 3] in image pixels (or one array [M, P, 3]).
@@ -145,11 +153,45 @@ def _write_id(canvas, pid: int, pts: np.ndarray, thickness: int) -> None:
 #     (length / 2, 4 pixels), angle from atan2 in whole degrees; then the whole canvas times 0.6;
 #   * every part a filled circle of radius 4 in its own colour, drawn after the dimming;
 #   * coordinates truncated to int (its keypoints are pixel indices, the centre of pixel i is i).
-_CN_LIMBS = ((1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11),
-             (11, 12), (12, 13), (1, 0), (0, 14), (14, 16), (0, 15), (15, 17))  # COCO_18 indices
-_CN_COLORS_RGB = ((255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0), (85, 255, 0),
-                  (0, 255, 0), (0, 255, 85), (0, 255, 170), (0, 255, 255), (0, 170, 255), (0, 85, 255),
-                  (0, 0, 255), (85, 0, 255), (170, 0, 255), (255, 0, 255), (255, 0, 170), (255, 0, 85))
+_CN_LIMBS = (
+    (1, 2),
+    (1, 5),
+    (2, 3),
+    (3, 4),
+    (5, 6),
+    (6, 7),
+    (1, 8),
+    (8, 9),
+    (9, 10),
+    (1, 11),
+    (11, 12),
+    (12, 13),
+    (1, 0),
+    (0, 14),
+    (14, 16),
+    (0, 15),
+    (15, 17),
+)  # COCO_18 indices
+_CN_COLORS_RGB = (
+    (255, 0, 0),
+    (255, 85, 0),
+    (255, 170, 0),
+    (255, 255, 0),
+    (170, 255, 0),
+    (85, 255, 0),
+    (0, 255, 0),
+    (0, 255, 85),
+    (0, 255, 170),
+    (0, 255, 255),
+    (0, 170, 255),
+    (0, 85, 255),
+    (0, 0, 255),
+    (85, 0, 255),
+    (170, 0, 255),
+    (255, 0, 255),
+    (255, 0, 170),
+    (255, 0, 85),
+)
 _CN_STICK_WIDTH = 4
 _CN_DIM = 0.6
 _CN_RADIUS = 4
@@ -160,17 +202,21 @@ def _to_coco18(kp: np.ndarray, table) -> np.ndarray:
     from tfpose import models
 
     coco = models.get("COCO_18")
-    if table.part_names[:len(coco.part_names)] == coco.part_names:
-        return kp[:len(coco.part_names)]
+    if table.part_names[: len(coco.part_names)] == coco.part_names:
+        return kp[: len(coco.part_names)]
     try:
         idx = [table.part_names.index(n) for n in coco.part_names]
     except ValueError:
-        raise ValueError(f"style 'controlnet' draws COCO_18's 18 parts; pose model {table.name} lacks some "
-                         f"({sorted(set(coco.part_names) - set(table.part_names))})") from None
+        raise ValueError(
+            f"style 'controlnet' draws COCO_18's 18 parts; pose model {table.name} lacks some "
+            f"({sorted(set(coco.part_names) - set(table.part_names))})"
+        ) from None
     return kp[idx]
 
 
-def draw_controlnet(image_shape, people, pose_model="COCO_18", render_threshold: float = RENDER_THRESHOLD) -> np.ndarray:
+def draw_controlnet(
+    image_shape, people, pose_model="COCO_18", render_threshold: float = RENDER_THRESHOLD
+) -> np.ndarray:
     """ControlNet-style pose image: uint8 BGR [H, W, 3] (so that ``cv2.imwrite`` stores ControlNet's
     RGB colours) with the people drawn on black, as ControlNet's OpenPose preprocessor draws them
     (source: controlnet_aux ``open_pose/util.py`` ``draw_bodypose``; facts listed above this function).
@@ -205,13 +251,13 @@ def draw_controlnet(image_shape, people, pose_model="COCO_18", render_threshold:
             (xa, ya), (xb, yb) = xy[a], xy[b]
             length = math.hypot(xa - xb, ya - yb)
             angle = math.degrees(math.atan2(ya - yb, xa - xb))
-            poly = cv2.ellipse2Poly((int((xa + xb) / 2), int((ya + yb) / 2)), (int(length / 2), _CN_STICK_WIDTH),
-                                    int(angle), 0, 360, 1)
+            poly = cv2.ellipse2Poly(
+                (int((xa + xb) / 2), int((ya + yb) / 2)), (int(length / 2), _CN_STICK_WIDTH), int(angle), 0, 360, 1
+            )
             cv2.fillConvexPoly(canvas, poly, _CN_COLORS_RGB[limb])
     canvas = (canvas * _CN_DIM).astype(np.uint8)
     for part in range(len(_CN_COLORS_RGB)):
         for xy, seen in persons:
             if seen[part]:
-                cv2.circle(canvas, (int(xy[part, 0]), int(xy[part, 1])), _CN_RADIUS, _CN_COLORS_RGB[part],
-                           thickness=-1)
+                cv2.circle(canvas, (int(xy[part, 0]), int(xy[part, 1])), _CN_RADIUS, _CN_COLORS_RGB[part], thickness=-1)
     return np.ascontiguousarray(canvas[:, :, ::-1])

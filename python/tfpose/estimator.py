@@ -9,10 +9,12 @@ Input images follow OpenCV: HxWx3 uint8 BGR. Documented conversions (the rule of
 ``cv2.imread(..., IMREAD_COLOR)``, which OpenPose uses to read images): HxW or HxWx1 grayscale is
 replicated to BGR; HxWx4 BGRA drops alpha. Anything else raises.
 """
+
 from __future__ import annotations
 
 import threading
-from typing import Iterable, Sequence
+from collections import OrderedDict
+from typing import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -56,8 +58,9 @@ class Person:
 
     def __repr__(self) -> str:
         pid = "" if self.person_id < 0 else f"id={self.person_id}, "
-        return (f"Person({pid}parts={int((self.keypoints[:, 2] > 0).sum())}/{len(self.keypoints)}, "
-                f"score={self.score:.3f})")
+        return (
+            f"Person({pid}parts={int((self.keypoints[:, 2] > 0).sum())}/{len(self.keypoints)}, score={self.score:.3f})"
+        )
 
 
 def as_bgr(image) -> np.ndarray:
@@ -65,8 +68,10 @@ def as_bgr(image) -> np.ndarray:
     for the grayscale / BGRA rule). Raises TypeError/ValueError naming what was expected."""
     if not isinstance(image, np.ndarray):
         if image is None:
-            raise TypeError("image: expected an HxWx3 uint8 numpy array (BGR), got None "
-                            "(cv2.imread returns None for unreadable files)")
+            raise TypeError(
+                "image: expected an HxWx3 uint8 numpy array (BGR), got None "
+                "(cv2.imread returns None for unreadable files)"
+            )
         image = np.asarray(image)
     if image.dtype != np.uint8:
         raise TypeError(f"image: expected dtype uint8 (BGR 0..255), got {image.dtype}")
@@ -128,18 +133,42 @@ class Estimator:
     from :mod:`tfpose.sizing` before the graph runs.
     """
 
-    def __init__(self, model=None, pose_model: str | None = None, net_resolution=(-1, 368), scale_number: int = 1,
-                 scale_gap: float = 0.25, openpose_build: str = "cpu", *, net_resolution_dynamic: float = 1.0,
-                 normalization: str = "none", input_name: str = _network.DEFAULT_INPUT,
-                 output_name: str | None = None, max_peaks: int = 127, fast: bool = True,
-                 batch_size: int = 8, keypoint_scale: int = 0, number_people_max: int = -1, **thresholds):
+    def __init__(
+        self,
+        model=None,
+        pose_model: str | None = None,
+        net_resolution=(-1, 368),
+        scale_number: int = 1,
+        scale_gap: float = 0.25,
+        openpose_build: str = "cpu",
+        *,
+        net_resolution_dynamic: float = 1.0,
+        normalization: str = "none",
+        input_name: str = _network.DEFAULT_INPUT,
+        output_name: str | None = None,
+        max_peaks: int = 127,
+        fast: bool = True,
+        batch_size: int = 8,
+        keypoint_scale: int = 0,
+        number_people_max: int = -1,
+        **thresholds,
+    ):
         from tfpose import options as _options
 
         opts = _options.check_estimator_options(
-            pose_model=pose_model, net_resolution=net_resolution, scale_number=scale_number,
-            scale_gap=scale_gap, openpose_build=openpose_build, net_resolution_dynamic=net_resolution_dynamic,
-            normalization=normalization, max_peaks=max_peaks, batch_size=batch_size,
-            keypoint_scale=keypoint_scale, number_people_max=number_people_max, **thresholds)
+            pose_model=pose_model,
+            net_resolution=net_resolution,
+            scale_number=scale_number,
+            scale_gap=scale_gap,
+            openpose_build=openpose_build,
+            net_resolution_dynamic=net_resolution_dynamic,
+            normalization=normalization,
+            max_peaks=max_peaks,
+            batch_size=batch_size,
+            keypoint_scale=keypoint_scale,
+            number_people_max=number_people_max,
+            **thresholds,
+        )
         self.net_resolution = opts["net_resolution"]
         self.scale_number = opts["scale_number"]
         self.scale_gap = opts["scale_gap"]
@@ -155,23 +184,38 @@ class Estimator:
             from tfpose import data
 
             model = data.default_model()
-        self.network = _network.load_network(model, pose_model=opts["pose_model"], normalization=normalization,
-                                             input_name=input_name, output_name=output_name)
+        self.network = _network.load_network(
+            model,
+            pose_model=opts["pose_model"],
+            normalization=normalization,
+            input_name=input_name,
+            output_name=output_name,
+        )
         self.pose_model = self.network.pose_model
         self._function = tf.function(
-            self.people_graph, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
+            self.people_graph, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")]
+        )
         self._details_function = tf.function(
-            self.details_graph, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
+            self.details_graph, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")]
+        )
         self._trace_lock = threading.Lock()
         self._traced = False
 
     # options that export_saved_model passes on (all of __init__ but the model)
     def options(self) -> dict:
-        return dict(pose_model=self.pose_model, net_resolution=self.net_resolution,
-                    scale_number=self.scale_number, scale_gap=self.scale_gap,
-                    openpose_build=self.openpose_build, net_resolution_dynamic=self.net_resolution_dynamic,
-                    max_peaks=self.max_peaks, fast=self.fast, keypoint_scale=self.keypoint_scale,
-                    number_people_max=self.number_people_max, **self.thresholds)
+        return dict(
+            pose_model=self.pose_model,
+            net_resolution=self.net_resolution,
+            scale_number=self.scale_number,
+            scale_gap=self.scale_gap,
+            openpose_build=self.openpose_build,
+            net_resolution_dynamic=self.net_resolution_dynamic,
+            max_peaks=self.max_peaks,
+            fast=self.fast,
+            keypoint_scale=self.keypoint_scale,
+            number_people_max=self.number_people_max,
+            **self.thresholds,
+        )
 
     def _net_outputs(self, images):
         """Network outputs of every scale for images uint8 [N, H, W, 3] -> (list of S [N, h, w, C],
@@ -181,16 +225,19 @@ class Estimator:
         with tf.control_dependencies([check]):
             images = tf.identity(images)
         h, w = shape[1], shape[2]
-        sizes, ratios = placement.tf_sizing(h, w, self.net_resolution, self.scale_number, self.scale_gap,
-                                            self.net_resolution_dynamic)
+        sizes, ratios = placement.tf_sizing(
+            h, w, self.net_resolution, self.scale_number, self.scale_gap, self.net_resolution_dynamic
+        )
         expected = _network.POSE_MODEL_CHANNELS[self.pose_model]
         outs = []
         for s in range(self.scale_number):
             canvas = placement.warp_top_left(images, ratios[s], sizes[s])
             out = self.network(canvas)
             check = tf.debugging.assert_equal(
-                tf.shape(out)[-1], expected,
-                message=f"network output channels: pose model {self.pose_model} expects {expected}")
+                tf.shape(out)[-1],
+                expected,
+                message=f"network output channels: pose model {self.pose_model} expects {expected}",
+            )
             with tf.control_dependencies([check]):
                 outs.append(tf.identity(out))
         return outs, sizes, ratios, (h, w)
@@ -202,11 +249,21 @@ class Estimator:
 
         outs, sizes, ratios, (h, w) = self._net_outputs(images)
         keypoints, scores, num_people = ops.net_output_to_people(
-            outs, scale_ratios=ratios, net_input_size=sizes[0], image_size=tf.stack([h, w]),
-            model=self.pose_model, openpose_build=self.openpose_build, max_peaks=self.max_peaks,
-            fast=self.fast, **self.thresholds)
-        return (tf.identity(keypoints, name="keypoints"), tf.identity(scores, name="scores"),
-                tf.identity(num_people, name="num_people"))
+            outs,
+            scale_ratios=ratios,
+            net_input_size=sizes[0],
+            image_size=tf.stack([h, w]),
+            model=self.pose_model,
+            openpose_build=self.openpose_build,
+            max_peaks=self.max_peaks,
+            fast=self.fast,
+            **self.thresholds,
+        )
+        return (
+            tf.identity(keypoints, name="keypoints"),
+            tf.identity(scores, name="scores"),
+            tf.identity(num_people, name="num_people"),
+        )
 
     def details_graph(self, images):
         """:meth:`people_graph` plus the merged maps at scale 0's net input [N, H_n, W_n, C] and the
@@ -216,15 +273,25 @@ class Estimator:
 
         outs, sizes, ratios, (h, w) = self._net_outputs(images)
         keypoints, scores, num_people = ops.net_output_to_people(
-            outs, scale_ratios=ratios, net_input_size=sizes[0], image_size=tf.stack([h, w]),
-            model=self.pose_model, openpose_build=self.openpose_build, max_peaks=self.max_peaks,
-            fast=self.fast, **self.thresholds)
+            outs,
+            scale_ratios=ratios,
+            net_input_size=sizes[0],
+            image_size=tf.stack([h, w]),
+            model=self.pose_model,
+            openpose_build=self.openpose_build,
+            max_peaks=self.max_peaks,
+            fast=self.fast,
+            **self.thresholds,
+        )
         table = models.get(self.pose_model)
-        maps = ops.resize_and_merge(outs, scale_ratios=ratios, target_size=sizes[0],
-                                    openpose_build=self.openpose_build)
+        maps = ops.resize_and_merge(outs, scale_ratios=ratios, target_size=sizes[0], openpose_build=self.openpose_build)
         threshold = self.thresholds.get("nms_threshold", table.defaults["nms_threshold"])
-        peaks, counts = ops.nms(maps[..., :table.num_parts], threshold=threshold, max_peaks=self.max_peaks,
-                                openpose_build=self.openpose_build)
+        peaks, counts = ops.nms(
+            maps[..., : table.num_parts],
+            threshold=threshold,
+            max_peaks=self.max_peaks,
+            openpose_build=self.openpose_build,
+        )
         return keypoints, scores, num_people, maps, peaks, counts
 
     def _call(self, function, batch: np.ndarray):
@@ -257,8 +324,9 @@ class Estimator:
     def _check_sizing(self, image: np.ndarray):
         # The graph checks too (same rules, same words: tfpose.sizing), but a Python error names the
         # image size and the values, and comes before any TensorFlow work.
-        return sizing.compute_sizing(image.shape, self.net_resolution, self.scale_number, self.scale_gap,
-                                     self.net_resolution_dynamic)
+        return sizing.compute_sizing(
+            image.shape, self.net_resolution, self.scale_number, self.scale_gap, self.net_resolution_dynamic
+        )
 
     def estimate(self, image) -> list[Person]:
         """People in one image (HxWx3 uint8 BGR; gray and BGRA converted). Thread-safe."""
@@ -279,7 +347,7 @@ class Estimator:
         f32 = np.float32
         candidates = []
         for p in range(peaks.shape[1]):
-            c = peaks[0, p, :int(counts[0, p])].copy()
+            c = peaks[0, p, : int(counts[0, p])].copy()
             # The connector's rule for keypoints: (peak + nmsOffset) * scaleNetToOutput, in float32.
             c[:, :2] = (c[:, :2] + f32(g.nms_offset)) * f32(g.scale_net_to_output)
             candidates.append(_io.scale_keypoints(c, self.keypoint_scale, g.image_wh, g.scale_net_to_output))
@@ -309,7 +377,7 @@ class Estimator:
             groups.setdefault(im.shape, []).append(i)
         for idx in groups.values():
             for start in range(0, len(idx), self.batch_size):
-                chunk = idx[start:start + self.batch_size]
+                chunk = idx[start : start + self.batch_size]
                 batch = np.stack([images[i] for i in chunk])
                 found = self._people(*self._run(batch), [geometry[i] for i in chunk])
                 for i, people in zip(chunk, found):
@@ -317,17 +385,24 @@ class Estimator:
         return results
 
 
-_DEFAULT_ESTIMATORS: dict = {}
+# tfpose.estimate's estimators, least recently used first: each holds a loaded network and its
+# compiled graphs, so only the few most recent (model, options) are kept.
+MAX_CACHED_ESTIMATORS = 4
+_DEFAULT_ESTIMATORS: OrderedDict = OrderedDict()
 _DEFAULT_LOCK = threading.Lock()
 
 
 def estimate(image, model=None, **options) -> list[Person]:
     """One-call estimation: ``Estimator(model, **options).estimate(image)``; model None (default) is
-    the bundled mobilenet_thin graph. The estimator is cached per (model, options) so repeated calls
-    do not reload the network."""
+    the bundled mobilenet_thin graph. The estimator is cached per (model, options), the
+    MAX_CACHED_ESTIMATORS most recently used ones, so repeated calls do not reload the network."""
     key = (str(model), tuple(sorted((k, repr(v)) for k, v in options.items())))
     with _DEFAULT_LOCK:
         est = _DEFAULT_ESTIMATORS.get(key)
         if est is None:
             est = _DEFAULT_ESTIMATORS[key] = Estimator(model, **options)
+            while len(_DEFAULT_ESTIMATORS) > MAX_CACHED_ESTIMATORS:
+                _DEFAULT_ESTIMATORS.popitem(last=False)
+        else:
+            _DEFAULT_ESTIMATORS.move_to_end(key)
     return est.estimate(image)

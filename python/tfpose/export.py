@@ -6,6 +6,7 @@ Sizing, placement (:mod:`tfpose.placement`), the network and tfpose's post-proce
 the graph. The graph contains tfpose's custom ops (``Tfpose*``), so a process must ``import tfpose``
 and load the op library before ``tf.saved_model.load``: use :func:`load_saved_model`.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,20 +29,25 @@ def export_saved_model(model, export_dir, **estimator_options) -> str:
     from tfpose.options import check_estimator_options
 
     if not isinstance(model, Estimator):
-        opts = check_estimator_options(**{k: v for k, v in estimator_options.items()
-                                          if k not in ("fast", "input_name", "output_name")})
+        opts = check_estimator_options(
+            **{k: v for k, v in estimator_options.items() if k not in ("fast", "input_name", "output_name")}
+        )
         if opts["keypoint_scale"] != 0 or opts["number_people_max"] != -1:
-            raise ValueError("keypoint_scale / number_people_max: the SavedModel returns keypoints in image "
-                             "pixels and every person; expected 0 and -1, got "
-                             f"{opts['keypoint_scale']} and {opts['number_people_max']}")
+            raise ValueError(
+                "keypoint_scale / number_people_max: the SavedModel returns keypoints in image "
+                "pixels and every person; expected 0 and -1, got "
+                f"{opts['keypoint_scale']} and {opts['number_people_max']}"
+            )
     if os.path.isfile(os.fspath(export_dir)):
-        raise NotADirectoryError(f"export_dir {os.fspath(export_dir)!r}: expected a folder for the SavedModel, "
-                                 "but a file is in the way")
+        raise NotADirectoryError(
+            f"export_dir {os.fspath(export_dir)!r}: expected a folder for the SavedModel, but a file is in the way"
+        )
     est = model if isinstance(model, Estimator) else Estimator(model, **estimator_options)
     module = tf.Module()
     module.serve = tf.function(
         lambda images: dict(zip(("keypoints", "scores", "num_people"), est.people_graph(images))),
-        input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
+        input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")],
+    )
     export_dir = os.fspath(export_dir)
     tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve})
     return export_dir
@@ -81,5 +87,6 @@ def load_saved_model(path):
         except ImportError as exc:
             raise ImportError(
                 f"SavedModel {path!r} uses tfpose's custom ops {needed}, but tfpose's op library could "
-                f"not be loaded: {exc}") from exc
+                f"not be loaded: {exc}"
+            ) from exc
     return tf.saved_model.load(path)

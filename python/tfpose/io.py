@@ -13,6 +13,7 @@
 A keypoint is (x, y, score) in original-image pixels with OpenPose's +0.5 convention (the centre of
 pixel i is at i + 0.5) unless a keypoint scale says otherwise; a missing part is (0, 0, 0).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,14 +25,39 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["JSON_VERSION", "person_dict", "people_json", "part_candidates_dict", "write_json", "read_json", "json_name",
-           "clean_keypoints", "output_stems", "output_file_name", "frame_stem",
-           "COCO_KEYPOINT_NAMES", "COCO_PIXEL_CONVENTIONS", "coco_keypoint_order", "coco_image_id",
-           "coco_results", "write_coco_json", "KEYPOINT_SCALES", "scale_keypoints", "keep_top_people"]
+__all__ = [
+    "JSON_VERSION",
+    "person_dict",
+    "people_json",
+    "part_candidates_dict",
+    "write_json",
+    "read_json",
+    "json_name",
+    "clean_keypoints",
+    "output_stems",
+    "output_file_name",
+    "frame_stem",
+    "COCO_KEYPOINT_NAMES",
+    "COCO_PIXEL_CONVENTIONS",
+    "coco_keypoint_order",
+    "coco_image_id",
+    "coco_results",
+    "write_coco_json",
+    "KEYPOINT_SCALES",
+    "scale_keypoints",
+    "keep_top_people",
+]
 
 JSON_VERSION = 1.3
-_EMPTY_FIELDS = ("face_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keypoints_2d",
-                 "pose_keypoints_3d", "face_keypoints_3d", "hand_left_keypoints_3d", "hand_right_keypoints_3d")
+_EMPTY_FIELDS = (
+    "face_keypoints_2d",
+    "hand_left_keypoints_2d",
+    "hand_right_keypoints_2d",
+    "pose_keypoints_3d",
+    "face_keypoints_3d",
+    "hand_left_keypoints_3d",
+    "hand_right_keypoints_3d",
+)
 
 
 def clean_keypoints(keypoints) -> np.ndarray:
@@ -80,8 +106,10 @@ def people_json(people: Iterable, part_candidates: Sequence | None = None) -> di
     """people: Person objects or [P, 3] arrays -> the whole v1.3 document as a dict.
     part_candidates: optional P arrays [K_p, 3] (see :func:`part_candidates_dict`), written as
     OpenPose's top-level ``"part_candidates": [{...}]``."""
-    doc = {"version": JSON_VERSION,
-           "people": [person_dict(_keypoints_of(p), getattr(p, "person_id", -1)) for p in people]}
+    doc = {
+        "version": JSON_VERSION,
+        "people": [person_dict(_keypoints_of(p), getattr(p, "person_id", -1)) for p in people],
+    }
     if part_candidates is not None:
         doc["part_candidates"] = [part_candidates_dict(part_candidates)]
     return doc
@@ -109,8 +137,7 @@ def dumps(doc: dict) -> str:
         people.append("{" + ",".join(fields) + "}")
     out = '{"version":' + str(doc.get("version", JSON_VERSION)) + ',"people":[' + ",".join(people) + "]"
     if "part_candidates" in doc:
-        entries = ["{" + ",".join(f'"{k}":{_numbers(v)}' for k, v in c.items()) + "}"
-                   for c in doc["part_candidates"]]
+        entries = ["{" + ",".join(f'"{k}":{_numbers(v)}' for k, v in c.items()) + "}" for c in doc["part_candidates"]]
         out += ',"part_candidates":[' + ",".join(entries) + "]"
     return out + "}"
 
@@ -217,14 +244,13 @@ def output_stems(inputs: Sequence, is_video: Sequence[bool] | None = None) -> li
         if m is not None and m.group(1).casefold() in video_stems:
             clashing.add(i)
             clashing.update(j for j in by_stem[m.group(1).casefold()] if videos[j])
-    first = [s + "_" + paths[i].suffix[1:] if i in clashing and paths[i].suffix[1:] else s
-             for i, s in enumerate(stems)]
+    first = [s + "_" + paths[i].suffix[1:] if i in clashing and paths[i].suffix[1:] else s for i, s in enumerate(stems)]
     # rule 3: number what is still equal, never taking a name that another input owns
     owned = {}
     for i, s in enumerate(first):
         owned.setdefault(s.casefold(), i)
-    taken_images: set[str] = set()   # casefolded names given to images
-    taken_videos: set[str] = set()   # casefolded names given to videos
+    taken_images: set[str] = set()  # casefolded names given to images
+    taken_videos: set[str] = set()  # casefolded names given to videos
     image_prefixes: set[str] = set()  # casefolded X of image names "X_<12 digits>"
 
     def free(name: str, video: bool, i: int) -> bool:
@@ -255,9 +281,25 @@ def output_stems(inputs: Sequence, is_video: Sequence[bool] | None = None) -> li
 # COCO results JSON (OpenPose's --write_coco_json)
 
 # COCO's 17 person keypoints in COCO's order (person_keypoints annotations, "keypoints" field).
-COCO_KEYPOINT_NAMES = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
-                       "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-                       "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
+COCO_KEYPOINT_NAMES = (
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+)
 # OpenPose's part name of each COCO keypoint (the pose-model tables name parts like OpenPose).
 _OPENPOSE_NAME = {"nose": "Nose"}
 for _side, _s in (("left", "L"), ("right", "R")):
@@ -280,8 +322,10 @@ def coco_keypoint_order(pose_model="COCO_18") -> tuple[int, ...]:
     table = models.get(pose_model) if isinstance(pose_model, str) else pose_model
     missing = [n for n in COCO_KEYPOINT_NAMES if _OPENPOSE_NAME[n] not in table.part_names]
     if missing:
-        raise ValueError(f"pose model {table.name}: expected all of COCO's 17 keypoints for COCO JSON, "
-                         f"but it has no {', '.join(_OPENPOSE_NAME[n] for n in missing)}")
+        raise ValueError(
+            f"pose model {table.name}: expected all of COCO's 17 keypoints for COCO JSON, "
+            f"but it has no {', '.join(_OPENPOSE_NAME[n] for n in missing)}"
+        )
     return tuple(table.part_names.index(_OPENPOSE_NAME[n]) for n in COCO_KEYPOINT_NAMES)
 
 
@@ -297,12 +341,16 @@ def coco_image_id(source, frame: int | None = None) -> int:
     stem = Path(source).stem
     m = _TRAILING_DIGITS.search(stem)
     if m is None:
-        raise ValueError(f"{source}: --write-coco-json takes the COCO image_id from the number a file name "
-                         f"ends with (e.g. 000000000139.jpg), but {Path(source).name!r} has none")
+        raise ValueError(
+            f"{source}: --write-coco-json takes the COCO image_id from the number a file name "
+            f"ends with (e.g. 000000000139.jpg), but {Path(source).name!r} has none"
+        )
     return int(m.group(1))
 
 
-def coco_results(image_id: int, people: Iterable, pose_model="COCO_18", pixel_convention: str = "openpose") -> list[dict]:
+def coco_results(
+    image_id: int, people: Iterable, pose_model="COCO_18", pixel_convention: str = "openpose"
+) -> list[dict]:
     """People of one image as COCO keypoint results (OpenPose's --write_coco_json, cocoJsonSaver.cpp):
     ``{"image_id", "category_id": 1, "keypoints": [x, y, v] * 17 in COCO's order, "score"}``, with
     v = 1 for a found keypoint (score > 0) and 0, 0, 0 for a missing one; score = OpenPose's person
@@ -312,7 +360,9 @@ def coco_results(image_id: int, people: Iterable, pose_model="COCO_18", pixel_co
     (x - 0.5, y - 0.5), see COCO_PIXEL_CONVENTIONS. Keypoints in image pixels (keypoint scale 0).
     """
     if pixel_convention not in COCO_PIXEL_CONVENTIONS:
-        raise ValueError(f"pixel_convention: expected one of {sorted(COCO_PIXEL_CONVENTIONS)}, got {pixel_convention!r}")
+        raise ValueError(
+            f"pixel_convention: expected one of {sorted(COCO_PIXEL_CONVENTIONS)}, got {pixel_convention!r}"
+        )
     shift = COCO_PIXEL_CONVENTIONS[pixel_convention]
     order = list(coco_keypoint_order(pose_model))
     out = []
@@ -324,8 +374,14 @@ def coco_results(image_id: int, people: Iterable, pose_model="COCO_18", pixel_co
         for x, y, c in kp:
             flat += [float(x) + shift, float(y) + shift, 1] if c > 0 else [0.0, 0.0, 0]
         score = float(getattr(p, "score", kp[:, 2].mean()))
-        out.append({"image_id": int(image_id), "category_id": 1, "keypoints": flat,
-                    "score": score if math.isfinite(score) else 0.0})
+        out.append(
+            {
+                "image_id": int(image_id),
+                "category_id": 1,
+                "keypoints": flat,
+                "score": score if math.isfinite(score) else 0.0,
+            }
+        )
     return out
 
 

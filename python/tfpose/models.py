@@ -6,6 +6,7 @@ The connector, drawing and JSON output all use this one table. No TensorFlow her
 >>> m.num_parts, m.num_channels, m.paf_channels[0]
 (18, 57, (31, 32))
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -10,6 +10,7 @@ returns the ``concat_stage7``-style output ``[N, H/8, W/8, C]`` with channels
 
 Nothing is downloaded: the path must exist.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,13 +45,18 @@ def infer_pose_model(channels, source: str = "network") -> str:
     """The pose model of a network with ``channels`` output channels: 57 -> COCO_18, 78 -> BODY_25,
     44 -> MPI_15 (MPI_15_4 has 44 too and is only used when asked for). Raises ValueError naming the
     count and the known ones otherwise (or when the count is unknown)."""
-    fits = [m for m, c in POSE_MODEL_CHANNELS.items() if channels is not None and c == int(channels)
-            and m not in _ONLY_WHEN_ASKED]
+    fits = [
+        m
+        for m, c in POSE_MODEL_CHANNELS.items()
+        if channels is not None and c == int(channels) and m not in _ONLY_WHEN_ASKED
+    ]
     if len(fits) == 1:
         return fits[0]
     known = ", ".join(f"{c} {m}" for m, c in POSE_MODEL_CHANNELS.items() if m not in _ONLY_WHEN_ASKED)
-    raise ValueError(f"model {source!r}: cannot tell the pose model from {channels} output channels; expected "
-                     f"one of {known} (MPI_15_4 only when asked), or pass pose_model= / --pose-model")
+    raise ValueError(
+        f"model {source!r}: cannot tell the pose model from {channels} output channels; expected "
+        f"one of {known} (MPI_15_4 only when asked), or pass pose_model= / --pose-model"
+    )
 
 
 @dataclass
@@ -80,8 +86,11 @@ class Network:
         if self.per_image:
             # One image at a time, still inside the caller's graph: a batch must give each image
             # the output it gets alone (the batch statistics would otherwise mix images).
-            return tf.map_fn(lambda im: self._run(im[None])[0], x,
-                             fn_output_signature=tf.TensorSpec([None, None, self.channels], tf.float32))
+            return tf.map_fn(
+                lambda im: self._run(im[None])[0],
+                x,
+                fn_output_signature=tf.TensorSpec([None, None, self.channels], tf.float32),
+            )
         return self._run(x)
 
     def _run(self, x: tf.Tensor) -> tf.Tensor:
@@ -98,8 +107,9 @@ def _candidate_names(graph_def, limit: int = 8) -> tuple[list[str], list[str]]:
         for inp in node.input:
             consumed.add(inp.lstrip("^").split(":")[0])
     inputs = [f"{n.name}:0" for n in graph_def.node if n.op == "Placeholder"][:limit]
-    outputs = [f"{n.name}:0" for n in graph_def.node
-               if n.name not in consumed and n.op not in ("Const", "NoOp", "Assert")][:limit]
+    outputs = [
+        f"{n.name}:0" for n in graph_def.node if n.name not in consumed and n.op not in ("Const", "NoOp", "Assert")
+    ][:limit]
     return inputs, outputs
 
 
@@ -112,7 +122,8 @@ def _load_graph_def(path: str):
     except Exception as exc:  # protobuf raises DecodeError (message varies by backend)
         raise ValueError(
             f"model {path!r}: expected a frozen TensorFlow GraphDef (.pb) or a SavedModel directory, "
-            f"but the file is not a GraphDef ({type(exc).__name__}: {exc})") from None
+            f"but the file is not a GraphDef ({type(exc).__name__}: {exc})"
+        ) from None
     if not graph_def.node:
         raise ValueError(f"model {path!r}: expected a frozen TensorFlow GraphDef, got a file with no graph nodes")
     return graph_def
@@ -139,11 +150,13 @@ def _frozen_graph_fn(path: str, input_name: str, output_name: str | None):
         raise ValueError(
             f"model {path!r}: tensor(s) {missing} not found in the graph; expected input {input_name!r} "
             f"and output {output_name!r}. Candidate inputs: {ins}; candidate outputs: {outs}. "
-            "Pass input_name=/output_name= to name them.")
+            "Pass input_name=/output_name= to name them."
+        )
 
     def _import(x):
         return tf.graph_util.import_graph_def(
-            graph_def, input_map={input_name: x}, return_elements=[output_name], name="net")[0]
+            graph_def, input_map={input_name: x}, return_elements=[output_name], name="net"
+        )[0]
 
     fn = tf.compat.v1.wrap_function(_import, [tf.TensorSpec([None, None, None, 3], tf.float32)])
     channels = fn.outputs[0].shape[-1]
@@ -159,7 +172,8 @@ def _saved_model_fn(path: str, signature: str, output_name: str | None):
         if output_name is None and isinstance(outputs, dict) and len(outputs) > 1:
             raise ValueError(
                 f"model {path!r}: signature {signature!r} has several outputs {sorted(outputs)}; "
-                "expected one, or pass output_name= to choose")
+                "expected one, or pass output_name= to choose"
+            )
         key = output_name if output_name is not None else (next(iter(outputs)) if isinstance(outputs, dict) else None)
         if key is not None and isinstance(outputs, dict) and key not in outputs:
             raise ValueError(f"model {path!r}: output {key!r} not found; expected one of {sorted(outputs)}")
@@ -179,12 +193,18 @@ def _saved_model_fn(path: str, signature: str, output_name: str | None):
     if callable(loaded):
         return loaded, None, False
     raise ValueError(
-        f"model {path!r}: SavedModel has no signature {signature!r} (has {sorted(sigs)}) and is not callable")
+        f"model {path!r}: SavedModel has no signature {signature!r} (has {sorted(sigs)}) and is not callable"
+    )
 
 
-def load_network(model, pose_model: str | None = None, normalization: str = "none",
-                 input_name: str = DEFAULT_INPUT, output_name: str | None = None,
-                 signature: str = "serving_default") -> Network:
+def load_network(
+    model,
+    pose_model: str | None = None,
+    normalization: str = "none",
+    input_name: str = DEFAULT_INPUT,
+    output_name: str | None = None,
+    signature: str = "serving_default",
+) -> Network:
     """Load ``model`` (path to a frozen ``.pb`` or a SavedModel directory, or a :class:`Network`).
 
     pose_model: "COCO_18", "BODY_25", "MPI_15", "MPI_15_4", or None (default): read off the output
@@ -204,10 +224,13 @@ def load_network(model, pose_model: str | None = None, normalization: str = "non
     path = os.fspath(model)
     if not os.path.exists(path):
         raise FileNotFoundError(
-            f"model {path!r} not found: expected a frozen GraphDef (.pb) file or a SavedModel directory")
+            f"model {path!r} not found: expected a frozen GraphDef (.pb) file or a SavedModel directory"
+        )
     if os.path.isdir(path):
-        if not (os.path.exists(os.path.join(path, "saved_model.pb"))
-                or os.path.exists(os.path.join(path, "saved_model.pbtxt"))):
+        if not (
+            os.path.exists(os.path.join(path, "saved_model.pb"))
+            or os.path.exists(os.path.join(path, "saved_model.pbtxt"))
+        ):
             raise ValueError(f"model {path!r}: a directory, but expected a SavedModel (no saved_model.pb in it)")
         fn, channels, per_image = _saved_model_fn(path, signature, output_name)
     else:
@@ -217,8 +240,9 @@ def load_network(model, pose_model: str | None = None, normalization: str = "non
             probe = Network(fn=fn, normalization=normalization, pose_model="COCO_18", channels=None, source=path)
             channels = int(probe._run(tf.zeros([1, 32, 32, 3], tf.float32)).shape[-1])
         pose_model = infer_pose_model(channels, path)
-    net = Network(fn=fn, normalization=normalization, pose_model=pose_model, channels=channels, source=path,
-                  per_image=per_image)
+    net = Network(
+        fn=fn, normalization=normalization, pose_model=pose_model, channels=channels, source=path, per_image=per_image
+    )
     check_channels(net, channels)
     return net
 
@@ -233,4 +257,5 @@ def check_channels(net: Network, channels) -> None:
         hint = f" (it fits {fits})" if fits else ""
         raise ValueError(
             f"model {net.source!r}: pose model {net.pose_model} expects {expected} output channels "
-            f"(parts + background + PAFs), got {int(channels)}{hint}")
+            f"(parts + background + PAFs), got {int(channels)}{hint}"
+        )

@@ -3,6 +3,7 @@ without TensorFlow. Inputs are converted to C-contiguous float32; results are nu
 
 Shapes use N batch, H/W map height/width, C channels, P parts, K peaks per part, M people.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,8 +37,7 @@ def maximum(heatmaps, threads: int = 0) -> np.ndarray:
     return _core.maximum(_float_array(heatmaps, "heatmaps"), _args.check_threads(threads))
 
 
-def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_build="cpu",
-        threads: int = 0):
+def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_build="cpu", threads: int = 0):
     """OpenPose's non-maximum suppression (spec §5), as :func:`tfpose.ops.nms`.
 
     heatmaps: [N, H, W, P] part heatmaps (pass only the part channels).
@@ -52,12 +52,14 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_bui
     threshold = _args.check_threshold(threshold)
     max_peaks = _args.check_max_peaks(max_peaks)
     ox, oy = _args.check_pair(offset, "offset", float, "(x, y)")
-    return _core.nms(_float_array(heatmaps, "heatmaps"), threshold, max_peaks, ox, oy,
-                     openpose_build, _args.check_threads(threads))
+    return _core.nms(
+        _float_array(heatmaps, "heatmaps"), threshold, max_peaks, ox, oy, openpose_build, _args.check_threads(threads)
+    )
 
 
-def resize_and_merge(net_outputs, scale_ratios=None, target_size=None, openpose_build="cpu",
-                     threads: int = 0) -> np.ndarray:
+def resize_and_merge(
+    net_outputs, scale_ratios=None, target_size=None, openpose_build="cpu", threads: int = 0
+) -> np.ndarray:
     """OpenPose's resize-and-merge (spec §4), same semantics as :func:`tfpose.ops.resize_and_merge`.
 
     net_outputs: [N, h, w, C] or a list of S such arrays (scale 0 first; same N and C).
@@ -77,9 +79,8 @@ def resize_and_merge(net_outputs, scale_ratios=None, target_size=None, openpose_
     return _core.resize_and_merge(scales, list(ratios), target, openpose_build, _args.check_threads(threads))
 
 
-def _thresholds(thresholds: dict) -> dict:
-    given = _args.check_thresholds(thresholds)
-    return {name: given.get(name, -1) for name in _args.THRESHOLD_NAMES}
+def _thresholds(thresholds: dict):
+    return _core.ConnectThresholds(**_args.threshold_values(thresholds))
 
 
 def _model_name(model) -> str:
@@ -88,8 +89,7 @@ def _model_name(model) -> str:
     return model
 
 
-def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu", threads: int = 0,
-            **thresholds):
+def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu", threads: int = 0, **thresholds):
     """OpenPose's body-part connector (spec §7) on numpy arrays.
 
     maps: [N, H, W, C] all channels of the resized output (parts, background, PAFs).
@@ -113,11 +113,15 @@ def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu
     if not (np.issubdtype(s.dtype, np.floating) or np.issubdtype(s.dtype, np.integer)) or s.dtype == bool:
         raise TypeError(f"scale: expected a number or a float array [N], got dtype {s.dtype}")
     return _core.connect(
-        _float_array(maps, "maps"), _float_array(peaks, "peaks"),
-        np.ascontiguousarray(c, dtype=np.int32), np.ascontiguousarray(s, dtype=np.float32),
-        _model_name(model), openpose_build,
-        th["nms_threshold"], th["inter_min_above_threshold"], th["inter_threshold"],
-        th["min_subset_cnt"], th["min_subset_score"], _args.check_threads(threads))
+        _float_array(maps, "maps"),
+        _float_array(peaks, "peaks"),
+        np.ascontiguousarray(c, dtype=np.int32),
+        np.ascontiguousarray(s, dtype=np.float32),
+        _model_name(model),
+        openpose_build,
+        th,
+        _args.check_threads(threads),
+    )
 
 
 def output_scaling(net_input_size, image_size=None):
@@ -129,9 +133,18 @@ def output_scaling(net_input_size, image_size=None):
     return _core.output_scaling(net, img)
 
 
-def net_output_to_people(net_outputs, scale_ratios=None, net_input_size=None, image_size=None,
-                         model="COCO_18", openpose_build="cpu", max_peaks=127, fast=True,
-                         threads: int = 0, **thresholds):
+def net_output_to_people(
+    net_outputs,
+    scale_ratios=None,
+    net_input_size=None,
+    image_size=None,
+    model="COCO_18",
+    openpose_build="cpu",
+    max_peaks=127,
+    fast=True,
+    threads: int = 0,
+    **thresholds,
+):
     """The tail of OpenPose's forward pass (spec §3-7): resize, NMS with OpenPose's offset, connect.
 
     net_outputs: [N, h, w, C] or a list of S of them (scale 0 first); scale_ratios: S numbers
@@ -150,6 +163,14 @@ def net_output_to_people(net_outputs, scale_ratios=None, net_input_size=None, im
     net = (0, 0) if net_input_size is None else _args.check_size(net_input_size, "net_input_size")
     img = (0, 0) if image_size is None else _args.check_size(image_size, "image_size")
     return _core.net_output_to_people(
-        scales, ratios, net, img, _model_name(model), openpose_build, max_peaks,
-        th["nms_threshold"], th["inter_min_above_threshold"], th["inter_threshold"],
-        th["min_subset_cnt"], th["min_subset_score"], bool(fast), _args.check_threads(threads))
+        scales,
+        ratios,
+        net,
+        img,
+        _model_name(model),
+        openpose_build,
+        max_peaks,
+        th,
+        bool(fast),
+        _args.check_threads(threads),
+    )

@@ -6,9 +6,8 @@ TensorFlow and loads the op library after checking it matches the running Tensor
 
 Shapes use N batch, H/W map height/width, C channels, P parts, K peaks per part, M people, S scales.
 """
-from __future__ import annotations
 
-from typing import Sequence
+from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
@@ -100,22 +99,26 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_bui
     _args.check_openpose_build(openpose_build)
     threshold = _args.check_threshold(threshold)
     max_peaks = _args.check_max_peaks(max_peaks)
-    off = tf.cast(offset, tf.float32) if tf.is_tensor(offset) else tf.constant(
-        _args.check_pair(offset, "offset", float, "(x, y)"), tf.float32)
-    return tuple(_lib.tfpose_nms(
-        heatmaps=_float_tensor(heatmaps, "heatmaps"), offset=off, threshold=threshold,
-        max_peaks=max_peaks, openpose_build=openpose_build))
+    off = (
+        tf.cast(offset, tf.float32)
+        if tf.is_tensor(offset)
+        else tf.constant(_args.check_pair(offset, "offset", float, "(x, y)"), tf.float32)
+    )
+    return tuple(
+        _lib.tfpose_nms(
+            heatmaps=_float_tensor(heatmaps, "heatmaps"),
+            offset=off,
+            threshold=threshold,
+            max_peaks=max_peaks,
+            openpose_build=openpose_build,
+        )
+    )
 
 
 def maximum(heatmaps):
     """Global maximum per channel (spec §6): heatmaps [N, H, W, C] -> [N, C, 3] (x, y, value);
     ties go to the first in raster order, NaNs are skipped."""
     return _lib.tfpose_maximum(heatmaps=_float_tensor(heatmaps, "heatmaps"))
-
-
-def _threshold_attrs(thresholds: dict) -> dict:
-    given = _args.check_thresholds(thresholds)
-    return {name: given.get(name, -1) for name in _args.THRESHOLD_NAMES}
 
 
 def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu", **thresholds):
@@ -132,17 +135,30 @@ def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu
     rows past num_people are zero; people are in OpenPose's order (creation order).
     """
     _args.check_openpose_build(openpose_build)
-    return tuple(_lib.tfpose_connect(
-        maps=_float_tensor(maps, "maps"),
-        peaks=tf.convert_to_tensor(peaks, tf.float32),
-        counts=tf.convert_to_tensor(counts, tf.int32),
-        scale=tf.convert_to_tensor(scale, tf.float32),
-        model=model, openpose_build=openpose_build, **_threshold_attrs(thresholds)))
+    return tuple(
+        _lib.tfpose_connect(
+            maps=_float_tensor(maps, "maps"),
+            peaks=tf.convert_to_tensor(peaks, tf.float32),
+            counts=tf.convert_to_tensor(counts, tf.int32),
+            scale=tf.convert_to_tensor(scale, tf.float32),
+            model=model,
+            openpose_build=openpose_build,
+            **_args.threshold_values(thresholds),
+        )
+    )
 
 
-def net_output_to_people(net_outputs, scale_ratios=None, net_input_size=None, image_size=None,
-                         model="COCO_18", openpose_build="cpu", max_peaks=127, fast=True,
-                         **thresholds):
+def net_output_to_people(
+    net_outputs,
+    scale_ratios=None,
+    net_input_size=None,
+    image_size=None,
+    model="COCO_18",
+    openpose_build="cpu",
+    max_peaks=127,
+    fast=True,
+    **thresholds,
+):
     """The tail of OpenPose's forward pass (spec §3-7): resize, NMS with OpenPose's offset, connect.
 
     net_outputs: [N, h, w, C] or a list of S of them; scale_ratios as in :func:`resize_and_merge`.
@@ -153,10 +169,16 @@ def net_output_to_people(net_outputs, scale_ratios=None, net_input_size=None, im
     """
     _args.check_openpose_build(openpose_build)
     scales = _scale_list(net_outputs)
-    return tuple(_lib.tfpose_net_output_to_people(
-        net_outputs=scales,
-        scale_ratios=_ratios(scale_ratios, len(scales), openpose_build),
-        net_input_size=_size_tensor(net_input_size, "net_input_size"),
-        image_size=_size_tensor(image_size, "image_size"),
-        model=model, openpose_build=openpose_build, max_peaks=_args.check_max_peaks(max_peaks),
-        fast=bool(fast), **_threshold_attrs(thresholds)))
+    return tuple(
+        _lib.tfpose_net_output_to_people(
+            net_outputs=scales,
+            scale_ratios=_ratios(scale_ratios, len(scales), openpose_build),
+            net_input_size=_size_tensor(net_input_size, "net_input_size"),
+            image_size=_size_tensor(image_size, "image_size"),
+            model=model,
+            openpose_build=openpose_build,
+            max_peaks=_args.check_max_peaks(max_peaks),
+            fast=bool(fast),
+            **_args.threshold_values(thresholds),
+        )
+    )

@@ -5,6 +5,7 @@ No TensorFlow here, so the command line rejects a bad option before TensorFlow i
 Per-image rules (an image too small for the settings) live in :mod:`tfpose.sizing`, which the
 Estimator calls before each graph run and whose messages the graph's own checks repeat.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,14 @@ from typing import Any
 
 from tfpose import _args, sizing
 
-__all__ = ["NORMALIZATIONS", "MAX_CUDA_SCALES", "check_estimator_options", "check_pose_model",
-           "check_keypoint_scale", "check_number_people_max"]
+__all__ = [
+    "NORMALIZATIONS",
+    "MAX_CUDA_SCALES",
+    "check_estimator_options",
+    "check_pose_model",
+    "check_keypoint_scale",
+    "check_number_people_max",
+]
 
 # "none": the graph expects raw BGR 0..255 (tf-pose-estimation graphs); "caffe": OpenPose's Caffe
 # models expect value/256 - 0.5 (spec §2.2), so black padding becomes -0.5 as in OpenPose.
@@ -31,14 +38,19 @@ def check_pose_model(pose_model: Any, allow_none: bool = True):
     if pose_model is None and allow_none:
         return None
     if pose_model not in models.names():
-        raise ValueError(f"pose_model: expected one of {models.names()}"
-                         f"{' or None (from the network)' if allow_none else ''}, got {pose_model!r}")
+        raise ValueError(
+            f"pose_model: expected one of {models.names()}"
+            f"{' or None (from the network)' if allow_none else ''}, got {pose_model!r}"
+        )
     return pose_model
 
 
 def _check_int(value: Any, name: str, rule: str, ok) -> int:
-    if isinstance(value, bool) or not hasattr(value, "__index__") and not (
-            isinstance(value, float) and value.is_integer()):
+    if (
+        isinstance(value, bool)
+        or not hasattr(value, "__index__")
+        and not (isinstance(value, float) and value.is_integer())
+    ):
         raise TypeError(f"{name}: expected {rule}, got {value!r}")
     v = int(value)
     if not ok(v):
@@ -53,14 +65,24 @@ def check_keypoint_scale(value: Any) -> int:
 
 def check_number_people_max(value: Any) -> int:
     """OpenPose's --number_people_max: -1 (no limit) or N >= 1."""
-    return _check_int(value, "number_people_max", "-1 (no limit) or an int >= 1",
-                      lambda v: v == -1 or v >= 1)
+    return _check_int(value, "number_people_max", "-1 (no limit) or an int >= 1", lambda v: v == -1 or v >= 1)
 
 
-def check_estimator_options(*, pose_model=None, net_resolution=(-1, 368), scale_number=1, scale_gap=0.25,
-                            openpose_build="cpu", net_resolution_dynamic=1.0, normalization="none",
-                            max_peaks=127, batch_size=8, keypoint_scale=0, number_people_max=-1,
-                            **thresholds) -> dict:
+def check_estimator_options(
+    *,
+    pose_model=None,
+    net_resolution=(-1, 368),
+    scale_number=1,
+    scale_gap=0.25,
+    openpose_build="cpu",
+    net_resolution_dynamic=1.0,
+    normalization="none",
+    max_peaks=127,
+    batch_size=8,
+    keypoint_scale=0,
+    number_people_max=-1,
+    **thresholds,
+) -> dict:
     """Check every option of :class:`tfpose.Estimator` (all but the model and tensor names) and return
     them normalised: net_resolution as (W, H) ints, numbers as int/float, thresholds without Nones.
 
@@ -78,8 +100,10 @@ def check_estimator_options(*, pose_model=None, net_resolution=(-1, 368), scale_
     out["net_resolution"] = sizing.parse_net_resolution(net_resolution)
     out["scale_number"] = _check_int(scale_number, "scale_number", "an int >= 1", lambda v: v >= 1)
     if out["openpose_build"] == "cuda" and out["scale_number"] > MAX_CUDA_SCALES:
-        raise ValueError(f"scale_number: expected at most {MAX_CUDA_SCALES} scales with openpose_build='cuda' "
-                         f"(OpenPose's CUDA merge takes at most {MAX_CUDA_SCALES}), got {out['scale_number']}")
+        raise ValueError(
+            f"scale_number: expected at most {MAX_CUDA_SCALES} scales with openpose_build='cuda' "
+            f"(OpenPose's CUDA merge takes at most {MAX_CUDA_SCALES}), got {out['scale_number']}"
+        )
     try:
         gap = float(scale_gap)
     except (TypeError, ValueError):

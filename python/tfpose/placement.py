@@ -11,6 +11,7 @@ canvas pixels by one grey level; the golden cases' network outputs (made with Op
 reproduced by this module to float16 storage precision, while OpenCV 4.14's fixed-point canvas
 changes them by up to ~0.045. See tests/test_estimator.py and the benchmarks README.
 """
+
 from __future__ import annotations
 
 import tensorflow as tf
@@ -31,8 +32,11 @@ def _safe_div(num, den):
     num = tf.cast(num, tf.float64)
     den = tf.cast(den, tf.float64)
     zero = tf.equal(den, 0.0)
-    return tf.where(zero, tf.fill(tf.shape(den), tf.constant(float("inf"), tf.float64)),
-                    num / tf.where(zero, tf.ones_like(den), den))
+    return tf.where(
+        zero,
+        tf.fill(tf.shape(den), tf.constant(float("inf"), tf.float64)),
+        num / tf.where(zero, tf.ones_like(den), den),
+    )
 
 
 def tf_sizing(image_h, image_w, net_resolution=(-1, 368), scale_number=1, scale_gap=0.25, dynamic=1.0):
@@ -52,18 +56,27 @@ def tf_sizing(image_h, image_w, net_resolution=(-1, 368), scale_number=1, scale_
     f32 = tf.float32
     if wr <= 0:
         by_ratio = tf.cast(hr * wi, f32) / tf.cast(hi, f32)
-        v = tf.minimum(tf.constant(hr, f32) * tf.constant(dynamic, f32) * 16.0 / 9.0, by_ratio) if dynamic > 0 else by_ratio
+        v = (
+            tf.minimum(tf.constant(hr, f32) * tf.constant(dynamic, f32) * 16.0 / 9.0, by_ratio)
+            if dynamic > 0
+            else by_ratio
+        )
         wr_t = 16 * _pir(tf.constant(1.0 / 16, f32) * v)
         hr_t = tf.constant(hr, tf.int32)
     elif hr <= 0:
         by_ratio = tf.cast(wr * hi, f32) / tf.cast(wi, f32)
-        v = tf.minimum(tf.constant(wr, f32) * tf.constant(dynamic, f32) * 9.0 / 16.0, by_ratio) if dynamic > 0 else by_ratio
+        v = (
+            tf.minimum(tf.constant(wr, f32) * tf.constant(dynamic, f32) * 9.0 / 16.0, by_ratio)
+            if dynamic > 0
+            else by_ratio
+        )
         hr_t = 16 * _pir(tf.constant(1.0 / 16, f32) * v)
         wr_t = tf.constant(wr, tf.int32)
     else:
         wr_t, hr_t = tf.constant(wr, tf.int32), tf.constant(hr, tf.int32)
     check = tf.debugging.assert_greater_equal(
-        tf.minimum(wr_t, hr_t), _sizing.MIN_NET_SIDE, message=f"image size: {_sizing.MSG_NET_SIZE}")
+        tf.minimum(wr_t, hr_t), _sizing.MIN_NET_SIDE, message=f"image size: {_sizing.MSG_NET_SIZE}"
+    )
     with tf.control_dependencies([check]):
         wr_t = tf.identity(wr_t)
     sizes, ratios = [], []
@@ -73,7 +86,8 @@ def tf_sizing(image_h, image_w, net_resolution=(-1, 368), scale_number=1, scale_
         hn = tf.clip_by_value((_pir(tf.cast(hr_t, tf.float64) * f) // 16) * 16, 1, hr_t)
         if s > 0:  # a smaller scale of a thin image can round a side below the minimum
             check = tf.debugging.assert_greater_equal(
-                tf.minimum(wn, hn), _sizing.MIN_NET_SIDE, message=f"image size: {_sizing.MSG_NET_SIZE}")
+                tf.minimum(wn, hn), _sizing.MIN_NET_SIDE, message=f"image size: {_sizing.MSG_NET_SIZE}"
+            )
             with tf.control_dependencies([check]):
                 wn = tf.identity(wn)
         r = tf.minimum(_safe_div(wn - 1, wi - 1), _safe_div(hn - 1, hi - 1))
@@ -81,8 +95,8 @@ def tf_sizing(image_h, image_w, net_resolution=(-1, 368), scale_number=1, scale_
         ratios.append(r)
     ratios = tf.stack(ratios)
     check = tf.debugging.assert_equal(
-        tf.reduce_all(tf.math.is_finite(ratios) & (ratios > 0)), True,
-        message=f"image size: {_sizing.MSG_SCALE_FACTOR}")
+        tf.reduce_all(tf.math.is_finite(ratios) & (ratios > 0)), True, message=f"image size: {_sizing.MSG_SCALE_FACTOR}"
+    )
     with tf.control_dependencies([check]):
         ratios = tf.identity(ratios)
     return sizes, ratios

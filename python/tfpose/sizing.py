@@ -8,6 +8,7 @@ a different rounding would change net sizes at aspect-ratio boundaries and peak 
 
 Sizes in this module are (W, H) pairs, as in OpenPose's ``Point<int>``, unless named ``*_hw``.
 """
+
 from __future__ import annotations
 
 import math
@@ -107,8 +108,10 @@ def net_resolution_for_image(net_resolution, image_wh, dynamic: float = 1.0) -> 
         hr = 16 * pir(f32(1.0 / 16) * f32(v))
     # A very thin image can round the computed side down to 0; OpenPose would then fail in the net.
     if wr < MIN_NET_SIDE or hr < MIN_NET_SIDE:
-        raise ValueError(f"image size {wi}x{hi}: {MSG_NET_SIZE}, got a net resolution of {wr}x{hr} "
-                         f"(below {MIN_NET_SIDE} pixels: the image is too thin for these settings)")
+        raise ValueError(
+            f"image size {wi}x{hi}: {MSG_NET_SIZE}, got a net resolution of {wr}x{hr} "
+            f"(below {MIN_NET_SIDE} pixels: the image is too thin for these settings)"
+        )
     return wr, hr
 
 
@@ -127,13 +130,15 @@ def net_input_sizes(base_wh, scale_number: int = 1, scale_gap: float = 0.25) -> 
         if not (0.0 <= f <= 1.0):
             raise ValueError(
                 f"scale_number {scale_number} with scale_gap {gap}: expected every scale factor "
-                f"1 - s*gap in [0, 1], got {f} for scale {s}")
+                f"1 - s*gap in [0, 1], got {f} for scale {s}"
+            )
         w = min(max((pir(wr * f) // 16) * 16, 1), wr)
         h = min(max((pir(hr * f) // 16) * 16, 1), hr)
         if w < MIN_NET_SIDE or h < MIN_NET_SIDE:
             raise ValueError(
                 f"scale_number {scale_number} with scale_gap {gap} at net resolution {wr}x{hr}: "
-                f"{MSG_NET_SIZE}, got {w}x{h} at scale {s} (factor {f:g})")
+                f"{MSG_NET_SIZE}, got {w}x{h} at scale {s} (factor {f:g})"
+            )
         sizes.append((w, h))
     return sizes
 
@@ -173,10 +178,12 @@ def net_to_output(net_wh, image_wh) -> tuple[float, float]:
     if not np.isfinite(scale) or scale <= 0:
         raise ValueError(
             f"image size {wi}x{hi}: expected a finite positive scaleNetToOutput, got {scale} "
-            f"(the image scaled to the net is {nx}x{ny} pixels: too thin)")
+            f"(the image scaled to the net is {nx}x{ny} pixels: too thin)"
+        )
     if nx < 2 or ny < 2:  # the rule and words of the C++ pipeline (cpp/core/pipeline.cc output_scaling)
-        raise ValueError(f"image_size ({hi}, {wi}) for net input ({net_wh[1]}, {net_wh[0]}): {MSG_CONTENT}, "
-                         f"got content ({ny}, {nx})")
+        raise ValueError(
+            f"image_size ({hi}, {wi}) for net input ({net_wh[1]}, {net_wh[0]}): {MSG_CONTENT}, got content ({ny}, {nx})"
+        )
     offset = np.float32(0.5 / float(scale))
     return float(scale), float(offset)
 
@@ -205,8 +212,13 @@ class Sizing:
         return self.image_wh[1], self.image_wh[0]
 
 
-def compute_sizing(image_hw: Sequence[int], net_resolution=(-1, 368), scale_number: int = 1,
-                   scale_gap: float = 0.25, dynamic: float = 1.0) -> Sizing:
+def compute_sizing(
+    image_hw: Sequence[int],
+    net_resolution=(-1, 368),
+    scale_number: int = 1,
+    scale_gap: float = 0.25,
+    dynamic: float = 1.0,
+) -> Sizing:
     """OpenPose's sizing for an image of shape (H, W) (numpy order): spec §2.1 and §3."""
     if len(image_hw) < 2:
         raise ValueError(f"image shape: expected (H, W[, C]), got {tuple(image_hw)}")

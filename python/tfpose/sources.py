@@ -8,6 +8,7 @@ be opened raises :class:`SourceError` once, naming it. No TensorFlow here.
 Network streams are read by the FFmpeg inside OpenCV (opencv-python-headless bundles its own), with
 open and read timeouts so that a silent or dead server ends the stream instead of hanging.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,7 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
-__all__ = ["Frame", "VideoSource", "SourceError", "is_stream_url", "check_frame_range",
-           "DEFAULT_TIMEOUT"]
+__all__ = ["Frame", "VideoSource", "SourceError", "is_stream_url", "check_frame_range", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 10.0  # seconds to open a stream, and to wait for its next frame
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -71,8 +71,9 @@ class VideoSource:
     also when the consumer stops early.
     """
 
-    def __init__(self, spec, *, frame_first: int = 0, frame_step: int = 1, frame_last: int = -1,
-                 timeout: float = DEFAULT_TIMEOUT):
+    def __init__(
+        self, spec, *, frame_first: int = 0, frame_step: int = 1, frame_last: int = -1, timeout: float = DEFAULT_TIMEOUT
+    ):
         self.first, self.step, self.last = check_frame_range(frame_first, frame_step, frame_last)
         if not (isinstance(timeout, (int, float)) and timeout > 0):
             raise ValueError(f"timeout: expected seconds > 0, got {timeout!r}")
@@ -99,15 +100,18 @@ class VideoSource:
 
         if self.kind == "stream":
             ms = int(self.timeout * 1000)
-            cap = cv2.VideoCapture(self.spec, cv2.CAP_FFMPEG,
-                                   [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms])
+            cap = cv2.VideoCapture(
+                self.spec, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
+            )
         else:
             cap = cv2.VideoCapture(self.spec)
         if not cap.isOpened():
             cap.release()
-            what = {"camera": "no such camera or it is busy",
-                    "stream": f"no answer within {self.timeout:g} s, or not a stream OpenCV's FFmpeg can read",
-                    "video": "not a readable video"}[self.kind]
+            what = {
+                "camera": "no such camera or it is busy",
+                "stream": f"no answer within {self.timeout:g} s, or not a stream OpenCV's FFmpeg can read",
+                "video": "not a readable video",
+            }[self.kind]
             if self.kind == "video" and not Path(self.spec).exists():
                 what = "no such file"
             raise SourceError(f"cannot open {self.describe()}: {what}")
@@ -131,8 +135,9 @@ class VideoSource:
                     return
                 ok, image = cap.read()
                 if not ok:
-                    self.end_reason = {"camera": "camera stopped delivering frames",
-                                       "stream": "stream ended"}.get(self.kind, "end of video")
+                    self.end_reason = {"camera": "camera stopped delivering frames", "stream": "stream ended"}.get(
+                        self.kind, "end of video"
+                    )
                     return
                 index += 1
                 self.frames_read += 1

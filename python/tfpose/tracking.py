@@ -16,6 +16,7 @@ frame did not find stays missing (0, 0, 0), never filled in from earlier frames.
 Coordinates are image pixels (OpenPose's convention, as in :class:`tfpose.Person`); a missing part
 has score 0.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,15 +34,37 @@ __all__ = ["KEYPOINT_SIGMAS", "keypoint_sigmas", "oks", "OneEuroFilter", "PoseTr
 # annotated parts they lie between or nearest to: Neck (between the shoulders) and Chest (MPI, on
 # the torso between neck and hips) the shoulders' 0.079; MidHip the hips' 0.107; Head (MPI's head
 # top) the ears' 0.035.
-KEYPOINT_SIGMAS = MappingProxyType({
-    "Nose": 0.026, "LEye": 0.025, "REye": 0.025, "LEar": 0.035, "REar": 0.035,
-    "LShoulder": 0.079, "RShoulder": 0.079, "LElbow": 0.072, "RElbow": 0.072,
-    "LWrist": 0.062, "RWrist": 0.062, "LHip": 0.107, "RHip": 0.107,
-    "LKnee": 0.087, "RKnee": 0.087, "LAnkle": 0.089, "RAnkle": 0.089,
-    "LBigToe": 0.068, "LSmallToe": 0.066, "LHeel": 0.066,
-    "RBigToe": 0.092, "RSmallToe": 0.094, "RHeel": 0.094,
-    "Neck": 0.079, "Chest": 0.079, "MidHip": 0.107, "Head": 0.035,
-})
+KEYPOINT_SIGMAS = MappingProxyType(
+    {
+        "Nose": 0.026,
+        "LEye": 0.025,
+        "REye": 0.025,
+        "LEar": 0.035,
+        "REar": 0.035,
+        "LShoulder": 0.079,
+        "RShoulder": 0.079,
+        "LElbow": 0.072,
+        "RElbow": 0.072,
+        "LWrist": 0.062,
+        "RWrist": 0.062,
+        "LHip": 0.107,
+        "RHip": 0.107,
+        "LKnee": 0.087,
+        "RKnee": 0.087,
+        "LAnkle": 0.089,
+        "RAnkle": 0.089,
+        "LBigToe": 0.068,
+        "LSmallToe": 0.066,
+        "LHeel": 0.066,
+        "RBigToe": 0.092,
+        "RSmallToe": 0.094,
+        "RHeel": 0.094,
+        "Neck": 0.079,
+        "Chest": 0.079,
+        "MidHip": 0.107,
+        "Head": 0.035,
+    }
+)
 
 ASSIGNMENTS = ("optimal", "greedy")
 # A frame-to-frame OKS below this is not the same person. 0.3 is mmpose's OKS tracking threshold;
@@ -189,11 +212,23 @@ class PoseTracker:
     non-finite coordinates of a found part, or a timestamp earlier than the previous one.
     """
 
-    def __init__(self, pose_model: str = "COCO_18", *, oks_threshold: float = DEFAULT_OKS_THRESHOLD,
-                 assignment: str = "optimal", max_lost_frames: int = 30, max_part_age: int = 10,
-                 max_predict_frames: int = 30, lost_scale_growth: float = 0.1, smooth: bool = False,
-                 cascade: bool = True, min_cutoff: float = 1.0, beta: float = 0.05, d_cutoff: float = 1.0,
-                 fps: float = 30.0):
+    def __init__(
+        self,
+        pose_model: str = "COCO_18",
+        *,
+        oks_threshold: float = DEFAULT_OKS_THRESHOLD,
+        assignment: str = "optimal",
+        max_lost_frames: int = 30,
+        max_part_age: int = 10,
+        max_predict_frames: int = 30,
+        lost_scale_growth: float = 0.1,
+        smooth: bool = False,
+        cascade: bool = True,
+        min_cutoff: float = 1.0,
+        beta: float = 0.05,
+        d_cutoff: float = 1.0,
+        fps: float = 30.0,
+    ):
         from tfpose import _args, models
 
         self.pose_model = models.get(pose_model).name if isinstance(pose_model, str) else None
@@ -205,14 +240,18 @@ class PoseTracker:
         if assignment not in ASSIGNMENTS:
             raise ValueError(f"assignment: expected one of {list(ASSIGNMENTS)}, got {assignment!r}")
         self.assignment = assignment
-        for name, v in (("max_lost_frames", max_lost_frames), ("max_part_age", max_part_age),
-                        ("max_predict_frames", max_predict_frames)):
+        for name, v in (
+            ("max_lost_frames", max_lost_frames),
+            ("max_part_age", max_part_age),
+            ("max_predict_frames", max_predict_frames),
+        ):
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"{name}: expected an int >= 0, got {v!r}")
         self.max_lost_frames, self.max_part_age = max_lost_frames, max_part_age
         self.max_predict_frames = max_predict_frames
-        if not (isinstance(lost_scale_growth, (int, float)) and math.isfinite(lost_scale_growth)
-                and lost_scale_growth >= 0):
+        if not (
+            isinstance(lost_scale_growth, (int, float)) and math.isfinite(lost_scale_growth) and lost_scale_growth >= 0
+        ):
             raise ValueError(f"lost_scale_growth: expected a finite number >= 0, got {lost_scale_growth!r}")
         self.lost_scale_growth = float(lost_scale_growth)
         if not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
@@ -261,7 +300,8 @@ class PoseTracker:
             if tuple(shape) != (self.num_parts, 3):
                 raise ValueError(
                     f"people[{i}].keypoints: expected shape [{self.num_parts}, 3] for pose model "
-                    f"{self.pose_model}, got {tuple(shape)} (people from another pose model?)")
+                    f"{self.pose_model}, got {tuple(shape)} (people from another pose model?)"
+                )
         if not people:
             return np.zeros((0, self.num_parts, 3))
         kps = np.array([getattr(p, "keypoints", p) for p in people], dtype=np.float64)
@@ -286,8 +326,7 @@ class PoseTracker:
             n = np.maximum(usable.sum(1), 1)[:, None]
             centre = np.where(usable[..., None], xy, 0.0).sum(1) / n
             with np.errstate(divide="ignore", invalid="ignore"):
-                room = np.where(vel > 0, (np.array([w, h]) - centre) / vel,
-                                np.where(vel < 0, centre / -vel, np.inf))
+                room = np.where(vel > 0, (np.array([w, h]) - centre) / vel, np.where(vel < 0, centre / -vel, np.inf))
             stop = last + np.maximum(room.min(1), 0.0)  # frame at which the centre reaches the border
             steps = np.minimum(steps, (stop[:, None] - seen).clip(min=0))
         return xy + vel[:, None, :] * steps[..., None], usable, f - last
@@ -335,8 +374,9 @@ class PoseTracker:
             timestamp = (self._frame + 1) / self.fps
         timestamp = float(timestamp)
         if not math.isfinite(timestamp) or (self._time is not None and timestamp < self._time):
-            raise ValueError(f"timestamp: expected finite seconds, never decreasing, got {timestamp} "
-                             f"after {self._time}")
+            raise ValueError(
+                f"timestamp: expected finite seconds, never decreasing, got {timestamp} after {self._time}"
+            )
         self._frame += 1
         self._time = timestamp
         f = self._frame
@@ -385,10 +425,17 @@ class PoseTracker:
         new = np.flatnonzero(unmatched)
         if len(new):
             T, k, P = len(self._ids), len(new), self.num_parts
-            grow = {"_ids": np.arange(self._next_id, self._next_id + k), "_xy": np.zeros((k, P, 2)),
-                    "_seen": np.full((k, P), -1), "_last": np.full(k, f), "_vel": np.zeros((k, 2)),
-                    "_fx": np.zeros((k, P, 2)), "_fdx": np.zeros((k, P, 2)), "_ft": np.zeros((k, P)),
-                    "_fhas": np.zeros((k, P), bool)}
+            grow = {
+                "_ids": np.arange(self._next_id, self._next_id + k),
+                "_xy": np.zeros((k, P, 2)),
+                "_seen": np.full((k, P), -1),
+                "_last": np.full(k, f),
+                "_vel": np.zeros((k, 2)),
+                "_fx": np.zeros((k, P, 2)),
+                "_fdx": np.zeros((k, P, 2)),
+                "_ft": np.zeros((k, P)),
+                "_fhas": np.zeros((k, P), bool),
+            }
             for name in self._STATE:
                 setattr(self, name, np.concatenate([getattr(self, name), grow[name].astype(getattr(self, name).dtype)]))
             self._next_id += k

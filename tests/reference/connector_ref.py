@@ -3,6 +3,7 @@
 
 float32 scalars (np.float32) reproduce OpenPose's float arithmetic where it matters.
 """
+
 from __future__ import annotations
 
 import math
@@ -69,8 +70,15 @@ def connect_cpu_ref(maps, peaks, counts, model, scale, th):
         cands = []
         for i in range(na):
             for j in range(nb):
-                s = paf_score(peaks[A, i, :2], peaks[B, j, :2], maps[..., cx], maps[..., cy],
-                              th["inter_threshold"], th["inter_min_above_threshold"], th["nms_threshold"])
+                s = paf_score(
+                    peaks[A, i, :2],
+                    peaks[B, j, :2],
+                    maps[..., cx],
+                    maps[..., cy],
+                    th["inter_threshold"],
+                    th["inter_min_above_threshold"],
+                    th["nms_threshold"],
+                )
                 if float(s) > 1e-6:
                     cands.append((float(s), i, j))
         cands.sort(reverse=True)

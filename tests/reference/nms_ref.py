@@ -3,6 +3,7 @@
 It follows the spec's wording literally (the ring rule substitutes the threshold for out-of-map
 neighbours; the refinement accumulates in float32 in window order) so it can disagree with the C++.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,8 +50,9 @@ def _refine(m: np.ndarray, x: int, y: int):
     return np.float32(xa / sa), np.float32(ya / sa)
 
 
-def nms_ref(heatmaps: np.ndarray, threshold: float = 0.05, max_peaks: int = 127,
-            offset=(0.0, 0.0), openpose_build: str = "cpu"):
+def nms_ref(
+    heatmaps: np.ndarray, threshold: float = 0.05, max_peaks: int = 127, offset=(0.0, 0.0), openpose_build: str = "cpu"
+):
     """heatmaps [N, H, W, P] -> (peaks [N, P, K, 3] float32, counts [N, P] int32).
 
     Non-finite refinement results (an +Inf weight or float32 overflow in the 7x7 window) fall back

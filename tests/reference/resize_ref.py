@@ -4,6 +4,7 @@ Deliberately computed differently from the C++ core so the two can disagree: ker
 from the Keys kernel function k(s) (cpu) or the spec's polynomial in the tap values (cuda), sums are
 float64, and whole axes are interpolated with fancy indexing instead of per-pixel tap tables.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -59,8 +60,12 @@ def _catmull_rom_axis(x: np.ndarray, axis: int, u: np.ndarray) -> np.ndarray:
     xm = np.moveaxis(x, axis, 0)
     v0, v1, v2, v3 = xm[i0], xm[i1], xm[i2], xm[i3]
     t = t.reshape((-1,) + (1,) * (xm.ndim - 1))
-    val = (v1 + t * (-0.5 * v0 + 0.5 * v2) + t ** 2 * (v0 - 2.5 * v1 + 2 * v2 - 0.5 * v3)
-           + t ** 3 * (-0.5 * v0 + 1.5 * v1 - 1.5 * v2 + 0.5 * v3))
+    val = (
+        v1
+        + t * (-0.5 * v0 + 0.5 * v2)
+        + t**2 * (v0 - 2.5 * v1 + 2 * v2 - 0.5 * v3)
+        + t**3 * (-0.5 * v0 + 1.5 * v1 - 1.5 * v2 + 0.5 * v3)
+    )
     return np.moveaxis(val, 0, axis)
 
 

@@ -16,13 +16,15 @@ namespace {
 using detail::ResizePlan;
 
 // Max that keeps a NaN once one came in (a > m and a < m are both false for NaN a or m).
-inline float nan_max(float m, float a) { return (a > m || a != a) ? a : m; }
+inline float nan_max(float m, float a) {
+  return (a > m || a != a) ? a : m;
+}
 
 // hp = sum_i pos_i ap_i + neg_i an_i and hn = sum_i neg_i ap_i + pos_i an_i over len source
 // pixels (ap, an: [len, P]), per channel.
-TFPOSE_CPU_CLONES void row_tile_sums(const float* __restrict ap, const float* __restrict an,
-                                       const float* pos, const float* neg, int64_t len, int64_t P,
-                                       float* __restrict hp, float* __restrict hn) {
+TFPOSE_CPU_CLONES void row_tile_sums(const float* __restrict ap, const float* __restrict an, const float* pos,
+                                     const float* neg, int64_t len, int64_t P, float* __restrict hp,
+                                     float* __restrict hn) {
   for (int64_t ch = 0; ch < P; ++ch) hp[ch] = hn[ch] = 0.f;
   for (int64_t i = 0; i < len; ++i) {
     const float wp = pos[i], wn = neg[i];
@@ -37,7 +39,7 @@ TFPOSE_CPU_CLONES void row_tile_sums(const float* __restrict ap, const float* __
 
 // bs += wp hp + wn hn, ms += (wp + wn)(hp + hn) over n values.
 TFPOSE_CPU_CLONES void column_sums(const float* __restrict hp, const float* __restrict hn, float wp, float wn,
-                                     int64_t n, float* __restrict bs, float* __restrict ms) {
+                                   int64_t n, float* __restrict bs, float* __restrict ms) {
   const float wm = wp + wn;
   for (int64_t i = 0; i < n; ++i) {
     bs[i] += wp * hp[i] + wn * hn[i];
@@ -55,8 +57,8 @@ TFPOSE_CPU_CLONES void column_sums(const float* __restrict hp, const float* __re
 // the largest max(t, 0) / max(-t, 0) over the scale's source window of the block (separable sliding
 // maxima), plus the same rounding slack as the tile bound, doubled. A NaN or Inf in the window makes
 // the block active (max(t, 0) + t * 0 is then NaN and nan_max keeps it).
-TFPOSE_CPU_CLONES void block_bounds(const NmsSetup& st, int64_t img, int64_t c, int64_t P, float threshold, BlockScratch& sc,
-                  char* active) {
+TFPOSE_CPU_CLONES void block_bounds(const NmsSetup& st, int64_t img, int64_t c, int64_t P, float threshold,
+                                    BlockScratch& sc, char* active) {
   const int64_t BX = st.g->blocks_x, BY = st.g->blocks_y;
   const size_t S = st.plans.size();
   const float inv_s = static_cast<float>(1.0 / static_cast<double>(S));
@@ -109,8 +111,8 @@ TFPOSE_CPU_CLONES void block_bounds(const NmsSetup& st, int64_t img, int64_t c, 
         float* __restrict hn = sc.hneg.data() + (r * BX + bx) * P;
         const int64_t len = xr.hi - xr.lo + 1;
         if (n4 > 0 && len >= 4 && len <= 8) {
-          const float *__restrict p0 = sc.a4pos.data() + xr.lo * P, *__restrict p1 = sc.a4pos.data() + (xr.hi - 3) * P;
-          const float *__restrict n0 = sc.a4neg.data() + xr.lo * P, *__restrict n1 = sc.a4neg.data() + (xr.hi - 3) * P;
+          const float* __restrict p0 = sc.a4pos.data() + xr.lo * P, * __restrict p1 = sc.a4pos.data() + (xr.hi - 3) * P;
+          const float* __restrict n0 = sc.a4neg.data() + xr.lo * P, * __restrict n1 = sc.a4neg.data() + (xr.hi - 3) * P;
           for (int64_t ch = 0; ch < P; ++ch) {
             hp[ch] = nan_max(p0[ch], p1[ch]);
             hn[ch] = std::max(n0[ch], n1[ch]);
@@ -171,8 +173,8 @@ TFPOSE_CPU_CLONES void block_bounds(const NmsSetup& st, int64_t img, int64_t c, 
 // candidate (t * 0 is then NaN and is added in). Work unit: a chunk of tile rows [ty0, ty1).
 // Only the tile columns within runs ([t0, t1) in tiles) are bounded; the others keep cand = 0.
 TFPOSE_CPU_CLONES void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int64_t ty0, int64_t ty1,
-                      float threshold, const std::vector<std::array<int64_t, 2>>& runs, BoundScratch& sc,
-                      char* cand /* [P][tiles_y * tiles_x] */) {
+                                        float threshold, const std::vector<std::array<int64_t, 2>>& runs,
+                                        BoundScratch& sc, char* cand /* [P][tiles_y * tiles_x] */) {
   const int64_t TX = st.g->tiles_x, T = st.g->tiles_x * st.g->tiles_y;
   const size_t S = st.plans.size();
   std::vector<int64_t> rlo(S), rhi(S), off(S);
@@ -213,11 +215,11 @@ TFPOSE_CPU_CLONES void bound_candidates(const NmsSetup& st, int64_t img, int64_t
       float* hp_row = sc.hpos.data() + off[s] + (r - rlo[s]) * TX * P;
       float* hn_row = sc.hneg.data() + off[s] + (r - rlo[s]) * TX * P;
       for (const auto& run : runs)
-      for (int64_t t = run[0]; t < run[1]; ++t) {
-        const TileWeights& tw = st.g->tile_cols[s][static_cast<size_t>(t)];
-        row_tile_sums(sc.apos.data() + tw.r.lo * P, sc.aneg.data() + tw.r.lo * P, tw.pos.data(), tw.neg.data(),
-                      tw.r.hi - tw.r.lo + 1, P, hp_row + t * P, hn_row + t * P);
-      }
+        for (int64_t t = run[0]; t < run[1]; ++t) {
+          const TileWeights& tw = st.g->tile_cols[s][static_cast<size_t>(t)];
+          row_tile_sums(sc.apos.data() + tw.r.lo * P, sc.aneg.data() + tw.r.lo * P, tw.pos.data(), tw.neg.data(),
+                        tw.r.hi - tw.r.lo + 1, P, hp_row + t * P, hn_row + t * P);
+        }
     }
   }
   const float inv_s = static_cast<float>(1.0 / static_cast<double>(S));
@@ -236,17 +238,17 @@ TFPOSE_CPU_CLONES void bound_candidates(const NmsSetup& st, int64_t img, int64_t
       }
     }
     for (const auto& run : runs)
-    for (int64_t t = run[0]; t < run[1]; ++t) {
-      for (int64_t ch = 0; ch < P; ++ch) {
-        // Averaging bounds the averaged value. The slack covers the exact evaluation's float32 rounding
-        // (a few ulp of sum |w t| <= mag; 1e-5 mag) plus this float arithmetic's own (sums of
-        // non-negative terms, weights rounded up: far below another 1e-5 mag); 1e-37 denormal
-        // products. NaN: candidate.
-        const float bnd = sc.bsum[static_cast<size_t>(t * P + ch)] * inv_s +
-                          2e-5f * sc.msum[static_cast<size_t>(t * P + ch)] * inv_s + 1e-37f;
-        cand[ch * T + ty * TX + t] = !(bnd <= threshold);
+      for (int64_t t = run[0]; t < run[1]; ++t) {
+        for (int64_t ch = 0; ch < P; ++ch) {
+          // Averaging bounds the averaged value. The slack covers the exact evaluation's float32 rounding
+          // (a few ulp of sum |w t| <= mag; 1e-5 mag) plus this float arithmetic's own (sums of
+          // non-negative terms, weights rounded up: far below another 1e-5 mag); 1e-37 denormal
+          // products. NaN: candidate.
+          const float bnd = sc.bsum[static_cast<size_t>(t * P + ch)] * inv_s +
+                            2e-5f * sc.msum[static_cast<size_t>(t * P + ch)] * inv_s + 1e-37f;
+          cand[ch * T + ty * TX + t] = !(bnd <= threshold);
+        }
       }
-    }
   }
 }
 

@@ -59,7 +59,7 @@ PlanePool& plane_pool() {
 
 // h[x] = cubic_sum of g's four taps at x for x in [x0, x1): cubic_row's operations in its order.
 TFPOSE_CPU_CLONES void horizontal_run(const float* __restrict g, const SoaTaps& t, int64_t x0, int64_t x1,
-                                        float* __restrict h) {
+                                      float* __restrict h) {
   const int32_t *__restrict i0 = t.idx[0].data(), *__restrict i1 = t.idx[1].data(), *__restrict i2 = t.idx[2].data(),
                               *__restrict i3 = t.idx[3].data();
   const float *__restrict w0 = t.w[0].data(), *__restrict w1 = t.w[1].data(), *__restrict w2 = t.w[2].data(),
@@ -81,7 +81,9 @@ TFPOSE_CPU_CLONES void horizontal_run(const float* __restrict g, const SoaTaps& 
 }  // namespace
 
 PooledPlane::PooledPlane(size_t size) : data(plane_pool().get(size, &cap)) {}
-PooledPlane::~PooledPlane() { plane_pool().put(std::move(data), cap); }
+PooledPlane::~PooledPlane() {
+  plane_pool().put(std::move(data), cap);
+}
 
 void size_nms_scratch(const NmsSetup& st, int64_t W, NmsScratch& sc) {
   const int64_t chunks = (W + kChunk - 1) / kChunk;
@@ -138,15 +140,15 @@ void eval_unit(const NmsSetup& st, bool cuda, int64_t img, int64_t c, int64_t ch
     const char* need = sc.need.data() + sc.hcache_off[static_cast<size_t>(s)] / W * chunks;
     for (int64_t r = 0; r < p.h; ++r)
       detail::for_runs(need + r * chunks, chunks, [&](int64_t k0, int64_t k1) {
-        horizontal_run(planar[s] + r * p.w, st.g->soa_x[static_cast<size_t>(s)], k0 * kChunk,
-                       std::min(W, k1 * kChunk), hr + r * W);
+        horizontal_run(planar[s] + r * p.w, st.g->soa_x[static_cast<size_t>(s)], k0 * kChunk, std::min(W, k1 * kChunk),
+                       hr + r * W);
       });
     for (const auto& q : sc.pieces) {
       const int64_t x0 = q[2], n = q[3] - q[2];
       for (int64_t y = q[0]; y < q[1]; ++y) {
         const CubicTaps& ty = p.ytaps[static_cast<size_t>(y)];
         detail::vertical_merge_pass(mode, hr + ty.idx[0] * W + x0, hr + ty.idx[1] * W + x0, hr + ty.idx[2] * W + x0,
-                     hr + ty.idx[3] * W + x0, ty.w, n, k, plane + y * W + x0);
+                                    hr + ty.idx[3] * W + x0, ty.w, n, k, plane + y * W + x0);
       }
     }
   }

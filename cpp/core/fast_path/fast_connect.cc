@@ -18,10 +18,9 @@ namespace tfpose {
 
 using detail::ResizePlan;
 
-std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H,
-                                 int64_t W, OpenposeBuild build, const float* peaks, const int32_t* counts,
-                                 int64_t k, float scale, const PoseModel& model, const ConnectThresholds& th,
-                                 const ParallelFor& pf) {
+std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
+                                 OpenposeBuild build, const float* peaks, const int32_t* counts, int64_t k, float scale,
+                                 const PoseModel& model, const ConnectThresholds& th, const ParallelFor& pf) {
   check_resize_and_merge_args(scales, n, c, H, W, build);
   check_connect_shapes(n, H, W, c, n, model.num_parts(), k, n, model.num_parts(), 1, model);
   if (!std::isfinite(scale) || !(scale > 0.f))
@@ -35,7 +34,8 @@ std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n
   const detail::PafScoreParams ps = paf_score_params(th, build, W, H);
   // paf_num_samples is at most 25.
   std::array<int, 26> min_passing{};
-  for (int m = 1; m <= 25; ++m) min_passing[static_cast<size_t>(m)] = detail::paf_min_passing(m, ps.inter_min_above_threshold);
+  for (int m = 1; m <= 25; ++m)
+    min_passing[static_cast<size_t>(m)] = detail::paf_min_passing(m, ps.inter_min_above_threshold);
 
   // Pair scores of every (image, limb), computed in parallel; the assembly then only reads them.
   // table[img * L + l] is [counts[A], counts[B]] row-major.
@@ -43,8 +43,8 @@ std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n
   int64_t max_pairs = 1;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t l = 0; l < L; ++l)
-      max_pairs = std::max<int64_t>(max_pairs, int64_t{counts[i * P + model.pairs[l][0]]} *
-                                                   counts[i * P + model.pairs[l][1]]);
+      max_pairs =
+          std::max<int64_t>(max_pairs, int64_t{counts[i * P + model.pairs[l][0]]} * counts[i * P + model.pairs[l][1]]);
   pf(n * L, max_pairs * 25 * 2 * S * 40, [&](int64_t begin, int64_t end) {
     detail::ScopedKeepDenormals keep_denormals;
     std::vector<detail::ScaleView> vx(static_cast<size_t>(S)), vy(static_cast<size_t>(S));

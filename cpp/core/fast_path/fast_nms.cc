@@ -36,8 +36,8 @@ void check_fast_nms_args(const std::vector<ScaleMaps>& scales, int64_t n, int64_
                          OpenposeBuild build, int64_t p, const NmsParams& params) {
   check_resize_and_merge_args(scales, n, c, H, W, build);
   if (p < 1 || p > c)
-    throw InvalidArgument(expected_got("fast_nms: part channels", "1 <= P <= C = " + std::to_string(c),
-                                       std::to_string(p)));
+    throw InvalidArgument(
+        expected_got("fast_nms: part channels", "1 <= P <= C = " + std::to_string(c), std::to_string(p)));
   check_nms_args(n, H, W, p, params);
 }
 
@@ -49,10 +49,10 @@ struct Call {
   int64_t n, c, p, H, W;
   bool cuda_src;  // the maps' build: how they are resized and merged
   const NmsParams& params;
-  int64_t TX, TY, T, BX, BY;  // tiles and blocks per row and column; T = TX * TY
-  int64_t src_pixels;         // sum over scales of h * w
-  std::vector<char>& active;  // [N, BY, BX]: stage 0's verdict per block
-  std::vector<char>& flags;   // [N, P, TY, TX]: stage 1's verdict per tile
+  int64_t TX, TY, T, BX, BY;   // tiles and blocks per row and column; T = TX * TY
+  int64_t src_pixels;          // sum over scales of h * w
+  std::vector<char>& active;   // [N, BY, BX]: stage 0's verdict per block
+  std::vector<char>& flags;    // [N, P, TY, TX]: stage 1's verdict per tile
   std::vector<float>& planar;  // per interpolated scale [N, P, h, w], at planar_off[s]
   std::vector<int64_t> planar_off;
 };
@@ -128,8 +128,8 @@ void tile_stage(const Call& k, const ParallelFor& pf) {
 
 // Per-worker buffers of stage 2 besides NmsScratch.
 struct UnitBuffers {
-  std::vector<char> row_any;  // [TY + 2]: row_any[ty + 1] = whether band ty has a flagged tile
-  std::vector<char> zeros;    // [TX]
+  std::vector<char> row_any;              // [TY + 2]: row_any[ty + 1] = whether band ty has a flagged tile
+  std::vector<char> zeros;                // [TX]
   std::array<std::vector<char>, 4> need;  // [TX] each, see collect_pieces
   std::vector<uint8_t> mask;              // candidate mask of one row run
 };
@@ -187,8 +187,7 @@ void collect_pieces(const Call& k, const char* flag, UnitBuffers& b, NmsScratch&
 // The unit's first K peaks in raster order into out ([K, 3]); returns their count. Bands top to
 // bottom, within a band rows outer, then the flagged tiles left to right: runs of adjacent flagged
 // tiles, in pixels, give the same pixels in the same order as tile by tile.
-int64_t scan_peaks(const Call& k, const char* flag, const float* plane, UnitBuffers& b, NmsScratch& sc,
-                   float* out) {
+int64_t scan_peaks(const Call& k, const char* flag, const float* plane, UnitBuffers& b, NmsScratch& sc, float* out) {
   const int64_t K = k.params.max_peaks, W = k.W, H = k.H;
   const float threshold = k.params.threshold;
   const bool cuda_rule = k.params.build == OpenposeBuild::kCuda;
@@ -280,10 +279,10 @@ void exact_stage(const Call& k, float* peaks, int32_t* counts, const ParallelFor
 }  // namespace
 }  // namespace fast_path
 
-void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
-              OpenposeBuild build, int64_t p, const NmsParams& params, float* peaks, int32_t* counts,
-              const ParallelFor& pf) {
+void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W, int64_t p,
+              const NmsParams& params, float* peaks, int32_t* counts, const ParallelFor& pf) {
   using namespace fast_path;
+  const OpenposeBuild build = params.build;
   check_fast_nms_args(scales, n, c, H, W, build, p, params);
   const int64_t K = params.max_peaks;
   std::memset(peaks, 0, sizeof(float) * static_cast<size_t>(n * p * K * 3));
@@ -298,8 +297,24 @@ void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_
   // per page, more than the bound itself on a COCO frame.
   thread_local std::vector<char> active_of_thread, flags_of_thread;
   thread_local std::vector<float> planar_of_thread;
-  Call k{st,        n,  c,  p,       H,       W,  build == OpenposeBuild::kCuda, params, TX, TY, TX * TY, BX, BY,
-         src_pixels, active_of_thread, flags_of_thread, planar_of_thread, std::vector<int64_t>(st.plans.size(), 0)};
+  Call k{st,
+         n,
+         c,
+         p,
+         H,
+         W,
+         build == OpenposeBuild::kCuda,
+         params,
+         TX,
+         TY,
+         TX * TY,
+         BX,
+         BY,
+         src_pixels,
+         active_of_thread,
+         flags_of_thread,
+         planar_of_thread,
+         std::vector<int64_t>(st.plans.size(), 0)};
   k.flags.assign(static_cast<size_t>(n * p * k.T), 0);
   k.active.assign(static_cast<size_t>(n * BY * BX), 0);
   {

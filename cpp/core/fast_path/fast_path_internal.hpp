@@ -100,8 +100,8 @@ NmsSetup make_nms_setup(const std::vector<ScaleMaps>& scales, int64_t H, int64_t
 // ---------------------------------------------------------------- bounds (bounds.cc)
 
 struct BlockScratch {
-  std::vector<float> hpos, hneg;  // [source rows, blocks_x, P]: row maxima over each block's columns
-  std::vector<float> apos, aneg;  // [w, P]: max(t, 0) + t * 0 and max(-t, 0) of one source row
+  std::vector<float> hpos, hneg;                  // [source rows, blocks_x, P]: row maxima over each block's columns
+  std::vector<float> apos, aneg;                  // [w, P]: max(t, 0) + t * 0 and max(-t, 0) of one source row
   std::vector<float> a2pos, a2neg, a4pos, a4neg;  // [w, P]: their maxima over columns x..x+1, x..x+3
   std::vector<float> mpos, mneg;                  // [blocks_x, P]: column maxima of one block row
   std::vector<float> total, slack;                // [blocks_y, blocks_x, P]
@@ -121,8 +121,8 @@ struct BoundScratch {
 // Stage 1 for image img and tile rows [ty0, ty1): cand[ch * T + ty * tiles_x + tx] = whether tile
 // (ty, tx) of part channel ch may exceed the threshold, for the tile columns within runs ([t0, t1)
 // in tiles); the others keep their value.
-void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int64_t ty0, int64_t ty1,
-                      float threshold, const std::vector<std::array<int64_t, 2>>& runs, BoundScratch& sc,
+void bound_candidates(const NmsSetup& st, int64_t img, int64_t c, int64_t P, int64_t ty0, int64_t ty1, float threshold,
+                      const std::vector<std::array<int64_t, 2>>& runs, BoundScratch& sc,
                       char* cand /* [P][tiles_y * tiles_x] */);
 
 // ---------------------------------------------------------------- exact evaluation (exact_eval.cc)

@@ -83,8 +83,9 @@ SoaTaps soa_taps(const ResizePlan& p) {
   soa.group_end.resize(static_cast<size_t>(nx));
   int64_t groups = 0;
   for (int64_t x = nx - 1; x >= 0; --x) {
-    const bool same_as_next = x + 1 < nx && std::memcmp(p.xtaps[static_cast<size_t>(x)].idx,
-                                                        p.xtaps[static_cast<size_t>(x + 1)].idx, sizeof(int32_t) * 4) == 0;
+    const bool same_as_next =
+        x + 1 < nx && std::memcmp(p.xtaps[static_cast<size_t>(x)].idx, p.xtaps[static_cast<size_t>(x + 1)].idx,
+                                  sizeof(int32_t) * 4) == 0;
     soa.group_end[static_cast<size_t>(x)] =
         same_as_next ? soa.group_end[static_cast<size_t>(x + 1)] : static_cast<int32_t>(x + 1);
     groups += !same_as_next;
@@ -94,8 +95,7 @@ SoaTaps soa_taps(const ResizePlan& p) {
 }
 
 bool same_taps(const std::vector<CubicTaps>& a, const std::vector<CubicTaps>& b) {
-  return a.size() == b.size() &&
-         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(CubicTaps)) == 0);
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(CubicTaps)) == 0);
 }
 
 bool geom_matches(const NmsGeom& g, const std::vector<ResizePlan>& plans, int64_t H, int64_t W) {

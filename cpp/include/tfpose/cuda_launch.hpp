@@ -46,9 +46,9 @@ int nms(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t p, const
 // -> out [N, L, K, K]; at most kMaxPafLimbs limbs (the table is a kernel parameter), more returns
 // cudaErrorInvalidValue. Callers run check_paf_score_args first.
 constexpr int kMaxPafLimbs = 64;
-int paf_scores(const float* maps, int64_t n, int64_t h, int64_t w, int64_t c, const float* peaks,
-               const int32_t* counts, int64_t p, int64_t k, const std::vector<PafLimb>& limbs,
-               const detail::PafScoreParams& params, float* out, Stream stream);
+int paf_scores(const float* maps, int64_t n, int64_t h, int64_t w, int64_t c, const float* peaks, const int32_t* counts,
+               int64_t p, int64_t k, const std::vector<PafLimb>& limbs, const detail::PafScoreParams& params,
+               float* out, Stream stream);
 
 }  // namespace cuda
 }  // namespace tfpose

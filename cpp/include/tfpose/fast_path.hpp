@@ -29,19 +29,18 @@
 
 namespace tfpose {
 
-// Equals nms(resize_and_merge(scales, n, c, H, W, build)[..., :p], params) bit for bit (peaks
+// Equals nms(resize_and_merge(scales, n, c, H, W, params.build)[..., :p], params) bit for bit (peaks
 // [N, P, K, 3], counts [N, P], as nms writes them), reading channels [0, p) of the S scales
-// [N, h_i, w_i, C]. params.build should equal build (the pipeline passes one build to both).
+// [N, h_i, w_i, C]. params.build is the one build of both stages (resize arithmetic and peak rule).
 // Validates like the two dense ops (InvalidArgument); 1 <= p <= c.
-void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
-              OpenposeBuild build, int64_t p, const NmsParams& params, float* peaks, int32_t* counts,
-              const ParallelFor& pf = serial_for);
+void fast_nms(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W, int64_t p,
+              const NmsParams& params, float* peaks, int32_t* counts, const ParallelFor& pf = serial_for);
 
 // Equals connect(resize_and_merge(scales, ...), n, H, W, c, peaks, counts, ...) with a single scale
 // factor, sampling the PAF channels per pixel. Validates peaks and counts like connect.
-std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H,
-                                 int64_t W, OpenposeBuild build, const float* peaks, const int32_t* counts,
-                                 int64_t k, float scale, const PoseModel& model, const ConnectThresholds& th,
+std::vector<People> fast_connect(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
+                                 OpenposeBuild build, const float* peaks, const int32_t* counts, int64_t k, float scale,
+                                 const PoseModel& model, const ConnectThresholds& th,
                                  const ParallelFor& pf = serial_for);
 
 }  // namespace tfpose

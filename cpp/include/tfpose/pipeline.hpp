@@ -24,7 +24,10 @@ struct OutputScaling {
 OutputScaling output_scaling(int64_t net_h, int64_t net_w, int64_t image_h, int64_t image_w);
 
 struct PipelineParams {
-  ConnectParams connect;  // model thresholds; connect.build also selects resize and NMS semantics
+  // The one OpenPose build option of the chain: it selects the resize arithmetic, the NMS peak rule
+  // and the connector's assembly alike (OpenPose cannot mix them either).
+  OpenposeBuild build = OpenposeBuild::kCpu;
+  ConnectThresholds thresholds;  // negative: the model's default
   int64_t max_peaks = 127;
   // true: fast_path.hpp (maps evaluated only where peaks and PAF samples need them); false: the dense
   // maps [N, H, W, C]. Both return the same people, bit for bit.
@@ -36,9 +39,8 @@ struct PipelineParams {
 // net input size. Maps are resized to 8x scale 0's blob (OpenPose's target; with params.fast only
 // evaluated where needed), peaks found with NMS threshold = the connector's nms_threshold; returns N
 // people lists in original-image pixels.
-std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c,
-                                         int64_t net_h, int64_t net_w, int64_t image_h, int64_t image_w,
-                                         const PoseModel& model, const PipelineParams& params,
-                                         const ParallelFor& pf = serial_for);
+std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t net_h,
+                                         int64_t net_w, int64_t image_h, int64_t image_w, const PoseModel& model,
+                                         const PipelineParams& params, const ParallelFor& pf = serial_for);
 
 }  // namespace tfpose

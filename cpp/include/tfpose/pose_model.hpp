@@ -22,21 +22,21 @@ struct PoseDefaults {
 
 struct PoseModel {
   std::string name;
-  std::vector<std::string> part_names;        // P names (no background)
-  std::vector<std::array<int, 2>> pairs;      // L limbs (part A, part B), in connector order
-  std::vector<std::array<int, 2>> map_idx;    // L (x, y) PAF indices after the background channel
+  std::vector<std::string> part_names;      // P names (no background)
+  std::vector<std::array<int, 2>> pairs;    // L limbs (part A, part B), in connector order
+  std::vector<std::array<int, 2>> map_idx;  // L (x, y) PAF indices after the background channel
   PoseDefaults defaults;
-  std::vector<int> ear_limbs;                 // limbs that only fill people (CPU connector, spec 7.2)
-  std::vector<int> foot_parts;                // parts not counted by the BODY_25 foot rule (spec 7.4)
+  std::vector<int> ear_limbs;   // limbs that only fill people (CPU connector, spec 7.2)
+  std::vector<int> foot_parts;  // parts not counted by the BODY_25 foot rule (spec 7.4)
   // OpenPose's render tables: RGB 0..255 per part, and the pairs it draws (a limb is drawn in the
   // colour of its second part).
   std::vector<std::array<uint8_t, 3>> part_colors;
   std::vector<std::array<int, 2>> render_pairs;
 
-  int num_parts() const { return static_cast<int>(part_names.size()); }       // P
-  int num_limbs() const { return static_cast<int>(pairs.size()); }            // L
-  int background_channel() const { return num_parts(); }                      // P
-  int num_channels() const { return num_parts() + 1 + 2 * num_limbs(); }     // C = P + 1 + 2L
+  int num_parts() const { return static_cast<int>(part_names.size()); }   // P
+  int num_limbs() const { return static_cast<int>(pairs.size()); }        // L
+  int background_channel() const { return num_parts(); }                  // P
+  int num_channels() const { return num_parts() + 1 + 2 * num_limbs(); }  // C = P + 1 + 2L
   // Absolute channel of limb k's PAF component (0 = x, 1 = y) in the network output.
   int paf_channel(int k, int component) const { return num_parts() + 1 + map_idx[k][component]; }
   bool is_ear_limb(int k) const;

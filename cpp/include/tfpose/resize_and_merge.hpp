@@ -31,12 +31,27 @@ struct ScaleMaps {
 void resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
                       OpenposeBuild build, float* out, const ParallelFor& pf = serial_for);
 
+// OpenPose's target size of the merged maps: 8x the size of scale 0 (its networks' stride).
+constexpr int64_t kNetStride = 8;
+
+// The one rule for a target size left open: (H, W) = (0, 0) becomes kNetStride x scale 0's (h, w);
+// any other value is kept (and checked by check_resize_and_merge_args).
+inline void resolve_target_size(int64_t h0, int64_t w0, int64_t* H, int64_t* W) {
+  if (*H == 0 && *W == 0) {
+    *H = kNetStride * h0;
+    *W = kNetStride * w0;
+  }
+}
+inline void resolve_target_size(const std::vector<ScaleMaps>& scales, int64_t* H, int64_t* W) {
+  if (!scales.empty()) resolve_target_size(scales[0].h, scales[0].w, H, W);
+}
+
 // Throws InvalidArgument (naming expected and actual) on: no scale, N < 0, C < 1, h or w < 1,
 // non-finite or non-positive ratios, target < 1, sides above 2^31 - 1, more than 8 scales for
 // "cuda", or a "cuda" single scale whose target is neither the same size nor 8x the input
 // (H / h == W / w == 8 in integer division), as OpenPose's CUDA build requires.
-void check_resize_and_merge_args(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H,
-                                 int64_t W, OpenposeBuild build);
+void check_resize_and_merge_args(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
+                                 OpenposeBuild build);
 
 namespace detail {
 

@@ -6,10 +6,18 @@ the network's final layer (``concat_stage7`` for COCO/MPI, ``net_output`` for BO
 
 Importing this package does not import TensorFlow (it is imported when a conversion runs).
 """
+
 from __future__ import annotations
 
 from tfpose.convert.caffe_proto import ConversionError, parse_prototxt, read_caffemodel
 from tfpose.convert.caffe_to_tf import SUPPORTED_TYPES, ConversionSummary, convert, plan_network
 
-__all__ = ["ConversionError", "ConversionSummary", "SUPPORTED_TYPES", "convert", "parse_prototxt",
-           "plan_network", "read_caffemodel"]
+__all__ = [
+    "ConversionError",
+    "ConversionSummary",
+    "SUPPORTED_TYPES",
+    "convert",
+    "parse_prototxt",
+    "plan_network",
+    "read_caffemodel",
+]

@@ -1,4 +1,5 @@
 """``python -m tfpose.convert PROTOTXT CAFFEMODEL OUTPUT``."""
+
 import sys
 
 from tfpose.convert.cli import main

@@ -8,6 +8,7 @@ binary wire format). Both the current ``layer {}`` (LayerParameter) and the V1 `
 The caffemodel reader never copies the file: it maps it into memory and hands out numpy views of
 packed float data, so a 200 MB model costs about 200 MB of (file-backed) memory to read.
 """
+
 from __future__ import annotations
 
 import mmap
@@ -26,8 +27,9 @@ class ConversionError(ValueError):
     same facts for programs (None where they do not apply).
     """
 
-    def __init__(self, message: str, *, layer: str | None = None, blob: int | str | None = None,
-                 expected=None, actual=None):
+    def __init__(
+        self, message: str, *, layer: str | None = None, blob: int | str | None = None, expected=None, actual=None
+    ):
         parts = []
         if layer is not None:
             parts.append(f"layer {layer!r}")
@@ -82,19 +84,22 @@ class Message:
         if value is None:
             return Message(where=f"{self.where}.{name}")
         if not isinstance(value, Message):
-            raise ConversionError(f"field {self.where}.{name} should be a message {{...}}",
-                                  expected="a message", actual=repr(value))
+            raise ConversionError(
+                f"field {self.where}.{name} should be a message {{...}}", expected="a message", actual=repr(value)
+            )
         return value
 
     def _scalar(self, name: str, value, kind, convert):
         if isinstance(value, Message):
-            raise ConversionError(f"field {self.where}.{name} should be a {kind}",
-                                  expected=f"a {kind}", actual="a message")
+            raise ConversionError(
+                f"field {self.where}.{name} should be a {kind}", expected=f"a {kind}", actual="a message"
+            )
         try:
             return convert(value)
         except (TypeError, ValueError):
-            raise ConversionError(f"field {self.where}.{name} should be a {kind}",
-                                  expected=f"a {kind}", actual=repr(str(value))) from None
+            raise ConversionError(
+                f"field {self.where}.{name} should be a {kind}", expected=f"a {kind}", actual=repr(str(value))
+            ) from None
 
     def int(self, name: str, default: int | None = None) -> int | None:
         value = self.get(name)
@@ -153,8 +158,19 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "a": "\a",
-            "b": "\b", "f": "\f", "v": "\v", "?": "?"}
+_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "?": "?",
+}
 
 
 def _unescape(body: str) -> str:
@@ -171,11 +187,11 @@ def _unescape(body: str) -> str:
             out.append(_ESCAPES[nxt])
             i += 2
         elif nxt in "xX":
-            m = re.match(r"[0-9a-fA-F]{1,2}", body[i + 2:])
+            m = re.match(r"[0-9a-fA-F]{1,2}", body[i + 2 :])
             out.append(chr(int(m.group(0), 16)) if m else "x")
             i += 2 + (len(m.group(0)) if m else 0)
         else:
-            m = re.match(r"[0-7]{1,3}", body[i + 1:])
+            m = re.match(r"[0-7]{1,3}", body[i + 1 :])
             out.append(chr(int(m.group(0), 8)) if m else nxt)
             i += 1 + (len(m.group(0)) if m else 1)
     return "".join(out)
@@ -187,7 +203,7 @@ def _tokenize(text: str, source: str) -> Iterator[tuple[str, str, int]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise ConversionError(f"{source}:{line}: cannot parse text starting at {text[pos:pos + 20]!r}")
+            raise ConversionError(f"{source}:{line}: cannot parse text starting at {text[pos : pos + 20]!r}")
         kind = m.lastgroup
         value = m.group(kind)
         if kind != "ws":
@@ -264,20 +280,65 @@ def parse_text(text: str, source: str = "<text>") -> Message:
 # V1LayerParameter's LayerType enum: names in V1 prototxts and numbers in V1 caffemodels,
 # mapped to the type strings of the current format.
 V1_TYPES = {
-    0: "None", 1: "Accuracy", 2: "BNLL", 3: "Concat", 4: "Convolution", 5: "Data", 6: "Dropout",
-    7: "EuclideanLoss", 8: "Flatten", 9: "HDF5Data", 10: "HDF5Output", 11: "Im2col",
-    12: "ImageData", 13: "InfogainLoss", 14: "InnerProduct", 15: "LRN", 16: "MultinomialLogisticLoss",
-    17: "Pooling", 18: "ReLU", 19: "Sigmoid", 20: "Softmax", 21: "SoftmaxWithLoss", 22: "Split",
-    23: "TanH", 24: "WindowData", 25: "Eltwise", 26: "Power", 27: "SigmoidCrossEntropyLoss",
-    28: "HingeLoss", 29: "MemoryData", 30: "ArgMax", 31: "Threshold", 32: "DummyData",
-    33: "Slice", 34: "MVN", 35: "AbsVal", 36: "Silence", 37: "ContrastiveLoss", 38: "Exp",
+    0: "None",
+    1: "Accuracy",
+    2: "BNLL",
+    3: "Concat",
+    4: "Convolution",
+    5: "Data",
+    6: "Dropout",
+    7: "EuclideanLoss",
+    8: "Flatten",
+    9: "HDF5Data",
+    10: "HDF5Output",
+    11: "Im2col",
+    12: "ImageData",
+    13: "InfogainLoss",
+    14: "InnerProduct",
+    15: "LRN",
+    16: "MultinomialLogisticLoss",
+    17: "Pooling",
+    18: "ReLU",
+    19: "Sigmoid",
+    20: "Softmax",
+    21: "SoftmaxWithLoss",
+    22: "Split",
+    23: "TanH",
+    24: "WindowData",
+    25: "Eltwise",
+    26: "Power",
+    27: "SigmoidCrossEntropyLoss",
+    28: "HingeLoss",
+    29: "MemoryData",
+    30: "ArgMax",
+    31: "Threshold",
+    32: "DummyData",
+    33: "Slice",
+    34: "MVN",
+    35: "AbsVal",
+    36: "Silence",
+    37: "ContrastiveLoss",
+    38: "Exp",
     39: "Deconvolution",
 }
 _V1_NAMES = {
-    "CONCAT": "Concat", "CONVOLUTION": "Convolution", "POOLING": "Pooling", "RELU": "ReLU",
-    "DATA": "Data", "DROPOUT": "Dropout", "INNER_PRODUCT": "InnerProduct", "SPLIT": "Split",
-    "SOFTMAX": "Softmax", "SIGMOID": "Sigmoid", "TANH": "TanH", "ELTWISE": "Eltwise", "LRN": "LRN",
-    "DECONVOLUTION": "Deconvolution", "FLATTEN": "Flatten", "POWER": "Power", "SLICE": "Slice",
+    "CONCAT": "Concat",
+    "CONVOLUTION": "Convolution",
+    "POOLING": "Pooling",
+    "RELU": "ReLU",
+    "DATA": "Data",
+    "DROPOUT": "Dropout",
+    "INNER_PRODUCT": "InnerProduct",
+    "SPLIT": "Split",
+    "SOFTMAX": "Softmax",
+    "SIGMOID": "Sigmoid",
+    "TANH": "TanH",
+    "ELTWISE": "Eltwise",
+    "LRN": "LRN",
+    "DECONVOLUTION": "Deconvolution",
+    "FLATTEN": "Flatten",
+    "POWER": "Power",
+    "SLICE": "Slice",
 }
 
 
@@ -319,8 +380,9 @@ def parse_prototxt(path: str | os.PathLike) -> NetDef:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except UnicodeDecodeError as exc:
-        raise ConversionError(f"prototxt {os.fspath(path)!r} is not text ({exc}); "
-                              "is it a caffemodel given in place of the prototxt?") from None
+        raise ConversionError(
+            f"prototxt {os.fspath(path)!r} is not text ({exc}); is it a caffemodel given in place of the prototxt?"
+        ) from None
     return parse_prototxt_text(text, source=os.fspath(path))
 
 
@@ -333,9 +395,10 @@ def parse_prototxt_text(text: str, source: str = "<prototxt>") -> NetDef:
     shapes = [s.ints("dim") for s in root.all("input_shape") if isinstance(s, Message)]
     if dims:
         if len(dims) != 4 * len(names):
-            raise ConversionError(f"{source}: input_dim must give 4 values per input",
-                                  expected=4 * len(names), actual=len(dims))
-        shapes = [dims[4 * i:4 * i + 4] for i in range(len(names))]
+            raise ConversionError(
+                f"{source}: input_dim must give 4 values per input", expected=4 * len(names), actual=len(dims)
+            )
+        shapes = [dims[4 * i : 4 * i + 4] for i in range(len(names))]
     for i, name in enumerate(names):
         inputs.append((name, shapes[i] if i < len(shapes) else None))
 
@@ -354,12 +417,12 @@ def parse_prototxt_text(text: str, source: str = "<prototxt>") -> NetDef:
         if old:
             type_ = _V1_NAMES.get(type_, type_)
         if type_ == "Input":
-            for top, shape in zip(msg.strs("top"),
-                                  msg.message("input_param").all("shape") or [None] * len(msg.strs("top"))):
+            for top, shape in zip(
+                msg.strs("top"), msg.message("input_param").all("shape") or [None] * len(msg.strs("top"))
+            ):
                 inputs.append((top, shape.ints("dim") if isinstance(shape, Message) else None))
             continue
-        layers.append(LayerDef(name=name, type=type_, bottoms=msg.strs("bottom"),
-                               tops=msg.strs("top"), params=msg))
+        layers.append(LayerDef(name=name, type=type_, bottoms=msg.strs("bottom"), tops=msg.strs("top"), params=msg))
     if not layers:
         raise ConversionError(f"{source}: contains no layers (is it a Caffe prototxt?)")
     return NetDef(name=root.str("name", ""), inputs=inputs, layers=layers)
@@ -408,8 +471,9 @@ def _next_field(buf, pos: int, end: int) -> tuple[int, int, object, int]:
     if wire == _LEN:
         length, pos = _varint(buf, pos, end)
         if pos + length > end:
-            raise _Corrupt(f"field {number} at byte {pos} claims {length} bytes but only "
-                           f"{end - pos} remain (file truncated?)")
+            raise _Corrupt(
+                f"field {number} at byte {pos} claims {length} bytes but only {end - pos} remain (file truncated?)"
+            )
         return number, wire, (pos, pos + length), pos + length
     size = {_FIXED32: 4, _FIXED64: 8}.get(wire)
     if size is None:

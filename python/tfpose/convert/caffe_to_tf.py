@@ -8,6 +8,7 @@ and MPI models, ``net_output`` for BODY_25).
 
 TensorFlow is imported only inside the functions that need it.
 """
+
 from __future__ import annotations
 
 import math
@@ -86,8 +87,11 @@ class ConversionSummary:
 
     def __str__(self) -> str:
         types = ", ".join(f"{k} {v}" for k, v in sorted(self.layer_types.items()))
-        tensor = f"{self.input_name}:0 -> {self.output_name}:0" if self.format == "frozen" else (
-            f"signature serving_default: {self.input_name} -> {self.output_name}")
+        tensor = (
+            f"{self.input_name}:0 -> {self.output_name}:0"
+            if self.format == "frozen"
+            else (f"signature serving_default: {self.input_name} -> {self.output_name}")
+        )
         lines = [
             f"wrote {self.format} model {self.output}",
             f"  layers: {self.layers} ({types})",
@@ -125,14 +129,19 @@ def _spatial(params: Message, layer: str, name: str, default: int | None) -> tup
         return values[0], values[0]
     if len(values) == 2:
         return values[0], values[1]
-    raise ConversionError(f"only 2-D layers are supported; {name}", layer=layer,
-                          expected="1 or 2 values", actual=f"{len(values)} values")
+    raise ConversionError(
+        f"only 2-D layers are supported; {name}", layer=layer, expected="1 or 2 values", actual=f"{len(values)} values"
+    )
 
 
 def _count(layer: LayerDef, what: str, values: list, expected: str, ok: bool) -> None:
     if not ok:
-        raise ConversionError(f"{layer.type} takes {expected} {what}", layer=layer.name,
-                              expected=expected, actual=f"{len(values)} ({', '.join(values) or 'none'})")
+        raise ConversionError(
+            f"{layer.type} takes {expected} {what}",
+            layer=layer.name,
+            expected=expected,
+            actual=f"{len(values)} ({', '.join(values) or 'none'})",
+        )
 
 
 def plan_network(net: NetDef, output_layer: str | None = None) -> Plan:
@@ -142,18 +151,23 @@ def plan_network(net: NetDef, output_layer: str | None = None) -> Plan:
     missing input blob or wrong channel counts.
     """
     if len(net.inputs) != 1:
-        raise ConversionError("the network must declare exactly one input (the image)",
-                              expected="1 input", actual=f"{len(net.inputs)} ({[n for n, _ in net.inputs]})")
+        raise ConversionError(
+            "the network must declare exactly one input (the image)",
+            expected="1 input",
+            actual=f"{len(net.inputs)} ({[n for n, _ in net.inputs]})",
+        )
     input_blob, input_shape = net.inputs[0]
     if input_shape is not None and (len(input_shape) != 4 or input_shape[1] != 3):
-        raise ConversionError(f"input {input_blob!r} must be an NCHW image with 3 channels",
-                              expected="[N, 3, H, W]", actual=list(input_shape))
+        raise ConversionError(
+            f"input {input_blob!r} must be an NCHW image with 3 channels",
+            expected="[N, 3, H, W]",
+            actual=list(input_shape),
+        )
 
     unknown = [(layer.name, layer.type) for layer in net.layers if layer.type not in SUPPORTED_TYPES]
     if unknown:
         name, type_ = unknown[0]
-        raise ConversionError(f"unsupported layer type {type_!r} (supported: {', '.join(SUPPORTED_TYPES)})",
-                              layer=name)
+        raise ConversionError(f"unsupported layer type {type_!r} (supported: {', '.join(SUPPORTED_TYPES)})", layer=name)
 
     if output_layer is None:
         output_layer = net.layers[-1].name
@@ -169,8 +183,9 @@ def plan_network(net: NetDef, output_layer: str | None = None) -> Plan:
         p = layer.params
         for bottom in layer.bottoms:
             if bottom not in current:
-                raise ConversionError(f"reads blob {bottom!r}, which no earlier layer or input produces",
-                                      layer=layer.name)
+                raise ConversionError(
+                    f"reads blob {bottom!r}, which no earlier layer or input produces", layer=layer.name
+                )
         inputs = [current[b] for b in layer.bottoms]
         in_channels = [channels[i] for i in inputs]
         _count(layer, "top blob", layer.tops, "exactly 1", len(layer.tops) == 1)
@@ -188,25 +203,39 @@ def plan_network(net: NetDef, output_layer: str | None = None) -> Plan:
             cp = p.message("convolution_param")
             num_output = cp.int("num_output")
             if num_output is None or num_output <= 0:
-                raise ConversionError("convolution_param.num_output must be positive", layer=layer.name,
-                                      expected="> 0", actual=num_output)
+                raise ConversionError(
+                    "convolution_param.num_output must be positive", layer=layer.name, expected="> 0", actual=num_output
+                )
             if cp.int("axis", 1) not in (1, -3):
-                raise ConversionError("only channel-axis convolution is supported", layer=layer.name,
-                                      expected="axis 1", actual=cp.int("axis"))
-            kernel = _spatial(cp, layer.name, "kernel", None) if (cp.has("kernel_h") or cp.has("kernel_w")) \
+                raise ConversionError(
+                    "only channel-axis convolution is supported",
+                    layer=layer.name,
+                    expected="axis 1",
+                    actual=cp.int("axis"),
+                )
+            kernel = (
+                _spatial(cp, layer.name, "kernel", None)
+                if (cp.has("kernel_h") or cp.has("kernel_w"))
                 else _spatial(cp, layer.name, "kernel_size", None)
+            )
             stride = _spatial(cp, layer.name, "stride", 1)
             pad = _spatial(cp, layer.name, "pad", 0)
             dilation = _spatial(cp, layer.name, "dilation", 1)
             group = cp.int("group", 1)
             if group <= 0 or c_in % group or num_output % group:
-                raise ConversionError("group must divide the input and output channels", layer=layer.name,
-                                      expected=f"a divisor of {c_in} and {num_output}", actual=group)
+                raise ConversionError(
+                    "group must divide the input and output channels",
+                    layer=layer.name,
+                    expected=f"a divisor of {c_in} and {num_output}",
+                    actual=group,
+                )
             bias = cp.bool("bias_term", True)
             if min(kernel) <= 0 or min(stride) <= 0 or min(dilation) <= 0 or min(pad) < 0:
-                raise ConversionError("kernel, stride and dilation must be positive and pad non-negative",
-                                      layer=layer.name, actual=f"kernel {kernel}, stride {stride}, "
-                                      f"dilation {dilation}, pad {pad}")
+                raise ConversionError(
+                    "kernel, stride and dilation must be positive and pad non-negative",
+                    layer=layer.name,
+                    actual=f"kernel {kernel}, stride {stride}, dilation {dilation}, pad {pad}",
+                )
             attrs = dict(kernel=kernel, stride=stride, pad=pad, dilation=dilation, group=group, bias=bias)
             blob_names = ["weights"] + (["bias"] if bias else [])
             blob_shapes = [(num_output, c_in // group, kernel[0], kernel[1])] + ([(num_output,)] if bias else [])
@@ -225,41 +254,64 @@ def plan_network(net: NetDef, output_layer: str | None = None) -> Plan:
                 raise ConversionError(f"only MAX pooling is supported, not {method}", layer=layer.name)
             round_mode = pp.str("round_mode", "CEIL")
             if round_mode not in ("CEIL", "FLOOR", "0", "1"):
-                raise ConversionError("unknown pooling_param.round_mode", layer=layer.name,
-                                      expected="CEIL or FLOOR", actual=round_mode)
+                raise ConversionError(
+                    "unknown pooling_param.round_mode", layer=layer.name, expected="CEIL or FLOOR", actual=round_mode
+                )
             if pp.bool("global_pooling", False):
                 attrs = dict(global_pooling=True)
             else:
-                kernel = _spatial(pp, layer.name, "kernel", None) if (pp.has("kernel_h") or pp.has("kernel_w")) \
+                kernel = (
+                    _spatial(pp, layer.name, "kernel", None)
+                    if (pp.has("kernel_h") or pp.has("kernel_w"))
                     else _spatial(pp, layer.name, "kernel_size", None)
+                )
                 stride = _spatial(pp, layer.name, "stride", 1)
                 pad = _spatial(pp, layer.name, "pad", 0)
                 if pad[0] >= kernel[0] or pad[1] >= kernel[1]:
-                    raise ConversionError("pooling pad must be smaller than the kernel", layer=layer.name,
-                                          expected=f"< {kernel}", actual=pad)
-                attrs = dict(global_pooling=False, kernel=kernel, stride=stride, pad=pad,
-                             ceil=round_mode in ("CEIL", "0"))
+                    raise ConversionError(
+                        "pooling pad must be smaller than the kernel",
+                        layer=layer.name,
+                        expected=f"< {kernel}",
+                        actual=pad,
+                    )
+                attrs = dict(
+                    global_pooling=False, kernel=kernel, stride=stride, pad=pad, ceil=round_mode in ("CEIL", "0")
+                )
         elif layer.type == "Concat":
             cc = p.message("concat_param")
             axis = cc.int("axis", cc.int("concat_dim", 1))
             if axis < 0:
                 axis += 4
             if axis not in _NCHW_TO_NHWC_AXIS:
-                raise ConversionError("concat axis out of range for 4-D blobs", layer=layer.name,
-                                      expected="0..3 or -4..-1", actual=axis)
+                raise ConversionError(
+                    "concat axis out of range for 4-D blobs", layer=layer.name, expected="0..3 or -4..-1", actual=axis
+                )
             attrs = dict(axis=_NCHW_TO_NHWC_AXIS[axis])
             if axis == 1:
                 c_out = sum(in_channels)
             elif len(set(in_channels)) != 1:
-                raise ConversionError("concatenating along a non-channel axis needs equal channels",
-                                      layer=layer.name, expected="equal channels", actual=in_channels)
+                raise ConversionError(
+                    "concatenating along a non-channel axis needs equal channels",
+                    layer=layer.name,
+                    expected="equal channels",
+                    actual=in_channels,
+                )
 
         top = layer.tops[0]
         ssa = top if top not in current else f"{top}@{layer.name}"
         current[top] = ssa
         channels[ssa] = c_out
-        planned.append(PlannedLayer(layer=layer, inputs=inputs, output=ssa, attrs=attrs,
-                                    blob_names=blob_names, blob_shapes=blob_shapes, channels=c_out))
+        planned.append(
+            PlannedLayer(
+                layer=layer,
+                inputs=inputs,
+                output=ssa,
+                attrs=attrs,
+                blob_names=blob_names,
+                blob_shapes=blob_shapes,
+                channels=c_out,
+            )
+        )
         if layer.name == output_layer:
             break
 
@@ -271,8 +323,9 @@ def plan_network(net: NetDef, output_layer: str | None = None) -> Plan:
             kept.append(pl)
             needed.update(pl.inputs)
     kept.reverse()
-    return Plan(input_blob=input_blob, layers=kept, output_name=_tf_name(output_layer),
-                output_channels=planned[-1].channels)
+    return Plan(
+        input_blob=input_blob, layers=kept, output_name=_tf_name(output_layer), output_channels=planned[-1].channels
+    )
 
 
 def _tf_name(name: str) -> str:
@@ -308,32 +361,48 @@ def check_weights(plan: Plan, model: CaffeModel) -> list[str]:
         if not pl.blob_shapes:
             entry = model.layers.get(name)
             if entry is not None and entry.blobs:
-                raise ConversionError(f"{pl.layer.type} has no parameters but the caffemodel gives blobs",
-                                      layer=name, expected="0 blobs", actual=f"{len(entry.blobs)} blobs")
+                raise ConversionError(
+                    f"{pl.layer.type} has no parameters but the caffemodel gives blobs",
+                    layer=name,
+                    expected="0 blobs",
+                    actual=f"{len(entry.blobs)} blobs",
+                )
             used.add(name)
             continue
         entry = model.layers.get(name)
         expected_desc = ", ".join(f"{n} {list(s)}" for n, s in zip(pl.blob_names, pl.blob_shapes))
         if entry is None:
-            raise ConversionError("missing from the caffemodel", layer=name,
-                                  expected=f"{len(pl.blob_shapes)} blobs ({expected_desc})",
-                                  actual="no layer of that name")
+            raise ConversionError(
+                "missing from the caffemodel",
+                layer=name,
+                expected=f"{len(pl.blob_shapes)} blobs ({expected_desc})",
+                actual="no layer of that name",
+            )
         used.add(name)
         if entry.type and entry.type != pl.layer.type:
-            raise ConversionError("has a different type in the caffemodel", layer=name,
-                                  expected=pl.layer.type, actual=entry.type)
+            raise ConversionError(
+                "has a different type in the caffemodel", layer=name, expected=pl.layer.type, actual=entry.type
+            )
         if len(entry.blobs) != len(pl.blob_shapes):
-            raise ConversionError("wrong number of blobs in the caffemodel", layer=name,
-                                  expected=f"{len(pl.blob_shapes)} ({expected_desc})",
-                                  actual=f"{len(entry.blobs)} {[list(b.shape) for b in entry.blobs]}")
+            raise ConversionError(
+                "wrong number of blobs in the caffemodel",
+                layer=name,
+                expected=f"{len(pl.blob_shapes)} ({expected_desc})",
+                actual=f"{len(entry.blobs)} {[list(b.shape) for b in entry.blobs]}",
+            )
         for i, (blob, shape, bname) in enumerate(zip(entry.blobs, pl.blob_shapes, pl.blob_names)):
             if not _shape_matches(blob, shape):
-                raise ConversionError("wrong shape", layer=name, blob=f"{i} ({bname})",
-                                      expected=list(shape), actual=list(blob.shape))
+                raise ConversionError(
+                    "wrong shape", layer=name, blob=f"{i} ({bname})", expected=list(shape), actual=list(blob.shape)
+                )
             if blob.data.size != math.prod(shape):
-                raise ConversionError("data size does not match the blob's shape", layer=name,
-                                      blob=f"{i} ({bname})", expected=f"{math.prod(shape)} values",
-                                      actual=f"{blob.data.size} values")
+                raise ConversionError(
+                    "data size does not match the blob's shape",
+                    layer=name,
+                    blob=f"{i} ({bname})",
+                    expected=f"{math.prod(shape)} values",
+                    actual=f"{blob.data.size} values",
+                )
     return [n for n in model.order if n not in used]
 
 
@@ -399,8 +468,13 @@ def _conv(tf, x, attrs, weights):
     else:
         xs = tf.split(x, group, axis=3)
         fs = tf.split(filt, group, axis=3)
-        y = tf.concat([tf.nn.conv2d(a, f, strides=[1, sh, sw, 1], padding=padding, dilations=[1, dh, dw, 1])
-                       for a, f in zip(xs, fs)], axis=3)
+        y = tf.concat(
+            [
+                tf.nn.conv2d(a, f, strides=[1, sh, sw, 1], padding=padding, dilations=[1, dh, dw, 1])
+                for a, f in zip(xs, fs)
+            ],
+            axis=3,
+        )
     if attrs["bias"]:
         y = tf.nn.bias_add(y, weights[1])
     return y
@@ -509,8 +583,10 @@ def _save_frozen(plan: Plan, model: CaffeModel, path: str, progress: _Progress) 
         image = tf.compat.v1.placeholder(tf.float32, [None, None, None, 3], name="image")
 
         def placeholders(pl):
-            tensors = [tf.compat.v1.placeholder(tf.float32, shape, name=name)
-                       for shape, name in zip(_tf_shapes(pl), pl.blob_names)]
+            tensors = [
+                tf.compat.v1.placeholder(tf.float32, shape, name=name)
+                for shape, name in zip(_tf_shapes(pl), pl.blob_names)
+            ]
             slots.append(([t.op.name for t in tensors], pl))
             return tensors
 
@@ -555,7 +631,8 @@ def _save_saved_model(plan: Plan, model: CaffeModel, path: str, progress: _Progr
                     tick()
                     self.weights[pl.layer.name] = [
                         tf.Variable(a, trainable=False, name=f"{_tf_name(pl.layer.name)}_{n}")
-                        for a, n in zip(tf_weights(pl, model), pl.blob_names)]
+                        for a, n in zip(tf_weights(pl, model), pl.blob_names)
+                    ]
 
     net = CaffeNet()
     tick = progress.phase("building graph", len(plan.layers))
@@ -579,9 +656,15 @@ def _infer_format(output: str, format: str | None) -> str:
     return format
 
 
-def convert(prototxt: str | os.PathLike, caffemodel: str | os.PathLike, output: str | os.PathLike,
-            format: str | None = None, progress: bool = True, output_layer: str | None = None,
-            overwrite: bool = False) -> ConversionSummary:
+def convert(
+    prototxt: str | os.PathLike,
+    caffemodel: str | os.PathLike,
+    output: str | os.PathLike,
+    format: str | None = None,
+    progress: bool = True,
+    output_layer: str | None = None,
+    overwrite: bool = False,
+) -> ConversionSummary:
     """Converts a Caffe pose network to TensorFlow.
 
     The result takes ``image`` float32 [N, H, W, 3] (BGR 0..255, any H and W) and returns the final
@@ -631,10 +714,18 @@ def convert(prototxt: str | os.PathLike, caffemodel: str | os.PathLike, output: 
 
     counts = Counter(pl.layer.type for pl in plan.layers)
     return ConversionSummary(
-        output=output, format=fmt, input_name="image", output_name=plan.output_name,
-        output_channels=plan.output_channels, layers=len(plan.layers), layer_types=dict(counts),
-        parameters=plan.parameters, caffemodel_bytes=size, seconds=time.perf_counter() - start,
-        unused_caffemodel_layers=unused)
+        output=output,
+        format=fmt,
+        input_name="image",
+        output_name=plan.output_name,
+        output_channels=plan.output_channels,
+        layers=len(plan.layers),
+        layer_types=dict(counts),
+        parameters=plan.parameters,
+        caffemodel_bytes=size,
+        seconds=time.perf_counter() - start,
+        unused_caffemodel_layers=unused,
+    )
 
 
 def _move_into_place(staged: str, output: str, overwrite: bool) -> None:

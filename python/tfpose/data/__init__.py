@@ -8,6 +8,7 @@
 
 Both are plain files inside the installed package; nothing is downloaded. No TensorFlow here.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,7 +25,8 @@ def _existing(path: Path, what: str) -> Path:
     if not path.is_file():
         raise FileNotFoundError(
             f"{what} {str(path)!r} is missing from the installed tfpose package; expected it to be "
-            "installed with the package (reinstall tfpose: pip install --no-build-isolation .)")
+            "installed with the package (reinstall tfpose: pip install --no-build-isolation .)"
+        )
     return path
 
 

@@ -165,10 +165,14 @@ TFPOSE_HD MergeStep merge_step_of(int64_t s, int64_t num_scales, bool cuda_build
 
 TFPOSE_HD float merge_step(MergeStep mode, float o, float v, float k) {
   switch (mode) {
-    case MergeStep::kAssign: return v;
-    case MergeStep::kAdd: return o + v;
-    case MergeStep::kAddThenScale: return (o + v) * k;
-    case MergeStep::kAddThenDivide: return (o + v) / k;
+    case MergeStep::kAssign:
+      return v;
+    case MergeStep::kAdd:
+      return o + v;
+    case MergeStep::kAddThenScale:
+      return (o + v) * k;
+    case MergeStep::kAddThenDivide:
+      return (o + v) / k;
   }
   return v;
 }

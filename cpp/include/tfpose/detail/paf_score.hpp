@@ -66,9 +66,8 @@ TFPOSE_HD int paf_min_passing(int n, float min_above) {
 // min_passing: optional table of paf_min_passing(n, inter_min_above_threshold) for n in [0, 25],
 // so that a caller scoring many pairs need not redo its divisions per pair (kEarlyExit only).
 template <bool kEarlyExit = false, typename Sampler>
-TFPOSE_HD float paf_line_score(float ax, float ay, float bx, float by, int w, int h,
-                               const PafScoreParams& params, const Sampler& sample,
-                               const int* min_passing = nullptr) {
+TFPOSE_HD float paf_line_score(float ax, float ay, float bx, float by, int w, int h, const PafScoreParams& params,
+                               const Sampler& sample, const int* min_passing = nullptr) {
   const float dx = bx - ax;
   const float dy = by - ay;
   const int n = paf_num_samples(dx, dy);
@@ -80,7 +79,7 @@ TFPOSE_HD float paf_line_score(float ax, float ay, float bx, float by, int w, in
   const float step_y = dy / static_cast<float>(n);
   float sum = 0.f;
   unsigned count = 0;
-  const int need = !kEarlyExit ? 0
+  const int need = !kEarlyExit              ? 0
                    : min_passing != nullptr ? min_passing[n]
                                             : paf_min_passing(n, params.inter_min_above_threshold);
   for (int m = 0; m < n; ++m) {

@@ -14,30 +14,43 @@ namespace detail {
 // IEEE float32 operations without contraction: nvcc fuses a*b+c into an FMA by default, which would
 // make the GPU centroid differ from the CPU one (and from OpenPose's CPU build) in the last bits.
 #if defined(__CUDA_ARCH__)
-TFPOSE_HD float mul_rn(float a, float b) { return __fmul_rn(a, b); }
-TFPOSE_HD float add_rn(float a, float b) { return __fadd_rn(a, b); }
-TFPOSE_HD float div_rn(float a, float b) { return __fdiv_rn(a, b); }
+TFPOSE_HD float mul_rn(float a, float b) {
+  return __fmul_rn(a, b);
+}
+TFPOSE_HD float add_rn(float a, float b) {
+  return __fadd_rn(a, b);
+}
+TFPOSE_HD float div_rn(float a, float b) {
+  return __fdiv_rn(a, b);
+}
 #else
-TFPOSE_HD float mul_rn(float a, float b) { return a * b; }
-TFPOSE_HD float add_rn(float a, float b) { return a + b; }
-TFPOSE_HD float div_rn(float a, float b) { return a / b; }
+TFPOSE_HD float mul_rn(float a, float b) {
+  return a * b;
+}
+TFPOSE_HD float add_rn(float a, float b) {
+  return a + b;
+}
+TFPOSE_HD float div_rn(float a, float b) {
+  return a / b;
+}
 #endif
 
 // False for NaN and +-Inf; written as a comparison so it needs no <cmath> on either side.
-TFPOSE_HD bool finite_f(float v) { return v >= -3.402823466e+38f && v <= 3.402823466e+38f; }
+TFPOSE_HD bool finite_f(float v) {
+  return v >= -3.402823466e+38f && v <= 3.402823466e+38f;
+}
 
 // v strictly greater than all 8 neighbours; the caller guarantees all 8 lie inside the map.
 // Any NaN neighbour makes a comparison false, so it suppresses the peak.
 TFPOSE_HD bool greater_than_all_8(const float* c, float v, int64_t sx, int64_t sy) {
   const float* up = c - sy;
   const float* dn = c + sy;
-  return v > up[-sx] && v > up[0] && v > up[sx] && v > c[-sx] && v > c[sx] && v > dn[-sx] &&
-         v > dn[0] && v > dn[sx];
+  return v > up[-sx] && v > up[0] && v > up[sx] && v > c[-sx] && v > c[sx] && v > dn[-sx] && v > dn[0] && v > dn[sx];
 }
 
 // CUDA build (nmsGpu, spec §5.2): strict interior peaks only, border pixels never.
-TFPOSE_HD bool is_peak_cuda(const float* plane, int64_t x, int64_t y, int64_t w, int64_t h,
-                            int64_t sx, int64_t sy, float threshold) {
+TFPOSE_HD bool is_peak_cuda(const float* plane, int64_t x, int64_t y, int64_t w, int64_t h, int64_t sx, int64_t sy,
+                            float threshold) {
   if (x < 1 || y < 1 || x > w - 2 || y > h - 2) return false;
   const float* c = plane + y * sy + x * sx;
   const float v = *c;
@@ -48,8 +61,8 @@ TFPOSE_HD bool is_peak_cuda(const float* plane, int64_t x, int64_t y, int64_t w,
 // lines x in {1, W-2} or y in {1, H-2} (also where they cross the outer border) the test is >=
 // against the neighbours, with a neighbour outside the map replaced by the threshold; every other
 // pixel (the outer border off the ring lines) is never a peak.
-TFPOSE_HD bool is_peak_cpu(const float* plane, int64_t x, int64_t y, int64_t w, int64_t h,
-                           int64_t sx, int64_t sy, float threshold) {
+TFPOSE_HD bool is_peak_cpu(const float* plane, int64_t x, int64_t y, int64_t w, int64_t h, int64_t sx, int64_t sy,
+                           float threshold) {
   const float* c = plane + y * sy + x * sx;
   const float v = *c;
   if (!(v > threshold)) return false;
@@ -69,8 +82,8 @@ TFPOSE_HD bool is_peak_cpu(const float* plane, int64_t x, int64_t y, int64_t w, 
   return true;
 }
 
-TFPOSE_HD bool is_peak(bool cuda_rule, const float* plane, int64_t x, int64_t y, int64_t w,
-                       int64_t h, int64_t sx, int64_t sy, float threshold) {
+TFPOSE_HD bool is_peak(bool cuda_rule, const float* plane, int64_t x, int64_t y, int64_t w, int64_t h, int64_t sx,
+                       int64_t sy, float threshold) {
   return cuda_rule ? is_peak_cuda(plane, x, y, w, h, sx, sy, threshold)
                    : is_peak_cpu(plane, x, y, w, h, sx, sy, threshold);
 }
@@ -81,8 +94,8 @@ TFPOSE_HD bool is_peak(bool cuda_rule, const float* plane, int64_t x, int64_t y,
 // A peak has v > threshold >= 0, so the weights never sum to 0. Where the centroid is not finite
 // (an +Inf value in the window, or float32 overflow of the sums) OpenPose would report NaN/Inf; tfpose
 // reports the integer position instead, so coordinates are always finite.
-TFPOSE_HD void refine_peak(const float* plane, int64_t x, int64_t y, int64_t w, int64_t h,
-                           int64_t sx, int64_t sy, float offset_x, float offset_y, float* out) {
+TFPOSE_HD void refine_peak(const float* plane, int64_t x, int64_t y, int64_t w, int64_t h, int64_t sx, int64_t sy,
+                           float offset_x, float offset_y, float* out) {
   float x_acc = 0.f, y_acc = 0.f, s_acc = 0.f;
   const int64_t y0 = y - 3 < 0 ? 0 : y - 3, y1 = y + 3 > h - 1 ? h - 1 : y + 3;
   const int64_t x0 = x - 3 < 0 ? 0 : x - 3, x1 = x + 3 > w - 1 ? w - 1 : x + 3;
