@@ -591,6 +591,7 @@ def _saved_model_script(path, with_import):
     """)
 
 
+@pytest.mark.slow
 def test_saved_model_roundtrip(tmp_path):
     import tensorflow as tf
 

@@ -285,6 +285,7 @@ def test_frame_gpu_skips_with_the_reason(tmp_path):
     importlib.util.find_spec("tf2onnx") is None or importlib.util.find_spec("onnxruntime") is None,
     reason="needs tf2onnx and onnxruntime (./install.sh --test installs them)",
 )
+@pytest.mark.slow
 def test_prepare_onnx_frame_matches_tensorflow(tmp_path):
     """The ONNX network carried to the GPU gives TensorFlow's output on a real frame (checked with
     ONNX Runtime's CPU provider; the tolerance is frame_gpu's own)."""

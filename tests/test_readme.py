@@ -36,6 +36,7 @@ def test_readme_has_python_blocks():
     assert len(BLOCKS) >= 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_python_block_runs(index, tmp_path):
     code = BLOCKS[index]
@@ -55,6 +56,7 @@ def test_readme_python_block_runs(index, tmp_path):
     assert r.returncode == 0, f"README block {index} failed:\n{code}\n{r.stderr[-3000:]}"
 
 
+@pytest.mark.slow
 def test_first_command_runs_without_shared(tmp_path):
     section = _section("## Install and run (one command)")
     assert "../shared" not in section
