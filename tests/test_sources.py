@@ -95,6 +95,7 @@ def test_sources_that_cannot_be_opened(tmp_path):
     assert time.monotonic() - t0 < 30
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_stream_it_cannot_open(capsys):
     from tfpose import cli
 
@@ -240,6 +241,7 @@ def _check_outputs(stdout, files):
 
 
 @needs_ffmpeg
+@pytest.mark.slow
 def test_live_stream_server_killed_midway(tmp_path):
     rc, stdout, stderr, files, url = _run_live(tmp_path, lambda server, cli: server.kill())
     assert rc == 0, stderr
@@ -248,6 +250,7 @@ def test_live_stream_server_killed_midway(tmp_path):
 
 
 @needs_ffmpeg
+@pytest.mark.slow
 def test_live_stream_ctrl_c(tmp_path):
     rc, stdout, stderr, files, url = _run_live(tmp_path, lambda server, cli: cli.send_signal(signal.SIGINT))
     assert rc == 130, stderr

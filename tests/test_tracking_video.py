@@ -16,6 +16,7 @@ from tfpose.tracking import PoseTracker, keypoint_sigmas
 from helpers import DATA
 
 MNT = str(DATA / "models" / "tfpose_mobilenet_thin_graph_opt.pb")
+pytestmark = pytest.mark.slow  # mobilenet_thin on about 90 synthetic frames
 SCENARIOS = {s.name: s for s in sv.scenarios()}
 
 
