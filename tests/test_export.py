@@ -77,3 +77,45 @@ def test_signature_rejects_empty_image(exported):
     m = tfpose.load_saved_model(exported)
     with pytest.raises(tf.errors.InvalidArgumentError, match="expected positive"):
         m.signatures["serving_default"](images=np.zeros((1, 0, 0, 3), np.uint8))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("order", ["tensorflow first", "tfpose first"])
+def test_plain_tf_saved_model_load_after_import_tfpose(exported, tmp_path, order):
+    # import tfpose registers tfpose's ops when TensorFlow is imported, in either order, so plain
+    # tf.saved_model.load works; importing tfpose alone still does not import TensorFlow.
+    imports = (
+        "import tensorflow as tf\nimport tfpose\n"
+        if order == "tensorflow first"
+        else "import tfpose\nassert 'tensorflow' not in sys.modules\nimport tensorflow as tf\n"
+    )
+    out = tmp_path / "out.npz"
+    code = (
+        "import sys, cv2, numpy as np\n" + imports + "m = tf.saved_model.load(sys.argv[1])\n"
+        "r = m.signatures['serving_default'](images=cv2.imread(sys.argv[2])[None])\n"
+        "np.savez(sys.argv[3], **{k: v.numpy() for k, v in r.items()})\n"
+    )
+    proc = _run(code, exported, IMG, out)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    people = tfpose.Estimator(MNV2S).estimate(cv2.imread(str(IMG)))
+    r = np.load(out)
+    assert int(r["num_people"][0]) == len(people) > 0
+    for i, p in enumerate(people):
+        np.testing.assert_array_equal(r["keypoints"][0, i], p.keypoints)
+
+
+def test_import_tfpose_with_a_broken_op_library_keeps_tensorflow_importable(exported):
+    # The hook never breaks `import tensorflow`; tfpose's own loader then says what is wrong.
+    code = (
+        "import tfpose, tfpose._build_info as b\n"
+        "b.TF_VERSION = '1.0.0'\n"
+        "import tensorflow as tf\n"
+        "import tfpose._loader as l\n"
+        "print(type(l.HOOK_ERROR).__name__, 'compiled against TensorFlow 1.0.0' in str(l.HOOK_ERROR))\n"
+        "tfpose.load_saved_model(__import__('sys').argv[1])\n"
+    )
+    proc = _run(code, exported)
+    assert proc.returncode != 0
+    assert proc.stdout.split() == ["ImportError", "True"]
+    assert "uses tfpose's custom ops ['TfposeNetOutputToPeople']" in proc.stderr
+    assert "Rebuild tfpose" in proc.stderr

@@ -50,6 +50,19 @@ def test_readme_python_block_runs(index, tmp_path):
             DATA / "openpose_prototxt" / "coco_pose_deploy_linevec.prototxt", tmp_path / "pose_deploy_linevec.prototxt"
         )
         write_caffemodel(tmp_path / "pose_iter_440000.caffemodel", random_layers(proto))
+    if "pose_iter_102000.caffemodel" in code:
+        # OpenPose's hand and face files likewise, at reduced width (output channels kept).
+        sys.path.insert(0, str(REPO / "tests"))
+        from caffe_writer import random_layers, shrink_prototxt, write_caffemodel
+
+        for part, weights, channels in (("hand", "pose_iter_102000", 22), ("face", "pose_iter_116000", 71)):
+            (tmp_path / part).mkdir()
+            proto = shrink_prototxt(
+                DATA / "openpose_prototxt" / f"{part}_pose_deploy.prototxt",
+                tmp_path / part / "pose_deploy.prototxt",
+                keep_below=channels + 1,
+            )
+            write_caffemodel(tmp_path / part / f"{weights}.caffemodel", random_layers(proto))
     r = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600, env=_env()
     )

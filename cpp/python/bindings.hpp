@@ -43,5 +43,6 @@ void bind_connector(py::module_& m);
 void bind_pipeline(py::module_& m);
 void bind_paf_scores(py::module_& m);
 void bind_cuda(py::module_& m);
+void bind_hand_face(py::module_& m);
 
 }  // namespace tfpose_py

@@ -75,4 +75,5 @@ PYBIND11_MODULE(_core, m) {
   tfpose_py::bind_pipeline(m);
   tfpose_py::bind_paf_scores(m);
   tfpose_py::bind_cuda(m);
+  tfpose_py::bind_hand_face(m);
 }

@@ -221,4 +221,115 @@ fast: evaluate the interpolation only where a peak or a PAF sample needs it (sam
 keypoints: [N, M, P, 3], scores: [N, M], num_people: [N] (see TfposeConnect).
 )doc");
 
+// Hands, face and top-down decoding (shared/spec/openpose-hand-face.md).
+
+namespace {
+
+// keypoints [..., P, 3] -> [..., tail].
+Status PeopleBoxesShape(InferenceContext* c, std::initializer_list<int64_t> tail) {
+  ShapeHandle in, lead, out;
+  TF_RETURN_IF_ERROR(c->WithRankAtLeast(c->input(0), 2, &in));
+  if (c->RankKnown(in)) {
+    DimensionHandle three;
+    TF_RETURN_IF_ERROR(c->WithValue(c->Dim(in, -1), 3, &three));
+    TF_RETURN_IF_ERROR(c->Subshape(in, 0, -2, &lead));
+    std::vector<DimensionHandle> dims;
+    for (int64_t d : tail) dims.push_back(c->MakeDim(d));
+    TF_RETURN_IF_ERROR(c->Concatenate(lead, c->MakeShape(dims), &out));
+    c->set_output(0, out);
+  } else {
+    c->set_output(0, c->UnknownShape());
+  }
+  return ::tensorflow::OkStatus();
+}
+
+}  // namespace
+
+REGISTER_OP("TfposeHandBoxes")
+    .Input("keypoints: float")
+    .Attr("model: string = 'COCO_18'")
+    .Output("boxes: float")
+    .SetShapeFn([](InferenceContext* c) { return PeopleBoxesShape(c, {2, 4}); })
+    .Doc(R"doc(
+OpenPose's hand boxes from body keypoints (hand/face spec section 2.1).
+
+keypoints: [..., P, 3] float32 (x, y, score) of the body model, input-image pixels (e.g. [N, M, P, 3]).
+model: "COCO_18", "BODY_25", "MPI_15" or "MPI_15_4".
+boxes: [..., 2, 4] float32, left hand then right hand, (x, y, width, height), square; zeros when the
+  wrist, elbow or shoulder of that side has score <= 0.03.
+)doc");
+
+REGISTER_OP("TfposeFaceBoxes")
+    .Input("keypoints: float")
+    .Attr("model: string = 'COCO_18'")
+    .Output("boxes: float")
+    .SetShapeFn([](InferenceContext* c) { return PeopleBoxesShape(c, {4}); })
+    .Doc(R"doc(
+OpenPose's face boxes from body keypoints (hand/face spec section 3).
+
+keypoints: [..., P, 3] float32 of the body model; model as in TfposeHandBoxes.
+boxes: [..., 4] float32 (x, y, width, height), square; zeros when no estimate fires.
+)doc");
+
+REGISTER_OP("TfposeTopDownDecode")
+    .Input("heatmaps: float")
+    .Input("transforms: double")
+    .Attr("refinement: {'none', 'quarter', 'dark'} = 'none'")
+    .Attr("dark_kernel: int = 11")
+    .Output("keypoints: float")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle in, m;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 4, &in));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 3, &m));
+      c->set_output(0, c->MakeShape({c->Dim(in, 0), c->Dim(in, 3), c->MakeDim(3)}));
+      return ::tensorflow::OkStatus();
+    })
+    .Doc(R"doc(
+Top-down decoding of single-person heatmaps: per channel the maximum, a sub-pixel refinement, and an
+affine map back to image pixels (hand/face spec sections 4.7-4.8).
+
+heatmaps: [N, H, W, C] float32; the centre of heatmap pixel (j, i) is (x, y) = (j, i).
+transforms: [N, 2, 3] float64 affine (x, y) -> (a x + b y + c, d x + e y + f) per image, or [0, 2, 3]
+  for none.
+refinement: "none" (integer argmax, OpenPose), "quarter" (0.25 px toward the higher neighbour, Simple
+  Baselines), "dark" (Zhang et al. 2020).
+dark_kernel: odd Gaussian size of "dark".
+keypoints: [N, C, 3] float32 (x, y, score = the channel's maximum).
+)doc");
+
+REGISTER_OP("TfposeCropAffine")
+    .Input("images: uint8")
+    .Input("image_index: int32")
+    .Input("transforms: double")
+    .Input("size: int32")
+    .Output("crops: float")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle images, index, m, size;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 4, &images));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 1, &index));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(2), 3, &m));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(3), 1, &size));
+      DimensionHandle b;
+      TF_RETURN_IF_ERROR(c->Merge(c->Dim(index, 0), c->Dim(m, 0), &b));
+      DimensionHandle oh = c->UnknownDim(), ow = c->UnknownDim();
+      const ::tensorflow::Tensor* t = c->input_tensor(3);
+      if (t != nullptr && t->NumElements() == 2) {
+        oh = c->MakeDim(t->flat<int32_t>()(0));
+        ow = c->MakeDim(t->flat<int32_t>()(1));
+      }
+      c->set_output(0, c->MakeShape({b, oh, ow, c->Dim(images, 3)}));
+      return ::tensorflow::OkStatus();
+    })
+    .Doc(R"doc(
+Affine crops with OpenCV's warpAffine rule (INTER_LINEAR | WARP_INVERSE_MAP, BORDER_CONSTANT 0),
+computed in floating point: the crops OpenPose feeds its hand and face networks (hand/face spec
+section 4.3).
+
+images: [N, H, W, C] uint8; image_index: [B] int32, the image of each crop.
+transforms: [B, 2, 3] float64: crop pixel (j, i) samples the image at (a j + b i + c, d j + e i + f),
+  pixel centres at integer coordinates; taps outside the image read 0.
+size: [2] int32 (H, W) of the crops.
+crops: [B, H, W, C] float32, bilinear samples rounded to the nearest integer (0..255).
+)doc");
+
 }  // namespace tfpose_tf

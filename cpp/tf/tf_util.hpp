@@ -5,17 +5,18 @@
 #include <string>
 
 #include "tensorflow/core/framework/op_kernel.h"
-#include "tensorflow/core/util/work_sharder.h"
 #include "tfpose/common.hpp"
 
 namespace tfpose_tf {
 
-// Runs the core's parallel loops on the kernel's intra-op thread pool.
+// Runs the core's parallel loops on the core's own worker pool, the one the numpy entry points use,
+// with as many threads as the kernel's intra-op pool has: the TF op and the numpy entry then split
+// the same loops into the same tasks (tensorflow::Shard has a cost model of its own), so the op
+// costs what the numpy entry costs plus TensorFlow's dispatch (benchmarks/README.md,
+// bench_end_to_end, "TF op path").
 inline tfpose::ParallelFor PoolFor(::tensorflow::OpKernelContext* ctx) {
   auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-  return [workers](int64_t n, int64_t cost, const tfpose::RangeFn& fn) {
-    ::tensorflow::Shard(workers->num_threads, workers->workers, n, cost, [&fn](int64_t b, int64_t e) { fn(b, e); });
-  };
+  return tfpose::thread_parallel_for(workers->num_threads);
 }
 
 // Calls body(); a tfpose::InvalidArgument becomes an InvalidArgument status on ctx, anything else an

@@ -5,6 +5,10 @@ Importing this package does not import TensorFlow. TensorFlow is imported on fir
 ``tfpose.export_saved_model``. ``tfpose.numpy_ops`` and ``tfpose.models`` run the same C++ core on
 numpy arrays without TensorFlow; ``tfpose.cuda`` runs the CUDA kernels on CuPy/PyTorch GPU arrays
 (builds with CUDA kernels only).
+
+Importing this package also registers a post-import hook on ``tensorflow`` (``wrapt``): as soon as
+TensorFlow is imported, before or after tfpose, tfpose's op library is loaded into it, so that a
+plain ``tf.saved_model.load`` reads SavedModels written by ``tfpose export``.
 """
 
 from __future__ import annotations
@@ -41,6 +45,19 @@ _LAZY = {
 _FUNCTION_OVER_MODULE = {"draw"}
 
 __all__ = sorted(_LAZY) + ["__version__"]
+
+
+def _install_tensorflow_hook() -> None:
+    # wrapt calls the hook at once when TensorFlow is already imported, else right after its import;
+    # tfpose itself does not import TensorFlow here.
+    import wrapt
+
+    from tfpose import _loader
+
+    wrapt.register_post_import_hook(_loader.on_tensorflow_import, "tensorflow")
+
+
+_install_tensorflow_hook()
 
 
 def __getattr__(name: str):

@@ -125,3 +125,32 @@ def check_threads(value: Any) -> int:
     if int(value) < 0:
         raise ValueError(f"threads: expected an int >= 0 (0 = all cores), got {int(value)}")
     return int(value)
+
+
+REFINEMENTS = ("none", "quarter", "dark")
+
+
+def check_refinement(value: Any) -> str:
+    """Sub-pixel refinement of top-down decoding: "none", "quarter" or "dark"."""
+    if value not in REFINEMENTS:
+        raise ValueError(f"refinement: expected one of {list(REFINEMENTS)}, got {value!r}")
+    return value
+
+
+def check_dark_kernel(value: Any) -> int:
+    """DARK's Gaussian size: an odd int in [3, 255]."""
+    if (
+        isinstance(value, bool)
+        or not hasattr(value, "__index__")
+        or not (3 <= int(value) <= 255)
+        or int(value) % 2 == 0
+    ):
+        raise ValueError(f"dark_kernel: expected an odd int in [3, 255], got {value!r}")
+    return int(value)
+
+
+def check_pose_model_name(model: Any) -> str:
+    """A body model name; the C++ table rejects unknown names with the list of valid ones."""
+    if not isinstance(model, str):
+        raise TypeError(f"model: expected a pose model name (str), got {model!r}")
+    return model

@@ -8,6 +8,15 @@ that says what to do.
 from __future__ import annotations
 
 import os
+import threading
+
+# Re-entrant: loading imports TensorFlow, whose import runs tfpose's post-import hook in the same
+# thread (on_tensorflow_import), which must see the load in progress and return.
+_LOCK = threading.RLock()
+_LIBRARY = None
+_LOADING = False
+# Why the post-import hook could not load the library (None: loaded, or never tried).
+HOOK_ERROR: Exception | None = None
 
 _REBUILD_HINT = (
     "Rebuild tfpose against the TensorFlow you run: "
@@ -30,7 +39,35 @@ def _find_library(name: str) -> str:
 
 
 def load_op_library():
-    """Imports TensorFlow and returns the loaded op module (``tf.load_op_library`` result)."""
+    """Imports TensorFlow and returns the loaded op module (``tf.load_op_library`` result). Checks
+    the build against the running TensorFlow on every call; loads the library once per process.
+    Raises ImportError saying what to do."""
+    global _LOADING
+    with _LOCK:
+        _LOADING = True
+        try:
+            return _load()
+        finally:
+            _LOADING = False
+
+
+def on_tensorflow_import(_module=None) -> None:
+    """Post-import hook on ``tensorflow`` (installed by ``import tfpose``): registers tfpose's ops,
+    so that plain ``tf.saved_model.load`` reads tfpose SavedModels. Never raises (an exception here
+    would break ``import tensorflow``); a failure is kept in HOOK_ERROR and raised again, with its
+    explanation, by anything in tfpose that needs the ops."""
+    global HOOK_ERROR
+    with _LOCK:
+        if _LOADING or _LIBRARY is not None:
+            return
+        try:
+            load_op_library()
+            HOOK_ERROR = None
+        except Exception as exc:  # noqa: BLE001
+            HOOK_ERROR = exc
+
+
+def _load():
     from tfpose import _build_info
 
     if not _build_info.HAS_TF_OPS:
@@ -48,8 +85,11 @@ def load_op_library():
             f"but this process imported TensorFlow {running} from {os.path.dirname(tf.__file__)}. "
             "TensorFlow has no stable C++ ABI across releases. " + _REBUILD_HINT
         )
-    path = _find_library("_tfpose_ops.so")
-    try:
-        return tf.load_op_library(path)
-    except tf.errors.NotFoundError as exc:
-        raise ImportError(f"loading {path} failed: {exc}. " + _REBUILD_HINT) from exc
+    global _LIBRARY
+    if _LIBRARY is None:  # the checks above run on every call; the library loads once
+        path = _find_library("_tfpose_ops.so")
+        try:
+            _LIBRARY = tf.load_op_library(path)
+        except tf.errors.NotFoundError as exc:
+            raise ImportError(f"loading {path} failed: {exc}. " + _REBUILD_HINT) from exc
+    return _LIBRARY

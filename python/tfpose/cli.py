@@ -1,4 +1,5 @@
-"""Command line: ``tfpose estimate``, ``tfpose export`` (and ``tfpose convert`` when available).
+"""Command line: ``tfpose estimate``, ``tfpose export``, ``tfpose beam`` (and ``tfpose convert`` when
+available). ``tfpose beam`` hands its arguments to :func:`tfpose.beam.main`.
 
 ``tfpose estimate`` works in three steps, so that nothing is lost silently:
 
@@ -14,7 +15,6 @@
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import re
 import sys
@@ -97,6 +97,54 @@ def _estimator_args(p: argparse.ArgumentParser, pose_model_default=None) -> None
         help="input scaling the network expects: none = BGR 0..255 (tf-pose-estimation graphs, "
         "default), caffe = x/256 - 0.5 (OpenPose Caffe models)",
     )
+
+
+def _hand_face_args(p: argparse.ArgumentParser) -> None:
+    from tfpose import models
+
+    g = p.add_argument_group("hands and face (OpenPose's, found from the body; the networks are not bundled)")
+    g.add_argument("--hand", action="store_true", help="also find each person's hands (needs --hand-model)")
+    g.add_argument(
+        "--hand-model",
+        metavar="PATH",
+        help="OpenPose's hand network converted with `tfpose convert` (frozen .pb or SavedModel)",
+    )
+    g.add_argument("--face", action="store_true", help="also find each person's face (needs --face-model)")
+    g.add_argument(
+        "--face-model",
+        metavar="PATH",
+        help="OpenPose's face network converted with `tfpose convert` (frozen .pb or SavedModel)",
+    )
+    g.add_argument(
+        "--hand-scale-number",
+        type=int,
+        default=models.HAND_SCALE_NUMBER_DEFAULT,
+        metavar="n",
+        help="hand scales to run, the best mean score kept (default: %(default)s; OpenPose's best: 6)",
+    )
+    g.add_argument(
+        "--hand-scale-range",
+        type=float,
+        default=models.HAND_SCALE_RANGE_DEFAULT,
+        metavar="r",
+        help="hand scales span 1 - r/2 .. 1 + r/2 (default: %(default)s)",
+    )
+
+
+def _hand_face_options(args) -> dict:
+    """--hand/--face with their models -> Estimator options; ValueError for a missing model."""
+    out = dict(hand_scale_number=args.hand_scale_number, hand_scale_range=args.hand_scale_range)
+    for part in ("hand", "face"):
+        on, path = getattr(args, part), getattr(args, f"{part}_model")
+        if on and not path:
+            raise ValueError(
+                f"--{part}: expected --{part}-model PATH too (OpenPose's {part} network, "
+                "converted with `tfpose convert`); no such network is bundled"
+            )
+        if path and not on:
+            raise ValueError(f"--{part}-model given without --{part}: add --{part} to run it")
+        out[f"{part}_model"] = path if on else None
+    return out
 
 
 def _output_args(p: argparse.ArgumentParser) -> None:
@@ -234,7 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
         "content (any image or video the installed OpenCV reads); files inside a folder "
         "whose names start with '.' are ignored. Unreadable inputs are skipped with a message "
         "and counted; the exit status is 1 if any input or frame was skipped, 2 if the run "
-        "could not start (a bad option, an output that cannot be written).",
+        "could not start (a bad option, an output that cannot be written). Decoding, the "
+        "network and writing run concurrently; Ctrl-C stops reading input, writes the frames "
+        "already decoded and closes the outputs (exit status 130).",
     )
     est.add_argument(
         "inputs",
@@ -254,7 +304,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _estimator_args(est)
     _output_args(est)
-    est.add_argument("--batch-size", type=int, default=4, help="images per network call (default: %(default)s)")
+    _hand_face_args(est)
+    est.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="most images per network call; frames already decoded are batched, none is "
+        "waited for (default: 1, measured fastest here: see benchmarks/README.md)",
+    )
+    est.add_argument(
+        "--precision",
+        default="float32",
+        metavar="P",
+        help="network precision: float32 (default, accurate), bfloat16 (CPUs with AVX-512 "
+        "BF16/AMX, oneDNN mixed precision), float16 (GPU mixed precision); the "
+        "post-processing stays float32",
+    )
     est.add_argument("--no-progress", action="store_true", help="no progress bar")
     _video_args(est)
 
@@ -275,6 +340,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("export_dir", metavar="DIR", help="output SavedModel directory")
     _estimator_args(exp)
+    _hand_face_args(exp)
+
+    # Listed for --help; its arguments are parsed by tfpose.beam (main() hands them over unparsed).
+    sub.add_parser(
+        "beam", add_help=False, help="run over many images and videos with Apache Beam (any runner); tfpose beam --help"
+    )
 
     try:
         from tfpose.convert import cli as convert_cli
@@ -314,7 +385,7 @@ class _Stop(Exception):
     """A problem that stops the run before any work (exit status 2)."""
 
 
-def _options(args) -> dict:
+def _body_options(args) -> dict:
     return dict(
         pose_model=args.pose_model,
         net_resolution=args.net_resolution,
@@ -325,20 +396,31 @@ def _options(args) -> dict:
     )
 
 
+def _options(args) -> dict:
+    return dict(_body_options(args), **_hand_face_options(args))
+
+
 def _check_options(args) -> None:
     """Every option of ``tfpose estimate``, with the same checks and messages as the Python API."""
     import cv2
 
-    from tfpose import _args, options
+    from tfpose import _args, options, precision
+    from tfpose.estimator import DEFAULT_BATCH_SIZE
 
     try:
+        batch_size = DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size
         options.check_estimator_options(
-            batch_size=args.batch_size,
+            batch_size=batch_size,
             keypoint_scale=args.keypoint_scale,
             number_people_max=args.number_people_max,
-            **_options(args),
+            **_body_options(args),
         )
+        from tfpose import whole_body
+
+        hand_face = _hand_face_options(args)
+        whole_body.hand_scales(hand_face["hand_scale_number"], hand_face["hand_scale_range"])
         _args.check_threshold(args.render_threshold, "render_threshold")
+        precision.check_precision(args.precision)
         from tfpose.sources import check_frame_range
 
         check_frame_range(args.frame_first, args.frame_step, args.frame_last)
@@ -721,11 +803,27 @@ class _Writers:
             g = sizing.compute_sizing(
                 img.shape, est.net_resolution, est.scale_number, est.scale_gap, est.net_resolution_dynamic
             )
-            kps = []
-            for p in people:  # scaled copies that keep each person's person_id
-                q = copy.copy(p)
-                q.keypoints = _io.scale_keypoints(p.keypoints, args.keypoint_scale, g.image_wh, g.scale_net_to_output)
-                kps.append(q)
+            from tfpose.estimator import Person
+
+            def scaled(k):
+                return (
+                    None
+                    if k is None
+                    else _io.scale_keypoints(k, args.keypoint_scale, g.image_wh, g.scale_net_to_output)
+                )
+
+            # hands and face (when on) are scaled like the body, as OpenPose does; ids are kept
+            kps = [
+                Person(
+                    scaled(p.keypoints),
+                    p.score,
+                    hand_left=scaled(p.hand_left),
+                    hand_right=scaled(p.hand_right),
+                    face=scaled(p.face),
+                    person_id=p.person_id,
+                )
+                for p in people
+            ]
             cands = None
             if details is not None and args.part_candidates:
                 cands = [
@@ -795,6 +893,8 @@ class _Writers:
 def _run_estimate(args) -> int:
     from tqdm import tqdm
 
+    from tfpose import runner
+
     log = lambda msg: tqdm.write(msg, file=sys.stderr)  # noqa: E731  (keeps the bar intact)
     inputs = list(args.inputs)
     try:
@@ -818,7 +918,11 @@ def _run_estimate(args) -> int:
 
     try:
         est = Estimator(
-            args.model, batch_size=args.batch_size, number_people_max=args.number_people_max, **_options(args)
+            args.model,
+            batch_size=args.batch_size,
+            number_people_max=args.number_people_max,
+            precision=args.precision,
+            **_options(args),
         )
     except (OSError, ValueError, TypeError) as exc:
         log(f"tfpose: cannot load the model: {exc}")
@@ -844,65 +948,44 @@ def _run_estimate(args) -> int:
     def label(src, frame):
         return str(src.path) if frame is None else f"{src.path} frame {frame}"
 
-    def flush(batch):
-        """Runs and writes a batch; each item leaves the list once written, so after a Ctrl-C the
-        list holds exactly the received frames still to write."""
-        if not batch:
-            return
-        try:
-            if details_wanted:
-                details = [est.estimate_details(b.img) for b in batch]
-                results = [d.people for d in details]
-            else:
-                results = est.estimate_batch([b.img for b in batch])
-                details = [None] * len(batch)
-        except Exception as exc:  # one bad batch: retry one by one so good frames are kept
-            if len(batch) > 1:
-                while batch:
-                    flush([batch[0]])
-                    batch.pop(0)
-                return
-            src, frame = batch[0].src, batch[0].frame
-            log(f"tfpose: skipping {label(src, frame)}: {exc}")
-            counters["frames_skipped" if frame is not None else "inputs_skipped"] += 1
-            bar.update(1)
-            batch.pop(0)
-            return
-        for people, det in zip(results, details):
-            src, frame, img, fps, stamp, _ = batch[0]
-            if tracker is not None:  # in frame order; tracks restart with each input
-                if src.seq != track_seq[0]:
-                    tracker.reset()
-                    track_seq[0] = src.seq
-                tracker.update(people, timestamp=stamp, image_size=img.shape[:2])
-            writers.write(src, frame, img, fps, people, det)
-            counters["frames"] += 1
-            counters["people"] += len(people)
-            bar.update(1)
-            batch.pop(0)
+    def write(item, result):
+        src, frame, img, fps, stamp, _ = item
+        people, det = (result.people, result) if details_wanted else (result, None)
+        if tracker is not None:  # in frame order; tracks restart with each input
+            if src.seq != track_seq[0]:
+                tracker.reset()
+                track_seq[0] = src.seq
+            tracker.update(people, timestamp=stamp, image_size=img.shape[:2])
+        writers.write(src, frame, img, fps, people, det)
+        counters["frames"] += 1
+        counters["people"] += len(people)
+        bar.update(1)
 
+    def on_error(item, exc):
+        src, frame = item[0], item[1]
+        log(f"tfpose: skipping {label(src, frame)}: {exc}")
+        counters["frames_skipped" if frame is not None else "inputs_skipped"] += 1
+        bar.update(1)
+
+    # Decoding, the graph and writing overlap (tfpose.runner); details need one graph call per image.
+    estimate = (lambda images: [est.estimate_details(im) for im in images]) if details_wanted else None
     start = time.perf_counter()
-    batch = []
     stopped = None
-    interrupted = False
+    interrupted = None
     try:
-        try:
-            for item in _frames(sources, args, log, counters):
-                if batch and item.img.shape != batch[0].img.shape:
-                    flush(batch)  # a batch holds one image size
-                batch.append(item)
-                # live frames are processed as they come: waiting to fill a batch would add latency
-                if len(batch) >= args.batch_size or item.live:
-                    flush(batch)
-        except KeyboardInterrupt:
-            interrupted = True
-            log("tfpose: interrupted (Ctrl-C): writing the frames already received")
-        flush(batch)
+        runner.run_overlapped(
+            est, _frames(sources, args, log, counters), write, on_error, batch_size=args.batch_size, estimate=estimate
+        )
     except OSError as exc:
         stopped = exc
+    except runner.Interrupted as exc:
+        interrupted = exc
     finally:
         bar.close()
-    complete = writers.close(log) if stopped is None else False
+    if interrupted is not None:
+        writers.close(log)
+        log(f"tfpose: {interrupted} ({counters['people']} people); the outputs written are complete")
+    complete = writers.close(log) if stopped is None and interrupted is None else False
     elapsed = time.perf_counter() - start
     fps = counters["frames"] / elapsed if elapsed > 0 else 0.0
     skipped_in, skipped_fr = counters["inputs_skipped"], counters["frames_skipped"]
@@ -912,12 +995,12 @@ def _run_estimate(args) -> int:
         + (f", {skipped_in} input(s) skipped" if skipped_in else "")
         + (f", {skipped_fr} frame(s) skipped" if skipped_fr else "")
         + "".join(f"; {e}" for e in counters["ended"])
-        + ("; stopped by Ctrl-C" if interrupted else "")
+        + ("; stopped by Ctrl-C" if interrupted is not None else "")
     )
     if stopped is not None:
         log(f"tfpose: stopped: cannot write an output: {stopped}")
         return 2
-    if interrupted:
+    if interrupted is not None:
         return 130
     return 1 if (skipped_in or skipped_fr or not complete) else 0
 
@@ -927,7 +1010,7 @@ def _run_export(args) -> int:
     from tfpose.export import export_saved_model
 
     try:
-        options.check_estimator_options(**_options(args))
+        options.check_estimator_options(**_body_options(args))
         export_saved_model(args.model, args.export_dir, **_options(args))
     except (OSError, ValueError, TypeError) as exc:
         print(f"tfpose: export failed: {exc}", file=sys.stderr)
@@ -936,14 +1019,26 @@ def _run_export(args) -> int:
     return 0
 
 
+def _run_beam(argv) -> int:
+    try:
+        from tfpose.beam import main as beam_main
+    except ImportError as exc:
+        print(f"tfpose: {exc}", file=sys.stderr)
+        return 2
+    return beam_main(argv)
+
+
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # A source that cannot be opened is reported once, by tfpose; OpenCV's and FFmpeg's own lines
     # about it come back with OPENCV_LOG_LEVEL=INFO / OPENCV_FFMPEG_LOGLEVEL=32.
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["beam"]:
+        return _run_beam(argv[1:])
     parser = build_parser()
-    args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
+    args = parser.parse_args(_join_negative_values(argv))
     if args.command == "estimate":
         return _run_estimate(args)
     if args.command == "export":

@@ -9,7 +9,8 @@ Per person: limb lines for the model's render pairs, coloured with the second pa
 filled-ring circle per keypoint, drawn only where the keypoint score (both scores for a line) exceeds
 the render threshold (OpenPose's ``--render_threshold`` 0.05). Line thickness and circle radius scale
 with the image area and the person's size like OpenPose's ``renderKeypointsCpu``. Colours and pairs
-come from :func:`tfpose.models.get` (the C++ pose-model table).
+come from :func:`tfpose.models.get` (the C++ pose-model table). People that carry hands and a face
+(``Person.hand_left`` / ``hand_right`` / ``face``) get them drawn too (:func:`draw_keypoint_set`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["draw", "draw_controlnet", "id_color", "RENDER_THRESHOLD", "RENDER_STYLES"]
+__all__ = ["draw", "draw_controlnet", "draw_keypoint_set", "id_color", "RENDER_THRESHOLD", "RENDER_STYLES"]
 
 RENDER_THRESHOLD = 0.05
 _CIRCLE_RATIO = 1.0 / 75.0  # OpenPose: thicknessCircleRatio
@@ -91,8 +92,7 @@ def draw(
     pairs, colors = _table(pose_model)
     h, w = canvas.shape[:2]
     area = float(h * w)
-    if isinstance(people, np.ndarray) and people.ndim == 3:
-        people = list(people)
+    people = list(people)  # walked twice: bodies, then hands and faces
     for person in people:
         kp = np.asarray(getattr(person, "keypoints", person), dtype=np.float32)
         if kp.ndim != 2 or kp.shape[1] != 3 or kp.shape[0] != len(colors):
@@ -128,6 +128,11 @@ def draw(
             cv2.circle(canvas, point(p), radius, bgr(p), circle_thickness, cv2.LINE_8)
         if pid >= 0:
             _write_id(canvas, pid, pts, thickness)
+    for person in people:
+        for name, kind in (("face", "face"), ("hand_left", "hand"), ("hand_right", "hand")):
+            kp = getattr(person, name, None)
+            if kp is not None:
+                draw_keypoint_set(canvas, kp, kind)
     return canvas
 
 
@@ -142,6 +147,50 @@ def _write_id(canvas, pid: int, pts: np.ndarray, thickness: int) -> None:
     y = min(max(_pir(float(pts[top, 1])) - thickness - 2, th + 1), h - 1)
     cv2.putText(canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 4, cv2.LINE_AA)
     cv2.putText(canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, id_color(pid), 2, cv2.LINE_AA)
+
+
+def draw_keypoint_set(canvas, keypoints, kind: str) -> None:
+    """Draw one person's hand ("hand", [21, 3]) or face ("face", [70, 3]) on a BGR uint8 canvas in
+    place, as OpenPose's renderKeypointsCpu (spec hand/face §5.3-5.4): size from the tight box of the
+    points scoring above 0.1 (nothing drawn if that box has no area), lines then circles for points
+    above the render threshold (0.2 hand, 0.4 face), colours from :func:`tfpose.models.hand` / face."""
+    from tfpose import models
+
+    table = {"hand": models.hand, "face": models.face}[kind]()
+    kp = np.asarray(keypoints, dtype=np.float32)
+    if kp.shape != (table.num_keypoints, 3):
+        raise ValueError(f"{kind} keypoints: expected shape [{table.num_keypoints}, 3], got {kp.shape}")
+    from tfpose.io import clean_keypoints
+
+    kp = clean_keypoints(kp)
+    h, w = canvas.shape[:2]
+    seen = kp[:, 2] > 0.1
+    if not seen.any():
+        return
+    pts = kp[seen, :2]
+    box_w = float(pts[:, 0].max() - pts[:, 0].min())
+    box_h = float(pts[:, 1].max() - pts[:, 1].min())
+    if box_w * box_h <= 0:
+        return
+    ratio = min(1.0, max(box_w / w, box_h / h))
+    thickness = max(_pir(math.sqrt(float(h * w)) * table.circle_ratio * ratio), 2)
+    circle_thickness = thickness if ratio > 0.05 else 1
+    line_thickness = max(1, _pir(thickness * table.line_ratio))
+    radius = thickness // 2
+    visible = kp[:, 2] > table.render_threshold
+
+    def point(p):
+        return (_pir(float(kp[p, 0])), _pir(float(kp[p, 1])))
+
+    def bgr(p):
+        r, g, b = table.colors[p]
+        return (float(b), float(g), float(r))
+
+    for a, b in table.render_pairs:
+        if visible[a] and visible[b]:
+            cv2.line(canvas, point(a), point(b), bgr(b), line_thickness, cv2.LINE_8)
+    for p in np.flatnonzero(visible):
+        cv2.circle(canvas, point(p), radius, bgr(p), circle_thickness, cv2.LINE_8)
 
 
 # ControlNet's OpenPose pose image, as drawn by controlnet_aux's ``open_pose/util.py`` ``draw_bodypose``

@@ -12,21 +12,28 @@ replicated to BGR; HxWx4 BGRA drops alpha. Anything else raises.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
 
+from tfpose import models as _models
 from tfpose import network as _network
 from tfpose import placement, sizing
+from tfpose import precision as _precision
 
 __all__ = ["Estimator", "Person", "Details", "estimate", "as_bgr"]
 
 # OpenPose caps its input at what cv::Mat/imread accept (2^30 pixels); larger arrays are refused
 # before any allocation in the graph.
 MAX_PIXELS = 1 << 30
+# Images per graph call when not given. Measured with benchmarks/bench_end_to_end.py on video.avi
+# (mobilenet_thin, OpenPose's sizing, 2 cores): larger batches were not faster per frame than 1, so
+# the smallest (lowest latency, least memory) is the default.
+DEFAULT_BATCH_SIZE = 1
 # The graph and estimate_arrays refuse an empty batch with these words (a network may fail on
 # N = 0 with an unrelated message, e.g. a depthwise convolution's filter depth).
 MSG_EMPTY_BATCH = "images: expected at least one image (N >= 1)"
@@ -39,22 +46,37 @@ class Person:
         convention (the centre of pixel i is i + 0.5), or in the units of the Estimator's
         keypoint_scale (tfpose.io.KEYPOINT_SCALES); a missing part is (0, 0, 0).
     score: OpenPose's person score (sum of part and limb scores / (P + L)).
+    hand_left, hand_right: float32 [21, 3], face: float32 [70, 3] (x, y, score) when the estimator
+        runs hands / face (else None), in original-image pixels with OpenPose's hand/face convention
+        (no +0.5: the centre of pixel i is i, half a pixel below the body's); all zeros when that
+        hand or face was not found (spec hand/face §4.8-4.10).
     person_id: the person's id across video frames, set by :class:`tfpose.PoseTracker`; -1 when
         untracked (OpenPose's JSON value for "no id").
     """
 
-    __slots__ = ("keypoints", "score", "person_id")
+    __slots__ = ("keypoints", "score", "hand_left", "hand_right", "face", "person_id")
 
-    def __init__(self, keypoints: np.ndarray, score: float, person_id: int = -1):
+    def __init__(
+        self, keypoints: np.ndarray, score: float, hand_left=None, hand_right=None, face=None, person_id: int = -1
+    ):
         self.keypoints = np.asarray(keypoints, dtype=np.float32)
         self.score = float(score)
+        as_kp = lambda a: None if a is None else np.asarray(a, dtype=np.float32)  # noqa: E731
+        self.hand_left, self.hand_right, self.face = as_kp(hand_left), as_kp(hand_right), as_kp(face)
         self.person_id = int(person_id)
 
     def to_openpose(self) -> dict:
-        """One entry of OpenPose JSON v1.3's ``people`` list (pose only; face/hands/3D empty)."""
+        """One entry of OpenPose JSON v1.3's ``people`` list (pose, and face/hands when present;
+        3D empty)."""
         from tfpose.io import person_dict
 
-        return person_dict(self.keypoints, self.person_id)
+        return person_dict(
+            self.keypoints,
+            face=self.face,
+            hand_left=self.hand_left,
+            hand_right=self.hand_right,
+            person_id=self.person_id,
+        )
 
     def __repr__(self) -> str:
         pid = "" if self.person_id < 0 else f"id={self.person_id}, "
@@ -123,10 +145,23 @@ class Estimator:
     normalization, input_name, output_name: see :func:`tfpose.network.load_network`.
     max_peaks, fast and thresholds (nms_threshold, inter_min_above_threshold, inter_threshold,
         min_subset_cnt, min_subset_score): passed to ``tfpose.ops.net_output_to_people``.
-    batch_size: most images per graph call in :meth:`estimate_batch`.
+    batch_size: most images per graph call in :meth:`estimate_batch` and :meth:`stream`
+        (default DEFAULT_BATCH_SIZE, chosen by measurement: see benchmarks/README.md).
+    precision: numeric precision of the network, one of :data:`tfpose.precision.PRECISIONS`:
+        "float32" (default, the accurate one), "bfloat16" (oneDNN automatic mixed precision on a
+        CPU with AVX-512 BF16/AMX), "float16" (CUDA automatic mixed precision). Placement and
+        post-processing stay float32. ValueError where the machine cannot run it natively.
     keypoint_scale: OpenPose's --keypoint_scale 0..4 for the returned keypoints (0: image pixels;
         see tfpose.io.KEYPOINT_SCALES). number_people_max: OpenPose's --number_people_max (-1: all;
         N: the N best by OpenPose's ranking, tfpose.io.keep_top_people).
+    hand_model, face_model: OpenPose's hand / face network (a frozen .pb from ``tfpose convert``, a
+        SavedModel, a Network or a TF callable [B, 368, 368, 3] -> [B, 46, 46, 22 / 71]); given, the
+        graph also finds each person's hands / face from the body (see :mod:`tfpose.whole_body`) and
+        every Person carries ``hand_left``, ``hand_right`` / ``face`` (keypoint_scale and
+        number_people_max apply to them as to the body, as in OpenPose).
+    hand_scale_number, hand_scale_range: OpenPose's multi-scale hands (OpenPose's defaults 1 and 0.4,
+        tfpose.models.HAND_SCALE_*_DEFAULT).
+    hand_face_normalization: input scaling of the hand and face networks ("caffe" for OpenPose's).
 
     Every option is checked here, before the model loads, by :func:`tfpose.options.check_estimator_options`
     (ValueError / TypeError naming the option); an image too small for the settings raises ValueError
@@ -148,12 +183,19 @@ class Estimator:
         output_name: str | None = None,
         max_peaks: int = 127,
         fast: bool = True,
-        batch_size: int = 8,
+        batch_size: int | None = None,
         keypoint_scale: int = 0,
         number_people_max: int = -1,
+        hand_model=None,
+        face_model=None,
+        hand_scale_number: int = _models.HAND_SCALE_NUMBER_DEFAULT,
+        hand_scale_range: float = _models.HAND_SCALE_RANGE_DEFAULT,
+        hand_face_normalization: str = "caffe",
+        precision: str = _precision.DEFAULT_PRECISION,
         **thresholds,
     ):
         from tfpose import options as _options
+        from tfpose import whole_body
 
         opts = _options.check_estimator_options(
             pose_model=pose_model,
@@ -164,11 +206,16 @@ class Estimator:
             net_resolution_dynamic=net_resolution_dynamic,
             normalization=normalization,
             max_peaks=max_peaks,
-            batch_size=batch_size,
+            batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
             keypoint_scale=keypoint_scale,
             number_people_max=number_people_max,
             **thresholds,
         )
+        whole_body.hand_scales(hand_scale_number, hand_scale_range)  # checks both
+        if hand_face_normalization not in _network.NORMALIZATIONS:
+            raise ValueError(
+                f"hand_face_normalization: expected one of {_network.NORMALIZATIONS}, got {hand_face_normalization!r}"
+            )
         self.net_resolution = opts["net_resolution"]
         self.scale_number = opts["scale_number"]
         self.scale_gap = opts["scale_gap"]
@@ -180,6 +227,7 @@ class Estimator:
         self.batch_size = opts["batch_size"]
         self.keypoint_scale = opts["keypoint_scale"]
         self.number_people_max = opts["number_people_max"]
+        self.precision = _precision.check_precision(precision)
         if model is None:
             from tfpose import data
 
@@ -192,6 +240,7 @@ class Estimator:
             output_name=output_name,
         )
         self.pose_model = self.network.pose_model
+        self._init_hand_face(hand_model, face_model, hand_scale_number, hand_scale_range, hand_face_normalization)
         self._function = tf.function(
             self.people_graph, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")]
         )
@@ -200,6 +249,29 @@ class Estimator:
         )
         self._trace_lock = threading.Lock()
         self._traced = False
+
+    def _init_hand_face(self, hand_model, face_model, hand_scale_number, hand_scale_range, normalization):
+        from tfpose import models, whole_body
+
+        self.hand_scale_number = int(hand_scale_number)
+        self.hand_scale_range = float(hand_scale_range)
+        self.hand_face_normalization = normalization
+        self.hand_model, self.face_model = hand_model, face_model
+        hand = None if hand_model is None else whole_body.load_part_network(hand_model, models.hand(), normalization)
+        face = None if face_model is None else whole_body.load_part_network(face_model, models.face(), normalization)
+        self._hand_face = (
+            None
+            if hand is None and face is None
+            else whole_body.HandFace(
+                hand, face, self.pose_model, self.openpose_build, self.hand_scale_number, self.hand_scale_range
+            )
+        )
+        # names of people_graph's outputs, in order
+        self.output_names = (
+            ("keypoints", "scores", "num_people")
+            + (("hand_left", "hand_right") if hand is not None else ())
+            + (("face",) if face is not None else ())
+        )
 
     # options that export_saved_model passes on (all of __init__ but the model)
     def options(self) -> dict:
@@ -214,6 +286,11 @@ class Estimator:
             fast=self.fast,
             keypoint_scale=self.keypoint_scale,
             number_people_max=self.number_people_max,
+            hand_model=self.hand_model,
+            face_model=self.face_model,
+            hand_scale_number=self.hand_scale_number,
+            hand_scale_range=self.hand_scale_range,
+            hand_face_normalization=self.hand_face_normalization,
             **self.thresholds,
         )
 
@@ -244,7 +321,9 @@ class Estimator:
 
     def people_graph(self, images):
         """Graph of the whole pipeline: images uint8 [N, H, W, 3] BGR (one size) ->
-        (keypoints [N, M, P, 3] float32, scores [N, M] float32, num_people [N] int32)."""
+        (keypoints [N, M, P, 3] float32, scores [N, M] float32, num_people [N] int32), followed, when
+        hands / face are on, by hand_left, hand_right [N, M, 21, 3] / face [N, M, 70, 3] float32
+        (names in ``output_names``)."""
         from tfpose import ops
 
         outs, sizes, ratios, (h, w) = self._net_outputs(images)
@@ -259,11 +338,15 @@ class Estimator:
             fast=self.fast,
             **self.thresholds,
         )
-        return (
+        outputs = (
             tf.identity(keypoints, name="keypoints"),
             tf.identity(scores, name="scores"),
             tf.identity(num_people, name="num_people"),
         )
+        if self._hand_face is not None:
+            extra = self._hand_face(images, keypoints)
+            outputs += tuple(tf.identity(extra[k], name=k) for k in self.output_names[3:])
+        return outputs
 
     def details_graph(self, images):
         """:meth:`people_graph` plus the merged maps at scale 0's net input [N, H_n, W_n, C] and the
@@ -292,33 +375,46 @@ class Estimator:
             max_peaks=self.max_peaks,
             openpose_build=self.openpose_build,
         )
-        return keypoints, scores, num_people, maps, peaks, counts
+        extra = ()
+        if self._hand_face is not None:
+            parts = self._hand_face(images, keypoints)
+            extra = tuple(parts[k] for k in self.output_names[3:])
+        return (keypoints, scores, num_people, maps, peaks, counts) + extra
 
     def _call(self, function, batch: np.ndarray):
-        if not self._traced:
-            # tracing twice from two threads would be harmless but wasteful
-            with self._trace_lock:
+        with _precision.precision_scope(self.precision):
+            if not self._traced:
+                # tracing twice from two threads would be harmless but wasteful
+                with self._trace_lock:
+                    out = function(batch)
+                    self._traced = True
+            else:
                 out = function(batch)
-                self._traced = True
-        else:
-            out = function(batch)
-        return tuple(t.numpy() for t in out)
+            return tuple(t.numpy() for t in out)
 
     def _run(self, batch: np.ndarray):
         return self._call(self._function, batch)
 
-    def _people(self, keypoints, scores, num_people, geometry) -> list[list[Person]]:
+    def _people(self, keypoints, scores, num_people, geometry, *extra) -> list[list[Person]]:
         """Graph output -> Person lists, with number_people_max and keypoint_scale applied.
-        geometry: one :class:`tfpose.sizing.Sizing` per image (or one for all)."""
+        geometry: one :class:`tfpose.sizing.Sizing` per image (or one for all). extra: the hand / face
+        arrays named by ``output_names[3:]``, kept and scaled with their people."""
         from tfpose import io as _io
 
+        named = dict(zip(self.output_names[3:], extra))
         result = []
         for i in range(len(num_people)):
             n = int(num_people[i])
             g = geometry[i] if isinstance(geometry, (list, tuple)) else geometry
             keep = _io.keep_top_people(keypoints[i, :n], scores[i, :n], self.number_people_max)
             kp = _io.scale_keypoints(keypoints[i, keep], self.keypoint_scale, g.image_wh, g.scale_net_to_output)
-            result.append([Person(kp[j], scores[i, m]) for j, m in enumerate(keep)])
+            parts = {
+                k: _io.scale_keypoints(v[i, keep], self.keypoint_scale, g.image_wh, g.scale_net_to_output)
+                for k, v in named.items()
+            }
+            result.append(
+                [Person(kp[j], scores[i, m], **{k: v[j] for k, v in parts.items()}) for j, m in enumerate(keep)]
+            )
         return result
 
     def _check_sizing(self, image: np.ndarray):
@@ -332,7 +428,8 @@ class Estimator:
         """People in one image (HxWx3 uint8 BGR; gray and BGRA converted). Thread-safe."""
         image = as_bgr(image)
         geometry = self._check_sizing(image)
-        return self._people(*self._run(image[None]), geometry)[0]
+        out = self._run(image[None])
+        return self._people(*out[:3], geometry, *out[3:])[0]
 
     def estimate_details(self, image) -> Details:
         """People, part candidates and heatmaps of one image (OpenPose's --part_candidates and
@@ -342,8 +439,8 @@ class Estimator:
 
         image = as_bgr(image)
         g = self._check_sizing(image)
-        keypoints, scores, num_people, maps, peaks, counts = self._call(self._details_function, image[None])
-        people = self._people(keypoints, scores, num_people, g)[0]
+        keypoints, scores, num_people, maps, peaks, counts, *extra = self._call(self._details_function, image[None])
+        people = self._people(keypoints, scores, num_people, g, *extra)[0]
         f32 = np.float32
         candidates = []
         for p in range(peaks.shape[1]):
@@ -356,8 +453,9 @@ class Estimator:
     def estimate_arrays(self, images: np.ndarray):
         """Raw batched output for images uint8 [N >= 1, H, W, 3] of one size:
         (keypoints [N, M, P, 3], scores [N, M], num_people [N]) as numpy arrays, keypoints in image
-        pixels (keypoint_scale and number_people_max are not applied). An empty batch or an image too
-        small for the settings raises ValueError before the graph runs."""
+        pixels (keypoint_scale and number_people_max are not applied), then the hand / face arrays when
+        on (see ``output_names``). An empty batch or an image too small for the settings raises
+        ValueError before the graph runs."""
         images = np.asarray(images)
         if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
             raise ValueError(f"images: expected uint8 [N, H, W, 3], got {images.dtype} {images.shape}")
@@ -379,10 +477,36 @@ class Estimator:
             for start in range(0, len(idx), self.batch_size):
                 chunk = idx[start : start + self.batch_size]
                 batch = np.stack([images[i] for i in chunk])
-                found = self._people(*self._run(batch), [geometry[i] for i in chunk])
+                out = self._run(batch)
+                found = self._people(*out[:3], [geometry[i] for i in chunk], *out[3:])
                 for i, people in zip(chunk, found):
                     results[i] = people
         return results
+
+    def _estimate_same_size(self, images: list) -> list[list[Person]]:
+        """People in validated images (as_bgr) of one size, one graph call."""
+        geometry = self._check_sizing(images[0])
+        batch = images[0][None] if len(images) == 1 else np.stack(images)
+        return self._people(*self._run(batch), geometry)
+
+    def stream(
+        self, frames: Iterable, batch_size: int | None = None, queue_size: int | None = None
+    ) -> Iterator[list[Person]]:
+        """People in each frame of an iterable (a video's frames, a camera, images of any sizes),
+        yielded in order as they are ready, with decoding, the graph and the caller overlapped
+        (:mod:`tfpose.stream`): frames are pulled by a background thread and batched, up to
+        ``batch_size`` (default: the estimator's) consecutive frames of one size per graph call,
+        never waiting for a batch to fill. Memory is bounded by ``queue_size`` frames per queue.
+
+        Raises at its place in the order what the iterable raised, or the error of a bad frame
+        (TypeError/ValueError as :meth:`estimate`). Closing the generator stops the threads and
+        closes ``frames`` if it has ``close()``."""
+        from tfpose import stream as _stream
+
+        kwargs = {} if queue_size is None else {"queue_size": queue_size}
+        with contextlib.closing(_stream.run_stream(self, frames, batch_size=batch_size, **kwargs)) as results:
+            for _, people in results:
+                yield people
 
 
 # tfpose.estimate's estimators, least recently used first: each holds a loaded network and its

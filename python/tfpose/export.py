@@ -1,7 +1,8 @@
 """Export the whole image-to-people pipeline as a SavedModel.
 
 Signature ``serving_default``: ``images`` uint8 [N, H, W, 3] BGR (one size per call) ->
-``keypoints`` float32 [N, M, P, 3], ``scores`` float32 [N, M], ``num_people`` int32 [N].
+``keypoints`` float32 [N, M, P, 3], ``scores`` float32 [N, M], ``num_people`` int32 [N], and with hands /
+face on ``hand_left``, ``hand_right`` float32 [N, M, 21, 3] / ``face`` float32 [N, M, 70, 3].
 Sizing, placement (:mod:`tfpose.placement`), the network and tfpose's post-processing ops are all in
 the graph. The graph contains tfpose's custom ops (``Tfpose*``), so a process must ``import tfpose``
 and load the op library before ``tf.saved_model.load``: use :func:`load_saved_model`.
@@ -27,10 +28,15 @@ def export_saved_model(model, export_dir, **estimator_options) -> str:
     """
     from tfpose.estimator import Estimator
     from tfpose.options import check_estimator_options
+    from tfpose.whole_body import ESTIMATOR_OPTIONS
 
     if not isinstance(model, Estimator):
         opts = check_estimator_options(
-            **{k: v for k, v in estimator_options.items() if k not in ("fast", "input_name", "output_name")}
+            **{
+                k: v
+                for k, v in estimator_options.items()
+                if k not in ("fast", "input_name", "output_name") + ESTIMATOR_OPTIONS
+            }
         )
         if opts["keypoint_scale"] != 0 or opts["number_people_max"] != -1:
             raise ValueError(
@@ -45,7 +51,7 @@ def export_saved_model(model, export_dir, **estimator_options) -> str:
     est = model if isinstance(model, Estimator) else Estimator(model, **estimator_options)
     module = tf.Module()
     module.serve = tf.function(
-        lambda images: dict(zip(("keypoints", "scores", "num_people"), est.people_graph(images))),
+        lambda images: dict(zip(est.output_names, est.people_graph(images))),
         input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")],
     )
     export_dir = os.fspath(export_dir)

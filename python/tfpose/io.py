@@ -72,10 +72,14 @@ def clean_keypoints(keypoints) -> np.ndarray:
     return k
 
 
-def person_dict(keypoints, person_id: int = -1) -> dict:
-    """keypoints [P, 3] (x, y, score) -> one ``people`` entry with OpenPose v1.3's fields;
-    person_id: the tracker's id, -1 = untracked (OpenPose writes ``[-1]`` without tracking).
-    Non-finite keypoints are written as missing (0, 0, 0), see :func:`clean_keypoints`."""
+def person_dict(keypoints, face=None, hand_left=None, hand_right=None, person_id: int = -1) -> dict:
+    """keypoints [P, 3] (x, y, score) -> one ``people`` entry with OpenPose v1.3's fields.
+    Non-finite keypoints are written as missing (0, 0, 0), see :func:`clean_keypoints`.
+
+    face [70, 3], hand_left / hand_right [21, 3]: filled into ``face_keypoints_2d`` /
+    ``hand_*_keypoints_2d`` when given (a hand or face that was not found is all zeros, as OpenPose
+    writes it); None leaves the field ``[]`` (the feature is off). person_id: the tracker's id, -1 =
+    untracked (OpenPose writes ``[-1]`` without tracking)."""
     k = np.asarray(keypoints, dtype=np.float32)
     if k.ndim != 2 or k.shape[1] != 3:
         raise ValueError(f"keypoints: expected shape [P, 3], got {k.shape}")
@@ -83,11 +87,26 @@ def person_dict(keypoints, person_id: int = -1) -> dict:
     d = {"person_id": [int(person_id)], "pose_keypoints_2d": [float(v) for v in k.reshape(-1)]}
     for field in _EMPTY_FIELDS:
         d[field] = []
+    for field, value, rows in (
+        ("face_keypoints_2d", face, 70),
+        ("hand_left_keypoints_2d", hand_left, 21),
+        ("hand_right_keypoints_2d", hand_right, 21),
+    ):
+        if value is not None:
+            a = np.asarray(value, dtype=np.float32)
+            if a.shape != (rows, 3):
+                raise ValueError(f"{field[:-3]}: expected shape [{rows}, 3], got {a.shape}")
+            d[field] = [float(v) for v in clean_keypoints(a).reshape(-1)]
     return d
 
 
 def _keypoints_of(person):
     return person.keypoints if hasattr(person, "keypoints") else person
+
+
+def _person_entry(person) -> dict:
+    extras = {k: getattr(person, k, None) for k in ("face", "hand_left", "hand_right")}
+    return person_dict(_keypoints_of(person), **extras, person_id=getattr(person, "person_id", -1))
 
 
 def part_candidates_dict(candidates: Sequence) -> dict:
@@ -103,13 +122,11 @@ def part_candidates_dict(candidates: Sequence) -> dict:
 
 
 def people_json(people: Iterable, part_candidates: Sequence | None = None) -> dict:
-    """people: Person objects or [P, 3] arrays -> the whole v1.3 document as a dict.
+    """people: Person objects or [P, 3] arrays -> the whole v1.3 document as a dict (hands and face
+    from the Person objects that carry them).
     part_candidates: optional P arrays [K_p, 3] (see :func:`part_candidates_dict`), written as
     OpenPose's top-level ``"part_candidates": [{...}]``."""
-    doc = {
-        "version": JSON_VERSION,
-        "people": [person_dict(_keypoints_of(p), getattr(p, "person_id", -1)) for p in people],
-    }
+    doc = {"version": JSON_VERSION, "people": [_person_entry(p) for p in people]}
     if part_candidates is not None:
         doc["part_candidates"] = [part_candidates_dict(part_candidates)]
     return doc

@@ -97,3 +97,70 @@ def get(name: str) -> PoseModel:
 def names() -> list:
     """The valid model names, in OpenPose's enum order."""
     return list(_core.pose_model_names())
+
+
+__all__ += ["KeypointSet", "hand", "face", "HAND_SCALE_NUMBER_DEFAULT", "HAND_SCALE_RANGE_DEFAULT"]
+
+# OpenPose's --hand_scale_number and --hand_scale_range defaults (C++ table, hand_face.hpp).
+HAND_SCALE_NUMBER_DEFAULT = int(_core.HAND_SCALE_NUMBER_DEFAULT)
+HAND_SCALE_RANGE_DEFAULT = round(float(_core.HAND_SCALE_RANGE_DEFAULT), 6)  # a float32 in C++: 0.4
+
+
+@dataclass(frozen=True)
+class KeypointSet:
+    """OpenPose's hand or face keypoints (shared/spec/openpose-hand-face.md §4-5), from the C++ table.
+
+    num_keypoints: 21 (hand) / 70 (face); num_channels: network output channels (+1 background).
+    net_resolution: N, the square crop and network input side OpenPose uses (368).
+    box_threshold: body-part score a box needs (0.03 / 0.25); a box is processed iff
+        side > min_side and side * side > min_area.
+    render_threshold, circle_ratio, line_ratio: OpenPose's CPU rendering; render_pairs are drawn in
+        the colour of their second point; colors: RGB per keypoint.
+    """
+
+    name: str
+    num_keypoints: int
+    num_channels: int
+    net_resolution: int
+    box_threshold: float
+    min_side: float
+    min_area: float
+    render_threshold: float
+    circle_ratio: float
+    line_ratio: float
+    render_pairs: tuple
+    colors: tuple
+
+    @property
+    def limb_colors(self) -> tuple:
+        """RGB of each render pair (its second point's colour)."""
+        return tuple(self.colors[b] for _, b in self.render_pairs)
+
+
+@lru_cache(maxsize=None)
+def _keypoint_set(name: str) -> KeypointSet:
+    d = _core.keypoint_set(name)
+    return KeypointSet(
+        name=d["name"],
+        num_keypoints=int(d["num_keypoints"]),
+        num_channels=int(d["num_channels"]),
+        net_resolution=int(d["net_resolution"]),
+        box_threshold=float(d["box_threshold"]),
+        min_side=float(d["min_side"]),
+        min_area=float(d["min_area"]),
+        render_threshold=float(d["render_threshold"]),
+        circle_ratio=float(d["circle_ratio"]),
+        line_ratio=float(d["line_ratio"]),
+        render_pairs=_tuples(d["render_pairs"]),
+        colors=_tuples(d["colors"]),
+    )
+
+
+def hand() -> KeypointSet:
+    """OpenPose's hand table (21 keypoints)."""
+    return _keypoint_set("HAND")
+
+
+def face() -> KeypointSet:
+    """OpenPose's face table (70 keypoints)."""
+    return _keypoint_set("FACE")

@@ -31,8 +31,9 @@ _ONLY_WHEN_ASKED = ("MPI_15_4",)
 DEFAULT_INPUT = "image:0"
 DEFAULT_OUTPUT = "Openpose/concat_stage7:0"
 # Output names tried in order when none is given: tf-pose-estimation graphs, then graphs converted
-# from OpenPose's Caffe models by `tfpose convert` (COCO/MPI, BODY_25).
-OUTPUT_CANDIDATES = (DEFAULT_OUTPUT, "concat_stage7:0", "net_output:0")
+# from OpenPose's Caffe models by `tfpose convert` (COCO/MPI, BODY_25, then the hand and face networks,
+# whose last layer is Mconv7_stage6).
+OUTPUT_CANDIDATES = (DEFAULT_OUTPUT, "concat_stage7:0", "net_output:0", "Mconv7_stage6:0")
 
 
 def check_pose_model(pose_model: str) -> str:

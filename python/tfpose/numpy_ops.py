@@ -174,3 +174,100 @@ def net_output_to_people(
         bool(fast),
         _args.check_threads(threads),
     )
+
+
+__all__ += ["hand_boxes", "face_boxes", "topdown_decode"]
+
+
+def _keypoints_array(keypoints) -> np.ndarray:
+    a = np.asarray(keypoints)
+    if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)) or a.dtype == bool:
+        raise TypeError(f"keypoints: expected a float32 array [..., P, 3], got dtype {a.dtype}")
+    if a.ndim < 2 or a.shape[-1] != 3:
+        raise ValueError(f"keypoints: expected shape [..., P, 3], got {a.shape}")
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def hand_boxes(keypoints, pose_model="COCO_18") -> np.ndarray:
+    """OpenPose's hand boxes from body keypoints (shared/spec/openpose-hand-face.md §2.1; OpenPose's
+    handDetector.cpp).
+
+    keypoints: [..., P, 3] (x, y, score) of ``pose_model`` ("COCO_18", "BODY_25", "MPI_15",
+        "MPI_15_4") in input-image pixels, e.g. [N, M, P, 3] from :func:`net_output_to_people`.
+    Returns [..., 2, 4] float32: left hand then right hand (the person's own sides), each a square
+    (x, y, width, height) in the same pixels: centre = wrist + 0.33 (wrist - elbow), side =
+    1.5 max(|wrist elbow|, 0.9 |elbow shoulder|). (0, 0, 0, 0) when that side's wrist, elbow or
+    shoulder has score <= 0.03 (or a non-finite coordinate). Boxes are not clipped to the image.
+    Raises ValueError when P does not match the model.
+    """
+    return _core.hand_boxes(_keypoints_array(keypoints), _args.check_pose_model_name(pose_model))
+
+
+def face_boxes(keypoints, pose_model="COCO_18") -> np.ndarray:
+    """OpenPose's face boxes from body keypoints (spec §3; OpenPose's faceDetector.cpp).
+
+    keypoints: [..., P, 3] as for :func:`hand_boxes`.
+    Returns [..., 4] float32 square (x, y, width, height): the mean of up to three estimates
+    (neck-nose or a profile, eyes, ears; parts with score > 0.25), MPI: around the head with side
+    1.33 |neck head|. (0, 0, 0, 0) when no estimate fires.
+    """
+    return _core.face_boxes(_keypoints_array(keypoints), _args.check_pose_model_name(pose_model))
+
+
+def topdown_decode(heatmaps, transforms=None, refinement="none", dark_kernel=11, threads: int = 0) -> np.ndarray:
+    """Top-down decoding of single-person heatmaps: per channel the maximum (OpenPose's maximum,
+    first in raster order on ties, NaN skipped), a sub-pixel refinement, an optional affine map.
+
+    heatmaps: [N, H, W, C]. Pixel convention: the centre of heatmap pixel (column j, row i) is
+        (x, y) = (j, i) (no +0.5).
+    refinement: "none" (OpenPose's hands and face), "quarter" (Simple Baselines, Xiao et al. 2018:
+        +-0.25 px per axis toward the higher neighbour, where both neighbours exist), "dark" (Zhang
+        et al. 2020: dark_kernel x dark_kernel Gaussian on the zero-padded map, rescaled to its
+        maximum, log, one Newton step; needs 2 px of map on every side of the argmax).
+    transforms: None or [N, 2, 3] float64, (x, y) -> (a x + b y + c, d x + e y + f), applied after
+        the refinement in double precision (e.g. crop pixels -> image pixels).
+    Returns [N, C, 3] float32 (x, y, score); score = the unrefined maximum value.
+    """
+    _args.check_refinement(refinement)
+    dark_kernel = _args.check_dark_kernel(dark_kernel)
+    m = None
+    if transforms is not None:
+        m = np.asarray(transforms)
+        if not (np.issubdtype(m.dtype, np.floating) or np.issubdtype(m.dtype, np.integer)) or m.dtype == bool:
+            raise TypeError(f"transforms: expected a float64 array [N, 2, 3], got dtype {m.dtype}")
+        m = np.ascontiguousarray(m, dtype=np.float64)
+    return _core.topdown_decode(
+        _float_array(heatmaps, "heatmaps"), m, refinement, dark_kernel, _args.check_threads(threads)
+    )
+
+
+__all__ += ["crop_affine"]
+
+
+def crop_affine(images, image_index, transforms, size, threads: int = 0) -> np.ndarray:
+    """Affine crops with OpenCV's warpAffine rule (INTER_LINEAR | WARP_INVERSE_MAP, BORDER_CONSTANT 0)
+    computed in float: the crops OpenPose feeds its hand and face networks (hand/face spec §4.3).
+
+    images: uint8 [N, H, W, C]; image_index: [B] ints in [0, N), the image of each crop.
+    transforms: [B, 2, 3] float64; crop pixel (j, i) (column, row) samples the image at
+        (a j + b i + c, d j + e i + f); pixel centres at integer coordinates, taps outside read 0.
+    size: (H, W) of the crops.
+    Returns float32 [B, H, W, C]: bilinear samples rounded to the nearest integer (ties to even).
+    OpenCV 4.x computes the same warp in fixed point (1/32-pixel positions), so it can differ by a few
+    grey levels on steep edges.
+    """
+    im = np.asarray(images)
+    if im.dtype != np.uint8 or im.ndim != 4:
+        raise ValueError(f"images: expected uint8 [N, H, W, C], got {im.dtype} {im.shape}")
+    idx = np.asarray(image_index)
+    if not np.issubdtype(idx.dtype, np.integer):
+        raise TypeError(f"image_index: expected integers [B], got dtype {idx.dtype}")
+    oh, ow = _args.check_size(size, "size")
+    return _core.crop_affine(
+        np.ascontiguousarray(im),
+        np.ascontiguousarray(idx, np.int32),
+        np.ascontiguousarray(transforms, np.float64),
+        oh,
+        ow,
+        _args.check_threads(threads),
+    )

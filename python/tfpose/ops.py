@@ -9,6 +9,8 @@ Shapes use N batch, H/W map height/width, C channels, P parts, K peaks per part,
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 
@@ -51,19 +53,33 @@ def _scale_list(net_outputs, name: str = "net_outputs") -> list:
     return [_float_tensor(net_outputs, name)]
 
 
+@functools.lru_cache(maxsize=256)
+def _eager_constant(values: tuple, dtype) -> tf.Tensor:
+    return tf.constant(values, dtype)
+
+
+def _constant(values: tuple, dtype) -> tf.Tensor:
+    """tf.constant of checked Python values. Eagerly, the tensor is made once per value (building
+    a constant costs tens of microseconds, a sizeable part of an eager call); in a graph, a fresh
+    Const node (a cached eager tensor would become a captured input of the function)."""
+    if tf.executing_eagerly():
+        return _eager_constant(values, dtype)
+    return tf.constant(values, dtype)
+
+
 def _ratios(scale_ratios, num_scales: int, openpose_build: str) -> tf.Tensor:
     if tf.is_tensor(scale_ratios):
         # Checked by the kernel (count, finite, positive) once the values exist.
         return tf.cast(scale_ratios, tf.float64)
-    return tf.constant(_args.check_scale_ratios(scale_ratios, num_scales, openpose_build), tf.float64)
+    return _constant(tuple(_args.check_scale_ratios(scale_ratios, num_scales, openpose_build)), tf.float64)
 
 
 def _size_tensor(size, name: str) -> tf.Tensor:
     if size is None:
-        return tf.zeros([2], tf.int32)
+        return _constant((0, 0), tf.int32)
     if tf.is_tensor(size):
         return tf.cast(size, tf.int32)
-    return tf.constant(_args.check_size(size, name), tf.int32)
+    return _constant(tuple(_args.check_size(size, name)), tf.int32)
 
 
 def resize_and_merge(net_outputs, scale_ratios=None, target_size=None, openpose_build="cpu"):
@@ -181,4 +197,59 @@ def net_output_to_people(
             fast=bool(fast),
             **_args.threshold_values(thresholds),
         )
+    )
+
+
+__all__ += ["hand_boxes", "face_boxes", "topdown_decode"]
+
+
+def _keypoints_tensor(keypoints) -> tf.Tensor:
+    t = tf.convert_to_tensor(keypoints)
+    if t.dtype == tf.bool or not (t.dtype.is_floating or t.dtype.is_integer):
+        raise TypeError(f"keypoints: expected a float32 tensor [..., P, 3], got dtype {t.dtype.name}")
+    if t.shape.rank is not None and (t.shape.rank < 2 or t.shape[-1] not in (None, 3)):
+        raise ValueError(f"keypoints: expected shape [..., P, 3], got {t.shape}")
+    return tf.cast(t, tf.float32)
+
+
+def hand_boxes(keypoints, pose_model="COCO_18"):
+    """OpenPose's hand boxes, as :func:`tfpose.numpy_ops.hand_boxes`: keypoints [..., P, 3] (batch
+    first, e.g. [N, M, P, 3]) -> [..., 2, 4] float32 (left, right; x, y, width, height)."""
+    return _lib.tfpose_hand_boxes(keypoints=_keypoints_tensor(keypoints), model=_args.check_pose_model_name(pose_model))
+
+
+def face_boxes(keypoints, pose_model="COCO_18"):
+    """OpenPose's face boxes, as :func:`tfpose.numpy_ops.face_boxes`: keypoints [..., P, 3] ->
+    [..., 4] float32 (x, y, width, height)."""
+    return _lib.tfpose_face_boxes(keypoints=_keypoints_tensor(keypoints), model=_args.check_pose_model_name(pose_model))
+
+
+def topdown_decode(heatmaps, transforms=None, refinement="none", dark_kernel=11):
+    """Top-down decoding, as :func:`tfpose.numpy_ops.topdown_decode`: heatmaps [N, H, W, C],
+    transforms None or [N, 2, 3] (float64) -> [N, C, 3] float32 (x, y, score)."""
+    _args.check_refinement(refinement)
+    m = tf.zeros([0, 2, 3], tf.float64) if transforms is None else tf.cast(transforms, tf.float64)
+    return _lib.tfpose_top_down_decode(
+        heatmaps=_float_tensor(heatmaps, "heatmaps"),
+        transforms=m,
+        refinement=refinement,
+        dark_kernel=_args.check_dark_kernel(dark_kernel),
+    )
+
+
+__all__ += ["crop_affine"]
+
+
+def crop_affine(images, image_index, transforms, size):
+    """Affine crops, as :func:`tfpose.numpy_ops.crop_affine`: images uint8 [N, H, W, C], image_index
+    [B] int32, transforms [B, 2, 3] float64, size (H, W) -> float32 [B, H, W, C] (0..255)."""
+    images = tf.convert_to_tensor(images)
+    if images.dtype != tf.uint8:
+        raise TypeError(f"images: expected uint8 [N, H, W, C], got dtype {images.dtype.name}")
+    size_t = tf.cast(size, tf.int32) if tf.is_tensor(size) else tf.constant(_args.check_size(size, "size"), tf.int32)
+    return _lib.tfpose_crop_affine(
+        images=images,
+        image_index=tf.cast(image_index, tf.int32),
+        transforms=tf.cast(transforms, tf.float64),
+        size=size_t,
     )

@@ -124,17 +124,36 @@ def _taps(n_out, n_in, scale):
     return tf.clip_by_value(idx, 0, tf.maximum(n_in - 1, 0)), w
 
 
+def _tap_lines(images, idx, n_in, axis):
+    """Keeps, along ``axis`` of uint8 ``images``, only the source lines the taps read.
+
+    idx: int32 [n_out, 4] tap indices into an axis of length n_in. When the taps name fewer lines
+    than the axis has (a downscale), returns (the lines idx names, gathered in tap order, and the
+    taps re-indexed into them: arange [n_out, 4]); otherwise (images, idx) unchanged. Gathering is
+    exact, so the warp's arithmetic and result do not change."""
+    n_taps = tf.size(idx)
+    few = n_taps < n_in
+    lines = tf.cond(few, lambda: tf.gather(images, tf.reshape(idx, [-1]), axis=axis), lambda: images)
+    taps = tf.cond(few, lambda: tf.reshape(tf.range(n_taps), tf.shape(idx)), lambda: idx)
+    return lines, taps
+
+
 def warp_top_left(images, scale, out_hw):
     """OpenPose's placement: uint8 images [N, H, W, 3] -> float32 canvases [N, H_n, W_n, 3] holding
     rounded 0..255 values, image at the top-left scaled by ``scale`` (float64 scalar), black padding.
-    out_hw: int32 [2] (H_n, W_n)."""
+    out_hw: int32 [2] (H_n, W_n). Work and temporary memory are O(N H_n W_n) for a downscale (the
+    image itself is only read where a tap falls), O(N H W_n) at most otherwise."""
     images = tf.convert_to_tensor(images)
     scale = tf.cast(scale, tf.float64)
     shape = tf.shape(images)
     h, w = shape[1], shape[2]
-    x = tf.cast(images, tf.float32)
     ix, wx = _taps(out_hw[1], w, scale)
     iy, wy = _taps(out_hw[0], h, scale)
+    # Only the rows and columns some tap reads are gathered (uint8, exact) before the float passes,
+    # so time and memory follow the canvas (at most 4 H_n x 4 W_n source pixels), not the image.
+    x, iy = _tap_lines(images, iy, h, axis=1)
+    x, ix = _tap_lines(x, ix, w, axis=2)
+    x = tf.cast(x, tf.float32)
     # horizontal pass: [N, H, W_n, 4, 3] -> [N, H, W_n, 3]
     x = tf.reduce_sum(tf.gather(x, ix, axis=2) * wx[None, None, :, :, None], axis=3)
     # vertical pass: [N, H_n, 4, W_n, 3] -> [N, H_n, W_n, 3]

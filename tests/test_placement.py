@@ -1,0 +1,59 @@
+"""Placement of large images: the warp reads only the source lines its taps need, so its memory
+follows the network input; the canvas still matches OpenCV's warpAffine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import tensorflow as tf
+
+from tfpose import placement
+
+
+def _canvas(img, net_hw):
+    h, w = img.shape[:2]
+    s = min((net_hw[1] - 1) / (w - 1), (net_hw[0] - 1) / (h - 1))
+    out = placement.warp_top_left(img[None], tf.constant(s, tf.float64), tf.constant(net_hw, tf.int32))
+    m = np.array([[s, 0, 0], [0, s, 0]], np.float64)
+    flags = cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA
+    ref = cv2.warpAffine(img, m, (net_hw[1], net_hw[0]), flags=flags, borderMode=cv2.BORDER_CONSTANT)
+    return out.numpy()[0], ref.astype(np.float32)
+
+
+def test_downscales_match_opencv():
+    rng = np.random.default_rng(3)
+    # smooth content, so that OpenCV 4's fixed-point bilinear warp differs by at most one grey level
+    # (enlarging uses every source line, as before; the golden cases cover it)
+    for shape, net_hw in [((3000, 4000), (368, 496)), ((720, 1280), (368, 656)), ((900, 500), (368, 208))]:
+        small = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+        img = cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+        got, ref = _canvas(img, net_hw)
+        assert got.shape == ref.shape
+        assert np.abs(got - ref).max() <= 1.0, shape
+        assert (got != ref).mean() < 0.05, shape  # a few percent differ by one level (fixed point)
+
+
+def _hwm_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_memory_follows_the_canvas_not_the_image():
+    img = np.zeros((1, 6000, 8000, 3), np.uint8)  # 137 MB; float32 copies of it would be 549 MB
+    img[:, ::7, ::5] = 200
+    image_mb = img.nbytes / 2**20
+    fn = tf.function(
+        lambda x: placement.warp_top_left(x, tf.constant(367 / 5999, tf.float64), tf.constant([368, 480], tf.int32))
+    )
+    fn(img[:, :64, :64]).numpy()
+    tensor = tf.constant(img)  # the input copy TensorFlow makes is not the placement's
+    fn(tensor).numpy()
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak to the current RSS
+    before = _hwm_mb()
+    fn(tensor).numpy()
+    grown = _hwm_mb() - before
+    assert grown < 0.5 * image_mb, f"placement of a {image_mb:.0f} MB image raised the peak RSS by {grown:.0f} MB"
