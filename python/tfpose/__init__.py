@@ -33,6 +33,9 @@ _LAZY = {
     "options": ("tfpose.options", None),
     "data": ("tfpose.data", None),
     "draw": ("tfpose.draw", "draw"),
+    "PoseTracker": ("tfpose.tracking", "PoseTracker"),
+    "tracking": ("tfpose.tracking", None),
+    "sources": ("tfpose.sources", None),
 }
 # Package attributes that are functions living in a submodule of the same name. Importing the
 # submodule (``import tfpose.draw``) makes Python set the package attribute to the module; the

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = ["main", "build_parser"]
 
@@ -37,6 +38,9 @@ examples:
   tfpose estimate photo.jpg --write-json out/
   tfpose estimate photos/ --model graph_opt.pb --write-images drawn/ --render-style controlnet
   tfpose estimate clip.mp4 --write-json out/ --write-video clip_pose.mp4
+  tfpose estimate clip.mp4 --tracking --smooth --write-video ids.mp4
+  tfpose estimate --camera 0 --tracking --write-json out/          (Ctrl-C stops)
+  tfpose estimate rtsp://192.168.1.10:554/stream --write-json out/
   tfpose export exported_model/
 """
 
@@ -217,6 +221,48 @@ def _output_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _video_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "video, live sources and tracking",
+        "Cameras and streams are read until they end or Ctrl-C; everything received is then written "
+        "and the summary says why reading stopped. --frame-* select frames of each video, camera and "
+        "stream as OpenPose's --frame_first/--frame_step/--frame_last do (0-based, inclusive; output "
+        "names keep the source's frame numbers); single images are not affected.",
+    )
+    g.add_argument("--camera", type=int, metavar="N", help="read camera N (e.g. 0) as a live source")
+    g.add_argument("--frame-first", type=int, default=0, metavar="N", help="first frame to process (default: 0)")
+    g.add_argument(
+        "--frame-step",
+        type=int,
+        default=1,
+        metavar="N",
+        help="process every N-th frame from --frame-first (default: 1)",
+    )
+    g.add_argument(
+        "--frame-last",
+        type=int,
+        default=-1,
+        metavar="N",
+        help="last frame to process, inclusive; -1 = to the end (default: -1)",
+    )
+    g.add_argument(
+        "--stream-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds to wait for a stream to open and for each of its frames (default: %(default)s)",
+    )
+    g.add_argument(
+        "--tracking",
+        action="store_true",
+        help="give each person an id kept across frames (JSON person_id; drawings coloured "
+        "by id with the id written); each input restarts the tracks, ids are never reused",
+    )
+    g.add_argument(
+        "--smooth", action="store_true", help="One-Euro filter on each tracked person's keypoints (implies --tracking)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tfpose", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -240,7 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
         "network and writing run concurrently; Ctrl-C stops reading input, writes the frames "
         "already decoded and closes the outputs (exit status 130).",
     )
-    est.add_argument("inputs", nargs="*", metavar="INPUT", help="image file, folder of images/videos, or video file")
+    est.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="image file, folder of images/videos, video file, or stream URL (rtsp://, http://, tcp://, ...)",
+    )
     est.add_argument(
         "--sample", action="store_true", help="add the bundled sample photo (tfpose.data.SAMPLE_IMAGE) to the inputs"
     )
@@ -270,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         "post-processing stays float32",
     )
     est.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _video_args(est)
 
     exp = sub.add_parser(
         "export",
@@ -369,6 +421,13 @@ def _check_options(args) -> None:
         whole_body.hand_scales(hand_face["hand_scale_number"], hand_face["hand_scale_range"])
         _args.check_threshold(args.render_threshold, "render_threshold")
         precision.check_precision(args.precision)
+        from tfpose.sources import check_frame_range
+
+        check_frame_range(args.frame_first, args.frame_step, args.frame_last)
+        if args.camera is not None and args.camera < 0:
+            raise ValueError(f"camera: expected an index >= 0, got {args.camera}")
+        if not args.stream_timeout > 0:
+            raise ValueError(f"stream_timeout: expected seconds > 0, got {args.stream_timeout}")
     except (ValueError, TypeError) as exc:
         raise _Stop(str(exc)) from None
     fmt = args.write_images_format.lower().lstrip(".")
@@ -408,11 +467,15 @@ def _check_pose_model_outputs(args, pose_model: str) -> None:
 
 
 class _Source:
-    """One unit of input: an image file or a video (frames)."""
+    """One unit of input: an image file, a video file, a stream URL or a camera index. seq: the
+    input argument it came from (tracks restart with each); name: the path its output names derive
+    from (``stream``, ``camera<N>`` for live sources)."""
 
-    def __init__(self, path: Path, kind: str):
-        self.path, self.kind = path, kind
-        self.stem = path.stem  # the output stem, set by _plan_outputs
+    def __init__(self, path, kind: str, seq: int = 0):
+        self.path, self.kind, self.seq = path, kind, seq
+        self.live = kind in ("stream", "camera")
+        self.name = Path({"stream": "stream", "camera": f"camera{path}"}.get(kind, str(path)))
+        self.stem = self.name.stem  # the output stem, set by _plan_outputs
 
 
 def _media_kind(path: Path) -> tuple[str | None, str]:
@@ -437,10 +500,13 @@ def _media_kind(path: Path) -> tuple[str | None, str]:
         cap.release()
 
 
-def _collect(inputs, log) -> tuple[list[_Source], int]:
-    """Sources in processing order (command-line order, a folder's files sorted by name) and the
-    number of inputs skipped (each named on ``log`` with the reason)."""
+def _collect(inputs, log, camera=None) -> tuple[list[_Source], int]:
+    """Sources in processing order (command-line order, a folder's files sorted by name, then the
+    camera) and the number of inputs skipped (each named on ``log`` with the reason)."""
+    from tfpose.sources import is_stream_url
+
     sources, bad = [], 0
+    seq = 0
 
     def add(path: Path) -> bool:
         if not os.access(path, os.R_OK):
@@ -450,12 +516,14 @@ def _collect(inputs, log) -> tuple[list[_Source], int]:
         if kind is None:
             log(f"tfpose: skipping {path}: {reason}")
             return False
-        sources.append(_Source(path, kind))
+        sources.append(_Source(path, kind, seq))
         return True
 
-    for name in inputs:
+    for seq, name in enumerate(inputs):
         path = Path(name)
-        if path.is_dir():
+        if is_stream_url(name):
+            sources.append(_Source(name, "stream", seq))
+        elif path.is_dir():
             entries = sorted(path.iterdir(), key=lambda p: p.name)
             entries = [e for e in entries if not e.name.startswith(".")]
             if not entries:
@@ -476,6 +544,8 @@ def _collect(inputs, log) -> tuple[list[_Source], int]:
         else:
             log(f"tfpose: skipping {path}: no such file or folder")
             bad += 1
+    if camera is not None:
+        sources.append(_Source(camera, "camera", len(inputs)))
     return sources, bad
 
 
@@ -570,7 +640,7 @@ def _plan_outputs(args, sources: list[_Source]) -> _Plan:
     from tfpose import io as _io
 
     plan = _Plan(args)
-    for src, stem in zip(sources, _io.output_stems([s.path for s in sources], [s.kind == "video" for s in sources])):
+    for src, stem in zip(sources, _io.output_stems([s.name for s in sources], [s.kind != "image" for s in sources])):
         src.stem = stem
     if plan.coco is not None:
         for s in sources:
@@ -589,7 +659,8 @@ def _plan_outputs(args, sources: list[_Source]) -> _Plan:
     files = [(f, flag) for f, flag in ((plan.video, "--write-video"), (plan.coco, "--write-coco-json")) if f]
     if len(files) == 2 and files[0][0].resolve() == files[1][0].resolve():
         raise _Stop(f"--write-video and --write-coco-json: expected two different files, got {files[0][0]} twice")
-    inputs = {s.path.resolve() for s in sources}
+    files_in = [s for s in sources if not s.live]
+    inputs = {s.path.resolve() for s in files_in}
     for f, flag in files:
         _check_file(f, flag)
         if f.resolve() in inputs:
@@ -599,7 +670,7 @@ def _plan_outputs(args, sources: list[_Source]) -> _Plan:
     # A per-image output written into a folder of inputs must not replace one of them.
     planned = {s.stem.casefold(): s.kind for s in sources}
     for folder in {d.resolve() for d in (plan.json_dir, plan.img_dir, plan.heat_dir) if d is not None}:
-        for s in sources:
+        for s in files_in:
             m = _OUTPUT_SUFFIX.match(s.path.name)
             if s.path.resolve().parent != folder or m is None:
                 continue
@@ -617,9 +688,35 @@ def _plan_outputs(args, sources: list[_Source]) -> _Plan:
 # The run
 
 
-def _frames(sources, log, counters):
-    """Yields (source, frame index or None, BGR image, fps or None); unreadable files are reported."""
+class _Item(NamedTuple):
+    """One decoded image or frame (the image is field 2, as the runners expect)."""
+
+    src: _Source
+    frame: int | None  # frame number in its video/stream, None for an image
+    img: object
+    fps: float | None
+    stamp: float | None  # seconds, for the One-Euro filter
+    live: bool
+
+
+def _video_source(src, args):
+    from tfpose.sources import VideoSource
+
+    return VideoSource(
+        src.path,
+        frame_first=args.frame_first,
+        frame_step=args.frame_step,
+        frame_last=args.frame_last,
+        timeout=args.stream_timeout,
+    )
+
+
+def _frames(sources, args, log, counters):
+    """Yields an _Item per image/frame in order; unreadable files and sources that cannot be opened
+    are reported and counted; why each camera or stream stopped goes to counters["ended"]."""
     import cv2
+
+    from tfpose.sources import SourceError
 
     for src in sources:
         if src.kind == "image":
@@ -628,45 +725,43 @@ def _frames(sources, log, counters):
                 log(f"tfpose: skipping {src.path}: OpenCV recognises the format but cannot decode the image")
                 counters["inputs_skipped"] += 1
                 continue
-            yield src, None, img, None
-        else:
-            cap = cv2.VideoCapture(str(src.path))
-            if not cap.isOpened():
-                log(f"tfpose: skipping {src.path}: not a readable video")
-                counters["inputs_skipped"] += 1
-                continue
-            fps = cap.get(cv2.CAP_PROP_FPS) or None
-            announced = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-            i = 0
-            try:
-                while True:
-                    ok, img = cap.read()
-                    if not ok:
-                        break
-                    yield src, i, img, fps
-                    i += 1
-            finally:
-                cap.release()
-            if i == 0:
-                log(f"tfpose: skipping {src.path}: no frame could be decoded")
-                counters["inputs_skipped"] += 1
-            elif announced > i:
+            yield _Item(src, None, img, None, None, False)
+            continue
+        video = _video_source(src, args)
+        n = 0
+        try:
+            for f in video:
+                n += 1
+                yield _Item(src, f.index, f.image, f.fps, f.timestamp, src.live)
+        except SourceError as exc:
+            log(f"tfpose: {'' if src.live else 'skipping '}{exc}")
+            counters["inputs_skipped"] += 1
+            continue
+        finally:
+            if src.live and video.opened:
+                counters["ended"].append(f"{video.describe()}: {video.end_reason or 'stopped'} after {n} frames")
+        if video.frames_read == 0:
+            log(f"tfpose: skipping {src.path}: no frame could be decoded")
+            counters["inputs_skipped"] += 1
+        elif not src.live and video.end_reason == "end of video":
+            announced = video.announced_frames()
+            if announced is not None and announced > video.frames_read:
                 # The container's count is an estimate for some formats: say it, do not fail on it.
-                log(f"tfpose: note: {src.path}: decoded {i} frames, the container announces {announced}")
+                log(
+                    f"tfpose: note: {src.path}: decoded {video.frames_read} frames, the container announces {announced}"
+                )
 
 
-def _total_frames(sources) -> int | None:
-    import cv2
-
+def _total_frames(sources, args) -> int | None:
     total = 0
     for src in sources:
         if src.kind == "image":
             total += 1
-        else:
-            cap = cv2.VideoCapture(str(src.path))
-            n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
-            cap.release()
-            total += max(n, 0)
+            continue
+        n = None if src.live else _video_source(src, args).frame_count()
+        if n is None:
+            return None  # live or unknown length: a bar without a total
+        total += n
     return total
 
 
@@ -694,6 +789,7 @@ class _Writers:
         self.coco_results: list = []
 
     def write(self, src: _Source, frame, img, fps, people, details) -> None:
+        """Every output of one image/frame; people carry ``person_id`` when tracking."""
         import cv2
         import numpy as np
 
@@ -716,7 +812,7 @@ class _Writers:
                     else _io.scale_keypoints(k, args.keypoint_scale, g.image_wh, g.scale_net_to_output)
                 )
 
-            # hands and face (when on) are scaled like the body, as OpenPose does
+            # hands and face (when on) are scaled like the body, as OpenPose does; ids are kept
             kps = [
                 Person(
                     scaled(p.keypoints),
@@ -724,6 +820,7 @@ class _Writers:
                     hand_left=scaled(p.hand_left),
                     hand_right=scaled(p.hand_right),
                     face=scaled(p.face),
+                    person_id=p.person_id,
                 )
                 for p in people
             ]
@@ -743,7 +840,14 @@ class _Writers:
             image_id = _io.coco_image_id(src.path, frame)
             self.coco_results += _io.coco_results(image_id, people, est.pose_model, args.coco_pixel_convention)
         if img_path is not None or self.plan.video is not None:
-            drawing = draw(img, people, est.pose_model, args.render_threshold, style=args.render_style)
+            drawing = draw(
+                img,
+                people,
+                est.pose_model,
+                args.render_threshold,
+                style=args.render_style,
+                color_by_id=args.tracking or args.smooth,
+            )
             if img_path is not None:
                 self._imwrite(img_path, drawing)
             if self.plan.video is not None:
@@ -799,14 +903,14 @@ def _run_estimate(args) -> int:
             from tfpose import data
 
             inputs.append(str(data.sample_image()))
-        if not inputs:
-            raise _Stop("no input: expected images, folders or videos (or --sample)")
-        sources, skipped = _collect(inputs, log)
+        if not inputs and args.camera is None:
+            raise _Stop("no input: expected images, folders, videos or stream URLs (or --sample, --camera N)")
+        sources, skipped = _collect(inputs, log, args.camera)
         plan = _plan_outputs(args, sources)
     except (_Stop, FileNotFoundError) as exc:
         log(f"tfpose: {exc}")
         return 2
-    counters = {"inputs_skipped": skipped, "frames_skipped": 0, "frames": 0, "people": 0}
+    counters = {"inputs_skipped": skipped, "frames_skipped": 0, "frames": 0, "people": 0, "ended": []}
     if not sources:
         log(f"tfpose: nothing to do: no readable inputs ({skipped} skipped)")
         return 1
@@ -830,17 +934,28 @@ def _run_estimate(args) -> int:
         return 2
     details_wanted = args.part_candidates or plan.heat_dir is not None
     writers = _Writers(args, plan, est)
+    tracker = None
+    if args.tracking or args.smooth:
+        from tfpose.tracking import PoseTracker
+
+        tracker = PoseTracker(est.pose_model, smooth=args.smooth)
+    track_seq = [None]
     show_bar = not args.no_progress and (
-        len(sources) > 1 or any(s.kind == "video" for s in sources) or any(Path(i).is_dir() for i in inputs)
+        len(sources) > 1 or any(s.kind != "image" for s in sources) or any(Path(i).is_dir() for i in inputs)
     )
-    bar = tqdm(total=_total_frames(sources), unit="frame", disable=not show_bar, file=sys.stderr)
+    bar = tqdm(total=_total_frames(sources, args), unit="frame", disable=not show_bar, file=sys.stderr)
 
     def label(src, frame):
         return str(src.path) if frame is None else f"{src.path} frame {frame}"
 
     def write(item, result):
-        src, frame, img, fps = item
+        src, frame, img, fps, stamp, _ = item
         people, det = (result.people, result) if details_wanted else (result, None)
+        if tracker is not None:  # in frame order; tracks restart with each input
+            if src.seq != track_seq[0]:
+                tracker.reset()
+                track_seq[0] = src.seq
+            tracker.update(people, timestamp=stamp, image_size=img.shape[:2])
         writers.write(src, frame, img, fps, people, det)
         counters["frames"] += 1
         counters["people"] += len(people)
@@ -859,7 +974,7 @@ def _run_estimate(args) -> int:
     interrupted = None
     try:
         runner.run_overlapped(
-            est, _frames(sources, log, counters), write, on_error, batch_size=args.batch_size, estimate=estimate
+            est, _frames(sources, args, log, counters), write, on_error, batch_size=args.batch_size, estimate=estimate
         )
     except OSError as exc:
         stopped = exc
@@ -870,19 +985,23 @@ def _run_estimate(args) -> int:
     if interrupted is not None:
         writers.close(log)
         log(f"tfpose: {interrupted} ({counters['people']} people); the outputs written are complete")
-        return 130
-    complete = writers.close(log) if stopped is None else False
+    complete = writers.close(log) if stopped is None and interrupted is None else False
     elapsed = time.perf_counter() - start
     fps = counters["frames"] / elapsed if elapsed > 0 else 0.0
     skipped_in, skipped_fr = counters["inputs_skipped"], counters["frames_skipped"]
     print(
         f"tfpose: {counters['frames']} frames, {counters['people']} people, {fps:.2f} frames/s"
+        + (f", {tracker.next_id} person ids" if tracker is not None else "")
         + (f", {skipped_in} input(s) skipped" if skipped_in else "")
         + (f", {skipped_fr} frame(s) skipped" if skipped_fr else "")
+        + "".join(f"; {e}" for e in counters["ended"])
+        + ("; stopped by Ctrl-C" if interrupted is not None else "")
     )
     if stopped is not None:
         log(f"tfpose: stopped: cannot write an output: {stopped}")
         return 2
+    if interrupted is not None:
+        return 130
     return 1 if (skipped_in or skipped_fr or not complete) else 0
 
 
@@ -911,6 +1030,10 @@ def _run_beam(argv) -> int:
 
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # A source that cannot be opened is reported once, by tfpose; OpenCV's and FFmpeg's own lines
+    # about it come back with OPENCV_LOG_LEVEL=INFO / OPENCV_FFMPEG_LOGLEVEL=32.
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["beam"]:
         return _run_beam(argv[1:])

@@ -15,12 +15,13 @@ come from :func:`tfpose.models.get` (the C++ pose-model table). People that carr
 
 from __future__ import annotations
 
+import colorsys
 import math
 
 import cv2
 import numpy as np
 
-__all__ = ["draw", "draw_controlnet", "draw_keypoint_set", "RENDER_THRESHOLD", "RENDER_STYLES"]
+__all__ = ["draw", "draw_controlnet", "draw_keypoint_set", "id_color", "RENDER_THRESHOLD", "RENDER_STYLES"]
 
 RENDER_THRESHOLD = 0.05
 _CIRCLE_RATIO = 1.0 / 75.0  # OpenPose: thicknessCircleRatio
@@ -45,6 +46,14 @@ def _table(pose_model):
 RENDER_STYLES = ("openpose", "controlnet")
 
 
+def id_color(person_id: int) -> tuple:
+    """BGR colour (floats 0..255) of a person id: hues a golden-ratio turn apart, so consecutive ids
+    get clearly different colours."""
+    hue = (int(person_id) * 0.6180339887498949) % 1.0
+    r, g, b = (255.0 * c for c in colorsys.hsv_to_rgb(hue, 0.85, 1.0))
+    return (b, g, r)
+
+
 def draw(
     image,
     people,
@@ -52,6 +61,7 @@ def draw(
     render_threshold: float = RENDER_THRESHOLD,
     copy: bool = True,
     style: str = "openpose",
+    color_by_id: bool = False,
 ) -> np.ndarray:
     """Draw people on a BGR uint8 image [H, W, 3]; returns the drawing (a copy unless copy=False).
 
@@ -61,6 +71,10 @@ def draw(
         it are drawn.
     style: "openpose" (default) or "controlnet" (:func:`draw_controlnet`: black canvas of the
         image's size; copy does not apply).
+    color_by_id: style "openpose" only: draw each tracked person (``person_id`` >= 0, see
+        :class:`tfpose.PoseTracker`) in
+        its id's colour (:func:`id_color`) with the id written above its highest keypoint; people
+        without an id keep OpenPose's part colours.
     Raises ValueError for a bad style, threshold or keypoint shape.
     """
     from tfpose import _args
@@ -99,7 +113,11 @@ def draw(
         def point(p):
             return (_pir(float(kp[p, 0])), _pir(float(kp[p, 1])))
 
+        pid = int(getattr(person, "person_id", -1)) if color_by_id else -1
+
         def bgr(p):
+            if pid >= 0:
+                return id_color(pid)
             r, g, b = colors[p]
             return (float(b), float(g), float(r))
 
@@ -108,12 +126,27 @@ def draw(
                 cv2.line(canvas, point(a), point(b), bgr(b), line_thickness, cv2.LINE_8)
         for p in np.flatnonzero(visible):
             cv2.circle(canvas, point(p), radius, bgr(p), circle_thickness, cv2.LINE_8)
+        if pid >= 0:
+            _write_id(canvas, pid, pts, thickness)
     for person in people:
         for name, kind in (("face", "face"), ("hand_left", "hand"), ("hand_right", "hand")):
             kp = getattr(person, name, None)
             if kp is not None:
                 draw_keypoint_set(canvas, kp, kind)
     return canvas
+
+
+def _write_id(canvas, pid: int, pts: np.ndarray, thickness: int) -> None:
+    # above the person's highest keypoint, dark outline under the id colour so it reads on any image
+    h, w = canvas.shape[:2]
+    scale = max(0.4, thickness / 6.0)
+    text = str(pid)
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
+    top = int(np.argmin(pts[:, 1]))
+    x = min(max(_pir(float(pts[top, 0])) - tw // 2, 0), max(w - tw, 0))
+    y = min(max(_pir(float(pts[top, 1])) - thickness - 2, th + 1), h - 1)
+    cv2.putText(canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 4, cv2.LINE_AA)
+    cv2.putText(canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, id_color(pid), 2, cv2.LINE_AA)
 
 
 def draw_keypoint_set(canvas, keypoints, kind: str) -> None:

@@ -1,7 +1,7 @@
 """OpenPose's output formats and options, and the one rule for output file names. No TensorFlow here.
 
 * OpenPose JSON (format version 1.3, as written by ``--write_json``): ``{"version": 1.3, "people":
-  [{"person_id": [-1], "pose_keypoints_2d": [x0, y0, c0, x1, ...], "face_keypoints_2d": [],
+  [{"person_id": [-1 or the tracker's id], "pose_keypoints_2d": [x0, y0, c0, x1, ...], "face_keypoints_2d": [],
   "hand_left_keypoints_2d": [], "hand_right_keypoints_2d": [], "pose_keypoints_3d": [],
   "face_keypoints_3d": [], "hand_left_keypoints_3d": [], "hand_right_keypoints_3d": []}, ...]}``,
   plus ``"part_candidates"`` with ``--part_candidates`` (OpenPose's doc/02_output.md).
@@ -72,18 +72,19 @@ def clean_keypoints(keypoints) -> np.ndarray:
     return k
 
 
-def person_dict(keypoints, face=None, hand_left=None, hand_right=None) -> dict:
+def person_dict(keypoints, face=None, hand_left=None, hand_right=None, person_id: int = -1) -> dict:
     """keypoints [P, 3] (x, y, score) -> one ``people`` entry with OpenPose v1.3's fields.
     Non-finite keypoints are written as missing (0, 0, 0), see :func:`clean_keypoints`.
 
     face [70, 3], hand_left / hand_right [21, 3]: filled into ``face_keypoints_2d`` /
     ``hand_*_keypoints_2d`` when given (a hand or face that was not found is all zeros, as OpenPose
-    writes it); None leaves the field ``[]`` (the feature is off)."""
+    writes it); None leaves the field ``[]`` (the feature is off). person_id: the tracker's id, -1 =
+    untracked (OpenPose writes ``[-1]`` without tracking)."""
     k = np.asarray(keypoints, dtype=np.float32)
     if k.ndim != 2 or k.shape[1] != 3:
         raise ValueError(f"keypoints: expected shape [P, 3], got {k.shape}")
     k = clean_keypoints(k)
-    d = {"person_id": [-1], "pose_keypoints_2d": [float(v) for v in k.reshape(-1)]}
+    d = {"person_id": [int(person_id)], "pose_keypoints_2d": [float(v) for v in k.reshape(-1)]}
     for field in _EMPTY_FIELDS:
         d[field] = []
     for field, value, rows in (
@@ -105,7 +106,7 @@ def _keypoints_of(person):
 
 def _person_entry(person) -> dict:
     extras = {k: getattr(person, k, None) for k in ("face", "hand_left", "hand_right")}
-    return person_dict(_keypoints_of(person), **extras)
+    return person_dict(_keypoints_of(person), **extras, person_id=getattr(person, "person_id", -1))
 
 
 def part_candidates_dict(candidates: Sequence) -> dict:

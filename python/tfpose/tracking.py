@@ -1,0 +1,473 @@
+"""Person ids across video frames and temporal smoothing of keypoints. No TensorFlow here.
+
+:class:`PoseTracker` gives each person a persistent id: every frame, the people found are matched
+to the tracks of earlier frames by object keypoint similarity (OKS, the COCO keypoint metric) with
+an optimal assignment (``scipy.optimize.linear_sum_assignment``) or a greedy one; unmatched people
+start new tracks with new ids; a track that finds no person is remembered for ``max_lost_frames``
+frames, its keypoints moved on by the track's velocity, so a person hidden for a few frames or
+crossing another one keeps the id. Ids count up from 0 and are never reused by one tracker.
+
+:class:`OneEuroFilter` is the One-Euro filter of Casiez, Roussel and Vogel, "1€ Filter: A Simple
+Speed-based Low-pass Filter for Noisy Input in Interactive Systems" (CHI 2012): an exponential
+low-pass filter whose cutoff frequency rises with the signal's speed (little jitter at rest, little
+lag in motion). With ``smooth=True`` the tracker filters each keypoint of each track; a keypoint the
+frame did not find stays missing (0, 0, 0), never filled in from earlier frames.
+
+Coordinates are image pixels (OpenPose's convention, as in :class:`tfpose.Person`); a missing part
+has score 0.
+"""
+
+from __future__ import annotations
+
+import math
+from types import MappingProxyType
+
+import numpy as np
+
+__all__ = ["KEYPOINT_SIGMAS", "keypoint_sigmas", "oks", "OneEuroFilter", "PoseTracker", "ASSIGNMENTS"]
+
+# Per-keypoint standard deviations of human annotations relative to the object scale (COCO's
+# "sigmas"; OKS uses k = 2 * sigma). One table for every pose model, keyed by OpenPose's part names.
+# Sources: COCO body parts from the COCO keypoint evaluation (cocoapi PythonAPI/pycocotools/
+# cocoeval.py, Ronchi & Perona, ICCV 2017); foot parts from COCO-WholeBody (Jin et al., ECCV 2020,
+# evaluation/myeval_wholebody.py). Parts that neither dataset annotates take the value of the
+# annotated parts they lie between or nearest to: Neck (between the shoulders) and Chest (MPI, on
+# the torso between neck and hips) the shoulders' 0.079; MidHip the hips' 0.107; Head (MPI's head
+# top) the ears' 0.035.
+KEYPOINT_SIGMAS = MappingProxyType(
+    {
+        "Nose": 0.026,
+        "LEye": 0.025,
+        "REye": 0.025,
+        "LEar": 0.035,
+        "REar": 0.035,
+        "LShoulder": 0.079,
+        "RShoulder": 0.079,
+        "LElbow": 0.072,
+        "RElbow": 0.072,
+        "LWrist": 0.062,
+        "RWrist": 0.062,
+        "LHip": 0.107,
+        "RHip": 0.107,
+        "LKnee": 0.087,
+        "RKnee": 0.087,
+        "LAnkle": 0.089,
+        "RAnkle": 0.089,
+        "LBigToe": 0.068,
+        "LSmallToe": 0.066,
+        "LHeel": 0.066,
+        "RBigToe": 0.092,
+        "RSmallToe": 0.094,
+        "RHeel": 0.094,
+        "Neck": 0.079,
+        "Chest": 0.079,
+        "MidHip": 0.107,
+        "Head": 0.035,
+    }
+)
+
+ASSIGNMENTS = ("optimal", "greedy")
+# A frame-to-frame OKS below this is not the same person. 0.3 is mmpose's OKS tracking threshold;
+# lightweight-openpose asks for 3 keypoints each with similarity > 0.5 instead.
+DEFAULT_OKS_THRESHOLD = 0.3
+_FORBIDDEN = 1e6  # assignment cost of a pair below the threshold: larger than any sum of real costs
+
+
+def keypoint_sigmas(pose_model) -> np.ndarray:
+    """COCO-style sigma of each part of a pose model (a name or a :func:`tfpose.models.get` table):
+    float64 [P] in the model's part order, from :data:`KEYPOINT_SIGMAS`."""
+    from tfpose import models
+
+    table = models.get(pose_model) if isinstance(pose_model, str) else pose_model
+    missing = [n for n in table.part_names if n not in KEYPOINT_SIGMAS]
+    if missing:  # a new pose model must add its parts to the one table above
+        raise ValueError(f"pose model {table.name}: no keypoint sigma for parts {missing}")
+    return np.array([KEYPOINT_SIGMAS[n] for n in table.part_names], dtype=np.float64)
+
+
+def _box_area(xy: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """Area (pixels^2) of the box around the visible keypoints of each of N poses: xy [N, P, 2],
+    visible [N, P] bool -> [N]; at least 1 so a one-keypoint pose still has a scale."""
+    big = np.where(visible[..., None], xy, np.inf)
+    small = np.where(visible[..., None], xy, -np.inf)
+    lo, hi = big.min(axis=1), small.max(axis=1)
+    size = np.where(np.isfinite(hi - lo), hi - lo, 0.0)
+    return np.maximum(size[:, 0] * size[:, 1], 1.0)
+
+
+def oks(a_xy, a_visible, b_xy, b_visible, sigmas, area=None, min_common: int = 1) -> np.ndarray:
+    """Object keypoint similarity of every pose of set A with every pose of set B.
+
+    a_xy [A, P, 2], b_xy [B, P, 2] float (pixels); a_visible [A, P], b_visible [B, P] bool;
+    sigmas [P] (:func:`keypoint_sigmas`); area: [A, B] object scale s^2 in pixels^2, default the
+    larger of the two poses' keypoint-box areas (as lightweight-openpose does, COCO uses the
+    segment area). Returns float64 [A, B]:
+    ``mean over parts visible in both of exp(-d^2 / (2 s^2 k^2))``, k = 2 sigma (the COCO keypoint
+    evaluation's formula), and 0 where fewer than ``min_common`` parts are visible in both.
+    """
+    a_xy = np.asarray(a_xy, np.float64)
+    b_xy = np.asarray(b_xy, np.float64)
+    a_visible = np.asarray(a_visible, bool)
+    b_visible = np.asarray(b_visible, bool)
+    if area is None:
+        area = np.maximum(_box_area(a_xy, a_visible)[:, None], _box_area(b_xy, b_visible)[None, :])
+    k2 = (2.0 * np.asarray(sigmas, np.float64)) ** 2
+    # x and y apart: a reduction over an axis of length 2 costs more than the arithmetic
+    d2 = (a_xy[:, None, :, 0] - b_xy[None, :, :, 0]) ** 2 + (a_xy[:, None, :, 1] - b_xy[None, :, :, 1]) ** 2
+    common = a_visible[:, None] & b_visible[None]
+    # exp(-50) ~ 2e-22 is 0 for any sum here; capping spares exp's slow underflow path
+    e = np.exp(-np.minimum(d2 / (2.0 * np.asarray(area, np.float64)[..., None] * k2), 50.0))
+    n = common.sum(-1)
+    s = np.where(common, e, 0.0).sum(-1)
+    return np.where(n >= max(int(min_common), 1), s / np.maximum(n, 1), 0.0)
+
+
+def _alpha(cutoff, te):
+    """Smoothing factor of an exponential filter with this cutoff (Hz) at sampling period te (s)
+    (Casiez et al. 2012, eq. 4); arrays broadcast."""
+    tau = 1.0 / (2.0 * np.pi * cutoff)
+    return 1.0 / (1.0 + tau / te)
+
+
+def _one_euro_step(x, x_prev, dx_prev, te, min_cutoff, beta, d_cutoff):
+    """One step of the One-Euro filter on arrays: returns (filtered x, filtered derivative)."""
+    dx = (x - x_prev) / te
+    dx_hat = dx_prev + _alpha(d_cutoff, te) * (dx - dx_prev)
+    cutoff = min_cutoff + beta * np.abs(dx_hat)
+    return x_prev + _alpha(cutoff, te) * (x - x_prev), dx_hat
+
+
+def _check_filter_args(min_cutoff, beta, d_cutoff) -> tuple:
+    for name, v in (("min_cutoff", min_cutoff), ("beta", beta), ("d_cutoff", d_cutoff)):
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
+            raise ValueError(f"{name}: expected a finite number >= 0, got {v!r}")
+    if min_cutoff <= 0 or d_cutoff <= 0:
+        raise ValueError(f"min_cutoff and d_cutoff: expected > 0 Hz, got {min_cutoff}, {d_cutoff}")
+    return float(min_cutoff), float(beta), float(d_cutoff)
+
+
+class OneEuroFilter:
+    """One-Euro filter (Casiez, Roussel & Vogel, CHI 2012) over numpy arrays of any shape.
+
+    min_cutoff: cutoff frequency at rest, Hz (the paper's f_cmin; less = less jitter, more lag).
+    beta: how fast the cutoff rises with speed, per unit of the signal (here 1/pixel): the
+        cutoff is ``min_cutoff + beta * |filtered derivative|`` (units/s).
+    d_cutoff: cutoff of the derivative's own low-pass filter, Hz (the paper uses 1 Hz).
+
+    ``filter(x, t, mask)`` filters the elements of ``x`` where ``mask`` is true, at time ``t``
+    (seconds); elements outside the mask are returned unchanged and their state is forgotten, so a
+    value that reappears starts afresh instead of being pulled toward a stale one.
+    """
+
+    def __init__(self, min_cutoff: float = 1.0, beta: float = 0.05, d_cutoff: float = 1.0):
+        self.min_cutoff, self.beta, self.d_cutoff = _check_filter_args(min_cutoff, beta, d_cutoff)
+        self._x = self._dx = self._t = self._has = None
+
+    def filter(self, x, t: float, mask=None) -> np.ndarray:
+        """x: float array; t: seconds, increasing; mask: bool array of x's shape (default all).
+        Returns the filtered array (float64)."""
+        x = np.asarray(x, np.float64)
+        mask = np.ones(x.shape, bool) if mask is None else np.asarray(mask, bool)
+        if self._x is None or self._x.shape != x.shape:
+            self._x, self._dx = x.copy(), np.zeros_like(x)
+            self._has = np.zeros(x.shape, bool)
+            self._t = np.full(x.shape, -np.inf)
+        old = mask & self._has
+        te = np.where(old, np.maximum(t - self._t, 1e-6), 1.0)
+        x_hat, dx_hat = _one_euro_step(x, self._x, self._dx, te, self.min_cutoff, self.beta, self.d_cutoff)
+        out = np.where(old, x_hat, x)
+        self._x = np.where(mask, out, self._x)
+        self._dx = np.where(old, dx_hat, 0.0)
+        self._t = np.where(mask, t, self._t)
+        self._has = mask.copy()
+        return out
+
+
+class PoseTracker:
+    """Persistent person ids across the frames of one video or stream.
+
+    pose_model: "COCO_18", "BODY_25", "MPI_15" or "MPI_15_4" (the people's part layout).
+    oks_threshold: least OKS between a track and a person for them to be the same person.
+    assignment: "optimal" (``scipy.optimize.linear_sum_assignment``: the most matches, then the
+        largest total OKS) or "greedy" (highest OKS pair first).
+    max_lost_frames: frames a track that matched nobody is remembered (its id can come back).
+    max_part_age: frames a part not seen keeps taking part in the matching.
+    max_predict_frames: frames a lost track keeps moving on at its velocity.
+    lost_scale_growth: each frame lost widens a track's matching scale s^2 by this fraction, since
+        a predicted position grows less certain.
+    smooth: filter the keypoints of each tracked person with a :class:`OneEuroFilter`
+        (min_cutoff, beta, d_cutoff); matching always uses the unfiltered keypoints.
+    fps: frame rate used for the filter's time when ``update`` gets no timestamp.
+
+    ``update(people)`` sets ``person.person_id`` on each :class:`tfpose.Person` (or any object with
+    ``keypoints`` [P, 3] and a writable ``person_id``) and returns the same list. Algorithm per
+    frame: predict each track's keypoints (last position of each part + velocity x frames since
+    seen); OKS of every track with every person (:func:`oks`, COCO sigmas of
+    :func:`keypoint_sigmas`), the scale s^2 widened for lost tracks; assignment; matched tracks
+    take the person's keypoints and update their velocity (median part displacement per frame,
+    averaged with the previous velocity); unmatched people start tracks with the next id; tracks
+    lost longer than ``max_lost_frames`` are dropped and their ids retired.
+
+    Raises ValueError for keypoints of another shape (e.g. people of another pose model),
+    non-finite coordinates of a found part, or a timestamp earlier than the previous one.
+    """
+
+    def __init__(
+        self,
+        pose_model: str = "COCO_18",
+        *,
+        oks_threshold: float = DEFAULT_OKS_THRESHOLD,
+        assignment: str = "optimal",
+        max_lost_frames: int = 30,
+        max_part_age: int = 10,
+        max_predict_frames: int = 30,
+        lost_scale_growth: float = 0.1,
+        smooth: bool = False,
+        cascade: bool = True,
+        min_cutoff: float = 1.0,
+        beta: float = 0.05,
+        d_cutoff: float = 1.0,
+        fps: float = 30.0,
+    ):
+        from tfpose import _args, models
+
+        self.pose_model = models.get(pose_model).name if isinstance(pose_model, str) else None
+        if self.pose_model is None:
+            raise TypeError(f"pose_model: expected a name among {models.names()}, got {pose_model!r}")
+        self.num_parts = models.get(self.pose_model).num_parts
+        self.sigmas = keypoint_sigmas(self.pose_model)
+        self.oks_threshold = _args.check_threshold(oks_threshold, "oks_threshold")
+        if assignment not in ASSIGNMENTS:
+            raise ValueError(f"assignment: expected one of {list(ASSIGNMENTS)}, got {assignment!r}")
+        self.assignment = assignment
+        for name, v in (
+            ("max_lost_frames", max_lost_frames),
+            ("max_part_age", max_part_age),
+            ("max_predict_frames", max_predict_frames),
+        ):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{name}: expected an int >= 0, got {v!r}")
+        self.max_lost_frames, self.max_part_age = max_lost_frames, max_part_age
+        self.max_predict_frames = max_predict_frames
+        if not (
+            isinstance(lost_scale_growth, (int, float)) and math.isfinite(lost_scale_growth) and lost_scale_growth >= 0
+        ):
+            raise ValueError(f"lost_scale_growth: expected a finite number >= 0, got {lost_scale_growth!r}")
+        self.lost_scale_growth = float(lost_scale_growth)
+        if not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
+            raise ValueError(f"fps: expected a finite number > 0, got {fps!r}")
+        self.fps = float(fps)
+        self.smooth = bool(smooth)
+        self.cascade = bool(cascade)
+        self._filter_args = _check_filter_args(min_cutoff, beta, d_cutoff)
+        self._next_id = 0
+        self._frame = -1
+        self.reset()
+
+    @property
+    def next_id(self) -> int:
+        """The id the next new person will get (= the number of ids given so far)."""
+        return self._next_id
+
+    @property
+    def active_ids(self) -> list[int]:
+        """Ids of the tracks currently remembered (matched now or lost for at most max_lost_frames)."""
+        return [int(i) for i in self._ids]
+
+    def reset(self) -> None:
+        """Forget every track (a new video, a cut). Ids keep counting: none is ever reused."""
+        P = self.num_parts
+        # Track state, one row per track (T tracks): id; last position of each part [T, P, 2] and
+        # the frame it was seen [T, P] (-1 never); last frame matched [T]; velocity [T, 2] in
+        # pixels per frame; One-Euro state per coordinate (filtered value, derivative, time, valid).
+        self._ids = np.zeros(0, np.int64)
+        self._xy = np.zeros((0, P, 2))
+        self._seen = np.zeros((0, P), np.int64)
+        self._last = np.zeros(0, np.int64)
+        self._vel = np.zeros((0, 2))
+        self._fx = np.zeros((0, P, 2))
+        self._fdx = np.zeros((0, P, 2))
+        self._ft = np.zeros((0, P))
+        self._fhas = np.zeros((0, P), bool)
+        self._time = None
+        self._image_size = None
+
+    _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_fx", "_fdx", "_ft", "_fhas")
+
+    def _check(self, people) -> np.ndarray:
+        shapes = [np.shape(getattr(p, "keypoints", p)) for p in people]
+        for i, shape in enumerate(shapes):
+            if tuple(shape) != (self.num_parts, 3):
+                raise ValueError(
+                    f"people[{i}].keypoints: expected shape [{self.num_parts}, 3] for pose model "
+                    f"{self.pose_model}, got {tuple(shape)} (people from another pose model?)"
+                )
+        if not people:
+            return np.zeros((0, self.num_parts, 3))
+        kps = np.array([getattr(p, "keypoints", p) for p in people], dtype=np.float64)
+        found = kps[:, :, 2] > 0
+        bad = ~np.isfinite(kps[:, :, 2]) | (found & ~np.isfinite(kps[:, :, :2]).all(-1))
+        if bad.any():
+            i = int(np.flatnonzero(bad.any(1))[0])
+            raise ValueError(f"people[{i}].keypoints: expected finite values, got {kps[i].tolist()}")
+        return kps
+
+    def _predicted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Tracks' predicted part positions [T, P, 2], usable parts [T, P], frames lost [T]."""
+        f, xy, seen, vel, last = self._frame, self._xy, self._seen, self._vel, self._last
+        # a part counts if it was seen at most max_part_age frames before the track's last match:
+        # a lost track is matched on the whole pose it last had
+        usable = (seen >= 0) & (last[:, None] - seen <= self.max_part_age)
+        steps = np.minimum(f - seen, self.max_predict_frames).clip(min=0).astype(np.float64)
+        if self._image_size is not None:
+            # a person walking out of the frame is expected back where they left, not further on:
+            # the prediction stops when the pose's centre reaches the image border
+            h, w = self._image_size
+            n = np.maximum(usable.sum(1), 1)[:, None]
+            centre = np.where(usable[..., None], xy, 0.0).sum(1) / n
+            with np.errstate(divide="ignore", invalid="ignore"):
+                room = np.where(vel > 0, (np.array([w, h]) - centre) / vel, np.where(vel < 0, centre / -vel, np.inf))
+            stop = last + np.maximum(room.min(1), 0.0)  # frame at which the centre reaches the border
+            steps = np.minimum(steps, (stop[:, None] - seen).clip(min=0))
+        return xy + vel[:, None, :] * steps[..., None], usable, f - last
+
+    def _assign(self, sim: np.ndarray) -> list[tuple[int, int]]:
+        ok = sim >= self.oks_threshold
+        if not ok.any():
+            return []
+        if self.assignment == "optimal":
+            from scipy.optimize import linear_sum_assignment
+
+            cost = np.where(ok, 1.0 - sim, _FORBIDDEN)
+            rows, cols = linear_sum_assignment(cost)
+            return [(r, c) for r, c in zip(rows, cols) if ok[r, c]]
+        pairs = []
+        used_t, used_p = set(), set()
+        order = np.argsort(-sim, axis=None, kind="stable")
+        for flat in order:
+            r, c = divmod(int(flat), sim.shape[1])
+            if not ok[r, c]:
+                break
+            if r not in used_t and c not in used_p:
+                pairs.append((r, c))
+                used_t.add(r)
+                used_p.add(c)
+        return pairs
+
+    def update(self, people, timestamp: float | None = None, image_size=None):
+        """Give ids to the people of the next frame (in frame order).
+
+        people: list of Person (keypoints [P, 3] pixels); empty for a frame without people.
+        timestamp: the frame's time in seconds (for the filter); default frame number / fps.
+        image_size: (H, W) of the frame; when it changes, the tracks are forgotten (positions in
+            frames of different sizes are not comparable) and ids go on counting.
+        Returns ``people`` with ``person_id`` set (keypoints filtered in place if ``smooth``).
+        """
+        people = list(people)
+        kps = self._check(people)
+        if image_size is not None:
+            image_size = tuple(int(v) for v in image_size)
+            if self._image_size is not None and image_size != self._image_size:
+                self.reset()
+            self._image_size = image_size
+        if timestamp is None:
+            timestamp = (self._frame + 1) / self.fps
+        timestamp = float(timestamp)
+        if not math.isfinite(timestamp) or (self._time is not None and timestamp < self._time):
+            raise ValueError(
+                f"timestamp: expected finite seconds, never decreasing, got {timestamp} after {self._time}"
+            )
+        self._frame += 1
+        self._time = timestamp
+        f = self._frame
+        visible = kps[:, :, 2] > 0
+        xy = kps[:, :, :2]
+        n = len(people)
+        rows, cols = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if len(self._ids) and n:
+            pred, usable, lost = self._predicted()
+            area = np.maximum(_box_area(pred, usable)[:, None], _box_area(xy, visible)[None, :])
+            area = area * (1.0 + self.lost_scale_growth * np.maximum(lost - 1, 0))[:, None]
+            sim = oks(pred, usable, xy, visible, self.sigmas, area=area)
+            pairs = []
+            if self.cascade:
+                # tracks matched more recently choose first (DeepSORT's matching cascade)
+                free = np.ones(n, bool)
+                for level in np.unique(lost):
+                    cand = np.flatnonzero(free)
+                    if not len(cand):
+                        break
+                    level_rows = np.flatnonzero(lost == level)
+                    got = self._assign(sim[np.ix_(level_rows, cand)])
+                    pairs += [(level_rows[r], cand[c]) for r, c in got]
+                    free[[cand[c] for _, c in got]] = False
+            else:
+                pairs = self._assign(sim)
+            if pairs:
+                rows, cols = (np.array(v, np.int64) for v in zip(*pairs))
+        if len(rows):
+            # velocity: median displacement per frame of the parts seen before and now, averaged
+            # with the previous velocity
+            both = visible[cols] & (self._seen[rows] >= 0)
+            gap = np.maximum(f - self._seen[rows], 1)[..., None]
+            moved = np.where(both[..., None], (xy[cols] - self._xy[rows]) / gap, np.nan)
+            count = both.sum(1)
+            has = count > 0
+            if has.any():
+                # median over each row's parts (NaN sort last; numpy's nanmedian is far slower)
+                srt = np.sort(moved[has], axis=1)
+                k = count[has]
+                i = np.arange(len(k))
+                step = 0.5 * (srt[i, (k - 1) // 2] + srt[i, k // 2])
+                self._vel[rows[has]] = 0.5 * (self._vel[rows[has]] + step)
+        unmatched = np.ones(n, bool)
+        unmatched[cols] = False
+        new = np.flatnonzero(unmatched)
+        if len(new):
+            T, k, P = len(self._ids), len(new), self.num_parts
+            grow = {
+                "_ids": np.arange(self._next_id, self._next_id + k),
+                "_xy": np.zeros((k, P, 2)),
+                "_seen": np.full((k, P), -1),
+                "_last": np.full(k, f),
+                "_vel": np.zeros((k, 2)),
+                "_fx": np.zeros((k, P, 2)),
+                "_fdx": np.zeros((k, P, 2)),
+                "_ft": np.zeros((k, P)),
+                "_fhas": np.zeros((k, P), bool),
+            }
+            for name in self._STATE:
+                setattr(self, name, np.concatenate([getattr(self, name), grow[name].astype(getattr(self, name).dtype)]))
+            self._next_id += k
+            rows = np.concatenate([rows, np.arange(T, T + k)])
+            cols = np.concatenate([cols, new])
+        vis = visible[cols]
+        self._xy[rows] = np.where(vis[..., None], xy[cols], self._xy[rows])
+        self._seen[rows] = np.where(vis, f, self._seen[rows])
+        self._last[rows] = f
+        for r, c in zip(rows, cols):
+            people[c].person_id = int(self._ids[r])
+        if self.smooth and len(rows):
+            self._smooth(people, xy, rows, cols, vis, timestamp)
+        keep = f - self._last <= self.max_lost_frames
+        if not keep.all():
+            for name in self._STATE:
+                setattr(self, name, getattr(self, name)[keep])
+        return people
+
+    def _smooth(self, people, xy, rows, cols, vis, t) -> None:
+        """One-Euro step on the matched people's found keypoints; a part not found now keeps no
+        state (it restarts when found again); keypoints outside ``vis`` are left as they are."""
+        old = (self._fhas[rows] & vis)[..., None]
+        x = xy[cols]
+        te = np.where(old, np.maximum(t - self._ft[rows], 1e-6)[..., None], 1.0)
+        x_hat, dx_hat = _one_euro_step(x, self._fx[rows], self._fdx[rows], te, *self._filter_args)
+        out = np.where(old, x_hat, x)
+        self._fx[rows] = np.where(vis[..., None], out, self._fx[rows])
+        self._fdx[rows] = np.where(old, dx_hat, 0.0)
+        self._ft[rows] = np.where(vis, t, self._ft[rows])
+        self._fhas[rows] = vis
+        for j, c in enumerate(cols):
+            k = np.array(people[c].keypoints, dtype=np.float32, copy=True)
+            k[vis[j], :2] = out[j][vis[j]]
+            people[c].keypoints = k

@@ -1,0 +1,258 @@
+"""Frame sources: OpenPose's frame selection on a real video file, sources that cannot be opened,
+and a live HTTP stream served by ffmpeg on 127.0.0.1 read through the CLI (server killed mid-way,
+and Ctrl-C). Every wait is bounded."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from tfpose.sources import SourceError, VideoSource, check_frame_range, is_stream_url
+
+from helpers import DATA
+
+VIDEO = DATA / "images" / "openpose_media" / "video.avi"
+MNV2S = str(DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb")
+FFMPEG = shutil.which("ffmpeg")
+needs_ffmpeg = pytest.mark.skipif(
+    FFMPEG is None,
+    reason="ffmpeg not installed (Debian: apt-get install ffmpeg; "
+    ".ci/run installs it): no server for the live-stream test",
+)
+
+
+@pytest.fixture(scope="module")
+def numbered_video(tmp_path_factory):
+    """12 frames whose grey level is 20 * frame number (MJPG keeps that within a few levels)."""
+    path = tmp_path_factory.mktemp("v") / "numbers.avi"
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (64, 48))
+    for i in range(12):
+        w.write(np.full((48, 64, 3), 20 * i, np.uint8))
+    w.release()
+    return path
+
+
+def test_frame_selection_as_openpose(numbered_video):
+    def frames(**kw):
+        src = VideoSource(numbered_video, **kw)
+        got = [(f.index, int(round(f.image.mean() / 20))) for f in src]
+        assert all(i == level for i, level in got)  # the index names the frame actually decoded
+        return [i for i, _ in got], src
+
+    assert frames()[0] == list(range(12))
+    idx, src = frames(frame_first=2, frame_step=3, frame_last=9)
+    assert idx == [2, 5, 8] and src.end_reason == "frame_last reached"
+    assert src.frame_count() == 3
+    idx, src = frames(frame_first=10)
+    assert idx == [10, 11] and src.end_reason == "end of video" and src.frame_count() == 2
+    assert frames(frame_last=0)[0] == [0]
+    f = next(iter(VideoSource(numbered_video, frame_first=5)))
+    assert f.timestamp == pytest.approx(0.5) and f.fps == pytest.approx(10.0)
+
+
+def test_frame_range_errors():
+    for kw, msg in (
+        ({"frame_first": -1}, "frame_first"),
+        ({"frame_step": 0}, "frame_step"),
+        ({"frame_last": -2}, "frame_last"),
+        ({"frame_first": 5, "frame_last": 4}, "frame_last"),
+        ({"frame_step": 1.5}, "frame_step"),
+    ):
+        with pytest.raises(ValueError, match=msg):
+            check_frame_range(**kw)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_sources_that_cannot_be_opened(tmp_path):
+    assert is_stream_url("rtsp://h/x") and is_stream_url("http://h") and not is_stream_url("clip.mp4")
+    with pytest.raises(SourceError, match="no such file"):
+        list(VideoSource(tmp_path / "missing.mp4"))
+    (tmp_path / "junk.mp4").write_bytes(b"not a video")
+    with pytest.raises(SourceError, match="not a readable video"):
+        list(VideoSource(tmp_path / "junk.mp4"))
+    with pytest.raises(SourceError, match="cannot open camera 99"):
+        list(VideoSource(99))
+    t0 = time.monotonic()
+    url = f"http://127.0.0.1:{_free_port()}/none"  # nobody listens there
+    with pytest.raises(SourceError, match=r"cannot open stream http://127\.0\.0\.1"):
+        list(VideoSource(url, timeout=2.0))
+    assert time.monotonic() - t0 < 30
+
+
+@pytest.mark.slow
+def test_cli_refuses_a_stream_it_cannot_open(capsys):
+    from tfpose import cli
+
+    url = f"tcp://127.0.0.1:{_free_port()}"
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tfpose.cli",
+            "estimate",
+            url,
+            "--model",
+            MNV2S,
+            "--stream-timeout",
+            "2",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 1
+    lines = [
+        ln for ln in out.stderr.splitlines() if ln.strip() and "oneDNN" not in ln and "absl::InitializeLog" not in ln
+    ]  # TensorFlow's start-up notes
+    assert lines == [
+        f"tfpose: cannot open stream {url}: no answer within 2 s, or not a stream OpenCV's FFmpeg can read"
+    ], lines  # one line: OpenCV's and FFmpeg's own are silenced
+    assert "0 frames" in out.stdout and "1 input(s) skipped" in out.stdout
+    rc = cli.main(["estimate", "--camera", "99", "--model", MNV2S, "--no-progress"])
+    assert rc == 1 and "cannot open camera 99: no such camera or it is busy" in capsys.readouterr().err
+    rc = cli.main(["estimate", str(VIDEO), "--model", MNV2S, "--frame-step", "0"])
+    assert rc == 2 and "frame_step: expected an int >= 1, got 0" in capsys.readouterr().err
+    rc = cli.main(["estimate", "--model", MNV2S])
+    assert rc == 2 and "no input: expected images, folders, videos or stream URLs" in capsys.readouterr().err
+
+
+def _listening(port: int) -> bool:
+    # read the kernel's socket table: connecting would use up ffmpeg's single HTTP client slot
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if f[1].endswith(f":{port:04X}") and f[3] == "0A":
+                return True
+    return False
+
+
+def _serve(port: int) -> subprocess.Popen:
+    """video.avi as a live MJPEG-over-HTTP stream at its real frame rate (ffmpeg's -re), looped so
+    that it is still running whenever the test stops it."""
+    server = subprocess.Popen(
+        [
+            FFMPEG,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-re",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(VIDEO),
+            "-c:v",
+            "mjpeg",
+            "-q:v",
+            "5",
+            "-f",
+            "mpjpeg",
+            "-listen",
+            "1",
+            f"http://127.0.0.1:{port}/live.mjpg",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while not _listening(port):
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail("ffmpeg did not start serving on 127.0.0.1")
+        time.sleep(0.05)
+    return server
+
+
+def _run_live(tmp_path, stop):
+    """Reads the served stream through the CLI; once 4 frames are written, `stop(server, cli)`.
+    Returns (return code, stdout, stderr, json files)."""
+    port = _free_port()
+    server = _serve(port)
+    out = tmp_path / "json"
+    url = f"http://127.0.0.1:{port}/live.mjpg"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tfpose.cli",
+            "estimate",
+            url,
+            "--model",
+            MNV2S,
+            "--net-resolution=-1x160",
+            "--write-json",
+            str(out),
+            "--tracking",
+            "--stream-timeout",
+            "5",
+            "--no-progress",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not (out.exists() and len(list(out.glob("*.json"))) >= 4):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"the CLI wrote no frames: {proc.poll()} {proc.stderr.read() if proc.poll() is not None else ''}"
+                )
+            time.sleep(0.1)
+        stop(server, proc)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        for p in (server, proc):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    return proc.returncode, stdout, stderr, sorted(out.glob("*.json")), url
+
+
+def _check_outputs(stdout, files):
+    frames = int(stdout.split("tfpose: ")[1].split(" frames")[0])
+    assert frames >= 4
+    assert [f.name for f in files] == [f"stream_{i:012d}_keypoints.json" for i in range(frames)]
+    people = [p for f in files for p in json.loads(f.read_text())["people"]]
+    assert all(p["person_id"][0] >= 0 for p in people)  # --tracking: every person has an id
+
+
+@needs_ffmpeg
+@pytest.mark.slow
+def test_live_stream_server_killed_midway(tmp_path):
+    rc, stdout, stderr, files, url = _run_live(tmp_path, lambda server, cli: server.kill())
+    assert rc == 0, stderr
+    assert f"stream {url}: stream ended after" in stdout
+    _check_outputs(stdout, files)
+
+
+@needs_ffmpeg
+@pytest.mark.slow
+def test_live_stream_ctrl_c(tmp_path):
+    rc, stdout, stderr, files, url = _run_live(tmp_path, lambda server, cli: cli.send_signal(signal.SIGINT))
+    assert rc == 130, stderr
+    assert "stopped by Ctrl-C" in stdout and "tfpose: interrupted" in stderr
+    _check_outputs(stdout, files)

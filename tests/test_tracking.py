@@ -1,0 +1,358 @@
+"""PoseTracker, OKS and the One-Euro filter on hand-built poses (no TensorFlow, no network).
+
+References here are written independently of tfpose.tracking: COCO's sigma list in COCO's own
+keypoint order, OKS as a plain loop over the formula of the COCO keypoint evaluation, and the
+One-Euro filter as the scalar recurrence of Casiez et al. (CHI 2012)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from tfpose import io as tio
+from tfpose import models
+from tfpose.estimator import Person
+from tfpose.tracking import OneEuroFilter, PoseTracker, keypoint_sigmas, oks
+
+# cocoapi PythonAPI/pycocotools/cocoeval.py, in COCO's keypoint order
+COCO_ORDER = [
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+]
+COCO_SIGMAS = (
+    np.array([0.26, 0.25, 0.25, 0.35, 0.35, 0.79, 0.79, 0.72, 0.72, 0.62, 0.62, 1.07, 1.07, 0.87, 0.87, 0.89, 0.89])
+    / 10.0
+)
+
+
+def _openpose_name(coco_name: str) -> str:
+    side, _, part = coco_name.partition("_")
+    if not part:
+        return side.capitalize()
+    return side[0].upper() + part.capitalize()
+
+
+def test_sigmas_follow_coco_for_every_model():
+    by_name = {_openpose_name(n): s for n, s in zip(COCO_ORDER, COCO_SIGMAS)}
+    for name in models.names():
+        table = models.get(name)
+        sig = keypoint_sigmas(name)
+        assert sig.shape == (table.num_parts,)
+        for part, s in zip(table.part_names, sig):
+            if part in by_name:
+                assert s == pytest.approx(by_name[part]), (name, part)
+            assert 0.02 <= s <= 0.11
+
+
+def _oks_loop(a, av, b, bv, sig):
+    """One pair, the COCO formula written out (area = larger keypoint box of the two)."""
+
+    def box(x, v):
+        p = x[v]
+        return max((p[:, 0].max() - p[:, 0].min()) * (p[:, 1].max() - p[:, 1].min()), 1.0) if len(p) else 1.0
+
+    area = max(box(a, av), box(b, bv))
+    tot, n = 0.0, 0
+    for i in range(len(sig)):
+        if av[i] and bv[i]:
+            d2 = (a[i, 0] - b[i, 0]) ** 2 + (a[i, 1] - b[i, 1]) ** 2
+            tot += math.exp(-d2 / (2 * area * (2 * sig[i]) ** 2))
+            n += 1
+    return tot / n if n else 0.0
+
+
+def test_oks_matches_the_formula():
+    rng = np.random.default_rng(0)
+    sig = keypoint_sigmas("BODY_25")
+    a = rng.uniform(0, 300, (5, 25, 2))
+    b = a[rng.permutation(5)] + rng.normal(0, 8, (5, 25, 2))
+    av = rng.random((5, 25)) > 0.3
+    bv = rng.random((5, 25)) > 0.3
+    bv[0] = False  # a pose sharing no part with anyone: OKS 0
+    got = oks(a, av, b, bv, sig)
+    for i in range(5):
+        for j in range(5):
+            assert got[i, j] == pytest.approx(_oks_loop(a[i], av[i], b[j], bv[j], sig), rel=1e-9, abs=1e-12)
+    assert (got[:, 0] == 0).all()
+    assert oks(a[:1], av[:1], a[:1], av[:1], sig)[0, 0] == pytest.approx(1.0)
+
+
+def _one_euro_scalar(xs, ts, min_cutoff, beta, d_cutoff):
+    def alpha(fc, te):
+        r = 2 * math.pi * fc * te
+        return r / (r + 1)
+
+    out, x_prev, dx_prev, t_prev = [], None, 0.0, None
+    for x, t in zip(xs, ts):
+        if x_prev is None:
+            x_hat = x
+        else:
+            te = t - t_prev
+            dx = (x - x_prev) / te
+            dx_prev = dx_prev + alpha(d_cutoff, te) * (dx - dx_prev)
+            fc = min_cutoff + beta * abs(dx_prev)
+            x_hat = x_prev + alpha(fc, te) * (x - x_prev)
+        out.append(x_hat)
+        x_prev, t_prev = x_hat, t
+    return np.array(out)
+
+
+def test_one_euro_matches_the_paper_recurrence():
+    rng = np.random.default_rng(1)
+    ts = np.cumsum(rng.uniform(0.02, 0.05, 60))
+    xs = np.cumsum(rng.normal(0, 3, (60, 4)), axis=0)
+    f = OneEuroFilter(min_cutoff=1.5, beta=0.02, d_cutoff=1.0)
+    got = np.array([f.filter(x, t) for x, t in zip(xs, ts)])
+    for c in range(4):
+        np.testing.assert_allclose(got[:, c], _one_euro_scalar(xs[:, c], ts, 1.5, 0.02, 1.0), rtol=1e-12)
+
+
+def test_one_euro_mask_never_invents_and_restarts():
+    f = OneEuroFilter()
+    f.filter(np.array([10.0, 20.0]), 0.0)
+    out = f.filter(np.array([50.0, 0.0]), 0.1, mask=np.array([True, False]))
+    assert out[1] == 0.0 and 10.0 < out[0] < 50.0
+    out = f.filter(np.array([50.0, 90.0]), 0.2)
+    assert out[1] == 90.0  # reappeared: starts from the new value, not the stale 20
+    with pytest.raises(ValueError, match="min_cutoff"):
+        OneEuroFilter(min_cutoff=float("nan"))
+
+
+# A standing COCO_18 skeleton, 170 px tall, its neck at the origin (x right, y down).
+_SKELETON = np.array(
+    [
+        [0, -25],
+        [0, 0],
+        [-20, 0],
+        [-28, 30],
+        [-30, 58],
+        [20, 0],
+        [28, 30],
+        [30, 58],
+        [-12, 60],
+        [-13, 105],
+        [-14, 145],
+        [12, 60],
+        [13, 105],
+        [14, 145],
+        [-5, -30],
+        [5, -30],
+        [-10, -27],
+        [10, -27],
+    ],
+    np.float64,
+)
+
+
+def person_at(x, y, parts=None, score=0.8):
+    k = np.zeros((18, 3), np.float32)
+    k[:, :2] = _SKELETON + (x, y)
+    k[:, 2] = score
+    if parts is not None:
+        keep = np.zeros(18, bool)
+        keep[list(parts)] = True
+        k[~keep] = 0
+    return Person(k, score)
+
+
+def test_ids_follow_moving_people_and_new_people_get_new_ids():
+    tr = PoseTracker("COCO_18")
+    ids = []
+    for t in range(20):
+        people = [person_at(100 + 5 * t, 100), person_at(400 - 4 * t, 120)]
+        if t >= 10:
+            people.append(person_at(250, 300))
+        tr.update(people[::-1] if t % 2 else people)  # order within a frame must not matter
+        ids.append(sorted((round(float(p.keypoints[1, 0])), p.person_id) for p in people))
+    first = {x: i for x, i in ids[0]}
+    assert set(first.values()) == {0, 1}
+    for t, row in enumerate(ids):
+        by_id = {i: x for x, i in row}
+        assert by_id[0] == 100 + 5 * t and by_id[1] == 400 - 4 * t
+        if t >= 10:
+            assert by_id[2] == 250
+    assert tr.next_id == 3
+
+
+def test_crossing_people_keep_their_ids_both_assignments():
+    for assignment in ("optimal", "greedy"):
+        tr = PoseTracker("COCO_18", assignment=assignment)
+        for t in range(40):
+            a, b = person_at(100 + 8 * t, 100), person_at(420 - 8 * t, 104)
+            tr.update([a, b])
+            if t == 0:
+                ida, idb = a.person_id, b.person_id
+            assert (a.person_id, b.person_id) == (ida, idb), (assignment, t)
+
+
+def test_optimal_keeps_both_tracks_where_greedy_loses_one():
+    # Tracks at x = 100 and 130; people at 88 (A) and 108 (B). The single most similar pair is
+    # track 0 <-> B; taking it (greedy) leaves A only track 1, too far: A gets a new id. The
+    # optimal assignment matches both (track 0 <-> A, track 1 <-> B).
+    thr = 0.1
+    sig = keypoint_sigmas("COCO_18")
+    t_xy = np.stack([person_at(100, 100).keypoints[:, :2], person_at(130, 100).keypoints[:, :2]])
+    p_xy = np.stack([person_at(88, 100).keypoints[:, :2], person_at(108, 100).keypoints[:, :2]])
+    vis = np.ones((2, 18), bool)
+    sim = oks(t_xy, vis, p_xy, vis, sig)
+    assert sim.argmax() == 1 and sim[1, 0] < thr <= min(sim[0, 0], sim[1, 1])  # the design above
+
+    def run(assignment):
+        tr = PoseTracker("COCO_18", assignment=assignment, oks_threshold=thr)
+        tr.update([person_at(100, 100), person_at(130, 100)])
+        a, b = person_at(88, 100), person_at(108, 100)
+        tr.update([a, b])
+        return a.person_id, b.person_id
+
+    assert run("optimal") == (0, 1)
+    assert run("greedy") == (2, 0)
+
+
+def test_lost_person_is_remembered_then_forgotten_and_ids_never_reused():
+    tr = PoseTracker("COCO_18", max_lost_frames=5)
+    p = person_at(100, 100)
+    tr.update([p])
+    pid = p.person_id
+    for _ in range(5):  # hidden for 5 frames: remembered
+        tr.update([])
+    q = person_at(100, 100)
+    tr.update([q])
+    assert q.person_id == pid
+    for _ in range(6):  # hidden for 6 frames: forgotten
+        tr.update([])
+    r = person_at(100, 100)
+    tr.update([r])
+    assert r.person_id != pid and r.person_id == tr.next_id - 1
+    tr.reset()
+    s = person_at(100, 100)
+    tr.update([s])
+    assert s.person_id not in (pid, r.person_id)
+
+
+def test_short_occlusion_of_a_walking_person_keeps_the_id():
+    tr = PoseTracker("COCO_18")
+    ids = set()
+    for t in range(30):
+        people = [] if 12 <= t < 17 else [person_at(50 + 10 * t, 100)]  # 5 frames behind a pillar
+        tr.update(people)
+        ids |= {p.person_id for p in people}
+    assert ids == {0}
+
+
+def test_partial_people_and_empty_frames():
+    tr = PoseTracker("COCO_18")
+    tr.update([person_at(100, 100)])
+    legs = person_at(100, 100, parts=[8, 9, 10, 11, 12, 13])
+    head = person_at(100, 100, parts=[0, 14, 15, 16, 17])
+    tr.update([legs])
+    tr.update([])
+    tr.update([head])  # the head is matched on the track's last full pose
+    assert legs.person_id == head.person_id == 0
+
+
+def test_frame_size_change_restarts_tracks_without_reusing_ids():
+    tr = PoseTracker("COCO_18")
+    a = person_at(100, 100)
+    tr.update([a], image_size=(360, 640))
+    b = person_at(100, 100)
+    tr.update([b], image_size=(720, 1280))
+    assert b.person_id != a.person_id
+
+
+def test_bad_input_is_refused_with_a_clear_error():
+    tr = PoseTracker("COCO_18")
+    body25 = Person(np.zeros((25, 3), np.float32), 1.0)
+    with pytest.raises(ValueError, match=r"expected shape \[18, 3\] for pose model COCO_18, got \(25, 3\)"):
+        tr.update([body25])
+    bad = person_at(1, 1)
+    bad.keypoints[3, 0] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        tr.update([bad])
+    tr.update([person_at(1, 1)], timestamp=2.0)
+    with pytest.raises(ValueError, match="timestamp"):
+        tr.update([person_at(1, 1)], timestamp=1.0)
+    for kwargs, msg in (
+        ({"assignment": "hungarian"}, "assignment"),
+        ({"oks_threshold": 2}, "oks_threshold"),
+        ({"max_lost_frames": -1}, "max_lost_frames"),
+        ({"fps": 0}, "fps"),
+        ({"beta": -1.0}, "beta"),
+    ):
+        with pytest.raises(ValueError, match=msg):
+            PoseTracker("COCO_18", **kwargs)
+    with pytest.raises(ValueError, match="COCO_18"):
+        PoseTracker("COCO_19")
+
+
+def test_smoothing_reduces_jitter_and_never_invents_keypoints():
+    rng = np.random.default_rng(3)
+    raw_tr, smooth_tr = PoseTracker("COCO_18"), PoseTracker("COCO_18", smooth=True)
+    raw_err, smooth_err = [], []
+    for t in range(90):
+        truth = person_at(200, 150)
+        noisy = truth.keypoints.copy()
+        noisy[:, :2] += rng.normal(0, 2.0, (18, 2))
+        if t % 7 == 3:
+            noisy[4] = 0  # the right wrist not found in this frame
+        a, b = Person(noisy.copy(), 1.0), Person(noisy.copy(), 1.0)
+        raw_tr.update([a])
+        smooth_tr.update([b])
+        assert (b.keypoints[noisy[:, 2] == 0] == 0).all()  # a missing part stays missing
+        np.testing.assert_array_equal(b.keypoints[:, 2], noisy[:, 2])
+        if t > 20:
+            found = noisy[:, 2] > 0
+            raw_err.append(np.abs(a.keypoints[found, :2] - truth.keypoints[found, :2]).mean())
+            smooth_err.append(np.abs(b.keypoints[found, :2] - truth.keypoints[found, :2]).mean())
+    assert np.mean(smooth_err) < 0.6 * np.mean(raw_err)
+
+
+def test_person_id_in_openpose_json(tmp_path):
+    p = person_at(10, 10)
+    assert p.person_id == -1 and p.to_openpose()["person_id"] == [-1]
+    PoseTracker("COCO_18").update([p])
+    assert p.to_openpose()["person_id"] == [0]
+    q = person_at(300, 10)
+    q.person_id = 7
+    doc = json.loads(tio.write_json(tmp_path / "f.json", [p, q]).read_text())
+    assert [x["person_id"] for x in doc["people"]] == [[0], [7]]
+    assert "id=7" in repr(q)
+
+
+def test_drawing_coloured_by_id_with_the_id_written():
+    from tfpose.draw import draw, id_color
+
+    img = np.zeros((400, 600, 3), np.uint8)
+    a, b = person_at(150, 150), person_at(400, 150)
+    a.person_id, b.person_id = 3, 4
+    plain = draw(img, [a, b], "COCO_18")
+    by_id = draw(img, [a, b], "COCO_18", color_by_id=True)
+    for p, x0, x1 in ((a, 100, 200), (b, 350, 450)):
+        colour = np.round(id_color(p.person_id)).astype(np.uint8)
+        region = by_id[90:320, x0:x1]
+        assert (region == colour).all(-1).sum() > 200
+        assert (plain[90:320, x0:x1] == colour).all(-1).sum() < 20
+        # the id is written above the head (text pixels in the id colour above the top keypoint)
+        assert (by_id[60:120, x0:x1] == colour).all(-1).sum() > 10
+    assert not np.array_equal(np.round(id_color(3)), np.round(id_color(4)))
+    untracked = person_at(150, 150)
+    np.testing.assert_array_equal(
+        draw(img, [untracked], "COCO_18", color_by_id=True), draw(img, [untracked], "COCO_18")
+    )
