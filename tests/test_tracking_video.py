@@ -104,7 +104,10 @@ def test_cli_tracking_on_a_crossing_video(detected, scene, tmp_path, capsys):
     for i in chosen:
         doc = json.loads((tmp_path / "j" / f"crossing_{i:012d}_keypoints.json").read_text())
         tracked.append(
-            [Person(np.reshape(p["pose_keypoints_2d"], (-1, 3)), 1.0, p["person_id"][0]) for p in doc["people"]]
+            [
+                Person(np.reshape(p["pose_keypoints_2d"], (-1, 3)), 1.0, person_id=p["person_id"][0])
+                for p in doc["people"]
+            ]
         )
     r = sv.identity_switches(tracked, [where[i] for i in chosen], scene.refs, keypoint_sigmas("COCO_18"))
     assert r["switches"] == 0 and r["found"] >= len(chosen), r
