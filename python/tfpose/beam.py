@@ -649,9 +649,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _estimator_options(args, parser) -> dict:
-    from tfpose.cli import _options
+    # The body's options only: the pipeline has no hand or face networks (its parser has no such options).
+    from tfpose.cli import _body_options
 
-    opts = _options(args)
+    opts = _body_options(args)
     defaults = {k: parser.get_default(k) for k in opts}
     return {k: v for k, v in opts.items() if v != defaults[k]}
 

@@ -487,7 +487,8 @@ class Estimator:
         """People in validated images (as_bgr) of one size, one graph call."""
         geometry = self._check_sizing(images[0])
         batch = images[0][None] if len(images) == 1 else np.stack(images)
-        return self._people(*self._run(batch), geometry)
+        out = self._run(batch)
+        return self._people(*out[:3], geometry, *out[3:])
 
     def stream(
         self, frames: Iterable, batch_size: int | None = None, queue_size: int | None = None
