@@ -319,15 +319,11 @@ class Estimator:
                 outs.append(tf.identity(out))
         return outs, sizes, ratios, (h, w)
 
-    def people_graph(self, images):
-        """Graph of the whole pipeline: images uint8 [N, H, W, 3] BGR (one size) ->
-        (keypoints [N, M, P, 3] float32, scores [N, M] float32, num_people [N] int32), followed, when
-        hands / face are on, by hand_left, hand_right [N, M, 21, 3] / face [N, M, 70, 3] float32
-        (names in ``output_names``)."""
+    def _people_ops(self, outs, sizes, ratios, h, w):
+        """The fused post-processing op on the network outputs of :meth:`_net_outputs`."""
         from tfpose import ops
 
-        outs, sizes, ratios, (h, w) = self._net_outputs(images)
-        keypoints, scores, num_people = ops.net_output_to_people(
+        return ops.net_output_to_people(
             outs,
             scale_ratios=ratios,
             net_input_size=sizes[0],
@@ -338,6 +334,15 @@ class Estimator:
             fast=self.fast,
             **self.thresholds,
         )
+
+    def people_graph(self, images):
+        """Graph of the whole pipeline: images uint8 [N, H, W, 3] BGR (one size) ->
+        (keypoints [N, M, P, 3] float32, scores [N, M] float32, num_people [N] int32), followed, when
+        hands / face are on, by hand_left, hand_right [N, M, 21, 3] / face [N, M, 70, 3] float32
+        (names in ``output_names``)."""
+
+        outs, sizes, ratios, (h, w) = self._net_outputs(images)
+        keypoints, scores, num_people = self._people_ops(outs, sizes, ratios, h, w)
         outputs = (
             tf.identity(keypoints, name="keypoints"),
             tf.identity(scores, name="scores"),
@@ -355,17 +360,7 @@ class Estimator:
         from tfpose import models, ops
 
         outs, sizes, ratios, (h, w) = self._net_outputs(images)
-        keypoints, scores, num_people = ops.net_output_to_people(
-            outs,
-            scale_ratios=ratios,
-            net_input_size=sizes[0],
-            image_size=tf.stack([h, w]),
-            model=self.pose_model,
-            openpose_build=self.openpose_build,
-            max_peaks=self.max_peaks,
-            fast=self.fast,
-            **self.thresholds,
-        )
+        keypoints, scores, num_people = self._people_ops(outs, sizes, ratios, h, w)
         table = models.get(self.pose_model)
         maps = ops.resize_and_merge(outs, scale_ratios=ratios, target_size=sizes[0], openpose_build=self.openpose_build)
         threshold = self.thresholds.get("nms_threshold", table.defaults["nms_threshold"])
