@@ -175,6 +175,13 @@ def _dense_peaks(outs, ratios, build, parts, th, k, off):
     return numpy_ops.nms(np.ascontiguousarray(maps[..., :parts]), th, k, off, build)
 
 
+def _nms(threshold, max_peaks, offset_x=0.0, offset_y=0.0, build="cpu"):
+    # unchecked on purpose: the core's own checks are under test
+    return _core.NmsParams(
+        threshold=threshold, max_peaks=max_peaks, offset_x=offset_x, offset_y=offset_y, openpose_build=build
+    )
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_fast_peaks_equal_dense_nms(seed):
     rng = np.random.default_rng(100 + seed)
@@ -189,7 +196,7 @@ def test_fast_peaks_equal_dense_nms(seed):
         for th in ths:
             k = int(rng.choice([1, 2, 5, 127]))
             off = (float(rng.uniform(-1, 1)), float(rng.uniform(-1, 1)))
-            pk, cnt = _core.fast_peaks(outs, ratios, (0, 0), build, 18, th, k, off[0], off[1], 2)
+            pk, cnt = _core.fast_peaks(outs, ratios, (0, 0), 18, _nms(th, k, off[0], off[1], build), 2)
             dpk, dcnt = _dense_peaks(outs, ratios, build, 18, th, k, off)
             assert np.array_equal(cnt, dcnt), (build, th)
             assert np.array_equal(pk, dpk, equal_nan=True), (build, th)
@@ -201,7 +208,7 @@ def test_fast_peaks_nan_inf_and_explicit_target():
         x = _blobs(rng, 1, 7, 9, 4, 3)
         x[0, rng.integers(0, 7), rng.integers(0, 9), rng.integers(0, 4)] = rng.choice([np.nan, np.inf, -np.inf])
         target = (int(rng.integers(1, 40)), int(rng.integers(1, 40)))  # cpu build: any target size
-        pk, cnt = _core.fast_peaks([x], [1.0], target, "cpu", 3, 0.1, 20, 0.5, 0.5, 1)
+        pk, cnt = _core.fast_peaks([x], [1.0], target, 3, _nms(0.1, 20, 0.5, 0.5), 1)
         maps = numpy_ops.resize_and_merge(x, target_size=target)
         dpk, dcnt = numpy_ops.nms(np.ascontiguousarray(maps[..., :3]), 0.1, 20, (0.5, 0.5), "cpu")
         assert np.array_equal(cnt, dcnt) and np.array_equal(pk, dpk)
@@ -210,13 +217,13 @@ def test_fast_peaks_nan_inf_and_explicit_target():
 def test_fast_peaks_errors():
     x = np.zeros((1, 4, 5, 3), np.float32)
     with pytest.raises(ValueError, match="part channels: expected 1 <= P <= C = 3, got 4"):
-        _core.fast_peaks([x], [1.0], (0, 0), "cpu", 4, 0.1, 5, 0.0, 0.0, 1)
+        _core.fast_peaks([x], [1.0], (0, 0), 4, _nms(0.1, 5), 1)
     with pytest.raises(ValueError, match="threshold"):
-        _core.fast_peaks([x], [1.0], (0, 0), "cpu", 3, 1.5, 5, 0.0, 0.0, 1)
+        _core.fast_peaks([x], [1.0], (0, 0), 3, _nms(1.5, 5), 1)
     with pytest.raises(ValueError, match="scale_ratios"):
-        _core.fast_peaks([x], [1.0, 2.0], (0, 0), "cpu", 3, 0.1, 5, 0.0, 0.0, 1)
+        _core.fast_peaks([x], [1.0, 2.0], (0, 0), 3, _nms(0.1, 5), 1)
     with pytest.raises(ValueError, match="8x the net output"):
-        _core.fast_peaks([x], [1.0], (30, 40), "cuda", 3, 0.1, 5, 0.0, 0.0, 1)
+        _core.fast_peaks([x], [1.0], (30, 40), 3, _nms(0.1, 5, build="cuda"), 1)
 
 
 # ---------------------------------------------------------------- TF op
@@ -263,7 +270,7 @@ def test_fast_peaks_coco_sized_map_equal_dense_nms(build):
     x[0, 30, 10, 7] = np.inf
     x[0, 5, 70, 11] = -np.inf
     for th in (0.0, 0.05, 0.3):
-        pk, cnt = _core.fast_peaks([x], [1.0], (0, 0), build, 18, th, 127, 0.5, 0.5, 2)
+        pk, cnt = _core.fast_peaks([x], [1.0], (0, 0), 18, _nms(th, 127, 0.5, 0.5, build=build), 2)
         dpk, dcnt = _dense_peaks([x], [1.0], build, 18, th, 127, (0.5, 0.5))
         assert np.array_equal(cnt, dcnt), th
         assert np.array_equal(pk, dpk, equal_nan=True), th
@@ -292,7 +299,7 @@ def test_big_empty_area_fast_equals_dense(build):
         x = _padded(rng, 1 + trial % 2, 10, 14, 30, 44, background)
         for th in (0.0, 0.05, 1.0, _value_threshold(rng, x)):
             _assert_fast_equals_dense(x, openpose_build=build, nms_threshold=th, image_size=(200, 300))
-            pk, cnt = _core.fast_peaks([x], [1.0], (0, 0), build, 18, th, 127, 0.5, 0.5, 2)
+            pk, cnt = _core.fast_peaks([x], [1.0], (0, 0), 18, _nms(th, 127, 0.5, 0.5, build=build), 2)
             dpk, dcnt = _dense_peaks([x], [1.0], build, 18, th, 127, (0.5, 0.5))
             assert np.array_equal(cnt, dcnt) and np.array_equal(pk, dpk), (background, th)
 
@@ -311,7 +318,9 @@ def test_big_empty_area_two_scales_and_nan_far_from_the_blobs():
         for build in ("cpu", "cuda"):
             for th in (0.0, 0.05, 1.0):
                 _assert_fast_equals_dense([big, small], scale_ratios=[1.0, 0.6], openpose_build=build, nms_threshold=th)
-                pk, cnt = _core.fast_peaks([big, small], [1.0, 0.6], (0, 0), build, 18, th, 127, 0.5, 0.5, 1)
+                pk, cnt = _core.fast_peaks(
+                    [big, small], [1.0, 0.6], (0, 0), 18, _nms(th, 127, 0.5, 0.5, build=build), 1
+                )
                 dpk, dcnt = _dense_peaks([big, small], [1.0, 0.6], build, 18, th, 127, (0.5, 0.5))
                 assert np.array_equal(cnt, dcnt), (trial, build, th)
                 assert np.array_equal(pk, dpk, equal_nan=True), (trial, build, th)
@@ -326,7 +335,7 @@ def test_all_empty_or_constant_frames(fill):
     for build in ("cpu", "cuda"):
         for th in (0.0, 0.05, 1.0):
             _assert_fast_equals_dense(x, openpose_build=build, nms_threshold=th)
-            pk, cnt = _core.fast_peaks([x], [1.0], (0, 0), build, 18, th, 127, 0.5, 0.5, 2)
+            pk, cnt = _core.fast_peaks([x], [1.0], (0, 0), 18, _nms(th, 127, 0.5, 0.5, build=build), 2)
             dpk, dcnt = _dense_peaks([x], [1.0], build, 18, th, 127, (0.5, 0.5))
             assert np.array_equal(cnt, dcnt) and np.array_equal(pk, dpk), (build, th)
 
@@ -423,7 +432,7 @@ def test_setup_cache_alternating_shapes_builds_and_ratios():
     ]
     for _ in range(2):
         for outs, ratios, target, build in configs:
-            pk, cnt = _core.fast_peaks(outs, ratios, target, build, 5, 0.1, 30, 0.5, 0.5, 1)
+            pk, cnt = _core.fast_peaks(outs, ratios, target, 5, _nms(0.1, 30, 0.5, 0.5, build=build), 1)
             kw = dict(target_size=target) if target != (0, 0) else {}
             maps = numpy_ops.resize_and_merge(outs, ratios, openpose_build=build, **kw)
             dpk, dcnt = numpy_ops.nms(np.ascontiguousarray(maps[..., :5]), 0.1, 30, (0.5, 0.5), build)
@@ -443,7 +452,7 @@ def test_horizontal_pass_at_any_upsampling(factor):
     values = maps[..., :4].ravel()
     values = values[(values > 0.01) & (values < 1.0)]
     for th in [0.0, 0.05] + [float(v) for v in rng.choice(values, 3)]:
-        pk, cnt = _core.fast_peaks([x], [1.0], target, "cpu", 4, th, 60, 0.5, 0.5, 1)
+        pk, cnt = _core.fast_peaks([x], [1.0], target, 4, _nms(th, 60, 0.5, 0.5), 1)
         dpk, dcnt = numpy_ops.nms(np.ascontiguousarray(maps[..., :4]), th, 60, (0.5, 0.5), "cpu")
         assert np.array_equal(cnt, dcnt), th
         assert np.array_equal(pk, dpk), th

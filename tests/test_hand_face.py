@@ -263,3 +263,15 @@ def test_crop_affine_bad_input():
         numpy_ops.crop_affine(images, [0], m, (0, 2))
     with pytest.raises(TypeError, match="image_index"):
         numpy_ops.crop_affine(images, [0.5], m, (2, 2))
+
+
+def test_crop_transforms_given_as_python_lists_keep_float64():
+    # A nested Python list must reach the op as float64 (tf.cast would round it through float32,
+    # which moved 24 of these 12,288 values by a grey level before the fix).
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (1, 1200, 1200, 3), dtype=np.uint8)
+    m = [[[1 / 3, 0.0, 1000.1234567], [0.0, 1 / 3, 1000.7654321]]]
+    want = numpy_ops.crop_affine(img, np.array([0], np.int32), np.array(m), (64, 64))
+    from tfpose import ops
+
+    np.testing.assert_array_equal(ops.crop_affine(img, [0], m, (64, 64)).numpy(), want)

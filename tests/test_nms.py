@@ -364,10 +364,11 @@ def test_core_rejects_what_the_python_checks_would():
         ((0.1, 127, float("nan"), 0.0, "cpu"), "offset"),
         ((0.1, 127, 0.0, 0.0, "gpu"), "openpose_build"),
     ]:
+        names = ("threshold", "max_peaks", "offset_x", "offset_y", "openpose_build")
         with pytest.raises(ValueError, match=match):
-            _core.nms(OK_MAP, *args)
+            _core.nms(OK_MAP, _core.NmsParams(**dict(zip(names, args))))
     with pytest.raises(ValueError, match="rank 4"):
-        _core.nms(OK_MAP[0], 0.1, 127, 0.0, 0.0, "cpu")
+        _core.nms(OK_MAP[0], _core.NmsParams())
 
 
 def test_tf_kernel_errors():

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tfpose import placement
@@ -57,3 +58,58 @@ def test_memory_follows_the_canvas_not_the_image():
     fn(tensor).numpy()
     grown = _hwm_mb() - before
     assert grown < 0.5 * image_mb, f"placement of a {image_mb:.0f} MB image raised the peak RSS by {grown:.0f} MB"
+
+
+def test_op_matches_the_tf_graph_reference_bit_for_bit():
+    # The C++ op against the graph-op implementation it replaced (tests/reference/placement_ref.py):
+    # up- and downscales, thin images, canvases wider than the image, 1 and 3 scales of real sizings.
+    from tfpose import sizing
+
+    from reference import placement_ref
+
+    rng = np.random.default_rng(5)
+    compared = 0
+    for trial in range(40):
+        h, w = (int(v) for v in rng.integers(2, 1200, 2))
+        if trial % 2:
+            img = cv2.resize(rng.integers(0, 256, (6, 6, 3), dtype=np.uint8), (w, h), interpolation=cv2.INTER_CUBIC)
+        else:
+            img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        resolution = [(-1, 368), (656, 368), (368, 368), (-1, 160)][trial % 4]
+        try:
+            g = sizing.compute_sizing((h, w), resolution, scale_number=3, scale_gap=0.3)
+        except ValueError:
+            continue
+        for ratio, (wn, hn) in zip(g.scale_ratios, g.net_wh):
+            got = placement.warp_top_left(img[None], ratio, [hn, wn]).numpy()
+            ref = placement_ref.warp_top_left(
+                img[None], tf.constant(ratio, tf.float64), tf.constant([hn, wn], tf.int32)
+            ).numpy()
+            np.testing.assert_array_equal(got, ref, err_msg=f"image {h}x{w}, canvas {hn}x{wn}, scale {ratio}")
+            compared += 1
+    assert compared >= 60
+
+
+def test_bad_placement_arguments():
+    img = np.zeros((1, 8, 8, 3), np.uint8)
+    with pytest.raises(TypeError, match="expected uint8"):
+        placement.warp_top_left(img.astype(np.float32), 1.0, [16, 16])
+    for scale, size, words in [
+        (0.0, [16, 16], "finite positive"),
+        (float("nan"), [16, 16], "finite positive"),
+        (1.0, [0, 16], "canvas size"),
+    ]:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=words):
+            placement.warp_top_left(img, scale, size)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="rank 4"):
+        placement.warp_top_left(img[0], 1.0, [16, 16])
+
+
+def test_python_float_scale_keeps_float64():
+    # tf.cast(python_float, tf.float64) passes through float32; the scale must not (see ops._float64)
+    rng = np.random.default_rng(5)
+    img = rng.integers(0, 256, (1, 805, 966, 3), dtype=np.uint8)
+    s = 367 / 804
+    a = placement.warp_top_left(img, s, [368, 448]).numpy()
+    b = placement.warp_top_left(img, tf.constant(s, tf.float64), tf.constant([368, 448], tf.int32)).numpy()
+    np.testing.assert_array_equal(a, b)

@@ -12,11 +12,6 @@ namespace tfpose {
 
 namespace {
 
-// pir on the double products of the size bookkeeping.
-int64_t pir_double(double v) {
-  return static_cast<int64_t>(v + 0.5);
-}
-
 // (0, 0) means "use the default"; anything else must be a real size.
 void resolve_size(const char* what, int64_t* h, int64_t* w, int64_t default_h, int64_t default_w) {
   if (*h == 0 && *w == 0) {
@@ -30,29 +25,6 @@ void resolve_size(const char* what, int64_t* h, int64_t* w, int64_t default_h, i
 }
 
 }  // namespace
-
-OutputScaling output_scaling(int64_t net_h, int64_t net_w, int64_t image_h, int64_t image_w) {
-  auto size_str = [](int64_t h, int64_t w) { return "(" + std::to_string(h) + ", " + std::to_string(w) + ")"; };
-  if (net_h < 2 || net_w < 2)
-    throw InvalidArgument(expected_got("net_input_size", "(H, W) both >= 2", size_str(net_h, net_w)));
-  if (image_h < 2 || image_w < 2)
-    throw InvalidArgument(expected_got("image_size", "(H, W) both >= 2", size_str(image_h, image_w)));
-  // Image -> net input, mapping first and last pixels onto each other ("-1" terms).
-  const double s_in = std::min(static_cast<double>(net_w - 1) / static_cast<double>(image_w - 1),
-                               static_cast<double>(net_h - 1) / static_cast<double>(image_h - 1));
-  const int64_t content_w = pir_double(s_in * static_cast<double>(image_w));
-  const int64_t content_h = pir_double(s_in * static_cast<double>(image_h));
-  if (content_w < 2 || content_h < 2)
-    throw InvalidArgument(expected_got(
-        "image_size " + size_str(image_h, image_w) + " for net input " + size_str(net_h, net_w),
-        "an image covering at least 2 net pixels along each axis", "content " + size_str(content_h, content_w)));
-  OutputScaling s;
-  s.scale_net_to_output =
-      static_cast<float>(std::min(static_cast<double>(image_w - 1) / static_cast<double>(content_w - 1),
-                                  static_cast<double>(image_h - 1) / static_cast<double>(content_h - 1)));
-  s.nms_offset = static_cast<float>(0.5 / static_cast<double>(s.scale_net_to_output));
-  return s;
-}
 
 std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t net_h,
                                          int64_t net_w, int64_t image_h, int64_t image_w, const PoseModel& model,

@@ -19,7 +19,6 @@ using detail::CubicTaps;
 using detail::ScopedKeepDenormals;
 using ScalePlan = detail::ResizePlan;
 
-constexpr int64_t kMaxCudaScales = 8;  // OpenPose's merging kernel takes at most 8 source pointers
 constexpr int64_t kMaxSide = std::numeric_limits<int32_t>::max();  // tap indices are int32
 
 // Horizontally interpolated source rows of one scale, kept while output rows still need them. The

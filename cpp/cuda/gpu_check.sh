@@ -259,7 +259,7 @@ if _core.has_cuda:
     host = np.zeros((1, 8, 8, 3), np.float32)
     calls = {
         "cuda_maximum": lambda: _core.cuda_maximum(host, host),
-        "cuda_nms": lambda: _core.cuda_nms(host, 0.1, 4, 0.0, 0.0, "cpu", host, host),
+        "cuda_nms": lambda: _core.cuda_nms(host, _core.NmsParams(max_peaks=4), host, host),
         "cuda_resize_and_merge": lambda: _core.cuda_resize_and_merge([host], [1.0], host, "cpu"),
         "cuda_paf_scores": lambda: _core.cuda_paf_scores(host, host, host, "COCO_18", "cuda",
                                                          _core.ConnectThresholds(), host),

@@ -195,11 +195,10 @@ void bind_cuda(py::module_& m) {
 
   m.def(
       "cuda_nms",
-      [](const py::object& heatmaps, float threshold, int64_t max_peaks, float offset_x, float offset_y,
-         const std::string& openpose_build, const py::object& peaks, const py::object& counts, uintptr_t stream) {
+      [](const py::object& heatmaps, const tfpose::NmsParams& params, const py::object& peaks, const py::object& counts,
+         uintptr_t stream) {
         auto in = device_array(heatmaps, "cuda_nms: heatmaps", "<f4", 4, false);
-        const tfpose::NmsParams params =
-            nms_params(threshold, max_peaks, offset_x, offset_y, tfpose::parse_openpose_build(openpose_build));
+        const int64_t max_peaks = params.max_peaks;
         const auto& s = in.shape;
         tfpose::check_nms_args(s[0], s[1], s[2], s[3], params);
         auto pk = device_array(peaks, "cuda_nms: peaks", "<f4", 4, true);
@@ -214,8 +213,7 @@ void bind_cuda(py::module_& m) {
                        "cuda_nms");
         });
       },
-      py::arg("heatmaps"), py::arg("threshold"), py::arg("max_peaks"), py::arg("offset_x"), py::arg("offset_y"),
-      py::arg("openpose_build"), py::arg("peaks"), py::arg("counts"), py::arg("stream") = 0,
+      py::arg("heatmaps"), py::arg("params"), py::arg("peaks"), py::arg("counts"), py::arg("stream") = 0,
       "heatmaps [N,H,W,P] float32 device array -> peaks [N,P,K,3] float32 and counts [N,P] int32 "
       "(caller-allocated device arrays).");
 

@@ -4,13 +4,33 @@
 namespace tfpose_py {
 
 void bind_nms(py::module_& m) {
+  py::class_<tfpose::NmsParams>(m, "NmsParams",
+                                "OpenPose's NMS parameters as one object (the bindings take it instead of "
+                                "positional numbers). Fields: threshold (in [0, 1]), max_peaks (K), offset_x, "
+                                "offset_y (OpenPose's nmsOffset), openpose_build ('cpu' or 'cuda'). Checked by "
+                                "the core when an op uses them.")
+      .def(py::init([](float threshold, int64_t max_peaks, float offset_x, float offset_y,
+                       const std::string& openpose_build) {
+             tfpose::NmsParams p;
+             p.threshold = threshold;
+             p.max_peaks = max_peaks;
+             p.offset_x = offset_x;
+             p.offset_y = offset_y;
+             p.build = tfpose::parse_openpose_build(openpose_build);
+             return p;
+           }),
+           py::kw_only(), py::arg("threshold") = 0.05f, py::arg("max_peaks") = 127, py::arg("offset_x") = 0.f,
+           py::arg("offset_y") = 0.f, py::arg("openpose_build") = "cpu")
+      .def_readonly("threshold", &tfpose::NmsParams::threshold)
+      .def_readonly("max_peaks", &tfpose::NmsParams::max_peaks)
+      .def_readonly("offset_x", &tfpose::NmsParams::offset_x)
+      .def_readonly("offset_y", &tfpose::NmsParams::offset_y)
+      .def_property_readonly("openpose_build",
+                             [](const tfpose::NmsParams& p) { return tfpose::openpose_build_name(p.build); });
   m.def(
       "nms",
-      [](const FloatArray& heatmaps, float threshold, int64_t max_peaks, float offset_x, float offset_y,
-         const std::string& openpose_build, int threads) {
+      [](const FloatArray& heatmaps, const tfpose::NmsParams& params, int threads) {
         auto s = checked_shape(heatmaps, 4, "nms: heatmaps", "[N, H, W, P]");
-        const tfpose::NmsParams params =
-            nms_params(threshold, max_peaks, offset_x, offset_y, tfpose::parse_openpose_build(openpose_build));
         tfpose::check_nms_args(s[0], s[1], s[2], s[3], params);
         py::array_t<float> peaks({s[0], s[3], params.max_peaks, int64_t{3}});
         py::array_t<int32_t> counts({s[0], s[3]});
@@ -21,9 +41,8 @@ void bind_nms(py::module_& m) {
             [&] { tfpose::nms(in, s[0], s[1], s[2], s[3], params, pk, cn, tfpose::thread_parallel_for(threads)); });
         return py::make_tuple(peaks, counts);
       },
-      py::arg("heatmaps"), py::arg("threshold"), py::arg("max_peaks"), py::arg("offset_x"), py::arg("offset_y"),
-      py::arg("openpose_build"), py::arg("threads") = 0,
-      "heatmaps [N,H,W,P] float32 -> (peaks [N,P,K,3] float32 (x, y, score), counts [N,P] int32).");
+      py::arg("heatmaps"), py::arg("params"), py::arg("threads") = 0,
+      "heatmaps [N,H,W,P] float32, NmsParams -> (peaks [N,P,K,3] float32 (x, y, score), counts [N,P] int32).");
 }
 
 }  // namespace tfpose_py

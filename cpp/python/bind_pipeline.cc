@@ -51,15 +51,12 @@ void bind_pipeline(py::module_& m) {
   m.def(
       "fast_peaks",
       [](const std::vector<FloatArray>& net_outputs, const std::vector<double>& scale_ratios,
-         std::array<int64_t, 2> target_hw, const std::string& openpose_build, int64_t parts, float threshold,
-         int64_t max_peaks, float offset_x, float offset_y, int threads) {
-        const tfpose::OpenposeBuild build = tfpose::parse_openpose_build(openpose_build);
+         std::array<int64_t, 2> target_hw, int64_t parts, const tfpose::NmsParams& params, int threads) {
         int64_t n = 0, c = 0;
         const std::vector<tfpose::ScaleMaps> scales = scale_maps(net_outputs, scale_ratios, "fast_peaks", &n, &c);
         int64_t H = target_hw[0], W = target_hw[1];
         tfpose::resolve_target_size(scales, &H, &W);
-        const tfpose::NmsParams params = nms_params(threshold, max_peaks, offset_x, offset_y, build);
-        tfpose::check_resize_and_merge_args(scales, n, c, H, W, build);
+        tfpose::check_resize_and_merge_args(scales, n, c, H, W, params.build);
         tfpose::check_nms_args(n, H, W, parts, params);
         py::array_t<float> peaks({n, parts, params.max_peaks, int64_t{3}});
         py::array_t<int32_t> counts({n, parts});
@@ -69,10 +66,10 @@ void bind_pipeline(py::module_& m) {
             [&] { tfpose::fast_nms(scales, n, c, H, W, parts, params, pk, cn, tfpose::thread_parallel_for(threads)); });
         return py::make_tuple(peaks, counts);
       },
-      py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("target_hw"), py::arg("openpose_build"),
-      py::arg("parts"), py::arg("threshold"), py::arg("max_peaks"), py::arg("offset_x"), py::arg("offset_y"),
+      py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("target_hw"), py::arg("parts"), py::arg("params"),
       py::arg("threads") = 0,
-      "Fast NMS (no dense map): equals nms(resize_and_merge(net_outputs, ...)[..., :parts], ...) bit for bit. "
+      "Fast NMS (no dense map): equals nms(resize_and_merge(net_outputs, ..., params.openpose_build)[..., :parts], "
+      "params) bit for bit; target_hw (0, 0) = 8x scale 0. "
       "-> (peaks [N,P,K,3] float32, counts [N,P] int32).");
 }
 

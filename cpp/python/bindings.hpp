@@ -28,10 +28,6 @@ std::vector<int64_t> checked_shape(const FloatArray& a, int rank, const std::str
 std::vector<tfpose::ScaleMaps> scale_maps(const std::vector<FloatArray>& net_outputs, const std::vector<double>& ratios,
                                           const std::string& op, int64_t* n, int64_t* c);
 
-// NMS parameters as every binding receives them (checked by the core's check_nms_args).
-tfpose::NmsParams nms_params(float threshold, int64_t max_peaks, float offset_x, float offset_y,
-                             tfpose::OpenposeBuild build);
-
 // People of N images -> (keypoints [N, M, P, 3], scores [N, M], num_people [N]) numpy arrays
 // (tfpose::pack_people; defined in bind_connector.cc).
 py::tuple people_to_arrays(const std::vector<tfpose::People>& people, int64_t n, int64_t p);
@@ -69,5 +65,6 @@ void bind_pipeline(py::module_& m);
 void bind_paf_scores(py::module_& m);
 void bind_cuda(py::module_& m);
 void bind_hand_face(py::module_& m);
+void bind_sizing(py::module_& m);
 
 }  // namespace tfpose_py

@@ -46,17 +46,6 @@ std::vector<tfpose::ScaleMaps> scale_maps(const std::vector<FloatArray>& net_out
   return scales;
 }
 
-tfpose::NmsParams nms_params(float threshold, int64_t max_peaks, float offset_x, float offset_y,
-                             tfpose::OpenposeBuild build) {
-  tfpose::NmsParams params;
-  params.threshold = threshold;
-  params.max_peaks = max_peaks;
-  params.offset_x = offset_x;
-  params.offset_y = offset_y;
-  params.build = build;
-  return params;
-}
-
 void retake_gil(PyThreadState* state) {
   try {
     PyEval_RestoreThread(state);
@@ -75,6 +64,7 @@ void bind_common(py::module_& m) {
   m.attr("POOL_MAX_BYTES") = tfpose::kPoolMaxBytes;
   // Limits and names the Python argument checks (tfpose/_args.py) read instead of restating.
   m.attr("MAX_PEAKS_LIMIT") = tfpose::kMaxPeaksLimit;
+  m.attr("MAX_CUDA_SCALES") = tfpose::kMaxCudaScales;
   m.attr("OPENPOSE_BUILDS") = py::make_tuple(tfpose::openpose_build_name(tfpose::OpenposeBuild::kCpu),
                                              tfpose::openpose_build_name(tfpose::OpenposeBuild::kCuda));
 }
@@ -93,4 +83,5 @@ PYBIND11_MODULE(_core, m) {
   tfpose_py::bind_paf_scores(m);
   tfpose_py::bind_cuda(m);
   tfpose_py::bind_hand_face(m);
+  tfpose_py::bind_sizing(m);
 }

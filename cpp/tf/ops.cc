@@ -333,3 +333,68 @@ crops: [B, H, W, C] float32, bilinear samples rounded to the nearest integer (0.
 )doc");
 
 }  // namespace tfpose_tf
+
+namespace tfpose_tf {
+
+REGISTER_OP("TfposeSizing")
+    .Input("image_size: int32")
+    .Input("scale_gap: double")
+    .Input("net_resolution_dynamic: double")
+    .Attr("net_resolution: list(int)")
+    .Attr("scale_number: int >= 1")
+    .Output("net_input_sizes: int32")
+    .Output("scale_ratios: double")
+    .Output("output_scaling: float")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle size;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 1, &size));
+      int64_t scales = 0;
+      TF_RETURN_IF_ERROR(c->GetAttr("scale_number", &scales));
+      c->set_output(0, c->MakeShape({scales, 2}));
+      c->set_output(1, c->MakeShape({scales}));
+      c->set_output(2, c->MakeShape({2}));
+      return ::tensorflow::OkStatus();
+    })
+    .Doc(R"doc(
+OpenPose's input sizing (spec sections 2.1 and 3) for one image size, by the core's compute_sizing
+(the rules tfpose.sizing applies in Python).
+
+image_size: [2] int32 (H, W) of the image. scale_gap: OpenPose's --scale_gap (double scalar).
+net_resolution_dynamic: OpenPose's --net_resolution_dynamic (double scalar).
+net_resolution: [W, H], a side <= 0 computed from the aspect ratio. scale_number: scales (>= 1).
+net_input_sizes: [S, 2] int32 (H_n, W_n) of each scale, scale 0 first.
+scale_ratios: [S] double, scaleInputToNet of each scale.
+output_scaling: [2] float (scaleNetToOutput, nmsOffset) of scale 0.
+InvalidArgument, in the words of tfpose.sizing, for an empty image or one too small or too thin for
+the settings.
+)doc");
+
+REGISTER_OP("TfposeResizeFixedAspectRatio")
+    .Input("images: uint8")
+    .Input("scale: double")
+    .Input("size: int32")
+    .Output("canvas: float")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle images, scale, size;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 4, &images));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 0, &scale));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(2), 1, &size));
+      DimensionHandle oh = c->UnknownDim(), ow = c->UnknownDim();
+      const ::tensorflow::Tensor* t = c->input_tensor(2);
+      if (t != nullptr && t->NumElements() == 2) {
+        oh = c->MakeDim(t->flat<int32_t>()(0));
+        ow = c->MakeDim(t->flat<int32_t>()(1));
+      }
+      c->set_output(0, c->MakeShape({c->Dim(images, 0), oh, ow, c->Dim(images, 3)}));
+      return ::tensorflow::OkStatus();
+    })
+    .Doc(R"doc(
+OpenPose's placement of the image on the network canvas (resizeFixedAspectRatio, spec section 2.2):
+the image scaled by `scale` at the top-left, black elsewhere; bicubic when scale > 1, else bilinear,
+computed in floating point (OpenCV 5's warpAffine rule; see include/tfpose/placement.hpp).
+
+images: [N, H, W, C] uint8. scale: double scalar (scaleInputToNet). size: [2] int32 (H_n, W_n).
+canvas: [N, H_n, W_n, C] float32 holding integers 0..255. Time and memory follow the canvas.
+)doc");
+
+}  // namespace tfpose_tf

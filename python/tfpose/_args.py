@@ -65,6 +65,20 @@ def check_pair(value: Any, name: str, kind: type, what: str) -> tuple:
 INT32_MAX = 2**31 - 1
 
 
+def nms_params(threshold: Any, max_peaks: Any, offset: Any, openpose_build: Any):
+    """Checked NMS arguments as the ``_core.NmsParams`` object the NMS bindings take (threshold in
+    [0, 1], max_peaks in [1, MAX_PEAKS_LIMIT], offset (x, y), openpose_build "cpu"/"cuda")."""
+    build = check_openpose_build(openpose_build)
+    ox, oy = check_pair(offset, "offset", float, "(x, y)")
+    return _core.NmsParams(
+        threshold=check_threshold(threshold),
+        max_peaks=check_max_peaks(max_peaks),
+        offset_x=ox,
+        offset_y=oy,
+        openpose_build=build,
+    )
+
+
 def check_size(value: Any, name: str) -> tuple[int, int]:
     h, w = check_pair(value, name, int, "(H, W)")
     if not (0 < h <= INT32_MAX and 0 < w <= INT32_MAX):

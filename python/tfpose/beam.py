@@ -168,7 +168,9 @@ class PoseModelHandler(ModelHandler):
         ``.pb``, network SavedModel; None = the bundled default model) with ``estimator_options``.
         Loaded once per worker process (Beam's shared model), from a path the worker can read.
     min_batch_size, max_batch_size: Beam's batching bounds (images per ``run_inference`` call);
-        inside a batch, images of one size run as one graph call.
+        inside a batch, images of one size run through the graph ``batch_size`` at a time (an
+        Estimator option; default ``tfpose.estimator.DEFAULT_BATCH_SIZE``, chosen by measurement:
+        larger graph batches were not faster per image, benchmarks/README.md).
     on_error: "raise" (default: a bad element fails its batch, Beam's behaviour) or "record": the
         batch is retried element by element and each failing element gets an :class:`InferenceError`
         as its inference, so one bad image never costs the others (the pipeline routes those to
@@ -198,14 +200,19 @@ class PoseModelHandler(ModelHandler):
         if min_batch_size > max_batch_size:
             raise ValueError(f"min_batch_size ({min_batch_size}) > max_batch_size ({max_batch_size})")
         from tfpose import options as _options
+        from tfpose.estimator import DEFAULT_BATCH_SIZE
 
+        estimator_options = dict(estimator_options)
+        # Images per graph call inside a Beam batch: the Estimator's measured default unless given.
+        graph_batch_size = estimator_options.pop("batch_size", DEFAULT_BATCH_SIZE)
         # The Estimator's own checks, here so that a bad option stops the job before any worker starts.
-        _options.check_estimator_options(batch_size=max_batch_size, **estimator_options)
+        _options.check_estimator_options(batch_size=graph_batch_size, **estimator_options)
         self._model = None if model is None else os.fspath(model)
         self._min_batch_size = min_batch_size
         self._max_batch_size = max_batch_size
+        self._graph_batch_size = graph_batch_size
         self._on_error = on_error
-        self._options = dict(estimator_options)
+        self._options = estimator_options
 
     def load_model(self):
         """Load the model in this worker. Raises ImportError (naming tfpose and what to install) when
@@ -225,10 +232,10 @@ class PoseModelHandler(ModelHandler):
                     f"model {self._model!r} is a tfpose SavedModel, whose Estimator options were fixed at "
                     f"export; expected no options, got {sorted(self._options)}"
                 )
-            return _SavedModelRunner(self._model, self._max_batch_size)
+            return _SavedModelRunner(self._model, self._graph_batch_size)
         from tfpose.estimator import Estimator
 
-        return Estimator(self._model, batch_size=self._max_batch_size, **self._options)
+        return Estimator(self._model, batch_size=self._graph_batch_size, **self._options)
 
     def run_inference(
         self, batch: Sequence[np.ndarray], model, inference_args: dict[str, Any] | None = None
@@ -643,7 +650,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="a video is split into ranges of N frames, spread over workers (default: %(default)s)",
     )
-    p.add_argument("--batch-size", type=int, default=8, help="most images per model call (default: %(default)s)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=8,
+        help="most images per RunInference call, Beam's batch (default: %(default)s); graph calls inside it "
+        "take the Estimator's measured default",
+    )
     _estimator_args(p)
     return p
 

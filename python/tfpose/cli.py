@@ -794,15 +794,13 @@ class _Writers:
         import numpy as np
 
         from tfpose import io as _io
-        from tfpose import models, sizing
+        from tfpose import models
         from tfpose.draw import draw
 
         args, est = self.args, self.est
         json_path, img_path, heat_png, heat_npy = self.plan.names(src, frame)
         if json_path is not None:
-            g = sizing.compute_sizing(
-                img.shape, est.net_resolution, est.scale_number, est.scale_gap, est.net_resolution_dynamic
-            )
+            g = est.sizing(img.shape)
             from tfpose.estimator import Person
 
             def scaled(k):

@@ -108,16 +108,13 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_bui
     counts [N, P] int32), the first K peaks per part in raster order, rows past the count 0.
     """
     _check_build()
-    _args.check_openpose_build(openpose_build)
-    threshold = _args.check_threshold(threshold)
-    max_peaks = _args.check_max_peaks(max_peaks)
-    ox, oy = _args.check_pair(offset, "offset", float, "(x, y)")
+    params = _args.nms_params(threshold, max_peaks, offset, openpose_build)
     lib = _Lib(heatmaps)
     x = lib.float32(heatmaps, "heatmaps", 4)
     n, _, _, p = (int(v) for v in x.shape)
-    peaks = lib.empty((n, p, max_peaks, 3), "float32")
+    peaks = lib.empty((n, p, params.max_peaks, 3), "float32")
     counts = lib.empty((n, p), "int32")
-    _core.cuda_nms(x, threshold, max_peaks, ox, oy, openpose_build, peaks, counts, lib.stream(stream))
+    _core.cuda_nms(x, params, peaks, counts, lib.stream(stream))
     return peaks, counts
 
 

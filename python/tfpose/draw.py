@@ -21,15 +21,13 @@ import math
 import cv2
 import numpy as np
 
+from tfpose.sizing import pir as _pir
+
 __all__ = ["draw", "draw_controlnet", "draw_keypoint_set", "id_color", "RENDER_THRESHOLD", "RENDER_STYLES"]
 
 RENDER_THRESHOLD = 0.05
 _CIRCLE_RATIO = 1.0 / 75.0  # OpenPose: thicknessCircleRatio
 _LINE_RATIO_WRT_CIRCLE = 0.75
-
-
-def _pir(v: float) -> int:
-    return int(v + 0.5)
 
 
 def _table(pose_model):

@@ -130,6 +130,33 @@ class Details:
         self.people, self.part_candidates, self.heatmaps = people, part_candidates, heatmaps
 
 
+class _SizedGraph:
+    """One pipeline graph in its two call forms: ``(images)`` computes the sizing in the graph (the
+    TfposeSizing op, as a SavedModel does); ``(images, net_input_sizes, scale_ratios)`` takes the
+    sizing the Estimator computed with the same core function before the call, so that each image is
+    sized once. Each form is one tf.function with a fixed signature (no retracing per image size)."""
+
+    def __init__(self, graph, scale_number: int):
+        images = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
+        self.unsized = tf.function(lambda im: graph(im), input_signature=[images])
+        self.sized = tf.function(
+            graph,
+            input_signature=[
+                images,
+                tf.TensorSpec([scale_number, 2], tf.int32, name="net_input_sizes"),
+                tf.TensorSpec([scale_number], tf.float64, name="scale_ratios"),
+            ],
+        )
+
+    def __call__(self, images, net_input_sizes=None, scale_ratios=None):
+        if net_input_sizes is None:
+            return self.unsized(images)
+        return self.sized(images, net_input_sizes, scale_ratios)
+
+    def experimental_get_tracing_count(self) -> int:
+        return self.unsized.experimental_get_tracing_count() + self.sized.experimental_get_tracing_count()
+
+
 class Estimator:
     """OpenPose-style multi-person pose estimator.
 
@@ -241,12 +268,8 @@ class Estimator:
         )
         self.pose_model = self.network.pose_model
         self._init_hand_face(hand_model, face_model, hand_scale_number, hand_scale_range, hand_face_normalization)
-        self._function = tf.function(
-            self.people_graph, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")]
-        )
-        self._details_function = tf.function(
-            self.details_graph, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")]
-        )
+        self._function = _SizedGraph(self.people_graph, self.scale_number)
+        self._details_function = _SizedGraph(self.details_graph, self.scale_number)
         self._trace_lock = threading.Lock()
         self._traced = False
 
@@ -294,21 +317,24 @@ class Estimator:
             **self.thresholds,
         )
 
-    def _net_outputs(self, images):
+    def _net_outputs(self, images, net_input_sizes=None, scale_ratios=None):
         """Network outputs of every scale for images uint8 [N, H, W, 3] -> (list of S [N, h, w, C],
-        sizes, ratios, (H, W))."""
+        sizes int32 [S, 2] (H_n, W_n), ratios float64 [S], (H, W)). Sizes and ratios are computed in
+        the graph (TfposeSizing) unless given."""
         shape = tf.shape(images)
         check = tf.debugging.assert_positive(shape[0], message=MSG_EMPTY_BATCH)
         with tf.control_dependencies([check]):
             images = tf.identity(images)
         h, w = shape[1], shape[2]
-        sizes, ratios = placement.tf_sizing(
-            h, w, self.net_resolution, self.scale_number, self.scale_gap, self.net_resolution_dynamic
-        )
+        if net_input_sizes is None:
+            sizes, scale_ratios = placement.tf_sizing(
+                h, w, self.net_resolution, self.scale_number, self.scale_gap, self.net_resolution_dynamic
+            )
+            net_input_sizes = tf.stack(sizes)
         expected = _network.POSE_MODEL_CHANNELS[self.pose_model]
         outs = []
         for s in range(self.scale_number):
-            canvas = placement.warp_top_left(images, ratios[s], sizes[s])
+            canvas = placement.warp_top_left(images, scale_ratios[s], net_input_sizes[s])
             out = self.network(canvas)
             check = tf.debugging.assert_equal(
                 tf.shape(out)[-1],
@@ -317,7 +343,7 @@ class Estimator:
             )
             with tf.control_dependencies([check]):
                 outs.append(tf.identity(out))
-        return outs, sizes, ratios, (h, w)
+        return outs, net_input_sizes, scale_ratios, (h, w)
 
     def _people_ops(self, outs, sizes, ratios, h, w):
         """The fused post-processing op on the network outputs of :meth:`_net_outputs`."""
@@ -335,13 +361,17 @@ class Estimator:
             **self.thresholds,
         )
 
-    def people_graph(self, images):
+    def people_graph(self, images, net_input_sizes=None, scale_ratios=None):
         """Graph of the whole pipeline: images uint8 [N, H, W, 3] BGR (one size) ->
         (keypoints [N, M, P, 3] float32, scores [N, M] float32, num_people [N] int32), followed, when
         hands / face are on, by hand_left, hand_right [N, M, 21, 3] / face [N, M, 70, 3] float32
-        (names in ``output_names``)."""
+        (names in ``output_names``).
 
-        outs, sizes, ratios, (h, w) = self._net_outputs(images)
+        net_input_sizes (int32 [S, 2], (H_n, W_n) per scale) and scale_ratios (float64 [S]): the
+        images' sizing (:meth:`sizing`) when the caller has it; None (default, as in SavedModels):
+        computed in the graph by the same core function."""
+
+        outs, sizes, ratios, (h, w) = self._net_outputs(images, net_input_sizes, scale_ratios)
         keypoints, scores, num_people = self._people_ops(outs, sizes, ratios, h, w)
         outputs = (
             tf.identity(keypoints, name="keypoints"),
@@ -353,13 +383,13 @@ class Estimator:
             outputs += tuple(tf.identity(extra[k], name=k) for k in self.output_names[3:])
         return outputs
 
-    def details_graph(self, images):
-        """:meth:`people_graph` plus the merged maps at scale 0's net input [N, H_n, W_n, C] and the
+    def details_graph(self, images, net_input_sizes=None, scale_ratios=None):
+        """:meth:`people_graph` (same arguments) plus the merged maps at scale 0's net input [N, H_n, W_n, C] and the
         NMS peaks of the part channels in net-input pixels without OpenPose's offset
         (peaks [N, P, K, 3], counts [N, P]): the data of --write-heatmaps and --part-candidates."""
         from tfpose import models, ops
 
-        outs, sizes, ratios, (h, w) = self._net_outputs(images)
+        outs, sizes, ratios, (h, w) = self._net_outputs(images, net_input_sizes, scale_ratios)
         keypoints, scores, num_people = self._people_ops(outs, sizes, ratios, h, w)
         table = models.get(self.pose_model)
         maps = ops.resize_and_merge(outs, scale_ratios=ratios, target_size=sizes[0], openpose_build=self.openpose_build)
@@ -376,19 +406,25 @@ class Estimator:
             extra = tuple(parts[k] for k in self.output_names[3:])
         return (keypoints, scores, num_people, maps, peaks, counts) + extra
 
-    def _call(self, function, batch: np.ndarray):
+    def _call(self, function, batch: np.ndarray, geometry: sizing.Sizing):
+        args = (
+            batch,
+            np.array([hw[::-1] for hw in geometry.net_wh], np.int32),
+            np.array(geometry.scale_ratios, np.float64),
+        )
         with _precision.precision_scope(self.precision):
             if not self._traced:
                 # tracing twice from two threads would be harmless but wasteful
                 with self._trace_lock:
-                    out = function(batch)
+                    out = function(*args)
                     self._traced = True
             else:
-                out = function(batch)
+                out = function(*args)
             return tuple(t.numpy() for t in out)
 
-    def _run(self, batch: np.ndarray):
-        return self._call(self._function, batch)
+    def _run(self, batch: np.ndarray, geometry: sizing.Sizing):
+        """The people graph on a batch of one image size whose sizing is ``geometry``."""
+        return self._call(self._function, batch, geometry)
 
     def _people(self, keypoints, scores, num_people, geometry, *extra) -> list[list[Person]]:
         """Graph output -> Person lists, with number_people_max and keypoint_scale applied.
@@ -412,18 +448,20 @@ class Estimator:
             )
         return result
 
-    def _check_sizing(self, image: np.ndarray):
-        # The graph checks too (same rules, same words: tfpose.sizing), but a Python error names the
-        # image size and the values, and comes before any TensorFlow work.
+    def sizing(self, image_shape) -> sizing.Sizing:
+        """OpenPose's sizing (:func:`tfpose.sizing.compute_sizing`) of an image of shape (H, W[, C])
+        with this estimator's settings: net input sizes, scale factors, keypoint scaling. Raises
+        ValueError (tfpose.sizing's words) for an image too small or thin for the settings, before any
+        TensorFlow work. Computed once per image (size) and handed to the graph."""
         return sizing.compute_sizing(
-            image.shape, self.net_resolution, self.scale_number, self.scale_gap, self.net_resolution_dynamic
+            image_shape, self.net_resolution, self.scale_number, self.scale_gap, self.net_resolution_dynamic
         )
 
     def estimate(self, image) -> list[Person]:
         """People in one image (HxWx3 uint8 BGR; gray and BGRA converted). Thread-safe."""
         image = as_bgr(image)
-        geometry = self._check_sizing(image)
-        out = self._run(image[None])
+        geometry = self.sizing(image.shape)
+        out = self._run(image[None], geometry)
         return self._people(*out[:3], geometry, *out[3:])[0]
 
     def estimate_details(self, image) -> Details:
@@ -433,8 +471,8 @@ class Estimator:
         from tfpose import io as _io
 
         image = as_bgr(image)
-        g = self._check_sizing(image)
-        keypoints, scores, num_people, maps, peaks, counts, *extra = self._call(self._details_function, image[None])
+        g = self.sizing(image.shape)
+        keypoints, scores, num_people, maps, peaks, counts, *extra = self._call(self._details_function, image[None], g)
         people = self._people(keypoints, scores, num_people, g, *extra)[0]
         f32 = np.float32
         candidates = []
@@ -456,33 +494,33 @@ class Estimator:
             raise ValueError(f"images: expected uint8 [N, H, W, 3], got {images.dtype} {images.shape}")
         if len(images) == 0:
             raise ValueError(f"{MSG_EMPTY_BATCH}, got an empty batch {images.shape}")
-        self._check_sizing(images[0])
-        return self._run(np.ascontiguousarray(images))
+        return self._run(np.ascontiguousarray(images), self.sizing(images.shape[1:]))
 
     def estimate_batch(self, images: Sequence) -> list[list[Person]]:
         """People in each image of a list (any sizes). Images of the same size run as one batch of
         at most ``batch_size``; results come back in input order (an empty list gives [])."""
         images = [as_bgr(im) for im in images]
-        geometry = [self._check_sizing(im) for im in images]
         results: list = [None] * len(images)
         groups: dict[tuple, list[int]] = {}
         for i, im in enumerate(images):
             groups.setdefault(im.shape, []).append(i)
-        for idx in groups.values():
+        # every size is checked before the first graph call, so a bad image fails the call early
+        geometry = {shape: self.sizing(shape) for shape in groups}
+        for shape, idx in groups.items():
             for start in range(0, len(idx), self.batch_size):
                 chunk = idx[start : start + self.batch_size]
                 batch = np.stack([images[i] for i in chunk])
-                out = self._run(batch)
-                found = self._people(*out[:3], [geometry[i] for i in chunk], *out[3:])
+                out = self._run(batch, geometry[shape])
+                found = self._people(*out[:3], geometry[shape], *out[3:])
                 for i, people in zip(chunk, found):
                     results[i] = people
         return results
 
     def _estimate_same_size(self, images: list) -> list[list[Person]]:
         """People in validated images (as_bgr) of one size, one graph call."""
-        geometry = self._check_sizing(images[0])
+        geometry = self.sizing(images[0].shape)
         batch = images[0][None] if len(images) == 1 else np.stack(images)
-        out = self._run(batch)
+        out = self._run(batch, geometry)
         return self._people(*out[:3], geometry, *out[3:])
 
     def stream(

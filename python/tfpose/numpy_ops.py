@@ -48,13 +48,8 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_bui
     Returns (peaks [N, P, K, 3] float32 (x, y, score), counts [N, P] int32); rows past a part's count
     are 0. NaN and +-Inf are never peaks (non-finite values: see README, "Non-finite and denormal values").
     """
-    _args.check_openpose_build(openpose_build)
-    threshold = _args.check_threshold(threshold)
-    max_peaks = _args.check_max_peaks(max_peaks)
-    ox, oy = _args.check_pair(offset, "offset", float, "(x, y)")
-    return _core.nms(
-        _float_array(heatmaps, "heatmaps"), threshold, max_peaks, ox, oy, openpose_build, _args.check_threads(threads)
-    )
+    params = _args.nms_params(threshold, max_peaks, offset, openpose_build)
+    return _core.nms(_float_array(heatmaps, "heatmaps"), params, _args.check_threads(threads))
 
 
 def resize_and_merge(

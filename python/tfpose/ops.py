@@ -67,6 +67,14 @@ def _constant(values: tuple, dtype) -> tf.Tensor:
     return tf.constant(values, dtype)
 
 
+def _float64(values) -> tf.Tensor:
+    """values as a float64 tensor without a float32 detour: tf.cast(python_float, tf.float64) first
+    makes a float32 tensor, which rounds scale factors and affine transforms to 24 bits."""
+    if tf.is_tensor(values):
+        return tf.cast(values, tf.float64)
+    return tf.convert_to_tensor(np.asarray(values, np.float64))
+
+
 def _ratios(scale_ratios, num_scales: int, openpose_build: str) -> tf.Tensor:
     if tf.is_tensor(scale_ratios):
         # Checked by the kernel (count, finite, positive) once the values exist.
@@ -252,7 +260,7 @@ def topdown_decode(heatmaps, transforms=None, refinement="none", dark_kernel=11)
     """Top-down decoding, as :func:`tfpose.numpy_ops.topdown_decode`: heatmaps [N, H, W, C],
     transforms None or [N, 2, 3] (float64) -> [N, C, 3] float32 (x, y, score)."""
     _args.check_refinement(refinement)
-    m = tf.zeros([0, 2, 3], tf.float64) if transforms is None else tf.cast(transforms, tf.float64)
+    m = tf.zeros([0, 2, 3], tf.float64) if transforms is None else _float64(transforms)
     return _lib.tfpose_top_down_decode(
         heatmaps=_float_tensor(heatmaps, "heatmaps"),
         transforms=m,
@@ -274,6 +282,6 @@ def crop_affine(images, image_index, transforms, size):
     return _lib.tfpose_crop_affine(
         images=images,
         image_index=tf.cast(image_index, tf.int32),
-        transforms=tf.cast(transforms, tf.float64),
+        transforms=_float64(transforms),
         size=size_t,
     )

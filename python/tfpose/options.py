@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tfpose import _args, sizing
+from tfpose import _args, _core, sizing
 
 __all__ = [
     "NORMALIZATIONS",
@@ -26,9 +26,8 @@ __all__ = [
 # models expect value/256 - 0.5 (spec §2.2), so black padding becomes -0.5 as in OpenPose.
 NORMALIZATIONS = ("none", "caffe")
 # The C++ resize-and-merge refuses more scales with openpose_build="cuda" (kMaxCudaScales in
-# cpp/core/resize_and_merge.cc: OpenPose's merging kernel takes at most 8 source pointers);
-# tests/test_options.py checks that the op agrees.
-MAX_CUDA_SCALES = 8
+# include/tfpose/resize_and_merge.hpp: OpenPose's merging kernel takes at most 8 source pointers).
+MAX_CUDA_SCALES = _core.MAX_CUDA_SCALES
 
 
 def check_pose_model(pose_model: Any, allow_none: bool = True):

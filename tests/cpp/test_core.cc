@@ -27,7 +27,9 @@
 #include "tfpose/maximum.hpp"
 #include "tfpose/nms.hpp"
 #include "tfpose/pipeline.hpp"
+#include "tfpose/placement.hpp"
 #include "tfpose/resize_and_merge.hpp"
+#include "tfpose/sizing.hpp"
 
 namespace {
 
@@ -235,12 +237,61 @@ void fork_during_computation() {
                                        " stuck, " + std::to_string(failed) + " failed");
 }
 
+// Placement of images of odd sizes (1 pixel, thin, up- and downscales, canvases wider than the
+// image, C = 1 and 4): every value an integer in 0..255, the same bits on 1 thread and on the pool,
+// sizes from compute_sizing; and the sizing rules' errors.
+void placement_and_sizing() {
+  std::mt19937 rng(7);
+  const int64_t shapes[][2] = {{1, 1}, {1, 500}, {500, 1}, {2, 2}, {37, 91}, {368, 656}, {900, 120}, {3, 4000}};
+  int cases = 0;
+  for (const auto& hw : shapes)
+    for (int64_t c : {1, 3, 4}) {
+      const int64_t h = hw[0], w = hw[1];
+      std::vector<uint8_t> img(static_cast<size_t>(2 * h * w * c));
+      for (auto& v : img) v = static_cast<uint8_t>(rng() & 255);
+      for (double scale : {0.013, 0.5, 1.0, 1.7, 9.0}) {
+        const int64_t oh = 16 + static_cast<int64_t>(rng() % 100), ow = 16 + static_cast<int64_t>(rng() % 100);
+        std::vector<float> a(static_cast<size_t>(2 * oh * ow * c)), b(a.size());
+        tfpose::resize_fixed_aspect_ratio(img.data(), 2, h, w, c, scale, oh, ow, a.data());
+        tfpose::resize_fixed_aspect_ratio(img.data(), 2, h, w, c, scale, oh, ow, b.data(),
+                                          tfpose::thread_parallel_for(3));
+        check(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0, "placement: same bits on 1 and 3 threads",
+              false);
+        for (float v : a) check(v >= 0.f && v <= 255.f && v == std::floor(v), "placement: integers in 0..255", false);
+        ++cases;
+      }
+    }
+  bool threw = false;
+  try {
+    std::vector<float> o(16 * 16 * 3);
+    const uint8_t px[3] = {1, 2, 3};
+    tfpose::resize_fixed_aspect_ratio(px, 1, 1, 1, 3, std::nan(""), 16, 16, o.data());
+  } catch (const tfpose::InvalidArgument&) {
+    threw = true;
+  }
+  check(threw, "placement: a NaN scale throws InvalidArgument");
+  check(cases == 8 * 3 * 5, "placement of " + std::to_string(cases) + " odd sizes: bounds, integers, thread-independent");
+  int errors = 0;
+  const int64_t bad[][2] = {{0, 0}, {1, 1}, {10000, 3}, {3, 2000}};
+  for (const auto& hw : bad) {
+    try {
+      tfpose::compute_sizing(hw[0], hw[1], {-1, 368}, 1, 0.25, 1.0);
+    } catch (const tfpose::InvalidArgument&) {
+      ++errors;
+    }
+  }
+  const tfpose::Sizing s = tfpose::compute_sizing(720, 1280, {-1, 368}, 4, 0.25, 1.0);
+  check(errors == 4 && s.net.size() == 4 && s.net[0].w == 656 && s.net[0].h == 368,
+        "sizing: 4 bad image sizes throw, 1280x720 at -1x368 gives 656x368 and 4 scales");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const bool threads_only = argc > 1 && std::string(argv[1]) == "--threads-only";
   guard_rethrows_and_keeps_denormals();
   concurrent_callers_agree();
+  placement_and_sizing();
   if (!threads_only) {
     hostile_values_fast_equals_dense();
     fork_during_computation();

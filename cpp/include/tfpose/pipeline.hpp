@@ -9,19 +9,9 @@
 #include "tfpose/connector.hpp"
 #include "tfpose/pose_model.hpp"
 #include "tfpose/resize_and_merge.hpp"
+#include "tfpose/sizing.hpp"  // output_scaling
 
 namespace tfpose {
-
-// OpenPose's size bookkeeping (spec §3), in double like OpenPose, results stored as float.
-struct OutputScaling {
-  float scale_net_to_output;  // keypoint = (peak + nms_offset) * scale_net_to_output
-  float nms_offset;           // 0.5 / scale_net_to_output, added to x and y of every peak
-};
-
-// net_h, net_w: scale 0's network input size; image_h, image_w: the original image. All must be
-// >= 2 (OpenPose's "-1" ratios divide by size - 1); throws InvalidArgument otherwise, or when the
-// image is so elongated that it covers fewer than 2 net pixels along one axis.
-OutputScaling output_scaling(int64_t net_h, int64_t net_w, int64_t image_h, int64_t image_w);
 
 struct PipelineParams {
   // The one OpenPose build option of the chain: it selects the resize arithmetic, the NMS peak rule

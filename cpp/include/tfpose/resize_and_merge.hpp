@@ -31,6 +31,10 @@ struct ScaleMaps {
 void resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
                       OpenposeBuild build, float* out, const ParallelFor& pf = serial_for);
 
+// Most scales the "cuda" build merges: OpenPose's merging kernel takes at most 8 source pointers.
+// Exported as tfpose._core.MAX_CUDA_SCALES, which the Python option checks read.
+constexpr int64_t kMaxCudaScales = 8;
+
 // OpenPose's target size of the merged maps: 8x the size of scale 0 (its networks' stride).
 constexpr int64_t kNetStride = 8;
 
