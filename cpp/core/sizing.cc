@@ -129,7 +129,8 @@ OutputScaling net_to_output(NetSize net, int64_t image_w, int64_t image_h) {
   const int64_t content_h = positive_int_round(s_in * static_cast<double>(image_h));
   if (content_w < 2 || content_h < 2)
     throw InvalidArgument("image_size " + hw(image_h, image_w) + " for net input " + hw(net.h, net.w) + ": " +
-                          kMsgContent + ", got content " + hw(content_h, content_w));
+                          kMsgContent + ", got content " + hw(content_h, content_w) +
+                          " (no finite positive scaleNetToOutput maps so thin an image back)");
   // A 1-pixel image side gives 0 / (content - 1) = 0 here: no factor maps the net back onto it.
   const float scale = static_cast<float>(std::min(ratio(static_cast<double>(image_w - 1), double(content_w - 1)),
                                                   ratio(static_cast<double>(image_h - 1), double(content_h - 1))));
