@@ -421,8 +421,15 @@ def worker_oppath(args) -> list:
     fn = tf.function(
         lambda t: ops.net_output_to_people(t, **kw), input_signature=[tf.TensorSpec([None, None, None, 57], tf.float32)]
     )
+    # TensorFlow's own cost of calling a function with this input and three small outputs, whatever
+    # the body: what no op inside a tf.function or a SavedModel can save.
+    floor = tf.function(
+        lambda t: (t[:1, :1, :1, :3], t[0, 0, 0, :1], tf.shape(t)[:1]),
+        input_signature=[tf.TensorSpec([None, None, None, 57], tf.float32)],
+    )
     module = tf.Module()
     module.f = fn
+    module.floor = floor
     d = tempfile.mkdtemp(prefix="tfpose_op_sm_")
     tf.saved_model.save(module, d)
     loaded = export.load_saved_model(d)
@@ -432,12 +439,14 @@ def worker_oppath(args) -> list:
         "TF op eager (numpy in)": lambda: [t.numpy() for t in ops.net_output_to_people(out, **kw)],
         "TF op in tf.function": lambda: [t.numpy() for t in fn(x)],
         "TF op in SavedModel": lambda: [t.numpy() for t in loaded.f(x)],
+        "floor: trivial tf.function": lambda: [t.numpy() for t in floor(x)],
+        "floor: trivial SavedModel function": lambda: [t.numpy() for t in loaded.floor(x)],
     }
     ref = numpy_ops.net_output_to_people(out, **kw)
     recs = []
     for name, f in entries.items():
         got = f()
-        same = all(np.array_equal(a, b) for a, b in zip(ref, got))
+        same = None if name.startswith("floor") else all(np.array_equal(a, b) for a, b in zip(ref, got))
         for _ in range(20):
             f()
         ts = []
@@ -617,25 +626,41 @@ def build_table(recs, args, load_before, load_after, wall_s, rounds) -> str:
             f"The real 656x368 frame output (46x82x57), {args.calls} calls per entry after 20 warm-up "
             "calls, results converted to numpy; TF's intra/inter-op pools and the numpy entry's threads "
             "set to the thread count. min = what an undisturbed call costs; median = what this loaded "
-            'machine gave. "same": bit-identical people to the numpy entry.',
+            'machine gave. "same": bit-identical people to the numpy entry. The floor rows call a '
+            "function with the same input and three small outputs whose body does nothing: TensorFlow's "
+            'own call cost, which no op inside it can save; "op\'s own overhead" = min - numpy min - '
+            "the floor of that kind of call (0 for eager).",
             "",
         ]
         orows = []
         for th in sorted({r["threads"] for r in op}):
-            base = next(r for r in op if r["threads"] == th and r["entry"] == "numpy entry")
-            for r in (r for r in op if r["threads"] == th):
+            rows = {r["entry"]: r for r in op if r["threads"] == th}
+            base = rows["numpy entry"]["min"]
+            floors = {
+                "tf.function": rows.get("floor: trivial tf.function", {}).get("min"),
+                "SavedModel": rows.get("floor: trivial SavedModel function", {}).get("min"),
+            }
+            for name, r in rows.items():
+                kind = next((k for k in floors if name.endswith(k)), None)
+                own = "" if name.startswith("floor") or name == "numpy entry" else r["min"] - base
+                if kind is not None and own != "":
+                    own = own - floors[kind] if floors[kind] is not None else ""
                 orows.append(
                     [
                         th,
-                        r["entry"],
+                        name,
                         round(r["min"], 3),
                         round(r["median"], 3),
-                        f"{r['min'] - base['min']:+.3f}",
-                        "yes" if r["same"] else "NO",
+                        "" if name.startswith("floor") else f"{r['min'] - base:+.3f}",
+                        "" if own == "" else f"{own:+.3f}",
+                        "" if r["same"] is None else ("yes" if r["same"] else "NO"),
                     ]
                 )
         lines.append(
-            C.markdown_table(["threads", "entry", "min ms", "median ms", "min - numpy min (ms)", "same"], orows)
+            C.markdown_table(
+                ["threads", "entry", "min ms", "median ms", "min - numpy min (ms)", "op's own overhead (ms)", "same"],
+                orows,
+            )
         )
     mem = [r for r in recs if r.get("chain") == "memory"]
     if mem:

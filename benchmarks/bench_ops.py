@@ -2,7 +2,9 @@
 
 resize-and-merge vs cv2.resize(INTER_CUBIC) per channel (OpenPose's CPU resize) and the numpy
 reference; NMS vs a cv2.dilate 3x3 local-max NMS and the numpy reference; maximum vs
-cv2.minMaxLoc per channel (OpenPose's CPU maximum) and numpy argmax. Input: mobilenet_thin's real
+cv2.minMaxLoc per channel (OpenPose's CPU maximum) and numpy argmax; placement of the 1280x720
+frame on the 656x368 canvas vs cv2.warpAffine (OpenPose's) and the TF-graph placement tfpose used
+before its C++ op. Input: mobilenet_thin's real
 output on a 1280x720 video frame (82x46x57 -> 656x368). Medians over repeats; ratios are
 baseline / tfpose in the same run. Regenerates its table in benchmarks/README.md.
 
@@ -109,10 +111,38 @@ def main() -> None:
     add(op, "tfpose TF op (eager)", lambda: tfops.maximum(heat_t).numpy(), base)
     add(op, "numpy reference", lambda: maximum_ref(heat), base, reps=3)
 
+    # Placement: OpenPose's cv::warpAffine against tfpose's op and the TF-graph version it replaced.
+    from reference import placement_ref
+
+    from tfpose import placement, sizing
+
+    cap = cv2.VideoCapture(str(C.DATA / "images/openpose_media/video.avi"))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, 60)
+    frame = cap.read()[1]
+    cap.release()
+    g = sizing.compute_sizing(frame.shape)
+    s, (nw, nh) = g.scale_ratios[0], g.net_wh[0]
+    m = np.array([[s, 0, 0], [0, s, 0]], np.float64)
+    batch = frame[None]
+    place_ref = tf.function(
+        lambda x: placement_ref.warp_top_left(x, tf.constant(s, tf.float64), tf.constant([nh, nw], tf.int32))
+    )
+    place_op = tf.function(lambda x: placement.warp_top_left(x, s, [nh, nw]))
+    op = f"placement {frame.shape[1]}x{frame.shape[0]} -> {nw}x{nh}"
+    base = add(
+        op,
+        "cv2.warpAffine INTER_AREA (OpenPose's), 1 thread",
+        lambda: cv2.warpAffine(frame, m, (nw, nh), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT),
+    )
+    add(op, "tfpose numpy entry, 1 thread", lambda: numpy_ops.resize_fixed_aspect_ratio(batch, s, (nh, nw), 1), base)
+    add(op, "tfpose numpy entry, 2 threads", lambda: numpy_ops.resize_fixed_aspect_ratio(batch, s, (nh, nw), 2), base)
+    add(op, "tfpose TF op in tf.function", lambda: place_op(batch).numpy(), base)
+    add(op, "previous TF-graph placement (tests/reference/placement_ref.py)", lambda: place_ref(batch).numpy(), base)
+
     body = (
         "## Dense ops (`benchmarks/bench_ops.py`)\n\n"
         f"Machine: {C.machine_line()}. Input: mobilenet_thin output of frame 60 of "
-        "`video.avi` (1280x720, several people). Median ms over repeats; speed-up = baseline / row, "
+        "`video.avi` (1280x720, several people); placement: that frame itself. Median ms over repeats; speed-up = baseline / row, "
         "baseline = first row of each op, all measured in one run.\n\n"
         + C.markdown_table(["op", "implementation", "median ms", "speed-up vs baseline"], rows)
     )

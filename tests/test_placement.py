@@ -113,3 +113,22 @@ def test_python_float_scale_keeps_float64():
     a = placement.warp_top_left(img, s, [368, 448]).numpy()
     b = placement.warp_top_left(img, tf.constant(s, tf.float64), tf.constant([368, 448], tf.int32)).numpy()
     np.testing.assert_array_equal(a, b)
+
+
+def test_numpy_entry_equals_the_op_and_checks_its_input():
+    from tfpose import numpy_ops
+
+    rng = np.random.default_rng(9)
+    img = rng.integers(0, 256, (2, 300, 500, 3), dtype=np.uint8)
+    for s, size in [(367 / 299, (368, 656)), (0.37, (112, 200)), (1.0, (300, 500))]:
+        want = placement.warp_top_left(img, s, size).numpy()
+        for threads in (1, 2):
+            np.testing.assert_array_equal(numpy_ops.resize_fixed_aspect_ratio(img, s, size, threads), want)
+    with pytest.raises(ValueError, match="expected uint8"):
+        numpy_ops.resize_fixed_aspect_ratio(img.astype(np.float32), 1.0, (16, 16))
+    with pytest.raises(ValueError, match="expected uint8"):
+        numpy_ops.resize_fixed_aspect_ratio(img[0], 1.0, (16, 16))
+    with pytest.raises(ValueError, match="finite positive"):
+        numpy_ops.resize_fixed_aspect_ratio(img, float("inf"), (16, 16))
+    with pytest.raises(ValueError, match="size"):
+        numpy_ops.resize_fixed_aspect_ratio(img, 1.0, (0, 16))

@@ -143,8 +143,8 @@ void resize_fixed_aspect_ratio(const uint8_t* images, int64_t n, int64_t h, int6
           const detail::CubicTaps& t = ty[y];
           const float* r[4];
           for (int k = first_tap; k <= last_tap; ++k) {
-            const size_t i = static_cast<size_t>(
-                std::lower_bound(source.begin(), source.end(), t.idx[k]) - source.begin());
+            const size_t i =
+                static_cast<size_t>(std::lower_bound(source.begin(), source.end(), t.idx[k]) - source.begin());
             r[k] = rows.data() + i * row_len;
           }
           float* o = dst + y * row_len;

@@ -75,8 +75,8 @@ void bind_sizing(py::module_& m) {
       "scaleNetToOutput, nmsOffset).");
   m.def(
       "resize_fixed_aspect_ratio",
-      [](const py::array_t<uint8_t, py::array::c_style>& images, double scale,
-         const std::array<int64_t, 2>& size_hw, int threads) {
+      [](const py::array_t<uint8_t, py::array::c_style>& images, double scale, const std::array<int64_t, 2>& size_hw,
+         int threads) {
         if (images.ndim() != 4)
           throw tfpose::InvalidArgument(tfpose::expected_got("resize_fixed_aspect_ratio: images",
                                                              "rank 4 [N, H, W, C] uint8",

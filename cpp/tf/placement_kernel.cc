@@ -33,8 +33,8 @@ class ResizeFixedAspectRatioOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({n, oh, ow, c}), &out));
     if (n == 0) return;
     RunGuarded(ctx, "TfposeResizeFixedAspectRatio", [&] {
-      tfpose::resize_fixed_aspect_ratio(images.flat<uint8_t>().data(), n, h, w, c, s, oh, ow,
-                                        out->flat<float>().data(), PoolFor(ctx));
+      tfpose::resize_fixed_aspect_ratio(images.flat<uint8_t>().data(), n, h, w, c, s, oh, ow, out->flat<float>().data(),
+                                        PoolFor(ctx));
     });
   }
 };

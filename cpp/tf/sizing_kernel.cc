@@ -21,9 +21,9 @@ class SizingOp : public OpKernel {
     const Tensor& size = ctx->input(0);
     const Tensor& gap = ctx->input(1);
     const Tensor& dynamic = ctx->input(2);
-    OP_REQUIRES(ctx, size.dims() == 1 && size.NumElements() == 2,
-                errors::InvalidArgument("TfposeSizing: image_size must be [2] (H, W), got shape ",
-                                        size.shape().DebugString()));
+    OP_REQUIRES(
+        ctx, size.dims() == 1 && size.NumElements() == 2,
+        errors::InvalidArgument("TfposeSizing: image_size must be [2] (H, W), got shape ", size.shape().DebugString()));
     OP_REQUIRES(ctx, gap.dims() == 0 && dynamic.dims() == 0,
                 errors::InvalidArgument("TfposeSizing: scale_gap and net_resolution_dynamic must be scalars"));
     tfpose::Sizing s;

@@ -10,7 +10,15 @@ import numpy as np
 
 from tfpose import _args, _core
 
-__all__ = ["maximum", "nms", "resize_and_merge", "connect", "output_scaling", "net_output_to_people"]
+__all__ = [
+    "maximum",
+    "nms",
+    "resize_and_merge",
+    "connect",
+    "output_scaling",
+    "net_output_to_people",
+    "resize_fixed_aspect_ratio",
+]
 
 
 def _float_array(x, name: str, rank: int = 4) -> np.ndarray:
@@ -227,6 +235,24 @@ def topdown_decode(heatmaps, transforms=None, refinement="none", dark_kernel=11,
 
 
 __all__ += ["crop_affine"]
+
+
+def resize_fixed_aspect_ratio(images, scale, size, threads: int = 0) -> np.ndarray:
+    """OpenPose's placement of images on the network canvas (resizeFixedAspectRatio, spec §2.2), as
+    :func:`tfpose.placement.warp_top_left`: the image scaled by ``scale`` (scaleInputToNet, float64)
+    at the top-left of an (H, W) = ``size`` canvas, black elsewhere; bicubic (a = -0.75) when
+    scale > 1, else bilinear, in float like OpenCV 5's warpAffine.
+
+    images: uint8 [N, H_i, W_i, C]. Returns float32 [N, H, W, C] holding integers 0..255. Time and
+    memory follow the canvas. Raises ValueError for other dtypes or ranks, a non-finite or
+    non-positive scale, or an empty size.
+    """
+    im = np.asarray(images)
+    if im.dtype != np.uint8 or im.ndim != 4:
+        raise ValueError(f"images: expected uint8 [N, H, W, C], got {im.dtype} {im.shape}")
+    return _core.resize_fixed_aspect_ratio(
+        np.ascontiguousarray(im), float(scale), _args.check_size(size, "size"), _args.check_threads(threads)
+    )
 
 
 def crop_affine(images, image_index, transforms, size, threads: int = 0) -> np.ndarray:

@@ -69,17 +69,17 @@ struct OutputScaling {
 // (kMsgScaleFactor, kMsgContent, or a non-positive scaleNetToOutput) for an image too thin to map back.
 OutputScaling net_to_output(NetSize net, int64_t image_w, int64_t image_h);
 
-// net_to_output for callers that give the sizes as (H, W) (the pipeline ops): every size must be >= 2 (the "-1" ratios divide by
-// size - 1); throws InvalidArgument otherwise, or (kMsgContent) when the image is so elongated that
-// it covers fewer than 2 net pixels along one axis.
+// net_to_output for callers that give the sizes as (H, W) (the pipeline ops): every size must be >= 2 (the "-1" ratios
+// divide by size - 1); throws InvalidArgument otherwise, or (kMsgContent) when the image is so elongated that it covers
+// fewer than 2 net pixels along one axis.
 OutputScaling output_scaling(int64_t net_h, int64_t net_w, int64_t image_h, int64_t image_w);
 
 // Everything OpenPose derives from the image size for one image.
 struct Sizing {
   int64_t image_w = 0, image_h = 0;
-  std::vector<NetSize> net;           // per scale, scale 0 first
-  std::vector<double> scale_ratios;   // scaleInputToNet per scale
-  OutputScaling output{0.f, 0.f};     // scale 0's keypoint mapping
+  std::vector<NetSize> net;          // per scale, scale 0 first
+  std::vector<double> scale_ratios;  // scaleInputToNet per scale
+  OutputScaling output{0.f, 0.f};    // scale 0's keypoint mapping
 };
 
 // The whole of spec §2.1 and §3 for an image of image_h x image_w. Throws InvalidArgument with the
