@@ -112,9 +112,9 @@ def main() -> None:
     add(op, "numpy reference", lambda: maximum_ref(heat), base, reps=3)
 
     # Placement: OpenPose's cv::warpAffine against tfpose's op and the TF-graph version it replaced.
-    from reference import placement_ref
-
     from tfpose import placement, sizing
+
+    from reference import placement_ref
 
     cap = cv2.VideoCapture(str(C.DATA / "images/openpose_media/video.avi"))
     cap.set(cv2.CAP_PROP_POS_FRAMES, 60)

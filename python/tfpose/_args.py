@@ -154,7 +154,12 @@ def threshold_values(thresholds: dict) -> dict:
     """Checked keyword thresholds -> all THRESHOLD_NAMES, -1 (the model's default) for those absent or
     None: the TF ops' attributes and the fields of ``_core.ConnectThresholds``."""
     given = check_thresholds(thresholds)
-    return {name: given.get(name, -1) for name in THRESHOLD_NAMES}
+    # Typed as the attributes are (int only for the count): an int for a float attribute sends
+    # TensorFlow's eager call down its slow fallback path (about 0.1 ms a call).
+    return {
+        name: given.get(name, -1) if name == "min_subset_cnt" else float(given.get(name, -1.0))
+        for name in THRESHOLD_NAMES
+    }
 
 
 def check_threads(value: Any) -> int:
