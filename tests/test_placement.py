@@ -132,3 +132,26 @@ def test_numpy_entry_equals_the_op_and_checks_its_input():
         numpy_ops.resize_fixed_aspect_ratio(img, float("inf"), (16, 16))
     with pytest.raises(ValueError, match="size"):
         numpy_ops.resize_fixed_aspect_ratio(img, 1.0, (0, 16))
+
+
+def test_canvas_sizes_are_checked_never_wrapped_or_crashing():
+    # A canvas whose element count overflows must be an error, not TensorFlow's shape abort; sizes
+    # beyond int32 must not wrap into small valid ones; non-integer sizes are refused.
+    from tfpose import numpy_ops
+
+    img = np.zeros((1, 4, 4, 3), np.uint8)
+    for size in [(2**31 - 1, 2**31 - 1), (2**32 + 16, 16), (65536, 65536), (-5, 48)]:
+        with pytest.raises(tf.errors.InvalidArgumentError, match="canvas"):
+            placement.warp_top_left(img, 1.0, size)
+        with pytest.raises(ValueError, match="canvas|size"):
+            numpy_ops.resize_fixed_aspect_ratio(img, 1.0, size)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="canvas"):
+        placement.warp_top_left(img, 1.0, tf.constant([2**32 + 16, 16], tf.int64))
+    fn = tf.function(lambda x: placement.warp_top_left(x, 1.0, (-5, 48)))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="canvas size"):
+        fn(img)
+    for size in [(16.7, 48.2), ("16", "48"), (True, 16)]:
+        with pytest.raises(TypeError, match="out_hw"):
+            placement.warp_top_left(img, 1.0, size)
+    with pytest.raises(TypeError, match="integer"):
+        placement.warp_top_left(img, 1.0, tf.constant([16.0, 48.0]))

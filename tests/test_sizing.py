@@ -102,3 +102,50 @@ def test_bad_sizes():
         sizing.compute_sizing((368, 368), scale_number=5, scale_gap=0.3)
     with pytest.raises(ValueError, match="scale_number"):
         sizing.compute_sizing((368, 368), scale_number=0)
+
+
+def test_limits_and_types_same_in_python_and_graph():
+    import tensorflow as tf
+
+    from tfpose import placement
+
+    # net sides above MAX_NET_SIDE are refused (the graph's int32 sizes can never wrap)
+    for call in (
+        lambda: sizing.compute_sizing((2, 12_000_000), dynamic=0),
+        lambda: sizing.compute_sizing((480, 640), net_resolution=(4294967312, 368)),
+    ):
+        with pytest.raises(ValueError, match=f"at most {sizing.MAX_NET_SIDE}"):
+            call()
+    with pytest.raises(tf.errors.InvalidArgumentError, match=f"at most {sizing.MAX_NET_SIDE}"):
+        placement.tf_sizing(2, 12_000_000, dynamic=0)
+    with pytest.raises(ValueError, match=f"at most {sizing.MAX_NET_SIDE}"):
+        placement.tf_sizing(480, 640, net_resolution=(4294967312, 368))
+    # image sides beyond int32 are refused, not wrapped
+    with pytest.raises(ValueError, match="below 2\\^31"):
+        sizing.compute_sizing((2**32 + 480, 640))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="below 2\\^31"):
+        placement.tf_sizing(2**32 + 480, 640)
+    # a 1-pixel side: the scale-factor rule, with its words
+    for shape in [(1, 5), (5, 1), (1, 1)]:
+        with pytest.raises(ValueError) as info:
+            sizing.compute_sizing(shape)
+        assert sizing.MSG_SCALE_FACTOR in str(info.value)
+        with pytest.raises(tf.errors.InvalidArgumentError) as graph:
+            placement.tf_sizing(*shape)
+        assert sizing.MSG_SCALE_FACTOR in str(graph.value)
+    # types: no silent truncation or string parsing
+    for bad in [(480.7, 640), ("480", "640"), (True, 640)]:
+        with pytest.raises(TypeError, match="integers"):
+            sizing.compute_sizing(bad)
+    for kw in [dict(scale_gap=True), dict(scale_gap="0.25"), dict(dynamic="1")]:
+        with pytest.raises(TypeError, match="expected a number"):
+            sizing.compute_sizing((480, 640), **kw)
+    with pytest.raises(ValueError, match="net_resolution_dynamic"):
+        sizing.compute_sizing((480, 640), dynamic=float("nan"))
+
+
+def test_settings_errors_name_the_resolution_as_given():
+    with pytest.raises(ValueError) as info:
+        sizing.check_scale_settings("-1x16", scale_number=2, scale_gap=0.25)
+    msg = str(info.value)
+    assert "at net resolution -1x16" in msg and "1048576" not in msg and sizing.MSG_NET_SIZE in msg

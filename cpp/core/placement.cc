@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tfpose/detail/interp.hpp"
+#include "tfpose/sizing.hpp"  // kMaxNetSide
 
 namespace tfpose {
 
@@ -53,10 +54,15 @@ void check_resize_fixed_aspect_ratio_args(int64_t n, int64_t h, int64_t w, int64
     throw InvalidArgument(expected_got(op + "images shape", "[N >= 0, H >= 1, W >= 1, C >= 1], sides below 2^31",
                                        shape_str({n, h, w, c})));
   if (!std::isfinite(scale) || scale <= 0)
-    throw InvalidArgument(expected_got(op + "scale", "a finite positive factor", std::to_string(scale)));
-  if (out_h < 1 || out_w < 1 || out_h > kMaxSide || out_w > kMaxSide)
+    throw InvalidArgument(expected_got(op + "scale", "a finite positive factor", number_str(scale)));
+  if (out_h < 1 || out_w < 1 || out_h > kMaxNetSide || out_w > kMaxNetSide)
+    throw InvalidArgument(expected_got(op + "canvas size", "(H, W) both in [1, " + std::to_string(kMaxNetSide) + "]",
+                                       "(" + std::to_string(out_h) + ", " + std::to_string(out_w) + ")"));
+  // The canvas holds N * H * W * C floats: refuse what no address space holds before any allocation.
+  const int64_t per_image = out_h * out_w * c;  // <= 2^32 * 2^31: fits int64
+  if (n > 0 && per_image > (int64_t{1} << 31) / n)
     throw InvalidArgument(
-        expected_got(op + "canvas size", "(H, W) both >= 1 and below 2^31", shape_str({out_h, out_w})));
+        expected_got(op + "canvas", "at most 2^31 values (N * H * W * C)", shape_str({n, out_h, out_w, c})));
 }
 
 namespace {

@@ -13,7 +13,7 @@ namespace tfpose {
 
 const char* const kMsgNetSize = "expected a network input of at least 16 pixels per side at every scale";
 const char* const kMsgScaleFactor =
-    "expected a finite positive scale factor (images need at least 2 pixels along one side)";
+    "expected a finite positive scale factor (images need at least 2 pixels along each side)";
 const char* const kMsgImageSize = "expected positive (H, W)";
 const char* const kMsgContent = "expected an image covering at least 2 net pixels along each axis";
 
@@ -21,19 +21,8 @@ namespace {
 
 static_assert(kMinNetSide == 16, "kMsgNetSize states the minimum");
 
-// The shortest text that reads back as v (Python's repr of a float), so that messages name the
-// value the user gave.
 std::string num(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[32];
-  for (int digits = 1; digits <= 17; ++digits) {
-    std::snprintf(buf, sizeof(buf), "%.*g", digits, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  std::string s = buf;
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";
-  return s;
+  return number_str(v);
 }
 
 std::string wxh(int64_t w, int64_t h) {
@@ -52,6 +41,41 @@ double ratio(double num, double den) {
 void check_image_size(int64_t image_w, int64_t image_h) {
   if (image_w <= 0 || image_h <= 0)
     throw InvalidArgument(std::string("image size: ") + kMsgImageSize + ", got (H, W) = " + hw(image_h, image_w));
+  if (image_w > kMaxImageSide || image_h > kMaxImageSide)
+    throw InvalidArgument("image size: expected sides below 2^31, got (H, W) = " + hw(image_h, image_w));
+}
+
+// A side of net_input_sizes: round(n * f) down to a multiple of 16, at least 1, at most n.
+int64_t scaled_side(int64_t n, double f) {
+  const int64_t v = positive_int_round(static_cast<double>(n) * f) / kNetSizeMultiple * kNetSizeMultiple;
+  return std::min(std::max<int64_t>(v, 1), n);
+}
+
+void check_scale_number_and_gap(int64_t scale_number, double scale_gap) {
+  if (scale_number < 1)
+    throw InvalidArgument("scale_number: expected an int >= 1, got " + std::to_string(scale_number));
+  if (!std::isfinite(scale_gap) || scale_gap < 0)
+    throw InvalidArgument("scale_gap: expected a number >= 0, got " + num(scale_gap));
+}
+
+std::string settings_str(int64_t scale_number, double scale_gap) {
+  return "scale_number " + std::to_string(scale_number) + " with scale_gap " + num(scale_gap);
+}
+
+// Factor of scale s; throws unless in [0, 1].
+double scale_factor(int64_t s, int64_t scale_number, double scale_gap) {
+  const double f = 1.0 - static_cast<double>(s) * scale_gap;
+  if (!(f >= 0.0 && f <= 1.0))
+    throw InvalidArgument(settings_str(scale_number, scale_gap) +
+                          ": expected every scale factor 1 - s*gap in [0, 1], got " + num(f) + " for scale " +
+                          std::to_string(s));
+  return f;
+}
+
+std::string factor_str(double f) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", f);  // Python's :g
+  return buf;
 }
 
 }  // namespace
@@ -63,11 +87,31 @@ void check_net_resolution(NetSize r) {
     throw InvalidArgument("net_resolution: expected W to be a multiple of 16 or -1, got " + wxh(r.w, r.h));
   if (r.h > 0 && r.h % kNetSizeMultiple)
     throw InvalidArgument("net_resolution: expected H to be a multiple of 16 or -1, got " + wxh(r.w, r.h));
+  if (r.w > kMaxNetSide || r.h > kMaxNetSide)
+    throw InvalidArgument("net_resolution: expected sides of at most " + std::to_string(kMaxNetSide) + ", got " +
+                          wxh(r.w, r.h));
+}
+
+void check_scale_settings(NetSize r, int64_t scale_number, double scale_gap) {
+  check_net_resolution(r);
+  check_scale_number_and_gap(scale_number, scale_gap);
+  for (int64_t s = 0; s < scale_number; ++s) {
+    const double f = scale_factor(s, scale_number, scale_gap);
+    for (int64_t side : {r.w, r.h}) {
+      if (side <= 0) continue;  // from the image: checked per image by net_input_sizes
+      const int64_t v = scaled_side(side, f);
+      if (v < kMinNetSide)
+        throw InvalidArgument(settings_str(scale_number, scale_gap) + " at net resolution " + wxh(r.w, r.h) + ": " +
+                              kMsgNetSize + ", got a side of " + std::to_string(v) + " at scale " + std::to_string(s) +
+                              " (factor " + factor_str(f) + ")");
+    }
+  }
 }
 
 NetSize net_resolution_for_image(NetSize r, int64_t image_w, int64_t image_h, double dynamic) {
   check_net_resolution(r);
   check_image_size(image_w, image_h);
+  if (std::isnan(dynamic)) throw InvalidArgument("net_resolution_dynamic: expected a number, got nan");
   const float dyn = static_cast<float>(dynamic);
   // float like OpenPose: the integer product of one side by the other's image size, over a float.
   if (r.w <= 0) {
@@ -82,32 +126,23 @@ NetSize net_resolution_for_image(NetSize r, int64_t image_w, int64_t image_h, do
   if (r.w < kMinNetSide || r.h < kMinNetSide)
     throw InvalidArgument("image size " + wxh(image_w, image_h) + ": " + kMsgNetSize + ", got a net resolution of " +
                           wxh(r.w, r.h) + " (below 16 pixels: the image is too thin for these settings)");
+  if (r.w > kMaxNetSide || r.h > kMaxNetSide)
+    throw InvalidArgument("image size " + wxh(image_w, image_h) + ": expected a net resolution of at most " +
+                          std::to_string(kMaxNetSide) + " per side, got " + wxh(r.w, r.h) +
+                          " (the image is too elongated for these settings; cap it with net_resolution_dynamic)");
   return r;
 }
 
 std::vector<NetSize> net_input_sizes(NetSize base, int64_t scale_number, double scale_gap) {
-  if (scale_number < 1)
-    throw InvalidArgument("scale_number: expected an int >= 1, got " + std::to_string(scale_number));
-  if (!std::isfinite(scale_gap) || scale_gap < 0)
-    throw InvalidArgument("scale_gap: expected a number >= 0, got " + num(scale_gap));
+  check_scale_number_and_gap(scale_number, scale_gap);
   std::vector<NetSize> sizes;
   for (int64_t s = 0; s < scale_number; ++s) {
-    const double f = 1.0 - static_cast<double>(s) * scale_gap;
-    const std::string settings = "scale_number " + std::to_string(scale_number) + " with scale_gap " + num(scale_gap);
-    if (!(f >= 0.0 && f <= 1.0))
-      throw InvalidArgument(settings + ": expected every scale factor 1 - s*gap in [0, 1], got " + num(f) +
-                            " for scale " + std::to_string(s));
-    auto side = [f](int64_t n) {
-      const int64_t v = positive_int_round(static_cast<double>(n) * f) / kNetSizeMultiple * kNetSizeMultiple;
-      return std::min(std::max<int64_t>(v, 1), n);
-    };
-    const NetSize sz{side(base.w), side(base.h)};
-    if (sz.w < kMinNetSide || sz.h < kMinNetSide) {
-      char factor[32];
-      std::snprintf(factor, sizeof(factor), "%g", f);  // Python's :g
-      throw InvalidArgument(settings + " at net resolution " + wxh(base.w, base.h) + ": " + kMsgNetSize + ", got " +
-                            wxh(sz.w, sz.h) + " at scale " + std::to_string(s) + " (factor " + factor + ")");
-    }
+    const double f = scale_factor(s, scale_number, scale_gap);
+    const NetSize sz{scaled_side(base.w, f), scaled_side(base.h, f)};
+    if (sz.w < kMinNetSide || sz.h < kMinNetSide)
+      throw InvalidArgument(settings_str(scale_number, scale_gap) + " at net resolution " + wxh(base.w, base.h) + ": " +
+                            kMsgNetSize + ", got " + wxh(sz.w, sz.h) + " at scale " + std::to_string(s) + " (factor " +
+                            factor_str(f) + ")");
     sizes.push_back(sz);
   }
   return sizes;
@@ -125,13 +160,14 @@ double scale_input_to_net(NetSize net, int64_t image_w, int64_t image_h) {
 
 OutputScaling net_to_output(NetSize net, int64_t image_w, int64_t image_h) {
   const double s_in = scale_input_to_net(net, image_w, image_h);
+  if (image_w < 2 || image_h < 2)  // the other side decided s_in; mapping back divides by size - 1
+    throw InvalidArgument("image size " + wxh(image_w, image_h) + ": " + kMsgScaleFactor + ", got a side of 1 pixel");
   const int64_t content_w = positive_int_round(s_in * static_cast<double>(image_w));
   const int64_t content_h = positive_int_round(s_in * static_cast<double>(image_h));
   if (content_w < 2 || content_h < 2)
     throw InvalidArgument("image_size " + hw(image_h, image_w) + " for net input " + hw(net.h, net.w) + ": " +
                           kMsgContent + ", got content " + hw(content_h, content_w) +
                           " (no finite positive scaleNetToOutput maps so thin an image back)");
-  // A 1-pixel image side gives 0 / (content - 1) = 0 here: no factor maps the net back onto it.
   const float scale = static_cast<float>(std::min(ratio(static_cast<double>(image_w - 1), double(content_w - 1)),
                                                   ratio(static_cast<double>(image_h - 1), double(content_h - 1))));
   if (!std::isfinite(scale) || scale <= 0.f)

@@ -26,6 +26,7 @@ py::tuple wh_tuple(const tfpose::NetSize& s) {
 void bind_sizing(py::module_& m) {
   m.attr("NET_STRIDE") = tfpose::kNetStride;
   m.attr("MIN_NET_SIDE") = tfpose::kMinNetSide;
+  m.attr("MAX_NET_SIDE") = tfpose::kMaxNetSide;
   m.attr("MSG_NET_SIZE") = tfpose::kMsgNetSize;
   m.attr("MSG_SCALE_FACTOR") = tfpose::kMsgScaleFactor;
   m.attr("MSG_IMAGE_SIZE") = tfpose::kMsgImageSize;
@@ -33,6 +34,13 @@ void bind_sizing(py::module_& m) {
   m.def(
       "check_net_resolution", [](const WH& resolution) { tfpose::check_net_resolution(net_size(resolution)); },
       py::arg("resolution_wh"), "Raises ValueError unless each side is a multiple of 16 or <= 0, not both <= 0.");
+  m.def(
+      "check_scale_settings",
+      [](const WH& resolution, int64_t scale_number, double scale_gap) {
+        tfpose::check_scale_settings(net_size(resolution), scale_number, scale_gap);
+      },
+      py::arg("resolution_wh"), py::arg("scale_number"), py::arg("scale_gap"),
+      "The image-independent rules of net_input_sizes (a side <= 0 is checked per image).");
   m.def(
       "net_resolution_for_image",
       [](const WH& resolution, const WH& image, double dynamic) {

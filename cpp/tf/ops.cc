@@ -5,6 +5,7 @@
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/shape_inference.h"
 #include "tfpose/resize_and_merge.hpp"
+#include "tfpose/sizing.hpp"
 
 namespace tfpose_tf {
 
@@ -337,7 +338,7 @@ crops: [B, H, W, C] float32, bilinear samples rounded to the nearest integer (0.
 namespace tfpose_tf {
 
 REGISTER_OP("TfposeSizing")
-    .Input("image_size: int32")
+    .Input("image_size: int64")
     .Input("scale_gap: double")
     .Input("net_resolution_dynamic: double")
     .Attr("net_resolution: list(int)")
@@ -359,7 +360,7 @@ REGISTER_OP("TfposeSizing")
 OpenPose's input sizing (spec sections 2.1 and 3) for one image size, by the core's compute_sizing
 (the rules tfpose.sizing applies in Python).
 
-image_size: [2] int32 (H, W) of the image. scale_gap: OpenPose's --scale_gap (double scalar).
+image_size: [2] int64 (H, W) of the image. scale_gap: OpenPose's --scale_gap (double scalar).
 net_resolution_dynamic: OpenPose's --net_resolution_dynamic (double scalar).
 net_resolution: [W, H], a side <= 0 computed from the aspect ratio. scale_number: scales (>= 1).
 net_input_sizes: [S, 2] int32 (H_n, W_n) of each scale, scale 0 first.
@@ -372,7 +373,7 @@ the settings.
 REGISTER_OP("TfposeResizeFixedAspectRatio")
     .Input("images: uint8")
     .Input("scale: double")
-    .Input("size: int32")
+    .Input("size: int64")
     .Output("canvas: float")
     .SetShapeFn([](InferenceContext* c) {
       ShapeHandle images, scale, size;
@@ -381,9 +382,13 @@ REGISTER_OP("TfposeResizeFixedAspectRatio")
       TF_RETURN_IF_ERROR(c->WithRank(c->input(2), 1, &size));
       DimensionHandle oh = c->UnknownDim(), ow = c->UnknownDim();
       const ::tensorflow::Tensor* t = c->input_tensor(2);
+      // Only valid constant sizes become static dims; the kernel refuses the others in its own words.
       if (t != nullptr && t->NumElements() == 2) {
-        oh = c->MakeDim(t->flat<int32_t>()(0));
-        ow = c->MakeDim(t->flat<int32_t>()(1));
+        const int64_t h = t->flat<int64_t>()(0), w = t->flat<int64_t>()(1);
+        if (h >= 1 && w >= 1 && h <= tfpose::kMaxNetSide && w <= tfpose::kMaxNetSide) {
+          oh = c->MakeDim(h);
+          ow = c->MakeDim(w);
+        }
       }
       c->set_output(0, c->MakeShape({c->Dim(images, 0), oh, ow, c->Dim(images, 3)}));
       return ::tensorflow::OkStatus();
@@ -393,7 +398,8 @@ OpenPose's placement of the image on the network canvas (resizeFixedAspectRatio,
 the image scaled by `scale` at the top-left, black elsewhere; bicubic when scale > 1, else bilinear,
 computed in floating point (OpenCV 5's warpAffine rule; see include/tfpose/placement.hpp).
 
-images: [N, H, W, C] uint8. scale: double scalar (scaleInputToNet). size: [2] int32 (H_n, W_n).
+images: [N, H, W, C] uint8. scale: double scalar (scaleInputToNet). size: [2] int64 (H_n, W_n),
+  each in [1, 65536].
 canvas: [N, H_n, W_n, C] float32 holding integers 0..255. Time and memory follow the canvas.
 )doc");
 

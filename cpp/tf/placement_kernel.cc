@@ -24,7 +24,7 @@ class ResizeFixedAspectRatioOp : public OpKernel {
                 errors::InvalidArgument("TfposeResizeFixedAspectRatio: size must be [2] (H, W), got shape ",
                                         size.shape().DebugString()));
     const int64_t n = images.dim_size(0), h = images.dim_size(1), w = images.dim_size(2), c = images.dim_size(3);
-    const int64_t oh = size.flat<int32_t>()(0), ow = size.flat<int32_t>()(1);
+    const int64_t oh = size.flat<int64_t>()(0), ow = size.flat<int64_t>()(1);
     const double s = scale.scalar<double>()();
     RunGuarded(ctx, "TfposeResizeFixedAspectRatio",
                [&] { tfpose::check_resize_fixed_aspect_ratio_args(n, h, w, c, s, oh, ow); });

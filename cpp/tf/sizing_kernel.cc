@@ -28,7 +28,7 @@ class SizingOp : public OpKernel {
                 errors::InvalidArgument("TfposeSizing: scale_gap and net_resolution_dynamic must be scalars"));
     tfpose::Sizing s;
     RunGuarded(ctx, "TfposeSizing", [&] {
-      s = tfpose::compute_sizing(size.flat<int32_t>()(0), size.flat<int32_t>()(1), resolution_, scale_number_,
+      s = tfpose::compute_sizing(size.flat<int64_t>()(0), size.flat<int64_t>()(1), resolution_, scale_number_,
                                  gap.scalar<double>()(), dynamic.scalar<double>()());
     });
     if (!ctx->status().ok()) return;

@@ -409,7 +409,7 @@ class Estimator:
     def _call(self, function, batch: np.ndarray, geometry: sizing.Sizing):
         args = (
             batch,
-            np.array([hw[::-1] for hw in geometry.net_wh], np.int32),
+            np.array(geometry.net_hw, np.int32),
             np.array(geometry.scale_ratios, np.float64),
         )
         with _precision.precision_scope(self.precision):

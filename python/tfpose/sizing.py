@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
+
 from tfpose import _core
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "compute_sizing",
     "check_scale_settings",
     "MIN_NET_SIDE",
+    "MAX_NET_SIDE",
     "MSG_NET_SIZE",
     "MSG_SCALE_FACTOR",
     "MSG_IMAGE_SIZE",
@@ -39,6 +42,7 @@ __all__ = [
 # The words of the rules an image or a setting can break, owned by the core (include/tfpose/sizing.hpp)
 # and raised alike by these functions, the graph's TfposeSizing op and the pipeline ops.
 MIN_NET_SIDE = _core.MIN_NET_SIDE
+MAX_NET_SIDE = _core.MAX_NET_SIDE
 MSG_NET_SIZE = _core.MSG_NET_SIZE
 MSG_SCALE_FACTOR = _core.MSG_SCALE_FACTOR
 MSG_IMAGE_SIZE = _core.MSG_IMAGE_SIZE
@@ -79,15 +83,31 @@ def parse_net_resolution(value) -> tuple[int, int]:
 
 
 def _size_pair(value, what: str) -> tuple[int, int]:
+    """Two integers (Python or numpy ints; no bools, floats or strings), else TypeError."""
     try:
-        a, b = (int(v) for v in value)
+        a, b = value
     except (TypeError, ValueError):
         raise TypeError(f"{what}: expected two integers, got {value!r}") from None
-    return a, b
+    for v in (a, b):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{what}: expected two integers, got {value!r}")
+    return int(a), int(b)
+
+
+def _real(value, what: str) -> float:
+    """A Python or numpy real number (no bools or strings) as float, else TypeError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{what}: expected a number, got {value!r}")
+    return float(value)
 
 
 def _check_scale_number(scale_number) -> int:
-    if isinstance(scale_number, bool) or int(scale_number) != scale_number or scale_number < 1:
+    if (
+        isinstance(scale_number, (bool, np.bool_))
+        or not isinstance(scale_number, (int, float, np.integer, np.floating))
+        or int(scale_number) != scale_number
+        or scale_number < 1
+    ):
         raise ValueError(f"scale_number: expected an int >= 1, got {scale_number!r}")
     return int(scale_number)
 
@@ -100,22 +120,24 @@ def net_resolution_for_image(net_resolution, image_wh, dynamic: float = 1.0) -> 
     side below MIN_NET_SIDE.
     """
     return _core.net_resolution_for_image(
-        parse_net_resolution(net_resolution), _size_pair(image_wh, "image size"), float(dynamic)
+        parse_net_resolution(net_resolution), _size_pair(image_wh, "image size"), _real(dynamic, "dynamic")
     )
 
 
 def net_input_sizes(base_wh, scale_number: int = 1, scale_gap: float = 0.25) -> list[tuple[int, int]]:
     """Spec §2.1 step 2: (W, H) of each scale; scale s uses factor 1 - s*scale_gap (double)."""
-    return _core.net_input_sizes(_size_pair(base_wh, "base size"), _check_scale_number(scale_number), float(scale_gap))
+    return _core.net_input_sizes(
+        _size_pair(base_wh, "base size"), _check_scale_number(scale_number), _real(scale_gap, "scale_gap")
+    )
 
 
 def check_scale_settings(net_resolution, scale_number: int = 1, scale_gap: float = 0.25) -> None:
     """The rules of :func:`net_input_sizes` that do not depend on the image: scale_number, scale_gap,
     and every scale of the net resolution's fixed sides at least MIN_NET_SIDE pixels (a side of -1
     comes from the image and is checked per image). Raises ValueError like net_input_sizes."""
-    wr, hr = parse_net_resolution(net_resolution)
-    unknown = 1 << 20  # stands for a side computed from the image, so that only fixed sides count
-    net_input_sizes((wr if wr > 0 else unknown, hr if hr > 0 else unknown), scale_number, scale_gap)
+    _core.check_scale_settings(
+        parse_net_resolution(net_resolution), _check_scale_number(scale_number), _real(scale_gap, "scale_gap")
+    )
 
 
 def scale_input_to_net(net_wh, image_wh) -> float:
@@ -152,6 +174,12 @@ class Sizing:
         return self.net_wh[0][1], self.net_wh[0][0]
 
     @property
+    def net_hw(self) -> tuple[tuple[int, int], ...]:
+        """(H, W) of every scale's net input, scale 0 first: the order of the TF ops' sizes and of
+        :func:`tfpose.placement.warp_top_left` (``net_wh`` is OpenPose's (W, H))."""
+        return tuple((h, w) for w, h in self.net_wh)
+
+    @property
     def image_hw(self) -> tuple[int, int]:
         return self.image_wh[1], self.image_wh[0]
 
@@ -163,17 +191,23 @@ def compute_sizing(
     scale_gap: float = 0.25,
     dynamic: float = 1.0,
 ) -> Sizing:
-    """OpenPose's sizing for an image of shape (H, W[, C]) (numpy order): spec §2.1 and §3, computed
-    by the core's compute_sizing (include/tfpose/sizing.hpp), the one owner of these rules. Raises
-    ValueError naming the rule (the MSG_* words) and the values."""
+    """OpenPose's sizing for an image of shape (H, W[, C]) (numpy order, integers): spec §2.1 and §3,
+    computed by the core's compute_sizing (include/tfpose/sizing.hpp), the one owner of these rules.
+
+    net_resolution: OpenPose's --net_resolution, (W, H) or "WxH", one side -1 = from the aspect
+    ratio; scale_number, scale_gap: OpenPose's multi-scale settings (scale s at factor 1 - s*gap);
+    dynamic: OpenPose's --net_resolution_dynamic (caps a -1 side at 16/9 of the other; <= 0: no cap).
+    Images need at least 2 pixels per side and must give net sides in [MIN_NET_SIDE, MAX_NET_SIDE].
+    Raises ValueError naming the rule (the MSG_* words where they apply) and the values; TypeError
+    for non-integer sizes or non-numeric settings."""
     if len(image_hw) < 2:
         raise ValueError(f"image shape: expected (H, W[, C]), got {tuple(image_hw)}")
-    hi, wi = int(image_hw[0]), int(image_hw[1])
+    hi, wi = _size_pair(tuple(image_hw)[:2], "image shape (H, W)")
     net, ratios, scale, offset = _core.compute_sizing(
         (hi, wi),
         parse_net_resolution(net_resolution),
         _check_scale_number(scale_number),
-        float(scale_gap),
-        float(dynamic),
+        _real(scale_gap, "scale_gap"),
+        _real(dynamic, "dynamic"),
     )
     return Sizing((wi, hi), tuple(net), tuple(ratios), float(scale), float(offset))

@@ -81,5 +81,8 @@ void trim_scratch(Vectors&... vs) {
 // Builds "what: expected E, got G" messages consistently.
 std::string expected_got(const std::string& what, const std::string& expected, const std::string& got);
 std::string shape_str(std::initializer_list<int64_t> dims);
+// The shortest text that reads back as v (Python's repr of a float: "0.3", "inf", "nan"), so that
+// messages name the value the caller gave.
+std::string number_str(double v);
 
 }  // namespace tfpose

@@ -17,8 +17,8 @@
 
 namespace tfpose {
 
-// Throws InvalidArgument unless N >= 0, H, W, C >= 1, scale finite and > 0, out sides >= 1, and every
-// side below 2^31.
+// Throws InvalidArgument unless N >= 0, H, W, C >= 1 and below 2^31, scale finite and > 0, canvas
+// sides in [1, kMaxNetSide] (sizing.hpp) and the canvas at most 2^31 values.
 void check_resize_fixed_aspect_ratio_args(int64_t n, int64_t h, int64_t w, int64_t c, double scale, int64_t out_h,
                                           int64_t out_w);
 
