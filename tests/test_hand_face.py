@@ -275,3 +275,19 @@ def test_crop_transforms_given_as_python_lists_keep_float64():
     from tfpose import ops
 
     np.testing.assert_array_equal(ops.crop_affine(img, [0], m, (64, 64)).numpy(), want)
+
+
+def test_crop_sizes_and_indices_never_wrap():
+    import tensorflow as tf
+
+    from tfpose import ops
+
+    img = np.zeros((1, 8, 8, 3), np.uint8)
+    m = [[[1.0, 0, 0], [0, 1.0, 0]]]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="below 2\\^31"):
+        ops.crop_affine(img, [0], m, tf.constant([2**32 + 4, 4], tf.int64))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="below 2\\^31"):
+        ops.crop_affine(img, tf.constant([2**32], tf.int64), m, (4, 4))
+    with pytest.raises(TypeError, match="integer"):
+        ops.crop_affine(img, [0], m, tf.constant([4.5, 4.0]))
+    np.testing.assert_array_equal(ops.crop_affine(img, tf.constant([0], tf.int64), m, (4, 4)).numpy(), 0)

@@ -278,10 +278,13 @@ def crop_affine(images, image_index, transforms, size):
     images = tf.convert_to_tensor(images)
     if images.dtype != tf.uint8:
         raise TypeError(f"images: expected uint8 [N, H, W, C], got dtype {images.dtype.name}")
-    size_t = tf.cast(size, tf.int32) if tf.is_tensor(size) else tf.constant(_args.check_size(size, "size"), tf.int32)
+    # integer tensors only, range-checked before the int32 cast (no wrapping, no float truncation)
+    size_t = (
+        _int32_tensor(size, "size", 1) if tf.is_tensor(size) else tf.constant(_args.check_size(size, "size"), tf.int32)
+    )
     return _lib.tfpose_crop_affine(
         images=images,
-        image_index=tf.cast(image_index, tf.int32),
+        image_index=_int32_tensor(image_index, "image_index", 0),
         transforms=_float64(transforms),
         size=size_t,
     )
