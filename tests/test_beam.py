@@ -265,6 +265,16 @@ def test_handler_records_a_bad_element_and_keeps_the_rest():
         raising.run_inference(batch, model)
 
 
+def test_graph_batch_is_the_estimators_default_unless_given():
+    # Beam's max_batch_size bounds its element batches; graph calls take DEFAULT_BATCH_SIZE images
+    from tfpose.estimator import DEFAULT_BATCH_SIZE
+
+    assert PoseModelHandler(MODEL, max_batch_size=8)._graph_batch_size == DEFAULT_BATCH_SIZE
+    assert PoseModelHandler(MODEL, max_batch_size=8, batch_size=3)._graph_batch_size == 3
+    with pytest.raises(ValueError, match="batch_size"):
+        PoseModelHandler(MODEL, batch_size=0)
+
+
 def test_handler_argument_errors(exported):
     with pytest.raises(ValueError, match="on_error"):
         PoseModelHandler(MODEL, on_error="ignore")

@@ -76,6 +76,22 @@ def test_tf_sizing_matches_python_sizing():
             assert list(ratios.numpy()) == list(ref.scale_ratios)
 
 
+def test_sizing_op_output_scaling_matches_python():
+    # the op's third output: (scaleNetToOutput, nmsOffset) of scale 0, as compute_sizing gives them
+    from tfpose.ops import _lib
+
+    for h, w in [(720, 1280), (232, 217), (368, 3000), (1080, 1920)]:
+        ref = sizing.compute_sizing((h, w), scale_number=2)
+        _, _, scaling = _lib.tfpose_sizing(
+            image_size=tf.constant([h, w], tf.int64),
+            scale_gap=tf.constant(0.25, tf.float64),
+            net_resolution_dynamic=tf.constant(1.0, tf.float64),
+            net_resolution=[-1, 368],
+            scale_number=2,
+        )
+        assert list(scaling.numpy()) == [np.float32(ref.scale_net_to_output), np.float32(ref.nms_offset)]
+
+
 def test_tf_sizing_rejects_empty_image():
     with pytest.raises(tf.errors.InvalidArgumentError, match="expected positive"):
         placement.tf_sizing(0, 0)

@@ -21,10 +21,6 @@ namespace {
 
 static_assert(kMinNetSide == 16, "kMsgNetSize states the minimum");
 
-std::string num(double v) {
-  return number_str(v);
-}
-
 std::string wxh(int64_t w, int64_t h) {
   return std::to_string(w) + "x" + std::to_string(h);
 }
@@ -55,11 +51,11 @@ void check_scale_number_and_gap(int64_t scale_number, double scale_gap) {
   if (scale_number < 1)
     throw InvalidArgument("scale_number: expected an int >= 1, got " + std::to_string(scale_number));
   if (!std::isfinite(scale_gap) || scale_gap < 0)
-    throw InvalidArgument("scale_gap: expected a number >= 0, got " + num(scale_gap));
+    throw InvalidArgument("scale_gap: expected a number >= 0, got " + number_str(scale_gap));
 }
 
 std::string settings_str(int64_t scale_number, double scale_gap) {
-  return "scale_number " + std::to_string(scale_number) + " with scale_gap " + num(scale_gap);
+  return "scale_number " + std::to_string(scale_number) + " with scale_gap " + number_str(scale_gap);
 }
 
 // Factor of scale s; throws unless in [0, 1].
@@ -67,7 +63,7 @@ double scale_factor(int64_t s, int64_t scale_number, double scale_gap) {
   const double f = 1.0 - static_cast<double>(s) * scale_gap;
   if (!(f >= 0.0 && f <= 1.0))
     throw InvalidArgument(settings_str(scale_number, scale_gap) +
-                          ": expected every scale factor 1 - s*gap in [0, 1], got " + num(f) + " for scale " +
+                          ": expected every scale factor 1 - s*gap in [0, 1], got " + number_str(f) + " for scale " +
                           std::to_string(s));
   return f;
 }
@@ -154,7 +150,7 @@ double scale_input_to_net(NetSize net, int64_t image_w, int64_t image_h) {
                             ratio(static_cast<double>(net.h - 1), static_cast<double>(image_h - 1)));
   if (!std::isfinite(s) || s <= 0)
     throw InvalidArgument("image size " + wxh(image_w, image_h) + " with net size " + wxh(net.w, net.h) + ": " +
-                          kMsgScaleFactor + ", got " + num(s));
+                          kMsgScaleFactor + ", got " + number_str(s));
   return s;
 }
 
@@ -172,7 +168,7 @@ OutputScaling net_to_output(NetSize net, int64_t image_w, int64_t image_h) {
                                                   ratio(static_cast<double>(image_h - 1), double(content_h - 1))));
   if (!std::isfinite(scale) || scale <= 0.f)
     throw InvalidArgument("image size " + wxh(image_w, image_h) +
-                          ": expected a finite positive scaleNetToOutput, got " + num(scale) +
+                          ": expected a finite positive scaleNetToOutput, got " + number_str(scale) +
                           " (the image scaled to the net is " + wxh(content_w, content_h) + " pixels: too thin)");
   return {scale, static_cast<float>(0.5 / static_cast<double>(scale))};
 }
