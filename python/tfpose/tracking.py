@@ -71,6 +71,16 @@ ASSIGNMENTS = ("optimal", "greedy")
 # lightweight-openpose asks for 3 keypoints each with similarity > 0.5 instead.
 DEFAULT_OKS_THRESHOLD = 0.3
 _FORBIDDEN = 1e6  # assignment cost of a pair below the threshold: larger than any sum of real costs
+# A part of a fragment is "within OKS reach" of another person's same part when their COCO
+# per-keypoint similarity is at least this: the tracker's default OKS threshold, so that a part
+# counts where a whole pose of such parts would still be the same person.
+_FRAGMENT_PART_OKS = DEFAULT_OKS_THRESHOLD
+# Common motion vote: a track-person pair needs this many common parts to vote; a track supports a
+# shift when a person lies within this fraction of the track's scale (sqrt of its keypoint-box
+# area), at least _SHIFT_MIN_RADIUS pixels, of the shifted track.
+_SHIFT_MIN_PARTS = 3
+_SHIFT_RADIUS = 0.15
+_SHIFT_MIN_RADIUS = 3.0
 
 
 def keypoint_sigmas(pose_model) -> np.ndarray:
@@ -95,31 +105,48 @@ def _box_area(xy: np.ndarray, visible: np.ndarray) -> np.ndarray:
     return np.maximum(size[:, 0] * size[:, 1], 1.0)
 
 
-def oks(a_xy, a_visible, b_xy, b_visible, sigmas, area=None, min_common: int = 1) -> np.ndarray:
+def oks(a_xy, a_visible, b_xy, b_visible, sigmas, area=None, min_common: int = 1, denominator: str = "common"):
     """Object keypoint similarity of every pose of set A with every pose of set B.
 
     a_xy [A, P, 2], b_xy [B, P, 2] float (pixels); a_visible [A, P], b_visible [B, P] bool;
     sigmas [P] (:func:`keypoint_sigmas`); area: [A, B] object scale s^2 in pixels^2, default the
     larger of the two poses' keypoint-box areas (as lightweight-openpose does, COCO uses the
-    segment area). Returns float64 [A, B]:
-    ``mean over parts visible in both of exp(-d^2 / (2 s^2 k^2))``, k = 2 sigma (the COCO keypoint
-    evaluation's formula), and 0 where fewer than ``min_common`` parts are visible in both.
+    segment area). Each part visible in both poses scores ``exp(-d^2 / (2 s^2 k^2))``, k = 2 sigma
+    (the per-keypoint similarity of the COCO keypoint evaluation, cocoapi ``computeOks``).
+    denominator: what the scores' sum is divided by:
+
+    * ``"common"``: the parts visible in both (the mean per-part similarity: how well the parts
+      the two poses share agree, whatever their number);
+    * ``"a"``: the parts visible in A: COCO's OKS with A as the reference (COCO divides by the
+      parts labelled in the ground truth), so a part of A that B lacks counts 0 and a small
+      fragment of A scores low however well its few parts agree.
+
+    Returns float64 [A, B]; 0 where fewer than ``min_common`` parts are visible in both.
+    Raises ValueError for another ``denominator``.
     """
+    if denominator not in ("common", "a"):
+        raise ValueError(f"denominator: expected 'common' or 'a', got {denominator!r}")
     a_xy = np.asarray(a_xy, np.float64)
     b_xy = np.asarray(b_xy, np.float64)
     a_visible = np.asarray(a_visible, bool)
     b_visible = np.asarray(b_visible, bool)
     if area is None:
         area = np.maximum(_box_area(a_xy, a_visible)[:, None], _box_area(b_xy, b_visible)[None, :])
+    s, n = _oks_sum(a_xy, a_visible, b_xy, b_visible, sigmas, area)
+    d = np.maximum(n if denominator == "common" else a_visible.sum(-1)[:, None], 1)
+    return np.where(n >= max(int(min_common), 1), s / d, 0.0)
+
+
+def _oks_sum(a_xy, a_visible, b_xy, b_visible, sigmas, area) -> tuple[np.ndarray, np.ndarray]:
+    """Sum over the parts visible in both of the COCO per-keypoint similarity, and the number of
+    those parts: both [A, B] (see :func:`oks`; float64 arrays in)."""
     k2 = (2.0 * np.asarray(sigmas, np.float64)) ** 2
     # x and y apart: a reduction over an axis of length 2 costs more than the arithmetic
     d2 = (a_xy[:, None, :, 0] - b_xy[None, :, :, 0]) ** 2 + (a_xy[:, None, :, 1] - b_xy[None, :, :, 1]) ** 2
     common = a_visible[:, None] & b_visible[None]
     # exp(-50) ~ 2e-22 is 0 for any sum here; capping spares exp's slow underflow path
     e = np.exp(-np.minimum(d2 / (2.0 * np.asarray(area, np.float64)[..., None] * k2), 50.0))
-    n = common.sum(-1)
-    s = np.where(common, e, 0.0).sum(-1)
-    return np.where(n >= max(int(min_common), 1), s / np.maximum(n, 1), 0.0)
+    return np.where(common, e, 0.0).sum(-1), common.sum(-1)
 
 
 def _alpha(cutoff, te):
@@ -228,6 +255,8 @@ class PoseTracker:
         beta: float = 0.05,
         d_cutoff: float = 1.0,
         fps: float = 30.0,
+        mark_fragments: bool = True,
+        camera_motion: bool = True,
     ):
         from tfpose import _args, models
 
@@ -259,15 +288,24 @@ class PoseTracker:
         self.fps = float(fps)
         self.smooth = bool(smooth)
         self.cascade = bool(cascade)
+        self.mark_fragments = bool(mark_fragments)
+        self.camera_motion = bool(camera_motion)
         self._filter_args = _check_filter_args(min_cutoff, beta, d_cutoff)
         self._next_id = 0
         self._frame = -1
+        self._fragments = {}
         self.reset()
 
     @property
     def next_id(self) -> int:
         """The id the next new person will get (= the number of ids given so far)."""
         return self._next_id
+
+    @property
+    def fragments(self) -> dict[int, int]:
+        """Fragments of the last ``update``: {index in its ``people``: id of the person it is a
+        part of}. A fragment keeps ``person_id`` -1 (see :meth:`update`)."""
+        return dict(self._fragments)
 
     @property
     def active_ids(self) -> list[int]:
@@ -290,7 +328,9 @@ class PoseTracker:
         self._ft = np.zeros((0, P))
         self._fhas = np.zeros((0, P), bool)
         self._time = None
+        self._period = None  # the shortest time between two updates so far: one frame period
         self._image_size = None
+        self._fragments = {}
 
     _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_fx", "_fdx", "_ft", "_fhas")
 
@@ -332,7 +372,9 @@ class PoseTracker:
         return xy + vel[:, None, :] * steps[..., None], usable, f - last
 
     def _assign(self, sim: np.ndarray) -> list[tuple[int, int]]:
-        ok = sim >= self.oks_threshold
+        """Track-person pairs from a similarity [T, D] (COCO OKS, track as reference) that is < 0
+        where the pair is not allowed."""
+        ok = sim >= 0
         if not ok.any():
             return []
         if self.assignment == "optimal":
@@ -377,18 +419,30 @@ class PoseTracker:
             raise ValueError(
                 f"timestamp: expected finite seconds, never decreasing, got {timestamp} after {self._time}"
             )
-        self._frame += 1
+        self._frame += self._frames_elapsed(timestamp)
         self._time = timestamp
         f = self._frame
         visible = kps[:, :, 2] > 0
         xy = kps[:, :, :2]
         n = len(people)
         rows, cols = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        self._fragments = {}
+        pred = usable = None
         if len(self._ids) and n:
             pred, usable, lost = self._predicted()
+            if self.camera_motion:
+                pred = pred + self._common_shift(pred, usable, xy, visible)
             area = np.maximum(_box_area(pred, usable)[:, None], _box_area(xy, visible)[None, :])
             area = area * (1.0 + self.lost_scale_growth * np.maximum(lost - 1, 0))[:, None]
-            sim = oks(pred, usable, xy, visible, self.sigmas, area=area)
+            total, common = _oks_sum(pred, usable, xy, visible, self.sigmas, area)
+            # Two similarities: the mean over the parts both have decides whether a person can be the
+            # track at all (a partly hidden person still can); the smaller of COCO's two OKS, either
+            # pose taken as the reference (the sum over the common parts divided by the larger part
+            # count), ranks the candidates: a part one has and the other lacks counts 0, so neither a
+            # fragment nor a track born of one outranks the fuller pose of the same person.
+            gate = np.where(common > 0, total / np.maximum(common, 1), 0.0)
+            larger = np.maximum(usable.sum(1)[:, None], visible.sum(1)[None, :])
+            sim = np.where(gate >= self.oks_threshold, total / np.maximum(larger, 1), -1.0)
             pairs = []
             if self.cascade:
                 # tracks matched more recently choose first (DeepSORT's matching cascade)
@@ -405,6 +459,14 @@ class PoseTracker:
                 pairs = self._assign(sim)
             if pairs:
                 rows, cols = (np.array(v, np.int64) for v in zip(*pairs))
+        if self.mark_fragments and n > 1:
+            owners = self._owners(xy, visible, rows, cols, pred, usable)
+            if owners:
+                keep = ~np.isin(cols, list(owners))
+                rows, cols = rows[keep], cols[keep]
+                for c, owner in owners.items():
+                    people[c].person_id = -1
+                    self._fragments[c] = owner
         if len(rows):
             # velocity: median displacement per frame of the parts seen before and now, averaged
             # with the previous velocity
@@ -422,6 +484,7 @@ class PoseTracker:
                 self._vel[rows[has]] = 0.5 * (self._vel[rows[has]] + step)
         unmatched = np.ones(n, bool)
         unmatched[cols] = False
+        unmatched[list(self._fragments)] = False
         new = np.flatnonzero(unmatched)
         if len(new):
             T, k, P = len(self._ids), len(new), self.num_parts
@@ -447,6 +510,9 @@ class PoseTracker:
         self._last[rows] = f
         for r, c in zip(rows, cols):
             people[c].person_id = int(self._ids[r])
+        for c, owner in self._fragments.items():  # owners given new ids just now
+            if owner < 0:
+                self._fragments[c] = people[-owner - 1].person_id
         if self.smooth and len(rows):
             self._smooth(people, xy, rows, cols, vis, timestamp)
         keep = f - self._last <= self.max_lost_frames
@@ -454,6 +520,113 @@ class PoseTracker:
             for name in self._STATE:
                 setattr(self, name, getattr(self, name)[keep])
         return people
+
+    def _frames_elapsed(self, t: float) -> int:
+        """Frames since the last update: the time since it in frame periods (a video that dropped
+        frames skips some), at least 1. The frame period is the shortest time between two updates
+        seen since the last reset (a dropped frame only lengthens a gap)."""
+        if self._time is None:
+            return 1
+        dt = t - self._time
+        if dt <= 0:
+            return 1
+        if self._period is None or dt < self._period:
+            self._period = dt
+        # rounding absorbs timestamp jitter; a gap beyond 1000 periods is a cut or a pause, not drops
+        return int(min(max(round(dt / self._period), 1), 1000))
+
+    def _common_shift(self, pred, usable, xy, visible) -> np.ndarray:
+        """The displacement [2] (pixels) that most tracks share this frame beyond their own
+        velocity: a camera pan or shake moves every person at once, and the first frames of a pan
+        find tracks with no velocity yet. Votes: for every track-person pair, the median
+        displacement of their common parts; candidates are each track's and each person's
+        smallest pair displacement; a candidate is supported by each track that has a person within
+        ``_SHIFT_RADIUS`` of its scale of it. Returns the mean displacement of the best candidate's
+        supporters when at least 2 tracks and more than half of the voting tracks support it, and more
+        than support no shift at all; else 0 (people moving each their own way, or a group among
+        others, keep their own velocities)."""
+        T, D = len(pred), len(xy)
+        if T < 2 or D < 2:
+            return np.zeros(2)
+        common = usable[:, None] & visible[None]  # [T, D, P]
+        cnt = common.sum(-1)
+        ok = cnt >= _SHIFT_MIN_PARTS
+        if ok.sum() < 2:
+            return np.zeros(2)
+        disp = np.where(common[..., None], xy[None] - pred[:, None], np.nan)  # [T, D, P, 2]
+        srt = np.sort(disp, axis=2)  # NaN sort last: the first cnt entries are the common parts
+        ti, di = np.nonzero(ok)
+        k = cnt[ti, di]
+        med = 0.5 * (srt[ti, di, (k - 1) // 2] + srt[ti, di, k // 2])  # [M, 2]
+        radius = np.maximum(_SHIFT_RADIUS * np.sqrt(_box_area(pred, usable)), _SHIFT_MIN_RADIUS)[ti]
+        norm = np.hypot(med[:, 0], med[:, 1])
+        cand = [np.zeros(2)]
+        for idx in (ti, di):  # each track's and each person's smallest displacement
+            order = np.lexsort((norm, idx))
+            first = np.ones(len(order), bool)
+            first[1:] = idx[order][1:] != idx[order][:-1]
+            cand.extend(med[order[first]])
+        cand = np.array(cand)  # [C, 2]
+        near = np.hypot(*(med[None] - cand[:, None]).transpose(2, 0, 1)) <= radius[None]  # [C, M]
+        support = np.array([len(np.unique(ti[row])) for row in near])
+        best = int(np.argmax(support))
+        voters = len(np.unique(ti))
+        if support[best] < 2 or 2 * support[best] <= voters or support[best] <= support[0]:
+            return np.zeros(2)
+        # one displacement per supporting track: its pair closest to the candidate
+        dist = np.where(near[best], np.hypot(*(med - cand[best]).T), np.inf)
+        order = np.lexsort((dist, ti))
+        first = np.ones(len(order), bool)
+        first[1:] = ti[order][1:] != ti[order][:-1]
+        pick = order[first & np.isfinite(dist[order])]
+        return med[pick].mean(0)
+
+    def _owners(self, xy, visible, rows, cols, pred, usable) -> dict:
+        """People of this frame that are fragments of another: {index: owner}, the owner an id, or
+        ``-(index + 1)`` of an owner that gets its id later this frame.
+
+        OpenPose's grouping can split one person into a body and a few loose parts. A person U is
+        a fragment of a person O with more parts when most of U's parts lie within OKS reach of O's
+        same parts: COCO per-keypoint similarity >= ``_FRAGMENT_PART_OKS`` at O's scale, O's parts being those found
+        now, else (when O is a track's person) the track's predicted ones. A person matched to a
+        track can only be a fragment of another matched person (a fragment that took a track born
+        of an earlier fragment, or a track of the same person); an unmatched one also of a person
+        that starts a track now. People are checked largest first, so a fragment never owns a
+        larger one."""
+        n_parts = visible.sum(1)
+        track_of = dict(zip(cols.tolist(), rows.tolist()))
+        owners_xy, owners_vis, owner_key = [], [], []
+        for c in range(len(xy)):
+            ref, vis = xy[c], visible[c].copy()
+            r = track_of.get(c)
+            if r is not None:
+                use = ~vis & usable[r]
+                ref = np.where(use[:, None], pred[r], ref)
+                vis |= use
+            owners_xy.append(ref)
+            owners_vis.append(vis)
+            owner_key.append(int(self._ids[r]) if r is not None else -(c + 1))
+        ref_xy, ref_vis = np.array(owners_xy), np.array(owners_vis)
+        area = _box_area(ref_xy, ref_vis)  # the owner's scale: its whole pose, found or predicted
+        k2 = (2.0 * self.sigmas) ** 2
+        d2 = ((xy[:, None] - ref_xy[None]) ** 2).sum(-1)  # [U, O, P]
+        near = np.exp(-np.minimum(d2 / (2.0 * area[None, :, None] * k2), 50.0)) >= _FRAGMENT_PART_OKS
+        reach = (near & visible[:, None] & ref_vis[None]).sum(-1)  # [U, O]
+        matched = np.zeros(len(xy), bool)
+        matched[cols] = True
+        can_own = matched.copy()
+        found = {}
+        for u in sorted(range(len(xy)), key=lambda i: -n_parts[i]):
+            ok = (can_own if not matched[u] else can_own & matched) & (n_parts > n_parts[u])
+            ok &= 2 * reach[u] > n_parts[u]
+            ok[u] = False
+            if ok.any():
+                o = int(np.flatnonzero(ok)[np.argmax(reach[u][ok])])
+                found[int(u)] = owner_key[o]
+                can_own[u] = False
+            elif not matched[u]:
+                can_own[u] = True  # it starts a track: it can own smaller fragments
+        return found
 
     def _smooth(self, people, xy, rows, cols, vis, t) -> None:
         """One-Euro step on the matched people's found keypoints; a part not found now keeps no

@@ -1,0 +1,393 @@
+"""Tracking scenarios with known identities at the keypoint level, and their CLEAR MOT / identity
+scores computed by py-motmetrics.
+
+People are real human poses: the COCO val2017 person annotations of ../shared/data/coco_mini (at
+least 12 labelled keypoints, put in OpenPose's COCO_18 order with the neck between the shoulders),
+scaled to a height in pixels and moved along scripted paths. Each frame, each person's detection
+is what a bottom-up network gives (:func:`detect`): every keypoint jittered, some parts not
+found, parts outside the image dropped, and, as OpenPose's grouping does, some people split into a
+body and a fragment of a few parts (a limb or the head, or a duplicate of parts the body keeps).
+The ground truth is the script: which person is where, never the tracker's output.
+
+:func:`evaluate` scores a tracker with py-motmetrics (``motmetrics``, the MOTChallenge CLEAR MOT
+and identity metrics of Bernardin & Stiefelhagen 2008 and Ristani et al. 2016): a detection
+with an id is a hypothesis, the distance of a ground-truth person to it is 1 - OKS (COCO's OKS with
+the ground truth as the reference, over its parts inside the image), a pair farther than 0.5
+(OKS < 0.5) cannot match. A fragment scores low against its person, so a fragment with an id is a
+false positive, and the body that lost its id to it an identity switch.
+
+Used by tests/test_tracking_metrics.py and benchmarks/bench_tracking_metrics.py.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from helpers import DATA
+
+COCO_KEYPOINTS = DATA / "coco_mini" / "annotations" / "person_keypoints_val2017.json"
+# COCO's keypoint order (cocoapi) -> OpenPose's COCO_18 index; the neck (1) is made from the shoulders
+COCO17_TO_18 = [0, 15, 14, 17, 16, 5, 2, 6, 3, 7, 4, 11, 8, 12, 9, 13, 10]
+MATCH_OKS = 0.5
+# Parts a fragment can be made of (COCO_18 indices): a leg, a forearm, the head.
+FRAGMENT_GROUPS = ((8, 9, 10), (11, 12, 13), (3, 4), (6, 7), (0, 14, 15, 16, 17))
+
+
+def base_poses(min_parts: int = 12) -> np.ndarray:
+    """Real human poses [M, 18, 3] (x, y, 1 labelled / 0 not), each centred on its keypoint box and
+    scaled to a box height of 1, from the COCO val2017 annotations in ../shared."""
+    doc = json.loads(COCO_KEYPOINTS.read_text())
+    out = []
+    for ann in doc["annotations"]:
+        if ann.get("iscrowd") or ann["num_keypoints"] < min_parts:
+            continue
+        k17 = np.array(ann["keypoints"], np.float64).reshape(17, 3)
+        k = np.zeros((18, 3))
+        lab = k17[:, 2] > 0
+        k[np.array(COCO17_TO_18)[lab], :2] = k17[lab, :2]
+        k[np.array(COCO17_TO_18)[lab], 2] = 1.0
+        if k[2, 2] and k[5, 2]:
+            k[1] = [*(0.5 * (k[2, :2] + k[5, :2])), 1.0]
+        vis = k[:, 2] > 0
+        lo, hi = k[vis, :2].min(0), k[vis, :2].max(0)
+        if hi[1] - lo[1] < 1:
+            continue
+        k[vis, :2] = (k[vis, :2] - 0.5 * (lo + hi)) / (hi[1] - lo[1])
+        out.append(k)
+    if len(out) < 5:
+        raise RuntimeError(f"{COCO_KEYPOINTS}: expected at least 5 people with {min_parts}+ keypoints, got {len(out)}")
+    return np.array(out)
+
+
+@dataclass
+class Frame:
+    """One frame of a scenario: the ground truth (ids [G], keypoints [G, 18, 3]), the detections
+    (keypoints [D, 18, 3], what the network would give), the image size (H, W) and timestamp (s)."""
+
+    gt_ids: np.ndarray
+    gt: np.ndarray
+    detections: np.ndarray
+    image_size: tuple
+    timestamp: float
+
+
+@dataclass
+class Scenario:
+    name: str
+    description: str
+    frames: list = field(default_factory=list)
+    all_visible: bool = True  # every person stays visible (in the image, not hidden) throughout
+
+
+def detect(rng, gt: np.ndarray, image_size, height: float, *, miss=0.08, split=0.0, jitter=0.01) -> list:
+    """A network's view of one ground-truth pose gt [18, 3] (pixels) of a person `height` pixels
+    high: list of keypoint arrays [18, 3] (score 0 = not found). Each part is jittered by a Gaussian
+    of ``jitter * height`` pixels, not found with probability ``miss``; parts outside the image are
+    dropped; with probability ``split`` a fragment (a limb, the head, or a duplicate of two parts the
+    body keeps) comes apart from the body as a separate detection."""
+    H, W = image_size
+    k = gt.copy()
+    vis = k[:, 2] > 0
+    k[vis, :2] += rng.normal(0, jitter * height, (vis.sum(), 2))
+    inside = (k[:, 0] >= 0) & (k[:, 0] < W) & (k[:, 1] >= 0) & (k[:, 1] < H)
+    found = vis & inside & (rng.random(18) >= miss)
+    k[:, 2] = np.where(found, rng.uniform(0.3, 0.9, 18), 0.0)
+    k[~found] = 0
+    out = [k]
+    if split and rng.random() < split:
+        frag = np.zeros_like(k)
+        if rng.random() < 0.25:  # a duplicate: two parts found again a little apart, the body keeps them
+            parts = [p for p in rng.permutation(18)[:6] if found[p]][:2]
+            frag[parts] = k[parts]
+            frag[parts, :2] += rng.normal(0, 0.02 * height, (len(parts), 2))
+        else:
+            group = FRAGMENT_GROUPS[rng.integers(len(FRAGMENT_GROUPS))]
+            parts = [p for p in group if found[p]]
+            frag[parts] = k[parts]
+            k[parts] = 0
+        if len(parts) >= 2 and (k[:, 2] > 0).sum() >= 3:
+            out.append(frag)
+    return [d for d in out if (d[:, 2] > 0).sum() >= 2]
+
+
+def _gt(pose: np.ndarray, centre, height: float, image_size) -> np.ndarray:
+    """A base pose placed at centre (x, y) pixels, `height` pixels high; parts outside the image
+    are not part of the ground truth."""
+    H, W = image_size
+    k = pose.copy()
+    vis = k[:, 2] > 0
+    k[vis, :2] = k[vis, :2] * height + np.asarray(centre, np.float64)
+    inside = (k[:, 0] >= 0) & (k[:, 0] < W) & (k[:, 1] >= 0) & (k[:, 1] < H)
+    k[~(vis & inside)] = 0
+    return k
+
+
+def _build(name, description, poses, paths, n_frames, image_size, rng, *, split=0.0, times=None, id_offset=0, **kw):
+    """Frames of people i = 0.. with pose poses[i] following paths[i](t) -> (x, y, height) or
+    None (not in the scene); a person with fewer than 3 parts in the image is not in the ground
+    truth. times: the frame times (s), default t / 25."""
+    frames = []
+    for j, t in enumerate(range(n_frames) if times is None else times):
+        ids, gts, dets = [], [], []
+        for i, (pose, path) in enumerate(zip(poses, paths)):
+            where = path(t)
+            if where is None:
+                continue
+            x, y, h = where
+            g = _gt(pose, (x, y), h, image_size)
+            if (g[:, 2] > 0).sum() < 3:
+                continue
+            ids.append(i + id_offset)
+            gts.append(g)
+            dets += detect(rng, g, image_size, h, split=split, **kw)
+        order = rng.permutation(len(dets))  # a network's people come in no particular order
+        frames.append(
+            Frame(
+                np.array(ids, np.int64),
+                np.array(gts).reshape(-1, 18, 3),
+                np.array([dets[o] for o in order]).reshape(-1, 18, 3),
+                tuple(image_size),
+                (t if times is not None else t) / 25.0,
+            )
+        )
+    return Scenario(name, description, frames)
+
+
+def scenarios(seed: int = 0) -> list:
+    """The keypoint-level scenarios, all built from the same real poses."""
+    base = base_poses()
+    rng = np.random.default_rng(seed)
+    pick = lambda n: base[rng.integers(0, len(base), n)]  # noqa: E731
+    out = []
+    HD = (720, 1280)
+
+    # People split into fragments: 5 people walking slowly, a third of them split in every frame.
+    poses = pick(5)
+    paths = [lambda t, i=i: (150 + 240 * i + 1.5 * t, 360 + 0.5 * t * (-1) ** i, 260) for i in range(5)]
+    out.append(
+        _build(
+            "fragments",
+            "5 people 260 px high walking slowly; each frame each person is split with probability 1/3 into a "
+            "body and a fragment (a leg, a forearm, the head, or two parts found twice)",
+            poses,
+            paths,
+            40,
+            HD,
+            rng,
+            split=1 / 3,
+        )
+    )
+
+    # A crowd at three scales: 18 people on a loose grid, each walking its own way, some splits.
+    poses = pick(18)
+    heights = np.tile([70.0, 130.0, 200.0], 6)
+    vel = rng.uniform(-2.0, 2.0, (18, 2))
+    cells = [((i % 6 + 0.5) * 1280 / 6, (i // 6 + 0.5) * 720 / 3) for i in range(18)]
+    paths = [
+        lambda t, i=i: (cells[i][0] + vel[i, 0] * t, cells[i][1] + vel[i, 1] * t, heights[i] * (1 + 0.003 * t))
+        for i in range(18)
+    ]
+    out.append(
+        _build(
+            "crowd of 18",
+            "18 people 70, 130 and 200 px high on a loose grid, each walking its own way at up to 2 px/frame and "
+            "growing 0.3 %/frame (coming closer); 10 % of people split into fragments each frame",
+            poses,
+            paths,
+            40,
+            HD,
+            rng,
+            split=0.1,
+        )
+    )
+
+    # Two people of the same pose side by side, walking together.
+    p = pick(1)[0]
+    out.append(
+        _build(
+            "side by side",
+            "two people of the same pose 200 px high, 80 px apart (their boxes overlap), walking together at 5 px/frame",
+            [p, p],
+            [lambda t, dx=dx: (400 + dx + 5 * t, 380, 200) for dx in (0, 80)],
+            40,
+            HD,
+            rng,
+            split=0.1,
+        )
+    )
+
+    # Entries and exits at the border.
+    poses = pick(6)
+    small = (360, 640)
+
+    def walker(i):
+        start, v = 6 * i, (9.0 if i % 2 == 0 else -9.0)
+        x0 = -60.0 if v > 0 else 700.0
+
+        def path(t):
+            if t < start:
+                return None
+            x = x0 + v * (t - start)
+            return None if x < -80 or x > 720 else (x, 120 + 40 * (i % 3), 110)
+
+        return path
+
+    sc = _build(
+        "border entries and exits",
+        "6 people 110 px high walk in from the left or right border at 9 px/frame, cross the frame and walk out "
+        "(half a person in the image on the way in and out)",
+        poses,
+        [walker(i) for i in range(6)],
+        120,
+        small,
+        rng,
+        split=0.05,
+    )
+    sc.all_visible = False
+    out.append(sc)
+
+    # A camera pan: everyone moves together, starting at once and reversing halfway.
+    poses = pick(10)
+    place = [(300 + 170 * (i % 5), 220 + 260 * (i // 5), 90 + 15 * (i % 3)) for i in range(10)]
+
+    def pan(t):
+        return 12.0 * t if t < 15 else 12.0 * 15 - 12.0 * (t - 15)
+
+    out.append(
+        _build(
+            "camera pan",
+            "10 people 90-120 px high standing still while the camera pans at 12 px/frame from the first frame, "
+            "reversing after 15 frames (every person moving together)",
+            poses,
+            [lambda t, i=i: (place[i][0] + pan(t), place[i][1] + 0.2 * pan(t), place[i][2]) for i in range(10)],
+            30,
+            HD,
+            rng,
+            split=0.05,
+        )
+    )
+
+    # Frame drops: the decoder loses 1-5 frames at times; timestamps tell.
+    poses = pick(4)
+    vel = [(6.0, 0.0), (-5.0, 1.0), (4.0, -1.0), (-6.0, 0.0)]
+    times, t = [], 0
+    while t < 70:
+        times.append(t)
+        t += 1 + (int(rng.integers(1, 6)) if rng.random() < 0.3 else 0)
+    out.append(
+        _build(
+            "frame drops",
+            "4 people 160 px high walking at 4-6 px/frame on separate rows; a third of the frames are followed by a "
+            "gap of 1-5 dropped frames (timestamps at 25 fps tell the tracker)",
+            poses,
+            [lambda t, i=i: (640 + 60 * (i - 1.5) + vel[i][0] * (t - 35), 110 + 160 * i, 160) for i in range(4)],
+            len(times),
+            HD,
+            rng,
+            times=times,
+            split=0.05,
+        )
+    )
+
+    # Two videos of different sizes in one run: ids never shared between them.
+    a = _build("", "", pick(3), [lambda t, i=i: (300 + 300 * i + 3 * t, 360, 220) for i in range(3)], 20, HD, rng)
+    b = _build(
+        "",
+        "",
+        pick(3),
+        [lambda t, i=i: (120 + 200 * i - 2 * t, 180, 120) for i in range(3)],
+        20,
+        (360, 640),
+        rng,
+        id_offset=3,
+    )
+    for f in b.frames:
+        f.timestamp += 20 / 25.0
+    out.append(
+        Scenario(
+            "two videos",
+            "a 1280x720 video of 3 people, then a 640x360 video of 3 others, through one tracker",
+            a.frames + b.frames,
+        )
+    )
+
+    # Crossing with occlusion: the one behind is hidden while the two overlap.
+    poses = pick(2)
+
+    def crossing(i):
+        def path(t):
+            x = 300 + 8 * t if i == 0 else 980 - 8 * t
+            if i == 1 and abs((300 + 8 * t) - (980 - 8 * t)) < 60:
+                return None  # hidden behind the other
+            return (x, 380 + 10 * i, 220)
+
+        return path
+
+    sc = _build(
+        "crossing",
+        "two people 220 px high walk across each other at 8 px/frame; the one behind is hidden while they overlap",
+        poses,
+        [crossing(0), crossing(1)],
+        80,
+        HD,
+        rng,
+        split=0.05,
+    )
+    sc.all_visible = False
+    out.append(sc)
+    return out
+
+
+def run_tracker(tracker, scenario: Scenario, person_cls=None) -> tuple[list, float]:
+    """Feed the scenario's detections to `tracker` (``update(people, timestamp=, image_size=)``, as
+    :class:`tfpose.PoseTracker`). Returns (per frame the people with their ``person_id``, seconds
+    spent in ``update`` in all)."""
+    import time
+
+    if person_cls is None:
+        from tfpose.estimator import Person as person_cls
+    tracked, spent = [], 0.0
+    for f in scenario.frames:
+        people = [person_cls(d.astype(np.float32), float(d[d[:, 2] > 0, 2].mean())) for d in f.detections]
+        t0 = time.perf_counter()
+        tracker.update(people, timestamp=f.timestamp, image_size=f.image_size)
+        spent += time.perf_counter() - t0
+        tracked.append(people)
+    return tracked, spent
+
+
+def evaluate(scenario: Scenario, tracked: list) -> dict:
+    """py-motmetrics scores of `tracked` (per frame, people with ``person_id``; -1 = no id, not a
+    hypothesis) against the scenario's ground truth: {"idf1", "mota", "switches", "fp", "fn",
+    "gt_ids", "frames"}."""
+    import motmetrics as mm
+
+    from tfpose.tracking import keypoint_sigmas, oks
+
+    sig = keypoint_sigmas("COCO_18")
+    acc = mm.MOTAccumulator(auto_id=True)
+    for f, people in zip(scenario.frames, tracked):
+        hyp = [p for p in people if p.person_id >= 0]
+        if len(f.gt_ids) and hyp:
+            det = np.stack([np.asarray(p.keypoints, np.float64) for p in hyp])
+            sim = oks(f.gt[:, :, :2], f.gt[:, :, 2] > 0, det[:, :, :2], det[:, :, 2] > 0, sig, denominator="a")
+            dist = np.where(sim >= MATCH_OKS, 1.0 - sim, np.nan)
+        else:
+            dist = np.zeros((len(f.gt_ids), len(hyp)))
+        acc.update(f.gt_ids.tolist(), [p.person_id for p in hyp], dist)
+    summary = mm.metrics.create().compute(
+        acc, metrics=["idf1", "mota", "num_switches", "num_false_positives", "num_misses", "num_frames"], name="s"
+    )
+    row = summary.loc["s"]
+    return {
+        "idf1": float(row["idf1"]),
+        "mota": float(row["mota"]),
+        "switches": int(row["num_switches"]),
+        "fp": int(row["num_false_positives"]),
+        "fn": int(row["num_misses"]),
+        "gt_ids": len({int(i) for f in scenario.frames for i in f.gt_ids}),
+        "frames": int(row["num_frames"]),
+    }
