@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -391,3 +392,43 @@ def evaluate(scenario: Scenario, tracked: list) -> dict:
         "gt_ids": len({int(i) for f in scenario.frames for i in f.gt_ids}),
         "frames": int(row["num_frames"]),
     }
+
+
+def translated_photo(estimator, path, n_frames: int = 24, step=(3, 2), min_parts: int = 8) -> Scenario:
+    """A real photograph moved `step` (x, y) pixels per frame for `n_frames` frames (black comes in
+    at the border), the people found by `estimator` (a :class:`tfpose.Estimator`) in each frame.
+    The ground truth is built from the photograph: the people the network finds on the unmoved
+    photograph with at least `min_parts` parts, moved with it (parts moved out of the image dropped)."""
+    import cv2
+
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        raise FileNotFoundError(path)
+    H, W = img.shape[:2]
+    ref = [p.keypoints.astype(np.float64) for p in estimator.estimate(img)]
+    ref = [k for k in ref if (k[:, 2] > 0).sum() >= min_parts]
+    images = [
+        cv2.warpAffine(img, np.float32([[1, 0, step[0] * t], [0, 1, step[1] * t]]), (W, H)) for t in range(n_frames)
+    ]
+    found = estimator.estimate_batch(images)
+    frames = []
+    for t, people in enumerate(found):
+        gts, ids = [], []
+        for i, k in enumerate(ref):
+            g = k.copy()
+            vis = g[:, 2] > 0
+            g[vis, :2] += (step[0] * t, step[1] * t)
+            inside = (g[:, 0] >= 0) & (g[:, 0] < W) & (g[:, 1] >= 0) & (g[:, 1] < H)
+            g[~(vis & inside)] = 0
+            g[:, 2] = (g[:, 2] > 0).astype(np.float64)
+            if (g[:, 2] > 0).sum() >= 3:
+                gts.append(g)
+                ids.append(i)
+        dets = np.array([p.keypoints for p in people], np.float64).reshape(-1, 18, 3)
+        frames.append(Frame(np.array(ids, np.int64), np.array(gts).reshape(-1, 18, 3), dets, (H, W), t / 25.0))
+    return Scenario(
+        f"real photo {Path(path).name}",
+        f"{Path(path).name} ({W}x{H}, {len(ref)} people) moved ({step[0]}, {step[1]}) px per frame for {n_frames} "
+        "frames, the people found by the network in every frame",
+        frames,
+    )

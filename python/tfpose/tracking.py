@@ -538,48 +538,49 @@ class PoseTracker:
     def _common_shift(self, pred, usable, xy, visible) -> np.ndarray:
         """The displacement [2] (pixels) that most tracks share this frame beyond their own
         velocity: a camera pan or shake moves every person at once, and the first frames of a pan
-        find tracks with no velocity yet. Votes: for every track-person pair, the median
-        displacement of their common parts; candidates are each track's and each person's
-        smallest pair displacement; a candidate is supported by each track that has a person within
-        ``_SHIFT_RADIUS`` of its scale of it. Returns the mean displacement of the best candidate's
-        supporters when at least 2 tracks and more than half of the voting tracks support it, and more
-        than support no shift at all; else 0 (people moving each their own way, or a group among
-        others, keep their own velocities)."""
+        find tracks with no velocity yet. Votes: for every track-person pair with at least
+        ``_SHIFT_MIN_PARTS`` common parts, the mean displacement of those parts; candidates are
+        each track's and each person's smallest pair displacement; a track supports a candidate when
+        one of its pairs lies within ``_SHIFT_RADIUS`` of its scale (at least ``_SHIFT_MIN_RADIUS``
+        pixels) of it. Returns the mean displacement of the best candidate's supporters (each
+        track's pair closest to it) when at least 2 tracks and more than half of the voting tracks
+        support it, and more than support no shift at all; else 0 (people moving each their own
+        way, or a group among others, keep their own velocities)."""
         T, D = len(pred), len(xy)
         if T < 2 or D < 2:
             return np.zeros(2)
         common = usable[:, None] & visible[None]  # [T, D, P]
         cnt = common.sum(-1)
         ok = cnt >= _SHIFT_MIN_PARTS
-        if ok.sum() < 2:
+        voters = int(ok.any(1).sum())
+        if voters < 2:
             return np.zeros(2)
-        disp = np.where(common[..., None], xy[None] - pred[:, None], np.nan)  # [T, D, P, 2]
-        srt = np.sort(disp, axis=2)  # NaN sort last: the first cnt entries are the common parts
-        ti, di = np.nonzero(ok)
-        k = cnt[ti, di]
-        med = 0.5 * (srt[ti, di, (k - 1) // 2] + srt[ti, di, k // 2])  # [M, 2]
-        radius = np.maximum(_SHIFT_RADIUS * np.sqrt(_box_area(pred, usable)), _SHIFT_MIN_RADIUS)[ti]
-        norm = np.hypot(med[:, 0], med[:, 1])
-        cand = [np.zeros(2)]
-        for idx in (ti, di):  # each track's and each person's smallest displacement
-            order = np.lexsort((norm, idx))
-            first = np.ones(len(order), bool)
-            first[1:] = idx[order][1:] != idx[order][:-1]
-            cand.extend(med[order[first]])
-        cand = np.array(cand)  # [C, 2]
-        near = np.hypot(*(med[None] - cand[:, None]).transpose(2, 0, 1)) <= radius[None]  # [C, M]
-        support = np.array([len(np.unique(ti[row])) for row in near])
+        # mean displacement of the common parts (a median costs a sort of T x D x P values)
+        dx = np.where(common, xy[None, :, :, 0] - pred[:, None, :, 0], 0.0).sum(-1)
+        dy = np.where(common, xy[None, :, :, 1] - pred[:, None, :, 1], 0.0).sum(-1)
+        c = np.maximum(cnt, 1)
+        med = np.where(ok[..., None], np.stack([dx / c, dy / c], -1), np.inf)  # [T, D, 2]
+        norm = np.hypot(med[..., 0], med[..., 1])  # inf where no vote
+        radius = np.maximum(_SHIFT_RADIUS * np.sqrt(_box_area(pred, usable)), _SHIFT_MIN_RADIUS)  # [T]
+        if (norm.min(1) <= radius).sum() == voters:
+            return np.zeros(2)  # every voting track has a person where its own velocity puts it
+        t_best, d_best = norm.argmin(1), norm.argmin(0)
+        cand = np.concatenate(
+            [
+                np.zeros((1, 2)),
+                med[np.arange(T), t_best][np.isfinite(norm.min(1))],
+                med[d_best, np.arange(D)][np.isfinite(norm.min(0))],
+            ]
+        )  # [C, 2]
+        dist = np.hypot(*(med[None] - cand[:, None, None]).transpose(3, 0, 1, 2))  # [C, T, D]
+        dist = np.where(np.isfinite(dist), dist, np.inf)
+        near = dist.min(2) <= radius[None]  # [C, T]
+        support = near.sum(1)
         best = int(np.argmax(support))
-        voters = len(np.unique(ti))
         if support[best] < 2 or 2 * support[best] <= voters or support[best] <= support[0]:
             return np.zeros(2)
-        # one displacement per supporting track: its pair closest to the candidate
-        dist = np.where(near[best], np.hypot(*(med - cand[best]).T), np.inf)
-        order = np.lexsort((dist, ti))
-        first = np.ones(len(order), bool)
-        first[1:] = ti[order][1:] != ti[order][:-1]
-        pick = order[first & np.isfinite(dist[order])]
-        return med[pick].mean(0)
+        sup = np.flatnonzero(near[best])
+        return med[sup, dist[best, sup].argmin(1)].mean(0)
 
     def _owners(self, xy, visible, rows, cols, pred, usable) -> dict:
         """People of this frame that are fragments of another: {index: owner}, the owner an id, or
@@ -587,42 +588,40 @@ class PoseTracker:
 
         OpenPose's grouping can split one person into a body and a few loose parts. A person U is
         a fragment of a person O with more parts when most of U's parts lie within OKS reach of O's
-        same parts: COCO per-keypoint similarity >= ``_FRAGMENT_PART_OKS`` at O's scale, O's parts being those found
-        now, else (when O is a track's person) the track's predicted ones. A person matched to a
-        track can only be a fragment of another matched person (a fragment that took a track born
-        of an earlier fragment, or a track of the same person); an unmatched one also of a person
-        that starts a track now. People are checked largest first, so a fragment never owns a
-        larger one."""
-        n_parts = visible.sum(1)
-        track_of = dict(zip(cols.tolist(), rows.tolist()))
-        owners_xy, owners_vis, owner_key = [], [], []
-        for c in range(len(xy)):
-            ref, vis = xy[c], visible[c].copy()
-            r = track_of.get(c)
-            if r is not None:
-                use = ~vis & usable[r]
-                ref = np.where(use[:, None], pred[r], ref)
-                vis |= use
-            owners_xy.append(ref)
-            owners_vis.append(vis)
-            owner_key.append(int(self._ids[r]) if r is not None else -(c + 1))
-        ref_xy, ref_vis = np.array(owners_xy), np.array(owners_vis)
+        same parts: COCO per-keypoint similarity >= ``_FRAGMENT_PART_OKS`` at O's scale, O's parts
+        being those found now, else (when O is a track's person) the track's predicted ones. A
+        person matched to a track can only be a fragment of another matched person (a fragment
+        that took a track born of an earlier fragment); an unmatched one also of a person that
+        starts a track now. People are checked largest first, so a fragment never owns a larger
+        one."""
+        n = len(xy)
+        ref_xy, ref_vis = xy.copy(), visible.copy()
+        if len(rows):
+            use = ~visible[cols] & usable[rows]  # parts the track knows and the person lacks now
+            ref_xy[cols] = np.where(use[..., None], pred[rows], xy[cols])
+            ref_vis[cols] |= use
         area = _box_area(ref_xy, ref_vis)  # the owner's scale: its whole pose, found or predicted
         k2 = (2.0 * self.sigmas) ** 2
-        d2 = ((xy[:, None] - ref_xy[None]) ** 2).sum(-1)  # [U, O, P]
+        d2 = (xy[:, None, :, 0] - ref_xy[None, :, :, 0]) ** 2 + (xy[:, None, :, 1] - ref_xy[None, :, :, 1]) ** 2
         near = np.exp(-np.minimum(d2 / (2.0 * area[None, :, None] * k2), 50.0)) >= _FRAGMENT_PART_OKS
         reach = (near & visible[:, None] & ref_vis[None]).sum(-1)  # [U, O]
-        matched = np.zeros(len(xy), bool)
+        n_parts = visible.sum(1)
+        cand = (n_parts[None, :] > n_parts[:, None]) & (2 * reach > n_parts[:, None])
+        np.fill_diagonal(cand, False)
+        has = cand.any(1)
+        if not has.any():
+            return {}
+        matched = np.zeros(n, bool)
         matched[cols] = True
-        can_own = matched.copy()
+        owner_key = np.array([-(c + 1) for c in range(n)], np.int64)
+        owner_key[cols] = self._ids[rows]
+        can_own = matched | ~has  # a person that cannot be a fragment is a person (or starts one)
         found = {}
-        for u in sorted(range(len(xy)), key=lambda i: -n_parts[i]):
-            ok = (can_own if not matched[u] else can_own & matched) & (n_parts > n_parts[u])
-            ok &= 2 * reach[u] > n_parts[u]
-            ok[u] = False
+        for u in sorted(np.flatnonzero(has), key=lambda i: -n_parts[i]):
+            ok = cand[u] & (can_own & matched if matched[u] else can_own)
             if ok.any():
                 o = int(np.flatnonzero(ok)[np.argmax(reach[u][ok])])
-                found[int(u)] = owner_key[o]
+                found[int(u)] = int(owner_key[o])
                 can_own[u] = False
             elif not matched[u]:
                 can_own[u] = True  # it starts a track: it can own smaller fragments
