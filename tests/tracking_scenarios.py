@@ -33,6 +33,14 @@ COCO_KEYPOINTS = DATA / "coco_mini" / "annotations" / "person_keypoints_val2017.
 # COCO's keypoint order (cocoapi) -> OpenPose's COCO_18 index; the neck (1) is made from the shoulders
 COCO17_TO_18 = [0, 15, 14, 17, 16, 5, 2, 6, 3, 7, 4, 11, 8, 12, 9, 13, 10]
 MATCH_OKS = 0.5
+# COCO's keypoint sigmas (cocoapi cocoeval.py) in COCO_18 order, the neck taking the shoulders'
+# value; written here apart from tfpose.tracking, which is under test.
+SIGMAS_18 = (
+    np.array(
+        [0.26, 0.79, 0.79, 0.72, 0.62, 0.79, 0.72, 0.62, 1.07, 0.87, 0.89, 1.07, 0.87, 0.89, 0.25, 0.25, 0.35, 0.35]
+    )
+    / 10.0
+)
 # Parts a fragment can be made of (COCO_18 indices): a leg, a forearm, the head.
 FRAGMENT_GROUPS = ((8, 9, 10), (11, 12, 13), (3, 4), (6, 7), (0, 14, 15, 16, 17))
 
@@ -366,15 +374,12 @@ def evaluate(scenario: Scenario, tracked: list) -> dict:
     "gt_ids", "frames"}."""
     import motmetrics as mm
 
-    from tfpose.tracking import keypoint_sigmas, oks
-
-    sig = keypoint_sigmas("COCO_18")
     acc = mm.MOTAccumulator(auto_id=True)
     for f, people in zip(scenario.frames, tracked):
         hyp = [p for p in people if p.person_id >= 0]
         if len(f.gt_ids) and hyp:
             det = np.stack([np.asarray(p.keypoints, np.float64) for p in hyp])
-            sim = oks(f.gt[:, :, :2], f.gt[:, :, 2] > 0, det[:, :, :2], det[:, :, 2] > 0, sig, denominator="a")
+            sim = coco_oks(f.gt, det)
             dist = np.where(sim >= MATCH_OKS, 1.0 - sim, np.nan)
         else:
             dist = np.zeros((len(f.gt_ids), len(hyp)))
@@ -432,3 +437,22 @@ def translated_photo(estimator, path, n_frames: int = 24, step=(3, 2), min_parts
         "frames, the people found by the network in every frame",
         frames,
     )
+
+
+def coco_oks(gt: np.ndarray, det: np.ndarray) -> np.ndarray:
+    """COCO's OKS [G, D] of ground-truth poses gt [G, 18, 3] (reference) against detections det
+    [D, 18, 3]: sum over the parts labelled in the ground truth and found in the detection of
+    exp(-d^2 / (2 s^2 k^2)), k = 2 sigma, divided by the ground truth's labelled parts; s^2 the
+    ground truth's keypoint-box area (COCO uses the segment area)."""
+    gv, dv = gt[:, :, 2] > 0, det[:, :, 2] > 0
+    out = np.zeros((len(gt), len(det)))
+    for g in range(len(gt)):
+        pts = gt[g, gv[g], :2]
+        if not len(pts):
+            continue
+        w, h = pts.max(0) - pts.min(0)
+        area = max(w * h, 1.0)
+        d2 = ((det[:, :, :2] - gt[g, None, :, :2]) ** 2).sum(-1)
+        e = np.exp(-d2 / (2.0 * area * (2.0 * SIGMAS_18) ** 2))
+        out[g] = np.where(gv[g][None] & dv, e, 0.0).sum(1) / gv[g].sum()
+    return out

@@ -459,14 +459,12 @@ class PoseTracker:
                 pairs = self._assign(sim)
             if pairs:
                 rows, cols = (np.array(v, np.int64) for v in zip(*pairs))
+        owners = {}
         if self.mark_fragments and n > 1:
             owners = self._owners(xy, visible, rows, cols, pred, usable)
             if owners:
                 keep = ~np.isin(cols, list(owners))
                 rows, cols = rows[keep], cols[keep]
-                for c, owner in owners.items():
-                    people[c].person_id = -1
-                    self._fragments[c] = owner
         if len(rows):
             # velocity: median displacement per frame of the parts seen before and now, averaged
             # with the previous velocity
@@ -484,7 +482,7 @@ class PoseTracker:
                 self._vel[rows[has]] = 0.5 * (self._vel[rows[has]] + step)
         unmatched = np.ones(n, bool)
         unmatched[cols] = False
-        unmatched[list(self._fragments)] = False
+        unmatched[list(owners)] = False
         new = np.flatnonzero(unmatched)
         if len(new):
             T, k, P = len(self._ids), len(new), self.num_parts
@@ -510,9 +508,16 @@ class PoseTracker:
         self._last[rows] = f
         for r, c in zip(rows, cols):
             people[c].person_id = int(self._ids[r])
-        for c, owner in self._fragments.items():  # owners given new ids just now
-            if owner < 0:
-                self._fragments[c] = people[-owner - 1].person_id
+        if owners:
+            row_of = dict(zip(cols.tolist(), rows.tolist()))
+            for c, o in owners.items():
+                people[c].person_id = -1
+                self._fragments[c] = people[o].person_id
+                # the track remembers the parts the fragment found and its person lacks, so the
+                # same split in the next frames is still recognised when those parts age out
+                r, extra = row_of[o], visible[c] & ~visible[o]
+                self._xy[r, extra] = xy[c, extra]
+                self._seen[r, extra] = f
         if self.smooth and len(rows):
             self._smooth(people, xy, rows, cols, vis, timestamp)
         keep = f - self._last <= self.max_lost_frames
@@ -583,8 +588,7 @@ class PoseTracker:
         return med[sup, dist[best, sup].argmin(1)].mean(0)
 
     def _owners(self, xy, visible, rows, cols, pred, usable) -> dict:
-        """People of this frame that are fragments of another: {index: owner}, the owner an id, or
-        ``-(index + 1)`` of an owner that gets its id later this frame.
+        """People of this frame that are fragments of another: {index: the owner's index}.
 
         OpenPose's grouping can split one person into a body and a few loose parts. A person U is
         a fragment of a person O with more parts when most of U's parts lie within OKS reach of O's
@@ -613,15 +617,13 @@ class PoseTracker:
             return {}
         matched = np.zeros(n, bool)
         matched[cols] = True
-        owner_key = np.array([-(c + 1) for c in range(n)], np.int64)
-        owner_key[cols] = self._ids[rows]
         can_own = matched | ~has  # a person that cannot be a fragment is a person (or starts one)
         found = {}
         for u in sorted(np.flatnonzero(has), key=lambda i: -n_parts[i]):
             ok = cand[u] & (can_own & matched if matched[u] else can_own)
             if ok.any():
                 o = int(np.flatnonzero(ok)[np.argmax(reach[u][ok])])
-                found[int(u)] = int(owner_key[o])
+                found[int(u)] = o
                 can_own[u] = False
             elif not matched[u]:
                 can_own[u] = True  # it starts a track: it can own smaller fragments
