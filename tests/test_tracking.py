@@ -463,3 +463,18 @@ def test_oks_with_cocos_denominator():
             assert got[i, j] == pytest.approx(mean * common / av[i].sum(), rel=1e-9, abs=1e-12)
     with pytest.raises(ValueError, match="denominator"):
         oks(a, av, b, bv, sig, denominator="b")
+
+
+def test_an_odd_timestamp_does_not_change_the_frame_period():
+    """Frame periods are the median gap: one pair of frames 1 ms apart (a duplicate from the
+    decoder) does not turn every later 40 ms gap into 40 lost frames."""
+    tr = PoseTracker("COCO_18", max_lost_frames=5)
+    stamps = [0.0, 0.04, 0.041, 0.08, 0.12, 0.16, 0.20, 0.24]
+    for n, t in enumerate(stamps):
+        a = person_at(100 + 50 * t, 100)
+        tr.update([a] if n != 4 else [], timestamp=t)  # missed once: lost for 1 frame, not 40
+        if n == 0:
+            pid = a.person_id
+        elif n != 4:
+            assert a.person_id == pid, t
+    assert tr.next_id == 1

@@ -89,6 +89,7 @@ class Scenario:
     description: str
     frames: list = field(default_factory=list)
     all_visible: bool = True  # every person stays visible (in the image, not hidden) throughout
+    images: list | None = None  # the frames' BGR images, where the scenario has them
 
 
 def detect(rng, gt: np.ndarray, image_size, height: float, *, miss=0.08, split=0.0, jitter=0.01) -> list:
@@ -350,19 +351,20 @@ def scenarios(seed: int = 0) -> list:
     return out
 
 
-def run_tracker(tracker, scenario: Scenario, person_cls=None) -> tuple[list, float]:
+def run_tracker(tracker, scenario: Scenario, person_cls=None, images: bool = False) -> tuple[list, float]:
     """Feed the scenario's detections to `tracker` (``update(people, timestamp=, image_size=)``, as
-    :class:`tfpose.PoseTracker`). Returns (per frame the people with their ``person_id``, seconds
-    spent in ``update`` in all)."""
+    :class:`tfpose.PoseTracker`; with ``images``, also ``image=`` the frame or None). Returns (per
+    frame the people with their ``person_id``, seconds spent in ``update`` in all)."""
     import time
 
     if person_cls is None:
         from tfpose.estimator import Person as person_cls
     tracked, spent = [], 0.0
-    for f in scenario.frames:
+    for i, f in enumerate(scenario.frames):
         people = [person_cls(d.astype(np.float32), float(d[d[:, 2] > 0, 2].mean())) for d in f.detections]
+        extra = {"image": scenario.images[i] if scenario.images else None} if images else {}
         t0 = time.perf_counter()
-        tracker.update(people, timestamp=f.timestamp, image_size=f.image_size)
+        tracker.update(people, timestamp=f.timestamp, image_size=f.image_size, **extra)
         spent += time.perf_counter() - t0
         tracked.append(people)
     return tracked, spent
@@ -433,9 +435,10 @@ def translated_photo(estimator, path, n_frames: int = 24, step=(3, 2), min_parts
         frames.append(Frame(np.array(ids, np.int64), np.array(gts).reshape(-1, 18, 3), dets, (H, W), t / 25.0))
     return Scenario(
         f"real photo {Path(path).name}",
-        f"{Path(path).name} ({W}x{H}, {len(ref)} people) moved ({step[0]}, {step[1]}) px per frame for {n_frames} "
-        "frames, the people found by the network in every frame",
-        frames,
+        images=images,
+        description=f"{Path(path).name} ({W}x{H}, {len(ref)} people) moved ({step[0]}, {step[1]}) px per frame for "
+        f"{n_frames} frames, the people found by the network in every frame",
+        frames=frames,
     )
 
 
@@ -456,3 +459,32 @@ def coco_oks(gt: np.ndarray, det: np.ndarray) -> np.ndarray:
         e = np.exp(-d2 / (2.0 * area * (2.0 * SIGMAS_18) ** 2))
         out[g] = np.where(gv[g][None] & dv, e, 0.0).sum(1) / gv[g].sum()
     return out
+
+
+def from_synthetic_video(estimator, scenario, scene) -> Scenario:
+    """A scenario of tests/synthetic_video.py (people cut out of photographs moving over a real
+    background, found by `estimator`): the ground truth is each drawn sprite's reference pose moved
+    to where the script drew it (hidden or not), its parts inside the frame."""
+    import synthetic_video as sv
+
+    images, where = sv.render(scenario, scene)
+    found = estimator.estimate_batch(images)
+    H, W = sv.FRAME_HW
+    frames = []
+    for t, (pos, people) in enumerate(zip(where, found)):
+        gts, ids = [], []
+        for i, name in enumerate(scene.refs):
+            if name not in pos:
+                continue
+            g = scene.refs[name].astype(np.float64).copy()
+            vis = g[:, 2] > 0
+            g[vis, :2] += pos[name]
+            inside = (g[:, 0] >= 0) & (g[:, 0] < W) & (g[:, 1] >= 0) & (g[:, 1] < H)
+            g[~(vis & inside)] = 0
+            g[:, 2] = (g[:, 2] > 0).astype(np.float64)
+            if (g[:, 2] > 0).sum() >= 3:
+                gts.append(g)
+                ids.append(i)
+        dets = np.array([p.keypoints for p in people], np.float64).reshape(-1, 18, 3)
+        frames.append(Frame(np.array(ids, np.int64), np.array(gts).reshape(-1, 18, 3), dets, (H, W), t / 25.0))
+    return Scenario(f"video: {scenario.name}", scenario.description, frames, all_visible=False, images=images)

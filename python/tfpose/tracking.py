@@ -2,10 +2,12 @@
 
 :class:`PoseTracker` gives each person a persistent id: every frame, the people found are matched
 to the tracks of earlier frames by object keypoint similarity (OKS, the COCO keypoint metric) with
-an optimal assignment (``scipy.optimize.linear_sum_assignment``) or a greedy one; unmatched people
+an optimal assignment (``scipy.optimize.linear_sum_assignment``) or a greedy one; a fragment of a
+person (OpenPose's grouping can split one person in two) gets no id; other unmatched people
 start new tracks with new ids; a track that finds no person is remembered for ``max_lost_frames``
-frames, its keypoints moved on by the track's velocity, so a person hidden for a few frames or
-crossing another one keeps the id. Ids count up from 0 and are never reused by one tracker.
+frames, its keypoints moved on by the track's velocity and by the motion all tracks share (a
+camera pan), so a person hidden for a few frames or crossing another one keeps the id. Ids count
+up from 0 and are never reused by one tracker.
 
 :class:`OneEuroFilter` is the One-Euro filter of Casiez, Roussel and Vogel, "1€ Filter: A Simple
 Speed-based Low-pass Filter for Noisy Input in Interactive Systems" (CHI 2012): an exponential
@@ -79,6 +81,7 @@ _FRAGMENT_PART_OKS = DEFAULT_OKS_THRESHOLD
 # shift when a person lies within this fraction of the track's scale (sqrt of its keypoint-box
 # area), at least _SHIFT_MIN_RADIUS pixels, of the shifted track.
 _SHIFT_MIN_PARTS = 3
+_PERIOD_WINDOW = 64
 _SHIFT_RADIUS = 0.15
 _SHIFT_MIN_RADIUS = 3.0
 
@@ -218,6 +221,8 @@ class PoseTracker:
     assignment: "optimal" (``scipy.optimize.linear_sum_assignment``: the most matches, then the
         largest total OKS) or "greedy" (highest OKS pair first).
     max_lost_frames: frames a track that matched nobody is remembered (its id can come back).
+        Frames are counted in frame periods: with timestamps, a gap of k periods (frames the
+        decoder dropped) counts k frames (see ``update``).
     max_part_age: frames a part not seen keeps taking part in the matching.
     max_predict_frames: frames a lost track keeps moving on at its velocity.
     lost_scale_growth: each frame lost widens a track's matching scale s^2 by this fraction, since
@@ -225,15 +230,35 @@ class PoseTracker:
     smooth: filter the keypoints of each tracked person with a :class:`OneEuroFilter`
         (min_cutoff, beta, d_cutoff); matching always uses the unfiltered keypoints.
     fps: frame rate used for the filter's time when ``update`` gets no timestamp.
+    mark_fragments: a person that is a fragment of another found in the same frame gets no id
+        (``person_id`` -1) and starts no track (see ``update``); False gives every person an id.
+    camera_motion: estimate the displacement that most tracks share each frame (a camera pan or
+        shake) and move every track's prediction by it before matching (see ``_common_shift``).
 
     ``update(people)`` sets ``person.person_id`` on each :class:`tfpose.Person` (or any object with
     ``keypoints`` [P, 3] and a writable ``person_id``) and returns the same list. Algorithm per
-    frame: predict each track's keypoints (last position of each part + velocity x frames since
-    seen); OKS of every track with every person (:func:`oks`, COCO sigmas of
-    :func:`keypoint_sigmas`), the scale s^2 widened for lost tracks; assignment; matched tracks
-    take the person's keypoints and update their velocity (median part displacement per frame,
-    averaged with the previous velocity); unmatched people start tracks with the next id; tracks
-    lost longer than ``max_lost_frames`` are dropped and their ids retired.
+    frame:
+
+    1. predict each track's keypoints (last position of each part + velocity x frames since seen,
+       stopping at the image border), then move all predictions by the common motion of the frame
+       (``camera_motion``);
+    2. similarity of every track with every person, COCO's per-keypoint similarity (sigmas of
+       :func:`keypoint_sigmas`, scale s^2 the larger keypoint box, widened for lost tracks) summed
+       over the parts both have. A pair can match when the mean over those parts reaches
+       ``oks_threshold`` (a partly hidden person still matches); pairs are ranked by that sum
+       divided by the larger part count of the two, the smaller of COCO's two OKS (COCO's
+       keypoint evaluation divides by the parts of the reference pose; here each pose in turn is
+       the reference), so a part one has and the other lacks counts 0 and a fragment that fits a
+       few parts perfectly never outranks the whole person with ordinary jitter;
+    3. assignment (cascade by recency, then optimal or greedy);
+    4. fragments: a person with fewer parts than another of the frame, most of whose parts lie
+       within OKS reach of that person's (per-keypoint similarity >= 0.3 with the parts found or,
+       for a tracked person, predicted) is a fragment: ``person_id`` -1, no track; its parts the
+       person lacks refresh the person's track; :attr:`fragments` names its person;
+    5. matched tracks take the person's keypoints and update their velocity (median part
+       displacement per frame, averaged with the previous velocity); other people start tracks
+       with the next id; tracks lost longer than ``max_lost_frames`` are dropped and their ids
+       retired.
 
     Raises ValueError for keypoints of another shape (e.g. people of another pose model),
     non-finite coordinates of a found part, or a timestamp earlier than the previous one.
@@ -328,7 +353,7 @@ class PoseTracker:
         self._ft = np.zeros((0, P))
         self._fhas = np.zeros((0, P), bool)
         self._time = None
-        self._period = None  # the shortest time between two updates so far: one frame period
+        self._gaps = []  # the last _PERIOD_WINDOW times between two updates (s): their median is one frame period
         self._image_size = None
         self._fragments = {}
 
@@ -400,10 +425,14 @@ class PoseTracker:
         """Give ids to the people of the next frame (in frame order).
 
         people: list of Person (keypoints [P, 3] pixels); empty for a frame without people.
-        timestamp: the frame's time in seconds (for the filter); default frame number / fps.
+        timestamp: the frame's time in seconds (for the filter and to count dropped frames: the
+            median time between two updates is one frame period, a longer gap counts its number
+            of periods, at most 1000); default frame number / fps.
         image_size: (H, W) of the frame; when it changes, the tracks are forgotten (positions in
             frames of different sizes are not comparable) and ids go on counting.
-        Returns ``people`` with ``person_id`` set (keypoints filtered in place if ``smooth``).
+        Returns ``people`` with ``person_id`` set: a track's id, or -1 for a fragment (OpenPose's
+        JSON value for "no id"; drawn in the part colours, no id written); keypoints filtered in
+        place if ``smooth``.
         """
         people = list(people)
         kps = self._check(people)
@@ -528,17 +557,18 @@ class PoseTracker:
 
     def _frames_elapsed(self, t: float) -> int:
         """Frames since the last update: the time since it in frame periods (a video that dropped
-        frames skips some), at least 1. The frame period is the shortest time between two updates
-        seen since the last reset (a dropped frame only lengthens a gap)."""
+        frames skips some), at least 1. The frame period is the median time between two updates
+        over the last ``_PERIOD_WINDOW`` (dropped frames lengthen a minority of the gaps; one odd
+        timestamp moves no median)."""
         if self._time is None:
             return 1
         dt = t - self._time
         if dt <= 0:
             return 1
-        if self._period is None or dt < self._period:
-            self._period = dt
+        self._gaps = (self._gaps + [dt])[-_PERIOD_WINDOW:]
+        period = float(np.median(self._gaps))
         # rounding absorbs timestamp jitter; a gap beyond 1000 periods is a cut or a pause, not drops
-        return int(min(max(round(dt / self._period), 1), 1000))
+        return int(min(max(round(dt / period), 1), 1000))
 
     def _common_shift(self, pred, usable, xy, visible) -> np.ndarray:
         """The displacement [2] (pixels) that most tracks share this frame beyond their own
