@@ -7,6 +7,9 @@ against the post-processing of a frame with as many people, measured in the same
                     as in bench_pipeline.py's people table)
   tracker           PoseTracker.update per frame: optimal (scipy linear_sum_assignment) and greedy
                     assignment, and optimal + smoothing (One-Euro filter on every keypoint)
+  peers             the schemes of lightweight-openpose and OpenPose's PersonIdExtractor
+                    (benchmarks/peer_trackers.py; the extractor without its optical flow, as
+                    these sequences have no images)
 
 People are COCO_18 poses from the real frame's people, replicated over the image, each walking at
 its own constant velocity with 1.5 px Gaussian keypoint noise and ~10% of parts missing per frame,
@@ -56,11 +59,12 @@ def sequence(base: np.ndarray, n: int, frames: int, seed: int = 0):
     return out
 
 
-def time_tracker(frames, **kw) -> tuple[float, int]:
-    """Median ms per update and the number of ids given (= n when no identity is lost)."""
+def time_tracker(frames, make=None, **kw) -> tuple[float, int]:
+    """Median ms per update and the number of ids given (= n when no identity is lost); make: a
+    tracker factory (default PoseTracker("COCO_18", **kw))."""
     from tfpose.tracking import PoseTracker
 
-    tr = PoseTracker("COCO_18", **kw)
+    tr = make() if make is not None else PoseTracker("COCO_18", **kw)
     times = []
     for i, people in enumerate(frames):
         t0 = time.perf_counter()
@@ -81,6 +85,8 @@ def main() -> None:
     keypoints, _, num = numpy_ops.net_output_to_people(out, fast=True, **kw)
     base = keypoints[0, : int(num[0])]
     post_ms = _common.median_ms(lambda: numpy_ops.net_output_to_people(out, fast=True, **kw), repeats=50)
+    from peer_trackers import LightweightOpenposeTracker, OpenposeIdExtractor
+
     import synthetic
 
     n_frames = 60 if args.quick else 220
@@ -92,7 +98,23 @@ def main() -> None:
         opt, ids_opt = time_tracker(frames)
         greedy, ids_greedy = time_tracker(frames, assignment="greedy")
         smooth, _ = time_tracker(frames, smooth=True)
-        rows.append([n, post_n, opt, greedy, smooth, smooth / post_n, smooth / post_ms, f"{ids_opt} / {ids_greedy}"])
+        lw, _ = time_tracker(frames, LightweightOpenposeTracker)
+        opx, _ = time_tracker(frames, OpenposeIdExtractor)
+        rows.append(
+            [
+                n,
+                post_n,
+                opt,
+                greedy,
+                smooth,
+                opt / post_n,
+                smooth / post_n,
+                smooth / post_ms,
+                lw,
+                opx,
+                f"{ids_opt} / {ids_greedy}",
+            ]
+        )
         print(
             f"{n:3d} people: post-processing {post_n:.3f} ms; optimal {opt:.3f} ms, greedy {greedy:.3f} ms, "
             f"optimal+smooth {smooth:.3f} ms; ids {ids_opt}/{ids_greedy}",
@@ -113,8 +135,11 @@ def main() -> None:
                 "tracking, optimal (ms)",
                 "tracking, greedy (ms)",
                 "optimal + One-Euro (ms)",
+                "optimal / post-processing",
                 "(optimal + One-Euro) / post-processing",
                 "... / real frame's post-processing",
+                "lightweight-openpose (ms)",
+                "OpenPose PersonIdExtractor, no flow (ms)",
                 "ids given",
             ],
             rows,
