@@ -22,6 +22,7 @@ has score 0.
 from __future__ import annotations
 
 import math
+import statistics
 from types import MappingProxyType
 
 import numpy as np
@@ -566,7 +567,7 @@ class PoseTracker:
         if dt <= 0:
             return 1
         self._gaps = (self._gaps + [dt])[-_PERIOD_WINDOW:]
-        period = float(np.median(self._gaps))
+        period = statistics.median(self._gaps)  # (numpy's median costs ~20 us on a short list)
         # rounding absorbs timestamp jitter; a gap beyond 1000 periods is a cut or a pause, not drops
         return int(min(max(round(dt / period), 1), 1000))
 
