@@ -82,6 +82,7 @@ _FRAGMENT_PART_OKS = DEFAULT_OKS_THRESHOLD
 # shift when a person lies within this fraction of the track's scale (sqrt of its keypoint-box
 # area), at least _SHIFT_MIN_RADIUS pixels, of the shifted track.
 _SHIFT_MIN_PARTS = 3
+_SHIFT_MAX_CANDIDATES = 33  # no shift and 32 others: a pan shared by most tracks is among them
 _PERIOD_WINDOW = 64
 _SHIFT_RADIUS = 0.15
 _SHIFT_MIN_RADIUS = 3.0
@@ -608,6 +609,8 @@ class PoseTracker:
                 med[d_best, np.arange(D)][np.isfinite(norm.min(0))],
             ]
         )  # [C, 2]
+        if len(cand) > _SHIFT_MAX_CANDIDATES:  # memory and time stay bounded in a crowd
+            cand = cand[np.linspace(0, len(cand) - 1, _SHIFT_MAX_CANDIDATES).round().astype(np.int64)]
         dist = np.hypot(*(med[None] - cand[:, None, None]).transpose(3, 0, 1, 2))  # [C, T, D]
         dist = np.where(np.isfinite(dist), dist, np.inf)
         near = dist.min(2) <= radius[None]  # [C, T]
