@@ -475,10 +475,11 @@ class PoseTracker:
             larger = np.maximum(usable.sum(1)[:, None], visible.sum(1)[None, :])
             sim = np.where(gate >= self.oks_threshold, total / np.maximum(larger, 1), -1.0)
             pairs = []
-            if self.cascade:
+            levels = np.unique(lost) if self.cascade else lost[:1]
+            if len(levels) > 1:
                 # tracks matched more recently choose first (DeepSORT's matching cascade)
                 free = np.ones(n, bool)
-                for level in np.unique(lost):
+                for level in levels:
                     cand = np.flatnonzero(free)
                     if not len(cand):
                         break
