@@ -138,9 +138,10 @@ def _gt(pose: np.ndarray, centre, height: float, image_size) -> np.ndarray:
 def _build(name, description, poses, paths, n_frames, image_size, rng, *, split=0.0, times=None, id_offset=0, **kw):
     """Frames of people i = 0.. with pose poses[i] following paths[i](t) -> (x, y, height) or
     None (not in the scene); a person with fewer than 3 parts in the image is not in the ground
-    truth. times: the frame times (s), default t / 25."""
+    truth. times: the source frame numbers shown (others are dropped), default 0 .. n_frames - 1;
+    a frame's timestamp is its number / 25 s. id_offset: added to the ground-truth ids."""
     frames = []
-    for j, t in enumerate(range(n_frames) if times is None else times):
+    for t in range(n_frames) if times is None else times:
         ids, gts, dets = [], [], []
         for i, (pose, path) in enumerate(zip(poses, paths)):
             where = path(t)
@@ -160,7 +161,7 @@ def _build(name, description, poses, paths, n_frames, image_size, rng, *, split=
                 np.array(gts).reshape(-1, 18, 3),
                 np.array([dets[o] for o in order]).reshape(-1, 18, 3),
                 tuple(image_size),
-                (t if times is not None else t) / 25.0,
+                t / 25.0,
             )
         )
     return Scenario(name, description, frames)
