@@ -256,7 +256,8 @@ def _video_args(p: argparse.ArgumentParser) -> None:
         "--tracking",
         action="store_true",
         help="give each person an id kept across frames (JSON person_id; drawings coloured "
-        "by id with the id written); each input restarts the tracks, ids are never reused",
+        "by id with the id written); each input restarts the tracks, ids are never reused; a "
+        "fragment split off a person of the same frame gets person_id -1",
     )
     g.add_argument(
         "--smooth", action="store_true", help="One-Euro filter on each tracked person's keypoints (implies --tracking)"
