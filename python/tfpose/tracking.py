@@ -235,7 +235,7 @@ class PoseTracker:
     mark_fragments: a person that is a fragment of another found in the same frame gets no id
         (``person_id`` -1) and starts no track (see ``update``); False gives every person an id.
     camera_motion: estimate the displacement that most tracks share each frame (a camera pan or
-        shake) and move every track's prediction by it before matching (see ``_common_shift``).
+        shake) and move every track's prediction by it before matching (step 1 below).
 
     ``update(people)`` sets ``person.person_id`` on each :class:`tfpose.Person` (or any object with
     ``keypoints`` [P, 3] and a writable ``person_id``) and returns the same list. Algorithm per
