@@ -252,3 +252,33 @@ def test_best_mode_saved_model_equals_estimator(tmp_path):
     # and the mode changes the result (it is not the default graph under another name)
     base = tfpose.Estimator(MNV2S).estimate_arrays(image[None])
     assert base[0].shape != kp.shape or not np.array_equal(base[0], kp)
+
+
+# ---- command line and Beam -----------------------------------------------------------------------
+
+
+def test_cli_help_states_the_cost_and_options_reach_the_estimator():
+    from tfpose import cli
+
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    text = sub.choices["estimate"].format_help()
+    assert "--accuracy" in text and "x the time" in text and cli._ACCURACY_COST.split()[1] in text
+    args = sub.choices["estimate"].parse_args(["x.jpg", "--accuracy", "best", "--scale-number", "1"])
+    opts = cli._body_options(args)
+    assert opts["accuracy"] == "best" and opts["scale_number"] == 1 and opts["flip"] is None
+    checked = options.check_estimator_options(**opts)
+    assert checked["flip"] is True and checked["scale_number"] == 1 and checked["peak_refinement"] == "quadratic"
+
+
+def test_beam_passes_the_mode_to_the_estimator():
+    pytest.importorskip("apache_beam")
+    from tfpose import beam
+
+    parser = beam.build_parser()
+    args = parser.parse_args(["--input", "x", "--output", "y", "--accuracy", "best"])
+    opts = beam._estimator_options(args, parser)
+    assert opts == {"accuracy": "best"}
+    est = beam.PoseModelHandler(MNV2S, **opts).load_model()
+    assert (est.flip, est.scale_number, est.peak_refinement) == (True, 3, "quadratic")
+    assert est.thresholds == options.ACCURACY_SETTINGS["best"]["thresholds"]

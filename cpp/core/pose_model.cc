@@ -102,7 +102,8 @@ PoseModel with_flip_tables(PoseModel m) {
   for (int k = 0; k < L; ++k) {
     const std::array<int, 2> want = {m.flip_parts[m.pairs[k][0]], m.flip_parts[m.pairs[k][1]]};
     const auto it = std::find(m.pairs.begin(), m.pairs.end(), want);
-    if (it == m.pairs.end()) throw std::logic_error(m.name + ": no mirror limb (same part order) for limb " + std::to_string(k));
+    if (it == m.pairs.end())
+      throw std::logic_error(m.name + ": no mirror limb (same part order) for limb " + std::to_string(k));
     m.flip_limbs.push_back(static_cast<int>(it - m.pairs.begin()));
   }
   return m;

@@ -737,6 +737,8 @@ def main(argv=None) -> int:
     except _Stop as exc:
         log(f"tfpose beam: {exc}")
         return 2
+    from tfpose.options import accuracy_settings
+
     try:
         handler = PoseModelHandler(
             args.model, max_batch_size=args.batch_size, on_error="record", **_estimator_options(args, parser)
@@ -778,7 +780,7 @@ def main(argv=None) -> int:
                 coco_json=args.write_coco_json,
                 pose_model=pose_model,
                 coco_pixel_convention=args.coco_pixel_convention
-                or _options.accuracy_settings(args.accuracy)["coco_pixel_convention"],
+                or accuracy_settings(args.accuracy)["coco_pixel_convention"],
             )
     except Exception as exc:  # noqa: BLE001  (the runner's error, summarised; its log has the rest)
         log("tfpose beam: the pipeline failed: " + _summarise_failure(exc))

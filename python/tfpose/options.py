@@ -28,10 +28,14 @@ __all__ = [
 
 # The accuracy modes (Estimator(accuracy=...), tfpose estimate --accuracy). "openpose" is OpenPose's
 # post-processing exactly (the default); "best" stacks test-time flip averaging, multi-scale
-# inference, quadratic sub-pixel peak refinement and COCO's pixel convention for COCO output. Each
-# setting is also an option of its own; one given explicitly wins over the mode's. The "best" values
-# were chosen on the even image ids of coco_mini val2017 and reported on both halves
-# (benchmarks/README.md, section coco_eval; benchmarks/coco_eval.py --ablation).
+# inference, quadratic sub-pixel peak refinement, lower connector thresholds and COCO's pixel
+# convention for COCO output. Each setting is also an option of its own; one given explicitly wins
+# over the mode's. The "best" values were chosen on the even image ids of coco_mini val2017 (the
+# selection split; the odd ids are held out), among: scales 1, 2 (gap 0.25 / 0.15), 3 (0.25 / 0.2),
+# 4 (0.15 / 0.2) with flip and quadratic refinement; then nms_threshold {0.02, 0.05} x
+# inter_threshold {0.01, 0.02, 0.03} x inter_min_above_threshold {0.75, 0.85, 0.95}, ties going to the
+# value nearest OpenPose's. Results on both splits: benchmarks/README.md, benchmarks/coco_eval.py
+# --ablation.
 ACCURACY_MODES = ("openpose", "best")
 ACCURACY_SETTINGS = {
     "openpose": {
@@ -40,13 +44,19 @@ ACCURACY_SETTINGS = {
         "scale_gap": 0.25,
         "peak_refinement": "centroid",
         "coco_pixel_convention": "openpose",
+        "thresholds": {},
     },
     "best": {
         "flip": True,
-        "scale_number": 2,
+        "scale_number": 3,
         "scale_gap": 0.25,
         "peak_refinement": "quadratic",
         "coco_pixel_convention": "coco",
+        # connector thresholds (tfpose.ops.connect) replacing the model's defaults where the caller
+        # gives none: averaged maps are smoother and lower where views disagree, so OpenPose's
+        # per-sample PAF threshold rejects limbs that both views support; lower NMS threshold: more
+        # candidate parts for the connector to use or leave
+        "thresholds": {"nms_threshold": 0.02, "inter_threshold": 0.02},
     },
 }
 PEAK_REFINEMENTS = _args.PEAK_REFINEMENTS
@@ -135,7 +145,7 @@ def check_estimator_options(
     them normalised: net_resolution as (W, H) ints, numbers as int/float, thresholds without Nones.
 
     Rules: accuracy one of ACCURACY_MODES, whose settings (ACCURACY_SETTINGS) fill flip,
-    scale_number, scale_gap and peak_refinement where they are None (flip a bool, peak_refinement one
+    scale_number, scale_gap, peak_refinement and the thresholds where they are None (not given) (flip a bool, peak_refinement one
     of PEAK_REFINEMENTS); pose_model None or a model name; net_resolution "WxH" / (W, H), multiples of 16, at most
     one side <= 0 (from the image); scale_number an int >= 1 (at most MAX_CUDA_SCALES with
     openpose_build "cuda"); scale_gap a finite number >= 0 such that every scale 1 - s*gap of the
@@ -183,5 +193,6 @@ def check_estimator_options(
     out["batch_size"] = _check_int(batch_size, "batch_size", "an int >= 1", lambda v: v >= 1)
     out["keypoint_scale"] = check_keypoint_scale(keypoint_scale)
     out["number_people_max"] = check_number_people_max(number_people_max)
-    out["thresholds"] = _args.check_thresholds(thresholds)
+    given = _args.check_thresholds(thresholds)
+    out["thresholds"] = {**ACCURACY_SETTINGS[accuracy]["thresholds"], **given}
     return out

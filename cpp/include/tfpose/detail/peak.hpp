@@ -1,7 +1,8 @@
 // Per-pixel NMS math (spec §5) shared by the CPU core and the CUDA kernels: the peak test of both
-// OpenPose builds, the 7x7 positive-weight centroid and tfpose's opt-in quadratic refinement. Everything works on one channel plane given
-// as a pointer to its pixel (0, 0) plus strides, so NHWC maps are read in place: for [N, H, W, P],
-// plane = map + n*H*W*P + p, sx = P (next pixel in a row), sy = W*P (next row).
+// OpenPose builds, the 7x7 positive-weight centroid and tfpose's opt-in quadratic refinement.
+// Everything works on one channel plane given as a pointer to its pixel (0, 0) plus strides, so NHWC
+// maps are read in place: for [N, H, W, P], plane = map + n*H*W*P + p, sx = P (next pixel in a row),
+// sy = W*P (next row).
 #pragma once
 
 #include <cmath>
@@ -131,8 +132,7 @@ TFPOSE_HD void refine_peak(const float* plane, int64_t x, int64_t y, int64_t w, 
 // would leave its pixel). Computed in double so CPU and CUDA give the same float.
 TFPOSE_HD float log_parabola_step(float vm, float v0, float vp) {
   if (!(vm > 0.f && v0 > 0.f && vp > 0.f) || !finite_f(vm) || !finite_f(v0) || !finite_f(vp)) return 0.f;
-  const double lm = log(static_cast<double>(vm)), l0 = log(static_cast<double>(v0)),
-               lp = log(static_cast<double>(vp));
+  const double lm = log(static_cast<double>(vm)), l0 = log(static_cast<double>(v0)), lp = log(static_cast<double>(vp));
   const double curvature = lm - 2.0 * l0 + lp;
   if (!(curvature < 0.0)) return 0.f;
   double d = 0.5 * (lm - lp) / curvature;
