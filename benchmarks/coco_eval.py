@@ -137,14 +137,15 @@ def ablation_section(table, img_ids, model: str, seconds_note: str) -> str:
         "default's, the configurations run one after the other on each image (interleaved), so a "
         f"change of load falls on all alike. {seconds_note}",
         "",
-        "| option | AP | AP50 | AP75 | AR | AP even (selection) | AP odd (held out) | cost vs default | ms/image |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| option | AP | AP50 | AP75 | AR | AP even (selection) | AP odd (held out) | cost vs default | ms/image | frames/s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, m, ms, ratio in table:
         a = m["all"]
         lines.append(
             f"| {name} | {a['AP']:.3f} | {a['AP50']:.3f} | {a['AP75']:.3f} | {a['AR']:.3f} | "
-            f"{m['even (selection)']['AP']:.3f} | {m['odd (held out)']['AP']:.3f} | {ratio:.2f}x | {ms:.0f} |"
+            f"{m['even (selection)']['AP']:.3f} | {m['odd (held out)']['AP']:.3f} | {ratio:.2f}x | {ms:.0f} | "
+            f"{1000 / ms:.1f} |"
         )
     lines += ["", f"Machine: {_common.machine_line()}."]
     return "\n".join(lines)

@@ -54,7 +54,7 @@ x_png), then _2, _3... in input order (command-line order, files of a folder sor
 
 # What --accuracy best costs, measured interleaved with the default by benchmarks/coco_eval.py
 # --ablation (benchmarks/README.md, coco_eval section).
-_ACCURACY_COST = "about 3.5x the time"
+_ACCURACY_COST = "about 3x the time (a third of the frames per second)"
 
 
 def _estimator_args(p: argparse.ArgumentParser, pose_model_default=None) -> None:
@@ -83,7 +83,7 @@ def _estimator_args(p: argparse.ArgumentParser, pose_model_default=None) -> None
         help="openpose (default): OpenPose's post-processing exactly. best: more people, more precisely, "
         "from the same network, at " + _ACCURACY_COST + " per image: flip averaging, "
         "multi-scale, quadratic peak refinement, and COCO's pixel convention for --write-coco-json "
-        "(COCO AP 0.282 -> see benchmarks/README.md); the options below override its parts",
+        "(COCO AP on coco_mini 0.282 -> 0.331, benchmarks/README.md); the options below override its parts",
     )
     p.add_argument(
         "--flip",
