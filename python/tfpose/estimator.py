@@ -356,26 +356,32 @@ class Estimator:
         outs = []
         for s in range(self.scale_number):
             canvas = placement.warp_top_left(images, scale_ratios[s], net_input_sizes[s])
-            out = self._flip_average(canvas) if self.flip else self.network(canvas)
+            # with flip, the image and its mirror run as one batch of 2N
+            out = self.network(tf.concat([canvas, tf.reverse(canvas, axis=[2])], axis=0) if self.flip else canvas)
             check = tf.debugging.assert_equal(
                 tf.shape(out)[-1],
                 expected,
                 message=f"network output channels: pose model {self.pose_model} expects {expected}",
             )
             with tf.control_dependencies([check]):
-                outs.append(tf.identity(out))
+                out = tf.identity(out)
+            if self.flip:
+                # A channel count known to be wrong would fail the un-mirroring while tracing; the
+                # check above then fails first at run time, with its own message, as without flip.
+                wrong = out.shape[-1] is not None and out.shape[-1] != expected
+                out = out[: tf.shape(out)[0] // 2] if wrong else self._flip_average(out)
+            outs.append(out)
         return outs, net_input_sizes, scale_ratios, (h, w)
 
-    def _flip_average(self, canvas):
-        """Test-time flip averaging: the network on canvas [N, H_n, W_n, 3] and on its mirror image
-        (one network call on a batch of 2N), the mirror's output un-mirrored (width reversed, left /
-        right parts and limbs swapped, PAF x negated: PoseModel.flip_channels) and the two averaged.
-        The canvas width is a multiple of 16, so the 1/8 output grid mirrors onto itself. Source:
-        Cao et al. 2017's mirrored training data; flip testing as in lightweight-openpose's and
-        Simple Baselines' evaluation."""
+    def _flip_average(self, both):
+        """Test-time flip averaging: ``both`` [2N, h, w, C] is the network output of N canvases
+        followed by that of their mirror images; the mirrors' output is un-mirrored (width reversed,
+        left / right parts and limbs swapped, PAF x negated: PoseModel.flip_channels) and averaged
+        with the first N -> [N, h, w, C]. The canvas width is a multiple of 16, so the 1/8 output
+        grid mirrors onto itself. Source: Cao et al. 2017 train on mirrored images; flip testing as
+        in lightweight-openpose's and Simple Baselines' evaluation."""
         source, sign = _models.get(self.pose_model).flip_channels()
-        n = tf.shape(canvas)[0]
-        both = self.network(tf.concat([canvas, tf.reverse(canvas, axis=[2])], axis=0))
+        n = tf.shape(both)[0] // 2
         mirrored = tf.gather(tf.reverse(both[n:], axis=[2]), source, axis=3)
         return (both[:n] + mirrored * tf.constant(sign, both.dtype)) * 0.5
 
