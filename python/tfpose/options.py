@@ -145,12 +145,12 @@ def check_estimator_options(
     them normalised: net_resolution as (W, H) ints, numbers as int/float, thresholds without Nones.
 
     Rules: accuracy one of ACCURACY_MODES, whose settings (ACCURACY_SETTINGS) fill flip,
-    scale_number, scale_gap, peak_refinement and the thresholds where they are None (not given) (flip a bool, peak_refinement one
-    of PEAK_REFINEMENTS); pose_model None or a model name; net_resolution "WxH" / (W, H), multiples of 16, at most
-    one side <= 0 (from the image); scale_number an int >= 1 (at most MAX_CUDA_SCALES with
-    openpose_build "cuda"); scale_gap a finite number >= 0 such that every scale 1 - s*gap of the
-    net resolution's fixed sides is at least 16 pixels (smaller would be a degenerate network
-    input); net_resolution_dynamic finite; thresholds in [0, 1] (min_subset_cnt an int >= 0,
+    scale_number, scale_gap, peak_refinement and the thresholds where they are None (not given);
+    flip a bool, peak_refinement one of PEAK_REFINEMENTS; pose_model None or a model name;
+    net_resolution "WxH" / (W, H), multiples of 16, at most one side <= 0 (from the image);
+    scale_number an int >= 1 (at most MAX_CUDA_SCALES with openpose_build "cuda"); scale_gap a
+    finite number >= 0 such that every scale 1 - s*gap of the net resolution's fixed sides is at
+    least 16 pixels (smaller would be a degenerate network input); net_resolution_dynamic finite; thresholds in [0, 1] (min_subset_cnt an int >= 0,
     min_subset_score >= 0); max_peaks 1..4096; batch_size >= 1; keypoint_scale 0..4;
     number_people_max -1 or >= 1. Raises ValueError (bad value) or TypeError (bad type) naming the
     option, what was expected and what came.
