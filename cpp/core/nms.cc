@@ -74,6 +74,16 @@ inline int ctz32(uint32_t m) {
 
 }  // namespace
 
+PeakRefinement parse_peak_refinement(const std::string& name) {
+  if (name == "centroid") return PeakRefinement::kCentroid;
+  if (name == "quadratic") return PeakRefinement::kQuadratic;
+  throw InvalidArgument(expected_got("peak_refinement", "\"centroid\" or \"quadratic\"", "\"" + name + "\""));
+}
+
+const char* peak_refinement_name(PeakRefinement r) {
+  return r == PeakRefinement::kQuadratic ? "quadratic" : "centroid";
+}
+
 void check_nms_args(int64_t n, int64_t h, int64_t w, int64_t p, const NmsParams& params) {
   if (n < 0 || h < 1 || w < 1 || p < 1)
     throw InvalidArgument(
@@ -125,7 +135,8 @@ void nms(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t p, cons
         if (!detail::is_peak(cuda_rule, plane, x, y, w, h, sx, sy, threshold)) return;
         Found f;
         f.part = static_cast<int32_t>(c);
-        detail::refine_peak(plane, x, y, w, h, sx, sy, params.offset_x, params.offset_y, f.xys);
+        detail::refine(static_cast<int>(params.refinement), plane, x, y, w, h, sx, sy, params.offset_x, params.offset_y,
+                       f.xys);
         out.push_back(f);
         ++band_count[static_cast<size_t>(c)];
       };

@@ -52,6 +52,7 @@ std::vector<People> net_output_to_people(const std::vector<ScaleMaps>& scales, i
   nms_params.max_peaks = params.max_peaks;
   nms_params.offset_x = nms_params.offset_y = sc.nms_offset;
   nms_params.build = build;
+  nms_params.refinement = params.peak_refinement;
   check_nms_args(n, H, W, P, nms_params);
   if (n == 0) return {};
   const int64_t K = params.max_peaks;

@@ -1,6 +1,7 @@
 #include "tfpose/pose_model.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "tfpose/common.hpp"
 
@@ -80,9 +81,38 @@ PoseModel make_mpi(const std::string& name, float nms_threshold) {
   return m;
 }
 
+// The mirror image of a part name: OpenPose names sided parts "R..." / "L..." followed by a capital
+// ("RShoulder", "LBigToe"); every other name (Nose, Neck, MidHip, Head, Chest) is its own mirror.
+std::string mirrored_name(const std::string& name) {
+  if (name.size() >= 2 && (name[0] == 'R' || name[0] == 'L') && name[1] >= 'A' && name[1] <= 'Z')
+    return (name[0] == 'R' ? "L" : "R") + name.substr(1);
+  return name;
+}
+
+// Fills flip_parts and flip_limbs from the part names and pairs. A table whose mirror is incomplete
+// (a sided part without its partner, a limb whose mirror is missing or runs the other way) is a
+// programming error in this file: it throws at first use of the tables.
+PoseModel with_flip_tables(PoseModel m) {
+  const int P = m.num_parts(), L = m.num_limbs();
+  for (int p = 0; p < P; ++p) {
+    const auto it = std::find(m.part_names.begin(), m.part_names.end(), mirrored_name(m.part_names[p]));
+    if (it == m.part_names.end()) throw std::logic_error(m.name + ": no mirror part for " + m.part_names[p]);
+    m.flip_parts.push_back(static_cast<int>(it - m.part_names.begin()));
+  }
+  for (int k = 0; k < L; ++k) {
+    const std::array<int, 2> want = {m.flip_parts[m.pairs[k][0]], m.flip_parts[m.pairs[k][1]]};
+    const auto it = std::find(m.pairs.begin(), m.pairs.end(), want);
+    if (it == m.pairs.end())
+      throw std::logic_error(m.name + ": no mirror limb (same part order) for limb " + std::to_string(k));
+    m.flip_limbs.push_back(static_cast<int>(it - m.pairs.begin()));
+  }
+  return m;
+}
+
 const std::vector<PoseModel>& all_models() {
-  static const std::vector<PoseModel> models = {make_body25(), make_coco(), make_mpi("MPI_15", 0.6f),
-                                                make_mpi("MPI_15_4", 0.3f)};
+  static const std::vector<PoseModel> models = {with_flip_tables(make_body25()), with_flip_tables(make_coco()),
+                                                with_flip_tables(make_mpi("MPI_15", 0.6f)),
+                                                with_flip_tables(make_mpi("MPI_15_4", 0.3f))};
   return models;
 }
 

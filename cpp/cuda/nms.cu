@@ -20,6 +20,7 @@ struct NmsArgs {
   int64_t h, w, p, k;
   float threshold, offset_x, offset_y;
   bool cuda_rule;
+  int refinement;  // NmsParams::refinement
 };
 
 __global__ void __launch_bounds__(kThreads)
@@ -55,7 +56,8 @@ __global__ void __launch_bounds__(kThreads)
     const int64_t before = stored;
     if (peak) {
       const int64_t rank = before + warp_offset[warp] + __popc(ballot & ((1u << lane) - 1u));
-      if (rank < a.k) detail::refine_peak(plane, x, y, a.w, a.h, sx, sy, a.offset_x, a.offset_y, out + rank * 3);
+      if (rank < a.k)
+        detail::refine(a.refinement, plane, x, y, a.w, a.h, sx, sy, a.offset_x, a.offset_y, out + rank * 3);
     }
     __syncthreads();  // every thread has read `stored` and warp_offset before they change
     if (threadIdx.x == kThreads - 1) {
@@ -85,6 +87,7 @@ int nms(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t p, const
   a.offset_x = params.offset_x;
   a.offset_y = params.offset_y;
   a.cuda_rule = params.build == OpenposeBuild::kCuda;
+  a.refinement = static_cast<int>(params.refinement);
   nms_kernel<<<static_cast<unsigned>(n * p), kThreads, 0, static_cast<cudaStream_t>(stream)>>>(heatmaps, a, peaks,
                                                                                                counts);
   return static_cast<int>(cudaGetLastError());

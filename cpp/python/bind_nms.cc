@@ -7,26 +7,30 @@ void bind_nms(py::module_& m) {
   py::class_<tfpose::NmsParams>(m, "NmsParams",
                                 "OpenPose's NMS parameters as one object (the bindings take it instead of "
                                 "positional numbers). Fields: threshold (in [0, 1]), max_peaks (K), offset_x, "
-                                "offset_y (OpenPose's nmsOffset), openpose_build ('cpu' or 'cuda'). Checked by "
+                                "offset_y (OpenPose's nmsOffset), openpose_build ('cpu' or 'cuda'), peak_refinement "
+                                "('centroid', OpenPose's, or 'quadratic'). Checked by "
                                 "the core when an op uses them.")
       .def(py::init([](float threshold, int64_t max_peaks, float offset_x, float offset_y,
-                       const std::string& openpose_build) {
+                       const std::string& openpose_build, const std::string& peak_refinement) {
              tfpose::NmsParams p;
              p.threshold = threshold;
              p.max_peaks = max_peaks;
              p.offset_x = offset_x;
              p.offset_y = offset_y;
              p.build = tfpose::parse_openpose_build(openpose_build);
+             p.refinement = tfpose::parse_peak_refinement(peak_refinement);
              return p;
            }),
            py::kw_only(), py::arg("threshold") = 0.05f, py::arg("max_peaks") = 127, py::arg("offset_x") = 0.f,
-           py::arg("offset_y") = 0.f, py::arg("openpose_build") = "cpu")
+           py::arg("offset_y") = 0.f, py::arg("openpose_build") = "cpu", py::arg("peak_refinement") = "centroid")
       .def_readonly("threshold", &tfpose::NmsParams::threshold)
       .def_readonly("max_peaks", &tfpose::NmsParams::max_peaks)
       .def_readonly("offset_x", &tfpose::NmsParams::offset_x)
       .def_readonly("offset_y", &tfpose::NmsParams::offset_y)
       .def_property_readonly("openpose_build",
-                             [](const tfpose::NmsParams& p) { return tfpose::openpose_build_name(p.build); });
+                             [](const tfpose::NmsParams& p) { return tfpose::openpose_build_name(p.build); })
+      .def_property_readonly("peak_refinement",
+                             [](const tfpose::NmsParams& p) { return tfpose::peak_refinement_name(p.refinement); });
   m.def(
       "nms",
       [](const FloatArray& heatmaps, const tfpose::NmsParams& params, int threads) {

@@ -25,13 +25,14 @@ void bind_pipeline(py::module_& m) {
       [](const std::vector<FloatArray>& net_outputs, const std::vector<double>& scale_ratios,
          std::array<int64_t, 2> net_input_hw, std::array<int64_t, 2> image_hw, const std::string& model,
          const std::string& openpose_build, int64_t max_peaks, const tfpose::ConnectThresholds& thresholds, bool fast,
-         int threads) {
+         int threads, const std::string& peak_refinement) {
         const tfpose::PoseModel& pm = tfpose::get_pose_model(model);
         tfpose::PipelineParams params;
         params.build = tfpose::parse_openpose_build(openpose_build);
         params.thresholds = thresholds;
         params.max_peaks = max_peaks;
         params.fast = fast;
+        params.peak_refinement = tfpose::parse_peak_refinement(peak_refinement);
         int64_t n = 0, c = 0;
         const std::vector<tfpose::ScaleMaps> scales =
             scale_maps(net_outputs, scale_ratios, "net_output_to_people", &n, &c);
@@ -44,10 +45,10 @@ void bind_pipeline(py::module_& m) {
       },
       py::arg("net_outputs"), py::arg("scale_ratios"), py::arg("net_input_hw"), py::arg("image_hw"), py::arg("model"),
       py::arg("openpose_build"), py::arg("max_peaks"), py::arg("thresholds") = tfpose::ConnectThresholds(),
-      py::arg("fast") = true, py::arg("threads") = 0,
+      py::arg("fast") = true, py::arg("threads") = 0, py::arg("peak_refinement") = "centroid",
       "S net outputs [N,h,w,C] -> (keypoints [N,M,P,3] in image pixels, scores [N,M], num_people [N]); "
       "sizes (0, 0) take the defaults, thresholds (ConnectThresholds) < 0 the model's; fast: skip the dense "
-      "maps (same people).");
+      "maps (same people); peak_refinement: 'centroid' (OpenPose's) or 'quadratic'.");
   m.def(
       "fast_peaks",
       [](const std::vector<FloatArray>& net_outputs, const std::vector<double>& scale_ratios,

@@ -35,6 +35,8 @@ void bind_pose_model(py::module_& m) {
         for (const auto& c : pm.part_colors) colors.push_back({c[0], c[1], c[2]});
         d["part_colors"] = colors;
         d["render_pairs"] = pm.render_pairs;
+        d["flip_parts"] = pm.flip_parts;
+        d["flip_limbs"] = pm.flip_limbs;
         return d;
       },
       py::arg("name"), "The C++ table of one pose model as a dict (see tfpose.models).");

@@ -38,6 +38,11 @@ class NmsOpBase : public OpKernel {
     params_.threshold = threshold;
     params_.max_peaks = max_peaks;
     params_.build = build == "cuda" ? tfpose::OpenposeBuild::kCuda : tfpose::OpenposeBuild::kCpu;
+    std::string refinement;
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("peak_refinement", &refinement));
+    // The attribute's allowed values are enforced by TensorFlow: only the two names reach here.
+    params_.refinement =
+        refinement == "quadratic" ? tfpose::PeakRefinement::kQuadratic : tfpose::PeakRefinement::kCentroid;
   }
 
   void Compute(OpKernelContext* ctx) override {

@@ -100,6 +100,7 @@ REGISTER_OP("TfposeNms")
     .Attr("threshold: float = 0.05")
     .Attr("max_peaks: int = 127")
     .Attr("openpose_build: {'cpu', 'cuda'} = 'cpu'")
+    .Attr("peak_refinement: {'centroid', 'quadratic'} = 'centroid'")
     .Output("peaks: float")
     .Output("counts: int32")
     .SetShapeFn([](InferenceContext* c) {
@@ -121,7 +122,9 @@ offset: [2] float32 (x, y) added to every refined peak (OpenPose's nmsOffset).
 threshold: a peak's value must exceed it; in [0, 1].
 max_peaks: K, peaks kept per part in raster order.
 openpose_build: "cpu" (ring rule with >= at the borders) or "cuda" (strict, no border peaks).
-peaks: [N, P, K, 3] float32 (x, y, score), 7x7 positive-weight centroid + offset; unused rows 0.
+peak_refinement: "centroid" (OpenPose's 7x7 positive-weight centroid) or "quadratic" (tfpose's
+  opt-in: vertex of the parabola through the log-values of the peak and its 2 neighbours per axis).
+peaks: [N, P, K, 3] float32 (x, y, score), refined position + offset; unused rows 0.
 counts: [N, P] int32, number of valid rows of peaks.
 )doc");
 
@@ -195,6 +198,7 @@ REGISTER_OP("TfposeNetOutputToPeople")
     .Attr("min_subset_cnt: int = -1")
     .Attr("min_subset_score: float = -1")
     .Attr("fast: bool = true")
+    .Attr("peak_refinement: {'centroid', 'quadratic'} = 'centroid'")
     .Output("keypoints: float")
     .Output("scores: float")
     .Output("num_people: int32")
@@ -219,6 +223,7 @@ net_input_size: [2] int32 (H, W) of scale 0's network input; zeros mean 8x the b
 image_size: [2] int32 (H, W) of the original image; zeros mean the net input size.
 fast: evaluate the interpolation only where a peak or a PAF sample needs it (same people as the
   dense chain); false runs the dense chain.
+peak_refinement: the NMS peak position, as in TfposeNms ("centroid": OpenPose's).
 keypoints: [N, M, P, 3], scores: [N, M], num_people: [N] (see TfposeConnect).
 )doc");
 

@@ -24,6 +24,10 @@ class NetOutputToPeopleOp : public OpKernel {
                                         tfpose::kMaxPeaksLimit, "], got ", max_peaks));
     params_.max_peaks = max_peaks;
     OP_REQUIRES_OK(ctx, ctx->GetAttr("fast", &params_.fast));
+    std::string refinement;
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("peak_refinement", &refinement));
+    params_.peak_refinement =
+        refinement == "quadratic" ? tfpose::PeakRefinement::kQuadratic : tfpose::PeakRefinement::kCentroid;
   }
 
   void Compute(OpKernelContext* ctx) override {

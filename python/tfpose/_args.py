@@ -65,9 +65,23 @@ def check_pair(value: Any, name: str, kind: type, what: str) -> tuple:
 INT32_MAX = 2**31 - 1
 
 
-def nms_params(threshold: Any, max_peaks: Any, offset: Any, openpose_build: Any):
+# NMS peak positions (nms.hpp, PeakRefinement): "centroid" = OpenPose's 7x7 positive-weight centroid
+# (spec §5.3, the default); "quadratic" = tfpose's opt-in vertex of the parabola through the log-values
+# of the peak and its two neighbours per axis (DARK's Taylor step, Zhang et al. 2020, on the map itself).
+PEAK_REFINEMENTS = ("centroid", "quadratic")
+
+
+def check_peak_refinement(value: Any) -> str:
+    """One of PEAK_REFINEMENTS; ValueError naming them otherwise."""
+    if not isinstance(value, str) or value not in PEAK_REFINEMENTS:
+        raise ValueError(f"peak_refinement: expected one of {list(PEAK_REFINEMENTS)}, got {value!r}")
+    return value
+
+
+def nms_params(threshold: Any, max_peaks: Any, offset: Any, openpose_build: Any, peak_refinement: Any = "centroid"):
     """Checked NMS arguments as the ``_core.NmsParams`` object the NMS bindings take (threshold in
-    [0, 1], max_peaks in [1, MAX_PEAKS_LIMIT], offset (x, y), openpose_build "cpu"/"cuda")."""
+    [0, 1], max_peaks in [1, MAX_PEAKS_LIMIT], offset (x, y), openpose_build "cpu"/"cuda",
+    peak_refinement one of PEAK_REFINEMENTS)."""
     build = check_openpose_build(openpose_build)
     ox, oy = check_pair(offset, "offset", float, "(x, y)")
     return _core.NmsParams(
@@ -76,6 +90,7 @@ def nms_params(threshold: Any, max_peaks: Any, offset: Any, openpose_build: Any)
         offset_x=ox,
         offset_y=oy,
         openpose_build=build,
+        peak_refinement=check_peak_refinement(peak_refinement),
     )
 
 

@@ -636,9 +636,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--coco-pixel-convention",
-        default="openpose",
+        default=None,
         choices=sorted(tio.COCO_PIXEL_CONVENTIONS),
-        help="pixel convention of --write-coco-json (default: %(default)s; see tfpose estimate --help)",
+        help="pixel convention of --write-coco-json (default: the --accuracy mode's; see tfpose estimate --help)",
     )
     p.add_argument(
         "--dead-letter", metavar="FILE", help="JSON lines of failed inputs (default: DIR/tfpose_failed.jsonl)"
@@ -737,6 +737,8 @@ def main(argv=None) -> int:
     except _Stop as exc:
         log(f"tfpose beam: {exc}")
         return 2
+    from tfpose.options import accuracy_settings
+
     try:
         handler = PoseModelHandler(
             args.model, max_batch_size=args.batch_size, on_error="record", **_estimator_options(args, parser)
@@ -777,7 +779,8 @@ def main(argv=None) -> int:
                 dead_letter=args.dead_letter,
                 coco_json=args.write_coco_json,
                 pose_model=pose_model,
-                coco_pixel_convention=args.coco_pixel_convention,
+                coco_pixel_convention=args.coco_pixel_convention
+                or accuracy_settings(args.accuracy)["coco_pixel_convention"],
             )
     except Exception as exc:  # noqa: BLE001  (the runner's error, summarised; its log has the rest)
         log("tfpose beam: the pipeline failed: " + _summarise_failure(exc))

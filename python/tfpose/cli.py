@@ -52,8 +52,13 @@ x_png), then _2, _3... in input order (command-line order, files of a folder sor
 """
 
 
+# What --accuracy best costs, measured interleaved with the default by benchmarks/coco_eval.py
+# --ablation (benchmarks/README.md, coco_eval section).
+_ACCURACY_COST = "about 3.3x the default's time (1.6 against 5.2 frames/s on 2 cores)"
+
+
 def _estimator_args(p: argparse.ArgumentParser, pose_model_default=None) -> None:
-    from tfpose import _args, models
+    from tfpose import _args, models, options
 
     # No argparse "choices" for options that tfpose.options checks: the message is then the same as
     # from the Python API.
@@ -72,17 +77,40 @@ def _estimator_args(p: argparse.ArgumentParser, pose_model_default=None) -> None
         "(default: %(default)s, as in OpenPose; -1x656 may be written as is)",
     )
     p.add_argument(
+        "--accuracy",
+        default="openpose",
+        metavar="{" + ",".join(options.ACCURACY_MODES) + "}",
+        help="openpose (default): OpenPose's post-processing exactly. best: more people, more precisely, "
+        "from the same network, at " + _ACCURACY_COST + " per image: flip averaging, "
+        "multi-scale, quadratic peak refinement, and COCO's pixel convention for --write-coco-json "
+        "(COCO AP on coco_mini 0.282 -> 0.331, benchmarks/README.md); the options below override its parts",
+    )
+    p.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="average the network outputs of each image and of its mirror image (about 2x the "
+        "network's cost; default: the --accuracy mode's, off for openpose)",
+    )
+    p.add_argument(
+        "--peak-refinement",
+        default=None,
+        metavar="{" + ",".join(options.PEAK_REFINEMENTS) + "}",
+        help="sub-pixel peak position: centroid = OpenPose's 7x7 centroid, quadratic = log-parabola "
+        "vertex (no measurable cost; default: the --accuracy mode's, centroid for openpose)",
+    )
+    p.add_argument(
         "--scale-number",
         type=int,
-        default=1,
+        default=None,
         metavar="S",
-        help="number of scales to run and average (default: %(default)s)",
+        help="number of scales to run and average (default: the --accuracy mode's, 1 for openpose)",
     )
     p.add_argument(
         "--scale-gap",
         type=float,
-        default=0.25,
-        help="scale s runs at 1 - s*gap of the net resolution (default: %(default)s)",
+        default=None,
+        help="scale s runs at 1 - s*gap of the net resolution (default: the --accuracy mode's, 0.25 for openpose)",
     )
     p.add_argument(
         "--openpose-build",
@@ -169,10 +197,11 @@ def _output_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--coco-pixel-convention",
-        default="openpose",
+        default=None,
         choices=sorted(_io.COCO_PIXEL_CONVENTIONS),
         help="pixel convention of --write-coco-json: openpose = as OpenPose writes (centre of "
-        "pixel i at i + 0.5, default); coco = x - 0.5, y - 0.5 (centre of pixel i at i)",
+        "pixel i at i + 0.5); coco = x - 0.5, y - 0.5 (centre of pixel i at i); default: the "
+        "--accuracy mode's (openpose for openpose, coco for best)",
     )
     g.add_argument("--write-images", metavar="DIR", help="write drawings as <name>_rendered.<format>")
     g.add_argument(
@@ -394,6 +423,9 @@ def _body_options(args) -> dict:
         scale_gap=args.scale_gap,
         openpose_build=args.openpose_build,
         normalization=args.normalization,
+        accuracy=args.accuracy,
+        flip=args.flip,
+        peak_refinement=args.peak_refinement,
     )
 
 
@@ -416,6 +448,8 @@ def _check_options(args) -> None:
             number_people_max=args.number_people_max,
             **_body_options(args),
         )
+        if args.coco_pixel_convention is None:
+            args.coco_pixel_convention = options.accuracy_settings(args.accuracy)["coco_pixel_convention"]
         from tfpose import whole_body
 
         hand_face = _hand_face_options(args)

@@ -101,14 +101,22 @@ def maximum(heatmaps, stream=None):
     return out
 
 
-def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_build="cpu", stream=None):
+def nms(
+    heatmaps,
+    threshold=0.05,
+    max_peaks=127,
+    offset=(0.0, 0.0),
+    openpose_build="cpu",
+    stream=None,
+    peak_refinement="centroid",
+):
     """OpenPose's non-maximum suppression on the GPU, as :func:`tfpose.numpy_ops.nms`.
 
     heatmaps: [N, H, W, P] part heatmaps. Returns (peaks [N, P, K, 3] float32 (x, y, score),
     counts [N, P] int32), the first K peaks per part in raster order, rows past the count 0.
     """
     _check_build()
-    params = _args.nms_params(threshold, max_peaks, offset, openpose_build)
+    params = _args.nms_params(threshold, max_peaks, offset, openpose_build, peak_refinement)
     lib = _Lib(heatmaps)
     x = lib.float32(heatmaps, "heatmaps", 4)
     n, _, _, p = (int(v) for v in x.shape)

@@ -166,8 +166,17 @@ class Estimator:
     pose_model: "COCO_18", "BODY_25", "MPI_15", "MPI_15_4", or None (default): read off the network's
         output channels (57 COCO_18, 78 BODY_25, 44 MPI_15; MPI_15_4 only when asked).
     net_resolution: (W, H) or "WxH"; -1 on one side = from the aspect ratio (OpenPose's -1x368).
-    scale_number, scale_gap: OpenPose's multi-scale settings (scale s uses 1 - s*gap).
+    scale_number, scale_gap: OpenPose's multi-scale settings (scale s uses 1 - s*gap); None: the
+        accuracy mode's (1 and 0.25 for "openpose").
     openpose_build: "cpu" (default) or "cuda": which OpenPose build's post-processing to reproduce.
+    accuracy: "openpose" (default: OpenPose's post-processing exactly) or "best" (more people, more
+        precisely, from the same network, at about 3x the time per image: flip averaging, 3 scales,
+        quadratic peak refinement, lower connector thresholds; COCO AP on coco_mini 0.282 -> 0.331;
+        see :data:`tfpose.options.ACCURACY_SETTINGS` and benchmarks/README.md). flip,
+        peak_refinement, scale_number, scale_gap and the thresholds override the mode's value when
+        given (not None): flip (bool) averages the network outputs of the image and of its
+        mirror (2x the network cost); peak_refinement "centroid" (OpenPose's) or "quadratic" (see
+        :data:`tfpose.options.PEAK_REFINEMENTS`).
     net_resolution_dynamic: OpenPose's flag (1: cap a -1 side at 16/9 of the other).
     normalization, input_name, output_name: see :func:`tfpose.network.load_network`.
     max_peaks, fast and thresholds (nms_threshold, inter_min_above_threshold, inter_threshold,
@@ -200,10 +209,13 @@ class Estimator:
         model=None,
         pose_model: str | None = None,
         net_resolution=(-1, 368),
-        scale_number: int = 1,
-        scale_gap: float = 0.25,
+        scale_number: int | None = None,
+        scale_gap: float | None = None,
         openpose_build: str = "cpu",
         *,
+        accuracy: str = "openpose",
+        flip: bool | None = None,
+        peak_refinement: str | None = None,
         net_resolution_dynamic: float = 1.0,
         normalization: str = "none",
         input_name: str = _network.DEFAULT_INPUT,
@@ -230,6 +242,9 @@ class Estimator:
             scale_number=scale_number,
             scale_gap=scale_gap,
             openpose_build=openpose_build,
+            accuracy=accuracy,
+            flip=flip,
+            peak_refinement=peak_refinement,
             net_resolution_dynamic=net_resolution_dynamic,
             normalization=normalization,
             max_peaks=max_peaks,
@@ -247,6 +262,9 @@ class Estimator:
         self.scale_number = opts["scale_number"]
         self.scale_gap = opts["scale_gap"]
         self.openpose_build = opts["openpose_build"]
+        self.accuracy = opts["accuracy"]
+        self.flip = opts["flip"]
+        self.peak_refinement = opts["peak_refinement"]
         self.net_resolution_dynamic = opts["net_resolution_dynamic"]
         self.max_peaks = opts["max_peaks"]
         self.fast = bool(fast)
@@ -304,6 +322,9 @@ class Estimator:
             scale_number=self.scale_number,
             scale_gap=self.scale_gap,
             openpose_build=self.openpose_build,
+            accuracy=self.accuracy,
+            flip=self.flip,
+            peak_refinement=self.peak_refinement,
             net_resolution_dynamic=self.net_resolution_dynamic,
             max_peaks=self.max_peaks,
             fast=self.fast,
@@ -335,15 +356,34 @@ class Estimator:
         outs = []
         for s in range(self.scale_number):
             canvas = placement.warp_top_left(images, scale_ratios[s], net_input_sizes[s])
-            out = self.network(canvas)
+            # with flip, the image and its mirror run as one batch of 2N
+            out = self.network(tf.concat([canvas, tf.reverse(canvas, axis=[2])], axis=0) if self.flip else canvas)
             check = tf.debugging.assert_equal(
                 tf.shape(out)[-1],
                 expected,
                 message=f"network output channels: pose model {self.pose_model} expects {expected}",
             )
             with tf.control_dependencies([check]):
-                outs.append(tf.identity(out))
+                out = tf.identity(out)
+            if self.flip:
+                # A channel count known to be wrong would fail the un-mirroring while tracing; the
+                # check above then fails first at run time, with its own message, as without flip.
+                wrong = out.shape[-1] is not None and out.shape[-1] != expected
+                out = out[: tf.shape(out)[0] // 2] if wrong else self._flip_average(out)
+            outs.append(out)
         return outs, net_input_sizes, scale_ratios, (h, w)
+
+    def _flip_average(self, both):
+        """Test-time flip averaging: ``both`` [2N, h, w, C] is the network output of N canvases
+        followed by that of their mirror images; the mirrors' output is un-mirrored (width reversed,
+        left / right parts and limbs swapped, PAF x negated: PoseModel.flip_channels) and averaged
+        with the first N -> [N, h, w, C]. The canvas width is a multiple of 16, so the 1/8 output
+        grid mirrors onto itself. Source: Cao et al. 2017 train on mirrored images; flip testing as
+        in lightweight-openpose's and Simple Baselines' evaluation."""
+        source, sign = _models.get(self.pose_model).flip_channels()
+        n = tf.shape(both)[0] // 2
+        mirrored = tf.gather(tf.reverse(both[n:], axis=[2]), source, axis=3)
+        return (both[:n] + mirrored * tf.constant(sign, both.dtype)) * 0.5
 
     def _people_ops(self, outs, sizes, ratios, h, w):
         """The fused post-processing op on the network outputs of :meth:`_net_outputs`."""
@@ -358,6 +398,7 @@ class Estimator:
             openpose_build=self.openpose_build,
             max_peaks=self.max_peaks,
             fast=self.fast,
+            peak_refinement=self.peak_refinement,
             **self.thresholds,
         )
 
@@ -399,6 +440,7 @@ class Estimator:
             threshold=threshold,
             max_peaks=self.max_peaks,
             openpose_build=self.openpose_build,
+            peak_refinement=self.peak_refinement,
         )
         extra = ()
         if self._hand_face is not None:

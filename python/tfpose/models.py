@@ -32,6 +32,9 @@ class PoseModel:
     foot_parts: parts the BODY_25 person filter does not count.
     colors: P RGB colours (0..255) OpenPose draws each part with; render_pairs: the limbs it draws,
         each in the colour of its second part (limb_colors).
+    flip_parts: P part indices, the part each part becomes in a horizontally mirrored image (left <->
+        right, centre parts unchanged); flip_limbs: L limb indices, likewise (the mirrored limb has the
+        same part order). From the C++ table (pose_model.hpp), derived there from the part names.
     """
 
     name: str
@@ -45,6 +48,8 @@ class PoseModel:
     foot_parts: tuple
     colors: tuple
     render_pairs: tuple
+    flip_parts: tuple = ()
+    flip_limbs: tuple = ()
 
     @property
     def num_parts(self) -> int:
@@ -60,6 +65,22 @@ class PoseModel:
     def limb_colors(self) -> tuple:
         """RGB colour of each render pair (the colour of its second part, as OpenPose draws)."""
         return tuple(self.colors[b] for _, b in self.render_pairs)
+
+    def flip_channels(self) -> tuple:
+        """How to un-mirror a network output computed on a horizontally flipped image:
+        (source, sign), two tuples of C ints, such that after reversing the map's width axis, channel c
+        of the un-mirrored output is ``sign[c] * mirrored[..., source[c]]``. Parts and limbs take their
+        mirror's channel (flip_parts, flip_limbs); a PAF's x component also changes sign, because the
+        mirror reverses x (its y component and the heatmaps keep theirs). Test-time flip augmentation
+        as in Cao et al. 2017 / OpenPose's training mirror and lightweight-openpose's evaluation."""
+        source = list(range(self.num_channels))
+        sign = [1] * self.num_channels
+        for p, q in enumerate(self.flip_parts):
+            source[p] = q
+        for k, j in enumerate(self.flip_limbs):
+            (x, y), (fx, fy) = self.paf_channels[k], self.paf_channels[j]
+            source[x], source[y], sign[x] = fx, fy, -1
+        return tuple(source), tuple(sign)
 
     def part_index(self, name: str) -> int:
         """Index of a part by its OpenPose name (e.g. "Neck")."""
@@ -91,6 +112,8 @@ def get(name: str) -> PoseModel:
         foot_parts=tuple(d["foot_parts"]),
         colors=_tuples(d["part_colors"]),
         render_pairs=_tuples(d["render_pairs"]),
+        flip_parts=tuple(int(v) for v in d["flip_parts"]),
+        flip_limbs=tuple(int(v) for v in d["flip_limbs"]),
     )
 
 

@@ -45,7 +45,15 @@ def maximum(heatmaps, threads: int = 0) -> np.ndarray:
     return _core.maximum(_float_array(heatmaps, "heatmaps"), _args.check_threads(threads))
 
 
-def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_build="cpu", threads: int = 0):
+def nms(
+    heatmaps,
+    threshold=0.05,
+    max_peaks=127,
+    offset=(0.0, 0.0),
+    openpose_build="cpu",
+    threads: int = 0,
+    peak_refinement="centroid",
+):
     """OpenPose's non-maximum suppression (spec §5), as :func:`tfpose.ops.nms`.
 
     heatmaps: [N, H, W, P] part heatmaps (pass only the part channels).
@@ -53,10 +61,13 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_bui
     offset: (x, y) added to each refined peak (OpenPose's nmsOffset).
     openpose_build: "cpu" (ring rule with >= near the border) or "cuda" (strict, no border peaks).
     threads: worker threads, 0 = all cores.
+    peak_refinement: "centroid" (OpenPose's 7x7 centroid, default) or "quadratic" (tfpose's opt-in
+        log-parabola vertex per axis, see tfpose._args.PEAK_REFINEMENTS); in heatmap pixels, the centre
+        of pixel (x, y) at (x, y) before the offset.
     Returns (peaks [N, P, K, 3] float32 (x, y, score), counts [N, P] int32); rows past a part's count
     are 0. NaN and +-Inf are never peaks (non-finite values: see README, "Non-finite and denormal values").
     """
-    params = _args.nms_params(threshold, max_peaks, offset, openpose_build)
+    params = _args.nms_params(threshold, max_peaks, offset, openpose_build, peak_refinement)
     return _core.nms(_float_array(heatmaps, "heatmaps"), params, _args.check_threads(threads))
 
 
@@ -136,6 +147,7 @@ def net_output_to_people(
     max_peaks=127,
     fast=True,
     threads: int = 0,
+    peak_refinement="centroid",
     **thresholds,
 ):
     """The tail of OpenPose's forward pass (spec §3-7): resize, NMS with OpenPose's offset, connect.
@@ -146,6 +158,7 @@ def net_output_to_people(
     image_size: (H, W) of the original image (default: the net input size).
     fast: True evaluates the interpolated maps only where a peak or a PAF sample needs them (no
         [N, H, W, C] maps in memory); False runs the dense chain. Both give the same people, bit for bit.
+    peak_refinement: NMS peak position, as in :func:`nms` ("centroid": OpenPose's).
     Returns (keypoints [N, M, P, 3] in original-image pixels, scores [N, M], num_people [N]).
     """
     _args.check_openpose_build(openpose_build)
@@ -166,6 +179,7 @@ def net_output_to_people(
         th,
         bool(fast),
         _args.check_threads(threads),
+        _args.check_peak_refinement(peak_refinement),
     )
 
 

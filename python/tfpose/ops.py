@@ -134,12 +134,14 @@ def resize_and_merge(net_outputs, scale_ratios=None, target_size=None, openpose_
     )
 
 
-def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_build="cpu"):
+def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_build="cpu", peak_refinement="centroid"):
     """OpenPose's non-maximum suppression (spec §5).
 
     heatmaps: [N, H, W, P] part heatmaps (pass only the part channels).
     threshold: in [0, 1]; a peak's value must exceed it. max_peaks: K, kept per part in raster order.
     offset: (x, y) added to each refined peak (OpenPose's nmsOffset).
+    peak_refinement: "centroid" (OpenPose's, default) or "quadratic" (tfpose's opt-in, see
+        :func:`tfpose.numpy_ops.nms`).
     Returns (peaks [N, P, K, 3] float32 (x, y, score), counts [N, P] int32).
     """
     _args.check_openpose_build(openpose_build)
@@ -157,6 +159,7 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_bui
             threshold=threshold,
             max_peaks=max_peaks,
             openpose_build=openpose_build,
+            peak_refinement=_args.check_peak_refinement(peak_refinement),
         )
     )
 
@@ -205,6 +208,7 @@ def net_output_to_people(
     openpose_build="cpu",
     max_peaks=127,
     fast=True,
+    peak_refinement="centroid",
     **thresholds,
 ):
     """The tail of OpenPose's forward pass (spec §3-7): resize, NMS with OpenPose's offset, connect.
@@ -213,6 +217,7 @@ def net_output_to_people(
     net_input_size: (H, W) of scale 0's network input (default 8x the blob).
     image_size: (H, W) of the original image (default: the net input size).
     fast: skip the dense full-resolution maps (same people as the dense chain).
+    peak_refinement: NMS peak position, "centroid" (OpenPose's, default) or "quadratic" (:func:`nms`).
     Returns (keypoints [N, M, P, 3] in original-image pixels, scores [N, M], num_people [N]).
     """
     _args.check_openpose_build(openpose_build)
@@ -227,6 +232,7 @@ def net_output_to_people(
             openpose_build=openpose_build,
             max_peaks=_args.check_max_peaks(max_peaks),
             fast=bool(fast),
+            peak_refinement=_args.check_peak_refinement(peak_refinement),
             **_args.threshold_values(thresholds),
         )
     )

@@ -20,7 +20,63 @@ __all__ = [
     "check_pose_model",
     "check_keypoint_scale",
     "check_number_people_max",
+    "ACCURACY_MODES",
+    "ACCURACY_SETTINGS",
+    "PEAK_REFINEMENTS",
+    "accuracy_settings",
 ]
+
+# The accuracy modes (Estimator(accuracy=...), tfpose estimate --accuracy). "openpose" is OpenPose's
+# post-processing exactly (the default); "best" stacks test-time flip averaging, multi-scale
+# inference, quadratic sub-pixel peak refinement, lower connector thresholds and COCO's pixel
+# convention for COCO output. Each setting is also an option of its own; one given explicitly wins
+# over the mode's. The "best" values were chosen on the even image ids of coco_mini val2017 (the
+# selection split; the odd ids are held out), among: scales 1, 2 (gap 0.25 / 0.15), 3 (0.25 / 0.2),
+# 4 (0.15 / 0.2) with flip and quadratic refinement; then nms_threshold {0.02, 0.05} x
+# inter_threshold {0.01, 0.02, 0.03} x inter_min_above_threshold {0.75, 0.85, 0.95}, ties going to the
+# value nearest OpenPose's. Results on both splits: benchmarks/README.md, benchmarks/coco_eval.py
+# --ablation.
+ACCURACY_MODES = ("openpose", "best")
+ACCURACY_SETTINGS = {
+    "openpose": {
+        "flip": False,
+        "scale_number": 1,
+        "scale_gap": 0.25,
+        "peak_refinement": "centroid",
+        "coco_pixel_convention": "openpose",
+        "thresholds": {},
+    },
+    "best": {
+        "flip": True,
+        "scale_number": 3,
+        "scale_gap": 0.25,
+        "peak_refinement": "quadratic",
+        "coco_pixel_convention": "coco",
+        # connector thresholds (tfpose.ops.connect) replacing the model's defaults where the caller
+        # gives none: averaged maps are smoother and lower where views disagree, so OpenPose's
+        # per-sample PAF threshold rejects limbs that both views support; lower NMS threshold: more
+        # candidate parts for the connector to use or leave
+        "thresholds": {"nms_threshold": 0.02, "inter_threshold": 0.02},
+    },
+}
+PEAK_REFINEMENTS = _args.PEAK_REFINEMENTS
+
+
+def accuracy_settings(accuracy: Any = "openpose", **given) -> dict:
+    """The settings of an accuracy mode with the explicitly given ones (not None) winning:
+    accuracy_settings("best", scale_number=1) -> {..., "scale_number": 1, ...}. Keys: those of
+    ACCURACY_SETTINGS. Raises ValueError for an unknown mode or key. Values are returned as given
+    (checked by :func:`check_estimator_options`)."""
+    if accuracy not in ACCURACY_MODES:
+        raise ValueError(f"accuracy: expected one of {list(ACCURACY_MODES)}, got {accuracy!r}")
+    out = dict(ACCURACY_SETTINGS[accuracy])
+    for k, v in given.items():
+        if k not in out:
+            raise ValueError(f"accuracy_settings: unknown setting {k!r}, expected one of {sorted(out)}")
+        if v is not None:
+            out[k] = v
+    return out
+
 
 # "none": the graph expects raw BGR 0..255 (tf-pose-estimation graphs); "caffe": OpenPose's Caffe
 # models expect value/256 - 0.5 (spec §2.2), so black padding becomes -0.5 as in OpenPose.
@@ -71,9 +127,12 @@ def check_estimator_options(
     *,
     pose_model=None,
     net_resolution=(-1, 368),
-    scale_number=1,
-    scale_gap=0.25,
+    scale_number=None,
+    scale_gap=None,
     openpose_build="cpu",
+    accuracy="openpose",
+    flip=None,
+    peak_refinement=None,
     net_resolution_dynamic=1.0,
     normalization="none",
     max_peaks=127,
@@ -85,11 +144,13 @@ def check_estimator_options(
     """Check every option of :class:`tfpose.Estimator` (all but the model and tensor names) and return
     them normalised: net_resolution as (W, H) ints, numbers as int/float, thresholds without Nones.
 
-    Rules: pose_model None or a model name; net_resolution "WxH" / (W, H), multiples of 16, at most
-    one side <= 0 (from the image); scale_number an int >= 1 (at most MAX_CUDA_SCALES with
-    openpose_build "cuda"); scale_gap a finite number >= 0 such that every scale 1 - s*gap of the
-    net resolution's fixed sides is at least 16 pixels (smaller would be a degenerate network
-    input); net_resolution_dynamic finite; thresholds in [0, 1] (min_subset_cnt an int >= 0,
+    Rules: accuracy one of ACCURACY_MODES, whose settings (ACCURACY_SETTINGS) fill flip,
+    scale_number, scale_gap, peak_refinement and the thresholds where they are None (not given);
+    flip a bool, peak_refinement one of PEAK_REFINEMENTS; pose_model None or a model name;
+    net_resolution "WxH" / (W, H), multiples of 16, at most one side <= 0 (from the image);
+    scale_number an int >= 1 (at most MAX_CUDA_SCALES with openpose_build "cuda"); scale_gap a
+    finite number >= 0 such that every scale 1 - s*gap of the net resolution's fixed sides is at
+    least 16 pixels (smaller would be a degenerate network input); net_resolution_dynamic finite; thresholds in [0, 1] (min_subset_cnt an int >= 0,
     min_subset_score >= 0); max_peaks 1..4096; batch_size >= 1; keypoint_scale 0..4;
     number_people_max -1 or >= 1. Raises ValueError (bad value) or TypeError (bad type) naming the
     option, what was expected and what came.
@@ -97,6 +158,15 @@ def check_estimator_options(
     out = {"pose_model": check_pose_model(pose_model)}
     out["openpose_build"] = _args.check_openpose_build(openpose_build)
     out["net_resolution"] = sizing.parse_net_resolution(net_resolution)
+    mode = accuracy_settings(
+        accuracy, flip=flip, scale_number=scale_number, scale_gap=scale_gap, peak_refinement=peak_refinement
+    )
+    out["accuracy"] = accuracy
+    if not isinstance(mode["flip"], bool):
+        raise TypeError(f"flip: expected True or False (or None: from the accuracy mode), got {mode['flip']!r}")
+    out["flip"] = mode["flip"]
+    out["peak_refinement"] = _args.check_peak_refinement(mode["peak_refinement"])
+    scale_number, scale_gap = mode["scale_number"], mode["scale_gap"]
     out["scale_number"] = _check_int(scale_number, "scale_number", "an int >= 1", lambda v: v >= 1)
     if out["openpose_build"] == "cuda" and out["scale_number"] > MAX_CUDA_SCALES:
         raise ValueError(
@@ -123,5 +193,6 @@ def check_estimator_options(
     out["batch_size"] = _check_int(batch_size, "batch_size", "an int >= 1", lambda v: v >= 1)
     out["keypoint_scale"] = check_keypoint_scale(keypoint_scale)
     out["number_people_max"] = check_number_people_max(number_people_max)
-    out["thresholds"] = _args.check_thresholds(thresholds)
+    given = _args.check_thresholds(thresholds)
+    out["thresholds"] = {**ACCURACY_SETTINGS[accuracy]["thresholds"], **given}
     return out

@@ -229,7 +229,8 @@ int64_t scan_peaks(const Call& k, const char* flag, const float* plane, UnitBuff
         if (xb == W && W > 1) sc.xs.push_back(W - 1);
         for (const int64_t x : sc.xs) {
           if (!detail::is_peak(cuda_rule, plane, x, yy, W, H, 1, W, threshold)) continue;
-          detail::refine_peak(plane, x, yy, W, H, 1, W, k.params.offset_x, k.params.offset_y, out + cnt * 3);
+          detail::refine(static_cast<int>(k.params.refinement), plane, x, yy, W, H, 1, W, k.params.offset_x,
+                         k.params.offset_y, out + cnt * 3);
           if (++cnt == K) break;
         }
       }

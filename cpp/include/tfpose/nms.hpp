@@ -3,16 +3,28 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "tfpose/common.hpp"
 
 namespace tfpose {
+
+// Sub-pixel position of a peak. kCentroid: OpenPose's 7x7 positive-weight centroid (spec §5.3, the
+// default in both builds). kQuadratic: tfpose's opt-in refinement, the vertex of a parabola through the
+// log-values of the peak and its two neighbours per axis (detail::log_parabola_step; DARK's Taylor
+// step, Zhang et al. 2020), unbiased for Gaussian peaks where the clipped centroid pulls toward the pixel.
+enum class PeakRefinement { kCentroid = 0, kQuadratic = 1 };
+
+// "centroid" or "quadratic"; anything else throws InvalidArgument naming both.
+PeakRefinement parse_peak_refinement(const std::string& name);
+const char* peak_refinement_name(PeakRefinement r);
 
 struct NmsParams {
   float threshold = 0.05f;  // in [0, 1]
   int64_t max_peaks = 127;  // K >= 1
   float offset_x = 0.f, offset_y = 0.f;
   OpenposeBuild build = OpenposeBuild::kCpu;
+  PeakRefinement refinement = PeakRefinement::kCentroid;
 };
 
 // Peaks per part: OpenPose keeps 127. The output is [N, P, K, 3] float32, so an absurd K would

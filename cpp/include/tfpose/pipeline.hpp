@@ -7,6 +7,7 @@
 
 #include "tfpose/common.hpp"
 #include "tfpose/connector.hpp"
+#include "tfpose/nms.hpp"
 #include "tfpose/pose_model.hpp"
 #include "tfpose/resize_and_merge.hpp"
 #include "tfpose/sizing.hpp"  // output_scaling
@@ -22,6 +23,8 @@ struct PipelineParams {
   // true: fast_path.hpp (maps evaluated only where peaks and PAF samples need them); false: the dense
   // maps [N, H, W, C]. Both return the same people, bit for bit.
   bool fast = true;
+  // NMS peak position (nms.hpp): OpenPose's centroid by default.
+  PeakRefinement peak_refinement = PeakRefinement::kCentroid;
 };
 
 // scales: S network outputs [N, h_i, w_i, C] (C = model.num_channels()). net_h/net_w: scale 0's

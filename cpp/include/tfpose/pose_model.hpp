@@ -32,6 +32,13 @@ struct PoseModel {
   // colour of its second part).
   std::vector<std::array<uint8_t, 3>> part_colors;
   std::vector<std::array<int, 2>> render_pairs;
+  // Horizontal-flip tables (test-time flip averaging, tfpose.Estimator's flip option): flip_parts[p]
+  // is the part that p becomes in a mirrored image (left <-> right by OpenPose's "L"/"R" name prefix,
+  // itself for centre parts); flip_limbs[k] the limb that k becomes, always with the same part order
+  // (checked when the table is built), so its PAF is mirrored by negating x. Derived from part_names
+  // and pairs when the table is built, so they cannot disagree with them.
+  std::vector<int> flip_parts;
+  std::vector<int> flip_limbs;
 
   int num_parts() const { return static_cast<int>(part_names.size()); }   // P
   int num_limbs() const { return static_cast<int>(pairs.size()); }        // L

@@ -1,9 +1,11 @@
 // Per-pixel NMS math (spec §5) shared by the CPU core and the CUDA kernels: the peak test of both
-// OpenPose builds and the 7x7 positive-weight centroid. Everything works on one channel plane given
-// as a pointer to its pixel (0, 0) plus strides, so NHWC maps are read in place: for [N, H, W, P],
-// plane = map + n*H*W*P + p, sx = P (next pixel in a row), sy = W*P (next row).
+// OpenPose builds, the 7x7 positive-weight centroid and tfpose's opt-in quadratic refinement.
+// Everything works on one channel plane given as a pointer to its pixel (0, 0) plus strides, so NHWC
+// maps are read in place: for [N, H, W, P], plane = map + n*H*W*P + p, sx = P (next pixel in a row),
+// sy = W*P (next row).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "tfpose/detail/hd.hpp"
@@ -120,6 +122,46 @@ TFPOSE_HD void refine_peak(const float* plane, int64_t x, int64_t y, int64_t w, 
   out[0] = add_rn(cx, offset_x);
   out[1] = add_rn(cy, offset_y);
   out[2] = plane[y * sy + x * sx];
+}
+
+// Sub-pixel offset along one axis from the peak value v0 and its two neighbours (vm before, vp after):
+// the vertex of the parabola through the logarithms of the three values, which is exact for a
+// Gaussian peak (the heatmaps' training target): the Taylor step of DARK (Zhang et al. 2020) with
+// finite differences on the map itself. 0 where any value is not positive and finite or the log-values
+// are not concave; clamped to [-0.5, 0.5] (the integer peak is the maximum of its 3x3, so a larger step
+// would leave its pixel). Computed in double so CPU and CUDA give the same float.
+TFPOSE_HD float log_parabola_step(float vm, float v0, float vp) {
+  if (!(vm > 0.f && v0 > 0.f && vp > 0.f) || !finite_f(vm) || !finite_f(v0) || !finite_f(vp)) return 0.f;
+  const double lm = log(static_cast<double>(vm)), l0 = log(static_cast<double>(v0)), lp = log(static_cast<double>(vp));
+  const double curvature = lm - 2.0 * l0 + lp;
+  if (!(curvature < 0.0)) return 0.f;
+  double d = 0.5 * (lm - lp) / curvature;
+  d = d < -0.5 ? -0.5 : (d > 0.5 ? 0.5 : d);
+  return static_cast<float>(d);
+}
+
+// Writes (x + dx + offset_x, y + dy + offset_y, v) for the peak at integer (x, y), dx and dy from
+// log_parabola_step on the row and the column through the peak; an axis whose neighbour lies outside
+// the map is not refined. v is the un-refined value at (x, y), as in refine_peak.
+TFPOSE_HD void refine_peak_quadratic(const float* plane, int64_t x, int64_t y, int64_t w, int64_t h, int64_t sx,
+                                     int64_t sy, float offset_x, float offset_y, float* out) {
+  const float* c = plane + y * sy + x * sx;
+  const float v = *c;
+  const float dx = (x >= 1 && x <= w - 2) ? log_parabola_step(c[-sx], v, c[sx]) : 0.f;
+  const float dy = (y >= 1 && y <= h - 2) ? log_parabola_step(c[-sy], v, c[sy]) : 0.f;
+  out[0] = add_rn(add_rn(static_cast<float>(x), dx), offset_x);
+  out[1] = add_rn(add_rn(static_cast<float>(y), dy), offset_y);
+  out[2] = v;
+}
+
+// The refinement NmsParams::refinement names (0 = OpenPose's centroid, 1 = quadratic), one switch for
+// the CPU core, the fast path and the CUDA kernel.
+TFPOSE_HD void refine(int refinement, const float* plane, int64_t x, int64_t y, int64_t w, int64_t h, int64_t sx,
+                      int64_t sy, float offset_x, float offset_y, float* out) {
+  if (refinement == 1)
+    refine_peak_quadratic(plane, x, y, w, h, sx, sy, offset_x, offset_y, out);
+  else
+    refine_peak(plane, x, y, w, h, sx, sy, offset_x, offset_y, out);
 }
 
 }  // namespace detail
