@@ -24,6 +24,27 @@ _REBUILD_HINT = (
 )
 
 
+def wheel_hint(running: str) -> str:
+    """What to install for TensorFlow version ``running`` ("2.20.0"): the tfpose wheel of that minor
+    (its version carries the local label ``+tf2.20``, cmake/tfpose_metadata.py), or, for a minor
+    without a wheel, the list of minors that have one."""
+    import tfpose
+    from tfpose import _build_info
+
+    minor = ".".join(running.split(".")[:2])
+    supported = getattr(_build_info, "SUPPORTED_TF_MINORS", ())
+    if minor in supported:
+        return (
+            f"Install the tfpose wheel built for TensorFlow {minor} instead "
+            f"(pip install --only-binary=:all: 'tfpose=={tfpose.__version__}+tf{minor}', from the folder "
+            f"or index that holds the wheels: tfpose-{tfpose.__version__}+tf{minor}-*.whl), or: "
+        )
+    return (
+        f"tfpose has wheels for TensorFlow {', '.join(supported) or 'none'} only; install one of those "
+        f"TensorFlow versions with its tfpose wheel, or: "
+    )
+
+
 def _find_library(name: str) -> str:
     import tfpose
 
@@ -83,7 +104,7 @@ def _load():
         raise ImportError(
             f"tfpose's TensorFlow ops were compiled against TensorFlow {built} ({_build_info.TF_DIST}) "
             f"but this process imported TensorFlow {running} from {os.path.dirname(tf.__file__)}. "
-            "TensorFlow has no stable C++ ABI across releases. " + _REBUILD_HINT
+            "TensorFlow has no stable C++ ABI across releases. " + wheel_hint(running) + _REBUILD_HINT
         )
     global _LIBRARY
     if _LIBRARY is None:  # the checks above run on every call; the library loads once
