@@ -20,6 +20,11 @@ trap 'rm -rf "$tmp"' EXIT
 # without the TensorFlow label; cmake/tfpose_metadata.py).
 "$py" -m build --no-isolation --sdist --wheel --outdir "$tmp" .
 wheel=("$tmp"/*.whl)
+# No +tf label: PYTHON has no TensorFlow, so the wheel would lack the op library (cmake/tfpose_metadata.py).
+case "$(basename "${wheel[0]}")" in
+    *+tf*) ;;
+    *) echo "build_dist: $py cannot see a TensorFlow distribution: no wheel without the op library" >&2; exit 1 ;;
+esac
 "$py" -m auditwheel repair --exclude libtensorflow_framework.so.2 --exclude libtensorflow_cc.so.2 \
     --exclude _pywrap_tensorflow_internal.so -w "$tmp/repaired" "${wheel[0]}"
 repaired=("$tmp"/repaired/*.whl)
