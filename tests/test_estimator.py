@@ -44,6 +44,7 @@ def _match(ours, ref_kp, ref_sc, tol_px, tol_score):
         used.add(found[0])
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("case_name", ["real_p1_mnv2s", "real_apink2_mnv2s"])
 def test_golden_people_from_the_image(est, case_name):
     """Image -> people against OpenPose's people for the same image and network.

@@ -52,6 +52,7 @@ def _assert_golden(peaks, counts, golden):
         assert not peaks[part, cnt:].any(), "rows past the count must be zero"
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("key", sorted(GOLDEN_KEYS))
 @pytest.mark.parametrize("case", GOLDEN_CASES)
 def test_golden(case, key):

@@ -1,12 +1,16 @@
 """Package-level guarantees: no TensorFlow at import, the TF-version check of the op library, and
 the ops inside tf.function, tf.data and a SavedModel loaded in a fresh process."""
 
+import importlib.util
+import re
 import subprocess
 import sys
 import textwrap
 
 import numpy as np
 import pytest
+
+from data_paths import REPO
 
 
 def run_fresh(code: str, cwd=None) -> subprocess.CompletedProcess:
@@ -20,6 +24,7 @@ def run_fresh(code: str, cwd=None) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.smoke
 def test_import_and_numpy_entry_points_do_not_import_tensorflow():
     r = run_fresh("""
         import sys, numpy as np
@@ -36,6 +41,7 @@ def test_import_and_numpy_entry_points_do_not_import_tensorflow():
     assert r.stdout.strip().splitlines()[-1] == "False"
 
 
+@pytest.mark.smoke
 def test_build_info_matches_running_tensorflow():
     import tensorflow as tf
 
@@ -45,14 +51,93 @@ def test_build_info_matches_running_tensorflow():
     assert _build_info.TF_VERSION == tf.__version__
 
 
+@pytest.mark.smoke
 def test_version_mismatch_gives_one_actionable_import_error(monkeypatch):
+    import tensorflow as tf
+
     from tfpose import _build_info, _loader
 
-    monkeypatch.setattr(_build_info, "TF_VERSION", "2.20.0")
+    running = tf.__version__
+    minor = ".".join(running.split(".")[:2])
+    monkeypatch.setattr(_build_info, "TF_VERSION", "2.18.0")
     with pytest.raises(
-        ImportError, match=r"compiled against TensorFlow 2\.20\.0 .* imported TensorFlow 2\.21.*Rebuild tfpose"
+        ImportError,
+        match=rf"compiled against TensorFlow 2\.18\.0 .* imported TensorFlow {re.escape(running)} .*"
+        rf"Install the tfpose wheel built for TensorFlow {re.escape(minor)} instead "
+        rf"\(pip install --only-binary=:all: 'tfpose==[^']*\+tf{re.escape(minor)}'.*Rebuild tfpose",
     ):
         _loader.load_op_library()
+
+
+def test_version_error_for_a_minor_without_a_wheel_lists_the_minors_that_have_one():
+    from tfpose import _build_info, _loader
+
+    hint = _loader.wheel_hint("2.99.1")
+    assert "built for TensorFlow 2.99" not in hint and "+tf2.99" not in hint
+    assert _build_info.SUPPORTED_TF_MINORS  # the list CMake copied from cmake/tfpose_metadata.py
+    assert f"wheels for TensorFlow {', '.join(_build_info.SUPPORTED_TF_MINORS)} only" in hint
+
+
+@pytest.mark.smoke
+def test_installed_metadata_names_the_tensorflow_minor_it_was_built_for():
+    """A wheel built from the source tree (install.sh, build_dist.sh) says its TensorFlow minor twice:
+    the local version label and the cpu/gpu extras. (A wheel built from an sdist keeps the sdist's
+    plain version, which this test would reject.)"""
+    from importlib import metadata
+
+    import tfpose
+    from tfpose import _build_info
+
+    minor = ".".join(_build_info.TF_VERSION.split(".")[:2])
+    assert minor in _build_info.SUPPORTED_TF_MINORS
+    assert metadata.version("tfpose") == f"{tfpose.__version__}+tf{minor}"
+    requires = metadata.metadata("tfpose").get_all("Requires-Dist")
+    assert f'tensorflow-cpu=={minor}.*; extra == "cpu"' in requires
+    assert f'tensorflow[and-cuda]=={minor}.*; extra == "gpu"' in requires
+    # TensorFlow itself is never a hard dependency: tensorflow and tensorflow-cpu share one folder.
+    assert not [r for r in requires if r.startswith("tensorflow") and "extra ==" not in r]
+
+
+def _metadata_provider():
+    spec = importlib.util.spec_from_file_location("tfpose_metadata", REPO / "cmake" / "tfpose_metadata.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    "state, pkg_info, tf_minor, version",
+    [
+        ("wheel", False, "2.20", "0.3.1+tf2.20"),
+        ("metadata_wheel", False, "2.19", "0.3.1+tf2.19"),
+        ("sdist", False, "2.20", "0.3.1"),  # an sdist builds against any supported minor
+        ("wheel", True, "2.20", "0.3.1"),  # a wheel built from an sdist keeps the sdist's version
+        ("wheel", False, None, "0.3.1"),  # no TensorFlow: no op library, no label
+    ],
+)
+def test_metadata_provider_labels_wheels_with_the_tensorflow_minor(
+    tmp_path, monkeypatch, state, pkg_info, tf_minor, version
+):
+    mod = _metadata_provider()
+    (tmp_path / "v.py").write_text('__version__ = "0.3.1"\n')
+    if pkg_info:
+        (tmp_path / "PKG-INFO").write_text("Metadata-Version: 2.4\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(mod, "installed_tf_minor", lambda: tf_minor)
+    provider = mod.Provider()
+    provider.build_state(state)
+    got = provider.dynamic_metadata({"version-file": "v.py"}, {})
+    pin = tf_minor or mod.SUPPORTED_TF_MINORS[-1]
+    assert got == {
+        "version": version,
+        "optional-dependencies": {"cpu": [f"tensorflow-cpu=={pin}.*"], "gpu": [f"tensorflow[and-cuda]=={pin}.*"]},
+    }
+
+
+def test_metadata_provider_rejects_a_file_without_a_version(tmp_path):
+    (tmp_path / "v.py").write_text("version = 1\n")
+    with pytest.raises(RuntimeError, match=r'expected a line __version__ = "X\.Y\.Z"'):
+        _metadata_provider().Provider().dynamic_metadata({"version-file": str(tmp_path / "v.py")}, {})
 
 
 def test_missing_op_library_is_an_import_error(monkeypatch):
@@ -62,6 +147,7 @@ def test_missing_op_library_is_an_import_error(monkeypatch):
         _loader._find_library("_no_such_library.so")
 
 
+@pytest.mark.smoke
 def test_ops_in_tf_function_with_unknown_sizes_and_tf_data():
     import tensorflow as tf
 

@@ -18,10 +18,38 @@ _LOADING = False
 # Why the post-import hook could not load the library (None: loaded, or never tried).
 HOOK_ERROR: Exception | None = None
 
+
+class OpLibraryError(ImportError):
+    """The op library cannot load here (built for another TensorFlow, built without TensorFlow,
+    missing, or refused by ``tf.load_op_library``). An ImportError, so ``import tfpose.ops`` fails as
+    imports do; the command line prints its message alone, without a traceback."""
+
+
 _REBUILD_HINT = (
     "Rebuild tfpose against the TensorFlow you run: "
     "pip install --no-build-isolation --force-reinstall --no-deps <path to tfpose source>"
 )
+
+
+def wheel_hint(running: str) -> str:
+    """What to install for TensorFlow version ``running`` ("2.20.0"): the tfpose wheel of that minor
+    (its version carries the local label ``+tf2.20``, cmake/tfpose_metadata.py), or, for a minor
+    without a wheel, the list of minors that have one."""
+    import tfpose
+    from tfpose import _build_info
+
+    minor = ".".join(running.split(".")[:2])
+    supported = getattr(_build_info, "SUPPORTED_TF_MINORS", ())
+    if minor in supported:
+        return (
+            f"Install the tfpose wheel built for TensorFlow {minor} instead "
+            f"(pip install --only-binary=:all: 'tfpose=={tfpose.__version__}+tf{minor}', from the folder "
+            f"or index that holds the wheels: tfpose-{tfpose.__version__}+tf{minor}-*.whl), or: "
+        )
+    return (
+        f"tfpose has wheels for TensorFlow {', '.join(supported) or 'none'} only; install one of those "
+        f"TensorFlow versions with its tfpose wheel, or: "
+    )
 
 
 def _find_library(name: str) -> str:
@@ -32,7 +60,7 @@ def _find_library(name: str) -> str:
         candidate = os.path.join(folder, name)
         if os.path.exists(candidate):
             return candidate
-    raise ImportError(
+    raise OpLibraryError(
         f"tfpose's TensorFlow op library {name} was not found in {list(tfpose.__path__)}. "
         "It is built only when TensorFlow is importable at build time. " + _REBUILD_HINT
     )
@@ -41,7 +69,7 @@ def _find_library(name: str) -> str:
 def load_op_library():
     """Imports TensorFlow and returns the loaded op module (``tf.load_op_library`` result). Checks
     the build against the running TensorFlow on every call; loads the library once per process.
-    Raises ImportError saying what to do."""
+    Raises OpLibraryError (an ImportError) saying what to do."""
     global _LOADING
     with _LOCK:
         _LOADING = True
@@ -71,7 +99,7 @@ def _load():
     from tfpose import _build_info
 
     if not _build_info.HAS_TF_OPS:
-        raise ImportError(
+        raise OpLibraryError(
             "this tfpose was built without its TensorFlow op library (TensorFlow was not importable "
             "at build time). " + _REBUILD_HINT
         )
@@ -80,10 +108,10 @@ def _load():
     built = _build_info.TF_VERSION
     running = tf.__version__
     if built.split(".")[:2] != running.split(".")[:2]:
-        raise ImportError(
+        raise OpLibraryError(
             f"tfpose's TensorFlow ops were compiled against TensorFlow {built} ({_build_info.TF_DIST}) "
             f"but this process imported TensorFlow {running} from {os.path.dirname(tf.__file__)}. "
-            "TensorFlow has no stable C++ ABI across releases. " + _REBUILD_HINT
+            "TensorFlow has no stable C++ ABI across releases. " + wheel_hint(running) + _REBUILD_HINT
         )
     global _LIBRARY
     if _LIBRARY is None:  # the checks above run on every call; the library loads once
@@ -91,5 +119,5 @@ def _load():
         try:
             _LIBRARY = tf.load_op_library(path)
         except tf.errors.NotFoundError as exc:
-            raise ImportError(f"loading {path} failed: {exc}. " + _REBUILD_HINT) from exc
+            raise OpLibraryError(f"loading {path} failed: {exc}. " + _REBUILD_HINT) from exc
     return _LIBRARY

@@ -1072,12 +1072,19 @@ def main(argv=None) -> int:
         return _run_beam(argv[1:])
     parser = build_parser()
     args = parser.parse_args(_join_negative_values(argv))
-    if args.command == "estimate":
-        return _run_estimate(args)
-    if args.command == "export":
-        return _run_export(args)
-    if args.command == "convert":
-        return int(args._convert.run(args) or 0)
+    from tfpose._loader import OpLibraryError
+
+    try:
+        if args.command == "estimate":
+            return _run_estimate(args)
+        if args.command == "export":
+            return _run_export(args)
+        if args.command == "convert":
+            return int(args._convert.run(args) or 0)
+    except OpLibraryError as exc:
+        # e.g. a wheel for another TensorFlow: the message names both versions and what to install
+        print(f"tfpose: {exc}", file=sys.stderr)
+        return 2
     parser.error(f"unknown command {args.command}")
     return 2
 
