@@ -122,8 +122,9 @@ def test_cli_refuses_a_stream_it_cannot_open(capsys):
         ln for ln in out.stderr.splitlines() if ln.strip() and "oneDNN" not in ln and "absl::InitializeLog" not in ln
     ]  # TensorFlow's start-up notes
     assert lines == [
-        f"tfpose: cannot open stream {url}: no answer within 2 s, or not a stream OpenCV's FFmpeg can read"
-    ], lines  # one line: OpenCV's and FFmpeg's own are silenced
+        cli._NO_OUTPUT_HINT,  # no output option: the newcomer is told nothing will be written
+        f"tfpose: cannot open stream {url}: no answer within 2 s, or not a stream OpenCV's FFmpeg can read",
+    ], lines  # one line about the stream: OpenCV's and FFmpeg's own are silenced
     assert "0 frames" in out.stdout and "1 input(s) skipped" in out.stdout
     rc = cli.main(["estimate", "--camera", "99", "--model", MNV2S, "--no-progress"])
     assert rc == 1 and "cannot open camera 99: no such camera or it is busy" in capsys.readouterr().err
@@ -184,6 +185,14 @@ def _serve(port: int) -> subprocess.Popen:
     return server
 
 
+def _default_signals():
+    # The child gets the default handling of the signals a test sends it, whatever this process
+    # inherited (SIGINT is ignored under nohup and some CI runners: Python then installs no
+    # KeyboardInterrupt handler in the child, and Ctrl-C would never reach it).
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_DFL)
+
+
 def _run_live(tmp_path, stop):
     """Reads the served stream through the CLI; once 4 frames are written, `stop(server, cli)`.
     Returns (return code, stdout, stderr, json files)."""
@@ -213,6 +222,7 @@ def _run_live(tmp_path, stop):
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=_default_signals,
     )
     try:
         deadline = time.monotonic() + 240
