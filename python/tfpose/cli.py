@@ -1033,6 +1033,7 @@ def _run_estimate(args) -> int:
 
     log = lambda msg: tqdm.write(msg, file=sys.stderr)  # noqa: E731  (keeps the bar intact)
     inputs = list(args.inputs)
+    _import_tensorflow()  # first: the checks below import the estimator
     try:
         _check_options(args)
         if args.sample:
@@ -1060,7 +1061,6 @@ def _run_estimate(args) -> int:
         return 1
     if not any((plan.json_dir, plan.img_dir, plan.heat_dir, plan.video, plan.coco)):
         log(_NO_OUTPUT_HINT)
-    _import_tensorflow()
     from tfpose.estimator import Estimator
 
     try:
@@ -1239,6 +1239,7 @@ def _import_tensorflow() -> None:
 
 
 def _run_export(args) -> int:
+    _import_tensorflow()
     from tfpose import options
     from tfpose.export import export_saved_model
 

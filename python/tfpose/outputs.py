@@ -75,9 +75,15 @@ class OutputError(OSError):
 
 def temporary_name(path) -> Path:
     """A hidden, unused name beside ``path`` with the same suffix (so OpenCV and numpy pick the same
-    format): ``.<name>.tfpose-tmp-<pid>-<8 hex><suffix>``."""
+    format): ``.<name>.tfpose-tmp-<pid>-<8 hex><suffix>`` (``.tfpose-tmp-<pid>-<8 hex><suffix>``
+    when the name is not UTF-8)."""
+    from tfpose.sources import _opencv_safe
+
     path = Path(path)
-    return path.with_name(f".{path.name}.tfpose-tmp-{os.getpid()}-{secrets.token_hex(4)}{path.suffix}")
+    tag = f"tfpose-tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    if not _opencv_safe(path.name):  # OpenCV may be handed this name: keep it UTF-8
+        return path.with_name(f".{tag}{path.suffix.encode('ascii', 'replace').decode().replace('?', '_')}")
+    return path.with_name(f".{path.name}.{tag}{path.suffix}")
 
 
 @contextlib.contextmanager
@@ -126,7 +132,10 @@ def write_image(path, image) -> Path:
     import cv2
 
     path = Path(path)
-    ok, data = cv2.imencode(path.suffix or ".png", np.ascontiguousarray(image))
+    try:
+        ok, data = cv2.imencode(path.suffix or ".png", np.ascontiguousarray(image))
+    except cv2.error:  # no encoder for that extension
+        ok = False
     if not ok:
         raise OutputError(path, f"OpenCV cannot encode a {path.suffix or 'suffix-less'} image")
     return write_bytes(path, data.tobytes())
