@@ -165,14 +165,11 @@ def test_names_that_are_not_utf8_through_the_cli(tmp_path):
 # Damaged frames, a header that lies, two videos, other sizes, tracking, COCO ids, inputs twice
 
 
-@pytest.fixture(scope="module")
-def mixed_run(tmp_path_factory):
-    """One CLI run (a child process) as a new user makes it: a folder of two videos (the first with
-    frame 4 of 10 damaged and a header claiming 2**31 - 1 frames, 25 fps; the second 50 fps and of
-    another size), a photo of another size named with a COCO number, cat.jpg without one, the
-    folder's photo again on the command line and through a symbolic link; tracking, JSON, COCO JSON
-    and one video."""
-    tmp = tmp_path_factory.mktemp("mixed")
+def _mixed_inputs(tmp):
+    """A folder of two videos (the first with frame 4 of 10 damaged and a header claiming 2**31 - 1
+    frames, 25 fps; the second 50 fps and of another size) and a photo of another size named with a
+    COCO number; the photo again on the command line and through a symbolic link; cat.jpg (a name
+    without a number). Returns the command-line inputs."""
     d = tmp / "in"
     d.mkdir()
     _person_video(d / "v1.avi", 10, size=(320, 342), fps=25.0, damaged=(4,), header_frames=2**31 - 1)
@@ -180,22 +177,36 @@ def mixed_run(tmp_path_factory):
     shutil.copy(IMAGES / "p1.jpg", d / "x_000000000001.jpg")  # sorted after the videos
     cv2.imwrite(str(tmp / "cat.jpg"), cv2.imread(str(IMAGES / "p1.jpg")))  # the same photo, another file
     os.symlink(d / "x_000000000001.jpg", tmp / "link.jpg")
+    return [str(d), str(d / "x_000000000001.jpg"), str(tmp / "link.jpg"), str(tmp / "cat.jpg")]
+
+
+@pytest.fixture(scope="module")
+def mixed_run(tmp_path_factory):
+    """One CLI run (a child process) as a new user makes it over :func:`_mixed_inputs`: tracking,
+    JSON and one video."""
+    tmp = tmp_path_factory.mktemp("mixed")
     out = tmp / "out"
     r = _cli(
         [
-            str(d),
-            str(d / "x_000000000001.jpg"),
-            str(tmp / "link.jpg"),
-            str(tmp / "cat.jpg"),
+            *_mixed_inputs(tmp),
             *FAST,
             "--tracking",
             "--write-json",
             str(out / "json"),
-            "--write-coco-json",
-            str(out / "coco.json"),
             "--write-video",
             str(out / "all.avi"),
         ]
+    )
+    return r.returncode, r.stdout.decode(), r.stderr.decode(), out
+
+
+@pytest.fixture(scope="module")
+def coco_run(tmp_path_factory):
+    """The same inputs with --write-coco-json (and JSON, to name what was written)."""
+    tmp = tmp_path_factory.mktemp("coco")
+    out = tmp / "out"
+    r = _cli(
+        [*_mixed_inputs(tmp), *FAST, "--write-json", str(out / "json"), "--write-coco-json", str(out / "coco.json")]
     )
     return r.returncode, r.stdout.decode(), r.stderr.decode(), out
 
@@ -220,7 +231,8 @@ def test_inputs_counted_twice_are_read_once(mixed_run):
     rc, stdout, stderr, out = mixed_run
     photos = sorted(p.name for p in (out / "json").glob("x_*"))
     assert photos == ["x_000000000001_keypoints.json"], photos  # once, not _2 and _3 copies
-    assert stderr.count("is the same file as") == 2
+    assert "x_000000000001.jpg is given twice: read once" in stderr
+    assert "link.jpg is the same file as" in stderr
 
 
 def test_tracking_restarts_per_video_with_ids_unique(mixed_run):
@@ -262,9 +274,10 @@ def test_mixed_sizes_are_letterboxed_at_the_first_videos_rate(mixed_run):
     assert wide[h // 2].mean() > 40  # the picture between them
 
 
-def test_coco_ids_unique_with_a_mapping(mixed_run):
+def test_coco_ids_unique_with_a_mapping(coco_run):
     """cat.jpg (no number) stopped the run; 000000000001.jpg and frame 1 of a video shared id 1."""
-    rc, stdout, stderr, out = mixed_run
+    rc, stdout, stderr, out = coco_run
+    assert rc == 1, stderr  # 1: the damaged frame
     results = json.loads((out / "coco.json").read_text())
     mapping = json.loads((out / "coco_image_ids.json").read_text())
     assert len(mapping) == 15 and len({m["image_id"] for m in mapping}) == 15
