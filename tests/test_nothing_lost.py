@@ -166,15 +166,18 @@ def test_names_that_are_not_utf8_through_the_cli(tmp_path):
 
 
 def _mixed_inputs(tmp):
-    """A folder of two videos (the first with frame 4 of 10 damaged and a header claiming 2**31 - 1
-    frames, 25 fps; the second 50 fps and of another size) and a photo of another size named with a
+    """A folder of two videos of one size (the first with frame 4 of 10 damaged and a header claiming
+    2**31 - 1 frames, 25 fps; the second 50 fps) and a photo of another size and aspect named with a
     COCO number; the photo again on the command line and through a symbolic link; cat.jpg (a name
     without a number). Returns the command-line inputs."""
     d = tmp / "in"
     d.mkdir()
     _person_video(d / "v1.avi", 10, size=(320, 342), fps=25.0, damaged=(4,), header_frames=2**31 - 1)
-    _person_video(d / "v2.avi", 4, size=(400, 280), fps=50.0)
-    shutil.copy(IMAGES / "p1.jpg", d / "x_000000000001.jpg")  # sorted after the videos
+    _person_video(d / "v2.avi", 4, size=(320, 342), fps=50.0)  # same size: only its time restarts
+    photo = cv2.imread(str(IMAGES / "p1.jpg"))
+    wide = np.full((280, 400, 3), 128, np.uint8)  # another size and aspect, grey around the person
+    wide[24 : 24 + photo.shape[0], 90 : 90 + photo.shape[1]] = photo
+    cv2.imwrite(str(d / "x_000000000001.jpg"), wide)  # sorted after the videos
     cv2.imwrite(str(tmp / "cat.jpg"), cv2.imread(str(IMAGES / "p1.jpg")))  # the same photo, another file
     os.symlink(d / "x_000000000001.jpg", tmp / "link.jpg")
     return [str(d), str(d / "x_000000000001.jpg"), str(tmp / "link.jpg"), str(tmp / "cat.jpg")]
@@ -267,7 +270,7 @@ def test_mixed_sizes_are_letterboxed_at_the_first_videos_rate(mixed_run):
     assert len(frames) == 15
     h, w = frames[0].shape[:2]
     assert (w, h) == (320, 342)  # the first frame's size (v1)
-    wide = frames[9]  # the first frame of v2 (400x280): letterboxed, bars above and below
+    wide = frames[13]  # the photo (400x280), after v1's 9 frames and v2's 4: letterboxed, bars above and below
     assert wide.shape[:2] == (h, w)
     bar = int(round((h - 280 * 320 / 400) / 2))
     assert wide[: bar - 2].max() <= 16 and wide[h - bar + 2 :].max() <= 16  # black bars (MJPG noise)
