@@ -608,7 +608,9 @@ def _collect(inputs, log, camera=None) -> tuple[list[_Source], int]:
             entries.append(("file", path))
     kept, repeated = _io.distinct_inputs([p for kind, p in entries if kind == "file"])
     for again, first in repeated:
-        same = "given twice" if display_name(again) == display_name(first) else f"the same file as {display_name(first)}"
+        same = (
+            "given twice" if display_name(again) == display_name(first) else f"the same file as {display_name(first)}"
+        )
         log(f"tfpose: note: {display_name(again)} is {same}: read once")
     kept_ids = {id(p) for p in kept}
     sources = []
