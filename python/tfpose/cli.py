@@ -15,10 +15,14 @@ available). ``tfpose beam`` hands its arguments to :func:`tfpose.beam.main`.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import re
+import signal
+import stat
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -193,7 +197,9 @@ def _output_args(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write COCO keypoint results (17 keypoints in COCO's order, missing = 0,0,0, "
         "score = person score) for all inputs in one file; image_id = the number an "
-        "image's name ends with (COCO's file names), or the frame index of a video",
+        "image's name ends with (COCO's file names) or a video frame's index when that id is "
+        "free, else the next free id; the mapping (file, frame -> image_id) goes to "
+        "<FILE stem>_image_ids.json beside it",
     )
     g.add_argument(
         "--coco-pixel-convention",
@@ -212,6 +218,15 @@ def _output_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--write-video", metavar="FILE", help="write all drawings to one video (.avi: MJPG, .mp4/.mov/.m4v/.mkv: mp4v)"
+    )
+    g.add_argument(
+        "--write-video-fps",
+        type=float,
+        default=None,
+        metavar="FPS",
+        help="frame rate of --write-video (OpenPose's --write_video_fps; default: the first input "
+        "video's rate, 10 when no input is a video); frames of another size than the first are "
+        "letterboxed, never distorted",
     )
     g.add_argument(
         "--write-heatmaps",
@@ -472,6 +487,13 @@ def _check_options(args) -> None:
             f"got {args.write_images_format!r}"
         )
     args.write_images_format = fmt
+    if args.write_video_fps is not None:
+        import math
+
+        if not (math.isfinite(args.write_video_fps) and 0 < args.write_video_fps <= 1000):
+            raise _Stop(f"--write-video-fps: expected frames per second in (0, 1000], got {args.write_video_fps:g}")
+        if not args.write_video:
+            raise _Stop("--write-video-fps sets the frame rate of --write-video; expected --write-video too")
     if args.part_candidates and not args.write_json:
         raise _Stop("--part-candidates adds the part_candidates field to the JSON files; expected --write-json too")
     if args.pose_model is not None:
@@ -502,85 +524,148 @@ def _check_pose_model_outputs(args, pose_model: str) -> None:
 
 
 class _Source:
-    """One unit of input: an image file, a video file, a stream URL or a camera index. seq: the
-    input argument it came from (tracks restart with each); name: the path its output names derive
-    from (``stream``, ``camera<N>`` for live sources)."""
+    """One unit of input: an image file, a video file, a stream URL or a camera index. name: the path
+    its output names derive from (``stream``, ``camera<N>`` for live sources); shown: its name as
+    printable text (:func:`tfpose.sources.display_name`); expected_frames: the frames it holds
+    (1 for an image, the container's frames in the selection for a video, None when unknown)."""
 
-    def __init__(self, path, kind: str, seq: int = 0):
-        self.path, self.kind, self.seq = path, kind, seq
+    def __init__(self, path, kind: str):
+        from tfpose.sources import display_name
+
+        self.path, self.kind = path, kind
         self.live = kind in ("stream", "camera")
         self.name = Path({"stream": "stream", "camera": f"camera{path}"}.get(kind, str(path)))
         self.stem = self.name.stem  # the output stem, set by _plan_outputs
+        self.shown = display_name(path) if kind in ("image", "video") else str(path)
+        self.expected_frames = 1 if kind == "image" else None
+        self.fps = None  # a video's frame rate, when the file says
 
 
 def _media_kind(path: Path) -> tuple[str | None, str]:
     """("image", "") when OpenCV has an image decoder for the file's signature, ("video", "") when
-    OpenCV's VideoCapture opens it and decodes a first frame, (None, reason) otherwise: the content
-    decides, not the extension."""
+    OpenCV's VideoCapture opens it and decodes a frame, (None, reason) otherwise: the content
+    decides, not the extension. Only regular files reach here; any file name works
+    (:func:`tfpose.sources.opencv_path`)."""
     import cv2
 
-    if cv2.haveImageReader(str(path)):
-        return "image", ""
-    cap = cv2.VideoCapture(str(path))
-    try:
-        if not cap.isOpened():
-            return None, "not an image or video that OpenCV can read"
-        ok, _ = cap.read()
-        return (
-            ("video", "")
-            if ok
-            else (None, "OpenCV opens it as a video but decodes no frame (not an image or video it can read)")
-        )
-    finally:
+    from tfpose.sources import opencv_path, read_frames
+
+    with opencv_path(path) as name:
+        if cv2.haveImageReader(name):
+            return "image", ""
+        cap = cv2.VideoCapture(name)
+        opened = cap.isOpened()
         cap.release()
+    if not opened:
+        return None, "not an image or video that OpenCV can read"
+    # the first decodable frame decides (a damaged first frame does not make a video unreadable)
+    frames = read_frames(path)
+    try:
+        if any(image is not None for _, image in frames):
+            return "video", ""
+    finally:
+        frames.close()
+    return None, "OpenCV opens it as a video but decodes no frame (not an image or video it can read)"
+
+
+_FILE_TYPES = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` cannot be an input file, found without opening it (a FIFO would block, /dev/zero
+    never ends); None for a readable regular file or a folder. Reasons: no such file or folder,
+    broken symbolic link, symbolic link loop, not a regular file (what it is), permission denied."""
+    from tfpose.outputs import os_error_cause
+
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return "no such file or folder"
+    except OSError as exc:
+        return os_error_cause(exc)
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return "broken symbolic link (its target does not exist)"
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return "symbolic link loop"
+            return os_error_cause(exc)
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        what = next((w for test, w in _FILE_TYPES if test(st.st_mode)), "not a file")
+        return f"not a regular file ({what})"
+    if not os.access(path, os.R_OK):
+        return "cannot read it (permission denied)"
+    return None
 
 
 def _collect(inputs, log, camera=None) -> tuple[list[_Source], int]:
     """Sources in processing order (command-line order, a folder's files sorted by name, then the
-    camera) and the number of inputs skipped (each named on ``log`` with the reason)."""
-    from tfpose.sources import is_stream_url
+    camera) and the number of inputs skipped (each named on ``log`` with the reason). Nothing but
+    regular files is opened; a file reached twice (two arguments, a folder and a path in it, a link
+    and its target: :func:`tfpose.io.distinct_inputs`) is read once, with a note."""
+    from tfpose import io as _io
+    from tfpose.sources import SourceError, display_name, is_stream_url
 
-    sources, bad = [], 0
-    seq = 0
-
-    def add(path: Path) -> bool:
-        if not os.access(path, os.R_OK):
-            log(f"tfpose: skipping {path}: cannot read it (permission denied)")
-            return False
-        kind, reason = _media_kind(path)
-        if kind is None:
-            log(f"tfpose: skipping {path}: {reason}")
-            return False
-        sources.append(_Source(path, kind, seq))
-        return True
-
-    for seq, name in enumerate(inputs):
-        path = Path(name)
+    entries, bad = [], 0  # ("stream", url) or ("file", Path), in processing order
+    for name in inputs:
         if is_stream_url(name):
-            sources.append(_Source(name, "stream", seq))
-        elif path.is_dir():
-            entries = sorted(path.iterdir(), key=lambda p: p.name)
-            entries = [e for e in entries if not e.name.startswith(".")]
-            if not entries:
-                log(f"tfpose: skipping folder {path}: it is empty")
-                bad += 1
-            for e in entries:
-                if e.is_dir():
-                    log(
-                        f"tfpose: skipping {e}: a folder inside a folder (tfpose reads the files directly "
-                        "in a folder; give the subfolder itself to read it)"
-                    )
-                    bad += 1
-                elif not add(e):
-                    bad += 1
-        elif path.is_file():
-            if not add(path):
-                bad += 1
-        else:
-            log(f"tfpose: skipping {path}: no such file or folder")
+            entries.append(("stream", name))
+            continue
+        path = Path(name)
+        why = _not_a_file(path)
+        if why is not None:
+            log(f"tfpose: skipping {display_name(path)}: {why}")
             bad += 1
+        elif path.is_dir():
+            found = sorted((e for e in path.iterdir() if not e.name.startswith(".")), key=lambda e: e.name)
+            if not found:
+                log(f"tfpose: skipping folder {display_name(path)}: it is empty")
+                bad += 1
+            for e in found:
+                why = _not_a_file(e)
+                if why is None and e.is_dir():
+                    why = "a folder inside a folder (tfpose reads the files directly in a folder; give the subfolder itself to read it)"
+                if why is not None:
+                    log(f"tfpose: skipping {display_name(e)}: {why}")
+                    bad += 1
+                else:
+                    entries.append(("file", e))
+        else:
+            entries.append(("file", path))
+    kept, repeated = _io.distinct_inputs([p for kind, p in entries if kind == "file"])
+    for again, first in repeated:
+        same = (
+            "given twice" if display_name(again) == display_name(first) else f"the same file as {display_name(first)}"
+        )
+        log(f"tfpose: note: {display_name(again)} is {same}: read once")
+    kept_ids = {id(p) for p in kept}
+    sources = []
+    for kind, p in entries:
+        if kind == "stream":
+            sources.append(_Source(p, "stream"))
+            continue
+        if id(p) not in kept_ids:
+            continue
+        try:
+            media, reason = _media_kind(p)
+        except (SourceError, OSError) as exc:  # changed since it was looked at
+            media, reason = None, str(exc)
+        if media is None:
+            log(f"tfpose: skipping {display_name(p)}: {reason}")
+            bad += 1
+        else:
+            sources.append(_Source(p, media))
     if camera is not None:
-        sources.append(_Source(camera, "camera", len(inputs)))
+        sources.append(_Source(camera, "camera"))
     return sources, bad
 
 
@@ -617,26 +702,34 @@ def _check_file(path: Path, flag: str) -> None:
 
 def _probe_video_writer(path: Path) -> None:
     """Open OpenCV's VideoWriter for ``path``'s container and codec and write one frame to a probe file
-    beside it: a name or extension it cannot write stops the run now, not after the last frame."""
-    import cv2
+    beside it (:class:`tfpose.outputs.VideoOutput`, checked): a name or extension it cannot write
+    stops the run now, not after the last frame."""
     import numpy as np
+
+    from tfpose.outputs import VideoOutput
 
     fourcc = _video_fourcc(str(path))
     probe = path.with_name(f".tfpose-probe-{os.getpid()}{path.suffix}")
     try:
-        writer = cv2.VideoWriter(str(probe), cv2.VideoWriter_fourcc(*fourcc), 10.0, (64, 64))
-        ok = writer.isOpened()
-        if ok:
-            writer.write(np.zeros((64, 64, 3), np.uint8))
-        writer.release()
-        ok = ok and probe.is_file() and probe.stat().st_size > 0
+        out = VideoOutput(probe, fourcc, 10.0)
+        out.write(np.zeros((64, 64, 3), np.uint8))
+        out.close()
+        ok = True
+    except OSError:
+        ok = False
     finally:
         probe.unlink(missing_ok=True)
     if not ok:
         raise _Stop(
-            f"--write-video {path}: OpenCV's VideoWriter cannot write a {path.suffix or 'extension-less'} "
+            f"--write-video {_shown(path)}: OpenCV's VideoWriter cannot write a {path.suffix or 'extension-less'} "
             f"file with codec {fourcc}; expected a name ending in .avi (MJPG) or .mp4 (mp4v)"
         )
+
+
+def _shown(path) -> str:
+    from tfpose.sources import display_name
+
+    return display_name(path)
 
 
 class _Plan:
@@ -649,6 +742,7 @@ class _Plan:
         self.video = Path(args.write_video) if args.write_video else None
         self.coco = Path(args.write_coco_json) if args.write_coco_json else None
         self.img_ext = args.write_images_format
+        self.video_fps = args.write_video_fps  # None: the first video's rate, set by _plan_outputs
 
     def names(self, src: _Source, frame):
         """Output paths of one image/frame: (json, image, heatmaps png, heatmaps npy) or None each."""
@@ -666,24 +760,38 @@ class _Plan:
 
 
 _OUTPUT_SUFFIX = re.compile(r"^(.*)_(keypoints\.json|rendered\.[^.]+|pose_heatmaps\.(png|npy))$")
+# --write-video's frame rate when no input is a video with a rate (images only, live sources)
+DEFAULT_VIDEO_FPS = 10.0
 
 
-def _plan_outputs(args, sources: list[_Source]) -> _Plan:
+def _video_rate(src: _Source) -> float | None:
+    """The frame rate a video file states (CAP_PROP_FPS), None when it states none."""
+    import math
+
+    import cv2
+
+    from tfpose.sources import opencv_path
+
+    try:
+        with opencv_path(src.path) as name:
+            cap = cv2.VideoCapture(name)
+            fps = cap.get(cv2.CAP_PROP_FPS) if cap.isOpened() else 0.0
+            cap.release()
+    except OSError:
+        return None
+    return float(fps) if fps and math.isfinite(fps) and 0 < fps < 1000 else None
+
+
+def _plan_outputs(args, sources: list[_Source], log=None) -> _Plan:
     """Output names for every source (:func:`tfpose.io.output_stems`) and every output path checked:
     folders created and writable, files not in the way, the video writer opened, no output that
-    would replace an input, COCO image ids readable. Raises _Stop with one message otherwise."""
+    would replace an input. Raises _Stop with one message otherwise; notes on ``log`` when drawings
+    or other outputs go into a folder that holds inputs."""
     from tfpose import io as _io
 
     plan = _Plan(args)
     for src, stem in zip(sources, _io.output_stems([s.name for s in sources], [s.kind != "image" for s in sources])):
         src.stem = stem
-    if plan.coco is not None:
-        for s in sources:
-            if s.kind == "image":
-                try:
-                    _io.coco_image_id(s.path)
-                except ValueError as exc:
-                    raise _Stop(str(exc)) from None
     for folder, flag in (
         (plan.json_dir, "--write-json"),
         (plan.img_dir, "--write-images"),
@@ -692,18 +800,34 @@ def _plan_outputs(args, sources: list[_Source]) -> _Plan:
         if folder is not None:
             _check_folder(folder, flag)
     files = [(f, flag) for f, flag in ((plan.video, "--write-video"), (plan.coco, "--write-coco-json")) if f]
-    if len(files) == 2 and files[0][0].resolve() == files[1][0].resolve():
-        raise _Stop(f"--write-video and --write-coco-json: expected two different files, got {files[0][0]} twice")
+    if plan.coco is not None:
+        files.append((_io.coco_mapping_name(plan.coco), "--write-coco-json (its image-id mapping)"))
+    if len({f.resolve() for f, _ in files}) != len(files):
+        raise _Stop(
+            "--write-video and --write-coco-json: expected two different files (and neither named "
+            f"like the COCO file's image-id mapping, {_shown(_io.coco_mapping_name(plan.coco)) if plan.coco else ''})"
+        )
     files_in = [s for s in sources if not s.live]
-    inputs = {s.path.resolve() for s in files_in}
+    inputs = {_io.input_identity(s.path) for s in files_in}
     for f, flag in files:
         _check_file(f, flag)
-        if f.resolve() in inputs:
-            raise _Stop(f"{flag} {f}: this is one of the inputs; expected a new file name")
+        if _io.input_identity(f) in inputs:
+            raise _Stop(f"{flag} {_shown(f)}: this is one of the inputs; expected a new file name")
     if plan.video is not None:
         _probe_video_writer(plan.video)
+        if plan.video_fps is None:
+            rates = (_video_rate(s) for s in files_in if s.kind == "video")
+            plan.video_fps = next((r for r in rates if r is not None), DEFAULT_VIDEO_FPS)
     # A per-image output written into a folder of inputs must not replace one of them.
     planned = {s.stem.casefold(): s.kind for s in sources}
+    input_folders = {s.path.resolve().parent for s in files_in}
+    for folder, flag in (
+        (plan.json_dir, "--write-json"),
+        (plan.img_dir, "--write-images"),
+        (plan.heat_dir, "--write-heatmaps"),
+    ):
+        if folder is not None and folder.resolve() in input_folders and log is not None:
+            log(f"tfpose: note: {flag} {_shown(folder)} holds inputs of this run: its outputs go beside them")
     for folder in {d.resolve() for d in (plan.json_dir, plan.img_dir, plan.heat_dir) if d is not None}:
         for s in files_in:
             m = _OUTPUT_SUFFIX.match(s.path.name)
@@ -713,7 +837,7 @@ def _plan_outputs(args, sources: list[_Source]) -> _Plan:
             base = re.sub(r"_\d{12}$", "", stem)
             if planned.get(stem) == "image" or planned.get(base) == "video":
                 raise _Stop(
-                    f"input {s.path} has the name of an output this run would write into the same "
+                    f"input {s.shown} has the name of an output this run would write into the same "
                     "folder; expected output folders that do not hold such inputs"
                 )
     return plan
@@ -746,19 +870,28 @@ def _video_source(src, args):
     )
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _frames(sources, args, log, counters):
     """Yields an _Item per image/frame in order; unreadable files and sources that cannot be opened
-    are reported and counted; why each camera or stream stopped goes to counters["ended"]."""
-    import cv2
-
-    from tfpose.sources import SourceError
+    are reported and counted (counters["inputs_skipped"]); each undecodable frame of a video is
+    named and counted (counters["frames_undecodable"]); why each camera or stream stopped goes to
+    counters["ended"]."""
+    from tfpose.sources import SourceError, read_image
 
     for src in sources:
         if src.kind == "image":
-            img = cv2.imread(str(src.path), cv2.IMREAD_COLOR)  # gray -> BGR, alpha dropped (OpenPose's rule)
-            if img is None or img.size == 0:
-                log(f"tfpose: skipping {src.path}: OpenCV recognises the format but cannot decode the image")
+            try:
+                img = read_image(src.path)  # gray -> BGR, alpha dropped (OpenPose's rule)
+                why = "OpenCV recognises the format but cannot decode the image"
+            except OSError as exc:
+                img, why = None, f"cannot read it ({exc.strerror or exc})"
+            if img is None:
+                log(f"tfpose: skipping {src.shown}: {why}")
                 counters["inputs_skipped"] += 1
+                counters["frames_failed"] += 1
                 continue
             yield _Item(src, None, img, None, None, False)
             continue
@@ -773,30 +906,38 @@ def _frames(sources, args, log, counters):
             counters["inputs_skipped"] += 1
             continue
         finally:
-            if src.live and video.opened:
-                counters["ended"].append(f"{video.describe()}: {video.end_reason or 'stopped'} after {n} frames")
-        if video.frames_read == 0:
-            log(f"tfpose: skipping {src.path}: no frame could be decoded")
-            counters["inputs_skipped"] += 1
-        elif not src.live and video.end_reason == "end of video":
-            announced = video.announced_frames()
-            if announced is not None and announced > video.frames_read:
-                # The container's count is an estimate for some formats: say it, do not fail on it.
-                log(
-                    f"tfpose: note: {src.path}: decoded {video.frames_read} frames, the container announces {announced}"
+            if video.undecodable:
+                shown = ", ".join(str(i) for i in video.undecodable[:20]) + (
+                    ", ..." if len(video.undecodable) > 20 else ""
                 )
+                log(
+                    f"tfpose: {src.shown}: {_plural(len(video.undecodable), 'frame')} could not be decoded "
+                    f"(frame {shown}); reading went on to the end"
+                )
+                counters["frames_undecodable"] += len(video.undecodable)
+                counters["frames_failed"] += len(video.undecodable)
+            if src.live and video.opened:
+                counters["ended"].append(
+                    f"{video.describe()}: {video.end_reason or 'stopped'} after {_plural(n, 'frame')}"
+                )
+        if video.frames_read == 0 and not video.undecodable:
+            log(f"tfpose: skipping {src.shown}: no frame could be decoded")
+            counters["inputs_skipped"] += 1
 
 
-def _total_frames(sources, args) -> int | None:
+def _expected_frames(sources, args) -> int | None:
+    """Frames the run should produce: 1 per image, per video file the frames its container holds in
+    the --frame-* selection (:meth:`tfpose.sources.VideoSource.frame_count`, never the header);
+    stored on each source; None when a live source or an unknown length makes the total unknown."""
     total = 0
     for src in sources:
-        if src.kind == "image":
-            total += 1
-            continue
-        n = None if src.live else _video_source(src, args).frame_count()
+        if src.kind == "video":
+            src.expected_frames = _video_source(src, args).frame_count()
+        n = src.expected_frames
         if n is None:
-            return None  # live or unknown length: a bar without a total
-        total += n
+            total = None
+        elif total is not None:
+            total += n
     return total
 
 
@@ -815,21 +956,24 @@ def _heatmaps_uint8(maps, num_parts: int):
 
 
 class _Writers:
-    """Writes every output of one image/frame; an OSError stops the run (disk full, folder removed)."""
+    """Writes every output of one image/frame, each file atomically (:mod:`tfpose.outputs`); a
+    failure raises OutputError (an OSError naming the file and the cause), which stops the run."""
 
-    def __init__(self, args, plan: _Plan, est):
+    def __init__(self, args, plan: _Plan, est, sources=()):
+        from tfpose import io as _io
+
         self.args, self.plan, self.est = args, plan, est
-        self.writer = None
-        self.video_size = None
+        self.video = None
         self.coco_results: list = []
+        self.coco_ids = _io.CocoImageIds([s.path for s in sources if s.kind == "image"])
 
     def write(self, src: _Source, frame, img, fps, people, details) -> None:
         """Every output of one image/frame; people carry ``person_id`` when tracking."""
-        import cv2
         import numpy as np
 
         from tfpose import io as _io
         from tfpose import models
+        from tfpose import outputs as _out
         from tfpose.draw import draw
 
         args, est = self.args, self.est
@@ -865,12 +1009,10 @@ class _Writers:
                 ]
             _io.write_json(json_path, kps, cands)
         if heat_png is not None:
-            self._imwrite(heat_png, _heatmaps_uint8(details.heatmaps, models.get(est.pose_model).num_parts))
-            tmp = heat_npy.with_name(heat_npy.name + ".tmp.npy")
-            np.save(tmp, np.asarray(details.heatmaps, np.float32))
-            os.replace(tmp, heat_npy)
+            _out.write_image(heat_png, _heatmaps_uint8(details.heatmaps, models.get(est.pose_model).num_parts))
+            _out.write_npy(heat_npy, np.asarray(details.heatmaps, np.float32))
         if self.plan.coco is not None:
-            image_id = _io.coco_image_id(src.path, frame)
+            image_id = self.coco_ids.assign(src.path if not src.live else src.name, frame)
             self.coco_results += _io.coco_results(image_id, people, est.pose_model, args.coco_pixel_convention)
         if img_path is not None or self.plan.video is not None:
             drawing = draw(
@@ -882,45 +1024,44 @@ class _Writers:
                 color_by_id=args.tracking or args.smooth,
             )
             if img_path is not None:
-                self._imwrite(img_path, drawing)
+                _out.write_image(img_path, drawing)
             if self.plan.video is not None:
-                if self.writer is None:
-                    self.video_size = (drawing.shape[1], drawing.shape[0])
-                    self.writer = cv2.VideoWriter(
-                        str(self.plan.video),
-                        cv2.VideoWriter_fourcc(*_video_fourcc(str(self.plan.video))),
-                        fps or 10.0,
-                        self.video_size,
+                if self.video is None:
+                    self.video = _out.VideoOutput(
+                        self.plan.video, _video_fourcc(str(self.plan.video)), self.plan.video_fps
                     )
-                    if not self.writer.isOpened():
-                        raise OSError(f"OpenCV's VideoWriter did not open {self.plan.video}")
-                if (drawing.shape[1], drawing.shape[0]) != self.video_size:
-                    drawing = cv2.resize(drawing, self.video_size, interpolation=cv2.INTER_AREA)
-                self.writer.write(drawing)
-
-    @staticmethod
-    def _imwrite(path: Path, image) -> None:
-        import cv2
-
-        if not cv2.imwrite(str(path), image):
-            raise OSError(f"OpenCV could not write {path}")
+                self.video.write(drawing)
 
     def close(self, log) -> bool:
-        """Finish the video and the COCO file; False (after saying why) when one is missing."""
+        """Finish the video (checked: it must hold every frame written) and the COCO file with its
+        image-id mapping; False (after saying why) when the video has no frame. Raises OutputError
+        when a file cannot be written."""
         from tfpose import io as _io
+        from tfpose import outputs as _out
 
         ok = True
-        if self.writer is not None:
-            self.writer.release()
-            if not (self.plan.video.is_file() and self.plan.video.stat().st_size > 0):
-                log(f"tfpose: error: the video {self.plan.video} was not written")
-                ok = False
+        if self.video is not None:
+            video, self.video = self.video, None
+            video.close()
         elif self.plan.video is not None:
-            log(f"tfpose: no video written to {self.plan.video}: no frame was processed")
+            log(f"tfpose: no video written to {_shown(self.plan.video)}: no frame was processed")
             ok = False
         if self.plan.coco is not None:
             _io.write_coco_json(self.plan.coco, self.coco_results)
+            _out.write_text(_io.coco_mapping_name(self.plan.coco), self.coco_ids.mapping_json())
         return ok
+
+    def abort(self) -> None:
+        """After a write failure: remove the unfinished video's temporary file."""
+        if self.video is not None:
+            self.video.abort()
+            self.video = None
+
+
+_NO_OUTPUT_HINT = (
+    "tfpose: note: no output option was given, so nothing will be written (only the summary); add "
+    "--write-json DIR, --write-images DIR, --write-video FILE, --write-coco-json FILE or --write-heatmaps DIR"
+)
 
 
 def _run_estimate(args) -> int:
@@ -930,6 +1071,7 @@ def _run_estimate(args) -> int:
 
     log = lambda msg: tqdm.write(msg, file=sys.stderr)  # noqa: E731  (keeps the bar intact)
     inputs = list(args.inputs)
+    _import_tensorflow()  # first: the checks below import the estimator
     try:
         _check_options(args)
         if args.sample:
@@ -939,14 +1081,24 @@ def _run_estimate(args) -> int:
         if not inputs and args.camera is None:
             raise _Stop("no input: expected images, folders, videos or stream URLs (or --sample, --camera N)")
         sources, skipped = _collect(inputs, log, args.camera)
-        plan = _plan_outputs(args, sources)
+        plan = _plan_outputs(args, sources, log)
     except (_Stop, FileNotFoundError) as exc:
         log(f"tfpose: {exc}")
         return 2
-    counters = {"inputs_skipped": skipped, "frames_skipped": 0, "frames": 0, "people": 0, "ended": []}
+    counters = {
+        "inputs_skipped": skipped,
+        "frames_failed": 0,
+        "frames_undecodable": 0,
+        "frames_rejected": 0,
+        "frames": 0,
+        "people": 0,
+        "ended": [],
+    }
     if not sources:
         log(f"tfpose: nothing to do: no readable inputs ({skipped} skipped)")
         return 1
+    if not any((plan.json_dir, plan.img_dir, plan.heat_dir, plan.video, plan.coco)):
+        log(_NO_OUTPUT_HINT)
     from tfpose.estimator import Estimator
 
     try:
@@ -966,28 +1118,29 @@ def _run_estimate(args) -> int:
         log(f"tfpose: {exc}")
         return 2
     details_wanted = args.part_candidates or plan.heat_dir is not None
-    writers = _Writers(args, plan, est)
+    writers = _Writers(args, plan, est, sources)
     tracker = None
     if args.tracking or args.smooth:
         from tfpose.tracking import PoseTracker
 
         tracker = PoseTracker(est.pose_model, smooth=args.smooth)
-    track_seq = [None]
+    tracked = [None]  # the source whose tracking sequence is running
     show_bar = not args.no_progress and (
         len(sources) > 1 or any(s.kind != "image" for s in sources) or any(Path(i).is_dir() for i in inputs)
     )
-    bar = tqdm(total=_total_frames(sources, args), unit="frame", disable=not show_bar, file=sys.stderr)
+    expected = _expected_frames(sources, args)
+    bar = tqdm(total=expected, unit="frame", disable=not show_bar, file=sys.stderr)
 
     def label(src, frame):
-        return str(src.path) if frame is None else f"{src.path} frame {frame}"
+        return src.shown if frame is None else f"{src.shown} frame {frame}"
 
     def write(item, result):
         src, frame, img, fps, stamp, _ = item
         people, det = (result.people, result) if details_wanted else (result, None)
-        if tracker is not None:  # in frame order; tracks restart with each input
-            if src.seq != track_seq[0]:
-                tracker.reset()
-                track_seq[0] = src.seq
+        if tracker is not None:  # in frame order; each video and each still image is its own sequence
+            if src is not tracked[0]:
+                tracker.reset()  # ids keep counting: unique across the run
+                tracked[0] = src
             tracker.update(people, timestamp=stamp, image_size=img.shape[:2])
         writers.write(src, frame, img, fps, people, det)
         counters["frames"] += 1
@@ -997,7 +1150,10 @@ def _run_estimate(args) -> int:
     def on_error(item, exc):
         src, frame = item[0], item[1]
         log(f"tfpose: skipping {label(src, frame)}: {exc}")
-        counters["frames_skipped" if frame is not None else "inputs_skipped"] += 1
+        counters["frames_failed"] += 1
+        counters["frames_rejected"] += 1
+        if frame is None:
+            counters["inputs_skipped"] += 1
         bar.update(1)
 
     # Decoding, the graph and writing overlap (tfpose.runner); details need one graph call per image.
@@ -1005,6 +1161,7 @@ def _run_estimate(args) -> int:
     start = time.perf_counter()
     stopped = None
     interrupted = None
+    complete = False
     try:
         runner.run_overlapped(
             est, _frames(sources, args, log, counters), write, on_error, batch_size=args.batch_size, estimate=estimate
@@ -1015,30 +1172,112 @@ def _run_estimate(args) -> int:
         interrupted = exc
     finally:
         bar.close()
-    if interrupted is not None:
-        writers.close(log)
-        log(f"tfpose: {interrupted} ({counters['people']} people); the outputs written are complete")
-    complete = writers.close(log) if stopped is None and interrupted is None else False
-    elapsed = time.perf_counter() - start
-    fps = counters["frames"] / elapsed if elapsed > 0 else 0.0
-    skipped_in, skipped_fr = counters["inputs_skipped"], counters["frames_skipped"]
-    print(
-        f"tfpose: {counters['frames']} frames, {counters['people']} people, {fps:.2f} frames/s"
-        + (f", {tracker.next_id} person ids" if tracker is not None else "")
-        + (f", {skipped_in} input(s) skipped" if skipped_in else "")
-        + (f", {skipped_fr} frame(s) skipped" if skipped_fr else "")
-        + "".join(f"; {e}" for e in counters["ended"])
-        + ("; stopped by Ctrl-C" if interrupted is not None else "")
-    )
+    if stopped is None:
+        _SIGTERM_STATE["defer"] = True
+        try:  # after a clean stop too: the video is finalised so it plays, the COCO file written
+            complete = writers.close(log)
+        except OSError as exc:
+            stopped = exc
+        finally:
+            _SIGTERM_STATE["defer"] = False
     if stopped is not None:
-        log(f"tfpose: stopped: cannot write an output: {stopped}")
+        writers.abort()
+    if interrupted is not None:
+        log(f"tfpose: {interrupted} ({counters['people']} people); the outputs written are complete")
+    elapsed = time.perf_counter() - start
+    print(_summary(counters, expected, elapsed, tracker, interrupted))
+    if stopped is not None:
+        log(f"tfpose: stopped: {stopped}")
         return 2
     if interrupted is not None:
-        return 130
-    return 1 if (skipped_in or skipped_fr or not complete) else 0
+        return 128 + _stop_signal(interrupted)
+    reconciled = _reconcile(counters, expected, log)
+    bad = counters["inputs_skipped"] or counters["frames_failed"] or not complete or not reconciled
+    return 1 if bad else 0
+
+
+def _summary(counters, expected, elapsed, tracker, interrupted) -> str:
+    """The run's one summary line: frames written, people, rate, and what failed."""
+    n = counters["frames"]
+    fps = n / elapsed if elapsed > 0 else 0.0
+    skipped_in = counters["inputs_skipped"]
+    parts = [f"tfpose: {_plural(n, 'frame')} written, {counters['people']} people, {fps:.2f} frames/s"]
+    if expected is not None:
+        parts.append(f", {expected} expected")
+    if tracker is not None:
+        parts.append(f", {_plural(tracker.next_id, 'person id')}")
+    if skipped_in:
+        parts.append(f", {skipped_in} input(s) skipped")
+    if counters["frames_undecodable"]:
+        parts.append(f", {_plural(counters['frames_undecodable'], 'frame')} undecodable")
+    if counters["frames_rejected"]:
+        parts.append(f", {_plural(counters['frames_rejected'], 'frame')} skipped")
+    parts += [f"; {e}" for e in counters["ended"]]
+    if interrupted is not None:
+        parts.append(f"; stopped by {_signal_name(_stop_signal(interrupted))}")
+    return "".join(parts)
+
+
+def _reconcile(counters, expected, log) -> bool:
+    """Run-level check: the frames expected (1 per image found, the frames each video holds) must
+    equal those written plus those that failed (undecodable, unreadable, rejected); a difference
+    is named. True when they agree or nothing is expected up front (live sources)."""
+    if expected is None:
+        return True
+    accounted = counters["frames"] + counters["frames_failed"]
+    if accounted == expected:
+        return True
+    log(
+        f"tfpose: error: {expected} frames expected (images found, frames the videos hold), but "
+        f"{counters['frames']} written and {counters['frames_failed']} failed: {abs(expected - accounted)} "
+        f"{'unaccounted for' if accounted < expected else 'more than expected'}"
+    )
+    return False
+
+
+def _signal_name(signum: int) -> str:
+    return {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}.get(signum, f"signal {signum}")
+
+
+def _stop_signal(interrupted) -> int:
+    return getattr(interrupted, "signum", signal.SIGINT)
+
+
+# TensorFlow's C++ notices printed before its logging is set up ("oneDNN custom operations are on",
+# once per library that logs it, so twice per run) ignore TF_CPP_MIN_LOG_LEVEL; the prefix they
+# carry (severity, date, time, thread) is what differs between the copies.
+_LOG_PREFIX = re.compile(rb"^[IWEF]\d{4} [\d:.]+\s+\d+ ")
+
+
+def _import_tensorflow() -> None:
+    """Import TensorFlow with what it prints on stderr while importing shown once per distinct line
+    (everything else is kept, in order)."""
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    with tempfile.TemporaryFile() as captured:
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            seen, kept = set(), []
+            for line in captured.read().splitlines(keepends=True):
+                key = _LOG_PREFIX.sub(b"", line)
+                if key not in seen:
+                    seen.add(key)
+                    kept.append(line)
+            sys.stderr.buffer.write(b"".join(kept)) if hasattr(sys.stderr, "buffer") else sys.stderr.write(
+                b"".join(kept).decode(errors="replace")
+            )
+            sys.stderr.flush()
 
 
 def _run_export(args) -> int:
+    _import_tensorflow()
     from tfpose import options
     from tfpose.export import export_saved_model
 
@@ -1061,7 +1300,39 @@ def _run_beam(argv) -> int:
     return beam_main(argv)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, delivered like Ctrl-C so that the run stops the same clean way (exit 128 + 15)."""
+
+    signum = signal.SIGTERM
+
+
+_SIGTERM_STATE = {"defer": False}
+
+
+def _on_sigterm(signum, frame):
+    if _SIGTERM_STATE["defer"]:  # the outputs are being finalised: let them finish
+        return
+    raise _Terminated()
+
+
 def main(argv=None) -> int:
+    """The ``tfpose`` command. SIGTERM is handled as Ctrl-C while it runs (the main thread only):
+    stop reading, write what was decoded, finalise the outputs, exit status 143 (130 for Ctrl-C)."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as exc:  # before or after the run (loading the model, say)
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"tfpose: stopped by {_signal_name(signum)}", file=sys.stderr)
+        return 128 + signum
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # A source that cannot be opened is reported once, by tfpose; OpenCV's and FFmpeg's own lines
     # about it come back with OPENCV_LOG_LEVEL=INFO / OPENCV_FFMPEG_LOGLEVEL=32.

@@ -23,6 +23,44 @@ import numpy as np
 
 from tfpose.sizing import pir as _pir
 
+
+# OpenCV draws with int32 coordinates: a finite keypoint far off the canvas (3e9, say) does not
+# convert ("Overload resolution failed"). Lines are clipped in floating point to the canvas grown
+# by a margin wider than any stroke (Liang-Barsky), so what shows on the canvas is the same line;
+# a circle whose centre lies beyond that margin cannot reach the canvas and is not drawn.
+def _margin(w: int, h: int) -> float:
+    return float(w + h + 16)
+
+
+def _inside(x: float, y: float, w: int, h: int) -> bool:
+    m = _margin(w, h)
+    return -m <= x <= w + m and -m <= y <= h + m
+
+
+def _clip_segment(a, b, w: int, h: int):
+    """The part of segment a-b (float x, y) inside the grown canvas as two int points, or None."""
+    m = _margin(w, h)
+    x0, y0, x1, y1 = float(a[0]), float(a[1]), float(b[0]), float(b[1])
+    dx, dy = x1 - x0, y1 - y0
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-dx, x0 + m), (dx, w + m - x0), (-dy, y0 + m), (dy, h + m - y0)):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        t = q / p
+        if p < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return None
+    return (
+        (_pir(x0 + t0 * dx), _pir(y0 + t0 * dy)),
+        (_pir(x0 + t1 * dx), _pir(y0 + t1 * dy)),
+    )
+
+
 __all__ = ["draw", "draw_controlnet", "draw_keypoint_set", "id_color", "RENDER_THRESHOLD", "RENDER_STYLES"]
 
 RENDER_THRESHOLD = 0.05
@@ -120,10 +158,12 @@ def draw(
             return (float(b), float(g), float(r))
 
         for a, b in pairs:
-            if visible[a] and visible[b]:
-                cv2.line(canvas, point(a), point(b), bgr(b), line_thickness, cv2.LINE_8)
+            seg = _clip_segment(kp[a], kp[b], w, h) if visible[a] and visible[b] else None
+            if seg is not None:
+                cv2.line(canvas, seg[0], seg[1], bgr(b), line_thickness, cv2.LINE_8)
         for p in np.flatnonzero(visible):
-            cv2.circle(canvas, point(p), radius, bgr(p), circle_thickness, cv2.LINE_8)
+            if _inside(kp[p, 0], kp[p, 1], w, h):
+                cv2.circle(canvas, point(p), radius, bgr(p), circle_thickness, cv2.LINE_8)
         if pid >= 0:
             _write_id(canvas, pid, pts, thickness)
     for person in people:
@@ -185,10 +225,12 @@ def draw_keypoint_set(canvas, keypoints, kind: str) -> None:
         return (float(b), float(g), float(r))
 
     for a, b in table.render_pairs:
-        if visible[a] and visible[b]:
-            cv2.line(canvas, point(a), point(b), bgr(b), line_thickness, cv2.LINE_8)
+        seg = _clip_segment(kp[a], kp[b], w, h) if visible[a] and visible[b] else None
+        if seg is not None:
+            cv2.line(canvas, seg[0], seg[1], bgr(b), line_thickness, cv2.LINE_8)
     for p in np.flatnonzero(visible):
-        cv2.circle(canvas, point(p), radius, bgr(p), circle_thickness, cv2.LINE_8)
+        if _inside(kp[p, 0], kp[p, 1], w, h):
+            cv2.circle(canvas, point(p), radius, bgr(p), circle_thickness, cv2.LINE_8)
 
 
 # ControlNet's OpenPose pose image, as drawn by controlnet_aux's ``open_pose/util.py`` ``draw_bodypose``
@@ -295,7 +337,10 @@ def draw_controlnet(
         for xy, seen in persons:
             if not (seen[a] and seen[b]):
                 continue
-            (xa, ya), (xb, yb) = xy[a], xy[b]
+            seg = _clip_segment(xy[a], xy[b], w, h)
+            if seg is None:
+                continue
+            (xa, ya), (xb, yb) = seg if not (_inside(*xy[a], w, h) and _inside(*xy[b], w, h)) else (xy[a], xy[b])
             length = math.hypot(xa - xb, ya - yb)
             angle = math.degrees(math.atan2(ya - yb, xa - xb))
             poly = cv2.ellipse2Poly(
@@ -305,6 +350,6 @@ def draw_controlnet(
     canvas = (canvas * _CN_DIM).astype(np.uint8)
     for part in range(len(_CN_COLORS_RGB)):
         for xy, seen in persons:
-            if seen[part]:
+            if seen[part] and _inside(xy[part, 0], xy[part, 1], w, h):
                 cv2.circle(canvas, (int(xy[part, 0]), int(xy[part, 1])), _CN_RADIUS, _CN_COLORS_RGB[part], thickness=-1)
     return np.ascontiguousarray(canvas[:, :, ::-1])

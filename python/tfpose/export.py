@@ -14,7 +14,7 @@ import os
 
 import tensorflow as tf
 
-__all__ = ["export_saved_model", "load_saved_model"]
+__all__ = ["export_saved_model", "load_saved_model", "check_export_dir"]
 
 
 def export_saved_model(model, export_dir, **estimator_options) -> str:
@@ -24,7 +24,10 @@ def export_saved_model(model, export_dir, **estimator_options) -> str:
     model. The options are checked first, by the same function as the Estimator and the CLI
     (:func:`tfpose.options.check_estimator_options`); keypoint_scale and number_people_max act on the
     Python side only, so anything but their defaults (0, -1) is a ValueError here. export_dir must
-    not be an existing file (NotADirectoryError). Returns export_dir.
+    must be a new or empty folder, never an input (:func:`check_export_dir`: NotADirectoryError,
+    FileExistsError); the SavedModel appears there only when complete (written beside it, then
+    renamed), a write failure is :class:`tfpose.outputs.OutputError` naming the folder and the cause.
+    Returns export_dir.
     """
     from tfpose.estimator import Estimator
     from tfpose.options import check_estimator_options
@@ -44,10 +47,9 @@ def export_saved_model(model, export_dir, **estimator_options) -> str:
                 "pixels and every person; expected 0 and -1, got "
                 f"{opts['keypoint_scale']} and {opts['number_people_max']}"
             )
-    if os.path.isfile(os.fspath(export_dir)):
-        raise NotADirectoryError(
-            f"export_dir {os.fspath(export_dir)!r}: expected a folder for the SavedModel, but a file is in the way"
-        )
+    inputs = [model] if not isinstance(model, Estimator) else []
+    inputs += [estimator_options.get(k) for k in ("hand_model", "face_model")]
+    check_export_dir(export_dir, [p for p in inputs if isinstance(p, (str, os.PathLike))])
     est = model if isinstance(model, Estimator) else Estimator(model, **estimator_options)
     module = tf.Module()
     module.serve = tf.function(
@@ -55,8 +57,59 @@ def export_saved_model(model, export_dir, **estimator_options) -> str:
         input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")],
     )
     export_dir = os.fspath(export_dir)
-    tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve})
+    _save_atomically(module, export_dir)
     return export_dir
+
+
+def check_export_dir(export_dir, inputs=()) -> None:
+    """The rule for a SavedModel's folder: a new or empty folder, never one of the inputs (the
+    network, hand or face model) nor a folder holding one or inside one. Raises
+    NotADirectoryError when a file is in the way, FileExistsError otherwise."""
+    from pathlib import Path
+
+    from tfpose.sources import display_name
+
+    out = Path(os.fspath(export_dir)).resolve()
+    shown = display_name(os.fspath(export_dir))
+    if out.is_file():
+        raise NotADirectoryError(
+            f"export_dir {shown!r}: expected a folder for the SavedModel, but a file is in the way"
+        )
+    for p in inputs:
+        q = Path(os.fspath(p)).resolve()
+        if q == out or out in q.parents or q in out.parents:
+            raise FileExistsError(
+                f"export_dir {shown!r}: it is (or holds, or is inside) the input {display_name(os.fspath(p))!r}; "
+                "expected a new folder (export never writes over its inputs)"
+            )
+    if out.is_dir() and any(out.iterdir()):
+        raise FileExistsError(
+            f"export_dir {shown!r}: the folder exists and is not empty; expected a new or empty folder "
+            "(export never replaces what is there: remove it first)"
+        )
+
+
+def _save_atomically(module, export_dir: str) -> None:
+    # The SavedModel is written into a hidden folder beside export_dir and renamed onto it (an empty
+    # folder is replaced by the rename): a failed or interrupted export leaves no half SavedModel.
+    import shutil
+
+    from tfpose.outputs import OutputError, os_error_cause, temporary_name
+
+    tmp = temporary_name(export_dir.rstrip(os.sep) or export_dir)
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(export_dir)), exist_ok=True)
+        tf.saved_model.save(module, str(tmp), signatures={"serving_default": module.serve})
+        os.replace(tmp, export_dir)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(export_dir, os_error_cause(exc), exc.errno) from exc
+    except tf.errors.OpError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(export_dir, exc.message) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _graph_op_types(path: str) -> set:

@@ -35,12 +35,16 @@ __all__ = [
     "json_name",
     "clean_keypoints",
     "output_stems",
+    "input_identity",
+    "distinct_inputs",
     "output_file_name",
     "frame_stem",
     "COCO_KEYPOINT_NAMES",
     "COCO_PIXEL_CONVENTIONS",
     "coco_keypoint_order",
     "coco_image_id",
+    "CocoImageIds",
+    "coco_mapping_name",
     "coco_results",
     "write_coco_json",
     "KEYPOINT_SCALES",
@@ -160,18 +164,11 @@ def dumps(doc: dict) -> str:
 
 
 def _write_atomically(path: Path, text: str) -> Path:
-    # A temporary name and a rename: a reader never sees half a file, and a failed write leaves no
-    # truncated file behind.
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    # tfpose.outputs: a temporary name and a rename, so a reader never sees half a file and a failed
+    # write leaves nothing behind; an OSError becomes OutputError naming the file and the cause.
+    from tfpose.outputs import write_text
+
+    return write_text(path, text)
 
 
 def write_json(path, people: Iterable, part_candidates: Sequence | None = None) -> Path:
@@ -295,6 +292,40 @@ def output_stems(inputs: Sequence, is_video: Sequence[bool] | None = None) -> li
 
 
 # ---------------------------------------------------------------------------------------------
+# Inputs counted twice: the one rule, used by every reader of input files (CLI, Beam).
+
+
+def input_identity(path):
+    """What makes two inputs the same: ``(st_dev, st_ino)`` of the file ``path`` names, symbolic links
+    followed (the same file reached by two names, a folder's entry and a direct path, a link and its
+    target, ``a/../a/x.jpg``: one identity); for a path that cannot be stat'ed (a URL, a missing file,
+    a remote path), the path as given (a str, with ``os.fsdecode``). Never opens the file."""
+    text = os.fsdecode(path)
+    try:
+        st = os.stat(text)
+    except (OSError, ValueError):
+        return text
+    return (st.st_dev, st.st_ino)
+
+
+def distinct_inputs(paths: Iterable) -> tuple[list, list[tuple]]:
+    """Inputs in order with the ones counted twice removed: the first occurrence of each
+    :func:`input_identity` wins. paths: str / os.PathLike (order = processing order: the CLI's
+    command-line order with each folder's files sorted by name). Returns (kept paths in order,
+    [(dropped path, the kept path it repeats), ...]); each dropped input is to be named, never
+    processed (it would write the same outputs twice)."""
+    kept, dropped, first = [], [], {}
+    for p in paths:
+        key = input_identity(p)
+        if key in first:
+            dropped.append((p, first[key]))
+        else:
+            first[key] = p
+            kept.append(p)
+    return kept, dropped
+
+
+# ---------------------------------------------------------------------------------------------
 # COCO results JSON (OpenPose's --write_coco_json)
 
 # COCO's 17 person keypoints in COCO's order (person_keypoints annotations, "keypoints" field).
@@ -363,6 +394,67 @@ def coco_image_id(source, frame: int | None = None) -> int:
             f"ends with (e.g. 000000000139.jpg), but {Path(source).name!r} has none"
         )
     return int(m.group(1))
+
+
+def _name_number(source) -> int | None:
+    m = _TRAILING_DIGITS.search(Path(source).stem)
+    return None if m is None else int(m.group(1))
+
+
+class CocoImageIds:
+    """Unique COCO ``image_id`` for every image and frame of a run, by one rule (README, "Nothing is
+    lost silently"):
+
+    1. a still image whose file name ends with a number (COCO's ``000000000139.jpg``) gets that
+       number, unless an earlier image in processing order already has it (reserved up front, from
+       ``images``, so nothing else can take it);
+    2. a video frame gets its frame index (OpenPose's rule for videos) when no image and no earlier
+       frame or image has that id yet;
+    3. everything else (a name without a number such as ``cat.jpg``, a number or index already
+       taken) gets the next id above every id given or reserved so far, in processing order.
+
+    images: the still images' paths in processing order. :meth:`assign` gives the id of one
+    image/frame (call it in processing order) and records it in :attr:`mapping`, the rows of the
+    mapping file (:meth:`mapping_json`): ``{"file", "frame" (None for an image), "image_id"}``."""
+
+    def __init__(self, images: Iterable = ()):
+        self._reserved: dict[int, object] = {}  # number -> the image it belongs to
+        for p in images:
+            n = _name_number(p)
+            if n is not None:
+                self._reserved.setdefault(n, os.fspath(p))
+        self._used: set[int] = set()
+        self._next = max(self._reserved, default=-1) + 1
+        self.mapping: list[dict] = []
+
+    def assign(self, source, frame: int | None = None) -> int:
+        """The image_id of image ``source`` (frame None) or of frame ``frame`` of video ``source``."""
+        from tfpose.sources import display_name
+
+        want = _name_number(source) if frame is None else int(frame)
+        owner = self._reserved.get(want) if want is not None else None
+        mine = frame is None and owner == os.fspath(source)
+        if want is not None and want not in self._used and (mine or (frame is not None and owner is None)):
+            image_id = want
+        else:
+            while self._next in self._used or self._next in self._reserved:
+                self._next += 1
+            image_id = self._next
+        self._used.add(image_id)
+        self._next = max(self._next, image_id + 1)
+        self.mapping.append({"file": display_name(source), "frame": frame, "image_id": image_id})
+        return image_id
+
+    def mapping_json(self) -> str:
+        """The mapping as JSON text: a list of ``{"file", "frame", "image_id"}`` in processing order
+        (file names that are not UTF-8 shown with ``\\xNN`` escapes)."""
+        return json.dumps(self.mapping, indent=0) + "\n"
+
+
+def coco_mapping_name(coco_path) -> Path:
+    """Where the image-id mapping of a COCO results file goes: ``<stem>_image_ids.json`` beside it."""
+    p = Path(coco_path)
+    return p.with_name(p.stem + "_image_ids.json")
 
 
 def coco_results(

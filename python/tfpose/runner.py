@@ -5,11 +5,13 @@ the results in source order and writes them (the CLI's OpenPose JSON, drawings, 
 three stages overlap. The main thread only waits, so Ctrl-C stops the run cleanly: no more input
 is read (the source is closed), the frames already decoded go through the graph and are written,
 and the caller then finishes its outputs (the video file) and reports how far the run got; no
-result the graph produced is dropped. A second Ctrl-C stops after the frame being written.
+result the graph produced is dropped. A second Ctrl-C stops after the frame being written. The CLI
+turns SIGTERM (``docker stop``, systemd, Kubernetes, ``timeout``) into the same clean stop.
 """
 
 from __future__ import annotations
 
+import signal
 import threading
 from typing import Callable, Iterable
 
@@ -17,7 +19,13 @@ __all__ = ["run_overlapped", "Interrupted"]
 
 
 class Interrupted(Exception):
-    """Raised by :func:`run_overlapped` after a clean stop on KeyboardInterrupt."""
+    """Raised by :func:`run_overlapped` after a clean stop on KeyboardInterrupt. signum: the signal
+    that stopped the run (SIGINT for Ctrl-C; a KeyboardInterrupt carrying a ``signum`` attribute,
+    such as the CLI's SIGTERM handler raises, gives its own)."""
+
+    def __init__(self, message: str, signum: int = signal.SIGINT):
+        super().__init__(message)
+        self.signum = signum
 
 
 def run_overlapped(
@@ -46,7 +54,7 @@ def run_overlapped(
     kwargs = {} if queue_size is None else {"queue_size": queue_size}
     cancel = threading.Event()  # first Ctrl-C: read no more input, finish what is decoded
     abort = threading.Event()  # second Ctrl-C: stop after the frame being written
-    state = {"done": 0, "error": None}
+    state = {"done": 0, "error": None, "signum": signal.SIGINT}
 
     def source():
         it = iter(items)
@@ -96,13 +104,16 @@ def run_overlapped(
     while not finished.is_set():
         try:
             finished.wait(timeout=0.2)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            if not cancel.is_set():
+                state["signum"] = getattr(exc, "signum", signal.SIGINT)
             (abort if cancel.is_set() else cancel).set()
     worker.join()
     if state["error"] is not None:
         raise state["error"]
     if cancel.is_set():
-        raise Interrupted(f"interrupted after {state['done']} frames")
+        n = state["done"]
+        raise Interrupted(f"interrupted after {n} frame{'' if n == 1 else 's'}", state["signum"])
     return state["done"]
 
 
