@@ -256,3 +256,99 @@ def test_live_stream_ctrl_c(tmp_path):
     assert rc == 130, stderr
     assert "stopped by Ctrl-C" in stdout and "tfpose: interrupted" in stderr
     _check_outputs(stdout, files)
+
+
+# ---------------------------------------------------------------------------------------------
+# Video files read to their real end; names that are not UTF-8; files that are not regular
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [(3,), (3, 4, 5), (0,), (9,), (7, 8, 9), (2, 6)],
+    ids=["one", "three-in-a-row", "first", "last", "last-three", "two"],
+)
+def test_read_frames_goes_past_undecodable_frames_to_the_real_end(tmp_path, damaged):
+    from damaged_video import level, write_avi
+
+    from tfpose.sources import read_frames, video_frames
+
+    path = write_avi(tmp_path / "v.avi", 10, damaged)
+    got = list(read_frames(path))
+    assert [i for i, _ in got] == list(range(10))
+    assert [i for i, im in got if im is None] == list(damaged)
+    assert all(level(im) == i for i, im in got if im is not None)  # each index names its own frame
+    assert video_frames(path) == (10 - len(damaged), tuple(damaged))
+    # start / stop / step select by the file's own frame numbers, damaged ones included
+    assert [i for i, _ in read_frames(path, start=2, stop=7, step=2)] == [2, 4, 6]
+    src = VideoSource(path, frame_first=1)
+    assert [f.index for f in src] == [i for i in range(1, 10) if i not in damaged]
+    assert src.undecodable == [i for i in damaged if i >= 1] and src.end_reason == "end of video"
+
+
+@pytest.mark.parametrize("header", [2**31 - 1, 4, 0])
+def test_the_header_frame_count_changes_nothing(tmp_path, header):
+    from damaged_video import write_avi
+
+    from tfpose.sources import container_frames, read_frames
+
+    path = write_avi(tmp_path / "v.avi", 10, (4,), header_frames=header)
+    assert cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FRAME_COUNT) == header  # the lie is in place
+    assert [(i, im is None) for i, im in read_frames(path)] == [(i, i == 4) for i in range(10)]
+    assert container_frames(path) == 10
+    assert VideoSource(path).frame_count() == 10
+
+
+def test_names_that_are_not_utf8(tmp_path):
+    """A Latin-1 name (caf\\xe9) crashed OpenCV's bindings (SIGSEGV) when passed as a str."""
+    from damaged_video import write_avi
+
+    from tfpose.sources import display_name, read_frames, read_image
+
+    img = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.png")
+    cv2.imwrite(str(tmp_path / "x.png"), np.full((8, 9, 3), 7, np.uint8))
+    os.rename(tmp_path / "x.png", img)
+    assert read_image(img).shape == (8, 9, 3)
+    vid = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.avi")
+    write_avi(vid, 5)
+    assert [i for i, im in read_frames(vid) if im is not None] == list(range(5))
+    assert [f.index for f in VideoSource(vid)] == list(range(5))
+    assert display_name(vid).endswith("caf\\xe9.avi")
+    print(display_name(vid))  # printable: no UnicodeEncodeError
+
+
+def test_special_files_are_never_opened(tmp_path):
+    """A FIFO blocks whoever opens it for reading; /dev/zero never ends."""
+    from tfpose.sources import container_frames, read_frames, read_image
+
+    fifo = tmp_path / "pipe.avi"
+    os.mkfifo(fifo)
+    for call in (
+        lambda: read_image(fifo),
+        lambda: list(read_frames(fifo)),
+        lambda: container_frames(fifo),
+        lambda: list(VideoSource(fifo)),
+        lambda: read_image("/dev/zero"),
+    ):
+        with pytest.raises(SourceError, match="not a regular file"):
+            call()
+
+
+def test_inputs_counted_twice(tmp_path):
+    from tfpose.io import distinct_inputs
+
+    (tmp_path / "d").mkdir()
+    a = tmp_path / "d" / "a.jpg"
+    a.write_bytes(b"x")
+    (tmp_path / "b.jpg").write_bytes(b"x")  # same bytes, another file: kept
+    os.symlink(a, tmp_path / "link.jpg")
+    os.link(a, tmp_path / "hard.jpg")
+    paths = [
+        a,
+        tmp_path / "b.jpg",
+        tmp_path / "link.jpg",
+        str(tmp_path / "d" / ".." / "d" / "a.jpg"),
+        tmp_path / "hard.jpg",
+    ]
+    kept, dropped = distinct_inputs(paths + ["rtsp://h/x", "rtsp://h/x", tmp_path / "missing.jpg"])
+    assert kept == [a, tmp_path / "b.jpg", "rtsp://h/x", tmp_path / "missing.jpg"]
+    assert dropped == [(p, a) for p in paths[2:]] + [("rtsp://h/x", "rtsp://h/x")]

@@ -35,6 +35,8 @@ __all__ = [
     "json_name",
     "clean_keypoints",
     "output_stems",
+    "input_identity",
+    "distinct_inputs",
     "output_file_name",
     "frame_stem",
     "COCO_KEYPOINT_NAMES",
@@ -305,6 +307,40 @@ def output_stems(inputs: Sequence, is_video: Sequence[bool] | None = None) -> li
             image_prefixes.add(m.group(1))
         result.append(candidate)
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs counted twice: the one rule, used by every reader of input files (CLI, Beam).
+
+
+def input_identity(path):
+    """What makes two inputs the same: ``(st_dev, st_ino)`` of the file ``path`` names, symbolic links
+    followed (the same file reached by two names, a folder's entry and a direct path, a link and its
+    target, ``a/../a/x.jpg``: one identity); for a path that cannot be stat'ed (a URL, a missing file,
+    a remote path), the path as given (a str, with ``os.fsdecode``). Never opens the file."""
+    text = os.fsdecode(path)
+    try:
+        st = os.stat(text)
+    except (OSError, ValueError):
+        return text
+    return (st.st_dev, st.st_ino)
+
+
+def distinct_inputs(paths: Iterable) -> tuple[list, list[tuple]]:
+    """Inputs in order with the ones counted twice removed: the first occurrence of each
+    :func:`input_identity` wins. paths: str / os.PathLike (order = processing order: the CLI's
+    command-line order with each folder's files sorted by name). Returns (kept paths in order,
+    [(dropped path, the kept path it repeats), ...]); each dropped input is to be named, never
+    processed (it would write the same outputs twice)."""
+    kept, dropped, first = [], [], {}
+    for p in paths:
+        key = input_identity(p)
+        if key in first:
+            dropped.append((p, first[key]))
+        else:
+            first[key] = p
+            kept.append(p)
+    return kept, dropped
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,20 +7,59 @@ be opened raises :class:`SourceError` once, naming it. No TensorFlow here.
 
 Network streams are read by the FFmpeg inside OpenCV (opencv-python-headless bundles its own), with
 open and read timeouts so that a silent or dead server ends the stream instead of hanging.
+
+Video files are read to their real end, past undecodable frames (:func:`read_frames`). OpenCV's
+``read()`` answers False both for a frame its decoder rejects and at the end of the file, and
+neither moves ``CAP_PROP_POS_FRAMES`` (it counts decoded frames), so neither a failed read nor the
+position tells the two apart. What does: a damaged frame's packet is consumed by the failed read
+(the next read decodes the frame after it), and the container's packets can be counted without
+decoding (OpenCV's FFmpeg raw mode, ``CAP_PROP_FORMAT = -1``; demuxing only, bounded by the file's
+size). The rule: frame ``i`` is undecodable when its read fails while ``i`` is below the number of
+video packets in the container; a failed read at or past that number is the end. The packets are
+counted only when a read fails, so an intact video costs nothing extra, and the header's frame
+count (``CAP_PROP_FRAME_COUNT``, an estimate for some formats and wrong in damaged files) is never
+used. Where raw mode is unavailable (a backend other than FFmpeg) the end is
+``MAX_CONSECUTIVE_FAILURES`` failed reads in a row.
+
+File names that are not UTF-8 (a Latin-1 ``caf\xe9.jpg``, decoded by Python with surrogate escapes)
+crash OpenCV's bindings when passed as a str. :func:`read_image` reads the bytes and decodes them
+in memory; :func:`opencv_path` gives OpenCV ``/proc/self/fd/N`` of the opened file instead of such
+a name (or a temporary symbolic link with an ASCII name where /proc is missing).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import stat
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
 import numpy as np
 
-__all__ = ["Frame", "VideoSource", "SourceError", "is_stream_url", "check_frame_range", "DEFAULT_TIMEOUT"]
+__all__ = [
+    "Frame",
+    "VideoSource",
+    "SourceError",
+    "is_stream_url",
+    "check_frame_range",
+    "DEFAULT_TIMEOUT",
+    "MAX_CONSECUTIVE_FAILURES",
+    "opencv_path",
+    "read_image",
+    "read_frames",
+    "container_frames",
+    "VideoFrames",
+    "video_frames",
+    "display_name",
+]
 
 DEFAULT_TIMEOUT = 10.0  # seconds to open a stream, and to wait for its next frame
+# Failed reads in a row taken as a video file's end when its packets cannot be counted (see above).
+MAX_CONSECUTIVE_FAILURES = 64
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -56,6 +95,188 @@ def check_frame_range(frame_first: int = 0, frame_step: int = 1, frame_last: int
     return int(frame_first), int(frame_step), int(frame_last)
 
 
+def display_name(path) -> str:
+    """A path as text that can always be printed: a file name that is not UTF-8 shows its odd bytes
+    as ``\\xNN`` (``caf\\xe9.jpg``) instead of the lone surrogates Python decodes it to, which
+    stdout/stderr (and JSON readers) refuse."""
+    raw = os.fsencode(path) if isinstance(path, (str, os.PathLike)) else bytes(path)
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _opencv_safe(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: a name that is not UTF-8 on disk
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def opencv_path(path) -> Iterator[str]:
+    """A str naming the local regular file ``path`` that OpenCV's bindings can take (for
+    ``cv2.VideoCapture``, ``cv2.haveImageReader``), valid inside the ``with`` block.
+
+    A UTF-8 name is given as it is. Any other name (bytes, or a str with the surrogate escapes that
+    Python uses for a name that is not UTF-8) would crash OpenCV's bindings (SIGSEGV), so the file is
+    opened (read-only, non-blocking) and ``/proc/self/fd/N`` is given instead; where /proc is missing,
+    a symbolic link with an ASCII name in a temporary folder. Raises SourceError when ``path`` is not
+    a regular file (a FIFO, a device: never opened for reading) and OSError when it cannot be opened.
+    """
+    name = os.fsdecode(path)
+    if not stat.S_ISREG(os.stat(name).st_mode):
+        raise SourceError(f"{display_name(name)}: not a regular file")
+    if _opencv_safe(name):
+        yield name
+        return
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        proc = f"/proc/self/fd/{fd}"
+        if os.path.exists(proc):
+            yield proc
+            return
+        with tempfile.TemporaryDirectory(prefix="tfpose-") as tmp:
+            link = os.path.join(tmp, "input" + Path(name.encode("ascii", "replace").decode()).suffix)
+            os.symlink(os.path.abspath(name), link)
+            yield link
+    finally:
+        os.close(fd)
+
+
+def read_image(path, flags: int | None = None) -> np.ndarray | None:
+    """Decode the image file ``path`` (any name, UTF-8 or not) with OpenCV from its bytes in memory.
+
+    flags: ``cv2.imread`` flags (default ``cv2.IMREAD_COLOR``: HxWx3 uint8 BGR, gray converted, alpha
+    dropped, as OpenPose reads images). Returns the image, or None when OpenCV cannot decode the
+    bytes. Raises SourceError for anything but a regular file (never opened: a FIFO would block),
+    OSError when the file cannot be read.
+    """
+    import cv2
+
+    flags = cv2.IMREAD_COLOR if flags is None else flags
+    with open(os.fsdecode(path), "rb", opener=_open_regular) as f:
+        data = np.frombuffer(f.read(), np.uint8)
+    if data.size == 0:
+        return None
+    img = cv2.imdecode(data, flags)
+    return None if img is None or img.size == 0 else img
+
+
+def _open_regular(name, flags):
+    # Non-blocking, so that a FIFO put in place after a check cannot block the open; then refused.
+    fd = os.open(name, flags | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise SourceError(f"{display_name(name)}: not a regular file")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def container_frames(path) -> int | None:
+    """Frames (video packets) the container of the video file ``path`` holds, counted by demuxing
+    without decoding (OpenCV's FFmpeg raw mode): damaged frames are counted, the header's frame count
+    is not used. Time and memory are bounded by the file's size (no decoding). Returns None when
+    OpenCV's FFmpeg cannot open the file or offers no raw mode. Raises SourceError for a file that
+    is not a regular file."""
+    import cv2
+
+    with opencv_path(path) as name:
+        cap = cv2.VideoCapture(name, cv2.CAP_FFMPEG)
+        try:
+            if not cap.isOpened() or not cap.set(cv2.CAP_PROP_FORMAT, -1):
+                return None
+            n = 0
+            while cap.grab():
+                n += 1
+            return n
+        finally:
+            cap.release()
+
+
+def _decode_file(
+    cap, path, start: int, stop: int | None, step: int, counts: dict | None = None
+) -> Iterator[tuple[int, np.ndarray | None]]:
+    """The frames of an opened file capture (module docstring: the rule for the end); counts
+    ["decoded"] counts every frame decoded, selected or not, counts["stopped"] says whether ``stop``
+    (rather than the end of the file) ended the reading."""
+    counts = {"decoded": 0} if counts is None else counts
+    counts["stopped"] = False
+    packets = -1  # not counted yet; None: cannot be counted
+    failures = 0
+    index = -1
+    while stop is None or index + 1 < stop:
+        index += 1
+        wanted = index >= start and (index - start) % step == 0
+        ok, image = cap.read() if wanted else (cap.grab(), None)
+        if ok:
+            failures = 0
+            counts["decoded"] += 1
+            if wanted:
+                yield index, image
+            continue
+        failures += 1
+        if packets == -1:
+            packets = container_frames(path)
+        if packets is not None and index >= packets:
+            return
+        if packets is None and failures >= MAX_CONSECUTIVE_FAILURES:
+            return
+        if wanted:
+            yield index, None
+    counts["stopped"] = True
+
+
+def read_frames(
+    path, start: int = 0, stop: int | None = None, step: int = 1
+) -> Iterator[tuple[int, np.ndarray | None]]:
+    """Frames of the local video file ``path`` (any name), read to the real end past undecodable frames.
+
+    Yields ``(index, image)`` in order for the frames ``start, start + step, ...`` below ``stop``
+    (None: to the end); index counts every frame of the file from 0, damaged ones included; image is
+    HxWx3 uint8 BGR as OpenCV decodes it, or None when that frame could not be decoded. How the end
+    is told from a damaged frame: see the module docstring (the header's frame count is never
+    trusted: a header claiming 2**31 - 1 frames for a 10-frame file costs nothing). One frame in
+    memory at a time. Raises SourceError when the file cannot be opened as a video or is not a
+    regular file, ValueError for a bad start/stop/step.
+    """
+    import cv2
+
+    start, step, _ = check_frame_range(start, step)
+    if stop is not None and (isinstance(stop, bool) or not isinstance(stop, (int, np.integer)) or stop < 0):
+        raise ValueError(f"stop: expected None or an int >= 0, got {stop!r}")
+    with opencv_path(path) as name:
+        cap = cv2.VideoCapture(name)
+        try:
+            if not cap.isOpened():
+                raise SourceError(f"cannot open {display_name(path)}: not a readable video")
+            yield from _decode_file(cap, path, start, None if stop is None else int(stop), step)
+        finally:
+            cap.release()
+
+
+class VideoFrames(NamedTuple):
+    """What a video file really holds, found by decoding: ``decoded`` frames and the indices of the
+    ``undecodable`` ones (0-based, in order); ``total`` = both."""
+
+    decoded: int
+    undecodable: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return self.decoded + len(self.undecodable)
+
+
+def video_frames(path) -> VideoFrames:
+    """Decode every frame of the video file ``path`` (:func:`read_frames`) and count them: the frames
+    it really holds, whatever its header says. Costs one full decode; raises as :func:`read_frames`."""
+    decoded, bad = 0, []
+    for index, image in read_frames(path):
+        if image is None:
+            bad.append(index)
+        else:
+            decoded += 1
+    return VideoFrames(decoded, tuple(bad))
+
+
 class VideoSource:
     """Frames of a video file, a camera (an int index, e.g. 0) or a stream URL.
 
@@ -66,7 +287,9 @@ class VideoSource:
     Attributes: ``kind`` ("video", "camera" or "stream"), ``name`` (the stem used in output file
     names: the file's stem, ``camera<N>``, or ``stream``), ``live`` (camera or stream),
     ``frames_read`` (frames decoded, selected or not), ``opened``, ``end_reason`` (None while reading, then a
-    sentence such as "end of video", "stream ended", "frame_last reached").
+    sentence such as "end of video", "stream ended", "frame_last reached"), ``undecodable`` (indices
+    of the selected frames of a video file that could not be decoded: they are not yielded, reading
+    goes on to the real end, see :func:`read_frames`).
     Iterating opens the source (SourceError if it cannot be opened) and releases it at the end,
     also when the consumer stops early.
     """
@@ -90,6 +313,7 @@ class VideoSource:
         self.frames_read = 0
         self.opened = False
         self.end_reason: str | None = None
+        self.undecodable: list[int] = []
         self._announced = None
 
     def describe(self) -> str:
@@ -98,7 +322,12 @@ class VideoSource:
     def _open(self):
         import cv2
 
-        if self.kind == "stream":
+        if self.kind == "video":
+            if not os.path.lexists(self.spec):
+                raise SourceError(f"cannot open {display_name(self.spec)}: no such file")
+            with opencv_path(self.spec) as name:
+                cap = cv2.VideoCapture(name)
+        elif self.kind == "stream":
             ms = int(self.timeout * 1000)
             cap = cv2.VideoCapture(
                 self.spec, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
@@ -112,9 +341,7 @@ class VideoSource:
                 "stream": f"no answer within {self.timeout:g} s, or not a stream OpenCV's FFmpeg can read",
                 "video": "not a readable video",
             }[self.kind]
-            if self.kind == "video" and not Path(self.spec).exists():
-                what = "no such file"
-            raise SourceError(f"cannot open {self.describe()}: {what}")
+            raise SourceError(f"cannot open {display_name(self.describe())}: {what}")
         return cap
 
     def __iter__(self) -> Iterator[Frame]:
@@ -127,29 +354,40 @@ class VideoSource:
         fps = cap.get(cv2.CAP_PROP_FPS)
         fps = float(fps) if fps and np.isfinite(fps) and 0 < fps < 1000 else None
         start = time.monotonic()
-        index = -1
         try:
+            if self.kind == "video":
+                yield from self._file_frames(cap, fps, start)
+                return
+            index = -1
             while True:
                 if self.last != -1 and index + 1 > self.last:
                     self.end_reason = "frame_last reached"
                     return
                 ok, image = cap.read()
                 if not ok:
-                    self.end_reason = {"camera": "camera stopped delivering frames", "stream": "stream ended"}.get(
-                        self.kind, "end of video"
-                    )
+                    self.end_reason = {"camera": "camera stopped delivering frames", "stream": "stream ended"}[
+                        self.kind
+                    ]
                     return
                 index += 1
                 self.frames_read += 1
                 if index < self.first or (index - self.first) % self.step:
                     continue
-                if self.live or fps is None:
-                    stamp = time.monotonic() - start
-                else:
-                    stamp = index / fps
-                yield Frame(index, image, stamp, fps)
+                yield Frame(index, image, time.monotonic() - start, fps)
         finally:
             cap.release()
+
+    def _file_frames(self, cap, fps, start) -> Iterator[Frame]:
+        stop = None if self.last == -1 else self.last + 1
+        counts = {"decoded": 0}
+        for index, image in _decode_file(cap, self.spec, self.first, stop, self.step, counts):
+            self.frames_read = counts["decoded"]
+            if image is None:
+                self.undecodable.append(index)
+                continue
+            yield Frame(index, image, index / fps if fps else time.monotonic() - start, fps)
+        self.frames_read = counts["decoded"]
+        self.end_reason = "frame_last reached" if counts["stopped"] else "end of video"
 
     def announced_frames(self) -> int | None:
         """The frame count a video file's container announced when opened (an estimate for some
@@ -157,15 +395,15 @@ class VideoSource:
         return self._announced
 
     def frame_count(self) -> int | None:
-        """Frames that will be yielded, for a progress bar: known for video files only."""
+        """Frames that will be yielded or found undecodable, for a progress bar: known for video files
+        only, from the frames the container holds (:func:`container_frames`, not the header)."""
         if self.kind != "video":
             return None
-        import cv2
-
-        cap = cv2.VideoCapture(self.spec)
-        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
-        cap.release()
-        if n <= 0:
+        try:
+            n = container_frames(self.spec)
+        except OSError:
+            return None
+        if not n:
             return None
         last = n - 1 if self.last == -1 else min(self.last, n - 1)
         return max(0, (last - self.first) // self.step + 1) if last >= self.first else 0
