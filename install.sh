@@ -3,7 +3,8 @@
 # (person tracking's assignment), the build tools, then builds tfpose's C++ ops against that
 # TensorFlow. Usage: ./install.sh [--test|--bench]
 # (--test adds pytest, pycocotools, atheris (fuzz/), tf2onnx, onnxruntime, the linters ruff and
-# clang-format, and Apache Beam, the "beam" extra, so that the Beam tests run; --bench also
+# clang-format, and Apache Beam with Dask (the "beam" extra), so that the Beam tests run on the
+# DirectRunner and the DaskRunner; --bench also
 # psutil, which tf-pose-estimation's pipeline, a baseline of benchmarks/bench_end_to_end.py,
 # imports).
 # Idempotent: rerun it after changing the C++ code.
@@ -19,7 +20,7 @@ extra=()
 # The linters are pinned: a formatter's output changes between versions (.ci/lint checks it).
 # apache-beam and protobuf: the pins of pyproject.toml's "beam" extra (keep the two in step).
 test_extra=(pytest pycocotools "tf2onnx>=1.17" "onnxruntime>=1.18" "ruff==0.17.*" "clang-format==23.1.*"
-    "atheris>=2.3" "apache-beam==2.77.*" "protobuf>=6.31.1,<7")
+    "atheris>=2.3" "apache-beam[dask]==2.77.*" "protobuf>=6.31.1,<7")
 [ "${1:-}" = "--test" ] && extra=("${test_extra[@]}")
 [ "${1:-}" = "--bench" ] && extra=("${test_extra[@]}" psutil)
 # The op library must be compiled against the TensorFlow it will load into, so TensorFlow and the

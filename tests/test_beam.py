@@ -429,7 +429,7 @@ def test_reconciliation_counts_and_names_what_is_missing(tmp_path):
     (folder / "notes.txt").write_text("not an image")
     _small_video(folder / "clip.avi", 4)
     plan = plan_inputs([str(folder / "*")], 2)
-    out = tmp_path / "out"
+    out = tmp_path / "out[1]"  # glob characters in the folder's name: listed, not matched as a pattern
     out.mkdir()
     import time
 
@@ -492,8 +492,10 @@ def _beam_log_lines(stderr: str) -> list[str]:
     ]
 
 
-def _mixed_job(folder: Path) -> dict:
-    """Two photos and a 12-frame video into ``folder``; returns the expected JSON text per output."""
+@pytest.fixture(scope="module")
+def mixed_job(tmp_path_factory) -> tuple[Path, dict]:
+    """Two photos and a 12-frame video in a folder; returns it and the expected JSON text per output."""
+    folder = tmp_path_factory.mktemp("mixed") / "in"
     folder.mkdir()
     images = {}
     for src in IMAGES[:2]:
@@ -503,25 +505,28 @@ def _mixed_job(folder: Path) -> dict:
     for i, img in enumerate(_video_frames(video)):
         images[tio.output_file_name("clip", i)] = img
     assert len(images) == 14
-    return _expected_json(images)
+    return folder, _expected_json(images)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("runner", ["in-memory", "multi_processing", "dask"])
-def test_mixed_job_on_every_runner_gives_the_python_apis_outputs(tmp_path, runner, monkeypatch):
+def test_mixed_job_on_every_runner_gives_the_python_apis_outputs(tmp_path, runner, monkeypatch, mixed_job):
     # Ranges of 5 frames in batches of 2: every range ends with a short batch, the one Beam 2.77's
     # DaskRunner dropped (BatchElements emits it from finish_bundle); its tagged outputs reached the
     # decoder as frame ranges ("invalid literal for int() with base 10: 'i'") on today's main.
-    expected = _mixed_job(tmp_path / "in")
+    folder, expected = mixed_job
     out = tmp_path / "out"
-    args = ["beam", "--input", tmp_path / "in" / "*", "--output", out, "--model", MODEL]
+    args = ["beam", "--input", folder / "*", "--output", out, "--model", MODEL]
     args += [f"--net-resolution={NET}", "--frames-per-range", "5", "--batch-size", "2"]
     if runner == "multi_processing":
         r = _run_cli(*args, "--direct_num_workers=2", "--direct_running_mode=multi_processing")
     elif runner == "in-memory":
         r = _run_cli(*args)
     else:
-        from dask.distributed import LocalCluster
+        distributed = pytest.importorskip(
+            "dask.distributed", reason="dask is not installed: pip install 'apache-beam[dask]==2.77.*' (the beam extra)"
+        )
+        LocalCluster = distributed.LocalCluster  # noqa: N806
 
         monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")  # the workers inherit it
         with LocalCluster(

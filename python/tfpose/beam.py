@@ -8,17 +8,22 @@ Beam's ``KeyedModelHandler`` to carry keys, so results join back to their inputs
 
 The pipeline (``python -m tfpose.beam`` or ``tfpose beam``, :func:`main`):
 
-    MatchFiles(pattern) -> split (inputs recognised by content, as ``tfpose estimate`` does; an
-    image is one unit; a video is cut into ranges of ``--frames-per-range`` frames, so one long video
-    spreads over workers) -> Reshuffle -> decode -> RunInference -> OpenPose JSON per image/frame
-    (named by :func:`tfpose.io.output_stems`, the rule of ``tfpose estimate --write-json``), an
-    optional COCO results JSON, dead-letter JSON lines for everything that failed.
+    plan (:func:`plan_inputs`, on the launching machine: files matched, each file once, kinds by
+    content as ``tfpose estimate``, each video's frames counted by decoding it, work units = images
+    and frame ranges of at most ``--frames-per-range`` frames within that count, output names by
+    :func:`tfpose.io.output_stems`) -> Create(units) -> Reshuffle -> decode (batches of one unit's
+    frames; an undecodable frame is a dead letter with its index) -> RunInference -> OpenPose JSON
+    per image/frame; dead letters and the optional COCO results JSON are written by one last step
+    -> :func:`reconcile`: every planned image/frame written or dead-lettered, else exit 1 naming
+    what is missing.
 
-Beam's stock TensorFlow handler is not used: it loads models through Keras and imports
-tensorflow_hub, and cannot register tfpose's custom ops.
+The steps are the ones every Beam runner supports reliably; it runs on the DirectRunner (both
+modes) and on Beam's DaskRunner (README: Beam runners). Beam's stock TensorFlow handler is not
+used: it loads models through Keras and imports tensorflow_hub, and cannot register tfpose's custom
+ops.
 
-Metrics (namespace ``tfpose``): ``images`` (images and video frames run), ``people``, ``failures``
-(dead-letter records), ``videos``, ``frame_ranges``.
+Metrics (namespace ``tfpose``, where a runner reports metrics): ``images`` (images and video frames
+run), ``people``, ``failures`` (dead-letter records).
 
 Needs apache-beam (``pip install 'tfpose[beam]'``). No TensorFlow import until a model is loaded.
 """
@@ -720,6 +725,7 @@ class Reconciliation:
 
 
 def _modified_times(pattern: str) -> dict:
+    """Path -> modification time (s since the epoch) of the files a Beam file pattern matches."""
     from apache_beam.io.filesystem import BeamIOError
 
     try:
@@ -729,23 +735,48 @@ def _modified_times(pattern: str) -> dict:
     return {m.path: m.last_updated_in_seconds for m in found}
 
 
+def _written_files(output_dir: str) -> dict:
+    """Path (as :func:`_WriteOpenPoseJson` names it) -> modification time of each OpenPose JSON file
+    in ``output_dir``. A local folder is listed as it is (its name may hold glob characters)."""
+    if "://" in output_dir:
+        return _modified_times(FileSystems.join(output_dir, "*_keypoints.json"))
+    times = {}
+    try:
+        with os.scandir(output_dir) as entries:
+            for e in entries:
+                if e.name.endswith("_keypoints.json") and e.is_file():
+                    times[FileSystems.join(output_dir, e.name)] = e.stat().st_mtime
+    except FileNotFoundError:
+        pass
+    return times
+
+
+def _modified_time(path: str) -> float | None:
+    if "://" in path:
+        times = _modified_times(path)
+        return max(times.values()) if times else None
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return None
+
+
 def reconcile(plan: Plan, output_dir: str, dead_letter: str | None = None, since: float = 0.0) -> Reconciliation:
     """Compare what the run that started at ``since`` (seconds since the epoch) wrote into
     ``output_dir`` and ``dead_letter`` (default ``<output_dir>/tfpose_failed.jsonl``) with ``plan``:
     every planned image/frame must have its JSON file (modified at or after ``since``, less 1 s of
-    file-system clock granularity) or a dead-letter record, every unusable input its record.
+    file-system clock granularity; remote storage's clock must agree with this machine's) or a
+    dead-letter record, every unusable input its record.
     Reads the folder's listing and the dead-letter file, never the runner's metrics (a runner may
     lose outputs and still report success)."""
     from tfpose import io as tio
 
     dead_letter = dead_letter or FileSystems.join(output_dir, "tfpose_failed.jsonl")
     fresh = since - 1.0
-    written = {
-        path for path, t in _modified_times(FileSystems.join(output_dir, "*_keypoints.json")).items() if t >= fresh
-    }
+    written = {path for path, t in _written_files(output_dir).items() if t >= fresh}
     problems, records = [], []
-    times = _modified_times(dead_letter)
-    if not times or max(times.values()) < fresh:
+    modified = _modified_time(dead_letter)
+    if modified is None or modified < fresh:
         problems.append(f"the dead-letter file {dead_letter} was not written by this run")
     else:
         with FileSystems.open(dead_letter) as f:
@@ -1066,7 +1097,7 @@ def main(argv=None) -> int:
         shown = ", ".join(f"{display_name(d)} (= {display_name(k)})" for d, k in plan.repeated[:5])
         more = f" and {len(plan.repeated) - 5} more" if len(plan.repeated) > 5 else ""
         log(f"tfpose beam: {len(plan.repeated)} file(s) matched again under another name, counted once: {shown}{more}")
-    with _quiet_beam_logs(logging.ERROR if logging.getLogger().level != logging.DEBUG else logging.DEBUG):
+    with _quiet_beam_logs(logging.ERROR):
         pipeline = beam.Pipeline(options=PipelineOptions(beam_args))
         build_pipeline(
             pipeline,
