@@ -948,6 +948,10 @@ def _summarise_failure(exc: BaseException) -> str:
     else:
         lines = [ln.strip() for ln in _STEP.sub("", texts[0]).splitlines() if ln.strip()]
         what = f"{type(root).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+        top = [ln.strip() for ln in _STEP.sub("", texts[1]).splitlines() if ln.strip()]
+        if root is not exc and top and lines and lines[0] not in top[0]:
+            # The later error often says where (the Dask scheduler's address, the file ...).
+            what += f" (then {type(exc).__name__}: {top[0]})"
     return what + (f" (in step {step!r})" if step else "")
 
 
