@@ -416,8 +416,10 @@ def test_inputs_matched_twice_are_one_input(tmp_path):
     (folder / "a.jpg").write_bytes(IMAGES[1].read_bytes())
     (folder / "b.jpg").write_bytes(IMAGES[0].read_bytes())
     (folder / "link.jpg").symlink_to(folder / "a.jpg")
+    os.mkfifo(folder / "pipe.jpg")  # never opened: the content check would block on it
     plan = plan_inputs([str(folder / "*.jpg"), str(folder / "a.jpg"), str(folder / "link.jpg")])
     assert [(Path(p).name, stem) for p, _, stem, _ in plan.inputs] == [("a.jpg", "a"), ("b.jpg", "b")]
+    assert plan.failures == [{"input": str(folder / "pipe.jpg"), "error": "not a regular file"}]
     assert [(Path(d).name, Path(k).name) for d, k in plan.repeated] == [("link.jpg", "a.jpg")]
     assert plan.expected == 2
 

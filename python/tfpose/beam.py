@@ -35,6 +35,7 @@ import json
 import logging
 import os
 import re
+import stat
 import sys
 import tempfile
 import time
@@ -406,6 +407,10 @@ def plan_inputs(patterns: Sequence[str], frames_per_range: int = 64) -> Plan:
     paths, repeated = _matched_paths(patterns)
     for path in paths:
         try:
+            if "://" not in path and not stat.S_ISREG(os.stat(path).st_mode):
+                # A FIFO would block the content check for ever; a device is never an input file.
+                failures.append(_record(_failure(path, "not a regular file")))
+                continue
             with _local_path(path) as local:
                 with sources.opencv_path(local) as name:
                     kind, reason = _media_kind(Path(name))
