@@ -369,7 +369,7 @@ def test_video_ranges_cover_every_frame_exactly_once():
     expected = _video_frames(VIDEO)
     assert failed == [] and sorted(frames) == list(range(len(expected)))
     assert plan.inputs == [(str(VIDEO), "video", "video", 205)]
-    assert [u[2:] for u in plan.units] == [(s, min(s + 37, 205)) for s in range(0, 205, 37)]
+    assert [u[2:] for u in plan.units] == [(s, min(s + 37, 205), s > 0) for s in range(0, 205, 37)]
     for i, img in enumerate(expected):
         np.testing.assert_array_equal(frames[i], img)
 
@@ -382,7 +382,7 @@ def test_video_ranges_are_bounded_by_frames_that_decode(tmp_path):
     assert cap.get(cv2.CAP_PROP_FRAME_COUNT) > 1e9  # the header does claim it
     cap.release()
     plan, frames, failed = _plan_and_decode(liar, 64)
-    assert plan.units == [(bytes(liar), b"liar", 0, 10)] and plan.expected == 10
+    assert plan.units == [(bytes(liar), b"liar", 0, 10, False)] and plan.expected == 10
     assert sorted(frames) == list(range(10)) and failed == []
     # A video cut in half: the plan counts the frames that are there; nothing is promised beyond them.
     data = VIDEO.read_bytes()
@@ -402,7 +402,13 @@ def test_undecodable_frame_is_a_dead_letter_and_the_rest_is_read(tmp_path):
     # Frame 4 of 10 damaged: today's main read frames 0-3 and stopped, with no dead letter.
     video = damaged_video.write_avi(tmp_path / "damaged.avi", 10, damaged={4})
     plan, frames, failed = _plan_and_decode(video, 3)
-    assert plan.expected == 10 and [u[2:] for u in plan.units] == [(0, 3), (3, 6), (6, 9), (9, 10)]
+    # A video with an undecodable frame is never entered by seeking (OpenCV's position skips it).
+    assert plan.expected == 10 and [u[2:] for u in plan.units] == [
+        (0, 3, False),
+        (3, 6, False),
+        (6, 9, False),
+        (9, 10, False),
+    ]
     assert sorted(frames) == [0, 1, 2, 3, 5, 6, 7, 8, 9]
     assert failed == [(bytes(video), "this frame could not be decoded", 4, None)]
     assert all(damaged_video.level(img) == i for i, img in frames.items())  # each frame shows its index
@@ -645,3 +651,19 @@ def test_a_lost_output_ends_the_job_non_zero_naming_it(tmp_path, monkeypatch, ca
         f"the run is incomplete: expected 6 images/frames, 5 written, 0 in dead letters, 1 missing: "
         f"{out / 'clip_000000000002_keypoints.json'} ({folder / 'clip.avi'} frame 2)"
     ) in captured.err
+
+
+def test_ranges_that_seek_give_the_frames_of_a_sequential_read(tmp_path, monkeypatch):
+    # Ranges of an intact video start by seeking (n decodes, not ~n^2 / 2r); every frame is still
+    # the one a read from the start gives: each frame of this file shows its own index.
+    from tfpose import sources
+
+    video = damaged_video.write_avi(tmp_path / "clean.avi", 12)
+    read_from_start = []
+    original = sources.read_frames
+    monkeypatch.setattr(sources, "read_frames", lambda *a: read_from_start.append(a[1:]) or original(*a))
+    plan, frames, failed = _plan_and_decode(video, 3)
+    assert [a for a in read_from_start if a] == [(0, 3)]  # planning reads it all; ranges 2-4 seek
+    assert [u[4] for u in plan.units] == [False, True, True, True] and failed == []
+    assert sorted(frames) == list(range(12))
+    assert all(damaged_video.level(img) == i for i, img in frames.items())
