@@ -853,17 +853,21 @@ def reconcile(plan: Plan, output_dir: str, dead_letter: str | None = None, since
 # Command line
 
 _DESCRIPTION = """\
-Run tfpose over many images and videos with Apache Beam (RunInference), on any Beam runner.
+Run tfpose over many images and videos with Apache Beam (RunInference), with steps every Beam
+runner supports (run on the DirectRunner and Beam's DaskRunner).
 
 Writes OpenPose JSON v1.3 per image/frame into --output (the names `tfpose estimate --write-json`
-uses) and the inputs that failed, one JSON line each, to --dead-letter. Arguments this command
-does not know are Beam pipeline options (--runner, --direct_num_workers,
---direct_running_mode, --extra_package, --sdk_container_image, --project, --region ...).
+uses) and what failed (inputs, or video frames by index), one JSON line each, to --dead-letter.
+After the run, every image and frame planned (files matched, each once; the frames each video
+really holds) must be written or a dead letter: else exit 1 naming what is missing. Arguments
+this command does not know are Beam pipeline options (--runner, --direct_num_workers,
+--direct_running_mode, --dask_client_address, --extra_package, --sdk_container_image ...).
 
 examples:
   python -m tfpose.beam --input 'photos/*.jpg' --input 'clips/*.mp4' --output out/ --model graph_opt.pb
   tfpose beam --input 'photos/*.jpg' --output out/ --model exported_savedmodel/ \\
       --direct_num_workers 2 --direct_running_mode multi_processing
+  tfpose beam --input 'photos/*.jpg' --output out/ --runner DaskRunner --dask_client_address tcp://HOST:8786
 """
 
 
