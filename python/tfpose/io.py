@@ -251,13 +251,17 @@ def output_stems(inputs: Sequence, is_video: Sequence[bool] | None = None) -> li
         by_stem.setdefault(s.casefold(), []).append(i)
     video_stems = {s.casefold() for s, v in zip(stems, videos) if v}
     clashing = set()
+    framed_video_stems = set()  # casefolded video stems that an image's name repeats as a frame name
     for i, s in enumerate(stems):
         if len(by_stem[s.casefold()]) > 1:
             clashing.add(i)
         m = None if videos[i] else _FRAME_SUFFIX.match(s)
         if m is not None and m.group(1).casefold() in video_stems:
             clashing.add(i)
-            clashing.update(j for j in by_stem[m.group(1).casefold()] if videos[j])
+            framed_video_stems.add(m.group(1).casefold())
+    # Once per stem, not once per image: many "x_<12 digits>" images of one video stem stay linear.
+    for key in framed_video_stems:
+        clashing.update(j for j in by_stem[key] if videos[j])
     first = [s + "_" + paths[i].suffix[1:] if i in clashing and paths[i].suffix[1:] else s for i, s in enumerate(stems)]
     # rule 3: number what is still equal, never taking a name that another input owns
     owned = {}
@@ -276,11 +280,20 @@ def output_stems(inputs: Sequence, is_video: Sequence[bool] | None = None) -> li
         m = _FRAME_SUFFIX.match(key)
         return m is None or m.group(1) not in taken_videos
 
+    # Where the search for "<name>_<n>" stopped, per (casefolded name, kind): every smaller n >= 2
+    # was taken then and stays taken (the sets above only grow, and "<name>_<n>" is never the first
+    # name of an input whose first name is <name>), so the next input of that name starts there and
+    # k inputs of one name cost O(k), not O(k^2).
+    next_n: dict[tuple[str, bool], int] = {}
     result = []
     for i, name in enumerate(first):
-        candidate, n = name, 1
-        while not free(candidate, videos[i], i):
-            n += 1
+        candidate = name
+        if not free(candidate, videos[i], i):
+            memo = (name.casefold(), videos[i])
+            n = next_n.get(memo, 2)
+            while not free(f"{name}_{n}", videos[i], i):
+                n += 1
+            next_n[memo] = n
             candidate = f"{name}_{n}"
         key = candidate.casefold()
         (taken_videos if videos[i] else taken_images).add(key)
