@@ -188,13 +188,20 @@ def test_cli_with_tfpose_saved_model_names_coco_and_dead_letters(tmp_path, expor
         assert (out / name).read_text() == tio.dumps(tio.people_json(ps)) + "\n"
     (dead,) = (out / "tfpose_failed.jsonl").read_text().splitlines()
     assert json.loads(dead)["input"] == str(inputs / "truncated.jpg")
-    # One COCO results file: every image in path order, people in OpenPose's order.
+    # One COCO results file: every image in path order, people in OpenPose's order, image ids unique
+    # by the CLI's rule (issue 21): the second apink2 does not share the first one's id 2.
     expected_coco = (
         tio.coco_results(2, people[IMAGES[0]])
         + tio.coco_results(1, people[IMAGES[1]])
-        + tio.coco_results(2, people[IMAGES[0]])
+        + tio.coco_results(3, people[IMAGES[0]])
     )
     assert json.loads(coco.read_text()) == json.loads(json.dumps(expected_coco)) and expected_coco
+    mapping = json.loads((coco.parent / "results_image_ids.json").read_text())
+    assert [(m["file"], m["frame"], m["image_id"]) for m in mapping] == [
+        (str(inputs / IMAGES[0].name), None, 2),
+        (str(inputs / IMAGES[1].name), None, 1),
+        (str(inputs / "sub" / IMAGES[0].name), None, 3),
+    ]
 
 
 def test_cli_empty_pattern_is_refused_before_any_work(tmp_path):

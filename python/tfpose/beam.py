@@ -606,8 +606,9 @@ class _WriteOpenPoseJson(beam.DoFn):
 
 
 class _CocoResults(beam.DoFn):
-    """``((path, stem, frame), people)`` -> ``("coco", ((path, frame), records))``; an input without a
-    COCO image_id (a name that does not end with a number) is ``("failed", record)``."""
+    """``((path, stem, frame), people)`` -> ``("coco", ((path, frame), records))``: the people as COCO
+    keypoint results; their ``image_id`` is given by :class:`_Finish`, which sees every image and
+    frame in the plan's order (the CLI's rule, :class:`tfpose.io.CocoImageIds`)."""
 
     def __init__(self, pose_model: str, pixel_convention: str):
         self.pose_model, self.pixel_convention = pose_model, pixel_convention
@@ -616,12 +617,7 @@ class _CocoResults(beam.DoFn):
         from tfpose import io as tio
 
         (path, _, frame), people = element
-        try:
-            image_id = tio.coco_image_id(os.fsdecode(path), frame)
-        except ValueError as exc:
-            yield _FAILED, _failure(path, f"COCO JSON: {exc}", frame=frame)
-            return
-        records = tio.coco_results(image_id, people, self.pose_model, self.pixel_convention)
+        records = tio.coco_results(0, people, self.pose_model, self.pixel_convention)
         yield _COCO, ((path, -1 if frame is None else frame), records)
 
 
@@ -641,8 +637,9 @@ class _Finish(beam.DoFn):
     (path, frame) order, each image's people in OpenPose's order, as ``tfpose estimate
     --write-coco-json``; about 0.5 kB of memory per person)."""
 
-    def __init__(self, dead_letter: str | None, coco_json: str | None):
-        self.dead_letter, self.coco_json = dead_letter, coco_json
+    def __init__(self, dead_letter: str | None, coco_json: str | None, order: Sequence[tuple[bytes, str]] = ()):
+        # order: (path, kind) of every planned input in processing order (COCO image ids)
+        self.dead_letter, self.coco_json, self.order = dead_letter, coco_json, list(order)
         self.failures = Metrics.counter(METRICS_NAMESPACE, "failures")
 
     def process(self, element):
@@ -655,9 +652,26 @@ class _Finish(beam.DoFn):
         if self.dead_letter is not None:
             _write_text(self.dead_letter, "".join(json.dumps(r, sort_keys=True) + "\n" for r in failed))
         if self.coco_json is not None:
-            coco = sorted((v for t, v in items if t == _COCO), key=lambda kv: kv[0])
-            _write_text(self.coco_json, json.dumps([r for _, rs in coco for r in rs]) + "\n")
+            self._write_coco([v for t, v in items if t == _COCO])
         return []
+
+    def _write_coco(self, coco: list) -> None:
+        """COCO results in the plan's order, image ids by :class:`tfpose.io.CocoImageIds` (unique;
+        the mapping file ``<stem>_image_ids.json`` beside it), as ``tfpose estimate`` writes them."""
+        from tfpose import io as tio
+
+        rank = {path: i for i, (path, _) in enumerate(self.order)}
+        coco.sort(key=lambda kv: (rank.get(kv[0][0], len(rank)), kv[0]))
+        ids = tio.CocoImageIds([os.fsdecode(p) for p, kind in self.order if kind == "image"])
+        results = []
+        for (path, frame), records in coco:
+            image_id = ids.assign(os.fsdecode(path), None if frame < 0 else frame)
+            results += [dict(r, image_id=image_id) for r in records]
+        _write_text(self.coco_json, json.dumps(results) + "\n")
+        # The CLI's name for the mapping, built on the text so that a URL (gs://...) keeps its "//".
+        folder, _, name = self.coco_json.rpartition("/")
+        mapping = tio.coco_mapping_name(name).name
+        _write_text(f"{folder}/{mapping}" if folder else mapping, ids.mapping_json())
 
 
 def build_pipeline(
@@ -684,8 +698,9 @@ def build_pipeline(
         frame_range [start, stop)), default ``<output_dir>/tfpose_failed.jsonl``; written at the end
         of every run, empty when nothing failed.
     coco_json: file for one COCO keypoint results JSON of every image/frame
-        (:func:`tfpose.io.coco_results` of ``pose_model`` with ``coco_pixel_convention``; image_id by
-        :func:`tfpose.io.coco_image_id`), or None. It is assembled by one worker: about 0.5 kB of
+        (:func:`tfpose.io.coco_results` of ``pose_model`` with ``coco_pixel_convention``; unique
+        image ids by :class:`tfpose.io.CocoImageIds` in the plan's order, the CLI's rule, with the
+        mapping ``<stem>_image_ids.json`` beside it), or None. It is assembled by one worker: about 0.5 kB of
         memory per person.
     plan: a :class:`Plan` already made for ``inputs`` (default: made here).
 
@@ -728,7 +743,8 @@ def build_pipeline(
         | "Ends" >> beam.Flatten()
         | "OneKey" >> beam.Map(lambda e: (None, e))
         | "Gather" >> beam.GroupByKey()
-        | "Finish" >> beam.ParDo(_Finish(dead_letter, coco_json))
+        | "Finish"
+        >> beam.ParDo(_Finish(dead_letter, coco_json, [(os.fsencode(p), kind) for p, kind, _, _ in plan.inputs]))
     )
     return {"plan": plan, "people": people}
 
