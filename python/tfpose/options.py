@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from tfpose import _args, _core, sizing
+from tfpose import models as _models
 
 __all__ = [
     "NORMALIZATIONS",
@@ -20,6 +21,8 @@ __all__ = [
     "check_pose_model",
     "check_keypoint_scale",
     "check_number_people_max",
+    "POSE_MODEL_CHANNELS",
+    "infer_pose_model",
 ]
 
 # "none": the graph expects raw BGR 0..255 (tf-pose-estimation graphs); "caffe": OpenPose's Caffe
@@ -125,3 +128,27 @@ def check_estimator_options(
     out["number_people_max"] = check_number_people_max(number_people_max)
     out["thresholds"] = _args.check_thresholds(thresholds)
     return out
+
+
+# C = P + 1 + 2L of each body model, from the one C++ table (spec §1).
+POSE_MODEL_CHANNELS = {name: _models.get(name).num_channels for name in _models.names()}
+# Models that are only taken when asked for: MPI_15_4 shares MPI_15's 44 channels.
+_ONLY_WHEN_ASKED = ("MPI_15_4",)
+
+
+def infer_pose_model(channels, source: str = "network") -> str:
+    """The pose model of a network with ``channels`` output channels: 57 -> COCO_18, 78 -> BODY_25,
+    44 -> MPI_15 (MPI_15_4 has 44 too and is only used when asked for). Raises ValueError naming the
+    count and the known ones otherwise (or when the count is unknown)."""
+    fits = [
+        m
+        for m, c in POSE_MODEL_CHANNELS.items()
+        if channels is not None and c == int(channels) and m not in _ONLY_WHEN_ASKED
+    ]
+    if len(fits) == 1:
+        return fits[0]
+    known = ", ".join(f"{c} {m}" for m, c in POSE_MODEL_CHANNELS.items() if m not in _ONLY_WHEN_ASKED)
+    raise ValueError(
+        f"model {source!r}: cannot tell the pose model from {channels} output channels; expected "
+        f"one of {known} (MPI_15_4 only when asked), or pass pose_model= / --pose-model"
+    )
