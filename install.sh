@@ -18,8 +18,9 @@ extra=()
 # tf2onnx + onnxruntime: the ONNX network that cpp/cuda/prepare_gpu_data.py --onnx carries to a GPU machine.
 # The linters are pinned: a formatter's output changes between versions (.ci/lint checks it).
 # apache-beam and protobuf: the pins of pyproject.toml's "beam" extra (keep the two in step).
+# ai-edge-litert: the LiteRT runtime of .tflite networks (tfpose.litert; the "litert" extra).
 test_extra=(pytest pycocotools "tf2onnx>=1.17" "onnxruntime>=1.18" "ruff==0.17.*" "clang-format==23.1.*"
-    "atheris>=2.3" "apache-beam==2.77.*" "protobuf>=6.31.1,<7")
+    "atheris>=2.3" "apache-beam==2.77.*" "protobuf>=6.31.1,<7" "ai-edge-litert==2.3.*")
 [ "${1:-}" = "--test" ] && extra=("${test_extra[@]}")
 [ "${1:-}" = "--bench" ] && extra=("${test_extra[@]}" psutil)
 # The op library must be compiled against the TensorFlow it will load into, so TensorFlow and the

@@ -338,7 +338,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="frozen TensorFlow graph (.pb) or SavedModel directory; omit it (give only DIR) "
         "for the bundled mobilenet_thin",
     )
-    exp.add_argument("export_dir", metavar="DIR", help="output SavedModel directory")
+    exp.add_argument(
+        "export_dir", metavar="DIR", help="output SavedModel directory (--format tflite: the .tflite file)"
+    )
+    exp.add_argument(
+        "--format",
+        choices=("saved_model", "tflite"),
+        default="saved_model",
+        help="saved_model (default): network + post-processing; tflite: the network alone for LiteRT "
+        "(tfpose estimate --model X.tflite runs it)",
+    )
+    exp.add_argument(
+        "--tflite-quantization",
+        choices=("float32", "float16", "int8"),
+        default="float32",
+        help="--format tflite: float32 (default), float16 weights, or dynamic-range int8",
+    )
     _estimator_args(exp)
     _hand_face_args(exp)
 
@@ -1012,6 +1027,23 @@ def _run_export(args) -> int:
     from tfpose import options
     from tfpose.export import export_saved_model
 
+    if args.format == "tflite":
+        from tfpose.export_tflite import export_tflite
+
+        try:
+            body = _body_options(args)
+            export_tflite(
+                args.model,
+                args.export_dir,
+                args.tflite_quantization,
+                pose_model=body["pose_model"],
+                normalization=body["normalization"],
+            )
+        except (OSError, ValueError, TypeError) as exc:
+            print(f"tfpose: export failed: {exc}", file=sys.stderr)
+            return 2
+        print(f"tfpose: exported {args.tflite_quantization} .tflite network to {args.export_dir}")
+        return 0
     try:
         options.check_estimator_options(**_body_options(args))
         export_saved_model(args.model, args.export_dir, **_options(args))
