@@ -122,3 +122,19 @@ def test_litert_path_without_tensorflow(pinto, shared_dir):
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.startswith("ok")
+
+
+def test_tflite_given_to_the_tensorflow_loader_says_where_it_runs(pinto):
+    from tfpose.network import load_network
+
+    with pytest.raises(ValueError, match="LiteRTEstimator"):
+        load_network(pinto)
+
+
+def test_cli_runs_a_tflite_network(pinto, tmp_path):
+    from tfpose.cli import main
+
+    assert main(["estimate", "--model", pinto, "--sample", "--no-progress", "--write-json", str(tmp_path)]) == 0
+    assert list(tmp_path.glob("*_keypoints.json"))
+    # one image per interpreter call: a larger --batch-size is refused with a message, exit 2
+    assert main(["estimate", "--model", pinto, "--sample", "--no-progress", "--batch-size", "4"]) == 2

@@ -20,6 +20,7 @@ Input: BGR 0..255 float32 (tf-pose-estimation's convention); ``normalization="ca
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
@@ -145,22 +146,29 @@ class LiteRTEstimator:
         self.source = path
         self.precision = "litert"
         self._allocated_hw = None
+        # one interpreter: its tensors are shared state, so calls from several threads take turns
+        self._lock = threading.Lock()
 
     def network_output(self, canvas: np.ndarray) -> np.ndarray:
         """canvas: float32 [H, W, 3] BGR 0..255 (H, W multiples of 8; for a fixed model at most its
         size) -> the network's output float32 [H/8, W/8, C]."""
         h, w = canvas.shape[:2]
         x = canvas
-        if self.normalization == "caffe":
-            x = x / 256.0 - 0.5
         if self.fixed_hw is None:
             run_hw = (h, w)
         else:
             run_hw = self.fixed_hw
+            if h > run_hw[0] or w > run_hw[1]:
+                raise ValueError(f"canvas: expected at most the model's fixed {run_hw} (H, W), got {(h, w)}")
             if (h, w) != run_hw:  # a smaller scale: top-left in the fixed input, black elsewhere
-                padded = np.zeros((*run_hw, 3), np.float32)
-                padded[:h, :w] = x
-                x = padded
+                x = np.zeros((*run_hw, 3), np.float32)
+                x[:h, :w] = canvas
+        if self.normalization == "caffe":  # after the padding, so black is -0.5 as in OpenPose
+            x = x / 256.0 - 0.5
+        with self._lock:
+            return self._invoke(x, run_hw)[: h // _NET_STRIDE, : w // _NET_STRIDE]
+
+    def _invoke(self, x: np.ndarray, run_hw) -> np.ndarray:
         if self._allocated_hw != run_hw:
             if self.fixed_hw is None:
                 self._interpreter.resize_tensor_input(self._input["index"], [1, *run_hw, 3], strict=True)
@@ -168,8 +176,7 @@ class LiteRTEstimator:
             self._allocated_hw = run_hw
         self._interpreter.set_tensor(self._input["index"], np.ascontiguousarray(x[None], np.float32))
         self._interpreter.invoke()
-        out = self._interpreter.get_tensor(self._output["index"])[0]
-        return out[: h // _NET_STRIDE, : w // _NET_STRIDE]
+        return self._interpreter.get_tensor(self._output["index"])[0].copy()
 
     def sizing(self, image_shape) -> sizing.Sizing:
         """OpenPose's sizing of an image of shape (H, W[, C]) with this estimator's settings."""

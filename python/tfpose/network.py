@@ -203,6 +203,11 @@ def load_network(
         raise FileNotFoundError(
             f"model {path!r} not found: expected a frozen GraphDef (.pb) file or a SavedModel directory"
         )
+    if path.lower().endswith(".tflite"):
+        raise ValueError(
+            f"model {path!r}: a LiteRT .tflite network runs in tfpose.litert.LiteRTEstimator (or "
+            "`tfpose estimate --model X.tflite`); expected a frozen GraphDef (.pb) or a SavedModel here"
+        )
     if os.path.isdir(path):
         if not (
             os.path.exists(os.path.join(path, "saved_model.pb"))
