@@ -54,10 +54,19 @@ def test_fixed_model_refuses_another_size(pinto):
 def test_bad_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="expected a .tflite file"):
         LiteRTEstimator(tmp_path / "missing.tflite")
+    (tmp_path / "dir.tflite").mkdir()
+    with pytest.raises(ValueError, match="got a directory"):
+        LiteRTEstimator(tmp_path / "dir.tflite")
     junk = tmp_path / "junk.tflite"
     junk.write_bytes(b"not a flatbuffer")
     with pytest.raises(ValueError, match="junk.tflite"):
         LiteRTEstimator(junk)
+
+
+def test_bad_num_threads(pinto):
+    for bad in (0, -5, 1.5, True):
+        with pytest.raises(ValueError, match="num_threads: expected None"):
+            LiteRTEstimator(pinto, num_threads=bad)
 
 
 def test_bad_image(pinto):

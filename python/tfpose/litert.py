@@ -85,8 +85,14 @@ class LiteRTEstimator:
         from tfpose import options as _options
 
         path = os.fspath(model)
+        if os.path.isdir(path):
+            raise ValueError(f"model {path!r}: expected a .tflite file, got a directory")
         if not os.path.isfile(path):
             raise FileNotFoundError(f"model {path!r} not found: expected a .tflite file")
+        if num_threads is not None and (
+            isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1
+        ):
+            raise ValueError(f"num_threads: expected None (LiteRT's default) or an int >= 1, got {num_threads!r}")
         if normalization not in NORMALIZATIONS:
             raise ValueError(f"normalization: expected one of {NORMALIZATIONS}, got {normalization!r}")
         Interpreter = _interpreter_class()
