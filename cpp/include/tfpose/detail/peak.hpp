@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "tfpose/detail/hd.hpp"
 
@@ -124,15 +125,48 @@ TFPOSE_HD void refine_peak(const float* plane, int64_t x, int64_t y, int64_t w, 
   out[2] = plane[y * sy + x * sx];
 }
 
+// Natural logarithm of a positive, finite, normal double with + - * / only: libm's log (host) and
+// CUDA's log (device, which uses FMA instructions whatever --fmad says) round differently, so the
+// refinement below would not give the same float on CPU and GPU. v = m * 2^e with m in
+// [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.172, summed to s^23
+// (the next term is below 1e-19 of the result); both compilers evaluate it with the same IEEE
+// operations in the same order (no contraction: -ffp-contract=off, --fmad=false).
+TFPOSE_HD double log_ieee(double v) {
+  uint64_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  int e = static_cast<int>((bits >> 52) & 0x7ffu) - 1023;
+  bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+  double m;
+  memcpy(&m, &bits, sizeof m);
+  if (m > 1.4142135623730951) {
+    m = m * 0.5;
+    e += 1;
+  }
+  const double s = (m - 1.0) / (m + 1.0), s2 = s * s;
+  double t = 1.0 / 23.0;
+  t = t * s2 + 1.0 / 21.0;
+  t = t * s2 + 1.0 / 19.0;
+  t = t * s2 + 1.0 / 17.0;
+  t = t * s2 + 1.0 / 15.0;
+  t = t * s2 + 1.0 / 13.0;
+  t = t * s2 + 1.0 / 11.0;
+  t = t * s2 + 1.0 / 9.0;
+  t = t * s2 + 1.0 / 7.0;
+  t = t * s2 + 1.0 / 5.0;
+  t = t * s2 + 1.0 / 3.0;
+  t = t * s2 + 1.0;
+  return 2.0 * s * t + static_cast<double>(e) * 0.69314718055994530942;
+}
+
 // Sub-pixel offset along one axis from the peak value v0 and its two neighbours (vm before, vp after):
 // the vertex of the parabola through the logarithms of the three values, which is exact for a
 // Gaussian peak (the heatmaps' training target): the Taylor step of DARK (Zhang et al. 2020) with
 // finite differences on the map itself. 0 where any value is not positive and finite or the log-values
 // are not concave; clamped to [-0.5, 0.5] (the integer peak is the maximum of its 3x3, so a larger step
-// would leave its pixel). Computed in double so CPU and CUDA give the same float.
+// would leave its pixel). Computed in double with log_ieee so CPU and CUDA give the same float.
 TFPOSE_HD float log_parabola_step(float vm, float v0, float vp) {
   if (!(vm > 0.f && v0 > 0.f && vp > 0.f) || !finite_f(vm) || !finite_f(v0) || !finite_f(vp)) return 0.f;
-  const double lm = log(static_cast<double>(vm)), l0 = log(static_cast<double>(v0)), lp = log(static_cast<double>(vp));
+  const double lm = log_ieee(vm), l0 = log_ieee(v0), lp = log_ieee(vp);
   const double curvature = lm - 2.0 * l0 + lp;
   if (!(curvature < 0.0)) return 0.f;
   double d = 0.5 * (lm - lp) / curvature;
