@@ -432,9 +432,44 @@ def test_inputs_matched_twice_are_one_input(tmp_path):
     os.mkfifo(folder / "pipe.jpg")  # never opened: the content check would block on it
     plan = plan_inputs([str(folder / "*.jpg"), str(folder / "a.jpg"), str(folder / "link.jpg")])
     assert [(Path(p).name, stem) for p, _, stem, _ in plan.inputs] == [("a.jpg", "a"), ("b.jpg", "b")]
-    assert plan.failures == [{"input": str(folder / "pipe.jpg"), "error": "not a regular file"}]
+    # tfpose estimate's reason, word for word
+    assert plan.failures == [{"input": str(folder / "pipe.jpg"), "error": "not a regular file (a named pipe (FIFO))"}]
     assert [(Path(d).name, Path(k).name) for d, k in plan.repeated] == [("link.jpg", "a.jpg")]
     assert plan.expected == 2
+
+
+def test_broken_links_and_relative_paths_are_planned_as_tfpose_estimate_reads_them(tmp_path, monkeypatch):
+    # Beam's local match leaves out a broken symbolic link and a link loop without a word; a relative
+    # path would be resolved by each worker in its own working folder.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(IMAGES[1].read_bytes())
+    (folder / "gone.jpg").symlink_to(folder / "missing.jpg")
+    (folder / "loop1.jpg").symlink_to(folder / "loop2.jpg")
+    (folder / "loop2.jpg").symlink_to(folder / "loop1.jpg")
+    monkeypatch.chdir(tmp_path)
+    plan = plan_inputs(["in/*.jpg"])
+    assert [p for p, _, _, _ in plan.inputs] == [str(folder / "a.jpg")]
+    assert plan.failures == [
+        {"input": str(folder / "gone.jpg"), "error": "broken symbolic link (its target does not exist)"},
+        {"input": str(folder / "loop1.jpg"), "error": "symbolic link loop"},
+        {"input": str(folder / "loop2.jpg"), "error": "symbolic link loop"},
+    ]
+    assert plan.expected == 1
+
+
+def test_a_misspelt_tfpose_option_is_refused_not_left_to_beam(tmp_path):
+    # Beam drops arguments it does not know with a warning its quiet log hides: the job ran without them.
+    from tfpose.beam import main
+
+    for typo, meant in (("--net-resolutoin", "--net-resolution"), ("--batch_size", "--batch-size")):
+        assert main(["--input", str(IMAGES[1]), "--output", str(tmp_path / "o"), typo, "2"]) == 2
+    r = _run_cli("beam", "--input", IMAGES[1], "--output", tmp_path / "o", "--net-resolutoin", "320x240", timeout=120)
+    assert (
+        r.returncode == 2
+        and "--net-resolutoin: not an option of tfpose beam (did you mean --net-resolution?)" in r.stderr
+    )
+    assert not (tmp_path / "o").exists()
 
 
 def test_reconciliation_counts_and_names_what_is_missing(tmp_path):

@@ -31,11 +31,11 @@ Needs apache-beam (``pip install 'tfpose[beam]'``). No TensorFlow import until a
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import logging
 import os
 import re
-import stat
 import sys
 import tempfile
 import time
@@ -386,7 +386,14 @@ def _matched_paths(patterns: Sequence[str]) -> tuple[list[str], list[tuple[str, 
 
     paths = set()
     for pattern in patterns:
+        local = "://" not in pattern
+        # Absolute local paths: every worker resolves a relative one in its own working folder.
+        pattern = os.path.abspath(pattern) if local else pattern
         paths.update(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+        if local:
+            # Beam's local match keeps only what os.path.isfile accepts: a broken symbolic link or a
+            # link loop would vanish without a word (the plan names it as a dead letter instead).
+            paths.update(p for p in glob.glob(pattern) if os.path.islink(p) and not os.path.exists(p))
     return tio.distinct_inputs(sorted(paths))
 
 
@@ -402,7 +409,7 @@ def plan_inputs(patterns: Sequence[str], frames_per_range: int = 64) -> Plan:
     """
     from tfpose import io as tio
     from tfpose import sources
-    from tfpose.cli import _media_kind
+    from tfpose.cli import _media_kind, _not_a_file
 
     if isinstance(frames_per_range, bool) or not isinstance(frames_per_range, int) or frames_per_range < 1:
         raise ValueError(f"frames_per_range: expected an int >= 1, got {frames_per_range!r}")
@@ -410,9 +417,13 @@ def plan_inputs(patterns: Sequence[str], frames_per_range: int = 64) -> Plan:
     paths, repeated = _matched_paths(patterns)
     for path in paths:
         try:
-            if "://" not in path and not stat.S_ISREG(os.stat(path).st_mode):
-                # A FIFO would block the content check for ever; a device is never an input file.
-                failures.append(_record(_failure(path, "not a regular file")))
+            # Checked without opening (a FIFO would block the content check for ever; a device is never
+            # an input file), with tfpose estimate's reasons (broken symbolic link, link loop, ...).
+            why = _not_a_file(Path(path)) if "://" not in path else None
+            if why is None and "://" not in path and os.path.isdir(path):
+                why = "a folder"
+            if why is not None:
+                failures.append(_record(_failure(path, why)))
                 continue
             with _local_path(path) as local:
                 with sources.opencv_path(local) as name:
@@ -1035,6 +1046,26 @@ def _quiet_beam_logs(level: int):
 _DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
 
 
+def _misspelt_options(parser: argparse.ArgumentParser, beam_args: Sequence[str]) -> str | None:
+    """A message for an argument left to Beam that looks like a misspelt tfpose option
+    (``--net-resolutoin``, ``--batch_size``), else None: Beam would drop it with a warning that its
+    quiet log level hides, and the job would run without the option."""
+    import difflib
+
+    ours = [o for action in parser._actions for o in action.option_strings if o.startswith("--")]
+    for arg in beam_args:
+        name = arg.split("=", 1)[0]
+        if not name.startswith("--"):
+            continue
+        close = difflib.get_close_matches(name.replace("_", "-"), ours, n=1, cutoff=0.85)
+        if close:
+            return (
+                f"{name}: not an option of tfpose beam (did you mean {close[0]}?); arguments tfpose does not "
+                "know go to Beam's pipeline options"
+            )
+    return None
+
+
 def _runner_args(beam_args: list) -> tuple[list, bool]:
     """Beam's arguments with ``--runner DaskRunner`` spelled as the class Beam can load,
     ``--dask_partition_size 1`` unless a partitioning is given (else Beam's default of 128 units per
@@ -1102,6 +1133,15 @@ def main(argv=None) -> int:
     parser = build_parser()
     args, beam_args = parser.parse_known_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    misspelt = _misspelt_options(parser, beam_args)
+    if misspelt:
+        log(f"tfpose beam: {misspelt}")
+        return 2
+    # Absolute local paths: each worker resolves a relative path in its own working folder.
+    for attr in ("output", "dead_letter", "write_coco_json"):
+        value = getattr(args, attr, None)
+        if value is not None and "://" not in value:
+            setattr(args, attr, os.path.abspath(value))
     if args.frames_per_range < 1 or args.batch_size < 1:
         log(
             f"tfpose beam: --frames-per-range and --batch-size: expected ints >= 1, got "
