@@ -86,7 +86,7 @@ def _estimator_args(p: argparse.ArgumentParser, pose_model_default=None) -> None
         metavar="{" + ",".join(options.ACCURACY_MODES) + "}",
         help="openpose (default): OpenPose's post-processing exactly. best: more people, more precisely, "
         "from the same network, at " + _ACCURACY_COST + " per image: flip averaging, "
-        "multi-scale, quadratic peak refinement, and COCO's pixel convention for --write-coco-json "
+        "multi-scale, quadratic peak refinement, and COCO's pixel convention for COCO output "
         "(COCO AP on coco_mini 0.282 -> 0.331, benchmarks/README.md); the options below override its parts",
     )
     p.add_argument(
@@ -328,8 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
         "whose names start with '.' are ignored. Unreadable inputs are skipped with a message "
         "and counted; the exit status is 1 if any input or frame was skipped, 2 if the run "
         "could not start (a bad option, an output that cannot be written). Decoding, the "
-        "network and writing run concurrently; Ctrl-C stops reading input, writes the frames "
-        "already decoded and closes the outputs (exit status 130).",
+        "network and writing run concurrently; Ctrl-C (or SIGTERM: docker stop, systemd, timeout) stops "
+        "reading input, writes the frames already decoded and closes the outputs (exit status 130, "
+        "143 for SIGTERM).",
     )
     est.add_argument(
         "inputs",
