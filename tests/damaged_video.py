@@ -26,10 +26,17 @@ def write_avi(path, frames: int = 10, damaged=(), header_frames: int | None = No
     for i in range(frames):
         w.write(np.full((size[1], size[0], 3), 20 * i, np.uint8))
     w.release()
-    data = bytearray(tmp.read_bytes())
-    tmp.unlink()
-    movi = data.index(b"movi") + 4
-    pos, index = movi, 0
+    damage(tmp, frames, damaged, header_frames)
+    tmp.replace(path)
+    return path
+
+
+def damage(path, frames: int, damaged=(), header_frames: int | None = None) -> None:
+    """Damage an MJPG AVI of ``frames`` frames in place: the JPEG data of the frames in ``damaged``
+    overwritten, the header's frame counts set to ``header_frames`` (None: kept)."""
+    path = Path(path)
+    data = bytearray(path.read_bytes())
+    pos, index = data.index(b"movi") + 4, 0
     while index < frames:
         tag, n = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
         if tag == b"00dc":
@@ -38,9 +45,6 @@ def write_avi(path, frames: int = 10, damaged=(), header_frames: int | None = No
             index += 1
         pos += 8 + n + (n & 1)
     if header_frames is not None:
-        avih = data.index(b"avih") + 8
-        struct.pack_into("<I", data, avih + 16, header_frames)
-        strh = data.index(b"strh") + 8
-        struct.pack_into("<I", data, strh + 32, header_frames)
+        struct.pack_into("<I", data, data.index(b"avih") + 8 + 16, header_frames)
+        struct.pack_into("<I", data, data.index(b"strh") + 8 + 32, header_frames)
     path.write_bytes(bytes(data))
-    return path

@@ -12,10 +12,10 @@ import textwrap
 from pathlib import Path
 
 import cv2
-import damaged_video
 import numpy as np
 import pytest
 
+import damaged_video
 from helpers import DATA
 
 beam = pytest.importorskip(

@@ -23,6 +23,7 @@ import pytest
 
 from tfpose import cli
 
+import damaged_video
 from helpers import DATA
 
 MNV2S = str(DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb")
@@ -40,22 +41,7 @@ def _person_video(path, frames: int, size=(320, 342), fps=25.0, damaged=(), head
     for i in range(frames):
         w.write(np.roll(src, 3 * i, axis=1))
     w.release()
-    if damaged or header_frames is not None:
-        import struct
-
-        data = bytearray(tmp.read_bytes())
-        pos, index = data.index(b"movi") + 4, 0
-        while index < frames:
-            tag, n = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
-            if tag == b"00dc":
-                if index in damaged:
-                    data[pos + 8 : pos + 8 + n] = b"\x11" * n
-                index += 1
-            pos += 8 + n + (n & 1)
-        if header_frames is not None:
-            struct.pack_into("<I", data, data.index(b"avih") + 8 + 16, header_frames)
-            struct.pack_into("<I", data, data.index(b"strh") + 8 + 32, header_frames)
-        tmp.write_bytes(bytes(data))
+    damaged_video.damage(tmp, frames, damaged, header_frames)
     shutil.move(tmp, path)
     tmp.parent.rmdir()
     return Path(path)

@@ -280,9 +280,9 @@ def test_live_stream_ctrl_c(tmp_path):
     ids=["one", "three-in-a-row", "first", "last", "last-three", "two"],
 )
 def test_read_frames_goes_past_undecodable_frames_to_the_real_end(tmp_path, damaged):
-    from damaged_video import level, write_avi
-
     from tfpose.sources import read_frames, video_frames
+
+    from damaged_video import level, write_avi
 
     path = write_avi(tmp_path / "v.avi", 10, damaged)
     got = list(read_frames(path))
@@ -299,9 +299,9 @@ def test_read_frames_goes_past_undecodable_frames_to_the_real_end(tmp_path, dama
 
 @pytest.mark.parametrize("header", [2**31 - 1, 4, 0])
 def test_the_header_frame_count_changes_nothing(tmp_path, header):
-    from damaged_video import write_avi
-
     from tfpose.sources import container_frames, read_frames
+
+    from damaged_video import write_avi
 
     path = write_avi(tmp_path / "v.avi", 10, (4,), header_frames=header)
     assert cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FRAME_COUNT) == header  # the lie is in place
@@ -312,9 +312,9 @@ def test_the_header_frame_count_changes_nothing(tmp_path, header):
 
 def test_names_that_are_not_utf8(tmp_path):
     """A Latin-1 name (caf\\xe9) crashed OpenCV's bindings (SIGSEGV) when passed as a str."""
-    from damaged_video import write_avi
-
     from tfpose.sources import display_name, read_frames, read_image
+
+    from damaged_video import write_avi
 
     img = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.png")
     cv2.imwrite(str(tmp_path / "x.png"), np.full((8, 9, 3), 7, np.uint8))

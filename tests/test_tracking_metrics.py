@@ -8,9 +8,10 @@ import copy
 
 import numpy as np
 import pytest
-import tracking_scenarios as ts
 
 from tfpose.tracking import PoseTracker
+
+import tracking_scenarios as ts
 
 # The scenarios read real poses from ../shared's COCO annotations: built on first use (a fixture),
 # so that without the data these tests fail with the missing file instead of stopping collection.
