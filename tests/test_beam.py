@@ -5,6 +5,7 @@ clear messages and never cost the other results."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -713,7 +714,7 @@ def test_ranges_that_seek_give_the_frames_of_a_sequential_read(tmp_path, monkeyp
 
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [15, 2])
-def test_a_stopped_job_ends_with_one_line_and_the_signals_exit_status(tmp_path, monkeypatch, capsys, signum):
+def test_a_stopped_job_ends_with_one_line_and_the_signals_exit_status(tmp_path, monkeypatch, capsys, caplog, signum):
     # A runner re-raises SIGTERM (tfpose's _Terminated) or Ctrl-C wrapped in its own error, naming
     # the step it interrupted; the job says it stopped, how much it wrote, and exits 128 + signal.
     from tfpose import beam as tbeam
@@ -723,6 +724,8 @@ def test_a_stopped_job_ends_with_one_line_and_the_signals_exit_status(tmp_path, 
         try:
             raise _Terminated() if signum == 15 else KeyboardInterrupt()
         except KeyboardInterrupt as exc:
+            # as Beam's DoFn runner does: the error with its traceback in the log, then re-raised
+            logging.getLogger("apache_beam.runners.common").exception("%r [while running 'RunInference']", exc)
             raise RuntimeError("KeyboardInterrupt [while running 'RunInference/BeamMLRun']") from exc
 
     monkeypatch.setattr(tbeam, "_run", stopped)
@@ -733,6 +736,7 @@ def test_a_stopped_job_ends_with_one_line_and_the_signals_exit_status(tmp_path, 
     name = "SIGTERM" if signum == 15 else "Ctrl-C"
     assert f"tfpose beam: stopped by {name}; 0 images/frames written, the job is incomplete" in err
     assert "pipeline failed" not in err and "Traceback" not in err
+    assert not [r for r in caplog.records if r.name == "apache_beam.runners.common"]
 
 
 def test_a_job_refused_before_work_leaves_no_folder(tmp_path):

@@ -1036,11 +1036,21 @@ def _quiet_beam_logs(level: int):
         logger = logging.getLogger(None if name == "root" else name)
         previous[logger] = logger.level
         logger.setLevel(max(level, logger.getEffectiveLevel()))
+    # Beam logs the error of a step with its traceback before re-raising it; for a Ctrl-C or
+    # SIGTERM the job's own line says it all. (A logger's filter sees only its own records.)
+    steps = logging.getLogger("apache_beam.runners.common")
+    steps.addFilter(_not_an_interrupt)
     try:
         yield
     finally:
+        steps.removeFilter(_not_an_interrupt)
         for logger, old in previous.items():
             logger.setLevel(old)
+
+
+def _not_an_interrupt(record: logging.LogRecord) -> bool:
+    exc = record.exc_info[1] if record.exc_info else None
+    return exc is None or _interrupt_in(exc) is None
 
 
 _DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
