@@ -1269,6 +1269,11 @@ def _main(argv, created: list, state: dict) -> int:
     except _Stop as exc:
         log(f"tfpose beam: {exc}")
         return 2
+    beam_args, dask = _runner_args(beam_args)
+    unreachable = _scheduler_unreachable(beam_args) if dask else None
+    if unreachable:
+        log(f"tfpose beam: {unreachable}")
+        return 2
     from tfpose.options import accuracy_settings
 
     try:
@@ -1299,11 +1304,6 @@ def _main(argv, created: list, state: dict) -> int:
         except ValueError as exc:
             log(f"tfpose beam: --write-coco-json: {exc}")
             return 2
-    beam_args, dask = _runner_args(beam_args)
-    unreachable = _scheduler_unreachable(beam_args) if dask else None
-    if unreachable:
-        log(f"tfpose beam: {unreachable}")
-        return 2
     dead = args.dead_letter or FileSystems.join(args.output, "tfpose_failed.jsonl")
     plan = plan_inputs(args.input, args.frames_per_range)
     if plan.repeated:
