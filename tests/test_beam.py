@@ -5,6 +5,7 @@ clear messages and never cost the other results."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -709,3 +710,75 @@ def test_ranges_that_seek_give_the_frames_of_a_sequential_read(tmp_path, monkeyp
     assert [u[4] for u in plan.units] == [False, True, True, True] and failed == []
     assert sorted(frames) == list(range(12))
     assert all(damaged_video.level(img) == i for i, img in frames.items())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [15, 2])
+def test_a_stopped_job_ends_with_one_line_and_the_signals_exit_status(tmp_path, monkeypatch, capsys, caplog, signum):
+    # A runner re-raises SIGTERM (tfpose's _Terminated) or Ctrl-C wrapped in its own error, naming
+    # the step it interrupted; the job says it stopped, how much it wrote, and exits 128 + signal.
+    from tfpose import beam as tbeam
+    from tfpose.cli import _Terminated
+
+    def stopped(pipeline):
+        try:
+            raise _Terminated() if signum == 15 else KeyboardInterrupt()
+        except KeyboardInterrupt as exc:
+            # as Beam's DoFn runner does: the error with its traceback in the log, then re-raised
+            logging.getLogger("apache_beam.runners.common").exception("%r [while running 'RunInference']", exc)
+            raise RuntimeError("KeyboardInterrupt [while running 'RunInference/BeamMLRun']") from exc
+
+    monkeypatch.setattr(tbeam, "_run", stopped)
+    out = tmp_path / "out"
+    rc = tbeam.main(["--input", str(IMAGES[1]), "--output", str(out), "--model", str(MODEL), f"--net-resolution={NET}"])
+    err = capsys.readouterr().err
+    assert rc == 128 + signum
+    name = "SIGTERM" if signum == 15 else "Ctrl-C"
+    assert f"tfpose beam: stopped by {name}; 0 images/frames written, the job is incomplete" in err
+    assert "pipeline failed" not in err and "Traceback" not in err
+    assert not [r for r in caplog.records if r.name == "apache_beam.runners.common"]
+
+
+def test_a_job_refused_before_work_leaves_no_folder(tmp_path):
+    from tfpose import beam as tbeam
+
+    out = tmp_path / "new" / "out"
+    coco = tmp_path / "coco" / "c.json"
+    rc = tbeam.main(
+        ["--input", str(IMAGES[1]), "--output", str(out), "--write-coco-json", str(coco), "--accuracy", "worst"]
+    )
+    assert rc == 2
+    assert not (tmp_path / "new").exists() and not (tmp_path / "coco").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    assert tbeam.main(["--input", str(IMAGES[1]), "--output", str(kept), "--accuracy", "worst"]) == 2
+    assert kept.is_dir()  # not this run's to remove
+
+
+def test_an_unreachable_dask_scheduler_is_refused_in_one_line(tmp_path, capsys):
+    import socket
+
+    from tfpose import beam as tbeam
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "out"
+    rc = tbeam.main(
+        [
+            "--input",
+            str(IMAGES[1]),
+            "--output",
+            str(out),
+            "--model",
+            str(MODEL),
+            f"--net-resolution={NET}",
+            "--runner",
+            "DaskRunner",
+            f"--dask_client_address=tcp://127.0.0.1:{port}",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert f"could not start: the Dask scheduler at tcp://127.0.0.1:{port} cannot be reached" in err
+    assert not out.exists()

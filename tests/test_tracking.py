@@ -478,3 +478,33 @@ def test_an_odd_timestamp_does_not_change_the_frame_period():
         elif n != 4:
             assert a.person_id == pid, t
     assert tr.next_id == 1
+
+
+def test_a_refused_update_changes_nothing():
+    # Raw [P, 3] arrays (other tfpose functions take them) have no person_id to set: refused
+    # before any track is made, so the tracker is as it was.
+    tr = PoseTracker("COCO_18")
+    tr.update([person_at(100, 100)])
+    before = (tr.next_id, tr.active_ids)
+    with pytest.raises(TypeError, match=r"people\[1\]: expected an object with keypoints .* writable person_id"):
+        tr.update([person_at(101, 100), person_at(400, 100).keypoints])
+    bad_args = [dict(image_size=(0, -5)), dict(image_size="ab"), dict(timestamp="abc")]
+    for kwargs, name in zip(bad_args, ("image_size", "image_size", "timestamp")):
+        with pytest.raises(ValueError, match=f"^{name}: expected"):
+            tr.update([person_at(101, 100), person_at(400, 100)], **kwargs)
+    assert (tr.next_id, tr.active_ids) == before
+    p = person_at(102, 100)
+    tr.update([p])
+    assert p.person_id == before[1][0]  # the track survived every refused update
+
+
+def test_a_person_with_no_part_found_gets_no_id():
+    tr = PoseTracker("COCO_18")
+    for t in range(5):
+        empty = Person(np.zeros((18, 3), np.float32), 0.0)
+        unscored = person_at(300, 300)
+        unscored.keypoints[:, 2] = 0.0
+        real = person_at(100 + t, 100)
+        tr.update([empty, unscored, real])
+        assert empty.person_id == -1 and unscored.person_id == -1 and real.person_id == 0
+    assert tr.next_id == 1 and tr.active_ids == [0]

@@ -1036,11 +1036,21 @@ def _quiet_beam_logs(level: int):
         logger = logging.getLogger(None if name == "root" else name)
         previous[logger] = logger.level
         logger.setLevel(max(level, logger.getEffectiveLevel()))
+    # Beam logs the error of a step with its traceback before re-raising it; for a Ctrl-C or
+    # SIGTERM the job's own line says it all. (A logger's filter sees only its own records.)
+    steps = logging.getLogger("apache_beam.runners.common")
+    steps.addFilter(_not_an_interrupt)
     try:
         yield
     finally:
+        steps.removeFilter(_not_an_interrupt)
         for logger, old in previous.items():
             logger.setLevel(old)
+
+
+def _not_an_interrupt(record: logging.LogRecord) -> bool:
+    exc = record.exc_info[1] if record.exc_info else None
+    return exc is None or _interrupt_in(exc) is None
 
 
 _DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
@@ -1119,10 +1129,99 @@ def _people_count(result) -> int | None:
     return total
 
 
+def _interrupt_in(exc: BaseException) -> BaseException | None:
+    """The Ctrl-C/SIGTERM (a KeyboardInterrupt) among ``exc``'s causes: runners re-raise it wrapped
+    in their own error, with the step it interrupted."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _scheduler_unreachable(beam_args: list) -> str | None:
+    """Why the ``--dask_client_address`` given cannot be reached (one TCP connect), else None: the
+    DaskRunner itself waits for it and then fails with a long CommClosedError traceback."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = None
+    for i, a in enumerate(beam_args):
+        if a.startswith("--dask_client_address="):
+            address = a.split("=", 1)[1]
+        elif a == "--dask_client_address" and i + 1 < len(beam_args):
+            address = beam_args[i + 1]
+    if not address:
+        return None
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname or parts.port is None:
+        return None  # inproc://, ucx:// ...: left to Dask
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=10).close()
+    except OSError as exc:
+        return f"could not start: the Dask scheduler at {address} cannot be reached ({exc.strerror or exc})"
+    return None
+
+
 def main(argv=None) -> int:
     """``python -m tfpose.beam`` / ``tfpose beam``: returns the exit status (0 every image/frame
     written, 1 some failed (see the dead-letter file) or are missing after the run (the
-    reconciliation names them), or the pipeline failed, 2 bad arguments or model)."""
+    reconciliation names them), or the pipeline failed, 2 bad arguments or model or a Dask
+    scheduler that cannot be reached, 143 stopped by SIGTERM, 130 by Ctrl-C: one line says how
+    many images/frames were written; those files are whole, but no COCO or dead-letter file is
+    written and the job must be rerun). Folders it creates for its outputs are removed again
+    (when empty) if it stops before the pipeline runs."""
+    import signal
+    import threading
+
+    from tfpose.cli import _on_sigterm, _signal_name
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # As tfpose estimate: SIGTERM is raised as Ctrl-C is (`tfpose beam` has it from tfpose.cli
+        # already; `python -m tfpose.beam` and callers of main() get it here).
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    created: list[Path] = []
+    state = {"ran": False, "written": None}
+    try:
+        return _main(argv, created, state)
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        written = "" if state["written"] is None else f"; {state['written']} images/frames written"
+        print(
+            f"tfpose beam: stopped by {_signal_name(signum)}{written}"
+            + (
+                ", the job is incomplete: the per-frame files written are whole; no COCO or "
+                "dead-letter file was written; rerun the job"
+                if state["ran"]
+                else ""
+            ),
+            file=sys.stderr,
+        )
+        return 128 + signum
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if not state["ran"]:
+            for folder in reversed(created):  # deepest first; only what this run made, only if empty
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """``path`` and its ancestors that do not exist yet, outermost first."""
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing[::-1]
+
+
+def _main(argv, created: list, state: dict) -> int:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -1155,6 +1254,12 @@ def main(argv=None) -> int:
         )
         return 2
     # Local outputs are checked before any model work, as tfpose estimate does.
+    for value in (args.output,):
+        if "://" not in value:
+            created += _missing_folders(Path(value))
+    for value in (args.write_coco_json, args.dead_letter):
+        if value is not None and "://" not in value:
+            created += [f for f in _missing_folders(Path(value).parent) if f not in created]
     try:
         if "://" not in args.output:
             _check_folder(Path(args.output), "--output")
@@ -1163,6 +1268,11 @@ def main(argv=None) -> int:
                 _check_file(Path(value), flag)
     except _Stop as exc:
         log(f"tfpose beam: {exc}")
+        return 2
+    beam_args, dask = _runner_args(beam_args)
+    unreachable = _scheduler_unreachable(beam_args) if dask else None
+    if unreachable:
+        log(f"tfpose beam: {unreachable}")
         return 2
     from tfpose.options import accuracy_settings
 
@@ -1194,7 +1304,6 @@ def main(argv=None) -> int:
         except ValueError as exc:
             log(f"tfpose beam: --write-coco-json: {exc}")
             return 2
-    beam_args, _ = _runner_args(beam_args)
     dead = args.dead_letter or FileSystems.join(args.output, "tfpose_failed.jsonl")
     plan = plan_inputs(args.input, args.frames_per_range)
     if plan.repeated:
@@ -1217,9 +1326,16 @@ def main(argv=None) -> int:
             plan=plan,
         )
         since = time.time()
+        state["ran"] = True
         try:
             result = _run(pipeline)
-        except Exception as exc:  # noqa: BLE001  (the runner's error, summarised; --log-level shows the rest)
+        except BaseException as exc:  # noqa: BLE001  (the runner's error, summarised; --log-level shows the rest)
+            interrupt = _interrupt_in(exc)
+            if interrupt is not None:
+                state["written"] = reconcile(plan, args.output, dead, since).written
+                raise interrupt from None
+            if not isinstance(exc, Exception):
+                raise
             log("tfpose beam: the pipeline failed: " + _summarise_failure(exc))
             return 1
     check = reconcile(plan, args.output, dead, since)

@@ -259,7 +259,7 @@ class PoseTracker:
        person lacks refresh the person's track; :attr:`fragments` names its person;
     5. matched tracks take the person's keypoints and update their velocity (median part
        displacement per frame, averaged with the previous velocity); other people start tracks
-       with the next id; tracks lost longer than ``max_lost_frames`` are dropped and their ids
+       with the next id (a person with no part found gets none: ``person_id`` -1); tracks lost longer than ``max_lost_frames`` are dropped and their ids
        retired.
 
     Raises ValueError for keypoints of another shape (e.g. people of another pose model),
@@ -362,7 +362,18 @@ class PoseTracker:
     _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_fx", "_fdx", "_ft", "_fhas")
 
     def _check(self, people) -> np.ndarray:
-        shapes = [np.shape(getattr(p, "keypoints", p)) for p in people]
+        for i, p in enumerate(people):
+            try:
+                if not hasattr(p, "keypoints"):
+                    raise AttributeError("keypoints")
+                # proves person_id writable before any track changes (same value: nothing changes)
+                p.person_id = getattr(p, "person_id", -1)
+            except (AttributeError, TypeError):
+                raise TypeError(
+                    f"people[{i}]: expected an object with keypoints [{self.num_parts}, 3] and a writable "
+                    f"person_id (e.g. tfpose.Person), got {type(p).__name__}"
+                ) from None
+        shapes = [np.shape(p.keypoints) for p in people]
         for i, shape in enumerate(shapes):
             if tuple(shape) != (self.num_parts, 3):
                 raise ValueError(
@@ -371,7 +382,7 @@ class PoseTracker:
                 )
         if not people:
             return np.zeros((0, self.num_parts, 3))
-        kps = np.array([getattr(p, "keypoints", p) for p in people], dtype=np.float64)
+        kps = np.array([p.keypoints for p in people], dtype=np.float64)
         found = kps[:, :, 2] > 0
         bad = ~np.isfinite(kps[:, :, 2]) | (found & ~np.isfinite(kps[:, :, :2]).all(-1))
         if bad.any():
@@ -432,24 +443,38 @@ class PoseTracker:
             of periods, at most 1000); default frame number / fps.
         image_size: (H, W) of the frame; when it changes, the tracks are forgotten (positions in
             frames of different sizes are not comparable) and ids go on counting.
-        Returns ``people`` with ``person_id`` set: a track's id, or -1 for a fragment (OpenPose's
-        JSON value for "no id"; drawn in the part colours, no id written); keypoints filtered in
-        place if ``smooth``.
+        Returns ``people`` with ``person_id`` set: a track's id, or -1 for a fragment or a person
+        with no part found (every score <= 0; no track either) (OpenPose's JSON value for "no id";
+        drawn in the part colours, no id written); keypoints filtered in place if ``smooth``.
+        Raises TypeError for a person that is not an object with ``keypoints`` and a writable
+        ``person_id`` (a raw [P, 3] array, say); ValueError for keypoints of another shape or not
+        finite, an ``image_size`` that is not two ints > 0, a ``timestamp`` that is not a finite
+        number or goes back. Every argument is checked first: a refused update changes nothing.
         """
         people = list(people)
+        # Every argument is checked before any state changes: a refused update changes nothing.
         kps = self._check(people)
         if image_size is not None:
-            image_size = tuple(int(v) for v in image_size)
-            if self._image_size is not None and image_size != self._image_size:
-                self.reset()
-            self._image_size = image_size
+            try:
+                image_size = tuple(int(v) for v in image_size)
+                if len(image_size) != 2 or min(image_size) <= 0:
+                    raise ValueError
+            except (TypeError, ValueError):
+                raise ValueError(f"image_size: expected (H, W), two ints > 0, got {image_size!r}") from None
+        resets = image_size is not None and self._image_size is not None and image_size != self._image_size
         if timestamp is None:
             timestamp = (self._frame + 1) / self.fps
-        timestamp = float(timestamp)
-        if not math.isfinite(timestamp) or (self._time is not None and timestamp < self._time):
-            raise ValueError(
-                f"timestamp: expected finite seconds, never decreasing, got {timestamp} after {self._time}"
-            )
+        try:
+            timestamp = float(timestamp)
+        except (TypeError, ValueError):
+            raise ValueError(f"timestamp: expected seconds (a number), got {timestamp!r}") from None
+        last = None if resets else self._time
+        if not math.isfinite(timestamp) or (last is not None and timestamp < last):
+            raise ValueError(f"timestamp: expected finite seconds, never decreasing, got {timestamp} after {last}")
+        if resets:
+            self.reset()
+        if image_size is not None:
+            self._image_size = image_size
         self._frame += self._frames_elapsed(timestamp)
         self._time = timestamp
         f = self._frame
@@ -474,6 +499,7 @@ class PoseTracker:
             gate = np.where(common > 0, total / np.maximum(common, 1), 0.0)
             larger = np.maximum(usable.sum(1)[:, None], visible.sum(1)[None, :])
             sim = np.where(gate >= self.oks_threshold, total / np.maximum(larger, 1), -1.0)
+            sim[:, ~visible.any(1)] = -1.0  # a person with no part found is no one's
             pairs = []
             levels = np.unique(lost) if self.cascade else lost[:1]
             if len(levels) > 1:
@@ -493,7 +519,7 @@ class PoseTracker:
                 rows, cols = (np.array(v, np.int64) for v in zip(*pairs))
         owners = {}
         if self.mark_fragments and n > 1:
-            owners = self._owners(xy, visible, rows, cols, pred, usable)
+            owners = {c: o for c, o in self._owners(xy, visible, rows, cols, pred, usable).items() if visible[c].any()}
             if owners:
                 keep = ~np.isin(cols, list(owners))
                 rows, cols = rows[keep], cols[keep]
@@ -515,6 +541,8 @@ class PoseTracker:
         unmatched = np.ones(n, bool)
         unmatched[cols] = False
         unmatched[list(owners)] = False
+        # No part found (every score <= 0): nothing to track it by; it would start a new id every frame.
+        unmatched[~visible.any(1)] = False
         new = np.flatnonzero(unmatched)
         if len(new):
             T, k, P = len(self._ids), len(new), self.num_parts
@@ -538,6 +566,8 @@ class PoseTracker:
         self._xy[rows] = np.where(vis[..., None], xy[cols], self._xy[rows])
         self._seen[rows] = np.where(vis, f, self._seen[rows])
         self._last[rows] = f
+        for c in np.flatnonzero(~visible.any(1)):
+            people[c].person_id = -1
         for r, c in zip(rows, cols):
             people[c].person_id = int(self._ids[r])
         if owners:
