@@ -105,6 +105,50 @@ def test_special_files_are_skipped_with_their_reason_never_opened(tmp_path, caps
     assert cli._NO_OUTPUT_HINT in cap.err  # no output option: the newcomer is told
 
 
+@pytest.mark.timeout(300)
+def test_a_special_file_as_the_model_is_refused_never_opened(tmp_path):
+    """--model /dev/zero was read until the OOM killer; a FIFO as --model (or as a SavedModel's
+    saved_model.pb) hung the run: refused with the input files' reason, exit 2."""
+    os.mkfifo(tmp_path / "net.pb")
+    (tmp_path / "sm").mkdir()
+    os.mkfifo(tmp_path / "sm" / "saved_model.pb")
+    # in a child with its memory capped, so that the old endless read of /dev/zero or hang on a FIFO
+    # is bounded
+    script = (
+        "import sys\n"
+        "from tfpose.network import load_network\n"
+        "for m in sys.argv[1:]:\n"
+        "    try:\n"
+        "        load_network(m)\n"
+        "    except ValueError as e:\n"
+        "        print(e)\n"
+    )
+
+    def capped():
+        _default_signals()
+        resource.setrlimit(resource.RLIMIT_DATA, (6 << 30, 6 << 30))
+
+    try:
+        r = subprocess.run(
+            [sys.executable, "-c", script, "/dev/zero", str(tmp_path / "sm")],
+            capture_output=True,
+            timeout=120,
+            env=_child_env(),
+            preexec_fn=capped,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("load_network hung on a special file")
+    assert b"/dev/zero': not a regular file (a character device)" in r.stdout, r.stderr[-2000:]
+    assert b"saved_model.pb: not a regular file (a named pipe (FIFO))" in r.stdout, r.stderr[-2000:]
+    # the CLI in a child, so that the old hang on the FIFO is bounded
+    try:
+        r = _cli(["--sample", "--model", str(tmp_path / "net.pb"), "--no-progress"], timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("tfpose estimate --model FIFO hung")
+    assert r.returncode == 2, r.stderr
+    assert b"net.pb': not a regular file (a named pipe (FIFO))" in r.stderr
+
+
 # ---------------------------------------------------------------------------------------------
 # Names that are not UTF-8
 

@@ -15,17 +15,17 @@ available). ``tfpose beam`` hands its arguments to :func:`tfpose.beam.main`.
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import re
 import signal
-import stat
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import NamedTuple
+
+from tfpose.sources import not_a_file as _not_a_file  # one owner: tfpose.sources
 
 __all__ = ["main", "build_parser"]
 
@@ -582,45 +582,6 @@ def _media_kind(path: Path) -> tuple[str | None, str]:
     finally:
         frames.close()
     return None, "OpenCV opens it as a video but decodes no frame (not an image or video it can read)"
-
-
-_FILE_TYPES = (
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def _not_a_file(path: Path) -> str | None:
-    """Why ``path`` cannot be an input file, found without opening it (a FIFO would block, /dev/zero
-    never ends); None for a readable regular file or a folder. Reasons: no such file or folder,
-    broken symbolic link, symbolic link loop, not a regular file (what it is), permission denied."""
-    from tfpose.outputs import os_error_cause
-
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return "no such file or folder"
-    except OSError as exc:
-        return os_error_cause(exc)
-    if stat.S_ISLNK(st.st_mode):
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            return "broken symbolic link (its target does not exist)"
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                return "symbolic link loop"
-            return os_error_cause(exc)
-    if stat.S_ISDIR(st.st_mode):
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        what = next((w for test, w in _FILE_TYPES if test(st.st_mode)), "not a file")
-        return f"not a regular file ({what})"
-    if not os.access(path, os.R_OK):
-        return "cannot read it (permission denied)"
-    return None
 
 
 def _collect(inputs, log, camera=None) -> tuple[list[_Source], int]:
