@@ -403,6 +403,46 @@ def test_write_failures_name_the_file_and_cause_and_leave_nothing(tmp_path):
     assert not (tmp_path / "o.avi").exists() and not list(tmp_path.glob(".o.avi*"))
 
 
+@pytest.mark.timeout(300)
+def test_a_video_cut_inside_its_last_frame_is_an_error(tmp_path):
+    """A limit (``ulimit -f``, a full disk) that cut the AVI inside its last frame or its index let
+    every packet demux: the truncated file was kept, exit 0. Now: OutputError, the temporary removed."""
+    script = (
+        "import sys, resource, numpy as np\n"
+        "from tfpose.outputs import VideoOutput, OutputError\n"
+        "lim = int(sys.argv[1])\n"
+        "if lim: resource.setrlimit(resource.RLIMIT_FSIZE, (lim, lim))\n"
+        "rng = np.random.default_rng(0)\n"
+        "v = VideoOutput(sys.argv[2], 'MJPG', 25)\n"
+        "for i in range(10):\n"
+        "    v.write(rng.integers(0, 255, (120, 160, 3), np.uint8))\n"
+        "try:\n"
+        "    print('ok', v.close())\n"
+        "except OutputError as e:\n"
+        "    print('error', e)\n"
+    )
+
+    def run(limit, out):
+        return subprocess.run(
+            [sys.executable, "-c", script, str(limit), str(out)], capture_output=True, timeout=120, env=_child_env()
+        ).stdout.decode()
+
+    whole = tmp_path / "whole.avi"
+    assert run(0, whole).startswith("ok 10")
+    for short in (10, 3000):  # in the index, in the last frame
+        out = tmp_path / f"cut{short}.avi"
+        said = run(whole.stat().st_size - short, out)
+        assert said.startswith("error") and "cut short" in said and "file too large" in said, said
+        assert not out.exists() and not list(tmp_path.glob(f".cut{short}*"))
+    # a full disk leaves no limit to see: the AVI's RIFF header tells the size it should have
+    from tfpose.outputs import _cut_short
+
+    cut = tmp_path / "disk_full.avi"
+    cut.write_bytes(whole.read_bytes()[:-3000])
+    assert _cut_short(whole) is None
+    assert f"{cut.stat().st_size} of {whole.stat().st_size} bytes written" in _cut_short(cut)
+
+
 def test_a_failed_coco_write_is_one_message_exit_2(tmp_path, capsys, monkeypatch):
     """The final COCO file's failure was an OSError traceback with exit 1."""
     from tfpose import outputs

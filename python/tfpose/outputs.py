@@ -222,6 +222,9 @@ class VideoOutput:
         self._writer = None
         try:
             held = container_frames(self._tmp) if self._tmp.is_file() else None
+            cut = _cut_short(self._tmp) if held == self.frames else None
+            if cut is not None:
+                raise OutputError(self.path, f"the video was cut short while writing ({cut})")
             if held != self.frames:
                 cause = _short_video_cause(self._tmp)
                 raise OutputError(
@@ -252,6 +255,33 @@ class VideoOutput:
         if self._dir_fd is not None:
             os.close(self._dir_fd)
             self._dir_fd = None
+
+
+def _cut_short(path: Path) -> str | None:
+    """Why the closed video file ``path`` is known to be truncated, else None. OpenCV's writer ignores
+    failed writes, and a cut inside the last frame or the index still demuxes to every packet, so the
+    packet count alone misses it. Two exact signs: the file's size reached the process's file size
+    limit (RLIMIT_FSIZE, ``ulimit -f``: nothing past it was written), or an AVI's RIFF header (patched
+    at release with the size the writer meant to write) says more bytes than the file holds."""
+    import resource
+
+    try:
+        size = os.stat(path).st_size
+        soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if soft != resource.RLIM_INFINITY and size >= soft:
+            return "file too large"
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except (OSError, ValueError) as exc:
+        return os_error_cause(exc)
+    # RIFF: b"RIFF", little-endian uint32 size of what follows, b"AVI " (OpenDML files > 1 GiB add
+    # further RIFF AVIX chunks after the first, so only a first chunk longer than the file is a cut)
+    if len(head) == 12 and head[:4] == b"RIFF" and head[8:] == b"AVI ":
+        declared = int.from_bytes(head[4:8], "little") + 8
+        if declared > size:
+            cause = _short_video_cause(path)
+            return f"{size} of {declared} bytes written" + (f", {cause}" if cause else "")
+    return None
 
 
 def _short_video_cause(path: Path) -> str:
