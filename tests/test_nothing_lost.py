@@ -443,6 +443,49 @@ def test_a_video_cut_inside_its_last_frame_is_an_error(tmp_path):
     assert f"{cut.stat().st_size} of {whole.stat().st_size} bytes written" in _cut_short(cut)
 
 
+def test_no_two_outputs_share_a_path(tmp_path, capsys):
+    """--write-coco-json sj/golf_keypoints.json --write-json sj: the COCO file silently replaced the
+    OpenPose JSON of golf.jpg (or of a video's frame). Now refused before any work, both named."""
+    shutil.copy(IMAGES / "p1.jpg", tmp_path / "golf.jpg")
+    video = _person_video(tmp_path / "clip.avi", 3, size=(64, 64))
+    sj = tmp_path / "sj"
+    for coco, folder_flag in (
+        (sj / "golf_keypoints.json", "--write-json"),
+        (sj / "clip_000000000002_keypoints.json", "--write-json"),
+        (sj / "golf_pose_heatmaps.npy", "--write-heatmaps"),
+    ):
+        rc = cli.main(
+            [
+                "estimate",
+                str(tmp_path / "golf.jpg"),
+                str(video),
+                *FAST,
+                "--write-coco-json",
+                str(coco),
+                folder_flag,
+                str(sj),
+            ]
+        )
+        err = capsys.readouterr().err
+        assert rc == 2, err
+        assert f"--write-coco-json {coco} and {folder_flag} {sj}: both would write {coco}" in err
+        assert not coco.exists()
+    # names that only look alike are fine
+    rc = cli.main(
+        [
+            "estimate",
+            str(tmp_path / "golf.jpg"),
+            *FAST,
+            "--write-coco-json",
+            str(sj / "other_keypoints.json"),
+            "--write-json",
+            str(sj),
+        ]
+    )
+    assert rc == 0, capsys.readouterr().err
+    assert (sj / "golf_keypoints.json").exists() and (sj / "other_keypoints.json").exists()
+
+
 def test_a_failed_coco_write_is_one_message_exit_2(tmp_path, capsys, monkeypatch):
     """The final COCO file's failure was an OSError traceback with exit 1."""
     from tfpose import outputs

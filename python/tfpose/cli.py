@@ -677,6 +677,32 @@ def _check_file(path: Path, flag: str) -> None:
     _check_folder(path.parent, flag)
 
 
+def _check_files_apart_from_frames(plan: _Plan, sources, files) -> None:
+    """_Stop when one of ``files`` ((path, flag): the video, the COCO file, its image-id mapping) has
+    the name of a per-image/per-frame output this run writes into an output folder: one would
+    silently replace the other. A video's frames are named with any 12-digit frame number."""
+    stems = {s.stem.casefold(): s.kind for s in sources}
+    folders = [
+        (plan.json_dir, "--write-json", ("keypoints.json",)),
+        (plan.img_dir, "--write-images", (f"rendered.{plan.img_ext}",)),
+        (plan.heat_dir, "--write-heatmaps", ("pose_heatmaps.png", "pose_heatmaps.npy")),
+    ]
+    for f, flag in files:
+        m = _OUTPUT_SUFFIX.match(f.name)
+        if m is None:
+            continue
+        stem, kind = m.group(1).casefold(), m.group(2).casefold()
+        base = re.sub(r"_\d{12}$", "", stem)
+        if stems.get(stem) != "image" and (base == stem or stems.get(base) in (None, "image")):
+            continue
+        for folder, folder_flag, kinds in folders:
+            if folder is not None and kind in kinds and f.parent.resolve() == folder.resolve():
+                raise _Stop(
+                    f"{flag} {_shown(f)} and {folder_flag} {_shown(folder)}: both would write "
+                    f"{_shown(f)}; expected outputs with different paths"
+                )
+
+
 def _probe_video_writer(path: Path) -> None:
     """Open OpenCV's VideoWriter for ``path``'s container and codec and write one frame to a probe file
     beside it (:class:`tfpose.outputs.VideoOutput`, checked): a name or extension it cannot write
@@ -784,6 +810,7 @@ def _plan_outputs(args, sources: list[_Source], log=None) -> _Plan:
             "--write-video and --write-coco-json: expected two different files (and neither named "
             f"like the COCO file's image-id mapping, {_shown(_io.coco_mapping_name(plan.coco)) if plan.coco else ''})"
         )
+    _check_files_apart_from_frames(plan, sources, files)
     files_in = [s for s in sources if not s.live]
     inputs = {_io.input_identity(s.path) for s in files_in}
     for f, flag in files:
