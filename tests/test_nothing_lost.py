@@ -486,6 +486,23 @@ def test_no_two_outputs_share_a_path(tmp_path, capsys):
     assert (sj / "golf_keypoints.json").exists() and (sj / "other_keypoints.json").exists()
 
 
+def test_image_and_video_formats_are_proved_before_any_work(tmp_path, capsys):
+    """--write-images-format exr raised cv2.error (traceback, rc 1); pbm passed the check and failed at
+    the first drawing; --write-video a.gif / out.jpg kept one frame. All refused before any work."""
+    img = str(IMAGES / "p1.jpg")
+    for fmt in ("exr", "pbm", ".pgm"):
+        rc = cli.main(["estimate", img, *FAST, "--write-images", str(tmp_path / "d"), "--write-images-format", fmt])
+        err = capsys.readouterr().err
+        assert rc == 2, err
+        assert f"--write-images-format: expected an image format OpenCV writes (png, jpg, bmp, ...), got {fmt!r}" in err
+    for name in ("a.gif", "out.jpg"):
+        rc = cli.main(["estimate", img, *FAST, "--write-video", str(tmp_path / name)])
+        err = capsys.readouterr().err
+        assert rc == 2, err
+        assert f"--write-video {tmp_path / name}: OpenCV's VideoWriter cannot write" in err
+        assert not list(tmp_path.glob("*" + Path(name).suffix))
+
+
 def test_a_failed_coco_write_is_one_message_exit_2(tmp_path, capsys, monkeypatch):
     """The final COCO file's failure was an OSError traceback with exit 1."""
     from tfpose import outputs

@@ -466,7 +466,6 @@ def _options(args) -> dict:
 
 def _check_options(args) -> None:
     """Every option of ``tfpose estimate``, with the same checks and messages as the Python API."""
-    import cv2
 
     from tfpose import _args, options, precision
     from tfpose.estimator import DEFAULT_BATCH_SIZE
@@ -497,7 +496,9 @@ def _check_options(args) -> None:
     except (ValueError, TypeError) as exc:
         raise _Stop(str(exc)) from None
     fmt = args.write_images_format.lower().lstrip(".")
-    if not fmt or not cv2.haveImageWriter(f"x.{fmt}"):
+    from tfpose.outputs import encodes_image
+
+    if not fmt or not encodes_image(fmt):
         raise _Stop(
             f"--write-images-format: expected an image format OpenCV writes (png, jpg, bmp, ...), "
             f"got {args.write_images_format!r}"
@@ -704,7 +705,7 @@ def _check_files_apart_from_frames(plan: _Plan, sources, files) -> None:
 
 
 def _probe_video_writer(path: Path) -> None:
-    """Open OpenCV's VideoWriter for ``path``'s container and codec and write one frame to a probe file
+    """Open OpenCV's VideoWriter for ``path``'s container and codec and write two frames to a probe file
     beside it (:class:`tfpose.outputs.VideoOutput`, checked): a name or extension it cannot write
     stops the run now, not after the last frame."""
     import numpy as np
@@ -715,7 +716,10 @@ def _probe_video_writer(path: Path) -> None:
     probe = path.with_name(f".tfpose-probe-{os.getpid()}{path.suffix}")
     try:
         out = VideoOutput(probe, fourcc, 10.0)
+        # two frames, read back by close(): an image name (x.jpg, x.gif) opens OpenCV's writer of
+        # single images, which keeps one frame only
         out.write(np.zeros((64, 64, 3), np.uint8))
+        out.write(np.full((64, 64, 3), 255, np.uint8))
         out.close()
         ok = True
     except OSError:

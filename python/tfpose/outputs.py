@@ -125,6 +125,18 @@ def write_text(path, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
+def encodes_image(fmt: str) -> bool:
+    """Whether OpenCV encodes a drawing (HxWx3 uint8 BGR) in the image format ``fmt`` (an extension,
+    no dot), found by encoding a small one in memory: cv2.haveImageWriter says yes for formats that
+    refuse 3-channel images at the first write (pbm, pgm) and raises cv2.error for some (exr)."""
+    import cv2
+
+    try:
+        return bool(cv2.imencode(f".{fmt}", np.full((8, 8, 3), 128, np.uint8))[0])
+    except cv2.error:
+        return False
+
+
 def write_image(path, image) -> Path:
     """Encode ``image`` (HxW[x3|4] uint8, BGR) with OpenCV in the format of ``path``'s extension and
     write it atomically: any file name works (OpenCV never sees it). OutputError when OpenCV cannot
@@ -194,6 +206,10 @@ class VideoOutput:
 
         from tfpose.sources import _opencv_safe
 
+        if encodes_image(self.path.suffix.lstrip(".")):
+            # OpenCV would write an image sequence, numbered from the digits in the temporary name:
+            # one frame kept, stray files beside it
+            raise OutputError(self.path, f"{self.path.suffix} is an image format; expected a video container")
         name = str(self._tmp)
         if not _opencv_safe(name):
             self._dir_fd = os.open(self._tmp.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
