@@ -503,6 +503,45 @@ def test_image_and_video_formats_are_proved_before_any_work(tmp_path, capsys):
         assert not list(tmp_path.glob("*" + Path(name).suffix))
 
 
+def test_the_summary_counts_by_one_rule(tmp_path, capsys, monkeypatch):
+    """A 1x1 image was both "1 input(s) skipped" and "1 frame skipped"; a FIFO reached through its
+    folder and by name was skipped (and counted) twice; a run stopped by a write failure printed a
+    summary of a complete run."""
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    cv2.imwrite(str(odd / "one.png"), np.zeros((1, 1, 3), np.uint8))
+    os.mkfifo(odd / "pipe.jpg")
+    img = str(IMAGES / "p1.jpg")
+    rc = cli.main(["estimate", str(odd / "one.png"), img, *FAST])
+    cap = capsys.readouterr()
+    assert rc == 1, cap.err
+    assert "1 frame written" in cap.out and "2 expected, 1 input(s) skipped" in cap.out
+    assert "frame skipped" not in cap.out
+    rc = cli.main(["estimate", str(odd), str(odd / "pipe.jpg"), img, *FAST])
+    cap = capsys.readouterr()
+    assert rc == 1, cap.err
+    assert cap.err.count("pipe.jpg: not a regular file") == 1, cap.err
+    assert "2 input(s) skipped" in cap.out, cap.out  # one.png, pipe.jpg
+
+    from tfpose import outputs
+
+    real_close, calls = outputs.VideoOutput.close, []
+
+    def full(self):  # the probe before the run closes fine; the run's video does not
+        calls.append(self.path)
+        if len(calls) == 1:
+            return real_close(self)
+        self.abort()
+        raise outputs.OutputError(self.path, "disk full")
+
+    monkeypatch.setattr(outputs.VideoOutput, "close", full)
+    rc = cli.main(["estimate", img, *FAST, "--write-video", str(tmp_path / "v.avi")])
+    cap = capsys.readouterr()
+    assert rc == 2, cap.err
+    summary = [line for line in cap.out.splitlines() if "frames/s" in line]
+    assert len(summary) == 1 and "stopped: cannot write" in summary[0] and "disk full" in summary[0], cap.out
+
+
 def test_a_failed_coco_write_is_one_message_exit_2(tmp_path, capsys, monkeypatch):
     """The final COCO file's failure was an OSError traceback with exit 1."""
     from tfpose import outputs

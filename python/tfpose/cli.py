@@ -593,7 +593,17 @@ def _collect(inputs, log, camera=None) -> tuple[list[_Source], int]:
     from tfpose import io as _io
     from tfpose.sources import SourceError, display_name, is_stream_url
 
-    entries, bad = [], 0  # ("stream", url) or ("file", Path), in processing order
+    entries = []  # ("stream", url) or ("file", Path), in processing order
+    bad = set()  # what was skipped, by identity: a special file reached twice is one skipped input,
+    # as a readable file reached twice is one input read
+
+    def skip(path, why):
+        key = _io.input_identity(path)
+        key = os.path.abspath(key) if isinstance(key, str) else key
+        if key not in bad:
+            log(f"tfpose: skipping {display_name(path)}: {why}")
+            bad.add(key)
+
     for name in inputs:
         if is_stream_url(name):
             entries.append(("stream", name))
@@ -601,20 +611,17 @@ def _collect(inputs, log, camera=None) -> tuple[list[_Source], int]:
         path = Path(name)
         why = _not_a_file(path)
         if why is not None:
-            log(f"tfpose: skipping {display_name(path)}: {why}")
-            bad += 1
+            skip(path, why)
         elif path.is_dir():
             found = sorted((e for e in path.iterdir() if not e.name.startswith(".")), key=lambda e: e.name)
             if not found:
-                log(f"tfpose: skipping folder {display_name(path)}: it is empty")
-                bad += 1
+                skip(path, "an empty folder")
             for e in found:
                 why = _not_a_file(e)
                 if why is None and e.is_dir():
                     why = "a folder inside a folder (tfpose reads the files directly in a folder; give the subfolder itself to read it)"
                 if why is not None:
-                    log(f"tfpose: skipping {display_name(e)}: {why}")
-                    bad += 1
+                    skip(e, why)
                 else:
                     entries.append(("file", e))
         else:
@@ -638,13 +645,12 @@ def _collect(inputs, log, camera=None) -> tuple[list[_Source], int]:
         except (SourceError, OSError) as exc:  # changed since it was looked at
             media, reason = None, str(exc)
         if media is None:
-            log(f"tfpose: skipping {display_name(p)}: {reason}")
-            bad += 1
+            skip(p, reason)
         else:
             sources.append(_Source(p, media))
     if camera is not None:
         sources.append(_Source(camera, "camera"))
-    return sources, bad
+    return sources, len(bad)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1164,9 +1170,11 @@ def _run_estimate(args) -> int:
         src, frame = item[0], item[1]
         log(f"tfpose: skipping {label(src, frame)}: {exc}")
         counters["frames_failed"] += 1
-        counters["frames_rejected"] += 1
+        # one rule for the summary: an image is an input (skipped once), a video's frame a frame
         if frame is None:
             counters["inputs_skipped"] += 1
+        else:
+            counters["frames_rejected"] += 1
         bar.update(1)
 
     # Decoding, the graph and writing overlap (tfpose.runner); details need one graph call per image.
@@ -1198,7 +1206,7 @@ def _run_estimate(args) -> int:
     if interrupted is not None:
         log(f"tfpose: {interrupted} ({counters['people']} people); the outputs written are complete")
     elapsed = time.perf_counter() - start
-    print(_summary(counters, expected, elapsed, tracker, interrupted))
+    print(_summary(counters, expected, elapsed, tracker, interrupted, stopped))
     if stopped is not None:
         log(f"tfpose: stopped: {stopped}")
         return 2
@@ -1209,8 +1217,9 @@ def _run_estimate(args) -> int:
     return 1 if bad else 0
 
 
-def _summary(counters, expected, elapsed, tracker, interrupted) -> str:
-    """The run's one summary line: frames written, people, rate, and what failed."""
+def _summary(counters, expected, elapsed, tracker, interrupted, stopped=None) -> str:
+    """The run's one summary line: frames written, people, rate, and what failed; ``stopped`` (the
+    write failure that ended the run) is said there too, so the counts are not read as a success."""
     n = counters["frames"]
     fps = n / elapsed if elapsed > 0 else 0.0
     skipped_in = counters["inputs_skipped"]
@@ -1228,6 +1237,8 @@ def _summary(counters, expected, elapsed, tracker, interrupted) -> str:
     parts += [f"; {e}" for e in counters["ended"]]
     if interrupted is not None:
         parts.append(f"; stopped by {_signal_name(_stop_signal(interrupted))}")
+    if stopped is not None:
+        parts.append(f"; stopped: {stopped} (the run's outputs are not complete)")
     return "".join(parts)
 
 
