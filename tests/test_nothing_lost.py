@@ -542,6 +542,23 @@ def test_the_summary_counts_by_one_rule(tmp_path, capsys, monkeypatch):
     assert len(summary) == 1 and "stopped: cannot write" in summary[0] and "disk full" in summary[0], cap.out
 
 
+def test_a_refused_run_leaves_no_folder_it_made(tmp_path, capsys):
+    """--write-json new/json --write-video ro/v.mp4 (a read-only folder) stopped with exit 2 but left
+    new/json behind; so did a model that could not be loaded."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    (ro / "v.mp4").mkdir()  # a folder in the way of the video: refused after new/json was made
+    img = str(IMAGES / "p1.jpg")
+    rc = cli.main(
+        ["estimate", img, *FAST, "--write-json", str(tmp_path / "new" / "json"), "--write-video", str(ro / "v.mp4")]
+    )
+    assert rc == 2, capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+    rc = cli.main(["estimate", img, "--model", "/dev/zero", "--write-images", str(tmp_path / "a" / "b")])
+    assert rc == 2, capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
+
+
 def test_a_failed_coco_write_is_one_message_exit_2(tmp_path, capsys, monkeypatch):
     """The final COCO file's failure was an OSError traceback with exit 1."""
     from tfpose import outputs

@@ -664,24 +664,40 @@ def _video_fourcc(path: str) -> str:
     return _FOURCC.get(Path(path).suffix.lower(), "mp4v")
 
 
-def _check_folder(path: Path, flag: str) -> None:
-    """Create the folder if needed and prove it takes a new file; _Stop otherwise."""
+def _check_folder(path: Path, flag: str, created: list | None = None) -> None:
+    """Create the folder if needed and prove it takes a new file; _Stop otherwise. The folders made
+    are appended to ``created`` (parents first), for :func:`_remove_created` when the run stops
+    before any work."""
     if path.exists() and not path.is_dir():
         raise _Stop(f"{flag} {path}: expected a folder, but a file is in the way")
     try:
+        missing = [d for d in (path, *path.parents) if not os.path.lexists(d)]
         path.mkdir(parents=True, exist_ok=True)
+        if created is not None:
+            created.extend(reversed(missing))
         with tempfile.NamedTemporaryFile(dir=path, prefix=".tfpose-check-"):
             pass
     except OSError as exc:
         raise _Stop(f"{flag} {path}: cannot write to this folder ({exc.strerror or exc})") from None
 
 
-def _check_file(path: Path, flag: str) -> None:
+def _remove_created(created: list) -> None:
+    """Remove the folders :func:`_check_folder` made for a run that stopped before any work (deepest
+    first; a folder something else has put files in since is left)."""
+    for d in reversed(created):
+        try:
+            d.rmdir()
+        except OSError:
+            pass
+    created.clear()
+
+
+def _check_file(path: Path, flag: str, created: list | None = None) -> None:
     if path.is_dir():
         raise _Stop(f"{flag} {path}: expected a file name, but a folder is in the way")
     if not path.name:
         raise _Stop(f"{flag}: expected a file name, got {str(path)!r}")
-    _check_folder(path.parent, flag)
+    _check_folder(path.parent, flag, created)
 
 
 def _check_files_apart_from_frames(plan: _Plan, sources, files) -> None:
@@ -795,7 +811,7 @@ def _video_rate(src: _Source) -> float | None:
     return float(fps) if fps and math.isfinite(fps) and 0 < fps < 1000 else None
 
 
-def _plan_outputs(args, sources: list[_Source], log=None) -> _Plan:
+def _plan_outputs(args, sources: list[_Source], log=None, created: list | None = None) -> _Plan:
     """Output names for every source (:func:`tfpose.io.output_stems`) and every output path checked:
     folders created and writable, files not in the way, the video writer opened, no output that
     would replace an input. Raises _Stop with one message otherwise; notes on ``log`` when drawings
@@ -811,7 +827,7 @@ def _plan_outputs(args, sources: list[_Source], log=None) -> _Plan:
         (plan.heat_dir, "--write-heatmaps"),
     ):
         if folder is not None:
-            _check_folder(folder, flag)
+            _check_folder(folder, flag, created)
     files = [(f, flag) for f, flag in ((plan.video, "--write-video"), (plan.coco, "--write-coco-json")) if f]
     if plan.coco is not None:
         files.append((_io.coco_mapping_name(plan.coco), "--write-coco-json (its image-id mapping)"))
@@ -824,7 +840,7 @@ def _plan_outputs(args, sources: list[_Source], log=None) -> _Plan:
     files_in = [s for s in sources if not s.live]
     inputs = {_io.input_identity(s.path) for s in files_in}
     for f, flag in files:
-        _check_file(f, flag)
+        _check_file(f, flag, created)
         if _io.input_identity(f) in inputs:
             raise _Stop(f"{flag} {_shown(f)}: this is one of the inputs; expected a new file name")
     if plan.video is not None:
@@ -1086,6 +1102,7 @@ def _run_estimate(args) -> int:
     log = lambda msg: tqdm.write(msg, file=sys.stderr)  # noqa: E731  (keeps the bar intact)
     inputs = list(args.inputs)
     _import_tensorflow()  # first: the checks below import the estimator
+    created = []  # output folders this run made: removed when it stops before any work
     try:
         _check_options(args)
         if args.sample:
@@ -1095,8 +1112,9 @@ def _run_estimate(args) -> int:
         if not inputs and args.camera is None:
             raise _Stop("no input: expected images, folders, videos or stream URLs (or --sample, --camera N)")
         sources, skipped = _collect(inputs, log, args.camera)
-        plan = _plan_outputs(args, sources, log)
+        plan = _plan_outputs(args, sources, log, created)
     except (_Stop, FileNotFoundError) as exc:
+        _remove_created(created)
         log(f"tfpose: {exc}")
         return 2
     counters = {
@@ -1109,6 +1127,7 @@ def _run_estimate(args) -> int:
         "ended": [],
     }
     if not sources:
+        _remove_created(created)
         log(f"tfpose: nothing to do: no readable inputs ({skipped} skipped)")
         return 1
     if not any((plan.json_dir, plan.img_dir, plan.heat_dir, plan.video, plan.coco)):
@@ -1129,11 +1148,13 @@ def _run_estimate(args) -> int:
             )
         )
     except (OSError, ValueError, TypeError) as exc:
+        _remove_created(created)
         log(f"tfpose: cannot load the model: {exc}")
         return 2
     try:  # the rules that need the pose model, which may come from the network
         _check_pose_model_outputs(args, est.pose_model)
     except _Stop as exc:
+        _remove_created(created)
         log(f"tfpose: {exc}")
         return 2
     details_wanted = args.part_candidates or plan.heat_dir is not None
