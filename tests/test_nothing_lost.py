@@ -736,7 +736,7 @@ def test_newcomer_misses(tmp_path):
     r = _cli([str(d / "golf.jpg"), *FAST])
     err = r.stderr.decode()
     assert r.returncode == 0 and cli._NO_OUTPUT_HINT in err
-    assert "1 frame written" in r.stdout.decode() and "1 frames" not in r.stdout.decode()
+    assert "1 frame written" in r.stdout.decode() and "1 frames written" not in r.stdout.decode()
     assert err.count("oneDNN custom operations are on") <= 1  # TensorFlow's notice, once
     r = _cli([str(d), *FAST, "--write-images", str(d)])
     assert r.returncode == 0
