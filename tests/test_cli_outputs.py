@@ -263,8 +263,12 @@ def test_export_command_defaults_and_checks(tmp_path, capsys):
 
 
 def test_a_write_that_fails_mid_run_stops_with_a_message(tmp_path, capsys, monkeypatch):
-    # OpenCV reports a failed encoding by returning False: never ignored
-    monkeypatch.setattr(cv2, "imencode", lambda *a, **k: (False, None))
+    # OpenCV reports a failed encoding by returning False: never ignored (the format check before the
+    # run encodes an 8x8 image, which still works here: the failure comes mid-run)
+    real = cv2.imencode
+    monkeypatch.setattr(
+        cv2, "imencode", lambda ext, img, *a, **k: real(ext, img, *a) if img.shape[0] <= 8 else (False, None)
+    )
     rc = cli.main(
         ["estimate", str(IMAGES / "p1.jpg"), "--model", MNV2S, "--write-images", str(tmp_path / "img"), "--no-progress"]
     )

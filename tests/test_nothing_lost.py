@@ -105,6 +105,50 @@ def test_special_files_are_skipped_with_their_reason_never_opened(tmp_path, caps
     assert cli._NO_OUTPUT_HINT in cap.err  # no output option: the newcomer is told
 
 
+@pytest.mark.timeout(300)
+def test_a_special_file_as_the_model_is_refused_never_opened(tmp_path):
+    """--model /dev/zero was read until the OOM killer; a FIFO as --model (or as a SavedModel's
+    saved_model.pb) hung the run: refused with the input files' reason, exit 2."""
+    os.mkfifo(tmp_path / "net.pb")
+    (tmp_path / "sm").mkdir()
+    os.mkfifo(tmp_path / "sm" / "saved_model.pb")
+    # in a child with its memory capped, so that the old endless read of /dev/zero or hang on a FIFO
+    # is bounded
+    script = (
+        "import sys\n"
+        "from tfpose.network import load_network\n"
+        "for m in sys.argv[1:]:\n"
+        "    try:\n"
+        "        load_network(m)\n"
+        "    except ValueError as e:\n"
+        "        print(e)\n"
+    )
+
+    def capped():
+        _default_signals()
+        resource.setrlimit(resource.RLIMIT_DATA, (6 << 30, 6 << 30))
+
+    try:
+        r = subprocess.run(
+            [sys.executable, "-c", script, "/dev/zero", str(tmp_path / "sm")],
+            capture_output=True,
+            timeout=120,
+            env=_child_env(),
+            preexec_fn=capped,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("load_network hung on a special file")
+    assert b"/dev/zero': not a regular file (a character device)" in r.stdout, r.stderr[-2000:]
+    assert b"saved_model.pb: not a regular file (a named pipe (FIFO))" in r.stdout, r.stderr[-2000:]
+    # the CLI in a child, so that the old hang on the FIFO is bounded
+    try:
+        r = _cli(["--sample", "--model", str(tmp_path / "net.pb"), "--no-progress"], timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("tfpose estimate --model FIFO hung")
+    assert r.returncode == 2, r.stderr
+    assert b"net.pb': not a regular file (a named pipe (FIFO))" in r.stderr
+
+
 # ---------------------------------------------------------------------------------------------
 # Names that are not UTF-8
 
@@ -359,6 +403,162 @@ def test_write_failures_name_the_file_and_cause_and_leave_nothing(tmp_path):
     assert not (tmp_path / "o.avi").exists() and not list(tmp_path.glob(".o.avi*"))
 
 
+@pytest.mark.timeout(300)
+def test_a_video_cut_inside_its_last_frame_is_an_error(tmp_path):
+    """A limit (``ulimit -f``, a full disk) that cut the AVI inside its last frame or its index let
+    every packet demux: the truncated file was kept, exit 0. Now: OutputError, the temporary removed."""
+    script = (
+        "import sys, resource, numpy as np\n"
+        "from tfpose.outputs import VideoOutput, OutputError\n"
+        "lim = int(sys.argv[1])\n"
+        "if lim: resource.setrlimit(resource.RLIMIT_FSIZE, (lim, lim))\n"
+        "rng = np.random.default_rng(0)\n"
+        "v = VideoOutput(sys.argv[2], 'MJPG', 25)\n"
+        "for i in range(10):\n"
+        "    v.write(rng.integers(0, 255, (120, 160, 3), np.uint8))\n"
+        "try:\n"
+        "    print('ok', v.close())\n"
+        "except OutputError as e:\n"
+        "    print('error', e)\n"
+    )
+
+    def run(limit, out):
+        return subprocess.run(
+            [sys.executable, "-c", script, str(limit), str(out)], capture_output=True, timeout=120, env=_child_env()
+        ).stdout.decode()
+
+    whole = tmp_path / "whole.avi"
+    assert run(0, whole).startswith("ok 10")
+    for short in (10, 3000):  # in the index, in the last frame
+        out = tmp_path / f"cut{short}.avi"
+        said = run(whole.stat().st_size - short, out)
+        assert said.startswith("error") and "cut short" in said and "file too large" in said, said
+        assert not out.exists() and not list(tmp_path.glob(f".cut{short}*"))
+    # a full disk leaves no limit to see: the AVI's RIFF header tells the size it should have
+    from tfpose.outputs import _cut_short
+
+    cut = tmp_path / "disk_full.avi"
+    cut.write_bytes(whole.read_bytes()[:-3000])
+    assert _cut_short(whole) is None
+    assert f"{cut.stat().st_size} of {whole.stat().st_size} bytes written" in _cut_short(cut)
+
+
+def test_no_two_outputs_share_a_path(tmp_path, capsys):
+    """--write-coco-json sj/golf_keypoints.json --write-json sj: the COCO file silently replaced the
+    OpenPose JSON of golf.jpg (or of a video's frame). Now refused before any work, both named."""
+    shutil.copy(IMAGES / "p1.jpg", tmp_path / "golf.jpg")
+    video = _person_video(tmp_path / "clip.avi", 3, size=(64, 64))
+    sj = tmp_path / "sj"
+    for coco, folder_flag in (
+        (sj / "golf_keypoints.json", "--write-json"),
+        (sj / "clip_000000000002_keypoints.json", "--write-json"),
+        (sj / "golf_pose_heatmaps.npy", "--write-heatmaps"),
+    ):
+        rc = cli.main(
+            [
+                "estimate",
+                str(tmp_path / "golf.jpg"),
+                str(video),
+                *FAST,
+                "--write-coco-json",
+                str(coco),
+                folder_flag,
+                str(sj),
+            ]
+        )
+        err = capsys.readouterr().err
+        assert rc == 2, err
+        assert f"--write-coco-json {coco} and {folder_flag} {sj}: both would write {coco}" in err
+        assert not coco.exists()
+    # names that only look alike are fine
+    rc = cli.main(
+        [
+            "estimate",
+            str(tmp_path / "golf.jpg"),
+            *FAST,
+            "--write-coco-json",
+            str(sj / "other_keypoints.json"),
+            "--write-json",
+            str(sj),
+        ]
+    )
+    assert rc == 0, capsys.readouterr().err
+    assert (sj / "golf_keypoints.json").exists() and (sj / "other_keypoints.json").exists()
+
+
+def test_image_and_video_formats_are_proved_before_any_work(tmp_path, capsys):
+    """--write-images-format exr raised cv2.error (traceback, rc 1); pbm passed the check and failed at
+    the first drawing; --write-video a.gif / out.jpg kept one frame. All refused before any work."""
+    img = str(IMAGES / "p1.jpg")
+    for fmt in ("exr", "pbm", ".pgm"):
+        rc = cli.main(["estimate", img, *FAST, "--write-images", str(tmp_path / "d"), "--write-images-format", fmt])
+        err = capsys.readouterr().err
+        assert rc == 2, err
+        assert f"--write-images-format: expected an image format OpenCV writes (png, jpg, bmp, ...), got {fmt!r}" in err
+    for name in ("a.gif", "out.jpg"):
+        rc = cli.main(["estimate", img, *FAST, "--write-video", str(tmp_path / name)])
+        err = capsys.readouterr().err
+        assert rc == 2, err
+        assert f"--write-video {tmp_path / name}: OpenCV's VideoWriter cannot write" in err
+        assert not list(tmp_path.glob("*" + Path(name).suffix))
+
+
+def test_the_summary_counts_by_one_rule(tmp_path, capsys, monkeypatch):
+    """A 1x1 image was both "1 input(s) skipped" and "1 frame skipped"; a FIFO reached through its
+    folder and by name was skipped (and counted) twice; a run stopped by a write failure printed a
+    summary of a complete run."""
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    cv2.imwrite(str(odd / "one.png"), np.zeros((1, 1, 3), np.uint8))
+    os.mkfifo(odd / "pipe.jpg")
+    img = str(IMAGES / "p1.jpg")
+    rc = cli.main(["estimate", str(odd / "one.png"), img, *FAST])
+    cap = capsys.readouterr()
+    assert rc == 1, cap.err
+    assert "1 frame written" in cap.out and "2 expected, 1 input(s) skipped" in cap.out
+    assert "frame skipped" not in cap.out
+    rc = cli.main(["estimate", str(odd), str(odd / "pipe.jpg"), img, *FAST])
+    cap = capsys.readouterr()
+    assert rc == 1, cap.err
+    assert cap.err.count("pipe.jpg: not a regular file") == 1, cap.err
+    assert "2 input(s) skipped" in cap.out, cap.out  # one.png, pipe.jpg
+
+    from tfpose import outputs
+
+    real_close, calls = outputs.VideoOutput.close, []
+
+    def full(self):  # the probe before the run closes fine; the run's video does not
+        calls.append(self.path)
+        if len(calls) == 1:
+            return real_close(self)
+        self.abort()
+        raise outputs.OutputError(self.path, "disk full")
+
+    monkeypatch.setattr(outputs.VideoOutput, "close", full)
+    rc = cli.main(["estimate", img, *FAST, "--write-video", str(tmp_path / "v.avi")])
+    cap = capsys.readouterr()
+    assert rc == 2, cap.err
+    summary = [line for line in cap.out.splitlines() if "frames/s" in line]
+    assert len(summary) == 1 and "stopped: cannot write" in summary[0] and "disk full" in summary[0], cap.out
+
+
+def test_a_refused_run_leaves_no_folder_it_made(tmp_path, capsys):
+    """--write-json new/json --write-video ro/v.mp4 (a read-only folder) stopped with exit 2 but left
+    new/json behind; so did a model that could not be loaded."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    (ro / "v.mp4").mkdir()  # a folder in the way of the video: refused after new/json was made
+    img = str(IMAGES / "p1.jpg")
+    rc = cli.main(
+        ["estimate", img, *FAST, "--write-json", str(tmp_path / "new" / "json"), "--write-video", str(ro / "v.mp4")]
+    )
+    assert rc == 2, capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+    rc = cli.main(["estimate", img, "--model", "/dev/zero", "--write-images", str(tmp_path / "a" / "b")])
+    assert rc == 2, capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
+
+
 def test_a_failed_coco_write_is_one_message_exit_2(tmp_path, capsys, monkeypatch):
     """The final COCO file's failure was an OSError traceback with exit 1."""
     from tfpose import outputs
@@ -536,7 +736,7 @@ def test_newcomer_misses(tmp_path):
     r = _cli([str(d / "golf.jpg"), *FAST])
     err = r.stderr.decode()
     assert r.returncode == 0 and cli._NO_OUTPUT_HINT in err
-    assert "1 frame written" in r.stdout.decode() and "1 frames" not in r.stdout.decode()
+    assert "1 frame written" in r.stdout.decode() and "1 frames written" not in r.stdout.decode()
     assert err.count("oneDNN custom operations are on") <= 1  # TensorFlow's notice, once
     r = _cli([str(d), *FAST, "--write-images", str(d)])
     assert r.returncode == 0

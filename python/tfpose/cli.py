@@ -15,17 +15,17 @@ available). ``tfpose beam`` hands its arguments to :func:`tfpose.beam.main`.
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import re
 import signal
-import stat
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import NamedTuple
+
+from tfpose.sources import not_a_file as _not_a_file  # one owner: tfpose.sources
 
 __all__ = ["main", "build_parser"]
 
@@ -466,7 +466,6 @@ def _options(args) -> dict:
 
 def _check_options(args) -> None:
     """Every option of ``tfpose estimate``, with the same checks and messages as the Python API."""
-    import cv2
 
     from tfpose import _args, options, precision
     from tfpose.estimator import DEFAULT_BATCH_SIZE
@@ -497,7 +496,9 @@ def _check_options(args) -> None:
     except (ValueError, TypeError) as exc:
         raise _Stop(str(exc)) from None
     fmt = args.write_images_format.lower().lstrip(".")
-    if not fmt or not cv2.haveImageWriter(f"x.{fmt}"):
+    from tfpose.outputs import encodes_image
+
+    if not fmt or not encodes_image(fmt):
         raise _Stop(
             f"--write-images-format: expected an image format OpenCV writes (png, jpg, bmp, ...), "
             f"got {args.write_images_format!r}"
@@ -584,45 +585,6 @@ def _media_kind(path: Path) -> tuple[str | None, str]:
     return None, "OpenCV opens it as a video but decodes no frame (not an image or video it can read)"
 
 
-_FILE_TYPES = (
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def _not_a_file(path: Path) -> str | None:
-    """Why ``path`` cannot be an input file, found without opening it (a FIFO would block, /dev/zero
-    never ends); None for a readable regular file or a folder. Reasons: no such file or folder,
-    broken symbolic link, symbolic link loop, not a regular file (what it is), permission denied."""
-    from tfpose.outputs import os_error_cause
-
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return "no such file or folder"
-    except OSError as exc:
-        return os_error_cause(exc)
-    if stat.S_ISLNK(st.st_mode):
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            return "broken symbolic link (its target does not exist)"
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                return "symbolic link loop"
-            return os_error_cause(exc)
-    if stat.S_ISDIR(st.st_mode):
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        what = next((w for test, w in _FILE_TYPES if test(st.st_mode)), "not a file")
-        return f"not a regular file ({what})"
-    if not os.access(path, os.R_OK):
-        return "cannot read it (permission denied)"
-    return None
-
-
 def _collect(inputs, log, camera=None) -> tuple[list[_Source], int]:
     """Sources in processing order (command-line order, a folder's files sorted by name, then the
     camera) and the number of inputs skipped (each named on ``log`` with the reason). Nothing but
@@ -631,7 +593,17 @@ def _collect(inputs, log, camera=None) -> tuple[list[_Source], int]:
     from tfpose import io as _io
     from tfpose.sources import SourceError, display_name, is_stream_url
 
-    entries, bad = [], 0  # ("stream", url) or ("file", Path), in processing order
+    entries = []  # ("stream", url) or ("file", Path), in processing order
+    bad = set()  # what was skipped, by identity: a special file reached twice is one skipped input,
+    # as a readable file reached twice is one input read
+
+    def skip(path, why):
+        key = _io.input_identity(path)
+        key = os.path.abspath(key) if isinstance(key, str) else key
+        if key not in bad:
+            log(f"tfpose: skipping {display_name(path)}: {why}")
+            bad.add(key)
+
     for name in inputs:
         if is_stream_url(name):
             entries.append(("stream", name))
@@ -639,20 +611,17 @@ def _collect(inputs, log, camera=None) -> tuple[list[_Source], int]:
         path = Path(name)
         why = _not_a_file(path)
         if why is not None:
-            log(f"tfpose: skipping {display_name(path)}: {why}")
-            bad += 1
+            skip(path, why)
         elif path.is_dir():
             found = sorted((e for e in path.iterdir() if not e.name.startswith(".")), key=lambda e: e.name)
             if not found:
-                log(f"tfpose: skipping folder {display_name(path)}: it is empty")
-                bad += 1
+                skip(path, "an empty folder")
             for e in found:
                 why = _not_a_file(e)
                 if why is None and e.is_dir():
                     why = "a folder inside a folder (tfpose reads the files directly in a folder; give the subfolder itself to read it)"
                 if why is not None:
-                    log(f"tfpose: skipping {display_name(e)}: {why}")
-                    bad += 1
+                    skip(e, why)
                 else:
                     entries.append(("file", e))
         else:
@@ -676,13 +645,12 @@ def _collect(inputs, log, camera=None) -> tuple[list[_Source], int]:
         except (SourceError, OSError) as exc:  # changed since it was looked at
             media, reason = None, str(exc)
         if media is None:
-            log(f"tfpose: skipping {display_name(p)}: {reason}")
-            bad += 1
+            skip(p, reason)
         else:
             sources.append(_Source(p, media))
     if camera is not None:
         sources.append(_Source(camera, "camera"))
-    return sources, bad
+    return sources, len(bad)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -696,28 +664,70 @@ def _video_fourcc(path: str) -> str:
     return _FOURCC.get(Path(path).suffix.lower(), "mp4v")
 
 
-def _check_folder(path: Path, flag: str) -> None:
-    """Create the folder if needed and prove it takes a new file; _Stop otherwise."""
+def _check_folder(path: Path, flag: str, created: list | None = None) -> None:
+    """Create the folder if needed and prove it takes a new file; _Stop otherwise. The folders made
+    are appended to ``created`` (parents first), for :func:`_remove_created` when the run stops
+    before any work."""
     if path.exists() and not path.is_dir():
         raise _Stop(f"{flag} {path}: expected a folder, but a file is in the way")
     try:
+        missing = [d for d in (path, *path.parents) if not os.path.lexists(d)]
         path.mkdir(parents=True, exist_ok=True)
+        if created is not None:
+            created.extend(reversed(missing))
         with tempfile.NamedTemporaryFile(dir=path, prefix=".tfpose-check-"):
             pass
     except OSError as exc:
         raise _Stop(f"{flag} {path}: cannot write to this folder ({exc.strerror or exc})") from None
 
 
-def _check_file(path: Path, flag: str) -> None:
+def _remove_created(created: list) -> None:
+    """Remove the folders :func:`_check_folder` made for a run that stopped before any work (deepest
+    first; a folder something else has put files in since is left)."""
+    for d in reversed(created):
+        try:
+            d.rmdir()
+        except OSError:
+            pass
+    created.clear()
+
+
+def _check_file(path: Path, flag: str, created: list | None = None) -> None:
     if path.is_dir():
         raise _Stop(f"{flag} {path}: expected a file name, but a folder is in the way")
     if not path.name:
         raise _Stop(f"{flag}: expected a file name, got {str(path)!r}")
-    _check_folder(path.parent, flag)
+    _check_folder(path.parent, flag, created)
+
+
+def _check_files_apart_from_frames(plan: _Plan, sources, files) -> None:
+    """_Stop when one of ``files`` ((path, flag): the video, the COCO file, its image-id mapping) has
+    the name of a per-image/per-frame output this run writes into an output folder: one would
+    silently replace the other. A video's frames are named with any 12-digit frame number."""
+    stems = {s.stem.casefold(): s.kind for s in sources}
+    folders = [
+        (plan.json_dir, "--write-json", ("keypoints.json",)),
+        (plan.img_dir, "--write-images", (f"rendered.{plan.img_ext}",)),
+        (plan.heat_dir, "--write-heatmaps", ("pose_heatmaps.png", "pose_heatmaps.npy")),
+    ]
+    for f, flag in files:
+        m = _OUTPUT_SUFFIX.match(f.name)
+        if m is None:
+            continue
+        stem, kind = m.group(1).casefold(), m.group(2).casefold()
+        base = re.sub(r"_\d{12}$", "", stem)
+        if stems.get(stem) != "image" and (base == stem or stems.get(base) in (None, "image")):
+            continue
+        for folder, folder_flag, kinds in folders:
+            if folder is not None and kind in kinds and f.parent.resolve() == folder.resolve():
+                raise _Stop(
+                    f"{flag} {_shown(f)} and {folder_flag} {_shown(folder)}: both would write "
+                    f"{_shown(f)}; expected outputs with different paths"
+                )
 
 
 def _probe_video_writer(path: Path) -> None:
-    """Open OpenCV's VideoWriter for ``path``'s container and codec and write one frame to a probe file
+    """Open OpenCV's VideoWriter for ``path``'s container and codec and write two frames to a probe file
     beside it (:class:`tfpose.outputs.VideoOutput`, checked): a name or extension it cannot write
     stops the run now, not after the last frame."""
     import numpy as np
@@ -728,7 +738,10 @@ def _probe_video_writer(path: Path) -> None:
     probe = path.with_name(f".tfpose-probe-{os.getpid()}{path.suffix}")
     try:
         out = VideoOutput(probe, fourcc, 10.0)
+        # two frames, read back by close(): an image name (x.jpg, x.gif) opens OpenCV's writer of
+        # single images, which keeps one frame only
         out.write(np.zeros((64, 64, 3), np.uint8))
+        out.write(np.full((64, 64, 3), 255, np.uint8))
         out.close()
         ok = True
     except OSError:
@@ -798,7 +811,7 @@ def _video_rate(src: _Source) -> float | None:
     return float(fps) if fps and math.isfinite(fps) and 0 < fps < 1000 else None
 
 
-def _plan_outputs(args, sources: list[_Source], log=None) -> _Plan:
+def _plan_outputs(args, sources: list[_Source], log=None, created: list | None = None) -> _Plan:
     """Output names for every source (:func:`tfpose.io.output_stems`) and every output path checked:
     folders created and writable, files not in the way, the video writer opened, no output that
     would replace an input. Raises _Stop with one message otherwise; notes on ``log`` when drawings
@@ -814,7 +827,7 @@ def _plan_outputs(args, sources: list[_Source], log=None) -> _Plan:
         (plan.heat_dir, "--write-heatmaps"),
     ):
         if folder is not None:
-            _check_folder(folder, flag)
+            _check_folder(folder, flag, created)
     files = [(f, flag) for f, flag in ((plan.video, "--write-video"), (plan.coco, "--write-coco-json")) if f]
     if plan.coco is not None:
         files.append((_io.coco_mapping_name(plan.coco), "--write-coco-json (its image-id mapping)"))
@@ -823,10 +836,11 @@ def _plan_outputs(args, sources: list[_Source], log=None) -> _Plan:
             "--write-video and --write-coco-json: expected two different files (and neither named "
             f"like the COCO file's image-id mapping, {_shown(_io.coco_mapping_name(plan.coco)) if plan.coco else ''})"
         )
+    _check_files_apart_from_frames(plan, sources, files)
     files_in = [s for s in sources if not s.live]
     inputs = {_io.input_identity(s.path) for s in files_in}
     for f, flag in files:
-        _check_file(f, flag)
+        _check_file(f, flag, created)
         if _io.input_identity(f) in inputs:
             raise _Stop(f"{flag} {_shown(f)}: this is one of the inputs; expected a new file name")
     if plan.video is not None:
@@ -1088,6 +1102,7 @@ def _run_estimate(args) -> int:
     log = lambda msg: tqdm.write(msg, file=sys.stderr)  # noqa: E731  (keeps the bar intact)
     inputs = list(args.inputs)
     _import_tensorflow()  # first: the checks below import the estimator
+    created = []  # output folders this run made: removed when it stops before any work
     try:
         _check_options(args)
         if args.sample:
@@ -1097,8 +1112,9 @@ def _run_estimate(args) -> int:
         if not inputs and args.camera is None:
             raise _Stop("no input: expected images, folders, videos or stream URLs (or --sample, --camera N)")
         sources, skipped = _collect(inputs, log, args.camera)
-        plan = _plan_outputs(args, sources, log)
+        plan = _plan_outputs(args, sources, log, created)
     except (_Stop, FileNotFoundError) as exc:
+        _remove_created(created)
         log(f"tfpose: {exc}")
         return 2
     counters = {
@@ -1111,6 +1127,7 @@ def _run_estimate(args) -> int:
         "ended": [],
     }
     if not sources:
+        _remove_created(created)
         log(f"tfpose: nothing to do: no readable inputs ({skipped} skipped)")
         return 1
     if not any((plan.json_dir, plan.img_dir, plan.heat_dir, plan.video, plan.coco)):
@@ -1131,11 +1148,13 @@ def _run_estimate(args) -> int:
             )
         )
     except (OSError, ValueError, TypeError) as exc:
+        _remove_created(created)
         log(f"tfpose: cannot load the model: {exc}")
         return 2
     try:  # the rules that need the pose model, which may come from the network
         _check_pose_model_outputs(args, est.pose_model)
     except _Stop as exc:
+        _remove_created(created)
         log(f"tfpose: {exc}")
         return 2
     details_wanted = args.part_candidates or plan.heat_dir is not None
@@ -1172,9 +1191,11 @@ def _run_estimate(args) -> int:
         src, frame = item[0], item[1]
         log(f"tfpose: skipping {label(src, frame)}: {exc}")
         counters["frames_failed"] += 1
-        counters["frames_rejected"] += 1
+        # one rule for the summary: an image is an input (skipped once), a video's frame a frame
         if frame is None:
             counters["inputs_skipped"] += 1
+        else:
+            counters["frames_rejected"] += 1
         bar.update(1)
 
     # Decoding, the graph and writing overlap (tfpose.runner); details need one graph call per image.
@@ -1206,7 +1227,7 @@ def _run_estimate(args) -> int:
     if interrupted is not None:
         log(f"tfpose: {interrupted} ({counters['people']} people); the outputs written are complete")
     elapsed = time.perf_counter() - start
-    print(_summary(counters, expected, elapsed, tracker, interrupted))
+    print(_summary(counters, expected, elapsed, tracker, interrupted, stopped))
     if stopped is not None:
         log(f"tfpose: stopped: {stopped}")
         return 2
@@ -1217,8 +1238,9 @@ def _run_estimate(args) -> int:
     return 1 if bad else 0
 
 
-def _summary(counters, expected, elapsed, tracker, interrupted) -> str:
-    """The run's one summary line: frames written, people, rate, and what failed."""
+def _summary(counters, expected, elapsed, tracker, interrupted, stopped=None) -> str:
+    """The run's one summary line: frames written, people, rate, and what failed; ``stopped`` (the
+    write failure that ended the run) is said there too, so the counts are not read as a success."""
     n = counters["frames"]
     fps = n / elapsed if elapsed > 0 else 0.0
     skipped_in = counters["inputs_skipped"]
@@ -1236,6 +1258,8 @@ def _summary(counters, expected, elapsed, tracker, interrupted) -> str:
     parts += [f"; {e}" for e in counters["ended"]]
     if interrupted is not None:
         parts.append(f"; stopped by {_signal_name(_stop_signal(interrupted))}")
+    if stopped is not None:
+        parts.append(f"; stopped: {stopped} (the run's outputs are not complete)")
     return "".join(parts)
 
 

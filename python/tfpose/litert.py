@@ -87,8 +87,13 @@ class LiteRTEstimator:
         path = os.fspath(model)
         if os.path.isdir(path):
             raise ValueError(f"model {path!r}: expected a .tflite file, got a directory")
-        if not os.path.isfile(path):
+        from tfpose.sources import not_a_file
+
+        why = not_a_file(path) or ("a folder" if os.path.isdir(path) else None)
+        if why == "no such file or folder":
             raise FileNotFoundError(f"model {path!r} not found: expected a .tflite file")
+        if why is not None:  # never opened: a FIFO would block, /dev/zero never ends
+            raise ValueError(f"model {path!r}: {why}; expected a .tflite file")
         if num_threads is not None and (
             isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1
         ):

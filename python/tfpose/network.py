@@ -90,9 +90,27 @@ def _candidate_names(graph_def, limit: int = 8) -> tuple[list[str], list[str]]:
     return inputs, outputs
 
 
+def _check_model_file(path: str, inside: str | None = None) -> None:
+    """Refuse, before opening it, anything but a regular file or a folder as a model (the input
+    files' rule, :func:`tfpose.sources.not_a_file`): /dev/zero would be read until memory runs out,
+    a FIFO would block. FileNotFoundError when it does not exist, ValueError for the rest."""
+    from tfpose.sources import not_a_file
+
+    why = not_a_file(path)
+    if why is None:
+        return
+    where = f"model {inside!r}: {os.path.basename(path)}" if inside else f"model {path!r}"
+    expected = "expected a frozen GraphDef (.pb) file or a SavedModel directory"
+    if why == "no such file or folder" and inside is None:
+        raise FileNotFoundError(f"{where} not found: {expected}")
+    raise ValueError(f"{where}: {why}; {expected}")
+
+
 def _load_graph_def(path: str):
+    from tfpose.sources import _open_regular  # a FIFO swapped in after the check is still refused
+
     graph_def = tf.compat.v1.GraphDef()
-    with open(path, "rb") as f:
+    with open(path, "rb", opener=_open_regular) as f:
         data = f.read()
     try:
         graph_def.ParseFromString(data)
@@ -199,10 +217,7 @@ def load_network(
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization: expected one of {NORMALIZATIONS}, got {normalization!r}")
     path = os.fspath(model)
-    if not os.path.exists(path):
-        raise FileNotFoundError(
-            f"model {path!r} not found: expected a frozen GraphDef (.pb) file or a SavedModel directory"
-        )
+    _check_model_file(path)
     if path.lower().endswith(".tflite"):
         raise ValueError(
             f"model {path!r}: a LiteRT .tflite network runs in tfpose.litert.LiteRTEstimator (or "
@@ -214,6 +229,9 @@ def load_network(
             or os.path.exists(os.path.join(path, "saved_model.pbtxt"))
         ):
             raise ValueError(f"model {path!r}: a directory, but expected a SavedModel (no saved_model.pb in it)")
+        for name in ("saved_model.pb", "saved_model.pbtxt"):
+            if os.path.lexists(os.path.join(path, name)):
+                _check_model_file(os.path.join(path, name), inside=path)
         fn, channels, per_image = _saved_model_fn(path, signature, output_name)
     else:
         fn, channels, per_image = _frozen_graph_fn(path, input_name, output_name)

@@ -125,6 +125,18 @@ def write_text(path, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
+def encodes_image(fmt: str) -> bool:
+    """Whether OpenCV encodes a drawing (HxWx3 uint8 BGR) in the image format ``fmt`` (an extension,
+    no dot), found by encoding a small one in memory: cv2.haveImageWriter says yes for formats that
+    refuse 3-channel images at the first write (pbm, pgm) and raises cv2.error for some (exr)."""
+    import cv2
+
+    try:
+        return bool(cv2.imencode(f".{fmt}", np.full((8, 8, 3), 128, np.uint8))[0])
+    except cv2.error:
+        return False
+
+
 def write_image(path, image) -> Path:
     """Encode ``image`` (HxW[x3|4] uint8, BGR) with OpenCV in the format of ``path``'s extension and
     write it atomically: any file name works (OpenCV never sees it). OutputError when OpenCV cannot
@@ -194,6 +206,10 @@ class VideoOutput:
 
         from tfpose.sources import _opencv_safe
 
+        if encodes_image(self.path.suffix.lstrip(".")):
+            # OpenCV would write an image sequence, numbered from the digits in the temporary name:
+            # one frame kept, stray files beside it
+            raise OutputError(self.path, f"{self.path.suffix} is an image format; expected a video container")
         name = str(self._tmp)
         if not _opencv_safe(name):
             self._dir_fd = os.open(self._tmp.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -222,6 +238,9 @@ class VideoOutput:
         self._writer = None
         try:
             held = container_frames(self._tmp) if self._tmp.is_file() else None
+            cut = _cut_short(self._tmp) if held == self.frames else None
+            if cut is not None:
+                raise OutputError(self.path, f"the video was cut short while writing ({cut})")
             if held != self.frames:
                 cause = _short_video_cause(self._tmp)
                 raise OutputError(
@@ -252,6 +271,33 @@ class VideoOutput:
         if self._dir_fd is not None:
             os.close(self._dir_fd)
             self._dir_fd = None
+
+
+def _cut_short(path: Path) -> str | None:
+    """Why the closed video file ``path`` is known to be truncated, else None. OpenCV's writer ignores
+    failed writes, and a cut inside the last frame or the index still demuxes to every packet, so the
+    packet count alone misses it. Two exact signs: the file's size reached the process's file size
+    limit (RLIMIT_FSIZE, ``ulimit -f``: nothing past it was written), or an AVI's RIFF header (patched
+    at release with the size the writer meant to write) says more bytes than the file holds."""
+    import resource
+
+    try:
+        size = os.stat(path).st_size
+        soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if soft != resource.RLIM_INFINITY and size >= soft:
+            return "file too large"
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except (OSError, ValueError) as exc:
+        return os_error_cause(exc)
+    # RIFF: b"RIFF", little-endian uint32 size of what follows, b"AVI " (OpenDML files > 1 GiB add
+    # further RIFF AVIX chunks after the first, so only a first chunk longer than the file is a cut)
+    if len(head) == 12 and head[:4] == b"RIFF" and head[8:] == b"AVI ":
+        declared = int.from_bytes(head[4:8], "little") + 8
+        if declared > size:
+            cause = _short_video_cause(path)
+            return f"{size} of {declared} bytes written" + (f", {cause}" if cause else "")
+    return None
 
 
 def _short_video_cause(path: Path) -> str:

@@ -30,6 +30,7 @@ a name (or a temporary symbolic link with an ASCII name where /proc is missing).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import stat
@@ -109,6 +110,46 @@ def _opencv_safe(name: str) -> bool:
     except UnicodeEncodeError:  # lone surrogates: a name that is not UTF-8 on disk
         return False
     return True
+
+
+# What a non-regular file is, in words (stat tests in order).
+FILE_TYPES = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why ``path`` (str or os.PathLike) cannot be an input file or a model file, found without
+    opening it (a FIFO would block, /dev/zero never ends); None for a readable regular file or a folder. Reasons: no such file or folder,
+    broken symbolic link, symbolic link loop, not a regular file (what it is), permission denied."""
+    from tfpose.outputs import os_error_cause
+
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return "no such file or folder"
+    except OSError as exc:
+        return os_error_cause(exc)
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return "broken symbolic link (its target does not exist)"
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return "symbolic link loop"
+            return os_error_cause(exc)
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        what = next((w for test, w in FILE_TYPES if test(st.st_mode)), "not a file")
+        return f"not a regular file ({what})"
+    if not os.access(path, os.R_OK):
+        return "cannot read it (permission denied)"
+    return None
 
 
 @contextlib.contextmanager
