@@ -409,7 +409,8 @@ def plan_inputs(patterns: Sequence[str], frames_per_range: int = 64) -> Plan:
     """
     from tfpose import io as tio
     from tfpose import sources
-    from tfpose.cli import _media_kind, _not_a_file
+    from tfpose.cli import _media_kind
+    from tfpose.sources import not_a_file
 
     if isinstance(frames_per_range, bool) or not isinstance(frames_per_range, int) or frames_per_range < 1:
         raise ValueError(f"frames_per_range: expected an int >= 1, got {frames_per_range!r}")
@@ -419,7 +420,7 @@ def plan_inputs(patterns: Sequence[str], frames_per_range: int = 64) -> Plan:
         try:
             # Checked without opening (a FIFO would block the content check for ever; a device is never
             # an input file), with tfpose estimate's reasons (broken symbolic link, link loop, ...).
-            why = _not_a_file(Path(path)) if "://" not in path else None
+            why = not_a_file(Path(path)) if "://" not in path else None
             if why is None and "://" not in path and os.path.isdir(path):
                 why = "a folder"
             if why is not None:
@@ -633,10 +634,10 @@ class _CocoResults(beam.DoFn):
 
 
 def _write_text(path: str, text: str) -> None:
-    from tfpose import io as tio
+    from tfpose.outputs import write_text
 
     if "://" not in path:
-        tio._write_atomically(Path(path), text)
+        write_text(Path(path), text)
     else:
         with FileSystems.create(path) as f:
             f.write(text.encode())

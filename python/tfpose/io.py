@@ -163,19 +163,15 @@ def dumps(doc: dict) -> str:
     return out + "}"
 
 
-def _write_atomically(path: Path, text: str) -> Path:
-    # tfpose.outputs: a temporary name and a rename, so a reader never sees half a file and a failed
-    # write leaves nothing behind; an OSError becomes OutputError naming the file and the cause.
-    from tfpose.outputs import write_text
-
-    return write_text(path, text)
-
-
 def write_json(path, people: Iterable, part_candidates: Sequence | None = None) -> Path:
     """Write people (Person objects or [P, 3] arrays) to ``path`` as OpenPose JSON v1.3; returns the
     path. part_candidates: see :func:`people_json`. A missing folder is created; OSError when the
     file cannot be written (the CLI checks its output folders before any work)."""
-    return _write_atomically(Path(path), dumps(people_json(people, part_candidates)) + "\n")
+    # tfpose.outputs: a temporary name and a rename (a reader never sees half a file, a failed write
+    # leaves nothing); an OSError becomes OutputError naming the file and the cause.
+    from tfpose.outputs import write_text
+
+    return write_text(Path(path), dumps(people_json(people, part_candidates)) + "\n")
 
 
 def read_json(path) -> dict:
@@ -399,14 +395,13 @@ def coco_image_id(source, frame: int | None = None) -> int:
     frame. Raises ValueError for an image name that does not end with a number."""
     if frame is not None:
         return int(frame)
-    stem = Path(source).stem
-    m = _TRAILING_DIGITS.search(stem)
-    if m is None:
+    number = _name_number(source)
+    if number is None:
         raise ValueError(
             f"{source}: --write-coco-json takes the COCO image_id from the number a file name "
             f"ends with (e.g. 000000000139.jpg), but {Path(source).name!r} has none"
         )
-    return int(m.group(1))
+    return number
 
 
 def _name_number(source) -> int | None:
@@ -509,7 +504,9 @@ def coco_results(
 
 def write_coco_json(path, results: Iterable[dict]) -> Path:
     """Write COCO results (a list of :func:`coco_results` entries) to ``path`` as one JSON array."""
-    return _write_atomically(Path(path), json.dumps(list(results)) + "\n")
+    from tfpose.outputs import write_text
+
+    return write_text(Path(path), json.dumps(list(results)) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------
