@@ -75,9 +75,8 @@ def run_beam(images: list[Path], model: str, workers: int) -> dict:
         options = PipelineOptions([f"--direct_num_workers={workers}", "--direct_running_mode=multi_processing"])
         handler = PoseModelHandler(model, on_error="record")
         t0 = time.perf_counter()
-        with WorkerSampler() as sampler:
-            with beam.Pipeline(options=options) as p:
-                build_pipeline(p, [str(inputs / "*")], str(Path(tmp) / "out"), handler)
+        with WorkerSampler() as sampler, beam.Pipeline(options=options) as p:
+            build_pipeline(p, [str(inputs / "*")], str(Path(tmp) / "out"), handler)
         wall = time.perf_counter() - t0
         written = len(list((Path(tmp) / "out").glob("*_keypoints.json")))
         failed = (Path(tmp) / "out" / "tfpose_failed.jsonl").read_text()

@@ -36,7 +36,7 @@ def expected_outputs(model: str) -> dict:
     files = sorted(JOB.iterdir())
     stems = tio.output_stems([str(f) for f in files], [f.suffix == ".avi" for f in files])
     out = {}
-    for f, stem in zip(files, stems):
+    for f, stem in zip(files, stems, strict=True):
         if f.suffix != ".avi":
             out[tio.output_file_name(stem)] = est.estimate(cv2.imread(str(f)))
             continue

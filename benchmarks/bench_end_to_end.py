@@ -137,7 +137,7 @@ def worker_tfpose(args) -> list:
     for prec in args.precisions:
         # ---------------- network alone (c): pre-placed canvases, per batch size
         est = Estimator(str(MODEL), precision=prec)
-        net_fn = tf.function(lambda x: est.network(x))
+        net_fn = tf.function(est.network)  # the bound method: no closure over the loop's est
         canv = np.stack([canvas_of(f, (NET_H, NET_W))[0] for f in frames]).astype(np.float32)
         for b in args.batches:
             batches = [canv[i : i + b] for i in range(0, len(canv) - len(canv) % b or len(canv), b)]
@@ -156,7 +156,7 @@ def worker_tfpose(args) -> list:
             out = tmp / f"{prec}_{b}"
             count = {"people": 0}
 
-            def write(item, people):
+            def write(item, people, out=out, count=count):
                 tio.write_json(out / tio.json_name(item[0], item[1]), people)
                 count["people"] += len(people)
 
@@ -177,7 +177,7 @@ def worker_tfpose(args) -> list:
                 # ---------------- serial, same work in one thread
                 t = time.perf_counter()
                 n = 0
-                for path, i, img, fps in decode_video(args.frames):
+                for path, i, img, _fps in decode_video(args.frames):
                     tio.write_json(out / tio.json_name(path, i), est.estimate(img))
                     n += 1
                 dt = time.perf_counter() - t
@@ -201,17 +201,19 @@ def worker_tfpose(args) -> list:
                 )
                 img0 = frames[0][None]
                 place(img0)
-                pl = C.median_ms(lambda: place(img0).numpy(), repeats=10)
+                pl = C.median_ms(lambda place=place, img0=img0: place(img0).numpy(), repeats=10)
                 with precision_scope(prec):
-                    net1 = C.median_ms(lambda: net_fn(canv[:1]).numpy(), repeats=10)
-                    graph = C.median_ms(lambda: est.estimate(frames[0]), repeats=10)
+                    net1 = C.median_ms(lambda net_fn=net_fn, canv=canv: net_fn(canv[:1]).numpy(), repeats=10)
+                    graph = C.median_ms(lambda est=est: est.estimate(frames[0]), repeats=10)
                 raw = net_fn(canv[:1]).numpy()
                 post = C.median_ms(
-                    lambda: numpy_ops.net_output_to_people(raw, net_input_size=(NET_H, NET_W), image_size=(720, 1280)),
+                    lambda raw=raw: numpy_ops.net_output_to_people(
+                        raw, net_input_size=(NET_H, NET_W), image_size=(720, 1280)
+                    ),
                     repeats=20,
                 )
                 people = est.estimate(frames[0])
-                wr = C.median_ms(lambda: tio.write_json(out / "x.json", people), repeats=20)
+                wr = C.median_ms(lambda out=out, people=people: tio.write_json(out / "x.json", people), repeats=20)
                 recs.append(
                     dict(
                         data="video",
@@ -446,7 +448,7 @@ def worker_oppath(args) -> list:
     recs = []
     for name, f in entries.items():
         got = f()
-        same = None if name.startswith("floor") else all(np.array_equal(a, b) for a, b in zip(ref, got))
+        same = None if name.startswith("floor") else all(np.array_equal(a, b) for a, b in zip(ref, got, strict=True))
         for _ in range(20):
             f()
         ts = []
@@ -586,7 +588,10 @@ def build_table(recs, args, load_before, load_after, wall_s, rounds) -> str:
                     for c in chains
                 ]
                 if b != args.batches[0] and data == "video":
-                    vals = [v if c in ("tfpose estimate", "network alone") else None for c, v in zip(chains, vals)]
+                    vals = [
+                        v if c in ("tfpose estimate", "network alone") else None
+                        for c, v in zip(chains, vals, strict=True)
+                    ]
                 t, base, lim = vals[0], med(data=data, chain="tf-pose-estimation (maps x4)", precision=prec), vals[5]
                 rows.append(
                     [data, prec, b]

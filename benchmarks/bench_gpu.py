@@ -241,9 +241,21 @@ def run(args):
                 nets, ratios, (H, W) = make_inputs(kind, n, s, rng, real)
                 d_nets = [lib.up(x) for x in nets] if lib else None
                 for build in ("cpu", "cuda"):
-                    g = gpu_time(lambda: tc.resize_and_merge(d_nets, ratios, (H, W), build))
-                    c = cpu_time(lambda: numpy_ops.resize_and_merge(nets, ratios, (H, W), build))
-                    nv = gpu_time(lambda: lib.naive_resize(d_nets, H, W)) if build == "cpu" else None
+                    g = gpu_time(
+                        lambda d_nets=d_nets, ratios=ratios, H=H, W=W, build=build: tc.resize_and_merge(
+                            d_nets, ratios, (H, W), build
+                        )
+                    )
+                    c = cpu_time(
+                        lambda nets=nets, ratios=ratios, H=H, W=W, build=build: numpy_ops.resize_and_merge(
+                            nets, ratios, (H, W), build
+                        )
+                    )
+                    nv = (
+                        gpu_time(lambda d_nets=d_nets, H=H, W=W: lib.naive_resize(d_nets, H, W))
+                        if build == "cpu"
+                        else None
+                    )
                     row(kind, f"resize_and_merge[{build}]", n, s, g, c, nv, f"{H}x{W}")
                 if s == args.scales[0]:  # the per-op rows after the resize: once per batch
                     maps = numpy_ops.resize_and_merge(nets, ratios, (H, W), "cuda")
@@ -251,23 +263,25 @@ def run(args):
                     heat = np.ascontiguousarray(maps[..., :P])
                     d_heat = lib.up(heat) if lib else None
                     for build in ("cpu", "cuda"):
-                        g = gpu_time(lambda: tc.nms(d_heat, thr, K, off, build))
-                        c = cpu_time(lambda: numpy_ops.nms(heat, thr, K, off, build))
+                        g = gpu_time(lambda d_heat=d_heat, build=build: tc.nms(d_heat, thr, K, off, build))
+                        c = cpu_time(lambda heat=heat, build=build: numpy_ops.nms(heat, thr, K, off, build))
                         nv = None
                         if lib and build == "cpu":
                             d_nchw = d_maps.permute(0, 3, 1, 2).contiguous() if lib.name == "torch" else d_maps
-                            nv = gpu_time(lambda: lib.naive_nms(d_nchw, thr))
+                            nv = gpu_time(lambda d_nchw=d_nchw: lib.naive_nms(d_nchw, thr))
                         row(kind, f"nms[{build}]", n, s, g, c, nv)
-                    g = gpu_time(lambda: tc.maximum(d_heat))
-                    c = cpu_time(lambda: numpy_ops.maximum(heat))
+                    g = gpu_time(lambda d_heat=d_heat: tc.maximum(d_heat))
+                    c = cpu_time(lambda heat=heat: numpy_ops.maximum(heat))
                     row(kind, "maximum", n, s, g, c)
                     pk, cn = numpy_ops.nms(heat, thr, K, off, "cuda")
                     d_pk, d_cn = (lib.up(pk), lib.up(cn)) if lib else (None, None)
-                    g = gpu_time(lambda: tc.paf_scores(d_maps, d_pk, d_cn, "COCO_18", "cuda"))
-                    c = cpu_time(lambda: _core.paf_scores(maps, pk, cn, "COCO_18", "cuda"))
+                    g = gpu_time(
+                        lambda d_maps=d_maps, d_pk=d_pk, d_cn=d_cn: tc.paf_scores(d_maps, d_pk, d_cn, "COCO_18", "cuda")
+                    )
+                    c = cpu_time(lambda maps=maps, pk=pk, cn=cn: _core.paf_scores(maps, pk, cn, "COCO_18", "cuda"))
                     row(kind, "paf_scores", n, s, g, c, note=f"K={K}, {int(cn.sum()) / n:.0f} peaks/image")
 
-                def gpu_whole():
+                def gpu_whole(d_nets=d_nets, ratios=ratios, H=H, W=W):
                     m = tc.resize_and_merge(d_nets, ratios, (H, W), "cuda")
                     hm = m[..., :P]
                     hm = hm.copy() if lib.name == "cupy" else hm.contiguous()
@@ -275,12 +289,16 @@ def run(args):
                     sc = tc.paf_scores(m, p_, c_, "COCO_18", "cuda")
                     return lib.to_host(p_), lib.to_host(c_), lib.to_host(sc)
 
-                def naive_whole():
+                def naive_whole(d_nets=d_nets, H=H, W=W):
                     m = lib.naive_resize(d_nets, H, W)
                     return lib.to_host(lib.naive_nms(m, thr))
 
                 g = gpu_time(gpu_whole)
-                c = cpu_time(lambda: numpy_ops.net_output_to_people(nets, ratios, (H, W), openpose_build="cuda"))
+                c = cpu_time(
+                    lambda nets=nets, ratios=ratios, H=H, W=W: numpy_ops.net_output_to_people(
+                        nets, ratios, (H, W), openpose_build="cuda"
+                    )
+                )
                 nv = gpu_time(naive_whole)
                 row(kind, "whole", n, s, g, c, nv)
     return dict(

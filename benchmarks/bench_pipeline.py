@@ -65,7 +65,7 @@ def real_outputs_at_scales(scale_number: int = 3, frame: int = 60, model: str = 
     fn = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(gd, name=""), [])
     run = fn.prune(fn.graph.get_tensor_by_name("image:0"), fn.graph.get_tensor_by_name("Openpose/concat_stage7:0"))
     outs = []
-    for (w, h), s in zip(sz.net_wh, sz.scale_ratios):
+    for (w, h), s in zip(sz.net_wh, sz.scale_ratios, strict=True):
         m = np.array([[s, 0, 0], [0, s, 0]], np.float64)
         canvas = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT)
         outs.append(np.ascontiguousarray(run(tf.constant(canvas[None].astype(np.float32))).numpy()))

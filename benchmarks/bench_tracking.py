@@ -93,7 +93,9 @@ def main() -> None:
     rows = []
     for n in PEOPLE:
         synth = synthetic.render(n)[0]
-        post_n = _common.median_ms(lambda: numpy_ops.net_output_to_people(synth, fast=True, **kw), repeats=50)
+        post_n = _common.median_ms(
+            lambda synth=synth: numpy_ops.net_output_to_people(synth, fast=True, **kw), repeats=50
+        )
         frames = sequence(base, n, n_frames)
         opt, ids_opt = time_tracker(frames)
         greedy, ids_greedy = time_tracker(frames, assignment="greedy")

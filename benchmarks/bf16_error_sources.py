@@ -148,7 +148,7 @@ def conv_input_means(gd, images, heights=(368, 280)):
                 for h in heights:
                     w = max(16, int(round(im.shape[1] * h / im.shape[0] / 8)) * 8)
                     batch = cv2.resize(im, (w, h), interpolation=cv2.INTER_CUBIC).astype(np.float32)[None]
-                    for t, v in zip(names, sess.run(fetch, {x: batch})):
+                    for t, v in zip(names, sess.run(fetch, {x: batch}), strict=True):
                         sums[t].append(v.mean((0, 1, 2)))
     return {t: np.mean(v, 0).astype(np.float64) for t, v in sums.items()}
 
@@ -169,10 +169,7 @@ def bias_corrected(gd, means):
         wr = _round_bf16(w)
         wn.attr["value"].tensor.CopyFrom(tensor_util.make_tensor_proto(wr))
         d, m = (wr - w).astype(np.float64), means[c.input[0]]
-        if c.op == "Conv2D":
-            shift = np.einsum("hwio,i->o", d, m)
-        else:
-            shift = np.einsum("hwcm,c->cm", d, m).reshape(-1)
+        shift = np.einsum("hwio,i->o", d, m) if c.op == "Conv2D" else np.einsum("hwcm,c->cm", d, m).reshape(-1)
         nxt = consumers[c.name][0]
         if nxt.op == "Conv2D":  # depthwise -> 1x1, not yet rounded (graph order)
             wp = tensor_util.MakeNdarray(nodes[nxt.input[1]].attr["value"].tensor).astype(np.float64)

@@ -70,7 +70,7 @@ class LightweightOpenposeTracker:
         order = sorted(range(len(people)), key=lambda i: -float(getattr(people[i], "score", 0.0)))
         for i in order:
             best, best_n = None, 0
-            for j, (pid, k, area) in enumerate(self.previous):
+            for j, (_pid, k, area) in enumerate(self.previous):
                 if taken[j]:
                     continue
                 n = self._similar(kps[i], areas[i], k, area)
@@ -82,7 +82,7 @@ class LightweightOpenposeTracker:
             else:
                 people[i].person_id = self.next_id
                 self.next_id += 1
-        self.previous = [(p.person_id, k, a) for p, k, a in zip(people, kps, areas)]
+        self.previous = [(p.person_id, k, a) for p, k, a in zip(people, kps, areas, strict=True)]
         return people
 
 

@@ -105,7 +105,7 @@ def render(
             x, y = kps[i, p]
             g = peak * np.exp(-((xs - x) ** 2 + (ys - y) ** 2) / (2 * s * s))
             np.maximum(heat[..., p], g, out=heat[..., p])
-        for (a, b), (cx_ch, cy_ch) in zip(m.pairs, m.paf_channels):
+        for (a, b), (cx_ch, cy_ch) in zip(m.pairs, m.paf_channels, strict=True):
             pa, pb = kps[i, a], kps[i, b]
             d = pb - pa
             norm = float(np.hypot(*d))

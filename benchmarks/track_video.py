@@ -52,7 +52,7 @@ def video_report(est, drawings: Path | None) -> str:
         tracker = PoseTracker("COCO_18", fps=frames[0].fps or 25.0, **kw)
         life = {}
         counts = []
-        for f, ps in zip(frames, people):
+        for f, ps in zip(frames, people, strict=True):
             ps = [copy.copy(p) for p in ps]
             tracker.update(ps, timestamp=f.timestamp, image_size=f.image.shape[:2])
             counts.append(len(ps))

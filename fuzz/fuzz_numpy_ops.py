@@ -66,7 +66,7 @@ def test_one_input(data: bytes) -> None:
         kw = dict(scale_ratios=ratios, openpose_build=build, nms_threshold=(flags >> 1) / 127.0)
         fast = numpy_ops.net_output_to_people(scales, fast=True, **kw)
         dense = numpy_ops.net_output_to_people(scales, fast=False, **kw)
-        for a, b in zip(fast, dense):
+        for a, b in zip(fast, dense, strict=True):
             assert np.array_equal(_bits(a), _bits(b)), "fast != dense"
         assert np.isfinite(fast[0]).all()
 

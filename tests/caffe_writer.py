@@ -47,7 +47,7 @@ def blob_bytes(arr: np.ndarray, legacy: bool = False, packed: bool = True, doubl
     out = bytearray()
     if legacy:
         dims = (1,) * (4 - arr.ndim) + tuple(arr.shape)
-        for field, d in zip((BLOB_NUM, BLOB_CHANNELS, BLOB_HEIGHT, BLOB_WIDTH), dims):
+        for field, d in zip((BLOB_NUM, BLOB_CHANNELS, BLOB_HEIGHT, BLOB_WIDTH), dims, strict=True):
             out += key(field, 0) + varint(d)
     flat = arr.reshape(-1)
     if double:

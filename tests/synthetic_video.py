@@ -226,7 +226,7 @@ def identity_switches(tracked: list, where: list, refs: dict, sigmas: np.ndarray
 
     last, switches, found, visible = {}, 0, 0, 0
     ids_of, who_had = {}, {}
-    for people, pos in zip(tracked, where):
+    for people, pos in zip(tracked, where, strict=True):
         visible += len(pos)
         if not people or not pos:
             continue
@@ -248,7 +248,7 @@ def identity_switches(tracked: list, where: list, refs: dict, sigmas: np.ndarray
         from scipy.optimize import linear_sum_assignment
 
         rows, cols = linear_sum_assignment(-sim)
-        for r, c in zip(rows, cols):
+        for r, c in zip(rows, cols, strict=True):
             if sim[r, c] < MATCH_OKS:
                 continue
             n, pid = names[r], people[c].person_id

@@ -55,7 +55,7 @@ def _render(kps: np.ndarray, h: int, w: int, model: str) -> np.ndarray:
     out = np.zeros((h, w, m.num_channels), np.float64)
     for p, (x, y) in enumerate(kps):
         out[..., p] = 0.9 * np.exp(-((xs - x) ** 2 + (ys - y) ** 2) / 2.0)
-    for (a, b), (cx, cy) in zip(m.pairs, m.paf_channels):
+    for (a, b), (cx, cy) in zip(m.pairs, m.paf_channels, strict=True):
         d = kps[b] - kps[a]
         u = d / np.hypot(*d)
         t = np.clip(((xs - kps[a][0]) * d[0] + (ys - kps[a][1]) * d[1]) / (d @ d), 0, 1)
@@ -205,7 +205,7 @@ def test_quadratic_refinement_in_the_fused_op_matches_dense_chain():
     kw = dict(model="COCO_18", peak_refinement="quadratic")
     fast = numpy_ops.net_output_to_people(net, fast=True, **kw)
     dense = numpy_ops.net_output_to_people(net, fast=False, **kw)
-    for a, b in zip(fast, dense):
+    for a, b in zip(fast, dense, strict=True):
         np.testing.assert_array_equal(a, b)
     default = numpy_ops.net_output_to_people(net, model="COCO_18")
     assert default[0].shape[1] > 0 and not np.array_equal(default[0], fast[0])

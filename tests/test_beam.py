@@ -263,14 +263,14 @@ def test_handler_records_a_bad_element_and_keeps_the_rest():
     good = [cv2.imread(str(p)) for p in IMAGES[:2]]
     batch = [good[0], np.zeros((0, 5, 3), np.uint8), good[1], np.zeros((8, 8, 3), np.float32)]
     results = list(handler.run_inference(batch, model))
-    assert [r.example is b for r, b in zip(results, batch)] == [True] * 4
+    assert [r.example is b for r, b in zip(results, batch, strict=True)] == [True] * 4
     assert isinstance(results[1].inference, InferenceError) and "non-empty" in results[1].inference.message
     assert isinstance(results[3].inference, InferenceError) and "uint8" in results[3].inference.message
     est = tfpose.Estimator(MODEL, net_resolution=NET)
     for r, img in ((results[0], good[0]), (results[2], good[1])):
         expected = est.estimate(img)
         assert len(r.inference) == len(expected) > 0
-        for a, b in zip(r.inference, expected):
+        for a, b in zip(r.inference, expected, strict=True):
             np.testing.assert_array_equal(a.keypoints, b.keypoints)
     raising = PoseModelHandler(MODEL, net_resolution=NET)
     with pytest.raises(ValueError, match="non-empty"):
@@ -354,7 +354,7 @@ def _plan_and_decode(path: Path, frames_per_range: int):
                 continue
             keys, images = value
             assert len(keys) == len(images) <= 4
-            for (_, _, i), img in zip(keys, images):
+            for (_, _, i), img in zip(keys, images, strict=True):
                 assert i not in frames
                 frames[i] = img
     return plan, frames, failed
@@ -463,7 +463,7 @@ def test_a_misspelt_tfpose_option_is_refused_not_left_to_beam(tmp_path):
     # Beam drops arguments it does not know with a warning its quiet log hides: the job ran without them.
     from tfpose.beam import main
 
-    for typo, meant in (("--net-resolutoin", "--net-resolution"), ("--batch_size", "--batch-size")):
+    for typo, _meant in (("--net-resolutoin", "--net-resolution"), ("--batch_size", "--batch-size")):
         assert main(["--input", str(IMAGES[1]), "--output", str(tmp_path / "o"), typo, "2"]) == 2
     r = _run_cli("beam", "--input", IMAGES[1], "--output", tmp_path / "o", "--net-resolutoin", "320x240", timeout=120)
     assert (

@@ -90,7 +90,7 @@ def render_scene(model, people, h, w, width=1.5, rng=None, missing=()):
     maps = np.zeros((h, w, C), np.float32)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     for kp in people:
-        for (a, b), (cx, cy) in zip(model.pairs, model.paf_channels):
+        for (a, b), (cx, cy) in zip(model.pairs, model.paf_channels, strict=True):
             pa, pb = kp[a], kp[b]
             if np.isnan(pa).any() or np.isnan(pb).any():
                 continue
@@ -182,7 +182,7 @@ def test_tf_op_equals_numpy_on_golden():
             kw = dict(model=g["meta"]["model"], scale=g["meta"]["scale_net_to_output"], openpose_build=build)
             a = tf_ops.connect(maps, peaks, counts, **kw)
             b = numpy_ops.connect(maps, peaks, counts, **kw)
-            for x, y in zip(a, b):
+            for x, y in zip(a, b, strict=True):
                 np.testing.assert_array_equal(x.numpy(), y)
 
 
@@ -212,7 +212,7 @@ def test_crowd_batch_threads_agree():
     counts = np.stack([s[2] for s in scenes])
     one = numpy_ops.connect(maps, peaks, counts, threads=1)
     many = numpy_ops.connect(maps, peaks, counts, threads=3)
-    for a, b in zip(one, many):
+    for a, b in zip(one, many, strict=True):
         np.testing.assert_array_equal(a, b)
     assert one[2].tolist() == [32, 27, 22]
 
@@ -573,7 +573,7 @@ def test_tf_function_unknown_sizes():
     s = np.array([g["meta"]["scale_net_to_output"]], np.float32)
     got = f(maps, peaks, counts, s)
     exp = numpy_ops.connect(maps, peaks, counts, scale=s)
-    for x, y in zip(got, exp):
+    for x, y in zip(got, exp, strict=True):
         np.testing.assert_array_equal(x.numpy(), y)
 
 

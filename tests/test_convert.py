@@ -213,7 +213,7 @@ def test_blob_encodings_read_identically(features, tmp_path, opts):
         assert model.order == [name for name, _, _ in layers]
         for name, type_, blobs in layers:
             assert model.layers[name].type == type_
-            for blob, ref in zip(model.layers[name].blobs, blobs):
+            for blob, ref in zip(model.layers[name].blobs, blobs, strict=True):
                 np.testing.assert_array_equal(blob.data.reshape(ref.shape), ref)
                 expected = (1,) * (4 - ref.ndim) + ref.shape if opts.get("legacy") else ref.shape
                 assert blob.shape == expected and blob.legacy == bool(opts.get("legacy"))

@@ -110,7 +110,9 @@ def test_cli_runs_converted_hand_and_face_networks(small, tmp_path):
         )
         pose = np.asarray(p["pose_keypoints_2d"], np.float32).reshape(18, 3)
         boxes = list(numpy_ops.hand_boxes(pose, "COCO_18")) + [numpy_ops.face_boxes(pose, "COCO_18")]
-        for key, box in zip(("hand_left_keypoints_2d", "hand_right_keypoints_2d", "face_keypoints_2d"), boxes):
+        for key, box in zip(
+            ("hand_left_keypoints_2d", "hand_right_keypoints_2d", "face_keypoints_2d"), boxes, strict=True
+        ):
             kp = np.asarray(p[key]).reshape(-1, 3)
             if box[2] <= 40:
                 continue

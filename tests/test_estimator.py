@@ -31,7 +31,7 @@ def _match(ours, ref_kp, ref_sc, tol_px, tol_score):
     """Every reference person has exactly one of ours with all parts within tolerance."""
     assert len(ours) == len(ref_kp)
     used = set()
-    for kp, sc in zip(ref_kp, ref_sc):
+    for kp, sc in zip(ref_kp, ref_sc, strict=True):
         found = [
             i
             for i, p in enumerate(ours)
@@ -80,10 +80,10 @@ def test_batch_mixed_sizes_keeps_order(est):
     imgs = [_img("p1.jpg"), _img("apink2.jpg"), _img("p1.jpg")[:, ::-1].copy(), _img("apink2.jpg")]
     batched = est.estimate_batch(imgs)
     assert len(batched) == 4
-    for img, people in zip(imgs, batched):
+    for img, people in zip(imgs, batched, strict=True):
         single = est.estimate(img)
         assert len(single) == len(people)
-        for a, b in zip(single, people):
+        for a, b in zip(single, people, strict=True):
             np.testing.assert_allclose(a.keypoints, b.keypoints, atol=1e-4)
     assert est.estimate_batch([]) == []
 
@@ -101,9 +101,9 @@ def test_threads_match_serial(est):
         t.start()
     for t in threads:
         t.join()
-    for s, o in zip(serial, out):
+    for s, o in zip(serial, out, strict=True):
         assert len(s) == len(o)
-        for (ka, sa), (kb, sb) in zip(s, o):
+        for (ka, sa), (kb, sb) in zip(s, o, strict=True):
             np.testing.assert_array_equal(ka, kb)
             assert sa == sb
 

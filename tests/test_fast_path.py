@@ -20,7 +20,7 @@ from helpers import GOLDEN_CASES, load_golden
 
 def _same(a, b):
     """Exact equality of two (keypoints, scores, num_people) results (NaN never appears in them)."""
-    return all(x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(a, b))
+    return all(x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
 def _both(net_outputs, **kw):
@@ -139,7 +139,7 @@ def test_tiny_maps(hw):
 
 def test_nan_inf_inputs_fast_equals_dense_or_both_raise():
     rng = np.random.default_rng(7)
-    for trial in range(12):
+    for _trial in range(12):
         x = _coco_maps(rng, 1, 9, 11)
         k = int(rng.integers(1, 6))
         idx = (0, rng.integers(0, 9, k), rng.integers(0, 11, k), rng.integers(0, 57, k))
@@ -204,7 +204,7 @@ def test_fast_peaks_equal_dense_nms(seed):
 
 def test_fast_peaks_nan_inf_and_explicit_target():
     rng = np.random.default_rng(9)
-    for trial in range(6):
+    for _trial in range(6):
         x = _blobs(rng, 1, 7, 9, 4, 3)
         x[0, rng.integers(0, 7), rng.integers(0, 9), rng.integers(0, 4)] = rng.choice([np.nan, np.inf, -np.inf])
         target = (int(rng.integers(1, 40)), int(rng.integers(1, 40)))  # cpu build: any target size
@@ -371,7 +371,7 @@ def test_close_keypoint_fallback_after_early_exit():
     h, w = 12, 16
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     x = np.zeros((1, h, w, 57), np.float32)
-    for person in range(3):
+    for _person in range(3):
         cy, cx = rng.uniform(2, h - 2), rng.uniform(2, w - 2)
         for ch in range(18):
             dy, dx = rng.uniform(-0.15, 0.15, 2)

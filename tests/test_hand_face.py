@@ -95,10 +95,7 @@ def _sign_frames():
 def _crop_grid(points, box, s, mirrored):
     """Crop pixel (j, i) of each point under OpenPose's crop matrix (spec §4.3)."""
     x, y, w, _ = (float(v) for v in box)
-    if mirrored:
-        j = (float(np.float32(x) + np.float32(w)) - points[:, 0]) / s
-    else:
-        j = (points[:, 0] - x) / s
+    j = (float(np.float32(x) + np.float32(w)) - points[:, 0]) / s if mirrored else (points[:, 0] - x) / s
     return j, (points[:, 1] - y) / s
 
 

@@ -97,7 +97,7 @@ def test_exported_float32_gives_tensorflows_people(bundled_tflite, shared_dir):
     lite = est.estimate(img)
     ref = tfpose.Estimator(precision="float32").estimate(img)
     assert len(lite) == len(ref) > 0
-    for a, b in zip(sorted(lite, key=lambda p: -p.score), sorted(ref, key=lambda p: -p.score)):
+    for a, b in zip(sorted(lite, key=lambda p: -p.score), sorted(ref, key=lambda p: -p.score), strict=True):
         assert np.array_equal(a.keypoints[:, 2] > 0, b.keypoints[:, 2] > 0)
         assert np.abs(a.keypoints[:, :2] - b.keypoints[:, :2]).max() < 0.5
         assert abs(a.score - b.score) < 1e-3

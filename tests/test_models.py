@@ -52,7 +52,7 @@ def test_coco_table_from_spec():
         ((2, 16), (37, 38)),
         ((5, 17), (45, 46)),
     ]
-    assert list(zip(m.pairs, m.paf_channels)) == expected
+    assert list(zip(m.pairs, m.paf_channels, strict=True)) == expected
     assert m.part_names[1] == "Neck" and m.part_names[17] == "LEar"
     assert m.ear_limbs == (17, 18) and m.foot_parts == ()
 
@@ -93,7 +93,7 @@ def test_render_colors():
 
 def test_frozen_and_part_index():
     m = models.get("COCO_18")
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017  (any refusal passes; FrozenInstanceError would narrow the check)
         m.name = "x"
     with pytest.raises(TypeError):
         m.defaults["nms_threshold"] = 1.0

@@ -367,7 +367,7 @@ def test_core_rejects_what_the_python_checks_would():
     ]:
         names = ("threshold", "max_peaks", "offset_x", "offset_y", "openpose_build")
         with pytest.raises(ValueError, match=match):
-            _core.nms(OK_MAP, _core.NmsParams(**dict(zip(names, args))))
+            _core.nms(OK_MAP, _core.NmsParams(**dict(zip(names, args, strict=True))))
     with pytest.raises(ValueError, match="rank 4"):
         _core.nms(OK_MAP[0], _core.NmsParams())
 

@@ -593,14 +593,12 @@ def test_atomic_outputs_remove_their_temporary_and_name_the_cause(tmp_path):
     from tfpose import outputs
 
     target = tmp_path / "x.png"
-    with pytest.raises(RuntimeError):
-        with outputs.atomic_path(target) as tmp:
-            tmp.write_bytes(b"half")
-            raise RuntimeError("killed mid-write")
+    with pytest.raises(RuntimeError), outputs.atomic_path(target) as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("killed mid-write")
     assert not any(tmp_path.iterdir())
-    with pytest.raises(outputs.OutputError, match=r"cannot write .*x\.png: disk full"):
-        with outputs.atomic_path(target):
-            raise OSError(errno.ENOSPC, "No space left on device")
+    with pytest.raises(outputs.OutputError, match=r"cannot write .*x\.png: disk full"), outputs.atomic_path(target):
+        raise OSError(errno.ENOSPC, "No space left on device")
     assert not any(tmp_path.iterdir())
     outputs.write_image(target, np.zeros((4, 5, 3), np.uint8))
     assert cv2.imread(str(target)).shape == (4, 5, 3) and [p.name for p in tmp_path.iterdir()] == ["x.png"]

@@ -20,7 +20,7 @@ def _rule(inputs, is_video):
     paths = [Path(p) for p in inputs]
     stems = [p.stem for p in paths]
     folded = [s.casefold() for s in stems]
-    video_stems = {f for f, v in zip(folded, is_video) if v}
+    video_stems = {f for f, v in zip(folded, is_video, strict=True) if v}
     clash = set()
     for i, f in enumerate(folded):
         if folded.count(f) > 1:

@@ -50,12 +50,13 @@ def test_every_output_name_is_distinct_over_many_clashes():
             rng.choice(list("abc"), 300),
             rng.choice(["x", "X", "y", "x_jpg"], 300),
             rng.choice(["jpg", "png", "JPG"], 300),
+            strict=True,
         )
     ]
     videos = list(rng.random(300) < 0.2)
     stems = io.output_stems(names, videos)
     outputs = []
-    for s, v in zip(stems, videos):
+    for s, v in zip(stems, videos, strict=True):
         outputs += [io.frame_stem(s, i).casefold() for i in range(3)] if v else [s.casefold()]
     assert len(outputs) == len(set(outputs))
     assert stems == io.output_stems(names, videos)  # deterministic

@@ -88,7 +88,7 @@ def test_batch_defaults_and_tf_equals_numpy():
     from tfpose import ops as tf_ops
 
     got = tf_ops.net_output_to_people(batch, fast=False)
-    for a, b in zip(got, (kp, sc, num)):
+    for a, b in zip(got, (kp, sc, num), strict=True):
         np.testing.assert_array_equal(a.numpy(), b)
     got1 = tf_ops.net_output_to_people([net], scale_ratios=[1.0], image_size=meta["image_hw"])
     np.testing.assert_array_equal(got1[0].numpy(), kp1)

@@ -80,7 +80,7 @@ def test_op_matches_the_tf_graph_reference_bit_for_bit():
             g = sizing.compute_sizing((h, w), resolution, scale_number=3, scale_gap=0.3)
         except ValueError:
             continue
-        for ratio, (wn, hn) in zip(g.scale_ratios, g.net_wh):
+        for ratio, (wn, hn) in zip(g.scale_ratios, g.net_wh, strict=True):
             got = placement.warp_top_left(img[None], ratio, [hn, wn]).numpy()
             ref = placement_ref.warp_top_left(
                 img[None], tf.constant(ratio, tf.float64), tf.constant([hn, wn], tf.int32)

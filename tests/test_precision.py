@@ -106,7 +106,7 @@ def test_bfloat16_changes_only_the_network_and_stays_scoped():
     t = threading.Thread(target=lambda: other.extend(p.keypoints for p in f32.estimate(img)))
     t.start()
     t.join()
-    for a, b, c in zip(before, after, other):
+    for a, b, c in zip(before, after, other, strict=True):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
     assert len(before) == len(after) == len(other)

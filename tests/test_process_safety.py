@@ -51,7 +51,7 @@ def test_fork_during_computation_every_child_finishes():
     forks, batch = 1000, 8
     stuck = failed = 0
     try:
-        for first in range(0, forks, batch):
+        for _first in range(0, forks, batch):
             pids = []
             for _ in range(batch):
                 pid = os.fork()
@@ -59,7 +59,7 @@ def test_fork_during_computation_every_child_finishes():
                     code = 1
                     try:
                         got = numpy_ops.net_output_to_people(net, threads=2)
-                        code = 0 if all(np.array_equal(a, b) for a, b in zip(got, expected)) else 3
+                        code = 0 if all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True)) else 3
                     finally:
                         os._exit(code)
                 pids.append(pid)

@@ -35,7 +35,7 @@ def frames():
 
 def _same(people_a, people_b):
     assert len(people_a) == len(people_b)
-    for p, q in zip(people_a, people_b):
+    for p, q in zip(people_a, people_b, strict=True):
         np.testing.assert_array_equal(p.keypoints, q.keypoints)
         assert p.score == q.score
 
@@ -49,7 +49,7 @@ def test_stream_equals_one_by_one_in_order(est, frames, batch_size):
     one_by_one = [est.estimate(f) for f in frames]
     got = list(est.stream(iter(frames), batch_size=batch_size))
     assert len(got) == len(frames)
-    for a, b in zip(one_by_one, got):
+    for a, b in zip(one_by_one, got, strict=True):
         _same(a, b)
     assert not _threads()
 

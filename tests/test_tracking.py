@@ -51,12 +51,12 @@ def _openpose_name(coco_name: str) -> str:
 
 
 def test_sigmas_follow_coco_for_every_model():
-    by_name = {_openpose_name(n): s for n, s in zip(COCO_ORDER, COCO_SIGMAS)}
+    by_name = {_openpose_name(n): s for n, s in zip(COCO_ORDER, COCO_SIGMAS, strict=True)}
     for name in models.names():
         table = models.get(name)
         sig = keypoint_sigmas(name)
         assert sig.shape == (table.num_parts,)
-        for part, s in zip(table.part_names, sig):
+        for part, s in zip(table.part_names, sig, strict=True):
             if part in by_name:
                 assert s == pytest.approx(by_name[part]), (name, part)
             assert 0.02 <= s <= 0.11
@@ -101,7 +101,7 @@ def _one_euro_scalar(xs, ts, min_cutoff, beta, d_cutoff):
         return r / (r + 1)
 
     out, x_prev, dx_prev, t_prev = [], None, 0.0, None
-    for x, t in zip(xs, ts):
+    for x, t in zip(xs, ts, strict=True):
         if x_prev is None:
             x_hat = x
         else:
@@ -120,7 +120,7 @@ def test_one_euro_matches_the_paper_recurrence():
     ts = np.cumsum(rng.uniform(0.02, 0.05, 60))
     xs = np.cumsum(rng.normal(0, 3, (60, 4)), axis=0)
     f = OneEuroFilter(min_cutoff=1.5, beta=0.02, d_cutoff=1.0)
-    got = np.array([f.filter(x, t) for x, t in zip(xs, ts)])
+    got = np.array([f.filter(x, t) for x, t in zip(xs, ts, strict=True)])
     for c in range(4):
         np.testing.assert_allclose(got[:, c], _one_euro_scalar(xs[:, c], ts, 1.5, 0.02, 1.0), rtol=1e-12)
 
@@ -489,7 +489,7 @@ def test_a_refused_update_changes_nothing():
     with pytest.raises(TypeError, match=r"people\[1\]: expected an object with keypoints .* writable person_id"):
         tr.update([person_at(101, 100), person_at(400, 100).keypoints])
     bad_args = [dict(image_size=(0, -5)), dict(image_size="ab"), dict(timestamp="abc")]
-    for kwargs, name in zip(bad_args, ("image_size", "image_size", "timestamp")):
+    for kwargs, name in zip(bad_args, ("image_size", "image_size", "timestamp"), strict=True):
         with pytest.raises(ValueError, match=f"^{name}: expected"):
             tr.update([person_at(101, 100), person_at(400, 100)], **kwargs)
     assert (tr.next_id, tr.active_ids) == before

@@ -174,7 +174,7 @@ def test_real_photo_of_five_people_keeps_every_id(estimator):
     print(r, "fragments in the last frame:", tracker.fragments)
     assert r["switches"] == 0 and r["fn"] == 0, r
     ids_of = {}
-    for f, people in zip(sc.frames, tracked):
+    for f, people in zip(sc.frames, tracked, strict=True):
         # the people with an id (a fragment, -1, can be as large as a body split in halves)
         people = [p for p in people if p.person_id >= 0]
         sim = ts.coco_oks(f.gt, np.array([p.keypoints for p in people], np.float64).reshape(-1, 18, 3))

@@ -91,7 +91,10 @@ def images():
     return [a, cv2.flip(a, 1)]
 
 
-def _check_people(people, hands, face, scales=(np.float32(1),), picked=None):
+_ONE_SCALE = (np.float32(1),)
+
+
+def _check_people(people, hands, face, scales=_ONE_SCALE, picked=None):
     hand_t, face_t = models.hand(), models.face()
     seen = {"hand": 0, "face": 0}
     for p in people:
@@ -141,7 +144,7 @@ def test_hands_and_face_exact_for_several_people_and_a_batch(est, images):
     assert seen["hand"] >= 4 and seen["face"] >= 2, seen
     # a batch gives each image what it gets alone
     alone = est.estimate(images[1])
-    for a, b in zip(alone, batch[1]):
+    for a, b in zip(alone, batch[1], strict=True):
         np.testing.assert_array_equal(a.hand_left, b.hand_left)
         np.testing.assert_array_equal(a.face, b.face)
 
@@ -326,7 +329,7 @@ def test_saved_model_carries_hands_and_face(est, images, tmp_path):
     loaded = load_saved_model(tmp_path / "sm")
     out = loaded.signatures["serving_default"](images=tf.constant(images[0][None]))
     ref = est.estimate_arrays(images[0][None])
-    for name, want in zip(est.output_names, ref):
+    for name, want in zip(est.output_names, ref, strict=True):
         np.testing.assert_array_equal(out[name].numpy(), want)
     assert set(est.output_names) == {"keypoints", "scores", "num_people", "hand_left", "hand_right", "face"}
 

@@ -143,7 +143,7 @@ def _build(name, description, poses, paths, n_frames, image_size, rng, *, split=
     frames = []
     for t in range(n_frames) if times is None else times:
         ids, gts, dets = [], [], []
-        for i, (pose, path) in enumerate(zip(poses, paths)):
+        for i, (pose, path) in enumerate(zip(poses, paths, strict=True)):
             where = path(t)
             if where is None:
                 continue
@@ -378,7 +378,7 @@ def evaluate(scenario: Scenario, tracked: list) -> dict:
     import motmetrics as mm
 
     acc = mm.MOTAccumulator(auto_id=True)
-    for f, people in zip(scenario.frames, tracked):
+    for f, people in zip(scenario.frames, tracked, strict=True):
         hyp = [p for p in people if p.person_id >= 0]
         if len(f.gt_ids) and hyp:
             det = np.stack([np.asarray(p.keypoints, np.float64) for p in hyp])
@@ -472,7 +472,7 @@ def from_synthetic_video(estimator, scenario, scene) -> Scenario:
     found = estimator.estimate_batch(images)
     H, W = sv.FRAME_HW
     frames = []
-    for t, (pos, people) in enumerate(zip(where, found)):
+    for t, (pos, people) in enumerate(zip(where, found, strict=True)):
         gts, ids = [], []
         for i, name in enumerate(scene.refs):
             if name not in pos:

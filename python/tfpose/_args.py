@@ -147,7 +147,7 @@ def check_thresholds(thresholds: dict) -> dict:
     unknown = sorted(set(thresholds) - set(THRESHOLD_NAMES))
     if unknown:
         raise TypeError(f"unknown threshold(s) {unknown}; expected some of {list(THRESHOLD_NAMES)}")
-    out = {}
+    out: dict[str, float] = {}
     for name, value in thresholds.items():
         if value is None:
             continue

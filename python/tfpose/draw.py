@@ -146,12 +146,12 @@ def draw(
         line_thickness = max(1, _pir(thickness * _LINE_RATIO_WRT_CIRCLE))
         radius = thickness // 2
 
-        def point(p):
+        def point(p, kp=kp):
             return (_pir(float(kp[p, 0])), _pir(float(kp[p, 1])))
 
         pid = int(getattr(person, "person_id", -1)) if color_by_id else -1
 
-        def bgr(p):
+        def bgr(p, pid=pid):
             if pid >= 0:
                 return id_color(pid)
             r, g, b = colors[p]
@@ -168,9 +168,9 @@ def draw(
             _write_id(canvas, pid, pts, thickness)
     for person in people:
         for name, kind in (("face", "face"), ("hand_left", "hand"), ("hand_right", "hand")):
-            kp = getattr(person, name, None)
-            if kp is not None:
-                draw_keypoint_set(canvas, kp, kind)
+            part_kp = getattr(person, name, None)
+            if part_kp is not None:
+                draw_keypoint_set(canvas, part_kp, kind)
     return canvas
 
 
@@ -340,13 +340,15 @@ def draw_controlnet(
             seg = _clip_segment(xy[a], xy[b], w, h)
             if seg is None:
                 continue
-            (xa, ya), (xb, yb) = seg if not (_inside(*xy[a], w, h) and _inside(*xy[b], w, h)) else (xy[a], xy[b])
+            (xa, ya), (xb, yb) = (
+                seg if not (_inside(xy[a, 0], xy[a, 1], w, h) and _inside(xy[b, 0], xy[b, 1], w, h)) else (xy[a], xy[b])
+            )
             length = math.hypot(xa - xb, ya - yb)
             angle = math.degrees(math.atan2(ya - yb, xa - xb))
             poly = cv2.ellipse2Poly(
                 (int((xa + xb) / 2), int((ya + yb) / 2)), (int(length / 2), _CN_STICK_WIDTH), int(angle), 0, 360, 1
             )
-            cv2.fillConvexPoly(canvas, poly, _CN_COLORS_RGB[limb])
+            cv2.fillConvexPoly(canvas, poly, _CN_COLORS_RGB[limb])  # type: ignore[call-overload]  # stubs: ellipse2Poly returns an array
     canvas = (canvas * _CN_DIM).astype(np.uint8)
     for part in range(len(_CN_COLORS_RGB)):
         for xy, seen in persons:

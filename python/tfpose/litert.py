@@ -204,7 +204,7 @@ class LiteRTEstimator:
             raise ValueError(f"image: expected uint8 [H, W, 3] BGR, got {im.dtype} {im.shape}")
         geo = self.sizing(im.shape)
         outs = []
-        for (h, w), ratio in zip(geo.net_hw, geo.scale_ratios):
+        for (h, w), ratio in zip(geo.net_hw, geo.scale_ratios, strict=True):
             canvas = numpy_ops.resize_fixed_aspect_ratio(im[None], ratio, (h, w))[0]
             outs.append(self.network_output(canvas)[None])
         keypoints, scores, num = numpy_ops.net_output_to_people(

@@ -20,10 +20,14 @@ import errno
 import io
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import cv2
 
 __all__ = [
     "OutputError",
@@ -70,7 +74,7 @@ class OutputError(OSError):
         self.path, self.cause = path, cause
 
     def __str__(self) -> str:
-        return self.strerror
+        return str(self.strerror)
 
 
 def temporary_name(path) -> Path:
@@ -195,13 +199,13 @@ class VideoOutput:
         if not (isinstance(fps, (int, float)) and np.isfinite(fps) and fps > 0):
             raise ValueError(f"fps: expected frames per second > 0, got {fps!r}")
         self.path, self.fourcc, self.fps = Path(path), fourcc, float(fps)
-        self.size = None
+        self.size: tuple[int, int] | None = None
         self.frames = 0
-        self._writer = None
+        self._writer: cv2.VideoWriter | None = None
         self._tmp = temporary_name(self.path)
-        self._dir_fd = None
+        self._dir_fd: int | None = None
 
-    def _open(self, size) -> None:
+    def _open(self, size: tuple[int, int]) -> cv2.VideoWriter:
         import cv2
 
         from tfpose.sources import _opencv_safe
@@ -214,17 +218,20 @@ class VideoOutput:
         if not _opencv_safe(name):
             self._dir_fd = os.open(self._tmp.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
             name = f"/proc/self/fd/{self._dir_fd}/{self._tmp.name}"
-        self._writer = cv2.VideoWriter(name, cv2.VideoWriter_fourcc(*self.fourcc), self.fps, size)
-        if not self._writer.isOpened():
+        self._writer = writer = cv2.VideoWriter(name, cv2.VideoWriter.fourcc(*self.fourcc), self.fps, size)
+        if not writer.isOpened():
             self.abort()
             raise OutputError(self.path, f"OpenCV's VideoWriter cannot open it (codec {self.fourcc})")
         self.size = size
+        return writer
 
     def write(self, image: np.ndarray) -> None:
         """Append one HxWx3 uint8 BGR frame."""
-        if self._writer is None:
-            self._open((image.shape[1], image.shape[0]))
-        self._writer.write(letterbox(image, self.size))
+        writer = self._writer
+        if writer is None:
+            writer = self._open((image.shape[1], image.shape[0]))
+        assert self.size is not None  # set with the writer
+        writer.write(letterbox(image, self.size))
         self.frames += 1
 
     def close(self) -> int:

@@ -36,8 +36,9 @@ import re
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -74,7 +75,7 @@ class Frame(NamedTuple):
     timestamp: seconds (from the source's frame rate, or the arrival time for live sources);
     fps: the source's frame rate or None when it does not say."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # the documented field name; shadows tuple.index
     image: np.ndarray
     timestamp: float
     fps: float | None
@@ -121,7 +122,7 @@ FILE_TYPES = (
 )
 
 
-def not_a_file(path: Path) -> str | None:
+def not_a_file(path: str | os.PathLike) -> str | None:
     """Why ``path`` (str or os.PathLike) cannot be an input file or a model file, found without
     opening it (a FIFO would block, /dev/zero never ends); None for a readable regular file or a folder. Reasons: no such file or folder,
     broken symbolic link, symbolic link loop, not a regular file (what it is), permission denied."""
@@ -241,7 +242,7 @@ def _decode_file(
     (rather than the end of the file) ended the reading."""
     counts = {"decoded": 0} if counts is None else counts
     counts["stopped"] = False
-    packets = -1  # not counted yet; None: cannot be counted
+    packets: int | None = -1  # not counted yet; None: cannot be counted
     failures = 0
     index = -1
     while stop is None or index + 1 < stop:
@@ -342,6 +343,7 @@ class VideoSource:
         if not (isinstance(timeout, (int, float)) and timeout > 0):
             raise ValueError(f"timeout: expected seconds > 0, got {timeout!r}")
         self.timeout = float(timeout)
+        self.spec: int | str
         if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
             if spec < 0:
                 raise ValueError(f"camera: expected an index >= 0, got {spec}")
@@ -355,7 +357,7 @@ class VideoSource:
         self.opened = False
         self.end_reason: str | None = None
         self.undecodable: list[int] = []
-        self._announced = None
+        self._announced: int | None = None
 
     def describe(self) -> str:
         return {"camera": f"camera {self.spec}", "stream": f"stream {self.spec}"}.get(self.kind, str(self.spec))

@@ -118,10 +118,7 @@ def crop_transforms(boxes, mirrored, n: int, hand: bool):
     crop pixel (j, i) to image (x, y). s = side / n (float32 for hands, float64 for the face, as
     OpenPose); a mirrored crop starts at x + w (summed in float32) and steps by -s."""
     boxes = tf.convert_to_tensor(boxes, tf.float32)
-    if hand:
-        s = tf.cast(boxes[:, 2] / np.float32(n), tf.float64)
-    else:
-        s = tf.cast(boxes[:, 2], tf.float64) / float(n)
+    s = tf.cast(boxes[:, 2] / np.float32(n), tf.float64) if hand else tf.cast(boxes[:, 2], tf.float64) / float(n)
     x = tf.where(mirrored, boxes[:, 0] + boxes[:, 2], boxes[:, 0])
     a = tf.where(mirrored, -s, s)
     zero = tf.zeros_like(s)
@@ -199,7 +196,7 @@ class HandFace:
         sel = tf.gather(boxes, rows)
         image_index, mirrored = mirrored_of(rows)
         best = None
-        for k, scale in enumerate(scales):
+        for scale in scales:
             kb = sel if len(scales) == 1 else _scaled_boxes(sel, scale)
             kp = self._decode(net, table, images, image_index, kb, mirrored, hand)
             if best is None:

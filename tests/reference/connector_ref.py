@@ -97,7 +97,7 @@ def connect_cpu_ref(maps, peaks, counts, model, scale, th):
                 parts[A], parts[B] = i, j
                 people.append([parts, 2, s_of(A, i) + s_of(B, j) + s])
         elif k in model.ear_limbs:
-            for i, j, s in conns:
+            for i, j, _s in conns:
                 for q in people:
                     if q[0][A] == i and q[0][B] is None:
                         q[0][B] = j

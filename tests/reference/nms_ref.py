@@ -71,7 +71,7 @@ def nms_ref(
                 k = 0
                 # Only pixels above the threshold can be peaks; np.nonzero lists them in raster
                 # order (y outer, x inner), the order peaks are kept in.
-                for y, x in zip(*np.nonzero(m > theta)):
+                for y, x in zip(*np.nonzero(m > theta), strict=True):
                     if k >= max_peaks:
                         break
                     y, x = int(y), int(x)

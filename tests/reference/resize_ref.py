@@ -106,7 +106,7 @@ def resize_and_merge_ref(net_outputs, scale_ratios=None, target_size=None, openp
     r = np.asarray(scale_ratios, np.float64).astype(np.float32)
     f32 = np.float32
     total = 0.0
-    for s, ri in zip(scales, r):
+    for s, ri in zip(scales, r, strict=True):
         rel = ri / r[0]
         total = total + catmull_rom_resize(s, H, W, (f32(H) / f32(h0)) / rel, (f32(W) / f32(w0)) / rel)
     return total / S
