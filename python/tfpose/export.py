@@ -118,7 +118,7 @@ def _graph_op_types(path: str) -> set:
     sm = saved_model_pb2.SavedModel()
     with open(os.path.join(path, "saved_model.pb"), "rb") as f:
         sm.ParseFromString(f.read())
-    types = set()
+    types: set[str] = set()
     for mg in sm.meta_graphs:
         types.update(n.op for n in mg.graph_def.node)
         for fn in mg.graph_def.library.function:

@@ -244,13 +244,20 @@ class LiteRTEstimator:
 def litert_estimator_for_cli(args, body_options: dict) -> LiteRTEstimator:
     """``tfpose estimate --model X.tflite``: a :class:`LiteRTEstimator` from the CLI's options. A fixed-size
     model takes its own size when --net-resolution is left at OpenPose's default; options that only
-    the TensorFlow path has (hands, face, --precision other than the default) raise ValueError."""
+    the TensorFlow path has (hands, face, --part-candidates, --write-heatmaps: they need the Estimator's
+    ``estimate_details``, --precision other than the default) raise ValueError."""
     opts = dict(body_options)
     if opts["net_resolution"] == "-1x368":
         opts["net_resolution"] = None
     for part in ("hand", "face"):
         if getattr(args, part, False):
             raise ValueError(f"--{part}: expected a TensorFlow body network; a .tflite one runs without hands and face")
+    for flag, given in (
+        ("--part-candidates", getattr(args, "part_candidates", False)),
+        ("--write-heatmaps", getattr(args, "write_heatmaps", None)),
+    ):
+        if given:
+            raise ValueError(f"{flag}: expected a TensorFlow network; a .tflite one gives people only")
     if args.batch_size not in (None, 1):
         raise ValueError(f"--batch-size: a .tflite network runs one image per call, got {args.batch_size}")
     return LiteRTEstimator(args.model, number_people_max=args.number_people_max, **opts)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable, Iterable
+from typing import Any
 
 __all__ = ["run_overlapped", "Interrupted"]
 
@@ -54,7 +55,7 @@ def run_overlapped(
     kwargs = {} if queue_size is None else {"queue_size": queue_size}
     cancel = threading.Event()  # first Ctrl-C: read no more input, finish what is decoded
     abort = threading.Event()  # second Ctrl-C: stop after the frame being written
-    state = {"done": 0, "error": None, "signum": signal.SIGINT}
+    state: dict[str, Any] = {"done": 0, "error": None, "signum": signal.SIGINT}
 
     def source():
         it = iter(items)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 
 import numpy as np
 
@@ -165,7 +165,7 @@ def run_stream(
     queue_size: int = DEFAULT_QUEUE_SIZE,
     skip_errors: bool = False,
     estimate: Callable | None = None,
-) -> Iterator[tuple]:
+) -> Generator[tuple, None, None]:
     """Run ``estimator`` over ``source`` with decoding, the graph and the consumer overlapped.
 
     source: iterable of items; ``image_of(item)`` (default: the item itself) gives an image
