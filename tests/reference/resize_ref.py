@@ -94,7 +94,7 @@ def resize_and_merge_ref(net_outputs, scale_ratios=None, target_size=None, openp
         return sum(opencv_cubic_resize(s, H, W) for s in scales) / S
     if S == 1:
         h, w = scales[0].shape[1:3]
-        if (H, W) == (h, w):
+        if (h, w) == (H, W):
             return scales[0].astype(np.float64)
         if W // w != 8 or H // h != 8:
             raise ValueError("cuda single scale needs an 8x target")
