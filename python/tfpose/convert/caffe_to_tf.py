@@ -11,12 +11,14 @@ TensorFlow is imported only inside the functions that need it.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from tfpose.convert.caffe_proto import CaffeModel, ConversionError, parse_prototxt, read_caffemodel
 from tfpose.convert.layers import LAYERS, PARAM_RANGES, SUPPORTED_TYPES
@@ -100,7 +102,7 @@ def build_forward(image, plan: Plan, get_weights, progress=None):
                 raise ConversionError(f"unsupported layer type {pl.layer.type!r}", layer=pl.layer.name)
             with tf.name_scope(tf_name(pl.layer.name)):
                 ins = [values[i] for i in pl.inputs]
-                y = handler.emit(tf, ins, pl.attrs, lambda pl=pl: get_weights(pl))
+                y = handler.emit(tf, ins, pl.attrs, functools.partial(get_weights, pl))
             values[pl.output] = y
             if progress is not None:
                 progress()
@@ -128,7 +130,7 @@ class _Progress:
     def __init__(self, enabled: bool, fmt: str):
         self.enabled = enabled
         self.fmt = fmt
-        self.bar = None
+        self.bar: Any = None  # a tqdm bar while a phase runs
 
     def phase(self, desc: str, total: int):
         """Starts a phase; returns a callable that advances it by one step (no-op past total)."""
@@ -164,7 +166,7 @@ def _save_frozen(plan: Plan, model: CaffeModel, path: str, progress: _Progress) 
     import tensorflow as tf
 
     graph = tf.Graph()
-    slots: list[tuple[str, PlannedLayer]] = []
+    slots: list[tuple[list[str], PlannedLayer]] = []
     with graph.as_default():
         image = tf.compat.v1.placeholder(tf.float32, [None, None, None, 3], name="image")
 

@@ -12,6 +12,7 @@ import contextlib
 import mmap
 import os
 from dataclasses import dataclass, field
+from typing import IO, Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def _varint(buf, pos: int, end: int) -> tuple[int, int]:
             raise _Corrupt(f"varint longer than 10 bytes at byte {pos}")
 
 
-def _next_field(buf, pos: int, end: int) -> tuple[int, int, object, int]:
+def _next_field(buf, pos: int, end: int) -> tuple[int, int, Any, int]:
     """Reads one field at ``pos``: (field number, wire type, value, position after it).
 
     value: int for varints, the payload offset for fixed32/fixed64, (begin, stop) for
@@ -155,7 +156,7 @@ def _parse_blob(buf, begin: int, end: int) -> Blob:
             dims: list[int] = []
             for n2, w2, v2, _ in _fields(buf, *value):
                 if n2 == 1 and w2 == _LEN:
-                    dims.extend(_packed_varints(buf, *v2, MAX_BLOB_AXES))
+                    dims.extend(_packed_varints(buf, v2[0], v2[1], MAX_BLOB_AXES))
                 elif n2 == 1 and w2 == _VARINT:
                     dims.append(v2)
                 if len(dims) > MAX_BLOB_AXES:
@@ -248,8 +249,8 @@ class CaffeModel:
     def __init__(self, path: str | os.PathLike):
         self.path = os.fspath(path)
         # Open for the object's lifetime (the mapping needs it), closed by close() or __exit__.
-        self._file = open(self.path, "rb")  # noqa: SIM115
-        self._map = None
+        self._file: IO[bytes] | None = open(self.path, "rb")  # noqa: SIM115
+        self._map: mmap.mmap | None = None
         self.layers: dict[str, ModelLayer] = {}
         self.order: list[str] = []
         try:
@@ -270,7 +271,8 @@ class CaffeModel:
             for number, wire, value, _ in _fields(buf, 0, len(buf)):
                 # NetParameter: layer 100 (LayerParameter), layers 2 (V1LayerParameter).
                 if wire == _LEN and number in (100, 2):
-                    self._add(_parse_layer(buf, *value, v1=(number == 2)))
+                    begin, stop = value
+                    self._add(_parse_layer(buf, begin, stop, v1=(number == 2)))
         except _Corrupt as exc:
             raise ConversionError(f"caffemodel {self.path!r} is corrupt or truncated: {exc}") from None
         if not self.layers:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tfpose.convert.caffe_proto import LayerDef
-from tfpose.convert.prototext import Message
 from tfpose.convert.errors import ConversionError
+from tfpose.convert.prototext import Message
 
 # Caffe's axis in NCHW -> TensorFlow's axis in NHWC.
 _NCHW_TO_NHWC_AXIS = {0: 0, 1: 3, 2: 1, 3: 2}
@@ -123,6 +123,7 @@ def _plan_convolution(layer: LayerDef, in_channels: list[int]) -> LayerAttrs:
     c_in = in_channels[0]
     num_output = cp.int("num_output")
     _check_range(layer.name, "convolution_param.num_output", num_output, "num_output")
+    assert num_output is not None  # _check_range refuses None; this tells a type checker
     if cp.int("axis", 1) not in (1, -3):
         raise ConversionError(
             "only channel-axis convolution is supported", layer=layer.name, expected="axis 1", actual=cp.int("axis")
@@ -153,6 +154,7 @@ def _plan_convolution(layer: LayerDef, in_channels: list[int]) -> LayerAttrs:
 def _emit_convolution(tf, inputs, attrs, weights):
     x = inputs[0]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = attrs["kernel"], attrs["stride"], attrs["pad"], attrs["dilation"]
+    padding: str | list[list[int]]
     if ph == 0 and pw == 0:
         padding = "VALID"
     elif sh == 1 and sw == 1 and 2 * ph == dh * (kh - 1) and 2 * pw == dw * (kw - 1):

@@ -7,8 +7,10 @@ the point of use, naming the field when a value does not fit.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Iterator
+from typing import cast, overload
 
 from tfpose.convert.errors import ConversionError
 
@@ -38,7 +40,7 @@ class Message:
     def where(self) -> str:
         """Dotted path of this message from the root ("" for the root)."""
         names = []
-        m = self
+        m: Message | None = self
         while m is not None and m._name:
             names.append(m._name)
             m = m._parent
@@ -49,6 +51,7 @@ class Message:
         return [v for k, v in self.fields if k == name]
 
     def has(self, name: str) -> bool:
+        """Whether field ``name`` is present."""
         return any(k == name for k, _ in self.fields)
 
     def get(self, name: str, default=None):
@@ -83,26 +86,48 @@ class Message:
                 f"field {self._path(name)} should be a {kind}", expected=f"a {kind}", actual=repr(str(value))
             ) from None
 
-    def int(self, name: str, default: int | None = None) -> int | None:
+    # The getters are named after the types they return, so inside this class ``int``, ``float``,
+    # ``bool`` and ``str`` in annotations would name the methods: annotations say ``builtins.``.
+    # The overloads tell a type checker that a getter with a default never returns None.
+
+    @overload
+    def int(self, name: builtins.str, default: builtins.int) -> builtins.int: ...
+    @overload
+    def int(self, name: builtins.str, default: None = None) -> builtins.int | None: ...
+    def int(self, name: builtins.str, default: builtins.int | None = None) -> builtins.int | None:
+        """Integer field ``name`` (decimal, hex or octal), or default; ConversionError if not an integer."""
         value = self.get(name)
         return default if value is None else self._scalar(name, value, "integer", _to_int)
 
-    def ints(self, name: str) -> list[int]:
+    def ints(self, name: builtins.str) -> list[builtins.int]:
+        """Every value of integer field ``name``; ConversionError naming the field if one is not."""
         return [self._scalar(name, v, "integer", _to_int) for v in self.all(name)]
 
-    def float(self, name: str, default: float | None = None) -> float | None:
+    @overload
+    def float(self, name: builtins.str, default: builtins.float) -> builtins.float: ...
+    @overload
+    def float(self, name: builtins.str, default: None = None) -> builtins.float | None: ...
+    def float(self, name: builtins.str, default: builtins.float | None = None) -> builtins.float | None:
+        """Number field ``name`` (a C-style ``f`` suffix allowed), or default; ConversionError if not a number."""
         value = self.get(name)
         return default if value is None else self._scalar(name, value, "number", _to_float)
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
+        """Boolean field ``name`` (true/false, t/f, 1/0), or default; ConversionError otherwise."""
         value = self.get(name)
         return default if value is None else self._scalar(name, value, "boolean", _to_bool)
 
-    def str(self, name: str, default: str | None = None) -> str | None:
+    @overload
+    def str(self, name: builtins.str, default: builtins.str) -> builtins.str: ...
+    @overload
+    def str(self, name: builtins.str, default: None = None) -> builtins.str | None: ...
+    def str(self, name: builtins.str, default: builtins.str | None = None) -> builtins.str | None:
+        """String or enum-name field ``name``, or default; ConversionError if it is a message."""
         value = self.get(name)
         return default if value is None else self._scalar(name, value, "string or enum name", str)
 
-    def strs(self, name: str) -> list[str]:
+    def strs(self, name: builtins.str) -> list[builtins.str]:
+        """Every value of string field ``name``; ConversionError naming the field if one is a message."""
         return [self._scalar(name, v, "string", str) for v in self.all(name)]
 
 
@@ -186,7 +211,7 @@ def _tokenize(text: str, source: str) -> Iterator[tuple[str, str, int]]:
         m = _TOKEN.match(text, pos)
         if m is None:
             raise ConversionError(f"{source}:{line}: cannot parse text starting at {text[pos : pos + 20]!r}")
-        kind = m.lastgroup
+        kind = cast(str, m.lastgroup)  # every alternative of _TOKEN is a named group
         value = m.group(kind)
         if kind != "ws":
             yield kind, value, line
@@ -206,7 +231,7 @@ def parse_text(text: str, source: str = "<text>") -> Message:
     """
     tokens = list(_tokenize(text, source))
     stack = [Message()]
-    closers = []
+    closers: list[str] = []
     i = 0
     n = len(tokens)
     while i < n:
