@@ -114,7 +114,8 @@ def build_forward(image, plan: Plan, get_weights, progress=None):
 # ----------------------------------------------------------------------------------------------
 
 
-def _varint(n: int) -> bytes:
+def _varint_bytes(n: int) -> bytes:
+    """``n`` as a protobuf varint (the caffemodel reader decodes them; this writes the frozen graph)."""
     out = bytearray()
     while True:
         b = n & 0x7F
@@ -183,16 +184,16 @@ def _save_frozen(plan: Plan, model: CaffeModel, path: str, progress: _Progress) 
     graph_def = graph.as_graph_def()
     del graph
     weight_names = {n for names, _ in slots for n in names}
-    field_node = _varint(1 << 3 | 2)
+    field_node = _varint_bytes(1 << 3 | 2)
     with open(path, "wb") as f:
         for node in graph_def.node:
             if node.name not in weight_names:
                 data = node.SerializeToString()
-                f.write(field_node + _varint(len(data)) + data)
+                f.write(field_node + _varint_bytes(len(data)) + data)
         for field_number, part in ((4, graph_def.versions), (2, graph_def.library)):
             data = part.SerializeToString()
             if data:
-                f.write(_varint(field_number << 3 | 2) + _varint(len(data)) + data)
+                f.write(_varint_bytes(field_number << 3 | 2) + _varint_bytes(len(data)) + data)
         tick = progress.phase("writing weights", len(slots))
         for names, pl in slots:
             for name, array in zip(names, tf_weights(pl, model), strict=False):
@@ -202,7 +203,7 @@ def _save_frozen(plan: Plan, model: CaffeModel, path: str, progress: _Progress) 
                 del array
                 data = node.SerializeToString()
                 del node
-                f.write(field_node + _varint(len(data)) + data)
+                f.write(field_node + _varint_bytes(len(data)) + data)
             tick()
 
 
