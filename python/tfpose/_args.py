@@ -13,6 +13,17 @@ OPENPOSE_BUILDS: tuple = tuple(_core.OPENPOSE_BUILDS)
 MAX_PEAKS_LIMIT: int = int(_core.MAX_PEAKS_LIMIT)
 THRESHOLD_NAMES: tuple = tuple(_core.THRESHOLD_NAMES)
 
+# OpenPose's default post-processing parameters, owned by the core (pose_defaults.hpp, kPoseDefaults):
+# the defaults of every entry point that takes them (ops, numpy_ops, cuda, the Estimator, the CLI).
+# The MPI models' own nms_threshold / inter_threshold come from their table (tfpose.models).
+_POSE_DEFAULTS: dict = dict(_core.POSE_DEFAULTS)
+DEFAULT_NMS_THRESHOLD: float = float(_POSE_DEFAULTS["nms_threshold"])
+DEFAULT_INTER_MIN_ABOVE_THRESHOLD: float = float(_POSE_DEFAULTS["inter_min_above_threshold"])
+DEFAULT_INTER_THRESHOLD: float = float(_POSE_DEFAULTS["inter_threshold"])
+DEFAULT_MIN_SUBSET_CNT: int = int(_POSE_DEFAULTS["min_subset_cnt"])
+DEFAULT_MIN_SUBSET_SCORE: float = float(_POSE_DEFAULTS["min_subset_score"])
+DEFAULT_MAX_PEAKS: int = int(_POSE_DEFAULTS["max_peaks"])
+
 
 def check_openpose_build(value: Any) -> str:
     if value not in OPENPOSE_BUILDS:

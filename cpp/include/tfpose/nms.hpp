@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tfpose/common.hpp"
+#include "tfpose/pose_defaults.hpp"
 
 namespace tfpose {
 
@@ -20,8 +21,8 @@ PeakRefinement parse_peak_refinement(const std::string& name);
 const char* peak_refinement_name(PeakRefinement r);
 
 struct NmsParams {
-  float threshold = 0.05f;  // in [0, 1]
-  int64_t max_peaks = 127;  // K >= 1
+  float threshold = kPoseDefaults.nms_threshold;  // in [0, 1]
+  int64_t max_peaks = kPoseDefaults.max_peaks;    // K >= 1
   float offset_x = 0.f, offset_y = 0.f;
   OpenposeBuild build = OpenposeBuild::kCpu;
   PeakRefinement refinement = PeakRefinement::kCentroid;
