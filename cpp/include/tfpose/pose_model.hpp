@@ -17,9 +17,9 @@ struct PoseModel {
   std::vector<std::string> part_names;      // P names (no background)
   std::vector<std::array<int, 2>> pairs;    // L limbs (part A, part B), in connector order
   std::vector<std::array<int, 2>> map_idx;  // L (x, y) PAF indices after the background channel
-  PoseDefaults defaults;  // kPoseDefaults, except where OpenPose gives the model its own
-  std::vector<int> ear_limbs;   // limbs that only fill people (CPU connector, spec 7.2)
-  std::vector<int> foot_parts;  // parts not counted by the BODY_25 foot rule (spec 7.4)
+  PoseDefaults defaults;                    // kPoseDefaults, except where OpenPose gives the model its own
+  std::vector<int> ear_limbs;               // limbs that only fill people (CPU connector, spec 7.2)
+  std::vector<int> foot_parts;              // parts not counted by the BODY_25 foot rule (spec 7.4)
   // OpenPose's render tables: RGB 0..255 per part, and the pairs it draws (a limb is drawn in the
   // colour of its second part).
   std::vector<std::array<uint8_t, 3>> part_colors;
