@@ -1,7 +1,7 @@
 """A whole frame on the GPU without TensorFlow: the network by ONNX Runtime's CUDA provider, its
 output kept on the device and fed to tfpose.cuda (resize-and-merge, NMS, PAF pair scores).
 
-Reads ``gpu_data/frame/`` (made by ``python cpp/cuda/prepare_gpu_data.py --onnx``): mobilenet_thin as
+Reads ``gpu_data/frame/`` (made by ``python tools/gpu/prepare_gpu_data.py --onnx``): mobilenet_thin as
 ONNX, one real net input (frame 60 of OpenPose's sample video at 656x368) and TensorFlow's output for
 it. Checks, then times (medians of --reps, each from the host frame to results on the host):
 
@@ -12,7 +12,7 @@ it. Checks, then times (medians of --reps, each from the host frame to results o
   of people stays on the host) | net + copy of its output + the CPU core's whole chain
   (numpy_ops.net_output_to_people, fast path, all cores).
 
-Usage: python cpp/cuda/frame_gpu.py [--data gpu_data/frame] [--reps 20] [--json out.json]
+Usage: python tools/gpu/frame_gpu.py [--data gpu_data/frame] [--reps 20] [--json out.json]
 Exit status 0 when every check passes, 1 when one fails, 77 with a line "SKIP: reason" when this
 machine cannot run it (no frame data, no CUDA build or GPU, no CuPy/torch, or ONNX Runtime without
 its CUDA provider).
@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-P, THRESHOLD, K, OFFSET = 18, 0.05, 127, (0.5, 0.5)
+# COCO_18 parts and the offset of this frame; NMS threshold and K are the ops' defaults (the core's).
+P, OFFSET = 18, (0.5, 0.5)
 NET_TOLERANCE = 1e-3
 
 
@@ -99,7 +100,7 @@ def main() -> int:
 
     if not (args.data / "mobilenet_thin.onnx").is_file():
         skip(
-            f"no {args.data / 'mobilenet_thin.onnx'} (python cpp/cuda/prepare_gpu_data.py --onnx, then carry gpu_data)"
+            f"no {args.data / 'mobilenet_thin.onnx'} (python tools/gpu/prepare_gpu_data.py --onnx, then carry gpu_data)"
         )
     from tfpose import _core, numpy_ops
 
@@ -157,7 +158,7 @@ def main() -> int:
 
     def gpu_post():
         maps = tc.resize_and_merge(y, [1.0], (H, W), "cuda")
-        peaks, counts = tc.nms(dev.contiguous(maps[..., :P]), THRESHOLD, K, OFFSET, "cuda")
+        peaks, counts = tc.nms(dev.contiguous(maps[..., :P]), offset=OFFSET, openpose_build="cuda")
         scores = tc.paf_scores(maps, peaks, counts, "COCO_18", "cuda")
         return dev.down(peaks), dev.down(counts), dev.down(scores)
 
@@ -174,7 +175,7 @@ def main() -> int:
 
     pk, cn, sc = gpu_post()
     maps = numpy_ops.resize_and_merge(net_out, [1.0], (H, W), "cuda")
-    want_pk, want_cn = numpy_ops.nms(np.ascontiguousarray(maps[..., :P]), THRESHOLD, K, OFFSET, "cuda")
+    want_pk, want_cn = numpy_ops.nms(np.ascontiguousarray(maps[..., :P]), offset=OFFSET, openpose_build="cuda")
     want_sc = _core.paf_scores(maps, want_pk, want_cn, "COCO_18", "cuda")
     if not np.array_equal(cn, want_cn):
         failures.append(f"peak counts differ: GPU {cn.tolist()} CPU {want_cn.tolist()}")
