@@ -14,8 +14,8 @@ Sizes in this module are (W, H) pairs, as in OpenPose's ``Point<int>``, unless n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
