@@ -1,5 +1,5 @@
-"""The GPU check's CPU side: cpp/cuda/gpu_check.sh run here (no GPU, --no-build: the installed
-tfpose), cpp/cuda/prepare_gpu_data.py (the folder carried to a GPU machine), the data-location rule
+"""The GPU check's CPU side: tools/gpu/gpu_check.sh run here (no GPU, --no-build: the installed
+tfpose), tools/gpu/prepare_gpu_data.py (the folder carried to a GPU machine), the data-location rule
 (tests/data_paths.py) and bench_gpu.py's rendering of a GPU run. The GPU steps themselves can only
 be checked on a GPU machine (cpp/cuda/README.md)."""
 
@@ -17,10 +17,10 @@ import pytest
 import data_paths
 from helpers import REPO, SHARED
 
-SCRIPT = REPO / "cpp" / "cuda" / "gpu_check.sh"
-PREPARE = REPO / "cpp" / "cuda" / "prepare_gpu_data.py"
+SCRIPT = REPO / "tools" / "gpu" / "gpu_check.sh"
+PREPARE = REPO / "tools" / "gpu" / "prepare_gpu_data.py"
 STEPS = ["env", "data", "build", "import", "tests", "memcheck", "racecheck", "synccheck", "initcheck", "bench", "frame"]
-FRAME_GPU = REPO / "cpp" / "cuda" / "frame_gpu.py"
+FRAME_GPU = REPO / "tools" / "gpu" / "frame_gpu.py"
 needs_golden = pytest.mark.skipif(not (SHARED / "golden" / "index.json").exists(), reason=f"no golden data at {SHARED}")
 
 
@@ -268,7 +268,7 @@ def test_frame_gpu_skips_with_the_reason(tmp_path):
         [sys.executable, str(FRAME_GPU), "--data", str(tmp_path)], capture_output=True, text=True, timeout=120
     )
     assert r.returncode == 77 and r.stdout.strip().splitlines()[-1] == (
-        f"SKIP: no {tmp_path / 'mobilenet_thin.onnx'} (python cpp/cuda/prepare_gpu_data.py --onnx, then carry gpu_data)"
+        f"SKIP: no {tmp_path / 'mobilenet_thin.onnx'} (python tools/gpu/prepare_gpu_data.py --onnx, then carry gpu_data)"
     )
     (tmp_path / "mobilenet_thin.onnx").write_bytes(b"")
     r = subprocess.run(

@@ -235,17 +235,29 @@ std::string expected_got(const std::string& what, const std::string& expected, c
   return what + ": expected " + expected + ", got " + got;
 }
 
-std::string number_str(double v) {
+namespace {
+// Shortest "%.*g" text of v that parses back (with parse) to v, with ".0" added to integral values.
+template <typename T, typename Parse>
+std::string shortest_str(T v, int max_digits, Parse parse) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   char buf[32];
-  for (int digits = 1; digits <= 17; ++digits) {
-    std::snprintf(buf, sizeof(buf), "%.*g", digits, v);
-    if (std::strtod(buf, nullptr) == v) break;
+  for (int digits = 1; digits <= max_digits; ++digits) {
+    std::snprintf(buf, sizeof(buf), "%.*g", digits, static_cast<double>(v));
+    if (parse(buf) == v) break;
   }
   std::string s = buf;
   if (s.find_first_of(".en") == std::string::npos) s += ".0";
   return s;
+}
+}  // namespace
+
+std::string number_str(double v) {
+  return shortest_str(v, 17, [](const char* s) { return std::strtod(s, nullptr); });
+}
+
+std::string number_str(float v) {
+  return shortest_str(v, 9, [](const char* s) { return std::strtof(s, nullptr); });
 }
 
 std::string shape_str(std::initializer_list<int64_t> dims) {

@@ -26,11 +26,6 @@ Person new_person(int p) {
   return q;
 }
 
-std::string num(double v) {
-  std::string s = std::to_string(v);
-  return s;
-}
-
 // CPU build (createPeopleVector): limbs in table order, greedy one-to-one per limb (spec 7.2).
 std::vector<Person> assemble_cpu(const PoseModel& model, const float* peaks, const int32_t* counts, int64_t k,
                                  const PairScoreFn& score) {
@@ -248,7 +243,7 @@ void check_threshold_value(const char* name, float v, bool upper_one) {
     throw InvalidArgument(expected_got(name,
                                        upper_one ? "a number in [0, 1] (< 0 for the model default)"
                                                  : "a finite number >= 0 (< 0 for the model default)",
-                                       num(v)));
+                                       number_str(v)));
 }
 
 }  // namespace
@@ -337,7 +332,7 @@ void check_connect_peaks(const float* peaks, const int32_t* counts, int64_t n, i
         if (!std::isfinite(pk[r]))
           throw InvalidArgument(expected_got(
               "connect: peaks[" + std::to_string(i) + ", " + std::to_string(part) + ", " + std::to_string(r / 3) + "]",
-              "finite (x, y, score) for the first counts rows", "a non-finite value " + num(pk[r])));
+              "finite (x, y, score) for the first counts rows", "a non-finite value " + number_str(pk[r])));
       }
     }
   }
@@ -357,7 +352,7 @@ std::vector<People> connect(const float* maps, int64_t n, int64_t h, int64_t w, 
   for (int64_t i = 0; i < num_scale; ++i) {
     if (!std::isfinite(scale[i]) || !(scale[i] > 0.f))
       throw InvalidArgument(
-          expected_got("connect: scale[" + std::to_string(i) + "]", "a finite number > 0", num(scale[i])));
+          expected_got("connect: scale[" + std::to_string(i) + "]", "a finite number > 0", number_str(scale[i])));
   }
   // Everything the workers read is validated here, on the calling thread.
   check_connect_peaks(peaks, counts, n, p, k);

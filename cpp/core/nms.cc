@@ -17,10 +17,23 @@ namespace tfpose {
 
 namespace {
 
-std::string num_str(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.9g", v);
-  return buf;
+// A value of the rule in a message: at float precision where it is a float (a TF attribute, a field
+// of NmsParams: 0.3f reads "0.3"), else at double precision (a Python number: 1.0000001).
+std::string value_str(double v) {
+  const float f = static_cast<float>(v);
+  return static_cast<double>(f) == v ? number_str(f) : number_str(v);
+}
+
+// threshold, max_peaks and offsets; `prefix` is prepended to the name in messages.
+void check_nms_values(double threshold, int64_t max_peaks, float offset_x, float offset_y, const std::string& prefix) {
+  if (!(threshold >= 0.0 && threshold <= 1.0))  // also rejects NaN
+    throw InvalidArgument(expected_got(prefix + "threshold", "a number in [0, 1]", value_str(threshold)));
+  if (max_peaks < 1 || max_peaks > kMaxPeaksLimit)
+    throw InvalidArgument(expected_got(prefix + "max_peaks", "an int in [1, " + std::to_string(kMaxPeaksLimit) + "]",
+                                       std::to_string(max_peaks)));
+  if (!std::isfinite(offset_x) || !std::isfinite(offset_y))
+    throw InvalidArgument(expected_got(prefix + "offset", "finite (x, y)",
+                                       "(" + number_str(offset_x) + ", " + number_str(offset_y) + ")"));
 }
 
 // A peak found by one band, before the bands of an image are concatenated.
@@ -84,18 +97,28 @@ const char* peak_refinement_name(PeakRefinement r) {
   return r == PeakRefinement::kQuadratic ? "quadratic" : "centroid";
 }
 
+NmsParams make_nms_params(double threshold, int64_t max_peaks, double offset_x, double offset_y,
+                          const std::string& openpose_build, const std::string& peak_refinement) {
+  NmsParams params;
+  params.threshold = static_cast<float>(threshold);
+  params.max_peaks = max_peaks;
+  params.offset_x = static_cast<float>(offset_x);
+  params.offset_y = static_cast<float>(offset_y);
+  check_nms_values(threshold, max_peaks, params.offset_x, params.offset_y, "");
+  params.build = parse_openpose_build(openpose_build);
+  params.refinement = parse_peak_refinement(peak_refinement);
+  return params;
+}
+
+void check_max_peaks(int64_t max_peaks) {
+  check_nms_values(0.0, max_peaks, 0.f, 0.f, "");
+}
+
 void check_nms_args(int64_t n, int64_t h, int64_t w, int64_t p, const NmsParams& params) {
   if (n < 0 || h < 1 || w < 1 || p < 1)
     throw InvalidArgument(
         expected_got("nms: heatmaps shape", "[N >= 0, H >= 1, W >= 1, P >= 1]", shape_str({n, h, w, p})));
-  if (!(params.threshold >= 0.f && params.threshold <= 1.f))  // also rejects NaN
-    throw InvalidArgument(expected_got("nms: threshold", "a number in [0, 1]", num_str(params.threshold)));
-  if (params.max_peaks < 1 || params.max_peaks > kMaxPeaksLimit)
-    throw InvalidArgument(expected_got("nms: max_peaks", "an int in [1, " + std::to_string(kMaxPeaksLimit) + "]",
-                                       std::to_string(params.max_peaks)));
-  if (!std::isfinite(params.offset_x) || !std::isfinite(params.offset_y))
-    throw InvalidArgument(expected_got("nms: offset", "finite (x, y)",
-                                       "(" + num_str(params.offset_x) + ", " + num_str(params.offset_y) + ")"));
+  check_nms_values(params.threshold, params.max_peaks, params.offset_x, params.offset_y, "nms: ");
 }
 
 void nms(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t p, const NmsParams& params, float* peaks,

@@ -37,7 +37,7 @@ PoseModel make_coco() {
              {11, 12}, {12, 13}, {1, 0}, {0, 14}, {14, 16}, {0, 15}, {15, 17}, {2, 16}, {5, 17}};
   m.map_idx = {{12, 13}, {20, 21}, {14, 15}, {16, 17}, {22, 23}, {24, 25}, {0, 1},   {2, 3},   {4, 5},  {6, 7},
                {8, 9},   {10, 11}, {28, 29}, {30, 31}, {34, 35}, {32, 33}, {36, 37}, {18, 19}, {26, 27}};
-  m.defaults = {0.05f, 0.95f, 0.05f, 3, 0.4f, 127};
+  m.defaults = kPoseDefaults;
   m.ear_limbs = {17, 18};
   m.part_colors = kCocoColors;
   m.render_pairs = {{1, 2},  {1, 5},   {2, 3},   {3, 4}, {5, 6},  {6, 7},   {1, 8},  {8, 9},  {9, 10},
@@ -57,7 +57,7 @@ PoseModel make_body25() {
   m.map_idx = {{0, 1},   {14, 15}, {22, 23}, {16, 17}, {18, 19}, {24, 25}, {26, 27}, {6, 7},   {2, 3},
                {4, 5},   {8, 9},   {10, 11}, {12, 13}, {30, 31}, {32, 33}, {36, 37}, {34, 35}, {38, 39},
                {20, 21}, {28, 29}, {40, 41}, {42, 43}, {44, 45}, {46, 47}, {48, 49}, {50, 51}};
-  m.defaults = {0.05f, 0.95f, 0.05f, 3, 0.4f, 127};
+  m.defaults = kPoseDefaults;
   m.ear_limbs = {18, 19};
   m.foot_parts = {19, 20, 21, 22, 23, 24};
   m.part_colors = kBody25Colors;
@@ -75,7 +75,9 @@ PoseModel make_mpi(const std::string& name, float nms_threshold) {
   m.pairs = {{0, 1},  {1, 2},  {2, 3}, {3, 4},  {1, 5},   {5, 6},   {6, 7},
              {1, 14}, {14, 8}, {8, 9}, {9, 10}, {14, 11}, {11, 12}, {12, 13}};
   for (int k = 0; k < 14; ++k) m.map_idx.push_back({2 * k, 2 * k + 1});
-  m.defaults = {nms_threshold, 0.95f, 0.01f, 3, 0.4f, 127};
+  m.defaults = kPoseDefaults;
+  m.defaults.nms_threshold = nms_threshold;
+  m.defaults.inter_threshold = 0.01f;
   m.part_colors = kMpiColors;
   m.render_pairs = m.pairs;
   return m;

@@ -1,9 +1,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
-#include "tfpose/crop.hpp"
 #include "tfpose/hand_face.hpp"
-#include "tfpose/topdown.hpp"
 
 namespace tfpose_py {
 
@@ -83,70 +81,6 @@ void bind_hand_face(py::module_& m) {
         return boxes(keypoints, model, "face_boxes", {4}, tfpose::face_boxes);
       },
       py::arg("keypoints"), py::arg("model"), "keypoints [..., P, 3] float32 -> [..., 4] boxes (x, y, w, h).");
-  m.def(
-      "topdown_decode",
-      [](const FloatArray& heatmaps, py::object transforms, const std::string& refinement, int dark_kernel,
-         int threads) {
-        auto s = checked_shape(heatmaps, 4, "topdown_decode: heatmaps", "[N, H, W, C]");
-        tfpose::TopDownParams params;
-        params.refinement = tfpose::parse_refinement(refinement);
-        params.dark_kernel = dark_kernel;
-        tfpose::check_topdown_args(s[0], s[1], s[2], s[3], params);
-        py::array_t<double, py::array::c_style | py::array::forcecast> m;
-        const double* mp = nullptr;
-        if (!transforms.is_none()) {
-          m = transforms.cast<py::array_t<double, py::array::c_style | py::array::forcecast>>();
-          if (m.ndim() != 3 || m.shape(0) != s[0] || m.shape(1) != 2 || m.shape(2) != 3) {
-            std::string got = "[";
-            for (py::ssize_t i = 0; i < m.ndim(); ++i) got += (i ? ", " : "") + std::to_string(m.shape(i));
-            throw tfpose::InvalidArgument(tfpose::expected_got(
-                "topdown_decode: transforms", "shape [N = " + std::to_string(s[0]) + ", 2, 3]", got + "]"));
-          }
-          mp = m.data();
-        }
-        py::array_t<float> out({s[0], s[3], int64_t{3}});
-        const float* in = heatmaps.data();
-        float* o = out.mutable_data();
-        {
-          py::gil_scoped_release release;
-          tfpose::topdown_decode(in, s[0], s[1], s[2], s[3], params, mp, o, tfpose::thread_parallel_for(threads));
-        }
-        return out;
-      },
-      py::arg("heatmaps"), py::arg("transforms"), py::arg("refinement"), py::arg("dark_kernel"), py::arg("threads") = 0,
-      "heatmaps [N,H,W,C] float32, transforms [N,2,3] float64 or None -> [N,C,3] (x, y, score).");
-  m.def(
-      "crop_affine",
-      [](const py::array_t<uint8_t, py::array::c_style>& images,
-         const py::array_t<int32_t, py::array::c_style | py::array::forcecast>& image_index,
-         const py::array_t<double, py::array::c_style | py::array::forcecast>& transforms, int64_t out_h, int64_t out_w,
-         int threads) {
-        if (images.ndim() != 4)
-          throw tfpose::InvalidArgument(tfpose::expected_got("crop_affine: images", "rank 4 [N, H, W, C] uint8",
-                                                             "rank " + std::to_string(images.ndim())));
-        const int64_t b = image_index.ndim() == 1 ? image_index.shape(0) : -1;
-        if (b < 0 || transforms.ndim() != 3 || transforms.shape(0) != b || transforms.shape(1) != 2 ||
-            transforms.shape(2) != 3)
-          throw tfpose::InvalidArgument(tfpose::expected_got(
-              "crop_affine: image_index, transforms", "[B] and [B, 2, 3]",
-              "ranks " + std::to_string(image_index.ndim()) + " and " + std::to_string(transforms.ndim()) +
-                  (transforms.ndim() == 3 ? " with shape[0] " + std::to_string(transforms.shape(0)) : "")));
-        const int64_t n = images.shape(0), h = images.shape(1), w = images.shape(2), c = images.shape(3);
-        tfpose::check_crop_args(n, h, w, c, image_index.data(), b, out_h, out_w);
-        py::array_t<float> out({b, out_h, out_w, c});
-        const uint8_t* im = images.data();
-        const int32_t* idx = image_index.data();
-        const double* mp = transforms.data();
-        float* o = out.mutable_data();
-        {
-          py::gil_scoped_release release;
-          tfpose::crop_affine(im, n, h, w, c, idx, mp, b, out_h, out_w, o, tfpose::thread_parallel_for(threads));
-        }
-        return out;
-      },
-      py::arg("images"), py::arg("image_index"), py::arg("transforms"), py::arg("out_h"), py::arg("out_w"),
-      py::arg("threads") = 0,
-      "images [N,H,W,C] uint8, image_index [B], transforms [B,2,3] -> crops [B,out_h,out_w,C] float32.");
 }
 
 }  // namespace tfpose_py

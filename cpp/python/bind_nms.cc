@@ -4,25 +4,20 @@
 namespace tfpose_py {
 
 void bind_nms(py::module_& m) {
+  m.attr("PEAK_REFINEMENTS") = py::make_tuple(tfpose::peak_refinement_name(tfpose::PeakRefinement::kCentroid),
+                                              tfpose::peak_refinement_name(tfpose::PeakRefinement::kQuadratic));
+  m.def("check_max_peaks", &tfpose::check_max_peaks, py::arg("max_peaks"),
+        "The core's max_peaks rule (an int in [1, MAX_PEAKS_LIMIT]); ValueError outside it.");
   py::class_<tfpose::NmsParams>(m, "NmsParams",
                                 "OpenPose's NMS parameters as one object (the bindings take it instead of "
                                 "positional numbers). Fields: threshold (in [0, 1]), max_peaks (K), offset_x, "
                                 "offset_y (OpenPose's nmsOffset), openpose_build ('cpu' or 'cuda'), peak_refinement "
-                                "('centroid', OpenPose's, or 'quadratic'). Checked by "
-                                "the core when an op uses them.")
-      .def(py::init([](float threshold, int64_t max_peaks, float offset_x, float offset_y,
-                       const std::string& openpose_build, const std::string& peak_refinement) {
-             tfpose::NmsParams p;
-             p.threshold = threshold;
-             p.max_peaks = max_peaks;
-             p.offset_x = offset_x;
-             p.offset_y = offset_y;
-             p.build = tfpose::parse_openpose_build(openpose_build);
-             p.refinement = tfpose::parse_peak_refinement(peak_refinement);
-             return p;
-           }),
-           py::kw_only(), py::arg("threshold") = 0.05f, py::arg("max_peaks") = 127, py::arg("offset_x") = 0.f,
-           py::arg("offset_y") = 0.f, py::arg("openpose_build") = "cpu", py::arg("peak_refinement") = "centroid")
+                                "('centroid', OpenPose's, or 'quadratic'). Built by the "
+                                "core's one NMS-parameter rule (make_nms_params): ValueError outside it.")
+      .def(py::init(&tfpose::make_nms_params), py::kw_only(),
+           py::arg("threshold") = static_cast<double>(tfpose::kPoseDefaults.nms_threshold),
+           py::arg("max_peaks") = tfpose::kPoseDefaults.max_peaks, py::arg("offset_x") = 0.0, py::arg("offset_y") = 0.0,
+           py::arg("openpose_build") = "cpu", py::arg("peak_refinement") = "centroid")
       .def_readonly("threshold", &tfpose::NmsParams::threshold)
       .def_readonly("max_peaks", &tfpose::NmsParams::max_peaks)
       .def_readonly("offset_x", &tfpose::NmsParams::offset_x)

@@ -1,11 +1,34 @@
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
+#include "tfpose/common.hpp"
 #include "tfpose/pose_model.hpp"
 
 namespace tfpose_py {
 
+namespace {
+
+// PoseDefaults as a dict keyed by field name; to_py converts the float fields.
+template <typename ToPy>
+py::dict defaults_dict(const tfpose::PoseDefaults& d, ToPy to_py) {
+  py::dict out;
+  out["nms_threshold"] = to_py(d.nms_threshold);
+  out["inter_min_above_threshold"] = to_py(d.inter_min_above_threshold);
+  out["inter_threshold"] = to_py(d.inter_threshold);
+  out["min_subset_cnt"] = d.min_subset_cnt;
+  out["min_subset_score"] = to_py(d.min_subset_score);
+  out["max_peaks"] = d.max_peaks;
+  return out;
+}
+
+}  // namespace
+
 void bind_pose_model(py::module_& m) {
+  // The core's defaults (pose_defaults.hpp), read by tfpose/_args.py (DEFAULT_*). Floats as the
+  // decimal they are written as (0.05, not float32's 0.05000000074505806): number_str(float) is the
+  // shortest text that reads back as the float, so Python's default passes the same float32 on.
+  m.attr("POSE_DEFAULTS") =
+      defaults_dict(tfpose::kPoseDefaults, [](float v) { return std::stod(tfpose::number_str(v)); });
   m.def("pose_model_names", &tfpose::pose_model_names, "Names of the pose models, OpenPose's enum order.");
   m.def(
       "pose_model",
@@ -21,14 +44,7 @@ void bind_pose_model(py::module_& m) {
         d["num_parts"] = pm.num_parts();
         d["num_channels"] = pm.num_channels();
         d["background_channel"] = pm.background_channel();
-        py::dict defaults;
-        defaults["nms_threshold"] = pm.defaults.nms_threshold;
-        defaults["inter_min_above_threshold"] = pm.defaults.inter_min_above_threshold;
-        defaults["inter_threshold"] = pm.defaults.inter_threshold;
-        defaults["min_subset_cnt"] = pm.defaults.min_subset_cnt;
-        defaults["min_subset_score"] = pm.defaults.min_subset_score;
-        defaults["max_peaks"] = pm.defaults.max_peaks;
-        d["defaults"] = defaults;
+        d["defaults"] = defaults_dict(pm.defaults, [](float v) { return v; });
         d["ear_limbs"] = pm.ear_limbs;
         d["foot_parts"] = pm.foot_parts;
         std::vector<std::array<int, 3>> colors;

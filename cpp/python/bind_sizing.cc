@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "bindings.hpp"
-#include "tfpose/placement.hpp"
 #include "tfpose/sizing.hpp"
 
 namespace tfpose_py {
@@ -81,28 +80,6 @@ void bind_sizing(py::module_& m) {
       py::arg("image_hw"), py::arg("resolution_wh"), py::arg("scale_number"), py::arg("scale_gap"), py::arg("dynamic"),
       "Spec 2.1 and 3 for an image (H, W) -> ([(W, H) per scale], [scaleInputToNet per scale], "
       "scaleNetToOutput, nmsOffset).");
-  m.def(
-      "resize_fixed_aspect_ratio",
-      [](const py::array_t<uint8_t, py::array::c_style>& images, double scale, const std::array<int64_t, 2>& size_hw,
-         int threads) {
-        if (images.ndim() != 4)
-          throw tfpose::InvalidArgument(tfpose::expected_got("resize_fixed_aspect_ratio: images",
-                                                             "rank 4 [N, H, W, C] uint8",
-                                                             "rank " + std::to_string(images.ndim())));
-        const int64_t n = images.shape(0), h = images.shape(1), w = images.shape(2), c = images.shape(3);
-        tfpose::check_resize_fixed_aspect_ratio_args(n, h, w, c, scale, size_hw[0], size_hw[1]);
-        py::array_t<float> out({n, size_hw[0], size_hw[1], c});
-        const uint8_t* in = images.data();
-        float* o = out.mutable_data();
-        without_gil([&] {
-          tfpose::resize_fixed_aspect_ratio(in, n, h, w, c, scale, size_hw[0], size_hw[1], o,
-                                            tfpose::thread_parallel_for(threads));
-        });
-        return out;
-      },
-      py::arg("images"), py::arg("scale"), py::arg("size_hw"), py::arg("threads") = 0,
-      "OpenPose's placement: images [N, H, W, C] uint8, scaleInputToNet, canvas (H, W) -> float32 "
-      "[N, H_n, W_n, C] (integers 0..255), see include/tfpose/placement.hpp.");
 }
 
 }  // namespace tfpose_py

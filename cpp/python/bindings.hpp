@@ -65,6 +65,9 @@ void bind_pipeline(py::module_& m);
 void bind_paf_scores(py::module_& m);
 void bind_cuda(py::module_& m);
 void bind_hand_face(py::module_& m);
+void bind_topdown(py::module_& m);
+void bind_crop(py::module_& m);
 void bind_sizing(py::module_& m);
+void bind_placement(py::module_& m);
 
 }  // namespace tfpose_py

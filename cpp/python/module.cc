@@ -83,5 +83,8 @@ PYBIND11_MODULE(_core, m) {
   tfpose_py::bind_paf_scores(m);
   tfpose_py::bind_cuda(m);
   tfpose_py::bind_hand_face(m);
+  tfpose_py::bind_topdown(m);
+  tfpose_py::bind_crop(m);
   tfpose_py::bind_sizing(m);
+  tfpose_py::bind_placement(m);
 }

@@ -25,24 +25,16 @@ class NmsOpBase : public OpKernel {
   explicit NmsOpBase(OpKernelConstruction* ctx) : OpKernel(ctx) {
     float threshold = 0.f;
     int64_t max_peaks = 0;
-    std::string build;
+    std::string build, refinement;
     OP_REQUIRES_OK(ctx, ctx->GetAttr("threshold", &threshold));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("max_peaks", &max_peaks));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("openpose_build", &build));
-    // Attributes are checked once here, so a bad graph fails before any data flows.
-    OP_REQUIRES(ctx, threshold >= 0.f && threshold <= 1.f,
-                errors::InvalidArgument("TfposeNms: threshold: expected a number in [0, 1], got ", threshold));
-    OP_REQUIRES(ctx, max_peaks >= 1 && max_peaks <= tfpose::kMaxPeaksLimit,
-                errors::InvalidArgument("TfposeNms: max_peaks: expected an int in [1, ", tfpose::kMaxPeaksLimit,
-                                        "], got ", max_peaks));
-    params_.threshold = threshold;
-    params_.max_peaks = max_peaks;
-    params_.build = build == "cuda" ? tfpose::OpenposeBuild::kCuda : tfpose::OpenposeBuild::kCpu;
-    std::string refinement;
     OP_REQUIRES_OK(ctx, ctx->GetAttr("peak_refinement", &refinement));
-    // The attribute's allowed values are enforced by TensorFlow: only the two names reach here.
-    params_.refinement =
-        refinement == "quadratic" ? tfpose::PeakRefinement::kQuadratic : tfpose::PeakRefinement::kCentroid;
+    // Attributes are checked once here, by the core's rule, so a bad graph fails before any data
+    // flows; the offset is an input, checked per call (check_nms_args).
+    OP_REQUIRES_OK(ctx, CoreStatus("TfposeNms", [&] {
+                     params_ = tfpose::make_nms_params(threshold, max_peaks, 0.0, 0.0, build, refinement);
+                   }));
   }
 
   void Compute(OpKernelContext* ctx) override {

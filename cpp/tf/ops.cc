@@ -1,9 +1,12 @@
 // Every tfpose op's registration, documentation and shape function, in one place. Kernels live in
 // one file per op (*_kernel.cc). Op names carry the "Tfpose" prefix so that "Op type not registered"
 // in a process that did not `import tfpose` names the package to import.
+#include <string>
+
 #include "tensorflow/core/framework/common_shape_fns.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/shape_inference.h"
+#include "tfpose/pose_defaults.hpp"
 #include "tfpose/resize_and_merge.hpp"
 #include "tfpose/sizing.hpp"
 
@@ -53,6 +56,11 @@ Status MergeScales(InferenceContext* c, int num_scales, ShapeHandle* first) {
   return ::tensorflow::OkStatus();
 }
 
+// Attribute defaults printed from the core's (pose_defaults.hpp) rather than restated; the core's
+// number formatter prints the float as written ("0.05").
+const std::string kThresholdAttr = "threshold: float = " + tfpose::number_str(tfpose::kPoseDefaults.nms_threshold);
+const std::string kMaxPeaksAttr = "max_peaks: int = " + std::to_string(tfpose::kPoseDefaults.max_peaks);
+
 // People outputs: keypoints [N, M, P, 3], scores [N, M], num_people [N]; M is data-dependent.
 void PeopleOutputs(InferenceContext* c, DimensionHandle n) {
   c->set_output(0, c->MakeShape({n, c->UnknownDim(), c->UnknownDim(), c->MakeDim(3)}));
@@ -97,8 +105,8 @@ maps: [N, H, W, C] float32.
 REGISTER_OP("TfposeNms")
     .Input("heatmaps: float")
     .Input("offset: float")
-    .Attr("threshold: float = 0.05")
-    .Attr("max_peaks: int = 127")
+    .Attr(kThresholdAttr)
+    .Attr(kMaxPeaksAttr)
     .Attr("openpose_build: {'cpu', 'cuda'} = 'cpu'")
     .Attr("peak_refinement: {'centroid', 'quadratic'} = 'centroid'")
     .Output("peaks: float")
@@ -192,7 +200,7 @@ REGISTER_OP("TfposeNetOutputToPeople")
     .Attr("model: string = 'COCO_18'")
     .Attr("openpose_build: {'cpu', 'cuda'} = 'cpu'")
     .Attr("nms_threshold: float = -1")
-    .Attr("max_peaks: int = 127")
+    .Attr(kMaxPeaksAttr)
     .Attr("inter_min_above_threshold: float = -1")
     .Attr("inter_threshold: float = -1")
     .Attr("min_subset_cnt: int = -1")

@@ -19,15 +19,15 @@ class NetOutputToPeopleOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ReadConnectAttrs(ctx, &model_, &params_.thresholds, &params_.build));
     int max_peaks = 0;
     OP_REQUIRES_OK(ctx, ctx->GetAttr("max_peaks", &max_peaks));
-    OP_REQUIRES(ctx, max_peaks >= 1 && max_peaks <= tfpose::kMaxPeaksLimit,
-                errors::InvalidArgument("TfposeNetOutputToPeople: max_peaks: expected an int in [1, ",
-                                        tfpose::kMaxPeaksLimit, "], got ", max_peaks));
-    params_.max_peaks = max_peaks;
     OP_REQUIRES_OK(ctx, ctx->GetAttr("fast", &params_.fast));
     std::string refinement;
     OP_REQUIRES_OK(ctx, ctx->GetAttr("peak_refinement", &refinement));
-    params_.peak_refinement =
-        refinement == "quadratic" ? tfpose::PeakRefinement::kQuadratic : tfpose::PeakRefinement::kCentroid;
+    // The core's NMS-parameter rule (nms.hpp), as for TfposeNms.
+    OP_REQUIRES_OK(ctx, CoreStatus("TfposeNetOutputToPeople", [&] {
+                     tfpose::check_max_peaks(max_peaks);
+                     params_.peak_refinement = tfpose::parse_peak_refinement(refinement);
+                   }));
+    params_.max_peaks = max_peaks;
   }
 
   void Compute(OpKernelContext* ctx) override {

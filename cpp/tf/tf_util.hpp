@@ -22,6 +22,18 @@ inline tfpose::ParallelFor PoolFor(::tensorflow::OpKernelContext* ctx) {
   return tfpose::thread_parallel_for(std::min(workers->num_threads, tfpose::kMaxThreads));
 }
 
+// Calls body() where a core check may throw outside a Compute (a kernel's constructor checking its
+// attributes): a tfpose::InvalidArgument becomes the InvalidArgument status "op: message".
+template <typename Body>
+::tensorflow::Status CoreStatus(const char* op, Body&& body) {
+  try {
+    body();
+  } catch (const tfpose::InvalidArgument& e) {
+    return ::tensorflow::errors::InvalidArgument(op, ": ", e.what());
+  }
+  return ::tensorflow::OkStatus();
+}
+
 // Calls body() with IEEE denormals (as the numpy entry points compute); a tfpose::InvalidArgument
 // becomes an InvalidArgument status on ctx, anything else an Internal status. Exceptions never cross
 // into TensorFlow.

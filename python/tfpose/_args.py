@@ -13,6 +13,17 @@ OPENPOSE_BUILDS: tuple = tuple(_core.OPENPOSE_BUILDS)
 MAX_PEAKS_LIMIT: int = int(_core.MAX_PEAKS_LIMIT)
 THRESHOLD_NAMES: tuple = tuple(_core.THRESHOLD_NAMES)
 
+# OpenPose's default post-processing parameters, owned by the core (pose_defaults.hpp, kPoseDefaults):
+# the defaults of every entry point that takes them (ops, numpy_ops, cuda, the Estimator, the CLI).
+# The MPI models' own nms_threshold / inter_threshold come from their table (tfpose.models).
+_POSE_DEFAULTS: dict = dict(_core.POSE_DEFAULTS)
+DEFAULT_NMS_THRESHOLD: float = float(_POSE_DEFAULTS["nms_threshold"])
+DEFAULT_INTER_MIN_ABOVE_THRESHOLD: float = float(_POSE_DEFAULTS["inter_min_above_threshold"])
+DEFAULT_INTER_THRESHOLD: float = float(_POSE_DEFAULTS["inter_threshold"])
+DEFAULT_MIN_SUBSET_CNT: int = int(_POSE_DEFAULTS["min_subset_cnt"])
+DEFAULT_MIN_SUBSET_SCORE: float = float(_POSE_DEFAULTS["min_subset_score"])
+DEFAULT_MAX_PEAKS: int = int(_POSE_DEFAULTS["max_peaks"])
+
 
 def check_openpose_build(value: Any) -> str:
     if value not in OPENPOSE_BUILDS:
@@ -31,11 +42,14 @@ def check_threshold(value: Any, name: str = "threshold") -> float:
 
 
 def check_max_peaks(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int,)) and not hasattr(value, "__index__"):
+    """max_peaks (K, peaks kept per part) as an int: TypeError unless an int (bool refused), then the
+    core's rule (nms.hpp, check_max_peaks: [1, MAX_PEAKS_LIMIT]) as ValueError."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
         raise TypeError(f"max_peaks: expected an int in [1, {MAX_PEAKS_LIMIT}], got {value!r}")
     v = int(value)
-    if not (1 <= v <= MAX_PEAKS_LIMIT):
-        raise ValueError(f"max_peaks: expected an int in [1, {MAX_PEAKS_LIMIT}], got {v}")
+    # Clamped to int64 (the core's type) so that a huge int gets the core's ValueError, not pybind's
+    # TypeError; anything clamped is far outside [1, MAX_PEAKS_LIMIT] either way.
+    _core.check_max_peaks(min(max(v, -(2**63)), 2**63 - 1))
     return v
 
 
@@ -60,15 +74,40 @@ def check_pair(value: Any, name: str, kind: type, what: str) -> tuple:
     return tuple(out)
 
 
+def check_int_pair(value: Any, what: str) -> tuple[int, int]:
+    """Two integers (Python or numpy ints; no bools, floats or strings) as a tuple, else TypeError.
+    The sizing functions' (W, H) / (H, W) arguments (tfpose.sizing, tfpose.placement)."""
+    import numpy as np
+
+    try:
+        a, b = value
+    except (TypeError, ValueError):
+        raise TypeError(f"{what}: expected two integers, got {value!r}") from None
+    for v in (a, b):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{what}: expected two integers, got {value!r}")
+    return int(a), int(b)
+
+
+def check_real(value: Any, what: str) -> float:
+    """A Python or numpy real number (no bools or strings) as float, else TypeError."""
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{what}: expected a number, got {value!r}")
+    return float(value)
+
+
 # Sizes and counts cross into the ops as int32 (TensorFlow's shape tensors and attributes): a larger
 # value is an error at every entry point, never wrapped.
 INT32_MAX = 2**31 - 1
 
 
-# NMS peak positions (nms.hpp, PeakRefinement): "centroid" = OpenPose's 7x7 positive-weight centroid
-# (spec §5.3, the default); "quadratic" = tfpose's opt-in vertex of the parabola through the log-values
-# of the peak and its two neighbours per axis (DARK's Taylor step, Zhang et al. 2020, on the map itself).
-PEAK_REFINEMENTS = ("centroid", "quadratic")
+# NMS peak positions (nms.hpp, PeakRefinement), owned by the core: "centroid" = OpenPose's 7x7
+# positive-weight centroid (spec §5.3, the default); "quadratic" = tfpose's opt-in vertex of the parabola
+# through the log-values of the peak and its two neighbours per axis (DARK's Taylor step, Zhang et al.
+# 2020, on the map itself).
+PEAK_REFINEMENTS: tuple = tuple(_core.PEAK_REFINEMENTS)
 
 
 def check_peak_refinement(value: Any) -> str:
@@ -78,19 +117,25 @@ def check_peak_refinement(value: Any) -> str:
     return value
 
 
-def nms_params(threshold: Any, max_peaks: Any, offset: Any, openpose_build: Any, peak_refinement: Any = "centroid"):
-    """Checked NMS arguments as the ``_core.NmsParams`` object the NMS bindings take (threshold in
-    [0, 1], max_peaks in [1, MAX_PEAKS_LIMIT], offset (x, y), openpose_build "cpu"/"cuda",
-    peak_refinement one of PEAK_REFINEMENTS)."""
+def nms_params(
+    threshold: Any, max_peaks: Any, offset: Any, openpose_build: Any, peak_refinement: Any = "centroid"
+) -> Any:
+    """Checked NMS arguments as the ``_core.NmsParams`` object the NMS bindings and the TF wrappers take.
+
+    Python checks the types (TypeError: threshold a number, max_peaks an int, offset a pair) and the
+    names (ValueError in Python's wording: openpose_build, peak_refinement); the ranges are the core's
+    one NMS-parameter rule (nms.hpp, make_nms_params), which the TF kernels apply to their attributes
+    too: threshold in [0, 1], max_peaks in [1, MAX_PEAKS_LIMIT], finite offset (x, y); ValueError."""
     build = check_openpose_build(openpose_build)
+    refinement = check_peak_refinement(peak_refinement)
     ox, oy = check_pair(offset, "offset", float, "(x, y)")
+    try:
+        t = float(threshold)
+    except (TypeError, ValueError):
+        raise TypeError(f"threshold: expected a number in [0, 1], got {threshold!r}") from None
+    k = check_max_peaks(max_peaks)
     return _core.NmsParams(
-        threshold=check_threshold(threshold),
-        max_peaks=check_max_peaks(max_peaks),
-        offset_x=ox,
-        offset_y=oy,
-        openpose_build=build,
-        peak_refinement=check_peak_refinement(peak_refinement),
+        threshold=t, max_peaks=k, offset_x=ox, offset_y=oy, openpose_build=build, peak_refinement=refinement
     )
 
 

@@ -103,8 +103,8 @@ def maximum(heatmaps, stream=None):
 
 def nms(
     heatmaps,
-    threshold=0.05,
-    max_peaks=127,
+    threshold=_args.DEFAULT_NMS_THRESHOLD,
+    max_peaks=_args.DEFAULT_MAX_PEAKS,
     offset=(0.0, 0.0),
     openpose_build="cpu",
     stream=None,

@@ -18,6 +18,10 @@ __all__ = [
     "output_scaling",
     "net_output_to_people",
     "resize_fixed_aspect_ratio",
+    "hand_boxes",
+    "face_boxes",
+    "topdown_decode",
+    "crop_affine",
 ]
 
 
@@ -47,8 +51,8 @@ def maximum(heatmaps, threads: int = 0) -> np.ndarray:
 
 def nms(
     heatmaps,
-    threshold=0.05,
-    max_peaks=127,
+    threshold=_args.DEFAULT_NMS_THRESHOLD,
+    max_peaks=_args.DEFAULT_MAX_PEAKS,
     offset=(0.0, 0.0),
     openpose_build="cpu",
     threads: int = 0,
@@ -144,7 +148,7 @@ def net_output_to_people(
     image_size=None,
     model="COCO_18",
     openpose_build="cpu",
-    max_peaks=127,
+    max_peaks=_args.DEFAULT_MAX_PEAKS,
     fast=True,
     threads: int = 0,
     peak_refinement="centroid",
@@ -181,9 +185,6 @@ def net_output_to_people(
         _args.check_threads(threads),
         _args.check_peak_refinement(peak_refinement),
     )
-
-
-__all__ += ["hand_boxes", "face_boxes", "topdown_decode"]
 
 
 def _keypoints_array(keypoints) -> np.ndarray:
@@ -246,9 +247,6 @@ def topdown_decode(heatmaps, transforms=None, refinement="none", dark_kernel=11,
     return _core.topdown_decode(
         _float_array(heatmaps, "heatmaps"), m, refinement, dark_kernel, _args.check_threads(threads)
     )
-
-
-__all__ += ["crop_affine"]
 
 
 def resize_fixed_aspect_ratio(images, scale, size, threads: int = 0) -> np.ndarray:

@@ -16,10 +16,23 @@ import tensorflow as tf
 
 from tfpose import _args
 from tfpose._loader import load_op_library
+from tfpose._tensors import float64_tensor
 
 _lib = load_op_library()
 
-__all__ = ["resize_and_merge", "nms", "maximum", "connect", "net_output_to_people", "op_library"]
+# Every public op (the table of cpp/README.md); the placement ops are in tfpose.placement.
+__all__ = [
+    "resize_and_merge",
+    "nms",
+    "maximum",
+    "connect",
+    "net_output_to_people",
+    "hand_boxes",
+    "face_boxes",
+    "topdown_decode",
+    "crop_affine",
+    "op_library",
+]
 
 
 def op_library():
@@ -65,14 +78,6 @@ def _constant(values: tuple, dtype) -> tf.Tensor:
     if tf.executing_eagerly():
         return _eager_constant(values, dtype)
     return tf.constant(values, dtype)
-
-
-def _float64(values) -> tf.Tensor:
-    """values as a float64 tensor without a float32 detour: tf.cast(python_float, tf.float64) first
-    makes a float32 tensor, which rounds scale factors and affine transforms to 24 bits."""
-    if tf.is_tensor(values):
-        return tf.cast(values, tf.float64)
-    return tf.convert_to_tensor(np.asarray(values, np.float64))
 
 
 def _ratios(scale_ratios, num_scales: int, openpose_build: str) -> tf.Tensor:
@@ -134,32 +139,39 @@ def resize_and_merge(net_outputs, scale_ratios=None, target_size=None, openpose_
     )
 
 
-def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.0, 0.0), openpose_build="cpu", peak_refinement="centroid"):
+def nms(
+    heatmaps,
+    threshold=_args.DEFAULT_NMS_THRESHOLD,
+    max_peaks=_args.DEFAULT_MAX_PEAKS,
+    offset=(0.0, 0.0),
+    openpose_build="cpu",
+    peak_refinement="centroid",
+):
     """OpenPose's non-maximum suppression (spec §5).
 
     heatmaps: [N, H, W, P] part heatmaps (pass only the part channels).
     threshold: in [0, 1]; a peak's value must exceed it. max_peaks: K, kept per part in raster order.
-    offset: (x, y) added to each refined peak (OpenPose's nmsOffset).
+    offset: (x, y) added to each refined peak (OpenPose's nmsOffset); a tensor is checked by the kernel.
     peak_refinement: "centroid" (OpenPose's, default) or "quadratic" (tfpose's opt-in, see
         :func:`tfpose.numpy_ops.nms`).
-    Returns (peaks [N, P, K, 3] float32 (x, y, score), counts [N, P] int32).
+    Returns (peaks [N, P, K, 3] float32 (x, y, score), counts [N, P] int32). Arguments are checked by
+    the core's NMS-parameter rule (:func:`tfpose._args.nms_params`): TypeError / ValueError.
     """
-    _args.check_openpose_build(openpose_build)
-    threshold = _args.check_threshold(threshold)
-    max_peaks = _args.check_max_peaks(max_peaks)
+    given_offset = (0.0, 0.0) if tf.is_tensor(offset) else offset
+    params = _args.nms_params(threshold, max_peaks, given_offset, openpose_build, peak_refinement)
     off = (
         tf.cast(offset, tf.float32)
         if tf.is_tensor(offset)
-        else tf.constant(_args.check_pair(offset, "offset", float, "(x, y)"), tf.float32)
+        else tf.constant((params.offset_x, params.offset_y), tf.float32)
     )
     return tuple(
         _lib.tfpose_nms(
             heatmaps=_float_tensor(heatmaps, "heatmaps"),
             offset=off,
-            threshold=threshold,
-            max_peaks=max_peaks,
-            openpose_build=openpose_build,
-            peak_refinement=_args.check_peak_refinement(peak_refinement),
+            threshold=params.threshold,
+            max_peaks=params.max_peaks,
+            openpose_build=params.openpose_build,
+            peak_refinement=params.peak_refinement,
         )
     )
 
@@ -206,7 +218,7 @@ def net_output_to_people(
     image_size=None,
     model="COCO_18",
     openpose_build="cpu",
-    max_peaks=127,
+    max_peaks=_args.DEFAULT_MAX_PEAKS,
     fast=True,
     peak_refinement="centroid",
     **thresholds,
@@ -238,9 +250,6 @@ def net_output_to_people(
     )
 
 
-__all__ += ["hand_boxes", "face_boxes", "topdown_decode"]
-
-
 def _keypoints_tensor(keypoints) -> tf.Tensor:
     t = tf.convert_to_tensor(keypoints)
     if t.dtype == tf.bool or not (t.dtype.is_floating or t.dtype.is_integer):
@@ -266,16 +275,13 @@ def topdown_decode(heatmaps, transforms=None, refinement="none", dark_kernel=11)
     """Top-down decoding, as :func:`tfpose.numpy_ops.topdown_decode`: heatmaps [N, H, W, C],
     transforms None or [N, 2, 3] (float64) -> [N, C, 3] float32 (x, y, score)."""
     _args.check_refinement(refinement)
-    m = tf.zeros([0, 2, 3], tf.float64) if transforms is None else _float64(transforms)
+    m = tf.zeros([0, 2, 3], tf.float64) if transforms is None else float64_tensor(transforms)
     return _lib.tfpose_top_down_decode(
         heatmaps=_float_tensor(heatmaps, "heatmaps"),
         transforms=m,
         refinement=refinement,
         dark_kernel=_args.check_dark_kernel(dark_kernel),
     )
-
-
-__all__ += ["crop_affine"]
 
 
 def crop_affine(images, image_index, transforms, size):
@@ -291,6 +297,6 @@ def crop_affine(images, image_index, transforms, size):
     return _lib.tfpose_crop_affine(
         images=images,
         image_index=_int32_tensor(image_index, "image_index", 0),
-        transforms=_float64(transforms),
+        transforms=float64_tensor(transforms),
         size=size_t,
     )

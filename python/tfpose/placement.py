@@ -17,8 +17,10 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from tfpose import _args
 from tfpose import sizing as _sizing
-from tfpose.ops import _float64, _lib
+from tfpose._tensors import float64_tensor
+from tfpose.ops import op_library
 
 __all__ = ["tf_sizing", "warp_top_left"]
 
@@ -30,7 +32,7 @@ def _int64_pair(value, what: str) -> tf.Tensor:
         if not value.dtype.is_integer:
             raise TypeError(f"{what}: expected an integer tensor (H, W), got dtype {value.dtype.name}")
         return tf.cast(value, tf.int64)
-    return tf.constant(_sizing._size_pair(value, what), tf.int64)
+    return tf.constant(_args.check_int_pair(value, what), tf.int64)
 
 
 def _int64_scalar(value, what: str) -> tf.Tensor:
@@ -58,10 +60,10 @@ def tf_sizing(image_h, image_w, net_resolution=(-1, 368), scale_number=1, scale_
     wr, hr = _sizing.parse_net_resolution(net_resolution)
     _sizing.check_scale_settings((wr, hr), scale_number, scale_gap)
     size = tf.stack([_int64_scalar(image_h, "image_h"), _int64_scalar(image_w, "image_w")])
-    sizes, ratios, _ = _lib.tfpose_sizing(
+    sizes, ratios, _ = op_library().tfpose_sizing(
         image_size=size,
-        scale_gap=tf.constant(_sizing._real(scale_gap, "scale_gap"), tf.float64),
-        net_resolution_dynamic=tf.constant(_sizing._real(dynamic, "dynamic"), tf.float64),
+        scale_gap=tf.constant(_args.check_real(scale_gap, "scale_gap"), tf.float64),
+        net_resolution_dynamic=tf.constant(_args.check_real(dynamic, "dynamic"), tf.float64),
         net_resolution=[wr, hr],
         scale_number=int(scale_number),
     )
@@ -81,6 +83,6 @@ def warp_top_left(images, scale, out_hw):
     images = tf.convert_to_tensor(images)
     if images.dtype != tf.uint8:
         raise TypeError(f"images: expected uint8 [N, H, W, C], got dtype {images.dtype.name}")
-    return _lib.tfpose_resize_fixed_aspect_ratio(
-        images=images, scale=_float64(scale), size=_int64_pair(out_hw, "out_hw")
+    return op_library().tfpose_resize_fixed_aspect_ratio(
+        images=images, scale=float64_tensor(scale), size=_int64_pair(out_hw, "out_hw")
     )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tfpose import _core
+from tfpose import _args, _core
 
 __all__ = [
     "pir",
@@ -82,25 +82,6 @@ def parse_net_resolution(value) -> tuple[int, int]:
     return w, h
 
 
-def _size_pair(value, what: str) -> tuple[int, int]:
-    """Two integers (Python or numpy ints; no bools, floats or strings), else TypeError."""
-    try:
-        a, b = value
-    except (TypeError, ValueError):
-        raise TypeError(f"{what}: expected two integers, got {value!r}") from None
-    for v in (a, b):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{what}: expected two integers, got {value!r}")
-    return int(a), int(b)
-
-
-def _real(value, what: str) -> float:
-    """A Python or numpy real number (no bools or strings) as float, else TypeError."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{what}: expected a number, got {value!r}")
-    return float(value)
-
-
 def _check_scale_number(scale_number) -> int:
     if (
         isinstance(scale_number, (bool, np.bool_))
@@ -120,14 +101,14 @@ def net_resolution_for_image(net_resolution, image_wh, dynamic: float = 1.0) -> 
     side below MIN_NET_SIDE.
     """
     return _core.net_resolution_for_image(
-        parse_net_resolution(net_resolution), _size_pair(image_wh, "image size"), _real(dynamic, "dynamic")
+        parse_net_resolution(net_resolution), _args.check_int_pair(image_wh, "image size"), _args.check_real(dynamic, "dynamic")
     )
 
 
 def net_input_sizes(base_wh, scale_number: int = 1, scale_gap: float = 0.25) -> list[tuple[int, int]]:
     """Spec §2.1 step 2: (W, H) of each scale; scale s uses factor 1 - s*scale_gap (double)."""
     return _core.net_input_sizes(
-        _size_pair(base_wh, "base size"), _check_scale_number(scale_number), _real(scale_gap, "scale_gap")
+        _args.check_int_pair(base_wh, "base size"), _check_scale_number(scale_number), _args.check_real(scale_gap, "scale_gap")
     )
 
 
@@ -136,13 +117,13 @@ def check_scale_settings(net_resolution, scale_number: int = 1, scale_gap: float
     and every scale of the net resolution's fixed sides at least MIN_NET_SIDE pixels (a side of -1
     comes from the image and is checked per image). Raises ValueError like net_input_sizes."""
     _core.check_scale_settings(
-        parse_net_resolution(net_resolution), _check_scale_number(scale_number), _real(scale_gap, "scale_gap")
+        parse_net_resolution(net_resolution), _check_scale_number(scale_number), _args.check_real(scale_gap, "scale_gap")
     )
 
 
 def scale_input_to_net(net_wh, image_wh) -> float:
     """Spec §2.1 step 3 (double): min((W_n-1)/(W_i-1), (H_n-1)/(H_i-1)); ValueError unless finite > 0."""
-    return _core.scale_input_to_net(_size_pair(net_wh, "net size"), _size_pair(image_wh, "image size"))
+    return _core.scale_input_to_net(_args.check_int_pair(net_wh, "net size"), _args.check_int_pair(image_wh, "image size"))
 
 
 def net_to_output(net_wh, image_wh) -> tuple[float, float]:
@@ -151,7 +132,7 @@ def net_to_output(net_wh, image_wh) -> tuple[float, float]:
     Keypoint = (peak + nmsOffset) * scaleNetToOutput in original-image pixels. Raises ValueError for
     an image too thin to map back (MSG_SCALE_FACTOR, MSG_CONTENT).
     """
-    return _core.net_to_output(_size_pair(net_wh, "net size"), _size_pair(image_wh, "image size"))
+    return _core.net_to_output(_args.check_int_pair(net_wh, "net size"), _args.check_int_pair(image_wh, "image size"))
 
 
 @dataclass(frozen=True)
@@ -202,12 +183,12 @@ def compute_sizing(
     for non-integer sizes or non-numeric settings."""
     if len(image_hw) < 2:
         raise ValueError(f"image shape: expected (H, W[, C]), got {tuple(image_hw)}")
-    hi, wi = _size_pair(tuple(image_hw)[:2], "image shape (H, W)")
+    hi, wi = _args.check_int_pair(tuple(image_hw)[:2], "image shape (H, W)")
     net, ratios, scale, offset = _core.compute_sizing(
         (hi, wi),
         parse_net_resolution(net_resolution),
         _check_scale_number(scale_number),
-        _real(scale_gap, "scale_gap"),
-        _real(dynamic, "dynamic"),
+        _args.check_real(scale_gap, "scale_gap"),
+        _args.check_real(dynamic, "dynamic"),
     )
     return Sizing((wi, hi), tuple(net), tuple(ratios), float(scale), float(offset))

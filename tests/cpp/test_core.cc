@@ -62,8 +62,7 @@ std::vector<float> make_maps(int64_t h, int64_t w, int64_t c, uint32_t seed, int
     }
   }
   const float specials[] = {NAN, INFINITY, -INFINITY, 1e-40f, -3e-39f, 3e38f, -3e38f};
-  for (int i = 0; i < odd; ++i)
-    m[rng() % m.size()] = specials[rng() % (sizeof(specials) / sizeof(float))];
+  for (int i = 0; i < odd; ++i) m[rng() % m.size()] = specials[rng() % (sizeof(specials) / sizeof(float))];
   return m;
 }
 
@@ -80,7 +79,8 @@ bool same_people(const std::vector<tfpose::People>& a, const std::vector<tfpose:
 }
 
 std::vector<tfpose::People> people(const std::vector<float>& maps, int64_t h, int64_t w, bool fast,
-                                   const tfpose::ParallelFor& pf, tfpose::OpenposeBuild build = tfpose::OpenposeBuild::kCpu) {
+                                   const tfpose::ParallelFor& pf,
+                                   tfpose::OpenposeBuild build = tfpose::OpenposeBuild::kCpu) {
   const tfpose::PoseModel& model = tfpose::get_pose_model("COCO_18");
   tfpose::PipelineParams params;
   params.fast = fast;
@@ -115,8 +115,10 @@ void hostile_values_fast_equals_dense() {
     tfpose::nms(maps.data(), 1, h, w, 57, np, peaks.data(), counts.data(), tfpose::thread_parallel_for(2));
     for (float v : peaks) check(std::isfinite(v), "finite NMS output", false);
   }
-  check(found > 0, "12 hostile maps x 2 builds: fast == dense bit for bit, finite keypoints and NMS output, "
-                   "maximum runs (" + std::to_string(found) + " people)");
+  check(found > 0,
+        "12 hostile maps x 2 builds: fast == dense bit for bit, finite keypoints and NMS output, "
+        "maximum runs (" +
+            std::to_string(found) + " people)");
 }
 
 void guard_rethrows_and_keeps_denormals() {
@@ -269,7 +271,8 @@ void placement_and_sizing() {
     threw = true;
   }
   check(threw, "placement: a NaN scale throws InvalidArgument");
-  check(cases == 8 * 3 * 5, "placement of " + std::to_string(cases) + " odd sizes: bounds, integers, thread-independent");
+  check(cases == 8 * 3 * 5,
+        "placement of " + std::to_string(cases) + " odd sizes: bounds, integers, thread-independent");
   int errors = 0;
   const int64_t bad[][2] = {{0, 0}, {1, 1}, {10000, 3}, {3, 2000}};
   for (const auto& hw : bad) {
@@ -284,6 +287,39 @@ void placement_and_sizing() {
         "sizing: 4 bad image sizes throw, 1280x720 at -1x368 gives 656x368 and 4 scales");
 }
 
+// The one NMS-parameter rule and the one number formatter (the same words from every entry point),
+// and the defaults NmsParams takes from kPoseDefaults.
+void nms_rule_and_number_words() {
+  auto message = [](auto fn) {
+    try {
+      fn();
+    } catch (const tfpose::InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  check(tfpose::number_str(0.3f) == "0.3" && tfpose::number_str(0.3) == "0.3" && tfpose::number_str(1.5f) == "1.5" &&
+            tfpose::number_str(2.0) == "2.0" && tfpose::number_str(-0.1f) == "-0.1",
+        "number_str: shortest text at float and double precision");
+  check(message([] { tfpose::make_nms_params(1.5, 127, 0, 0, "cpu", "centroid"); }) ==
+            "threshold: expected a number in [0, 1], got 1.5",
+        "make_nms_params: threshold outside [0, 1]");
+  check(message([] { tfpose::make_nms_params(1.0000001, 127, 0, 0, "cpu", "centroid"); }).find("1.0000001") !=
+            std::string::npos,
+        "make_nms_params: a double just above 1 is rejected before the float conversion");
+  check(message([] { tfpose::check_max_peaks(0); }) == "max_peaks: expected an int in [1, 4096], got 0",
+        "check_max_peaks: 0");
+  check(
+      message([] { tfpose::make_nms_params(0.1, 5, 1e39, 0, "cpu", "centroid"); }).find("offset") != std::string::npos,
+      "make_nms_params: an offset that overflows float32 is not finite");
+  const tfpose::NmsParams d;
+  const tfpose::NmsParams p = tfpose::make_nms_params(0.05, 127, 0.5, 0.5, "cuda", "quadratic");
+  check(d.max_peaks == tfpose::kPoseDefaults.max_peaks && d.threshold == tfpose::kPoseDefaults.nms_threshold &&
+            p.build == tfpose::OpenposeBuild::kCuda && p.refinement == tfpose::PeakRefinement::kQuadratic &&
+            p.threshold == 0.05f && p.offset_x == 0.5f,
+        "NmsParams: defaults from kPoseDefaults; make_nms_params parses the names");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -296,6 +332,7 @@ int main(int argc, char** argv) {
   if (mode == "--fork-only") {
     fork_during_computation();
   } else {
+    nms_rule_and_number_words();
     guard_rethrows_and_keeps_denormals();
     concurrent_callers_agree();
     placement_and_sizing();

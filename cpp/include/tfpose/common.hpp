@@ -81,8 +81,11 @@ void trim_scratch(Vectors&... vs) {
 // Builds "what: expected E, got G" messages consistently.
 std::string expected_got(const std::string& what, const std::string& expected, const std::string& got);
 std::string shape_str(std::initializer_list<int64_t> dims);
-// The shortest text that reads back as v (Python's repr of a float: "0.3", "inf", "nan"), so that
-// messages name the value the caller gave.
+// The one formatter of numbers in messages: the shortest text that reads back as v (Python's repr of
+// a float: "0.3", "inf", "nan", "2.0"), so that messages name the value the caller gave. The float
+// overload reads back at float precision, so a float attribute 0.3f prints "0.3" (not
+// "0.30000001192092896", nor std::to_string's "0.300000"). Integers print with std::to_string.
 std::string number_str(double v);
+std::string number_str(float v);
 
 }  // namespace tfpose

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tfpose/common.hpp"
+#include "tfpose/pose_defaults.hpp"
 
 namespace tfpose {
 
@@ -20,8 +21,8 @@ PeakRefinement parse_peak_refinement(const std::string& name);
 const char* peak_refinement_name(PeakRefinement r);
 
 struct NmsParams {
-  float threshold = 0.05f;  // in [0, 1]
-  int64_t max_peaks = 127;  // K >= 1
+  float threshold = kPoseDefaults.nms_threshold;  // in [0, 1]
+  int64_t max_peaks = kPoseDefaults.max_peaks;    // K >= 1
   float offset_x = 0.f, offset_y = 0.f;
   OpenposeBuild build = OpenposeBuild::kCpu;
   PeakRefinement refinement = PeakRefinement::kCentroid;
@@ -41,8 +42,19 @@ constexpr int64_t kMaxPeaksLimit = 4096;
 void nms(const float* heatmaps, int64_t n, int64_t h, int64_t w, int64_t p, const NmsParams& params, float* peaks,
          int32_t* counts, const ParallelFor& pf = serial_for);
 
-// Throws InvalidArgument for threshold outside [0, 1] (or NaN), K outside [1, kMaxPeaksLimit],
-// non-finite offsets or H, W, P < 1.
+// The one NMS-parameter rule, which every entry point applies: the TF kernels to their attributes
+// (tf/nms_kernel.hpp, tf/pipeline_kernel.cc), the bindings to Python's values (_core.nms_params,
+// which tfpose/_args.py calls) and nms() itself. threshold in [0, 1] (NaN rejected; checked before
+// the float conversion, so 1.0000001 is rejected, not rounded to 1), max_peaks in [1, kMaxPeaksLimit],
+// finite offsets (after the float conversion), openpose_build "cpu"/"cuda", peak_refinement
+// "centroid"/"quadratic". Throws InvalidArgument "<name>: expected ..., got ..." (no op prefix: the
+// caller adds its own).
+NmsParams make_nms_params(double threshold, int64_t max_peaks, double offset_x, double offset_y,
+                          const std::string& openpose_build, const std::string& peak_refinement);
+// The max_peaks part of the rule, for entry points that take K without the rest (the pipeline).
+void check_max_peaks(int64_t max_peaks);
+
+// Throws InvalidArgument ("nms: ..."): H, W, P < 1, or params outside the rule above.
 void check_nms_args(int64_t n, int64_t h, int64_t w, int64_t p, const NmsParams& params);
 
 }  // namespace tfpose

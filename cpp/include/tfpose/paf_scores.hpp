@@ -1,6 +1,6 @@
 // The connector's pair-score table (spec 7.3 step 1): the PAF line score (spec 7.1) of every limb and
 // every (candidate of part A, candidate of part B), as OpenPose's CUDA build computes it on the GPU
-// before the assembly runs on the host. The CPU version here and the CUDA kernel (cpp/cuda/paf_score.cu)
+// before the assembly runs on the host. The CPU version here and the CUDA kernel (cpp/cuda/paf_scores.cu)
 // both evaluate detail/paf_score.hpp, the function the CPU connector scores pairs with.
 #pragma once
 

@@ -19,7 +19,7 @@ struct PipelineParams {
   // and the connector's assembly alike (OpenPose cannot mix them either).
   OpenposeBuild build = OpenposeBuild::kCpu;
   ConnectThresholds thresholds;  // negative: the model's default
-  int64_t max_peaks = 127;
+  int64_t max_peaks = kPoseDefaults.max_peaks;
   // true: fast_path.hpp (maps evaluated only where peaks and PAF samples need them); false: the dense
   // maps [N, H, W, C]. Both return the same people, bit for bit.
   bool fast = true;

@@ -8,26 +8,18 @@
 #include <string>
 #include <vector>
 
-namespace tfpose {
+#include "tfpose/pose_defaults.hpp"
 
-// OpenPose's default post-processing parameters of a model (spec §1.4, maximize_positives = false).
-struct PoseDefaults {
-  float nms_threshold;              // NMS peak threshold; also the connector's close-keypoint fallback
-  float inter_min_above_threshold;  // fraction of PAF samples that must pass
-  float inter_threshold;            // per-sample PAF dot-product threshold
-  int min_subset_cnt;               // minimum number of parts of a person
-  float min_subset_score;           // minimum mean score per part of a person
-  int max_peaks;                    // K, peaks kept per part
-};
+namespace tfpose {
 
 struct PoseModel {
   std::string name;
   std::vector<std::string> part_names;      // P names (no background)
   std::vector<std::array<int, 2>> pairs;    // L limbs (part A, part B), in connector order
   std::vector<std::array<int, 2>> map_idx;  // L (x, y) PAF indices after the background channel
-  PoseDefaults defaults;
-  std::vector<int> ear_limbs;   // limbs that only fill people (CPU connector, spec 7.2)
-  std::vector<int> foot_parts;  // parts not counted by the BODY_25 foot rule (spec 7.4)
+  PoseDefaults defaults;                    // kPoseDefaults, except where OpenPose gives the model its own
+  std::vector<int> ear_limbs;               // limbs that only fill people (CPU connector, spec 7.2)
+  std::vector<int> foot_parts;              // parts not counted by the BODY_25 foot rule (spec 7.4)
   // OpenPose's render tables: RGB 0..255 per part, and the pairs it draws (a limb is drawn in the
   // colour of its second part).
   std::vector<std::array<uint8_t, 3>> part_colors;

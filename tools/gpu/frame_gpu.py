@@ -1,7 +1,7 @@
 """A whole frame on the GPU without TensorFlow: the network by ONNX Runtime's CUDA provider, its
 output kept on the device and fed to tfpose.cuda (resize-and-merge, NMS, PAF pair scores).
 
-Reads ``gpu_data/frame/`` (made by ``python cpp/cuda/prepare_gpu_data.py --onnx``): mobilenet_thin as
+Reads ``gpu_data/frame/`` (made by ``python tools/gpu/prepare_gpu_data.py --onnx``): mobilenet_thin as
 ONNX, one real net input (frame 60 of OpenPose's sample video at 656x368) and TensorFlow's output for
 it. Checks, then times (medians of --reps, each from the host frame to results on the host):
 
@@ -12,7 +12,7 @@ it. Checks, then times (medians of --reps, each from the host frame to results o
   of people stays on the host) | net + copy of its output + the CPU core's whole chain
   (numpy_ops.net_output_to_people, fast path, all cores).
 
-Usage: python cpp/cuda/frame_gpu.py [--data gpu_data/frame] [--reps 20] [--json out.json]
+Usage: python tools/gpu/frame_gpu.py [--data gpu_data/frame] [--reps 20] [--json out.json]
 Exit status 0 when every check passes, 1 when one fails, 77 with a line "SKIP: reason" when this
 machine cannot run it (no frame data, no CUDA build or GPU, no CuPy/torch, or ONNX Runtime without
 its CUDA provider).
@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-P, THRESHOLD, K, OFFSET = 18, 0.05, 127, (0.5, 0.5)
+# COCO_18 parts and the offset of this frame; NMS threshold and K are the ops' defaults (the core's).
+P, OFFSET = 18, (0.5, 0.5)
 NET_TOLERANCE = 1e-3
 
 
@@ -88,6 +89,53 @@ def median_ms(fn, reps: int) -> float:
     return statistics.median(ts) * 1e3
 
 
+def _array_library() -> str:
+    """ "torch" (with CUDA) or "cupy", whichever holds device buffers here; skips without either."""
+    lib = next((n for n in ("torch", "cupy") if importlib.util.find_spec(n)), None)
+    if lib == "torch":
+        import torch
+
+        if not torch.cuda.is_available():
+            lib = "cupy" if importlib.util.find_spec("cupy") else None
+    if lib is None:
+        skip("neither PyTorch with CUDA nor CuPy is importable")
+    return lib
+
+
+def _cuda_session(ort, model: Path):
+    """An ONNX Runtime session of the model on the CUDA provider (TF32 off where the provider takes
+    the option) and the provider options used; skips when the model does not land on the GPU."""
+    options = {"device_id": 0, "use_tf32": 0}  # TF32 convolutions would not match TensorFlow's float32
+    try:
+        sess = ort.InferenceSession(str(model), providers=[("CUDAExecutionProvider", options), "CPUExecutionProvider"])
+    except Exception as e:  # an ONNX Runtime without the use_tf32 option
+        print(f"frame_gpu: CUDA provider options {options} refused ({e}); using the defaults")
+        options = {"device_id": 0}
+        sess = ort.InferenceSession(str(model), providers=[("CUDAExecutionProvider", options), "CPUExecutionProvider"])
+    if sess.get_providers()[0] != "CUDAExecutionProvider":
+        skip(f"ONNX Runtime did not place the model on the GPU (providers {sess.get_providers()})")
+    return sess, options
+
+
+def _compare_post(got: tuple, want: tuple) -> tuple[list, bool]:
+    """(peaks, counts, pair scores) of the GPU against the CPU's: the failures found and whether the
+    two are bit-identical. Counts must match exactly; coordinates within 1e-3 px, scores 1e-5."""
+    pk, cn, sc = got
+    want_pk, want_cn, want_sc = want
+    failures = []
+    if not np.array_equal(cn, want_cn):
+        failures.append(f"peak counts differ: GPU {cn.tolist()} CPU {want_cn.tolist()}")
+    else:
+        if not np.allclose(pk[..., :2], want_pk[..., :2], rtol=0, atol=1e-3):
+            failures.append(f"peak coordinates differ by {np.abs(pk[..., :2] - want_pk[..., :2]).max():.3g} px")
+        if not np.allclose(pk[..., 2], want_pk[..., 2], rtol=0, atol=1e-5):
+            failures.append("peak scores differ")
+        if not np.allclose(sc, want_sc, rtol=0, atol=1e-5):
+            failures.append(f"pair scores differ by {np.abs(sc - want_sc).max():.3g}")
+    bit_identical = bool(np.array_equal(pk, want_pk) and np.array_equal(cn, want_cn) and np.array_equal(sc, want_sc))
+    return failures, bit_identical
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=REPO / "gpu_data" / "frame")
@@ -99,20 +147,13 @@ def main() -> int:
 
     if not (args.data / "mobilenet_thin.onnx").is_file():
         skip(
-            f"no {args.data / 'mobilenet_thin.onnx'} (python cpp/cuda/prepare_gpu_data.py --onnx, then carry gpu_data)"
+            f"no {args.data / 'mobilenet_thin.onnx'} (python tools/gpu/prepare_gpu_data.py --onnx, then carry gpu_data)"
         )
     from tfpose import _core, numpy_ops
 
     if not getattr(_core, "has_cuda", False) or _core.cuda_device_count() == 0:
         skip("needs a tfpose build with CUDA kernels and a visible GPU")
-    lib = next((n for n in ("torch", "cupy") if importlib.util.find_spec(n)), None)
-    if lib == "torch":
-        import torch
-
-        if not torch.cuda.is_available():
-            lib = "cupy" if importlib.util.find_spec("cupy") else None
-    if lib is None:
-        skip("neither PyTorch with CUDA nor CuPy is importable")
+    lib = _array_library()
     if importlib.util.find_spec("onnxruntime") is None:
         skip("onnxruntime is not installed")
     import onnxruntime as ort
@@ -128,21 +169,7 @@ def main() -> int:
     H, W = frame.shape[1:3]
     image_hw = tuple(meta["image_hw"])
 
-    options = {"device_id": 0, "use_tf32": 0}  # TF32 convolutions would not match TensorFlow's float32
-    try:
-        sess = ort.InferenceSession(
-            str(args.data / "mobilenet_thin.onnx"),
-            providers=[("CUDAExecutionProvider", options), "CPUExecutionProvider"],
-        )
-    except Exception as e:  # an ONNX Runtime without the use_tf32 option
-        print(f"frame_gpu: CUDA provider options {options} refused ({e}); using the defaults")
-        options = {"device_id": 0}
-        sess = ort.InferenceSession(
-            str(args.data / "mobilenet_thin.onnx"),
-            providers=[("CUDAExecutionProvider", options), "CPUExecutionProvider"],
-        )
-    if sess.get_providers()[0] != "CUDAExecutionProvider":
-        skip(f"ONNX Runtime did not place the model on the GPU (providers {sess.get_providers()})")
+    sess, options = _cuda_session(ort, args.data / "mobilenet_thin.onnx")
     x = dev.empty(frame.shape)
     y = dev.empty(tf_out.shape)
     io = sess.io_binding()
@@ -157,7 +184,7 @@ def main() -> int:
 
     def gpu_post():
         maps = tc.resize_and_merge(y, [1.0], (H, W), "cuda")
-        peaks, counts = tc.nms(dev.contiguous(maps[..., :P]), THRESHOLD, K, OFFSET, "cuda")
+        peaks, counts = tc.nms(dev.contiguous(maps[..., :P]), offset=OFFSET, openpose_build="cuda")
         scores = tc.paf_scores(maps, peaks, counts, "COCO_18", "cuda")
         return dev.down(peaks), dev.down(counts), dev.down(scores)
 
@@ -174,33 +201,17 @@ def main() -> int:
 
     pk, cn, sc = gpu_post()
     maps = numpy_ops.resize_and_merge(net_out, [1.0], (H, W), "cuda")
-    want_pk, want_cn = numpy_ops.nms(np.ascontiguousarray(maps[..., :P]), THRESHOLD, K, OFFSET, "cuda")
+    want_pk, want_cn = numpy_ops.nms(np.ascontiguousarray(maps[..., :P]), offset=OFFSET, openpose_build="cuda")
     want_sc = _core.paf_scores(maps, want_pk, want_cn, "COCO_18", "cuda")
-    if not np.array_equal(cn, want_cn):
-        failures.append(f"peak counts differ: GPU {cn.tolist()} CPU {want_cn.tolist()}")
-    else:
-        if not np.allclose(pk[..., :2], want_pk[..., :2], rtol=0, atol=1e-3):
-            failures.append(f"peak coordinates differ by {np.abs(pk[..., :2] - want_pk[..., :2]).max():.3g} px")
-        if not np.allclose(pk[..., 2], want_pk[..., 2], rtol=0, atol=1e-5):
-            failures.append("peak scores differ")
-        if not np.allclose(sc, want_sc, rtol=0, atol=1e-5):
-            failures.append(f"pair scores differ by {np.abs(sc - want_sc).max():.3g}")
-    bit_identical = bool(np.array_equal(pk, want_pk) and np.array_equal(cn, want_cn) and np.array_equal(sc, want_sc))
+    post_failures, bit_identical = _compare_post((pk, cn, sc), (want_pk, want_cn, want_sc))
+    failures += post_failures
     _, _, n_people = cpu_post()
     print(
         f"frame_gpu: post-processing on the device output: {int(cn.sum())} peaks, {int(n_people[0])} people "
         f"(CPU chain); GPU == CPU bit for bit: {bit_identical}"
     )
 
-    t_net = median_ms(net, args.reps)
-    t_gpu = median_ms(lambda: (net(), gpu_post()), args.reps)
-    t_cpu = median_ms(lambda: (net(), cpu_post()), args.reps)
-    print(
-        f"frame_gpu: ms per frame (median of {args.reps}): net {t_net:.2f}; net + GPU post-processing "
-        f"{t_gpu:.2f}; net + CPU post-processing {t_cpu:.2f}"
-    )
-    result = dict(
-        device=(torch.cuda.get_device_name(0) if lib == "torch" else "cuda:0"),
+    summary = dict(
         lib=lib,
         onnxruntime=ort.__version__,
         provider_options=options,
@@ -208,13 +219,30 @@ def main() -> int:
         gpu_cpu_bit_identical=bit_identical,
         peaks=int(cn.sum()),
         people=int(n_people[0]),
-        ms_net=t_net,
-        ms_net_gpu_post=t_gpu,
-        ms_net_cpu_post=t_cpu,
-        failures=failures,
     )
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
+    return _time_and_report(summary, failures, net, gpu_post, cpu_post, args.reps, args.json)
+
+
+def _time_and_report(summary: dict, failures: list, net, gpu_post, cpu_post, reps: int, json_path) -> int:
+    """Times the network alone and with each post-processing (median ms of reps), prints them, writes
+    the summary + timings + failures as JSON where asked; 1 if anything failed, else 0."""
+    t_net = median_ms(net, reps)
+    t_gpu = median_ms(lambda: (net(), gpu_post()), reps)
+    t_cpu = median_ms(lambda: (net(), cpu_post()), reps)
+    print(
+        f"frame_gpu: ms per frame (median of {reps}): net {t_net:.2f}; net + GPU post-processing "
+        f"{t_gpu:.2f}; net + CPU post-processing {t_cpu:.2f}"
+    )
+    device = "cuda:0"
+    if summary["lib"] == "torch":
+        import torch
+
+        device = torch.cuda.get_device_name(0)
+    result = dict(
+        device=device, **summary, ms_net=t_net, ms_net_gpu_post=t_gpu, ms_net_cpu_post=t_cpu, failures=failures
+    )
+    if json_path:
+        Path(json_path).write_text(json.dumps(result, indent=1))
     for f in failures:
         print(f"frame_gpu: FAILED: {f}")
     return 1 if failures else 0

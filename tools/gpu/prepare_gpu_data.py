@@ -1,7 +1,7 @@
 """Prepares gpu_data/, the git-ignored folder that travels with the repository to a GPU machine.
 
 A GPU machine gets a copy of the repository (git-ignored folders only when named) and no ../shared,
-no network. ``cpp/cuda/gpu_check.sh`` there needs:
+no network. ``tools/gpu/gpu_check.sh`` there needs:
 
 * the golden cases that ``tests/test_cuda.py`` and ``benchmarks/bench_gpu.py`` read: every
   ``shared/golden/*.npz`` listed in ``index.json``, plus ``index.json`` and ``README.md``, copied
@@ -14,15 +14,15 @@ no network. ``cpp/cuda/gpu_check.sh`` there needs:
 * with ``--onnx`` (optional; needs TensorFlow, OpenCV and tf2onnx here, onnxruntime to check):
   ``gpu_data/frame/``: mobilenet_thin (``shared/data/models/tfpose_mobilenet_thin_graph_opt.pb``)
   converted to ONNX by tf2onnx, one real net input (frame 60 of OpenPose's sample video at 656x368,
-  uint8 BGR) and TensorFlow's output for it, so that ``cpp/cuda/frame_gpu.py`` can run the network
+  uint8 BGR) and TensorFlow's output for it, so that ``tools/gpu/frame_gpu.py`` can run the network
   with ONNX Runtime's CUDA provider and feed ``tfpose.cuda`` on device arrays there (no TensorFlow).
   The conversion is checked here: ONNX Runtime (CPU) against TensorFlow on that frame.
 
 ``gpu_data/MANIFEST.json`` records the sha256 and size of each file; ``--verify`` checks a folder
 against it (gpu_check.sh runs that first). Usage::
 
-    python cpp/cuda/prepare_gpu_data.py [--shared DIR] [--out DIR] [--onnx]   # default ../shared, ./gpu_data
-    python cpp/cuda/prepare_gpu_data.py --verify [--out DIR]
+    python tools/gpu/prepare_gpu_data.py [--shared DIR] [--out DIR] [--onnx]   # default ../shared, ./gpu_data
+    python tools/gpu/prepare_gpu_data.py --verify [--out DIR]
 
 Exit status 0 on success, 1 with a message naming the missing or altered file otherwise.
 """
@@ -200,7 +200,7 @@ def verify(out: Path) -> int:
     manifest = out / "MANIFEST.json"
     if not manifest.is_file():
         print(
-            f"prepare_gpu_data: no {manifest}; run python cpp/cuda/prepare_gpu_data.py on a machine "
+            f"prepare_gpu_data: no {manifest}; run python tools/gpu/prepare_gpu_data.py on a machine "
             "with ../shared and carry gpu_data/ along",
             file=sys.stderr,
         )

@@ -2,7 +2,7 @@
 # One-shot check of tfpose's CUDA kernels on a GPU machine, and of everything before the GPU on any
 # machine. Run from anywhere; works in the repository that holds this file.
 #
-#   cpp/cuda/gpu_check.sh OUTDIR [--no-build] [--require-gpu]
+#   tools/gpu/gpu_check.sh OUTDIR [--no-build] [--require-gpu]
 #
 # Steps (each writes OUTDIR/<step>.log; a step runs when the steps it needs passed, whatever else
 # failed; each has its own time limit, all of them together a budget of $TFPOSE_GPU_CHECK_BUDGET s,
@@ -21,7 +21,7 @@
 #              run in parallel with `tests`
 #   bench      benchmarks/bench_gpu.py (batch 1/8/32, 1-3 scales, CPU core and naive GPU baseline);
 #              without a GPU, its CPU part only (--cpu-only, small)
-#   frame      optional: cpp/cuda/frame_gpu.py, the network by ONNX Runtime's CUDA provider feeding
+#   frame      optional: tools/gpu/frame_gpu.py, the network by ONNX Runtime's CUDA provider feeding
 #              tfpose.cuda on device arrays (needs gpu_data/frame from prepare_gpu_data.py --onnx)
 # Then a one-screen summary (also OUTDIR/summary.txt). Exit status 0 when no step failed (skipped
 # steps allowed), 1 otherwise.
@@ -89,7 +89,7 @@ if [[ -z "$SANITIZER" && -n "$NVCC" ]]; then  # nvcc may be a wrapper: look besi
     if [[ -x "$d/compute-sanitizer" ]]; then SANITIZER="$d/compute-sanitizer"; break; fi
   done
 fi
-# pytest comes from the machine's Python, else from gpu_data/pylib (cpp/cuda/prepare_gpu_data.py).
+# pytest comes from the machine's Python, else from gpu_data/pylib (tools/gpu/prepare_gpu_data.py).
 PYLIB=""
 if ! "$PY" -c "import pytest" 2> /dev/null && [[ -d "$REPO/gpu_data/pylib" ]]; then PYLIB="$REPO/gpu_data/pylib"; fi
 export NVCC SANITIZER PYLIB
@@ -185,7 +185,7 @@ index = shared / "golden" / "index.json"
 print(f"golden data: {shared / 'golden'}")
 if not index.is_file():
     print(f"no golden cases: expected {index}. On a machine without ../shared, run "
-          "python cpp/cuda/prepare_gpu_data.py where ../shared exists and carry gpu_data/ along.")
+          "python tools/gpu/prepare_gpu_data.py where ../shared exists and carry gpu_data/ along.")
     sys.exit(1)
 cases = [c["case"] for c in json.loads(index.read_text())]
 missing = [c for c in cases if not (shared / "golden" / f"{c}.npz").is_file()]
@@ -198,7 +198,7 @@ with open(os.environ["NOTE"], "w") as f:
 print(f"{len(cases)} cases: {', '.join(cases)}")
 EOF
   if [[ "$(PYTHONPATH="$REPO/tests" "$PY" -c 'from data_paths import CARRIED, locate_shared; print(locate_shared() == CARRIED)')" == True ]]; then
-    "$PY" cpp/cuda/prepare_gpu_data.py --verify || exit 1
+    "$PY" tools/gpu/prepare_gpu_data.py --verify || exit 1
     echo "$(cat "$NOTE"), manifest verified" > "$NOTE"
   fi
 }
@@ -340,7 +340,7 @@ do_sanitize() {  # do_sanitize TOOL PYTEST_K_EXPRESSION
   [[ -n "$lib" ]] || skip_gpu "neither CuPy nor torch can hold device arrays here"
   echo "$tool on tests/test_cuda.py -k '$expr' with $lib (pools off)"
   PYTHONPATH="$(pypath)" TFPOSE_TEST_ARRAY_LIB="$lib" "$SANITIZER" --tool "$tool" --error-exitcode 86 \
-    --print-limit 50 "$PY" cpp/cuda/sanitize_pytest.py -q -rfE -p no:cacheprovider tests/test_cuda.py -k "$expr"
+    --print-limit 50 "$PY" tools/gpu/sanitize_pytest.py -q -rfE -p no:cacheprovider tests/test_cuda.py -k "$expr"
   rc=$?
   {
     grep -hE "(ERROR|RACECHECK) SUMMARY" "$OUT/$tool.log" 2> /dev/null | tail -n 1 | sed 's/^========= //' | tr '\n' ';'
@@ -366,7 +366,7 @@ do_bench() {
   fi
 }
 do_frame() {
-  PYTHONPATH="$(pypath)" "$PY" cpp/cuda/frame_gpu.py --json "$OUT/frame_gpu.json"
+  PYTHONPATH="$(pypath)" "$PY" tools/gpu/frame_gpu.py --json "$OUT/frame_gpu.json"
   local rc=$?
   grep -h "ms per frame" "$OUT/frame.log" | sed 's/^frame_gpu: //' > "$NOTE"
   exit "$rc"

@@ -6,7 +6,7 @@ before pytest starts, the pools are switched off: CuPy's allocators are set to p
 cudaFree, and PyTorch's caching allocator is disabled (PYTORCH_NO_CUDA_MEMORY_CACHING, read when
 torch initialises CUDA). The library is the one named by $TFPOSE_TEST_ARRAY_LIB (cupy or torch).
 
-Usage: compute-sanitizer --tool memcheck python cpp/cuda/sanitize_pytest.py [pytest arguments]
+Usage: compute-sanitizer --tool memcheck python tools/gpu/sanitize_pytest.py [pytest arguments]
 Exit status: pytest's.
 """
 
