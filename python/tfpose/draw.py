@@ -114,7 +114,7 @@ def draw(
     Raises ValueError for a bad style, threshold or keypoint shape.
     """
     from tfpose import _args
-    from tfpose.estimator import as_bgr
+    from tfpose.types import as_bgr
     from tfpose.io import clean_keypoints
 
     render_threshold = _args.check_threshold(render_threshold, "render_threshold")

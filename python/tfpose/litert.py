@@ -222,10 +222,10 @@ class LiteRTEstimator:
         return keypoints[0, :n], scores[0, :n]
 
     def estimate(self, image) -> list:
-        """People in one image (HxWx3 uint8 BGR): a list of :class:`tfpose.person.Person`, with
+        """People in one image (HxWx3 uint8 BGR): a list of :class:`tfpose.Person`, with
         keypoint_scale and number_people_max applied as in ``tfpose.Estimator.estimate``."""
         from tfpose import io as _io
-        from tfpose.person import Person
+        from tfpose.types import Person
 
         keypoints, scores = self.estimate_arrays(image)
         g = self.sizing(np.shape(image))
