@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 import numpy as np
 
 from tfpose import numpy_ops, sizing
-from tfpose.options import NORMALIZATIONS
+from tfpose.options import DEFAULTS, NORMALIZATIONS
 
 __all__ = ["LiteRTEstimator", "is_tflite", "TFLITE_SUFFIX", "litert_estimator_for_cli"]
 
@@ -50,6 +51,43 @@ def _interpreter_class():
     return Interpreter
 
 
+def _open_interpreter(model: Any, num_threads: int | None, normalization: str) -> tuple[str, Any, dict, dict]:
+    """The model's path, a LiteRT interpreter on it, and its one input's and one output's details;
+    num_threads and normalization are checked before the interpreter loads.
+    Raises FileNotFoundError for a missing file, ValueError for a folder, a FIFO or device, a bad
+    num_threads or normalization, a file LiteRT cannot read, or a model whose input is not [1, H, W, 3] float32 or
+    whose output is not 4-D; ImportError without ai-edge-litert."""
+    from tfpose.sources import not_a_file
+
+    path = os.fspath(model)
+    if os.path.isdir(path):
+        raise ValueError(f"model {path!r}: expected a .tflite file, got a directory")
+    why = not_a_file(path) or ("a folder" if os.path.isdir(path) else None)
+    if why == "no such file or folder":
+        raise FileNotFoundError(f"model {path!r} not found: expected a .tflite file")
+    if why is not None:  # never opened: a FIFO would block, /dev/zero never ends
+        raise ValueError(f"model {path!r}: {why}; expected a .tflite file")
+    if num_threads is not None and (
+        isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1
+    ):
+        raise ValueError(f"num_threads: expected None (LiteRT's default) or an int >= 1, got {num_threads!r}")
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization: expected one of {NORMALIZATIONS}, got {normalization!r}")
+    Interpreter = _interpreter_class()
+    try:
+        interpreter = Interpreter(model_path=path, num_threads=num_threads)
+    except ValueError as exc:
+        raise ValueError(f"model {path!r}: LiteRT cannot read it as a .tflite model ({exc})") from None
+    inp = interpreter.get_input_details()
+    out = interpreter.get_output_details()
+    if len(inp) != 1 or len(inp[0]["shape"]) != 4 or inp[0]["shape"][-1] != 3 or inp[0]["dtype"] != np.float32:
+        got = [(d["shape"].tolist(), np.dtype(d["dtype"]).name) for d in inp]
+        raise ValueError(f"model {path!r}: expected one float32 [1, H, W, 3] input, got {got}")
+    if len(out) != 1 or len(out[0]["shape"]) != 4:
+        raise ValueError(f"model {path!r}: expected one [1, H/8, W/8, C] output, got {[list(d['shape']) for d in out]}")
+    return path, interpreter, inp[0], out[0]
+
+
 class LiteRTEstimator:
     """OpenPose's multi-person pose estimation with the network run by LiteRT.
 
@@ -65,61 +103,33 @@ class LiteRTEstimator:
 
     def __init__(
         self,
-        model,
-        pose_model: str | None = None,
-        net_resolution=None,
-        scale_number: int = 1,
-        scale_gap: float = 0.25,
-        openpose_build: str = "cpu",
+        model: Any,
+        pose_model: str | None = DEFAULTS["pose_model"],
+        net_resolution: Any = None,
+        scale_number: int | None = DEFAULTS["scale_number"],
+        scale_gap: float | None = DEFAULTS["scale_gap"],
+        openpose_build: str = DEFAULTS["openpose_build"],
         *,
-        net_resolution_dynamic: float = 1.0,
-        normalization: str = "none",
-        max_peaks: int = 127,
-        fast: bool = True,
+        net_resolution_dynamic: float = DEFAULTS["net_resolution_dynamic"],
+        normalization: str = DEFAULTS["normalization"],
+        max_peaks: int = DEFAULTS["max_peaks"],
+        fast: bool = DEFAULTS["fast"],
         num_threads: int | None = None,
-        keypoint_scale: int = 0,
-        number_people_max: int = -1,
-        **thresholds,
-    ):
+        keypoint_scale: int = DEFAULTS["keypoint_scale"],
+        number_people_max: int = DEFAULTS["number_people_max"],
+        **thresholds: Any,
+    ) -> None:
         from tfpose import models as _models
         from tfpose import options as _options
 
-        path = os.fspath(model)
-        if os.path.isdir(path):
-            raise ValueError(f"model {path!r}: expected a .tflite file, got a directory")
-        from tfpose.sources import not_a_file
-
-        why = not_a_file(path) or ("a folder" if os.path.isdir(path) else None)
-        if why == "no such file or folder":
-            raise FileNotFoundError(f"model {path!r} not found: expected a .tflite file")
-        if why is not None:  # never opened: a FIFO would block, /dev/zero never ends
-            raise ValueError(f"model {path!r}: {why}; expected a .tflite file")
-        if num_threads is not None and (
-            isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1
-        ):
-            raise ValueError(f"num_threads: expected None (LiteRT's default) or an int >= 1, got {num_threads!r}")
-        if normalization not in NORMALIZATIONS:
-            raise ValueError(f"normalization: expected one of {NORMALIZATIONS}, got {normalization!r}")
-        Interpreter = _interpreter_class()
-        try:
-            self._interpreter = Interpreter(model_path=path, num_threads=num_threads)
-        except ValueError as exc:
-            raise ValueError(f"model {path!r}: LiteRT cannot read it as a .tflite model ({exc})") from None
-        inp = self._interpreter.get_input_details()
-        out = self._interpreter.get_output_details()
-        if len(inp) != 1 or len(inp[0]["shape"]) != 4 or inp[0]["shape"][-1] != 3 or inp[0]["dtype"] != np.float32:
-            got = [(d["shape"].tolist(), np.dtype(d["dtype"]).name) for d in inp]
-            raise ValueError(f"model {path!r}: expected one float32 [1, H, W, 3] input, got {got}")
-        if len(out) != 1 or len(out[0]["shape"]) != 4:
-            raise ValueError(
-                f"model {path!r}: expected one [1, H/8, W/8, C] output, got {[list(d['shape']) for d in out]}"
-            )
-        self._input, self._output = inp[0], out[0]
+        path, self._interpreter, self._input, self._output = _open_interpreter(model, num_threads, normalization)
         signature = self._input["shape_signature"]
         self.input_mode = "resize" if signature[1] == -1 and signature[2] == -1 else "fixed"
         self.fixed_hw = None if self.input_mode == "resize" else (int(signature[1]), int(signature[2]))
         if net_resolution is None:
-            net_resolution = (-1, 368) if self.fixed_hw is None else (self.fixed_hw[1], self.fixed_hw[0])
+            net_resolution = (
+                DEFAULTS["net_resolution"] if self.fixed_hw is None else (self.fixed_hw[1], self.fixed_hw[0])
+            )
         opts = _options.check_estimator_options(
             pose_model=pose_model,
             net_resolution=net_resolution,
@@ -204,7 +214,7 @@ class LiteRTEstimator:
             raise ValueError(f"image: expected uint8 [H, W, 3] BGR, got {im.dtype} {im.shape}")
         geo = self.sizing(im.shape)
         outs = []
-        for (h, w), ratio in zip(geo.net_hw, geo.scale_ratios):
+        for (h, w), ratio in zip(geo.net_hw, geo.scale_ratios, strict=True):
             canvas = numpy_ops.resize_fixed_aspect_ratio(im[None], ratio, (h, w))[0]
             outs.append(self.network_output(canvas)[None])
         keypoints, scores, num = numpy_ops.net_output_to_people(

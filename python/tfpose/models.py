@@ -9,10 +9,10 @@ The connector, drawing and JSON output all use this one table. No TensorFlow her
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from types import MappingProxyType
-from typing import Mapping
 
 from tfpose import _core
 
@@ -94,7 +94,7 @@ def _tuples(rows) -> tuple:
     return tuple(tuple(int(v) for v in r) for r in rows)
 
 
-@lru_cache(maxsize=None)
+@cache
 def get(name: str) -> PoseModel:
     """The model called ``name``; ValueError naming the valid names otherwise."""
     if not isinstance(name, str):
@@ -160,7 +160,7 @@ class KeypointSet:
         return tuple(self.colors[b] for _, b in self.render_pairs)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _keypoint_set(name: str) -> KeypointSet:
     d = _core.keypoint_set(name)
     return KeypointSet(

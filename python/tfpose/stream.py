@@ -22,9 +22,10 @@ generator releasing its video capture, say) and returns once the threads have ex
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -90,10 +91,8 @@ def _decode(source: Iterator, image_of: Callable, out: queue.Queue, stop: thread
     finally:
         close = getattr(source, "close", None)
         if callable(close):
-            try:
+            with contextlib.suppress(Exception):  # closing must not mask the run's outcome
                 close()
-            except Exception:  # noqa: BLE001  (closing must not mask the run's outcome)
-                pass
 
 
 def _graph(
@@ -102,17 +101,15 @@ def _graph(
     pending = None  # an item taken from the queue that did not fit the current batch
 
     def emit(items, results) -> bool:
-        for it, res in zip(items, results):
-            if not _put(out, (it, res), stop):
-                return False
-        return True
+        # strict=False: an estimate that returned too few results stops at the shorter, as before
+        return all(_put(out, (it, res), stop) for it, res in zip(items, results, strict=False))
 
     def run(items, images) -> bool:
         try:
             return emit(items, estimate(images))
         except Exception as exc:  # noqa: BLE001
             if len(items) > 1:  # keep the good images of a failing batch
-                return all(run([it], [im]) for it, im in zip(items, images))
+                return all(run([it], [im]) for it, im in zip(items, images, strict=True))
             if not skip_errors:
                 _put(out, _Failure(exc), stop)
                 return False
