@@ -14,6 +14,7 @@ plain ``tf.saved_model.load`` reads SavedModels written by ``tfpose export``.
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 
 __version__ = "0.1.0"  # the one source of the version (pyproject.toml reads it)
 
@@ -75,10 +76,11 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
 
-class _Package(type(importlib)):
+class _Package(ModuleType):
     def __setattr__(self, name, value):
-        if name in _FUNCTION_OVER_MODULE and isinstance(value, type(importlib)):
+        if name in _FUNCTION_OVER_MODULE and isinstance(value, ModuleType):
             module_name, attr = _LAZY[name]
+            assert attr is not None  # each name of _FUNCTION_OVER_MODULE is a function
             value = getattr(value, attr)
         super().__setattr__(name, value)
 

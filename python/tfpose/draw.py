@@ -349,13 +349,15 @@ def draw_controlnet(
             seg = _clip_segment(xy[a], xy[b], w, h)
             if seg is None:
                 continue
-            (xa, ya), (xb, yb) = seg if not (_inside(*xy[a], w, h) and _inside(*xy[b], w, h)) else (xy[a], xy[b])
+            (xa, ya), (xb, yb) = (
+                seg if not (_inside(xy[a, 0], xy[a, 1], w, h) and _inside(xy[b, 0], xy[b, 1], w, h)) else (xy[a], xy[b])
+            )
             length = math.hypot(xa - xb, ya - yb)
             angle = math.degrees(math.atan2(ya - yb, xa - xb))
             poly = cv2.ellipse2Poly(
                 (int((xa + xb) / 2), int((ya + yb) / 2)), (int(length / 2), _CN_STICK_WIDTH), int(angle), 0, 360, 1
             )
-            cv2.fillConvexPoly(canvas, poly, _CN_COLORS_RGB[limb])
+            cv2.fillConvexPoly(canvas, poly, _CN_COLORS_RGB[limb])  # type: ignore[call-overload]  # stubs: ellipse2Poly returns an array
     canvas = (canvas * _CN_DIM).astype(np.uint8)
     for part in range(len(_CN_COLORS_RGB)):
         for xy, seen in persons:

@@ -154,6 +154,11 @@ class Estimator(PoseGraph):
         self._trace_lock = threading.Lock()
         self._traced = False
 
+    # set by __init__ from check_estimator_options (_CHECKED) besides PoseGraph's
+    accuracy: str
+    batch_size: int
+    keypoint_scale: int
+    number_people_max: int
     # the attributes __init__ takes as check_estimator_options returns them
     _CHECKED = (
         "net_resolution",
@@ -349,8 +354,10 @@ class Estimator(PoseGraph):
         closes ``frames`` if it has ``close()``."""
         from tfpose import stream as _stream
 
-        kwargs = {} if queue_size is None else {"queue_size": queue_size}
-        with contextlib.closing(_stream.run_stream(self, frames, batch_size=batch_size, **kwargs)) as results:
+        queue_size = _stream.DEFAULT_QUEUE_SIZE if queue_size is None else queue_size
+        with contextlib.closing(
+            _stream.run_stream(self, frames, batch_size=batch_size, queue_size=queue_size)
+        ) as results:
             for _, people in results:
                 yield people
 

@@ -14,6 +14,7 @@ Nothing is downloaded: the path must exist.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +50,7 @@ class Network:
         runs alone; otherwise a batch runs in one call.
     """
 
-    fn: object
+    fn: Callable[[tf.Tensor], Any]
     normalization: str
     pose_model: str
     channels: int | None

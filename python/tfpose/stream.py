@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 
 import numpy as np
 
@@ -79,7 +79,7 @@ def _decode(source: Iterator, image_of: Callable, out: queue.Queue, stop: thread
             if stop.is_set():
                 break
             try:
-                img = as_bgr(image_of(item))
+                img: np.ndarray | Exception = as_bgr(image_of(item))
             except (TypeError, ValueError) as exc:
                 img = exc  # a bad image is a per-item failure, reported in order by the graph stage
             if not _put(out, (item, img), stop):
@@ -101,8 +101,8 @@ def _graph(
     pending = None  # an item taken from the queue that did not fit the current batch
 
     def emit(items, results) -> bool:
-        # strict=False: an estimate that returned too few results stops at the shorter, as before
-        return all(_put(out, (it, res), stop) for it, res in zip(items, results, strict=False))
+        # one result per item (the estimate contract): a short list is an error, not a silent loss
+        return all(_put(out, (it, res), stop) for it, res in zip(items, results, strict=True))
 
     def run(items, images) -> bool:
         try:
@@ -160,12 +160,12 @@ def run_stream(
     estimator,
     source: Iterable,
     *,
-    image_of: Callable = None,
+    image_of: Callable | None = None,
     batch_size: int | None = None,
     queue_size: int = DEFAULT_QUEUE_SIZE,
     skip_errors: bool = False,
     estimate: Callable | None = None,
-) -> Iterator[tuple]:
+) -> Generator[tuple, None, None]:
     """Run ``estimator`` over ``source`` with decoding, the graph and the consumer overlapped.
 
     source: iterable of items; ``image_of(item)`` (default: the item itself) gives an image

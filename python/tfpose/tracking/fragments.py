@@ -40,6 +40,7 @@ def fragment_owners(
     n = len(xy)
     ref_xy, ref_vis = xy.copy(), visible.copy()
     if len(rows):
+        assert pred is not None and usable is not None  # matched rows come with their tracks' parts
         use = ~visible[cols] & usable[rows]  # parts the track knows and the person lacks now
         ref_xy[cols] = np.where(use[..., None], pred[rows], xy[cols])
         ref_vis[cols] |= use

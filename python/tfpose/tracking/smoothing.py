@@ -13,14 +13,16 @@ import numpy as np
 __all__ = ["OneEuroFilter", "one_euro_step", "check_filter_args"]
 
 
-def _alpha(cutoff, te):
+def _alpha(cutoff: Any, te: Any) -> Any:
     """Smoothing factor of an exponential filter with this cutoff (Hz) at sampling period te (s)
     (Casiez et al. 2012, eq. 4); arrays broadcast."""
     tau = 1.0 / (2.0 * np.pi * cutoff)
     return 1.0 / (1.0 + tau / te)
 
 
-def one_euro_step(x, x_prev, dx_prev, te, min_cutoff, beta, d_cutoff):
+def one_euro_step(
+    x: Any, x_prev: Any, dx_prev: Any, te: Any, min_cutoff: float, beta: float, d_cutoff: float
+) -> tuple[np.ndarray, np.ndarray]:
     """One step of the One-Euro filter on arrays (broadcasting): x the new value, x_prev / dx_prev the
     filtered value and derivative before, te the time since (s), min_cutoff / beta / d_cutoff as in
     :class:`OneEuroFilter`. Returns (filtered x, filtered derivative) (Casiez et al. 2012, eqs. 3-5)."""
@@ -56,9 +58,13 @@ class OneEuroFilter:
 
     def __init__(self, min_cutoff: float = 1.0, beta: float = 0.05, d_cutoff: float = 1.0):
         self.min_cutoff, self.beta, self.d_cutoff = check_filter_args(min_cutoff, beta, d_cutoff)
-        self._x = self._dx = self._t = self._has = None
+        # state per element: filtered value, derivative, time, valid (None until the first call)
+        self._x: Any = None
+        self._dx: Any = None
+        self._t: Any = None
+        self._has: Any = None
 
-    def filter(self, x, t: float, mask=None) -> np.ndarray:
+    def filter(self, x: Any, t: float, mask: Any = None) -> np.ndarray:
         """x: float array; t: seconds, increasing; mask: bool array of x's shape (default all).
         Returns the filtered array (float64)."""
         x = np.asarray(x, np.float64)

@@ -128,7 +128,7 @@ class PoseTracker:
         self._filter_args = check_filter_args(min_cutoff, beta, d_cutoff)
         self._next_id = 0
         self._frame = -1
-        self._fragments = {}
+        self._fragments: dict[int, int] = {}
         self.reset()
 
     @property
@@ -162,9 +162,10 @@ class PoseTracker:
         self._fdx = np.zeros((0, P, 2))
         self._ft = np.zeros((0, P))
         self._fhas = np.zeros((0, P), bool)
-        self._time = None
-        self._gaps = []  # the last PERIOD_WINDOW times between two updates (s): their median is one frame period
-        self._image_size = None
+        self._time: float | None = None
+        # the last PERIOD_WINDOW times between two updates (s): their median is one frame period
+        self._gaps: list[float] = []
+        self._image_size: tuple[int, int] | None = None
         self._fragments = {}
 
     _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_fx", "_fdx", "_ft", "_fhas")
