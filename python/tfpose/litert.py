@@ -33,6 +33,8 @@ __all__ = ["LiteRTEstimator", "is_tflite", "TFLITE_SUFFIX", "litert_estimator_fo
 TFLITE_SUFFIX = ".tflite"
 # OpenPose's net input sides are multiples of this; the output is 1/8 of the input (spec §1).
 _NET_STRIDE = 8
+# A LiteRT interpreter's input holds one image: one image per call (the estimator's batch_size).
+_IMAGES_PER_CALL = 1
 
 
 def is_tflite(model) -> bool:
@@ -139,7 +141,7 @@ class LiteRTEstimator:
             net_resolution_dynamic=net_resolution_dynamic,
             normalization=normalization,
             max_peaks=max_peaks,
-            batch_size=1,
+            batch_size=_IMAGES_PER_CALL,
             keypoint_scale=keypoint_scale,
             number_people_max=number_people_max,
             **thresholds,
@@ -162,8 +164,7 @@ class LiteRTEstimator:
                 f"{_models.get(self.pose_model).num_channels} output channels, got {channels}"
             )
         self.keypoint_scale, self.number_people_max = opts["keypoint_scale"], opts["number_people_max"]
-        # one image per interpreter call (tfpose.stream reads it)
-        self.batch_size = 1
+        self.batch_size = opts["batch_size"]  # tfpose.stream reads it
         self.source = path
         self.precision = "litert"
         self._allocated_hw = None
