@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfpose.tracking.similarity import DEFAULT_OKS_THRESHOLD, box_area
+from tfpose.tracking.similarity import DEFAULT_OKS_THRESHOLD, box_area, keypoint_similarity
 
 __all__ = ["fragment_owners", "FRAGMENT_PART_OKS"]
 
@@ -45,9 +45,7 @@ def fragment_owners(
         ref_xy[cols] = np.where(use[..., None], pred[rows], xy[cols])
         ref_vis[cols] |= use
     area = box_area(ref_xy, ref_vis)  # the owner's scale: its whole pose, found or predicted
-    k2 = (2.0 * sigmas) ** 2
-    d2 = (xy[:, None, :, 0] - ref_xy[None, :, :, 0]) ** 2 + (xy[:, None, :, 1] - ref_xy[None, :, :, 1]) ** 2
-    near = np.exp(-np.minimum(d2 / (2.0 * area[None, :, None] * k2), 50.0)) >= FRAGMENT_PART_OKS
+    near = keypoint_similarity(xy, ref_xy, sigmas, area[None, :]) >= FRAGMENT_PART_OKS
     reach = (near & visible[:, None] & ref_vis[None]).sum(-1)  # [U, O]
     n_parts = visible.sum(1)
     cand = (n_parts[None, :] > n_parts[:, None]) & (2 * reach > n_parts[:, None])

@@ -12,7 +12,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["KEYPOINT_SIGMAS", "DEFAULT_OKS_THRESHOLD", "keypoint_sigmas", "oks", "oks_sum", "box_area"]
+__all__ = [
+    "KEYPOINT_SIGMAS",
+    "DEFAULT_OKS_THRESHOLD",
+    "keypoint_sigmas",
+    "oks",
+    "oks_sum",
+    "keypoint_similarity",
+    "box_area",
+]
 
 # Per-keypoint standard deviations of human annotations relative to the object scale (COCO's
 # "sigmas"; OKS uses k = 2 * sigma). One table for every pose model, keyed by OpenPose's part names.
@@ -127,10 +135,18 @@ def oks_sum(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sum over the parts visible in both of the COCO per-keypoint similarity, and the number of
     those parts: both [A, B] (see :func:`oks`; float64 arrays in)."""
+    common = a_visible[:, None] & b_visible[None]
+    e = keypoint_similarity(a_xy, b_xy, sigmas, area)
+    return np.where(common, e, 0.0).sum(-1), common.sum(-1)
+
+
+def keypoint_similarity(a_xy: np.ndarray, b_xy: np.ndarray, sigmas: Any, area: Any) -> np.ndarray:
+    """COCO's per-keypoint similarity ``exp(-d^2 / (2 s^2 k^2))``, k = 2 sigma, of every part of
+    every pose of A with the same part of every pose of B: a_xy [A, P, 2], b_xy [B, P, 2] (float64
+    pixels), sigmas [P], area s^2 broadcastable to [A, B] (pixels^2) -> float64 [A, B, P], whether
+    or not the parts were found (the caller masks)."""
     k2 = (2.0 * np.asarray(sigmas, np.float64)) ** 2
     # x and y apart: a reduction over an axis of length 2 costs more than the arithmetic
     d2 = (a_xy[:, None, :, 0] - b_xy[None, :, :, 0]) ** 2 + (a_xy[:, None, :, 1] - b_xy[None, :, :, 1]) ** 2
-    common = a_visible[:, None] & b_visible[None]
     # exp(-50) ~ 2e-22 is 0 for any sum here; capping spares exp's slow underflow path
-    e = np.exp(-np.minimum(d2 / (2.0 * np.asarray(area, np.float64)[..., None] * k2), 50.0))
-    return np.where(common, e, 0.0).sum(-1), common.sum(-1)
+    return np.exp(-np.minimum(d2 / (2.0 * np.asarray(area, np.float64)[..., None] * k2), 50.0))
