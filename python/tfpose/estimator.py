@@ -199,8 +199,10 @@ class Estimator(PoseGraph):
             + (("face",) if face is not None else ())
         )
 
-    # options that export_saved_model passes on (all of __init__ but the model)
     def options(self) -> dict:
+        """The options export_saved_model passes on: every argument of __init__ but the model and the
+        tensor names, as this estimator resolved them (pose model read off the network, the accuracy
+        mode's values filled in)."""
         return dict(
             pose_model=self.pose_model,
             net_resolution=self.net_resolution,
@@ -265,7 +267,7 @@ class Estimator(PoseGraph):
             )
         return result
 
-    def sizing(self, image_shape) -> sizing.Sizing:
+    def sizing(self, image_shape: Sequence[int]) -> sizing.Sizing:
         """OpenPose's sizing (:func:`tfpose.sizing.compute_sizing`) of an image of shape (H, W[, C])
         with this estimator's settings: net input sizes, scale factors, keypoint scaling. Raises
         ValueError (tfpose.sizing's words) for an image too small or thin for the settings, before any
@@ -274,14 +276,14 @@ class Estimator(PoseGraph):
             image_shape, self.net_resolution, self.scale_number, self.scale_gap, self.net_resolution_dynamic
         )
 
-    def estimate(self, image) -> list[Person]:
+    def estimate(self, image: Any) -> list[Person]:
         """People in one image (HxWx3 uint8 BGR; gray and BGRA converted). Thread-safe."""
         image = as_bgr(image)
         geometry = self.sizing(image.shape)
         out = self._run(image[None], geometry)
         return self._people(*out[:3], geometry, *out[3:])[0]
 
-    def estimate_details(self, image) -> Details:
+    def estimate_details(self, image: Any) -> Details:
         """People, part candidates and heatmaps of one image (OpenPose's --part_candidates and
         --write_heatmaps data), see :class:`Details`. Slower than :meth:`estimate`: the full-resolution
         maps are computed. Thread-safe."""
@@ -300,7 +302,7 @@ class Estimator(PoseGraph):
             candidates.append(_io.scale_keypoints(c, self.keypoint_scale, g.image_wh, g.scale_net_to_output))
         return Details(people, candidates, maps[0])
 
-    def estimate_arrays(self, images: np.ndarray):
+    def estimate_arrays(self, images: np.ndarray) -> tuple:
         """Raw batched output for images uint8 [N >= 1, H, W, 3] of one size:
         (keypoints [N, M, P, 3], scores [N, M], num_people [N]) as numpy arrays, keypoints in image
         pixels (keypoint_scale and number_people_max are not applied), then the hand / face arrays when
@@ -369,7 +371,7 @@ _DEFAULT_ESTIMATORS: OrderedDict = OrderedDict()
 _DEFAULT_LOCK = threading.Lock()
 
 
-def estimate(image, model=None, **options) -> list[Person]:
+def estimate(image: Any, model: Any = None, **options: Any) -> list[Person]:
     """One-call estimation: ``Estimator(model, **options).estimate(image)``; model None (default) is
     the bundled mobilenet_thin graph. The estimator is cached per (model, options), the
     MAX_CACHED_ESTIMATORS most recently used ones, so repeated calls do not reload the network."""

@@ -9,6 +9,7 @@ Estimator's option checking, batching and conversion to :class:`tfpose.Person` s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import tensorflow as tf
@@ -30,7 +31,7 @@ class SizedGraph:
     sizing the Estimator computed with the same core function before the call, so that each image is
     sized once. Each form is one tf.function with a fixed signature (no retracing per image size)."""
 
-    def __init__(self, graph, scale_number: int):
+    def __init__(self, graph: Callable[..., Any], scale_number: int) -> None:
         images = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
         self.unsized = tf.function(lambda im: graph(im), input_signature=[images])
         self.sized = tf.function(
@@ -42,7 +43,7 @@ class SizedGraph:
             ],
         )
 
-    def __call__(self, images, net_input_sizes=None, scale_ratios=None):
+    def __call__(self, images: Any, net_input_sizes: Any = None, scale_ratios: Any = None) -> Any:
         if net_input_sizes is None:
             return self.unsized(images)
         return self.sized(images, net_input_sizes, scale_ratios)
@@ -134,7 +135,7 @@ class PoseGraph:
             **self.thresholds,
         )
 
-    def people_graph(self, images, net_input_sizes=None, scale_ratios=None):
+    def people_graph(self, images: Any, net_input_sizes: Any = None, scale_ratios: Any = None) -> tuple:
         """Graph of the whole pipeline: images uint8 [N, H, W, 3] BGR (one size) ->
         (keypoints [N, M, P, 3] float32, scores [N, M] float32, num_people [N] int32), followed, when
         hands / face are on, by hand_left, hand_right [N, M, 21, 3] / face [N, M, 70, 3] float32
@@ -156,7 +157,7 @@ class PoseGraph:
             outputs += tuple(tf.identity(extra[k], name=k) for k in self.output_names[3:])
         return outputs
 
-    def details_graph(self, images, net_input_sizes=None, scale_ratios=None):
+    def details_graph(self, images: Any, net_input_sizes: Any = None, scale_ratios: Any = None) -> tuple:
         """:meth:`people_graph` (same arguments) plus the merged maps at scale 0's net input [N, H_n, W_n, C] and the
         NMS peaks of the part channels in net-input pixels without OpenPose's offset
         (peaks [N, P, K, 3], counts [N, P]): the data of --write-heatmaps and --part-candidates."""
