@@ -200,9 +200,9 @@ class Estimator(PoseGraph):
         )
 
     def options(self) -> dict:
-        """The options export_saved_model passes on: every argument of __init__ but the model and the
-        tensor names, as this estimator resolved them (pose model read off the network, the accuracy
-        mode's values filled in)."""
+        """The options export_saved_model passes on, as this estimator resolved them (pose model read
+        off the network, the accuracy mode's values filled in): the arguments of __init__ that shape
+        the graph (not model, normalization, input_name, output_name, batch_size, precision)."""
         return dict(
             pose_model=self.pose_model,
             net_resolution=self.net_resolution,
