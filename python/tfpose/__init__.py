@@ -25,7 +25,7 @@ _LAZY = {
     "cuda": ("tfpose.cuda", None),
     "models": ("tfpose.models", None),
     "Estimator": ("tfpose.estimator", "Estimator"),
-    "Person": ("tfpose.estimator", "Person"),
+    "Person": ("tfpose.types", "Person"),
     "estimate": ("tfpose.estimator", "estimate"),
     "export_saved_model": ("tfpose.export", "export_saved_model"),
     "load_saved_model": ("tfpose.export", "load_saved_model"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import colorsys
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -91,9 +92,9 @@ def id_color(person_id: int) -> tuple:
 
 
 def draw(
-    image,
-    people,
-    pose_model="COCO_18",
+    image: Any,
+    people: Any,
+    pose_model: Any = "COCO_18",
     render_threshold: float = RENDER_THRESHOLD,
     copy: bool = True,
     style: str = "openpose",
@@ -114,8 +115,7 @@ def draw(
     Raises ValueError for a bad style, threshold or keypoint shape.
     """
     from tfpose import _args
-    from tfpose.estimator import as_bgr
-    from tfpose.io import clean_keypoints
+    from tfpose.types import as_bgr
 
     render_threshold = _args.check_threshold(render_threshold, "render_threshold")
     if style not in RENDER_STYLES:
@@ -126,52 +126,61 @@ def draw(
     if copy or canvas is image:
         canvas = canvas.copy()
     pairs, colors = _table(pose_model)
-    h, w = canvas.shape[:2]
-    area = float(h * w)
     people = list(people)  # walked twice: bodies, then hands and faces
     for person in people:
-        kp = np.asarray(getattr(person, "keypoints", person), dtype=np.float32)
-        if kp.ndim != 2 or kp.shape[1] != 3 or kp.shape[0] != len(colors):
-            raise ValueError(f"keypoints: expected shape [{len(colors)}, 3] for this pose model, got {kp.shape}")
-        kp = clean_keypoints(kp)
-        visible = kp[:, 2] > render_threshold
-        if not visible.any():
-            continue
-        pts = kp[visible, :2]
-        box_w = float(pts[:, 0].max() - pts[:, 0].min())
-        box_h = float(pts[:, 1].max() - pts[:, 1].min())
-        ratio = min(1.0, max(box_w / w, box_h / h))
-        thickness = max(_pir(math.sqrt(area) * _CIRCLE_RATIO * ratio), 2)
-        circle_thickness = max(1, thickness if ratio > 0.05 else -1)
-        line_thickness = max(1, _pir(thickness * _LINE_RATIO_WRT_CIRCLE))
-        radius = thickness // 2
-
-        def point(p, kp=kp):
-            return (_pir(float(kp[p, 0])), _pir(float(kp[p, 1])))
-
-        pid = int(getattr(person, "person_id", -1)) if color_by_id else -1
-
-        def bgr(p, pid=pid):
-            if pid >= 0:
-                return id_color(pid)
-            r, g, b = colors[p]
-            return (float(b), float(g), float(r))
-
-        for a, b in pairs:
-            seg = _clip_segment(kp[a], kp[b], w, h) if visible[a] and visible[b] else None
-            if seg is not None:
-                cv2.line(canvas, seg[0], seg[1], bgr(b), line_thickness, cv2.LINE_8)
-        for p in np.flatnonzero(visible):
-            if _inside(kp[p, 0], kp[p, 1], w, h):
-                cv2.circle(canvas, point(p), radius, bgr(p), circle_thickness, cv2.LINE_8)
-        if pid >= 0:
-            _write_id(canvas, pid, pts, thickness)
+        _draw_body(canvas, person, pairs, colors, render_threshold, color_by_id)
     for person in people:
         for name, kind in (("face", "face"), ("hand_left", "hand"), ("hand_right", "hand")):
-            part_kp = getattr(person, name, None)
-            if part_kp is not None:
-                draw_keypoint_set(canvas, part_kp, kind)
+            kp = getattr(person, name, None)
+            if kp is not None:
+                draw_keypoint_set(canvas, kp, kind)
     return canvas
+
+
+def _draw_body(
+    canvas: np.ndarray, person: Any, pairs: Any, colors: Any, render_threshold: float, color_by_id: bool
+) -> None:
+    """One person's body on ``canvas`` in place, OpenPose's way (see :func:`draw`)."""
+    from tfpose.io import clean_keypoints
+
+    h, w = canvas.shape[:2]
+    area = float(h * w)
+    kp = np.asarray(getattr(person, "keypoints", person), dtype=np.float32)
+    if kp.ndim != 2 or kp.shape[1] != 3 or kp.shape[0] != len(colors):
+        raise ValueError(f"keypoints: expected shape [{len(colors)}, 3] for this pose model, got {kp.shape}")
+    kp = clean_keypoints(kp)
+    visible = kp[:, 2] > render_threshold
+    if not visible.any():
+        return
+    pts = kp[visible, :2]
+    box_w = float(pts[:, 0].max() - pts[:, 0].min())
+    box_h = float(pts[:, 1].max() - pts[:, 1].min())
+    ratio = min(1.0, max(box_w / w, box_h / h))
+    thickness = max(_pir(math.sqrt(area) * _CIRCLE_RATIO * ratio), 2)
+    circle_thickness = max(1, thickness if ratio > 0.05 else -1)
+    line_thickness = max(1, _pir(thickness * _LINE_RATIO_WRT_CIRCLE))
+    radius = thickness // 2
+
+    def point(p):
+        return (_pir(float(kp[p, 0])), _pir(float(kp[p, 1])))
+
+    pid = int(getattr(person, "person_id", -1)) if color_by_id else -1
+
+    def bgr(p):
+        if pid >= 0:
+            return id_color(pid)
+        r, g, b = colors[p]
+        return (float(b), float(g), float(r))
+
+    for a, b in pairs:
+        seg = _clip_segment(kp[a], kp[b], w, h) if visible[a] and visible[b] else None
+        if seg is not None:
+            cv2.line(canvas, seg[0], seg[1], bgr(b), line_thickness, cv2.LINE_8)
+    for p in np.flatnonzero(visible):
+        if _inside(kp[p, 0], kp[p, 1], w, h):
+            cv2.circle(canvas, point(p), radius, bgr(p), circle_thickness, cv2.LINE_8)
+    if pid >= 0:
+        _write_id(canvas, pid, pts, thickness)
 
 
 def _write_id(canvas, pid: int, pts: np.ndarray, thickness: int) -> None:

@@ -5,9 +5,10 @@ Batching: images of the same size share net sizes, scale factors and keypoint sc
 from the image size, spec §2-3), so they run as one batch through one graph. Images of different
 sizes run as separate batches.
 
-Input images follow OpenCV: HxWx3 uint8 BGR. Documented conversions (the rule of
-``cv2.imread(..., IMREAD_COLOR)``, which OpenPose uses to read images): HxW or HxWx1 grayscale is
-replicated to BGR; HxWx4 BGRA drops alpha. Anything else raises.
+Input images follow OpenCV: HxWx3 uint8 BGR (:func:`tfpose.types.as_bgr` gives the rule for
+gray and BGRA). The graph itself is built by :class:`tfpose.graph.PoseGraph`; the value types
+(:class:`Person`, :class:`Details`, :func:`as_bgr`) live in the TensorFlow-free
+:mod:`tfpose.types` and are re-exported here, where users import them.
 """
 
 from __future__ import annotations
@@ -15,104 +16,22 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import OrderedDict
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
-import tensorflow as tf
 
-from tfpose import models as _models
 from tfpose import network as _network
-from tfpose import placement, sizing
 from tfpose import precision as _precision
-from tfpose.person import Person
+from tfpose import sizing
+from tfpose.graph import MSG_EMPTY_BATCH, PoseGraph, SizedGraph
+from tfpose.options import DEFAULT_BATCH_SIZE, DEFAULTS, check_estimator_options
+from tfpose.types import MAX_PIXELS, Details, Person, as_bgr  # noqa: F401 (re-exported: users import them here)
 
 __all__ = ["Estimator", "Person", "Details", "estimate", "as_bgr"]
 
-# OpenPose caps its input at what cv::Mat/imread accept (2^30 pixels); larger arrays are refused
-# before any allocation in the graph.
-MAX_PIXELS = 1 << 30
-# Images per graph call when not given. Measured with benchmarks/bench_end_to_end.py on video.avi
-# (mobilenet_thin, OpenPose's sizing, 2 cores): larger batches were not faster per frame than 1, so
-# the smallest (lowest latency, least memory) is the default.
-DEFAULT_BATCH_SIZE = 1
-# The graph and estimate_arrays refuse an empty batch with these words (a network may fail on
-# N = 0 with an unrelated message, e.g. a depthwise convolution's filter depth).
-MSG_EMPTY_BATCH = "images: expected at least one image (N >= 1)"
 
-
-def as_bgr(image) -> np.ndarray:
-    """Validate one image and return it as C-contiguous HxWx3 uint8 BGR (see the module docstring
-    for the grayscale / BGRA rule). Raises TypeError/ValueError naming what was expected."""
-    if not isinstance(image, np.ndarray):
-        if image is None:
-            raise TypeError(
-                "image: expected an HxWx3 uint8 numpy array (BGR), got None "
-                "(cv2.imread returns None for unreadable files)"
-            )
-        image = np.asarray(image)
-    if image.dtype != np.uint8:
-        raise TypeError(f"image: expected dtype uint8 (BGR 0..255), got {image.dtype}")
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    if image.ndim == 2:
-        image = np.repeat(image[:, :, None], 3, axis=2)
-    elif image.ndim == 3 and image.shape[2] == 4:
-        image = image[:, :, :3]
-    elif not (image.ndim == 3 and image.shape[2] == 3):
-        raise ValueError(f"image: expected shape HxWx3 (BGR), HxW / HxWx1 (gray) or HxWx4 (BGRA), got {image.shape}")
-    h, w = image.shape[:2]
-    if h == 0 or w == 0:
-        raise ValueError(f"image: expected a non-empty image, got shape {image.shape}")
-    if h * w > MAX_PIXELS:
-        raise ValueError(f"image: expected at most {MAX_PIXELS} pixels, got {h}x{w}")
-    return np.ascontiguousarray(image)
-
-
-class Details:
-    """What OpenPose can write besides the people, for one image (:meth:`Estimator.estimate_details`).
-
-    people: list of :class:`Person` (after keypoint_scale and number_people_max).
-    part_candidates: P float32 arrays [K_p, 3] (x, y, score): every NMS peak of each body part, in
-        the keypoints' units (OpenPose's ``--part_candidates``: peaks scaled like keypoints).
-    heatmaps: float32 [H_n, W_n, C]: the network output resized to scale 0's network input and
-        averaged over scales (resize-and-merge), channels [P parts, background, 2L PAFs] as in
-        OpenPose's ``--write_heatmaps``; parts and background in [0, 1], PAFs in [-1, 1] (raw values).
-    """
-
-    __slots__ = ("people", "part_candidates", "heatmaps")
-
-    def __init__(self, people, part_candidates, heatmaps):
-        self.people, self.part_candidates, self.heatmaps = people, part_candidates, heatmaps
-
-
-class _SizedGraph:
-    """One pipeline graph in its two call forms: ``(images)`` computes the sizing in the graph (the
-    TfposeSizing op, as a SavedModel does); ``(images, net_input_sizes, scale_ratios)`` takes the
-    sizing the Estimator computed with the same core function before the call, so that each image is
-    sized once. Each form is one tf.function with a fixed signature (no retracing per image size)."""
-
-    def __init__(self, graph, scale_number: int):
-        images = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
-        self.unsized = tf.function(lambda im: graph(im), input_signature=[images])
-        self.sized = tf.function(
-            graph,
-            input_signature=[
-                images,
-                tf.TensorSpec([scale_number, 2], tf.int32, name="net_input_sizes"),
-                tf.TensorSpec([scale_number], tf.float64, name="scale_ratios"),
-            ],
-        )
-
-    def __call__(self, images, net_input_sizes=None, scale_ratios=None):
-        if net_input_sizes is None:
-            return self.unsized(images)
-        return self.sized(images, net_input_sizes, scale_ratios)
-
-    def experimental_get_tracing_count(self) -> int:
-        return self.unsized.experimental_get_tracing_count() + self.sized.experimental_get_tracing_count()
-
-
-class Estimator:
+class Estimator(PoseGraph):
     """OpenPose-style multi-person pose estimator.
 
     model: path to a frozen GraphDef (.pb) or SavedModel directory, or a loaded
@@ -152,6 +71,7 @@ class Estimator:
         number_people_max apply to them as to the body, as in OpenPose).
     hand_scale_number, hand_scale_range: OpenPose's multi-scale hands (OpenPose's defaults 1 and 0.4,
         tfpose.models.HAND_SCALE_*_DEFAULT).
+    Every default is :data:`tfpose.options.DEFAULTS`' (their one owner).
     hand_face_normalization: input scaling of the hand and face networks ("caffe" for OpenPose's).
 
     Every option is checked here, before the model loads, by :func:`tfpose.options.check_estimator_options`
@@ -161,37 +81,36 @@ class Estimator:
 
     def __init__(
         self,
-        model=None,
-        pose_model: str | None = None,
-        net_resolution=(-1, 368),
-        scale_number: int | None = None,
-        scale_gap: float | None = None,
-        openpose_build: str = "cpu",
+        model: Any = None,
+        pose_model: str | None = DEFAULTS["pose_model"],
+        net_resolution: Any = DEFAULTS["net_resolution"],
+        scale_number: int | None = DEFAULTS["scale_number"],
+        scale_gap: float | None = DEFAULTS["scale_gap"],
+        openpose_build: str = DEFAULTS["openpose_build"],
         *,
-        accuracy: str = "openpose",
-        flip: bool | None = None,
-        peak_refinement: str | None = None,
-        net_resolution_dynamic: float = 1.0,
-        normalization: str = "none",
+        accuracy: str = DEFAULTS["accuracy"],
+        flip: bool | None = DEFAULTS["flip"],
+        peak_refinement: str | None = DEFAULTS["peak_refinement"],
+        net_resolution_dynamic: float = DEFAULTS["net_resolution_dynamic"],
+        normalization: str = DEFAULTS["normalization"],
         input_name: str = _network.DEFAULT_INPUT,
         output_name: str | None = None,
-        max_peaks: int = 127,
-        fast: bool = True,
-        batch_size: int | None = None,
-        keypoint_scale: int = 0,
-        number_people_max: int = -1,
-        hand_model=None,
-        face_model=None,
-        hand_scale_number: int = _models.HAND_SCALE_NUMBER_DEFAULT,
-        hand_scale_range: float = _models.HAND_SCALE_RANGE_DEFAULT,
-        hand_face_normalization: str = "caffe",
-        precision: str = _precision.DEFAULT_PRECISION,
-        **thresholds,
-    ):
-        from tfpose import options as _options
+        max_peaks: int = DEFAULTS["max_peaks"],
+        fast: bool = DEFAULTS["fast"],
+        batch_size: int | None = DEFAULTS["batch_size"],
+        keypoint_scale: int = DEFAULTS["keypoint_scale"],
+        number_people_max: int = DEFAULTS["number_people_max"],
+        hand_model: Any = None,
+        face_model: Any = None,
+        hand_scale_number: int = DEFAULTS["hand_scale_number"],
+        hand_scale_range: float = DEFAULTS["hand_scale_range"],
+        hand_face_normalization: str = DEFAULTS["hand_face_normalization"],
+        precision: str = DEFAULTS["precision"],
+        **thresholds: Any,
+    ) -> None:
         from tfpose import whole_body
 
-        opts = _options.check_estimator_options(
+        opts = check_estimator_options(
             pose_model=pose_model,
             net_resolution=net_resolution,
             scale_number=scale_number,
@@ -213,20 +132,9 @@ class Estimator:
             raise ValueError(
                 f"hand_face_normalization: expected one of {_network.NORMALIZATIONS}, got {hand_face_normalization!r}"
             )
-        self.net_resolution = opts["net_resolution"]
-        self.scale_number = opts["scale_number"]
-        self.scale_gap = opts["scale_gap"]
-        self.openpose_build = opts["openpose_build"]
-        self.accuracy = opts["accuracy"]
-        self.flip = opts["flip"]
-        self.peak_refinement = opts["peak_refinement"]
-        self.net_resolution_dynamic = opts["net_resolution_dynamic"]
-        self.max_peaks = opts["max_peaks"]
+        for name in self._CHECKED:
+            setattr(self, name, opts[name])
         self.fast = bool(fast)
-        self.thresholds = opts["thresholds"]
-        self.batch_size = opts["batch_size"]
-        self.keypoint_scale = opts["keypoint_scale"]
-        self.number_people_max = opts["number_people_max"]
         self.precision = _precision.check_precision(precision)
         if model is None:
             from tfpose import data
@@ -241,10 +149,32 @@ class Estimator:
         )
         self.pose_model = self.network.pose_model
         self._init_hand_face(hand_model, face_model, hand_scale_number, hand_scale_range, hand_face_normalization)
-        self._function = _SizedGraph(self.people_graph, self.scale_number)
-        self._details_function = _SizedGraph(self.details_graph, self.scale_number)
+        self._function = SizedGraph(self.people_graph, self.scale_number)
+        self._details_function = SizedGraph(self.details_graph, self.scale_number)
         self._trace_lock = threading.Lock()
         self._traced = False
+
+    # set by __init__ from check_estimator_options (_CHECKED) besides PoseGraph's
+    accuracy: str
+    batch_size: int
+    keypoint_scale: int
+    number_people_max: int
+    # the attributes __init__ takes as check_estimator_options returns them
+    _CHECKED = (
+        "net_resolution",
+        "scale_number",
+        "scale_gap",
+        "openpose_build",
+        "accuracy",
+        "flip",
+        "peak_refinement",
+        "net_resolution_dynamic",
+        "max_peaks",
+        "thresholds",
+        "batch_size",
+        "keypoint_scale",
+        "number_people_max",
+    )
 
     def _init_hand_face(self, hand_model, face_model, hand_scale_number, hand_scale_range, normalization):
         from tfpose import models, whole_body
@@ -269,8 +199,10 @@ class Estimator:
             + (("face",) if face is not None else ())
         )
 
-    # options that export_saved_model passes on (all of __init__ but the model)
     def options(self) -> dict:
+        """The options export_saved_model passes on, as this estimator resolved them (pose model read
+        off the network, the accuracy mode's values filled in): the arguments of __init__ that shape
+        the graph (not model, normalization, input_name, output_name, batch_size, precision)."""
         return dict(
             pose_model=self.pose_model,
             net_resolution=self.net_resolution,
@@ -292,116 +224,6 @@ class Estimator:
             hand_face_normalization=self.hand_face_normalization,
             **self.thresholds,
         )
-
-    def _net_outputs(self, images, net_input_sizes=None, scale_ratios=None):
-        """Network outputs of every scale for images uint8 [N, H, W, 3] -> (list of S [N, h, w, C],
-        sizes int32 [S, 2] (H_n, W_n), ratios float64 [S], (H, W)). Sizes and ratios are computed in
-        the graph (TfposeSizing) unless given."""
-        shape = tf.shape(images)
-        check = tf.debugging.assert_positive(shape[0], message=MSG_EMPTY_BATCH)
-        with tf.control_dependencies([check]):
-            images = tf.identity(images)
-        h, w = shape[1], shape[2]
-        if net_input_sizes is None:
-            sizes, scale_ratios = placement.tf_sizing(
-                h, w, self.net_resolution, self.scale_number, self.scale_gap, self.net_resolution_dynamic
-            )
-            net_input_sizes = tf.stack(sizes)
-        expected = _network.POSE_MODEL_CHANNELS[self.pose_model]
-        outs = []
-        for s in range(self.scale_number):
-            canvas = placement.warp_top_left(images, scale_ratios[s], net_input_sizes[s])
-            # with flip, the image and its mirror run as one batch of 2N
-            out = self.network(tf.concat([canvas, tf.reverse(canvas, axis=[2])], axis=0) if self.flip else canvas)
-            check = tf.debugging.assert_equal(
-                tf.shape(out)[-1],
-                expected,
-                message=f"network output channels: pose model {self.pose_model} expects {expected}",
-            )
-            with tf.control_dependencies([check]):
-                out = tf.identity(out)
-            if self.flip:
-                # A channel count known to be wrong would fail the un-mirroring while tracing; the
-                # check above then fails first at run time, with its own message, as without flip.
-                wrong = out.shape[-1] is not None and out.shape[-1] != expected
-                out = out[: tf.shape(out)[0] // 2] if wrong else self._flip_average(out)
-            outs.append(out)
-        return outs, net_input_sizes, scale_ratios, (h, w)
-
-    def _flip_average(self, both):
-        """Test-time flip averaging: ``both`` [2N, h, w, C] is the network output of N canvases
-        followed by that of their mirror images; the mirrors' output is un-mirrored (width reversed,
-        left / right parts and limbs swapped, PAF x negated: PoseModel.flip_channels) and averaged
-        with the first N -> [N, h, w, C]. The canvas width is a multiple of 16, so the 1/8 output
-        grid mirrors onto itself. Source: Cao et al. 2017 train on mirrored images; flip testing as
-        in lightweight-openpose's and Simple Baselines' evaluation."""
-        source, sign = _models.get(self.pose_model).flip_channels()
-        n = tf.shape(both)[0] // 2
-        mirrored = tf.gather(tf.reverse(both[n:], axis=[2]), source, axis=3)
-        return (both[:n] + mirrored * tf.constant(sign, both.dtype)) * 0.5
-
-    def _people_ops(self, outs, sizes, ratios, h, w):
-        """The fused post-processing op on the network outputs of :meth:`_net_outputs`."""
-        from tfpose import ops
-
-        return ops.net_output_to_people(
-            outs,
-            scale_ratios=ratios,
-            net_input_size=sizes[0],
-            image_size=tf.stack([h, w]),
-            model=self.pose_model,
-            openpose_build=self.openpose_build,
-            max_peaks=self.max_peaks,
-            fast=self.fast,
-            peak_refinement=self.peak_refinement,
-            **self.thresholds,
-        )
-
-    def people_graph(self, images, net_input_sizes=None, scale_ratios=None):
-        """Graph of the whole pipeline: images uint8 [N, H, W, 3] BGR (one size) ->
-        (keypoints [N, M, P, 3] float32, scores [N, M] float32, num_people [N] int32), followed, when
-        hands / face are on, by hand_left, hand_right [N, M, 21, 3] / face [N, M, 70, 3] float32
-        (names in ``output_names``).
-
-        net_input_sizes (int32 [S, 2], (H_n, W_n) per scale) and scale_ratios (float64 [S]): the
-        images' sizing (:meth:`sizing`) when the caller has it; None (default, as in SavedModels):
-        computed in the graph by the same core function."""
-
-        outs, sizes, ratios, (h, w) = self._net_outputs(images, net_input_sizes, scale_ratios)
-        keypoints, scores, num_people = self._people_ops(outs, sizes, ratios, h, w)
-        outputs = (
-            tf.identity(keypoints, name="keypoints"),
-            tf.identity(scores, name="scores"),
-            tf.identity(num_people, name="num_people"),
-        )
-        if self._hand_face is not None:
-            extra = self._hand_face(images, keypoints)
-            outputs += tuple(tf.identity(extra[k], name=k) for k in self.output_names[3:])
-        return outputs
-
-    def details_graph(self, images, net_input_sizes=None, scale_ratios=None):
-        """:meth:`people_graph` (same arguments) plus the merged maps at scale 0's net input [N, H_n, W_n, C] and the
-        NMS peaks of the part channels in net-input pixels without OpenPose's offset
-        (peaks [N, P, K, 3], counts [N, P]): the data of --write-heatmaps and --part-candidates."""
-        from tfpose import models, ops
-
-        outs, sizes, ratios, (h, w) = self._net_outputs(images, net_input_sizes, scale_ratios)
-        keypoints, scores, num_people = self._people_ops(outs, sizes, ratios, h, w)
-        table = models.get(self.pose_model)
-        maps = ops.resize_and_merge(outs, scale_ratios=ratios, target_size=sizes[0], openpose_build=self.openpose_build)
-        threshold = self.thresholds.get("nms_threshold", table.defaults["nms_threshold"])
-        peaks, counts = ops.nms(
-            maps[..., : table.num_parts],
-            threshold=threshold,
-            max_peaks=self.max_peaks,
-            openpose_build=self.openpose_build,
-            peak_refinement=self.peak_refinement,
-        )
-        extra = ()
-        if self._hand_face is not None:
-            parts = self._hand_face(images, keypoints)
-            extra = tuple(parts[k] for k in self.output_names[3:])
-        return (keypoints, scores, num_people, maps, peaks, counts) + extra
 
     def _call(self, function, batch: np.ndarray, geometry: sizing.Sizing):
         args = (
@@ -429,7 +251,7 @@ class Estimator:
         arrays named by ``output_names[3:]``, kept and scaled with their people."""
         from tfpose import io as _io
 
-        named = dict(zip(self.output_names[3:], extra))
+        named = dict(zip(self.output_names[3:], extra, strict=True))
         result = []
         for i in range(len(num_people)):
             n = int(num_people[i])
@@ -445,7 +267,7 @@ class Estimator:
             )
         return result
 
-    def sizing(self, image_shape) -> sizing.Sizing:
+    def sizing(self, image_shape: Sequence[int]) -> sizing.Sizing:
         """OpenPose's sizing (:func:`tfpose.sizing.compute_sizing`) of an image of shape (H, W[, C])
         with this estimator's settings: net input sizes, scale factors, keypoint scaling. Raises
         ValueError (tfpose.sizing's words) for an image too small or thin for the settings, before any
@@ -454,14 +276,14 @@ class Estimator:
             image_shape, self.net_resolution, self.scale_number, self.scale_gap, self.net_resolution_dynamic
         )
 
-    def estimate(self, image) -> list[Person]:
+    def estimate(self, image: Any) -> list[Person]:
         """People in one image (HxWx3 uint8 BGR; gray and BGRA converted). Thread-safe."""
         image = as_bgr(image)
         geometry = self.sizing(image.shape)
         out = self._run(image[None], geometry)
         return self._people(*out[:3], geometry, *out[3:])[0]
 
-    def estimate_details(self, image) -> Details:
+    def estimate_details(self, image: Any) -> Details:
         """People, part candidates and heatmaps of one image (OpenPose's --part_candidates and
         --write_heatmaps data), see :class:`Details`. Slower than :meth:`estimate`: the full-resolution
         maps are computed. Thread-safe."""
@@ -480,7 +302,7 @@ class Estimator:
             candidates.append(_io.scale_keypoints(c, self.keypoint_scale, g.image_wh, g.scale_net_to_output))
         return Details(people, candidates, maps[0])
 
-    def estimate_arrays(self, images: np.ndarray):
+    def estimate_arrays(self, images: np.ndarray) -> tuple:
         """Raw batched output for images uint8 [N >= 1, H, W, 3] of one size:
         (keypoints [N, M, P, 3], scores [N, M], num_people [N]) as numpy arrays, keypoints in image
         pixels (keypoint_scale and number_people_max are not applied), then the hand / face arrays when
@@ -509,7 +331,7 @@ class Estimator:
                 batch = np.stack([images[i] for i in chunk])
                 out = self._run(batch, geometry[shape])
                 found = self._people(*out[:3], geometry[shape], *out[3:])
-                for i, people in zip(chunk, found):
+                for i, people in zip(chunk, found, strict=True):
                     results[i] = people
         return results
 
@@ -534,8 +356,10 @@ class Estimator:
         closes ``frames`` if it has ``close()``."""
         from tfpose import stream as _stream
 
-        kwargs = {} if queue_size is None else {"queue_size": queue_size}
-        with contextlib.closing(_stream.run_stream(self, frames, batch_size=batch_size, **kwargs)) as results:
+        queue_size = _stream.DEFAULT_QUEUE_SIZE if queue_size is None else queue_size
+        with contextlib.closing(
+            _stream.run_stream(self, frames, batch_size=batch_size, queue_size=queue_size)
+        ) as results:
             for _, people in results:
                 yield people
 
@@ -547,7 +371,7 @@ _DEFAULT_ESTIMATORS: OrderedDict = OrderedDict()
 _DEFAULT_LOCK = threading.Lock()
 
 
-def estimate(image, model=None, **options) -> list[Person]:
+def estimate(image: Any, model: Any = None, **options: Any) -> list[Person]:
     """One-call estimation: ``Estimator(model, **options).estimate(image)``; model None (default) is
     the bundled mobilenet_thin graph. The estimator is cached per (model, options), the
     MAX_CACHED_ESTIMATORS most recently used ones, so repeated calls do not reload the network."""

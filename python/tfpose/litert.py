@@ -21,17 +21,20 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 import numpy as np
 
 from tfpose import numpy_ops, sizing
-from tfpose.options import NORMALIZATIONS
+from tfpose.options import DEFAULTS, NORMALIZATIONS
 
 __all__ = ["LiteRTEstimator", "is_tflite", "TFLITE_SUFFIX", "litert_estimator_for_cli"]
 
 TFLITE_SUFFIX = ".tflite"
 # OpenPose's net input sides are multiples of this; the output is 1/8 of the input (spec §1).
 _NET_STRIDE = 8
+# A LiteRT interpreter's input holds one image: one image per call (the estimator's batch_size).
+_IMAGES_PER_CALL = 1
 
 
 def is_tflite(model) -> bool:
@@ -50,6 +53,43 @@ def _interpreter_class():
     return Interpreter
 
 
+def _open_interpreter(model: Any, num_threads: int | None, normalization: str) -> tuple[str, Any, dict, dict]:
+    """The model's path, a LiteRT interpreter on it, and its one input's and one output's details;
+    num_threads and normalization are checked before the interpreter loads.
+    Raises FileNotFoundError for a missing file, ValueError for a folder, a FIFO or device, a bad
+    num_threads or normalization, a file LiteRT cannot read, or a model whose input is not [1, H, W, 3] float32 or
+    whose output is not 4-D; ImportError without ai-edge-litert."""
+    from tfpose.sources import not_a_file
+
+    path = os.fspath(model)
+    if os.path.isdir(path):
+        raise ValueError(f"model {path!r}: expected a .tflite file, got a directory")
+    why = not_a_file(path) or ("a folder" if os.path.isdir(path) else None)
+    if why == "no such file or folder":
+        raise FileNotFoundError(f"model {path!r} not found: expected a .tflite file")
+    if why is not None:  # never opened: a FIFO would block, /dev/zero never ends
+        raise ValueError(f"model {path!r}: {why}; expected a .tflite file")
+    if num_threads is not None and (
+        isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1
+    ):
+        raise ValueError(f"num_threads: expected None (LiteRT's default) or an int >= 1, got {num_threads!r}")
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization: expected one of {NORMALIZATIONS}, got {normalization!r}")
+    Interpreter = _interpreter_class()
+    try:
+        interpreter = Interpreter(model_path=path, num_threads=num_threads)
+    except ValueError as exc:
+        raise ValueError(f"model {path!r}: LiteRT cannot read it as a .tflite model ({exc})") from None
+    inp = interpreter.get_input_details()
+    out = interpreter.get_output_details()
+    if len(inp) != 1 or len(inp[0]["shape"]) != 4 or inp[0]["shape"][-1] != 3 or inp[0]["dtype"] != np.float32:
+        got = [(d["shape"].tolist(), np.dtype(d["dtype"]).name) for d in inp]
+        raise ValueError(f"model {path!r}: expected one float32 [1, H, W, 3] input, got {got}")
+    if len(out) != 1 or len(out[0]["shape"]) != 4:
+        raise ValueError(f"model {path!r}: expected one [1, H/8, W/8, C] output, got {[list(d['shape']) for d in out]}")
+    return path, interpreter, inp[0], out[0]
+
+
 class LiteRTEstimator:
     """OpenPose's multi-person pose estimation with the network run by LiteRT.
 
@@ -65,61 +105,33 @@ class LiteRTEstimator:
 
     def __init__(
         self,
-        model,
-        pose_model: str | None = None,
-        net_resolution=None,
-        scale_number: int = 1,
-        scale_gap: float = 0.25,
-        openpose_build: str = "cpu",
+        model: Any,
+        pose_model: str | None = DEFAULTS["pose_model"],
+        net_resolution: Any = None,
+        scale_number: int | None = DEFAULTS["scale_number"],
+        scale_gap: float | None = DEFAULTS["scale_gap"],
+        openpose_build: str = DEFAULTS["openpose_build"],
         *,
-        net_resolution_dynamic: float = 1.0,
-        normalization: str = "none",
-        max_peaks: int = 127,
-        fast: bool = True,
+        net_resolution_dynamic: float = DEFAULTS["net_resolution_dynamic"],
+        normalization: str = DEFAULTS["normalization"],
+        max_peaks: int = DEFAULTS["max_peaks"],
+        fast: bool = DEFAULTS["fast"],
         num_threads: int | None = None,
-        keypoint_scale: int = 0,
-        number_people_max: int = -1,
-        **thresholds,
-    ):
+        keypoint_scale: int = DEFAULTS["keypoint_scale"],
+        number_people_max: int = DEFAULTS["number_people_max"],
+        **thresholds: Any,
+    ) -> None:
         from tfpose import models as _models
         from tfpose import options as _options
 
-        path = os.fspath(model)
-        if os.path.isdir(path):
-            raise ValueError(f"model {path!r}: expected a .tflite file, got a directory")
-        from tfpose.sources import not_a_file
-
-        why = not_a_file(path) or ("a folder" if os.path.isdir(path) else None)
-        if why == "no such file or folder":
-            raise FileNotFoundError(f"model {path!r} not found: expected a .tflite file")
-        if why is not None:  # never opened: a FIFO would block, /dev/zero never ends
-            raise ValueError(f"model {path!r}: {why}; expected a .tflite file")
-        if num_threads is not None and (
-            isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1
-        ):
-            raise ValueError(f"num_threads: expected None (LiteRT's default) or an int >= 1, got {num_threads!r}")
-        if normalization not in NORMALIZATIONS:
-            raise ValueError(f"normalization: expected one of {NORMALIZATIONS}, got {normalization!r}")
-        Interpreter = _interpreter_class()
-        try:
-            self._interpreter = Interpreter(model_path=path, num_threads=num_threads)
-        except ValueError as exc:
-            raise ValueError(f"model {path!r}: LiteRT cannot read it as a .tflite model ({exc})") from None
-        inp = self._interpreter.get_input_details()
-        out = self._interpreter.get_output_details()
-        if len(inp) != 1 or len(inp[0]["shape"]) != 4 or inp[0]["shape"][-1] != 3 or inp[0]["dtype"] != np.float32:
-            got = [(d["shape"].tolist(), np.dtype(d["dtype"]).name) for d in inp]
-            raise ValueError(f"model {path!r}: expected one float32 [1, H, W, 3] input, got {got}")
-        if len(out) != 1 or len(out[0]["shape"]) != 4:
-            raise ValueError(
-                f"model {path!r}: expected one [1, H/8, W/8, C] output, got {[list(d['shape']) for d in out]}"
-            )
-        self._input, self._output = inp[0], out[0]
+        path, self._interpreter, self._input, self._output = _open_interpreter(model, num_threads, normalization)
         signature = self._input["shape_signature"]
         self.input_mode = "resize" if signature[1] == -1 and signature[2] == -1 else "fixed"
         self.fixed_hw = None if self.input_mode == "resize" else (int(signature[1]), int(signature[2]))
         if net_resolution is None:
-            net_resolution = (-1, 368) if self.fixed_hw is None else (self.fixed_hw[1], self.fixed_hw[0])
+            net_resolution = (
+                DEFAULTS["net_resolution"] if self.fixed_hw is None else (self.fixed_hw[1], self.fixed_hw[0])
+            )
         opts = _options.check_estimator_options(
             pose_model=pose_model,
             net_resolution=net_resolution,
@@ -129,7 +141,7 @@ class LiteRTEstimator:
             net_resolution_dynamic=net_resolution_dynamic,
             normalization=normalization,
             max_peaks=max_peaks,
-            batch_size=1,
+            batch_size=_IMAGES_PER_CALL,
             keypoint_scale=keypoint_scale,
             number_people_max=number_people_max,
             **thresholds,
@@ -152,8 +164,7 @@ class LiteRTEstimator:
                 f"{_models.get(self.pose_model).num_channels} output channels, got {channels}"
             )
         self.keypoint_scale, self.number_people_max = opts["keypoint_scale"], opts["number_people_max"]
-        # one image per interpreter call (tfpose.stream reads it)
-        self.batch_size = 1
+        self.batch_size = opts["batch_size"]  # tfpose.stream reads it
         self.source = path
         self.precision = "litert"
         self._allocated_hw = None
@@ -222,10 +233,10 @@ class LiteRTEstimator:
         return keypoints[0, :n], scores[0, :n]
 
     def estimate(self, image) -> list:
-        """People in one image (HxWx3 uint8 BGR): a list of :class:`tfpose.person.Person`, with
+        """People in one image (HxWx3 uint8 BGR): a list of :class:`tfpose.Person`, with
         keypoint_scale and number_people_max applied as in ``tfpose.Estimator.estimate``."""
         from tfpose import io as _io
-        from tfpose.person import Person
+        from tfpose.types import Person
 
         keypoints, scores = self.estimate_arrays(image)
         g = self.sizing(np.shape(image))

@@ -135,7 +135,12 @@ def _uses_batch_statistics(graph_def) -> bool:
     return any(n.op.startswith("FusedBatchNorm") and n.attr["is_training"].b for n in graph_def.node)
 
 
-def _frozen_graph_fn(path: str, input_name: str, output_name: str | None):
+def frozen_graph_fn(path: str, input_name: str, output_name: str | None) -> tuple[Any, int | None, bool]:
+    """A frozen GraphDef (.pb) at ``path`` as a TF function float32 [N, H, W, 3] -> the tensor
+    ``output_name`` (default: the first of OUTPUT_CANDIDATES in the graph). Returns (function, output
+    channels or None when unknown, whether a batch norm uses its input batch's statistics: then the
+    network must run one image at a time). Raises ValueError naming the candidate tensors when
+    ``input_name`` / ``output_name`` are not in the graph."""
     graph_def = _load_graph_def(path)
     names = {n.name for n in graph_def.node}
     if output_name is None:
@@ -160,7 +165,12 @@ def _frozen_graph_fn(path: str, input_name: str, output_name: str | None):
     return fn, (int(channels) if channels is not None else None), _uses_batch_statistics(graph_def)
 
 
-def _saved_model_fn(path: str, signature: str, output_name: str | None):
+def saved_model_fn(path: str, signature: str, output_name: str | None) -> tuple[Any, int | None, bool]:
+    """A SavedModel directory's ``signature`` (or, without it, the loaded object's call) as a TF
+    function float32 [N, H, W, 3] -> its output ``output_name`` (needed when it has several).
+    Returns (function, output channels or None, per_image) as :func:`frozen_graph_fn`. Raises
+    ValueError for an unknown or ambiguous output, or a SavedModel with neither the signature nor
+    a call."""
     loaded = tf.saved_model.load(path)
     sigs = getattr(loaded, "signatures", {})
     if signature in sigs:
@@ -234,9 +244,9 @@ def load_network(
         for name in ("saved_model.pb", "saved_model.pbtxt"):
             if os.path.lexists(os.path.join(path, name)):
                 _check_model_file(os.path.join(path, name), inside=path)
-        fn, channels, per_image = _saved_model_fn(path, signature, output_name)
+        fn, channels, per_image = saved_model_fn(path, signature, output_name)
     else:
-        fn, channels, per_image = _frozen_graph_fn(path, input_name, output_name)
+        fn, channels, per_image = frozen_graph_fn(path, input_name, output_name)
     if pose_model is None:
         if channels is None:  # a SavedModel that does not declare its output: run it once, small
             probe = Network(fn=fn, normalization=normalization, pose_model="COCO_18", channels=None, source=path)

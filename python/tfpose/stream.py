@@ -3,7 +3,7 @@
 Three stages run at once, joined by bounded queues so memory stays bounded whatever the source:
 
 1. a *decode* thread pulls items from the source iterator (decoding a video frame, reading an
-   image file) and validates each image (:func:`tfpose.estimator.as_bgr`);
+   image file) and validates each image (:func:`tfpose.types.as_bgr`);
 2. a *graph* thread takes what is decoded, groups consecutive images of one size into batches of
    at most ``batch_size`` (without waiting for a batch to fill, so a live source is not delayed),
    and runs the estimator's graph;
@@ -28,6 +28,8 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 
 import numpy as np
+
+from tfpose.types import as_bgr
 
 __all__ = ["run_stream", "DEFAULT_QUEUE_SIZE"]
 
@@ -72,8 +74,6 @@ def _get(q: queue.Queue, stop: threading.Event):
 
 
 def _decode(source: Iterator, image_of: Callable, out: queue.Queue, stop: threading.Event) -> None:
-    from tfpose.estimator import as_bgr
-
     try:
         for item in source:
             if stop.is_set():
@@ -169,7 +169,7 @@ def run_stream(
     """Run ``estimator`` over ``source`` with decoding, the graph and the consumer overlapped.
 
     source: iterable of items; ``image_of(item)`` (default: the item itself) gives an image
-        (HxWx3 uint8 BGR; gray and BGRA converted as in :func:`tfpose.estimator.as_bgr`).
+        (HxWx3 uint8 BGR; gray and BGRA converted as in :func:`tfpose.types.as_bgr`).
     batch_size: most images per graph call (default: the estimator's ``batch_size``).
     queue_size: bound of each of the two queues (items).
     skip_errors: deliver an image's error as its result instead of raising it.

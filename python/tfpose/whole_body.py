@@ -70,9 +70,9 @@ def load_part_network(
                 f"{what} model {path!r} not found: expected a frozen GraphDef (.pb) file or a SavedModel directory"
             )
         if os.path.isdir(path):
-            fn, channels, per_image = _network._saved_model_fn(path, "serving_default", output_name)
+            fn, channels, per_image = _network.saved_model_fn(path, "serving_default", output_name)
         else:
-            fn, channels, per_image = _network._frozen_graph_fn(path, input_name, output_name)
+            fn, channels, per_image = _network.frozen_graph_fn(path, input_name, output_name)
         net = _network.Network(
             fn=fn,
             normalization=normalization,
@@ -118,6 +118,7 @@ def crop_transforms(boxes, mirrored, n: int, hand: bool):
     crop pixel (j, i) to image (x, y). s = side / n (float32 for hands, float64 for the face, as
     OpenPose); a mirrored crop starts at x + w (summed in float32) and steps by -s."""
     boxes = tf.convert_to_tensor(boxes, tf.float32)
+    # the hand divides in float32 then widens, the face widens then divides (OpenPose's order each)
     s = tf.cast(boxes[:, 2] / np.float32(n), tf.float64) if hand else tf.cast(boxes[:, 2], tf.float64) / float(n)
     x = tf.where(mirrored, boxes[:, 0] + boxes[:, 2], boxes[:, 0])
     a = tf.where(mirrored, -s, s)

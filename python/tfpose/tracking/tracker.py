@@ -1,0 +1,472 @@
+"""The tracker: :class:`PoseTracker` gives each person a persistent id across the frames of one video
+(see :mod:`tfpose.tracking` for the method). No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+import numpy as np
+
+from tfpose.tracking.fragments import fragment_owners
+from tfpose.tracking.motion import common_shift, median_step
+from tfpose.tracking.similarity import DEFAULT_OKS_THRESHOLD, box_area, keypoint_sigmas, oks_sum
+from tfpose.tracking.smoothing import check_filter_args, one_euro_step
+
+__all__ = ["PoseTracker", "ASSIGNMENTS"]
+
+ASSIGNMENTS = ("optimal", "greedy")
+FORBIDDEN = 1e6  # assignment cost of a pair below the threshold: larger than any sum of real costs
+# Times between updates remembered; their median is one frame period.
+PERIOD_WINDOW = 64
+
+
+class PoseTracker:
+    """Persistent person ids across the frames of one video or stream.
+
+    pose_model: "COCO_18", "BODY_25", "MPI_15" or "MPI_15_4" (the people's part layout).
+    oks_threshold: least OKS between a track and a person for them to be the same person.
+    assignment: "optimal" (``scipy.optimize.linear_sum_assignment``: the most matches, then the
+        largest total OKS) or "greedy" (highest OKS pair first).
+    max_lost_frames: frames a track that matched nobody is remembered (its id can come back).
+        Frames are counted in frame periods: with timestamps, a gap of k periods (frames the
+        decoder dropped) counts k frames (see ``update``).
+    max_part_age: frames a part not seen keeps taking part in the matching.
+    max_predict_frames: frames a lost track keeps moving on at its velocity.
+    lost_scale_growth: each frame lost widens a track's matching scale s^2 by this fraction, since
+        a predicted position grows less certain.
+    smooth: filter the keypoints of each tracked person with a :class:`OneEuroFilter`
+        (min_cutoff, beta, d_cutoff); matching always uses the unfiltered keypoints.
+    fps: frame rate used for the filter's time when ``update`` gets no timestamp.
+    mark_fragments: a person that is a fragment of another found in the same frame gets no id
+        (``person_id`` -1) and starts no track (see ``update``); False gives every person an id.
+    camera_motion: estimate the displacement that most tracks share each frame (a camera pan or
+        shake) and move every track's prediction by it before matching (step 1 below).
+
+    ``update(people)`` sets ``person.person_id`` on each :class:`tfpose.Person` (or any object with
+    ``keypoints`` [P, 3] and a writable ``person_id``) and returns the same list. Algorithm per
+    frame:
+
+    1. predict each track's keypoints (last position of each part + velocity x frames since seen,
+       stopping at the image border), then move all predictions by the common motion of the frame
+       (``camera_motion``);
+    2. similarity of every track with every person, COCO's per-keypoint similarity (sigmas of
+       :func:`keypoint_sigmas`, scale s^2 the larger keypoint box, widened for lost tracks) summed
+       over the parts both have. A pair can match when the mean over those parts reaches
+       ``oks_threshold`` (a partly hidden person still matches); pairs are ranked by that sum
+       divided by the larger part count of the two, the smaller of COCO's two OKS (COCO's
+       keypoint evaluation divides by the parts of the reference pose; here each pose in turn is
+       the reference), so a part one has and the other lacks counts 0 and a fragment that fits a
+       few parts perfectly never outranks the whole person with ordinary jitter;
+    3. assignment (cascade by recency, then optimal or greedy);
+    4. fragments: a person with fewer parts than another of the frame, most of whose parts lie
+       within OKS reach of that person's (per-keypoint similarity >= 0.3 with the parts found or,
+       for a tracked person, predicted) is a fragment: ``person_id`` -1, no track; its parts the
+       person lacks refresh the person's track; :attr:`fragments` names its person;
+    5. matched tracks take the person's keypoints and update their velocity (median part
+       displacement per frame, averaged with the previous velocity); other people start tracks
+       with the next id (a person with no part found gets none: ``person_id`` -1); tracks lost longer than ``max_lost_frames`` are dropped and their ids
+       retired.
+
+    Raises ValueError for keypoints of another shape (e.g. people of another pose model),
+    non-finite coordinates of a found part, or a timestamp earlier than the previous one.
+    """
+
+    def __init__(
+        self,
+        pose_model: str = "COCO_18",
+        *,
+        oks_threshold: float = DEFAULT_OKS_THRESHOLD,
+        assignment: str = "optimal",
+        max_lost_frames: int = 30,
+        max_part_age: int = 10,
+        max_predict_frames: int = 30,
+        lost_scale_growth: float = 0.1,
+        smooth: bool = False,
+        cascade: bool = True,
+        min_cutoff: float = 1.0,
+        beta: float = 0.05,
+        d_cutoff: float = 1.0,
+        fps: float = 30.0,
+        mark_fragments: bool = True,
+        camera_motion: bool = True,
+    ):
+        from tfpose import _args, models
+
+        self.pose_model = models.get(pose_model).name if isinstance(pose_model, str) else None
+        if self.pose_model is None:
+            raise TypeError(f"pose_model: expected a name among {models.names()}, got {pose_model!r}")
+        self.num_parts = models.get(self.pose_model).num_parts
+        self.sigmas = keypoint_sigmas(self.pose_model)
+        self.oks_threshold = _args.check_threshold(oks_threshold, "oks_threshold")
+        if assignment not in ASSIGNMENTS:
+            raise ValueError(f"assignment: expected one of {list(ASSIGNMENTS)}, got {assignment!r}")
+        self.assignment = assignment
+        for name, v in (
+            ("max_lost_frames", max_lost_frames),
+            ("max_part_age", max_part_age),
+            ("max_predict_frames", max_predict_frames),
+        ):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{name}: expected an int >= 0, got {v!r}")
+        self.max_lost_frames, self.max_part_age = max_lost_frames, max_part_age
+        self.max_predict_frames = max_predict_frames
+        if not (
+            isinstance(lost_scale_growth, (int, float)) and math.isfinite(lost_scale_growth) and lost_scale_growth >= 0
+        ):
+            raise ValueError(f"lost_scale_growth: expected a finite number >= 0, got {lost_scale_growth!r}")
+        self.lost_scale_growth = float(lost_scale_growth)
+        if not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
+            raise ValueError(f"fps: expected a finite number > 0, got {fps!r}")
+        self.fps = float(fps)
+        self.smooth = bool(smooth)
+        self.cascade = bool(cascade)
+        self.mark_fragments = bool(mark_fragments)
+        self.camera_motion = bool(camera_motion)
+        self._filter_args = check_filter_args(min_cutoff, beta, d_cutoff)
+        self._next_id = 0
+        self._frame = -1
+        self._fragments: dict[int, int] = {}
+        self.reset()
+
+    @property
+    def next_id(self) -> int:
+        """The id the next new person will get (= the number of ids given so far)."""
+        return self._next_id
+
+    @property
+    def fragments(self) -> dict[int, int]:
+        """Fragments of the last ``update``: {index in its ``people``: id of the person it is a
+        part of}. A fragment keeps ``person_id`` -1 (see :meth:`update`)."""
+        return dict(self._fragments)
+
+    @property
+    def active_ids(self) -> list[int]:
+        """Ids of the tracks currently remembered (matched now or lost for at most max_lost_frames)."""
+        return [int(i) for i in self._ids]
+
+    def reset(self) -> None:
+        """Forget every track (a new video, a cut). Ids keep counting: none is ever reused."""
+        P = self.num_parts
+        # Track state, one row per track (T tracks): id; last position of each part [T, P, 2] and
+        # the frame it was seen [T, P] (-1 never); last frame matched [T]; velocity [T, 2] in
+        # pixels per frame; One-Euro state per coordinate (filtered value, derivative, time, valid).
+        self._ids = np.zeros(0, np.int64)
+        self._xy = np.zeros((0, P, 2))
+        self._seen = np.zeros((0, P), np.int64)
+        self._last = np.zeros(0, np.int64)
+        self._vel = np.zeros((0, 2))
+        self._fx = np.zeros((0, P, 2))
+        self._fdx = np.zeros((0, P, 2))
+        self._ft = np.zeros((0, P))
+        self._fhas = np.zeros((0, P), bool)
+        self._time: float | None = None
+        # the last PERIOD_WINDOW times between two updates (s): their median is one frame period
+        self._gaps: list[float] = []
+        self._image_size: tuple[int, int] | None = None
+        self._fragments = {}
+
+    _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_fx", "_fdx", "_ft", "_fhas")
+
+    def _check(self, people) -> np.ndarray:
+        for i, p in enumerate(people):
+            try:
+                if not hasattr(p, "keypoints"):
+                    raise AttributeError("keypoints")
+                # proves person_id writable before any track changes (same value: nothing changes)
+                p.person_id = getattr(p, "person_id", -1)
+            except (AttributeError, TypeError):
+                raise TypeError(
+                    f"people[{i}]: expected an object with keypoints [{self.num_parts}, 3] and a writable "
+                    f"person_id (e.g. tfpose.Person), got {type(p).__name__}"
+                ) from None
+        shapes = [np.shape(p.keypoints) for p in people]
+        for i, shape in enumerate(shapes):
+            if tuple(shape) != (self.num_parts, 3):
+                raise ValueError(
+                    f"people[{i}].keypoints: expected shape [{self.num_parts}, 3] for pose model "
+                    f"{self.pose_model}, got {tuple(shape)} (people from another pose model?)"
+                )
+        if not people:
+            return np.zeros((0, self.num_parts, 3))
+        kps = np.array([p.keypoints for p in people], dtype=np.float64)
+        found = kps[:, :, 2] > 0
+        bad = ~np.isfinite(kps[:, :, 2]) | (found & ~np.isfinite(kps[:, :, :2]).all(-1))
+        if bad.any():
+            i = int(np.flatnonzero(bad.any(1))[0])
+            raise ValueError(f"people[{i}].keypoints: expected finite values, got {kps[i].tolist()}")
+        return kps
+
+    def _predicted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Tracks' predicted part positions [T, P, 2], usable parts [T, P], frames lost [T]."""
+        f, xy, seen, vel, last = self._frame, self._xy, self._seen, self._vel, self._last
+        # a part counts if it was seen at most max_part_age frames before the track's last match:
+        # a lost track is matched on the whole pose it last had
+        usable = (seen >= 0) & (last[:, None] - seen <= self.max_part_age)
+        steps = np.minimum(f - seen, self.max_predict_frames).clip(min=0).astype(np.float64)
+        if self._image_size is not None:
+            # a person walking out of the frame is expected back where they left, not further on:
+            # the prediction stops when the pose's centre reaches the image border
+            h, w = self._image_size
+            n = np.maximum(usable.sum(1), 1)[:, None]
+            centre = np.where(usable[..., None], xy, 0.0).sum(1) / n
+            with np.errstate(divide="ignore", invalid="ignore"):
+                room = np.where(vel > 0, (np.array([w, h]) - centre) / vel, np.where(vel < 0, centre / -vel, np.inf))
+            stop = last + np.maximum(room.min(1), 0.0)  # frame at which the centre reaches the border
+            steps = np.minimum(steps, (stop[:, None] - seen).clip(min=0))
+        return xy + vel[:, None, :] * steps[..., None], usable, f - last
+
+    def _assign(self, sim: np.ndarray) -> list[tuple[int, int]]:
+        """Track-person pairs from a similarity [T, D] (COCO OKS, track as reference) that is < 0
+        where the pair is not allowed."""
+        ok = sim >= 0
+        if not ok.any():
+            return []
+        if self.assignment == "optimal":
+            from scipy.optimize import linear_sum_assignment
+
+            cost = np.where(ok, 1.0 - sim, FORBIDDEN)
+            rows, cols = linear_sum_assignment(cost)
+            return [(r, c) for r, c in zip(rows, cols, strict=True) if ok[r, c]]
+        pairs = []
+        used_t, used_p = set(), set()
+        order = np.argsort(-sim, axis=None, kind="stable")
+        for flat in order:
+            r, c = divmod(int(flat), sim.shape[1])
+            if not ok[r, c]:
+                break
+            if r not in used_t and c not in used_p:
+                pairs.append((r, c))
+                used_t.add(r)
+                used_p.add(c)
+        return pairs
+
+    def update(self, people: Any, timestamp: float | None = None, image_size: Any = None) -> list:
+        """Give ids to the people of the next frame (in frame order).
+
+        people: list of Person (keypoints [P, 3] pixels); empty for a frame without people.
+        timestamp: the frame's time in seconds (for the filter and to count dropped frames: the
+            median time between two updates is one frame period, a longer gap counts its number
+            of periods, at most 1000); default frame number / fps.
+        image_size: (H, W) of the frame; when it changes, the tracks are forgotten (positions in
+            frames of different sizes are not comparable) and ids go on counting.
+        Returns ``people`` with ``person_id`` set: a track's id, or -1 for a fragment or a person
+        with no part found (every score <= 0; no track either) (OpenPose's JSON value for "no id";
+        drawn in the part colours, no id written); keypoints filtered in place if ``smooth``.
+        Raises TypeError for a person that is not an object with ``keypoints`` and a writable
+        ``person_id`` (a raw [P, 3] array, say); ValueError for keypoints of another shape or not
+        finite, an ``image_size`` that is not two ints > 0, a ``timestamp`` that is not a finite
+        number or goes back. Every argument is checked first: a refused update changes nothing.
+        """
+        people = list(people)
+        # Every argument is checked before any state changes: a refused update changes nothing.
+        kps = self._check(people)
+        image_size = _check_image_size(image_size)
+        resets = image_size is not None and self._image_size is not None and image_size != self._image_size
+        timestamp = self._check_timestamp(timestamp, None if resets else self._time)
+        if resets:
+            self.reset()
+        if image_size is not None:
+            self._image_size = image_size
+        self._frame += self._frames_elapsed(timestamp)
+        self._time = timestamp
+        f = self._frame
+        visible = kps[:, :, 2] > 0
+        xy = kps[:, :, :2]
+        self._fragments = {}
+        rows, cols, pred, usable = self._match(xy, visible)
+        owners = {}
+        if self.mark_fragments and len(people) > 1:
+            found = fragment_owners(xy, visible, rows, cols, pred, usable, self.sigmas)
+            owners = {c: o for c, o in found.items() if visible[c].any()}
+            if owners:
+                keep = ~np.isin(cols, list(owners))
+                rows, cols = rows[keep], cols[keep]
+        if len(rows):
+            # velocity: median displacement per frame of the parts seen before and now, averaged
+            # with the previous velocity
+            both = visible[cols] & (self._seen[rows] >= 0)
+            gap = np.maximum(f - self._seen[rows], 1)[..., None]
+            has, step = median_step(xy[cols], self._xy[rows], both, gap)
+            if has.any():
+                self._vel[rows[has]] = 0.5 * (self._vel[rows[has]] + step)
+        rows, cols = self._start_tracks(rows, cols, owners, visible, f)
+        vis = self._commit(people, rows, cols, owners, xy, visible, f)
+        if self.smooth and len(rows):
+            self._smooth(people, xy, rows, cols, vis, timestamp)
+        keep = f - self._last <= self.max_lost_frames
+        if not keep.all():
+            for name in self._STATE:
+                setattr(self, name, getattr(self, name)[keep])
+        return people
+
+    def _check_timestamp(self, timestamp: Any, last: float | None) -> float:
+        """The frame's time in seconds (default: the next frame at ``fps``); ValueError for one that
+        is not a finite number or is earlier than ``last``."""
+        if timestamp is None:
+            timestamp = (self._frame + 1) / self.fps
+        try:
+            timestamp = float(timestamp)
+        except (TypeError, ValueError):
+            raise ValueError(f"timestamp: expected seconds (a number), got {timestamp!r}") from None
+        if not math.isfinite(timestamp) or (last is not None and timestamp < last):
+            raise ValueError(f"timestamp: expected finite seconds, never decreasing, got {timestamp} after {last}")
+        return timestamp
+
+    def _match(self, xy: np.ndarray, visible: np.ndarray) -> tuple:
+        """Steps 1-3 of the class docstring: (rows, cols) the matched track and person indices (int64
+        arrays), and the tracks' predicted parts [T, P, 2] and usable parts [T, P] (both None when
+        there are no tracks or no people)."""
+        rows, cols = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if not (len(self._ids) and len(xy)):
+            return rows, cols, None, None
+        pred, usable, lost = self._predicted()
+        if self.camera_motion:
+            pred = pred + common_shift(pred, usable, xy, visible)
+        sim = self._similarity(pred, usable, lost, xy, visible)
+        pairs = []
+        levels = np.unique(lost) if self.cascade else lost[:1]
+        if len(levels) > 1:
+            # tracks matched more recently choose first (DeepSORT's matching cascade)
+            free = np.ones(len(xy), bool)
+            for level in levels:
+                cand = np.flatnonzero(free)
+                if not len(cand):
+                    break
+                level_rows = np.flatnonzero(lost == level)
+                got = self._assign(sim[np.ix_(level_rows, cand)])
+                pairs += [(level_rows[r], cand[c]) for r, c in got]
+                free[[cand[c] for _, c in got]] = False
+        else:
+            pairs = self._assign(sim)
+        if pairs:
+            rows, cols = (np.array(v, np.int64) for v in zip(*pairs, strict=True))
+        return rows, cols, pred, usable
+
+    def _similarity(
+        self, pred: np.ndarray, usable: np.ndarray, lost: np.ndarray, xy: np.ndarray, visible: np.ndarray
+    ) -> np.ndarray:
+        """Track-person similarity [T, D] (step 2 of the class docstring), -1 where a pair may not match."""
+        area = np.maximum(box_area(pred, usable)[:, None], box_area(xy, visible)[None, :])
+        area = area * (1.0 + self.lost_scale_growth * np.maximum(lost - 1, 0))[:, None]
+        total, common = oks_sum(pred, usable, xy, visible, self.sigmas, area)
+        # Two similarities: the mean over the parts both have decides whether a person can be the
+        # track at all (a partly hidden person still can); the smaller of COCO's two OKS, either
+        # pose taken as the reference (the sum over the common parts divided by the larger part
+        # count), ranks the candidates: a part one has and the other lacks counts 0, so neither a
+        # fragment nor a track born of one outranks the fuller pose of the same person.
+        gate = np.where(common > 0, total / np.maximum(common, 1), 0.0)
+        larger = np.maximum(usable.sum(1)[:, None], visible.sum(1)[None, :])
+        sim = np.where(gate >= self.oks_threshold, total / np.maximum(larger, 1), -1.0)
+        sim[:, ~visible.any(1)] = -1.0  # a person with no part found is no one's
+        return sim
+
+    def _start_tracks(
+        self, rows: np.ndarray, cols: np.ndarray, owners: dict, visible: np.ndarray, f: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """New tracks, with the next ids, for the people neither matched nor fragments (and with a
+        part found). Returns rows and cols with the new pairs appended."""
+        unmatched = np.ones(len(visible), bool)
+        unmatched[cols] = False
+        unmatched[list(owners)] = False
+        # No part found (every score <= 0): nothing to track it by; it would start a new id every frame.
+        unmatched[~visible.any(1)] = False
+        new = np.flatnonzero(unmatched)
+        if not len(new):
+            return rows, cols
+        T, k, P = len(self._ids), len(new), self.num_parts
+        grow = {
+            "_ids": np.arange(self._next_id, self._next_id + k),
+            "_xy": np.zeros((k, P, 2)),
+            "_seen": np.full((k, P), -1),
+            "_last": np.full(k, f),
+            "_vel": np.zeros((k, 2)),
+            "_fx": np.zeros((k, P, 2)),
+            "_fdx": np.zeros((k, P, 2)),
+            "_ft": np.zeros((k, P)),
+            "_fhas": np.zeros((k, P), bool),
+        }
+        for name in self._STATE:
+            setattr(self, name, np.concatenate([getattr(self, name), grow[name].astype(getattr(self, name).dtype)]))
+        self._next_id += k
+        return np.concatenate([rows, np.arange(T, T + k)]), np.concatenate([cols, new])
+
+    def _commit(
+        self,
+        people: list,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        owners: dict,
+        xy: np.ndarray,
+        visible: np.ndarray,
+        f: int,
+    ) -> np.ndarray:
+        """Matched tracks take their person's parts; every person gets its id (-1 for a fragment or
+        a person with no part); a fragment's extra parts refresh its person's track. Returns the
+        matched people's visible parts [len(rows), P]."""
+        vis = visible[cols]
+        self._xy[rows] = np.where(vis[..., None], xy[cols], self._xy[rows])
+        self._seen[rows] = np.where(vis, f, self._seen[rows])
+        self._last[rows] = f
+        for c in np.flatnonzero(~visible.any(1)):
+            people[c].person_id = -1
+        for r, c in zip(rows, cols, strict=True):
+            people[c].person_id = int(self._ids[r])
+        if owners:
+            row_of = dict(zip(cols.tolist(), rows.tolist(), strict=True))
+            for c, o in owners.items():
+                people[c].person_id = -1
+                self._fragments[c] = people[o].person_id
+                # the track remembers the parts the fragment found and its person lacks, so the
+                # same split in the next frames is still recognised when those parts age out
+                r, extra = row_of[o], visible[c] & ~visible[o]
+                self._xy[r, extra] = xy[c, extra]
+                self._seen[r, extra] = f
+        return vis
+
+    def _frames_elapsed(self, t: float) -> int:
+        """Frames since the last update: the time since it in frame periods (a video that dropped
+        frames skips some), at least 1. The frame period is the median time between two updates
+        over the last ``PERIOD_WINDOW`` (dropped frames lengthen a minority of the gaps; one odd
+        timestamp moves no median)."""
+        if self._time is None:
+            return 1
+        dt = t - self._time
+        if dt <= 0:
+            return 1
+        self._gaps = (self._gaps + [dt])[-PERIOD_WINDOW:]
+        period = statistics.median(self._gaps)  # (numpy's median costs ~20 us on a short list)
+        # rounding absorbs timestamp jitter; a gap beyond 1000 periods is a cut or a pause, not drops
+        return int(min(max(round(dt / period), 1), 1000))
+
+    def _smooth(self, people, xy, rows, cols, vis, t) -> None:
+        """One-Euro step on the matched people's found keypoints; a part not found now keeps no
+        state (it restarts when found again); keypoints outside ``vis`` are left as they are."""
+        old = (self._fhas[rows] & vis)[..., None]
+        x = xy[cols]
+        te = np.where(old, np.maximum(t - self._ft[rows], 1e-6)[..., None], 1.0)
+        x_hat, dx_hat = one_euro_step(x, self._fx[rows], self._fdx[rows], te, *self._filter_args)
+        out = np.where(old, x_hat, x)
+        self._fx[rows] = np.where(vis[..., None], out, self._fx[rows])
+        self._fdx[rows] = np.where(old, dx_hat, 0.0)
+        self._ft[rows] = np.where(vis, t, self._ft[rows])
+        self._fhas[rows] = vis
+        for j, c in enumerate(cols):
+            k = np.array(people[c].keypoints, dtype=np.float32, copy=True)
+            k[vis[j], :2] = out[j][vis[j]]
+            people[c].keypoints = k
+
+
+def _check_image_size(image_size: Any) -> tuple[int, int] | None:
+    """(H, W) as two ints > 0, or None; ValueError otherwise."""
+    if image_size is None:
+        return None
+    try:
+        size = tuple(int(v) for v in image_size)
+        if len(size) != 2 or min(size) <= 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValueError(f"image_size: expected (H, W), two ints > 0, got {image_size!r}") from None
+    return (size[0], size[1])
