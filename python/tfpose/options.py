@@ -13,8 +13,12 @@ from typing import Any
 
 from tfpose import _args, _core, sizing
 from tfpose import models as _models
+from tfpose import precision as _precision
 
 __all__ = [
+    "DEFAULTS",
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_MAX_PEAKS",
     "NORMALIZATIONS",
     "MAX_CUDA_SCALES",
     "check_estimator_options",
@@ -28,6 +32,55 @@ __all__ = [
     "POSE_MODEL_CHANNELS",
     "infer_pose_model",
 ]
+
+# The default peak count per part (OpenPose's POSE_MAX_PEOPLE + 1) is owned by the core's PoseDefaults
+# and read through tfpose._args (DEFAULT_MAX_PEAKS); the fallback serves only until the binding
+# exports it (then it goes).
+DEFAULT_MAX_PEAKS: int = int(getattr(_args, "DEFAULT_MAX_PEAKS", getattr(_core, "DEFAULT_MAX_PEAKS", 127)))
+
+# Images per network call inside the Estimator (and so the CLI, Beam's graph calls and the
+# SavedModel runner): 1, measured fastest on CPU (benchmarks/README.md). Beam's own element batches
+# (DEFAULTS["max_batch_size"]) are a different thing: how many images one run_inference call gets.
+DEFAULT_BATCH_SIZE = 1
+
+# The default of every option of the Estimator, the command line (tfpose estimate / export) and Beam:
+# one dict, which their signatures and argument builders read (one owner per default). None means
+# "from elsewhere": pose_model from the network's channels, flip / scale_number / scale_gap /
+# peak_refinement / coco_pixel_convention from the accuracy mode, write_video_fps from the first video.
+DEFAULTS: dict[str, Any] = {
+    # the Estimator's options (check_estimator_options)
+    "pose_model": None,
+    "net_resolution": (-1, 368),
+    "scale_number": None,
+    "scale_gap": None,
+    "openpose_build": "cpu",
+    "accuracy": "openpose",
+    "flip": None,
+    "peak_refinement": None,
+    "net_resolution_dynamic": 1.0,
+    "normalization": "none",
+    "max_peaks": DEFAULT_MAX_PEAKS,
+    "fast": True,
+    "batch_size": DEFAULT_BATCH_SIZE,
+    "keypoint_scale": 0,
+    "number_people_max": -1,
+    "hand_scale_number": _models.HAND_SCALE_NUMBER_DEFAULT,
+    "hand_scale_range": _models.HAND_SCALE_RANGE_DEFAULT,
+    "hand_face_normalization": "caffe",
+    "precision": _precision.DEFAULT_PRECISION,
+    # the command line's output and source options
+    "coco_pixel_convention": None,
+    "write_images_format": "png",
+    "write_video_fps": None,
+    "render_style": "openpose",
+    "frame_first": 0,
+    "frame_step": 1,
+    "frame_last": -1,
+    "stream_timeout": 10.0,
+    # Beam's element batches (images per run_inference call)
+    "min_batch_size": 1,
+    "max_batch_size": 8,
+}
 
 # The accuracy modes (Estimator(accuracy=...), tfpose estimate --accuracy). "openpose" is OpenPose's
 # post-processing exactly (the default); "best" stacks test-time flip averaging, multi-scale
@@ -128,20 +181,20 @@ def check_number_people_max(value: Any) -> int:
 
 def check_estimator_options(
     *,
-    pose_model=None,
-    net_resolution=(-1, 368),
-    scale_number=None,
-    scale_gap=None,
-    openpose_build="cpu",
-    accuracy="openpose",
-    flip=None,
-    peak_refinement=None,
-    net_resolution_dynamic=1.0,
-    normalization="none",
-    max_peaks=127,
-    batch_size=8,
-    keypoint_scale=0,
-    number_people_max=-1,
+    pose_model=DEFAULTS["pose_model"],
+    net_resolution=DEFAULTS["net_resolution"],
+    scale_number=DEFAULTS["scale_number"],
+    scale_gap=DEFAULTS["scale_gap"],
+    openpose_build=DEFAULTS["openpose_build"],
+    accuracy=DEFAULTS["accuracy"],
+    flip=DEFAULTS["flip"],
+    peak_refinement=DEFAULTS["peak_refinement"],
+    net_resolution_dynamic=DEFAULTS["net_resolution_dynamic"],
+    normalization=DEFAULTS["normalization"],
+    max_peaks=DEFAULTS["max_peaks"],
+    batch_size=DEFAULTS["batch_size"],
+    keypoint_scale=DEFAULTS["keypoint_scale"],
+    number_people_max=DEFAULTS["number_people_max"],
     **thresholds,
 ) -> dict:
     """Check every option of :class:`tfpose.Estimator` (all but the model and tensor names) and return
