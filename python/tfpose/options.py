@@ -77,9 +77,10 @@ DEFAULTS: dict[str, Any] = {
     "frame_step": 1,
     "frame_last": -1,
     "stream_timeout": 10.0,
-    # Beam's element batches (images per run_inference call)
+    # Beam's element batches (images per run_inference call) and a video's frame ranges
     "min_batch_size": 1,
     "max_batch_size": 8,
+    "frames_per_range": 64,
 }
 
 # The accuracy modes (Estimator(accuracy=...), tfpose estimate --accuracy). "openpose" is OpenPose's

@@ -36,8 +36,9 @@ import re
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -56,6 +57,9 @@ __all__ = [
     "VideoFrames",
     "video_frames",
     "display_name",
+    "not_a_file",
+    "media_kind",
+    "MEDIA_KINDS",
 ]
 
 DEFAULT_TIMEOUT = 10.0  # seconds to open a stream, and to wait for its next frame
@@ -448,3 +452,33 @@ class VideoSource:
             return None
         last = n - 1 if self.last == -1 else min(self.last, n - 1)
         return max(0, (last - self.first) // self.step + 1) if last >= self.first else 0
+
+
+# What an input file can be, by content (never by extension): the kinds media_kind() answers.
+MEDIA_KINDS = ("image", "video")
+
+
+def media_kind(path: Path) -> tuple[str | None, str]:
+    """What a local regular file is, by content: ("image", "") when OpenCV has an image decoder for
+    the file's signature, ("video", "") when OpenCV's VideoCapture opens it and decodes a frame (the
+    first decodable frame decides: a damaged first frame does not make a video unreadable),
+    (None, reason) otherwise, the reason a sentence for the user. Any file name works
+    (:func:`opencv_path`); the caller checks first that it is a regular file (:func:`not_a_file`:
+    a FIFO would block here). Raises SourceError or OSError when the file changed since."""
+    import cv2
+
+    with opencv_path(path) as name:
+        if cv2.haveImageReader(name):
+            return "image", ""
+        cap = cv2.VideoCapture(name)
+        opened = cap.isOpened()
+        cap.release()
+    if not opened:
+        return None, "not an image or video that OpenCV can read"
+    frames = read_frames(path)
+    try:
+        if any(image is not None for _, image in frames):
+            return "video", ""
+    finally:
+        frames.close()
+    return None, "OpenCV opens it as a video but decodes no frame (not an image or video it can read)"
