@@ -42,6 +42,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tfpose.paths import display_name, opencv_safe, os_error_cause
+
 __all__ = [
     "Frame",
     "VideoSource",
@@ -100,22 +102,6 @@ def check_frame_range(frame_first: int = 0, frame_step: int = 1, frame_last: int
     return int(frame_first), int(frame_step), int(frame_last)
 
 
-def display_name(path) -> str:
-    """A path as text that can always be printed: a file name that is not UTF-8 shows its odd bytes
-    as ``\\xNN`` (``caf\\xe9.jpg``) instead of the lone surrogates Python decodes it to, which
-    stdout/stderr (and JSON readers) refuse."""
-    raw = os.fsencode(path) if isinstance(path, (str, os.PathLike)) else bytes(path)
-    return raw.decode("utf-8", "backslashreplace")
-
-
-def _opencv_safe(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: a name that is not UTF-8 on disk
-        return False
-    return True
-
-
 # What a non-regular file is, in words (stat tests in order).
 FILE_TYPES = (
     (stat.S_ISFIFO, "a named pipe (FIFO)"),
@@ -129,8 +115,6 @@ def not_a_file(path: Path) -> str | None:
     """Why ``path`` (str or os.PathLike) cannot be an input file or a model file, found without
     opening it (a FIFO would block, /dev/zero never ends); None for a readable regular file or a folder. Reasons: no such file or folder,
     broken symbolic link, symbolic link loop, not a regular file (what it is), permission denied."""
-    from tfpose.outputs import os_error_cause
-
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -170,7 +154,7 @@ def opencv_path(path) -> Iterator[str]:
     name = os.fsdecode(path)
     if not stat.S_ISREG(os.stat(name).st_mode):
         raise SourceError(f"{display_name(name)}: not a regular file")
-    if _opencv_safe(name):
+    if opencv_safe(name):
         yield name
         return
     fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))

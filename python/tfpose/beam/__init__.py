@@ -61,7 +61,7 @@ finally:
 from tfpose.beam.command import build_parser, main
 from tfpose.beam.command import given_estimator_options as _estimator_options  # noqa: F401  (tests reach it here)
 from tfpose.beam.handler import METRICS_NAMESPACE, InferenceError, PoseModelHandler, check_saved_model_signature
-from tfpose.beam.pipeline import _WriteOpenPoseJson, build_pipeline  # noqa: F401  (tests patch the step here)
+from tfpose.beam.pipeline import _Decode, _WriteOpenPoseJson, build_pipeline  # noqa: F401  (tests reach the steps here)
 from tfpose.beam.planning import Plan, plan_inputs
 from tfpose.beam.reconciliation import Reconciliation, reconcile
 from tfpose.beam.runners import summarise_failure as _summarise_failure  # noqa: F401  (tests reach it here)
