@@ -53,7 +53,7 @@ def export_saved_model(model, export_dir, **estimator_options) -> str:
     est = model if isinstance(model, Estimator) else Estimator(model, **estimator_options)
     module = tf.Module()
     module.serve = tf.function(
-        lambda images: dict(zip(est.output_names, est.people_graph(images))),
+        lambda images: dict(zip(est.output_names, est.people_graph(images), strict=False)),
         input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")],
     )
     export_dir = os.fspath(export_dir)

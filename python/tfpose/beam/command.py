@@ -60,6 +60,8 @@ examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``tfpose beam``: its own options and the body estimator's
+    (:func:`tfpose.app.arguments.estimator_args`); arguments it does not know are Beam's."""
     from tfpose import io as tio
 
     p = argparse.ArgumentParser(

@@ -28,6 +28,7 @@ class Reconciliation:
 
     @property
     def ok(self) -> bool:
+        """Nothing missing and no problem."""
         return not self.missing and not self.problems
 
     def describe(self, limit: int = 10) -> str:

@@ -23,7 +23,6 @@ def run_export(args: argparse.Namespace) -> int:
     :func:`tfpose.export.export_saved_model`), or with --format tflite the network alone. Returns 0,
     or 2 after one line naming what failed."""
     import_tensorflow()
-    from tfpose import options
     from tfpose.export import export_saved_model
 
     if args.format == "tflite":
@@ -44,14 +43,24 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"tfpose: exported {args.tflite_quantization} .tflite network to {args.export_dir}")
         return 0
     try:
-        # the body's options first, so that a bad one is named before a --hand/--face problem
-        options.check_estimator_options(**body_options(args))
-        export_saved_model(args.model, args.export_dir, **estimator_options(args))
+        export_saved_model(args.model, args.export_dir, **_export_options(args))
     except (OSError, ValueError, TypeError) as exc:
         print(f"tfpose: export failed: {exc}", file=sys.stderr)
         return 2
     print(f"tfpose: exported SavedModel to {args.export_dir}")
     return 0
+
+
+def _export_options(args: argparse.Namespace) -> dict:
+    """The Estimator options of ``tfpose export``, unchecked: :func:`tfpose.export.export_saved_model`
+    checks them, once. When --hand/--face are wrong too, a bad body option is still the one named."""
+    from tfpose import options
+
+    try:
+        return estimator_options(args)
+    except ValueError:
+        options.check_estimator_options(**body_options(args))
+        raise
 
 
 def run_beam(argv: Sequence[str]) -> int:

@@ -43,7 +43,6 @@ x_png), then _2, _3... in input order (command-line order, files of a folder sor
 # --ablation (benchmarks/README.md, coco_eval section).
 def _output_args(p: argparse.ArgumentParser) -> None:
     from tfpose import io as _io
-    from tfpose.draw import RENDER_STYLES, RENDER_THRESHOLD
 
     g = p.add_argument_group("outputs (OpenPose's flags; every path is checked before any work)")
     g.add_argument(
@@ -97,6 +96,13 @@ def _output_args(p: argparse.ArgumentParser) -> None:
         "<name>_pose_heatmaps.png (channels side by side, OpenPose's 0..255 scaling) and "
         "<name>_pose_heatmaps.npy (float32 [H, W, C], raw values)",
     )
+    _output_options(g)
+
+
+def _output_options(g) -> None:
+    # How the outputs are written: coordinates, people kept, drawing.
+    from tfpose.draw import RENDER_STYLES, RENDER_THRESHOLD
+
     g.add_argument(
         "--keypoint-scale",
         type=int,
@@ -177,6 +183,8 @@ def _video_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``tfpose`` parser: subcommands estimate, export, beam (listed only: ``tfpose beam``'s
+    arguments go to :func:`tfpose.beam.main` unparsed) and convert when :mod:`tfpose.convert` imports."""
     parser = argparse.ArgumentParser(
         prog="tfpose", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -185,7 +193,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tfpose {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    _estimate_parser(sub)
+    _export_parser(sub)
 
+    # Listed for --help; its arguments are parsed by tfpose.beam (main() hands them over unparsed).
+    sub.add_parser(
+        "beam", add_help=False, help="run over many images and videos with Apache Beam (any runner); tfpose beam --help"
+    )
+
+    try:
+        from tfpose.convert import cli as convert_cli
+    except ImportError:
+        convert_cli = None
+    if convert_cli is not None:
+        convert_cli.add_parser(sub)
+        parser.set_defaults(_convert=convert_cli)
+    return parser
+
+
+def _estimate_parser(sub) -> None:
     est = sub.add_parser(
         "estimate",
         help="find people in images, folders of images and videos",
@@ -237,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--no-progress", action="store_true", help="no progress bar")
     _video_args(est)
 
+
+def _export_parser(sub) -> None:
     exp = sub.add_parser(
         "export",
         help="export the whole pipeline as a TensorFlow SavedModel",
@@ -270,17 +298,3 @@ def build_parser() -> argparse.ArgumentParser:
     )
     estimator_args(exp)
     hand_face_args(exp)
-
-    # Listed for --help; its arguments are parsed by tfpose.beam (main() hands them over unparsed).
-    sub.add_parser(
-        "beam", add_help=False, help="run over many images and videos with Apache Beam (any runner); tfpose beam --help"
-    )
-
-    try:
-        from tfpose.convert import cli as convert_cli
-    except ImportError:
-        convert_cli = None
-    if convert_cli is not None:
-        convert_cli.add_parser(sub)
-        parser.set_defaults(_convert=convert_cli)
-    return parser
