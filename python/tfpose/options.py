@@ -14,6 +14,7 @@ from typing import Any
 from tfpose import _args, _core, sizing
 from tfpose import models as _models
 from tfpose import precision as _precision
+from tfpose import sources as _sources
 
 __all__ = [
     "DEFAULTS",
@@ -74,10 +75,10 @@ DEFAULTS: dict[str, Any] = {
     "write_images_format": "png",
     "write_video_fps": None,
     "render_style": "openpose",
-    "frame_first": 0,
-    "frame_step": 1,
-    "frame_last": -1,
-    "stream_timeout": 10.0,
+    "frame_first": _sources.DEFAULT_FRAME_RANGE[0],
+    "frame_step": _sources.DEFAULT_FRAME_RANGE[1],
+    "frame_last": _sources.DEFAULT_FRAME_RANGE[2],
+    "stream_timeout": _sources.DEFAULT_TIMEOUT,
     # Beam's element batches (images per run_inference call) and a video's frame ranges
     "min_batch_size": 1,
     "max_batch_size": 8,

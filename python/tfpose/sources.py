@@ -51,6 +51,7 @@ __all__ = [
     "is_stream_url",
     "check_frame_range",
     "DEFAULT_TIMEOUT",
+    "DEFAULT_FRAME_RANGE",
     "MAX_CONSECUTIVE_FAILURES",
     "opencv_path",
     "read_image",
@@ -65,6 +66,8 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 10.0  # seconds to open a stream, and to wait for its next frame
+# OpenPose's frame selection by default: (frame_first, frame_step, frame_last) = every frame.
+DEFAULT_FRAME_RANGE = (0, 1, -1)
 # Failed reads in a row taken as a video file's end when its packets cannot be counted (see above).
 MAX_CONSECUTIVE_FAILURES = 64
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -91,7 +94,11 @@ def is_stream_url(text: str) -> bool:
     return isinstance(text, str) and bool(_URL.match(text))
 
 
-def check_frame_range(frame_first: int = 0, frame_step: int = 1, frame_last: int = -1) -> tuple[int, int, int]:
+def check_frame_range(
+    frame_first: int = DEFAULT_FRAME_RANGE[0],
+    frame_step: int = DEFAULT_FRAME_RANGE[1],
+    frame_last: int = DEFAULT_FRAME_RANGE[2],
+) -> tuple[int, int, int]:
     """OpenPose's frame selection: frames frame_first, frame_first + frame_step, ... up to
     frame_last inclusive (-1 = to the end), 0-based. Raises ValueError naming the bad value."""
     for name, v, lo in (("frame_first", frame_first, 0), ("frame_step", frame_step, 1), ("frame_last", frame_last, -1)):
@@ -324,7 +331,13 @@ class VideoSource:
     """
 
     def __init__(
-        self, spec, *, frame_first: int = 0, frame_step: int = 1, frame_last: int = -1, timeout: float = DEFAULT_TIMEOUT
+        self,
+        spec,
+        *,
+        frame_first: int = DEFAULT_FRAME_RANGE[0],
+        frame_step: int = DEFAULT_FRAME_RANGE[1],
+        frame_last: int = DEFAULT_FRAME_RANGE[2],
+        timeout: float = DEFAULT_TIMEOUT,
     ):
         self.first, self.step, self.last = check_frame_range(frame_first, frame_step, frame_last)
         if not (isinstance(timeout, (int, float)) and timeout > 0):
