@@ -11,13 +11,13 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-__all__ = ["frame_stem", "output_file_name", "output_stems", "input_identity", "distinct_inputs"]
+__all__ = ["FRAME_DIGITS", "frame_stem", "output_file_name", "output_stems", "input_identity", "distinct_inputs"]
 
 # ---------------------------------------------------------------------------------------------
 # Output names: the one rule, used by every writer of per-image/per-frame files (CLI, Beam).
 
-_FRAME_DIGITS = 12  # OpenPose's frame-number width in video output names
-_FRAME_SUFFIX = re.compile(rf"^(.*)_\d{{{_FRAME_DIGITS}}}$", re.S)
+FRAME_DIGITS = 12  # OpenPose's frame-number width in video output names
+_FRAME_SUFFIX = re.compile(rf"^(.*)_\d{{{FRAME_DIGITS}}}$", re.S)
 
 
 def frame_stem(stem: str, frame: int | None) -> str:
@@ -27,7 +27,7 @@ def frame_stem(stem: str, frame: int | None) -> str:
         return stem
     if isinstance(frame, bool) or int(frame) != frame or frame < 0:
         raise ValueError(f"frame: expected a non-negative index, got {frame!r}")
-    return f"{stem}_{int(frame):0{_FRAME_DIGITS}d}"
+    return f"{stem}_{int(frame):0{FRAME_DIGITS}d}"
 
 
 def output_file_name(stem: str, frame: int | None = None, kind: str = "keypoints", ext: str = "json") -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tfpose.app.checks import Stop, check_file, check_folder
 from tfpose.cli.inputs import Source
+from tfpose.naming import FRAME_DIGITS
 
 __all__ = ["Plan", "plan_outputs", "video_fourcc", "shown", "DEFAULT_VIDEO_FPS"]
 
@@ -42,7 +43,7 @@ def _check_files_apart_from_frames(plan: Plan, sources, files) -> None:
         if m is None:
             continue
         stem, kind = m.group(1).casefold(), m.group(2).casefold()
-        base = re.sub(r"_\d{12}$", "", stem)
+        base = _FRAME_TAIL.sub("", stem)
         if stems.get(stem) != "image" and (base == stem or stems.get(base) in (None, "image")):
             continue
         for folder, folder_flag, kinds in folders:
@@ -116,6 +117,8 @@ class Plan:
         )
 
 
+# A frame's output stem is <video stem>_<frame, FRAME_DIGITS digits> (tfpose.naming's rule).
+_FRAME_TAIL = re.compile(rf"_\d{{{FRAME_DIGITS}}}$")
 _OUTPUT_SUFFIX = re.compile(r"^(.*)_(keypoints\.json|rendered\.[^.]+|pose_heatmaps\.(png|npy))$")
 # --write-video's frame rate when no input is a video with a rate (images only, live sources)
 DEFAULT_VIDEO_FPS = 10.0
@@ -199,7 +202,7 @@ def plan_outputs(
             if s.path.resolve().parent != folder or m is None:
                 continue
             stem = m.group(1).casefold()
-            base = re.sub(r"_\d{12}$", "", stem)
+            base = _FRAME_TAIL.sub("", stem)
             if planned.get(stem) == "image" or planned.get(base) == "video":
                 raise Stop(
                     f"input {s.shown} has the name of an output this run would write into the same "
