@@ -82,7 +82,7 @@ def output_stems(inputs: Sequence, is_video: Sequence[bool] | None = None) -> li
         clashing.update(j for j in by_stem[key] if videos[j])
     first = [s + "_" + paths[i].suffix[1:] if i in clashing and paths[i].suffix[1:] else s for i, s in enumerate(stems)]
     # rule 3: number what is still equal, never taking a name that another input owns
-    owned = {}
+    owned: dict[str, int] = {}
     for i, s in enumerate(first):
         owned.setdefault(s.casefold(), i)
     taken_images: set[str] = set()  # casefolded names given to images
@@ -145,7 +145,9 @@ def distinct_inputs(paths: Iterable) -> tuple[list, list[tuple]]:
     command-line order with each folder's files sorted by name). Returns (kept paths in order,
     [(dropped path, the kept path it repeats), ...]); each dropped input is to be named, never
     processed (it would write the same outputs twice)."""
-    kept, dropped, first = [], [], {}
+    kept: list = []
+    dropped: list[tuple] = []
+    first: dict = {}
     for p in paths:
         key = input_identity(p)
         if key in first:

@@ -96,7 +96,7 @@ DEFAULTS: dict[str, Any] = {
 # value nearest OpenPose's. Results on both splits: benchmarks/README.md, benchmarks/coco_eval.py
 # --ablation.
 ACCURACY_MODES = ("openpose", "best")
-ACCURACY_SETTINGS = {
+ACCURACY_SETTINGS: dict[str, dict[str, Any]] = {
     "openpose": {
         "flip": False,
         "scale_number": 1,

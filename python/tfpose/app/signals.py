@@ -32,8 +32,9 @@ def on_sigterm(signum, frame) -> None:
 
 
 def signal_name(signum: int) -> str:
-    """ "Ctrl-C" for SIGINT, "SIGTERM", else "signal N": how a stop is named to the user."""
-    return {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}.get(signum, f"signal {signum}")
+    """How a stop is named to the user: "Ctrl-C" for SIGINT, "SIGTERM", else "signal N"."""
+    names: dict[int, str] = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+    return names.get(signum, f"signal {signum}")
 
 
 def stop_signal(interrupted) -> int:

@@ -83,7 +83,7 @@ class _SavedModelRunner:
         self._loaded = load_saved_model(path)
         self._fn = self._loaded.signatures["serving_default"]
         self.batch_size = batch_size
-        self._pose_model = None
+        self._pose_model: str | None = None
 
     @property
     def pose_model(self) -> str:
@@ -188,7 +188,7 @@ class PoseModelHandler(ModelHandler):
                     f"model {self._model!r} is a tfpose SavedModel, whose Estimator options were fixed at "
                     f"export; expected no options, got {sorted(self._options)}"
                 )
-            return _SavedModelRunner(self._model, self._graph_batch_size)
+            return _SavedModelRunner(str(self._model), self._graph_batch_size)
         from tfpose.estimator import Estimator
 
         return Estimator(self._model, batch_size=self._graph_batch_size, **self._options)

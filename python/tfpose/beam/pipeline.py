@@ -245,10 +245,10 @@ class _Finish(beam.DoFn):
         if self.dead_letter is not None:
             _write_text(self.dead_letter, "".join(json.dumps(r, sort_keys=True) + "\n" for r in failed))
         if self.coco_json is not None:
-            self._write_coco([v for t, v in items if t == _COCO])
+            self._write_coco(self.coco_json, [v for t, v in items if t == _COCO])
         return []
 
-    def _write_coco(self, coco: list) -> None:
+    def _write_coco(self, coco_json: str, coco: list) -> None:
         """COCO results in the plan's order, image ids by :class:`tfpose.io.CocoImageIds` (unique;
         the mapping file ``<stem>_image_ids.json`` beside it), as ``tfpose estimate`` writes them."""
         from tfpose import io as tio
@@ -260,9 +260,9 @@ class _Finish(beam.DoFn):
         for (path, frame), records in coco:
             image_id = ids.assign(os.fsdecode(path), None if frame < 0 else frame)
             results += [dict(r, image_id=image_id) for r in records]
-        _write_text(self.coco_json, json.dumps(results) + "\n")
+        _write_text(coco_json, json.dumps(results) + "\n")
         # The CLI's name for the mapping, built on the text so that a URL (gs://...) keeps its "//".
-        folder, _, name = self.coco_json.rpartition("/")
+        folder, _, name = coco_json.rpartition("/")
         mapping = tio.coco_mapping_name(name).name
         _write_text(f"{folder}/{mapping}" if folder else mapping, ids.mapping_json())
 

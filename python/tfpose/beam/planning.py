@@ -86,7 +86,7 @@ class Plan:
     repeated: ``(path, kept path)`` of each file matched again under another name (one input).
     """
 
-    def __init__(self, inputs: list, units: list, failures: list, repeated: list = ()):
+    def __init__(self, inputs: list, units: list, failures: list, repeated: Sequence = ()):
         self.inputs, self.units, self.failures, self.repeated = inputs, units, failures, list(repeated)
 
     @property
@@ -101,7 +101,7 @@ def _matched_paths(patterns: Sequence[str]) -> tuple[list[str], list[tuple[str, 
     to it ... is one input, the first in path order); and the (dropped, kept) pairs."""
     from tfpose import io as tio
 
-    paths = set()
+    paths: set[str] = set()
     for pattern in patterns:
         local = "://" not in pattern
         # Absolute local paths: every worker resolves a relative one in its own working folder.
@@ -157,7 +157,8 @@ def plan_inputs(patterns: Sequence[str], frames_per_range: int = DEFAULTS["frame
         else:
             usable.append((path, kind, frames, clean))
     stems = tio.output_stems([p for p, _, _, _ in usable], [k == "video" for _, k, _, _ in usable])
-    inputs, units = [], []
+    inputs: list[tuple] = []
+    units: list[tuple] = []
     for (path, kind, frames, clean), stem in zip(usable, stems, strict=False):
         inputs.append((path, kind, stem, frames))
         key = (os.fsencode(path), os.fsencode(stem))

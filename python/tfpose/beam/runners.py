@@ -31,9 +31,12 @@ _WORKER_HINT = (
 
 def _first_cause(exc: BaseException) -> BaseException:
     seen = set()
-    while id(exc) not in seen and (exc.__cause__ or exc.__context__) is not None:
+    while id(exc) not in seen:
+        cause = exc.__cause__ or exc.__context__
+        if cause is None:
+            break
         seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
+        exc = cause
     return exc
 
 
@@ -146,11 +149,12 @@ def interrupt_in(exc: BaseException) -> BaseException | None:
     """The Ctrl-C/SIGTERM (a KeyboardInterrupt) among ``exc``'s causes: runners re-raise it wrapped
     in their own error, with the step it interrupted."""
     seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, KeyboardInterrupt):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, KeyboardInterrupt):
+            return cur
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
     return None
 
 

@@ -96,7 +96,7 @@ def expected_frames(sources: Sequence[Source], args: argparse.Namespace) -> int 
     """Frames the run should produce: 1 per image, per video file the frames its container holds in
     the --frame-* selection (:meth:`tfpose.sources.VideoSource.frame_count`, never the header);
     stored on each source; None when a live source or an unknown length makes the total unknown."""
-    total = 0
+    total: int | None = 0
     for src in sources:
         if src.kind == "video":
             src.expected_frames = video_source(src, args).frame_count()

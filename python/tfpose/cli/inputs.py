@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from tfpose.sources import media_kind, not_a_file
 
@@ -40,7 +41,7 @@ def collect(inputs: Sequence[str], log: Callable[[str], None], camera: int | Non
     from tfpose import io as _io
     from tfpose.sources import SourceError, display_name, is_stream_url
 
-    entries = []  # ("stream", url) or ("file", Path), in processing order
+    entries: list[tuple[str, Any]] = []  # ("stream", url) or ("file", Path), in processing order
     bad = set()  # what was skipped, by identity: a special file reached twice is one skipped input,
     # as a readable file reached twice is one input read
 

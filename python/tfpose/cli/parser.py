@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     try:
         from tfpose.convert import cli as convert_cli
     except ImportError:
-        convert_cli = None
+        convert_cli = None  # type: ignore[assignment]
     if convert_cli is not None:
         convert_cli.add_parser(sub)
         parser.set_defaults(_convert=convert_cli)

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from tfpose.cli.inputs import Source
 from tfpose.cli.plan import Plan, shown, video_fourcc
+
+if TYPE_CHECKING:
+    from tfpose.outputs import VideoOutput
 
 __all__ = ["Writers", "heatmaps_uint8"]
 
@@ -24,7 +28,8 @@ def heatmaps_uint8(maps, num_parts: int):
     out[..., : num_parts + 1] = np.rint(np.clip(m[..., : num_parts + 1], 0, 1) * 255)
     out[..., num_parts + 1 :] = np.rint(np.clip(m[..., num_parts + 1 :], -1, 1) * 128.5 + 128.5)
     out = np.nan_to_num(out, nan=0.0).clip(0, 255).astype(np.uint8)
-    return np.ascontiguousarray(np.concatenate([out[..., i] for i in range(out.shape[2])], axis=1))
+    channels = int(m.shape[2])
+    return np.ascontiguousarray(np.concatenate([out[..., i] for i in range(channels)], axis=1))
 
 
 class Writers:
@@ -35,7 +40,7 @@ class Writers:
         from tfpose import io as _io
 
         self.args, self.plan, self.est = args, plan, est
-        self.video = None
+        self.video: VideoOutput | None = None
         self.coco_results: list = []
         self.coco_ids = _io.CocoImageIds([s.path for s in sources if s.kind == "image"])
 
