@@ -728,7 +728,7 @@ def test_a_stopped_job_ends_with_one_line_and_the_signals_exit_status(tmp_path, 
             logging.getLogger("apache_beam.runners.common").exception("%r [while running 'RunInference']", exc)
             raise RuntimeError("KeyboardInterrupt [while running 'RunInference/BeamMLRun']") from exc
 
-    monkeypatch.setattr(tbeam, "_run", stopped)
+    monkeypatch.setattr(tbeam.command, "_run", stopped)
     out = tmp_path / "out"
     rc = tbeam.main(["--input", str(IMAGES[1]), "--output", str(out), "--model", str(MODEL), f"--net-resolution={NET}"])
     err = capsys.readouterr().err

@@ -14,6 +14,7 @@ from typing import Any
 from tfpose import _args, _core, sizing
 from tfpose import models as _models
 from tfpose import precision as _precision
+from tfpose import sources as _sources
 
 __all__ = [
     "DEFAULTS",
@@ -22,6 +23,7 @@ __all__ = [
     "NORMALIZATIONS",
     "MAX_CUDA_SCALES",
     "check_estimator_options",
+    "EstimatorOptions",
     "check_pose_model",
     "check_keypoint_scale",
     "check_number_people_max",
@@ -73,13 +75,14 @@ DEFAULTS: dict[str, Any] = {
     "write_images_format": "png",
     "write_video_fps": None,
     "render_style": "openpose",
-    "frame_first": 0,
-    "frame_step": 1,
-    "frame_last": -1,
-    "stream_timeout": 10.0,
-    # Beam's element batches (images per run_inference call)
+    "frame_first": _sources.DEFAULT_FRAME_RANGE[0],
+    "frame_step": _sources.DEFAULT_FRAME_RANGE[1],
+    "frame_last": _sources.DEFAULT_FRAME_RANGE[2],
+    "stream_timeout": _sources.DEFAULT_TIMEOUT,
+    # Beam's element batches (images per run_inference call) and a video's frame ranges
     "min_batch_size": 1,
     "max_batch_size": 8,
+    "frames_per_range": 64,
 }
 
 # The accuracy modes (Estimator(accuracy=...), tfpose estimate --accuracy). "openpose" is OpenPose's
@@ -93,7 +96,7 @@ DEFAULTS: dict[str, Any] = {
 # value nearest OpenPose's. Results on both splits: benchmarks/README.md, benchmarks/coco_eval.py
 # --ablation.
 ACCURACY_MODES = ("openpose", "best")
-ACCURACY_SETTINGS = {
+ACCURACY_SETTINGS: dict[str, dict[str, Any]] = {
     "openpose": {
         "flip": False,
         "scale_number": 1,
@@ -179,6 +182,29 @@ def check_number_people_max(value: Any) -> int:
     return _check_int(value, "number_people_max", "-1 (no limit) or an int >= 1", lambda v: v == -1 or v >= 1)
 
 
+class EstimatorOptions(dict):
+    """The estimator's options once checked: the dict :func:`check_estimator_options` returns (keys
+    pose_model, openpose_build, net_resolution, accuracy, flip, peak_refinement, scale_number,
+    scale_gap, net_resolution_dynamic, normalization, max_peaks, batch_size, keypoint_scale,
+    number_people_max, thresholds), marked as checked so that whoever is handed one need not check
+    it again. :meth:`as_kwargs` gives them back as keyword arguments of the Estimator."""
+
+    def as_kwargs(self) -> dict:
+        """The options as keyword arguments (the thresholds spread out); checking them again gives
+        the same options."""
+        out = {k: v for k, v in self.items() if k != "thresholds"}
+        out.update(self["thresholds"])
+        return out
+
+
+def checked_options(options: dict | None = None, **given) -> EstimatorOptions:
+    """``options`` when it is already an :class:`EstimatorOptions` (checked once, not again), else
+    :func:`check_estimator_options` of ``given``. Raises as that function."""
+    if isinstance(options, EstimatorOptions):
+        return options
+    return check_estimator_options(**dict(options or {}, **given))
+
+
 def check_estimator_options(
     *,
     pose_model=DEFAULTS["pose_model"],
@@ -196,7 +222,7 @@ def check_estimator_options(
     keypoint_scale=DEFAULTS["keypoint_scale"],
     number_people_max=DEFAULTS["number_people_max"],
     **thresholds,
-) -> dict:
+) -> EstimatorOptions:
     """Check every option of :class:`tfpose.Estimator` (all but the model and tensor names) and return
     them normalised: net_resolution as (W, H) ints, numbers as int/float, thresholds without Nones.
 
@@ -209,7 +235,7 @@ def check_estimator_options(
     least 16 pixels (smaller would be a degenerate network input); net_resolution_dynamic finite; thresholds in [0, 1] (min_subset_cnt an int >= 0,
     min_subset_score >= 0); max_peaks 1..4096; batch_size >= 1; keypoint_scale 0..4;
     number_people_max -1 or >= 1. Raises ValueError (bad value) or TypeError (bad type) naming the
-    option, what was expected and what came.
+    option, what was expected and what came. Returns an :class:`EstimatorOptions` (a dict).
     """
     out = {"pose_model": check_pose_model(pose_model)}
     out["openpose_build"] = _args.check_openpose_build(openpose_build)
@@ -251,7 +277,7 @@ def check_estimator_options(
     out["number_people_max"] = check_number_people_max(number_people_max)
     given = _args.check_thresholds(thresholds)
     out["thresholds"] = {**ACCURACY_SETTINGS[accuracy]["thresholds"], **given}
-    return out
+    return EstimatorOptions(out)
 
 
 # C = P + 1 + 2L of each body model, from the one C++ table (spec §1).

@@ -16,7 +16,6 @@ the file and its cause. No TensorFlow here.
 from __future__ import annotations
 
 import contextlib
-import errno
 import io
 import os
 import secrets
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from tfpose.paths import display_name, opencv_safe, os_error_cause
 
 if TYPE_CHECKING:
     import cv2
@@ -42,34 +43,11 @@ __all__ = [
     "VideoOutput",
 ]
 
-_CAUSES = {
-    errno.ENOSPC: "disk full",
-    errno.EFBIG: "file too large",
-    errno.EDQUOT: "disk quota exceeded",
-    errno.EROFS: "read-only file system",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ENOENT: "its folder was removed",
-    errno.EIO: "input/output error",
-}
-
-
-def os_error_cause(exc: BaseException) -> str:
-    """The cause of a write failure in words: ``disk full`` (ENOSPC), ``file too large`` (EFBIG, e.g.
-    ``ulimit -f``), ``disk quota exceeded``, ``read-only file system``, ``permission denied``, else the
-    system's own text (strerror) or the exception's message."""
-    code = getattr(exc, "errno", None)
-    if code in _CAUSES:
-        return _CAUSES[code]
-    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-
 
 class OutputError(OSError):
     """A file tfpose could not write: ``path`` (the final name) and ``cause`` (in words)."""
 
     def __init__(self, path, cause: str, code: int | None = None):
-        from tfpose.sources import display_name
-
         super().__init__(code, f"cannot write {display_name(path)}: {cause}")
         self.path, self.cause = path, cause
 
@@ -81,11 +59,9 @@ def temporary_name(path) -> Path:
     """A hidden, unused name beside ``path`` with the same suffix (so OpenCV and numpy pick the same
     format): ``.<name>.tfpose-tmp-<pid>-<8 hex><suffix>`` (``.tfpose-tmp-<pid>-<8 hex><suffix>``
     when the name is not UTF-8)."""
-    from tfpose.sources import _opencv_safe
-
     path = Path(path)
     tag = f"tfpose-tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    if not _opencv_safe(path.name):  # OpenCV may be handed this name: keep it UTF-8
+    if not opencv_safe(path.name):  # OpenCV may be handed this name: keep it UTF-8
         return path.with_name(f".{tag}{path.suffix.encode('ascii', 'replace').decode().replace('?', '_')}")
     return path.with_name(f".{path.name}.{tag}{path.suffix}")
 
@@ -208,14 +184,12 @@ class VideoOutput:
     def _open(self, size: tuple[int, int]) -> cv2.VideoWriter:
         import cv2
 
-        from tfpose.sources import _opencv_safe
-
         if encodes_image(self.path.suffix.lstrip(".")):
             # OpenCV would write an image sequence, numbered from the digits in the temporary name:
             # one frame kept, stray files beside it
             raise OutputError(self.path, f"{self.path.suffix} is an image format; expected a video container")
         name = str(self._tmp)
-        if not _opencv_safe(name):
+        if not opencv_safe(name):
             self._dir_fd = os.open(self._tmp.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
             name = f"/proc/self/fd/{self._dir_fd}/{self._tmp.name}"
         self._writer = writer = cv2.VideoWriter(name, cv2.VideoWriter.fourcc(*self.fourcc), self.fps, size)

@@ -57,26 +57,12 @@ def run_overlapped(
     abort = threading.Event()  # second Ctrl-C: stop after the frame being written
     state: dict[str, Any] = {"done": 0, "error": None, "signum": signal.SIGINT}
 
-    def source():
-        it = iter(items)
-        try:
-            while not cancel.is_set():  # checked before taking an item, so none taken is dropped
-                try:
-                    item = next(it)
-                except StopIteration:
-                    return
-                yield item
-        finally:
-            close = getattr(items, "close", None)
-            if callable(close):
-                close()
-
     def consume():
         try:
             with contextlib.closing(
                 _stream.run_stream(
                     estimator,
-                    source(),
+                    _until(items, cancel),
                     image_of=_image_of,
                     batch_size=batch_size,
                     skip_errors=True,
@@ -116,6 +102,23 @@ def run_overlapped(
         n = state["done"]
         raise Interrupted(f"interrupted after {n} frame{'' if n == 1 else 's'}", state["signum"])
     return state["done"]
+
+
+def _until(items: Iterable, cancel: threading.Event):
+    """``items`` until ``cancel`` is set (checked before taking an item, so none taken is dropped);
+    ``items.close()`` afterwards, when it has one (a generator's decoder closes its file)."""
+    it = iter(items)
+    try:
+        while not cancel.is_set():
+            try:
+                item = next(it)
+            except StopIteration:
+                return
+            yield item
+    finally:
+        close = getattr(items, "close", None)
+        if callable(close):
+            close()
 
 
 def _image_of(item):

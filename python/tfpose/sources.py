@@ -42,6 +42,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tfpose.paths import display_name, opencv_safe, os_error_cause
+
 __all__ = [
     "Frame",
     "VideoSource",
@@ -49,6 +51,7 @@ __all__ = [
     "is_stream_url",
     "check_frame_range",
     "DEFAULT_TIMEOUT",
+    "DEFAULT_FRAME_RANGE",
     "MAX_CONSECUTIVE_FAILURES",
     "opencv_path",
     "read_image",
@@ -57,9 +60,14 @@ __all__ = [
     "VideoFrames",
     "video_frames",
     "display_name",
+    "not_a_file",
+    "media_kind",
+    "MEDIA_KINDS",
 ]
 
 DEFAULT_TIMEOUT = 10.0  # seconds to open a stream, and to wait for its next frame
+# OpenPose's frame selection by default: (frame_first, frame_step, frame_last) = every frame.
+DEFAULT_FRAME_RANGE = (0, 1, -1)
 # Failed reads in a row taken as a video file's end when its packets cannot be counted (see above).
 MAX_CONSECUTIVE_FAILURES = 64
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -86,7 +94,11 @@ def is_stream_url(text: str) -> bool:
     return isinstance(text, str) and bool(_URL.match(text))
 
 
-def check_frame_range(frame_first: int = 0, frame_step: int = 1, frame_last: int = -1) -> tuple[int, int, int]:
+def check_frame_range(
+    frame_first: int = DEFAULT_FRAME_RANGE[0],
+    frame_step: int = DEFAULT_FRAME_RANGE[1],
+    frame_last: int = DEFAULT_FRAME_RANGE[2],
+) -> tuple[int, int, int]:
     """OpenPose's frame selection: frames frame_first, frame_first + frame_step, ... up to
     frame_last inclusive (-1 = to the end), 0-based. Raises ValueError naming the bad value."""
     for name, v, lo in (("frame_first", frame_first, 0), ("frame_step", frame_step, 1), ("frame_last", frame_last, -1)):
@@ -95,22 +107,6 @@ def check_frame_range(frame_first: int = 0, frame_step: int = 1, frame_last: int
     if frame_last != -1 and frame_last < frame_first:
         raise ValueError(f"frame_last: expected -1 or >= frame_first ({frame_first}), got {frame_last}")
     return int(frame_first), int(frame_step), int(frame_last)
-
-
-def display_name(path) -> str:
-    """A path as text that can always be printed: a file name that is not UTF-8 shows its odd bytes
-    as ``\\xNN`` (``caf\\xe9.jpg``) instead of the lone surrogates Python decodes it to, which
-    stdout/stderr (and JSON readers) refuse."""
-    raw = os.fsencode(path) if isinstance(path, (str, os.PathLike)) else bytes(path)
-    return raw.decode("utf-8", "backslashreplace")
-
-
-def _opencv_safe(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: a name that is not UTF-8 on disk
-        return False
-    return True
 
 
 # What a non-regular file is, in words (stat tests in order).
@@ -126,8 +122,6 @@ def not_a_file(path: str | os.PathLike) -> str | None:
     """Why ``path`` (str or os.PathLike) cannot be an input file or a model file, found without
     opening it (a FIFO would block, /dev/zero never ends); None for a readable regular file or a folder. Reasons: no such file or folder,
     broken symbolic link, symbolic link loop, not a regular file (what it is), permission denied."""
-    from tfpose.outputs import os_error_cause
-
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -167,7 +161,7 @@ def opencv_path(path) -> Iterator[str]:
     name = os.fsdecode(path)
     if not stat.S_ISREG(os.stat(name).st_mode):
         raise SourceError(f"{display_name(name)}: not a regular file")
-    if _opencv_safe(name):
+    if opencv_safe(name):
         yield name
         return
     fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
@@ -337,7 +331,13 @@ class VideoSource:
     """
 
     def __init__(
-        self, spec, *, frame_first: int = 0, frame_step: int = 1, frame_last: int = -1, timeout: float = DEFAULT_TIMEOUT
+        self,
+        spec,
+        *,
+        frame_first: int = DEFAULT_FRAME_RANGE[0],
+        frame_step: int = DEFAULT_FRAME_RANGE[1],
+        frame_last: int = DEFAULT_FRAME_RANGE[2],
+        timeout: float = DEFAULT_TIMEOUT,
     ):
         self.first, self.step, self.last = check_frame_range(frame_first, frame_step, frame_last)
         if not (isinstance(timeout, (int, float)) and timeout > 0):
@@ -450,3 +450,33 @@ class VideoSource:
             return None
         last = n - 1 if self.last == -1 else min(self.last, n - 1)
         return max(0, (last - self.first) // self.step + 1) if last >= self.first else 0
+
+
+# What an input file can be, by content (never by extension): the kinds media_kind() answers.
+MEDIA_KINDS = ("image", "video")
+
+
+def media_kind(path: Path) -> tuple[str | None, str]:
+    """What a local regular file is, by content: ("image", "") when OpenCV has an image decoder for
+    the file's signature, ("video", "") when OpenCV's VideoCapture opens it and decodes a frame (the
+    first decodable frame decides: a damaged first frame does not make a video unreadable),
+    (None, reason) otherwise, the reason a sentence for the user. Any file name works
+    (:func:`opencv_path`); the caller checks first that it is a regular file (:func:`not_a_file`:
+    a FIFO would block here). Raises SourceError or OSError when the file changed since."""
+    import cv2
+
+    with opencv_path(path) as name:
+        if cv2.haveImageReader(name):
+            return "image", ""
+        cap = cv2.VideoCapture(name)
+        opened = cap.isOpened()
+        cap.release()
+    if not opened:
+        return None, "not an image or video that OpenCV can read"
+    frames = read_frames(path)
+    try:
+        if any(image is not None for _, image in frames):
+            return "video", ""
+    finally:
+        frames.close()
+    return None, "OpenCV opens it as a video but decodes no frame (not an image or video it can read)"

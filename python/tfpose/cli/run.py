@@ -1,0 +1,198 @@
+"""``tfpose estimate``'s run, in three steps so that nothing is lost silently: check every option,
+input and output before the model loads (:mod:`tfpose.cli.checks`, :mod:`tfpose.cli.inputs`,
+:mod:`tfpose.cli.plan`); run, decoding, the network and writing overlapped (:mod:`tfpose.runner`);
+then the summary and the reconciliation (:mod:`tfpose.cli.summary`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tfpose.app.arguments import body_options, estimator_options
+from tfpose.app.checks import Stop, remove_created
+from tfpose.app.signals import sigterm_deferred, stop_signal
+from tfpose.cli.checks import check_options, check_pose_model_outputs
+from tfpose.cli.frames import expected_frames, frames
+from tfpose.cli.inputs import Source, collect
+from tfpose.cli.plan import Plan, plan_outputs
+from tfpose.cli.summary import new_counters, reconcile, summary
+from tfpose.cli.tensorflow_import import import_tensorflow
+from tfpose.cli.writers import Writers
+
+__all__ = ["run_estimate", "NO_OUTPUT_HINT"]
+
+NO_OUTPUT_HINT = (
+    "tfpose: note: no output option was given, so nothing will be written (only the summary); add "
+    "--write-json DIR, --write-images DIR, --write-video FILE, --write-coco-json FILE or --write-heatmaps DIR"
+)
+
+Log = Callable[[str], None]
+
+
+def run_estimate(args: argparse.Namespace) -> int:
+    """Run ``tfpose estimate`` with the parsed ``args``; returns the exit status: 0 all written, 1
+    something skipped or unaccounted for (named on stderr), 2 the run could not start or a write
+    failed, 128 + signal when stopped by Ctrl-C or SIGTERM. One summary line goes to stdout."""
+    from tqdm import tqdm
+
+    log = lambda msg: tqdm.write(msg, file=sys.stderr)  # noqa: E731  (keeps the bar intact)
+    inputs = list(args.inputs)
+    import_tensorflow()  # first: the checks below import the estimator
+    created: list = []  # output folders this run made: removed when it stops before any work
+    try:
+        check_options(args)
+        if args.sample:
+            from tfpose import data
+
+            inputs.append(str(data.sample_image()))
+        if not inputs and args.camera is None:
+            raise Stop("no input: expected images, folders, videos or stream URLs (or --sample, --camera N)")
+        sources, skipped = collect(inputs, log, args.camera)
+        plan = plan_outputs(args, sources, log, created)
+    except (Stop, FileNotFoundError) as exc:
+        remove_created(created)
+        log(f"tfpose: {exc}")
+        return 2
+    if not sources:
+        remove_created(created)
+        log(f"tfpose: nothing to do: no readable inputs ({skipped} skipped)")
+        return 1
+    if not any((plan.json_dir, plan.img_dir, plan.heat_dir, plan.video, plan.coco)):
+        log(NO_OUTPUT_HINT)
+    est = _load_estimator(args, log, created)
+    if est is None:
+        return 2
+    show_bar = not args.no_progress and (
+        len(sources) > 1 or any(s.kind != "image" for s in sources) or any(Path(i).is_dir() for i in inputs)
+    )
+    return _Run(args, est, sources, plan, new_counters(skipped), log, show_bar).run()
+
+
+def _load_estimator(args: argparse.Namespace, log: Log, created: list):
+    """The estimator of ``args`` (LiteRT for a .tflite network), its pose model's output rules
+    checked; None (after saying why, and removing the folders made) when it cannot be used."""
+    from tfpose.estimator import Estimator
+    from tfpose.litert import is_tflite, litert_estimator_for_cli
+
+    try:
+        est = (
+            litert_estimator_for_cli(args, body_options(args))
+            if is_tflite(args.model)
+            else Estimator(
+                args.model,
+                batch_size=args.batch_size,
+                number_people_max=args.number_people_max,
+                precision=args.precision,
+                **estimator_options(args),
+            )
+        )
+    except (OSError, ValueError, TypeError) as exc:
+        remove_created(created)
+        log(f"tfpose: cannot load the model: {exc}")
+        return None
+    try:  # the rules that need the pose model, which may come from the network
+        check_pose_model_outputs(args, est.pose_model)
+    except Stop as exc:
+        remove_created(created)
+        log(f"tfpose: {exc}")
+        return None
+    return est
+
+
+class _Run:
+    """One run over checked sources: each result tracked (when asked), written and counted; each
+    failure named and counted under the summary's one rule (an image is an input, a video's frame a
+    frame)."""
+
+    def __init__(self, args, est, sources: list[Source], plan: Plan, counters: dict, log: Log, show_bar: bool):
+        from tqdm import tqdm
+
+        self.args, self.est, self.sources, self.counters, self.log = args, est, sources, counters, log
+        self.details_wanted = args.part_candidates or plan.heat_dir is not None
+        self.writers = Writers(args, plan, est, sources)
+        self.tracker = None
+        if args.tracking or args.smooth:
+            from tfpose.tracking import PoseTracker
+
+            self.tracker = PoseTracker(est.pose_model, smooth=args.smooth)
+        self.tracked: Source | None = None  # the source whose tracking sequence is running
+        self.expected = expected_frames(sources, args)
+        self.bar = tqdm(total=self.expected, unit="frame", disable=not show_bar, file=sys.stderr)
+
+    def write(self, item, result) -> None:
+        src, frame, img, fps, stamp, _ = item
+        people, det = (result.people, result) if self.details_wanted else (result, None)
+        if self.tracker is not None:  # in frame order; each video and each still image is its own sequence
+            if src is not self.tracked:
+                self.tracker.reset()  # ids keep counting: unique across the run
+                self.tracked = src
+            self.tracker.update(people, timestamp=stamp, image_size=img.shape[:2])
+        self.writers.write(src, frame, img, fps, people, det)
+        self.counters["frames"] += 1
+        self.counters["people"] += len(people)
+        self.bar.update(1)
+
+    def on_error(self, item, exc) -> None:
+        src, frame = item[0], item[1]
+        label = src.shown if frame is None else f"{src.shown} frame {frame}"
+        self.log(f"tfpose: skipping {label}: {exc}")
+        self.counters["frames_failed"] += 1
+        # one rule for the summary: an image is an input (skipped once), a video's frame a frame
+        if frame is None:
+            self.counters["inputs_skipped"] += 1
+        else:
+            self.counters["frames_rejected"] += 1
+        self.bar.update(1)
+
+    def run(self) -> int:
+        """Decode, estimate and write everything, then finish the outputs; the exit status."""
+        from tfpose import runner
+
+        est, args, counters = self.est, self.args, self.counters
+        # Decoding, the graph and writing overlap (tfpose.runner); details need one graph call per image.
+        estimate = (lambda images: [est.estimate_details(im) for im in images]) if self.details_wanted else None
+        start = time.perf_counter()
+        stopped = interrupted = None
+        complete = False
+        try:
+            runner.run_overlapped(
+                est,
+                frames(self.sources, args, self.log, counters),
+                self.write,
+                self.on_error,
+                batch_size=args.batch_size,
+                estimate=estimate,
+            )
+        except OSError as exc:
+            stopped = exc
+        except runner.Interrupted as exc:
+            interrupted = exc
+        finally:
+            self.bar.close()
+        if stopped is None:
+            try:  # after a clean stop too: the video is finalised so it plays, the COCO file written
+                with sigterm_deferred():
+                    complete = self.writers.close(self.log)
+            except OSError as exc:
+                stopped = exc
+        if stopped is not None:
+            self.writers.abort()
+        return self._finish(time.perf_counter() - start, complete, stopped, interrupted)
+
+    def _finish(self, elapsed: float, complete: bool, stopped, interrupted) -> int:
+        counters, log = self.counters, self.log
+        if interrupted is not None:
+            log(f"tfpose: {interrupted} ({counters['people']} people); the outputs written are complete")
+        print(summary(counters, self.expected, elapsed, self.tracker, interrupted, stopped))
+        if stopped is not None:
+            log(f"tfpose: stopped: {stopped}")
+            return 2
+        if interrupted is not None:
+            return 128 + stop_signal(interrupted)
+        reconciled = reconcile(counters, self.expected, log)
+        bad = counters["inputs_skipped"] or counters["frames_failed"] or not complete or not reconciled
+        return 1 if bad else 0
