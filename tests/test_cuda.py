@@ -34,7 +34,7 @@ def test_golden_cases_present():
     """Without golden cases every golden GPU test would vanish from the run instead of failing."""
     assert GOLDEN_CASES, (
         f"no golden cases at {GOLDEN} (expected index.json and the .npz files): "
-        "set TFPOSE_SHARED, or carry gpu_data/ made by cpp/cuda/prepare_gpu_data.py"
+        "they are part of the repository (tests/data/golden): is the checkout whole?"
     )
 
 

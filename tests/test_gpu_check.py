@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 import data_paths
-from helpers import REPO, SHARED
+from helpers import DATA as SHARED  # the tools' --shared / TFPOSE_SHARED folder: tests/data holds golden/
+from helpers import REPO
 
 SCRIPT = REPO / "cpp" / "cuda" / "gpu_check.sh"
 PREPARE = REPO / "cpp" / "cuda" / "prepare_gpu_data.py"
@@ -109,8 +110,9 @@ def test_cpu_run_bench_cpu_part(cpu_run):
 
 
 def test_failed_step_is_reported_and_independent_steps_run(tmp_path):
-    """No golden data: the data step and the tests fail, the benchmark still runs (random input),
-    the sanitizers skip for want of data, and the exit status is 1."""
+    """No golden data where the tool looks: the data step fails, the benchmark still runs (random
+    input), the sanitizers skip for want of data, and the exit status is 1. The tests themselves
+    read tests/data (in the repository) whatever TFPOSE_SHARED says, so they pass."""
     empty = tmp_path / "no_shared"
     empty.mkdir()
     out = tmp_path / "out"
@@ -118,10 +120,9 @@ def test_failed_step_is_reported_and_independent_steps_run(tmp_path):
     assert r.returncode == 1, r.stdout[-3000:]
     states = summary_states((out / "summary.txt").read_text())
     assert states["data"][0] == "FAIL"
-    assert states["tests"][0] == "FAIL" and "failed" in states["tests"][1]
+    assert states["tests"][0] == "PASS"  # tests read tests/data, not the tool's TFPOSE_SHARED
     assert states["memcheck"] == ("SKIP", "needs data, which did not pass")
     assert states["bench"][0] == "PASS"
-    assert "FAILED tests/test_cuda.py::test_golden_cases_present" in r.stdout
     assert "no golden cases" in (out / "data.log").read_text()
     bench = json.loads((out / "bench_gpu.json").read_text())
     assert {row["input"] for row in bench["rows"]} == {"random"}
