@@ -16,7 +16,7 @@ import pytest
 
 import data_paths
 from helpers import DATA as SHARED  # the tools' --shared / TFPOSE_SHARED folder: tests/data holds golden/
-from helpers import REPO
+from helpers import REPO, THIN_MODEL
 
 SCRIPT = REPO / "cpp" / "cuda" / "gpu_check.sh"
 PREPARE = REPO / "cpp" / "cuda" / "prepare_gpu_data.py"
@@ -281,6 +281,20 @@ def test_frame_gpu_skips_with_the_reason(tmp_path):
         assert r.returncode == 77 and "needs a tfpose build with CUDA kernels and a visible GPU" in r.stdout
 
 
+def _shared_layout(root: Path) -> Path:
+    """The folder layout --onnx reads (golden/, data/models/, data/images/openpose_media/video.avi),
+    linked to the tests' copies (tests/data; mobilenet_thin is the package's bundled graph)."""
+    links = {
+        "golden": SHARED / "golden",
+        "data/models/tfpose_mobilenet_thin_graph_opt.pb": THIN_MODEL,
+        "data/images/openpose_media/video.avi": SHARED / "images" / "openpose_media" / "video.avi",
+    }
+    for rel, target in links.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).symlink_to(target)
+    return root
+
+
 @needs_golden
 @pytest.mark.skipif(
     importlib.util.find_spec("tf2onnx") is None or importlib.util.find_spec("onnxruntime") is None,
@@ -291,7 +305,7 @@ def test_prepare_onnx_frame_matches_tensorflow(tmp_path):
     """The ONNX network carried to the GPU gives TensorFlow's output on a real frame (checked with
     ONNX Runtime's CPU provider; the tolerance is frame_gpu's own)."""
     out = tmp_path / "gpu_data"
-    r = prepare("--shared", SHARED, "--out", out, "--onnx")
+    r = prepare("--shared", _shared_layout(tmp_path / "shared"), "--out", out, "--onnx")
     assert r.returncode == 0, r.stderr[-3000:]
     meta = json.loads((out / "frame" / "meta.json").read_text())
     assert meta["onnxruntime_cpu_max_abs_diff"] <= 1e-4
