@@ -9,14 +9,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
-from helpers import SHARED
+from helpers import DATA
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not SHARED.exists():
-        pytest.fail(f"shared data folder not found at {SHARED} (set TFPOSE_SHARED)")
-    return SHARED
+def data_dir() -> Path:
+    """The tests' data folder, tests/data/ in the repository (data_paths.py)."""
+    if not DATA.is_dir():
+        pytest.fail(f"test data folder not found at {DATA} (it is part of the repository: is the checkout whole?)")
+    return DATA
 
 
 def pytest_report_header(config):
@@ -27,4 +28,4 @@ def pytest_report_header(config):
         cuda = "built" if getattr(_core, "has_cuda", False) else "not built: tests/test_cuda.py GPU tests skip"
     except ImportError as exc:  # the package itself is missing: every test will say so
         cuda = f"unknown ({exc})"
-    return [f"tfpose shared data: {SHARED}", f"tfpose CUDA kernels: {cuda}"]
+    return [f"tfpose test data: {DATA}", f"tfpose CUDA kernels: {cuda}"]

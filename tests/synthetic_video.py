@@ -1,4 +1,4 @@
-"""Synthetic video sequences with known identities, built from real photographs in ../shared.
+"""Synthetic video sequences with known identities, built from real photographs in tests/data.
 
 Three people are cut out of real images (tf-pose-estimation's p1.jpg, golf.jpg, apink1.jpg) and
 moved over a real background (the empty right part of golf.jpg) along scripted paths: crossing

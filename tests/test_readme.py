@@ -1,5 +1,5 @@
 """The README works as written: its Python code blocks run, its first command runs with the installed
-package alone (no ../shared), and the bundled files are inside the installed package."""
+package alone (no test data), and the bundled files are inside the installed package."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import DATA, REPO
+from helpers import DATA, REPO, THIN_MODEL
 
 README = (REPO / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
@@ -26,8 +26,8 @@ def _section(title: str) -> str:
 
 
 def _env():
-    # the installed package only: no source tree on the path, no shared data
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TFPOSE_SHARED")}
+    # the installed package only: no source tree on the path
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
     return env
 
@@ -97,8 +97,8 @@ def test_bundled_files_are_installed_with_their_notice():
     for path in (data.default_model(), data.sample_image()):
         assert path.parent == installed / "data"
         assert hashlib.sha256(path.read_bytes()).hexdigest() in notice
-    # the bundled graph is the one in ../shared that the tests use
-    assert data.DEFAULT_MODEL.read_bytes() == (DATA / "models" / "tfpose_mobilenet_thin_graph_opt.pb").read_bytes()
+    # the installed graph is the repository's copy, which the tests use as mobilenet_thin
+    assert data.DEFAULT_MODEL.read_bytes() == THIN_MODEL.read_bytes()
 
 
 def test_missing_bundled_file_says_how_to_fix(monkeypatch, tmp_path):

@@ -13,7 +13,7 @@ from tfpose.tracking import PoseTracker
 
 import tracking_scenarios as ts
 
-# The scenarios read real poses from ../shared's COCO annotations: built on first use (a fixture),
+# The scenarios read real poses from tests/data's COCO annotations: built on first use (a fixture),
 # so that without the data these tests fail with the missing file instead of stopping collection.
 NAMES = (
     "fragments",

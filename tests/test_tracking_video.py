@@ -13,9 +13,9 @@ import synthetic_video as sv
 
 from tfpose.tracking import PoseTracker, keypoint_sigmas
 
-from helpers import DATA
+from helpers import DATA, THIN_MODEL
 
-MNT = str(DATA / "models" / "tfpose_mobilenet_thin_graph_opt.pb")
+MNT = str(THIN_MODEL)
 pytestmark = pytest.mark.slow  # mobilenet_thin on about 90 synthetic frames
 SCENARIOS = {s.name: s for s in sv.scenarios()}
 

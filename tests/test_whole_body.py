@@ -87,7 +87,7 @@ def processed(boxes, table):
 def images():
     a = cv2.imread(str(IMAGES / "apink2.jpg"))  # 1200x627, five people with hands and faces in view
     if a is None:
-        pytest.skip("shared images not available")
+        pytest.skip("test images not available")
     return [a, cv2.flip(a, 1)]
 
 

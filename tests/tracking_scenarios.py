@@ -1,7 +1,7 @@
 """Tracking scenarios with known identities at the keypoint level, and their CLEAR MOT / identity
 scores computed by py-motmetrics.
 
-People are real human poses: the COCO val2017 person annotations of ../shared/data/coco_mini (at
+People are real human poses: the COCO val2017 person annotations of tests/data/coco_mini (at
 least 12 labelled keypoints, put in OpenPose's COCO_18 order with the neck between the shoulders),
 scaled to a height in pixels and moved along scripted paths. Each frame, each person's detection
 is what a bottom-up network gives (:func:`detect`): every keypoint jittered, some parts not
@@ -47,7 +47,7 @@ FRAGMENT_GROUPS = ((8, 9, 10), (11, 12, 13), (3, 4), (6, 7), (0, 14, 15, 16, 17)
 
 def base_poses(min_parts: int = 12) -> np.ndarray:
     """Real human poses [M, 18, 3] (x, y, 1 labelled / 0 not), each centred on its keypoint box and
-    scaled to a box height of 1, from the COCO val2017 annotations in ../shared."""
+    scaled to a box height of 1, from the COCO val2017 annotations in tests/data."""
     doc = json.loads(COCO_KEYPOINTS.read_text())
     out = []
     for ann in doc["annotations"]:
