@@ -37,8 +37,8 @@ def _section(title: str) -> str:
 
 
 def _env():
-    # the installed package only: no source tree on the path, no shared data
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TFPOSE_SHARED")}
+    # the installed package only: no source tree on the path
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
     return env
 
