@@ -1,5 +1,7 @@
-"""The README works as written: its Python code blocks run, its first command runs with the installed
-package alone (no test data), and the bundled files are inside the installed package."""
+"""The README and docs/ work as written: their Python code blocks run, the README's first command runs
+with the installed package alone (no ../shared), no example names a file the reader does not have,
+every relative link points at a file of the repository, and the bundled files are inside the
+installed package."""
 
 from __future__ import annotations
 
@@ -16,7 +18,16 @@ import pytest
 from helpers import DATA, REPO, THIN_MODEL
 
 README = (REPO / "README.md").read_text()
-BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
+# Every Markdown page a reader is sent to: the README and docs/ (recursively), README first.
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+# (page, Python block): the README's blocks, then each docs page's, in order.
+_PAGE_BLOCKS = [
+    (page.relative_to(REPO).as_posix(), code)
+    for page in PAGES
+    for code in re.findall(r"```python\n(.*?)```", page.read_text(), re.S)
+]
+BLOCKS = [code for _, code in _PAGE_BLOCKS]
+BLOCK_IDS = [f"{name}#{i}" for i, (name, _) in enumerate(_PAGE_BLOCKS)]
 
 
 def _section(title: str) -> str:
@@ -37,7 +48,7 @@ def test_readme_has_python_blocks():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("index", range(len(BLOCKS)))
+@pytest.mark.parametrize("index", range(len(BLOCKS)), ids=BLOCK_IDS)
 def test_readme_python_block_runs(index, tmp_path):
     code = BLOCKS[index]
     if "pose_iter_440000.caffemodel" in code:
@@ -66,7 +77,27 @@ def test_readme_python_block_runs(index, tmp_path):
     r = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600, env=_env()
     )
-    assert r.returncode == 0, f"README block {index} failed:\n{code}\n{r.stderr[-3000:]}"
+    assert r.returncode == 0, f"{BLOCK_IDS[index]} failed:\n{code}\n{r.stderr[-3000:]}"
+
+
+# Names of files only the maintainers have (the data folder beside their checkout, test models).
+_NOT_THE_READERS = ("../shared", "shared/data/", "graph_opt.pb", "TFPOSE_SHARED")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_examples_name_only_files_the_reader_has(page):
+    for block in re.findall(r"```[a-z]*\n(.*?)```", page.read_text(), re.S):
+        for name in _NOT_THE_READERS:
+            assert name not in block, f"{page.name}: an example names {name!r}:\n{block}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_relative_links_point_at_files(page):
+    prose = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)  # links live outside code blocks
+    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", prose):
+        if "://" in target:
+            continue
+        assert (page.parent / target).exists(), f"{page.relative_to(REPO)} links to missing {target}"
 
 
 @pytest.mark.slow

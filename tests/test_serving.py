@@ -1,9 +1,11 @@
 """Serving outside Python: examples/serving/tfpose_serve.c, built by CMake against the TensorFlow
-wheel's C API, loads tfpose's op library and a tfpose SavedModel and gives the Estimator's people."""
+wheel's C API with the command docs/serving.md gives (a relative -DPython_EXECUTABLE included), loads
+tfpose's op library and a tfpose SavedModel and gives the Estimator's people."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from helpers import DATA, REPO
 MODEL = DATA / "models" / "tfpose_mobilenet_v2_small_graph_opt.pb"
 IMG = DATA / "images" / "tf_pose_estimation" / "apink2.jpg"
 SOURCE = REPO / "examples" / "serving"
+SERVING_DOC = REPO / "docs" / "serving.md"
 
 pytestmark = [
     pytest.mark.skipif(
@@ -29,15 +32,29 @@ pytestmark = [
 ]
 
 
+def _documented_build_commands(build) -> list[list[str]]:
+    """docs/serving.md's `cmake ... && cmake --build ...` line, run from the repository root as a
+    reader would: its build folder replaced by `build`, its `.venv/bin/python` by this interpreter's
+    path relative to the repository (still a relative path, the form CMake 4's FindPython misread)."""
+    (line,) = [ln for ln in SERVING_DOC.read_text().splitlines() if ln.startswith("cmake -S examples/serving")]
+    python = os.path.relpath(sys.executable, REPO)
+    commands = []
+    for part in line.split("&&"):
+        args = shlex.split(part)
+        args = [str(build) if a == "build/serving" else a for a in args]
+        args = [a.replace("=.venv/bin/python", f"={python}") for a in args]
+        commands.append(args)
+    assert [c[:2] for c in commands] == [["cmake", "-S"], ["cmake", "--build"]], commands
+    assert any(a.startswith("-DPython_EXECUTABLE=") and not os.path.isabs(a.split("=", 1)[1]) for a in commands[0])
+    return commands
+
+
 @pytest.fixture(scope="module")
 def program(tmp_path_factory):
     build = tmp_path_factory.mktemp("serving_build")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    for cmd in (
-        ["cmake", "-S", str(SOURCE), "-B", str(build), f"-DPython_EXECUTABLE={sys.executable}"],
-        ["cmake", "--build", str(build)],
-    ):
-        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    for cmd in _documented_build_commands(build):
+        r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env, timeout=600)
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     return build / "tfpose_serve"
 
