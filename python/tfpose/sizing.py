@@ -101,14 +101,18 @@ def net_resolution_for_image(net_resolution, image_wh, dynamic: float = 1.0) -> 
     side below MIN_NET_SIDE.
     """
     return _core.net_resolution_for_image(
-        parse_net_resolution(net_resolution), _args.check_int_pair(image_wh, "image size"), _args.check_real(dynamic, "dynamic")
+        parse_net_resolution(net_resolution),
+        _args.check_int_pair(image_wh, "image size"),
+        _args.check_real(dynamic, "dynamic"),
     )
 
 
 def net_input_sizes(base_wh, scale_number: int = 1, scale_gap: float = 0.25) -> list[tuple[int, int]]:
     """Spec §2.1 step 2: (W, H) of each scale; scale s uses factor 1 - s*scale_gap (double)."""
     return _core.net_input_sizes(
-        _args.check_int_pair(base_wh, "base size"), _check_scale_number(scale_number), _args.check_real(scale_gap, "scale_gap")
+        _args.check_int_pair(base_wh, "base size"),
+        _check_scale_number(scale_number),
+        _args.check_real(scale_gap, "scale_gap"),
     )
 
 
@@ -117,13 +121,17 @@ def check_scale_settings(net_resolution, scale_number: int = 1, scale_gap: float
     and every scale of the net resolution's fixed sides at least MIN_NET_SIDE pixels (a side of -1
     comes from the image and is checked per image). Raises ValueError like net_input_sizes."""
     _core.check_scale_settings(
-        parse_net_resolution(net_resolution), _check_scale_number(scale_number), _args.check_real(scale_gap, "scale_gap")
+        parse_net_resolution(net_resolution),
+        _check_scale_number(scale_number),
+        _args.check_real(scale_gap, "scale_gap"),
     )
 
 
 def scale_input_to_net(net_wh, image_wh) -> float:
     """Spec §2.1 step 3 (double): min((W_n-1)/(W_i-1), (H_n-1)/(H_i-1)); ValueError unless finite > 0."""
-    return _core.scale_input_to_net(_args.check_int_pair(net_wh, "net size"), _args.check_int_pair(image_wh, "image size"))
+    return _core.scale_input_to_net(
+        _args.check_int_pair(net_wh, "net size"), _args.check_int_pair(image_wh, "image size")
+    )
 
 
 def net_to_output(net_wh, image_wh) -> tuple[float, float]:

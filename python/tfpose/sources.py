@@ -36,7 +36,7 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -263,7 +263,7 @@ def _decode_file(
 
 def read_frames(
     path, start: int = 0, stop: int | None = None, step: int = 1
-) -> Iterator[tuple[int, np.ndarray | None]]:
+) -> Generator[tuple[int, np.ndarray | None], None, None]:
     """Frames of the local video file ``path`` (any name), read to the real end past undecodable frames.
 
     Yields ``(index, image)`` in order for the frames ``start, start + step, ...`` below ``stop``

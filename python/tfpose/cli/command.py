@@ -111,5 +111,4 @@ def _main(argv: Sequence[str] | None = None) -> int:
         # e.g. a wheel for another TensorFlow: the message names both versions and what to install
         print(f"tfpose: {exc}", file=sys.stderr)
         return 2
-    parser.error(f"unknown command {args.command}")
-    return 2
+    parser.error(f"unknown command {args.command}")  # exits (status 2)
