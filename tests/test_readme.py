@@ -1,5 +1,5 @@
 """The README and docs/ work as written: their Python code blocks run, the README's first command runs
-with the installed package alone (no ../shared), no example names a file the reader does not have,
+with the installed package alone (no test data), no example names a file the reader does not have,
 every relative link points at a file of the repository, and the bundled files are inside the
 installed package."""
 

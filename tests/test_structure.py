@@ -45,18 +45,7 @@ LONG_FUNCTIONS_ALLOWED: dict[str, str] = {}
 # and the files below belong to other branches. The integrator EMPTIES THIS at merge (then every
 # finding fails). A finding is skipped when its module is listed here (a cycle: when all of its
 # modules are). Module -> what is pending and whose it is.
-PENDING_OTHER_OWNERS: dict[str, str] = {
-    "tfpose.cli": "app: cli.py (1,426 lines) becomes the tfpose/cli/ package; cli <-> beam cycle",
-    "tfpose.beam": "app: beam.py (1,356 lines) becomes the tfpose/beam/ package; imports cli's privates",
-    "tfpose.sources": "app: the sources <-> outputs cycle (outputs imports sources._opencv_safe)",
-    "tfpose.outputs": "app: the sources <-> outputs cycle, sources._opencv_safe",
-    "tfpose.io": "app: io.py (582 lines) split by concern; output_stems 83 lines",
-    "tfpose.runner": "app: run_overlapped 87 lines",
-    "tfpose.convert.caffe_proto": "conv: caffe_proto.py 755 lines",
-    "tfpose.convert.caffe_to_tf": "conv: caffe_to_tf.py 766 lines, plan_network 182 lines (one layer table)",
-    "tfpose.placement": "cpp: placement.py reaches into ops._lib, ops._float64, sizing._size_pair",
-    "tfpose.network": "app: network.py (types) needs sources._open_regular public (sources.py is app's)",
-}
+PENDING_OTHER_OWNERS: dict[str, str] = {}
 
 
 @dataclass

@@ -37,6 +37,27 @@ def output_file_name(stem: str, frame: int | None = None, kind: str = "keypoints
     return f"{frame_stem(stem, frame)}_{kind}.{ext}"
 
 
+def _clashing_inputs(stems: list[str], videos: list[bool]) -> set[int]:
+    """Rule 2 of :func:`output_stems`: the indices of the inputs whose plain stems clash."""
+    by_stem: dict[str, list[int]] = {}
+    for i, s in enumerate(stems):
+        by_stem.setdefault(s.casefold(), []).append(i)
+    video_stems = {s.casefold() for s, v in zip(stems, videos, strict=True) if v}
+    clashing: set[int] = set()
+    framed_video_stems = set()  # casefolded video stems that an image's name repeats as a frame name
+    for i, s in enumerate(stems):
+        if len(by_stem[s.casefold()]) > 1:
+            clashing.add(i)
+        m = None if videos[i] else _FRAME_SUFFIX.match(s)
+        if m is not None and m.group(1).casefold() in video_stems:
+            clashing.add(i)
+            framed_video_stems.add(m.group(1).casefold())
+    # Once per stem, not once per image: many "x_<12 digits>" images of one video stem stay linear.
+    for key in framed_video_stems:
+        clashing.update(j for j in by_stem[key] if videos[j])
+    return clashing
+
+
 def output_stems(inputs: Sequence, is_video: Sequence[bool] | None = None) -> list[str]:
     """One output stem per input, in input order, distinct for every set of inputs.
 
@@ -63,23 +84,7 @@ def output_stems(inputs: Sequence, is_video: Sequence[bool] | None = None) -> li
     if len(videos) != len(paths):
         raise ValueError(f"is_video: expected {len(paths)} values (one per input), got {len(videos)}")
     stems = [p.stem for p in paths]
-    # rule 2: clashes among the plain stems
-    by_stem: dict[str, list[int]] = {}
-    for i, s in enumerate(stems):
-        by_stem.setdefault(s.casefold(), []).append(i)
-    video_stems = {s.casefold() for s, v in zip(stems, videos, strict=False) if v}
-    clashing = set()
-    framed_video_stems = set()  # casefolded video stems that an image's name repeats as a frame name
-    for i, s in enumerate(stems):
-        if len(by_stem[s.casefold()]) > 1:
-            clashing.add(i)
-        m = None if videos[i] else _FRAME_SUFFIX.match(s)
-        if m is not None and m.group(1).casefold() in video_stems:
-            clashing.add(i)
-            framed_video_stems.add(m.group(1).casefold())
-    # Once per stem, not once per image: many "x_<12 digits>" images of one video stem stay linear.
-    for key in framed_video_stems:
-        clashing.update(j for j in by_stem[key] if videos[j])
+    clashing = _clashing_inputs(stems, videos)
     first = [s + "_" + paths[i].suffix[1:] if i in clashing and paths[i].suffix[1:] else s for i, s in enumerate(stems)]
     # rule 3: number what is still equal, never taking a name that another input owns
     owned: dict[str, int] = {}

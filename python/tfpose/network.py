@@ -109,10 +109,10 @@ def _check_model_file(path: str, inside: str | None = None) -> None:
 
 
 def _load_graph_def(path: str):
-    from tfpose.sources import _open_regular  # a FIFO swapped in after the check is still refused
+    from tfpose.sources import open_regular  # a FIFO swapped in after the check is still refused
 
     graph_def = tf.compat.v1.GraphDef()
-    with open(path, "rb", opener=_open_regular) as f:
+    with open(path, "rb", opener=open_regular) as f:
         data = f.read()
     try:
         graph_def.ParseFromString(data)

@@ -46,6 +46,7 @@ from tfpose.paths import display_name, opencv_safe, os_error_cause
 
 __all__ = [
     "Frame",
+    "open_regular",
     "VideoSource",
     "SourceError",
     "is_stream_url",
@@ -189,7 +190,7 @@ def read_image(path, flags: int | None = None) -> np.ndarray | None:
     import cv2
 
     flags = cv2.IMREAD_COLOR if flags is None else flags
-    with open(os.fsdecode(path), "rb", opener=_open_regular) as f:
+    with open(os.fsdecode(path), "rb", opener=open_regular) as f:
         data = np.frombuffer(f.read(), np.uint8)
     if data.size == 0:
         return None
@@ -197,8 +198,12 @@ def read_image(path, flags: int | None = None) -> np.ndarray | None:
     return None if img is None or img.size == 0 else img
 
 
-def _open_regular(name, flags):
-    # Non-blocking, so that a FIFO put in place after a check cannot block the open; then refused.
+def open_regular(name: str | bytes | os.PathLike, flags: int) -> int:
+    """An ``opener`` for :func:`open` that opens only regular files: ``open(path, "rb",
+    opener=open_regular)``. Returns the file descriptor (blocking mode). Raises SourceError
+    "<name>: not a regular file" for a FIFO, device, socket or directory, and OSError where the
+    open itself fails. The open is non-blocking so that a FIFO put in place after an earlier check
+    cannot block it; the type is then checked on the open descriptor (no race)."""
     fd = os.open(name, flags | getattr(os, "O_NONBLOCK", 0))
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
