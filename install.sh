@@ -17,7 +17,7 @@ py="$venv/bin/python"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 "$py" -m pip install -q --upgrade pip
 extra=()
-# tf2onnx + onnxruntime: the ONNX network that cpp/cuda/prepare_gpu_data.py --onnx carries to a GPU machine.
+# tf2onnx + onnxruntime: the ONNX network that tools/gpu/prepare_gpu_data.py --onnx carries to a GPU machine.
 # The linters are pinned: a formatter's output changes between versions (.ci/lint checks it).
 # apache-beam and protobuf: the pins of pyproject.toml's "beam" extra (keep the two in step).
 # ai-edge-litert: the LiteRT runtime of .tflite networks (tfpose.litert; the "litert" extra).

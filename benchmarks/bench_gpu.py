@@ -177,7 +177,7 @@ def load_real():
     if not path.is_file():
         die(
             f"--inputs real: expected {path} (../shared, $TFPOSE_SHARED, or gpu_data/ made by "
-            "python cpp/cuda/prepare_gpu_data.py); use --inputs random without it"
+            "python tools/gpu/prepare_gpu_data.py); use --inputs random without it"
         )
     with np.load(path) as z:
         meta = json.loads(str(z["meta_json"]))

@@ -134,7 +134,7 @@ class Timer:
 
 
 def refine_7x7(heat_nchw_pad, n, p, y, x):
-    """OpenPose's sub-pixel refinement (spec §5.3): weighted mean of the positive values in the 7x7
+    """OpenPose's sub-pixel refinement (docs/algorithms/body.md §5.3): weighted mean of the positive values in the 7x7
     window (zero padding = clipping, since zeros weigh nothing). heat_nchw_pad [N, P, H+6, W+6]."""
     d = np.arange(-3, 4)
     wy = y[:, None, None] + 3 + d[None, :, None]

@@ -13,7 +13,7 @@ Conventions: ``tfpose.io.coco_results`` (the same writer as ``tfpose estimate --
 COCO_18 parts are mapped to COCO's 17 keypoints (the neck is dropped); each detected person becomes
 one result with visibility 1 for found parts (0 and x=y=0 for missing ones) and OpenPose's person
 score as the result score. OpenPose's keypoints use the "+0.5" convention (the
-centre of pixel i is i + 0.5, spec §3); COCO's annotations are continuous coordinates of the same
+centre of pixel i is i + 0.5, docs/algorithms/body.md §3); COCO's annotations are continuous coordinates of the same
 kind, so keypoints are written unshifted; the table also gives AP with x, y - 0.5 to show the effect.
 """
 
@@ -225,7 +225,7 @@ def main(argv=None) -> int:
         "",
         f"coco_mini val2017 ({len(img_ids)} images, pycocotools OKS AP), model {model}, OpenPose's "
         "sizing (net_resolution -1x368, top-left placement), scale gap 0.25. Keypoints are written as "
-        "OpenPose reports them (shift +0.0, the +0.5 pixel convention of spec §3); the -0.5 rows show "
+        "OpenPose reports them (shift +0.0, the +0.5 pixel convention of docs/algorithms/body.md §3); the -0.5 rows show "
         "the same detections shifted to COCO's pixel-centre convention. ms/image is the whole "
         f"pipeline (network included) on {_common.machine_line()}, measured while other jobs shared "
         "the machine.",

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 # Standing person facing the camera, (x, y) in units of the person's height, origin at the top
-# centre; the person's right side is on the image's left. COCO_18 part order (spec §1.1).
+# centre; the person's right side is on the image's left. COCO_18 part order (docs/algorithms/body.md §1.1).
 _COCO_TEMPLATE = np.array(
     [
         (0.00, 0.08),  # Nose

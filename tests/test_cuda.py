@@ -9,7 +9,7 @@ real difference, never noise. Whether bit-identity holds is recorded per op for 
 comparison and written as JSON to ``$TFPOSE_CUDA_EQUALITY_REPORT`` when that is set.
 
 ``$TFPOSE_TEST_ARRAY_LIB`` (cupy or torch) restricts the GPU tests to one array library (the
-compute-sanitizer runs of cpp/cuda/gpu_check.sh use it).
+compute-sanitizer runs of tools/gpu/gpu_check.sh use it).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ FORBIDDEN = ("../shared", "TFPOSE_SHARED")
 ALLOWED = {
     # locate_shared(): the benchmarks' and GPU tools' rule for data not in tests/data; no test calls it.
     "data_paths.py": {"../shared", "TFPOSE_SHARED"},
-    # The GPU check's tools (cpp/cuda/gpu_check.sh, prepare_gpu_data.py) still take their data folder
+    # The GPU check's tools (tools/gpu/gpu_check.sh, prepare_gpu_data.py) still take their data folder
     # as TFPOSE_SHARED / --shared (the tests hand them tests/data), and test_locate_shared_order
     # checks the benchmarks' rule.
     "test_gpu_check.py": {"../shared", "TFPOSE_SHARED"},

@@ -1,4 +1,4 @@
-"""Hand and face boxes from body keypoints (shared/spec/openpose-hand-face.md §2-3, §6): the spec's
+"""Hand and face boxes from body keypoints (docs/algorithms/hand-face.md §2-3, §6): the spec's
 worked example, OpenPose's real BODY_25 + hand + face output, an independent numpy reference on random
 people (tests/reference/hand_face_ref.py), TF = numpy, and bad input."""
 
@@ -19,7 +19,7 @@ MODELS = ["COCO_18", "BODY_25", "MPI_15", "MPI_15_4"]
 
 
 def worked_example() -> np.ndarray:
-    """BODY_25 person of spec §6 (image 1280x720)."""
+    """BODY_25 person of docs/algorithms/hand-face.md §6 (image 1280x720)."""
     k = np.zeros((25, 3), np.float32)
     for p, v in {
         0: (640, 200, 0.90),
@@ -93,7 +93,7 @@ def _sign_frames():
 
 
 def _crop_grid(points, box, s, mirrored):
-    """Crop pixel (j, i) of each point under OpenPose's crop matrix (spec §4.3)."""
+    """Crop pixel (j, i) of each point under OpenPose's crop matrix (docs/algorithms/hand-face.md §4.3)."""
     x, y, w, _ = (float(v) for v in box)
     j = (float(np.float32(x) + np.float32(w)) - points[:, 0]) / s if mirrored else (points[:, 0] - x) / s
     return j, (points[:, 1] - y) / s

@@ -14,7 +14,7 @@ def test_golden_maximum_from_cpu_resize(case):
     import cv2
 
     g = load_golden(case)
-    # maximum_cpu is taken on OpenPose's CPU-resized map: OpenCV's bicubic for one scale (spec §4.1),
+    # maximum_cpu is taken on OpenPose's CPU-resized map: OpenCV's bicubic for one scale (docs/algorithms/body.md §4.1),
     # tfpose's golden-checked resize-and-merge for the multi-scale case.
     C, H, W = (int(v) for v in g["heat_shape"])
     p = g["maximum_cpu"].shape[0]

@@ -1,4 +1,4 @@
-"""tfpose.models: the pose-model tables read from C++ (spec §1, §1.4, §7.2, §7.4)."""
+"""tfpose.models: the pose-model tables read from C++ (docs/algorithms/body.md §1, §1.4, §7.2, §7.4)."""
 
 import subprocess
 import sys

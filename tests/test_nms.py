@@ -1,5 +1,5 @@
 """nms: golden parity (both OpenPose builds, TF op and numpy entry), the numpy reference on random
-maps, the border rules of spec §5.1/§5.2, K truncation, NaN/Inf, graph/tf.data use and every error."""
+maps, the border rules of docs/algorithms/body.md §5.1/§5.2, K truncation, NaN/Inf, graph/tf.data use and every error."""
 
 import functools
 
@@ -36,7 +36,7 @@ def _golden_heat(case):
         heat = numpy_ops.resize_and_merge(g["net_outputs"], g["meta"]["scale_ratios"], (h, w))
         return g, np.ascontiguousarray(heat[..., :p])
     net = g["net_outputs"][0][0]
-    # OpenPose's CPU resize of a single scale is exactly OpenCV's bicubic to the net-input size (§4.1).
+    # OpenPose's CPU resize of a single scale is exactly OpenCV's bicubic to the net-input size (docs/algorithms/body.md §4.1).
     heat = np.stack([cv2.resize(net[..., c], (w, h), interpolation=cv2.INTER_CUBIC) for c in range(p)], axis=-1)[None]
     return g, np.ascontiguousarray(heat)
 

@@ -1,5 +1,5 @@
 """Dense net_output_to_people chain (resize-and-merge -> NMS with nmsOffset -> connect) and
-OpenPose's size bookkeeping (spec §3)."""
+OpenPose's size bookkeeping (docs/algorithms/body.md §3)."""
 
 from __future__ import annotations
 

@@ -188,7 +188,7 @@ def test_nonfinite_spreads_only_to_pixels_whose_taps_read_it(build, bad, tf_ops)
 
 
 def footprint(shape, build):
-    """reads[y, x, a, b] = True if output (y, x) at 8x reads input (a, b) (spec §4.1 / §4.2 taps)."""
+    """reads[y, x, a, b] = True if output (y, x) at 8x reads input (a, b) (docs/algorithms/body.md §4.1 / §4.2 taps)."""
     _, h, w, _ = shape
 
     def axis(n):

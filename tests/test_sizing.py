@@ -1,4 +1,4 @@
-"""OpenPose's input sizing (spec §2.1, §3): worked examples and the golden cases' metadata."""
+"""OpenPose's input sizing (docs/algorithms/body.md §2.1, §3): worked examples and the golden cases' metadata."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from tfpose import sizing
 
 from helpers import golden_index
 
-# spec §2.1 worked examples: image (W, H) -> (net (W, H), scaleInputToNet)
+# docs/algorithms/body.md §2.1 worked examples: image (W, H) -> (net (W, H), scaleInputToNet)
 SPEC_21 = [
     ((1280, 720), (656, 368), 0.510431),
     ((1920, 1080), (656, 368), 0.340130),
@@ -38,7 +38,7 @@ def test_spec_21_four_scales():
     np.testing.assert_allclose(s.scale_ratios, [0.510431, 0.374511, 0.243394, 0.109875], atol=1e-6)
 
 
-# spec §3 worked values: image (W, H) -> (netSize (W, H), scaleNetToOutput, nmsOffset)
+# docs/algorithms/body.md §3 worked values: image (W, H) -> (netSize (W, H), scaleNetToOutput, nmsOffset)
 SPEC_3 = [
     ((1280, 720), 1.959128, 0.255216),
     ((1920, 1080), 2.943252, 0.169880),

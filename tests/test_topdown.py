@@ -1,6 +1,6 @@
 """Top-down decoding (maximum + refinement + affine): the independent numpy reference
 (tests/reference/hand_face_ref.py), known answers, the spec's back-mapping example
-(shared/spec/openpose-hand-face.md §6.4), TF = numpy, and bad input."""
+(docs/algorithms/hand-face.md §6.4), TF = numpy, and bad input."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_quarter_rule_and_border():
 
 
 def test_spec_back_mapping_example():
-    """Spec §6.4: crop pixel (j, i) -> image through the crop matrix of the worked example's boxes."""
+    """docs/algorithms/hand-face.md §6.4: crop pixel (j, i) -> image through the crop matrix of the worked example's boxes."""
     n = 368
     hm = np.zeros((3, 8, 8, 1), np.float32)
     # maps smaller than the crop: put the peak at (j, i) by using the matrix on heatmap pixels directly

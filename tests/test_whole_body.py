@@ -1,7 +1,7 @@
 """Hands and face in the estimator's graph, end to end without trained hand/face weights: stand-in
 networks (TF functions) put a Gaussian peak at known crop pixels, so the keypoints that come back are
 known exactly in image pixels from the body keypoints, OpenPose's box rules (checked against OpenPose
-in test_hand_face.py) and the crop matrix of shared/spec/openpose-hand-face.md §4.3 — both hands
+in test_hand_face.py) and the crop matrix of docs/algorithms/hand-face.md §4.3 — both hands
 (the left one mirrored), several people, several scales, batches. Also the crop against OpenCV's
 warpAffine, JSON, drawing, SavedModel export, CLI options and bad input."""
 
@@ -65,7 +65,7 @@ def standin(positions, channels, amplitude=None):
 
 
 def expected(boxes, positions, mirrored, hand=True):
-    """Image pixels of crop pixels `positions` for each box, by spec §4.3/4.8 (numpy, float64)."""
+    """Image pixels of crop pixels `positions` for each box, by docs/algorithms/hand-face.md §4.3/4.8 (numpy, float64)."""
     out = np.zeros(boxes.shape[:-1] + (len(positions), 2), np.float64)
     for idx in np.ndindex(boxes.shape[:-1]):
         x, y, w, _ = boxes[idx]

@@ -235,7 +235,7 @@ peak_refinement: the NMS peak position, as in TfposeNms ("centroid": OpenPose's)
 keypoints: [N, M, P, 3], scores: [N, M], num_people: [N] (see TfposeConnect).
 )doc");
 
-// Hands, face and top-down decoding (shared/spec/openpose-hand-face.md).
+// Hands, face and top-down decoding (docs/algorithms/hand-face.md).
 
 namespace {
 

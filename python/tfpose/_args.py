@@ -104,7 +104,7 @@ INT32_MAX = 2**31 - 1
 
 
 # NMS peak positions (nms.hpp, PeakRefinement), owned by the core: "centroid" = OpenPose's 7x7
-# positive-weight centroid (spec §5.3, the default); "quadratic" = tfpose's opt-in vertex of the parabola
+# positive-weight centroid (docs/algorithms/body.md §5.3, the default); "quadratic" = tfpose's opt-in vertex of the parabola
 # through the log-values of the peak and its two neighbours per axis (DARK's Taylor step, Zhang et al.
 # 2020, on the map itself).
 PEAK_REFINEMENTS: tuple = tuple(_core.PEAK_REFINEMENTS)

@@ -198,7 +198,7 @@ def _write_id(canvas, pid: int, pts: np.ndarray, thickness: int) -> None:
 
 def draw_keypoint_set(canvas, keypoints, kind: str) -> None:
     """Draw one person's hand ("hand", [21, 3]) or face ("face", [70, 3]) on a BGR uint8 canvas in
-    place, as OpenPose's renderKeypointsCpu (spec hand/face §5.3-5.4): size from the tight box of the
+    place, as OpenPose's renderKeypointsCpu (docs/algorithms/hand-face.md §5.3-5.4): size from the tight box of the
     points scoring above 0.1 (nothing drawn if that box has no area), lines then circles for points
     above the render threshold (0.2 hand, 0.4 face), colours from :func:`tfpose.models.hand` / face."""
     from tfpose import models

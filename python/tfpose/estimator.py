@@ -2,7 +2,7 @@
 post-processing (``tfpose.ops.net_output_to_people``) in one ``tf.function``.
 
 Batching: images of the same size share net sizes, scale factors and keypoint scaling (all derived
-from the image size, spec §2-3), so they run as one batch through one graph. Images of different
+from the image size, docs/algorithms/body.md §2-3), so they run as one batch through one graph. Images of different
 sizes run as separate batches.
 
 Input images follow OpenCV: HxWx3 uint8 BGR (:func:`tfpose.types.as_bgr` gives the rule for

@@ -31,7 +31,7 @@ from tfpose.options import DEFAULTS, NORMALIZATIONS
 __all__ = ["LiteRTEstimator", "is_tflite", "TFLITE_SUFFIX", "litert_estimator_for_cli"]
 
 TFLITE_SUFFIX = ".tflite"
-# OpenPose's net input sides are multiples of this; the output is 1/8 of the input (spec §1).
+# OpenPose's net input sides are multiples of this; the output is 1/8 of the input (docs/algorithms/body.md §1).
 _NET_STRIDE = 8
 # A LiteRT interpreter's input holds one image: one image per call (the estimator's batch_size).
 _IMAGES_PER_CALL = 1

@@ -21,7 +21,7 @@ __all__ = ["PoseModel", "get", "names"]
 
 @dataclass(frozen=True)
 class PoseModel:
-    """One pose model (spec §1). Tuples everywhere, so instances are immutable and hashable-free.
+    """One pose model (docs/algorithms/body.md §1). Tuples everywhere, so instances are immutable and hashable-free.
 
     pairs: L limbs (part A, part B) in the connector's order.
     paf_channels: L (x, y) absolute channels of the network output (P + 1 + OpenPose's mapIdx).
@@ -131,7 +131,7 @@ HAND_SCALE_RANGE_DEFAULT = round(float(_core.HAND_SCALE_RANGE_DEFAULT), 6)  # a 
 
 @dataclass(frozen=True)
 class KeypointSet:
-    """OpenPose's hand or face keypoints (shared/spec/openpose-hand-face.md §4-5), from the C++ table.
+    """OpenPose's hand or face keypoints (docs/algorithms/hand-face.md §4-5), from the C++ table.
 
     num_keypoints: 21 (hand) / 70 (face); num_channels: network output channels (+1 background).
     net_resolution: N, the square crop and network input side OpenPose uses (368).

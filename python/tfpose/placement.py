@@ -1,4 +1,4 @@
-"""OpenPose's sizing and image placement as TensorFlow graph ops (spec §2), so that a whole
+"""OpenPose's sizing and image placement as TensorFlow graph ops (docs/algorithms/body.md §2), so that a whole
 image-to-people pipeline, SavedModels included, is one graph.
 
 Both are C++ ops on the core: ``TfposeSizing`` computes what :func:`tfpose.sizing.compute_sizing`

@@ -1,4 +1,4 @@
-"""OpenPose's input sizing and coordinate bookkeeping (spec §2.1 and §3), without TensorFlow.
+"""OpenPose's input sizing and coordinate bookkeeping (docs/algorithms/body.md §2.1 and §3), without TensorFlow.
 
 The arithmetic lives in the C++ core (``include/tfpose/sizing.hpp``), which the graph's sizing op and
 the pipeline ops call too; this module parses the settings and returns Python values.
@@ -94,7 +94,7 @@ def _check_scale_number(scale_number) -> int:
 
 
 def net_resolution_for_image(net_resolution, image_wh, dynamic: float = 1.0) -> tuple[int, int]:
-    """Spec §2.1 step 1: scale-0 net size (W, H) for an image of size ``image_wh`` (W, H).
+    """docs/algorithms/body.md §2.1 step 1: scale-0 net size (W, H) for an image of size ``image_wh`` (W, H).
 
     ``dynamic`` is OpenPose's ``--net_resolution_dynamic`` (HEAD default 1: a -1 side is capped at
     16/9 of the other, i.e. 656 for 368; <= 0: no cap). Raises ValueError for an empty image or a
@@ -108,7 +108,7 @@ def net_resolution_for_image(net_resolution, image_wh, dynamic: float = 1.0) -> 
 
 
 def net_input_sizes(base_wh, scale_number: int = 1, scale_gap: float = 0.25) -> list[tuple[int, int]]:
-    """Spec §2.1 step 2: (W, H) of each scale; scale s uses factor 1 - s*scale_gap (double)."""
+    """docs/algorithms/body.md §2.1 step 2: (W, H) of each scale; scale s uses factor 1 - s*scale_gap (double)."""
     return _core.net_input_sizes(
         _args.check_int_pair(base_wh, "base size"),
         _check_scale_number(scale_number),
@@ -128,14 +128,14 @@ def check_scale_settings(net_resolution, scale_number: int = 1, scale_gap: float
 
 
 def scale_input_to_net(net_wh, image_wh) -> float:
-    """Spec §2.1 step 3 (double): min((W_n-1)/(W_i-1), (H_n-1)/(H_i-1)); ValueError unless finite > 0."""
+    """docs/algorithms/body.md §2.1 step 3 (double): min((W_n-1)/(W_i-1), (H_n-1)/(H_i-1)); ValueError unless finite > 0."""
     return _core.scale_input_to_net(
         _args.check_int_pair(net_wh, "net size"), _args.check_int_pair(image_wh, "image size")
     )
 
 
 def net_to_output(net_wh, image_wh) -> tuple[float, float]:
-    """Spec §3: (scaleNetToOutput, nmsOffset), both float32 values, for scale-0 net size ``net_wh``.
+    """docs/algorithms/body.md §3: (scaleNetToOutput, nmsOffset), both float32 values, for scale-0 net size ``net_wh``.
 
     Keypoint = (peak + nmsOffset) * scaleNetToOutput in original-image pixels. Raises ValueError for
     an image too thin to map back (MSG_SCALE_FACTOR, MSG_CONTENT).
@@ -180,7 +180,7 @@ def compute_sizing(
     scale_gap: float = 0.25,
     dynamic: float = 1.0,
 ) -> Sizing:
-    """OpenPose's sizing for an image of shape (H, W[, C]) (numpy order, integers): spec §2.1 and §3,
+    """OpenPose's sizing for an image of shape (H, W[, C]) (numpy order, integers): docs/algorithms/body.md §2.1 and §3,
     computed by the core's compute_sizing (include/tfpose/sizing.hpp), the one owner of these rules.
 
     net_resolution: OpenPose's --net_resolution, (W, H) or "WxH", one side -1 = from the aspect

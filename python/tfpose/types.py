@@ -68,7 +68,7 @@ class Person:
     hand_left, hand_right: float32 [21, 3], face: float32 [70, 3] (x, y, score) when the estimator
         runs hands / face (else None), in original-image pixels with OpenPose's hand/face convention
         (no +0.5: the centre of pixel i is i, half a pixel below the body's); all zeros when that
-        hand or face was not found (spec hand/face §4.8-4.10).
+        hand or face was not found (docs/algorithms/hand-face.md §4.8-4.10).
     person_id: the person's id across video frames, set by :class:`tfpose.PoseTracker`; -1 when
         untracked (OpenPose's JSON value for "no id").
     """

@@ -1,5 +1,5 @@
 """Hands and face from the body, in the graph, as OpenPose finds them
-(``shared/spec/openpose-hand-face.md`` §2-4; OpenPose's handDetector / faceDetector / handExtractorCaffe /
+(docs/algorithms/hand-face.md §2-4; OpenPose's handDetector / faceDetector / handExtractorCaffe /
 faceExtractorCaffe).
 
 Per batch of images and their body keypoints ``[N, M, P, 3]``: boxes from the body
@@ -10,7 +10,7 @@ the maximum of each keypoint channel and the map back to image pixels
 (:func:`tfpose.ops.topdown_decode` with the crop matrix), and, for several hand scales, the scale whose
 mean score is highest. Crops that were not processed leave (0, 0, 0) in all their keypoints.
 
-Pixel convention (spec §4.8): the crop matrix takes crop pixel (j, i) to the image point
+Pixel convention (docs/algorithms/hand-face.md §4.8): the crop matrix takes crop pixel (j, i) to the image point
 (x + s j, y + s i) (left hand: (x + w - s j, y + s i)), s = side / N, read by the bilinear crop with
 pixel centres at integer coordinates; the same matrix maps the heatmap maximum back, with no +0.5.
 Hand and face keypoints are therefore half a pixel below the body's +0.5 convention, exactly as
@@ -90,7 +90,7 @@ def load_part_network(
 
 
 def hand_scales(scale_number: int, scale_range: float) -> list:
-    """OpenPose's hand scales (spec §4.9), float32: (1 - r/2) + r k / (n - 1), k = 0..n-1; [1] for n = 1."""
+    """OpenPose's hand scales (docs/algorithms/hand-face.md §4.9), float32: (1 - r/2) + r k / (n - 1), k = 0..n-1; [1] for n = 1."""
     if isinstance(scale_number, bool) or int(scale_number) != scale_number or not 1 <= int(scale_number) <= 64:
         raise ValueError(f"hand_scale_number: expected an int in [1, 64], got {scale_number!r}")
     r = float(scale_range)
@@ -105,7 +105,7 @@ def hand_scales(scale_number: int, scale_range: float) -> list:
 
 
 def _scaled_boxes(boxes, scale):
-    """Same centre, side 2 * (pir(side * scale) div 2) (spec §4.9); boxes [B, 4] float32."""
+    """Same centre, side 2 * (pir(side * scale) div 2) (docs/algorithms/hand-face.md §4.9); boxes [B, 4] float32."""
     side = boxes[:, 2]
     new = tf.cast(2 * (tf.cast(side * scale + 0.5, tf.int32) // 2), tf.float32)
     cx = boxes[:, 0] + boxes[:, 2] / 2.0
@@ -114,7 +114,7 @@ def _scaled_boxes(boxes, scale):
 
 
 def crop_transforms(boxes, mirrored, n: int, hand: bool):
-    """Crop matrices of spec §4.3: boxes [B, 4] float32, mirrored [B] bool -> [B, 2, 3] float64 taking
+    """Crop matrices of docs/algorithms/hand-face.md §4.3: boxes [B, 4] float32, mirrored [B] bool -> [B, 2, 3] float64 taking
     crop pixel (j, i) to image (x, y). s = side / n (float32 for hands, float64 for the face, as
     OpenPose); a mirrored crop starts at x + w (summed in float32) and steps by -s."""
     boxes = tf.convert_to_tensor(boxes, tf.float32)
@@ -141,8 +141,8 @@ class HandFace:
     """The hand and face stage of :class:`tfpose.Estimator` (all options already checked).
 
     hand_net / face_net: Networks or None; pose_model: body model name; openpose_build: resize
-    kernel ("cpu" bicubic or "cuda" Catmull-Rom, spec §4.6); hand_scale_number / hand_scale_range:
-    spec §4.9.
+    kernel ("cpu" bicubic or "cuda" Catmull-Rom, docs/algorithms/hand-face.md §4.6); hand_scale_number / hand_scale_range:
+    docs/algorithms/hand-face.md §4.9.
     """
 
     def __init__(

@@ -1,4 +1,4 @@
-"""Slow, independent numpy reference of OpenPose's connector, written from the spec (§7.1, 7.2, 7.4,
+"""Slow, independent numpy reference of OpenPose's connector, written from docs/algorithms/body.md (§7.1, 7.2, 7.4,
 7.5), not from the C++: the PAF line score and the CPU build's per-limb assembly.
 
 float32 scalars (np.float32) reproduce OpenPose's float arithmetic where it matters.

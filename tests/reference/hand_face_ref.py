@@ -1,4 +1,4 @@
-"""Independent numpy references for hand/face boxes (shared/spec/openpose-hand-face.md §2.1, §3) and
+"""Independent numpy references for hand/face boxes (docs/algorithms/hand-face.md §2.1, §3) and
 top-down decoding (maximum + "none" / "quarter" / "dark" refinement + affine). Written from the spec and
 the papers, in float32 where OpenPose computes in float32; slow loops on purpose."""
 

@@ -1,4 +1,4 @@
-"""Slow, independent NMS reference written from spec §5 (per-pixel Python loops over numpy arrays).
+"""Slow, independent NMS reference written from docs/algorithms/body.md §5 (per-pixel Python loops over numpy arrays).
 
 It follows the spec's wording literally (the ring rule substitutes the threshold for out-of-map
 neighbours; the refinement accumulates in float32 in window order) so it can disagree with the C++.

@@ -1,4 +1,4 @@
-"""Reference of OpenPose's placement (spec §2.2), written with TensorFlow graph ops: the
+"""Reference of OpenPose's placement (docs/algorithms/body.md §2.2), written with TensorFlow graph ops: the
 implementation tfpose used before the C++ op TfposeResizeFixedAspectRatio, kept as an independent
 reference (whole-axis gathers and reduce_sum instead of the core's per-row tap loops). Both compute
 OpenCV 5's warpAffine rule in float32, so the op must match it bit for bit.

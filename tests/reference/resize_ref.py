@@ -1,4 +1,4 @@
-"""Independent numpy reference of resize-and-merge (spec §4), written from the spec's formulas.
+"""Independent numpy reference of resize-and-merge (docs/algorithms/body.md §4), written from the spec's formulas.
 
 Deliberately computed differently from the C++ core so the two can disagree: kernel weights come
 from the Keys kernel function k(s) (cpu) or the spec's polynomial in the tap values (cuda), sums are
@@ -21,7 +21,7 @@ def keys_kernel(s: np.ndarray, a: float) -> np.ndarray:
 def _opencv_axis(n_src: int, n_dst: int):
     """OpenCV INTER_CUBIC along one axis: taps [n_dst, 4] (replicated border) and weights [n_dst, 4]."""
     d = np.arange(n_dst, dtype=np.float64)
-    # OpenCV keeps the source coordinate in float32 (spec §4.1: half-pixel mapping).
+    # OpenCV keeps the source coordinate in float32 (docs/algorithms/body.md §4.1: half-pixel mapping).
     u = ((d + 0.5) * (n_src / n_dst) - 0.5).astype(np.float32)
     base = np.floor(u).astype(np.int64)
     t = (u - base.astype(np.float32)).astype(np.float64)
@@ -50,7 +50,7 @@ def opencv_cubic_resize(x: np.ndarray, H: int, W: int) -> np.ndarray:
 
 
 def _catmull_rom_axis(x: np.ndarray, axis: int, u: np.ndarray) -> np.ndarray:
-    """Spec §4.2 along one axis: clamped taps i0..i3, t = u - i1 (may be negative), polynomial form."""
+    """docs/algorithms/body.md §4.2 along one axis: clamped taps i0..i3, t = u - i1 (may be negative), polynomial form."""
     n = x.shape[axis]
     i1 = np.clip(np.floor(u).astype(np.int64), 0, n - 1)
     i0 = np.maximum(0, i1 - 1)
@@ -76,7 +76,7 @@ def _cuda_coords(n_dst: int, factor) -> np.ndarray:
 
 
 def catmull_rom_resize(x: np.ndarray, H: int, W: int, factor_y, factor_x) -> np.ndarray:
-    """[N, h, w, C] -> [N, H, W, C] with OpenPose's CUDA interpolation (spec §4.2), float64 values."""
+    """[N, h, w, C] -> [N, H, W, C] with OpenPose's CUDA interpolation (docs/algorithms/body.md §4.2), float64 values."""
     x = np.asarray(x, np.float64)
     horiz = _catmull_rom_axis(x, 2, _cuda_coords(W, factor_x))
     return _catmull_rom_axis(horiz, 1, _cuda_coords(H, factor_y))
@@ -90,7 +90,7 @@ def resize_and_merge_ref(net_outputs, scale_ratios=None, target_size=None, openp
     H, W = (8 * h0, 8 * w0) if target_size is None else (int(target_size[0]), int(target_size[1]))
     S = len(scales)
     if openpose_build == "cpu":
-        # Every scale stretched over the whole target, ratios ignored (spec §4.1).
+        # Every scale stretched over the whole target, ratios ignored (docs/algorithms/body.md §4.1).
         return sum(opencv_cubic_resize(s, H, W) for s in scales) / S
     if S == 1:
         h, w = scales[0].shape[1:3]
@@ -98,7 +98,7 @@ def resize_and_merge_ref(net_outputs, scale_ratios=None, target_size=None, openp
             return scales[0].astype(np.float64)
         if W // w != 8 or H // h != 8:
             raise ValueError("cuda single scale needs an 8x target")
-        f = np.ceil(np.float32(H) / np.float32(h))  # one factor for both axes (spec §4.2)
+        f = np.ceil(np.float32(H) / np.float32(h))  # one factor for both axes (docs/algorithms/body.md §4.2)
         return catmull_rom_resize(scales[0], H, W, f, f)
     if S > 8:
         raise ValueError("cuda: at most 8 scales")

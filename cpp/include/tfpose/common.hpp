@@ -19,7 +19,7 @@ class InvalidArgument : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-// OpenPose's CPU and CUDA builds compute different results (spec §4, §5, §7); every op reproduces
+// OpenPose's CPU and CUDA builds compute different results (docs/algorithms/body.md §4, §5, §7); every op reproduces
 // either one, on every device.
 enum class OpenposeBuild { kCpu = 0, kCuda = 1 };
 

@@ -1,4 +1,4 @@
-// OpenPose's body-part connector (spec §7): groups NMS peaks into people with the part affinity
+// OpenPose's body-part connector (docs/algorithms/body.md §7): groups NMS peaks into people with the part affinity
 // fields, by either OpenPose build's algorithm (CPU per-limb assembly or CUDA global greedy).
 #pragma once
 
@@ -13,7 +13,7 @@
 
 namespace tfpose {
 
-// The connector's thresholds (OpenPose's names, spec §1.4), the one parameters type of the connector,
+// The connector's thresholds (OpenPose's names, docs/algorithms/body.md §1.4), the one parameters type of the connector,
 // the pipeline and the pair-score tables. As given by a caller a negative value means the model's
 // OpenPose default; resolve_thresholds returns them with every default applied. The OpenPose build
 // is not a threshold: it is passed beside them (the pipeline owns it, see PipelineParams).

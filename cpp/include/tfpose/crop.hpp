@@ -1,6 +1,6 @@
 // Affine crops of uint8 images with OpenCV's warpAffine rule (INTER_LINEAR | WARP_INVERSE_MAP,
 // BORDER_CONSTANT 0), computed in float: the crops OpenPose feeds its hand and face networks
-// (hand/face spec §4.3).
+// (docs/algorithms/hand-face.md §4.3).
 #pragma once
 
 #include <cstdint>

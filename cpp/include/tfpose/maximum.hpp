@@ -1,4 +1,4 @@
-// Global maximum of each channel (OpenPose's maximumCpu/maximumGpu, spec §6).
+// Global maximum of each channel (OpenPose's maximumCpu/maximumGpu, docs/algorithms/body.md §6).
 #pragma once
 
 #include <cstdint>

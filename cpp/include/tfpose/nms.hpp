@@ -1,4 +1,4 @@
-// OpenPose's non-maximum suppression (spec §5): peaks per part in raster order, refined by the 7x7
+// OpenPose's non-maximum suppression (docs/algorithms/body.md §5): peaks per part in raster order, refined by the 7x7
 // positive-weight centroid, shifted by an offset.
 #pragma once
 
@@ -10,7 +10,7 @@
 
 namespace tfpose {
 
-// Sub-pixel position of a peak. kCentroid: OpenPose's 7x7 positive-weight centroid (spec §5.3, the
+// Sub-pixel position of a peak. kCentroid: OpenPose's 7x7 positive-weight centroid (docs/algorithms/body.md §5.3, the
 // default in both builds). kQuadratic: tfpose's opt-in refinement, the vertex of a parabola through the
 // log-values of the peak and its two neighbours per axis (detail::log_parabola_step; DARK's Taylor
 // step, Zhang et al. 2020), unbiased for Gaussian peaks where the clipped centroid pulls toward the pixel.

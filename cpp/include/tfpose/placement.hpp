@@ -1,4 +1,4 @@
-// OpenPose's placement of the input image on the network canvas (spec §2.2; OpenPose's
+// OpenPose's placement of the input image on the network canvas (docs/algorithms/body.md §2.2; OpenPose's
 // resizeFixedAspectRatio in utilities/openCv.cpp): cv::warpAffine with [[s, 0, 0], [0, s, 0]] into an
 // out_w x out_h canvas, image at the top-left, constant border 0; bicubic (OpenCV's a = -0.75) when
 // s > 1, otherwise INTER_AREA, which warpAffine treats as bilinear.

@@ -1,4 +1,4 @@
-// OpenPose's default post-processing parameters (spec §1.4, maximize_positives = false): the one
+// OpenPose's default post-processing parameters (docs/algorithms/body.md §1.4, maximize_positives = false): the one
 // copy of these numbers. The pose-model table (pose_model.hpp) starts every model from kPoseDefaults,
 // NMS (nms.hpp) and the pipeline (pipeline.hpp) take their defaults from it, the TF op registrations
 // (tf/ops.cc) print it into their attribute defaults, and Python reads it as tfpose._core.POSE_DEFAULTS

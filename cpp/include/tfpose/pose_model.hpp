@@ -1,4 +1,4 @@
-// The pose-model tables (spec §1, §1.4, §7.2, §7.4): parts, limbs, PAF channels, OpenPose's default
+// The pose-model tables (docs/algorithms/body.md §1, §1.4, §7.2, §7.4): parts, limbs, PAF channels, OpenPose's default
 // thresholds, and OpenPose's drawing colours. This is the only copy; the connector, the pybind module
 // (tfpose.models), drawing and JSON output all read it.
 #pragma once

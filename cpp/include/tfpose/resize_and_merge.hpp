@@ -1,4 +1,4 @@
-// OpenPose's resize-and-merge (spec §4): every scale's network output brought to the target size and
+// OpenPose's resize-and-merge (docs/algorithms/body.md §4): every scale's network output brought to the target size and
 // averaged over scales, in either OpenPose build's arithmetic.
 #pragma once
 
@@ -21,7 +21,7 @@ struct ScaleMaps {
 // each scale stretched over the whole target, summed, multiplied by 1/S; a scale already at the
 // target size is copied (as cv::resize does). Matches OpenCV built without IPP (Debian's, which the
 // golden data used); IPP's cubic weights differ by < 1e-6 for non-8x ratios.
-// "cuda": Catmull-Rom (a = -0.5) with OpenPose's tap clamping and extrapolation (spec §4.2); one scale
+// "cuda": Catmull-Rom (a = -0.5) with OpenPose's tap clamping and extrapolation (docs/algorithms/body.md §4.2); one scale
 // uses the factor ceil(H / h) on both axes (or is copied when H, W == h, w); several scales are
 // aligned by their ratios (ratio_i / ratio_0 and the factors in float32, as OpenPose computes them).
 // Both: separable (horizontal pass, then vertical), float32 arithmetic, denormals kept (IEEE) whatever

@@ -1,4 +1,4 @@
-// OpenPose's input sizing and size bookkeeping (spec §2.1 and §3): the network input size of each
+// OpenPose's input sizing and size bookkeeping (docs/algorithms/body.md §2.1 and §3): the network input size of each
 // scale from --net_resolution and the image, the factor that places the image on each net canvas
 // (scaleInputToNet) and the factors that map peaks back to the image (scaleNetToOutput, nmsOffset).
 //
@@ -55,29 +55,29 @@ void check_net_resolution(NetSize resolution);
 // Messages name the resolution as given ("-1x368").
 void check_scale_settings(NetSize resolution, int64_t scale_number, double scale_gap);
 
-// Spec §2.1 step 1: scale 0's net input for an image of image_w x image_h. A side <= 0 of resolution
+// docs/algorithms/body.md §2.1 step 1: scale 0's net input for an image of image_w x image_h. A side <= 0 of resolution
 // is computed from the aspect ratio in float, capped at 16/9 of the other side times `dynamic`
 // (OpenPose's --net_resolution_dynamic; <= 0: no cap; NaN is refused). Throws InvalidArgument
 // (kMsgImageSize, kMsgNetSize) for an empty image, a side above kMaxImageSide, or a result below
 // kMinNetSide or above kMaxNetSide.
 NetSize net_resolution_for_image(NetSize resolution, int64_t image_w, int64_t image_h, double dynamic);
 
-// Spec §2.1 step 2: the net input of each of scale_number scales, scale s at factor 1 - s*scale_gap
+// docs/algorithms/body.md §2.1 step 2: the net input of each of scale_number scales, scale s at factor 1 - s*scale_gap
 // (double), rounded down to a multiple of 16 and never above scale 0. Throws InvalidArgument for
 // scale_number < 1, a negative or non-finite gap, a factor outside [0, 1] or a side below kMinNetSide.
 std::vector<NetSize> net_input_sizes(NetSize base, int64_t scale_number, double scale_gap);
 
-// Spec §2.1 step 3 (double): scaleInputToNet = min((W_n - 1)/(W_i - 1), (H_n - 1)/(H_i - 1)), x/0 = inf.
+// docs/algorithms/body.md §2.1 step 3 (double): scaleInputToNet = min((W_n - 1)/(W_i - 1), (H_n - 1)/(H_i - 1)), x/0 = inf.
 // Throws InvalidArgument (kMsgScaleFactor) unless the result is finite and positive.
 double scale_input_to_net(NetSize net, int64_t image_w, int64_t image_h);
 
-// Spec §3, computed in double like OpenPose, stored as float.
+// docs/algorithms/body.md §3, computed in double like OpenPose, stored as float.
 struct OutputScaling {
   float scale_net_to_output;  // keypoint = (peak + nms_offset) * scale_net_to_output
   float nms_offset;           // 0.5 / scale_net_to_output, added to x and y of every peak
 };
 
-// Spec §3 for an image of image_w x image_h on scale 0's net input `net`: scale_input_to_net, the
+// docs/algorithms/body.md §3 for an image of image_w x image_h on scale 0's net input `net`: scale_input_to_net, the
 // image's extent on the net (content) and the factors mapping back. Throws InvalidArgument with
 // kMsgScaleFactor for an image side of 1 pixel (OpenPose's (size - 1) ratios cannot map back onto
 // it) and kMsgContent for an image that covers fewer than 2 net pixels along an axis.
@@ -96,7 +96,7 @@ struct Sizing {
   OutputScaling output{0.f, 0.f};    // scale 0's keypoint mapping
 };
 
-// The whole of spec §2.1 and §3 for an image of image_h x image_w. Throws InvalidArgument with the
+// The whole of docs/algorithms/body.md §2.1 and §3 for an image of image_h x image_w. Throws InvalidArgument with the
 // words above; images need at least 2 pixels along each side.
 Sizing compute_sizing(int64_t image_h, int64_t image_w, NetSize resolution, int64_t scale_number, double scale_gap,
                       double dynamic);

@@ -1,4 +1,4 @@
-// Per-axis bicubic interpolation of OpenPose's two builds (spec §4): where a target coordinate
+// Per-axis bicubic interpolation of OpenPose's two builds (docs/algorithms/body.md §4): where a target coordinate
 // samples its source, which four source indices it reads and with which weights. Compiled by the CPU
 // core and by the CUDA kernels alike, so both compute the same taps and weights bit for bit.
 //
@@ -34,7 +34,7 @@ TFPOSE_HD void opencv_cubic_weights(float t, float w[4]) {
   w[3] = 1.f - w[0] - w[1] - w[2];
 }
 
-// cv::resize INTER_CUBIC along one axis, target index d of n_dst, source length n_src (spec §4.1).
+// cv::resize INTER_CUBIC along one axis, target index d of n_dst, source length n_src (docs/algorithms/body.md §4.1).
 // scale = 1 / (n_dst / n_src) in double, exactly as OpenCV derives it from the two sizes; the source
 // coordinate is rounded to float before its floor is taken, the taps replicate the border.
 TFPOSE_HD double opencv_axis_scale(int64_t n_src, int64_t n_dst) {
@@ -56,7 +56,7 @@ TFPOSE_HD CubicTaps opencv_cubic_taps(int64_t d, double scale, int64_t n_src) {
 }
 
 // Catmull-Rom (Keys a = -0.5) weights of v0..v3 for parameter t. They are the coefficients of the
-// spec §4.2 polynomial v1 + t(-v0 + v2)/2 + t^2(v0 - 2.5 v1 + 2 v2 - v3/2) + t^3(-v0 + 3 v1 - 3 v2 + v3)/2
+// docs/algorithms/body.md §4.2 polynomial v1 + t(-v0 + v2)/2 + t^2(v0 - 2.5 v1 + 2 v2 - v3/2) + t^3(-v0 + 3 v1 - 3 v2 + v3)/2
 // collected per tap; valid for any t, including the t < 0 and t > 1 that OpenPose's clamped taps
 // produce at the borders (extrapolation).
 TFPOSE_HD void catmull_rom_weights(float t, float w[4]) {
@@ -73,7 +73,7 @@ TFPOSE_HD float openpose_cuda_coord(int64_t d, float factor) {
   return (static_cast<float>(d) + 0.5f) / factor - 0.5f;
 }
 
-// OpenPose's CUDA taps for source coordinate u on an axis of n samples (spec §4.2): i1 = floor(u)
+// OpenPose's CUDA taps for source coordinate u on an axis of n samples (docs/algorithms/body.md §4.2): i1 = floor(u)
 // clamped into the axis, neighbours clamped, t = u - i1 kept unclamped.
 TFPOSE_HD CubicTaps openpose_cuda_taps(float u, int64_t n) {
   const float fl = floorf(u);
@@ -97,7 +97,7 @@ TFPOSE_HD float openpose_cuda_single_factor(int64_t h_src, int64_t h_dst) {
   return ceilf(static_cast<float>(h_dst) / static_cast<float>(h_src));
 }
 
-// Factors of scale i when merging "cuda" scales (spec §4.2): (target / scale-0 size) / (r_i / r_0),
+// Factors of scale i when merging "cuda" scales (docs/algorithms/body.md §4.2): (target / scale-0 size) / (r_i / r_0),
 // everything in float as OpenPose's CUDA build computes it.
 TFPOSE_HD float openpose_cuda_merge_factor(int64_t n_dst, int64_t n_src0, float ratio_i, float ratio_0) {
   return (static_cast<float>(n_dst) / static_cast<float>(n_src0)) / (ratio_i / ratio_0);
@@ -151,7 +151,7 @@ TFPOSE_HD float cubic_sum(float v0, float v1, float v2, float v3, const float w[
   return v0 * w[0] + v1 * w[1] + v2 * w[2] + v3 * w[3];
 }
 
-// How scale s of S enters a merged output value o (spec §4): the first scale assigns, later ones
+// How scale s of S enters a merged output value o (docs/algorithms/body.md §4): the first scale assigns, later ones
 // add, the last one also applies the average (OpenCV's cpu path multiplies by k = 1/S in float,
 // OpenPose's CUDA kernel divides by k = S), in the order both builds accumulate: ((v_0 + v_1) + v_2)...
 // The dense resize and the per-pixel evaluator both go through merge_step, so they round alike.

@@ -1,4 +1,4 @@
-// Per-pixel NMS math (spec §5) shared by the CPU core and the CUDA kernels: the peak test of both
+// Per-pixel NMS math (docs/algorithms/body.md §5) shared by the CPU core and the CUDA kernels: the peak test of both
 // OpenPose builds, the 7x7 positive-weight centroid and tfpose's opt-in quadratic refinement.
 // Everything works on one channel plane given as a pointer to its pixel (0, 0) plus strides, so NHWC
 // maps are read in place: for [N, H, W, P], plane = map + n*H*W*P + p, sx = P (next pixel in a row),
@@ -51,7 +51,7 @@ TFPOSE_HD bool greater_than_all_8(const float* c, float v, int64_t sx, int64_t s
   return v > up[-sx] && v > up[0] && v > up[sx] && v > c[-sx] && v > c[sx] && v > dn[-sx] && v > dn[0] && v > dn[sx];
 }
 
-// CUDA build (nmsGpu, spec §5.2): strict interior peaks only, border pixels never.
+// CUDA build (nmsGpu, docs/algorithms/body.md §5.2): strict interior peaks only, border pixels never.
 TFPOSE_HD bool is_peak_cuda(const float* plane, int64_t x, int64_t y, int64_t w, int64_t h, int64_t sx, int64_t sy,
                             float threshold) {
   if (x < 1 || y < 1 || x > w - 2 || y > h - 2) return false;
@@ -60,7 +60,7 @@ TFPOSE_HD bool is_peak_cuda(const float* plane, int64_t x, int64_t y, int64_t w,
   return v > threshold && finite_f(v) && greater_than_all_8(c, v, sx, sy);
 }
 
-// CPU build (nmsCpu, spec §5.1). Strict test for 2 <= x <= W-3 and 2 <= y <= H-3; on the "ring"
+// CPU build (nmsCpu, docs/algorithms/body.md §5.1). Strict test for 2 <= x <= W-3 and 2 <= y <= H-3; on the "ring"
 // lines x in {1, W-2} or y in {1, H-2} (also where they cross the outer border) the test is >=
 // against the neighbours, with a neighbour outside the map replaced by the threshold; every other
 // pixel (the outer border off the ring lines) is never a peak.
