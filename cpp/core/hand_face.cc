@@ -8,8 +8,8 @@ namespace tfpose {
 
 namespace {
 
-// Box rules' constants: literals in OpenPose's handDetector.cpp / faceDetector.cpp (docs/algorithms/hand-face.md §2.1, §3),
-// unchanged since v1.0.0 and independent of every flag.
+// Box rules' constants: literals in OpenPose's handDetector.cpp / faceDetector.cpp (docs/algorithms/hand-face.md §2.1,
+// §3), unchanged since v1.0.0 and independent of every flag.
 constexpr float kWristExtension = 0.33f;  // hand centre: a third of the forearm beyond the wrist
 constexpr float kHandSide = 1.5f;         // side = 1.5 * max(|WE|, 0.9 * |ES|)
 constexpr float kUpperArm = 0.9f;

@@ -13,10 +13,10 @@
 
 namespace tfpose {
 
-// The connector's thresholds (OpenPose's names, docs/algorithms/body.md §1.4), the one parameters type of the connector,
-// the pipeline and the pair-score tables. As given by a caller a negative value means the model's
-// OpenPose default; resolve_thresholds returns them with every default applied. The OpenPose build
-// is not a threshold: it is passed beside them (the pipeline owns it, see PipelineParams).
+// The connector's thresholds (OpenPose's names, docs/algorithms/body.md §1.4), the one parameters type of the
+// connector, the pipeline and the pair-score tables. As given by a caller a negative value means the model's OpenPose
+// default; resolve_thresholds returns them with every default applied. The OpenPose build is not a threshold: it is
+// passed beside them (the pipeline owns it, see PipelineParams).
 struct ConnectThresholds {
   float nms_threshold = -1.f;
   float inter_min_above_threshold = -1.f;

@@ -33,18 +33,19 @@ struct KeypointSet {
 // "HAND" or "FACE"; anything else throws InvalidArgument naming these.
 const KeypointSet& get_keypoint_set(const std::string& name);
 
-// Multi-scale hands (docs/algorithms/hand-face.md §4.9): OpenPose's defaults of --hand_scale_number and --hand_scale_range.
+// Multi-scale hands (docs/algorithms/hand-face.md §4.9): OpenPose's defaults of --hand_scale_number and
+// --hand_scale_range.
 constexpr int kHandScaleNumberDefault = 1;
 constexpr float kHandScaleRangeDefault = 0.4f;
 
-// Hand boxes (docs/algorithms/hand-face.md §2.1) of R people. keypoints: [R, P, 3] float32 (x, y, score) of the body model,
-// input-image pixels; out: [R, 2, 4] float32, left hand then right hand, (x, y, width, height) of a
-// square box, (0, 0, 0, 0) when the wrist, elbow or shoulder of that side is not above 0.03 or any of
-// their coordinates is not finite. Float32 arithmetic in OpenPose's order.
+// Hand boxes (docs/algorithms/hand-face.md §2.1) of R people. keypoints: [R, P, 3] float32 (x, y, score) of the body
+// model, input-image pixels; out: [R, 2, 4] float32, left hand then right hand, (x, y, width, height) of a square box,
+// (0, 0, 0, 0) when the wrist, elbow or shoulder of that side is not above 0.03 or any of their coordinates is not
+// finite. Float32 arithmetic in OpenPose's order.
 void hand_boxes(const float* keypoints, int64_t rows, const PoseModel& model, float* out);
 
-// Face boxes (docs/algorithms/hand-face.md §3.1, §3.2) of R people: keypoints [R, P, 3] -> out [R, 4] (x, y, w, h) square,
-// (0, 0, 0, 0) when no estimate fires. A part with a non-finite coordinate counts as not found.
+// Face boxes (docs/algorithms/hand-face.md §3.1, §3.2) of R people: keypoints [R, P, 3] -> out [R, 4] (x, y, w, h)
+// square, (0, 0, 0, 0) when no estimate fires. A part with a non-finite coordinate counts as not found.
 void face_boxes(const float* keypoints, int64_t rows, const PoseModel& model, float* out);
 
 // Throws InvalidArgument unless P matches the model and R >= 0.

@@ -1,5 +1,5 @@
-// The tail of OpenPose's forward pass (docs/algorithms/body.md §3-7) as one dense chain: resize-and-merge of every scale
-// to 8x scale 0, NMS on the part channels with OpenPose's nmsOffset, connector with scaleNetToOutput.
+// The tail of OpenPose's forward pass (docs/algorithms/body.md §3-7) as one dense chain: resize-and-merge of every
+// scale to 8x scale 0, NMS on the part channels with OpenPose's nmsOffset, connector with scaleNetToOutput.
 #pragma once
 
 #include <cstdint>

@@ -21,13 +21,13 @@ struct ScaleMaps {
 // each scale stretched over the whole target, summed, multiplied by 1/S; a scale already at the
 // target size is copied (as cv::resize does). Matches OpenCV built without IPP (Debian's, which the
 // golden data used); IPP's cubic weights differ by < 1e-6 for non-8x ratios.
-// "cuda": Catmull-Rom (a = -0.5) with OpenPose's tap clamping and extrapolation (docs/algorithms/body.md §4.2); one scale
-// uses the factor ceil(H / h) on both axes (or is copied when H, W == h, w); several scales are
-// aligned by their ratios (ratio_i / ratio_0 and the factors in float32, as OpenPose computes them).
-// Both: separable (horizontal pass, then vertical), float32 arithmetic, denormals kept (IEEE) whatever
-// the caller's FTZ/DAZ mode. NaN/Inf inputs are not special-cased: they reach, as NaN or +-Inf, every
-// output pixel whose 4x4 taps read them (also with a zero weight, 0 * Inf = NaN), and no other.
-// Every output pixel is computed independently of the ParallelFor's partition (deterministic).
+// "cuda": Catmull-Rom (a = -0.5) with OpenPose's tap clamping and extrapolation (docs/algorithms/body.md §4.2); one
+// scale uses the factor ceil(H / h) on both axes (or is copied when H, W == h, w); several scales are aligned by their
+// ratios (ratio_i / ratio_0 and the factors in float32, as OpenPose computes them). Both: separable (horizontal pass,
+// then vertical), float32 arithmetic, denormals kept (IEEE) whatever the caller's FTZ/DAZ mode. NaN/Inf inputs are not
+// special-cased: they reach, as NaN or +-Inf, every output pixel whose 4x4 taps read them (also with a zero weight, 0 *
+// Inf = NaN), and no other. Every output pixel is computed independently of the ParallelFor's partition
+// (deterministic).
 void resize_and_merge(const std::vector<ScaleMaps>& scales, int64_t n, int64_t c, int64_t H, int64_t W,
                       OpenposeBuild build, float* out, const ParallelFor& pf = serial_for);
 

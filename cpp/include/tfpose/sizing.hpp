@@ -67,8 +67,8 @@ NetSize net_resolution_for_image(NetSize resolution, int64_t image_w, int64_t im
 // scale_number < 1, a negative or non-finite gap, a factor outside [0, 1] or a side below kMinNetSide.
 std::vector<NetSize> net_input_sizes(NetSize base, int64_t scale_number, double scale_gap);
 
-// docs/algorithms/body.md §2.1 step 3 (double): scaleInputToNet = min((W_n - 1)/(W_i - 1), (H_n - 1)/(H_i - 1)), x/0 = inf.
-// Throws InvalidArgument (kMsgScaleFactor) unless the result is finite and positive.
+// docs/algorithms/body.md §2.1 step 3 (double): scaleInputToNet = min((W_n - 1)/(W_i - 1), (H_n - 1)/(H_i - 1)), x/0 =
+// inf. Throws InvalidArgument (kMsgScaleFactor) unless the result is finite and positive.
 double scale_input_to_net(NetSize net, int64_t image_w, int64_t image_h);
 
 // docs/algorithms/body.md §3, computed in double like OpenPose, stored as float.

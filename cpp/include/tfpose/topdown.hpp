@@ -1,6 +1,7 @@
 // Top-down decoding of single-person heatmaps: each channel's maximum (OpenPose's maximum, docs/algorithms/body.md §6)
 // with an optional sub-pixel refinement and an optional affine map back to image pixels. Used for
-// OpenPose's hands and face (docs/algorithms/hand-face.md §4.7-4.8, refinement "none") and for Simple Baselines-style models.
+// OpenPose's hands and face (docs/algorithms/hand-face.md §4.7-4.8, refinement "none") and for Simple Baselines-style
+// models.
 #pragma once
 
 #include <cstdint>

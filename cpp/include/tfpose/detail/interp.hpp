@@ -56,9 +56,9 @@ TFPOSE_HD CubicTaps opencv_cubic_taps(int64_t d, double scale, int64_t n_src) {
 }
 
 // Catmull-Rom (Keys a = -0.5) weights of v0..v3 for parameter t. They are the coefficients of the
-// docs/algorithms/body.md §4.2 polynomial v1 + t(-v0 + v2)/2 + t^2(v0 - 2.5 v1 + 2 v2 - v3/2) + t^3(-v0 + 3 v1 - 3 v2 + v3)/2
-// collected per tap; valid for any t, including the t < 0 and t > 1 that OpenPose's clamped taps
-// produce at the borders (extrapolation).
+// docs/algorithms/body.md §4.2 polynomial v1 + t(-v0 + v2)/2 + t^2(v0 - 2.5 v1 + 2 v2 - v3/2) + t^3(-v0 + 3 v1 - 3 v2 +
+// v3)/2 collected per tap; valid for any t, including the t < 0 and t > 1 that OpenPose's clamped taps produce at the
+// borders (extrapolation).
 TFPOSE_HD void catmull_rom_weights(float t, float w[4]) {
   const float t2 = t * t, t3 = t2 * t;
   w[0] = -0.5f * t + t2 - 0.5f * t3;
