@@ -161,9 +161,6 @@ def _draw_body(
     line_thickness = max(1, _pir(thickness * _LINE_RATIO_WRT_CIRCLE))
     radius = thickness // 2
 
-    def point(p):
-        return (_pir(float(kp[p, 0])), _pir(float(kp[p, 1])))
-
     pid = int(getattr(person, "person_id", -1)) if color_by_id else -1
 
     def bgr(p):
@@ -172,15 +169,32 @@ def _draw_body(
         r, g, b = colors[p]
         return (float(b), float(g), float(r))
 
+    _lines_then_circles(canvas, kp, visible, pairs, bgr, line_thickness, radius, circle_thickness)
+    if pid >= 0:
+        _write_id(canvas, pid, pts, thickness)
+
+
+def _lines_then_circles(
+    canvas: np.ndarray,
+    kp: np.ndarray,
+    visible: np.ndarray,
+    pairs: Any,
+    bgr: Any,
+    line_thickness: int,
+    radius: int,
+    circle_thickness: int,
+) -> None:
+    # OpenPose's renderKeypointsCpu order: every limb whose two ends are visible (clipped to the
+    # canvas, coloured by its second part), then a circle on every visible point inside the canvas
+    h, w = canvas.shape[:2]
     for a, b in pairs:
         seg = _clip_segment(kp[a], kp[b], w, h) if visible[a] and visible[b] else None
         if seg is not None:
             cv2.line(canvas, seg[0], seg[1], bgr(b), line_thickness, cv2.LINE_8)
     for p in np.flatnonzero(visible):
         if _inside(kp[p, 0], kp[p, 1], w, h):
-            cv2.circle(canvas, point(p), radius, bgr(p), circle_thickness, cv2.LINE_8)
-    if pid >= 0:
-        _write_id(canvas, pid, pts, thickness)
+            centre = (_pir(float(kp[p, 0])), _pir(float(kp[p, 1])))
+            cv2.circle(canvas, centre, radius, bgr(p), circle_thickness, cv2.LINE_8)
 
 
 def _write_id(canvas, pid: int, pts: np.ndarray, thickness: int) -> None:
@@ -226,20 +240,11 @@ def draw_keypoint_set(canvas, keypoints, kind: str) -> None:
     radius = thickness // 2
     visible = kp[:, 2] > table.render_threshold
 
-    def point(p):
-        return (_pir(float(kp[p, 0])), _pir(float(kp[p, 1])))
-
     def bgr(p):
         r, g, b = table.colors[p]
         return (float(b), float(g), float(r))
 
-    for a, b in table.render_pairs:
-        seg = _clip_segment(kp[a], kp[b], w, h) if visible[a] and visible[b] else None
-        if seg is not None:
-            cv2.line(canvas, seg[0], seg[1], bgr(b), line_thickness, cv2.LINE_8)
-    for p in np.flatnonzero(visible):
-        if _inside(kp[p, 0], kp[p, 1], w, h):
-            cv2.circle(canvas, point(p), radius, bgr(p), circle_thickness, cv2.LINE_8)
+    _lines_then_circles(canvas, kp, visible, table.render_pairs, bgr, line_thickness, radius, circle_thickness)
 
 
 # ControlNet's OpenPose pose image, as drawn by controlnet_aux's ``open_pose/util.py`` ``draw_bodypose``
