@@ -160,3 +160,18 @@ def test_cli_runs_a_tflite_network(pinto, tmp_path):
     assert list(tmp_path.glob("*_keypoints.json"))
     # one image per interpreter call: a larger --batch-size is refused with a message, exit 2
     assert main(["estimate", "--model", pinto, "--sample", "--no-progress", "--batch-size", "4"]) == 2
+
+
+@needs_tf
+@pytest.mark.parametrize("flag", [["--part-candidates"], ["--write-heatmaps", "HEATMAPS"]])
+def test_cli_refuses_what_only_the_tensorflow_path_gives(pinto, tmp_path, capsys, flag):
+    # Before: every image was skipped ("'LiteRTEstimator' object has no attribute 'estimate_details'")
+    # and the run still exited 0 with no frame written.
+    from tfpose.cli import main
+
+    flag = [str(tmp_path / f) if f == "HEATMAPS" else f for f in flag]
+    args = ["estimate", "--model", pinto, "--sample", "--no-progress", "--write-json", str(tmp_path / "j"), *flag]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{flag[0]}: expected a TensorFlow network; a .tflite one gives people only" in err
+    assert not list(tmp_path.rglob("*_keypoints.json"))
