@@ -34,7 +34,7 @@ PEOPLE = (1, 5, 10, 20, 40)
 
 def sequence(base: np.ndarray, n: int, frames: int, seed: int = 0):
     """Lists of Person for `frames` frames with n people built from real poses `base` [M, 18, 3]."""
-    from tfpose.estimator import Person
+    from tfpose.types import Person
 
     rng = np.random.default_rng(seed)
     pick = base[rng.integers(0, len(base), n)].astype(np.float64)

@@ -1,13 +1,12 @@
 """Writes the fuzzing seed corpus: python fuzz/make_seeds.py OUT_DIR.
 
 OUT_DIR/prototxt and OUT_DIR/caffemodel come from the tests' own Caffe writer (tests/caffe_writer.py:
-a small network in every encoding the reader accepts, plus OpenPose's prototxts when ../shared is
-beside the checkout); OUT_DIR/numpy holds a few inputs of the numpy-ops harness.
+a small network in every encoding the reader accepts, plus OpenPose's prototxts from tests/data);
+OUT_DIR/numpy holds a few inputs of the numpy-ops harness.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -18,8 +17,11 @@ from caffe_writer import write_seed_corpus
 
 def main(out: str) -> None:
     folder = Path(out)
-    shared = Path(os.environ.get("TFPOSE_SHARED", _harness.REPO.parent / "shared"))
-    prototxts = sorted((shared / "data" / "openpose_prototxt").glob("*.prototxt"))
+    prototxts = sorted((_harness.REPO / "tests" / "data" / "openpose_prototxt").glob("*.prototxt"))
+    if not prototxts:
+        raise SystemExit(
+            f"make_seeds: expected OpenPose's prototxts in {_harness.REPO / 'tests/data/openpose_prototxt'}"
+        )
     write_seed_corpus(folder, prototxts)
     (folder / "numpy").mkdir(parents=True, exist_ok=True)
     # Header bytes pick op, sizes and build (see fuzz_numpy_ops.py); the rest become map values.

@@ -229,7 +229,9 @@ def main(argv=None) -> int:
     from data_paths import CARRIED
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--shared", type=Path, help="shared data folder (default: $TFPOSE_SHARED or ../shared)")
+    ap.add_argument(
+        "--shared", type=Path, help="shared data folder (default: $TFPOSE_SHARED, else ../shared, else tests/data)"
+    )
     ap.add_argument("--out", type=Path, default=CARRIED, help=f"output folder (default {CARRIED})")
     ap.add_argument("--verify", action="store_true", help="check --out against its MANIFEST.json")
     ap.add_argument("--onnx", action="store_true", help="also the ONNX network and a real frame (gpu_data/frame)")
@@ -241,7 +243,10 @@ def main(argv=None) -> int:
     if args.shared is None:
         import os
 
-        args.shared = Path(os.environ.get("TFPOSE_SHARED", REPO.parent / "shared"))
+        beside = REPO.parent / "shared"
+        # a clone alone: the repository's own golden cases (tests/data mirrors the shared layout)
+        default = beside if beside.exists() else REPO / "tests" / "data"
+        args.shared = Path(os.environ.get("TFPOSE_SHARED", default))
     shared = args.shared.resolve()
     if out == shared or shared in out.parents:
         raise SystemExit(f"prepare_gpu_data: refusing to write into the shared folder ({out})")

@@ -100,7 +100,7 @@ class _SavedModelRunner:
         return self._pose_model
 
     def estimate_batch(self, images: Sequence) -> list:
-        from tfpose.estimator import Person, as_bgr
+        from tfpose.types import Person, as_bgr
 
         images = [as_bgr(im) for im in images]
         results: list = [None] * len(images)

@@ -57,7 +57,7 @@ class Writers:
         json_path, img_path, heat_png, heat_npy = self.plan.names(src, frame)
         if json_path is not None:
             g = est.sizing(img.shape)
-            from tfpose.estimator import Person
+            from tfpose.types import Person
 
             def scaled(k):
                 return (
