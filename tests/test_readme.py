@@ -5,6 +5,7 @@ installed package."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -84,11 +85,39 @@ def test_readme_python_block_runs(index, tmp_path):
 _NOT_THE_READERS = ("../shared", "shared/data/", "graph_opt.pb", "TFPOSE_SHARED")
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(REPO).as_posix())
+# The pages with examples: the README and docs/, and the READMEs of the other folders a reader runs
+# commands from (benchmarks/README.md's examples are commands too: its tables' provenance, naming the
+# maintainers' data, is prose, outside code blocks).
+EXAMPLE_PAGES = [
+    *PAGES,
+    *(REPO / name for name in ("cpp/README.md", "cpp/cuda/README.md", "fuzz/README.md", "benchmarks/README.md")),
+]
+
+
+@pytest.mark.parametrize("page", EXAMPLE_PAGES, ids=lambda p: p.relative_to(REPO).as_posix())
 def test_examples_name_only_files_the_reader_has(page):
     for block in re.findall(r"```[a-z]*\n(.*?)```", page.read_text(), re.S):
         for name in _NOT_THE_READERS:
-            assert name not in block, f"{page.name}: an example names {name!r}:\n{block}"
+            assert name not in block, f"{page.relative_to(REPO)}: an example names {name!r}:\n{block}"
+
+
+def _help_texts():
+    from tfpose.beam import build_parser as beam_parser
+    from tfpose.cli import build_parser
+
+    parser = build_parser()
+    (commands,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {
+        "tfpose --help": parser.format_help(),
+        "tfpose estimate --help": commands.choices["estimate"].format_help(),
+        "tfpose beam --help": beam_parser().format_help(),
+    }
+
+
+def test_help_examples_name_only_files_the_reader_has():
+    for command, text in _help_texts().items():
+        for name in _NOT_THE_READERS:
+            assert name not in text, f"{command} names {name!r}:\n{text}"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(REPO).as_posix())

@@ -52,7 +52,7 @@ this command does not know are Beam pipeline options (--runner, --direct_num_wor
 --direct_running_mode, --dask_client_address, --extra_package, --sdk_container_image ...).
 
 examples:
-  python -m tfpose.beam --input 'photos/*.jpg' --input 'clips/*.mp4' --output out/ --model graph_opt.pb
+  python -m tfpose.beam --input 'photos/*.jpg' --input 'clips/*.mp4' --output out/ --model my_model.pb
   tfpose beam --input 'photos/*.jpg' --output out/ --model exported_savedmodel/ \\
       --direct_num_workers 2 --direct_running_mode multi_processing
   tfpose beam --input 'photos/*.jpg' --output out/ --runner DaskRunner --dask_client_address tcp://HOST:8786

