@@ -14,7 +14,7 @@ Usage (from the repository root)::
     python tools/rewrite_spec_refs.py --apply    # rewrite the files in place
     python tools/rewrite_spec_refs.py --check    # exit 1 if any old reference is left
 
-Files: every file git tracks with one of ``EXTENSIONS`` (``docs/``, this script and its test excepted).
+Files: every file git tracks with one of ``EXTENSIONS`` (``docs/``, ``tests/data/``, this script and its test excepted).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from pathlib import Path
 BODY = "docs/algorithms/body.md"
 HAND_FACE = "docs/algorithms/hand-face.md"
 EXTENSIONS = (".py", ".cc", ".hpp", ".h", ".cu", ".cuh", ".cpp", ".c", ".md", ".txt", ".cmake", ".sh")
-SKIP_PREFIXES = ("docs/", "tools/rewrite_spec_refs.py", "tests/test_rewrite_spec_refs.py")
+# tests/data/: copies of files kept outside the repository, byte for byte (MANIFEST.tsv checks them)
+SKIP_PREFIXES = ("docs/", "tests/data/", "tools/rewrite_spec_refs.py", "tests/test_rewrite_spec_refs.py")
 
 # Files whose plain "spec §N" means the hand/face document (matched by file name, so a moved file
 # still counts; names of today and of the issue-24 renames).
