@@ -782,3 +782,12 @@ def test_an_unreachable_dask_scheduler_is_refused_in_one_line(tmp_path, capsys):
     assert rc == 2
     assert f"could not start: the Dask scheduler at tcp://127.0.0.1:{port} cannot be reached" in err
     assert not out.exists()
+
+
+def test_an_unknown_runner_is_refused_before_the_model_loads(tmp_path):
+    # Beam raised its "Unexpected pipeline runner" only when the pipeline was built: a traceback, exit 1.
+    r = _run_cli("beam", "--input", IMAGES[1], "--output", tmp_path / "o", "--runner", "Frob", timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "--runner Frob: Unexpected pipeline runner: Frob" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()

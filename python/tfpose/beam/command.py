@@ -238,12 +238,34 @@ def _main(argv: Sequence[str] | None, created: list, state: dict) -> int:
     return _run_job(args, beam_args, handler, pose_model, state, log)
 
 
+def _unknown_runner(beam_args: list) -> str | None:
+    """Beam's own message for a --runner name it cannot resolve (it raised it only when the pipeline
+    was built, after the model had loaded, as a traceback), else None. Beam resolves the name
+    (``create_runner``); any other failure of a known runner is left to Beam's run."""
+    from apache_beam.runners.runner import create_runner
+
+    names = [a.split("=", 1)[1] for a in runner_args(beam_args)[0] if a.startswith("--runner=")]
+    if not names:
+        return None
+    try:
+        create_runner(names[-1])
+    except ValueError as exc:
+        if "pipeline runner" in str(exc):
+            return f"--runner {names[-1]}: {exc}"
+    except Exception:  # noqa: BLE001 - a known runner that cannot start here: Beam says why when it runs
+        return None
+    return None
+
+
 def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace, beam_args: list) -> str | None:
     """What is wrong with the arguments (a misspelt option, a bad count, a pattern matching nothing),
     else None; local output paths made absolute in ``args``."""
     misspelt = _misspelt_options(parser, beam_args)
     if misspelt:
         return misspelt
+    unknown = _unknown_runner(beam_args)
+    if unknown:
+        return unknown
     # Absolute local paths: each worker resolves a relative path in its own working folder.
     for attr in ("output", "dead_letter", "write_coco_json"):
         value = getattr(args, attr, None)
