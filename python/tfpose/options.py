@@ -23,7 +23,6 @@ __all__ = [
     "NORMALIZATIONS",
     "MAX_CUDA_SCALES",
     "check_estimator_options",
-    "EstimatorOptions",
     "check_pose_model",
     "check_keypoint_scale",
     "check_number_people_max",
@@ -181,29 +180,6 @@ def check_number_people_max(value: Any) -> int:
     return _check_int(value, "number_people_max", "-1 (no limit) or an int >= 1", lambda v: v == -1 or v >= 1)
 
 
-class EstimatorOptions(dict):
-    """The estimator's options once checked: the dict :func:`check_estimator_options` returns (keys
-    pose_model, openpose_build, net_resolution, accuracy, flip, peak_refinement, scale_number,
-    scale_gap, net_resolution_dynamic, normalization, max_peaks, batch_size, keypoint_scale,
-    number_people_max, thresholds), marked as checked so that whoever is handed one need not check
-    it again. :meth:`as_kwargs` gives them back as keyword arguments of the Estimator."""
-
-    def as_kwargs(self) -> dict:
-        """The options as keyword arguments (the thresholds spread out); checking them again gives
-        the same options."""
-        out = {k: v for k, v in self.items() if k != "thresholds"}
-        out.update(self["thresholds"])
-        return out
-
-
-def checked_options(options: dict | None = None, **given) -> EstimatorOptions:
-    """``options`` when it is already an :class:`EstimatorOptions` (checked once, not again), else
-    :func:`check_estimator_options` of ``given``. Raises as that function."""
-    if isinstance(options, EstimatorOptions):
-        return options
-    return check_estimator_options(**dict(options or {}, **given))
-
-
 def check_estimator_options(
     *,
     pose_model=DEFAULTS["pose_model"],
@@ -221,7 +197,7 @@ def check_estimator_options(
     keypoint_scale=DEFAULTS["keypoint_scale"],
     number_people_max=DEFAULTS["number_people_max"],
     **thresholds,
-) -> EstimatorOptions:
+) -> dict:
     """Check every option of :class:`tfpose.Estimator` (all but the model and tensor names) and return
     them normalised: net_resolution as (W, H) ints, numbers as int/float, thresholds without Nones.
 
@@ -234,7 +210,7 @@ def check_estimator_options(
     least 16 pixels (smaller would be a degenerate network input); net_resolution_dynamic finite; thresholds in [0, 1] (min_subset_cnt an int >= 0,
     min_subset_score >= 0); max_peaks 1..4096; batch_size >= 1; keypoint_scale 0..4;
     number_people_max -1 or >= 1. Raises ValueError (bad value) or TypeError (bad type) naming the
-    option, what was expected and what came. Returns an :class:`EstimatorOptions` (a dict).
+    option, what was expected and what came.
     """
     out = {"pose_model": check_pose_model(pose_model)}
     out["openpose_build"] = _args.check_openpose_build(openpose_build)
@@ -276,7 +252,7 @@ def check_estimator_options(
     out["number_people_max"] = check_number_people_max(number_people_max)
     given = _args.check_thresholds(thresholds)
     out["thresholds"] = {**ACCURACY_SETTINGS[accuracy]["thresholds"], **given}
-    return EstimatorOptions(out)
+    return out
 
 
 # C = P + 1 + 2L of each body model, from the one C++ table (docs/algorithms/body.md §1).
