@@ -232,6 +232,21 @@ def test_locate_shared_order(tmp_path, monkeypatch):
     assert data_paths.locate_shared() == tmp_path / "elsewhere"  # the variable wins over both
 
 
+def test_locate_shared_falls_back_to_the_repositorys_golden_cases(tmp_path, monkeypatch):
+    # A clone alone (no ../shared, no gpu_data/): the GPU check's data step reads tests/data's golden cases.
+    repo = tmp_path / "repo"
+    monkeypatch.setattr(data_paths, "REPO", repo)
+    monkeypatch.setattr(data_paths, "CARRIED", repo / "gpu_data")
+    monkeypatch.delenv("TFPOSE_SHARED", raising=False)
+    (repo / "tests" / "data" / "golden").mkdir(parents=True)
+    assert data_paths.locate_shared() == tmp_path / "shared"  # no index.json: not a golden folder
+    (repo / "tests" / "data" / "golden" / "index.json").write_text("[]")
+    assert data_paths.locate_shared() == repo / "tests" / "data"
+    (repo / "gpu_data" / "golden").mkdir(parents=True)
+    (repo / "gpu_data" / "golden" / "index.json").write_text("[]")
+    assert data_paths.locate_shared() == repo / "gpu_data"  # a carried copy is asked for: it wins
+
+
 def test_bench_from_json_renders_and_refuses_cpu_only_readme(tmp_path):
     gpu_run = dict(
         device="NVIDIA H200",

@@ -403,3 +403,12 @@ def test_tf_kernel_errors():
         unknown_rank(tf.zeros([1, 4, 4, 0]))
     with pytest.raises(tf.errors.InvalidArgumentError, match="openpose_build"):
         raw(heatmaps=tf.constant(OK_MAP), offset=off, openpose_build="gpu")
+
+
+@pytest.mark.parametrize("bad", [{"max_peaks": 0}, {"max_peaks": 5000}, {"threshold": 1.5}])
+def test_range_errors_are_valueerror_itself(bad):
+    # The rule lives in the core, whose InvalidArgument subclasses ValueError; the Python entry points
+    # raise ValueError itself, as before the rule moved (type(e) is ValueError checks keep working).
+    with pytest.raises(ValueError) as e:
+        numpy_ops.nms(np.zeros((1, 8, 8, 2), np.float32), **bad)
+    assert type(e.value) is ValueError
