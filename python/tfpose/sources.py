@@ -212,12 +212,12 @@ def open_regular(name: str | bytes | os.PathLike, flags: int) -> int:
     return fd
 
 
-def container_frames(path) -> int | None:
-    """Frames (video packets) the container of the video file ``path`` holds, counted by demuxing
-    without decoding (OpenCV's FFmpeg raw mode): damaged frames are counted, the header's frame count
-    is not used. Time and memory are bounded by the file's size (no decoding). Returns None when
-    OpenCV's FFmpeg cannot open the file or offers no raw mode. Raises SourceError for a file that
-    is not a regular file."""
+def _packet_times(path) -> list[float | None] | None:
+    """Presentation time (ms, ``CAP_PROP_POS_MSEC``) of each video packet of the file ``path`` in
+    the container's order, found by demuxing without decoding (OpenCV's FFmpeg raw mode); None for
+    a packet the raw mode rejects (a damaged H.264 packet) when a later one is read. The end: raw
+    mode's failures are cheap, so ``MAX_CONSECUTIVE_FAILURES`` of them in a row. None when OpenCV's
+    FFmpeg cannot open the file or has no raw mode. Raises SourceError for a special file."""
     import cv2
 
     with opencv_path(path) as name:
@@ -225,45 +225,100 @@ def container_frames(path) -> int | None:
         try:
             if not cap.isOpened() or not cap.set(cv2.CAP_PROP_FORMAT, -1):
                 return None
-            n = 0
-            while cap.grab():
-                n += 1
-            return n
+            times: list[float | None] = []
+            failures = 0
+            while failures < MAX_CONSECUTIVE_FAILURES:
+                if not cap.grab():
+                    failures += 1
+                    continue
+                times += [None] * failures + [float(cap.get(cv2.CAP_PROP_POS_MSEC))]
+                failures = 0
+            return times
         finally:
             cap.release()
+
+
+def container_frames(path) -> int | None:
+    """Frames (video packets) the container of the video file ``path`` holds, counted by demuxing
+    without decoding (:func:`_packet_times`): damaged frames are counted, the header's frame count
+    is not used. Time and memory are bounded by the file's size (no decoding). Returns None when
+    OpenCV's FFmpeg cannot open the file or offers no raw mode. Raises SourceError for a file that
+    is not a regular file."""
+    times = _packet_times(path)
+    return None if times is None else len(times)
+
+
+def _frame_times(path) -> list[float] | None:
+    """Presentation times (ms, ascending) of the frames of the video file ``path``, one per packet
+    (:func:`_packet_times`): frame i is the one shown at ``times[i]``. A packet of unknown time fills
+    the first gap of more than 1.5 steps (the median step) between known times, else goes after the
+    last. None when the packets cannot be read or their times do not tell frames apart."""
+    packets = _packet_times(path)
+    known = sorted(t for t in (packets or ()) if t is not None)
+    if packets is None or not known or len(set(known)) < len(known):
+        return None
+    step = float(np.median(np.diff(known))) if len(known) > 1 else 1.0
+    unknown = len(packets) - len(known)
+    times = known[:1]
+    for t in known[1:]:
+        while unknown and t - times[-1] > 1.5 * step:
+            times.append(times[-1] + step)
+            unknown -= 1
+        times.append(t)
+    return times + [times[-1] + step * (k + 1) for k in range(unknown)]
+
+
+def _frame_index(times: list[float], ms: float, following: int) -> int:
+    """Index of the frame shown at ``ms``: the nearest of ``times`` if within half the step to its
+    neighbours and not before ``following`` (the next frame in reading order), else ``following``."""
+    after = int(np.searchsorted(times, ms))
+    i = min((j for j in (after - 1, after) if 0 <= j < len(times)), key=lambda j: abs(times[j] - ms))
+    steps = [abs(times[j] - times[i]) for j in (i - 1, i + 1) if 0 <= j < len(times)]
+    return following if i < following or abs(times[i] - ms) > 0.5 * min(steps, default=np.inf) else i
 
 
 def _decode_file(
     cap, path, start: int, stop: int | None, step: int, counts: dict | None = None
 ) -> Iterator[tuple[int, np.ndarray | None]]:
-    """The frames of an opened file capture (module docstring: the rule for the end); counts
-    ["decoded"] counts every frame decoded, selected or not, counts["stopped"] says whether ``stop``
-    (rather than the end of the file) ended the reading."""
+    """The frames of an opened file capture with their true indices (module docstring: the rule);
+    counts["decoded"] counts every frame decoded, selected or not, counts["stopped"] says whether
+    ``stop`` (rather than the end of the file) ended the reading."""
+    import cv2
+
     counts = {"decoded": 0} if counts is None else counts
     counts["stopped"] = False
-    packets: int | None = -1  # not counted yet; None: cannot be counted
-    failures = 0
-    index = -1
-    while stop is None or index + 1 < stop:
-        index += 1
-        wanted = index >= start and (index - start) % step == 0
-        ok, image = cap.read() if wanted else (cap.grab(), None)
-        if ok:
-            failures = 0
-            counts["decoded"] += 1
-            if wanted:
-                yield index, image
-            continue
-        failures += 1
-        if packets == -1:
-            packets = container_frames(path)
-        if packets is not None and index >= packets:
+    end = np.inf if stop is None else stop
+    times: list[float] | None = None  # the frames' times, found at the first failed read
+    timed, failures, following = False, 0, 0  # following: the first frame not yet yielded
+    while following < end:
+        if not cap.grab():
+            failures += 1
+            if not timed:
+                times, timed = _frame_times(path), True
+            if times is None:  # no times: a failed read is one frame (MJPG), MAX in a row the end
+                if failures < MAX_CONSECUTIVE_FAILURES:
+                    continue
+                return
+            # A failed read takes at least one packet: once none is left, and a decoder's delay
+            # past, the frames not yielded are undecodable.
+            if following < len(times) and failures <= len(times) - following + MAX_CONSECUTIVE_FAILURES:
+                continue
+            yield from ((k, None) for k in range(following, int(min(len(times), end))) if _chosen(k, start, step))
             return
-        if packets is None and failures >= MAX_CONSECUTIVE_FAILURES:
-            return
-        if wanted:
-            yield index, None
+        counts["decoded"] += 1
+        ms = cap.get(cv2.CAP_PROP_POS_MSEC)
+        index = following + failures if times is None else _frame_index(times, ms, following)
+        failures = 0
+        yield from ((k, None) for k in range(following, int(min(index, end))) if _chosen(k, start, step))
+        if index < end and _chosen(index, start, step):
+            ok, image = cap.retrieve()
+            yield index, image if ok else None
+        following = index + 1
     counts["stopped"] = True
+
+
+def _chosen(index: int, start: int, step: int) -> bool:
+    return index >= start and (index - start) % step == 0
 
 
 def read_frames(
