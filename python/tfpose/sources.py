@@ -8,33 +8,26 @@ be opened raises :class:`SourceError` once, naming it. No TensorFlow here.
 Network streams are read by the FFmpeg inside OpenCV (opencv-python-headless bundles its own), with
 open and read timeouts so that a silent or dead server ends the stream instead of hanging.
 
-Video files are read to their real end, past undecodable frames (:func:`read_frames`). OpenCV's
-``read()`` answers False both for a frame its decoder rejects and at the end of the file, and
-neither moves ``CAP_PROP_POS_FRAMES`` (it counts decoded frames), so neither a failed read nor the
-position tells the two apart. What does: a damaged frame's packet is consumed by the failed read
-(the next read decodes the frame after it), and the container's packets can be counted without
-decoding (OpenCV's FFmpeg raw mode, ``CAP_PROP_FORMAT = -1``; demuxing only, bounded by the file's
-size). The rule: frame ``i`` is undecodable when its read fails while ``i`` is below the number of
-video packets in the container; a failed read at or past that number is the end. The packets are
-counted only when a read fails, so an intact video costs nothing extra, and the header's frame
-count (``CAP_PROP_FRAME_COUNT``, an estimate for some formats and wrong in damaged files) is never
-used. Where raw mode is unavailable (a backend other than FFmpeg) the end is
-``MAX_CONSECUTIVE_FAILURES`` failed reads in a row.
+Video files are read to their real end, past undecodable frames (:func:`read_frames`), each frame
+under its own index. OpenCV's ``read()`` answers False for a packet its decoder rejects and at the
+end alike, and a decoder with a delay (H.264's reordered frames) still owes frames after a failed
+read: neither the count of reads nor ``CAP_PROP_POS_FRAMES`` names the frames after a damaged one
+(measured: a truncated H.264 MP4 gave frames 46, 47 as 47, 48). The rule: until a read fails, the
+n-th frame decoded is frame n; from the first failure, a frame is named by its presentation time
+(``CAP_PROP_POS_MSEC``), its place among the times of the container's video packets, read without
+decoding (OpenCV's FFmpeg raw mode, bounded by the file's size; an intact video never pays it).
+Frames never decoded are undecodable; the end is once every packet is accounted for, or a failed
+read past the packets left plus ``MAX_CONSECUTIVE_FAILURES`` (a decoder's delay). The header's
+frame count (``CAP_PROP_FRAME_COUNT``) is never used. Without raw mode (a backend other than FFmpeg)
+each failed read is one frame and ``MAX_CONSECUTIVE_FAILURES`` in a row is the end.
 
-File names that are not UTF-8 (a Latin-1 ``caf\xe9.jpg``, decoded by Python with surrogate escapes)
-crash OpenCV's bindings when passed as a str. :func:`read_image` reads the bytes and decodes them
-in memory; :func:`opencv_path` gives OpenCV ``/proc/self/fd/N`` of the opened file instead of such
-a name (or a temporary symbolic link with an ASCII name where /proc is missing).
+Local files (regular files only, any name): :mod:`tfpose.local_files`, re-exported here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import os
 import re
-import stat
-import tempfile
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -42,7 +35,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tfpose.paths import display_name, opencv_safe, os_error_cause
+from tfpose.local_files import SourceError, not_a_file, open_regular, opencv_path, read_image
+from tfpose.paths import display_name
 
 __all__ = [
     "Frame",
@@ -69,13 +63,10 @@ __all__ = [
 DEFAULT_TIMEOUT = 10.0  # seconds to open a stream, and to wait for its next frame
 # OpenPose's frame selection by default: (frame_first, frame_step, frame_last) = every frame.
 DEFAULT_FRAME_RANGE = (0, 1, -1)
-# Failed reads in a row taken as a video file's end when its packets cannot be counted (see above).
+# Failed reads in a row taken as a video file's end (beyond the packets left, the margin for a
+# decoder's delay; without raw mode, the end itself): see above.
 MAX_CONSECUTIVE_FAILURES = 64
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-class SourceError(OSError):
-    """A video file, camera or stream that cannot be opened."""
 
 
 class Frame(NamedTuple):
@@ -110,114 +101,10 @@ def check_frame_range(
     return int(frame_first), int(frame_step), int(frame_last)
 
 
-# What a non-regular file is, in words (stat tests in order).
-FILE_TYPES = (
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def not_a_file(path: str | os.PathLike) -> str | None:
-    """Why ``path`` (str or os.PathLike) cannot be an input file or a model file, found without
-    opening it (a FIFO would block, /dev/zero never ends); None for a readable regular file or a folder. Reasons: no such file or folder,
-    broken symbolic link, symbolic link loop, not a regular file (what it is), permission denied."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return "no such file or folder"
-    except OSError as exc:
-        return os_error_cause(exc)
-    if stat.S_ISLNK(st.st_mode):
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            return "broken symbolic link (its target does not exist)"
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                return "symbolic link loop"
-            return os_error_cause(exc)
-    if stat.S_ISDIR(st.st_mode):
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        what = next((w for test, w in FILE_TYPES if test(st.st_mode)), "not a file")
-        return f"not a regular file ({what})"
-    if not os.access(path, os.R_OK):
-        return "cannot read it (permission denied)"
-    return None
-
-
-@contextlib.contextmanager
-def opencv_path(path) -> Iterator[str]:
-    """A str naming the local regular file ``path`` that OpenCV's bindings can take (for
-    ``cv2.VideoCapture``, ``cv2.haveImageReader``), valid inside the ``with`` block.
-
-    A UTF-8 name is given as it is. Any other name (bytes, or a str with the surrogate escapes that
-    Python uses for a name that is not UTF-8) would crash OpenCV's bindings (SIGSEGV), so the file is
-    opened (read-only, non-blocking) and ``/proc/self/fd/N`` is given instead; where /proc is missing,
-    a symbolic link with an ASCII name in a temporary folder. Raises SourceError when ``path`` is not
-    a regular file (a FIFO, a device: never opened for reading) and OSError when it cannot be opened.
-    """
-    name = os.fsdecode(path)
-    if not stat.S_ISREG(os.stat(name).st_mode):
-        raise SourceError(f"{display_name(name)}: not a regular file")
-    if opencv_safe(name):
-        yield name
-        return
-    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    try:
-        proc = f"/proc/self/fd/{fd}"
-        if os.path.exists(proc):
-            yield proc
-            return
-        with tempfile.TemporaryDirectory(prefix="tfpose-") as tmp:
-            link = os.path.join(tmp, "input" + Path(name.encode("ascii", "replace").decode()).suffix)
-            os.symlink(os.path.abspath(name), link)
-            yield link
-    finally:
-        os.close(fd)
-
-
-def read_image(path, flags: int | None = None) -> np.ndarray | None:
-    """Decode the image file ``path`` (any name, UTF-8 or not) with OpenCV from its bytes in memory.
-
-    flags: ``cv2.imread`` flags (default ``cv2.IMREAD_COLOR``: HxWx3 uint8 BGR, gray converted, alpha
-    dropped, as OpenPose reads images). Returns the image, or None when OpenCV cannot decode the
-    bytes. Raises SourceError for anything but a regular file (never opened: a FIFO would block),
-    OSError when the file cannot be read.
-    """
-    import cv2
-
-    flags = cv2.IMREAD_COLOR if flags is None else flags
-    with open(os.fsdecode(path), "rb", opener=open_regular) as f:
-        data = np.frombuffer(f.read(), np.uint8)
-    if data.size == 0:
-        return None
-    img = cv2.imdecode(data, flags)
-    return None if img is None or img.size == 0 else img
-
-
-def open_regular(name: str | bytes | os.PathLike, flags: int) -> int:
-    """An ``opener`` for :func:`open` that opens only regular files: ``open(path, "rb",
-    opener=open_regular)``. Returns the file descriptor (blocking mode). Raises SourceError
-    "<name>: not a regular file" for a FIFO, device, socket or directory, and OSError where the
-    open itself fails. The open is non-blocking so that a FIFO put in place after an earlier check
-    cannot block it; the type is then checked on the open descriptor (no race)."""
-    fd = os.open(name, flags | getattr(os, "O_NONBLOCK", 0))
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise SourceError(f"{display_name(name)}: not a regular file")
-    os.set_blocking(fd, True)
-    return fd
-
-
 def _packet_times(path) -> list[float | None] | None:
-    """Presentation time (ms, ``CAP_PROP_POS_MSEC``) of each video packet of the file ``path`` in
-    the container's order, found by demuxing without decoding (OpenCV's FFmpeg raw mode); None for
-    a packet the raw mode rejects (a damaged H.264 packet) when a later one is read. The end: raw
-    mode's failures are cheap, so ``MAX_CONSECUTIVE_FAILURES`` of them in a row. None when OpenCV's
-    FFmpeg cannot open the file or has no raw mode. Raises SourceError for a special file."""
+    """Presentation time (ms) of each video packet of ``path`` in the container's order, by raw-mode
+    demuxing (no decoding); None for a packet raw mode rejects (damaged H.264) where a later one is
+    read; the end: ``MAX_CONSECUTIVE_FAILURES`` failures in a row. None when there is no raw mode."""
     import cv2
 
     with opencv_path(path) as name:
@@ -239,20 +126,18 @@ def _packet_times(path) -> list[float | None] | None:
 
 
 def container_frames(path) -> int | None:
-    """Frames (video packets) the container of the video file ``path`` holds, counted by demuxing
-    without decoding (:func:`_packet_times`): damaged frames are counted, the header's frame count
-    is not used. Time and memory are bounded by the file's size (no decoding). Returns None when
-    OpenCV's FFmpeg cannot open the file or offers no raw mode. Raises SourceError for a file that
-    is not a regular file."""
+    """Frames (video packets) the container of the video file ``path`` holds, damaged ones included,
+    counted by demuxing without decoding (time and memory bounded by the file's size; the header's
+    count is not used). None when OpenCV's FFmpeg cannot open it or has no raw mode. Raises
+    SourceError for a file that is not a regular file."""
     times = _packet_times(path)
     return None if times is None else len(times)
 
 
 def _frame_times(path) -> list[float] | None:
-    """Presentation times (ms, ascending) of the frames of the video file ``path``, one per packet
-    (:func:`_packet_times`): frame i is the one shown at ``times[i]``. A packet of unknown time fills
-    the first gap of more than 1.5 steps (the median step) between known times, else goes after the
-    last. None when the packets cannot be read or their times do not tell frames apart."""
+    """Presentation times (ms, ascending) of the frames of ``path``, one per packet: frame i is the
+    one shown at ``times[i]``. A packet of unknown time fills the first gap of over 1.5 steps (the
+    median step) between known times, else goes last. None when times do not tell frames apart."""
     packets = _packet_times(path)
     known = sorted(t for t in (packets or ()) if t is not None)
     if packets is None or not known or len(set(known)) < len(known):
@@ -278,24 +163,24 @@ def _frame_index(times: list[float], ms: float, following: int) -> int:
 
 
 def _decode_file(
-    cap, path, start: int, stop: int | None, step: int, counts: dict | None = None
+    cap, path, start: int, stop: int | None, step: int, counts: dict | None = None, following: int = 0
 ) -> Iterator[tuple[int, np.ndarray | None]]:
-    """The frames of an opened file capture with their true indices (module docstring: the rule);
-    counts["decoded"] counts every frame decoded, selected or not, counts["stopped"] says whether
-    ``stop`` (rather than the end of the file) ended the reading."""
+    """The frames of an opened file capture with their true indices (module docstring: the rule),
+    its next read being frame ``following``; counts["decoded"] counts every frame decoded, selected
+    or not, counts["stopped"] says whether ``stop`` (rather than the end of the file) ended it."""
     import cv2
 
     counts = {"decoded": 0} if counts is None else counts
     counts["stopped"] = False
     end = np.inf if stop is None else stop
     times: list[float] | None = None  # the frames' times, found at the first failed read
-    timed, failures, following = False, 0, 0  # following: the first frame not yet yielded
+    timed, failures = False, 0  # following: the first frame not yet yielded
     while following < end:
         if not cap.grab():
             failures += 1
             if not timed:
                 times, timed = _frame_times(path), True
-            if times is None:  # no times: a failed read is one frame (MJPG), MAX in a row the end
+            if times is None:  # no times: a failed read is one frame (MJPG); MAX in a row, the end
                 if failures < MAX_CONSECUTIVE_FAILURES:
                     continue
                 return
@@ -303,36 +188,32 @@ def _decode_file(
             # past, the frames not yielded are undecodable.
             if following < len(times) and failures <= len(times) - following + MAX_CONSECUTIVE_FAILURES:
                 continue
-            yield from ((k, None) for k in range(following, int(min(len(times), end))) if _chosen(k, start, step))
+            last = int(min(len(times), end))
+            yield from ((k, None) for k in range(following, last) if k >= start and (k - start) % step == 0)
             return
         counts["decoded"] += 1
         ms = cap.get(cv2.CAP_PROP_POS_MSEC)
         index = following + failures if times is None else _frame_index(times, ms, following)
         failures = 0
-        yield from ((k, None) for k in range(following, int(min(index, end))) if _chosen(k, start, step))
-        if index < end and _chosen(index, start, step):
-            ok, image = cap.retrieve()
-            yield index, image if ok else None
+        for k in range(following, int(min(index + 1, end))):
+            if k >= start and (k - start) % step == 0:
+                yield k, cap.retrieve()[1] if k == index else None
         following = index + 1
     counts["stopped"] = True
 
 
-def _chosen(index: int, start: int, step: int) -> bool:
-    return index >= start and (index - start) % step == 0
-
-
 def read_frames(
-    path, start: int = 0, stop: int | None = None, step: int = 1
+    path, start: int = 0, stop: int | None = None, step: int = 1, seek: bool = False
 ) -> Generator[tuple[int, np.ndarray | None], None, None]:
     """Frames of the local video file ``path`` (any name), read to the real end past undecodable frames.
 
     Yields ``(index, image)`` in order for the frames ``start, start + step, ...`` below ``stop``
-    (None: to the end); index counts every frame of the file from 0, damaged ones included; image is
-    HxWx3 uint8 BGR as OpenCV decodes it, or None when that frame could not be decoded. How the end
-    is told from a damaged frame: see the module docstring (the header's frame count is never
-    trusted: a header claiming 2**31 - 1 frames for a 10-frame file costs nothing). One frame in
-    memory at a time. Raises SourceError when the file cannot be opened as a video or is not a
-    regular file, ValueError for a bad start/stop/step.
+    (None: to the end); index counts every frame of the file from 0 in presentation order, damaged
+    ones included; image is HxWx3 uint8 BGR as OpenCV decodes it, or None when that frame could not
+    be decoded (module docstring: the rule; the header's frame count is never trusted). One frame in
+    memory at a time. seek: go to ``start`` by OpenCV's seek (``CAP_PROP_POS_FRAMES``) where it lands
+    exactly, instead of decoding every frame before it. Raises SourceError when the file cannot be
+    opened as a video or is not a regular file, ValueError for a bad start/stop/step.
     """
     import cv2
 
@@ -344,7 +225,12 @@ def read_frames(
         try:
             if not cap.isOpened():
                 raise SourceError(f"cannot open {display_name(path)}: not a readable video")
-            yield from _decode_file(cap, path, start, None if stop is None else int(stop), step)
+            landed = seek and cap.set(cv2.CAP_PROP_POS_FRAMES, start) and cap.get(cv2.CAP_PROP_POS_FRAMES) == start
+            if seek and not landed:
+                cap.release()
+                cap = cv2.VideoCapture(name)
+            stop = None if stop is None else int(stop)
+            yield from _decode_file(cap, path, start, stop, step, following=start if landed else 0)
         finally:
             cap.release()
 
