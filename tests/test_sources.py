@@ -295,6 +295,80 @@ def test_read_frames_goes_past_undecodable_frames_to_the_real_end(tmp_path, dama
     src = VideoSource(path, frame_first=1)
     assert [f.index for f in src] == [i for i in range(1, 10) if i not in damaged]
     assert src.undecodable == [i for i in damaged if i >= 1] and src.end_reason == "end of video"
+    # a seek that does not land on its frame (OpenCV's, in a damaged AVI) changes nothing
+    seeked = [(i, None if im is None else level(im)) for i, im in read_frames(path, start=5, seek=True)]
+    assert seeked == [(i, None if i in damaged else i) for i in range(5, 10)]
+
+
+def _true_frames(got) -> list[int]:
+    """Check that every decoded frame of ``got`` ((index, image or None) of a damaged copy of VIDEO,
+    in order) is VIDEO's own frame of that index, bit for bit (ground truth: OpenCV's plain reads of
+    the intact file, where the n-th read is frame n); returns the indices yielded without an image."""
+    cap = cv2.VideoCapture(str(VIDEO))
+    at, ref, missing = -1, None, []
+    try:
+        for index, image in got:
+            while at < index:
+                ok, ref = cap.read()
+                at += 1
+                assert ok, f"the intact video has no frame {at}"
+            if image is None:
+                missing.append(index)
+            else:
+                assert np.array_equal(image, ref), f"the frame named {index} is not the intact video's frame {index}"
+    finally:
+        cap.release()
+    return missing
+
+
+def test_h264_frames_after_a_cut_keep_their_index(tmp_path):
+    """VIDEO (H.264 with B-frames: the decoder gives frames late) cut inside its 49th frame: the read
+    that meets the cut fails while the decoder still owes frames 46 and 47; they were named 47, 48 and
+    frame 46 reported undecodable. The cut frame itself is not counted: OpenCV's demuxer never returns
+    it (ffprobe counts it as a partial packet)."""
+    from tfpose.sources import container_frames, read_frames, video_frames
+
+    from damaged_video import damage_mp4
+
+    cut = damage_mp4(VIDEO, tmp_path / "cut.mp4", keep=300_000)
+    got = list(read_frames(cut))
+    assert [i for i, _ in got] == list(range(48)) and _true_frames(got) == []
+    assert video_frames(cut) == (48, ()) and container_frames(cut) == 48
+    src = VideoSource(cut, frame_first=40)
+    frames = list(src)
+    assert [f.index for f in frames] == list(range(40, 48)) and _true_frames((f.index, f.image) for f in frames) == []
+    assert src.undecodable == [] and src.end_reason == "end of video"
+    assert [i for i, _ in read_frames(cut, 44, step=2)] == [44, 46]
+    seeked = list(read_frames(cut, 40, 48, seek=True))  # Beam's ranges of a video planned clean
+    assert [i for i, _ in seeked] == list(range(40, 48)) and _true_frames(seeked) == []
+
+
+def test_damaged_h264_frames_leave_the_others_their_index(tmp_path):
+    """Samples 7 and 10 (decode order) of VIDEO overwritten: frames 6 and 8 (B-frames no other frame
+    refers to, so every other frame decodes exactly). Was: frame 6's image named 7 and, as raw mode's
+    demuxing stopped at the first damaged packet, 196 frames never read (7 decoded + (5,))."""
+    from tfpose.sources import container_frames, read_frames, video_frames
+
+    from damaged_video import damage_mp4
+
+    damaged = damage_mp4(VIDEO, tmp_path / "damaged.mp4", samples=(7, 10))
+    got = list(read_frames(damaged))
+    assert [i for i, _ in got] == list(range(205)) and _true_frames(got) == [6, 8]
+    assert video_frames(damaged) == (203, (6, 8)) and container_frames(damaged) == 205
+
+
+def test_mpeg4_part2_avi_frames_keep_their_index(tmp_path):
+    """The damaged-AVI cases with MPEG-4 part 2 (XVID) instead of MJPG, and a seek into them."""
+    from tfpose.sources import read_frames, video_frames
+
+    from damaged_video import level, write_avi
+
+    path = write_avi(tmp_path / "x.avi", 10, (3, 9), fourcc="XVID")
+    got = [(i, None if im is None else level(im)) for i, im in read_frames(path)]
+    assert got == [(i, None if i in (3, 9) else i) for i in range(10)]
+    assert video_frames(path) == (8, (3, 9))
+    seeked = [(i, None if im is None else level(im)) for i, im in read_frames(path, start=4, seek=True)]
+    assert seeked == [(i, None if i == 9 else i) for i in range(4, 10)]
 
 
 @pytest.mark.parametrize("header", [2**31 - 1, 4, 0])
