@@ -771,3 +771,30 @@ def test_write_video_fps_is_checked_first(tmp_path, capsys):
         assert cli.main(base + extra) == 2
         err = capsys.readouterr().err
         assert words in err and "cannot load the model" not in err, err
+
+
+# ---------------------------------------------------------------------------------------------
+# H.264 (a decoder that gives frames late): the frames after a cut keep their names
+
+
+@pytest.mark.timeout(300)
+def test_h264_frames_after_a_cut_are_written_under_their_own_index(tmp_path):
+    """openpose_media/video.avi (an MP4, H.264 with B-frames) cut inside its 49th frame: frames 46
+    and 47 were written as 47 and 48 (frame 47's drawing under 48's name), frame 46 reported
+    undecodable, exit 1. Ground truth: the same frames of the intact file in the same run."""
+    import damaged_video
+
+    video = DATA / "images" / "openpose_media" / "video.avi"
+    cut = damaged_video.damage_mp4(video, tmp_path / "cut.mp4", keep=300_000)
+    shutil.copyfile(video, tmp_path / "whole.mp4")
+    out = tmp_path / "out"
+    r = _cli(
+        [str(cut), str(tmp_path / "whole.mp4"), *FAST, "--frame-first", "40", "--frame-last", "47"]
+        + ["--write-images", str(out), "--write-images-format", "png"]
+    )
+    stderr = r.stderr.decode()
+    assert sorted(p.name for p in out.glob("cut_*")) == [f"cut_{i:012d}_rendered.png" for i in range(40, 48)], stderr
+    for i in range(40, 48):
+        got, truth = (cv2.imread(str(out / f"{stem}_{i:012d}_rendered.png")) for stem in ("cut", "whole"))
+        assert np.array_equal(got, truth), f"the drawing of frame {i} is not the intact video's frame {i}"
+    assert r.returncode == 0 and "undecodable" not in r.stdout.decode(), stderr
