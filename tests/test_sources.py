@@ -300,6 +300,20 @@ def test_read_frames_goes_past_undecodable_frames_to_the_real_end(tmp_path, dama
     assert seeked == [(i, None if i in damaged else i) for i in range(5, 10)]
 
 
+def test_without_raw_mode_a_failed_read_is_one_frame(tmp_path, monkeypatch):
+    """Where OpenCV's FFmpeg offers no raw mode (another backend), the packets' times are unknown:
+    a failed read is one frame (MJPG's rule) and MAX_CONSECUTIVE_FAILURES failures in a row are the
+    end, so damaged frames at the very end cannot be told from it (and are not invented)."""
+    from tfpose import sources
+
+    from damaged_video import level, write_avi
+
+    monkeypatch.setattr(sources, "_packet_times", lambda path: None)
+    path = write_avi(tmp_path / "v.avi", 10, (3, 4, 9))
+    got = [(i, None if im is None else level(im)) for i, im in sources.read_frames(path)]
+    assert got == [(i, None if i in (3, 4) else i) for i in range(9)]
+
+
 def _true_frames(got) -> list[int]:
     """Check that every decoded frame of ``got`` ((index, image or None) of a damaged copy of VIDEO,
     in order) is VIDEO's own frame of that index, bit for bit (ground truth: OpenCV's plain reads of

@@ -134,7 +134,7 @@ def container_frames(path) -> int | None:
     return None if times is None else len(times)
 
 
-def _frame_times(path) -> list[float] | None:
+def _frame_times(path) -> np.ndarray | None:
     """Presentation times (ms, ascending) of the frames of ``path``, one per packet: frame i is the
     one shown at ``times[i]``. A packet of unknown time fills the first gap of over 1.5 steps (the
     median step) between known times, else goes last. None when times do not tell frames apart."""
@@ -150,10 +150,10 @@ def _frame_times(path) -> list[float] | None:
             times.append(times[-1] + step)
             unknown -= 1
         times.append(t)
-    return times + [times[-1] + step * (k + 1) for k in range(unknown)]
+    return np.array(times + [times[-1] + step * (k + 1) for k in range(unknown)])
 
 
-def _frame_index(times: list[float], ms: float, following: int) -> int:
+def _frame_index(times: np.ndarray, ms: float, following: int) -> int:
     """Index of the frame shown at ``ms``: the nearest of ``times`` if within half the step to its
     neighbours and not before ``following`` (the next frame in reading order), else ``following``."""
     after = int(np.searchsorted(times, ms))
@@ -173,7 +173,7 @@ def _decode_file(
     counts = {"decoded": 0} if counts is None else counts
     counts["stopped"] = False
     end = np.inf if stop is None else stop
-    times: list[float] | None = None  # the frames' times, found at the first failed read
+    times: np.ndarray | None = None  # the frames' times, found at the first failed read
     timed, failures = False, 0  # following: the first frame not yet yielded
     while following < end:
         if not cap.grab():
