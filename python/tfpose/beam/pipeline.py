@@ -37,32 +37,13 @@ _FAILED, _BATCH, _PEOPLE, _COCO, _START = "failed", "batch", "people", "coco", "
 
 
 def _range_frames(local: str, start: int, stop: int, seek: bool):
-    """(index, image or None) of frames [start, stop) of a local video. ``seek`` (a video whose every
-    frame decoded when planned): OpenCV seeks to ``start`` and each read is the next frame (a failed
-    one is that frame, undecodable); without it, or when the seek does not land exactly, the frames
-    are read from the start (:func:`tfpose.sources.read_frames`): ranges of a long video then cost
-    the decoding of every frame before them, so seeking keeps a video of n frames in ranges of r at
-    n decodes instead of about n^2 / 2r."""
-    import cv2
-
+    """(index, image or None) of frames [start, stop) of a local video, by
+    :func:`tfpose.sources.read_frames` (the one rule that names each decoded frame by its index).
+    ``seek`` (a video whose every frame decoded when planned): start by OpenCV's seek where it lands
+    exactly, so a video of n frames in ranges of r costs n decodes instead of about n^2 / 2r."""
     from tfpose import sources
 
-    if seek:
-        with sources.opencv_path(local) as name:
-            cap = cv2.VideoCapture(name)
-            try:
-                if (
-                    cap.isOpened()
-                    and cap.set(cv2.CAP_PROP_POS_FRAMES, start)
-                    and int(cap.get(cv2.CAP_PROP_POS_FRAMES)) == start
-                ):
-                    for i in range(start, stop):
-                        ok, img = cap.read()
-                        yield i, (img if ok else None)
-                    return
-            finally:
-                cap.release()
-    yield from sources.read_frames(local, start, stop)
+    yield from sources.read_frames(local, start, stop, seek=seek)
 
 
 class _Decode(beam.DoFn):
