@@ -9,12 +9,14 @@ found, parts outside the image dropped, and, as OpenPose's grouping does, some p
 body and a fragment of a few parts (a limb or the head, or a duplicate of parts the body keeps).
 The ground truth is the script: which person is where, never the tracker's output.
 
-:func:`evaluate` scores a tracker with py-motmetrics (``motmetrics``, the MOTChallenge CLEAR MOT
-and identity metrics of Bernardin & Stiefelhagen 2008 and Ristani et al. 2016): a detection
-with an id is a hypothesis, the distance of a ground-truth person to it is 1 - OKS (COCO's OKS with
-the ground truth as the reference, over its parts inside the image), a pair farther than 0.5
-(OKS < 0.5) cannot match. A fragment scores low against its person, so a fragment with an id is a
-false positive, and the body that lost its id to it an identity switch.
+:func:`evaluate` scores a tracker with TrackEval (``trackeval``, MOTChallenge's evaluator: HOTA of
+Luiten et al. 2021) and py-motmetrics (``motmetrics``, the CLEAR MOT and identity metrics of
+Bernardin & Stiefelhagen 2008 and Ristani et al. 2016): a detection with an id is a hypothesis, its
+similarity to a ground-truth person is COCO's OKS with the ground truth as the reference (over its
+parts inside the image); for CLEAR MOT and IDF1 a pair with OKS < 0.5 cannot match, HOTA averages
+over thresholds. A fragment scores low against its person, so a fragment with an id is a false
+positive, and the body that lost its id to it an identity switch. People in the image who are not
+in the ground truth are distractors (``Frame.ignore``): hypotheses on them are removed first.
 
 Used by tests/test_tracking_metrics.py and benchmarks/bench_tracking_metrics.py.
 """
@@ -593,8 +595,9 @@ def box_oks(boxes: np.ndarray, det: np.ndarray) -> np.ndarray:
 
 def from_synthetic_video(estimator, scenario, scene) -> Scenario:
     """A scenario of tests/synthetic_video.py (people cut out of photographs moving over a real
-    background, found by `estimator`): the ground truth is each drawn sprite's reference pose moved
-    to where the script drew it (hidden or not), its parts inside the frame."""
+    background, found by `estimator`): the ground truth is each drawn person's reference pose moved
+    to where the script drew it (hidden or not), its parts inside the frame: the sprites, and the
+    man seated in the pillar band where the band is drawn (``synthetic_video.BAND_PERSON``)."""
     import synthetic_video as sv
 
     images, where = sv.render(scenario, scene)
