@@ -31,10 +31,13 @@ def check_options(args: argparse.Namespace) -> None:
         )
         if args.coco_pixel_convention is None:
             args.coco_pixel_convention = options.accuracy_settings(args.accuracy)["coco_pixel_convention"]
-        from tfpose import whole_body
-
         hand_face = hand_face_options(args)
-        whole_body.hand_scales(hand_face["hand_scale_number"], hand_face["hand_scale_range"])
+        from tfpose.litert import is_tflite
+
+        if not is_tflite(args.model):  # tfpose.whole_body needs TensorFlow; LiteRT refuses hand options itself
+            from tfpose import whole_body
+
+            whole_body.hand_scales(hand_face["hand_scale_number"], hand_face["hand_scale_range"])
         _args.check_threshold(args.render_threshold, "render_threshold")
         precision.check_precision(args.precision)
         from tfpose.sources import check_frame_range
