@@ -45,7 +45,7 @@ else:
             return isinstance(obj, BaseEstimator)
 
         def __subclasscheck__(cls, sub: type) -> bool:
-            return issubclass(sub, BaseEstimator)
+            return sub is cls or issubclass(sub, BaseEstimator)
 
     class Estimator(metaclass=_PickImplementation):
         """OpenPose-style multi-person pose estimator: ``Estimator(model=None, **options)``.

@@ -23,6 +23,7 @@ from tfpose.cli.plan import Plan, plan_outputs
 from tfpose.cli.summary import new_counters, reconcile, summary
 from tfpose.cli.tensorflow_import import import_tensorflow
 from tfpose.cli.writers import Writers
+from tfpose.export_tflite import TFLITE_QUANTIZATIONS
 from tfpose.litert import is_tflite
 from tfpose.options import DEFAULTS
 
@@ -90,6 +91,11 @@ def check_tflite_options(args: argparse.Namespace) -> None:
     for flag, given in (("--part-candidates", args.part_candidates), ("--write-heatmaps", args.write_heatmaps)):
         if given:
             raise Stop(f"{flag}: expected a TensorFlow network; a .tflite one gives people only")
+    if args.precision not in (DEFAULTS["precision"], *TFLITE_QUANTIZATIONS):
+        raise Stop(
+            f"--precision {args.precision}: a .tflite network runs in the precision its file holds; expected "
+            f"{DEFAULTS['precision']} (the default) or the file's, one of {', '.join(TFLITE_QUANTIZATIONS)}"
+        )
     for name in ("hand_scale_number", "hand_scale_range"):
         if getattr(args, name) != DEFAULTS[name]:
             flag = "--" + name.replace("_", "-")
