@@ -300,6 +300,20 @@ def test_tflite_given_to_the_tensorflow_loader_says_where_it_runs(pinto):
         load_network(pinto)
 
 
+@needs_tf
+def test_saved_model_export_of_a_tflite_network_says_where_it_runs(pinto, tmp_path, capsys):
+    # before: Estimator(x.tflite) became a LiteRTEstimator inside the export, an AttributeError traceback
+    import tfpose
+    from tfpose.cli import main
+
+    with pytest.raises(ValueError, match="runs in tfpose.Estimator"):
+        tfpose.export_saved_model(pinto, tmp_path / "a")
+    assert main(["export", pinto, str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tfpose: export failed: ") and "runs in tfpose.Estimator" in err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
 def test_cli_runs_a_tflite_network(pinto, tmp_path):
     from tfpose.cli import main
 
