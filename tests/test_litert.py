@@ -354,3 +354,11 @@ def test_cli_refuses_tensorflow_only_options_for_a_tflite_network(pinto, tmp_pat
     assert main(["estimate", "--model", pinto, "--sample", "--no-progress", "--write-json", str(out), *flag]) == 2
     assert says in capsys.readouterr().err
     assert not out.exists()  # refused before any output folder stays behind
+
+
+@needs_tf
+def test_both_estimators_say_the_same_to_an_empty_batch():
+    # one message, two copies until tfpose.graph imports base_estimator's (see base_estimator)
+    from tfpose import base_estimator, graph
+
+    assert base_estimator.MSG_EMPTY_BATCH == graph.MSG_EMPTY_BATCH

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from tfpose import numpy_ops
-from tfpose.base_estimator import BaseEstimator
+from tfpose.base_estimator import MSG_EMPTY_BATCH, BaseEstimator
 from tfpose.export_tflite import TFLITE_QUANTIZATIONS
 from tfpose.options import DEFAULTS, NORMALIZATIONS
 from tfpose.types import as_bgr
@@ -317,7 +317,7 @@ class LiteRTEstimator(BaseEstimator):
         if ims.ndim != 4 or ims.shape[3] != 3 or ims.dtype != np.uint8:
             raise ValueError(f"images: expected uint8 [N, H, W, 3], got {ims.dtype} {ims.shape}")
         if len(ims) == 0:
-            raise ValueError(f"images: expected at least one image (N >= 1), got an empty batch {ims.shape}")
+            raise ValueError(f"{MSG_EMPTY_BATCH}, got an empty batch {ims.shape}")
         geo = self.sizing(ims.shape[1:])
         outs = []
         for (h, w), ratio in zip(geo.net_hw, geo.scale_ratios, strict=True):
