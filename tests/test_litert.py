@@ -79,9 +79,14 @@ def test_bad_num_threads(pinto):
 
 
 def test_bad_image(pinto):
+    # the TensorFlow estimator's rule and words (tfpose.types.as_bgr)
     est = LiteRTEstimator(pinto, num_threads=1)
-    with pytest.raises(ValueError, match="expected uint8"):
+    with pytest.raises(TypeError, match="expected dtype uint8"):
         est.estimate(np.zeros((10, 10, 3), np.float32))
+    with pytest.raises(ValueError, match=r"expected uint8 \[N, H, W, 3\]"):
+        est.estimate_arrays(np.zeros((10, 10, 3), np.uint8))
+    with pytest.raises(ValueError, match="at least one image"):
+        est.estimate_arrays(np.zeros((0, 64, 64, 3), np.uint8))
 
 
 @needs_tf
@@ -90,12 +95,18 @@ def test_exported_float32_gives_tensorflows_people(bundled_tflite, data_dir):
     """The float32 .tflite of the bundled network, resized to OpenPose's sizing, finds the people the
     TensorFlow path finds (network outputs agree to ~1e-5, so keypoints to well under a pixel)."""
     import tfpose
+    from tfpose.tf_estimator import TensorFlowEstimator
 
-    est = LiteRTEstimator(bundled_tflite, num_threads=1)
-    assert est.input_mode == "resize"
+    est = tfpose.Estimator(bundled_tflite)  # a resizable .tflite through the public name
+    assert isinstance(est, LiteRTEstimator) and est.input_mode == "resize" and est.precision == "float32"
     img = _person_image(data_dir)
     lite = est.estimate(img)
-    ref = tfpose.Estimator(precision="float32").estimate(img)
+    with tfpose.Estimator(precision="float32") as tf_est:
+        assert isinstance(tf_est, TensorFlowEstimator) and isinstance(tf_est, tfpose.Estimator)
+        ref = tf_est.estimate(img)
+    # closed by the with block: its graphs and network released, asking again says so
+    with pytest.raises(ValueError, match="closed"):
+        tf_est.estimate(img)
     assert len(lite) == len(ref) > 0
     for a, b in zip(sorted(lite, key=lambda p: -p.score), sorted(ref, key=lambda p: -p.score), strict=True):
         assert np.array_equal(a.keypoints[:, 2] > 0, b.keypoints[:, 2] > 0)
@@ -116,32 +127,173 @@ def test_export_quantizations_and_errors(tmp_path):
     i8 = export_tflite(None, tmp_path / "i8.tflite", "int8")
     # float16 halves the weights, dynamic-range int8 quarters them
     assert os.path.getsize(i8) < os.path.getsize(f16)
-    for path in (f16, i8):
-        assert LiteRTEstimator(path, num_threads=1).input_mode == "resize"
+    for path, precision in ((f16, "float16"), (i8, "int8")):
+        est = LiteRTEstimator(path, num_threads=1)
+        assert est.input_mode == "resize" and est.precision == precision
+
+
+# Run in a fresh interpreter where importing TensorFlow fails (as in CI's TensorFlow-free venv,
+# and so in any venv): the code must neither need it nor import it.
+_BLOCK_TENSORFLOW = """
+import sys, importlib.abc
+class NoTF(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            raise ImportError("TensorFlow blocked by the test")
+sys.meta_path.insert(0, NoTF())
+"""
+
+
+def _without_tensorflow(code: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", _BLOCK_TENSORFLOW + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=cwd,
+    )
 
 
 def test_litert_path_without_tensorflow(pinto, data_dir):
-    """tfpose's core and the LiteRT path run where TensorFlow cannot be imported."""
-    code = textwrap.dedent(
+    """tfpose's core and the LiteRT path run where TensorFlow cannot be imported, through
+    tfpose.Estimator and tfpose.estimate as through LiteRTEstimator, with the same people."""
+    image = str(data_dir / "images/tf_pose_estimation/p1.jpg")
+    run = _without_tensorflow(
         f"""
-        import sys, importlib.abc
-        class NoTF(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path=None, target=None):
-                if name == "tensorflow" or name.startswith("tensorflow."):
-                    raise ImportError("TensorFlow blocked by the test")
-        sys.meta_path.insert(0, NoTF())
-        import cv2
+        import cv2, numpy as np
+        import tfpose
+        from tfpose import Estimator
         from tfpose.litert import LiteRTEstimator
-        est = LiteRTEstimator({pinto!r}, num_threads=1)
-        people = est.estimate(cv2.imread({str(data_dir / "images/tf_pose_estimation/p1.jpg")!r}))
-        assert people, "no people"
+        image = cv2.imread({image!r})
+        est = Estimator({pinto!r}, num_threads=1)
+        assert type(est) is LiteRTEstimator and isinstance(est, Estimator), type(est)
+        people = est.estimate(image)
+        ref = LiteRTEstimator({pinto!r}, num_threads=1).estimate(image)
+        once = tfpose.estimate(image, model={pinto!r})
+        assert people and len(people) == len(ref) == len(once), (len(people), len(ref), len(once))
+        for a, b, c in zip(people, ref, once):
+            assert np.array_equal(a.keypoints, b.keypoints) and np.array_equal(a.keypoints, c.keypoints)
         assert "tensorflow" not in sys.modules
         print("ok", len(people))
         """
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.startswith("ok")
+
+
+def test_cli_runs_a_tflite_network_without_tensorflow(pinto, data_dir, tmp_path):
+    """tfpose estimate --model X.tflite writes JSON and drawings where TensorFlow cannot be imported
+    (before: the command imported TensorFlow first, whatever the model)."""
+    image = str(data_dir / "images/tf_pose_estimation/p1.jpg")
+    args = ["estimate", "--model", pinto, image, "--no-progress"]
+    args += ["--write-json", str(tmp_path / "json"), "--write-images", str(tmp_path / "img")]
+    run = _without_tensorflow(
+        f"""
+        from tfpose.cli import main
+        rc = main({args!r})
+        assert "tensorflow" not in sys.modules
+        print("rc", rc)
+        """
+    )
+    assert run.returncode == 0 and run.stdout.strip().endswith("rc 0"), run.stdout + run.stderr[-2000:]
+    (json_file,) = (tmp_path / "json").glob("*_keypoints.json")
+    assert '"pose_keypoints_2d"' in json_file.read_text()
+    (drawing,) = (tmp_path / "img").glob("*_rendered.png")
+    assert cv2.imread(str(drawing)).shape == cv2.imread(image).shape
+
+
+def test_cli_without_tensorflow_says_what_needs_it(tmp_path):
+    """Without TensorFlow, export and a TensorFlow network end with one line naming what needs it,
+    exit 2 (not a traceback)."""
+    run = _without_tensorflow(
+        f"""
+        from tfpose.cli import main
+        print("rc", main(["export", {str(tmp_path / "saved")!r}]), main(["estimate", "--sample"]))
+        """
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().endswith("rc 2 2"), run.stdout
+    lines = [line for line in run.stderr.splitlines() if line.startswith("tfpose:")]
+    assert len(lines) == 2 and "Traceback" not in run.stderr, run.stderr
+    assert lines[0].startswith("tfpose: tfpose export needs TensorFlow, which cannot be imported here")
+    assert lines[1].startswith("tfpose: a TensorFlow network (.pb, SavedModel, the bundled one) needs TensorFlow")
+    assert not (tmp_path / "saved").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("flip", True),
+        ("accuracy", "best"),  # its flip averaging
+        ("input_name", "image:0"),
+        ("output_name", "Openpose/concat_stage7:0"),
+        ("hand_model", "hand.pb"),
+        ("face_model", "face.pb"),
+        ("hand_scale_number", 4),
+        ("hand_scale_range", 0.2),
+        ("hand_face_normalization", "none"),
+        ("batch_size", 4),
+        ("precision", "bfloat16"),
+        ("precision", "float16"),  # PINTO's model holds int8 weights
+    ],
+)
+def test_estimator_refuses_what_only_tensorflow_has(pinto, option, value):
+    from tfpose import Estimator
+
+    name = "flip" if option == "accuracy" else option
+    with pytest.raises(ValueError, match=f"^{name}: "):
+        Estimator(pinto, **{option: value})
+
+
+def test_estimator_surface_on_a_tflite_network(pinto, data_dir):
+    """What tfpose.Estimator offers, on a .tflite network: the file's precision, batched arrays,
+    batches of any sizes, the stream, number_people_max / keypoint_scale, close and the context
+    manager; estimate_details is refused with a ValueError."""
+    from tfpose import Estimator
+    from tfpose.base_estimator import MSG_CLOSED
+
+    image = _person_image(data_dir)
+    small = np.ascontiguousarray(image[: image.shape[0] // 2, : image.shape[1] // 2])
+    with Estimator(pinto, num_threads=1, precision="int8") as est:
+        assert est.precision == "int8" and est.batch_size == 1 and est.pose_model == "COCO_18"
+        one = est.estimate(image)
+        assert len(one) >= 2
+        kp, scores, num = est.estimate_arrays(np.stack([image, image]))
+        assert kp.shape[0] == scores.shape[0] == 2 and list(num) == [len(one)] * 2
+        both = est.estimate_batch([image, small])
+        assert [len(p) for p in both] == [len(one), len(est.estimate(small))]
+        streamed = list(est.stream(iter([image, small, image])))
+        for a, b in zip(streamed, [both[0], both[1], both[0]], strict=True):
+            assert [p.keypoints.tolist() for p in a] == [p.keypoints.tolist() for p in b]
+        with pytest.raises(ValueError, match="estimate_details: part candidates and heatmaps"):
+            est.estimate_details(image)
+    assert est.closed
+    with pytest.raises(ValueError, match=MSG_CLOSED.split(" (")[0]):
+        est.estimate(image)
+    best = Estimator(pinto, num_threads=1, number_people_max=1, keypoint_scale=3).estimate(image)
+    # OpenPose's --number_people_max ranking (score x sqrt(box area), tfpose.io.keep_top_people)
+    from tfpose.io import keep_top_people
+
+    (top,) = keep_top_people(np.stack([p.keypoints for p in one]), np.array([p.score for p in one]), 1)
+    assert len(best) == 1 and best[0].score == one[top].score
+    assert np.abs(best[0].keypoints[:, :2]).max() <= 1.0  # keypoint_scale 3: [-1, 1]
+
+
+def test_accuracy_best_without_flip_runs_on_a_tflite_network(pinto, data_dir):
+    from tfpose import Estimator
+
+    est = Estimator(pinto, num_threads=1, accuracy="best", flip=False)
+    assert (est.scale_number, est.peak_refinement, est.flip) == (3, "quadratic", False)
+    assert est.estimate(_person_image(data_dir))
+
+
+def test_estimator_is_not_subclassed():
+    from tfpose import Estimator
+    from tfpose.litert import LiteRTEstimator
+
+    assert issubclass(LiteRTEstimator, Estimator) and issubclass(Estimator, Estimator)
+    with pytest.raises(TypeError, match="picks its implementation"):
+        type("Mine", (Estimator,), {})
 
 
 @needs_tf
@@ -153,6 +305,19 @@ def test_tflite_given_to_the_tensorflow_loader_says_where_it_runs(pinto):
 
 
 @needs_tf
+def test_saved_model_export_of_a_tflite_network_says_where_it_runs(pinto, tmp_path, capsys):
+    # before: Estimator(x.tflite) became a LiteRTEstimator inside the export, an AttributeError traceback
+    import tfpose
+    from tfpose.cli import main
+
+    with pytest.raises(ValueError, match="runs in tfpose.Estimator"):
+        tfpose.export_saved_model(pinto, tmp_path / "a")
+    assert main(["export", pinto, str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tfpose: export failed: ") and "runs in tfpose.Estimator" in err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
 def test_cli_runs_a_tflite_network(pinto, tmp_path):
     from tfpose.cli import main
 
@@ -162,7 +327,6 @@ def test_cli_runs_a_tflite_network(pinto, tmp_path):
     assert main(["estimate", "--model", pinto, "--sample", "--no-progress", "--batch-size", "4"]) == 2
 
 
-@needs_tf
 @pytest.mark.parametrize("flag", [["--part-candidates"], ["--write-heatmaps", "HEATMAPS"]])
 def test_cli_refuses_what_only_the_tensorflow_path_gives(pinto, tmp_path, capsys, flag):
     # Before: every image was skipped ("'LiteRTEstimator' object has no attribute 'estimate_details'")
@@ -175,3 +339,30 @@ def test_cli_refuses_what_only_the_tensorflow_path_gives(pinto, tmp_path, capsys
     err = capsys.readouterr().err
     assert f"{flag[0]}: expected a TensorFlow network; a .tflite one gives people only" in err
     assert not list(tmp_path.rglob("*_keypoints.json"))
+
+
+@pytest.mark.parametrize(
+    ("flag", "says"),
+    [
+        (["--hand", "--hand-model", "hand.pb"], "--hand: expected a TensorFlow body network"),
+        (["--hand-scale-number", "4"], "--hand-scale-number: sets the hands"),
+        (["--flip"], "flip: a .tflite network"),
+        (["--precision", "bfloat16"], "--precision bfloat16: a .tflite network runs in the precision its file holds"),
+        (["--precision", "float16"], "precision: "),  # the file holds int8 weights: refused at load
+    ],
+)
+def test_cli_refuses_tensorflow_only_options_for_a_tflite_network(pinto, tmp_path, capsys, flag, says):
+    from tfpose.cli import main
+
+    out = tmp_path / "j"
+    assert main(["estimate", "--model", pinto, "--sample", "--no-progress", "--write-json", str(out), *flag]) == 2
+    assert says in capsys.readouterr().err
+    assert not out.exists()  # refused before any output folder stays behind
+
+
+@needs_tf
+def test_both_estimators_say_the_same_to_an_empty_batch():
+    # one message, two copies until tfpose.graph imports base_estimator's (see base_estimator)
+    from tfpose import base_estimator, graph
+
+    assert base_estimator.MSG_EMPTY_BATCH == graph.MSG_EMPTY_BATCH

@@ -1,10 +1,12 @@
 """tfpose: OpenPose's multi-person pose post-processing as C++ TensorFlow ops.
 
 Importing this package does not import TensorFlow. TensorFlow is imported on first use of
-``tfpose.ops`` (the op wrappers), ``tfpose.Estimator``/``tfpose.estimate`` and
-``tfpose.export_saved_model``. ``tfpose.numpy_ops`` and ``tfpose.models`` run the same C++ core on
-numpy arrays without TensorFlow; ``tfpose.cuda`` runs the CUDA kernels on CuPy/PyTorch GPU arrays
-(builds with CUDA kernels only).
+``tfpose.ops`` (the op wrappers), ``tfpose.Estimator``/``tfpose.estimate`` with a TensorFlow
+network (the bundled one, a .pb, a SavedModel) and ``tfpose.export_saved_model``; with a ``.tflite``
+network they run in LiteRT and never import it, so they work where TensorFlow is not installed.
+``tfpose.numpy_ops`` and ``tfpose.models`` run the same C++ core on numpy arrays without
+TensorFlow; ``tfpose.cuda`` runs the CUDA kernels on CuPy/PyTorch GPU arrays (builds with CUDA
+kernels only).
 
 Importing this package also registers a post-import hook on ``tensorflow`` (``wrapt``): as soon as
 TensorFlow is imported, before or after tfpose, tfpose's op library is loaded into it, so that a

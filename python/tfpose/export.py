@@ -20,7 +20,7 @@ __all__ = ["export_saved_model", "load_saved_model", "check_export_dir"]
 def export_saved_model(model, export_dir, **estimator_options) -> str:
     """Write a SavedModel of ``tfpose.Estimator(model, **estimator_options)`` to ``export_dir``.
 
-    model: frozen GraphDef (.pb), SavedModel directory, Estimator, or None for the bundled default
+    model: frozen GraphDef (.pb), SavedModel directory, a TensorFlow Estimator, or None for the bundled default
     model. The options are checked first, by the same function as the Estimator and the CLI
     (:func:`tfpose.options.check_estimator_options`); keypoint_scale and number_people_max act on the
     Python side only, so anything but their defaults (0, -1) is a ValueError here. export_dir must
@@ -29,8 +29,10 @@ def export_saved_model(model, export_dir, **estimator_options) -> str:
     renamed), a write failure is :class:`tfpose.outputs.OutputError` naming the folder and the cause.
     Returns export_dir.
     """
-    from tfpose.estimator import Estimator
     from tfpose.options import check_estimator_options
+
+    # the TensorFlow estimator itself: a .tflite model goes to its loader, which says where it runs
+    from tfpose.tf_estimator import TensorFlowEstimator as Estimator
     from tfpose.whole_body import ESTIMATOR_OPTIONS
 
     if not isinstance(model, Estimator):

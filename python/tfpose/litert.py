@@ -21,14 +21,18 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from tfpose import numpy_ops, sizing
+from tfpose import numpy_ops
+from tfpose.base_estimator import MSG_EMPTY_BATCH, BaseEstimator
+from tfpose.export_tflite import TFLITE_QUANTIZATIONS
 from tfpose.options import DEFAULTS, NORMALIZATIONS
+from tfpose.types import as_bgr
 
-__all__ = ["LiteRTEstimator", "is_tflite", "TFLITE_SUFFIX", "litert_estimator_for_cli"]
+__all__ = ["LiteRTEstimator", "is_tflite", "TFLITE_SUFFIX"]
 
 TFLITE_SUFFIX = ".tflite"
 # OpenPose's net input sides are multiples of this; the output is 1/8 of the input (docs/algorithms/body.md §1).
@@ -90,17 +94,64 @@ def _open_interpreter(model: Any, num_threads: int | None, normalization: str) -
     return path, interpreter, inp[0], out[0]
 
 
-class LiteRTEstimator:
-    """OpenPose's multi-person pose estimation with the network run by LiteRT.
+def _weights_precision(interpreter: Any) -> str:
+    """The precision a .tflite file stores its weights in, one of TFLITE_QUANTIZATIONS: "int8"
+    (dynamic-range: int8 weights, e.g. PINTO's weight_quant models), "float16" (float16 weights,
+    dequantized at load) or "float32"; read off the dtypes of the model's tensors."""
+    dtypes = {np.dtype(d["dtype"]) for d in interpreter.get_tensor_details()}
+    found = "int8" if np.dtype(np.int8) in dtypes else "float16" if np.dtype(np.float16) in dtypes else "float32"
+    assert found in TFLITE_QUANTIZATIONS
+    return found
+
+
+# The Estimator's options that only the TensorFlow path has, with the value that means "not used".
+# Hands and face: OpenPose's hand / face networks run in the TensorFlow graph (tfpose.whole_body).
+_TENSORFLOW_ONLY = {
+    "input_name": None,
+    "output_name": None,
+    "hand_model": None,
+    "face_model": None,
+    "hand_scale_number": DEFAULTS["hand_scale_number"],
+    "hand_scale_range": DEFAULTS["hand_scale_range"],
+    "hand_face_normalization": DEFAULTS["hand_face_normalization"],
+}
+
+
+def _refuse_tensorflow_only(path: str, given: dict) -> None:
+    """ValueError naming the first option of ``given`` that only the TensorFlow path has and is set."""
+    for name, unused in _TENSORFLOW_ONLY.items():
+        if given[name] != unused:
+            raise ValueError(
+                f"{name}: a .tflite network ({path!r}) runs in LiteRT without it (the TensorFlow path "
+                f"only: a frozen .pb or SavedModel); expected {unused!r}, got {given[name]!r}"
+            )
+
+
+class LiteRTEstimator(BaseEstimator):
+    """OpenPose's multi-person pose estimation with the network run by LiteRT: what
+    ``tfpose.Estimator("x.tflite", ...)`` makes (see :class:`tfpose.Estimator`).
 
     model: path of a ``.tflite`` network taking [1, H, W, 3] float32 BGR and returning
         ``concat_stage7``-style [1, H/8, W/8, C] (C = 57 COCO_18, 78 BODY_25, 44 MPI_15).
-    net_resolution, scale_number, scale_gap, net_resolution_dynamic, openpose_build, max_peaks,
-        fast, keypoint_scale, number_people_max, thresholds: as :class:`tfpose.Estimator`. A fixed-size model takes its own size as
-        net_resolution (the default None means that; another value raises ValueError).
-    num_threads: interpreter threads (None: LiteRT's default).
+    The other arguments are :class:`tfpose.tf_estimator.TensorFlowEstimator`'s, checked by the same
+    :func:`tfpose.options.check_estimator_options`, with these differences:
+
+    * net_resolution: None (default) is OpenPose's default for a resizable model and the model's
+      own size for a fixed one, which takes no other (ValueError).
+    * accuracy, peak_refinement, scale_number, scale_gap and the thresholds work as there; flip
+      averaging does not (ValueError when it is on: with ``accuracy="best"`` pass ``flip=False``).
+    * batch_size: 1 (an interpreter's input holds one image); another value is a ValueError.
+    * precision: the file's own (:attr:`precision`: "float32", "float16" or "int8" weights, as
+      ``tfpose export --tflite-quantization`` writes them); the default or that value is accepted,
+      anything else is a ValueError (re-export the network instead).
+    * input_name, output_name, hand_model, face_model and the hand / face settings: the TensorFlow
+      path's only; a value other than their "unused" one is a ValueError naming it.
+    * num_threads: interpreter threads (None: LiteRT's default); LiteRT's only.
+
     Raises FileNotFoundError for a missing file, ImportError without ai-edge-litert, ValueError for
-    a model whose input is not [1, H, W, 3] float32 or whose output channels fit no pose model.
+    a refused option or a model whose input is not [1, H, W, 3] float32 or whose output channels
+    fit no pose model. :meth:`estimate` and the others are thread-safe (the one interpreter takes
+    the calls in turn).
     """
 
     def __init__(
@@ -112,50 +163,107 @@ class LiteRTEstimator:
         scale_gap: float | None = DEFAULTS["scale_gap"],
         openpose_build: str = DEFAULTS["openpose_build"],
         *,
+        accuracy: str = DEFAULTS["accuracy"],
+        flip: bool | None = DEFAULTS["flip"],
+        peak_refinement: str | None = DEFAULTS["peak_refinement"],
         net_resolution_dynamic: float = DEFAULTS["net_resolution_dynamic"],
         normalization: str = DEFAULTS["normalization"],
+        input_name: str | None = None,
+        output_name: str | None = None,
         max_peaks: int = DEFAULTS["max_peaks"],
         fast: bool = DEFAULTS["fast"],
-        num_threads: int | None = None,
+        batch_size: int | None = DEFAULTS["batch_size"],
         keypoint_scale: int = DEFAULTS["keypoint_scale"],
         number_people_max: int = DEFAULTS["number_people_max"],
+        hand_model: Any = None,
+        face_model: Any = None,
+        hand_scale_number: int = DEFAULTS["hand_scale_number"],
+        hand_scale_range: float = DEFAULTS["hand_scale_range"],
+        hand_face_normalization: str = DEFAULTS["hand_face_normalization"],
+        precision: str = DEFAULTS["precision"],
+        num_threads: int | None = None,
         **thresholds: Any,
     ) -> None:
-        from tfpose import models as _models
-        from tfpose import options as _options
-
+        given = dict(
+            input_name=input_name,
+            output_name=output_name,
+            hand_model=hand_model,
+            face_model=face_model,
+            hand_scale_number=hand_scale_number,
+            hand_scale_range=hand_scale_range,
+            hand_face_normalization=hand_face_normalization,
+        )
+        _refuse_tensorflow_only(os.fspath(model) if is_tflite(model) else repr(model), given)
+        if batch_size not in (None, _IMAGES_PER_CALL):
+            raise ValueError(f"batch_size: a .tflite network runs one image per call; expected 1, got {batch_size!r}")
         path, self._interpreter, self._input, self._output = _open_interpreter(model, num_threads, normalization)
+        self.precision = _weights_precision(self._interpreter)
+        if precision not in (DEFAULTS["precision"], self.precision):
+            raise ValueError(
+                f"precision: {path!r} holds {self.precision} weights and runs in that precision; expected "
+                f"{DEFAULTS['precision']!r} or {self.precision!r}, got {precision!r} (tfpose export --format "
+                "tflite --tflite-quantization writes another)"
+            )
         signature = self._input["shape_signature"]
         self.input_mode = "resize" if signature[1] == -1 and signature[2] == -1 else "fixed"
         self.fixed_hw = None if self.input_mode == "resize" else (int(signature[1]), int(signature[2]))
-        if net_resolution is None:
-            net_resolution = (
+        self._init_options(
+            path,
+            dict(
+                pose_model=pose_model,
+                net_resolution=net_resolution,
+                scale_number=scale_number,
+                scale_gap=scale_gap,
+                openpose_build=openpose_build,
+                accuracy=accuracy,
+                flip=flip,
+                peak_refinement=peak_refinement,
+                net_resolution_dynamic=net_resolution_dynamic,
+                max_peaks=max_peaks,
+                keypoint_scale=keypoint_scale,
+                number_people_max=number_people_max,
+                **thresholds,
+            ),
+        )
+        self.fast, self.normalization = bool(fast), normalization
+        self.source = path
+        self._allocated_hw = None
+        # one interpreter: its tensors are shared state, so calls from several threads take turns
+        self._lock = threading.Lock()
+
+    # the arrays estimate_arrays returns (no hands or face here)
+    output_names = ("keypoints", "scores", "num_people")
+    # set by _init_options from check_estimator_options (_OPTIONS_KEPT) besides BaseEstimator's
+    openpose_build: str
+    accuracy: str
+    flip: bool
+    peak_refinement: str
+    max_peaks: int
+    thresholds: dict
+
+    def _init_options(self, path: str, options: dict) -> None:
+        """Check the body options (the Estimator's one checker) and set them; the pose model is read
+        off the output channels unless given."""
+        from tfpose import models as _models
+        from tfpose import options as _options
+
+        if options["net_resolution"] is None:
+            options["net_resolution"] = (
                 DEFAULTS["net_resolution"] if self.fixed_hw is None else (self.fixed_hw[1], self.fixed_hw[0])
             )
-        opts = _options.check_estimator_options(
-            pose_model=pose_model,
-            net_resolution=net_resolution,
-            scale_number=scale_number,
-            scale_gap=scale_gap,
-            openpose_build=openpose_build,
-            net_resolution_dynamic=net_resolution_dynamic,
-            normalization=normalization,
-            max_peaks=max_peaks,
-            batch_size=_IMAGES_PER_CALL,
-            keypoint_scale=keypoint_scale,
-            number_people_max=number_people_max,
-            **thresholds,
-        )
-        self.net_resolution = opts["net_resolution"]
-        if self.fixed_hw is not None and tuple(self.net_resolution) != (self.fixed_hw[1], self.fixed_hw[0]):
+        opts = _options.check_estimator_options(batch_size=_IMAGES_PER_CALL, **options)
+        if opts["flip"]:
+            raise ValueError(
+                f"flip: a .tflite network ({path!r}) runs without flip averaging (the TensorFlow path "
+                "only); expected False (with accuracy='best': flip=False), got True"
+            )
+        if self.fixed_hw is not None and tuple(opts["net_resolution"]) != (self.fixed_hw[1], self.fixed_hw[0]):
             raise ValueError(
                 f"net_resolution: model {path!r} has a fixed input of {self.fixed_hw[1]}x{self.fixed_hw[0]} "
-                f"(W x H), so net_resolution must be that size (or None), got {self.net_resolution}"
+                f"(W x H), so net_resolution must be that size (or None), got {opts['net_resolution']}"
             )
-        self.scale_number, self.scale_gap = opts["scale_number"], opts["scale_gap"]
-        self.openpose_build, self.max_peaks = opts["openpose_build"], opts["max_peaks"]
-        self.net_resolution_dynamic = opts["net_resolution_dynamic"]
-        self.thresholds, self.fast, self.normalization = opts["thresholds"], bool(fast), normalization
+        for name in _OPTIONS_KEPT:
+            setattr(self, name, opts[name])
         channels = int(self._output["shape"][-1])
         self.pose_model = opts["pose_model"] or _options.infer_pose_model(channels, path)
         if _models.get(self.pose_model).num_channels != channels:
@@ -163,17 +271,14 @@ class LiteRTEstimator:
                 f"model {path!r}: pose model {self.pose_model} expects "
                 f"{_models.get(self.pose_model).num_channels} output channels, got {channels}"
             )
-        self.keypoint_scale, self.number_people_max = opts["keypoint_scale"], opts["number_people_max"]
-        self.batch_size = opts["batch_size"]  # tfpose.stream reads it
-        self.source = path
-        self.precision = "litert"
-        self._allocated_hw = None
-        # one interpreter: its tensors are shared state, so calls from several threads take turns
-        self._lock = threading.Lock()
+
+    def _release(self) -> None:
+        with self._lock:
+            self._interpreter = None
 
     def network_output(self, canvas: np.ndarray) -> np.ndarray:
         """canvas: float32 [H, W, 3] BGR 0..255 (H, W multiples of 8; for a fixed model at most its
-        size) -> the network's output float32 [H/8, W/8, C]."""
+        size) -> the network's output float32 [H/8, W/8, C]. ValueError once closed."""
         h, w = canvas.shape[:2]
         x = canvas
         if self.fixed_hw is None:
@@ -188,6 +293,7 @@ class LiteRTEstimator:
         if self.normalization == "caffe":  # after the padding, so black is -0.5 as in OpenPose
             x = x / 256.0 - 0.5
         with self._lock:
+            self._check_open()
             return self._invoke(x, run_hw)[: h // _NET_STRIDE, : w // _NET_STRIDE]
 
     def _invoke(self, x: np.ndarray, run_hw) -> np.ndarray:
@@ -200,75 +306,78 @@ class LiteRTEstimator:
         self._interpreter.invoke()
         return self._interpreter.get_tensor(self._output["index"])[0].copy()
 
-    def sizing(self, image_shape) -> sizing.Sizing:
-        """OpenPose's sizing of an image of shape (H, W[, C]) with this estimator's settings."""
-        return sizing.compute_sizing(
-            image_shape, self.net_resolution, self.scale_number, self.scale_gap, self.net_resolution_dynamic
-        )
-
-    def estimate_arrays(self, image: np.ndarray):
-        """image: uint8 [H, W, 3] BGR -> (keypoints [M, P, 3] in image pixels (x, y, score; OpenPose's
-        +0.5 convention), scores [M]): the numpy entry's output for one image, before
-        keypoint_scale and number_people_max."""
-        im = np.asarray(image)
-        if im.dtype != np.uint8 or im.ndim != 3 or im.shape[2] != 3:
-            raise ValueError(f"image: expected uint8 [H, W, 3] BGR, got {im.dtype} {im.shape}")
-        geo = self.sizing(im.shape)
+    def estimate_arrays(self, images: np.ndarray) -> tuple:
+        """Raw output for images uint8 [N >= 1, H, W, 3] BGR of one size, as
+        :meth:`tfpose.tf_estimator.TensorFlowEstimator.estimate_arrays`: (keypoints [N, M, P, 3] in
+        image pixels (x, y, score; OpenPose's +0.5 convention), scores [N, M], num_people [N]),
+        keypoint_scale and number_people_max not applied. One interpreter call per image and scale,
+        then tfpose's numpy entry on all of them. ValueError for another shape or dtype, an empty
+        batch or an image too small for the settings, before the network runs."""
+        ims = np.asarray(images)
+        if ims.ndim != 4 or ims.shape[3] != 3 or ims.dtype != np.uint8:
+            raise ValueError(f"images: expected uint8 [N, H, W, 3], got {ims.dtype} {ims.shape}")
+        if len(ims) == 0:
+            raise ValueError(f"{MSG_EMPTY_BATCH}, got an empty batch {ims.shape}")
+        geo = self.sizing(ims.shape[1:])
         outs = []
         for (h, w), ratio in zip(geo.net_hw, geo.scale_ratios, strict=True):
-            canvas = numpy_ops.resize_fixed_aspect_ratio(im[None], ratio, (h, w))[0]
-            outs.append(self.network_output(canvas)[None])
-        keypoints, scores, num = numpy_ops.net_output_to_people(
+            canvases = numpy_ops.resize_fixed_aspect_ratio(ims, ratio, (h, w))
+            outs.append(np.stack([self.network_output(c) for c in canvases]))
+        return numpy_ops.net_output_to_people(
             outs,
             scale_ratios=list(geo.scale_ratios),
             net_input_size=geo.net_hw[0],
-            image_size=im.shape[:2],
+            image_size=ims.shape[1:3],
             model=self.pose_model,
             openpose_build=self.openpose_build,
             max_peaks=self.max_peaks,
             fast=self.fast,
+            peak_refinement=self.peak_refinement,
             **self.thresholds,
         )
-        n = int(num[0])
-        return keypoints[0, :n], scores[0, :n]
 
-    def estimate(self, image) -> list:
-        """People in one image (HxWx3 uint8 BGR): a list of :class:`tfpose.Person`, with
-        keypoint_scale and number_people_max applied as in ``tfpose.Estimator.estimate``."""
-        from tfpose import io as _io
-        from tfpose.types import Person
+    def estimate(self, image: Any) -> list:
+        """People in one image (HxWx3 uint8 BGR; gray and BGRA converted as in
+        :func:`tfpose.types.as_bgr`): a list of :class:`tfpose.Person`, keypoint_scale and
+        number_people_max applied. Thread-safe."""
+        return self._estimate_same_size([as_bgr(image)])[0]
 
-        keypoints, scores = self.estimate_arrays(image)
-        g = self.sizing(np.shape(image))
-        keep = _io.keep_top_people(keypoints, scores, self.number_people_max)
-        kp = _io.scale_keypoints(keypoints[keep], self.keypoint_scale, g.image_wh, g.scale_net_to_output)
-        return [Person(kp[j], scores[m]) for j, m in enumerate(keep)]
+    def estimate_batch(self, images: Sequence) -> list:
+        """People in each image of a list (any sizes), in input order; every image is converted and
+        sized before the first network call, so a bad one fails the call early."""
+        images = [as_bgr(im) for im in images]
+        for im in images:
+            self.sizing(im.shape)
+        return [self._estimate_same_size([im])[0] for im in images]
 
-    def estimate_batch(self, images) -> list:
-        """People in each image of a list (one interpreter call per image and scale)."""
-        return [self.estimate(im) for im in images]
+    def _estimate_same_size(self, images: list) -> list:
+        """People in validated images (as_bgr) of one size (tfpose.stream's entry)."""
+        geometry = self.sizing(images[0].shape)
+        keypoints, scores, num_people = self.estimate_arrays(np.stack(images))
+        return self._people(keypoints, scores, num_people, geometry)
 
-    # tfpose.stream's entry (the CLI's overlapped runner): images already validated, of one size
-    _estimate_same_size = estimate_batch
+    def estimate_details(self, image: Any):
+        """Not on a .tflite network: part candidates and heatmaps (OpenPose's --part_candidates and
+        --write_heatmaps) come from the TensorFlow path's graph. Always raises ValueError."""
+        raise ValueError(
+            f"estimate_details: part candidates and heatmaps come from the TensorFlow path; a .tflite "
+            f"network ({self.source!r}) gives people only (estimate); expected a frozen .pb or SavedModel"
+        )
 
 
-def litert_estimator_for_cli(args, body_options: dict) -> LiteRTEstimator:
-    """``tfpose estimate --model X.tflite``: a :class:`LiteRTEstimator` from the CLI's options. A fixed-size
-    model takes its own size when --net-resolution is left at OpenPose's default; options that only
-    the TensorFlow path has (hands, face, --part-candidates, --write-heatmaps: they need the Estimator's
-    ``estimate_details``, --precision other than the default) raise ValueError."""
-    opts = dict(body_options)
-    if opts["net_resolution"] == "-1x368":
-        opts["net_resolution"] = None
-    for part in ("hand", "face"):
-        if getattr(args, part, False):
-            raise ValueError(f"--{part}: expected a TensorFlow body network; a .tflite one runs without hands and face")
-    for flag, given in (
-        ("--part-candidates", getattr(args, "part_candidates", False)),
-        ("--write-heatmaps", getattr(args, "write_heatmaps", None)),
-    ):
-        if given:
-            raise ValueError(f"{flag}: expected a TensorFlow network; a .tflite one gives people only")
-    if args.batch_size not in (None, 1):
-        raise ValueError(f"--batch-size: a .tflite network runs one image per call, got {args.batch_size}")
-    return LiteRTEstimator(args.model, number_people_max=args.number_people_max, **opts)
+# The checked options LiteRTEstimator keeps as attributes (TensorFlowEstimator's names).
+_OPTIONS_KEPT = (
+    "net_resolution",
+    "scale_number",
+    "scale_gap",
+    "openpose_build",
+    "accuracy",
+    "flip",
+    "peak_refinement",
+    "net_resolution_dynamic",
+    "max_peaks",
+    "thresholds",
+    "batch_size",
+    "keypoint_scale",
+    "number_people_max",
+)

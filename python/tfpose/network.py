@@ -232,8 +232,9 @@ def load_network(
     _check_model_file(path)
     if path.lower().endswith(".tflite"):
         raise ValueError(
-            f"model {path!r}: a LiteRT .tflite network runs in tfpose.litert.LiteRTEstimator (or "
-            "`tfpose estimate --model X.tflite`); expected a frozen GraphDef (.pb) or a SavedModel here"
+            f"model {path!r}: a LiteRT .tflite network runs in tfpose.Estimator(path) (which makes a "
+            "tfpose.litert.LiteRTEstimator) or `tfpose estimate --model X.tflite`; this loader takes "
+            "TensorFlow networks: expected a frozen GraphDef (.pb) or a SavedModel here"
         )
     if os.path.isdir(path):
         if not (

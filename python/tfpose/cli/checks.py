@@ -31,12 +31,17 @@ def check_options(args: argparse.Namespace) -> None:
         )
         if args.coco_pixel_convention is None:
             args.coco_pixel_convention = options.accuracy_settings(args.accuracy)["coco_pixel_convention"]
-        from tfpose import whole_body
-
         hand_face = hand_face_options(args)
-        whole_body.hand_scales(hand_face["hand_scale_number"], hand_face["hand_scale_range"])
+        from tfpose.litert import is_tflite
+
+        # The TensorFlow path's checks, which need TensorFlow; a .tflite network's hand and
+        # precision options are checked by tfpose.cli.run.check_tflite_options and LiteRT instead.
+        if not is_tflite(args.model):
+            from tfpose import whole_body
+
+            whole_body.hand_scales(hand_face["hand_scale_number"], hand_face["hand_scale_range"])
+            precision.check_precision(args.precision)
         _args.check_threshold(args.render_threshold, "render_threshold")
-        precision.check_precision(args.precision)
         from tfpose.sources import check_frame_range
 
         check_frame_range(args.frame_first, args.frame_step, args.frame_last)

@@ -13,7 +13,7 @@ from tfpose.app.arguments import body_options, estimator_options, join_negative_
 from tfpose.app.signals import signal_name, sigterm_as_interrupt
 from tfpose.cli.parser import build_parser
 from tfpose.cli.run import run_estimate
-from tfpose.cli.tensorflow_import import import_tensorflow
+from tfpose.cli.tensorflow_import import TensorFlowMissing, import_tensorflow
 
 __all__ = ["main"]
 
@@ -21,8 +21,8 @@ __all__ = ["main"]
 def run_export(args: argparse.Namespace) -> int:
     """``tfpose export``: a SavedModel of the whole pipeline (options checked by
     :func:`tfpose.export.export_saved_model`), or with --format tflite the network alone. Returns 0,
-    or 2 after one line naming what failed."""
-    import_tensorflow()
+    or 2 after one line naming what failed (TensorFlowMissing where TensorFlow cannot be imported)."""
+    import_tensorflow("tfpose export")
     from tfpose.export import export_saved_model
 
     if args.format == "tflite":
@@ -107,8 +107,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
             return run_export(args)
         if args.command == "convert":
             return int(args._convert.run(args) or 0)
-    except OpLibraryError as exc:
-        # e.g. a wheel for another TensorFlow: the message names both versions and what to install
+    except (OpLibraryError, TensorFlowMissing) as exc:
+        # e.g. a wheel for another TensorFlow: the message names both versions and what to install;
+        # or no TensorFlow at all (the TensorFlow-free install): what needs it and what runs without
         print(f"tfpose: {exc}", file=sys.stderr)
         return 2
     parser.error(f"unknown command {args.command}")  # exits (status 2)

@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tfpose.app.arguments import body_options, estimator_options
+from tfpose import sizing
+from tfpose.app.arguments import estimator_options
 from tfpose.app.checks import Stop, remove_created
 from tfpose.app.signals import sigterm_deferred, stop_signal
 from tfpose.cli.checks import check_options, check_pose_model_outputs
@@ -22,8 +23,11 @@ from tfpose.cli.plan import Plan, plan_outputs
 from tfpose.cli.summary import new_counters, reconcile, summary
 from tfpose.cli.tensorflow_import import import_tensorflow
 from tfpose.cli.writers import Writers
+from tfpose.export_tflite import TFLITE_QUANTIZATIONS
+from tfpose.litert import is_tflite
+from tfpose.options import DEFAULTS
 
-__all__ = ["run_estimate", "NO_OUTPUT_HINT"]
+__all__ = ["run_estimate", "check_tflite_options", "NO_OUTPUT_HINT"]
 
 NO_OUTPUT_HINT = (
     "tfpose: note: no output option was given, so nothing will be written (only the summary); add "
@@ -41,10 +45,14 @@ def run_estimate(args: argparse.Namespace) -> int:
 
     log = lambda msg: tqdm.write(msg, file=sys.stderr)  # noqa: E731  (keeps the bar intact)
     inputs = list(args.inputs)
-    import_tensorflow()  # first: the checks below import the estimator
+    tflite = is_tflite(args.model)
+    if not tflite:  # a .tflite network runs in LiteRT: TensorFlow is neither needed nor imported
+        import_tensorflow("a TensorFlow network (.pb, SavedModel, the bundled one)")  # first: the checks import it
     created: list = []  # output folders this run made: removed when it stops before any work
     try:
         check_options(args)
+        if tflite:
+            check_tflite_options(args)
         if args.sample:
             from tfpose import data
 
@@ -72,23 +80,46 @@ def run_estimate(args: argparse.Namespace) -> int:
     return _Run(args, est, sources, plan, new_counters(skipped), log, show_bar).run()
 
 
-def _load_estimator(args: argparse.Namespace, log: Log, created: list):
-    """The estimator of ``args`` (LiteRT for a .tflite network), its pose model's output rules
-    checked; None (after saying why, and removing the folders made) when it cannot be used."""
-    from tfpose.estimator import Estimator
-    from tfpose.litert import is_tflite, litert_estimator_for_cli
+def check_tflite_options(args: argparse.Namespace) -> None:
+    """The options of ``tfpose estimate`` that a ``.tflite`` network (LiteRT) cannot honour and that
+    :class:`tfpose.litert.LiteRTEstimator` does not see (outputs that need ``estimate_details``) or
+    knows by another name (--hand, --face): Stop naming the flag, before any folder is made or the
+    model loads. The Estimator's own refusals (batch_size, precision, flip) come when it loads."""
+    for part in ("hand", "face"):
+        if getattr(args, part, False):
+            raise Stop(f"--{part}: expected a TensorFlow body network; a .tflite one runs without hands and face")
+    for flag, given in (("--part-candidates", args.part_candidates), ("--write-heatmaps", args.write_heatmaps)):
+        if given:
+            raise Stop(f"{flag}: expected a TensorFlow network; a .tflite one gives people only")
+    if args.precision not in (DEFAULTS["precision"], *TFLITE_QUANTIZATIONS):
+        raise Stop(
+            f"--precision {args.precision}: a .tflite network runs in the precision its file holds; expected "
+            f"{DEFAULTS['precision']} (the default) or the file's, one of {', '.join(TFLITE_QUANTIZATIONS)}"
+        )
+    for name in ("hand_scale_number", "hand_scale_range"):
+        if getattr(args, name) != DEFAULTS[name]:
+            flag = "--" + name.replace("_", "-")
+            raise Stop(f"{flag}: sets the hands, which a .tflite network runs without; expected it left out")
 
+
+def _load_estimator(args: argparse.Namespace, log: Log, created: list):
+    """The estimator of ``args`` (:class:`tfpose.Estimator`: LiteRT for a .tflite network), its pose
+    model's output rules checked; None (after saying why, and removing the folders made) when it
+    cannot be used."""
+    from tfpose.estimator import Estimator
+
+    options = estimator_options(args)
+    if is_tflite(args.model) and sizing.parse_net_resolution(options["net_resolution"]) == DEFAULTS["net_resolution"]:
+        # --net-resolution left at OpenPose's default: a fixed-size .tflite takes its own size
+        # (the parser cannot tell a default from the same value given)
+        options["net_resolution"] = None
     try:
-        est = (
-            litert_estimator_for_cli(args, body_options(args))
-            if is_tflite(args.model)
-            else Estimator(
-                args.model,
-                batch_size=args.batch_size,
-                number_people_max=args.number_people_max,
-                precision=args.precision,
-                **estimator_options(args),
-            )
+        est = Estimator(
+            args.model,
+            batch_size=args.batch_size,
+            number_people_max=args.number_people_max,
+            precision=args.precision,
+            **options,
         )
     except (OSError, ValueError, TypeError) as exc:
         remove_created(created)
