@@ -82,10 +82,12 @@ def keypoint_sigmas(pose_model: Any) -> np.ndarray:
 def box_area(xy: np.ndarray, visible: np.ndarray) -> np.ndarray:
     """Area (pixels^2) of the box around the visible keypoints of each of N poses: xy [N, P, 2],
     visible [N, P] bool -> [N]; at least 1 so a one-keypoint pose still has a scale."""
-    big = np.where(visible[..., None], xy, np.inf)
-    small = np.where(visible[..., None], xy, -np.inf)
-    lo, hi = big.min(axis=1), small.max(axis=1)
-    size = np.where(np.isfinite(hi - lo), hi - lo, 0.0)
+    v = visible[..., None]
+    # masked reductions (one ufunc call each: the tracker calls this every frame on a few poses)
+    lo = np.minimum.reduce(xy, axis=1, where=v, initial=np.inf)
+    hi = np.maximum.reduce(xy, axis=1, where=v, initial=-np.inf)
+    size = hi - lo
+    size = np.where(np.isfinite(size), size, 0.0)  # no visible keypoint: no extent
     return np.maximum(size[:, 0] * size[:, 1], 1.0)
 
 

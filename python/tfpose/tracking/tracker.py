@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from tfpose.tracking.assignment import ASSIGNMENTS, NO_PAIRS, assign, check_assignment
 from tfpose.tracking.fragments import fragment_owners
 from tfpose.tracking.motion import common_shift, median_step
 from tfpose.tracking.similarity import DEFAULT_OKS_THRESHOLD, box_area, keypoint_sigmas, oks_sum
@@ -18,11 +19,9 @@ from tfpose.tracking.smoothing import check_filter_args, one_euro_step
 
 __all__ = ["PoseTracker", "ASSIGNMENTS"]
 
-ASSIGNMENTS = ("optimal", "greedy")
-FORBIDDEN = 1e6  # assignment cost of a pair below the threshold: larger than any sum of real costs
-_NO_PAIRS = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # no track-person pair (shared: read-only)
-for _a in _NO_PAIRS:
-    _a.flags.writeable = False
+# One-Euro state per part of each track: filtered x, y; filtered derivative dx, dy (pixels/s); time
+# of the last filtered value (s); 1 where that state is valid (the part was found last time).
+FILTER_STATE = 6
 # Times between updates remembered; their median is one frame period.
 PERIOD_WINDOW = 64
 
@@ -105,9 +104,7 @@ class PoseTracker:
         self.num_parts = models.get(self.pose_model).num_parts
         self.sigmas = keypoint_sigmas(self.pose_model)
         self.oks_threshold = _args.check_threshold(oks_threshold, "oks_threshold")
-        if assignment not in ASSIGNMENTS:
-            raise ValueError(f"assignment: expected one of {list(ASSIGNMENTS)}, got {assignment!r}")
-        self.assignment = assignment
+        self.assignment = check_assignment(assignment)
         for name, v in (
             ("max_lost_frames", max_lost_frames),
             ("max_part_age", max_part_age),
@@ -156,16 +153,13 @@ class PoseTracker:
         P = self.num_parts
         # Track state, one row per track (T tracks): id; last position of each part [T, P, 2] and
         # the frame it was seen [T, P] (-1 never); last frame matched [T]; velocity [T, 2] in
-        # pixels per frame; One-Euro state per coordinate (filtered value, derivative, time, valid).
+        # pixels per frame; One-Euro state [T, P, FILTER_STATE].
         self._ids = np.zeros(0, np.int64)
         self._xy = np.zeros((0, P, 2))
         self._seen = np.zeros((0, P), np.int64)
         self._last = np.zeros(0, np.int64)
         self._vel = np.zeros((0, 2))
-        self._fx = np.zeros((0, P, 2))
-        self._fdx = np.zeros((0, P, 2))
-        self._ft = np.zeros((0, P))
-        self._fhas = np.zeros((0, P), bool)
+        self._filt = np.zeros((0, P, FILTER_STATE))
         self._time: float | None = None
         # the last PERIOD_WINDOW times between two updates (s): their median is one frame period
         self._gaps: deque[float] = deque()
@@ -173,7 +167,7 @@ class PoseTracker:
         self._image_size: tuple[int, int] | None = None
         self._fragments = {}
 
-    _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_fx", "_fdx", "_ft", "_fhas")
+    _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_filt")
 
     def _check(self, people) -> np.ndarray:
         for i, p in enumerate(people):
@@ -232,32 +226,6 @@ class PoseTracker:
             stop = last + np.maximum(room.min(1), 0.0)  # frame at which the centre reaches the border
             np.minimum(steps, np.maximum(stop[:, None] - seen, 0.0), out=steps)
         return xy + vel[:, None, :] * steps[..., None], usable, f - last
-
-    def _assign(self, sim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Track-person pairs (rows, cols: int64 arrays) from a similarity [T, D] (COCO OKS, track as
-        reference) that is < 0 where the pair is not allowed."""
-        ok = sim >= 0
-        if not np.count_nonzero(ok):
-            return _NO_PAIRS
-        if self.assignment == "optimal":
-            from scipy.optimize import linear_sum_assignment
-
-            cost = np.where(ok, 1.0 - sim, FORBIDDEN)
-            rows, cols = linear_sum_assignment(cost)
-            keep = ok[rows, cols]
-            return rows[keep].astype(np.int64, copy=False), cols[keep].astype(np.int64, copy=False)
-        pairs = []
-        used_t, used_p = set(), set()
-        order = np.argsort(-sim, axis=None, kind="stable")
-        for flat in order:
-            r, c = divmod(int(flat), sim.shape[1])
-            if not ok[r, c]:
-                break
-            if r not in used_t and c not in used_p:
-                pairs.append((r, c))
-                used_t.add(r)
-                used_p.add(c)
-        return _pair_arrays(pairs)
 
     def update(self, people: Any, timestamp: float | None = None, image_size: Any = None) -> list:
         """Give ids to the people of the next frame (in frame order).
@@ -338,7 +306,7 @@ class PoseTracker:
         arrays), and the tracks' predicted parts [T, P, 2] and usable parts [T, P] (both None when
         there are no tracks or no people)."""
         if not (len(self._ids) and len(xy)):
-            return *_NO_PAIRS, None, None
+            return *NO_PAIRS, None, None
         pred, usable, lost = self._predicted()
         if self.camera_motion:
             shift = common_shift(pred, usable, xy, visible)
@@ -346,7 +314,7 @@ class PoseTracker:
                 pred = pred + shift
         sim = self._similarity(pred, usable, lost, xy, visible)
         if not (self.cascade and len(lost) > 1 and (lost != lost[0]).any()):
-            return *self._assign(sim), pred, usable
+            return *assign(sim, self.assignment), pred, usable
         # tracks matched more recently choose first (DeepSORT's matching cascade)
         free = np.ones(len(xy), bool)
         rows, cols = [], []
@@ -355,7 +323,7 @@ class PoseTracker:
             if not len(cand):
                 break
             level_rows = np.flatnonzero(lost == level)
-            r, c = self._assign(sim[np.ix_(level_rows, cand)])
+            r, c = assign(sim[np.ix_(level_rows, cand)], self.assignment)
             rows.append(level_rows[r])
             cols.append(cand[c])
             free[cand[c]] = False
@@ -404,10 +372,7 @@ class PoseTracker:
             "_seen": np.full((k, P), -1),
             "_last": np.full(k, f),
             "_vel": np.zeros((k, 2)),
-            "_fx": np.zeros((k, P, 2)),
-            "_fdx": np.zeros((k, P, 2)),
-            "_ft": np.zeros((k, P)),
-            "_fhas": np.zeros((k, P), bool),
+            "_filt": np.zeros((k, P, FILTER_STATE)),
         }
         for name in self._STATE:
             setattr(self, name, np.concatenate([getattr(self, name), grow[name].astype(getattr(self, name).dtype)]))
@@ -475,29 +440,28 @@ class PoseTracker:
         keypoints outside ``vis`` are left as they are."""
         x = kps.take(cols, 0)
         xy = x[..., :2]
-        fx, fdx, ft = self._fx.take(rows, 0), self._fdx.take(rows, 0), self._ft.take(rows, 0)
-        old = self._fhas.take(rows, 0) & vis  # parts filtered before and found now
+        state = self._filt.take(rows, 0)
+        fx, fdx, ft = state[..., 0:2], state[..., 2:4], state[..., 4]
+        old = (state[..., 5] > 0) & vis  # parts filtered before and found now
         te = np.where(old, np.maximum(np.subtract(t, ft), 1e-6), 1.0)[..., None]
         x_hat, dx_hat = one_euro_step(xy, fx, fdx, te, *self._filter_args)
         old = old[..., None]
         out = np.where(old, x_hat, xy)  # = xy where a part is not found
-        self._fx[rows] = np.where(vis[..., None], out, fx)
-        self._fdx[rows] = np.where(old, dx_hat, 0.0)
-        self._ft[rows] = np.where(vis, t, ft)
-        self._fhas[rows] = vis
+        # the new state in one array, written back with one call
+        self._filt[rows] = np.concatenate(
+            [
+                np.where(vis[..., None], out, fx),
+                np.where(old, dx_hat, 0.0),
+                np.where(vis, t, ft)[..., None],
+                vis[..., None],
+            ],
+            axis=-1,
+        )
         # each person gets its own float32 [P, 3] row of one new array (its old keypoints untouched)
         k = x.astype(np.float32)
         k[..., :2] = out
         for j, c in enumerate(cols.tolist()):
             people[c].keypoints = k[j]
-
-
-def _pair_arrays(pairs: list) -> tuple[np.ndarray, np.ndarray]:
-    """[(row, col), ...] as (rows, cols) int64 arrays."""
-    if not pairs:
-        return _NO_PAIRS
-    rows, cols = np.array(pairs, np.int64).T
-    return rows, cols
 
 
 def _check_image_size(image_size: Any) -> tuple[int, int] | None:
