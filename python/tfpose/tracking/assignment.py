@@ -33,9 +33,11 @@ def assign(sim: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
     if not np.count_nonzero(ok):
         return NO_PAIRS
     if method == "optimal":
+        if sim.shape == (1, 1):  # (one allowed pair: the answer, without scipy's per-call cost)
+            return np.zeros(1, np.int64), np.zeros(1, np.int64)
         from scipy.optimize import linear_sum_assignment
 
-        rows, cols = linear_sum_assignment(np.where(ok, 1.0 - sim, FORBIDDEN))
+        rows, cols = linear_sum_assignment(np.where(ok, np.subtract(1.0, sim), FORBIDDEN))
         keep = ok[rows, cols]
         return rows[keep].astype(np.int64, copy=False), cols[keep].astype(np.int64, copy=False)
     pairs = []

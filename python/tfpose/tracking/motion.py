@@ -86,4 +86,4 @@ def median_step(
     # median over each row's parts (NaN sort last; numpy's nanmedian is far slower)
     srt = np.sort(moved, axis=1)
     i = np.arange(len(count))
-    return has, 0.5 * (srt[i, (count - 1) // 2] + srt[i, count // 2])
+    return has, (srt[i, (count - 1) // 2] + srt[i, count // 2]) * 0.5

@@ -225,7 +225,7 @@ class PoseTracker:
             np.divide(centre, -vel, out=room, where=vel < 0)
             stop = last + np.maximum(room.min(1), 0.0)  # frame at which the centre reaches the border
             np.minimum(steps, np.maximum(stop[:, None] - seen, 0.0), out=steps)
-        return xy + vel[:, None, :] * steps[..., None], usable, f - last
+        return xy + vel[:, None, :] * steps[..., None], usable, np.subtract(f, last)
 
     def update(self, people: Any, timestamp: float | None = None, image_size: Any = None) -> list:
         """Give ids to the people of the next frame (in frame order).
@@ -273,11 +273,11 @@ class PoseTracker:
             # with the previous velocity (take: numpy's cheapest way to pick rows)
             seen = self._seen.take(rows, 0)
             both = visible.take(cols, 0) & (seen >= 0)
-            gap = np.maximum(f - seen, 1)[..., None]
+            gap = np.maximum(np.subtract(f, seen), 1)[..., None]
             has, step = median_step(xy.take(cols, 0), self._xy.take(rows, 0), both, gap)
             moved = rows[has]
             if len(moved):
-                self._vel[moved] = 0.5 * (self._vel.take(moved, 0) + step)
+                self._vel[moved] = (self._vel.take(moved, 0) + step) * 0.5
         rows, cols = self._start_tracks(rows, cols, owners, visible, f)
         vis = self._commit(people, rows, cols, owners, xy, visible, f)
         if self.smooth and len(rows):
@@ -336,7 +336,7 @@ class PoseTracker:
         # (numpy's cost per call dominates at a few people: one box_area call for tracks and people)
         boxes = box_area(np.concatenate([pred, xy]), np.concatenate([usable, visible]))
         area = np.maximum(boxes[: len(pred), None], boxes[None, len(pred) :])
-        if lost.max() > 1:  # (the factor is exactly 1 otherwise)
+        if np.count_nonzero(lost > 1):  # (the factor is exactly 1 otherwise)
             area = area * (1.0 + self.lost_scale_growth * np.maximum(lost - 1, 0))[:, None]
         total, common = oks_sum(pred, usable, xy, visible, self.sigmas, area)
         # Two similarities: the mean over the parts both have decides whether a person can be the
