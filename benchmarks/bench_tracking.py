@@ -13,7 +13,11 @@ against the post-processing of a frame with as many people, measured in the same
 
 People are COCO_18 poses from the real frame's people, replicated over the image, each walking at
 its own constant velocity with 1.5 px Gaussian keypoint noise and ~10% of parts missing per frame,
-so every frame matches every person. Medians over 200 frames after 20 warm-up frames.
+so every frame matches every person. Interleaved: for each frame and tracker kind, one
+post-processing of the k-people net output is timed, then the update of a tracker right after it
+("after post-processing", as in a video pipeline), then the update of a second tracker of that kind
+("warm": code and data in cache), each on its own copy of the frame's people; a change of machine
+load moves numerator and denominator alike. Medians over 200 frames after 20 warm-up frames.
 
 Usage: python benchmarks/bench_tracking.py [--quick]   (writes its table into benchmarks/README.md)
 """
@@ -59,19 +63,44 @@ def sequence(base: np.ndarray, n: int, frames: int, seed: int = 0):
     return out
 
 
-def time_tracker(frames, make=None, **kw) -> tuple[float, int]:
-    """Median ms per update and the number of ids given (= n when no identity is lost); make: a
-    tracker factory (default PoseTracker("COCO_18", **kw))."""
-    from tfpose.tracking import PoseTracker
+WARMUP = 20  # frames not timed
 
-    tr = make() if make is not None else PoseTracker("COCO_18", **kw)
-    times = []
+
+def time_interleaved(frames, post, makers: dict) -> tuple[float, dict, dict, dict]:
+    """Per frame and tracker kind: time ``post()``, then the update of one tracker right after it
+    ("after post-processing": its caches as a video pipeline leaves them), then the update of a
+    second tracker of that kind at once ("warm": code and data in cache). Each update gets its own
+    copy of the frame's people (smoothing replaces keypoints). A change of machine load moves
+    numerator and denominator alike. makers: name -> tracker factory. Returns (post-processing
+    median ms, {name: warm median ms per update}, {name: the same after post-processing}, {name:
+    ids given, ``next_id``})."""
+    from tfpose.types import Person
+
+    pairs = {name: (make(), make()) for name, make in makers.items()}
+    post_ms: list[float] = []
+    warm: dict[str, list[float]] = {name: [] for name in makers}
+    cold: dict[str, list[float]] = {name: [] for name in makers}
     for i, people in enumerate(frames):
-        t0 = time.perf_counter()
-        tr.update(people)
-        if i >= 20:
-            times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times), tr.next_id
+        for name, (after_post, hot) in pairs.items():
+            a = [Person(p.keypoints.copy(), p.score) for p in people]
+            b = [Person(p.keypoints.copy(), p.score) for p in people]
+            t0 = time.perf_counter()
+            post()
+            t1 = time.perf_counter()
+            after_post.update(a)
+            t2 = time.perf_counter()
+            hot.update(b)
+            t3 = time.perf_counter()
+            if i >= WARMUP:
+                post_ms.append((t1 - t0) * 1e3)
+                cold[name].append((t2 - t1) * 1e3)
+                warm[name].append((t3 - t2) * 1e3)
+    ids = {name: hot.next_id for name, (_, hot) in pairs.items()}
+
+    def med(d: dict) -> dict:
+        return {name: statistics.median(v) for name, v in d.items()}
+
+    return statistics.median(post_ms), med(warm), med(cold), ids
 
 
 def main() -> None:
@@ -87,39 +116,49 @@ def main() -> None:
     post_ms = _common.median_ms(lambda: numpy_ops.net_output_to_people(out, fast=True, **kw), repeats=50)
     from peer_trackers import LightweightOpenposeTracker, OpenposeIdExtractor
 
+    from tfpose.tracking import PoseTracker
+
     import synthetic
 
-    n_frames = 60 if args.quick else 220
+    n_frames = 60 if args.quick else WARMUP + 200
+    makers = {
+        "optimal": lambda: PoseTracker("COCO_18"),
+        "greedy": lambda: PoseTracker("COCO_18", assignment="greedy"),
+        "smooth": lambda: PoseTracker("COCO_18", smooth=True),
+        "lw": LightweightOpenposeTracker,
+        "opx": OpenposeIdExtractor,
+    }
     rows = []
     for n in PEOPLE:
         synth = synthetic.render(n)[0]
-        post_n = _common.median_ms(
-            lambda synth=synth: numpy_ops.net_output_to_people(synth, fast=True, **kw), repeats=50
+        post_n, ms, cold, ids = time_interleaved(
+            sequence(base, n, n_frames),
+            lambda synth=synth: numpy_ops.net_output_to_people(synth, fast=True, **kw),
+            makers,
         )
-        frames = sequence(base, n, n_frames)
-        opt, ids_opt = time_tracker(frames)
-        greedy, ids_greedy = time_tracker(frames, assignment="greedy")
-        smooth, _ = time_tracker(frames, smooth=True)
-        lw, _ = time_tracker(frames, LightweightOpenposeTracker)
-        opx, _ = time_tracker(frames, OpenposeIdExtractor)
+        opt, smooth = ms["optimal"], ms["smooth"]
         rows.append(
             [
                 n,
                 post_n,
                 opt,
-                greedy,
+                ms["greedy"],
                 smooth,
                 opt / post_n,
                 smooth / post_n,
-                smooth / post_ms,
-                lw,
-                opx,
-                f"{ids_opt} / {ids_greedy}",
+                cold["optimal"],
+                cold["smooth"],
+                cold["optimal"] / post_n,
+                cold["smooth"] / post_n,
+                ms["lw"],
+                ms["opx"],
+                f"{ids['optimal']} / {ids['greedy']}",
             ]
         )
         print(
-            f"{n:3d} people: post-processing {post_n:.3f} ms; optimal {opt:.3f} ms, greedy {greedy:.3f} ms, "
-            f"optimal+smooth {smooth:.3f} ms; ids {ids_opt}/{ids_greedy}",
+            f"{n:3d} people: post-processing {post_n:.3f} ms; warm: optimal {opt:.3f} ms, greedy "
+            f"{ms['greedy']:.3f} ms, optimal+smooth {smooth:.3f} ms; after post-processing: optimal "
+            f"{cold['optimal']:.3f} ms, optimal+smooth {cold['smooth']:.3f} ms; ids {ids['optimal']}/{ids['greedy']}",
             flush=True,
         )
     load = os.getloadavg()
@@ -127,21 +166,28 @@ def main() -> None:
         f"`python benchmarks/bench_tracking.py` — {_common.machine_line()}; load average "
         f"{load[0]:.1f} during the run. Post-processing of the same real frame (fast path, 1 thread, "
         f"{len(base)} people found), measured in this run: **{post_ms:.3f} ms**; *post-processing, k "
-        f"people*: the same on a synthetic net output of that size with k people. Tracker times are "
-        f"medians per frame over {n_frames - 20} frames; every person is visible in every frame, so "
+        f"people*: the same on a synthetic net output of that size with k people, timed right before "
+        f"each tracker update (interleaved). *warm*: an update right after another tracker's update "
+        f"of the same frame (code and data in cache); *after post-processing*: an update right after "
+        f"the post-processing, as in a video pipeline (caches as the post-processing leaves them). "
+        f"Times are medians per frame over "
+        f"{n_frames - WARMUP} frames; every person is visible in every frame, so "
         f"the ids column (optimal / greedy) equals the people count when no identity was lost.\n\n"
         + _common.markdown_table(
             [
                 "people / frame",
                 "post-processing, k people (ms)",
-                "tracking, optimal (ms)",
-                "tracking, greedy (ms)",
-                "optimal + One-Euro (ms)",
-                "optimal / post-processing",
-                "(optimal + One-Euro) / post-processing",
-                "... / real frame's post-processing",
-                "lightweight-openpose (ms)",
-                "OpenPose PersonIdExtractor, no flow (ms)",
+                "tracking, optimal, warm (ms)",
+                "tracking, greedy, warm (ms)",
+                "optimal + One-Euro, warm (ms)",
+                "optimal / post-processing, warm",
+                "(optimal + One-Euro) / post-processing, warm",
+                "optimal, after post-processing (ms)",
+                "optimal + One-Euro, after post-processing (ms)",
+                "optimal / post-processing, after it",
+                "(optimal + One-Euro) / post-processing, after it",
+                "lightweight-openpose, warm (ms)",
+                "OpenPose PersonIdExtractor, no flow, warm (ms)",
                 "ids given",
             ],
             rows,

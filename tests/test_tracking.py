@@ -2,7 +2,7 @@
 
 References here are written independently of tfpose.tracking: COCO's sigma list in COCO's own
 keypoint order, OKS as a plain loop over the formula of the COCO keypoint evaluation, and the
-One-Euro filter as the scalar recurrence of Casiez et al. (CHI 2012)."""
+One-Euro filter as the scalar recurrence of Casiez et al. (CHI 2012) (tests/reference/one_euro_ref.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from tfpose import io as tio
 from tfpose import models
 from tfpose.estimator import Person
 from tfpose.tracking import OneEuroFilter, PoseTracker, keypoint_sigmas, oks
+
+import tracking_scenarios as ts
+from reference import one_euro_ref
 
 # cocoapi PythonAPI/pycocotools/cocoeval.py, in COCO's keypoint order
 COCO_ORDER = [
@@ -95,24 +98,7 @@ def test_oks_matches_the_formula():
     assert oks(a[:1], av[:1], a[:1], av[:1], sig)[0, 0] == pytest.approx(1.0)
 
 
-def _one_euro_scalar(xs, ts, min_cutoff, beta, d_cutoff):
-    def alpha(fc, te):
-        r = 2 * math.pi * fc * te
-        return r / (r + 1)
-
-    out, x_prev, dx_prev, t_prev = [], None, 0.0, None
-    for x, t in zip(xs, ts, strict=True):
-        if x_prev is None:
-            x_hat = x
-        else:
-            te = t - t_prev
-            dx = (x - x_prev) / te
-            dx_prev = dx_prev + alpha(d_cutoff, te) * (dx - dx_prev)
-            fc = min_cutoff + beta * abs(dx_prev)
-            x_hat = x_prev + alpha(fc, te) * (x - x_prev)
-        out.append(x_hat)
-        x_prev, t_prev = x_hat, t
-    return np.array(out)
+_one_euro_scalar = one_euro_ref.one_euro_scalar
 
 
 def test_one_euro_matches_the_paper_recurrence():
@@ -508,3 +494,38 @@ def test_a_person_with_no_part_found_gets_no_id():
         tr.update([empty, unscored, real])
         assert empty.person_id == -1 and unscored.person_id == -1 and real.person_id == 0
     assert tr.next_id == 1 and tr.active_ids == [0]
+
+
+@pytest.fixture(scope="module")
+def keypoint_scenarios():
+    return ts.scenarios()
+
+
+@pytest.mark.parametrize(
+    "filter_args",
+    [{}, {"min_cutoff": 0.3, "beta": 0.5, "d_cutoff": 2.0}],
+    ids=["default filter", "other filter"],
+)
+def test_smoothing_equals_the_scalar_paper_filter_on_every_scenario(filter_args, keypoint_scenarios):
+    """PoseTracker(smooth=True), all tracks filtered in one vectorised step, against one scalar
+    One-Euro filter per id, part and coordinate (tests/reference/one_euro_ref.py), on every
+    keypoint scenario (fragments, a crowd of 18, lost and found tracks, frame drops, two videos):
+    the same ids as without smoothing (matching uses the raw keypoints) and bit-identical
+    keypoints (the same IEEE operations in the same order, so no tolerance)."""
+    args = {"min_cutoff": 1.0, "beta": 0.05, "d_cutoff": 1.0} | filter_args
+    for sc in keypoint_scenarios:
+        raw_tracked, _ = ts.run_tracker(PoseTracker("COCO_18"), sc)
+        tracked, _ = ts.run_tracker(PoseTracker("COCO_18", smooth=True, **filter_args), sc)
+        frames = [  # the keypoints as the tracker got them (run_tracker gives float32)
+            [(p.person_id, d.astype(np.float32)) for p, d in zip(people, f.detections, strict=True)]
+            for people, f in zip(tracked, sc.frames, strict=True)
+        ]
+        want = one_euro_ref.smooth_tracked(frames, [f.timestamp for f in sc.frames], **args)
+        filtered = 0
+        for i, (raw, people, ref) in enumerate(zip(raw_tracked, tracked, want, strict=True)):
+            assert [p.person_id for p in people] == [p.person_id for p in raw], (sc.name, i)
+            for p, d, k in zip(people, sc.frames[i].detections, ref, strict=True):
+                assert p.keypoints.dtype == np.float32
+                np.testing.assert_array_equal(p.keypoints, k.astype(np.float32), err_msg=f"{sc.name}, frame {i}")
+                filtered += int((p.keypoints[:, :2] != d[:, :2].astype(np.float32)).any())
+        assert filtered > len(sc.frames), sc.name  # the filter did move keypoints

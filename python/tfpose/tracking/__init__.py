@@ -16,7 +16,7 @@ lag in motion). With ``smooth=True`` the tracker filters each keypoint of each t
 frame did not find stays missing (0, 0, 0), never filled in from earlier frames.
 
 Modules: :mod:`~tfpose.tracking.tracker` (:class:`PoseTracker`), :mod:`~tfpose.tracking.similarity`
-(sigmas, OKS), :mod:`~tfpose.tracking.motion` (common motion, velocity),
+(sigmas, OKS), :mod:`~tfpose.tracking.assignment` (tracks to people), :mod:`~tfpose.tracking.motion` (common motion, velocity),
 :mod:`~tfpose.tracking.fragments` (split people), :mod:`~tfpose.tracking.smoothing` (One-Euro).
 
 Coordinates are image pixels (OpenPose's convention, as in :class:`tfpose.Person`); a missing part
@@ -25,9 +25,10 @@ has score 0.
 
 from __future__ import annotations
 
+from tfpose.tracking.assignment import ASSIGNMENTS
 from tfpose.tracking.similarity import DEFAULT_OKS_THRESHOLD, KEYPOINT_SIGMAS, keypoint_sigmas, oks
 from tfpose.tracking.smoothing import OneEuroFilter
-from tfpose.tracking.tracker import ASSIGNMENTS, PoseTracker
+from tfpose.tracking.tracker import PoseTracker
 
 __all__ = [
     "KEYPOINT_SIGMAS",

@@ -81,8 +81,9 @@ def median_step(
     moved = np.where(both[..., None], (now - before) / gap, np.nan)
     count = both.sum(1)
     has = count > 0
+    if np.count_nonzero(has) < len(has):  # (the usual frame has a part for every row: no copy)
+        moved, count = moved[has], count[has]
     # median over each row's parts (NaN sort last; numpy's nanmedian is far slower)
-    srt = np.sort(moved[has], axis=1)
-    k = count[has]
-    i = np.arange(len(k))
-    return has, 0.5 * (srt[i, (k - 1) // 2] + srt[i, k // 2])
+    srt = np.sort(moved, axis=1)
+    i = np.arange(len(count))
+    return has, (srt[i, (count - 1) // 2] + srt[i, count // 2]) * 0.5

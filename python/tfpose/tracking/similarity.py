@@ -82,10 +82,12 @@ def keypoint_sigmas(pose_model: Any) -> np.ndarray:
 def box_area(xy: np.ndarray, visible: np.ndarray) -> np.ndarray:
     """Area (pixels^2) of the box around the visible keypoints of each of N poses: xy [N, P, 2],
     visible [N, P] bool -> [N]; at least 1 so a one-keypoint pose still has a scale."""
-    big = np.where(visible[..., None], xy, np.inf)
-    small = np.where(visible[..., None], xy, -np.inf)
-    lo, hi = big.min(axis=1), small.max(axis=1)
-    size = np.where(np.isfinite(hi - lo), hi - lo, 0.0)
+    v = visible[..., None]
+    # masked reductions (one ufunc call each: the tracker calls this every frame on a few poses)
+    lo = np.minimum.reduce(xy, axis=1, where=v, initial=np.inf)
+    hi = np.maximum.reduce(xy, axis=1, where=v, initial=-np.inf)
+    size = hi - lo
+    size = np.where(np.isfinite(size), size, 0.0)  # no visible keypoint: no extent
     return np.maximum(size[:, 0] * size[:, 1], 1.0)
 
 
@@ -145,8 +147,8 @@ def keypoint_similarity(a_xy: np.ndarray, b_xy: np.ndarray, sigmas: Any, area: A
     every pose of A with the same part of every pose of B: a_xy [A, P, 2], b_xy [B, P, 2] (float64
     pixels), sigmas [P], area s^2 broadcastable to [A, B] (pixels^2) -> float64 [A, B, P], whether
     or not the parts were found (the caller masks)."""
-    k2 = (2.0 * np.asarray(sigmas, np.float64)) ** 2
+    k2 = np.multiply(2.0, np.asarray(sigmas, np.float64)) ** 2
     # x and y apart: a reduction over an axis of length 2 costs more than the arithmetic
     d2 = (a_xy[:, None, :, 0] - b_xy[None, :, :, 0]) ** 2 + (a_xy[:, None, :, 1] - b_xy[None, :, :, 1]) ** 2
     # exp(-50) ~ 2e-22 is 0 for any sum here; capping spares exp's slow underflow path
-    return np.exp(-np.minimum(d2 / (2.0 * np.asarray(area, np.float64)[..., None] * k2), 50.0))
+    return np.exp(-np.minimum(d2 / (np.multiply(2.0, np.asarray(area, np.float64)[..., None]) * k2), 50.0))

@@ -26,10 +26,10 @@ def one_euro_step(
     """One step of the One-Euro filter on arrays (broadcasting): x the new value, x_prev / dx_prev the
     filtered value and derivative before, te the time since (s), min_cutoff / beta / d_cutoff as in
     :class:`OneEuroFilter`. Returns (filtered x, filtered derivative) (Casiez et al. 2012, eqs. 3-5)."""
-    dx = (x - x_prev) / te
-    dx_hat = dx_prev + _alpha(d_cutoff, te) * (dx - dx_prev)
+    delta = x - x_prev
+    dx_hat = dx_prev + _alpha(d_cutoff, te) * (delta / te - dx_prev)
     cutoff = min_cutoff + beta * np.abs(dx_hat)
-    return x_prev + _alpha(cutoff, te) * (x - x_prev), dx_hat
+    return x_prev + _alpha(cutoff, te) * delta, dx_hat
 
 
 def check_filter_args(min_cutoff: Any, beta: Any, d_cutoff: Any) -> tuple[float, float, float]:

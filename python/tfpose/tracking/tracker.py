@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import bisect
 import math
-import statistics
+from collections import deque
 from typing import Any
 
 import numpy as np
 
+from tfpose.tracking.assignment import ASSIGNMENTS, NO_PAIRS, assign, check_assignment
 from tfpose.tracking.fragments import fragment_owners
 from tfpose.tracking.motion import common_shift, median_step
 from tfpose.tracking.similarity import DEFAULT_OKS_THRESHOLD, box_area, keypoint_sigmas, oks_sum
@@ -17,8 +19,9 @@ from tfpose.tracking.smoothing import check_filter_args, one_euro_step
 
 __all__ = ["PoseTracker", "ASSIGNMENTS"]
 
-ASSIGNMENTS = ("optimal", "greedy")
-FORBIDDEN = 1e6  # assignment cost of a pair below the threshold: larger than any sum of real costs
+# One-Euro state per part of each track: filtered x, y; filtered derivative dx, dy (pixels/s); time
+# of the last filtered value (s); 1 where that state is valid (the part was found last time).
+FILTER_STATE = 6
 # Times between updates remembered; their median is one frame period.
 PERIOD_WINDOW = 64
 
@@ -101,9 +104,7 @@ class PoseTracker:
         self.num_parts = models.get(self.pose_model).num_parts
         self.sigmas = keypoint_sigmas(self.pose_model)
         self.oks_threshold = _args.check_threshold(oks_threshold, "oks_threshold")
-        if assignment not in ASSIGNMENTS:
-            raise ValueError(f"assignment: expected one of {list(ASSIGNMENTS)}, got {assignment!r}")
-        self.assignment = assignment
+        self.assignment = check_assignment(assignment)
         for name, v in (
             ("max_lost_frames", max_lost_frames),
             ("max_part_age", max_part_age),
@@ -152,23 +153,21 @@ class PoseTracker:
         P = self.num_parts
         # Track state, one row per track (T tracks): id; last position of each part [T, P, 2] and
         # the frame it was seen [T, P] (-1 never); last frame matched [T]; velocity [T, 2] in
-        # pixels per frame; One-Euro state per coordinate (filtered value, derivative, time, valid).
+        # pixels per frame; One-Euro state [T, P, FILTER_STATE].
         self._ids = np.zeros(0, np.int64)
         self._xy = np.zeros((0, P, 2))
         self._seen = np.zeros((0, P), np.int64)
         self._last = np.zeros(0, np.int64)
         self._vel = np.zeros((0, 2))
-        self._fx = np.zeros((0, P, 2))
-        self._fdx = np.zeros((0, P, 2))
-        self._ft = np.zeros((0, P))
-        self._fhas = np.zeros((0, P), bool)
+        self._filt = np.zeros((0, P, FILTER_STATE))
         self._time: float | None = None
         # the last PERIOD_WINDOW times between two updates (s): their median is one frame period
-        self._gaps: list[float] = []
+        self._gaps: deque[float] = deque()
+        self._gaps_sorted: list[float] = []
         self._image_size: tuple[int, int] | None = None
         self._fragments = {}
 
-    _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_fx", "_fdx", "_ft", "_fhas")
+    _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_filt")
 
     def _check(self, people) -> np.ndarray:
         for i, p in enumerate(people):
@@ -182,21 +181,26 @@ class PoseTracker:
                     f"people[{i}]: expected an object with keypoints [{self.num_parts}, 3] and a writable "
                     f"person_id (e.g. tfpose.Person), got {type(p).__name__}"
                 ) from None
-        shapes = [np.shape(p.keypoints) for p in people]
-        for i, shape in enumerate(shapes):
-            if tuple(shape) != (self.num_parts, 3):
-                raise ValueError(
-                    f"people[{i}].keypoints: expected shape [{self.num_parts}, 3] for pose model "
-                    f"{self.pose_model}, got {tuple(shape)} (people from another pose model?)"
-                )
         if not people:
             return np.zeros((0, self.num_parts, 3))
-        kps = np.array([p.keypoints for p in people], dtype=np.float64)
-        found = kps[:, :, 2] > 0
-        bad = ~np.isfinite(kps[:, :, 2]) | (found & ~np.isfinite(kps[:, :, :2]).all(-1))
-        if bad.any():
-            i = int(np.flatnonzero(bad.any(1))[0])
-            raise ValueError(f"people[{i}].keypoints: expected finite values, got {kps[i].tolist()}")
+        try:
+            kps = np.array([p.keypoints for p in people], dtype=np.float64)
+        except (TypeError, ValueError):
+            kps = None  # ragged shapes (named below) or values that are not numbers (raised below)
+        if kps is None or kps.shape[1:] != (self.num_parts, 3):
+            for i, p in enumerate(people):
+                if tuple(np.shape(p.keypoints)) != (self.num_parts, 3):
+                    raise ValueError(
+                        f"people[{i}].keypoints: expected shape [{self.num_parts}, 3] for pose model "
+                        f"{self.pose_model}, got {tuple(np.shape(p.keypoints))} (people from another pose model?)"
+                    )
+            kps = np.array([p.keypoints for p in people], dtype=np.float64)
+        if not np.isfinite(kps).all():  # (one test for the usual all-finite frame, then the rule)
+            found = kps[:, :, 2] > 0
+            bad = ~np.isfinite(kps[:, :, 2]) | (found & ~np.isfinite(kps[:, :, :2]).all(-1))
+            if bad.any():
+                i = int(np.flatnonzero(bad.any(1))[0])
+                raise ValueError(f"people[{i}].keypoints: expected finite values, got {kps[i].tolist()}")
         return kps
 
     def _predicted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -205,43 +209,23 @@ class PoseTracker:
         # a part counts if it was seen at most max_part_age frames before the track's last match:
         # a lost track is matched on the whole pose it last had
         usable = (seen >= 0) & (last[:, None] - seen <= self.max_part_age)
-        steps = np.minimum(f - seen, self.max_predict_frames).clip(min=0).astype(np.float64)
+        # frames since each part was seen, within [0, max_predict_frames], as floats (they scale a
+        # velocity); ufuncs with out= rather than clip: numpy's per-call cost is most of the time here
+        steps = np.subtract(f, seen, dtype=np.float64)
+        np.minimum(steps, self.max_predict_frames, out=steps)
+        np.maximum(steps, 0.0, out=steps)
         if self._image_size is not None:
             # a person walking out of the frame is expected back where they left, not further on:
             # the prediction stops when the pose's centre reaches the image border
             h, w = self._image_size
             n = np.maximum(usable.sum(1), 1)[:, None]
             centre = np.where(usable[..., None], xy, 0.0).sum(1) / n
-            with np.errstate(divide="ignore", invalid="ignore"):
-                room = np.where(vel > 0, (np.array([w, h]) - centre) / vel, np.where(vel < 0, centre / -vel, np.inf))
+            room = np.full(vel.shape, np.inf)  # frames until the border, per axis (inf: not moving)
+            np.divide(np.array([w, h]) - centre, vel, out=room, where=vel > 0)
+            np.divide(centre, -vel, out=room, where=vel < 0)
             stop = last + np.maximum(room.min(1), 0.0)  # frame at which the centre reaches the border
-            steps = np.minimum(steps, (stop[:, None] - seen).clip(min=0))
-        return xy + vel[:, None, :] * steps[..., None], usable, f - last
-
-    def _assign(self, sim: np.ndarray) -> list[tuple[int, int]]:
-        """Track-person pairs from a similarity [T, D] (COCO OKS, track as reference) that is < 0
-        where the pair is not allowed."""
-        ok = sim >= 0
-        if not ok.any():
-            return []
-        if self.assignment == "optimal":
-            from scipy.optimize import linear_sum_assignment
-
-            cost = np.where(ok, 1.0 - sim, FORBIDDEN)
-            rows, cols = linear_sum_assignment(cost)
-            return [(r, c) for r, c in zip(rows, cols, strict=True) if ok[r, c]]
-        pairs = []
-        used_t, used_p = set(), set()
-        order = np.argsort(-sim, axis=None, kind="stable")
-        for flat in order:
-            r, c = divmod(int(flat), sim.shape[1])
-            if not ok[r, c]:
-                break
-            if r not in used_t and c not in used_p:
-                pairs.append((r, c))
-                used_t.add(r)
-                used_p.add(c)
-        return pairs
+            np.minimum(steps, np.maximum(stop[:, None] - seen, 0.0), out=steps)
+        return xy + vel[:, None, :] * steps[..., None], usable, np.subtract(f, last)
 
     def update(self, people: Any, timestamp: float | None = None, image_size: Any = None) -> list:
         """Give ids to the people of the next frame (in frame order).
@@ -286,18 +270,20 @@ class PoseTracker:
                 rows, cols = rows[keep], cols[keep]
         if len(rows):
             # velocity: median displacement per frame of the parts seen before and now, averaged
-            # with the previous velocity
-            both = visible[cols] & (self._seen[rows] >= 0)
-            gap = np.maximum(f - self._seen[rows], 1)[..., None]
-            has, step = median_step(xy[cols], self._xy[rows], both, gap)
-            if has.any():
-                self._vel[rows[has]] = 0.5 * (self._vel[rows[has]] + step)
+            # with the previous velocity (take: numpy's cheapest way to pick rows)
+            seen = self._seen.take(rows, 0)
+            both = visible.take(cols, 0) & (seen >= 0)
+            gap = np.maximum(np.subtract(f, seen), 1)[..., None]
+            has, step = median_step(xy.take(cols, 0), self._xy.take(rows, 0), both, gap)
+            moved = rows[has]
+            if len(moved):
+                self._vel[moved] = (self._vel.take(moved, 0) + step) * 0.5
         rows, cols = self._start_tracks(rows, cols, owners, visible, f)
         vis = self._commit(people, rows, cols, owners, xy, visible, f)
         if self.smooth and len(rows):
-            self._smooth(people, xy, rows, cols, vis, timestamp)
-        keep = f - self._last <= self.max_lost_frames
-        if not keep.all():
+            self._smooth(people, kps, rows, cols, vis, timestamp)
+        if len(self._last) and f - int(self._last.min()) > self.max_lost_frames:
+            keep = f - self._last <= self.max_lost_frames
             for name in self._STATE:
                 setattr(self, name, getattr(self, name)[keep])
         return people
@@ -319,55 +305,58 @@ class PoseTracker:
         """Steps 1-3 of the class docstring: (rows, cols) the matched track and person indices (int64
         arrays), and the tracks' predicted parts [T, P, 2] and usable parts [T, P] (both None when
         there are no tracks or no people)."""
-        rows, cols = np.zeros(0, np.int64), np.zeros(0, np.int64)
         if not (len(self._ids) and len(xy)):
-            return rows, cols, None, None
+            return *NO_PAIRS, None, None
         pred, usable, lost = self._predicted()
         if self.camera_motion:
-            pred = pred + common_shift(pred, usable, xy, visible)
+            shift = common_shift(pred, usable, xy, visible)
+            if shift.any():
+                pred = pred + shift
         sim = self._similarity(pred, usable, lost, xy, visible)
-        pairs = []
-        levels = np.unique(lost) if self.cascade else lost[:1]
-        if len(levels) > 1:
-            # tracks matched more recently choose first (DeepSORT's matching cascade)
-            free = np.ones(len(xy), bool)
-            for level in levels:
-                cand = np.flatnonzero(free)
-                if not len(cand):
-                    break
-                level_rows = np.flatnonzero(lost == level)
-                got = self._assign(sim[np.ix_(level_rows, cand)])
-                pairs += [(level_rows[r], cand[c]) for r, c in got]
-                free[[cand[c] for _, c in got]] = False
-        else:
-            pairs = self._assign(sim)
-        if pairs:
-            rows, cols = (np.array(v, np.int64) for v in zip(*pairs, strict=True))
-        return rows, cols, pred, usable
+        if not (self.cascade and len(lost) > 1 and (lost != lost[0]).any()):
+            return *assign(sim, self.assignment), pred, usable
+        # tracks matched more recently choose first (DeepSORT's matching cascade)
+        free = np.ones(len(xy), bool)
+        rows, cols = [], []
+        for level in np.unique(lost):
+            cand = np.flatnonzero(free)
+            if not len(cand):
+                break
+            level_rows = np.flatnonzero(lost == level)
+            r, c = assign(sim[np.ix_(level_rows, cand)], self.assignment)
+            rows.append(level_rows[r])
+            cols.append(cand[c])
+            free[cand[c]] = False
+        return np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64), pred, usable
 
     def _similarity(
         self, pred: np.ndarray, usable: np.ndarray, lost: np.ndarray, xy: np.ndarray, visible: np.ndarray
     ) -> np.ndarray:
         """Track-person similarity [T, D] (step 2 of the class docstring), -1 where a pair may not match."""
-        area = np.maximum(box_area(pred, usable)[:, None], box_area(xy, visible)[None, :])
-        area = area * (1.0 + self.lost_scale_growth * np.maximum(lost - 1, 0))[:, None]
+        # (numpy's cost per call dominates at a few people: one box_area call for tracks and people)
+        boxes = box_area(np.concatenate([pred, xy]), np.concatenate([usable, visible]))
+        area = np.maximum(boxes[: len(pred), None], boxes[None, len(pred) :])
+        if np.count_nonzero(lost > 1):  # (the factor is exactly 1 otherwise)
+            area = area * (1.0 + self.lost_scale_growth * np.maximum(lost - 1, 0))[:, None]
         total, common = oks_sum(pred, usable, xy, visible, self.sigmas, area)
         # Two similarities: the mean over the parts both have decides whether a person can be the
         # track at all (a partly hidden person still can); the smaller of COCO's two OKS, either
         # pose taken as the reference (the sum over the common parts divided by the larger part
         # count), ranks the candidates: a part one has and the other lacks counts 0, so neither a
         # fragment nor a track born of one outranks the fuller pose of the same person.
-        gate = np.where(common > 0, total / np.maximum(common, 1), 0.0)
-        larger = np.maximum(usable.sum(1)[:, None], visible.sum(1)[None, :])
-        sim = np.where(gate >= self.oks_threshold, total / np.maximum(larger, 1), -1.0)
-        sim[:, ~visible.any(1)] = -1.0  # a person with no part found is no one's
-        return sim
+        gate = total / np.maximum(common, 1)  # 0 where no part is common (the sum is 0 there)
+        n_parts = visible.sum(1)
+        larger = np.maximum(usable.sum(1)[:, None], n_parts[None, :])
+        allowed = (gate >= self.oks_threshold) & (n_parts > 0)[None, :]  # a person with no part is no one's
+        return np.where(allowed, total / np.maximum(larger, 1), -1.0)
 
     def _start_tracks(
         self, rows: np.ndarray, cols: np.ndarray, owners: dict, visible: np.ndarray, f: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """New tracks, with the next ids, for the people neither matched nor fragments (and with a
         part found). Returns rows and cols with the new pairs appended."""
+        if len(cols) + len(owners) == len(visible):
+            return rows, cols  # every person matched or a fragment (the two are disjoint)
         unmatched = np.ones(len(visible), bool)
         unmatched[cols] = False
         unmatched[list(owners)] = False
@@ -383,10 +372,7 @@ class PoseTracker:
             "_seen": np.full((k, P), -1),
             "_last": np.full(k, f),
             "_vel": np.zeros((k, 2)),
-            "_fx": np.zeros((k, P, 2)),
-            "_fdx": np.zeros((k, P, 2)),
-            "_ft": np.zeros((k, P)),
-            "_fhas": np.zeros((k, P), bool),
+            "_filt": np.zeros((k, P, FILTER_STATE)),
         }
         for name in self._STATE:
             setattr(self, name, np.concatenate([getattr(self, name), grow[name].astype(getattr(self, name).dtype)]))
@@ -406,14 +392,15 @@ class PoseTracker:
         """Matched tracks take their person's parts; every person gets its id (-1 for a fragment or
         a person with no part); a fragment's extra parts refresh its person's track. Returns the
         matched people's visible parts [len(rows), P]."""
-        vis = visible[cols]
-        self._xy[rows] = np.where(vis[..., None], xy[cols], self._xy[rows])
-        self._seen[rows] = np.where(vis, f, self._seen[rows])
+        vis = visible.take(cols, 0)
+        self._xy[rows] = np.where(vis[..., None], xy.take(cols, 0), self._xy.take(rows, 0))
+        self._seen[rows] = np.where(vis, f, self._seen.take(rows, 0))
         self._last[rows] = f
-        for c in np.flatnonzero(~visible.any(1)):
-            people[c].person_id = -1
-        for r, c in zip(rows, cols, strict=True):
-            people[c].person_id = int(self._ids[r])
+        if len(cols) + len(owners) < len(people):  # people with no part found (all others are in one)
+            for c in np.flatnonzero(~visible.any(1)):
+                people[c].person_id = -1
+        for c, i in zip(cols.tolist(), self._ids.take(rows).tolist(), strict=True):
+            people[c].person_id = i
         if owners:
             row_of = dict(zip(cols.tolist(), rows.tolist(), strict=True))
             for c, o in owners.items():
@@ -436,27 +423,45 @@ class PoseTracker:
         dt = t - self._time
         if dt <= 0:
             return 1
-        self._gaps = (self._gaps + [dt])[-PERIOD_WINDOW:]
-        period = statistics.median(self._gaps)  # (numpy's median costs ~20 us on a short list)
+        # the window in arrival order and sorted (statistics.median costs ~10 us: a sort per frame)
+        self._gaps.append(dt)
+        bisect.insort(self._gaps_sorted, dt)
+        if len(self._gaps) > PERIOD_WINDOW:
+            self._gaps_sorted.remove(self._gaps.popleft())
+        g, n = self._gaps_sorted, len(self._gaps_sorted)
+        period = g[n // 2] if n % 2 else (g[n // 2 - 1] + g[n // 2]) / 2  # the median
         # rounding absorbs timestamp jitter; a gap beyond 1000 periods is a cut or a pause, not drops
         return int(min(max(round(dt / period), 1), 1000))
 
-    def _smooth(self, people, xy, rows, cols, vis, t) -> None:
-        """One-Euro step on the matched people's found keypoints; a part not found now keeps no
-        state (it restarts when found again); keypoints outside ``vis`` are left as they are."""
-        old = (self._fhas[rows] & vis)[..., None]
-        x = xy[cols]
-        te = np.where(old, np.maximum(t - self._ft[rows], 1e-6)[..., None], 1.0)
-        x_hat, dx_hat = one_euro_step(x, self._fx[rows], self._fdx[rows], te, *self._filter_args)
-        out = np.where(old, x_hat, x)
-        self._fx[rows] = np.where(vis[..., None], out, self._fx[rows])
-        self._fdx[rows] = np.where(old, dx_hat, 0.0)
-        self._ft[rows] = np.where(vis, t, self._ft[rows])
-        self._fhas[rows] = vis
-        for j, c in enumerate(cols):
-            k = np.array(people[c].keypoints, dtype=np.float32, copy=True)
-            k[vis[j], :2] = out[j][vis[j]]
-            people[c].keypoints = k
+    def _smooth(self, people, kps, rows, cols, vis, t) -> None:
+        """One-Euro step on the matched people's found keypoints (kps [D, P, 3] float64, the frame's;
+        rows, cols the track-person pairs; vis [len(rows), P] their found parts; t seconds), all
+        tracks in one step; a part not found now keeps no state (it restarts when found again);
+        keypoints outside ``vis`` are left as they are."""
+        x = kps.take(cols, 0)
+        xy = x[..., :2]
+        state = self._filt.take(rows, 0)
+        fx, fdx, ft = state[..., 0:2], state[..., 2:4], state[..., 4]
+        old = (state[..., 5] > 0) & vis  # parts filtered before and found now
+        te = np.where(old, np.maximum(np.subtract(t, ft), 1e-6), 1.0)[..., None]
+        x_hat, dx_hat = one_euro_step(xy, fx, fdx, te, *self._filter_args)
+        old = old[..., None]
+        out = np.where(old, x_hat, xy)  # = xy where a part is not found
+        # the new state in one array, written back with one call
+        self._filt[rows] = np.concatenate(
+            [
+                np.where(vis[..., None], out, fx),
+                np.where(old, dx_hat, 0.0),
+                np.where(vis, t, ft)[..., None],
+                vis[..., None],
+            ],
+            axis=-1,
+        )
+        # each person gets its own float32 [P, 3] row of one new array (its old keypoints untouched)
+        k = x.astype(np.float32)
+        k[..., :2] = out
+        for j, c in enumerate(cols.tolist()):
+            people[c].keypoints = k[j]
 
 
 def _check_image_size(image_size: Any) -> tuple[int, int] | None:
