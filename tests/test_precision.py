@@ -186,3 +186,78 @@ def test_bias_correction_needs_a_bias_after_each_layer():
         precision.bias_corrected(gd, {})
     with pytest.raises(ValueError, match="at least one calibration image"):
         precision.conv_input_means(gd, [])
+
+
+def test_shipped_calibration_means_belong_to_the_bundled_network(tmp_path):
+    from tfpose import data
+
+    gd = _thin_graph_def()
+    assert THIN.read_bytes() == data.DEFAULT_MODEL.read_bytes()
+    means = precision.load_calibration_means(precision.CALIBRATION_MEANS, gd)
+    assert means is not None, "the shipped means were not measured on the bundled network"
+    convs = [n for n in gd.node if n.op in ("Conv2D", "DepthwiseConv2dNative")]
+    assert set(means) == {c.input[0] for c in convs}
+    with np.load(precision.CALIBRATION_MEANS) as f:
+        assert not any("COCO" in str(name) for name in f["images"])  # never the evaluation set
+    # they are the means of photos like these (the shipped set includes these six, at two heights)
+    here = precision.conv_input_means(gd, [cv2.imread(str(IMAGES / "p1.jpg"))], heights=(368,))
+    assert abs(np.mean(here["image"]) - np.mean(means["image"])) < 40  # grey levels, 0..255
+    # a different graph does not take them: round trip through save/load keys on the graph
+    path = tmp_path / "m.npz"
+    precision.save_calibration_means(path, gd, means, ["x.jpg"])
+    loaded = precision.load_calibration_means(path, gd)
+    assert all(np.array_equal(loaded[k], means[k]) for k in means)
+    other = precision.bias_corrected(gd, means)
+    assert precision.load_calibration_means(path, other) is None
+
+
+def test_graph_rewrite_per_precision():
+    assert precision.graph_rewrite("float32") is None
+    assert precision.graph_rewrite("float16") is None
+    gd = _thin_graph_def()
+    rewritten = precision.graph_rewrite("bfloat16")(gd)
+    with np.load(precision.CALIBRATION_MEANS) as f:
+        parts = np.split(f["values"], np.cumsum(f["sizes"])[:-1])
+        means = dict(zip((str(n) for n in f["names"]), parts, strict=True))
+    assert rewritten == precision.bias_corrected(gd, means)
+
+
+def _tiny_graph(bias: bool):
+    import tensorflow as tf
+
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [1, None, None, 3], name="image")
+        k = tf.constant(
+            np.array([[[[0.1234567, -0.3333333], [0.7654321, 0.2222222], [-0.4444444, 0.9876543]]]], np.float32)
+        )
+        y = tf.nn.conv2d(x, k, 1, "SAME", name="conv")
+        if bias:
+            y = tf.nn.bias_add(y, tf.constant(np.array([0.5, -0.25], np.float32)), name="bias")
+        tf.nn.relu(y, name="out")
+    return g.as_graph_def()
+
+
+def test_bfloat16_graph_def_leaves_graphs_it_cannot_correct():
+    import tensorflow as tf
+
+    mnv2 = tf.compat.v1.GraphDef()
+    mnv2.ParseFromString(MNV2S.read_bytes())  # batch norms not folded into biases
+    assert precision.bfloat16_graph_def(mnv2) is mnv2
+    no_bias = _tiny_graph(bias=False)
+    assert precision.bfloat16_graph_def(no_bias) is no_bias
+
+
+def test_bfloat16_graph_def_calibrates_other_graphs_on_the_sample_photo():
+    from tensorflow.python.framework import tensor_util
+
+    from tfpose import data
+
+    gd = _tiny_graph(bias=True)
+    got = precision.bfloat16_graph_def(gd)
+    sample = cv2.imread(str(data.sample_image()))
+    assert got == precision.bias_corrected(gd, precision.conv_input_means(gd, [sample]))
+    b = {n.name: tensor_util.MakeNdarray(n.attr["value"].tensor) for n in got.node if n.op == "Const"}
+    b0 = {n.name: tensor_util.MakeNdarray(n.attr["value"].tensor) for n in gd.node if n.op == "Const"}
+    moved = [k for k in b if not np.array_equal(b[k], b0[k])]
+    assert len(moved) == 2  # the kernel (rounded) and the bias (corrected)
