@@ -51,8 +51,9 @@ def _tf():
 
 
 def _round_bf16(a):
-    tf = _tf()[0]
-    return tf.cast(tf.cast(a, tf.bfloat16), tf.float32).numpy()
+    from tfpose import precision
+
+    return precision.round_bfloat16(a)
 
 
 def _cast_node(name, src, src_t, dst_t):
@@ -63,9 +64,9 @@ def _cast_node(name, src, src_t, dst_t):
     return c
 
 
-def mixed_graph(gd, bf16_nodes):
-    """GraphDef with the compute nodes named in bf16_nodes in bfloat16 (their float32 constants
-    stored as bfloat16), Cast nodes where a float32 and a bfloat16 node meet."""
+def mixed_graph(gd, bf16_nodes, ops=COMPUTE):
+    """GraphDef with the compute nodes (op types ``ops``) named in bf16_nodes in bfloat16 (their
+    float32 constants stored as bfloat16), Cast nodes where a float32 and a bfloat16 node meet."""
     tf, node_def_pb2, types_pb2, tensor_util = _tf()
     by_name = {n.name: n for n in gd.node}
     dtype = {n.name: types_pb2.DT_BFLOAT16 if n.name in bf16_nodes else types_pb2.DT_FLOAT for n in gd.node}
@@ -73,7 +74,7 @@ def mixed_graph(gd, bf16_nodes):
     for n in gd.node:
         m = node_def_pb2.NodeDef()
         m.CopyFrom(n)
-        if n.op in COMPUTE:
+        if n.op in ops:
             want = dtype[n.name]
             m.attr["T"].type = want
             for i, inp in enumerate(n.input):
@@ -92,7 +93,7 @@ def mixed_graph(gd, bf16_nodes):
                             nodes.append(c)
                         m.input[i] = key
                     continue
-                have = dtype[src.name] if src.op in COMPUTE else types_pb2.DT_FLOAT
+                have = dtype[src.name] if src.op in ops else types_pb2.DT_FLOAT
                 if have != want:
                     if (inp, want) not in casts:
                         casts[(inp, want)] = _cast_node(inp.replace(":", "_") + f"/to_{want}", inp, have, want)
@@ -131,56 +132,18 @@ def emulated_graph(gd, kernels=False, activations=False):
     return out
 
 
-def conv_input_means(gd, images, heights=(368, 280)):
-    """Per-channel mean of every convolution's input over the images at each height (float64)."""
-    tf = _tf()[0]
-    convs = [n for n in gd.node if n.op in ("Conv2D", "DepthwiseConv2dNative")]
-    names = sorted({c.input[0] for c in convs})
-    g = tf.Graph()
-    sums = {t: [] for t in names}
-    with g.as_default():
-        x = tf.compat.v1.placeholder(tf.float32, [1, None, None, 3])
-        tf.graph_util.import_graph_def(gd, input_map={"image:0": x}, name="")
-        fetch = [x if t == "image" else g.get_tensor_by_name(t if ":" in t else t + ":0") for t in names]
-        with tf.compat.v1.Session(graph=g) as sess:
-            for path in images:
-                im = cv2.imread(path)
-                for h in heights:
-                    w = max(16, int(round(im.shape[1] * h / im.shape[0] / 8)) * 8)
-                    batch = cv2.resize(im, (w, h), interpolation=cv2.INTER_CUBIC).astype(np.float32)[None]
-                    for t, v in zip(names, sess.run(fetch, {x: batch}), strict=True):
-                        sums[t].append(v.mean((0, 1, 2)))
-    return {t: np.mean(v, 0).astype(np.float64) for t, v in sums.items()}
+def conv_input_means(gd, paths):
+    """tfpose.precision.conv_input_means over the image files ``paths`` (the one copy)."""
+    from tfpose import precision
+
+    return precision.conv_input_means(gd, [cv2.imread(p) for p in paths])
 
 
-def bias_corrected(gd, means):
-    """float32 GraphDef with kernels rounded to bfloat16 values and biases corrected (module doc)."""
-    tf, _, _, tensor_util = _tf()
-    out = tf.compat.v1.GraphDef()
-    out.CopyFrom(gd)
-    nodes = {n.name: n for n in out.node}
-    consumers = {}
-    for n in out.node:
-        for i in n.input:
-            consumers.setdefault(i.split(":")[0], []).append(n)
-    for c in [n for n in out.node if n.op in ("Conv2D", "DepthwiseConv2dNative")]:
-        wn = nodes[c.input[1]]
-        w = tensor_util.MakeNdarray(wn.attr["value"].tensor)
-        wr = _round_bf16(w)
-        wn.attr["value"].tensor.CopyFrom(tensor_util.make_tensor_proto(wr))
-        d, m = (wr - w).astype(np.float64), means[c.input[0]]
-        shift = np.einsum("hwio,i->o", d, m) if c.op == "Conv2D" else np.einsum("hwcm,c->cm", d, m).reshape(-1)
-        nxt = consumers[c.name][0]
-        if nxt.op == "Conv2D":  # depthwise -> 1x1, not yet rounded (graph order)
-            wp = tensor_util.MakeNdarray(nodes[nxt.input[1]].attr["value"].tensor).astype(np.float64)
-            shift = np.einsum("hwio,i->o", wp, shift)
-            nxt = consumers[nxt.name][0]
-        if nxt.op != "BiasAdd":
-            raise ValueError(f"{c.name}: expected a BiasAdd after the layer, got {nxt.op}")
-        bn = nodes[nxt.input[1]]
-        b = tensor_util.MakeNdarray(bn.attr["value"].tensor)
-        bn.attr["value"].tensor.CopyFrom(tensor_util.make_tensor_proto((b - shift).astype(np.float32)))
-    return out
+def bias_corrected(gd, means, kernels=None):
+    """tfpose.precision.bias_corrected (the one copy of the algorithm; module doc)."""
+    from tfpose import precision
+
+    return precision.bias_corrected(gd, means, kernels)
 
 
 def graph_fn(gd):
