@@ -261,3 +261,28 @@ def test_bfloat16_graph_def_calibrates_other_graphs_on_the_sample_photo():
     b0 = {n.name: tensor_util.MakeNdarray(n.attr["value"].tensor) for n in gd.node if n.op == "Const"}
     moved = [k for k in b if not np.array_equal(b[k], b0[k])]
     assert len(moved) == 2  # the kernel (rounded) and the bias (corrected)
+
+
+@pytest.mark.skipif(not HAS_BF16, reason="CPU without AVX-512 BF16 / AMX-BF16")
+def test_estimator_bfloat16_runs_the_bias_corrected_graph():
+    import tensorflow as tf
+
+    from tfpose.network import Network
+
+    gd = _thin_graph_def()
+    wrapped = tf.compat.v1.wrap_function(
+        lambda x: tf.graph_util.import_graph_def(
+            precision.bfloat16_graph_def(gd),
+            input_map={"image:0": x},
+            return_elements=["Openpose/concat_stage7:0"],
+            name="net",
+        )[0],
+        [tf.TensorSpec([None, None, None, 3], tf.float32)],
+    )
+    net = Network(fn=wrapped, normalization="none", pose_model="COCO_18", channels=57, source="corrected")
+    img = cv2.imread(str(IMAGES / "p1.jpg"))
+    got = tfpose.Estimator(THIN, precision="bfloat16").estimate_details(img).heatmaps
+    want = tfpose.Estimator(net, precision="bfloat16").estimate_details(img).heatmaps
+    plain = tfpose.Estimator(THIN, precision="float32").estimate_details(img).heatmaps
+    np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(got, plain)

@@ -135,13 +135,17 @@ def _uses_batch_statistics(graph_def) -> bool:
     return any(n.op.startswith("FusedBatchNorm") and n.attr["is_training"].b for n in graph_def.node)
 
 
-def frozen_graph_fn(path: str, input_name: str, output_name: str | None) -> tuple[Any, int | None, bool]:
+def frozen_graph_fn(
+    path: str, input_name: str, output_name: str | None, rewrite: Callable[[Any], Any] | None = None
+) -> tuple[Any, int | None, bool]:
     """A frozen GraphDef (.pb) at ``path`` as a TF function float32 [N, H, W, 3] -> the tensor
     ``output_name`` (default: the first of OUTPUT_CANDIDATES in the graph). Returns (function, output
     channels or None when unknown, whether a batch norm uses its input batch's statistics: then the
     network must run one image at a time). Raises ValueError naming the candidate tensors when
     ``input_name`` / ``output_name`` are not in the graph."""
     graph_def = _load_graph_def(path)
+    if rewrite is not None:  # e.g. tfpose.precision.graph_rewrite("bfloat16")
+        graph_def = rewrite(graph_def)
     names = {n.name for n in graph_def.node}
     if output_name is None:
         output_name = next((c for c in OUTPUT_CANDIDATES if c.split(":")[0] in names), DEFAULT_OUTPUT)
@@ -211,6 +215,7 @@ def load_network(
     input_name: str = DEFAULT_INPUT,
     output_name: str | None = None,
     signature: str = "serving_default",
+    rewrite: Callable[[Any], Any] | None = None,
 ) -> Network:
     """Load ``model`` (path to a frozen ``.pb`` or a SavedModel directory, or a :class:`Network`).
 
@@ -247,7 +252,7 @@ def load_network(
                 _check_model_file(os.path.join(path, name), inside=path)
         fn, channels, per_image = saved_model_fn(path, signature, output_name)
     else:
-        fn, channels, per_image = frozen_graph_fn(path, input_name, output_name)
+        fn, channels, per_image = frozen_graph_fn(path, input_name, output_name, rewrite)
     if pose_model is None:
         if channels is None:  # a SavedModel that does not declare its output: run it once, small
             probe = Network(fn=fn, normalization=normalization, pose_model="COCO_18", channels=None, source=path)

@@ -147,6 +147,7 @@ class TensorFlowEstimator(BaseEstimator, PoseGraph):
             normalization=normalization,
             input_name=input_name,
             output_name=output_name,
+            rewrite=_precision.graph_rewrite(self.precision),
         )
         self.pose_model = self.network.pose_model
         self._init_hand_face(hand_model, face_model, hand_scale_number, hand_scale_range, hand_face_normalization)
