@@ -362,7 +362,7 @@ def test_cli_refuses_tensorflow_only_options_for_a_tflite_network(pinto, tmp_pat
 
 @needs_tf
 def test_both_estimators_say_the_same_to_an_empty_batch():
-    # one message, two copies until tfpose.graph imports base_estimator's (see base_estimator)
+    # one message, one owner: base_estimator (TensorFlow-free), imported by the graph
     from tfpose import base_estimator, graph
 
-    assert base_estimator.MSG_EMPTY_BATCH == graph.MSG_EMPTY_BATCH
+    assert base_estimator.MSG_EMPTY_BATCH is graph.MSG_EMPTY_BATCH

@@ -20,9 +20,8 @@ __all__ = ["BaseEstimator", "MSG_CLOSED", "MSG_EMPTY_BATCH"]
 
 # What a closed estimator says when it is asked for people.
 MSG_CLOSED = "estimator: closed (close() released its network); expected an open estimator"
-# What both estimators say to an empty batch (a network may fail on N = 0 with an unrelated
-# message). tfpose.graph still holds its own copy for the TensorFlow graph: it should import this
-# one (graph.py is another owner's this session).
+# What both estimators (and the TensorFlow graph, tfpose.graph) say to an empty batch (a network
+# may fail on N = 0 with an unrelated message).
 MSG_EMPTY_BATCH = "images: expected at least one image (N >= 1)"
 
 

@@ -85,7 +85,7 @@ else:
 def __getattr__(name: str) -> Any:
     # the TensorFlow path's names, imported (with TensorFlow) only when asked for
     if name == "MSG_EMPTY_BATCH":
-        from tfpose.graph import MSG_EMPTY_BATCH
+        from tfpose.base_estimator import MSG_EMPTY_BATCH
 
         return MSG_EMPTY_BATCH
     raise AttributeError(f"module 'tfpose.estimator' has no attribute {name!r}")

@@ -17,13 +17,11 @@ import tensorflow as tf
 from tfpose import models as _models
 from tfpose import network as _network
 from tfpose import ops, placement
+# The graph refuses an empty batch with the words both estimators use (a network may fail on N = 0
+# with an unrelated message, e.g. a depthwise convolution's filter depth).
+from tfpose.base_estimator import MSG_EMPTY_BATCH
 
 __all__ = ["PoseGraph", "SizedGraph", "MSG_EMPTY_BATCH"]
-
-# The graph and estimate_arrays refuse an empty batch with these words (a network may fail on
-# N = 0 with an unrelated message, e.g. a depthwise convolution's filter depth).
-MSG_EMPTY_BATCH = "images: expected at least one image (N >= 1)"
-
 
 class SizedGraph:
     """One pipeline graph in its two call forms: ``(images)`` computes the sizing in the graph (the
