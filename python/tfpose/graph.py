@@ -17,9 +17,7 @@ import tensorflow as tf
 from tfpose import models as _models
 from tfpose import network as _network
 from tfpose import ops, placement
-# The graph refuses an empty batch with the words both estimators use (a network may fail on N = 0
-# with an unrelated message, e.g. a depthwise convolution's filter depth).
-from tfpose.base_estimator import MSG_EMPTY_BATCH
+from tfpose.base_estimator import MSG_EMPTY_BATCH  # the graph says to an empty batch what both estimators say
 
 __all__ = ["PoseGraph", "SizedGraph", "MSG_EMPTY_BATCH"]
 
