@@ -21,6 +21,7 @@ from tfpose.base_estimator import MSG_EMPTY_BATCH  # the graph says to an empty 
 
 __all__ = ["PoseGraph", "SizedGraph", "MSG_EMPTY_BATCH"]
 
+
 class SizedGraph:
     """One pipeline graph in its two call forms: ``(images)`` computes the sizing in the graph (the
     TfposeSizing op, as a SavedModel does); ``(images, net_input_sizes, scale_ratios)`` takes the
