@@ -38,6 +38,9 @@ def fragment_owners(
     starts a track now. People are checked largest first, so a fragment never owns a larger
     one."""
     n = len(xy)
+    # parts not found may hold any value (OpenPose writes 0, a caller may write inf or NaN): they are
+    # masked below, but inf - inf would still raise numpy's "invalid value" warning, so they are zeroed
+    xy = np.where(visible[..., None], xy, 0.0)
     ref_xy, ref_vis = xy.copy(), visible.copy()
     if len(rows):
         assert pred is not None and usable is not None  # matched rows come with their tracks' parts

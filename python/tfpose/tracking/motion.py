@@ -1,5 +1,5 @@
-"""Motion for the tracker: the displacement most tracks share in a frame (a camera pan or shake)
-and the velocity of a track. No TensorFlow here.
+"""Motion for the tracker: the displacement most tracks share in a frame (a camera pan or shake).
+(A track's own velocity is updated in the C++ core: tfpose._core.track_advance.) No TensorFlow here.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 
 from tfpose.tracking.similarity import box_area
 
-__all__ = ["common_shift", "median_step"]
+__all__ = ["common_shift"]
 
 # Common motion vote: a track-person pair needs this many common parts to vote; a track supports a
 # shift when a person lies within this fraction of the track's scale (sqrt of its keypoint-box
@@ -68,22 +68,3 @@ def common_shift(pred: np.ndarray, usable: np.ndarray, xy: np.ndarray, visible: 
         return np.zeros(2)
     sup = np.flatnonzero(near[best])
     return med[sup, dist[best, sup].argmin(1)].mean(0)
-
-
-def median_step(
-    now: np.ndarray, before: np.ndarray, both: np.ndarray, gap: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each track's step per frame: the median displacement of the parts it saw before and sees now.
-
-    now, before [N, P, 2] (pixels); both [N, P] bool: the parts seen before and now; gap [N, P, 1]:
-    frames between the two sightings (>= 1). Returns (has [N] bool: rows with at least one such part,
-    step [has.sum(), 2] in pixels per frame)."""
-    moved = np.where(both[..., None], (now - before) / gap, np.nan)
-    count = both.sum(1)
-    has = count > 0
-    if np.count_nonzero(has) < len(has):  # (the usual frame has a part for every row: no copy)
-        moved, count = moved[has], count[has]
-    # median over each row's parts (NaN sort last; numpy's nanmedian is far slower)
-    srt = np.sort(moved, axis=1)
-    i = np.arange(len(count))
-    return has, (srt[i, (count - 1) // 2] + srt[i, count // 2]) * 0.5

@@ -1,0 +1,231 @@
+// PoseTracker's per-frame arithmetic (tracking.hpp). Every expression follows the numpy formulation
+// (tests/reference/numpy_tracking.py) operation by operation, so the results are the same bits.
+#include "tfpose/tracking.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace tfpose {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kPi = 3.141592653589793;  // numpy.pi
+// exp(-50) ~ 2e-22 is 0 for any sum here; the cap spares exp's slow underflow path (as the numpy code)
+constexpr double kMaxExponent = 50.0;
+
+// numpy's sum of n contiguous doubles (its pairwise summation: below 8 values one after the other,
+// up to 128 in 8 interleaved accumulators added as a tree, then the remainder; longer runs halved at
+// a multiple of 8), so that sums over the parts round as numpy's .sum(-1) does.
+double numpy_sum(const double* a, int64_t n) {
+  if (n < 8) {
+    double res = 0.0;
+    for (int64_t i = 0; i < n; ++i) res += a[i];
+    return res;
+  }
+  if (n <= 128) {
+    double r[8];
+    for (int j = 0; j < 8; ++j) r[j] = a[j];
+    int64_t i = 8;
+    for (; i < n - n % 8; i += 8)
+      for (int j = 0; j < 8; ++j) r[j] += a[i + j];
+    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) res += a[i];
+    return res;
+  }
+  int64_t n2 = n / 2;
+  n2 -= n2 % 8;
+  return numpy_sum(a, n2) + numpy_sum(a + n2, n - n2);
+}
+
+// Area (pixels^2) of the box around the parts of one pose that are flagged, at least 1 (part p's
+// x, y at xy[stride * p], xy[stride * p + 1]).
+double box_area(const double* xy, int64_t stride, const bool* flag, int64_t parts) {
+  double lo[2] = {kInf, kInf}, hi[2] = {-kInf, -kInf};
+  for (int64_t p = 0; p < parts; ++p) {
+    if (!flag[p]) continue;
+    for (int k = 0; k < 2; ++k) {
+      lo[k] = std::min(lo[k], xy[stride * p + k]);
+      hi[k] = std::max(hi[k], xy[stride * p + k]);
+    }
+  }
+  double size[2];
+  for (int k = 0; k < 2; ++k) {
+    size[k] = hi[k] - lo[k];
+    if (!std::isfinite(size[k])) size[k] = 0.0;  // no part: no extent
+  }
+  return std::max(size[0] * size[1], 1.0);
+}
+
+// Smoothing factor of an exponential filter with this cutoff (Hz) at sampling period te (s)
+// (Casiez et al. 2012, eq. 4).
+double alpha(double cutoff, double te) {
+  const double tau = 1.0 / (2.0 * kPi * cutoff);
+  return 1.0 / (1.0 + tau / te);
+}
+
+// The median displacement per frame of one coordinate over the parts seen before and now
+// (values sorted in place; n >= 1): the middle value, or the mean of the middle two.
+double median(std::vector<double>& v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return (v[(n - 1) / 2] + v[n / 2]) * 0.5;
+}
+
+}  // namespace
+
+void track_predict(const TrackState& s, const TrackPredictArgs& a, double* pred, bool* usable, int64_t* lost) {
+  const int64_t P = s.parts;
+  std::vector<double> steps(P);
+  for (int64_t t = 0; t < s.tracks; ++t) {
+    const double* xy = s.xy + 2 * P * t;
+    const int64_t* seen = s.seen + P * t;
+    const double* vel = s.vel + 2 * t;
+    int64_t count = 0;
+    double centre[2] = {0.0, 0.0};
+    for (int64_t p = 0; p < P; ++p) {
+      usable[P * t + p] = seen[p] >= 0 && s.last[t] - seen[p] <= a.max_part_age;
+      // frames since each part was seen, within [0, max_predict_frames]
+      steps[p] = std::max(std::min(static_cast<double>(a.frame) - static_cast<double>(seen[p]),
+                                   static_cast<double>(a.max_predict_frames)),
+                          0.0);
+      if (usable[P * t + p]) {
+        ++count;
+        centre[0] += xy[2 * p];
+        centre[1] += xy[2 * p + 1];
+      } else {
+        centre[0] += 0.0;
+        centre[1] += 0.0;
+      }
+    }
+    if (a.image_h > 0) {
+      // the prediction stops when the pose's centre reaches the image border (frames until it, per axis)
+      const double n = static_cast<double>(std::max<int64_t>(count, 1));
+      const double size[2] = {static_cast<double>(a.image_w), static_cast<double>(a.image_h)};
+      double room[2];
+      for (int k = 0; k < 2; ++k) {
+        const double c = centre[k] / n;
+        room[k] = vel[k] > 0 ? (size[k] - c) / vel[k] : vel[k] < 0 ? c / -vel[k] : kInf;
+      }
+      const double stop = static_cast<double>(s.last[t]) + std::max(std::min(room[0], room[1]), 0.0);
+      for (int64_t p = 0; p < P; ++p)
+        steps[p] = std::min(steps[p], std::max(stop - static_cast<double>(seen[p]), 0.0));
+    }
+    for (int64_t p = 0; p < P; ++p)
+      for (int k = 0; k < 2; ++k) pred[2 * (P * t + p) + k] = xy[2 * p + k] + vel[k] * steps[p];
+    lost[t] = a.frame - s.last[t];
+  }
+}
+
+void track_similarity(const double* pred, const bool* usable, const int64_t* lost, int64_t tracks, const double* kps,
+                      const bool* visible, int64_t people, int64_t parts, const double* sigmas,
+                      double lost_scale_growth, double oks_threshold, const ExpInPlace& exp_inplace, double* work,
+                      double* sim) {
+  const int64_t T = tracks, D = people, P = parts;
+  std::vector<double> area_t(T), area_d(D), k2(P);
+  std::vector<int64_t> count_t(T, 0), count_d(D, 0);
+  for (int64_t t = 0; t < T; ++t) {
+    area_t[t] = box_area(pred + 2 * P * t, 2, usable + P * t, P);
+    for (int64_t p = 0; p < P; ++p) count_t[t] += usable[P * t + p];
+  }
+  for (int64_t d = 0; d < D; ++d) {
+    area_d[d] = box_area(kps + 3 * P * d, 3, visible + P * d, P);
+    for (int64_t p = 0; p < P; ++p) count_d[d] += visible[P * d + p];
+  }
+  for (int64_t p = 0; p < P; ++p) k2[p] = (2.0 * sigmas[p]) * (2.0 * sigmas[p]);
+  // the exponents of every common part (0 elsewhere: masked below), then one exp over all of them
+  for (int64_t t = 0; t < T; ++t) {
+    // a lost track's prediction is less certain: its scale grows with the frames lost
+    const double growth = lost[t] > 1 ? 1.0 + lost_scale_growth * static_cast<double>(lost[t] - 1) : 1.0;
+    for (int64_t d = 0; d < D; ++d) {
+      double area = std::max(area_t[t], area_d[d]);
+      if (lost[t] > 1) area = area * growth;
+      double* w = work + P * (D * t + d);
+      for (int64_t p = 0; p < P; ++p) {
+        w[p] = 0.0;
+        if (!(usable[P * t + p] && visible[P * d + p])) continue;
+        const double dx = pred[2 * (P * t + p)] - kps[3 * (P * d + p)];
+        const double dy = pred[2 * (P * t + p) + 1] - kps[3 * (P * d + p) + 1];
+        const double d2 = dx * dx + dy * dy;
+        w[p] = -std::min(d2 / ((2.0 * area) * k2[p]), kMaxExponent);
+      }
+    }
+  }
+  exp_inplace(work, T * D * P);
+  for (int64_t t = 0; t < T; ++t) {
+    for (int64_t d = 0; d < D; ++d) {
+      double* w = work + P * (D * t + d);
+      int64_t common = 0;
+      for (int64_t p = 0; p < P; ++p) {
+        const bool both = usable[P * t + p] && visible[P * d + p];
+        common += both;
+        if (!both) w[p] = 0.0;
+      }
+      const double total = numpy_sum(w, P);
+      // the mean over the common parts gates; the sum over the larger part count ranks (tracker.py)
+      const double gate = total / static_cast<double>(std::max<int64_t>(common, 1));
+      const bool allowed = gate >= oks_threshold && count_d[d] > 0;
+      const int64_t larger = std::max(count_t[t], count_d[d]);
+      sim[D * t + d] = allowed ? total / static_cast<double>(std::max<int64_t>(larger, 1)) : -1.0;
+    }
+  }
+}
+
+void track_advance(const TrackState& s, const int64_t* rows, const int64_t* cols, int64_t n, const double* kps,
+                   const bool* visible, int64_t frame, const TrackSmoothArgs& a, float* out) {
+  const int64_t P = s.parts;
+  std::vector<double> moved[2];
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t r = rows[i], c = cols[i];
+    const double* x = kps + 3 * P * c;
+    const bool* vis = visible + P * c;
+    double* txy = s.xy + 2 * P * r;
+    int64_t* seen = s.seen + P * r;
+    // velocity: the median displacement per frame of the parts seen before and now, x and y apart
+    moved[0].clear();
+    moved[1].clear();
+    for (int64_t p = 0; p < P; ++p) {
+      if (!(vis[p] && seen[p] >= 0)) continue;
+      const double gap = static_cast<double>(std::max<int64_t>(frame - seen[p], 1));
+      for (int k = 0; k < 2; ++k) moved[k].push_back((x[3 * p + k] - txy[2 * p + k]) / gap);
+    }
+    if (!moved[0].empty())
+      for (int k = 0; k < 2; ++k) s.vel[2 * r + k] = (s.vel[2 * r + k] + median(moved[k])) * 0.5;
+    // the track takes the person's found parts
+    for (int64_t p = 0; p < P; ++p) {
+      if (!vis[p]) continue;
+      txy[2 * p] = x[3 * p];
+      txy[2 * p + 1] = x[3 * p + 1];
+      seen[p] = frame;
+    }
+    s.last[r] = frame;
+    if (!a.smooth) continue;
+    // One-Euro step per found part (Casiez et al. 2012, eqs. 3-5); a part not found keeps no state
+    for (int64_t p = 0; p < P; ++p) {
+      double* f = s.filt + kTrackFilterState * (P * r + p);
+      float* o = out + 3 * (P * i + p);
+      const bool old = f[5] > 0 && vis[p];
+      const double te = old ? std::max(a.time - f[4], 1e-6) : 1.0;
+      for (int k = 0; k < 2; ++k) {
+        double value = x[3 * p + k];
+        if (old) {
+          const double delta = value - f[k];
+          const double dx_hat = f[2 + k] + alpha(a.d_cutoff, te) * (delta / te - f[2 + k]);
+          const double cutoff = a.min_cutoff + a.beta * std::abs(dx_hat);
+          value = f[k] + alpha(cutoff, te) * delta;
+          f[2 + k] = dx_hat;
+        } else {
+          f[2 + k] = 0.0;
+        }
+        if (vis[p]) f[k] = value;
+        o[k] = static_cast<float>(value);
+      }
+      o[2] = static_cast<float>(x[3 * p + 2]);
+      if (vis[p]) f[4] = a.time;
+      f[5] = vis[p] ? 1.0 : 0.0;
+    }
+  }
+}
+
+}  // namespace tfpose
