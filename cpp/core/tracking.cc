@@ -41,7 +41,8 @@ double numpy_sum(const double* a, int64_t n) {
 
 // Area (pixels^2) of the box around the parts of one pose that are flagged, at least 1 (part p's
 // x, y at xy[stride * p], xy[stride * p + 1]).
-double box_area(const double* xy, int64_t stride, const bool* flag, int64_t parts) {
+template <typename Flag>
+double box_area(const double* xy, int64_t stride, const Flag* flag, int64_t parts) {
   double lo[2] = {kInf, kInf}, hi[2] = {-kInf, -kInf};
   for (int64_t p = 0; p < parts; ++p) {
     if (!flag[p]) continue;
@@ -226,6 +227,183 @@ void track_advance(const TrackState& s, const int64_t* rows, const int64_t* cols
       f[5] = vis[p] ? 1.0 : 0.0;
     }
   }
+}
+
+}  // namespace tfpose
+
+namespace tfpose {
+
+void track_common_shift(const double* pred, const bool* usable, int64_t tracks, const double* kps, const bool* visible,
+                        int64_t people, int64_t parts, const TrackShiftArgs& a, double* shift) {
+  const int64_t T = tracks, D = people, P = parts;
+  shift[0] = shift[1] = 0.0;
+  if (T < 2 || D < 2) return;
+  // each pair's vote: the mean displacement of its common parts, if it has min_parts of them (else inf)
+  std::vector<double> med(2 * T * D, kInf), dxs(P), dys(P);
+  std::vector<bool> votes(T, false);
+  int64_t voters = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    for (int64_t d = 0; d < D; ++d) {
+      int64_t cnt = 0;
+      for (int64_t p = 0; p < P; ++p) {
+        const bool common = usable[P * t + p] && visible[P * d + p];
+        cnt += common;
+        dxs[p] = common ? kps[3 * (P * d + p)] - pred[2 * (P * t + p)] : 0.0;
+        dys[p] = common ? kps[3 * (P * d + p) + 1] - pred[2 * (P * t + p) + 1] : 0.0;
+      }
+      if (cnt < a.min_parts) continue;
+      votes[t] = true;
+      const double c = static_cast<double>(cnt);
+      med[2 * (D * t + d)] = numpy_sum(dxs.data(), P) / c;
+      med[2 * (D * t + d) + 1] = numpy_sum(dys.data(), P) / c;
+    }
+    voters += votes[t];
+  }
+  if (voters < 2) return;
+  std::vector<double> norm(T * D), radius(T);
+  for (int64_t i = 0; i < T * D; ++i) norm[i] = std::hypot(med[2 * i], med[2 * i + 1]);  // inf where no vote
+  std::vector<int64_t> t_best(T, 0), d_best(D, 0);  // each track's and person's nearest pair (first)
+  int64_t close = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    radius[t] = std::max(a.radius * std::sqrt(box_area(pred + 2 * P * t, 2, usable + P * t, P)), a.min_radius);
+    for (int64_t d = 1; d < D; ++d)
+      if (norm[D * t + d] < norm[D * t + t_best[t]]) t_best[t] = d;
+    close += norm[D * t + t_best[t]] <= radius[t];
+  }
+  if (close == voters) return;  // every voting track has a person where its own velocity puts it
+  for (int64_t d = 0; d < D; ++d)
+    for (int64_t t = 1; t < T; ++t)
+      if (norm[D * t + d] < norm[D * d_best[d] + d]) d_best[d] = t;
+  std::vector<double> cand = {0.0, 0.0};
+  for (int64_t t = 0; t < T; ++t) {
+    const int64_t i = D * t + t_best[t];
+    if (std::isfinite(norm[i])) cand.insert(cand.end(), {med[2 * i], med[2 * i + 1]});
+  }
+  for (int64_t d = 0; d < D; ++d) {
+    const int64_t i = D * d_best[d] + d;
+    if (std::isfinite(norm[i])) cand.insert(cand.end(), {med[2 * i], med[2 * i + 1]});
+  }
+  int64_t C = static_cast<int64_t>(cand.size()) / 2;
+  if (C > a.max_candidates) {  // evenly spaced (numpy.linspace(0, C - 1, max_candidates), rounded half to even)
+    const double step = static_cast<double>(C - 1) / static_cast<double>(a.max_candidates - 1);
+    std::vector<double> kept;
+    for (int64_t k = 0; k < a.max_candidates; ++k) {
+      const int64_t i = k == a.max_candidates - 1 ? C - 1 : static_cast<int64_t>(std::nearbyint(k * step + 0.0));
+      kept.insert(kept.end(), {cand[2 * i], cand[2 * i + 1]});
+    }
+    cand.swap(kept);
+    C = a.max_candidates;
+  }
+  // support of each candidate: the tracks with a pair within their radius of it
+  std::vector<int64_t> support(C, 0);
+  std::vector<double> dist(T * D);
+  int64_t best = 0;
+  for (int64_t k = 0; k < C; ++k) {
+    for (int64_t t = 0; t < T; ++t) {
+      double nearest = kInf;
+      for (int64_t d = 0; d < D; ++d) {
+        const double h = std::hypot(med[2 * (D * t + d)] - cand[2 * k], med[2 * (D * t + d) + 1] - cand[2 * k + 1]);
+        nearest = std::min(nearest, std::isfinite(h) ? h : kInf);
+      }
+      support[k] += nearest <= radius[t];
+    }
+    if (support[k] > support[best]) best = k;
+  }
+  const int64_t s = support[best];
+  if (s < 2 || 2 * s <= voters || s <= support[0]) return;
+  // the mean of the supporters' pairs nearest to the best candidate
+  double sum[2] = {0.0, 0.0};
+  for (int64_t t = 0; t < T; ++t) {
+    int64_t arg = 0;
+    double nearest = kInf;
+    for (int64_t d = 0; d < D; ++d) {
+      double h = std::hypot(med[2 * (D * t + d)] - cand[2 * best], med[2 * (D * t + d) + 1] - cand[2 * best + 1]);
+      if (!std::isfinite(h)) h = kInf;
+      if (d == 0 || h < nearest) nearest = h, arg = d;
+    }
+    if (!(nearest <= radius[t])) continue;
+    sum[0] += med[2 * (D * t + arg)];
+    sum[1] += med[2 * (D * t + arg) + 1];
+  }
+  shift[0] = sum[0] / static_cast<double>(s);
+  shift[1] = sum[1] / static_cast<double>(s);
+}
+
+int64_t track_fragments(const double* kps, const bool* visible, int64_t people, int64_t parts, const int64_t* rows,
+                        const int64_t* cols, int64_t n, const double* pred, const bool* usable, int64_t tracks,
+                        const double* sigmas, double part_oks, const ExpInPlace& exp_inplace, double* work,
+                        int64_t* frag, int64_t* owner) {
+  (void)tracks;  // (pred and usable are read at the matched rows only)
+  const int64_t D = people, P = parts;
+  // each person as an owner: its parts found now, else (a matched person) its track's predicted ones;
+  // parts not found are 0 (masked below)
+  std::vector<double> xy(2 * D * P), ref(2 * D * P);
+  std::vector<uint8_t> ref_vis(visible, visible + D * P);
+  std::vector<bool> matched(D, false);
+  for (int64_t i = 0; i < D * P; ++i)
+    for (int k = 0; k < 2; ++k) xy[2 * i + k] = ref[2 * i + k] = visible[i] ? kps[3 * i + k] : 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t c = cols[i], r = rows[i];
+    matched[c] = true;
+    for (int64_t p = 0; p < P; ++p) {
+      if (visible[P * c + p] || !usable[P * r + p]) continue;
+      ref[2 * (P * c + p)] = pred[2 * (P * r + p)];
+      ref[2 * (P * c + p) + 1] = pred[2 * (P * r + p) + 1];
+      ref_vis[P * c + p] = true;
+    }
+  }
+  std::vector<double> area(D), k2(P);
+  std::vector<int64_t> n_parts(D, 0);
+  for (int64_t o = 0; o < D; ++o) {
+    area[o] = box_area(ref.data() + 2 * P * o, 2, ref_vis.data() + P * o, P);
+    for (int64_t p = 0; p < P; ++p) n_parts[o] += visible[P * o + p];
+  }
+  for (int64_t p = 0; p < P; ++p) k2[p] = (2.0 * sigmas[p]) * (2.0 * sigmas[p]);
+  // COCO per-keypoint similarity of each person's found parts with every owner's parts
+  for (int64_t u = 0; u < D; ++u)
+    for (int64_t o = 0; o < D; ++o)
+      for (int64_t p = 0; p < P; ++p) {
+        double* w = work + P * (D * u + o) + p;
+        *w = 0.0;
+        if (!(visible[P * u + p] && ref_vis[P * o + p])) continue;
+        const double dx = xy[2 * (P * u + p)] - ref[2 * (P * o + p)];
+        const double dy = xy[2 * (P * u + p) + 1] - ref[2 * (P * o + p) + 1];
+        *w = -std::min((dx * dx + dy * dy) / ((2.0 * area[o]) * k2[p]), kMaxExponent);
+      }
+  exp_inplace(work, D * D * P);
+  std::vector<int64_t> reach(D * D, 0);
+  std::vector<bool> cand(D * D, false), has(D, false);
+  for (int64_t u = 0; u < D; ++u)
+    for (int64_t o = 0; o < D; ++o) {
+      for (int64_t p = 0; p < P; ++p)
+        reach[D * u + o] += visible[P * u + p] && ref_vis[P * o + p] && work[P * (D * u + o) + p] >= part_oks;
+      // a fragment: fewer parts than its owner, most of them within reach of the owner's
+      cand[D * u + o] = u != o && n_parts[o] > n_parts[u] && 2 * reach[D * u + o] > n_parts[u];
+      if (cand[D * u + o]) has[u] = true;
+    }
+  std::vector<int64_t> order;
+  for (int64_t u = 0; u < D; ++u)
+    if (has[u]) order.push_back(u);
+  if (order.empty()) return 0;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return n_parts[a] > n_parts[b]; });
+  std::vector<bool> can_own(D);
+  for (int64_t o = 0; o < D; ++o) can_own[o] = matched[o] || !has[o];
+  int64_t found = 0;
+  for (int64_t u : order) {
+    int64_t best = -1;
+    for (int64_t o = 0; o < D; ++o) {
+      const bool ok = cand[D * u + o] && can_own[o] && (!matched[u] || matched[o]);
+      if (ok && (best < 0 || reach[D * u + o] > reach[D * u + best])) best = o;
+    }
+    if (best >= 0) {
+      frag[found] = u;
+      owner[found++] = best;
+      can_own[u] = false;
+    } else if (!matched[u]) {
+      can_own[u] = true;  // it starts a track: it can own smaller fragments
+    }
+  }
+  return found;
 }
 
 }  // namespace tfpose

@@ -131,6 +131,63 @@ void bind_tracking(py::module_& m) {
       "PoseTracker step 5 (include/tfpose/tracking.hpp), state arrays updated in place: velocity, the matched "
       "tracks take their person's found parts, One-Euro (filter = (min_cutoff, beta, d_cutoff)) if smooth -> "
       "the pairs' keypoints [n, P, 3] float32 (smoothed; [0, P, 3] without smoothing).");
+  m.def(
+      "track_common_shift",
+      [](const In<double>& pred, const In<bool>& usable, const In<double>& kps, const In<bool>& visible,
+         int64_t min_parts, int64_t max_candidates, double radius, double min_radius) {
+        const int64_t T = pred.ndim() == 3 ? pred.shape(0) : -1, P = pred.ndim() == 3 ? pred.shape(1) : -1;
+        const int64_t D = kps.ndim() == 3 ? kps.shape(0) : -1;
+        const double* p = view<double>(pred, "track_common_shift: pred", {T, P, 2});
+        const bool* u = view<bool>(usable, "track_common_shift: usable", {T, P});
+        const double* x = view<double>(kps, "track_common_shift: kps", {D, P, 3});
+        const bool* v = view<bool>(visible, "track_common_shift: visible", {D, P});
+        if (min_parts < 0 || max_candidates < 2)
+          throw tfpose::InvalidArgument(tfpose::expected_got("track_common_shift: min_parts, max_candidates",
+                                                             ">= 0, >= 2",
+                                                             std::to_string(min_parts) + ", " +
+                                                                 std::to_string(max_candidates)));
+        py::array_t<double> shift(2);
+        tfpose::track_common_shift(p, u, T, x, v, D, P, {min_parts, max_candidates, radius, min_radius},
+                                   shift.mutable_data());
+        return shift;
+      },
+      py::arg("pred"), py::arg("usable"), py::arg("kps"), py::arg("visible"), py::arg("min_parts"),
+      py::arg("max_candidates"), py::arg("radius"), py::arg("min_radius"),
+      "The displacement [2] most tracks share this frame, 0 if none (tfpose.tracking.motion.common_shift; "
+      "include/tfpose/tracking.hpp).");
+  m.def(
+      "track_fragments",
+      [](const In<double>& kps, const In<bool>& visible, const In<int64_t>& rows, const In<int64_t>& cols,
+         const In<double>& pred, const In<bool>& usable, const In<double>& sigmas, double part_oks) {
+        const int64_t D = kps.ndim() == 3 ? kps.shape(0) : -1, P = kps.ndim() == 3 ? kps.shape(1) : -1;
+        const int64_t T = pred.ndim() == 3 ? pred.shape(0) : -1, n = rows.ndim() == 1 ? rows.shape(0) : -1;
+        const double* x = view<double>(kps, "track_fragments: kps", {D, P, 3});
+        const bool* v = view<bool>(visible, "track_fragments: visible", {D, P});
+        const int64_t* r = view<int64_t>(rows, "track_fragments: rows", {n});
+        const int64_t* c = view<int64_t>(cols, "track_fragments: cols", {n});
+        const double* p = view<double>(pred, "track_fragments: pred", {T, P, 2});
+        const bool* u = view<bool>(usable, "track_fragments: usable", {T, P});
+        const double* s = view<double>(sigmas, "track_fragments: sigmas", {P});
+        for (int64_t i = 0; i < n; ++i)
+          if (r[i] < 0 || r[i] >= T || c[i] < 0 || c[i] >= D)
+            throw tfpose::InvalidArgument(tfpose::expected_got(
+                "track_fragments: pair " + std::to_string(i),
+                "a track in [0, " + std::to_string(T) + ") and a person in [0, " + std::to_string(D) + ")",
+                "track " + std::to_string(r[i]) + ", person " + std::to_string(c[i])));
+        py::array_t<double> work(D * D * P);
+        static const auto* np_exp = new py::object(py::module_::import("numpy").attr("exp"));
+        tfpose::ExpInPlace exp_inplace = [&](double*, int64_t) { (*np_exp)(work, work); };
+        std::vector<int64_t> frag(D), owner(D);
+        const int64_t found = tfpose::track_fragments(x, v, D, P, r, c, n, p, u, T, s, part_oks, exp_inplace,
+                                                      work.mutable_data(), frag.data(), owner.data());
+        py::dict out;
+        for (int64_t k = 0; k < found; ++k) out[py::int_(frag[k])] = py::int_(owner[k]);
+        return out;
+      },
+      py::arg("kps"), py::arg("visible"), py::arg("rows"), py::arg("cols"), py::arg("pred"), py::arg("usable"),
+      py::arg("sigmas"), py::arg("part_oks"),
+      "Fragments of this frame {person: owner}, in the order found (tfpose.tracking.fragments.fragment_owners; "
+      "include/tfpose/tracking.hpp). pred, usable: [0, P, 2], [0, P] when there is no track.");
 }
 
 }  // namespace tfpose_py

@@ -1,6 +1,6 @@
 """The tracker's per-frame arithmetic in numpy, as tfpose.PoseTracker computed it before it moved into
 the C++ core (cpp/core/tracking.cc; branch ``smooth``, bit-identical to main's tracker): prediction,
-similarity, velocity, the tracks' update and One-Euro smoothing. :class:`NumpyPoseTracker` is
+the camera-motion vote, similarity, fragments, velocity, the tracks' update and One-Euro smoothing. :class:`NumpyPoseTracker` is
 PoseTracker with these three steps replaced, everything else (arguments, assignment, fragments,
 camera motion, ids) shared, so tests can check that the compiled steps give the same bits.
 """
@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from tfpose.tracking import PoseTracker
-from tfpose.tracking.similarity import box_area, oks_sum
+from tfpose.tracking.fragments import FRAGMENT_PART_OKS
+from tfpose.tracking.motion import SHIFT_MAX_CANDIDATES, SHIFT_MIN_PARTS, SHIFT_MIN_RADIUS, SHIFT_RADIUS
+from tfpose.tracking.similarity import box_area, keypoint_similarity, oks_sum
 from tfpose.tracking.smoothing import one_euro_step
 
 
@@ -30,8 +32,98 @@ def median_step(
     return has, (srt[i, (count - 1) // 2] + srt[i, count // 2]) * 0.5
 
 
+def common_shift(pred: np.ndarray, usable: np.ndarray, kps: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """tfpose.tracking.motion.common_shift in numpy (its docstring has the rule)."""
+    xy = kps[:, :, :2]
+    T, D = len(pred), len(xy)
+    if T < 2 or D < 2:
+        return np.zeros(2)
+    common = usable[:, None] & visible[None]  # [T, D, P]
+    cnt = common.sum(-1)
+    ok = cnt >= SHIFT_MIN_PARTS
+    voters = int(ok.any(1).sum())
+    if voters < 2:
+        return np.zeros(2)
+    # mean displacement of the common parts (a median costs a sort of T x D x P values)
+    dx = np.where(common, xy[None, :, :, 0] - pred[:, None, :, 0], 0.0).sum(-1)
+    dy = np.where(common, xy[None, :, :, 1] - pred[:, None, :, 1], 0.0).sum(-1)
+    c = np.maximum(cnt, 1)
+    med = np.where(ok[..., None], np.stack([dx / c, dy / c], -1), np.inf)  # [T, D, 2]
+    norm = np.hypot(med[..., 0], med[..., 1])  # inf where no vote
+    radius = np.maximum(SHIFT_RADIUS * np.sqrt(box_area(pred, usable)), SHIFT_MIN_RADIUS)  # [T]
+    if (norm.min(1) <= radius).sum() == voters:
+        return np.zeros(2)  # every voting track has a person where its own velocity puts it
+    t_best, d_best = norm.argmin(1), norm.argmin(0)
+    cand = np.concatenate(
+        [
+            np.zeros((1, 2)),
+            med[np.arange(T), t_best][np.isfinite(norm.min(1))],
+            med[d_best, np.arange(D)][np.isfinite(norm.min(0))],
+        ]
+    )  # [C, 2]
+    if len(cand) > SHIFT_MAX_CANDIDATES:  # memory and time stay bounded in a crowd
+        cand = cand[np.linspace(0, len(cand) - 1, SHIFT_MAX_CANDIDATES).round().astype(np.int64)]
+    dist = np.hypot(*(med[None] - cand[:, None, None]).transpose(3, 0, 1, 2))  # [C, T, D]
+    dist = np.where(np.isfinite(dist), dist, np.inf)
+    near = dist.min(2) <= radius[None]  # [C, T]
+    support = near.sum(1)
+    best = int(np.argmax(support))
+    if support[best] < 2 or 2 * support[best] <= voters or support[best] <= support[0]:
+        return np.zeros(2)
+    sup = np.flatnonzero(near[best])
+    return med[sup, dist[best, sup].argmin(1)].mean(0)
+
+
+def fragment_owners(
+    kps: np.ndarray,
+    visible: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    pred: np.ndarray | None,
+    usable: np.ndarray | None,
+    sigmas: np.ndarray,
+) -> dict[int, int]:
+    """tfpose.tracking.fragments.fragment_owners in numpy (its docstring has the rule)."""
+    xy = kps[:, :, :2]
+    n = len(xy)
+    # parts not found may hold any value (OpenPose writes 0, a caller may write inf or NaN): they are
+    # masked below, but inf - inf would still raise numpy's "invalid value" warning, so they are zeroed
+    xy = np.where(visible[..., None], xy, 0.0)
+    ref_xy, ref_vis = xy.copy(), visible.copy()
+    if len(rows):
+        assert pred is not None and usable is not None  # matched rows come with their tracks' parts
+        use = ~visible[cols] & usable[rows]  # parts the track knows and the person lacks now
+        ref_xy[cols] = np.where(use[..., None], pred[rows], xy[cols])
+        ref_vis[cols] |= use
+    area = box_area(ref_xy, ref_vis)  # the owner's scale: its whole pose, found or predicted
+    near = keypoint_similarity(xy, ref_xy, sigmas, area[None, :]) >= FRAGMENT_PART_OKS
+    reach = (near & visible[:, None] & ref_vis[None]).sum(-1)  # [U, O]
+    n_parts = visible.sum(1)
+    cand = (n_parts[None, :] > n_parts[:, None]) & (2 * reach > n_parts[:, None])
+    np.fill_diagonal(cand, False)
+    has = cand.any(1)
+    if not has.any():
+        return {}
+    matched = np.zeros(n, bool)
+    matched[cols] = True
+    can_own = matched | ~has  # a person that cannot be a fragment is a person (or starts one)
+    found = {}
+    for u in sorted(np.flatnonzero(has), key=lambda i: -n_parts[i]):
+        ok = cand[u] & (can_own & matched if matched[u] else can_own)
+        if ok.any():
+            o = int(np.flatnonzero(ok)[np.argmax(reach[u][ok])])
+            found[int(u)] = o
+            can_own[u] = False
+        elif not matched[u]:
+            can_own[u] = True  # it starts a track: it can own smaller fragments
+    return found
+
+
 class NumpyPoseTracker(PoseTracker):
-    """PoseTracker whose prediction, similarity and track update run in numpy (see the module)."""
+    """PoseTracker whose compiled steps run in numpy (see the module)."""
+
+    _common_shift = staticmethod(common_shift)
+    _fragment_owners = staticmethod(fragment_owners)
 
     def _predicted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         f, xy, seen, vel, last = self._frame, self._xy, self._seen, self._vel, self._last

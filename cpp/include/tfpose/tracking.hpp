@@ -1,7 +1,7 @@
 // The per-frame arithmetic of tfpose.PoseTracker (python/tfpose/tracking; the method: its class
 // docstring and docs/tracking.md) on the tracker's own float64 arrays, so a frame costs a few
 // compiled calls instead of ~150 numpy calls. Python keeps the API, the argument checks, the
-// assignment (scipy), fragments and the camera-motion vote.
+// constants (passed in) and the assignment (scipy).
 //
 // Results are bit-identical to the tracker's numpy formulation (tests/reference/numpy_tracking.py):
 // every expression keeps numpy's operation order and roundings (the core is compiled with
@@ -73,5 +73,30 @@ struct TrackSmoothArgs {
 // the person's keypoints to out [n, P, 3] float32 (found parts filtered, the rest as they came).
 void track_advance(const TrackState& s, const int64_t* rows, const int64_t* cols, int64_t n, const double* kps,
                    const bool* visible, int64_t frame, const TrackSmoothArgs& a, float* out);
+
+struct TrackShiftArgs {
+  int64_t min_parts = 3;        // common parts a track-person pair needs to vote
+  int64_t max_candidates = 33;  // candidate shifts kept (evenly spaced), no shift included
+  double radius = 0.15;         // support radius, fraction of the track's scale (sqrt of its box area)
+  double min_radius = 3.0;      // ... at least this many pixels
+};
+
+// The displacement shift [2] (pixels) that most tracks share this frame beyond their own velocity
+// (a camera pan or shake), 0 when none: tfpose.tracking.motion.common_shift (its docstring has
+// the rule) for the tracks' predictions pred [T, P, 2], usable [T, P] and the people kps [D, P, 3],
+// visible [D, P]. Hypotenuses by std::hypot (libm's, as numpy's).
+void track_common_shift(const double* pred, const bool* usable, int64_t tracks, const double* kps, const bool* visible,
+                        int64_t people, int64_t parts, const TrackShiftArgs& a, double* shift);
+
+// Fragments of this frame: tfpose.tracking.fragments.fragment_owners (its docstring has the rule)
+// for the people kps [D, P, 3], visible [D, P], the n matched pairs (rows, cols), the tracks'
+// predictions pred [T, P, 2], usable [T, P] (read at the matched rows only), sigmas [P] and the
+// per-part similarity a part needs to be within reach (part_oks). Writes the fragments in the order
+// they were found, as people indices frag[k] and their owners owner[k]; returns their number.
+// work: D x D x P doubles of scratch.
+int64_t track_fragments(const double* kps, const bool* visible, int64_t people, int64_t parts, const int64_t* rows,
+                        const int64_t* cols, int64_t n, const double* pred, const bool* usable, int64_t tracks,
+                        const double* sigmas, double part_oks, const ExpInPlace& exp_inplace, double* work,
+                        int64_t* frag, int64_t* owner);
 
 }  // namespace tfpose

@@ -170,6 +170,9 @@ class PoseTracker:
         self._fragments = {}
 
     _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_filt")
+    # (class attributes so that tests/reference/numpy_tracking.py can put the numpy versions in)
+    _common_shift = staticmethod(common_shift)
+    _fragment_owners = staticmethod(fragment_owners)
 
     def _check(self, people) -> np.ndarray:
         for i, p in enumerate(people):
@@ -283,7 +286,7 @@ class PoseTracker:
         rows, cols, pred, usable = self._match(kps, visible)
         owners = {}
         if self.mark_fragments and len(people) > 1:
-            found = fragment_owners(xy, visible, rows, cols, pred, usable, self.sigmas)
+            found = self._fragment_owners(kps, visible, rows, cols, pred, usable, self.sigmas)
             owners = {c: o for c, o in found.items() if visible[c].any()}
             if owners:
                 keep = ~np.isin(cols, list(owners))
@@ -321,7 +324,7 @@ class PoseTracker:
             return *NO_PAIRS, None, None
         pred, usable, lost = self._predicted()
         if self.camera_motion:
-            shift = common_shift(pred, usable, kps[:, :, :2], visible)
+            shift = self._common_shift(pred, usable, kps, visible)
             if shift.any():
                 pred = pred + shift
         sim = self._similarity(pred, usable, lost, kps, visible)
