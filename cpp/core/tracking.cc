@@ -110,8 +110,7 @@ void track_predict(const TrackState& s, const TrackPredictArgs& a, double* pred,
         room[k] = vel[k] > 0 ? (size[k] - c) / vel[k] : vel[k] < 0 ? c / -vel[k] : kInf;
       }
       const double stop = static_cast<double>(s.last[t]) + std::max(std::min(room[0], room[1]), 0.0);
-      for (int64_t p = 0; p < P; ++p)
-        steps[p] = std::min(steps[p], std::max(stop - static_cast<double>(seen[p]), 0.0));
+      for (int64_t p = 0; p < P; ++p) steps[p] = std::min(steps[p], std::max(stop - static_cast<double>(seen[p]), 0.0));
     }
     for (int64_t p = 0; p < P; ++p)
       for (int k = 0; k < 2; ++k) pred[2 * (P * t + p) + k] = xy[2 * p + k] + vel[k] * steps[p];

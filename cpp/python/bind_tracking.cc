@@ -57,9 +57,8 @@ void bind_tracking(py::module_& m) {
   m.attr("TRACK_FILTER_STATE") = tfpose::kTrackFilterState;
   m.def(
       "track_predict",
-      [](const py::array& xy, const py::array& seen, const py::array& last, const py::array& vel,
-         const py::array& filt, int64_t frame, int64_t max_part_age, int64_t max_predict_frames,
-         const std::array<int64_t, 2>& image_hw) {
+      [](const py::array& xy, const py::array& seen, const py::array& last, const py::array& vel, const py::array& filt,
+         int64_t frame, int64_t max_part_age, int64_t max_predict_frames, const std::array<int64_t, 2>& image_hw) {
         const tfpose::TrackState s = state(xy, seen, last, vel, filt, false);
         const int64_t T = s.tracks, P = s.parts;
         py::array_t<double> pred({T, P, int64_t{2}});
@@ -115,8 +114,8 @@ void bind_tracking(py::module_& m) {
         for (int64_t i = 0; i < n; ++i) {
           if (r[i] < 0 || r[i] >= T || c[i] < 0 || c[i] >= D || used[r[i]])
             throw tfpose::InvalidArgument(tfpose::expected_got(
-                "track_advance: pair " + std::to_string(i), "distinct tracks in [0, " + std::to_string(T) +
-                    ") and people in [0, " + std::to_string(D) + ")",
+                "track_advance: pair " + std::to_string(i),
+                "distinct tracks in [0, " + std::to_string(T) + ") and people in [0, " + std::to_string(D) + ")",
                 "track " + std::to_string(r[i]) + ", person " + std::to_string(c[i])));
           used[r[i]] = true;
         }
@@ -142,10 +141,9 @@ void bind_tracking(py::module_& m) {
         const double* x = view<double>(kps, "track_common_shift: kps", {D, P, 3});
         const bool* v = view<bool>(visible, "track_common_shift: visible", {D, P});
         if (min_parts < 0 || max_candidates < 2)
-          throw tfpose::InvalidArgument(tfpose::expected_got("track_common_shift: min_parts, max_candidates",
-                                                             ">= 0, >= 2",
-                                                             std::to_string(min_parts) + ", " +
-                                                                 std::to_string(max_candidates)));
+          throw tfpose::InvalidArgument(
+              tfpose::expected_got("track_common_shift: min_parts, max_candidates", ">= 0, >= 2",
+                                   std::to_string(min_parts) + ", " + std::to_string(max_candidates)));
         py::array_t<double> shift(2);
         tfpose::track_common_shift(p, u, T, x, v, D, P, {min_parts, max_candidates, radius, min_radius},
                                    shift.mutable_data());

@@ -36,9 +36,9 @@ struct TrackState {
 };
 
 struct TrackPredictArgs {
-  int64_t frame = 0;               // the current frame number
-  int64_t max_part_age = 0;        // a part seen at most this many frames before the last match is usable
-  int64_t max_predict_frames = 0;  // frames a part keeps moving at the track's velocity
+  int64_t frame = 0;                 // the current frame number
+  int64_t max_part_age = 0;          // a part seen at most this many frames before the last match is usable
+  int64_t max_predict_frames = 0;    // frames a part keeps moving at the track's velocity
   int64_t image_h = 0, image_w = 0;  // the frame's size; 0: unknown (the prediction is not stopped at the border)
 };
 

@@ -323,9 +323,9 @@ class PoseTracker:
         if not (len(self._ids) and len(kps)):
             return *NO_PAIRS, None, None
         pred, usable, lost = self._predicted()
-        if self.camera_motion:
+        if self.camera_motion and len(pred) > 1 and len(kps) > 1:  # (a shared motion needs 2 tracks, 2 people)
             shift = self._common_shift(pred, usable, kps, visible)
-            if shift.any():
+            if shift[0] or shift[1]:
                 pred = pred + shift
         sim = self._similarity(pred, usable, lost, kps, visible)
         if not (self.cascade and len(lost) > 1 and (lost != lost[0]).any()):
