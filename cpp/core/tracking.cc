@@ -120,10 +120,9 @@ void track_predict(const TrackState& s, const TrackPredictArgs& a, double* pred,
 
 void track_similarity(const double* pred, const bool* usable, const int64_t* lost, int64_t tracks, const double* kps,
                       const bool* visible, int64_t people, int64_t parts, const double* sigmas,
-                      double lost_scale_growth, double oks_threshold, const ExpInPlace& exp_inplace, double* work,
-                      double* sim) {
+                      double lost_scale_growth, double oks_threshold, const ExpInPlace& exp_inplace, double* sim) {
   const int64_t T = tracks, D = people, P = parts;
-  std::vector<double> area_t(T), area_d(D), k2(P);
+  std::vector<double> area_t(T), area_d(D), k2(P), arg(P);
   std::vector<int64_t> count_t(T, 0), count_d(D, 0);
   for (int64_t t = 0; t < T; ++t) {
     area_t[t] = box_area(pred + 2 * P * t, 2, usable + P * t, P);
@@ -134,35 +133,46 @@ void track_similarity(const double* pred, const bool* usable, const int64_t* los
     for (int64_t p = 0; p < P; ++p) count_d[d] += visible[P * d + p];
   }
   for (int64_t p = 0; p < P; ++p) k2[p] = (2.0 * sigmas[p]) * (2.0 * sigmas[p]);
-  // the exponents of every common part (0 elsewhere: masked below), then one exp over all of them
+  // Exponents -min(d^2 / (2 s^2 k^2), kMaxExponent) of the common parts. A pair whose common parts
+  // are all capped (people far apart: most pairs of a crowd) scores exp(-kMaxExponent) on each;
+  // the others keep their P exponents (0 where not common, masked after) for one exp call, led by
+  // -kMaxExponent itself, so that every value is the exp's own.
+  std::vector<double> ex = {-kMaxExponent};
+  std::vector<int64_t> near(T * D, -1);  // a near pair's first exponent in ex
   for (int64_t t = 0; t < T; ++t) {
     // a lost track's prediction is less certain: its scale grows with the frames lost
     const double growth = lost[t] > 1 ? 1.0 + lost_scale_growth * static_cast<double>(lost[t] - 1) : 1.0;
     for (int64_t d = 0; d < D; ++d) {
       double area = std::max(area_t[t], area_d[d]);
       if (lost[t] > 1) area = area * growth;
-      double* w = work + P * (D * t + d);
+      bool capped = true;
       for (int64_t p = 0; p < P; ++p) {
-        w[p] = 0.0;
+        arg[p] = 0.0;
         if (!(usable[P * t + p] && visible[P * d + p])) continue;
         const double dx = pred[2 * (P * t + p)] - kps[3 * (P * d + p)];
         const double dy = pred[2 * (P * t + p) + 1] - kps[3 * (P * d + p) + 1];
         const double d2 = dx * dx + dy * dy;
-        w[p] = -std::min(d2 / ((2.0 * area) * k2[p]), kMaxExponent);
+        arg[p] = -std::min(d2 / ((2.0 * area) * k2[p]), kMaxExponent);
+        capped = capped && arg[p] == -kMaxExponent;
       }
+      if (capped) continue;
+      near[D * t + d] = static_cast<int64_t>(ex.size());
+      ex.insert(ex.end(), arg.begin(), arg.end());
     }
   }
-  exp_inplace(work, T * D * P);
+  exp_inplace(ex.data(), static_cast<int64_t>(ex.size()));
+  const double e_cap = ex[0];
+  std::vector<double> e(P);
   for (int64_t t = 0; t < T; ++t) {
     for (int64_t d = 0; d < D; ++d) {
-      double* w = work + P * (D * t + d);
+      const int64_t at = near[D * t + d];
       int64_t common = 0;
       for (int64_t p = 0; p < P; ++p) {
         const bool both = usable[P * t + p] && visible[P * d + p];
         common += both;
-        if (!both) w[p] = 0.0;
+        e[p] = !both ? 0.0 : at < 0 ? e_cap : ex[at + p];
       }
-      const double total = numpy_sum(w, P);
+      const double total = numpy_sum(e.data(), P);
       // the mean over the common parts gates; the sum over the larger part count ranks (tracker.py)
       const double gate = total / static_cast<double>(std::max<int64_t>(common, 1));
       const bool allowed = gate >= oks_threshold && count_d[d] > 0;
@@ -330,8 +340,8 @@ void track_common_shift(const double* pred, const bool* usable, int64_t tracks, 
 
 int64_t track_fragments(const double* kps, const bool* visible, int64_t people, int64_t parts, const int64_t* rows,
                         const int64_t* cols, int64_t n, const double* pred, const bool* usable, int64_t tracks,
-                        const double* sigmas, double part_oks, const ExpInPlace& exp_inplace, double* work,
-                        int64_t* frag, int64_t* owner) {
+                        const double* sigmas, double part_oks, const ExpInPlace& exp_inplace, int64_t* frag,
+                        int64_t* owner) {
   (void)tracks;  // (pred and usable are read at the matched rows only)
   const int64_t D = people, P = parts;
   // each person as an owner: its parts found now, else (a matched person) its track's predicted ones;
@@ -358,24 +368,31 @@ int64_t track_fragments(const double* kps, const bool* visible, int64_t people, 
     for (int64_t p = 0; p < P; ++p) n_parts[o] += visible[P * o + p];
   }
   for (int64_t p = 0; p < P; ++p) k2[p] = (2.0 * sigmas[p]) * (2.0 * sigmas[p]);
-  // COCO per-keypoint similarity of each person's found parts with every owner's parts
+  // COCO per-keypoint similarity of each person's found parts with every owner's parts: exponents
+  // capped at kMaxExponent all score exp(-kMaxExponent) (ex[0]); the others go through one exp call
+  std::vector<double> ex = {-kMaxExponent};
+  std::vector<int64_t> pair_of, capped(D * D, 0);
   for (int64_t u = 0; u < D; ++u)
     for (int64_t o = 0; o < D; ++o)
       for (int64_t p = 0; p < P; ++p) {
-        double* w = work + P * (D * u + o) + p;
-        *w = 0.0;
         if (!(visible[P * u + p] && ref_vis[P * o + p])) continue;
         const double dx = xy[2 * (P * u + p)] - ref[2 * (P * o + p)];
         const double dy = xy[2 * (P * u + p) + 1] - ref[2 * (P * o + p) + 1];
-        *w = -std::min((dx * dx + dy * dy) / ((2.0 * area[o]) * k2[p]), kMaxExponent);
+        const double arg = -std::min((dx * dx + dy * dy) / ((2.0 * area[o]) * k2[p]), kMaxExponent);
+        if (arg == -kMaxExponent) {
+          ++capped[D * u + o];
+        } else {
+          ex.push_back(arg);
+          pair_of.push_back(D * u + o);
+        }
       }
-  exp_inplace(work, D * D * P);
+  exp_inplace(ex.data(), static_cast<int64_t>(ex.size()));
   std::vector<int64_t> reach(D * D, 0);
+  if (ex[0] >= part_oks) reach = capped;
+  for (size_t k = 0; k < pair_of.size(); ++k) reach[pair_of[k]] += ex[k + 1] >= part_oks;
   std::vector<bool> cand(D * D, false), has(D, false);
   for (int64_t u = 0; u < D; ++u)
     for (int64_t o = 0; o < D; ++o) {
-      for (int64_t p = 0; p < P; ++p)
-        reach[D * u + o] += visible[P * u + p] && ref_vis[P * o + p] && work[P * (D * u + o) + p] >= part_oks;
       // a fragment: fewer parts than its owner, most of them within reach of the owner's
       cand[D * u + o] = u != o && n_parts[o] > n_parts[u] && 2 * reach[D * u + o] > n_parts[u];
       if (cand[D * u + o]) has[u] = true;

@@ -36,6 +36,15 @@ T* view(const py::array& a, const std::string& what, std::vector<int64_t> shape,
   return static_cast<T*>(const_cast<void*>(a.data()));
 }
 
+// numpy's exp in place on the core's buffer (viewed, not copied), so the similarities have the numpy
+// formulation's bits (tracking.hpp).
+void numpy_exp(double* v, int64_t n) {
+  static const auto* exp = new py::object(py::module_::import("numpy").attr("exp"));  // (never freed: no
+                                                                                      // teardown order issue)
+  py::array_t<double> a({n}, {static_cast<py::ssize_t>(sizeof(double))}, v, py::capsule(v, [](void*) {}));
+  (*exp)(a, a);
+}
+
 // The tracker's state arrays (ids aside): xy [T, P, 2], seen [T, P], last [T], vel [T, 2], filt [T, P, 6].
 tfpose::TrackState state(const py::array& xy, const py::array& seen, const py::array& last, const py::array& vel,
                          const py::array& filt, bool out) {
@@ -85,12 +94,8 @@ void bind_tracking(py::module_& m) {
         const bool* v = view<bool>(visible, "track_similarity: visible", {D, P});
         const double* s = view<double>(sigmas, "track_similarity: sigmas", {P});
         py::array_t<double> sim({T, D});
-        py::array_t<double> work(T * D * P);
-        // numpy's exp, so the similarity has the numpy formulation's bits (tracking.hpp)
-        static const auto* np_exp = new py::object(py::module_::import("numpy").attr("exp"));
-        tfpose::ExpInPlace exp_inplace = [&](double*, int64_t) { (*np_exp)(work, work); };
-        tfpose::track_similarity(p, u, l, T, x, v, D, P, s, lost_scale_growth, oks_threshold, exp_inplace,
-                                 work.mutable_data(), sim.mutable_data());
+        tfpose::track_similarity(p, u, l, T, x, v, D, P, s, lost_scale_growth, oks_threshold, numpy_exp,
+                                 sim.mutable_data());
         return sim;
       },
       py::arg("pred"), py::arg("usable"), py::arg("lost"), py::arg("kps"), py::arg("visible"), py::arg("sigmas"),
@@ -172,12 +177,9 @@ void bind_tracking(py::module_& m) {
                 "track_fragments: pair " + std::to_string(i),
                 "a track in [0, " + std::to_string(T) + ") and a person in [0, " + std::to_string(D) + ")",
                 "track " + std::to_string(r[i]) + ", person " + std::to_string(c[i])));
-        py::array_t<double> work(D * D * P);
-        static const auto* np_exp = new py::object(py::module_::import("numpy").attr("exp"));
-        tfpose::ExpInPlace exp_inplace = [&](double*, int64_t) { (*np_exp)(work, work); };
         std::vector<int64_t> frag(D), owner(D);
-        const int64_t found = tfpose::track_fragments(x, v, D, P, r, c, n, p, u, T, s, part_oks, exp_inplace,
-                                                      work.mutable_data(), frag.data(), owner.data());
+        const int64_t found =
+            tfpose::track_fragments(x, v, D, P, r, c, n, p, u, T, s, part_oks, numpy_exp, frag.data(), owner.data());
         py::dict out;
         for (int64_t k = 0; k < found; ++k) out[py::int_(frag[k])] = py::int_(owner[k]);
         return out;

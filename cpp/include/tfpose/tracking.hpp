@@ -53,11 +53,10 @@ void track_predict(const TrackState& s, const TrackPredictArgs& a, double* pred,
 // per-keypoint similarity exp(-d^2 / (2 s^2 k^2)), k = 2 sigma (sigmas [P]), s^2 the larger of the
 // two keypoint-box areas (at least 1 pixel^2) times 1 + lost_scale_growth x (lost - 1) for a lost
 // track; -1 where the mean over the common parts is below oks_threshold or the person has no part,
-// else the sum divided by the larger part count of the two. work: T x D x P doubles of scratch.
+// else the sum divided by the larger part count of the two.
 void track_similarity(const double* pred, const bool* usable, const int64_t* lost, int64_t tracks, const double* kps,
                       const bool* visible, int64_t people, int64_t parts, const double* sigmas,
-                      double lost_scale_growth, double oks_threshold, const ExpInPlace& exp_inplace, double* work,
-                      double* sim);
+                      double lost_scale_growth, double oks_threshold, const ExpInPlace& exp_inplace, double* sim);
 
 struct TrackSmoothArgs {
   bool smooth = false;
@@ -93,10 +92,9 @@ void track_common_shift(const double* pred, const bool* usable, int64_t tracks, 
 // predictions pred [T, P, 2], usable [T, P] (read at the matched rows only), sigmas [P] and the
 // per-part similarity a part needs to be within reach (part_oks). Writes the fragments in the order
 // they were found, as people indices frag[k] and their owners owner[k]; returns their number.
-// work: D x D x P doubles of scratch.
 int64_t track_fragments(const double* kps, const bool* visible, int64_t people, int64_t parts, const int64_t* rows,
                         const int64_t* cols, int64_t n, const double* pred, const bool* usable, int64_t tracks,
-                        const double* sigmas, double part_oks, const ExpInPlace& exp_inplace, double* work,
-                        int64_t* frag, int64_t* owner);
+                        const double* sigmas, double part_oks, const ExpInPlace& exp_inplace, int64_t* frag,
+                        int64_t* owner);
 
 }  // namespace tfpose
