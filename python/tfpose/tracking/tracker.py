@@ -228,7 +228,9 @@ class PoseTracker:
             self._image_size or (0, 0),
         )
 
-    def _advance(self, rows: np.ndarray, cols: np.ndarray, kps: np.ndarray, visible: np.ndarray, f: int, t: float):
+    def _advance(
+        self, rows: np.ndarray, cols: np.ndarray, kps: np.ndarray, visible: np.ndarray, f: int, t: float
+    ) -> np.ndarray:
         """Step 5 for the pairs (rows, cols) in the C++ core (tfpose._core.track_advance): velocity
         (median part displacement per frame, averaged with the previous velocity), the tracks take
         their person's found parts, and if ``smooth`` one One-Euro step per found part (a part not
