@@ -2,12 +2,15 @@
 
 References here are written independently of tfpose.tracking: COCO's sigma list in COCO's own
 keypoint order, OKS as a plain loop over the formula of the COCO keypoint evaluation, and the
-One-Euro filter as the scalar recurrence of Casiez et al. (CHI 2012) (tests/reference/one_euro_ref.py)."""
+One-Euro filter as the scalar recurrence of Casiez et al. (CHI 2012) (tests/reference/one_euro_ref.py).
+The tracker's compiled steps (cpp/core/tracking.cc) are checked against their numpy formulation
+(tests/reference/numpy_tracking.py), bit for bit."""
 
 from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -18,7 +21,7 @@ from tfpose.estimator import Person
 from tfpose.tracking import OneEuroFilter, PoseTracker, keypoint_sigmas, oks
 
 import tracking_scenarios as ts
-from reference import one_euro_ref
+from reference import numpy_tracking, one_euro_ref
 
 # cocoapi PythonAPI/pycocotools/cocoeval.py, in COCO's keypoint order
 COCO_ORDER = [
@@ -529,3 +532,119 @@ def test_smoothing_equals_the_scalar_paper_filter_on_every_scenario(filter_args,
                 np.testing.assert_array_equal(p.keypoints, k.astype(np.float32), err_msg=f"{sc.name}, frame {i}")
                 filtered += int((p.keypoints[:, :2] != d[:, :2].astype(np.float32)).any())
         assert filtered > len(sc.frames), sc.name  # the filter did move keypoints
+
+
+COMPILED_CONFIGS = [
+    {},
+    {"smooth": True},
+    {"smooth": True, "assignment": "greedy"},
+    {"smooth": True, "cascade": False, "min_cutoff": 0.3, "beta": 0.5, "d_cutoff": 2.0},
+    {"mark_fragments": False, "camera_motion": False, "oks_threshold": 0.0},
+    {"max_lost_frames": 3, "max_part_age": 2, "max_predict_frames": 2, "lost_scale_growth": 0.5},
+]
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal dtype, shape and values, NaN equal to NaN and -0.0 told from 0.0."""
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.dtype.kind != "f":
+        return bool(np.array_equal(a, b))
+    return bool(np.array_equal(a, b, equal_nan=True) and np.array_equal(np.signbit(a), np.signbit(b)))
+
+
+@pytest.mark.parametrize(
+    "config", COMPILED_CONFIGS, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()) or "default"
+)
+def test_compiled_steps_equal_the_numpy_formulation_on_every_scenario(config, keypoint_scenarios):
+    """PoseTracker (prediction, camera-motion vote, similarity, fragments, velocity, track update and
+    One-Euro in the C++ core) against NumpyPoseTracker (the same steps in numpy, as the tracker
+    computed them before the port) on every keypoint scenario: the same predictions and
+    similarity matrices before each frame, the same ids, fragments and keypoints, and after every
+    frame the same float64 state (positions, frames seen, velocities, filter state), signs of
+    zeros included; no tolerance."""
+    frames = 0
+    for sc in keypoint_scenarios:
+        compiled, ref = PoseTracker("COCO_18", **config), numpy_tracking.NumpyPoseTracker("COCO_18", **config)
+        for i, f in enumerate(sc.frames):
+            a = [Person(d.astype(np.float32), 1.0) for d in f.detections]
+            b = [Person(d.astype(np.float32), 1.0) for d in f.detections]
+            if len(compiled._ids) and a:  # the steps' own outputs (the state is the same: checked below)
+                kps = compiled._check(a)
+                got, want = compiled._predicted(), ref._predicted()
+                assert all(_same_bits(g, w) for g, w in zip(got, want, strict=True)), (sc.name, i)
+                args = (*want, kps, kps[:, :, 2] > 0)
+                assert _same_bits(compiled._similarity(*args), ref._similarity(*args)), (sc.name, i)
+            compiled.update(a, timestamp=f.timestamp, image_size=f.image_size)
+            ref.update(b, timestamp=f.timestamp, image_size=f.image_size)
+            where = f"{sc.name}, frame {i}"
+            assert [p.person_id for p in a] == [p.person_id for p in b], where
+            assert compiled.fragments == ref.fragments, where
+            for p, q in zip(a, b, strict=True):
+                assert _same_bits(p.keypoints, q.keypoints), where
+            for name in PoseTracker._STATE:
+                assert _same_bits(getattr(compiled, name), getattr(ref, name)), (where, name)
+            frames += 1
+    assert frames > 300
+
+
+def _random_frame(rng: np.random.Generator, it: int) -> tuple:
+    """Tracks' predictions and a frame's people with missed parts, a common pan on odd draws, a
+    fragment (a person with few parts) every third and inf in parts not found every fifth."""
+    T, D = int(rng.integers(0, 30)), int(rng.integers(0, 30))
+    base = rng.normal(0, 30, (max(T, D), 18, 2)) + rng.uniform(0, 1000, (max(T, D), 1, 2))
+    pred = base[:T] + rng.normal(0, 2, (T, 18, 2))
+    usable = rng.random((T, 18)) < rng.uniform(0.2, 1)
+    kps = np.zeros((D, 18, 3))
+    kps[:, :, :2] = base[rng.permutation(max(T, D))[:D]] + (rng.normal(0, 20, 2) if it % 2 else 0.0)
+    kps[:, :, :2] += rng.normal(0, 2, (D, 18, 2))
+    kps[:, :, 2] = rng.random((D, 18)) * (rng.random((D, 18)) < rng.uniform(0.1, 1))
+    if it % 3 == 0 and D:
+        kps[int(rng.integers(0, D)), :, 2] *= rng.random(18) < 0.2
+    if it % 5 == 0:
+        kps[:, :, :2][kps[:, :, 2] <= 0] = np.inf
+    m = min(T, D, int(rng.integers(0, 10)))
+    rows, cols = rng.permutation(T)[:m].astype(np.int64), rng.permutation(D)[:m].astype(np.int64)
+    return pred, usable, kps, kps[:, :, 2] > 0, rows, cols
+
+
+def test_compiled_shift_and_fragments_equal_the_numpy_formulation_on_random_frames():
+    """The camera-motion vote and the fragment rule, compiled, against their numpy formulation on
+    1500 random frames (0-29 tracks and people, pans, fragments, inf in parts not found): the
+    same shift (bits) and the same {fragment: owner} in the same order. Both paths run with
+    numpy's warnings as errors (inf in a part not found must not warn)."""
+    from tfpose.tracking import fragments, motion
+
+    rng = np.random.default_rng(7)
+    sigmas = keypoint_sigmas("COCO_18")
+    shifts = found = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for it in range(1500):
+            pred, usable, kps, vis, rows, cols = _random_frame(rng, it)
+            want = numpy_tracking.common_shift(pred, usable, kps, vis) if len(pred) and len(kps) else np.zeros(2)
+            assert _same_bits(motion.common_shift(pred, usable, kps, vis), want), it
+            shifts += bool(want.any())
+            tracks = (pred, usable) if len(pred) else (None, None)
+            want_f = numpy_tracking.fragment_owners(kps, vis, rows, cols, *tracks, sigmas)
+            assert list(fragments.fragment_owners(kps, vis, rows, cols, *tracks, sigmas).items()) == list(
+                want_f.items()
+            ), it
+            found += len(want_f)
+    assert shifts > 100 and found > 100  # both rules did fire
+
+
+def test_inf_in_a_part_not_found_raises_no_numpy_warning():
+    """A part not found may hold inf (PoseTracker accepts any value where the score is 0): two
+    people, one a fragment of the other, and a tracked third, with numpy warnings as errors."""
+    tr = PoseTracker("COCO_18")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for t in range(3):
+            body = person_at(100 + t, 100)
+            frag = person_at(100 + t, 100)
+            frag.keypoints[3:, 2] = 0.0
+            frag.keypoints[3:, :2] = np.inf
+            body.keypoints[17, :2], body.keypoints[17, 2] = np.inf, 0.0
+            tr.update([body, frag, person_at(400, 100)])
+            assert frag.person_id == -1 and tr.fragments == {1: body.person_id}

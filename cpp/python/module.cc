@@ -57,6 +57,8 @@ void retake_gil(PyThreadState* state) {
   }
 }
 
+void bind_tracking(py::module_& m);  // bind_tracking.cc (PoseTracker's per-frame arithmetic)
+
 void bind_common(py::module_& m) {
   py::register_exception<tfpose::InvalidArgument>(m, "InvalidArgument", PyExc_ValueError);
   m.attr("MAX_THREADS") = tfpose::kMaxThreads;
@@ -87,4 +89,5 @@ PYBIND11_MODULE(_core, m) {
   tfpose_py::bind_crop(m);
   tfpose_py::bind_sizing(m);
   tfpose_py::bind_placement(m);
+  tfpose_py::bind_tracking(m);
 }

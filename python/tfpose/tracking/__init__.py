@@ -16,8 +16,11 @@ lag in motion). With ``smooth=True`` the tracker filters each keypoint of each t
 frame did not find stays missing (0, 0, 0), never filled in from earlier frames.
 
 Modules: :mod:`~tfpose.tracking.tracker` (:class:`PoseTracker`), :mod:`~tfpose.tracking.similarity`
-(sigmas, OKS), :mod:`~tfpose.tracking.assignment` (tracks to people), :mod:`~tfpose.tracking.motion` (common motion, velocity),
+(sigmas, OKS), :mod:`~tfpose.tracking.assignment` (tracks to people), :mod:`~tfpose.tracking.motion` (common motion),
 :mod:`~tfpose.tracking.fragments` (split people), :mod:`~tfpose.tracking.smoothing` (One-Euro).
+
+The per-frame arithmetic runs in the C++ core (tfpose._core.track_*, cpp/core/tracking.cc),
+bit-identical to its numpy formulation (tests/reference/numpy_tracking.py).
 
 Coordinates are image pixels (OpenPose's convention, as in :class:`tfpose.Person`); a missing part
 has score 0.

@@ -11,17 +11,19 @@ from typing import Any
 
 import numpy as np
 
+from tfpose import _core
 from tfpose.tracking.assignment import ASSIGNMENTS, NO_PAIRS, assign, check_assignment
 from tfpose.tracking.fragments import fragment_owners
-from tfpose.tracking.motion import common_shift, median_step
-from tfpose.tracking.similarity import DEFAULT_OKS_THRESHOLD, box_area, keypoint_sigmas, oks_sum
-from tfpose.tracking.smoothing import check_filter_args, one_euro_step
+from tfpose.tracking.motion import common_shift
+from tfpose.tracking.similarity import DEFAULT_OKS_THRESHOLD, keypoint_sigmas
+from tfpose.tracking.smoothing import check_filter_args
 
 __all__ = ["PoseTracker", "ASSIGNMENTS"]
 
 # One-Euro state per part of each track: filtered x, y; filtered derivative dx, dy (pixels/s); time
-# of the last filtered value (s); 1 where that state is valid (the part was found last time).
-FILTER_STATE = 6
+# of the last filtered value (s); 1 where that state is valid (the part was found last time). The
+# layout is the C++ core's (cpp/include/tfpose/tracking.hpp), which updates it.
+FILTER_STATE = _core.TRACK_FILTER_STATE
 # Times between updates remembered; their median is one frame period.
 PERIOD_WINDOW = 64
 
@@ -168,6 +170,9 @@ class PoseTracker:
         self._fragments = {}
 
     _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_filt")
+    # (class attributes so that tests/reference/numpy_tracking.py can put the numpy versions in)
+    _common_shift = staticmethod(common_shift)
+    _fragment_owners = staticmethod(fragment_owners)
 
     def _check(self, people) -> np.ndarray:
         for i, p in enumerate(people):
@@ -204,28 +209,48 @@ class PoseTracker:
         return kps
 
     def _predicted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Tracks' predicted part positions [T, P, 2], usable parts [T, P], frames lost [T]."""
-        f, xy, seen, vel, last = self._frame, self._xy, self._seen, self._vel, self._last
-        # a part counts if it was seen at most max_part_age frames before the track's last match:
-        # a lost track is matched on the whole pose it last had
-        usable = (seen >= 0) & (last[:, None] - seen <= self.max_part_age)
-        # frames since each part was seen, within [0, max_predict_frames], as floats (they scale a
-        # velocity); ufuncs with out= rather than clip: numpy's per-call cost is most of the time here
-        steps = np.subtract(f, seen, dtype=np.float64)
-        np.minimum(steps, self.max_predict_frames, out=steps)
-        np.maximum(steps, 0.0, out=steps)
-        if self._image_size is not None:
-            # a person walking out of the frame is expected back where they left, not further on:
-            # the prediction stops when the pose's centre reaches the image border
-            h, w = self._image_size
-            n = np.maximum(usable.sum(1), 1)[:, None]
-            centre = np.where(usable[..., None], xy, 0.0).sum(1) / n
-            room = np.full(vel.shape, np.inf)  # frames until the border, per axis (inf: not moving)
-            np.divide(np.array([w, h]) - centre, vel, out=room, where=vel > 0)
-            np.divide(centre, -vel, out=room, where=vel < 0)
-            stop = last + np.maximum(room.min(1), 0.0)  # frame at which the centre reaches the border
-            np.minimum(steps, np.maximum(stop[:, None] - seen, 0.0), out=steps)
-        return xy + vel[:, None, :] * steps[..., None], usable, np.subtract(f, last)
+        """Tracks' predicted part positions [T, P, 2], usable parts [T, P], frames lost [T] (step 1 of
+        the class docstring, in the C++ core: tfpose._core.track_predict, cpp/core/tracking.cc):
+        the last position of each part + velocity x frames since it was seen, within [0,
+        max_predict_frames]; a part counts if seen at most max_part_age frames before the track's last
+        match (a lost track is matched on the whole pose it last had); a person walking out of the
+        frame is expected back where they left, not further on: the prediction stops when the centre
+        of the pose's usable parts reaches the image border."""
+        return _core.track_predict(
+            self._xy,
+            self._seen,
+            self._last,
+            self._vel,
+            self._filt,
+            self._frame,
+            self.max_part_age,
+            self.max_predict_frames,
+            self._image_size or (0, 0),
+        )
+
+    def _advance(
+        self, rows: np.ndarray, cols: np.ndarray, kps: np.ndarray, visible: np.ndarray, f: int, t: float
+    ) -> np.ndarray:
+        """Step 5 for the pairs (rows, cols) in the C++ core (tfpose._core.track_advance): velocity
+        (median part displacement per frame, averaged with the previous velocity), the tracks take
+        their person's found parts, and if ``smooth`` one One-Euro step per found part (a part not
+        found keeps no filter state: it restarts when found again). Returns the pairs' keypoints
+        [len(rows), P, 3] float32, smoothed ([0, P, 3] without smoothing)."""
+        return _core.track_advance(
+            self._xy,
+            self._seen,
+            self._last,
+            self._vel,
+            self._filt,
+            rows,
+            cols,
+            kps,
+            visible,
+            f,
+            self.smooth,
+            t,
+            self._filter_args,
+        )
 
     def update(self, people: Any, timestamp: float | None = None, image_size: Any = None) -> list:
         """Give ids to the people of the next frame (in frame order).
@@ -260,28 +285,20 @@ class PoseTracker:
         visible = kps[:, :, 2] > 0
         xy = kps[:, :, :2]
         self._fragments = {}
-        rows, cols, pred, usable = self._match(xy, visible)
+        rows, cols, pred, usable = self._match(kps, visible)
         owners = {}
         if self.mark_fragments and len(people) > 1:
-            found = fragment_owners(xy, visible, rows, cols, pred, usable, self.sigmas)
+            found = self._fragment_owners(kps, visible, rows, cols, pred, usable, self.sigmas)
             owners = {c: o for c, o in found.items() if visible[c].any()}
             if owners:
                 keep = ~np.isin(cols, list(owners))
                 rows, cols = rows[keep], cols[keep]
-        if len(rows):
-            # velocity: median displacement per frame of the parts seen before and now, averaged
-            # with the previous velocity (take: numpy's cheapest way to pick rows)
-            seen = self._seen.take(rows, 0)
-            both = visible.take(cols, 0) & (seen >= 0)
-            gap = np.maximum(np.subtract(f, seen), 1)[..., None]
-            has, step = median_step(xy.take(cols, 0), self._xy.take(rows, 0), both, gap)
-            moved = rows[has]
-            if len(moved):
-                self._vel[moved] = (self._vel.take(moved, 0) + step) * 0.5
         rows, cols = self._start_tracks(rows, cols, owners, visible, f)
-        vis = self._commit(people, rows, cols, owners, xy, visible, f)
-        if self.smooth and len(rows):
-            self._smooth(people, kps, rows, cols, vis, timestamp)
+        if len(rows):
+            keypoints = self._advance(rows, cols, kps, visible, f, timestamp)
+            for j, c in enumerate(cols.tolist() if self.smooth else ()):
+                people[c].keypoints = keypoints[j]  # each its own float32 row of one new array
+        self._commit(people, rows, cols, owners, xy, visible, f)
         if len(self._last) and f - int(self._last.min()) > self.max_lost_frames:
             keep = f - self._last <= self.max_lost_frames
             for name in self._STATE:
@@ -301,22 +318,22 @@ class PoseTracker:
             raise ValueError(f"timestamp: expected finite seconds, never decreasing, got {timestamp} after {last}")
         return timestamp
 
-    def _match(self, xy: np.ndarray, visible: np.ndarray) -> tuple:
-        """Steps 1-3 of the class docstring: (rows, cols) the matched track and person indices (int64
-        arrays), and the tracks' predicted parts [T, P, 2] and usable parts [T, P] (both None when
-        there are no tracks or no people)."""
-        if not (len(self._ids) and len(xy)):
+    def _match(self, kps: np.ndarray, visible: np.ndarray) -> tuple:
+        """Steps 1-3 of the class docstring for the frame's keypoints kps [D, P, 3] (float64): (rows,
+        cols) the matched track and person indices (int64 arrays), and the tracks' predicted parts
+        [T, P, 2] and usable parts [T, P] (both None when there are no tracks or no people)."""
+        if not (len(self._ids) and len(kps)):
             return *NO_PAIRS, None, None
         pred, usable, lost = self._predicted()
-        if self.camera_motion:
-            shift = common_shift(pred, usable, xy, visible)
-            if shift.any():
+        if self.camera_motion and len(pred) > 1 and len(kps) > 1:  # (a shared motion needs 2 tracks, 2 people)
+            shift = self._common_shift(pred, usable, kps, visible)
+            if shift[0] or shift[1]:
                 pred = pred + shift
-        sim = self._similarity(pred, usable, lost, xy, visible)
+        sim = self._similarity(pred, usable, lost, kps, visible)
         if not (self.cascade and len(lost) > 1 and (lost != lost[0]).any()):
             return *assign(sim, self.assignment), pred, usable
         # tracks matched more recently choose first (DeepSORT's matching cascade)
-        free = np.ones(len(xy), bool)
+        free = np.ones(len(kps), bool)
         rows, cols = [], []
         for level in np.unique(lost):
             cand = np.flatnonzero(free)
@@ -330,25 +347,20 @@ class PoseTracker:
         return np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64), pred, usable
 
     def _similarity(
-        self, pred: np.ndarray, usable: np.ndarray, lost: np.ndarray, xy: np.ndarray, visible: np.ndarray
+        self, pred: np.ndarray, usable: np.ndarray, lost: np.ndarray, kps: np.ndarray, visible: np.ndarray
     ) -> np.ndarray:
-        """Track-person similarity [T, D] (step 2 of the class docstring), -1 where a pair may not match."""
-        # (numpy's cost per call dominates at a few people: one box_area call for tracks and people)
-        boxes = box_area(np.concatenate([pred, xy]), np.concatenate([usable, visible]))
-        area = np.maximum(boxes[: len(pred), None], boxes[None, len(pred) :])
-        if np.count_nonzero(lost > 1):  # (the factor is exactly 1 otherwise)
-            area = area * (1.0 + self.lost_scale_growth * np.maximum(lost - 1, 0))[:, None]
-        total, common = oks_sum(pred, usable, xy, visible, self.sigmas, area)
-        # Two similarities: the mean over the parts both have decides whether a person can be the
-        # track at all (a partly hidden person still can); the smaller of COCO's two OKS, either
-        # pose taken as the reference (the sum over the common parts divided by the larger part
-        # count), ranks the candidates: a part one has and the other lacks counts 0, so neither a
-        # fragment nor a track born of one outranks the fuller pose of the same person.
-        gate = total / np.maximum(common, 1)  # 0 where no part is common (the sum is 0 there)
-        n_parts = visible.sum(1)
-        larger = np.maximum(usable.sum(1)[:, None], n_parts[None, :])
-        allowed = (gate >= self.oks_threshold) & (n_parts > 0)[None, :]  # a person with no part is no one's
-        return np.where(allowed, total / np.maximum(larger, 1), -1.0)
+        """Track-person similarity [T, D] (step 2 of the class docstring), -1 where a pair may not match;
+        in the C++ core (tfpose._core.track_similarity, cpp/core/tracking.cc).
+
+        Two similarities: the mean over the parts both have decides whether a person can be the
+        track at all (a partly hidden person still can); the smaller of COCO's two OKS, either pose
+        taken as the reference (the sum over the common parts divided by the larger part count),
+        ranks the candidates: a part one has and the other lacks counts 0, so neither a fragment nor
+        a track born of one outranks the fuller pose of the same person. A person with no part is no
+        one's. The scale s^2 is the larger keypoint box of the two, widened for a lost track."""
+        return _core.track_similarity(
+            pred, usable, lost, kps, visible, self.sigmas, self.lost_scale_growth, self.oks_threshold
+        )
 
     def _start_tracks(
         self, rows: np.ndarray, cols: np.ndarray, owners: dict, visible: np.ndarray, f: int
@@ -388,14 +400,9 @@ class PoseTracker:
         xy: np.ndarray,
         visible: np.ndarray,
         f: int,
-    ) -> np.ndarray:
-        """Matched tracks take their person's parts; every person gets its id (-1 for a fragment or
-        a person with no part); a fragment's extra parts refresh its person's track. Returns the
-        matched people's visible parts [len(rows), P]."""
-        vis = visible.take(cols, 0)
-        self._xy[rows] = np.where(vis[..., None], xy.take(cols, 0), self._xy.take(rows, 0))
-        self._seen[rows] = np.where(vis, f, self._seen.take(rows, 0))
-        self._last[rows] = f
+    ) -> None:
+        """Every person gets its id (-1 for a fragment or a person with no part); a fragment's extra
+        parts refresh its person's track (after the matched tracks took their person's parts)."""
         if len(cols) + len(owners) < len(people):  # people with no part found (all others are in one)
             for c in np.flatnonzero(~visible.any(1)):
                 people[c].person_id = -1
@@ -411,7 +418,6 @@ class PoseTracker:
                 r, extra = row_of[o], visible[c] & ~visible[o]
                 self._xy[r, extra] = xy[c, extra]
                 self._seen[r, extra] = f
-        return vis
 
     def _frames_elapsed(self, t: float) -> int:
         """Frames since the last update: the time since it in frame periods (a video that dropped
@@ -432,36 +438,6 @@ class PoseTracker:
         period = g[n // 2] if n % 2 else (g[n // 2 - 1] + g[n // 2]) / 2  # the median
         # rounding absorbs timestamp jitter; a gap beyond 1000 periods is a cut or a pause, not drops
         return int(min(max(round(dt / period), 1), 1000))
-
-    def _smooth(self, people, kps, rows, cols, vis, t) -> None:
-        """One-Euro step on the matched people's found keypoints (kps [D, P, 3] float64, the frame's;
-        rows, cols the track-person pairs; vis [len(rows), P] their found parts; t seconds), all
-        tracks in one step; a part not found now keeps no state (it restarts when found again);
-        keypoints outside ``vis`` are left as they are."""
-        x = kps.take(cols, 0)
-        xy = x[..., :2]
-        state = self._filt.take(rows, 0)
-        fx, fdx, ft = state[..., 0:2], state[..., 2:4], state[..., 4]
-        old = (state[..., 5] > 0) & vis  # parts filtered before and found now
-        te = np.where(old, np.maximum(np.subtract(t, ft), 1e-6), 1.0)[..., None]
-        x_hat, dx_hat = one_euro_step(xy, fx, fdx, te, *self._filter_args)
-        old = old[..., None]
-        out = np.where(old, x_hat, xy)  # = xy where a part is not found
-        # the new state in one array, written back with one call
-        self._filt[rows] = np.concatenate(
-            [
-                np.where(vis[..., None], out, fx),
-                np.where(old, dx_hat, 0.0),
-                np.where(vis, t, ft)[..., None],
-                vis[..., None],
-            ],
-            axis=-1,
-        )
-        # each person gets its own float32 [P, 3] row of one new array (its old keypoints untouched)
-        k = x.astype(np.float32)
-        k[..., :2] = out
-        for j, c in enumerate(cols.tolist()):
-            people[c].keypoints = k[j]
 
 
 def _check_image_size(image_size: Any) -> tuple[int, int] | None:
