@@ -135,13 +135,11 @@ def container_frames(path) -> int | None:
 
 
 def _frame_times(path) -> np.ndarray | None:
-    """Presentation times (ms, ascending) of the frames of ``path``: frame i is the one shown at
-    ``times[i]``. A gap of k steps (the median step; over 1.5 steps) between known times holds k - 1
-    frames: packets of unknown time (damaged) fill the first gaps, and the frames whose packets are
-    missing altogether (a file cut inside a group of reordered frames: the B-frames before the last
-    P-frame are gone) keep their places, never decoded. Packets of unknown time left over go last.
-    None when times do not tell frames apart. A variable-frame-rate file with a long frame gets a
-    frame of its own in that gap, counted undecodable: times are only read after a failed read."""
+    """Presentation times (ms, ascending) of the frames of ``path``, one per packet: frame i is the
+    one shown at ``times[i]``. A packet of unknown time fills the first gap of over 1.5 steps (the
+    median step) between known times, else goes last. Frames are the packets the file holds: a gap
+    with no packet in it (frames dropped when the file was recorded, or a variable frame rate) is no
+    frame, so an intact file's frames are its packets. None when times do not tell frames apart."""
     packets = _packet_times(path)
     known = sorted(t for t in (packets or ()) if t is not None)
     if packets is None or not known or len(set(known)) < len(known):
@@ -150,9 +148,9 @@ def _frame_times(path) -> np.ndarray | None:
     unknown = len(packets) - len(known)
     times = known[:1]
     for t in known[1:]:
-        while t - times[-1] > 1.5 * step:
+        while unknown and t - times[-1] > 1.5 * step:
             times.append(times[-1] + step)
-            unknown = max(unknown - 1, 0)
+            unknown -= 1
         times.append(t)
     return np.array(times + [times[-1] + step * (k + 1) for k in range(unknown)])
 
