@@ -287,41 +287,16 @@ def load_calibration_means(path, graph_def) -> dict | None:
         return dict(zip((str(n) for n in f["names"]), parts, strict=True))
 
 
-def bfloat16_graph_def(graph_def, input_name: str = "image:0"):
+def bfloat16_graph_def(graph_def):
     """The frozen float32 ``graph_def`` prepared for ``precision="bfloat16"``: kernels rounded to
-    bfloat16 and biases corrected (:func:`bias_corrected`). Means: the shipped
-    :data:`CALIBRATION_MEANS` when they were measured on this very graph (the bundled network),
-    else measured now on the packaged sample photo (tfpose.data.SAMPLE_IMAGE, ~1 s; one image
-    calibrates less well: benchmarks/README.md). A graph the correction does not handle (a
-    convolution without a constant bias after it, e.g. an unfolded batch norm, or no
-    ``input_name`` node) is returned as given: Grappler's pass then rounds it to nearest as before."""
+    bfloat16 and biases corrected (:func:`bias_corrected`, Nagel et al. 2019) with the shipped
+    :data:`CALIBRATION_MEANS` when they were measured on this very graph (the bundled network).
+    Any other graph is returned as given, and Grappler's pass rounds it to nearest as before:
+    its means would have to be measured on images in that network's own input convention (input
+    tensor, normalization), which the graph alone does not tell (benchmarks/bf16_calibrated.py
+    --write-means measures them for a graph fed raw BGR through ``image:0``)."""
     means = load_calibration_means(CALIBRATION_MEANS, graph_def)
-    if means is None:
-        from tensorflow.python.framework import tensor_util
-
-        feeds = {n.name for n in graph_def.node if n.op == "Placeholder"}
-        nodes = {n.name: n for n in graph_def.node}
-        zeros = {}
-        for c in (n for n in graph_def.node if n.op in _CONVS):
-            k = nodes.get(c.input[1])
-            if k is None or k.op != "Const":
-                return graph_def  # a kernel that is not a constant: nothing to round ahead of time
-            zeros[c.input[0]] = np.zeros(tensor_util.MakeNdarray(k.attr["value"].tensor).shape[2])
-        try:  # the layout check alone (zero means), before any image runs
-            bias_corrected(graph_def, zeros)
-        except NotCorrectable:
-            return graph_def
-        if input_name.split(":")[0] not in feeds:
-            return graph_def
-        import cv2
-
-        from tfpose import data
-
-        sample = cv2.imread(str(data.sample_image()))
-        if sample is None:
-            raise FileNotFoundError(f"calibration photo {str(data.sample_image())!r}: OpenCV could not read it")
-        means = conv_input_means(graph_def, [sample], input_name)
-    return bias_corrected(graph_def, means)
+    return graph_def if means is None else bias_corrected(graph_def, means)
 
 
 def graph_rewrite(precision: str):
