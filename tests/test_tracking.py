@@ -436,6 +436,58 @@ def test_dropped_frames_are_counted_from_timestamps():
     assert tr.next_id == 2
 
 
+class _RecordingTracker(PoseTracker):
+    """PoseTracker that keeps, per call of step 1, what it returned (predictions, usable parts, frames
+    lost) and the tracks' last positions and velocities it started from."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.predictions = []
+
+    def _predicted(self):
+        got = super()._predicted()
+        self.predictions.append((*(np.copy(g) for g in got), self._xy.copy(), self._vel.copy()))
+        return got
+
+
+def test_dropped_frames_count_as_frames_missed_for_max_lost_predict_and_scale():
+    """A person walks 5 frames at 3 px/frame, is missed for m frames, then comes back where walking
+    on puts them. The tracker must do the same whether the m frames came empty (A: ``update([])``)
+    or were dropped (B: the next timestamp is m + 1 periods later): max_lost_frames counts both, so
+    the id comes back for m <= max_lost_frames and a new one is given for m > max_lost_frames (also
+    for a 1e9 s gap); the prediction moves at most max_predict_frames frames and the frames lost
+    (which widen the scale) include the dropped ones; afterwards the whole state is the same."""
+    config = dict(max_lost_frames=6, max_predict_frames=3, smooth=True)
+    for missed in (1, 3, 5, 6, 7, 8, 30, 100, None):
+        a_tr, b_tr = _RecordingTracker("COCO_18", **config), _RecordingTracker("COCO_18", **config)
+        for f in range(5):
+            for tr in (a_tr, b_tr):
+                tr.update([person_at(100 + 3 * f, 100)], timestamp=f / 30)
+        back = 5 + (missed if missed is not None else 10**9)
+        for f in range(5, back if missed is not None else 5):
+            a_tr.update([], timestamp=f / 30)
+        a, b = person_at(100 + 3 * min(back, 200), 100), person_at(100 + 3 * min(back, 200), 100)
+        if missed is not None:
+            a_tr.update([a], timestamp=back / 30)
+        b_tr.update([b], timestamp=back / 30)
+        kept = missed is not None and missed <= config["max_lost_frames"]
+        assert b.person_id == (0 if kept else 1), missed
+        assert b_tr.active_ids == [b.person_id], missed
+        if missed is None:
+            continue  # (A: 1e9 s of empty updates is not run)
+        assert a.person_id == b.person_id, missed
+        assert a_tr.active_ids == b_tr.active_ids, missed
+        for name in PoseTracker._STATE:
+            assert _same_bits(getattr(a_tr, name), getattr(b_tr, name)), (missed, name)
+        assert len(a_tr.predictions) == len(b_tr.predictions) == 4 + kept, missed
+        if kept:  # the step-1 outputs of the frame the person came back in
+            assert all(_same_bits(g, w) for g, w in zip(a_tr.predictions[-1], b_tr.predictions[-1], strict=True))
+            pred, _, lost, xy, vel = b_tr.predictions[-1]
+            assert lost.tolist() == [missed + 1]
+            steps = min(missed + 1, config["max_predict_frames"])
+            assert vel[0, 0] > 2 and np.allclose(pred - xy, vel[:, None] * steps, rtol=0, atol=1e-9), missed
+
+
 def test_oks_with_cocos_denominator():
     """denominator="a": COCO's OKS with A as the reference (the sum over the common parts divided
     by the parts visible in A), against the formula written out."""

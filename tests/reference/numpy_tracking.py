@@ -1,8 +1,9 @@
 """The tracker's per-frame arithmetic in numpy, as tfpose.PoseTracker computed it before it moved into
 the C++ core (cpp/core/tracking.cc; branch ``smooth``, bit-identical to main's tracker): prediction,
-the camera-motion vote, similarity, fragments, velocity, the tracks' update and One-Euro smoothing. :class:`NumpyPoseTracker` is
-PoseTracker with these three steps replaced, everything else (arguments, assignment, fragments,
-camera motion, ids) shared, so tests can check that the compiled steps give the same bits.
+the camera-motion vote, similarity, fragments, velocity, the tracks' update and One-Euro smoothing.
+:class:`NumpyPoseTracker` is PoseTracker with these steps replaced, everything else (arguments,
+assignment, ids, which lost tracks are forgotten before and after the matching) shared, so tests can
+check that the compiled steps give the same bits.
 """
 
 from __future__ import annotations

@@ -72,8 +72,10 @@ class PoseTracker:
        person lacks refresh the person's track; :attr:`fragments` names its person;
     5. matched tracks take the person's keypoints and update their velocity (median part
        displacement per frame, averaged with the previous velocity); other people start tracks
-       with the next id (a person with no part found gets none: ``person_id`` -1); tracks lost longer than ``max_lost_frames`` are dropped and their ids
-       retired.
+       with the next id (a person with no part found gets none: ``person_id`` -1); tracks lost longer than
+       ``max_lost_frames`` are dropped and their ids retired. Frames dropped before this one count:
+       a track that missed more than ``max_lost_frames`` frames up to the one before is dropped
+       before step 1 (it matches no one), as if the dropped frames had come empty.
 
     Raises ValueError for keypoints of another shape (e.g. people of another pose model),
     non-finite coordinates of a found part, or a timestamp earlier than the previous one.
@@ -282,6 +284,10 @@ class PoseTracker:
         self._frame += self._frames_elapsed(timestamp)
         self._time = timestamp
         f = self._frame
+        # Dropped frames count as frames: a track that would have been forgotten in one of them, had
+        # it come empty, is forgotten before the matching, so that it cannot match (and keep its id)
+        # in the frame after a gap.
+        self._forget(f - 1)
         visible = kps[:, :, 2] > 0
         xy = kps[:, :, :2]
         self._fragments = {}
@@ -299,11 +305,16 @@ class PoseTracker:
             for j, c in enumerate(cols.tolist() if self.smooth else ()):
                 people[c].keypoints = keypoints[j]  # each its own float32 row of one new array
         self._commit(people, rows, cols, owners, xy, visible, f)
+        self._forget(f)
+        return people
+
+    def _forget(self, f: int) -> None:
+        """Drop the tracks that, at the end of frame f, have matched nobody for more than
+        ``max_lost_frames`` frames (f - last match > max_lost_frames); their ids are retired."""
         if len(self._last) and f - int(self._last.min()) > self.max_lost_frames:
             keep = f - self._last <= self.max_lost_frames
             for name in self._STATE:
                 setattr(self, name, getattr(self, name)[keep])
-        return people
 
     def _check_timestamp(self, timestamp: Any, last: float | None) -> float:
         """The frame's time in seconds (default: the next frame at ``fps``); ValueError for one that
