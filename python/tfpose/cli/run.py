@@ -15,8 +15,8 @@ from pathlib import Path
 from tfpose import sizing
 from tfpose.app.arguments import estimator_options
 from tfpose.app.checks import Stop, remove_created
-from tfpose.base_estimator import OptionRefused
 from tfpose.app.signals import sigterm_deferred, stop_signal
+from tfpose.base_estimator import OptionRefused
 from tfpose.cli.checks import check_options, check_pose_model_outputs
 from tfpose.cli.frames import expected_frames, frames
 from tfpose.cli.inputs import Source, collect
