@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -14,6 +16,8 @@ import pytest
 from tfpose.litert import LiteRTEstimator, is_tflite
 
 PINTO = "models/pinto_mnv2_pose_dm10_368x432_weight_quant.tflite"
+# What the CLI says to --precision P on PINTO's model (int8 weights; float32 is the default).
+PRECISION_REFUSED = "--precision {}: a .tflite network runs in the precision it was exported in (this file, "
 # Tests of the TensorFlow side (export, the TensorFlow loader, the CLI) skip only in CI's
 # TensorFlow-free environment (.ci/run), where the rest of this file runs without TensorFlow.
 try:
@@ -64,7 +68,7 @@ def test_bad_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="expected a .tflite file"):
         LiteRTEstimator(tmp_path / "missing.tflite")
     (tmp_path / "dir.tflite").mkdir()
-    with pytest.raises(ValueError, match="got a directory"):
+    with pytest.raises(ValueError, match="a directory; expected a .tflite file"):
         LiteRTEstimator(tmp_path / "dir.tflite")
     junk = tmp_path / "junk.tflite"
     junk.write_bytes(b"not a flatbuffer")
@@ -346,9 +350,24 @@ def test_cli_refuses_what_only_the_tensorflow_path_gives(pinto, tmp_path, capsys
     [
         (["--hand", "--hand-model", "hand.pb"], "--hand: expected a TensorFlow body network"),
         (["--hand-scale-number", "4"], "--hand-scale-number: sets the hands"),
-        (["--flip"], "flip: a .tflite network"),
-        (["--precision", "bfloat16"], "--precision bfloat16: a .tflite network runs in the precision its file holds"),
-        (["--precision", "float16"], "precision: "),  # the file holds int8 weights: refused at load
+        (["--flip"], "--flip: a .tflite network"),
+        # the file's precision named, the default beside it; not the three a .tflite may hold
+        (["--precision", "bfloat16"], PRECISION_REFUSED.format("bfloat16")),
+        (["--precision", "float16"], PRECISION_REFUSED.format("float16")),
+        (
+            ["--precision", "float16"],
+            "int8); tfpose export --format tflite --tflite-quantization writes another; "
+            "expected --precision int8 or --precision float32",
+        ),
+        # CLI errors name CLI options (before: "(with accuracy='best': flip=False)", "batch_size: ...")
+        (["--accuracy", "best"], "--flip: a .tflite network ("),
+        (["--accuracy", "best"], "; expected --no-flip (--accuracy best turns it on)"),
+        (
+            ["--batch-size", "4"],
+            "--batch-size 4: a .tflite network runs one image per interpreter call; expected --batch-size 1",
+        ),
+        (["--net-resolution", "656x368"], "--net-resolution 656x368: model "),
+        (["--net-resolution", "656x368"], "expected --net-resolution 432x368 or --net-resolution left out"),
     ],
 )
 def test_cli_refuses_tensorflow_only_options_for_a_tflite_network(pinto, tmp_path, capsys, flag, says):
@@ -356,7 +375,9 @@ def test_cli_refuses_tensorflow_only_options_for_a_tflite_network(pinto, tmp_pat
 
     out = tmp_path / "j"
     assert main(["estimate", "--model", pinto, "--sample", "--no-progress", "--write-json", str(out), *flag]) == 2
-    assert says in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert says in err
+    assert not re.search(r"\b(flip|batch_size|precision|net_resolution)=", err), err  # no Python keywords
     assert not out.exists()  # refused before any output folder stays behind
 
 
@@ -366,3 +387,135 @@ def test_both_estimators_say_the_same_to_an_empty_batch():
     from tfpose import base_estimator, graph
 
     assert base_estimator.MSG_EMPTY_BATCH is graph.MSG_EMPTY_BATCH
+
+
+def _non_utf8_copy(src, folder) -> bytes:
+    """A copy of ``src`` in ``folder`` under a name that is not UTF-8 (bytes path)."""
+    dst = os.path.join(os.fsencode(folder), b"n\xff" + os.path.splitext(os.fsencode(src))[1])
+    shutil.copyfile(os.fsencode(src), dst)
+    return dst
+
+
+def test_a_tflite_file_name_that_is_not_utf8_loads(pinto, tmp_path, data_dir, capsys):
+    """Before: LiteRT's binding refused the name with "TypeError: CreateWrapperFromFile(): incompatible
+    function arguments" and its signature list, in the Python API and the CLI."""
+    from tfpose import Estimator
+    from tfpose.cli import main
+
+    image = _person_image(data_dir)
+    ref = LiteRTEstimator(pinto, num_threads=1).estimate(image)
+    odd = _non_utf8_copy(pinto, tmp_path)
+    for model in (os.fsdecode(odd), odd):  # the str Python makes of such a name, and the bytes
+        est = Estimator(model, num_threads=1)
+        assert type(est) is LiteRTEstimator and est.source == os.fsdecode(odd)
+        people = est.estimate(image)
+        assert [p.keypoints.tolist() for p in people] == [p.keypoints.tolist() for p in ref]
+    args = ["estimate", "--model", os.fsdecode(odd), "--sample", "--no-progress", "--write-json", str(tmp_path / "j")]
+    assert main(args) == 0, capsys.readouterr().err
+    assert list((tmp_path / "j").glob("*_keypoints.json"))
+
+
+def test_a_folder_or_fifo_named_tflite_is_refused_whatever_its_name(tmp_path):
+    # tfpose.sources.not_a_file's rule, also for names that are not UTF-8; a FIFO is never opened
+    from tfpose import Estimator
+
+    folder = os.path.join(os.fsencode(tmp_path), b"d\xff.tflite")
+    os.mkdir(folder)
+    with pytest.raises(ValueError, match="a directory; expected a .tflite file"):
+        Estimator(os.fsdecode(folder))
+    with pytest.raises(ValueError, match="a directory; expected a .tflite file"):
+        Estimator(folder)
+    if hasattr(os, "mkfifo"):
+        fifo = os.path.join(os.fsencode(tmp_path), b"f\xff.tflite")
+        os.mkfifo(fifo)
+        for model in (os.fsdecode(fifo), fifo):
+            with pytest.raises(ValueError, match=r"not a regular file \(a named pipe"):
+                Estimator(model)
+
+
+def test_bytes_tflite_path_runs_in_litert_without_tensorflow(pinto):
+    """Before: a bytes path was not taken for a .tflite, so TensorFlow was imported, then "TypeError:
+    endswith first arg must be bytes"."""
+    run = _without_tensorflow(
+        f"""
+        from tfpose import Estimator
+        from tfpose.litert import LiteRTEstimator, is_tflite
+        assert is_tflite({os.fsencode(pinto)!r}) and is_tflite(b"M.TFLITE")
+        est = Estimator({os.fsencode(pinto)!r}, num_threads=1)
+        assert type(est) is LiteRTEstimator and est.source == {pinto!r}, (type(est), est.source)
+        assert "tensorflow" not in sys.modules
+        print("ok")
+        """
+    )
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]
+
+
+@needs_tf
+def test_bytes_path_on_the_tensorflow_path(tmp_path):
+    """A bytes path reaches the TensorFlow loader as the str os.fsdecode makes (before: "TypeError:
+    endswith first arg must be bytes"), so its errors name the file."""
+    from tfpose import Estimator
+
+    with pytest.raises(FileNotFoundError, match=r"model '.*s\.pb' not found"):
+        Estimator(os.fsencode(tmp_path / "s.pb"))
+
+
+@needs_tf
+@pytest.mark.slow
+def test_bytes_path_not_utf8_loads_on_the_tensorflow_path(tmp_path, data_dir):
+    import tfpose
+    from tfpose.tf_estimator import TensorFlowEstimator
+
+    bundled = os.path.join(os.path.dirname(tfpose.__file__), "data", "mobilenet_thin.pb")
+    with tfpose.Estimator(_non_utf8_copy(bundled, tmp_path)) as est:
+        assert type(est) is TensorFlowEstimator
+        assert est.estimate(_person_image(data_dir))
+
+
+def test_num_threads_is_named_litert_only_on_the_tensorflow_path():
+    """Before: "TypeError: unknown threshold(s) ['num_threads']", after importing TensorFlow. Refused
+    by the picker, before TensorFlow is imported (so also where it is missing)."""
+    run = _without_tensorflow(
+        """
+        from tfpose import Estimator
+        from tfpose.base_estimator import OptionRefused
+        try:
+            Estimator("x.pb", num_threads=2)
+        except OptionRefused as exc:
+            assert isinstance(exc, ValueError) and (exc.option, exc.value) == ("num_threads", 2), exc
+            print(exc)
+        assert "tensorflow" not in sys.modules
+        """
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.startswith("num_threads: only for a .tflite network (LiteRT); model 'x.pb' runs in TensorFlow")
+    assert run.stdout.strip().endswith("expected None, got 2"), run.stdout
+
+
+def test_precision_refusal_names_the_files_precision(pinto):
+    # before: "... expected 'float32' or 'int8'", and for a float32 file "'float32' or 'float32'"
+    from tfpose import Estimator
+
+    with pytest.raises(ValueError) as caught:
+        Estimator(pinto, precision="float16")
+    msg = str(caught.value)
+    assert msg.startswith("precision: a .tflite network runs in the precision it was exported in (this file, ")
+    assert f"{PINTO.rsplit('/', 1)[1]}': int8)" in msg and msg.endswith("expected 'int8' or 'float32', got 'float16'")
+
+
+@needs_tf
+@pytest.mark.slow
+def test_precision_refusal_on_a_float32_file_names_one_precision(bundled_tflite):
+    from tfpose import Estimator
+
+    with pytest.raises(ValueError, match=r": float32\); .*; expected 'float32', got 'float16'$"):
+        Estimator(bundled_tflite, precision="float16")
+
+
+def test_python_refusals_use_python_words(pinto):
+    from tfpose import Estimator
+
+    with pytest.raises(ValueError, match=r"got True \(accuracy='best' sets it: give flip=False\)$"):
+        Estimator(pinto, accuracy="best")
+    with pytest.raises(ValueError, match=r"^net_resolution: .*; expected \(432, 368\) or None, got \(656, 368\)$"):
+        Estimator(pinto, net_resolution=(656, 368))

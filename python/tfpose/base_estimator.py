@@ -16,13 +16,30 @@ from typing import Any
 from tfpose import sizing
 from tfpose.types import Person
 
-__all__ = ["BaseEstimator", "MSG_CLOSED", "MSG_EMPTY_BATCH"]
+__all__ = ["BaseEstimator", "OptionRefused", "MSG_CLOSED", "MSG_EMPTY_BATCH"]
 
 # What a closed estimator says when it is asked for people.
 MSG_CLOSED = "estimator: closed (close() released its network); expected an open estimator"
 # What both estimators (and the TensorFlow graph, tfpose.graph) say to an empty batch (a network
 # may fail on N = 0 with an unrelated message).
 MSG_EMPTY_BATCH = "images: expected at least one image (N >= 1)"
+
+
+class OptionRefused(ValueError):
+    """An Estimator option the implementation the model needs does not have (a LiteRT ``.tflite``
+    network without flip averaging, the TensorFlow path without ``num_threads``, ...), as facts so that
+    each interface words it in its own options: ``str()`` is the Python API's message, ``tfpose
+    estimate`` names its flags (:mod:`tfpose.cli.run`).
+
+    option: the Estimator keyword; value: what came; accepted: the values it takes here (a tuple,
+    may be empty: none); why: the reason, in neither interface's words; cause: None, or the
+    (keyword, value) that set the option (``("accuracy", "best")`` turns flip averaging on)."""
+
+    def __init__(self, option: str, value: Any, accepted: tuple, why: str, cause: tuple | None = None) -> None:
+        self.option, self.value, self.accepted, self.why, self.cause = option, value, tuple(accepted), why, cause
+        expected = " or ".join(repr(v) for v in self.accepted) if self.accepted else "it left out"
+        by = "" if cause is None else f" ({cause[0]}={cause[1]!r} sets it: give {option}={self.accepted[0]!r})"
+        super().__init__(f"{option}: {why}; expected {expected}, got {value!r}{by}")
 
 
 class BaseEstimator:

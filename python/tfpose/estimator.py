@@ -9,11 +9,12 @@ import them.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from tfpose.base_estimator import BaseEstimator
+from tfpose.base_estimator import BaseEstimator, OptionRefused
 from tfpose.options import DEFAULT_BATCH_SIZE  # noqa: F401 (re-exported: users and tests read it here)
 from tfpose.types import MAX_PIXELS, Details, Person, as_bgr  # noqa: F401 (re-exported: users import them here)
 
@@ -35,8 +36,14 @@ else:
         def __call__(cls, model: Any = None, *args: Any, **kwargs: Any) -> Any:
             from tfpose.litert import LiteRTEstimator, is_tflite
 
+            if isinstance(model, (bytes, os.PathLike)) and isinstance(os.fspath(model), bytes):
+                model = os.fsdecode(model)  # a bytes path: the str (surrogate escapes) both loaders take
             if is_tflite(model):
                 return LiteRTEstimator(model, *args, **kwargs)
+            if kwargs.get("num_threads") is not None:
+                why = f"only for a .tflite network (LiteRT); model {model!r} runs in TensorFlow, which sets its own threads"
+                raise OptionRefused("num_threads", kwargs["num_threads"], (None,), why)
+            kwargs.pop("num_threads", None)
             from tfpose.tf_estimator import TensorFlowEstimator
 
             return TensorFlowEstimator(model, *args, **kwargs)
@@ -61,6 +68,10 @@ else:
         * anything else (None: the bundled network; a frozen GraphDef .pb, a SavedModel, a loaded
           :class:`tfpose.network.Network`): a :class:`tfpose.tf_estimator.TensorFlowEstimator`, whose
           docstring lists every option (shapes, defaults, errors).
+
+        A path may be a str, bytes (decoded by ``os.fsdecode``) or os.PathLike. An option the picked
+        implementation does not have is a :class:`tfpose.base_estimator.OptionRefused` (a ValueError
+        naming it: ``num_threads`` is LiteRT's only; flip averaging and the others above TensorFlow's).
 
         Both share :class:`tfpose.base_estimator.BaseEstimator`'s surface and take the same options:
         ``estimate``, ``estimate_batch``, ``estimate_arrays``, ``stream``, ``sizing``, ``pose_model``,

@@ -20,6 +20,7 @@ Input: BGR 0..255 float32 (tf-pose-estimation's convention); ``normalization="ca
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from tfpose import numpy_ops
-from tfpose.base_estimator import MSG_EMPTY_BATCH, BaseEstimator
+from tfpose.base_estimator import MSG_EMPTY_BATCH, BaseEstimator, OptionRefused
 from tfpose.export_tflite import TFLITE_QUANTIZATIONS
 from tfpose.options import DEFAULTS, NORMALIZATIONS
 from tfpose.types import as_bgr
@@ -42,8 +43,8 @@ _IMAGES_PER_CALL = 1
 
 
 def is_tflite(model) -> bool:
-    """True when ``model`` names a ``.tflite`` file (by its suffix)."""
-    return isinstance(model, (str, os.PathLike)) and os.fspath(model).lower().endswith(TFLITE_SUFFIX)
+    """True when ``model`` names a ``.tflite`` file (by its suffix): a str, bytes or os.PathLike path."""
+    return isinstance(model, (str, bytes, os.PathLike)) and os.fsdecode(model).lower().endswith(TFLITE_SUFFIX)
 
 
 def _interpreter_class():
@@ -57,18 +58,39 @@ def _interpreter_class():
     return Interpreter
 
 
+def _read_model(path: str) -> bytes:
+    """The bytes of the regular file ``path``, opened non-blocking (a FIFO put there since the check
+    must not hang the read); ValueError when it is no longer a regular file."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(f"model {path!r}: not a regular file; expected a .tflite file")
+        return f.read()
+
+
+def _load(Interpreter: Any, path: str, num_threads: int | None) -> Any:
+    """LiteRT's interpreter on the .tflite file ``path``. LiteRT takes a file name as UTF-8 only (its
+    binding raises a TypeError listing its signatures for any other), so a name that is not UTF-8
+    (a str with Python's surrogate escapes, from bytes) is read here and given as the model's content."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return Interpreter(model_content=_read_model(path), num_threads=num_threads)
+    return Interpreter(model_path=path, num_threads=num_threads)
+
+
 def _open_interpreter(model: Any, num_threads: int | None, normalization: str) -> tuple[str, Any, dict, dict]:
-    """The model's path, a LiteRT interpreter on it, and its one input's and one output's details;
-    num_threads and normalization are checked before the interpreter loads.
+    """The model's path (a str; bytes and os.PathLike decoded by os.fsdecode), a LiteRT interpreter on
+    it, and its one input's and one output's details; num_threads and normalization are checked
+    before the interpreter loads. Any file name the file system takes works (:func:`_load`).
     Raises FileNotFoundError for a missing file, ValueError for a folder, a FIFO or device, a bad
     num_threads or normalization, a file LiteRT cannot read, or a model whose input is not [1, H, W, 3] float32 or
     whose output is not 4-D; ImportError without ai-edge-litert."""
     from tfpose.sources import not_a_file
 
-    path = os.fspath(model)
-    if os.path.isdir(path):
-        raise ValueError(f"model {path!r}: expected a .tflite file, got a directory")
-    why = not_a_file(path) or ("a folder" if os.path.isdir(path) else None)
+    path = os.fsdecode(model)
+    # tfpose.sources.not_a_file: the one rule of what may be opened (None for a folder too)
+    why = not_a_file(path) or ("a directory" if os.path.isdir(path) else None)
     if why == "no such file or folder":
         raise FileNotFoundError(f"model {path!r} not found: expected a .tflite file")
     if why is not None:  # never opened: a FIFO would block, /dev/zero never ends
@@ -81,7 +103,7 @@ def _open_interpreter(model: Any, num_threads: int | None, normalization: str) -
         raise ValueError(f"normalization: expected one of {NORMALIZATIONS}, got {normalization!r}")
     Interpreter = _interpreter_class()
     try:
-        interpreter = Interpreter(model_path=path, num_threads=num_threads)
+        interpreter = _load(Interpreter, path, num_threads)
     except ValueError as exc:
         raise ValueError(f"model {path!r}: LiteRT cannot read it as a .tflite model ({exc})") from None
     inp = interpreter.get_input_details()
@@ -118,13 +140,12 @@ _TENSORFLOW_ONLY = {
 
 
 def _refuse_tensorflow_only(path: str, given: dict) -> None:
-    """ValueError naming the first option of ``given`` that only the TensorFlow path has and is set."""
+    """OptionRefused (a ValueError) naming the first option of ``given`` that only the TensorFlow path
+    has and is set."""
     for name, unused in _TENSORFLOW_ONLY.items():
         if given[name] != unused:
-            raise ValueError(
-                f"{name}: a .tflite network ({path!r}) runs in LiteRT without it (the TensorFlow path "
-                f"only: a frozen .pb or SavedModel); expected {unused!r}, got {given[name]!r}"
-            )
+            why = f"a .tflite network ({path!r}) runs in LiteRT without it (the TensorFlow path's only: a frozen .pb or SavedModel)"
+            raise OptionRefused(name, given[name], (unused,), why)
 
 
 class LiteRTEstimator(BaseEstimator):
@@ -146,11 +167,14 @@ class LiteRTEstimator(BaseEstimator):
       anything else is a ValueError (re-export the network instead).
     * input_name, output_name, hand_model, face_model and the hand / face settings: the TensorFlow
       path's only; a value other than their "unused" one is a ValueError naming it.
-    * num_threads: interpreter threads (None: LiteRT's default); LiteRT's only.
+    * num_threads: interpreter threads (None: LiteRT's default); LiteRT's only (the TensorFlow
+      path refuses another value).
 
-    Raises FileNotFoundError for a missing file, ImportError without ai-edge-litert, ValueError for
-    a refused option or a model whose input is not [1, H, W, 3] float32 or whose output channels
-    fit no pose model. :meth:`estimate` and the others are thread-safe (the one interpreter takes
+    model may be a str, bytes or os.PathLike path, any name the file system takes.
+    Raises FileNotFoundError for a missing file, ImportError without ai-edge-litert,
+    :class:`tfpose.base_estimator.OptionRefused` (a ValueError) for a refused option, ValueError for
+    a model whose input is not [1, H, W, 3] float32 or whose output channels fit no pose model.
+    :meth:`estimate` and the others are thread-safe (the one interpreter takes
     the calls in turn).
     """
 
@@ -193,17 +217,19 @@ class LiteRTEstimator(BaseEstimator):
             hand_scale_range=hand_scale_range,
             hand_face_normalization=hand_face_normalization,
         )
-        _refuse_tensorflow_only(os.fspath(model) if is_tflite(model) else repr(model), given)
+        _refuse_tensorflow_only(os.fsdecode(model) if is_tflite(model) else repr(model), given)
         if batch_size not in (None, _IMAGES_PER_CALL):
-            raise ValueError(f"batch_size: a .tflite network runs one image per call; expected 1, got {batch_size!r}")
+            why = "a .tflite network runs one image per interpreter call"
+            raise OptionRefused("batch_size", batch_size, (_IMAGES_PER_CALL,), why)
         path, self._interpreter, self._input, self._output = _open_interpreter(model, num_threads, normalization)
         self.precision = _weights_precision(self._interpreter)
-        if precision not in (DEFAULTS["precision"], self.precision):
-            raise ValueError(
-                f"precision: {path!r} holds {self.precision} weights and runs in that precision; expected "
-                f"{DEFAULTS['precision']!r} or {self.precision!r}, got {precision!r} (tfpose export --format "
-                "tflite --tflite-quantization writes another)"
+        accepted = tuple(dict.fromkeys((self.precision, DEFAULTS["precision"])))  # the file's; the default
+        if precision not in accepted:
+            why = (
+                f"a .tflite network runs in the precision it was exported in (this file, {path!r}: "
+                f"{self.precision}); tfpose export --format tflite --tflite-quantization writes another"
             )
+            raise OptionRefused("precision", precision, accepted, why)
         signature = self._input["shape_signature"]
         self.input_mode = "resize" if signature[1] == -1 and signature[2] == -1 else "fixed"
         self.fixed_hw = None if self.input_mode == "resize" else (int(signature[1]), int(signature[2]))
@@ -253,15 +279,13 @@ class LiteRTEstimator(BaseEstimator):
             )
         opts = _options.check_estimator_options(batch_size=_IMAGES_PER_CALL, **options)
         if opts["flip"]:
-            raise ValueError(
-                f"flip: a .tflite network ({path!r}) runs without flip averaging (the TensorFlow path "
-                "only); expected False (with accuracy='best': flip=False), got True"
-            )
-        if self.fixed_hw is not None and tuple(opts["net_resolution"]) != (self.fixed_hw[1], self.fixed_hw[0]):
-            raise ValueError(
-                f"net_resolution: model {path!r} has a fixed input of {self.fixed_hw[1]}x{self.fixed_hw[0]} "
-                f"(W x H), so net_resolution must be that size (or None), got {opts['net_resolution']}"
-            )
+            why = f"a .tflite network ({path!r}) runs without flip averaging (the TensorFlow path's only)"
+            cause = ("accuracy", options["accuracy"]) if options["flip"] is None else None
+            raise OptionRefused("flip", True, (False,), why, cause)
+        own = None if self.fixed_hw is None else (self.fixed_hw[1], self.fixed_hw[0])
+        if own is not None and tuple(opts["net_resolution"]) != own:
+            why = f"model {path!r} has a fixed input of {own[0]}x{own[1]} (W x H)"
+            raise OptionRefused("net_resolution", tuple(opts["net_resolution"]), (own, None), why)
         for name in _OPTIONS_KEPT:
             setattr(self, name, opts[name])
         channels = int(self._output["shape"][-1])

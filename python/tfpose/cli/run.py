@@ -16,6 +16,7 @@ from tfpose import sizing
 from tfpose.app.arguments import estimator_options
 from tfpose.app.checks import Stop, remove_created
 from tfpose.app.signals import sigterm_deferred, stop_signal
+from tfpose.base_estimator import OptionRefused
 from tfpose.cli.checks import check_options, check_pose_model_outputs
 from tfpose.cli.frames import expected_frames, frames
 from tfpose.cli.inputs import Source, collect
@@ -23,11 +24,10 @@ from tfpose.cli.plan import Plan, plan_outputs
 from tfpose.cli.summary import new_counters, reconcile, summary
 from tfpose.cli.tensorflow_import import import_tensorflow
 from tfpose.cli.writers import Writers
-from tfpose.export_tflite import TFLITE_QUANTIZATIONS
 from tfpose.litert import is_tflite
 from tfpose.options import DEFAULTS
 
-__all__ = ["run_estimate", "check_tflite_options", "NO_OUTPUT_HINT"]
+__all__ = ["run_estimate", "check_tflite_options", "refused_flag", "NO_OUTPUT_HINT"]
 
 NO_OUTPUT_HINT = (
     "tfpose: note: no output option was given, so nothing will be written (only the summary); add "
@@ -84,22 +84,40 @@ def check_tflite_options(args: argparse.Namespace) -> None:
     """The options of ``tfpose estimate`` that a ``.tflite`` network (LiteRT) cannot honour and that
     :class:`tfpose.litert.LiteRTEstimator` does not see (outputs that need ``estimate_details``) or
     knows by another name (--hand, --face): Stop naming the flag, before any folder is made or the
-    model loads. The Estimator's own refusals (batch_size, precision, flip) come when it loads."""
+    model loads. The Estimator's own refusals (batch_size, precision, flip; its
+    :class:`tfpose.base_estimator.OptionRefused`) come when it loads, worded by :func:`refused_flag`."""
     for part in ("hand", "face"):
         if getattr(args, part, False):
             raise Stop(f"--{part}: expected a TensorFlow body network; a .tflite one runs without hands and face")
     for flag, given in (("--part-candidates", args.part_candidates), ("--write-heatmaps", args.write_heatmaps)):
         if given:
             raise Stop(f"{flag}: expected a TensorFlow network; a .tflite one gives people only")
-    if args.precision not in (DEFAULTS["precision"], *TFLITE_QUANTIZATIONS):
-        raise Stop(
-            f"--precision {args.precision}: a .tflite network runs in the precision its file holds; expected "
-            f"{DEFAULTS['precision']} (the default) or the file's, one of {', '.join(TFLITE_QUANTIZATIONS)}"
-        )
     for name in ("hand_scale_number", "hand_scale_range"):
         if getattr(args, name) != DEFAULTS[name]:
             flag = "--" + name.replace("_", "-")
             raise Stop(f"{flag}: sets the hands, which a .tflite network runs without; expected it left out")
+
+
+def _flag_value(option: str, value) -> str:
+    # An Estimator keyword and value as tfpose estimate's option: each keyword the command passes on
+    # is its flag with "-" for "_"; None is the flag left out, a bool --x / --no-x, a size WxH.
+    flag = "--" + option.replace("_", "-")
+    if value is None:
+        return f"{flag} left out"
+    if isinstance(value, bool):
+        return flag if value else f"--no-{flag[2:]}"
+    if isinstance(value, tuple):
+        return f"{flag} {'x'.join(str(v) for v in value)}"
+    return f"{flag} {value}"
+
+
+def refused_flag(exc: OptionRefused) -> str:
+    """An option the model's implementation refused (:class:`tfpose.base_estimator.OptionRefused`, in
+    Python's words) in ``tfpose estimate``'s flags: "--flip: why; expected --no-flip (--accuracy best
+    turns it on)"."""
+    expected = " or ".join(_flag_value(exc.option, v) for v in exc.accepted) or "it left out"
+    by = "" if exc.cause is None else f" ({_flag_value(*exc.cause)} turns it on)"
+    return f"{_flag_value(exc.option, exc.value)}: {exc.why}; expected {expected}{by}"
 
 
 def _load_estimator(args: argparse.Namespace, log: Log, created: list):
@@ -121,6 +139,10 @@ def _load_estimator(args: argparse.Namespace, log: Log, created: list):
             precision=args.precision,
             **options,
         )
+    except OptionRefused as exc:
+        remove_created(created)
+        log(f"tfpose: {refused_flag(exc)}")
+        return None
     except (OSError, ValueError, TypeError) as exc:
         remove_created(created)
         log(f"tfpose: cannot load the model: {exc}")
