@@ -519,3 +519,49 @@ def test_python_refusals_use_python_words(pinto):
         Estimator(pinto, accuracy="best")
     with pytest.raises(ValueError, match=r"^net_resolution: .*; expected \(432, 368\) or None, got \(656, 368\)$"):
         Estimator(pinto, net_resolution=(656, 368))
+
+
+@pytest.mark.parametrize(
+    "argv, named",
+    [
+        (["--tflite-quantization", "int8", "OUT"], "--tflite-quantization int8: only with --format tflite"),
+        (
+            ["--format", "tflite", "--accuracy", "best", "--scale-number", "3", "--net-resolution", "320x240", "OUT"],
+            "--accuracy, --net-resolution, --scale-number: not applied by --format tflite",
+        ),
+        (["--format", "tflite", "--no-flip", "OUT"], "--no-flip: not applied by --format tflite"),
+    ],
+)
+def test_export_refuses_options_its_format_would_ignore(tmp_path, capsys, argv, named):
+    # Newcomer review: both exported something else than asked, exit 0 (a float32 SavedModel for
+    # --tflite-quantization int8; the plain network for --accuracy best ...). Refused before
+    # TensorFlow is imported or anything is written.
+    from tfpose.cli import main
+
+    out = tmp_path / "out"
+    assert main(["export", *[str(out) if a == "OUT" else a for a in argv]]) == 2
+    assert named in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_without_the_litert_runtime_says_so_in_one_line(pinto, tmp_path):
+    # Newcomer review: without ai-edge-litert, `tfpose estimate --model X.tflite` ended in a
+    # 20-line traceback, exit 1; now one line naming what to install, exit 2, nothing written.
+    out = tmp_path / "out"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _BLOCK_TENSORFLOW.replace(
+                'name == "tensorflow" or name.startswith("tensorflow.")', 'name.startswith("ai_edge_litert")'
+            )
+            + "import sys\nfrom tfpose.cli import main\n"
+            + f"sys.exit(main(['estimate', '--sample', '--model', {pinto!r}, '--write-json', {str(out)!r}]))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr and "ai-edge-litert" in run.stderr, run.stderr
+    assert not out.exists()

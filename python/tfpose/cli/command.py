@@ -22,25 +22,30 @@ def run_export(args: argparse.Namespace) -> int:
     """``tfpose export``: a SavedModel of the whole pipeline (options checked by
     :func:`tfpose.export.export_saved_model`), or with --format tflite the network alone. Returns 0,
     or 2 after one line naming what failed (TensorFlowMissing where TensorFlow cannot be imported)."""
+    refused = _options_export_ignores(args)
+    if refused:
+        print(f"tfpose: {refused}", file=sys.stderr)
+        return 2
     import_tensorflow("tfpose export")
     from tfpose.export import export_saved_model
 
     if args.format == "tflite":
         from tfpose.export_tflite import export_tflite
 
+        quantization = args.tflite_quantization or "float32"
         try:
             body = body_options(args)
             export_tflite(
                 args.model,
                 args.export_dir,
-                args.tflite_quantization,
+                quantization,
                 pose_model=body["pose_model"],
                 normalization=body["normalization"],
             )
         except (OSError, ValueError, TypeError) as exc:
             print(f"tfpose: export failed: {exc}", file=sys.stderr)
             return 2
-        print(f"tfpose: exported {args.tflite_quantization} .tflite network to {args.export_dir}")
+        print(f"tfpose: exported {quantization} .tflite network to {args.export_dir}")
         return 0
     try:
         export_saved_model(args.model, args.export_dir, **_export_options(args))
@@ -49,6 +54,36 @@ def run_export(args: argparse.Namespace) -> int:
         return 2
     print(f"tfpose: exported SavedModel to {args.export_dir}")
     return 0
+
+
+# What ``tfpose export --format tflite`` applies: the network alone (its pose model and input
+# normalization, folded in); every post-processing option belongs to the SavedModel export.
+_TFLITE_EXPORT_USES = frozenset({"model", "export_dir", "format", "tflite_quantization", "pose_model", "normalization"})
+
+
+def _options_export_ignores(args: argparse.Namespace) -> str | None:
+    """Why ``args`` of ``tfpose export`` hold an option the chosen --format would ignore (a silent
+    export of something else than asked), or None: --tflite-quantization without --format tflite;
+    with --format tflite, any option given other than those it applies (a value other than the
+    parser's default)."""
+    if args.format != "tflite":
+        if args.tflite_quantization is not None:
+            return (
+                f"--tflite-quantization {args.tflite_quantization}: only with --format tflite "
+                "(a SavedModel export is float32); expected --format tflite or no --tflite-quantization"
+            )
+        return None
+    defaults = vars(build_parser().parse_args(["export", os.fsdecode(args.export_dir)]))
+    given = sorted(
+        k for k, v in vars(args).items() if k in defaults and k not in _TFLITE_EXPORT_USES and v != defaults[k]
+    )
+    if not given:
+        return None
+    names = ", ".join(("--no-" if vars(args)[k] is False else "--") + k.replace("_", "-") for k in given)
+    return (
+        f"{names}: not applied by --format tflite, which writes the network alone (its pose model and "
+        "--normalization); expected them left out, or --format saved_model (the whole pipeline)"
+    )
 
 
 def _export_options(args: argparse.Namespace) -> dict:

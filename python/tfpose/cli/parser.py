@@ -293,7 +293,7 @@ def _export_parser(sub) -> None:
     exp.add_argument(
         "--tflite-quantization",
         choices=("float32", "float16", "int8"),
-        default="float32",
+        default=None,
         help="--format tflite: float32 (default), float16 weights, or dynamic-range int8",
     )
     estimator_args(exp)

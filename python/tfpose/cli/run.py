@@ -143,7 +143,7 @@ def _load_estimator(args: argparse.Namespace, log: Log, created: list):
         remove_created(created)
         log(f"tfpose: {refused_flag(exc)}")
         return None
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, ImportError) as exc:  # ImportError: no LiteRT runtime
         remove_created(created)
         log(f"tfpose: cannot load the model: {exc}")
         return None
