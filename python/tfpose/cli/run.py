@@ -143,7 +143,15 @@ def _load_estimator(args: argparse.Namespace, log: Log, created: list):
         remove_created(created)
         log(f"tfpose: {refused_flag(exc)}")
         return None
-    except (OSError, ValueError, TypeError, ImportError) as exc:  # ImportError: no LiteRT runtime
+    except (OSError, ValueError, TypeError) as exc:
+        remove_created(created)
+        log(f"tfpose: cannot load the model: {exc}")
+        return None
+    except ImportError as exc:
+        # a .tflite without the LiteRT runtime; the op library's own ImportError (built for another
+        # TensorFlow) goes to the caller, which prints it as it is: it names the wheel to install
+        if not is_tflite(args.model):
+            raise
         remove_created(created)
         log(f"tfpose: cannot load the model: {exc}")
         return None
