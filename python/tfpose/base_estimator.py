@@ -16,13 +16,30 @@ from typing import Any
 from tfpose import sizing
 from tfpose.types import Person
 
-__all__ = ["BaseEstimator", "OptionRefused", "MSG_CLOSED", "MSG_EMPTY_BATCH"]
+__all__ = ["BaseEstimator", "OptionRefused", "CHECKED_OPTIONS", "MSG_CLOSED", "MSG_EMPTY_BATCH"]
 
 # What a closed estimator says when it is asked for people.
 MSG_CLOSED = "estimator: closed (close() released its network); expected an open estimator"
 # What both estimators (and the TensorFlow graph, tfpose.graph) say to an empty batch (a network
 # may fail on N = 0 with an unrelated message).
 MSG_EMPTY_BATCH = "images: expected at least one image (N >= 1)"
+# The options both estimators keep as attributes, as tfpose.options.check_estimator_options
+# returns them (one list: the two implementations expose the same names).
+CHECKED_OPTIONS = (
+    "net_resolution",
+    "scale_number",
+    "scale_gap",
+    "openpose_build",
+    "accuracy",
+    "flip",
+    "peak_refinement",
+    "net_resolution_dynamic",
+    "max_peaks",
+    "thresholds",
+    "batch_size",
+    "keypoint_scale",
+    "number_people_max",
+)
 
 
 class OptionRefused(ValueError):

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from tfpose import numpy_ops
-from tfpose.base_estimator import MSG_EMPTY_BATCH, BaseEstimator, OptionRefused
+from tfpose.base_estimator import CHECKED_OPTIONS, MSG_EMPTY_BATCH, BaseEstimator, OptionRefused
 from tfpose.export_tflite import TFLITE_QUANTIZATIONS
 from tfpose.options import DEFAULTS, NORMALIZATIONS
 from tfpose.types import as_bgr
@@ -259,7 +259,7 @@ class LiteRTEstimator(BaseEstimator):
 
     # the arrays estimate_arrays returns (no hands or face here)
     output_names = ("keypoints", "scores", "num_people")
-    # set by _init_options from check_estimator_options (_OPTIONS_KEPT) besides BaseEstimator's
+    # set by _init_options from check_estimator_options (CHECKED_OPTIONS) besides BaseEstimator's
     openpose_build: str
     accuracy: str
     flip: bool
@@ -286,7 +286,7 @@ class LiteRTEstimator(BaseEstimator):
         if own is not None and tuple(opts["net_resolution"]) != own:
             why = f"model {path!r} has a fixed input of {own[0]}x{own[1]} (W x H)"
             raise OptionRefused("net_resolution", tuple(opts["net_resolution"]), (own, None), why)
-        for name in _OPTIONS_KEPT:
+        for name in CHECKED_OPTIONS:
             setattr(self, name, opts[name])
         channels = int(self._output["shape"][-1])
         self.pose_model = opts["pose_model"] or _options.infer_pose_model(channels, path)
@@ -387,21 +387,3 @@ class LiteRTEstimator(BaseEstimator):
             f"estimate_details: part candidates and heatmaps come from the TensorFlow path; a .tflite "
             f"network ({self.source!r}) gives people only (estimate); expected a frozen .pb or SavedModel"
         )
-
-
-# The checked options LiteRTEstimator keeps as attributes (TensorFlowEstimator's names).
-_OPTIONS_KEPT = (
-    "net_resolution",
-    "scale_number",
-    "scale_gap",
-    "openpose_build",
-    "accuracy",
-    "flip",
-    "peak_refinement",
-    "net_resolution_dynamic",
-    "max_peaks",
-    "thresholds",
-    "batch_size",
-    "keypoint_scale",
-    "number_people_max",
-)

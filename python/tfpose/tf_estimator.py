@@ -22,7 +22,7 @@ import numpy as np
 from tfpose import network as _network
 from tfpose import precision as _precision
 from tfpose import sizing
-from tfpose.base_estimator import BaseEstimator
+from tfpose.base_estimator import CHECKED_OPTIONS, BaseEstimator
 from tfpose.graph import MSG_EMPTY_BATCH, PoseGraph, SizedGraph
 from tfpose.options import DEFAULT_BATCH_SIZE, DEFAULTS, check_estimator_options
 from tfpose.types import Details, Person, as_bgr
@@ -162,21 +162,7 @@ class TensorFlowEstimator(BaseEstimator, PoseGraph):
     keypoint_scale: int
     number_people_max: int
     # the attributes __init__ takes as check_estimator_options returns them
-    _CHECKED = (
-        "net_resolution",
-        "scale_number",
-        "scale_gap",
-        "openpose_build",
-        "accuracy",
-        "flip",
-        "peak_refinement",
-        "net_resolution_dynamic",
-        "max_peaks",
-        "thresholds",
-        "batch_size",
-        "keypoint_scale",
-        "number_people_max",
-    )
+    _CHECKED = CHECKED_OPTIONS
 
     def _init_hand_face(self, hand_model, face_model, hand_scale_number, hand_scale_range, normalization):
         from tfpose import models, whole_body
