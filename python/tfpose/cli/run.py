@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tfpose import sizing
 from tfpose.app.arguments import estimator_options
@@ -170,8 +171,6 @@ class _Run:
     frame)."""
 
     def __init__(self, args, est, sources: list[Source], plan: Plan, counters: dict, log: Log, show_bar: bool):
-        from tqdm import tqdm
-
         self.args, self.est, self.sources, self.counters, self.log = args, est, sources, counters, log
         self.details_wanted = args.part_candidates or plan.heat_dir is not None
         self.writers = Writers(args, plan, est, sources)
@@ -182,7 +181,17 @@ class _Run:
             self.tracker = PoseTracker(est.pose_model, smooth=args.smooth)
         self.tracked: Source | None = None  # the source whose tracking sequence is running
         self.expected = expected_frames(sources, args)
-        self.bar = tqdm(total=self.expected, unit="frame", disable=not show_bar, file=sys.stderr)
+        self.show_bar = show_bar
+        # The bar starts with the first frame: a run that fails before one (an unreachable stream)
+        # prints its error line alone, not between the "0frame [00:00, ?frame/s]" redraws of tqdm.write.
+        self.bar: Any = None
+
+    def _advance_bar(self) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.expected, unit="frame", disable=not self.show_bar, file=sys.stderr)
+        self.bar.update(1)
 
     def write(self, item, result) -> None:
         src, frame, img, fps, stamp, _ = item
@@ -195,7 +204,7 @@ class _Run:
         self.writers.write(src, frame, img, fps, people, det)
         self.counters["frames"] += 1
         self.counters["people"] += len(people)
-        self.bar.update(1)
+        self._advance_bar()
 
     def on_error(self, item, exc) -> None:
         src, frame = item[0], item[1]
@@ -207,7 +216,7 @@ class _Run:
             self.counters["inputs_skipped"] += 1
         else:
             self.counters["frames_rejected"] += 1
-        self.bar.update(1)
+        self._advance_bar()
 
     def run(self) -> int:
         """Decode, estimate and write everything, then finish the outputs; the exit status."""
@@ -233,7 +242,8 @@ class _Run:
         except runner.Interrupted as exc:
             interrupted = exc
         finally:
-            self.bar.close()
+            if self.bar is not None:
+                self.bar.close()
         if stopped is None:
             try:  # after a clean stop too: the video is finalised so it plays, the COCO file written
                 with sigterm_deferred():
