@@ -87,6 +87,18 @@ def test_signature_rejects_empty_image(exported):
         m.signatures["serving_default"](images=np.zeros((1, 0, 0, 3), np.uint8))
 
 
+def test_an_export_given_as_the_network_is_named_as_such(exported, capsys):
+    # an export has the post-processing inside: its outputs are people, not heatmaps and PAFs; it
+    # used to be refused with "several outputs ...; pass output_name= to choose", which no choice fixes
+    with pytest.raises(ValueError, match=r"a SavedModel written by tfpose export .*tfpose\.load_saved_model"):
+        tfpose.Estimator(exported)
+    from tfpose import cli
+
+    assert cli.main(["estimate", "--sample", "--model", str(exported), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot load the model" in err and "written by tfpose export" in err and "output_name" not in err
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("order", ["tensorflow first", "tfpose first"])
 def test_plain_tf_saved_model_load_after_import_tfpose(exported, tmp_path, order):

@@ -16,8 +16,11 @@ from typing import Any
 from tfpose import sizing
 from tfpose.types import Person
 
-__all__ = ["BaseEstimator", "OptionRefused", "CHECKED_OPTIONS", "MSG_CLOSED", "MSG_EMPTY_BATCH"]
+__all__ = ["BaseEstimator", "OptionRefused", "CHECKED_OPTIONS", "PEOPLE_OUTPUTS", "MSG_CLOSED", "MSG_EMPTY_BATCH"]
 
+# The people arrays of an estimator's graph, in order (hands and face follow when loaded); also the
+# outputs of the serving signature a SavedModel written by ``tfpose export`` has.
+PEOPLE_OUTPUTS = ("keypoints", "scores", "num_people")
 # What a closed estimator says when it is asked for people.
 MSG_CLOSED = "estimator: closed (close() released its network); expected an open estimator"
 # What both estimators (and the TensorFlow graph, tfpose.graph) say to an empty batch (a network

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from tfpose import numpy_ops
-from tfpose.base_estimator import CHECKED_OPTIONS, MSG_EMPTY_BATCH, BaseEstimator, OptionRefused
+from tfpose.base_estimator import CHECKED_OPTIONS, MSG_EMPTY_BATCH, PEOPLE_OUTPUTS, BaseEstimator, OptionRefused
 from tfpose.export_tflite import TFLITE_QUANTIZATIONS
 from tfpose.options import DEFAULTS, NORMALIZATIONS
 from tfpose.types import as_bgr
@@ -258,7 +258,7 @@ class LiteRTEstimator(BaseEstimator):
         self._lock = threading.Lock()
 
     # the arrays estimate_arrays returns (no hands or face here)
-    output_names = ("keypoints", "scores", "num_people")
+    output_names = PEOPLE_OUTPUTS
     # set by _init_options from check_estimator_options (CHECKED_OPTIONS) besides BaseEstimator's
     openpose_build: str
     accuracy: str

@@ -22,6 +22,7 @@ import tensorflow as tf
 
 __all__ = ["Network", "load_network", "NORMALIZATIONS", "POSE_MODEL_CHANNELS", "infer_pose_model"]
 
+from tfpose.base_estimator import PEOPLE_OUTPUTS
 from tfpose.options import NORMALIZATIONS, POSE_MODEL_CHANNELS, infer_pose_model  # noqa: F401 (re-exported)
 
 DEFAULT_INPUT = "image:0"
@@ -174,12 +175,19 @@ def saved_model_fn(path: str, signature: str, output_name: str | None) -> tuple[
     function float32 [N, H, W, 3] -> its output ``output_name`` (needed when it has several).
     Returns (function, output channels or None, per_image) as :func:`frozen_graph_fn`. Raises
     ValueError for an unknown or ambiguous output, or a SavedModel with neither the signature nor
-    a call."""
+    a call, or one written by ``tfpose export`` (people out, not a network's maps)."""
     loaded = tf.saved_model.load(path)
     sigs = getattr(loaded, "signatures", {})
     if signature in sigs:
         sig = sigs[signature]
         outputs = sig.structured_outputs
+        if isinstance(outputs, dict) and set(PEOPLE_OUTPUTS) <= set(outputs):
+            raise ValueError(
+                f"model {path!r}: a SavedModel written by tfpose export (images -> {', '.join(PEOPLE_OUTPUTS)}: "
+                "the post-processing is inside it); expected a network whose output is the heatmaps and PAFs "
+                "(OpenPose's concat_stage7), e.g. the one it was exported from. Run the export itself with "
+                "tfpose.load_saved_model(path) or the C serving example (docs/serving.md)"
+            )
         if output_name is None and isinstance(outputs, dict) and len(outputs) > 1:
             raise ValueError(
                 f"model {path!r}: signature {signature!r} has several outputs {sorted(outputs)}; "

@@ -22,7 +22,7 @@ import numpy as np
 from tfpose import network as _network
 from tfpose import precision as _precision
 from tfpose import sizing
-from tfpose.base_estimator import CHECKED_OPTIONS, BaseEstimator
+from tfpose.base_estimator import CHECKED_OPTIONS, PEOPLE_OUTPUTS, BaseEstimator
 from tfpose.graph import MSG_EMPTY_BATCH, PoseGraph, SizedGraph
 from tfpose.options import DEFAULT_BATCH_SIZE, DEFAULTS, check_estimator_options
 from tfpose.types import Details, Person, as_bgr
@@ -182,7 +182,7 @@ class TensorFlowEstimator(BaseEstimator, PoseGraph):
         )
         # names of people_graph's outputs, in order
         self.output_names = (
-            ("keypoints", "scores", "num_people")
+            PEOPLE_OUTPUTS
             + (("hand_left", "hand_right") if hand is not None else ())
             + (("face",) if face is not None else ())
         )

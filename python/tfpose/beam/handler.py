@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
+from tfpose.base_estimator import PEOPLE_OUTPUTS
 from tfpose.options import DEFAULTS
 
 __all__ = ["PoseModelHandler", "InferenceError", "check_saved_model_signature", "METRICS_NAMESPACE"]
@@ -20,7 +21,6 @@ __all__ = ["PoseModelHandler", "InferenceError", "check_saved_model_signature", 
 METRICS_NAMESPACE = "tfpose"
 
 _SAVED_MODEL_INPUT = "images"
-_SAVED_MODEL_OUTPUTS = ("keypoints", "scores", "num_people")
 
 
 class InferenceError:
@@ -62,11 +62,11 @@ def check_saved_model_signature(path: str) -> None:
         if sig is None:
             continue
         ins, outs = sorted(sig.inputs), sorted(sig.outputs)
-        if ins == [_SAVED_MODEL_INPUT] and sorted(_SAVED_MODEL_OUTPUTS) == outs:
+        if ins == [_SAVED_MODEL_INPUT] and sorted(PEOPLE_OUTPUTS) == outs:
             return
         raise ValueError(
             f"SavedModel {path!r}: expected tfpose's signature serving_default(images) -> "
-            f"{list(_SAVED_MODEL_OUTPUTS)} (written by tfpose export), got inputs {ins} and outputs {outs}"
+            f"{list(PEOPLE_OUTPUTS)} (written by tfpose export), got inputs {ins} and outputs {outs}"
         )
     raise ValueError(
         f"SavedModel {path!r}: expected a signature 'serving_default' (written by tfpose export), found none"
@@ -111,7 +111,7 @@ class _SavedModelRunner:
             for start in range(0, len(idx), self.batch_size):
                 chunk = idx[start : start + self.batch_size]
                 out = self._fn(images=np.stack([images[i] for i in chunk]))
-                keypoints, scores, num_people = (out[k].numpy() for k in _SAVED_MODEL_OUTPUTS)
+                keypoints, scores, num_people = (out[k].numpy() for k in PEOPLE_OUTPUTS)
                 for j, i in enumerate(chunk):
                     results[i] = [Person(keypoints[j, m], scores[j, m]) for m in range(int(num_people[j]))]
         return results
