@@ -12,7 +12,15 @@ import numpy as np
 
 from tfpose.tracking import PoseTracker
 from tfpose.tracking.fragments import FRAGMENT_PART_OKS
-from tfpose.tracking.motion import SHIFT_MAX_CANDIDATES, SHIFT_MIN_PARTS, SHIFT_MIN_RADIUS, SHIFT_RADIUS
+from tfpose.tracking.motion import (
+    SCENE_MIN_SHARE,
+    SCENE_MIN_TRACKS,
+    SCENE_TOLERANCE,
+    SHIFT_MAX_CANDIDATES,
+    SHIFT_MIN_PARTS,
+    SHIFT_MIN_RADIUS,
+    SHIFT_RADIUS,
+)
 from tfpose.tracking.similarity import box_area, keypoint_similarity, oks_sum
 from tfpose.tracking.smoothing import one_euro_step
 
@@ -31,6 +39,24 @@ def median_step(
     srt = np.sort(moved, axis=1)  # NaN sort last
     i = np.arange(len(count))
     return has, (srt[i, (count - 1) // 2] + srt[i, count // 2]) * 0.5
+
+
+def scene_velocity(vel: np.ndarray, measured: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """The scene's motion [2] (pixels per frame) for the tracks' velocities vel [T, 2], measurement
+    counts measured [T] and last matches last [T] (tfpose.tracking.motion has the rule), 0 if none."""
+    has = measured > 0
+    if not has.any():
+        return np.zeros(2)
+    v = vel[has & (last == last[has].max())]
+    if len(v) < max(SCENE_MIN_TRACKS, 1):
+        return np.zeros(2)
+    srt = np.sort(v, axis=0)
+    m = (srt[(len(v) - 1) // 2] + srt[len(v) // 2]) * 0.5
+    d = v - m
+    agree = int((d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1] <= SCENE_TOLERANCE * SCENE_TOLERANCE).sum())
+    if agree < SCENE_MIN_TRACKS or agree < SCENE_MIN_SHARE * len(v):
+        return np.zeros(2)
+    return m
 
 
 def common_shift(pred: np.ndarray, usable: np.ndarray, kps: np.ndarray, visible: np.ndarray) -> np.ndarray:
@@ -127,7 +153,9 @@ class NumpyPoseTracker(PoseTracker):
     _fragment_owners = staticmethod(fragment_owners)
 
     def _predicted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        f, xy, seen, vel, last = self._frame, self._xy, self._seen, self._vel, self._last
+        f, xy, seen, last = self._frame, self._xy, self._seen, self._last
+        # a track without a velocity of its own moves with the scene
+        vel = np.where((self._measured > 0)[:, None], self._vel, scene_velocity(self._vel, self._measured, last))
         usable = (seen >= 0) & (last[:, None] - seen <= self.max_part_age)
         steps = np.clip(np.subtract(f, seen, dtype=np.float64), 0.0, float(self.max_predict_frames))
         if self._image_size is not None:
@@ -159,7 +187,10 @@ class NumpyPoseTracker(PoseTracker):
         gap = np.maximum(f - seen, 1)[..., None]
         has, step = median_step(xy[cols], self._xy[rows], both, gap)
         moved = rows[has]
-        self._vel[moved] = (self._vel[moved] + step) * 0.5
+        # the first measurement is the velocity; later ones are averaged with the previous one
+        first = (self._measured[moved] == 0)[:, None]
+        self._vel[moved] = np.where(first, step, (self._vel[moved] + step) * 0.5)
+        self._measured[moved] += 1
         vis = visible[cols]
         self._xy[rows] = np.where(vis[..., None], xy[cols], self._xy[rows])
         self._seen[rows] = np.where(vis, f, self._seen[rows])

@@ -14,7 +14,7 @@ import numpy as np
 from tfpose import _core
 from tfpose.tracking.assignment import ASSIGNMENTS, NO_PAIRS, assign, check_assignment
 from tfpose.tracking.fragments import fragment_owners
-from tfpose.tracking.motion import common_shift
+from tfpose.tracking.motion import SCENE_MIN_SHARE, SCENE_MIN_TRACKS, SCENE_TOLERANCE, common_shift
 from tfpose.tracking.similarity import DEFAULT_OKS_THRESHOLD, keypoint_sigmas
 from tfpose.tracking.smoothing import check_filter_args
 
@@ -157,12 +157,14 @@ class PoseTracker:
         P = self.num_parts
         # Track state, one row per track (T tracks): id; last position of each part [T, P, 2] and
         # the frame it was seen [T, P] (-1 never); last frame matched [T]; velocity [T, 2] in
-        # pixels per frame; One-Euro state [T, P, FILTER_STATE].
+        # pixels per frame and the number of measurements it is made of [T] (0: none yet, the track
+        # moves with the scene); One-Euro state [T, P, FILTER_STATE].
         self._ids = np.zeros(0, np.int64)
         self._xy = np.zeros((0, P, 2))
         self._seen = np.zeros((0, P), np.int64)
         self._last = np.zeros(0, np.int64)
         self._vel = np.zeros((0, 2))
+        self._measured = np.zeros(0, np.int64)
         self._filt = np.zeros((0, P, FILTER_STATE))
         self._time: float | None = None
         # the last PERIOD_WINDOW times between two updates (s): their median is one frame period
@@ -171,7 +173,7 @@ class PoseTracker:
         self._image_size: tuple[int, int] | None = None
         self._fragments = {}
 
-    _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_filt")
+    _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_measured", "_filt")
     # (class attributes so that tests/reference/numpy_tracking.py can put the numpy versions in)
     _common_shift = staticmethod(common_shift)
     _fragment_owners = staticmethod(fragment_owners)
@@ -223,11 +225,15 @@ class PoseTracker:
             self._seen,
             self._last,
             self._vel,
+            self._measured,
             self._filt,
             self._frame,
             self.max_part_age,
             self.max_predict_frames,
             self._image_size or (0, 0),
+            SCENE_MIN_TRACKS,
+            SCENE_MIN_SHARE,
+            SCENE_TOLERANCE,
         )
 
     def _advance(
@@ -243,6 +249,7 @@ class PoseTracker:
             self._seen,
             self._last,
             self._vel,
+            self._measured,
             self._filt,
             rows,
             cols,
@@ -395,6 +402,7 @@ class PoseTracker:
             "_seen": np.full((k, P), -1),
             "_last": np.full(k, f),
             "_vel": np.zeros((k, 2)),
+            "_measured": np.zeros(k, np.int64),
             "_filt": np.zeros((k, P, FILTER_STATE)),
         }
         for name in self._STATE:
