@@ -138,8 +138,8 @@ void bind_tracking(py::module_& m) {
         return out;
       },
       py::arg("xy"), py::arg("seen"), py::arg("last"), py::arg("vel"), py::arg("measured"), py::arg("filt"),
-      py::arg("rows"), py::arg("cols"), py::arg("kps"), py::arg("visible"), py::arg("frame"), py::arg("smooth"), py::arg("time"),
-      py::arg("filter"),
+      py::arg("rows"), py::arg("cols"), py::arg("kps"), py::arg("visible"), py::arg("frame"), py::arg("smooth"),
+      py::arg("time"), py::arg("filter"),
       "PoseTracker step 5 (include/tfpose/tracking.hpp), state arrays updated in place: velocity, the matched "
       "tracks take their person's found parts, One-Euro (filter = (min_cutoff, beta, d_cutoff)) if smooth -> "
       "the pairs' keypoints [n, P, 3] float32 (smoothed; [0, P, 3] without smoothing).");

@@ -76,9 +76,10 @@ struct TrackSmoothArgs {
 // Step 5 of PoseTracker for the n pairs (rows[i] a track, cols[i] a person of kps [D, P, 3],
 // visible [D, P]; rows distinct): the velocity (median over the parts seen before and now of the
 // displacement per frame, x and y apart: the first such measurement is the velocity, later ones are
-// averaged with the previous velocity; unchanged without such a part; measured counts them), then the track takes the person's found parts (seen = frame, last = frame), then,
-// if smoothing, one One-Euro step per found part (a part not found keeps no filter state) writing
-// the person's keypoints to out [n, P, 3] float32 (found parts filtered, the rest as they came).
+// averaged with the previous velocity; unchanged without such a part; measured counts them), then
+// the track takes the person's found parts (seen = frame, last = frame), then, if smoothing, one
+// One-Euro step per found part (a part not found keeps no filter state) writing the person's
+// keypoints to out [n, P, 3] float32 (found parts filtered, the rest as they came).
 void track_advance(const TrackState& s, const int64_t* rows, const int64_t* cols, int64_t n, const double* kps,
                    const bool* visible, int64_t frame, const TrackSmoothArgs& a, float* out);
 

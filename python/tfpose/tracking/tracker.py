@@ -56,7 +56,10 @@ class PoseTracker:
 
     1. predict each track's keypoints (last position of each part + velocity x frames since seen,
        stopping at the image border), then move all predictions by the common motion of the frame
-       (``camera_motion``);
+       (``camera_motion``). A track matched only once has no velocity of its own (unknown, not 0):
+       it moves at the scene's velocity, the one nearly all tracks with a velocity share (a camera
+       pan, a moved photograph; the rule and its reasons: :mod:`tfpose.tracking.motion`), else
+       stays, so a person found only every few frames still matches in a pan;
     2. similarity of every track with every person, COCO's per-keypoint similarity (sigmas of
        :func:`keypoint_sigmas`, scale s^2 the larger keypoint box, widened for lost tracks) summed
        over the parts both have. A pair can match when the mean over those parts reaches
@@ -71,7 +74,8 @@ class PoseTracker:
        for a tracked person, predicted) is a fragment: ``person_id`` -1, no track; its parts the
        person lacks refresh the person's track; :attr:`fragments` names its person;
     5. matched tracks take the person's keypoints and update their velocity (median part
-       displacement per frame, averaged with the previous velocity); other people start tracks
+       displacement per frame; the first such measurement is the velocity, as there was none to
+       average it with, later ones are averaged with the previous velocity); other people start tracks
        with the next id (a person with no part found gets none: ``person_id`` -1); tracks lost longer than
        ``max_lost_frames`` are dropped and their ids retired. Frames dropped before this one count:
        a track that missed more than ``max_lost_frames`` frames up to the one before is dropped
@@ -216,10 +220,11 @@ class PoseTracker:
         """Tracks' predicted part positions [T, P, 2], usable parts [T, P], frames lost [T] (step 1 of
         the class docstring, in the C++ core: tfpose._core.track_predict, cpp/core/tracking.cc):
         the last position of each part + velocity x frames since it was seen, within [0,
-        max_predict_frames]; a part counts if seen at most max_part_age frames before the track's last
-        match (a lost track is matched on the whole pose it last had); a person walking out of the
-        frame is expected back where they left, not further on: the prediction stops when the centre
-        of the pose's usable parts reaches the image border."""
+        max_predict_frames] (a track without a velocity of its own: the scene's, step 1); a part
+        counts if seen at most max_part_age frames before the track's last match (a lost track is
+        matched on the whole pose it last had); a person walking out of the frame is expected back
+        where they left, not further on: the prediction stops when the centre of the pose's usable
+        parts reaches the image border."""
         return _core.track_predict(
             self._xy,
             self._seen,
@@ -240,9 +245,10 @@ class PoseTracker:
         self, rows: np.ndarray, cols: np.ndarray, kps: np.ndarray, visible: np.ndarray, f: int, t: float
     ) -> np.ndarray:
         """Step 5 for the pairs (rows, cols) in the C++ core (tfpose._core.track_advance): velocity
-        (median part displacement per frame, averaged with the previous velocity), the tracks take
-        their person's found parts, and if ``smooth`` one One-Euro step per found part (a part not
-        found keeps no filter state: it restarts when found again). Returns the pairs' keypoints
+        (median part displacement per frame, the first one as it is, later ones averaged with the
+        previous velocity), the tracks take their person's found parts, and if ``smooth`` one
+        One-Euro step per found part (a part not found keeps no filter state: it restarts when found
+        again). Returns the pairs' keypoints
         [len(rows), P, 3] float32, smoothed ([0, P, 3] without smoothing)."""
         return _core.track_advance(
             self._xy,
