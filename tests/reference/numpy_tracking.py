@@ -1,6 +1,8 @@
 """The tracker's per-frame arithmetic in numpy, as tfpose.PoseTracker computed it before it moved into
 the C++ core (cpp/core/tracking.cc; branch ``smooth``, bit-identical to main's tracker): prediction,
 the camera-motion vote, similarity, fragments, velocity, the tracks' update and One-Euro smoothing.
+Changed since in both formulations at once: a track without a velocity of its own moves at the
+scene's (:func:`scene_velocity`), and the first velocity measured is the velocity (``_advance``).
 :class:`NumpyPoseTracker` is PoseTracker with these steps replaced, everything else (arguments,
 assignment, ids, which lost tracks are forgotten before and after the matching) shared, so tests can
 check that the compiled steps give the same bits.
