@@ -77,8 +77,8 @@ void bind_tracking(py::module_& m) {
         py::array_t<double> pred({T, P, int64_t{2}});
         py::array_t<bool> usable({T, P});
         py::array_t<int64_t> lost(T);
-        tfpose::TrackPredictArgs a{frame,       max_part_age,     max_predict_frames, image_hw[0],
-                                   image_hw[1], scene_min_tracks, scene_min_share,    scene_tolerance};
+        tfpose::TrackPredictArgs a{frame,       max_part_age, max_predict_frames,
+                                   image_hw[0], image_hw[1],  {scene_min_tracks, scene_min_share, scene_tolerance}};
         tfpose::track_predict(s, a, pred.mutable_data(), usable.mutable_data(), lost.mutable_data());
         return py::make_tuple(pred, usable, lost);
       },
@@ -114,7 +114,8 @@ void bind_tracking(py::module_& m) {
       "track_advance",
       [](const py::array& xy_state, const py::array& seen, const py::array& last, const py::array& vel,
          const py::array& measured, const py::array& filt, const In<int64_t>& rows, const In<int64_t>& cols,
-         const In<double>& kps, const In<bool>& visible, int64_t frame, bool smooth, double time,
+         const In<double>& kps, const In<bool>& visible, int64_t frame, int64_t scene_min_tracks,
+         double scene_min_share, double scene_tolerance, bool smooth, double time,
          const std::array<double, 3>& filter) {
         const tfpose::TrackState s = state(xy_state, seen, last, vel, measured, filt, true);
         const int64_t T = s.tracks, P = s.parts, D = kps.ndim() == 3 ? kps.shape(0) : -1;
@@ -134,13 +135,16 @@ void bind_tracking(py::module_& m) {
         }
         py::array_t<float> out({smooth ? n : int64_t{0}, P, int64_t{3}});
         tfpose::TrackSmoothArgs a{smooth, time, filter[0], filter[1], filter[2]};
-        tfpose::track_advance(s, r, c, n, k, v, frame, a, out.mutable_data());
+        tfpose::track_advance(s, r, c, n, k, v, frame, {scene_min_tracks, scene_min_share, scene_tolerance}, a,
+                              out.mutable_data());
         return out;
       },
       py::arg("xy"), py::arg("seen"), py::arg("last"), py::arg("vel"), py::arg("measured"), py::arg("filt"),
-      py::arg("rows"), py::arg("cols"), py::arg("kps"), py::arg("visible"), py::arg("frame"), py::arg("smooth"),
+      py::arg("rows"), py::arg("cols"), py::arg("kps"), py::arg("visible"), py::arg("frame"),
+      py::arg("scene_min_tracks"), py::arg("scene_min_share"), py::arg("scene_tolerance"), py::arg("smooth"),
       py::arg("time"), py::arg("filter"),
-      "PoseTracker step 5 (include/tfpose/tracking.hpp), state arrays updated in place: velocity, the matched "
+      "PoseTracker step 5 (include/tfpose/tracking.hpp), state arrays updated in place: velocity (a track without "
+      "one: its first measurement averaged with the scene's, scene_*: tfpose.tracking.motion), the matched "
       "tracks take their person's found parts, One-Euro (filter = (min_cutoff, beta, d_cutoff)) if smooth -> "
       "the pairs' keypoints [n, P, 3] float32 (smoothed; [0, P, 3] without smoothing).");
   m.def(

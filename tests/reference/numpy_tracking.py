@@ -2,7 +2,8 @@
 the C++ core (cpp/core/tracking.cc; branch ``smooth``, bit-identical to main's tracker): prediction,
 the camera-motion vote, similarity, fragments, velocity, the tracks' update and One-Euro smoothing.
 Changed since in both formulations at once: a track without a velocity of its own moves at the
-scene's (:func:`scene_velocity`), and the first velocity measured is the velocity (``_advance``).
+scene's (:func:`scene_velocity`), and its first velocity measured is averaged with the scene's, not
+with 0 (``_advance``).
 :class:`NumpyPoseTracker` is PoseTracker with these steps replaced, everything else (arguments,
 assignment, ids, which lost tracks are forgotten before and after the matching) shared, so tests can
 check that the compiled steps give the same bits.
@@ -189,9 +190,11 @@ class NumpyPoseTracker(PoseTracker):
         gap = np.maximum(f - seen, 1)[..., None]
         has, step = median_step(xy[cols], self._xy[rows], both, gap)
         moved = rows[has]
-        # the first measurement is the velocity; later ones are averaged with the previous one
+        # each measurement is averaged with the velocity the track was predicted with: its own, or
+        # the scene's for a track without one (the state is still the prediction's here)
         first = (self._measured[moved] == 0)[:, None]
-        self._vel[moved] = np.where(first, step, (self._vel[moved] + step) * 0.5)
+        prior = np.where(first, scene_velocity(self._vel, self._measured, self._last), self._vel[moved])
+        self._vel[moved] = (prior + step) * 0.5
         self._measured[moved] += 1
         vis = visible[cols]
         self._xy[rows] = np.where(vis[..., None], xy[cols], self._xy[rows])

@@ -37,14 +37,20 @@ struct TrackState {
   double* filt = nullptr;
 };
 
+// The scene's motion (tfpose.tracking.motion's SCENE_* constants): at least min_tracks tracks with a
+// velocity, and the share min_share of them, must lie within tolerance pixels per frame of it.
+struct TrackSceneArgs {
+  int64_t min_tracks = 0;
+  double min_share = 0;
+  double tolerance = 0;
+};
+
 struct TrackPredictArgs {
   int64_t frame = 0;                 // the current frame number
   int64_t max_part_age = 0;          // a part seen at most this many frames before the last match is usable
   int64_t max_predict_frames = 0;    // frames a part keeps moving at the track's velocity
   int64_t image_h = 0, image_w = 0;  // the frame's size; 0: unknown (the prediction is not stopped at the border)
-  int64_t scene_min_tracks = 2;      // tracks that must agree on the scene's motion
-  double scene_min_share = 0.75;     // ... and this share of the tracks with a velocity
-  double scene_tolerance = 1.0;      // ... within this many pixels per frame of it
+  TrackSceneArgs scene;              // for the tracks without a velocity of their own
 };
 
 // Step 1 of PoseTracker: each track's predicted part positions pred [T, P, 2] (last position +
@@ -52,8 +58,8 @@ struct TrackPredictArgs {
 // centre of the usable parts reaches the image border), usable [T, P] (seen at most max_part_age
 // frames before the track's last match) and lost [T] (frames since the last match). A track without
 // a measured velocity moves at the scene's: the median velocity (x and y apart) of the tracks with
-// one matched in the latest frame any of them was, when at least scene_min_tracks of them and the
-// share scene_min_share lie within scene_tolerance of it; else 0 (tfpose.tracking.motion has the
+// one matched in the latest frame any of them was, when at least scene.min_tracks of them and the
+// share scene.min_share lie within scene.tolerance of it; else 0 (tfpose.tracking.motion has the
 // reasons).
 void track_predict(const TrackState& s, const TrackPredictArgs& a, double* pred, bool* usable, int64_t* lost);
 
@@ -75,13 +81,14 @@ struct TrackSmoothArgs {
 
 // Step 5 of PoseTracker for the n pairs (rows[i] a track, cols[i] a person of kps [D, P, 3],
 // visible [D, P]; rows distinct): the velocity (median over the parts seen before and now of the
-// displacement per frame, x and y apart: the first such measurement is the velocity, later ones are
-// averaged with the previous velocity; unchanged without such a part; measured counts them), then
+// displacement per frame, x and y apart, averaged with the velocity the track was predicted with:
+// its own, or for a track without one the scene's (scene as in track_predict, from the state
+// before this call); unchanged without such a part; measured counts the measurements), then
 // the track takes the person's found parts (seen = frame, last = frame), then, if smoothing, one
 // One-Euro step per found part (a part not found keeps no filter state) writing the person's
 // keypoints to out [n, P, 3] float32 (found parts filtered, the rest as they came).
 void track_advance(const TrackState& s, const int64_t* rows, const int64_t* cols, int64_t n, const double* kps,
-                   const bool* visible, int64_t frame, const TrackSmoothArgs& a, float* out);
+                   const bool* visible, int64_t frame, const TrackSceneArgs& sc, const TrackSmoothArgs& a, float* out);
 
 struct TrackShiftArgs {
   int64_t min_parts = 3;        // common parts a track-person pair needs to vote

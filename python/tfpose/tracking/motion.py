@@ -13,11 +13,16 @@ were matched in the latest frame any of them was (their current motion), when at
 frames (each time once) is predicted where he was while the scene moved on, and at a small scale
 each new sighting is out of OKS reach and takes a new id (COCO 357 in benchmarks/README.md: the
 catcher). ``common_shift`` below cannot help: it votes for the displacement beyond each track's own
-velocity, and the tracks with a velocity are where it puts them. The first velocity measured is the
-track's velocity as it is (tfpose._core.track_advance; later ones are averaged with the previous
-velocity): averaged with the unknown 0 it was half the scene's motion, and the same person, matched
-twice, was lost again at his next sighting (4 id switches on the scenario "pan, one found every 4th
-frame" of tests/tracking_scenarios.py, 0 with both rules, 9 with neither).
+velocity, and the tracks with a velocity are where it puts them.
+
+The velocity (tfpose._core.track_advance) is each measurement averaged with the velocity the track
+was predicted with: its own, or for a track without one the scene's (0 when the scene shares none).
+Averaged with 0 in a pan, a first measurement gave half the scene's motion, and the person found
+every few frames, matched twice, was lost at his next sighting (4 id switches on the scenario "pan,
+one found every 4th frame" of tests/tracking_scenarios.py; 0 now, 9 without the scene's motion).
+Taking the first measurement as it is did as well there but gave more ids on OpenPose's video.avi
+(benchmarks/track_video.py: 83 instead of 80): between two noisy detections of people who mostly
+stand, the average with 0 is the better first guess, and it stays the guess where the scene is still.
 
 Why three quarters, not a majority: a camera's motion moves everyone, while people walking share a
 velocity by chance. With a bare majority, people entering from both borders in turn (two walking

@@ -74,8 +74,8 @@ class PoseTracker:
        for a tracked person, predicted) is a fragment: ``person_id`` -1, no track; its parts the
        person lacks refresh the person's track; :attr:`fragments` names its person;
     5. matched tracks take the person's keypoints and update their velocity (median part
-       displacement per frame; the first such measurement is the velocity, as there was none to
-       average it with, later ones are averaged with the previous velocity); other people start tracks
+       displacement per frame, averaged with the velocity the track was predicted with: its own,
+       or the scene's for a track without one, step 1); other people start tracks
        with the next id (a person with no part found gets none: ``person_id`` -1); tracks lost longer than
        ``max_lost_frames`` are dropped and their ids retired. Frames dropped before this one count:
        a track that missed more than ``max_lost_frames`` frames up to the one before is dropped
@@ -245,8 +245,8 @@ class PoseTracker:
         self, rows: np.ndarray, cols: np.ndarray, kps: np.ndarray, visible: np.ndarray, f: int, t: float
     ) -> np.ndarray:
         """Step 5 for the pairs (rows, cols) in the C++ core (tfpose._core.track_advance): velocity
-        (median part displacement per frame, the first one as it is, later ones averaged with the
-        previous velocity), the tracks take their person's found parts, and if ``smooth`` one
+        (median part displacement per frame averaged with the velocity the track was predicted with:
+        its own, or the scene's), the tracks take their person's found parts, and if ``smooth`` one
         One-Euro step per found part (a part not found keeps no filter state: it restarts when found
         again). Returns the pairs' keypoints
         [len(rows), P, 3] float32, smoothed ([0, P, 3] without smoothing)."""
@@ -262,6 +262,9 @@ class PoseTracker:
             kps,
             visible,
             f,
+            SCENE_MIN_TRACKS,
+            SCENE_MIN_SHARE,
+            SCENE_TOLERANCE,
             self.smooth,
             t,
             self._filter_args,
