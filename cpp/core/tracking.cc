@@ -80,6 +80,9 @@ double median(std::vector<double>& v) {
 // least the share a.min_share of them lie within a.tolerance pixels per frame of it.
 void scene_velocity(const TrackState& s, const TrackSceneArgs& a, double* scene) {
   scene[0] = scene[1] = 0.0;
+  bool wanted = false;  // (only a track without a velocity reads it: the usual frame has none)
+  for (int64_t t = 0; t < s.tracks && !wanted; ++t) wanted = s.measured[t] == 0;
+  if (!wanted) return;
   int64_t latest = -1;
   for (int64_t t = 0; t < s.tracks; ++t)
     if (s.measured[t] > 0) latest = std::max(latest, s.last[t]);
