@@ -5,7 +5,8 @@ peer_trackers.py), and the cost per frame of each.
 
 Sequences (ground truth from how each is built, tests/tracking_scenarios.py):
   keypoint scenarios   real COCO poses on scripted paths, detections jittered, incomplete and split
-                       into fragments (no images: OpenPose's optical-flow step is skipped)
+                       into fragments, a person found only every few frames in a camera pan (no
+                       images: OpenPose's optical-flow step is skipped)
   video scenarios      tests/synthetic_video.py (people cut out of photographs over a real
                        background, and the man in the pillar band), people found by mobilenet_thin
   real photos          shared photographs moved (3, 2) px per frame for 24 frames, people found by

@@ -74,15 +74,49 @@ double median(std::vector<double>& v) {
   return (v[(n - 1) / 2] + v[n / 2]) * 0.5;
 }
 
+// The scene's common motion (pixels per frame) in scene[2], 0 when the tracks share none: the
+// median velocity, x and y apart, of the tracks with a measured velocity that were matched in the
+// latest frame any of them was (their current motion), when at least a.min_tracks of them and at
+// least the share a.min_share of them lie within a.tolerance pixels per frame of it.
+void scene_velocity(const TrackState& s, const TrackSceneArgs& a, double* scene) {
+  scene[0] = scene[1] = 0.0;
+  bool wanted = false;  // (only a track without a velocity reads it: the usual frame has none)
+  for (int64_t t = 0; t < s.tracks && !wanted; ++t) wanted = s.measured[t] == 0;
+  if (!wanted) return;
+  int64_t latest = -1;
+  for (int64_t t = 0; t < s.tracks; ++t)
+    if (s.measured[t] > 0) latest = std::max(latest, s.last[t]);
+  std::vector<double> v[2];
+  for (int64_t t = 0; t < s.tracks; ++t) {
+    if (!(s.measured[t] > 0 && s.last[t] == latest)) continue;
+    for (int k = 0; k < 2; ++k) v[k].push_back(s.vel[2 * t + k]);
+  }
+  const int64_t n = static_cast<int64_t>(v[0].size());
+  if (n < std::max<int64_t>(a.min_tracks, 1)) return;
+  std::vector<double> sorted[2] = {v[0], v[1]};
+  const double m[2] = {median(sorted[0]), median(sorted[1])};
+  int64_t agree = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double dx = v[0][i] - m[0], dy = v[1][i] - m[1];
+    agree += dx * dx + dy * dy <= a.tolerance * a.tolerance;
+  }
+  if (agree < a.min_tracks || static_cast<double>(agree) < a.min_share * static_cast<double>(n)) return;
+  scene[0] = m[0];
+  scene[1] = m[1];
+}
+
 }  // namespace
 
 void track_predict(const TrackState& s, const TrackPredictArgs& a, double* pred, bool* usable, int64_t* lost) {
   const int64_t P = s.parts;
   std::vector<double> steps(P);
+  // a track without a velocity of its own (matched once) moves with the scene
+  double scene[2];
+  scene_velocity(s, a.scene, scene);
   for (int64_t t = 0; t < s.tracks; ++t) {
     const double* xy = s.xy + 2 * P * t;
     const int64_t* seen = s.seen + P * t;
-    const double* vel = s.vel + 2 * t;
+    const double* vel = s.measured[t] > 0 ? s.vel + 2 * t : scene;
     int64_t count = 0;
     double centre[2] = {0.0, 0.0};
     for (int64_t p = 0; p < P; ++p) {
@@ -183,9 +217,12 @@ void track_similarity(const double* pred, const bool* usable, const int64_t* los
 }
 
 void track_advance(const TrackState& s, const int64_t* rows, const int64_t* cols, int64_t n, const double* kps,
-                   const bool* visible, int64_t frame, const TrackSmoothArgs& a, float* out) {
+                   const bool* visible, int64_t frame, const TrackSceneArgs& sc, const TrackSmoothArgs& a, float* out) {
   const int64_t P = s.parts;
   std::vector<double> moved[2];
+  // the scene's velocity, from the state as the prediction saw it (before any track is updated)
+  double scene[2];
+  scene_velocity(s, sc, scene);
   for (int64_t i = 0; i < n; ++i) {
     const int64_t r = rows[i], c = cols[i];
     const double* x = kps + 3 * P * c;
@@ -200,8 +237,13 @@ void track_advance(const TrackState& s, const int64_t* rows, const int64_t* cols
       const double gap = static_cast<double>(std::max<int64_t>(frame - seen[p], 1));
       for (int k = 0; k < 2; ++k) moved[k].push_back((x[3 * p + k] - txy[2 * p + k]) / gap);
     }
-    if (!moved[0].empty())
-      for (int k = 0; k < 2; ++k) s.vel[2 * r + k] = (s.vel[2 * r + k] + median(moved[k])) * 0.5;
+    // averaged with the velocity the track was predicted with: its own, or the scene's for a track
+    // without one (0 when the scene shares no motion)
+    if (!moved[0].empty()) {
+      const double* prior = s.measured[r] > 0 ? s.vel + 2 * r : scene;
+      for (int k = 0; k < 2; ++k) s.vel[2 * r + k] = (prior[k] + median(moved[k])) * 0.5;
+      ++s.measured[r];
+    }
     // the track takes the person's found parts
     for (int64_t p = 0; p < P; ++p) {
       if (!vis[p]) continue;

@@ -45,9 +45,10 @@ void numpy_exp(double* v, int64_t n) {
   (*exp)(a, a);
 }
 
-// The tracker's state arrays (ids aside): xy [T, P, 2], seen [T, P], last [T], vel [T, 2], filt [T, P, 6].
+// The tracker's state arrays (ids aside): xy [T, P, 2], seen [T, P], last [T], vel [T, 2], measured [T],
+// filt [T, P, 6].
 tfpose::TrackState state(const py::array& xy, const py::array& seen, const py::array& last, const py::array& vel,
-                         const py::array& filt, bool out) {
+                         const py::array& measured, const py::array& filt, bool out) {
   tfpose::TrackState s;
   s.tracks = xy.ndim() == 3 ? xy.shape(0) : -1;
   s.parts = xy.ndim() == 3 ? xy.shape(1) : -1;
@@ -56,6 +57,7 @@ tfpose::TrackState state(const py::array& xy, const py::array& seen, const py::a
   s.seen = view<int64_t>(seen, "track state seen", {T, P}, out);
   s.last = view<int64_t>(last, "track state last", {T}, out);
   s.vel = view<double>(vel, "track state vel", {T, 2}, out);
+  s.measured = view<int64_t>(measured, "track state measured", {T}, out);
   s.filt = view<double>(filt, "track state filt", {T, P, tfpose::kTrackFilterState}, out);
   return s;
 }
@@ -66,21 +68,26 @@ void bind_tracking(py::module_& m) {
   m.attr("TRACK_FILTER_STATE") = tfpose::kTrackFilterState;
   m.def(
       "track_predict",
-      [](const py::array& xy, const py::array& seen, const py::array& last, const py::array& vel, const py::array& filt,
-         int64_t frame, int64_t max_part_age, int64_t max_predict_frames, const std::array<int64_t, 2>& image_hw) {
-        const tfpose::TrackState s = state(xy, seen, last, vel, filt, false);
+      [](const py::array& xy, const py::array& seen, const py::array& last, const py::array& vel,
+         const py::array& measured, const py::array& filt, int64_t frame, int64_t max_part_age,
+         int64_t max_predict_frames, const std::array<int64_t, 2>& image_hw, int64_t scene_min_tracks,
+         double scene_min_share, double scene_tolerance) {
+        const tfpose::TrackState s = state(xy, seen, last, vel, measured, filt, false);
         const int64_t T = s.tracks, P = s.parts;
         py::array_t<double> pred({T, P, int64_t{2}});
         py::array_t<bool> usable({T, P});
         py::array_t<int64_t> lost(T);
-        tfpose::TrackPredictArgs a{frame, max_part_age, max_predict_frames, image_hw[0], image_hw[1]};
+        tfpose::TrackPredictArgs a{frame,       max_part_age, max_predict_frames,
+                                   image_hw[0], image_hw[1],  {scene_min_tracks, scene_min_share, scene_tolerance}};
         tfpose::track_predict(s, a, pred.mutable_data(), usable.mutable_data(), lost.mutable_data());
         return py::make_tuple(pred, usable, lost);
       },
-      py::arg("xy"), py::arg("seen"), py::arg("last"), py::arg("vel"), py::arg("filt"), py::arg("frame"),
-      py::arg("max_part_age"), py::arg("max_predict_frames"), py::arg("image_hw"),
+      py::arg("xy"), py::arg("seen"), py::arg("last"), py::arg("vel"), py::arg("measured"), py::arg("filt"),
+      py::arg("frame"), py::arg("max_part_age"), py::arg("max_predict_frames"), py::arg("image_hw"),
+      py::arg("scene_min_tracks"), py::arg("scene_min_share"), py::arg("scene_tolerance"),
       "PoseTracker step 1 (include/tfpose/tracking.hpp): the state arrays -> (pred [T, P, 2] float64, "
-      "usable [T, P] bool, lost [T] int64); image_hw (0, 0) when the frame size is unknown.");
+      "usable [T, P] bool, lost [T] int64); image_hw (0, 0) when the frame size is unknown; a track without a "
+      "measured velocity moves at the scene's (scene_*: tfpose.tracking.motion).");
   m.def(
       "track_similarity",
       [](const In<double>& pred, const In<bool>& usable, const In<int64_t>& lost, const In<double>& kps,
@@ -106,9 +113,11 @@ void bind_tracking(py::module_& m) {
   m.def(
       "track_advance",
       [](const py::array& xy_state, const py::array& seen, const py::array& last, const py::array& vel,
-         const py::array& filt, const In<int64_t>& rows, const In<int64_t>& cols, const In<double>& kps,
-         const In<bool>& visible, int64_t frame, bool smooth, double time, const std::array<double, 3>& filter) {
-        const tfpose::TrackState s = state(xy_state, seen, last, vel, filt, true);
+         const py::array& measured, const py::array& filt, const In<int64_t>& rows, const In<int64_t>& cols,
+         const In<double>& kps, const In<bool>& visible, int64_t frame, int64_t scene_min_tracks,
+         double scene_min_share, double scene_tolerance, bool smooth, double time,
+         const std::array<double, 3>& filter) {
+        const tfpose::TrackState s = state(xy_state, seen, last, vel, measured, filt, true);
         const int64_t T = s.tracks, P = s.parts, D = kps.ndim() == 3 ? kps.shape(0) : -1;
         const int64_t n = rows.ndim() == 1 ? rows.shape(0) : -1;
         const int64_t* r = view<int64_t>(rows, "track_advance: rows", {n});
@@ -126,13 +135,16 @@ void bind_tracking(py::module_& m) {
         }
         py::array_t<float> out({smooth ? n : int64_t{0}, P, int64_t{3}});
         tfpose::TrackSmoothArgs a{smooth, time, filter[0], filter[1], filter[2]};
-        tfpose::track_advance(s, r, c, n, k, v, frame, a, out.mutable_data());
+        tfpose::track_advance(s, r, c, n, k, v, frame, {scene_min_tracks, scene_min_share, scene_tolerance}, a,
+                              out.mutable_data());
         return out;
       },
-      py::arg("xy"), py::arg("seen"), py::arg("last"), py::arg("vel"), py::arg("filt"), py::arg("rows"),
-      py::arg("cols"), py::arg("kps"), py::arg("visible"), py::arg("frame"), py::arg("smooth"), py::arg("time"),
-      py::arg("filter"),
-      "PoseTracker step 5 (include/tfpose/tracking.hpp), state arrays updated in place: velocity, the matched "
+      py::arg("xy"), py::arg("seen"), py::arg("last"), py::arg("vel"), py::arg("measured"), py::arg("filt"),
+      py::arg("rows"), py::arg("cols"), py::arg("kps"), py::arg("visible"), py::arg("frame"),
+      py::arg("scene_min_tracks"), py::arg("scene_min_share"), py::arg("scene_tolerance"), py::arg("smooth"),
+      py::arg("time"), py::arg("filter"),
+      "PoseTracker step 5 (include/tfpose/tracking.hpp), state arrays updated in place: velocity (a track without "
+      "one: its first measurement averaged with the scene's, scene_*: tfpose.tracking.motion), the matched "
       "tracks take their person's found parts, One-Euro (filter = (min_cutoff, beta, d_cutoff)) if smooth -> "
       "the pairs' keypoints [n, P, 3] float32 (smoothed; [0, P, 3] without smoothing).");
   m.def(

@@ -1,6 +1,9 @@
 """The tracker's per-frame arithmetic in numpy, as tfpose.PoseTracker computed it before it moved into
 the C++ core (cpp/core/tracking.cc; branch ``smooth``, bit-identical to main's tracker): prediction,
 the camera-motion vote, similarity, fragments, velocity, the tracks' update and One-Euro smoothing.
+Changed since in both formulations at once: a track without a velocity of its own moves at the
+scene's (:func:`scene_velocity`), and its first velocity measured is averaged with the scene's, not
+with 0 (``_advance``).
 :class:`NumpyPoseTracker` is PoseTracker with these steps replaced, everything else (arguments,
 assignment, ids, which lost tracks are forgotten before and after the matching) shared, so tests can
 check that the compiled steps give the same bits.
@@ -12,7 +15,15 @@ import numpy as np
 
 from tfpose.tracking import PoseTracker
 from tfpose.tracking.fragments import FRAGMENT_PART_OKS
-from tfpose.tracking.motion import SHIFT_MAX_CANDIDATES, SHIFT_MIN_PARTS, SHIFT_MIN_RADIUS, SHIFT_RADIUS
+from tfpose.tracking.motion import (
+    SCENE_MIN_SHARE,
+    SCENE_MIN_TRACKS,
+    SCENE_TOLERANCE,
+    SHIFT_MAX_CANDIDATES,
+    SHIFT_MIN_PARTS,
+    SHIFT_MIN_RADIUS,
+    SHIFT_RADIUS,
+)
 from tfpose.tracking.similarity import box_area, keypoint_similarity, oks_sum
 from tfpose.tracking.smoothing import one_euro_step
 
@@ -31,6 +42,24 @@ def median_step(
     srt = np.sort(moved, axis=1)  # NaN sort last
     i = np.arange(len(count))
     return has, (srt[i, (count - 1) // 2] + srt[i, count // 2]) * 0.5
+
+
+def scene_velocity(vel: np.ndarray, measured: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """The scene's motion [2] (pixels per frame) for the tracks' velocities vel [T, 2], measurement
+    counts measured [T] and last matches last [T] (tfpose.tracking.motion has the rule), 0 if none."""
+    has = measured > 0
+    if not has.any():
+        return np.zeros(2)
+    v = vel[has & (last == last[has].max())]
+    if len(v) < max(SCENE_MIN_TRACKS, 1):
+        return np.zeros(2)
+    srt = np.sort(v, axis=0)
+    m = (srt[(len(v) - 1) // 2] + srt[len(v) // 2]) * 0.5
+    d = v - m
+    agree = int((d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1] <= SCENE_TOLERANCE * SCENE_TOLERANCE).sum())
+    if agree < SCENE_MIN_TRACKS or agree < SCENE_MIN_SHARE * len(v):
+        return np.zeros(2)
+    return m
 
 
 def common_shift(pred: np.ndarray, usable: np.ndarray, kps: np.ndarray, visible: np.ndarray) -> np.ndarray:
@@ -127,7 +156,9 @@ class NumpyPoseTracker(PoseTracker):
     _fragment_owners = staticmethod(fragment_owners)
 
     def _predicted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        f, xy, seen, vel, last = self._frame, self._xy, self._seen, self._vel, self._last
+        f, xy, seen, last = self._frame, self._xy, self._seen, self._last
+        # a track without a velocity of its own moves with the scene
+        vel = np.where((self._measured > 0)[:, None], self._vel, scene_velocity(self._vel, self._measured, last))
         usable = (seen >= 0) & (last[:, None] - seen <= self.max_part_age)
         steps = np.clip(np.subtract(f, seen, dtype=np.float64), 0.0, float(self.max_predict_frames))
         if self._image_size is not None:
@@ -159,7 +190,12 @@ class NumpyPoseTracker(PoseTracker):
         gap = np.maximum(f - seen, 1)[..., None]
         has, step = median_step(xy[cols], self._xy[rows], both, gap)
         moved = rows[has]
-        self._vel[moved] = (self._vel[moved] + step) * 0.5
+        # each measurement is averaged with the velocity the track was predicted with: its own, or
+        # the scene's for a track without one (the state is still the prediction's here)
+        first = (self._measured[moved] == 0)[:, None]
+        prior = np.where(first, scene_velocity(self._vel, self._measured, self._last), self._vel[moved])
+        self._vel[moved] = (prior + step) * 0.5
+        self._measured[moved] += 1
         vis = visible[cols]
         self._xy[rows] = np.where(vis[..., None], xy[cols], self._xy[rows])
         self._seen[rows] = np.where(vis, f, self._seen[rows])

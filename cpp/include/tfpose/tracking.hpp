@@ -23,7 +23,8 @@ using ExpInPlace = std::function<void(double* v, int64_t n)>;
 
 // The tracker's state, T tracks of P parts, row-major arrays owned by the caller: last position of
 // each part xy [T, P, 2] (pixels), frame each part was last seen [T, P] (-1 never), frame of the
-// last match [T], velocity [T, 2] (pixels per frame), One-Euro state [T, P, kTrackFilterState]
+// last match [T], velocity [T, 2] (pixels per frame), velocity measurements so far [T] (0: the
+// track has no velocity of its own yet), One-Euro state [T, P, kTrackFilterState]
 // (filtered x, y; filtered derivative dx, dy in pixels/s; time of the last value in s; 1 where valid).
 constexpr int kTrackFilterState = 6;
 struct TrackState {
@@ -32,7 +33,16 @@ struct TrackState {
   int64_t* seen = nullptr;
   int64_t* last = nullptr;
   double* vel = nullptr;
+  int64_t* measured = nullptr;
   double* filt = nullptr;
+};
+
+// The scene's motion (tfpose.tracking.motion's SCENE_* constants): at least min_tracks tracks with a
+// velocity, and the share min_share of them, must lie within tolerance pixels per frame of it.
+struct TrackSceneArgs {
+  int64_t min_tracks = 0;
+  double min_share = 0;
+  double tolerance = 0;
 };
 
 struct TrackPredictArgs {
@@ -40,12 +50,17 @@ struct TrackPredictArgs {
   int64_t max_part_age = 0;          // a part seen at most this many frames before the last match is usable
   int64_t max_predict_frames = 0;    // frames a part keeps moving at the track's velocity
   int64_t image_h = 0, image_w = 0;  // the frame's size; 0: unknown (the prediction is not stopped at the border)
+  TrackSceneArgs scene;              // for the tracks without a velocity of their own
 };
 
 // Step 1 of PoseTracker: each track's predicted part positions pred [T, P, 2] (last position +
 // velocity x frames since the part was seen, within [0, max_predict_frames], stopped when the
 // centre of the usable parts reaches the image border), usable [T, P] (seen at most max_part_age
-// frames before the track's last match) and lost [T] (frames since the last match).
+// frames before the track's last match) and lost [T] (frames since the last match). A track without
+// a measured velocity moves at the scene's: the median velocity (x and y apart) of the tracks with
+// one matched in the latest frame any of them was, when at least scene.min_tracks of them and the
+// share scene.min_share lie within scene.tolerance of it; else 0 (tfpose.tracking.motion has the
+// reasons).
 void track_predict(const TrackState& s, const TrackPredictArgs& a, double* pred, bool* usable, int64_t* lost);
 
 // Step 2 of PoseTracker: similarity sim [T, D] of the tracks (pred, usable, lost as above) with the
@@ -66,12 +81,14 @@ struct TrackSmoothArgs {
 
 // Step 5 of PoseTracker for the n pairs (rows[i] a track, cols[i] a person of kps [D, P, 3],
 // visible [D, P]; rows distinct): the velocity (median over the parts seen before and now of the
-// displacement per frame, x and y apart, averaged with the previous velocity; unchanged without
-// such a part), then the track takes the person's found parts (seen = frame, last = frame), then,
-// if smoothing, one One-Euro step per found part (a part not found keeps no filter state) writing
-// the person's keypoints to out [n, P, 3] float32 (found parts filtered, the rest as they came).
+// displacement per frame, x and y apart, averaged with the velocity the track was predicted with:
+// its own, or for a track without one the scene's (scene as in track_predict, from the state
+// before this call); unchanged without such a part; measured counts the measurements), then
+// the track takes the person's found parts (seen = frame, last = frame), then, if smoothing, one
+// One-Euro step per found part (a part not found keeps no filter state) writing the person's
+// keypoints to out [n, P, 3] float32 (found parts filtered, the rest as they came).
 void track_advance(const TrackState& s, const int64_t* rows, const int64_t* cols, int64_t n, const double* kps,
-                   const bool* visible, int64_t frame, const TrackSmoothArgs& a, float* out);
+                   const bool* visible, int64_t frame, const TrackSceneArgs& sc, const TrackSmoothArgs& a, float* out);
 
 struct TrackShiftArgs {
   int64_t min_parts = 3;        // common parts a track-person pair needs to vote

@@ -14,7 +14,7 @@ import numpy as np
 from tfpose import _core
 from tfpose.tracking.assignment import ASSIGNMENTS, NO_PAIRS, assign, check_assignment
 from tfpose.tracking.fragments import fragment_owners
-from tfpose.tracking.motion import common_shift
+from tfpose.tracking.motion import SCENE_MIN_SHARE, SCENE_MIN_TRACKS, SCENE_TOLERANCE, common_shift
 from tfpose.tracking.similarity import DEFAULT_OKS_THRESHOLD, keypoint_sigmas
 from tfpose.tracking.smoothing import check_filter_args
 
@@ -56,7 +56,10 @@ class PoseTracker:
 
     1. predict each track's keypoints (last position of each part + velocity x frames since seen,
        stopping at the image border), then move all predictions by the common motion of the frame
-       (``camera_motion``);
+       (``camera_motion``). A track matched only once has no velocity of its own (unknown, not 0):
+       it moves at the scene's velocity, the one nearly all tracks with a velocity share (a camera
+       pan, a moved photograph; the rule and its reasons: :mod:`tfpose.tracking.motion`), else
+       stays, so a person found only every few frames still matches in a pan;
     2. similarity of every track with every person, COCO's per-keypoint similarity (sigmas of
        :func:`keypoint_sigmas`, scale s^2 the larger keypoint box, widened for lost tracks) summed
        over the parts both have. A pair can match when the mean over those parts reaches
@@ -71,7 +74,8 @@ class PoseTracker:
        for a tracked person, predicted) is a fragment: ``person_id`` -1, no track; its parts the
        person lacks refresh the person's track; :attr:`fragments` names its person;
     5. matched tracks take the person's keypoints and update their velocity (median part
-       displacement per frame, averaged with the previous velocity); other people start tracks
+       displacement per frame, averaged with the velocity the track was predicted with: its own,
+       or the scene's for a track without one, step 1); other people start tracks
        with the next id (a person with no part found gets none: ``person_id`` -1); tracks lost longer than
        ``max_lost_frames`` are dropped and their ids retired. Frames dropped before this one count:
        a track that missed more than ``max_lost_frames`` frames up to the one before is dropped
@@ -157,12 +161,14 @@ class PoseTracker:
         P = self.num_parts
         # Track state, one row per track (T tracks): id; last position of each part [T, P, 2] and
         # the frame it was seen [T, P] (-1 never); last frame matched [T]; velocity [T, 2] in
-        # pixels per frame; One-Euro state [T, P, FILTER_STATE].
+        # pixels per frame and the number of measurements it is made of [T] (0: none yet, the track
+        # moves with the scene); One-Euro state [T, P, FILTER_STATE].
         self._ids = np.zeros(0, np.int64)
         self._xy = np.zeros((0, P, 2))
         self._seen = np.zeros((0, P), np.int64)
         self._last = np.zeros(0, np.int64)
         self._vel = np.zeros((0, 2))
+        self._measured = np.zeros(0, np.int64)
         self._filt = np.zeros((0, P, FILTER_STATE))
         self._time: float | None = None
         # the last PERIOD_WINDOW times between two updates (s): their median is one frame period
@@ -171,7 +177,7 @@ class PoseTracker:
         self._image_size: tuple[int, int] | None = None
         self._fragments = {}
 
-    _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_filt")
+    _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_measured", "_filt")
     # (class attributes so that tests/reference/numpy_tracking.py can put the numpy versions in)
     _common_shift = staticmethod(common_shift)
     _fragment_owners = staticmethod(fragment_owners)
@@ -214,41 +220,51 @@ class PoseTracker:
         """Tracks' predicted part positions [T, P, 2], usable parts [T, P], frames lost [T] (step 1 of
         the class docstring, in the C++ core: tfpose._core.track_predict, cpp/core/tracking.cc):
         the last position of each part + velocity x frames since it was seen, within [0,
-        max_predict_frames]; a part counts if seen at most max_part_age frames before the track's last
-        match (a lost track is matched on the whole pose it last had); a person walking out of the
-        frame is expected back where they left, not further on: the prediction stops when the centre
-        of the pose's usable parts reaches the image border."""
+        max_predict_frames] (a track without a velocity of its own: the scene's, step 1); a part
+        counts if seen at most max_part_age frames before the track's last match (a lost track is
+        matched on the whole pose it last had); a person walking out of the frame is expected back
+        where they left, not further on: the prediction stops when the centre of the pose's usable
+        parts reaches the image border."""
         return _core.track_predict(
             self._xy,
             self._seen,
             self._last,
             self._vel,
+            self._measured,
             self._filt,
             self._frame,
             self.max_part_age,
             self.max_predict_frames,
             self._image_size or (0, 0),
+            SCENE_MIN_TRACKS,
+            SCENE_MIN_SHARE,
+            SCENE_TOLERANCE,
         )
 
     def _advance(
         self, rows: np.ndarray, cols: np.ndarray, kps: np.ndarray, visible: np.ndarray, f: int, t: float
     ) -> np.ndarray:
         """Step 5 for the pairs (rows, cols) in the C++ core (tfpose._core.track_advance): velocity
-        (median part displacement per frame, averaged with the previous velocity), the tracks take
-        their person's found parts, and if ``smooth`` one One-Euro step per found part (a part not
-        found keeps no filter state: it restarts when found again). Returns the pairs' keypoints
+        (median part displacement per frame averaged with the velocity the track was predicted with:
+        its own, or the scene's), the tracks take their person's found parts, and if ``smooth`` one
+        One-Euro step per found part (a part not found keeps no filter state: it restarts when found
+        again). Returns the pairs' keypoints
         [len(rows), P, 3] float32, smoothed ([0, P, 3] without smoothing)."""
         return _core.track_advance(
             self._xy,
             self._seen,
             self._last,
             self._vel,
+            self._measured,
             self._filt,
             rows,
             cols,
             kps,
             visible,
             f,
+            SCENE_MIN_TRACKS,
+            SCENE_MIN_SHARE,
+            SCENE_TOLERANCE,
             self.smooth,
             t,
             self._filter_args,
@@ -395,6 +411,7 @@ class PoseTracker:
             "_seen": np.full((k, P), -1),
             "_last": np.full(k, f),
             "_vel": np.zeros((k, 2)),
+            "_measured": np.zeros(k, np.int64),
             "_filt": np.zeros((k, P, FILTER_STATE)),
         }
         for name in self._STATE:
