@@ -23,20 +23,29 @@ into ``--out`` (default: a temporary folder printed at the end). Recipes:
 * ``minmax``: INC's defaults (int8 weights symmetric per tensor, int8 activations per tensor,
   ranges from the calibration minima and maxima);
 * ``per-channel``: weights per output channel;
-* ``kl``: activation ranges by KL divergence instead of min/max;
-* ``per-channel-kl``: both;
 * ``f32-out``: per-channel, with each stage's last two layers (``_4``/``_5``: the heatmaps and
   PAFs the stages concatenate) kept float32;
 * ``f32-depthwise``: per-channel, every depthwise convolution kept float32 (INC quantizes depthwise
   kernels per channel whatever the config says, and the installed TensorFlow's oneDNN
   ``QuantizedDepthwiseConv2D`` + ``RequantizePerChannel`` pair mis-scales such output: ``kernels``
   measures it);
+* ``asym``: per-channel with ``act_sym=False`` (asymmetric activations; INC 3.10's graph for this
+  network comes out with the same quantize modes, all ``SCALED``).
+
+INC's KL-divergence activation ranges (``act_algorithm="kl"``) are not offered: INC logs every
+calibration tensor as text into the working directory (3 GB within two minutes for this network).
 
 ``measure`` (stock TensorFlow only: it never imports neural_compressor, so it shows what running a
 quantized graph needs): the network alone on 1x368x656x3 (float32, TensorFlow's bfloat16 for
 reference where the CPU has it, each int8 graph; interleaved rounds, medians), then COCO AP on
 coco_mini val2017 through ``tfpose.Estimator`` on each graph (OpenPose's sizing and post-processing),
-and the op types each graph runs. Prints lines (load average beside each figure); writes nothing.
+and the op types each graph runs. ``--emulate`` adds int8 emulated in float32 arithmetic
+(:func:`emulated_int8_graph`: what a correct int8 graph of the scheme TensorFlow's quantized ops
+take would compute): kernels alone, activations alone, both, and both after cross-layer
+equalization of the kernels (:func:`equalized`) or of the depthwise outputs
+(:func:`activation_equalized`); these separate int8's own error from the tools' faults (their
+speed is float32's plus the rounding, so they are left out of the timing). Prints lines (load
+average beside each figure); writes nothing.
 """
 
 from __future__ import annotations
@@ -62,7 +71,7 @@ MODEL = SHARED / "data/models/tfpose_mobilenet_thin_graph_opt.pb"
 INPUT, OUTPUT = "image:0", "Openpose/concat_stage7:0"
 CALIBRATION_HEIGHTS = (368, 280)
 EMULATED_OPS = ("Conv2D", "DepthwiseConv2dNative", "ConcatV2")
-RECIPES = ("minmax", "per-channel", "kl", "per-channel-kl", "f32-out", "f32-depthwise", "asym-f32-depthwise", "asym")
+RECIPES = ("minmax", "per-channel", "f32-out", "f32-depthwise", "asym")
 # One layer of each kind the network is made of, on the 46x82 map of a 368x656 input:
 # (kernel size, input channels, output channels, depthwise).
 LAYERS = ((1, 384, 384, False), (1, 921, 64, False), (3, 921, 1, True), (3, 128, 128, False))
@@ -97,14 +106,17 @@ def quantized_kernels() -> dict[str, list[str]]:
 
 
 def _layer_fns(kh, cin, cout, dw, rng):
-    """float32 and int8 versions of one conv + bias + relu layer on a 1x46x82xcin input:
-    ({name: tf.function returning float32 output}, float32 reference output)."""
+    """float32 and int8 versions of one conv + bias + relu layer on a 1x46x82xcin input given as a
+    function argument (so Grappler cannot fold the layer into a constant), kernels and biases as
+    graph constants (as in a frozen graph): ({name: (tf.function, its output -> float32 numpy)},
+    float32 reference output)."""
     tf = _tf()
     x = rng.uniform(0, 6, (1, 46, 82, cin)).astype(np.float32)
     w = rng.normal(0, 0.1, (kh, kh, cin, cout)).astype(np.float32)
-    b = tf.constant(rng.normal(0, 0.1, (cin if dw else cout,)).astype(np.float32))
+    b = rng.normal(0, 0.1, (cin if dw else cout,)).astype(np.float32)
     conv = tf.nn.depthwise_conv2d if dw else tf.nn.conv2d
-    f32 = tf.function(lambda: tf.nn.relu(tf.nn.bias_add(conv(x, w, [1, 1, 1, 1], "SAME"), b)))
+    xt = tf.constant(x)  # captured: an input of the function, not a constant
+    f32 = tf.function(lambda: tf.nn.relu(tf.nn.bias_add(conv(xt, w, [1, 1, 1, 1], "SAME"), b)))
     ref = f32().numpy()
     xmax, wmax, omax = float(x.max()), float(np.abs(w).max()), float(ref.max())
     xq = tf.constant(np.clip(np.round(x / xmax * 255), 0, 255).astype(np.uint8), tf.quint8)
@@ -117,23 +129,28 @@ def _layer_fns(kh, cin, cout, dw, rng):
     )
 
     def int8():  # the filter must be a graph constant for these kernels
-        y = fused(
+        return fused(
             filter=tf.constant(ws8, tf.qint8), bias=b, min_filter=-wmax, max_filter=wmax,
             min_freezed_output=0.0, max_freezed_output=omax, out_type=tf.quint8, **common,
         )[0]  # fmt: skip
-        return tf.cast(y, tf.float32) * (omax / 255)
 
-    fns = {"float32": f32, "int8 oneDNN (u8 x s8 -> u8)": tf.function(int8)}
+    fns = {
+        "float32": (f32, lambda y: y.numpy()),
+        "int8 oneDNN (u8 x s8 -> u8)": (tf.function(int8), lambda y: y.numpy().astype(np.float32) * (omax / 255)),
+    }
     if not dw:
         wu8 = np.round(w / wmax * 127 + 128).astype(np.uint8)  # quint8 weights, zero point 128
 
         def legacy():
-            y, lo, hi = tf.raw_ops.QuantizedConv2D(
+            return tf.raw_ops.QuantizedConv2D(
                 filter=tf.constant(wu8, tf.quint8), min_filter=-wmax * 128 / 127, max_filter=wmax, **common
             )
-            return tf.nn.relu(tf.nn.bias_add(tf.cast(y, tf.float32) * ((hi - lo) / 2**32), b))
 
-        fns["int8 legacy QuantizedConv2D (u8 x u8 -> s32)"] = tf.function(legacy)
+        def decode(out):
+            y, lo, hi = (v.numpy() for v in out)
+            return np.maximum(y.astype(np.float64) * ((hi - lo) / 2**32) + b, 0)
+
+        fns["int8 legacy QuantizedConv2D (u8 x u8 -> s32, bias and ReLU not timed)"] = (tf.function(legacy), decode)
     return fns, ref
 
 
@@ -178,9 +195,10 @@ def signed_input_as_quint8():
     ReLU) of -1, -0.75 .. 1 given the range [-1, 1], read back with the range the op returns:
     (values read back, returned min)."""
     tf = _tf()
-    q = tf.quantization.quantize(tf.constant(np.linspace(-1, 1, 9, dtype=np.float32)), -1.0, 1.0, tf.quint8)
-    back = tf.quantization.dequantize(q.output, q.output_min, q.output_max, mode="SCALED")
-    return back.numpy(), float(q.output_min.numpy())
+    x = tf.constant(np.linspace(-1, 1, 9, dtype=np.float32))
+    q, lo, hi = tf.raw_ops.QuantizeV2(input=x, min_range=-1.0, max_range=1.0, T=tf.quint8, mode="SCALED")
+    back = tf.raw_ops.Dequantize(input=q, min_range=lo, max_range=hi, mode="SCALED")
+    return back.numpy(), float(lo.numpy())
 
 
 def kernels_main(args) -> int:
@@ -194,13 +212,15 @@ def kernels_main(args) -> int:
     rng = np.random.default_rng(0)
     for kh, cin, cout, dw in LAYERS:
         fns, ref = _layer_fns(kh, cin, cout, dw, rng)
-        err = {k: float(np.abs(f().numpy() - ref).max() / ref.max()) for k, f in fns.items()}
+        err = {k: float(np.abs(dec(f()) - ref).max() / ref.max()) for k, (f, dec) in fns.items()}
         times: dict[str, list[float]] = {k: [] for k in fns}
-        for _ in range(args.repeats):
-            for k, f in fns.items():
+        for _ in range(args.repeats + 2):  # the first two rounds warm up
+            for k, (f, _) in fns.items():
                 t = time.perf_counter()
-                f().numpy()
+                y = f()
+                (y[0] if isinstance(y, list | tuple) else y).numpy()
                 times[k].append(time.perf_counter() - t)
+        times = {k: v[2:] for k, v in times.items()}
         base = np.median(times["float32"])
         kind = "depthwise" if dw else "conv"
         print(f"{kind} {kh}x{kh} {cin}->{cin if dw else cout} on 1x46x82 ({load()}):")
@@ -260,8 +280,6 @@ def inc_config(recipe: str):
         kw["weight_granularity"] = "per_channel"
     if recipe.startswith("asym"):
         kw["act_sym"] = False
-    if recipe.endswith("kl"):
-        kw["act_algorithm"] = "kl"
     cfg = StaticQuantConfig(**kw)
     if recipe == "f32-out":
         cfg.set_local(r"Openpose/MConv_Stage\d_L\d_[45]_", StaticQuantConfig(weight_dtype="fp32", act_dtype="fp32"))
@@ -274,8 +292,9 @@ def quantize_main(args) -> int:
     try:
         from neural_compressor.tensorflow import quantize_model
     except ImportError as e:
-        print(f"SKIP: neural-compressor is not installed ({e}); `python -m pip install neural-compressor` "
-              "into this benchmark's environment (tfpose does not depend on it)")  # fmt: skip
+        print(f"SKIP: neural-compressor is not installed ({e}); install it into this benchmark's environment "
+              "(tfpose does not depend on it): python -m pip install neural-compressor==3.10 prettytable "
+              "py-cpuinfo pydantic (not the [tf] extra: it reinstalls tensorflow)")  # fmt: skip
         return 0
     import neural_compressor
 
@@ -286,7 +305,7 @@ def quantize_main(args) -> int:
           f"({len(loader.paths)} photos x heights {CALIBRATION_HEIGHTS})")  # fmt: skip
     for recipe in args.recipes:
         t0 = time.time()
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.chdir(out):  # INC writes files into the cwd
             q = quantize_model(str(MODEL), inc_config(recipe), loader, calib_iteration=len(loader))
         path = out / f"{recipe}.pb"
         path.write_bytes(q.graph_def.SerializeToString())
