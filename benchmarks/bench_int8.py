@@ -275,15 +275,13 @@ def inc_config(recipe: str):
     """The StaticQuantConfig of a recipe (module docstring)."""
     from neural_compressor.tensorflow import StaticQuantConfig
 
-    kw = {}
-    if "per-channel" in recipe or "f32-" in recipe or recipe == "asym":
-        kw["weight_granularity"] = "per_channel"
-    if recipe.startswith("asym"):
+    kw: dict = {} if recipe == "minmax" else {"weight_granularity": "per_channel"}
+    if recipe == "asym":
         kw["act_sym"] = False
     cfg = StaticQuantConfig(**kw)
     if recipe == "f32-out":
         cfg.set_local(r"Openpose/MConv_Stage\d_L\d_[45]_", StaticQuantConfig(weight_dtype="fp32", act_dtype="fp32"))
-    if recipe.endswith("f32-depthwise"):
+    if recipe == "f32-depthwise":
         cfg.set_local(r".*_depthwise/depthwise$", StaticQuantConfig(weight_dtype="fp32", act_dtype="fp32"))
     return cfg
 
@@ -353,13 +351,15 @@ def activation_ranges(gd, loader) -> dict[str, tuple[float, float]]:
     return {t: (lo[t], hi[t]) for t in names}
 
 
-def emulated_int8_graph(gd, ranges, kernels=True):
+def emulated_int8_graph(gd, ranges, kernels=True, asymmetric=False):
     """float32 GraphDef computing what a correct int8 network of the scheme TensorFlow's quantized
     ops take would: kernels rounded to int8 per output channel (symmetric, scale max|w|/127), and
     every tensor of ``ranges`` through FakeQuantWithMinMaxVars: [0, max] in 255 steps where the
     calibration minimum is >= 0 (quint8), else [-m, m] with m = max(|min|, |max|) in 254 steps
     (qint8, narrow range). Arithmetic stays float32, so only the 8-bit rounding is measured.
-    ``kernels=False`` leaves the kernels float32; empty ``ranges`` leave the activations."""
+    ``kernels=False`` leaves the kernels float32; empty ``ranges`` leave the activations;
+    ``asymmetric=True`` gives signed tensors [min, max] in 255 steps (a zero point, as uint8 with
+    an offset: one bit more than TensorFlow's SCALED qint8 where the range is lopsided)."""
     tf = _tf()
     from tensorflow.core.framework import node_def_pb2
     from tensorflow.python.framework import tensor_util
@@ -368,10 +368,10 @@ def emulated_int8_graph(gd, ranges, kernels=True):
     out = tf.compat.v1.GraphDef()
     fq_of = {}
     for t, (lo, hi) in ranges.items():
-        signed = lo < 0
+        signed = lo < 0 and not asymmetric
         m = max(abs(lo), abs(hi)) if signed else hi
         fq = out.node.add(name=t.replace(":", "_") + "/int8", op="FakeQuantWithMinMaxArgs", input=[t])
-        fq.attr["min"].f, fq.attr["max"].f = (-m if signed else 0.0), m
+        fq.attr["min"].f, fq.attr["max"].f = (-m if signed else min(lo, 0.0)), m
         fq.attr["num_bits"].i, fq.attr["narrow_range"].b = 8, signed
         fq_of[t] = fq.name
     for n in gd.node:
@@ -516,6 +516,7 @@ def _variants(args):
         out.append(("int8 emulated: kernels", emulated_int8_graph(f32, {}), "float32"))
         out.append(("int8 emulated: activations", emulated_int8_graph(f32, ranges, kernels=False), "float32"))
         out.append(("int8 emulated: both", emulated_int8_graph(f32, ranges), "float32"))
+        out.append(("int8 emulated: both, asymmetric", emulated_int8_graph(f32, ranges, asymmetric=True), "float32"))
         for label, eq in (("equalized", equalized(f32)), ("activation-equalized", activation_equalized(f32, loader))):
             eq_ranges = activation_ranges(eq, loader)
             out.append((f"int8 emulated: both, {label}", emulated_int8_graph(eq, eq_ranges), "float32"))
