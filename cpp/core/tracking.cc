@@ -367,13 +367,46 @@ int64_t track_fragments(const double* kps, const bool* visible, int64_t people, 
     area[o] = box_area(ref.data() + 2 * P * o, 2, ref_vis.data() + P * o, P);
     for (int64_t p = 0; p < P; ++p) n_parts[o] += visible[P * o + p];
   }
-  for (int64_t p = 0; p < P; ++p) k2[p] = (2.0 * sigmas[p]) * (2.0 * sigmas[p]);
+  double k2_max = 0.0;
+  for (int64_t p = 0; p < P; ++p) k2_max = std::max(k2_max, k2[p] = (2.0 * sigmas[p]) * (2.0 * sigmas[p]));
+  // Early exits, results unchanged: only a pair (u, o) whose owner o has more parts can make a
+  // fragment, and a part of u within reach of o's needs exp(-d^2 / (2 area k^2)) >= part_oks, i.e.
+  // d^2 <= 2 area k^2 ln(1 / part_oks): when the boxes of u's parts and o's are further apart than
+  // that for the largest k (with a relative margin of 1e-6, far above the roundings), no part is.
+  // (Only for part_oks in [1e-20, 0.999]: below, exp's cap exp(-kMaxExponent) may reach it; above,
+  // the margin would be below exp's rounding.)
+  const bool far_exit = part_oks >= 1e-20 && part_oks <= 0.999;
+  const double reach_log = far_exit ? -std::log(part_oks) : 0.0;
+  std::vector<double> box_u(4 * D), box_o(4 * D);  // lo x, lo y, hi x, hi y of the found / owner parts
+  for (int64_t i = 0; i < D; ++i) {
+    for (int k = 0; k < 2; ++k) box_u[4 * i + k] = box_o[4 * i + k] = kInf, box_u[4 * i + 2 + k] = box_o[4 * i + 2 + k] = -kInf;
+    for (int64_t p = 0; p < P; ++p)
+      for (int k = 0; k < 2; ++k) {
+        if (visible[P * i + p]) {
+          box_u[4 * i + k] = std::min(box_u[4 * i + k], xy[2 * (P * i + p) + k]);
+          box_u[4 * i + 2 + k] = std::max(box_u[4 * i + 2 + k], xy[2 * (P * i + p) + k]);
+        }
+        if (ref_vis[P * i + p]) {
+          box_o[4 * i + k] = std::min(box_o[4 * i + k], ref[2 * (P * i + p) + k]);
+          box_o[4 * i + 2 + k] = std::max(box_o[4 * i + 2 + k], ref[2 * (P * i + p) + k]);
+        }
+      }
+  }
+  const auto out_of_reach = [&](int64_t u, int64_t o) {
+    double gap2 = 0.0;
+    for (int k = 0; k < 2; ++k) {
+      const double g = std::max({box_u[4 * u + k] - box_o[4 * o + 2 + k], box_o[4 * o + k] - box_u[4 * u + 2 + k], 0.0});
+      gap2 += g * g;
+    }
+    return gap2 > ((2.0 * area[o]) * k2_max * reach_log) * (1.0 + 1e-6);  // (false for NaN)
+  };
   // COCO per-keypoint similarity of each person's found parts with every owner's parts: exponents
   // capped at kMaxExponent all score exp(-kMaxExponent) (ex[0]); the others go through one exp call
   std::vector<double> ex = {-kMaxExponent};
   std::vector<int64_t> pair_of, capped(D * D, 0);
   for (int64_t u = 0; u < D; ++u)
-    for (int64_t o = 0; o < D; ++o)
+    for (int64_t o = 0; o < D; ++o) {
+      if (n_parts[o] <= n_parts[u] || (far_exit && out_of_reach(u, o))) continue;  // (reach stays 0: no fragment)
       for (int64_t p = 0; p < P; ++p) {
         if (!(visible[P * u + p] && ref_vis[P * o + p])) continue;
         const double dx = xy[2 * (P * u + p)] - ref[2 * (P * o + p)];
@@ -386,6 +419,7 @@ int64_t track_fragments(const double* kps, const bool* visible, int64_t people, 
           pair_of.push_back(D * u + o);
         }
       }
+    }
   exp_inplace(ex.data(), static_cast<int64_t>(ex.size()));
   std::vector<int64_t> reach(D * D, 0);
   if (ex[0] >= part_oks) reach = capped;
@@ -420,6 +454,61 @@ int64_t track_fragments(const double* kps, const bool* visible, int64_t people, 
     }
   }
   return found;
+}
+
+bool track_assign_determined(const double* sim, int64_t tracks, int64_t people, bool greedy_order, int64_t* rows,
+                             int64_t* cols, int64_t* n) {
+  const int64_t T = tracks, D = people;
+  const bool by_track = T <= D;  // the smaller side's lines choose (tracks when as many)
+  const int64_t lines = by_track ? T : D, others = by_track ? D : T;
+  std::vector<uint8_t> taken(others, 0);
+  std::vector<int64_t> best_of(lines, -1);
+  bool unmatched_line = false, any_allowed = false;
+  for (int64_t i = 0; i < lines; ++i) {
+    int64_t best = -1;
+    double least = 0.0;
+    bool tie = false;
+    for (int64_t j = 0; j < others; ++j) {
+      const double s = by_track ? sim[D * i + j] : sim[D * j + i];
+      if (!(s >= 0.0)) continue;  // not allowed (NaN neither)
+      const double cost = 1.0 - s;  // the solver's cost (assignment.py)
+      if (best < 0 || cost < least) {
+        best = j, least = cost, tie = false;
+      } else if (cost == least) {
+        tie = true;
+      }
+    }
+    if (best < 0) {
+      unmatched_line = true;
+      continue;
+    }
+    any_allowed = true;
+    if (tie || taken[best]) return false;
+    taken[best] = 1;
+    best_of[i] = best;
+  }
+  if (unmatched_line && any_allowed) return false;  // a line without a pair: the solver decides
+  int64_t k = 0;
+  if (any_allowed) {
+    for (int64_t i = 0; i < lines; ++i) {
+      rows[k] = by_track ? i : best_of[i];
+      cols[k++] = by_track ? best_of[i] : i;
+    }
+  }
+  *n = k;
+  std::vector<int64_t> order(k);
+  for (int64_t i = 0; i < k; ++i) order[i] = i;
+  if (greedy_order) {  // decreasing similarity, ties in track order (greedy scans row-major)
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      const double sa = sim[D * rows[a] + cols[a]], sb = sim[D * rows[b] + cols[b]];
+      return sa > sb || (sa == sb && rows[a] < rows[b]);
+    });
+  } else if (!by_track) {  // tracks ascending
+    std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return rows[a] < rows[b]; });
+  }
+  std::vector<int64_t> r(rows, rows + k), c(cols, cols + k);
+  for (int64_t i = 0; i < k; ++i) rows[i] = r[order[i]], cols[i] = c[order[i]];
+  return true;
 }
 
 }  // namespace tfpose

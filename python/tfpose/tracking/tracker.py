@@ -4,9 +4,7 @@
 
 from __future__ import annotations
 
-import bisect
 import math
-from collections import deque
 from typing import Any
 
 import numpy as np
@@ -14,7 +12,8 @@ import numpy as np
 from tfpose import _core
 from tfpose.tracking.assignment import ASSIGNMENTS, NO_PAIRS, assign, check_assignment
 from tfpose.tracking.fragments import fragment_owners
-from tfpose.tracking.motion import common_shift
+from tfpose.tracking.motion import SHIFT_MAX_CANDIDATES, SHIFT_MIN_PARTS, SHIFT_MIN_RADIUS, SHIFT_RADIUS
+from tfpose.tracking.period import FramePeriod
 from tfpose.tracking.similarity import DEFAULT_OKS_THRESHOLD, keypoint_sigmas
 from tfpose.tracking.smoothing import check_filter_args
 
@@ -24,8 +23,6 @@ __all__ = ["PoseTracker", "ASSIGNMENTS"]
 # of the last filtered value (s); 1 where that state is valid (the part was found last time). The
 # layout is the C++ core's (cpp/include/tfpose/tracking.hpp), which updates it.
 FILTER_STATE = _core.TRACK_FILTER_STATE
-# Times between updates remembered; their median is one frame period.
-PERIOD_WINDOW = 64
 
 
 class PoseTracker:
@@ -165,16 +162,25 @@ class PoseTracker:
         self._vel = np.zeros((0, 2))
         self._filt = np.zeros((0, P, FILTER_STATE))
         self._time: float | None = None
-        # the last PERIOD_WINDOW times between two updates (s): their median is one frame period
-        self._gaps: deque[float] = deque()
-        self._gaps_sorted: list[float] = []
+        self._period = FramePeriod()  # (the times between updates)
         self._image_size: tuple[int, int] | None = None
         self._fragments = {}
+        # at most every track's last match (= it when all matched last frame): spares most _forget a look
+        self._oldest = self._frame
 
     _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_filt")
-    # (class attributes so that tests/reference/numpy_tracking.py can put the numpy versions in)
-    _common_shift = staticmethod(common_shift)
+    # (a class attribute so that tests/reference/numpy_tracking.py can put the numpy version in)
     _fragment_owners = staticmethod(fragment_owners)
+
+    def _people(self, people: list) -> tuple[np.ndarray, np.ndarray]:
+        """kps [D, P, 3] float64 and visible [D, P] (score > 0), checked as :meth:`_check` does: the
+        usual frame (arrays of finite numbers) in one compiled call (tfpose._core.track_gather),
+        anything else by :meth:`_check`, which names what is wrong."""
+        got = _core.track_gather(people, self.num_parts)
+        if got is not None:
+            return got
+        kps = self._check(people)
+        return kps, kps[:, :, 2] > 0
 
     def _check(self, people) -> np.ndarray:
         for i, p in enumerate(people):
@@ -273,7 +279,7 @@ class PoseTracker:
         """
         people = list(people)
         # Every argument is checked before any state changes: a refused update changes nothing.
-        kps = self._check(people)
+        kps, visible = self._people(people)
         image_size = _check_image_size(image_size)
         resets = image_size is not None and self._image_size is not None and image_size != self._image_size
         timestamp = self._check_timestamp(timestamp, None if resets else self._time)
@@ -288,8 +294,6 @@ class PoseTracker:
         # it come empty, is forgotten before the matching, so that it cannot match (and keep its id)
         # in the frame after a gap.
         self._forget(f - 1)
-        visible = kps[:, :, 2] > 0
-        xy = kps[:, :, :2]
         self._fragments = {}
         rows, cols, pred, usable = self._match(kps, visible)
         owners = {}
@@ -304,17 +308,24 @@ class PoseTracker:
             keypoints = self._advance(rows, cols, kps, visible, f, timestamp)
             for j, c in enumerate(cols.tolist() if self.smooth else ()):
                 people[c].keypoints = keypoints[j]  # each its own float32 row of one new array
-        self._commit(people, rows, cols, owners, xy, visible, f)
-        self._forget(f)
+        self._commit(people, rows, cols, owners, kps, visible, f)
+        if len(rows) == len(self._ids):
+            self._oldest = f  # every track matched now (rows are distinct)
+        else:
+            self._forget(f)
         return people
 
     def _forget(self, f: int) -> None:
         """Drop the tracks that, at the end of frame f, have matched nobody for more than
         ``max_lost_frames`` frames (f - last match > max_lost_frames); their ids are retired."""
-        if len(self._last) and f - int(self._last.min()) > self.max_lost_frames:
+        if f - self._oldest <= self.max_lost_frames:
+            return  # (_oldest is at most every track's last match)
+        self._oldest = int(self._last.min()) if len(self._last) else f
+        if f - self._oldest > self.max_lost_frames:
             keep = f - self._last <= self.max_lost_frames
             for name in self._STATE:
                 setattr(self, name, getattr(self, name)[keep])
+            self._oldest = int(self._last.min()) if len(self._last) else f
 
     def _check_timestamp(self, timestamp: Any, last: float | None) -> float:
         """The frame's time in seconds (default: the next frame at ``fps``); ValueError for one that
@@ -336,11 +347,7 @@ class PoseTracker:
         if not (len(self._ids) and len(kps)):
             return *NO_PAIRS, None, None
         pred, usable, lost = self._predicted()
-        if self.camera_motion and len(pred) > 1 and len(kps) > 1:  # (a shared motion needs 2 tracks, 2 people)
-            shift = self._common_shift(pred, usable, kps, visible)
-            if shift[0] or shift[1]:
-                pred = pred + shift
-        sim = self._similarity(pred, usable, lost, kps, visible)
+        pred, sim = self._scores(pred, usable, lost, kps, visible)
         if not (self.cascade and len(lost) > 1 and (lost != lost[0]).any()):
             return *assign(sim, self.assignment), pred, usable
         # tracks matched more recently choose first (DeepSORT's matching cascade)
@@ -356,6 +363,29 @@ class PoseTracker:
             cols.append(cand[c])
             free[cand[c]] = False
         return np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64), pred, usable
+
+    def _scores(
+        self, pred: np.ndarray, usable: np.ndarray, lost: np.ndarray, kps: np.ndarray, visible: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The end of step 1 and step 2 in one compiled call (tfpose._core.track_scores): with
+        ``camera_motion`` and 2 tracks and 2 people (a shared motion needs them), pred [T, P, 2]
+        moved by :func:`tfpose.tracking.motion.common_shift` when not 0; :meth:`_similarity` of
+        that. Returns (pred, moved or the same array; the similarity [T, D])."""
+        return _core.track_scores(
+            pred,
+            usable,
+            lost,
+            kps,
+            visible,
+            self.sigmas,
+            self.lost_scale_growth,
+            self.oks_threshold,
+            self.camera_motion,
+            SHIFT_MIN_PARTS,
+            SHIFT_MAX_CANDIDATES,
+            SHIFT_RADIUS,
+            SHIFT_MIN_RADIUS,
+        )
 
     def _similarity(
         self, pred: np.ndarray, usable: np.ndarray, lost: np.ndarray, kps: np.ndarray, visible: np.ndarray
@@ -408,7 +438,7 @@ class PoseTracker:
         rows: np.ndarray,
         cols: np.ndarray,
         owners: dict,
-        xy: np.ndarray,
+        kps: np.ndarray,
         visible: np.ndarray,
         f: int,
     ) -> None:
@@ -427,28 +457,16 @@ class PoseTracker:
                 # the track remembers the parts the fragment found and its person lacks, so the
                 # same split in the next frames is still recognised when those parts age out
                 r, extra = row_of[o], visible[c] & ~visible[o]
-                self._xy[r, extra] = xy[c, extra]
+                self._xy[r, extra] = kps[c, extra, :2]
                 self._seen[r, extra] = f
 
     def _frames_elapsed(self, t: float) -> int:
         """Frames since the last update: the time since it in frame periods (a video that dropped
-        frames skips some), at least 1. The frame period is the median time between two updates
-        over the last ``PERIOD_WINDOW`` (dropped frames lengthen a minority of the gaps; one odd
-        timestamp moves no median)."""
-        if self._time is None:
+        frames skips some), at least 1 (:class:`tfpose.tracking.period.FramePeriod`: the frame
+        period is the median time between two updates over the last ones)."""
+        if self._time is None or t <= self._time:
             return 1
-        dt = t - self._time
-        if dt <= 0:
-            return 1
-        # the window in arrival order and sorted (statistics.median costs ~10 us: a sort per frame)
-        self._gaps.append(dt)
-        bisect.insort(self._gaps_sorted, dt)
-        if len(self._gaps) > PERIOD_WINDOW:
-            self._gaps_sorted.remove(self._gaps.popleft())
-        g, n = self._gaps_sorted, len(self._gaps_sorted)
-        period = g[n // 2] if n % 2 else (g[n // 2 - 1] + g[n // 2]) / 2  # the median
-        # rounding absorbs timestamp jitter; a gap beyond 1000 periods is a cut or a pause, not drops
-        return int(min(max(round(dt / period), 1), 1000))
+        return self._period.frames(t - self._time)
 
 
 def _check_image_size(image_size: Any) -> tuple[int, int] | None:
