@@ -379,7 +379,8 @@ int64_t track_fragments(const double* kps, const bool* visible, int64_t people, 
   const double reach_log = far_exit ? -std::log(part_oks) : 0.0;
   std::vector<double> box_u(4 * D), box_o(4 * D);  // lo x, lo y, hi x, hi y of the found / owner parts
   for (int64_t i = 0; i < D; ++i) {
-    for (int k = 0; k < 2; ++k) box_u[4 * i + k] = box_o[4 * i + k] = kInf, box_u[4 * i + 2 + k] = box_o[4 * i + 2 + k] = -kInf;
+    for (int k = 0; k < 2; ++k)
+      box_u[4 * i + k] = box_o[4 * i + k] = kInf, box_u[4 * i + 2 + k] = box_o[4 * i + 2 + k] = -kInf;
     for (int64_t p = 0; p < P; ++p)
       for (int k = 0; k < 2; ++k) {
         if (visible[P * i + p]) {
@@ -395,7 +396,8 @@ int64_t track_fragments(const double* kps, const bool* visible, int64_t people, 
   const auto out_of_reach = [&](int64_t u, int64_t o) {
     double gap2 = 0.0;
     for (int k = 0; k < 2; ++k) {
-      const double g = std::max({box_u[4 * u + k] - box_o[4 * o + 2 + k], box_o[4 * o + k] - box_u[4 * u + 2 + k], 0.0});
+      const double g =
+          std::max({box_u[4 * u + k] - box_o[4 * o + 2 + k], box_o[4 * o + k] - box_u[4 * u + 2 + k], 0.0});
       gap2 += g * g;
     }
     return gap2 > ((2.0 * area[o]) * k2_max * reach_log) * (1.0 + 1e-6);  // (false for NaN)
@@ -470,7 +472,7 @@ bool track_assign_determined(const double* sim, int64_t tracks, int64_t people, 
     bool tie = false;
     for (int64_t j = 0; j < others; ++j) {
       const double s = by_track ? sim[D * i + j] : sim[D * j + i];
-      if (!(s >= 0.0)) continue;  // not allowed (NaN neither)
+      if (!(s >= 0.0)) continue;    // not allowed (NaN neither)
       const double cost = 1.0 - s;  // the solver's cost (assignment.py)
       if (best < 0 || cost < least) {
         best = j, least = cost, tie = false;
