@@ -262,3 +262,37 @@ def test_fragment_early_exits_change_nothing_at_the_edge_of_reach():
                     assert fragments.fragment_owners(*args) == want, (part, scale, angle, matched)
                     found[bool(want)] += 1
     assert min(found.values()) > 2000, found
+
+
+def test_similarity_early_exit_changes_nothing_at_the_edge_of_the_cap():
+    """The similarity skips a pair whose parts' boxes are so far apart that every common part's
+    exponent is capped (d^2 / (2 s^2 k^2) >= 50). At the edge: a track's part at the corner of its
+    box, the person's same part alone, outside it at 0.9 to 1.1 times the capped distance and
+    within 5e-7 of it, the track lost 1 or 3 frames, OKS threshold 0 (so a capped pair's value
+    shows): the compiled similarity equals the numpy formulation's, bit for bit, both sides of
+    the edge occurring."""
+    sigmas = keypoint_sigmas("COCO_18")
+    rng = np.random.default_rng(9)
+    compiled = PoseTracker("COCO_18", oks_threshold=0.0, lost_scale_growth=0.5)
+    ref = numpy_tracking.NumpyPoseTracker("COCO_18", oks_threshold=0.0, lost_scale_growth=0.5)
+    capped = {True: 0, False: 0}
+    for part in range(18):
+        pred = rng.uniform(100, 160, (1, 18, 2))
+        pred[0, part] = 170.0
+        usable = np.ones((1, 18), bool)
+        area = (pred[0].max(0) - pred[0].min(0)).prod()
+        for lost in (1, 3):
+            growth = 1.0 + 0.5 * (lost - 1)
+            edge = np.sqrt(50 * 2 * area * growth * (2 * sigmas[part]) ** 2)
+            for scale in np.concatenate([np.linspace(0.9, 1.1, 41), 1.0 + np.arange(-5, 6) * 1e-7]):
+                kps = np.zeros((8, 18, 3))
+                angle = np.arange(8)[:, None] * np.pi / 14
+                kps[:, part, :2] = pred[0, part] + scale * edge * np.hstack([np.cos(angle), np.sin(angle)])
+                kps[:, part, 2] = 1.0
+                args = (pred, usable, np.array([lost]), kps, kps[:, :, 2] > 0)
+                want = ref._similarity(*args)
+                got = compiled._similarity(*args)
+                assert got.tobytes() == want.tobytes(), (part, lost, scale)
+                for v in want.ravel():  # (one common part of the 18 the track has)
+                    capped[bool(v == np.exp(-50.0) / 18)] += 1
+    assert min(capped.values()) > 500, capped

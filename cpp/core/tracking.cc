@@ -59,6 +59,37 @@ double box_area(const double* xy, int64_t stride, const Flag* flag, int64_t part
   return std::max(size[0] * size[1], 1.0);
 }
 
+// The box around the flagged parts of one pose (part p's x, y at xy[stride * p], xy[stride * p + 1]):
+// box = lo x, lo y, hi x, hi y; (inf, inf, -inf, -inf) when no part is flagged; NaN where a
+// flagged coordinate is NaN.
+template <typename Flag>
+void parts_box(const double* xy, int64_t stride, const Flag* flag, int64_t parts, double* box) {
+  box[0] = box[1] = kInf;
+  box[2] = box[3] = -kInf;
+  for (int64_t p = 0; p < parts; ++p) {
+    if (!flag[p]) continue;
+    for (int k = 0; k < 2; ++k) {
+      const double v = xy[stride * p + k];
+      if (v < box[k] || std::isnan(v)) box[k] = v;
+      if (v > box[2 + k] || std::isnan(v)) box[2 + k] = v;
+    }
+  }
+}
+
+// The squared distance of two boxes (parts_box): at most the squared distance of any part in one to
+// any part in the other as the core computes it (dx * dx + dy * dy: each rounding is monotone);
+// inf when a box is empty, NaN when a box holds NaN (no early exit then).
+double box_gap2(const double* a, const double* b) {
+  double gap2 = 0.0;
+  for (int k = 0; k < 2; ++k) {
+    const double g1 = a[k] - b[2 + k], g2 = b[k] - a[2 + k];
+    if (std::isnan(g1) || std::isnan(g2)) return std::numeric_limits<double>::quiet_NaN();
+    const double g = std::max({g1, g2, 0.0});
+    gap2 += g * g;
+  }
+  return gap2;
+}
+
 // Smoothing factor of an exponential filter with this cutoff (Hz) at sampling period te (s)
 // (Casiez et al. 2012, eq. 4).
 double alpha(double cutoff, double te) {
@@ -137,6 +168,14 @@ void track_similarity(const double* pred, const bool* usable, const int64_t* los
   // are all capped (people far apart: most pairs of a crowd) scores exp(-kMaxExponent) on each;
   // the others keep their P exponents (0 where not common, masked after) for one exp call, led by
   // -kMaxExponent itself, so that every value is the exp's own.
+  // An early exit, results unchanged: when the boxes of the two poses' parts are so far apart that
+  // d^2 / (2 s^2 k^2) >= kMaxExponent for the largest k (with a relative margin of 1e-6, far above
+  // the roundings; every rounding here is monotone), every common part is capped (NaN: no exit).
+  double k2_max = 0.0;
+  for (int64_t p = 0; p < P; ++p) k2_max = std::max(k2_max, k2[p]);
+  std::vector<double> box_t(4 * T), box_d(4 * D);  // lo x, lo y, hi x, hi y
+  for (int64_t t = 0; t < T; ++t) parts_box(pred + 2 * P * t, 2, usable + P * t, P, &box_t[4 * t]);
+  for (int64_t d = 0; d < D; ++d) parts_box(kps + 3 * P * d, 3, visible + P * d, P, &box_d[4 * d]);
   std::vector<double> ex = {-kMaxExponent};
   std::vector<int64_t> near(T * D, -1);  // a near pair's first exponent in ex
   for (int64_t t = 0; t < T; ++t) {
@@ -145,6 +184,7 @@ void track_similarity(const double* pred, const bool* usable, const int64_t* los
     for (int64_t d = 0; d < D; ++d) {
       double area = std::max(area_t[t], area_d[d]);
       if (lost[t] > 1) area = area * growth;
+      if (box_gap2(&box_t[4 * t], &box_d[4 * d]) > (kMaxExponent * ((2.0 * area) * k2_max)) * (1.0 + 1e-6)) continue;
       bool capped = true;
       for (int64_t p = 0; p < P; ++p) {
         arg[p] = 0.0;
@@ -377,30 +417,13 @@ int64_t track_fragments(const double* kps, const bool* visible, int64_t people, 
   // the margin would be below exp's rounding.)
   const bool far_exit = part_oks >= 1e-20 && part_oks <= 0.999;
   const double reach_log = far_exit ? -std::log(part_oks) : 0.0;
-  std::vector<double> box_u(4 * D), box_o(4 * D);  // lo x, lo y, hi x, hi y of the found / owner parts
+  std::vector<double> box_u(4 * D), box_o(4 * D);  // the found parts' box, the owner parts' box
   for (int64_t i = 0; i < D; ++i) {
-    for (int k = 0; k < 2; ++k)
-      box_u[4 * i + k] = box_o[4 * i + k] = kInf, box_u[4 * i + 2 + k] = box_o[4 * i + 2 + k] = -kInf;
-    for (int64_t p = 0; p < P; ++p)
-      for (int k = 0; k < 2; ++k) {
-        if (visible[P * i + p]) {
-          box_u[4 * i + k] = std::min(box_u[4 * i + k], xy[2 * (P * i + p) + k]);
-          box_u[4 * i + 2 + k] = std::max(box_u[4 * i + 2 + k], xy[2 * (P * i + p) + k]);
-        }
-        if (ref_vis[P * i + p]) {
-          box_o[4 * i + k] = std::min(box_o[4 * i + k], ref[2 * (P * i + p) + k]);
-          box_o[4 * i + 2 + k] = std::max(box_o[4 * i + 2 + k], ref[2 * (P * i + p) + k]);
-        }
-      }
+    parts_box(xy.data() + 2 * P * i, 2, visible + P * i, P, &box_u[4 * i]);
+    parts_box(ref.data() + 2 * P * i, 2, ref_vis.data() + P * i, P, &box_o[4 * i]);
   }
-  const auto out_of_reach = [&](int64_t u, int64_t o) {
-    double gap2 = 0.0;
-    for (int k = 0; k < 2; ++k) {
-      const double g =
-          std::max({box_u[4 * u + k] - box_o[4 * o + 2 + k], box_o[4 * o + k] - box_u[4 * u + 2 + k], 0.0});
-      gap2 += g * g;
-    }
-    return gap2 > ((2.0 * area[o]) * k2_max * reach_log) * (1.0 + 1e-6);  // (false for NaN)
+  const auto out_of_reach = [&](int64_t u, int64_t o) {  // (false for NaN: no exit)
+    return box_gap2(&box_u[4 * u], &box_o[4 * o]) > ((2.0 * area[o]) * k2_max * reach_log) * (1.0 + 1e-6);
   };
   // COCO per-keypoint similarity of each person's found parts with every owner's parts: exponents
   // capped at kMaxExponent all score exp(-kMaxExponent) (ex[0]); the others go through one exp call
