@@ -202,10 +202,17 @@ void track_similarity(const double* pred, const bool* usable, const int64_t* los
   }
   exp_inplace(ex.data(), static_cast<int64_t>(ex.size()));
   const double e_cap = ex[0];
+  // A pair with every common part capped has a mean of at most e_cap (1 + P 2^-53) < 2 e_cap (0 with
+  // no common part): below a threshold above 2 e_cap it may not match, whatever its sum.
+  const bool capped_refused = oks_threshold > 2.0 * e_cap;
   std::vector<double> e(P);
   for (int64_t t = 0; t < T; ++t) {
     for (int64_t d = 0; d < D; ++d) {
       const int64_t at = near[D * t + d];
+      if (at < 0 && capped_refused) {
+        sim[D * t + d] = -1.0;
+        continue;
+      }
       int64_t common = 0;
       for (int64_t p = 0; p < P; ++p) {
         const bool both = usable[P * t + p] && visible[P * d + p];
