@@ -348,7 +348,8 @@ class PoseTracker:
             return *NO_PAIRS, None, None
         pred, usable, lost = self._predicted()
         pred, sim = self._scores(pred, usable, lost, kps, visible)
-        if not (self.cascade and len(lost) > 1 and (lost != lost[0]).any()):
+        # (one level when every track matched last frame: then _oldest, at most any last match, is it)
+        if not (self.cascade and len(lost) > 1 and self._oldest != self._frame - 1 and (lost != lost[0]).any()):
             return *assign(sim, self.assignment), pred, usable
         # tracks matched more recently choose first (DeepSORT's matching cascade)
         free = np.ones(len(kps), bool)
