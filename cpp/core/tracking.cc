@@ -436,9 +436,11 @@ int64_t track_fragments(const double* kps, const bool* visible, int64_t people, 
   // capped at kMaxExponent all score exp(-kMaxExponent) (ex[0]); the others go through one exp call
   std::vector<double> ex = {-kMaxExponent};
   std::vector<int64_t> pair_of, capped(D * D, 0);
+  bool any_pair = false;
   for (int64_t u = 0; u < D; ++u)
     for (int64_t o = 0; o < D; ++o) {
       if (n_parts[o] <= n_parts[u] || (far_exit && out_of_reach(u, o))) continue;  // (reach stays 0: no fragment)
+      any_pair = true;
       for (int64_t p = 0; p < P; ++p) {
         if (!(visible[P * u + p] && ref_vis[P * o + p])) continue;
         const double dx = xy[2 * (P * u + p)] - ref[2 * (P * o + p)];
@@ -452,6 +454,7 @@ int64_t track_fragments(const double* kps, const bool* visible, int64_t people, 
         }
       }
     }
+  if (!any_pair) return 0;  // every reach 0: no fragment (and no exp call)
   exp_inplace(ex.data(), static_cast<int64_t>(ex.size()));
   std::vector<int64_t> reach(D * D, 0);
   if (ex[0] >= part_oks) reach = capped;

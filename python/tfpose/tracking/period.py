@@ -26,10 +26,13 @@ class FramePeriod:
 
     def frames(self, dt: float) -> int:
         """dt: seconds since the last update, > 0. Returns the frames elapsed (see the class)."""
-        self._gaps.append(dt)
-        bisect.insort(self._sorted, dt)
-        if len(self._gaps) > PERIOD_WINDOW:
-            self._sorted.remove(self._gaps.popleft())
-        g, n = self._sorted, len(self._sorted)
+        gaps, g = self._gaps, self._sorted
+        gaps.append(dt)
+        bisect.insort(g, dt)
+        n = len(g)
+        if n > PERIOD_WINDOW:
+            g.remove(gaps.popleft())
+            n -= 1
         period = g[n // 2] if n % 2 else (g[n // 2 - 1] + g[n // 2]) / 2  # the median
-        return int(min(max(round(dt / period), 1), 1000))
+        k = round(dt / period)
+        return 1 if k < 1 else 1000 if k > 1000 else k
