@@ -196,7 +196,8 @@ void bind_tracking(py::module_& m) {
       "track_scores",
       [](const In<double>& pred, const In<bool>& usable, const In<int64_t>& lost, const In<double>& kps,
          const In<bool>& visible, const In<double>& sigmas, double lost_scale_growth, double oks_threshold,
-         bool camera_motion, int64_t min_parts, int64_t max_candidates, double radius, double min_radius) {
+         bool camera_motion, int64_t min_parts, int64_t max_candidates, double radius, double min_radius,
+         const std::string& assignment, bool cascade) -> py::tuple {
         const int64_t T = pred.ndim() == 3 ? pred.shape(0) : -1, P = pred.ndim() == 3 ? pred.shape(1) : -1;
         const int64_t D = kps.ndim() == 3 ? kps.shape(0) : -1;
         const double* p = view<double>(pred, "track_scores: pred", {T, P, 2});
@@ -222,17 +223,33 @@ void bind_tracking(py::module_& m) {
             p = o;
           }
         }
+        if (assignment != "optimal" && assignment != "greedy")
+          throw tfpose::InvalidArgument(
+              tfpose::expected_got("track_scores: assignment", "'optimal' or 'greedy'", "'" + assignment + "'"));
         py::array_t<double> sim({T, D});
-        tfpose::track_similarity(p, u, l, T, x, v, D, P, s, lost_scale_growth, oks_threshold, numpy_exp,
-                                 sim.mutable_data());
-        return py::make_tuple(moved, sim);
+        double* m = sim.mutable_data();
+        tfpose::track_similarity(p, u, l, T, x, v, D, P, s, lost_scale_growth, oks_threshold, numpy_exp, m);
+        // the assignment, when the cascade has one level (every track lost as long) and the pairs are
+        // determined (track_assign_determined)
+        bool one_level = true;
+        for (int64_t t = 1; cascade && t < T; ++t) one_level = one_level && l[t] == l[0];
+        std::vector<int64_t> r(std::min(T, D)), c(std::min(T, D));
+        int64_t n = 0;
+        if (!one_level || !tfpose::track_assign_determined(m, T, D, assignment == "greedy", r.data(), c.data(), &n))
+          return py::make_tuple(moved, sim, py::none());
+        py::array_t<int64_t> rows(n), cols(n);
+        std::copy(r.begin(), r.begin() + n, rows.mutable_data());
+        std::copy(c.begin(), c.begin() + n, cols.mutable_data());
+        return py::make_tuple(moved, sim, py::make_tuple(rows, cols));
       },
       py::arg("pred"), py::arg("usable"), py::arg("lost"), py::arg("kps"), py::arg("visible"), py::arg("sigmas"),
       py::arg("lost_scale_growth"), py::arg("oks_threshold"), py::arg("camera_motion"), py::arg("min_parts"),
-      py::arg("max_candidates"), py::arg("radius"), py::arg("min_radius"),
-      "PoseTracker steps 1 (the common motion) and 2 in one call: if camera_motion and there are 2 tracks and 2 "
-      "people, pred moved by track_common_shift's shift (when not 0), then track_similarity on it -> (pred [T, P, "
-      "2] float64: the same array when not moved, sim [T, D] float64).");
+      py::arg("max_candidates"), py::arg("radius"), py::arg("min_radius"), py::arg("assignment"), py::arg("cascade"),
+      "PoseTracker steps 1 (the common motion), 2 and, when determined, 3 in one call: if camera_motion and there "
+      "are 2 tracks and 2 people, pred moved by track_common_shift's shift (when not 0), then track_similarity on "
+      "it, then the pairs of track_assign_determined for the assignment ('optimal' or 'greedy') when the matching "
+      "cascade has one level (no cascade, or every track lost as long) -> (pred [T, P, 2] float64: the same array "
+      "when not moved, sim [T, D] float64, (rows, cols) int64 or None).");
   m.def(
       "track_assign_determined",
       [](const In<double>& sim, bool greedy_order) -> py::object {

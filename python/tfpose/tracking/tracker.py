@@ -31,7 +31,8 @@ class PoseTracker:
     pose_model: "COCO_18", "BODY_25", "MPI_15" or "MPI_15_4" (the people's part layout).
     oks_threshold: least OKS between a track and a person for them to be the same person.
     assignment: "optimal" (``scipy.optimize.linear_sum_assignment``: the most matches, then the
-        largest total OKS) or "greedy" (highest OKS pair first).
+        largest total OKS) or "greedy" (highest OKS pair first); where the similarities already
+        determine the answer, it is taken without the solver (:func:`~tfpose.tracking.assignment.assign`).
     max_lost_frames: frames a track that matched nobody is remembered (its id can come back).
         Frames are counted in frame periods: with timestamps, a gap of k periods (frames the
         decoder dropped) counts k frames (see ``update``).
@@ -347,7 +348,9 @@ class PoseTracker:
         if not (len(self._ids) and len(kps)):
             return *NO_PAIRS, None, None
         pred, usable, lost = self._predicted()
-        pred, sim = self._scores(pred, usable, lost, kps, visible)
+        pred, sim, pairs = self._scores(pred, usable, lost, kps, visible)
+        if pairs is not None:
+            return *pairs, pred, usable
         # (one level when every track matched last frame: then _oldest, at most any last match, is it)
         if not (self.cascade and len(lost) > 1 and self._oldest != self._frame - 1 and (lost != lost[0]).any()):
             return *assign(sim, self.assignment), pred, usable
@@ -367,11 +370,14 @@ class PoseTracker:
 
     def _scores(
         self, pred: np.ndarray, usable: np.ndarray, lost: np.ndarray, kps: np.ndarray, visible: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The end of step 1 and step 2 in one compiled call (tfpose._core.track_scores): with
-        ``camera_motion`` and 2 tracks and 2 people (a shared motion needs them), pred [T, P, 2]
-        moved by :func:`tfpose.tracking.motion.common_shift` when not 0; :meth:`_similarity` of
-        that. Returns (pred, moved or the same array; the similarity [T, D])."""
+    ) -> tuple[np.ndarray, np.ndarray, tuple | None]:
+        """The end of step 1, step 2 and the usual step 3 in one compiled call
+        (tfpose._core.track_scores): with ``camera_motion`` and 2 tracks and 2 people (a shared
+        motion needs them), pred [T, P, 2] moved by :func:`tfpose.tracking.motion.common_shift`
+        when not 0; :meth:`_similarity` of that; the assignment's pairs (rows, cols) when the
+        cascade has one level (every track lost as long) and they are determined (the rule and its
+        proof: :func:`~tfpose.tracking.assignment.assign`), else None. Returns (pred, moved or the
+        same array; the similarity [T, D]; the pairs or None)."""
         return _core.track_scores(
             pred,
             usable,
@@ -386,6 +392,8 @@ class PoseTracker:
             SHIFT_MAX_CANDIDATES,
             SHIFT_RADIUS,
             SHIFT_MIN_RADIUS,
+            self.assignment,
+            self.cascade,
         )
 
     def _similarity(
