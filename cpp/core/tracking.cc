@@ -59,6 +59,37 @@ double box_area(const double* xy, int64_t stride, const Flag* flag, int64_t part
   return std::max(size[0] * size[1], 1.0);
 }
 
+// The box around the flagged parts of one pose (part p's x, y at xy[stride * p], xy[stride * p + 1]):
+// box = lo x, lo y, hi x, hi y; (inf, inf, -inf, -inf) when no part is flagged; NaN where a
+// flagged coordinate is NaN.
+template <typename Flag>
+void parts_box(const double* xy, int64_t stride, const Flag* flag, int64_t parts, double* box) {
+  box[0] = box[1] = kInf;
+  box[2] = box[3] = -kInf;
+  for (int64_t p = 0; p < parts; ++p) {
+    if (!flag[p]) continue;
+    for (int k = 0; k < 2; ++k) {
+      const double v = xy[stride * p + k];
+      if (v < box[k] || std::isnan(v)) box[k] = v;
+      if (v > box[2 + k] || std::isnan(v)) box[2 + k] = v;
+    }
+  }
+}
+
+// The squared distance of two boxes (parts_box): at most the squared distance of any part in one to
+// any part in the other as the core computes it (dx * dx + dy * dy: each rounding is monotone);
+// inf when a box is empty, NaN when a box holds NaN (no early exit then).
+double box_gap2(const double* a, const double* b) {
+  double gap2 = 0.0;
+  for (int k = 0; k < 2; ++k) {
+    const double g1 = a[k] - b[2 + k], g2 = b[k] - a[2 + k];
+    if (std::isnan(g1) || std::isnan(g2)) return std::numeric_limits<double>::quiet_NaN();
+    const double g = std::max({g1, g2, 0.0});
+    gap2 += g * g;
+  }
+  return gap2;
+}
+
 // Smoothing factor of an exponential filter with this cutoff (Hz) at sampling period te (s)
 // (Casiez et al. 2012, eq. 4).
 double alpha(double cutoff, double te) {
@@ -171,6 +202,14 @@ void track_similarity(const double* pred, const bool* usable, const int64_t* los
   // are all capped (people far apart: most pairs of a crowd) scores exp(-kMaxExponent) on each;
   // the others keep their P exponents (0 where not common, masked after) for one exp call, led by
   // -kMaxExponent itself, so that every value is the exp's own.
+  // An early exit, results unchanged: when the boxes of the two poses' parts are so far apart that
+  // d^2 / (2 s^2 k^2) >= kMaxExponent for the largest k (with a relative margin of 1e-6, far above
+  // the roundings; every rounding here is monotone), every common part is capped (NaN: no exit).
+  double k2_max = 0.0;
+  for (int64_t p = 0; p < P; ++p) k2_max = std::max(k2_max, k2[p]);
+  std::vector<double> box_t(4 * T), box_d(4 * D);  // lo x, lo y, hi x, hi y
+  for (int64_t t = 0; t < T; ++t) parts_box(pred + 2 * P * t, 2, usable + P * t, P, &box_t[4 * t]);
+  for (int64_t d = 0; d < D; ++d) parts_box(kps + 3 * P * d, 3, visible + P * d, P, &box_d[4 * d]);
   std::vector<double> ex = {-kMaxExponent};
   std::vector<int64_t> near(T * D, -1);  // a near pair's first exponent in ex
   for (int64_t t = 0; t < T; ++t) {
@@ -179,6 +218,7 @@ void track_similarity(const double* pred, const bool* usable, const int64_t* los
     for (int64_t d = 0; d < D; ++d) {
       double area = std::max(area_t[t], area_d[d]);
       if (lost[t] > 1) area = area * growth;
+      if (box_gap2(&box_t[4 * t], &box_d[4 * d]) > (kMaxExponent * ((2.0 * area) * k2_max)) * (1.0 + 1e-6)) continue;
       bool capped = true;
       for (int64_t p = 0; p < P; ++p) {
         arg[p] = 0.0;
@@ -196,10 +236,17 @@ void track_similarity(const double* pred, const bool* usable, const int64_t* los
   }
   exp_inplace(ex.data(), static_cast<int64_t>(ex.size()));
   const double e_cap = ex[0];
+  // A pair with every common part capped has a mean of at most e_cap (1 + P 2^-53) < 2 e_cap (0 with
+  // no common part): below a threshold above 2 e_cap it may not match, whatever its sum.
+  const bool capped_refused = oks_threshold > 2.0 * e_cap;
   std::vector<double> e(P);
   for (int64_t t = 0; t < T; ++t) {
     for (int64_t d = 0; d < D; ++d) {
       const int64_t at = near[D * t + d];
+      if (at < 0 && capped_refused) {
+        sim[D * t + d] = -1.0;
+        continue;
+      }
       int64_t common = 0;
       for (int64_t p = 0; p < P; ++p) {
         const bool both = usable[P * t + p] && visible[P * d + p];
@@ -409,13 +456,33 @@ int64_t track_fragments(const double* kps, const bool* visible, int64_t people, 
     area[o] = box_area(ref.data() + 2 * P * o, 2, ref_vis.data() + P * o, P);
     for (int64_t p = 0; p < P; ++p) n_parts[o] += visible[P * o + p];
   }
-  for (int64_t p = 0; p < P; ++p) k2[p] = (2.0 * sigmas[p]) * (2.0 * sigmas[p]);
+  double k2_max = 0.0;
+  for (int64_t p = 0; p < P; ++p) k2_max = std::max(k2_max, k2[p] = (2.0 * sigmas[p]) * (2.0 * sigmas[p]));
+  // Early exits, results unchanged: only a pair (u, o) whose owner o has more parts can make a
+  // fragment, and a part of u within reach of o's needs exp(-d^2 / (2 area k^2)) >= part_oks, i.e.
+  // d^2 <= 2 area k^2 ln(1 / part_oks): when the boxes of u's parts and o's are further apart than
+  // that for the largest k (with a relative margin of 1e-6, far above the roundings), no part is.
+  // (Only for part_oks in [1e-20, 0.999]: below, exp's cap exp(-kMaxExponent) may reach it; above,
+  // the margin would be below exp's rounding.)
+  const bool far_exit = part_oks >= 1e-20 && part_oks <= 0.999;
+  const double reach_log = far_exit ? -std::log(part_oks) : 0.0;
+  std::vector<double> box_u(4 * D), box_o(4 * D);  // the found parts' box, the owner parts' box
+  for (int64_t i = 0; i < D; ++i) {
+    parts_box(xy.data() + 2 * P * i, 2, visible + P * i, P, &box_u[4 * i]);
+    parts_box(ref.data() + 2 * P * i, 2, ref_vis.data() + P * i, P, &box_o[4 * i]);
+  }
+  const auto out_of_reach = [&](int64_t u, int64_t o) {  // (false for NaN: no exit)
+    return box_gap2(&box_u[4 * u], &box_o[4 * o]) > ((2.0 * area[o]) * k2_max * reach_log) * (1.0 + 1e-6);
+  };
   // COCO per-keypoint similarity of each person's found parts with every owner's parts: exponents
   // capped at kMaxExponent all score exp(-kMaxExponent) (ex[0]); the others go through one exp call
   std::vector<double> ex = {-kMaxExponent};
   std::vector<int64_t> pair_of, capped(D * D, 0);
+  bool any_pair = false;
   for (int64_t u = 0; u < D; ++u)
-    for (int64_t o = 0; o < D; ++o)
+    for (int64_t o = 0; o < D; ++o) {
+      if (n_parts[o] <= n_parts[u] || (far_exit && out_of_reach(u, o))) continue;  // (reach stays 0: no fragment)
+      any_pair = true;
       for (int64_t p = 0; p < P; ++p) {
         if (!(visible[P * u + p] && ref_vis[P * o + p])) continue;
         const double dx = xy[2 * (P * u + p)] - ref[2 * (P * o + p)];
@@ -428,6 +495,8 @@ int64_t track_fragments(const double* kps, const bool* visible, int64_t people, 
           pair_of.push_back(D * u + o);
         }
       }
+    }
+  if (!any_pair) return 0;  // every reach 0: no fragment (and no exp call)
   exp_inplace(ex.data(), static_cast<int64_t>(ex.size()));
   std::vector<int64_t> reach(D * D, 0);
   if (ex[0] >= part_oks) reach = capped;
@@ -462,6 +531,61 @@ int64_t track_fragments(const double* kps, const bool* visible, int64_t people, 
     }
   }
   return found;
+}
+
+bool track_assign_determined(const double* sim, int64_t tracks, int64_t people, bool greedy_order, int64_t* rows,
+                             int64_t* cols, int64_t* n) {
+  const int64_t T = tracks, D = people;
+  const bool by_track = T <= D;  // the smaller side's lines choose (tracks when as many)
+  const int64_t lines = by_track ? T : D, others = by_track ? D : T;
+  std::vector<uint8_t> taken(others, 0);
+  std::vector<int64_t> best_of(lines, -1);
+  bool unmatched_line = false, any_allowed = false;
+  for (int64_t i = 0; i < lines; ++i) {
+    int64_t best = -1;
+    double least = 0.0;
+    bool tie = false;
+    for (int64_t j = 0; j < others; ++j) {
+      const double s = by_track ? sim[D * i + j] : sim[D * j + i];
+      if (!(s >= 0.0)) continue;    // not allowed (NaN neither)
+      const double cost = 1.0 - s;  // the solver's cost (assignment.py)
+      if (best < 0 || cost < least) {
+        best = j, least = cost, tie = false;
+      } else if (cost == least) {
+        tie = true;
+      }
+    }
+    if (best < 0) {
+      unmatched_line = true;
+      continue;
+    }
+    any_allowed = true;
+    if (tie || taken[best]) return false;
+    taken[best] = 1;
+    best_of[i] = best;
+  }
+  if (unmatched_line && any_allowed) return false;  // a line without a pair: the solver decides
+  int64_t k = 0;
+  if (any_allowed) {
+    for (int64_t i = 0; i < lines; ++i) {
+      rows[k] = by_track ? i : best_of[i];
+      cols[k++] = by_track ? best_of[i] : i;
+    }
+  }
+  *n = k;
+  std::vector<int64_t> order(k);
+  for (int64_t i = 0; i < k; ++i) order[i] = i;
+  if (greedy_order) {  // decreasing similarity, ties in track order (greedy scans row-major)
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      const double sa = sim[D * rows[a] + cols[a]], sb = sim[D * rows[b] + cols[b]];
+      return sa > sb || (sa == sb && rows[a] < rows[b]);
+    });
+  } else if (!by_track) {  // tracks ascending
+    std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return rows[a] < rows[b]; });
+  }
+  std::vector<int64_t> r(rows, rows + k), c(cols, cols + k);
+  for (int64_t i = 0; i < k; ++i) rows[i] = r[order[i]], cols[i] = c[order[i]];
+  return true;
 }
 
 }  // namespace tfpose

@@ -1,11 +1,15 @@
-// _core.track_predict / track_similarity / track_advance: PoseTracker's per-frame arithmetic on its
+// _core.track_predict / track_similarity / track_advance (and the fused track_scores, track_gather,
+// track_assign_determined): PoseTracker's per-frame arithmetic on its
 // own numpy arrays (tracking.hpp); the caller is python/tfpose/tracking/tracker.py. The state arrays
 // are written in place, so they must be C-contiguous, writeable and of the exact dtype (no copy is
 // made); other inputs are converted when they are not. The GIL stays held: a call takes
 // microseconds, and the similarity calls numpy's exp.
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -200,6 +204,132 @@ void bind_tracking(py::module_& m) {
       py::arg("sigmas"), py::arg("part_oks"),
       "Fragments of this frame {person: owner}, in the order found (tfpose.tracking.fragments.fragment_owners; "
       "include/tfpose/tracking.hpp). pred, usable: [0, P, 2], [0, P] when there is no track.");
+  m.def(
+      "track_scores",
+      [](const In<double>& pred, const In<bool>& usable, const In<int64_t>& lost, const In<double>& kps,
+         const In<bool>& visible, const In<double>& sigmas, double lost_scale_growth, double oks_threshold,
+         bool camera_motion, int64_t min_parts, int64_t max_candidates, double radius, double min_radius,
+         const std::string& assignment, bool cascade) -> py::tuple {
+        const int64_t T = pred.ndim() == 3 ? pred.shape(0) : -1, P = pred.ndim() == 3 ? pred.shape(1) : -1;
+        const int64_t D = kps.ndim() == 3 ? kps.shape(0) : -1;
+        const double* p = view<double>(pred, "track_scores: pred", {T, P, 2});
+        const bool* u = view<bool>(usable, "track_scores: usable", {T, P});
+        const int64_t* l = view<int64_t>(lost, "track_scores: lost", {T});
+        const double* x = view<double>(kps, "track_scores: kps", {D, P, 3});
+        const bool* v = view<bool>(visible, "track_scores: visible", {D, P});
+        const double* s = view<double>(sigmas, "track_scores: sigmas", {P});
+        if (min_parts < 0 || max_candidates < 2)
+          throw tfpose::InvalidArgument(
+              tfpose::expected_got("track_scores: min_parts, max_candidates", ">= 0, >= 2",
+                                   std::to_string(min_parts) + ", " + std::to_string(max_candidates)));
+        py::array moved = pred;
+        if (camera_motion && T > 1 && D > 1) {  // (a shared motion needs 2 tracks and 2 people)
+          double shift[2];
+          tfpose::track_common_shift(p, u, T, x, v, D, P, {min_parts, max_candidates, radius, min_radius}, shift);
+          if (shift[0] != 0.0 || shift[1] != 0.0) {  // (numpy: pred + shift)
+            py::array_t<double> out({T, P, int64_t{2}});
+            double* o = out.mutable_data();
+            for (int64_t i = 0; i < T * P; ++i)
+              for (int k = 0; k < 2; ++k) o[2 * i + k] = p[2 * i + k] + shift[k];
+            moved = out;
+            p = o;
+          }
+        }
+        if (assignment != "optimal" && assignment != "greedy")
+          throw tfpose::InvalidArgument(
+              tfpose::expected_got("track_scores: assignment", "'optimal' or 'greedy'", "'" + assignment + "'"));
+        py::array_t<double> sim({T, D});
+        double* m = sim.mutable_data();
+        tfpose::track_similarity(p, u, l, T, x, v, D, P, s, lost_scale_growth, oks_threshold, numpy_exp, m);
+        // the assignment, when the cascade has one level (every track lost as long) and the pairs are
+        // determined (track_assign_determined)
+        bool one_level = true;
+        for (int64_t t = 1; cascade && t < T; ++t) one_level = one_level && l[t] == l[0];
+        std::vector<int64_t> r(std::min(T, D)), c(std::min(T, D));
+        int64_t n = 0;
+        if (!one_level || !tfpose::track_assign_determined(m, T, D, assignment == "greedy", r.data(), c.data(), &n))
+          return py::make_tuple(moved, sim, py::none());
+        py::array_t<int64_t> rows(n), cols(n);
+        std::copy(r.begin(), r.begin() + n, rows.mutable_data());
+        std::copy(c.begin(), c.begin() + n, cols.mutable_data());
+        return py::make_tuple(moved, sim, py::make_tuple(rows, cols));
+      },
+      py::arg("pred"), py::arg("usable"), py::arg("lost"), py::arg("kps"), py::arg("visible"), py::arg("sigmas"),
+      py::arg("lost_scale_growth"), py::arg("oks_threshold"), py::arg("camera_motion"), py::arg("min_parts"),
+      py::arg("max_candidates"), py::arg("radius"), py::arg("min_radius"), py::arg("assignment"), py::arg("cascade"),
+      "PoseTracker steps 1 (the common motion), 2 and, when determined, 3 in one call: if camera_motion and there "
+      "are 2 tracks and 2 people, pred moved by track_common_shift's shift (when not 0), then track_similarity on "
+      "it, then the pairs of track_assign_determined for the assignment ('optimal' or 'greedy') when the matching "
+      "cascade has one level (no cascade, or every track lost as long) -> (pred [T, P, 2] float64: the same array "
+      "when not moved, sim [T, D] float64, (rows, cols) int64 or None).");
+  m.def(
+      "track_assign_determined",
+      [](const In<double>& sim, bool greedy_order) -> py::object {
+        const int64_t T = sim.ndim() == 2 ? sim.shape(0) : -1, D = sim.ndim() == 2 ? sim.shape(1) : -1;
+        const double* s = view<double>(sim, "track_assign_determined: sim", {T, D});
+        std::vector<int64_t> r(std::min(T, D)), c(std::min(T, D));
+        int64_t n = 0;
+        if (!tfpose::track_assign_determined(s, T, D, greedy_order, r.data(), c.data(), &n)) return py::none();
+        py::array_t<int64_t> rows(n), cols(n);
+        std::copy(r.begin(), r.begin() + n, rows.mutable_data());
+        std::copy(c.begin(), c.begin() + n, cols.mutable_data());
+        return py::make_tuple(rows, cols);
+      },
+      py::arg("sim"), py::arg("greedy_order"),
+      "The assignment's pairs (rows, cols) int64 when the similarity sim [T, D] float64 determines them (every "
+      "line of the smaller side has one allowed pair of least cost 1 - sim, the others distinct; "
+      "include/tfpose/tracking.hpp), else None.");
+  m.def(
+      "track_gather",
+      [](const py::list& people, int64_t parts) -> py::object {
+        const int64_t D = static_cast<int64_t>(people.size()), P = parts;
+        py::array_t<double> kps({D, P, int64_t{3}});
+        py::array_t<bool> visible({D, P});
+        double* k = kps.mutable_data();
+        bool* v = visible.mutable_data();
+        for (int64_t i = 0; i < D; ++i) {
+          PyObject* person = people[i].ptr();
+          // as PoseTracker._check: keypoints readable, person_id writable (set to itself, -1 if absent)
+          const py::object kp = py::reinterpret_steal<py::object>(PyObject_GetAttrString(person, "keypoints"));
+          PyObject* id = kp ? PyObject_GetAttrString(person, "person_id") : nullptr;
+          if (kp && !id && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Clear();
+            id = PyLong_FromLong(-1);
+          }
+          const int set = id ? PyObject_SetAttrString(person, "person_id", id) : -1;
+          Py_XDECREF(id);
+          if (set != 0) {
+            PyErr_Clear();
+            return py::none();
+          }
+          const bool f32 = py::isinstance<py::array_t<float>>(kp), f64 = py::isinstance<py::array_t<double>>(kp);
+          const py::array a = f32 || f64 ? py::reinterpret_borrow<py::array>(kp) : py::array();
+          if (!(f32 || f64) || a.ndim() != 2 || a.shape(0) != P || a.shape(1) != 3) return py::none();
+          const char* base = static_cast<const char*>(a.data());
+          for (int64_t p = 0; p < P; ++p) {
+            for (int64_t q = 0; q < 3; ++q) {
+              const char* at = base + p * a.strides(0) + q * a.strides(1);
+              double x = 0.0;
+              if (f32) {
+                float y;
+                std::memcpy(&y, at, sizeof y);
+                x = y;
+              } else {
+                std::memcpy(&x, at, sizeof x);
+              }
+              if (!std::isfinite(x)) return py::none();
+              k[3 * (P * i + p) + q] = x;
+            }
+            v[P * i + p] = k[3 * (P * i + p) + 2] > 0.0;
+          }
+        }
+        return py::make_tuple(kps, visible);
+      },
+      py::arg("people"), py::arg("parts"),
+      "PoseTracker's usual frame, gathered in one call: every person has keypoints, a float32 or float64 array "
+      "[parts, 3] of finite values, and a writable person_id (set to its own value, -1 if it had none) -> (kps "
+      "[D, parts, 3] float64, visible [D, parts] bool: score > 0); None for anything else (PoseTracker._check "
+      "then checks each person and names what is wrong).");
 }
 
 }  // namespace tfpose_py

@@ -155,6 +155,13 @@ class NumpyPoseTracker(PoseTracker):
     _common_shift = staticmethod(common_shift)
     _fragment_owners = staticmethod(fragment_owners)
 
+    def _scores(self, pred, usable, lost, kps, visible) -> tuple[np.ndarray, np.ndarray, None]:
+        if self.camera_motion and len(pred) > 1 and len(kps) > 1:  # (a shared motion needs 2 tracks, 2 people)
+            shift = self._common_shift(pred, usable, kps, visible)
+            if shift[0] or shift[1]:
+                pred = pred + shift
+        return pred, self._similarity(pred, usable, lost, kps, visible), None  # (PoseTracker assigns)
+
     def _predicted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         f, xy, seen, last = self._frame, self._xy, self._seen, self._last
         # a track without a velocity of its own moves with the scene

@@ -114,4 +114,18 @@ int64_t track_fragments(const double* kps, const bool* visible, int64_t people, 
                         const double* sigmas, double part_oks, const ExpInPlace& exp_inplace, int64_t* frag,
                         int64_t* owner);
 
+// The track-person pairs of the assignment (tfpose.tracking.assignment.assign) of the similarity
+// sim [T, D] (< 0 or NaN: the pair is not allowed) when they are already determined, without a
+// solver: every line of the smaller side (the tracks when T <= D, else the people; the side
+// scipy's linear_sum_assignment walks) has an allowed pair, its allowed pair of least cost
+// 1.0 - sim is the only one of that cost in the line, and these best pairs take distinct lines of
+// the other side. Then "every line takes its best" is the unique optimum of "the most pairs, then
+// the largest total" and greedy's answer (the proofs: assignment.py). Writes the pairs (track,
+// person) in the order the solver gives them: tracks ascending, or (greedy_order) by decreasing
+// similarity, ties in track order; n = their number (0 when no pair is allowed at all). Returns
+// false, writing nothing, when the pairs are not determined so (a solver must decide). rows and
+// cols hold min(T, D) values.
+bool track_assign_determined(const double* sim, int64_t tracks, int64_t people, bool greedy_order, int64_t* rows,
+                             int64_t* cols, int64_t* n);
+
 }  // namespace tfpose

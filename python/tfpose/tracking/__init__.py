@@ -17,7 +17,8 @@ frame did not find stays missing (0, 0, 0), never filled in from earlier frames.
 
 Modules: :mod:`~tfpose.tracking.tracker` (:class:`PoseTracker`), :mod:`~tfpose.tracking.similarity`
 (sigmas, OKS), :mod:`~tfpose.tracking.assignment` (tracks to people), :mod:`~tfpose.tracking.motion` (common motion),
-:mod:`~tfpose.tracking.fragments` (split people), :mod:`~tfpose.tracking.smoothing` (One-Euro).
+:mod:`~tfpose.tracking.fragments` (split people), :mod:`~tfpose.tracking.smoothing` (One-Euro),
+:mod:`~tfpose.tracking.period` (frame period from timestamps), :mod:`~tfpose.tracking.inputs` (argument checks).
 
 The per-frame arithmetic runs in the C++ core (tfpose._core.track_*, cpp/core/tracking.cc),
 bit-identical to its numpy formulation (tests/reference/numpy_tracking.py).

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ASSIGNMENTS", "NO_PAIRS", "assign", "check_assignment"]
+from tfpose import _core
+
+__all__ = ["ASSIGNMENTS", "NO_PAIRS", "assign", "check_assignment", "solve"]
 
 ASSIGNMENTS = ("optimal", "greedy")
 FORBIDDEN = 1e6  # assignment cost of a pair below the threshold: larger than any sum of real costs
@@ -21,20 +23,53 @@ def check_assignment(method: object) -> str:
 
 
 def assign(sim: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Track-person pairs from a similarity sim [T, D] (float; < 0 where a pair is not allowed):
-    (rows, cols), int64 arrays of the paired track and person indices.
+    """Track-person pairs from a similarity sim [T, D] (float64; < 0 where a pair is not allowed):
+    (rows, cols), int64 arrays of the paired track and person indices; the answer of
+    :func:`solve` (scipy's ``linear_sum_assignment`` for "optimal", the greedy scan for "greedy"),
+    which runs unless the pairs are already determined as follows (checked in one compiled call,
+    tfpose._core.track_assign_determined, cpp/core/tracking.cc). Raises ValueError for another method.
 
-    method "optimal": ``scipy.optimize.linear_sum_assignment`` on the cost 1 - sim (the most pairs,
-    then the largest total similarity; forbidden pairs cost ``FORBIDDEN`` and are dropped after);
-    "greedy": the most similar allowed pair first, ties in row-major order. Raises ValueError for
-    another method."""
+    Determined: take the smaller side of the matrix (the tracks when T <= D, else the people;
+    the side scipy's solver walks row by row). Every line of it has an allowed pair; in each line
+    the allowed pair of least cost ``c = 1 - sim`` (as float64, the solver's cost) is the only one
+    of that cost; these best pairs fall in distinct lines of the other side. Then "every line of
+    the smaller side takes its best" (M) is the answer of both methods:
+
+    * the most pairs: M pairs every line of the smaller side, and no assignment pairs more;
+    * then the largest total similarity, uniquely: an assignment with as many pairs pairs every
+      line of the smaller side too, so if it differs from M it gives some line another allowed
+      pair, of strictly higher cost there, and no line less than its least cost; its total cost
+      is higher (over the costs c as the solver sees them, so the rounding of ``1 - sim`` can
+      merge no two candidates: they would be a tie, which is not determined);
+    * scipy's solver (Crouse 2016's shortest augmenting path, which ``linear_sum_assignment``
+      implements) returns it with no rounding at all: it walks the smaller side's lines in order
+      with all column potentials 0, each line's shortest path is its least cost itself, whose
+      column no earlier line took, so it is assigned at once and the potentials stay 0;
+    * greedy takes it: the pairs are scanned by decreasing similarity; a pair of M comes before
+      every other allowed pair of its line (strictly more similar), and when it comes its line
+      of the other side is free too (the lines of M are distinct, and a pair outside M that came
+      earlier would have its smaller-side line's best, of M, come before it and take that line
+      first). The order is greedy's: decreasing similarity, ties in track order (row-major).
+
+    Ties, a line of the smaller side with no allowed pair, or two lines with one best go to the
+    solver. When no pair is allowed at all, no pairs (the solver is not called either)."""
+    check_assignment(method)
+    pairs = _core.track_assign_determined(sim, method == "greedy")
+    if pairs is not None:
+        return pairs
+    return solve(sim, method)
+
+
+def solve(sim: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`assign` by its solvers alone. method "optimal": ``scipy.optimize.linear_sum_assignment``
+    on the cost 1 - sim (the most pairs, then the largest total similarity; forbidden pairs cost
+    ``FORBIDDEN`` and are dropped after); "greedy": the most similar allowed pair first, ties in
+    row-major order. Raises ValueError for another method."""
     check_assignment(method)
     ok = sim >= 0
     if not np.count_nonzero(ok):
         return NO_PAIRS
     if method == "optimal":
-        if sim.shape == (1, 1):  # (one allowed pair: the answer, without scipy's per-call cost)
-            return np.zeros(1, np.int64), np.zeros(1, np.int64)
         from scipy.optimize import linear_sum_assignment
 
         rows, cols = linear_sum_assignment(np.where(ok, np.subtract(1.0, sim), FORBIDDEN))

@@ -4,9 +4,7 @@
 
 from __future__ import annotations
 
-import bisect
 import math
-from collections import deque
 from typing import Any
 
 import numpy as np
@@ -14,7 +12,17 @@ import numpy as np
 from tfpose import _core
 from tfpose.tracking.assignment import ASSIGNMENTS, NO_PAIRS, assign, check_assignment
 from tfpose.tracking.fragments import fragment_owners
-from tfpose.tracking.motion import SCENE_MIN_SHARE, SCENE_MIN_TRACKS, SCENE_TOLERANCE, common_shift
+from tfpose.tracking.inputs import check_image_size, check_people
+from tfpose.tracking.motion import (
+    SCENE_MIN_SHARE,
+    SCENE_MIN_TRACKS,
+    SCENE_TOLERANCE,
+    SHIFT_MAX_CANDIDATES,
+    SHIFT_MIN_PARTS,
+    SHIFT_MIN_RADIUS,
+    SHIFT_RADIUS,
+)
+from tfpose.tracking.period import FramePeriod
 from tfpose.tracking.similarity import DEFAULT_OKS_THRESHOLD, keypoint_sigmas
 from tfpose.tracking.smoothing import check_filter_args
 
@@ -24,8 +32,6 @@ __all__ = ["PoseTracker", "ASSIGNMENTS"]
 # of the last filtered value (s); 1 where that state is valid (the part was found last time). The
 # layout is the C++ core's (cpp/include/tfpose/tracking.hpp), which updates it.
 FILTER_STATE = _core.TRACK_FILTER_STATE
-# Times between updates remembered; their median is one frame period.
-PERIOD_WINDOW = 64
 
 
 class PoseTracker:
@@ -34,7 +40,8 @@ class PoseTracker:
     pose_model: "COCO_18", "BODY_25", "MPI_15" or "MPI_15_4" (the people's part layout).
     oks_threshold: least OKS between a track and a person for them to be the same person.
     assignment: "optimal" (``scipy.optimize.linear_sum_assignment``: the most matches, then the
-        largest total OKS) or "greedy" (highest OKS pair first).
+        largest total OKS) or "greedy" (highest OKS pair first); where the similarities already
+        determine the answer, it is taken without the solver (:func:`~tfpose.tracking.assignment.assign`).
     max_lost_frames: frames a track that matched nobody is remembered (its id can come back).
         Frames are counted in frame periods: with timestamps, a gap of k periods (frames the
         decoder dropped) counts k frames (see ``update``).
@@ -171,50 +178,29 @@ class PoseTracker:
         self._measured = np.zeros(0, np.int64)
         self._filt = np.zeros((0, P, FILTER_STATE))
         self._time: float | None = None
-        # the last PERIOD_WINDOW times between two updates (s): their median is one frame period
-        self._gaps: deque[float] = deque()
-        self._gaps_sorted: list[float] = []
+        self._period = FramePeriod()  # (the times between updates)
         self._image_size: tuple[int, int] | None = None
         self._fragments = {}
+        # at most every track's last match (= it when all matched last frame): spares most _forget a look
+        self._oldest = self._frame
 
     _STATE = ("_ids", "_xy", "_seen", "_last", "_vel", "_measured", "_filt")
-    # (class attributes so that tests/reference/numpy_tracking.py can put the numpy versions in)
-    _common_shift = staticmethod(common_shift)
+    # (a class attribute so that tests/reference/numpy_tracking.py can put the numpy version in)
     _fragment_owners = staticmethod(fragment_owners)
 
+    def _people(self, people: list) -> tuple[np.ndarray, np.ndarray]:
+        """kps [D, P, 3] float64 and visible [D, P] (score > 0), checked as :meth:`_check` does: the
+        usual frame (arrays of finite numbers) in one compiled call (tfpose._core.track_gather),
+        anything else by :meth:`_check`, which names what is wrong."""
+        got = _core.track_gather(people, self.num_parts)
+        if got is not None:
+            return got
+        kps = self._check(people)
+        return kps, kps[:, :, 2] > 0
+
     def _check(self, people) -> np.ndarray:
-        for i, p in enumerate(people):
-            try:
-                if not hasattr(p, "keypoints"):
-                    raise AttributeError("keypoints")
-                # proves person_id writable before any track changes (same value: nothing changes)
-                p.person_id = getattr(p, "person_id", -1)
-            except (AttributeError, TypeError):
-                raise TypeError(
-                    f"people[{i}]: expected an object with keypoints [{self.num_parts}, 3] and a writable "
-                    f"person_id (e.g. tfpose.Person), got {type(p).__name__}"
-                ) from None
-        if not people:
-            return np.zeros((0, self.num_parts, 3))
-        try:
-            kps = np.array([p.keypoints for p in people], dtype=np.float64)
-        except (TypeError, ValueError):
-            kps = None  # ragged shapes (named below) or values that are not numbers (raised below)
-        if kps is None or kps.shape[1:] != (self.num_parts, 3):
-            for i, p in enumerate(people):
-                if tuple(np.shape(p.keypoints)) != (self.num_parts, 3):
-                    raise ValueError(
-                        f"people[{i}].keypoints: expected shape [{self.num_parts}, 3] for pose model "
-                        f"{self.pose_model}, got {tuple(np.shape(p.keypoints))} (people from another pose model?)"
-                    )
-            kps = np.array([p.keypoints for p in people], dtype=np.float64)
-        if not np.isfinite(kps).all():  # (one test for the usual all-finite frame, then the rule)
-            found = kps[:, :, 2] > 0
-            bad = ~np.isfinite(kps[:, :, 2]) | (found & ~np.isfinite(kps[:, :, :2]).all(-1))
-            if bad.any():
-                i = int(np.flatnonzero(bad.any(1))[0])
-                raise ValueError(f"people[{i}].keypoints: expected finite values, got {kps[i].tolist()}")
-        return kps
+        """kps [D, P, 3] float64 of the people, checked (:func:`tfpose.tracking.inputs.check_people`)."""
+        return check_people(people, self.num_parts, self.pose_model)
 
     def _predicted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Tracks' predicted part positions [T, P, 2], usable parts [T, P], frames lost [T] (step 1 of
@@ -289,8 +275,8 @@ class PoseTracker:
         """
         people = list(people)
         # Every argument is checked before any state changes: a refused update changes nothing.
-        kps = self._check(people)
-        image_size = _check_image_size(image_size)
+        kps, visible = self._people(people)
+        image_size = check_image_size(image_size)
         resets = image_size is not None and self._image_size is not None and image_size != self._image_size
         timestamp = self._check_timestamp(timestamp, None if resets else self._time)
         if resets:
@@ -304,8 +290,6 @@ class PoseTracker:
         # it come empty, is forgotten before the matching, so that it cannot match (and keep its id)
         # in the frame after a gap.
         self._forget(f - 1)
-        visible = kps[:, :, 2] > 0
-        xy = kps[:, :, :2]
         self._fragments = {}
         rows, cols, pred, usable = self._match(kps, visible)
         owners = {}
@@ -320,17 +304,24 @@ class PoseTracker:
             keypoints = self._advance(rows, cols, kps, visible, f, timestamp)
             for j, c in enumerate(cols.tolist() if self.smooth else ()):
                 people[c].keypoints = keypoints[j]  # each its own float32 row of one new array
-        self._commit(people, rows, cols, owners, xy, visible, f)
-        self._forget(f)
+        self._commit(people, rows, cols, owners, kps, visible, f)
+        if len(rows) == len(self._ids):
+            self._oldest = f  # every track matched now (rows are distinct)
+        else:
+            self._forget(f)
         return people
 
     def _forget(self, f: int) -> None:
         """Drop the tracks that, at the end of frame f, have matched nobody for more than
         ``max_lost_frames`` frames (f - last match > max_lost_frames); their ids are retired."""
-        if len(self._last) and f - int(self._last.min()) > self.max_lost_frames:
+        if f - self._oldest <= self.max_lost_frames:
+            return  # (_oldest is at most every track's last match)
+        self._oldest = int(self._last.min()) if len(self._last) else f
+        if f - self._oldest > self.max_lost_frames:
             keep = f - self._last <= self.max_lost_frames
             for name in self._STATE:
                 setattr(self, name, getattr(self, name)[keep])
+            self._oldest = int(self._last.min()) if len(self._last) else f
 
     def _check_timestamp(self, timestamp: Any, last: float | None) -> float:
         """The frame's time in seconds (default: the next frame at ``fps``); ValueError for one that
@@ -352,12 +343,11 @@ class PoseTracker:
         if not (len(self._ids) and len(kps)):
             return *NO_PAIRS, None, None
         pred, usable, lost = self._predicted()
-        if self.camera_motion and len(pred) > 1 and len(kps) > 1:  # (a shared motion needs 2 tracks, 2 people)
-            shift = self._common_shift(pred, usable, kps, visible)
-            if shift[0] or shift[1]:
-                pred = pred + shift
-        sim = self._similarity(pred, usable, lost, kps, visible)
-        if not (self.cascade and len(lost) > 1 and (lost != lost[0]).any()):
+        pred, sim, pairs = self._scores(pred, usable, lost, kps, visible)
+        if pairs is not None:
+            return *pairs, pred, usable
+        # (one level when every track matched last frame: then _oldest, at most any last match, is it)
+        if not (self.cascade and len(lost) > 1 and self._oldest != self._frame - 1 and (lost != lost[0]).any()):
             return *assign(sim, self.assignment), pred, usable
         # tracks matched more recently choose first (DeepSORT's matching cascade)
         free = np.ones(len(kps), bool)
@@ -372,6 +362,34 @@ class PoseTracker:
             cols.append(cand[c])
             free[cand[c]] = False
         return np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64), pred, usable
+
+    def _scores(
+        self, pred: np.ndarray, usable: np.ndarray, lost: np.ndarray, kps: np.ndarray, visible: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, tuple | None]:
+        """The end of step 1, step 2 and the usual step 3 in one compiled call
+        (tfpose._core.track_scores): with ``camera_motion`` and 2 tracks and 2 people (a shared
+        motion needs them), pred [T, P, 2] moved by :func:`tfpose.tracking.motion.common_shift`
+        when not 0; :meth:`_similarity` of that; the assignment's pairs (rows, cols) when the
+        cascade has one level (every track lost as long) and they are determined (the rule and its
+        proof: :func:`~tfpose.tracking.assignment.assign`), else None. Returns (pred, moved or the
+        same array; the similarity [T, D]; the pairs or None)."""
+        return _core.track_scores(
+            pred,
+            usable,
+            lost,
+            kps,
+            visible,
+            self.sigmas,
+            self.lost_scale_growth,
+            self.oks_threshold,
+            self.camera_motion,
+            SHIFT_MIN_PARTS,
+            SHIFT_MAX_CANDIDATES,
+            SHIFT_RADIUS,
+            SHIFT_MIN_RADIUS,
+            self.assignment,
+            self.cascade,
+        )
 
     def _similarity(
         self, pred: np.ndarray, usable: np.ndarray, lost: np.ndarray, kps: np.ndarray, visible: np.ndarray
@@ -425,7 +443,7 @@ class PoseTracker:
         rows: np.ndarray,
         cols: np.ndarray,
         owners: dict,
-        xy: np.ndarray,
+        kps: np.ndarray,
         visible: np.ndarray,
         f: int,
     ) -> None:
@@ -444,38 +462,13 @@ class PoseTracker:
                 # the track remembers the parts the fragment found and its person lacks, so the
                 # same split in the next frames is still recognised when those parts age out
                 r, extra = row_of[o], visible[c] & ~visible[o]
-                self._xy[r, extra] = xy[c, extra]
+                self._xy[r, extra] = kps[c, extra, :2]
                 self._seen[r, extra] = f
 
     def _frames_elapsed(self, t: float) -> int:
         """Frames since the last update: the time since it in frame periods (a video that dropped
-        frames skips some), at least 1. The frame period is the median time between two updates
-        over the last ``PERIOD_WINDOW`` (dropped frames lengthen a minority of the gaps; one odd
-        timestamp moves no median)."""
-        if self._time is None:
+        frames skips some), at least 1 (:class:`tfpose.tracking.period.FramePeriod`: the frame
+        period is the median time between two updates over the last ones)."""
+        if self._time is None or t <= self._time:
             return 1
-        dt = t - self._time
-        if dt <= 0:
-            return 1
-        # the window in arrival order and sorted (statistics.median costs ~10 us: a sort per frame)
-        self._gaps.append(dt)
-        bisect.insort(self._gaps_sorted, dt)
-        if len(self._gaps) > PERIOD_WINDOW:
-            self._gaps_sorted.remove(self._gaps.popleft())
-        g, n = self._gaps_sorted, len(self._gaps_sorted)
-        period = g[n // 2] if n % 2 else (g[n // 2 - 1] + g[n // 2]) / 2  # the median
-        # rounding absorbs timestamp jitter; a gap beyond 1000 periods is a cut or a pause, not drops
-        return int(min(max(round(dt / period), 1), 1000))
-
-
-def _check_image_size(image_size: Any) -> tuple[int, int] | None:
-    """(H, W) as two ints > 0, or None; ValueError otherwise."""
-    if image_size is None:
-        return None
-    try:
-        size = tuple(int(v) for v in image_size)
-        if len(size) != 2 or min(size) <= 0:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise ValueError(f"image_size: expected (H, W), two ints > 0, got {image_size!r}") from None
-    return (size[0], size[1])
+        return self._period.frames(t - self._time)
