@@ -700,3 +700,63 @@ def test_inf_in_a_part_not_found_raises_no_numpy_warning():
             body.keypoints[17, :2], body.keypoints[17, 2] = np.inf, 0.0
             tr.update([body, frag, person_at(400, 100)])
             assert frag.person_id == -1 and tr.fragments == {1: body.person_id}
+
+
+def _random_state(rng: np.random.Generator, tracker: PoseTracker, it: int) -> None:
+    """Random track state for ``tracker``: many tracks with no velocity measured yet (they move with
+    the scene), velocities on a 0.5 px/frame grid around a shared one (distances to the median
+    exactly at the scene tolerance happen) with outliers, ties among the last matches, and the
+    frame and image size (none on odd draws)."""
+    from tfpose.tracking.tracker import FILTER_STATE
+
+    T, P = int(rng.integers(0, 16)), tracker.num_parts
+    f = int(rng.integers(3, 40))
+    tracker._frame = f
+    tracker._ids = np.arange(T, dtype=np.int64)
+    tracker._xy = rng.uniform(-50, 700, (T, P, 2))
+    tracker._last = f - rng.integers(1, 4, T)
+    tracker._seen = np.where(rng.random((T, P)) < 0.8, tracker._last[:, None] - rng.integers(0, 12, (T, P)), -1)
+    shared = rng.integers(-8, 9, 2) * 0.5
+    tracker._vel = shared + rng.integers(-2, 3, (T, 2)) * 0.5
+    outliers = rng.random(T) < rng.uniform(0, 0.5)
+    tracker._vel[outliers] = rng.normal(0, 6, (int(outliers.sum()), 2))
+    tracker._measured = np.where(rng.random(T) < 0.4, 0, rng.integers(1, 4, T)).astype(np.int64)
+    tracker._vel[tracker._measured == 0] = 0.0
+    tracker._filt = np.concatenate(
+        [rng.uniform(0, 600, (T, P, 4)), np.full((T, P, 1), f / 30 - 0.05), (rng.random((T, P, 1)) < 0.7) * 1.0],
+        axis=-1,
+    )
+    assert tracker._filt.shape[-1] == FILTER_STATE
+    tracker._image_size = None if it % 2 else (480, 640)
+
+
+@pytest.mark.parametrize("smooth", [False, True])
+def test_compiled_prediction_and_advance_equal_the_numpy_formulation_on_random_states(smooth):
+    """Steps 1 and 5 (prediction with the scene velocity for tracks matched once; velocity update
+    with the first-measurement rule; One-Euro) compiled against NumpyPoseTracker on 1500 random
+    track states: the same predictions and, after a random set of matches, the same state and
+    smoothed keypoints, bit for bit. The scene's velocity must have moved some predictions."""
+    rng = np.random.default_rng(11)
+    scene_used = 0
+    for it in range(1500):
+        compiled, ref = PoseTracker("COCO_18", smooth=smooth), numpy_tracking.NumpyPoseTracker("COCO_18", smooth=smooth)
+        _random_state(np.random.default_rng([11, it]), compiled, it)
+        _random_state(np.random.default_rng([11, it]), ref, it)
+        got, want = compiled._predicted(), ref._predicted()
+        assert all(_same_bits(g, w) for g, w in zip(got, want, strict=True)), it
+        T = len(ref._ids)
+        frozen = ref._measured == 0
+        scene_used += bool(frozen.any() and np.any(want[0][frozen] != ref._xy[frozen]))
+        D = int(rng.integers(0, T + 3))
+        kps = np.zeros((D, 18, 3))
+        kps[:, :, :2] = rng.uniform(-50, 700, (D, 18, 2))
+        kps[:, :, 2] = rng.random((D, 18)) * (rng.random((D, 18)) < 0.8)
+        m = min(T, D)
+        rows, cols = rng.permutation(T)[:m].astype(np.int64), rng.permutation(D)[:m].astype(np.int64)
+        t = compiled._frame / 30
+        out_c = compiled._advance(rows, cols, kps, kps[:, :, 2] > 0, compiled._frame, t)
+        out_r = ref._advance(rows, cols, kps, kps[:, :, 2] > 0, ref._frame, t)
+        assert _same_bits(out_c, out_r), it
+        for name in PoseTracker._STATE:
+            assert _same_bits(getattr(compiled, name), getattr(ref, name)), (it, name)
+    assert scene_used > 100
