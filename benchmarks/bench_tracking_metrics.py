@@ -138,7 +138,9 @@ def main() -> None:
         "Identity give the same figures, tests/test_tracking_metrics.py). A person without id (a fragment "
         "marked by tfpose) is no hypothesis; a hypothesis on a distractor (a person in the image who is not in "
         "the ground truth) is removed first, MOT16's rule. *ms / frame*: time in the tracker's `update` per "
-        "frame, median of 3 runs (network excluded). Peers: `benchmarks/peer_trackers.py` (lightweight-"
+        "frame, median of 3 runs (network excluded; short sequences on a shared machine: a "
+        "rough figure, not a comparison of tfpose's own variants; the cost against the post-processing is "
+        "measured in `bench_tracking.py`). Peers: `benchmarks/peer_trackers.py` (lightweight-"
         "openpose's greedy OKS frame to frame; OpenPose's PersonIdExtractor with its Lucas-Kanade flow where "
         "the sequence has images).\n\n"
         + desc

@@ -125,6 +125,7 @@ def test_cli_tracking_over_images_of_changing_size(tmp_path, capsys):
     tracking sequence (issue 21: tracks restart with each video and each still image) and ids are
     never reused; a broken frame loses nothing else."""
     from tfpose import cli
+    from tfpose.cli.run import TRACKING_IMAGES_NOTE
 
     src = cv2.imread(str(DATA / "images" / "tf_pose_estimation" / "p1.jpg"))
     d = tmp_path / "frames"
@@ -150,6 +151,7 @@ def test_cli_tracking_over_images_of_changing_size(tmp_path, capsys):
     )
     cap = capsys.readouterr()
     assert rc == 1 and "f2.png" in cap.err  # the empty file is reported, the others are written
+    assert TRACKING_IMAGES_NOTE in cap.err  # the user is told a folder of images is no sequence
     ids = {}
     for k in (0, 1, 3, 4):
         doc = json.loads((tmp_path / "j" / f"f{k}_keypoints.json").read_text())

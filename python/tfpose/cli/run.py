@@ -28,8 +28,12 @@ from tfpose.cli.writers import Writers
 from tfpose.litert import is_tflite
 from tfpose.options import DEFAULTS
 
-__all__ = ["run_estimate", "check_tflite_options", "refused_flag", "NO_OUTPUT_HINT"]
+__all__ = ["run_estimate", "check_tflite_options", "refused_flag", "NO_OUTPUT_HINT", "TRACKING_IMAGES_NOTE"]
 
+TRACKING_IMAGES_NOTE = (
+    "tfpose: note: --tracking: each still image is a sequence of its own (ids do not carry from one "
+    "image to the next, even in a folder); frames saved as images carry their ids once made a video"
+)
 NO_OUTPUT_HINT = (
     "tfpose: note: no output option was given, so nothing will be written (only the summary); add "
     "--write-json DIR, --write-images DIR, --write-video FILE, --write-coco-json FILE or --write-heatmaps DIR"
@@ -72,6 +76,8 @@ def run_estimate(args: argparse.Namespace) -> int:
         return 1
     if not any((plan.json_dir, plan.img_dir, plan.heat_dir, plan.video, plan.coco)):
         log(NO_OUTPUT_HINT)
+    if (args.tracking or args.smooth) and sum(s.kind == "image" for s in sources) > 1:
+        log(TRACKING_IMAGES_NOTE)
     est = _load_estimator(args, log, created)
     if est is None:
         return 2
