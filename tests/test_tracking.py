@@ -733,7 +733,7 @@ def _random_state(rng: np.random.Generator, tracker: PoseTracker, it: int) -> No
 @pytest.mark.parametrize("smooth", [False, True])
 def test_compiled_prediction_and_advance_equal_the_numpy_formulation_on_random_states(smooth):
     """Steps 1 and 5 (prediction with the scene velocity for tracks matched once; velocity update
-    with the first-measurement rule; One-Euro) compiled against NumpyPoseTracker on 1500 random
+    with the first-measurement rule, the scene's prior or 0 for a pair matched standing still; One-Euro) compiled against NumpyPoseTracker on 1500 random
     track states: the same predictions and, after a random set of matches, the same state and
     smoothed keypoints, bit for bit. The scene's velocity must have moved some predictions."""
     rng = np.random.default_rng(11)
@@ -754,8 +754,9 @@ def test_compiled_prediction_and_advance_equal_the_numpy_formulation_on_random_s
         m = min(T, D)
         rows, cols = rng.permutation(T)[:m].astype(np.int64), rng.permutation(D)[:m].astype(np.int64)
         t = compiled._frame / 30
-        out_c = compiled._advance(rows, cols, kps, kps[:, :, 2] > 0, compiled._frame, t)
-        out_r = ref._advance(rows, cols, kps, kps[:, :, 2] > 0, ref._frame, t)
+        still = rng.random(m) < 0.3  # pairs matched on the standing-still prediction: prior 0
+        out_c = compiled._advance(rows, cols, still, kps, kps[:, :, 2] > 0, compiled._frame, t)
+        out_r = ref._advance(rows, cols, still, kps, kps[:, :, 2] > 0, ref._frame, t)
         assert _same_bits(out_c, out_r), it
         for name in PoseTracker._STATE:
             assert _same_bits(getattr(compiled, name), getattr(ref, name)), (it, name)

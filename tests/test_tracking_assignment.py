@@ -13,7 +13,6 @@ from scipy.optimize import linear_sum_assignment
 from tfpose import _core
 from tfpose.estimator import Person
 from tfpose.tracking import PoseTracker, assignment, fragments, keypoint_sigmas
-from tfpose.tracking import tracker as tracker_module
 
 import tracking_scenarios as ts
 from reference import numpy_tracking
@@ -158,7 +157,7 @@ def test_tracker_with_the_shortcut_equals_the_tracker_with_the_solver_alone(conf
     """Every tracking scenario through PoseTracker as it is and through one whose assignment always
     runs the solver (assignment.solve): the same ids, fragments, keypoints and state after every
     frame; the shortcut took most assignments (over two thirds) and the solver the others."""
-    solve, solved = assignment.solve, [0]
+    solve, solved, assign = assignment.solve, [0], assignment.assign
 
     def counted_solve(sim, method):
         solved[0] += 1
@@ -170,7 +169,7 @@ def test_tracker_with_the_shortcut_equals_the_tracker_with_the_solver_alone(conf
     for sc in ts.scenarios():
         trackers = []
         for use_solver in (False, True):
-            monkeypatch.setattr(tracker_module, "assign", solve if use_solver else assignment.assign)
+            monkeypatch.setattr(assignment, "assign", solve if use_solver else assign)  # (assign_cascade's)
             tr = (_SolverOnly if use_solver else _Counting)("COCO_18", **config)
             tracked = []
             for f in sc.frames:

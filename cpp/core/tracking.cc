@@ -263,8 +263,9 @@ void track_similarity(const double* pred, const bool* usable, const int64_t* los
   }
 }
 
-void track_advance(const TrackState& s, const int64_t* rows, const int64_t* cols, int64_t n, const double* kps,
-                   const bool* visible, int64_t frame, const TrackSceneArgs& sc, const TrackSmoothArgs& a, float* out) {
+void track_advance(const TrackState& s, const int64_t* rows, const int64_t* cols, const bool* still, int64_t n,
+                   const double* kps, const bool* visible, int64_t frame, const TrackSceneArgs& sc,
+                   const TrackSmoothArgs& a, float* out) {
   const int64_t P = s.parts;
   std::vector<double> moved[2];
   // the scene's velocity, from the state as the prediction saw it (before any track is updated)
@@ -284,10 +285,11 @@ void track_advance(const TrackState& s, const int64_t* rows, const int64_t* cols
       const double gap = static_cast<double>(std::max<int64_t>(frame - seen[p], 1));
       for (int k = 0; k < 2; ++k) moved[k].push_back((x[3 * p + k] - txy[2 * p + k]) / gap);
     }
-    // averaged with the velocity the track was predicted with: its own, or the scene's for a track
-    // without one (0 when the scene shares no motion)
+    // averaged with the velocity the track was predicted with: its own, or for a track without one
+    // the scene's, unless it matched standing still (still[i]) or the scene shares no motion (0)
+    static const double kStill[2] = {0.0, 0.0};
     if (!moved[0].empty()) {
-      const double* prior = s.measured[r] > 0 ? s.vel + 2 * r : scene;
+      const double* prior = s.measured[r] > 0 ? s.vel + 2 * r : still[i] ? kStill : scene;
       for (int k = 0; k < 2; ++k) s.vel[2 * r + k] = (prior[k] + median(moved[k])) * 0.5;
       ++s.measured[r];
     }

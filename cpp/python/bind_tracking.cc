@@ -118,7 +118,7 @@ void bind_tracking(py::module_& m) {
       "track_advance",
       [](const py::array& xy_state, const py::array& seen, const py::array& last, const py::array& vel,
          const py::array& measured, const py::array& filt, const In<int64_t>& rows, const In<int64_t>& cols,
-         const In<double>& kps, const In<bool>& visible, int64_t frame, int64_t scene_min_tracks,
+         const In<bool>& still, const In<double>& kps, const In<bool>& visible, int64_t frame, int64_t scene_min_tracks,
          double scene_min_share, double scene_tolerance, bool smooth, double time,
          const std::array<double, 3>& filter) {
         const tfpose::TrackState s = state(xy_state, seen, last, vel, measured, filt, true);
@@ -126,6 +126,7 @@ void bind_tracking(py::module_& m) {
         const int64_t n = rows.ndim() == 1 ? rows.shape(0) : -1;
         const int64_t* r = view<int64_t>(rows, "track_advance: rows", {n});
         const int64_t* c = view<int64_t>(cols, "track_advance: cols", {n});
+        const bool* st = view<bool>(still, "track_advance: still", {n});
         const double* k = view<double>(kps, "track_advance: kps", {D, P, 3});
         const bool* v = view<bool>(visible, "track_advance: visible", {D, P});
         std::vector<bool> used(T, false);
@@ -139,16 +140,17 @@ void bind_tracking(py::module_& m) {
         }
         py::array_t<float> out({smooth ? n : int64_t{0}, P, int64_t{3}});
         tfpose::TrackSmoothArgs a{smooth, time, filter[0], filter[1], filter[2]};
-        tfpose::track_advance(s, r, c, n, k, v, frame, {scene_min_tracks, scene_min_share, scene_tolerance}, a,
+        tfpose::track_advance(s, r, c, st, n, k, v, frame, {scene_min_tracks, scene_min_share, scene_tolerance}, a,
                               out.mutable_data());
         return out;
       },
       py::arg("xy"), py::arg("seen"), py::arg("last"), py::arg("vel"), py::arg("measured"), py::arg("filt"),
-      py::arg("rows"), py::arg("cols"), py::arg("kps"), py::arg("visible"), py::arg("frame"),
+      py::arg("rows"), py::arg("cols"), py::arg("still"), py::arg("kps"), py::arg("visible"), py::arg("frame"),
       py::arg("scene_min_tracks"), py::arg("scene_min_share"), py::arg("scene_tolerance"), py::arg("smooth"),
       py::arg("time"), py::arg("filter"),
       "PoseTracker step 5 (include/tfpose/tracking.hpp), state arrays updated in place: velocity (a track without "
-      "one: its first measurement averaged with the scene's, scene_*: tfpose.tracking.motion), the matched "
+      "one: its first measurement averaged with the scene's, or with 0 where still [n] (the pair matched the "
+      "standing-still prediction); scene_*: tfpose.tracking.motion), the matched "
       "tracks take their person's found parts, One-Euro (filter = (min_cutoff, beta, d_cutoff)) if smooth -> "
       "the pairs' keypoints [n, P, 3] float32 (smoothed; [0, P, 3] without smoothing).");
   m.def(

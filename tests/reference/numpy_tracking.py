@@ -190,7 +190,7 @@ class NumpyPoseTracker(PoseTracker):
         allowed = (gate >= self.oks_threshold) & (n_parts > 0)[None, :]
         return np.where(allowed, total / np.maximum(larger, 1), -1.0)
 
-    def _advance(self, rows, cols, kps, visible, f, t) -> np.ndarray:
+    def _advance(self, rows, cols, still, kps, visible, f, t) -> np.ndarray:
         xy = kps[:, :, :2]
         seen = self._seen[rows]
         both = visible[cols] & (seen >= 0)
@@ -200,7 +200,8 @@ class NumpyPoseTracker(PoseTracker):
         # each measurement is averaged with the velocity the track was predicted with: its own, or
         # the scene's for a track without one (the state is still the prediction's here)
         first = (self._measured[moved] == 0)[:, None]
-        prior = np.where(first, scene_velocity(self._vel, self._measured, self._last), self._vel[moved])
+        scene = np.where(still[has][:, None], 0.0, scene_velocity(self._vel, self._measured, self._last))
+        prior = np.where(first, scene, self._vel[moved])
         self._vel[moved] = (prior + step) * 0.5
         self._measured[moved] += 1
         vis = visible[cols]

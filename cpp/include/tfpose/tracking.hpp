@@ -83,12 +83,14 @@ struct TrackSmoothArgs {
 // visible [D, P]; rows distinct): the velocity (median over the parts seen before and now of the
 // displacement per frame, x and y apart, averaged with the velocity the track was predicted with:
 // its own, or for a track without one the scene's (scene as in track_predict, from the state
-// before this call); unchanged without such a part; measured counts the measurements), then
+// before this call), 0 where still[i] (the pair matched the track's standing-still prediction);
+// unchanged without such a part; measured counts the measurements), then
 // the track takes the person's found parts (seen = frame, last = frame), then, if smoothing, one
 // One-Euro step per found part (a part not found keeps no filter state) writing the person's
 // keypoints to out [n, P, 3] float32 (found parts filtered, the rest as they came).
-void track_advance(const TrackState& s, const int64_t* rows, const int64_t* cols, int64_t n, const double* kps,
-                   const bool* visible, int64_t frame, const TrackSceneArgs& sc, const TrackSmoothArgs& a, float* out);
+void track_advance(const TrackState& s, const int64_t* rows, const int64_t* cols, const bool* still, int64_t n,
+                   const double* kps, const bool* visible, int64_t frame, const TrackSceneArgs& sc,
+                   const TrackSmoothArgs& a, float* out);
 
 struct TrackShiftArgs {
   int64_t min_parts = 3;        // common parts a track-person pair needs to vote

@@ -6,7 +6,7 @@ import numpy as np
 
 from tfpose import _core
 
-__all__ = ["ASSIGNMENTS", "NO_PAIRS", "assign", "check_assignment", "solve"]
+__all__ = ["ASSIGNMENTS", "NO_PAIRS", "assign", "assign_cascade", "check_assignment", "solve"]
 
 ASSIGNMENTS = ("optimal", "greedy")
 FORBIDDEN = 1e6  # assignment cost of a pair below the threshold: larger than any sum of real costs
@@ -89,3 +89,25 @@ def solve(sim: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
         return NO_PAIRS
     rows, cols = np.array(pairs, np.int64).T
     return rows, cols
+
+
+def assign_cascade(
+    sim: np.ndarray, lost: np.ndarray, method: str, one_level: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Track-person pairs (rows, cols) as :func:`assign`, tracks matched more recently choosing first
+    (DeepSORT's matching cascade, Wojke et al. 2017): sim [T, D]; lost [T] the frames each track has
+    been lost (int); one level (a plain :func:`assign`) when ``one_level`` or all are lost as long."""
+    if one_level or not (lost != lost[0]).any():
+        return assign(sim, method)
+    free = np.ones(sim.shape[1], bool)
+    rows, cols = [], []
+    for level in np.unique(lost):
+        cand = np.flatnonzero(free)
+        if not len(cand):
+            break
+        level_rows = np.flatnonzero(lost == level)
+        r, c = assign(sim[np.ix_(level_rows, cand)], method)
+        rows.append(level_rows[r])
+        cols.append(cand[c])
+        free[cand[c]] = False
+    return np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64)

@@ -13,10 +13,17 @@ were matched in the latest frame any of them was (their current motion), when at
 frames (each time once) is predicted where he was while the scene moved on, and at a small scale
 each new sighting is out of OKS reach and takes a new id (COCO 357 in benchmarks/README.md: the
 catcher). ``common_shift`` below cannot help: it votes for the displacement beyond each track's own
-velocity, and the tracks with a velocity are where it puts them.
+velocity, and the tracks with a velocity are where it puts them. But a shared velocity is no proof of
+a moving camera: two people walking side by side share one, and a bystander seen once beside them
+stands still (with the scene's motion as the rule he took a new id at each sighting: 85 switches on
+5 draws of tests/test_tracking_metrics.py's couple-and-bystander case). So the scene's motion is a
+hypothesis: PoseTracker scores each person against the track both standing still and moved by it,
+takes the better, and the pair's first velocity measurement is averaged with the velocity of the
+prediction it matched.
 
 The velocity (tfpose._core.track_advance) is each measurement averaged with the velocity the track
-was predicted with: its own, or for a track without one the scene's (0 when the scene shares none).
+was predicted with: its own, or for a track without one the scene's (0 when the scene shares none
+or the person matched the standing-still prediction).
 Averaged with 0 in a pan, a first measurement gave half the scene's motion, and the person found
 every few frames, matched twice, was lost at his next sighting (4 id switches on the scenario "pan,
 one found every 4th frame" of tests/tracking_scenarios.py; 0 now, 9 without the scene's motion).

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from tfpose import _core
-from tfpose.tracking.assignment import ASSIGNMENTS, NO_PAIRS, assign, check_assignment
+from tfpose.tracking.assignment import ASSIGNMENTS, NO_PAIRS, assign_cascade, check_assignment
 from tfpose.tracking.fragments import fragment_owners
 from tfpose.tracking.inputs import check_image_size, check_people
 from tfpose.tracking.motion import (
@@ -64,9 +64,11 @@ class PoseTracker:
     1. predict each track's keypoints (last position of each part + velocity x frames since seen,
        stopping at the image border), then move all predictions by the common motion of the frame
        (``camera_motion``). A track matched only once has no velocity of its own (unknown, not 0):
-       it moves at the scene's velocity, the one nearly all tracks with a velocity share (a camera
-       pan, a moved photograph; the rule and its reasons: :mod:`tfpose.tracking.motion`), else
-       stays, so a person found only every few frames still matches in a pan;
+       it is predicted both standing still and moving at the scene's velocity, the one nearly all
+       tracks with a velocity share (a camera pan, a moved photograph, or just people walking
+       together; the rule and its reasons: :mod:`tfpose.tracking.motion`), and each person is
+       scored against the better of the two (step 2), so a person found only every few frames
+       matches in a pan and a bystander beside people walking together matches standing still;
     2. similarity of every track with every person, COCO's per-keypoint similarity (sigmas of
        :func:`keypoint_sigmas`, scale s^2 the larger keypoint box, widened for lost tracks) summed
        over the parts both have. A pair can match when the mean over those parts reaches
@@ -228,11 +230,19 @@ class PoseTracker:
         )
 
     def _advance(
-        self, rows: np.ndarray, cols: np.ndarray, kps: np.ndarray, visible: np.ndarray, f: int, t: float
+        self,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        still: np.ndarray,
+        kps: np.ndarray,
+        visible: np.ndarray,
+        f: int,
+        t: float,
     ) -> np.ndarray:
         """Step 5 for the pairs (rows, cols) in the C++ core (tfpose._core.track_advance): velocity
         (median part displacement per frame averaged with the velocity the track was predicted with:
-        its own, or the scene's), the tracks take their person's found parts, and if ``smooth`` one
+        its own, or the scene's, or 0 where still [len(rows)] says the pair matched the track's
+        standing-still prediction), the tracks take their person's found parts, and if ``smooth`` one
         One-Euro step per found part (a part not found keeps no filter state: it restarts when found
         again). Returns the pairs' keypoints
         [len(rows), P, 3] float32, smoothed ([0, P, 3] without smoothing)."""
@@ -245,6 +255,7 @@ class PoseTracker:
             self._filt,
             rows,
             cols,
+            still,
             kps,
             visible,
             f,
@@ -291,7 +302,7 @@ class PoseTracker:
         # in the frame after a gap.
         self._forget(f - 1)
         self._fragments = {}
-        rows, cols, pred, usable = self._match(kps, visible)
+        rows, cols, pred, usable, still = self._match(kps, visible)
         owners = {}
         if self.mark_fragments and len(people) > 1:
             found = self._fragment_owners(kps, visible, rows, cols, pred, usable, self.sigmas)
@@ -301,7 +312,11 @@ class PoseTracker:
                 rows, cols = rows[keep], cols[keep]
         rows, cols = self._start_tracks(rows, cols, owners, visible, f)
         if len(rows):
-            keypoints = self._advance(rows, cols, kps, visible, f, timestamp)
+            # (new tracks, appended after the old ones, matched no prediction)
+            still = (
+                np.zeros(len(rows), bool) if still is None else np.append(still, False)[np.minimum(rows, len(still))]
+            )
+            keypoints = self._advance(rows, cols, still, kps, visible, f, timestamp)
             for j, c in enumerate(cols.tolist() if self.smooth else ()):
                 people[c].keypoints = keypoints[j]  # each its own float32 row of one new array
         self._commit(people, rows, cols, owners, kps, visible, f)
@@ -338,30 +353,36 @@ class PoseTracker:
 
     def _match(self, kps: np.ndarray, visible: np.ndarray) -> tuple:
         """Steps 1-3 of the class docstring for the frame's keypoints kps [D, P, 3] (float64): (rows,
-        cols) the matched track and person indices (int64 arrays), and the tracks' predicted parts
-        [T, P, 2] and usable parts [T, P] (both None when there are no tracks or no people)."""
+        cols) the matched track and person indices (int64 arrays), the tracks' predicted parts
+        [T, P, 2] and usable parts [T, P] (both None when there are no tracks or no people), and
+        still [T] (tracks matched on their standing-still prediction) or None."""
         if not (len(self._ids) and len(kps)):
-            return *NO_PAIRS, None, None
+            return *NO_PAIRS, None, None, None
         pred, usable, lost = self._predicted()
-        pred, sim, pairs = self._scores(pred, usable, lost, kps, visible)
-        if pairs is not None:
-            return *pairs, pred, usable
+        # A track without a velocity of its own that the scene's velocity moved may as well stand
+        # still (two people walking together look like a pan): each person is scored against both
+        # predictions and the better one counts (step 1 of the class docstring).
+        drift = None if self._measured.all() else (self._measured == 0) & (pred != self._xy).any(axis=(1, 2))
+        if drift is None or not drift.any():
+            pred, sim, pairs = self._scores(pred, usable, lost, kps, visible)
+            if pairs is not None:
+                return *pairs, pred, usable, None
+            rows, cols = self._assign(sim, lost, len(kps))
+            return rows, cols, pred, usable, None
+        standing = np.where(drift[:, None, None], self._xy + 0.0, pred)  # (+0.0: as velocity 0 predicts)
+        pred, sim, _ = self._scores(pred, usable, lost, kps, visible)
+        pred_still, sim_still, _ = self._scores(standing, usable, lost, kps, visible)
+        better = drift[:, None] & (sim_still > sim)
+        rows, cols = self._assign(np.where(better, sim_still, sim), lost, len(kps))
+        still = np.zeros(len(lost), bool)
+        still[rows] = better[rows, cols]
+        return rows, cols, np.where(still[:, None, None], pred_still, pred), usable, still
+
+    def _assign(self, sim: np.ndarray, lost: np.ndarray, people: int) -> tuple[np.ndarray, np.ndarray]:
+        """Step 3: (rows, cols) from the similarity [T, D] and the frames each track is lost [T]."""
         # (one level when every track matched last frame: then _oldest, at most any last match, is it)
-        if not (self.cascade and len(lost) > 1 and self._oldest != self._frame - 1 and (lost != lost[0]).any()):
-            return *assign(sim, self.assignment), pred, usable
-        # tracks matched more recently choose first (DeepSORT's matching cascade)
-        free = np.ones(len(kps), bool)
-        rows, cols = [], []
-        for level in np.unique(lost):
-            cand = np.flatnonzero(free)
-            if not len(cand):
-                break
-            level_rows = np.flatnonzero(lost == level)
-            r, c = assign(sim[np.ix_(level_rows, cand)], self.assignment)
-            rows.append(level_rows[r])
-            cols.append(cand[c])
-            free[cand[c]] = False
-        return np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64), pred, usable
+        one_level = not (self.cascade and len(lost) > 1 and self._oldest != self._frame - 1)
+        return assign_cascade(sim, lost, self.assignment, one_level)
 
     def _scores(
         self, pred: np.ndarray, usable: np.ndarray, lost: np.ndarray, kps: np.ndarray, visible: np.ndarray
