@@ -529,8 +529,16 @@ def test_a_refused_update_changes_nothing():
     before = (tr.next_id, tr.active_ids)
     with pytest.raises(TypeError, match=r"people\[1\]: expected an object with keypoints .* writable person_id"):
         tr.update([person_at(101, 100), person_at(400, 100).keypoints])
-    bad_args = [dict(image_size=(0, -5)), dict(image_size="ab"), dict(timestamp="abc")]
-    for kwargs, name in zip(bad_args, ("image_size", "image_size", "timestamp"), strict=True):
+    bad_args = [
+        dict(image_size=(0, -5)),
+        dict(image_size="ab"),
+        dict(timestamp="abc"),
+        dict(timestamp="1.5"),  # text is no number, even when float() would read it (hostile review)
+        dict(image_size=(2**63, 640)),  # was accepted, then every later update failed in the core
+        dict(image_size=(480.5, 640)),  # was truncated to 480
+    ]
+    names = ("image_size", "image_size", "timestamp", "timestamp", "image_size", "image_size")
+    for kwargs, name in zip(bad_args, names, strict=True):
         with pytest.raises(ValueError, match=f"^{name}: expected"):
             tr.update([person_at(101, 100), person_at(400, 100)], **kwargs)
     assert (tr.next_id, tr.active_ids) == before
@@ -761,3 +769,34 @@ def test_compiled_prediction_and_advance_equal_the_numpy_formulation_on_random_s
         for name in PoseTracker._STATE:
             assert _same_bits(getattr(compiled, name), getattr(ref, name)), (it, name)
     assert scene_used > 100
+
+
+def test_a_huge_timestamp_gap_counts_the_most_frames_and_raises_nothing():
+    """A timestamp of 1e307 s after frames 1/30 s apart: the gap is 1000 frames at most (a cut or a
+    pause, not drops), not round()'s OverflowError on inf (hostile review); the tracker goes on."""
+    tr = PoseTracker("COCO_18")
+    for t in range(5):
+        tr.update([person_at(100 + t, 100)], timestamp=t / 30)
+    frame = tr._frame
+    tr.update([person_at(105, 100)], timestamp=1e307)
+    assert tr._frame == frame + 1000
+    tr.update([person_at(106, 100)], timestamp=1e307)  # (the next frame: 1/30 s is lost at 1e307)
+    assert tr.next_id == 2 and tr._frame == frame + 1001  # forgotten in the gap: one new id, then kept
+
+
+def test_the_solver_is_imported_with_the_tracker_not_at_the_first_tie():
+    """scipy.optimize (~0.3 s to import) loads when an optimal PoseTracker is made, not at the first
+    frame whose assignment is not determined: a live stream must not stall there (hostile review)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tfpose.tracking import PoseTracker\n"
+        "before = 'scipy.optimize' in sys.modules\n"
+        "PoseTracker('COCO_18')\n"
+        "print(before, 'scipy.optimize' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == "True", out.stdout

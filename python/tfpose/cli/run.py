@@ -191,12 +191,16 @@ class _Run:
         # The bar starts with the first frame: a run that fails before one (an unreachable stream)
         # prints its error line alone, not between the "0frame [00:00, ?frame/s]" redraws of tqdm.write.
         self.bar: Any = None
+        self.started = time.time()  # (tqdm's clock; run() sets it again when the work starts)
 
     def _advance_bar(self) -> None:
         if self.bar is None:
             from tqdm import tqdm
 
             self.bar = tqdm(total=self.expected, unit="frame", disable=not self.show_bar, file=sys.stderr)
+            # its clock from the run's start, as the summary's: the first frame's wait (the graph's
+            # warm-up) is part of the rate
+            self.bar.start_t = self.started
         self.bar.update(1)
 
     def write(self, item, result) -> None:
@@ -231,7 +235,7 @@ class _Run:
         est, args, counters = self.est, self.args, self.counters
         # Decoding, the graph and writing overlap (tfpose.runner); details need one graph call per image.
         estimate = (lambda images: [est.estimate_details(im) for im in images]) if self.details_wanted else None
-        start = time.perf_counter()
+        start, self.started = time.perf_counter(), time.time()
         stopped = interrupted = None
         complete = False
         try:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_people", "check_image_size"]
+__all__ = ["check_people", "check_image_size", "check_timestamp", "MAX_IMAGE_SIDE"]
 
 
 def check_people(people: list, num_parts: int, pose_model: str | None) -> np.ndarray:
@@ -49,14 +50,36 @@ def check_people(people: list, num_parts: int, pose_model: str | None) -> np.nda
     return kps
 
 
+# The largest image side accepted (OpenCV's own limit on a Mat's extent).
+MAX_IMAGE_SIDE = 2**31 - 1
+
+
 def check_image_size(image_size: Any) -> tuple[int, int] | None:
-    """(H, W) as two ints > 0, or None; ValueError otherwise."""
+    """(H, W) as two whole numbers in 1 .. ``MAX_IMAGE_SIDE``, or None; ValueError otherwise (a
+    fractional or huge value is refused, not truncated or left to fail in a later update)."""
     if image_size is None:
         return None
     try:
-        size = tuple(int(v) for v in image_size)
-        if len(size) != 2 or min(size) <= 0:
+        given = list(image_size)
+        size = tuple(int(v) for v in given)
+        if len(size) != 2 or not all(0 < s <= MAX_IMAGE_SIDE and s == v for s, v in zip(size, given, strict=True)):
             raise ValueError
-    except (TypeError, ValueError):
-        raise ValueError(f"image_size: expected (H, W), two ints > 0, got {image_size!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(
+            f"image_size: expected (H, W), two whole numbers in 1..{MAX_IMAGE_SIDE}, got {image_size!r}"
+        ) from None
     return (size[0], size[1])
+
+
+def check_timestamp(timestamp: Any, last: float | None) -> float:
+    """``timestamp`` as float seconds; ValueError for one that is not a finite number (text
+    included: float("1.5") would take it for one) or is earlier than ``last``."""
+    try:
+        if isinstance(timestamp, (str, bytes)):
+            raise TypeError
+        timestamp = float(timestamp)
+    except (TypeError, ValueError):
+        raise ValueError(f"timestamp: expected seconds (a number), got {timestamp!r}") from None
+    if not math.isfinite(timestamp) or (last is not None and timestamp < last):
+        raise ValueError(f"timestamp: expected finite seconds, never decreasing, got {timestamp} after {last}")
+    return timestamp

@@ -34,5 +34,5 @@ class FramePeriod:
             g.remove(gaps.popleft())
             n -= 1
         period = g[n // 2] if n % 2 else (g[n // 2 - 1] + g[n // 2]) / 2  # the median
-        k = round(dt / period)
-        return 1 if k < 1 else 1000 if k > 1000 else k
+        q = dt / period  # (inf for a gap of 1e308 s after 1e-300 s ones: 1000, not round's OverflowError)
+        return 1000 if not q < 1000 else max(round(q), 1)

@@ -12,7 +12,7 @@ import numpy as np
 from tfpose import _core
 from tfpose.tracking.assignment import ASSIGNMENTS, NO_PAIRS, assign_cascade, check_assignment
 from tfpose.tracking.fragments import fragment_owners
-from tfpose.tracking.inputs import check_image_size, check_people
+from tfpose.tracking.inputs import check_image_size, check_people, check_timestamp
 from tfpose.tracking.motion import (
     SCENE_MIN_SHARE,
     SCENE_MIN_TRACKS,
@@ -92,6 +92,10 @@ class PoseTracker:
 
     Raises ValueError for keypoints of another shape (e.g. people of another pose model),
     non-finite coordinates of a found part, or a timestamp earlier than the previous one.
+
+    A tracker holds one video's state and takes its frames in order: use one per video and per
+    thread (calls from several threads must take turns, e.g. under a lock; interleaved they corrupt
+    the state).
     """
 
     def __init__(
@@ -122,6 +126,9 @@ class PoseTracker:
         self.sigmas = keypoint_sigmas(self.pose_model)
         self.oks_threshold = _args.check_threshold(oks_threshold, "oks_threshold")
         self.assignment = check_assignment(assignment)
+        if self.assignment == "optimal":
+            # imported now, not at the first frame the solver is needed (~0.3 s: a live stream's stall)
+            import scipy.optimize  # noqa: F401
         for name, v in (
             ("max_lost_frames", max_lost_frames),
             ("max_part_age", max_part_age),
@@ -281,7 +288,7 @@ class PoseTracker:
         drawn in the part colours, no id written); keypoints filtered in place if ``smooth``.
         Raises TypeError for a person that is not an object with ``keypoints`` and a writable
         ``person_id`` (a raw [P, 3] array, say); ValueError for keypoints of another shape or not
-        finite, an ``image_size`` that is not two ints > 0, a ``timestamp`` that is not a finite
+        finite, an ``image_size`` that is not two whole numbers in 1..2**31-1, a ``timestamp`` that is not a finite
         number or goes back. Every argument is checked first: a refused update changes nothing.
         """
         people = list(people)
@@ -339,17 +346,9 @@ class PoseTracker:
             self._oldest = int(self._last.min()) if len(self._last) else f
 
     def _check_timestamp(self, timestamp: Any, last: float | None) -> float:
-        """The frame's time in seconds (default: the next frame at ``fps``); ValueError for one that
-        is not a finite number or is earlier than ``last``."""
-        if timestamp is None:
-            timestamp = (self._frame + 1) / self.fps
-        try:
-            timestamp = float(timestamp)
-        except (TypeError, ValueError):
-            raise ValueError(f"timestamp: expected seconds (a number), got {timestamp!r}") from None
-        if not math.isfinite(timestamp) or (last is not None and timestamp < last):
-            raise ValueError(f"timestamp: expected finite seconds, never decreasing, got {timestamp} after {last}")
-        return timestamp
+        """The frame's time in seconds (default: the next frame at ``fps``), checked by
+        :func:`tfpose.tracking.inputs.check_timestamp`."""
+        return check_timestamp((self._frame + 1) / self.fps if timestamp is None else timestamp, last)
 
     def _match(self, kps: np.ndarray, visible: np.ndarray) -> tuple:
         """Steps 1-3 of the class docstring for the frame's keypoints kps [D, P, 3] (float64): (rows,
