@@ -97,6 +97,9 @@ def test_an_export_given_as_the_network_is_named_as_such(exported, capsys):
     assert cli.main(["estimate", "--sample", "--model", str(exported), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "cannot load the model" in err and "written by tfpose export" in err and "output_name" not in err
+    # the file inside it names the folder to give (was "not a GraphDef (DecodeError ...)")
+    with pytest.raises(ValueError, match=r"the saved_model\.pb of a SavedModel, not a frozen GraphDef; expected"):
+        tfpose.Estimator(exported / "saved_model.pb")
 
 
 @pytest.mark.slow

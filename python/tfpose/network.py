@@ -109,12 +109,29 @@ def _check_model_file(path: str, inside: str | None = None) -> None:
     raise ValueError(f"{where}: {why}; {expected}")
 
 
+def _is_saved_model(data: bytes) -> bool:
+    """Whether ``data`` parses as a SavedModel protocol buffer with a MetaGraph."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel()
+    try:
+        saved.ParseFromString(data)
+    except Exception:  # (DecodeError: not one)
+        return False
+    return len(saved.meta_graphs) > 0
+
+
 def _load_graph_def(path: str):
     from tfpose.sources import open_regular  # a FIFO swapped in after the check is still refused
 
     graph_def = tf.compat.v1.GraphDef()
     with open(path, "rb", opener=open_regular) as f:
         data = f.read()
+    if os.path.basename(path) == "saved_model.pb" and _is_saved_model(data):
+        raise ValueError(
+            f"model {path!r}: the saved_model.pb of a SavedModel, not a frozen GraphDef; expected "
+            f"the SavedModel's folder: --model / Estimator({os.path.dirname(path) or '.'!r})"
+        )
     try:
         graph_def.ParseFromString(data)
     except Exception as exc:  # protobuf raises DecodeError (message varies by backend)
